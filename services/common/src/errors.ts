@@ -1,0 +1,128 @@
+/**
+ * One error taxonomy for the whole platform. Domain code throws these; the edges (gRPC frontend,
+ * GraphQL API) translate them. `code` is stable and maps 1:1 to a gRPC status name.
+ */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'PERMISSION_DENIED'
+  | 'UNAUTHENTICATED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED'
+  | 'UNIMPLEMENTED'
+  | 'CANCELLED'
+  | 'INTERNAL';
+
+/** user: the caller did something wrong; operational: transient, retry may help; invariant: a bug. */
+export type ErrorKind = 'user' | 'operational' | 'invariant';
+
+/** Structured Temporal error details the frontend turns into `grpc-status-details-bin`. */
+export type ErrorDetail =
+  | { type: 'WorkflowExecutionAlreadyStartedFailure'; startRequestId: string; runId: string }
+  | { type: 'NamespaceNotFoundFailure'; namespace: string }
+  | { type: 'NamespaceAlreadyExistsFailure' }
+  | { type: 'NotFoundFailure'; currentCluster?: string; activeCluster?: string }
+  | { type: 'QueryFailedFailure'; failure?: unknown }
+  | { type: 'ResourceExhaustedFailure'; cause: number; scope?: number }
+  | { type: 'PermissionDeniedFailure'; reason: string };
+
+export abstract class HourglassError extends Error {
+  abstract readonly code: ErrorCode;
+  abstract readonly kind: ErrorKind;
+  readonly detail?: ErrorDetail;
+
+  constructor(message: string, detail?: ErrorDetail, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    if (detail) this.detail = detail;
+  }
+}
+
+export class InvalidArgumentError extends HourglassError {
+  readonly code = 'INVALID_ARGUMENT';
+  readonly kind = 'user';
+}
+
+export class NotFoundError extends HourglassError {
+  readonly code = 'NOT_FOUND';
+  readonly kind = 'user';
+}
+
+export class NamespaceNotFoundError extends HourglassError {
+  readonly code = 'NOT_FOUND';
+  readonly kind = 'user';
+  constructor(readonly namespace: string) {
+    super(`Namespace ${namespace} is not found.`, { type: 'NamespaceNotFoundFailure', namespace });
+  }
+}
+
+export class AlreadyExistsError extends HourglassError {
+  readonly code = 'ALREADY_EXISTS';
+  readonly kind = 'user';
+}
+
+export class WorkflowExecutionAlreadyStartedError extends HourglassError {
+  readonly code = 'ALREADY_EXISTS';
+  readonly kind = 'user';
+  constructor(message: string, readonly startRequestId: string, readonly runId: string) {
+    super(message, { type: 'WorkflowExecutionAlreadyStartedFailure', startRequestId, runId });
+  }
+}
+
+export class FailedPreconditionError extends HourglassError {
+  readonly code = 'FAILED_PRECONDITION';
+  readonly kind = 'user';
+}
+
+export class PermissionDeniedError extends HourglassError {
+  readonly code = 'PERMISSION_DENIED';
+  readonly kind = 'user';
+}
+
+export class UnauthenticatedError extends HourglassError {
+  readonly code = 'UNAUTHENTICATED';
+  readonly kind = 'user';
+}
+
+export class ResourceExhaustedError extends HourglassError {
+  readonly code = 'RESOURCE_EXHAUSTED';
+  readonly kind = 'operational';
+}
+
+export class UnavailableError extends HourglassError {
+  readonly code = 'UNAVAILABLE';
+  readonly kind = 'operational';
+}
+
+export class DeadlineExceededError extends HourglassError {
+  readonly code = 'DEADLINE_EXCEEDED';
+  readonly kind = 'operational';
+}
+
+export class CancelledError extends HourglassError {
+  readonly code = 'CANCELLED';
+  readonly kind = 'operational';
+}
+
+export class UnimplementedError extends HourglassError {
+  readonly code = 'UNIMPLEMENTED';
+  readonly kind = 'user';
+}
+
+/** A broken invariant: a bug in Hourglass. Logged loudly at the edge. */
+export class InvariantViolationError extends HourglassError {
+  readonly code = 'INTERNAL';
+  readonly kind = 'invariant';
+}
+
+export function isHourglassError(err: unknown): err is HourglassError {
+  return err instanceof HourglassError;
+}
+
+/** Exhaustiveness check for `switch` over unions. */
+export function assertNever(value: never, what = 'value'): never {
+  throw new InvariantViolationError(`unexpected ${what}: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,77 @@
+/**
+ * Access to Temporal's public protobuf types, straight from the `@temporalio/proto` package
+ * (never copied into this repository), plus conversions for the well-known types.
+ */
+import Long from 'long';
+import { temporal, google } from '@temporalio/proto';
+
+export { temporal, google, Long };
+
+export type LongLike = Long | number | string | null | undefined;
+
+/** int64 → JS number. Event ids, counts and times fit comfortably below 2^53. */
+export function toNumber(value: LongLike): number {
+  if (value === null || value === undefined) return 0;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') return Number(value);
+  return value.toNumber();
+}
+
+export function msToTimestamp(ms: number): google.protobuf.ITimestamp {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.round((ms - seconds * 1000) * 1_000_000);
+  return { seconds: Long.fromNumber(seconds), nanos };
+}
+
+export function timestampToMs(ts: google.protobuf.ITimestamp | null | undefined): number | undefined {
+  if (!ts) return undefined;
+  return toNumber(ts.seconds) * 1000 + Math.floor((ts.nanos ?? 0) / 1_000_000);
+}
+
+export function msToDuration(ms: number): google.protobuf.IDuration {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.round((ms - seconds * 1000) * 1_000_000);
+  return { seconds: Long.fromNumber(seconds), nanos };
+}
+
+/** Duration → ms; absent → undefined. Negative durations are reported as-is for validation. */
+export function durationToMs(d: google.protobuf.IDuration | null | undefined): number | undefined {
+  if (!d) return undefined;
+  return toNumber(d.seconds) * 1000 + Math.floor((d.nanos ?? 0) / 1_000_000);
+}
+
+/** Same as durationToMs, but absent → 0 (Temporal's "unset / infinite"). */
+export function durationMsOrZero(d: google.protobuf.IDuration | null | undefined): number {
+  return durationToMs(d) ?? 0;
+}
+
+export const EventType = temporal.api.enums.v1.EventType;
+export const WorkflowExecutionStatus = temporal.api.enums.v1.WorkflowExecutionStatus;
+export const TaskQueueKind = temporal.api.enums.v1.TaskQueueKind;
+export const TimeoutType = temporal.api.enums.v1.TimeoutType;
+export const RetryState = temporal.api.enums.v1.RetryState;
+export const CommandType = temporal.api.enums.v1.CommandType;
+export const WorkflowTaskFailedCause = temporal.api.enums.v1.WorkflowTaskFailedCause;
+export const WorkflowIdReusePolicy = temporal.api.enums.v1.WorkflowIdReusePolicy;
+export const WorkflowIdConflictPolicy = temporal.api.enums.v1.WorkflowIdConflictPolicy;
+export const HistoryEventFilterType = temporal.api.enums.v1.HistoryEventFilterType;
+export const NamespaceState = temporal.api.enums.v1.NamespaceState;
+export const PendingActivityState = temporal.api.enums.v1.PendingActivityState;
+
+export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+export type Payloads = temporal.api.common.v1.IPayloads;
+export type Payload = temporal.api.common.v1.IPayload;
+export type Failure = temporal.api.failure.v1.IFailure;
+
+export const HistoryEventCodec = temporal.api.history.v1.HistoryEvent;
+
+/** Encoded size in bytes of a Payloads message (what Temporal's blob size limit measures). */
+export function payloadsSize(p: Payloads | null | undefined): number {
+  if (!p) return 0;
+  return temporal.api.common.v1.Payloads.encode(p).len;
+}
+
+export function payloadSize(p: Payload | null | undefined): number {
+  if (!p) return 0;
+  return temporal.api.common.v1.Payload.encode(p).len;
+}

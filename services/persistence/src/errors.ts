@@ -1,0 +1,26 @@
+import { HourglassError } from '@hourglass/common';
+import type { CurrentExecutionRecord } from './types';
+
+/** A conditional write lost a race (stale db version or event ids, or a task queue lease moved). Retry from a fresh read. */
+export class ConditionFailedError extends HourglassError {
+  readonly code = 'UNAVAILABLE';
+  readonly kind = 'operational';
+}
+
+/** The shard's range_id moved: another host owns it now. Stop writing, drop caches. */
+export class ShardOwnershipLostError extends HourglassError {
+  readonly code = 'UNAVAILABLE';
+  readonly kind = 'operational';
+  constructor(readonly shardId: number, readonly expectedRangeId: number, readonly actualRangeId: number) {
+    super(`shard ${shardId} ownership lost: range_id is ${actualRangeId}, this host holds ${expectedRangeId}`);
+  }
+}
+
+/** The current-run pointer of a workflow id was not where the writer expected it. */
+export class CurrentExecutionConditionFailedError extends HourglassError {
+  readonly code = 'UNAVAILABLE';
+  readonly kind = 'operational';
+  constructor(message: string, readonly actual: CurrentExecutionRecord | undefined) {
+    super(message);
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Domain-level store contracts. Backends (SQLite for the embedded default, MySQL for production)
+ * implement these; the same contract test suite (src/contract) runs against each.
+ *
+ * Mutable state is opaque to persistence: the history service serialises it. Persistence owns
+ * atomicity and the conditional checks (shard range_id, execution db_version, current-run pointer).
+ */
+
+/** A namespace (tenant). Names are unique; ids are UUIDs and never change. */
+export interface NamespaceRecord {
+  id: string;
+  name: string;
+  state: NamespaceStateName;
+  description: string;
+  ownerEmail: string;
+  /** Closed executions are kept this long before deletion. */
+  retentionMs: number;
+  /** Free-form key/values (Temporal's namespace `data`). */
+  data: Record<string, string>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NamespaceStateName = 'registered' | 'deprecated' | 'deleted';
+
+export interface ListPage<T> {
+  items: T[];
+  /** Opaque; absent when there are no more pages. */
+  nextPageToken?: string;
+}
+
+export interface NamespaceStore {
+  /** Throws AlreadyExistsError when the name (or id) is taken. */
+  createNamespace(record: NamespaceRecord): Promise<void>;
+  getNamespaceByName(name: string): Promise<NamespaceRecord | undefined>;
+  getNamespaceById(id: string): Promise<NamespaceRecord | undefined>;
+  listNamespaces(options: { pageSize: number; nextPageToken?: string }): Promise<ListPage<NamespaceRecord>>;
+  /** Replaces the record with the same id. Throws NotFoundError when it does not exist. */
+  updateNamespace(record: NamespaceRecord): Promise<void>;
+}
+
+/** Cluster-wide facts fixed at creation. */
+export interface ClusterMetadata {
+  clusterName: string;
+  numHistoryShards: number;
+  createdAt: number;
+}
+
+export interface ClusterStore {
+  /** Returns the stored metadata, creating it from `initial` on first use. */
+  getOrInitClusterMetadata(initial: ClusterMetadata): Promise<ClusterMetadata>;
+}
+
+export interface ShardRecord {
+  shardId: number;
+  /** Fencing token: bumped by every acquisition; every write in the shard checks it. */
+  rangeId: number;
+  owner: string;
+  updatedAt: number;
+}
+
+export interface ExecutionKey {
+  namespaceId: string;
+  workflowId: string;
+  runId: string;
+}
+
+export interface ExecutionRecord extends ExecutionKey {
+  /** Serialised mutable state, owned by the history service. */
+  state: string;
+  /** Next history event id to be written (history holds 1..nextEventId-1). */
+  nextEventId: number;
+  /** Optimistic concurrency version; starts at 1 and grows by one per write. */
+  dbVersion: number;
+}
+
+/** WorkflowExecutionStatus numbers from temporal.api.enums.v1 (1 = running). */
+export type WorkflowStatusNumber = number;
+
+/** The run that a workflow id currently points at (the newest run). */
+export interface CurrentExecutionRecord {
+  namespaceId: string;
+  workflowId: string;
+  runId: string;
+  /** request_id of the start that created the run; for start idempotency. */
+  createRequestId: string;
+  running: boolean;
+  status: WorkflowStatusNumber;
+  startTime: number;
+}
+
+/** One encoded `temporal.api.history.v1.HistoryEvent`. */
+export interface HistoryEventRow {
+  eventId: number;
+  data: Uint8Array;
+}
+
+/** A task the shard's queue processors execute at least once (transactional outbox). */
+export interface TransferTaskRow {
+  taskId: number;
+  namespaceId: string;
+  workflowId: string;
+  runId: string;
+  /** Task type name, owned by the history service. */
+  type: string;
+  /** JSON payload, owned by the history service. */
+  data: string;
+}
+
+/** A task due at `fireAt` (ms since epoch). Ordered by (fireAt, taskId). */
+export interface TimerTaskRow extends TransferTaskRow {
+  fireAt: number;
+}
+
+export interface TimerTaskKey {
+  fireAt: number;
+  taskId: number;
+}
+
+export interface ExecutionWrite {
+  key: ExecutionKey;
+  state: string;
+  nextEventId: number;
+  /** Events to append; their ids must continue the stored history without gaps. */
+  events: HistoryEventRow[];
+}
+
+export interface ExecutionUpdate extends ExecutionWrite {
+  /** The write fails with ConditionFailedError unless the stored dbVersion equals this. */
+  expectedDbVersion: number;
+}
+
+export interface CurrentExecutionUpdate {
+  namespaceId: string;
+  workflowId: string;
+  /** The write fails with CurrentExecutionConditionFailedError unless the pointer is at this run (null: no pointer yet). */
+  expectedRunId: string | null;
+  record: CurrentExecutionRecord;
+}
+
+/**
+ * Everything one change to a shard writes, committed in ONE transaction:
+ * the range_id check, the execution update and/or creation, the current-run pointer,
+ * the appended history events and the transfer and timer tasks.
+ */
+export interface ShardCommit {
+  shardId: number;
+  rangeId: number;
+  update?: ExecutionUpdate;
+  create?: ExecutionWrite;
+  current?: CurrentExecutionUpdate;
+  transferTasks: TransferTaskRow[];
+  timerTasks: TimerTaskRow[];
+}
+
+export interface ExecutionStore {
+  /** Acquire ownership of a shard: creates it (rangeId 1) or bumps its rangeId. */
+  acquireShard(shardId: number, owner: string): Promise<ShardRecord>;
+  getShard(shardId: number): Promise<ShardRecord | undefined>;
+
+  /**
+   * Atomic conditional commit. Errors: ShardOwnershipLostError (rangeId moved),
+   * ConditionFailedError (dbVersion or event ids), CurrentExecutionConditionFailedError
+   * (pointer moved). On error nothing is written.
+   */
+  commit(commit: ShardCommit): Promise<void>;
+
+  getExecution(shardId: number, key: ExecutionKey): Promise<ExecutionRecord | undefined>;
+  getCurrentExecution(shardId: number, namespaceId: string, workflowId: string): Promise<CurrentExecutionRecord | undefined>;
+
+  /** Events with fromEventId <= eventId < toEventId, ascending, at most `limit`. */
+  readHistory(shardId: number, key: ExecutionKey, fromEventId: number, toEventId: number, limit: number): Promise<HistoryEventRow[]>;
+
+  /** Transfer tasks with taskId > afterTaskId, ascending, at most `limit`. */
+  listTransferTasks(shardId: number, afterTaskId: number, limit: number): Promise<TransferTaskRow[]>;
+  deleteTransferTasks(shardId: number, taskIds: number[]): Promise<void>;
+
+  /** Timer tasks with fireAt < beforeFireAt, ordered by (fireAt, taskId), at most `limit`. */
+  listTimerTasks(shardId: number, beforeFireAt: number, limit: number): Promise<TimerTaskRow[]>;
+  deleteTimerTasks(shardId: number, keys: TimerTaskKey[]): Promise<void>;
+
+  /** Largest task id ever written in the shard (transfer or timer), 0 if none. */
+  maxTaskId(shardId: number): Promise<number>;
+
+  /** Removes a run, its history and its tasks (retention). No-op when absent. */
+  deleteExecution(shardId: number, key: ExecutionKey): Promise<void>;
+}
+
+export type TaskQueueType = 'workflow' | 'activity';
+export type TaskQueueKindName = 'normal' | 'sticky';
+
+export interface TaskQueueKey {
+  namespaceId: string;
+  name: string;
+  type: TaskQueueType;
+  kind: TaskQueueKindName;
+  partition: number;
+}
+
+export interface TaskQueueLease {
+  rangeId: number;
+}
+
+/** A backlog task held by matching until a poller takes it. */
+export interface TaskQueueTaskRow {
+  taskId: number;
+  /** JSON payload owned by matching. */
+  data: string;
+  /** ms since epoch after which the task is dropped; 0 = never. */
+  expiresAt: number;
+}
+
+export interface TaskQueueStore {
+  /** Creates the queue row (rangeId 1) or bumps its rangeId; the owner allocates task ids from it. */
+  leaseTaskQueue(key: TaskQueueKey): Promise<TaskQueueLease>;
+  /** Fails with ConditionFailedError when rangeId is no longer the queue's. */
+  createTasks(key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]): Promise<void>;
+  /** Tasks with taskId > afterTaskId, ascending, at most `limit`. */
+  listTasks(key: TaskQueueKey, afterTaskId: number, limit: number): Promise<TaskQueueTaskRow[]>;
+  deleteTasks(key: TaskQueueKey, taskIds: number[]): Promise<void>;
+  /** Queues that have backlog, for loading at start. */
+  listQueuesWithTasks(): Promise<TaskQueueKey[]>;
+}
+
+/** The stores of one deployment, opened together. */
+export interface Persistence {
+  readonly backend: 'sqlite' | 'mysql';
+  readonly cluster: ClusterStore;
+  readonly namespaces: NamespaceStore;
+  readonly executions: ExecutionStore;
+  readonly taskQueues: TaskQueueStore;
+  close(): Promise<void>;
+}
