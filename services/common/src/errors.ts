@@ -126,3 +126,9 @@ export function isHourglassError(err: unknown): err is HourglassError {
 export function assertNever(value: never, what = 'value'): never {
   throw new InvariantViolationError(`unexpected ${what}: ${JSON.stringify(value)}`);
 }
+
+/** No worker has polled a sticky queue recently: history falls back to the normal queue. */
+export class StickyWorkerUnavailableError extends HourglassError {
+  readonly code = 'UNAVAILABLE';
+  readonly kind = 'operational';
+}

@@ -75,3 +75,8 @@ export function payloadSize(p: Payload | null | undefined): number {
   if (!p) return 0;
   return temporal.api.common.v1.Payload.encode(p).len;
 }
+
+/** number → int64 field value (the generated types want Long; ids and sizes fit below 2^53). */
+export function int64(value: number): Long {
+  return Long.fromNumber(value);
+}

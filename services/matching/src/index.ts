@@ -1,1 +1,3 @@
-export {};
+export * from './types';
+export * from './config';
+export { MatchingEngine } from './matching-engine';

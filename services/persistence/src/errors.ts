@@ -24,3 +24,12 @@ export class CurrentExecutionConditionFailedError extends HourglassError {
     super(message);
   }
 }
+
+/** The database was migrated by a newer build; opening it with this one could corrupt it. Upgrade the binary. */
+export class SchemaVersionTooNewError extends HourglassError {
+  readonly code = 'FAILED_PRECONDITION';
+  readonly kind = 'user';
+  constructor(readonly databaseVersion: number, readonly supportedVersion: number) {
+    super(`database schema version ${databaseVersion} is newer than this build supports (${supportedVersion})`);
+  }
+}

@@ -1,0 +1,86 @@
+/** DescribeWorkflowExecution: configuration, execution info, pending activities and workflow task. */
+import { PendingActivityState, TaskQueueKind, msToDuration, msToTimestamp, temporal, int64 } from '@hourglass/common';
+import type { NamespaceRecord } from '@hourglass/persistence';
+import type { EngineContext } from '../../engine-context';
+import { failureBlob, memoBlob, payloadsBlob, searchAttributesBlob } from '../../workflow/codec';
+import type { ActivityInfo, MutableStateData } from '../../workflow/mutable-state';
+import { executionNotFound, resolveRun } from '../shared';
+
+type Request = temporal.api.workflowservice.v1.IDescribeWorkflowExecutionRequest;
+type Response = temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse;
+
+export async function describeWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: Request): Promise<Response> {
+  const workflowId = req.execution?.workflowId ?? '';
+  const key = await resolveRun(env, namespace.id, workflowId, req.execution?.runId);
+  const loaded = await env.shardFor(key.namespaceId, key.workflowId).loadExecution(key);
+  if (!loaded) throw executionNotFound(key.workflowId, key.runId);
+  return describeState(loaded.ms);
+}
+
+export function describeState(ms: MutableStateData): Response {
+  const info = ms.executionInfo;
+  const memo = memoBlob.unpack(info.memo);
+  const searchAttributes = searchAttributesBlob.unpack(info.searchAttributes);
+  const wft = ms.workflowTask;
+  return {
+    executionConfig: {
+      taskQueue: { name: info.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      ...(info.workflowExecutionTimeoutMs > 0 ? { workflowExecutionTimeout: msToDuration(info.workflowExecutionTimeoutMs) } : {}),
+      ...(info.workflowRunTimeoutMs > 0 ? { workflowRunTimeout: msToDuration(info.workflowRunTimeoutMs) } : {}),
+      defaultWorkflowTaskTimeout: msToDuration(info.workflowTaskTimeoutMs),
+    },
+    workflowExecutionInfo: {
+      execution: { workflowId: info.workflowId, runId: info.runId },
+      type: { name: info.workflowTypeName },
+      startTime: msToTimestamp(info.startTime),
+      ...(info.closeTime > 0 ? { closeTime: msToTimestamp(info.closeTime) } : {}),
+      status: info.status,
+      historyLength: int64(ms.nextEventId - 1),
+      executionTime: msToTimestamp(info.executionTime),
+      ...(memo ? { memo } : {}),
+      ...(searchAttributes ? { searchAttributes } : {}),
+      taskQueue: info.taskQueue,
+      historySizeBytes: int64(info.historySizeBytes),
+      firstRunId: info.firstExecutionRunId,
+      stateTransitionCount: int64(info.stateTransitionCount),
+    },
+    pendingActivities: Object.values(ms.activities).map(describeActivity),
+    ...(wft
+      ? {
+          pendingWorkflowTask: {
+            state: wft.startedEventId > 0
+              ? temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
+              : temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED,
+            scheduledTime: msToTimestamp(wft.scheduledTime),
+            originalScheduledTime: msToTimestamp(wft.scheduledTime),
+            ...(wft.startedTime > 0 ? { startedTime: msToTimestamp(wft.startedTime) } : {}),
+            attempt: wft.attempt,
+          },
+        }
+      : {}),
+  };
+}
+
+function describeActivity(a: ActivityInfo): temporal.api.workflow.v1.IPendingActivityInfo {
+  const state = a.cancelRequested
+    ? PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED
+    : a.startedTime > 0
+      ? PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+      : PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
+  const heartbeatDetails = payloadsBlob.unpack(a.heartbeatDetails);
+  const lastFailure = failureBlob.unpack(a.lastFailure);
+  return {
+    activityId: a.activityId,
+    activityType: { name: a.activityTypeName },
+    state,
+    ...(heartbeatDetails ? { heartbeatDetails } : {}),
+    ...(a.lastHeartbeatTime > 0 ? { lastHeartbeatTime: msToTimestamp(a.lastHeartbeatTime) } : {}),
+    ...(a.startedTime > 0 ? { lastStartedTime: msToTimestamp(a.startedTime) } : {}),
+    attempt: a.attempt,
+    maximumAttempts: a.retryPolicy.maximumAttempts,
+    scheduledTime: msToTimestamp(a.currentAttemptScheduledTime),
+    ...(a.scheduleToCloseTimeoutMs > 0 ? { expirationTime: msToTimestamp(a.scheduledTime + a.scheduleToCloseTimeoutMs) } : {}),
+    ...(lastFailure ? { lastFailure } : {}),
+    lastWorkerIdentity: a.startedIdentity || a.lastWorkerIdentity,
+  };
+}

@@ -1,0 +1,56 @@
+/** Matching hands an activity attempt to a poller: mark it started (no event yet) and build the poll response. */
+import { NotFoundError, msToDuration, msToTimestamp, temporal } from '@hourglass/common';
+import type { EngineContext } from '../../engine-context';
+import { encodeTaskToken } from '../../task-token';
+import { startActivityAttempt } from '../../workflow/activity';
+import { payloadsBlob } from '../../workflow/codec';
+import { retryPolicyToProto } from '../../workflow/retry';
+import { requireRunning } from '../shared';
+
+type PollResponse = temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse;
+
+export interface RecordActivityTaskStartedArgs {
+  namespaceId: string;
+  task: { workflowId: string; runId: string; scheduledEventId: number; attempt: number };
+  identity: string;
+  pollRequestId: string;
+}
+
+export async function recordActivityTaskStarted(env: EngineContext, args: RecordActivityTaskStartedArgs): Promise<PollResponse> {
+  const key = { namespaceId: args.namespaceId, workflowId: args.task.workflowId, runId: args.task.runId };
+  const shard = env.shardFor(key.namespaceId, key.workflowId);
+  const started = await shard.updateExecution(key, (maybe) => {
+    const ctx = requireRunning(maybe, key);
+    const activity = ctx.ms.activities[String(args.task.scheduledEventId)];
+    if (!activity || activity.attempt !== args.task.attempt) throw new NotFoundError('activity task not found');
+    if (activity.startedTime > 0 && activity.startedRequestId !== args.pollRequestId) throw new NotFoundError('activity task already started');
+    if (activity.startedTime === 0) startActivityAttempt(ctx, activity, { requestId: args.pollRequestId, identity: args.identity });
+    return { activity: { ...activity }, workflowTypeName: ctx.ms.executionInfo.workflowTypeName };
+  });
+  const { activity } = started;
+  const [scheduled] = await shard.readHistory(key, activity.scheduledEventId, activity.scheduledEventId + 1, 1);
+  const attrs = scheduled?.activityTaskScheduledEventAttributes;
+  if (!scheduled || !attrs) throw new NotFoundError(`ActivityTaskScheduled event ${activity.scheduledEventId} not found`);
+  const namespace = await env.namespaces.getById(key.namespaceId);
+  const heartbeatDetails = payloadsBlob.unpack(activity.heartbeatDetails);
+  return {
+    taskToken: encodeTaskToken({ kind: 'activity', ...key, scheduledEventId: activity.scheduledEventId, attempt: activity.attempt, activityId: activity.activityId }),
+    workflowNamespace: namespace.name,
+    workflowType: { name: started.workflowTypeName },
+    workflowExecution: { workflowId: key.workflowId, runId: key.runId },
+    activityType: { name: activity.activityTypeName },
+    activityId: activity.activityId,
+    header: attrs.header ?? {},
+    ...(attrs.input ? { input: attrs.input } : {}),
+    ...(heartbeatDetails ? { heartbeatDetails } : {}),
+    scheduledTime: scheduled.eventTime ?? msToTimestamp(activity.scheduledTime),
+    currentAttemptScheduledTime: msToTimestamp(activity.currentAttemptScheduledTime),
+    startedTime: msToTimestamp(activity.startedTime),
+    attempt: activity.attempt,
+    scheduleToCloseTimeout: msToDuration(activity.scheduleToCloseTimeoutMs),
+    startToCloseTimeout: msToDuration(activity.startToCloseTimeoutMs),
+    heartbeatTimeout: msToDuration(activity.heartbeatTimeoutMs),
+    retryPolicy: retryPolicyToProto(activity.retryPolicy),
+    ...(attrs.priority ? { priority: attrs.priority } : {}),
+  };
+}

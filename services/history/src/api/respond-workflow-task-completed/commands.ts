@@ -1,0 +1,129 @@
+/**
+ * Commands → events, in command order, each with workflow_task_completed_event_id. The table maps
+ * every CommandType the SDK can send to its handler; types not built yet fail the workflow task
+ * with a clear message.
+ */
+import { CommandType, WorkflowTaskFailedCause, temporal, int64 } from '@hourglass/common';
+import { requestCancelActivity, scheduleActivity } from '../../workflow/activity';
+import { memoBlob, searchAttributesBlob } from '../../workflow/codec';
+import { BadCommandError } from '../../workflow/command-error';
+import { cancelWorkflow, completeWorkflow, failWorkflow } from '../../workflow/close';
+import type { MutationContext } from '../../workflow/mutation';
+import { cancelTimer, startTimer } from '../../workflow/timers';
+
+type Command = temporal.api.command.v1.ICommand;
+
+export interface CommandEnv {
+  workflowTaskCompletedEventId: number;
+  identity: string;
+  retentionMs: number;
+}
+
+export interface CommandEffect {
+  /** The command needs a new workflow task even if nothing else happens (e.g. an activity canceled before it started). */
+  needsWorkflowTask?: boolean;
+}
+
+type Handler = (ctx: MutationContext, command: Command, env: CommandEnv) => CommandEffect | void;
+
+function attrs<T>(value: T | null | undefined, name: string, cause: number): T {
+  if (!value) throw new BadCommandError(cause, `${name} command has no attributes`);
+  return value;
+}
+
+const Cause = WorkflowTaskFailedCause;
+
+const HANDLERS: Partial<Record<number, Handler>> = {
+  [CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK]: (ctx, c, env) =>
+    scheduleActivity(ctx, attrs(c.scheduleActivityTaskCommandAttributes, 'ScheduleActivityTask', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES), env.workflowTaskCompletedEventId),
+  [CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK]: (ctx, c, env) => {
+    const a = attrs(c.requestCancelActivityTaskCommandAttributes, 'RequestCancelActivityTask', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES);
+    return { needsWorkflowTask: requestCancelActivity(ctx, Number(a.scheduledEventId ?? 0), env.workflowTaskCompletedEventId) };
+  },
+  [CommandType.COMMAND_TYPE_START_TIMER]: (ctx, c, env) =>
+    startTimer(ctx, attrs(c.startTimerCommandAttributes, 'StartTimer', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES), env.workflowTaskCompletedEventId),
+  [CommandType.COMMAND_TYPE_CANCEL_TIMER]: (ctx, c, env) =>
+    cancelTimer(ctx, attrs(c.cancelTimerCommandAttributes, 'CancelTimer', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES), env.workflowTaskCompletedEventId, env.identity),
+  [CommandType.COMMAND_TYPE_RECORD_MARKER]: (ctx, c, env) => {
+    const a = attrs(c.recordMarkerCommandAttributes, 'RecordMarker', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES);
+    if (!a.markerName) throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES, 'MarkerName is not set on RecordMarker');
+    ctx.addEvent('markerRecordedEventAttributes', {
+      markerName: a.markerName,
+      details: a.details ?? {},
+      workflowTaskCompletedEventId: int64(env.workflowTaskCompletedEventId),
+      ...(a.header ? { header: a.header } : {}),
+      ...(a.failure ? { failure: a.failure } : {}),
+    });
+  },
+  [CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION]: (ctx, c, env) =>
+    completeWorkflow(ctx, { result: c.completeWorkflowExecutionCommandAttributes?.result ?? null, workflowTaskCompletedEventId: env.workflowTaskCompletedEventId, retentionMs: env.retentionMs }),
+  [CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION]: (ctx, c, env) =>
+    failWorkflow(ctx, { failure: c.failWorkflowExecutionCommandAttributes?.failure ?? null, workflowTaskCompletedEventId: env.workflowTaskCompletedEventId, retentionMs: env.retentionMs }),
+  [CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION]: (ctx, c, env) =>
+    cancelWorkflow(ctx, { details: c.cancelWorkflowExecutionCommandAttributes?.details ?? null, workflowTaskCompletedEventId: env.workflowTaskCompletedEventId, retentionMs: env.retentionMs }),
+  [CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES]: (ctx, c, env) => {
+    const a = attrs(c.upsertWorkflowSearchAttributesCommandAttributes, 'UpsertWorkflowSearchAttributes', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES);
+    const upsert = a.searchAttributes?.indexedFields ?? {};
+    ctx.addEvent('upsertWorkflowSearchAttributesEventAttributes', {
+      workflowTaskCompletedEventId: int64(env.workflowTaskCompletedEventId),
+      searchAttributes: { indexedFields: upsert },
+    });
+    const info = ctx.ms.executionInfo;
+    const merged = { ...(searchAttributesBlob.unpack(info.searchAttributes)?.indexedFields ?? {}) };
+    for (const [name, value] of Object.entries(upsert)) {
+      // An empty payload (no data) unsets the attribute.
+      if (!value.data || value.data.length === 0) delete merged[name];
+      else merged[name] = value;
+    }
+    info.searchAttributes = searchAttributesBlob.pack({ indexedFields: merged });
+  },
+  [CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES]: (ctx, c, env) => {
+    const a = attrs(c.modifyWorkflowPropertiesCommandAttributes, 'ModifyWorkflowProperties', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES);
+    const upserted = a.upsertedMemo?.fields ?? {};
+    ctx.addEvent('workflowPropertiesModifiedEventAttributes', {
+      workflowTaskCompletedEventId: int64(env.workflowTaskCompletedEventId),
+      upsertedMemo: { fields: upserted },
+    });
+    const info = ctx.ms.executionInfo;
+    const merged = { ...(memoBlob.unpack(info.memo)?.fields ?? {}) };
+    for (const [name, value] of Object.entries(upserted)) {
+      if (!value.data || value.data.length === 0) delete merged[name];
+      else merged[name] = value;
+    }
+    info.memo = memoBlob.pack({ fields: merged });
+  },
+};
+
+const CLOSE_COMMANDS: ReadonlySet<number> = new Set([
+  CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+  CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
+  CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION,
+  CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
+]);
+
+export function isCloseCommand(command: Command): boolean {
+  return CLOSE_COMMANDS.has(command.commandType ?? 0);
+}
+
+/** Checks that need no state: known command types, and a closing command only in last position. */
+export function validateCommandList(commands: Command[]): void {
+  commands.forEach((command, i) => {
+    const type = command.commandType ?? 0;
+    if (!HANDLERS[type]) {
+      const name = CommandType[type] ?? `command type ${type}`;
+      throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, `${name} is not supported by this Hourglass version`);
+    }
+    if (isCloseCommand(command) && i !== commands.length - 1) {
+      throw new BadCommandError(
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_COMPLETE_WORKFLOW_EXECUTION_ATTRIBUTES,
+        `${CommandType[type]} must be the last command of a workflow task completion (it is #${i + 1} of ${commands.length})`,
+      );
+    }
+  });
+}
+
+export function applyCommand(ctx: MutationContext, command: Command, env: CommandEnv): CommandEffect {
+  const handler = HANDLERS[command.commandType ?? 0];
+  if (!handler) throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, `command type ${command.commandType} is not supported`);
+  return handler(ctx, command, env) ?? {};
+}

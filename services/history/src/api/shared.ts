@@ -1,0 +1,51 @@
+/** Helpers shared by the API handlers: finding the run a request means, and the standard NOT_FOUND answers. */
+import { NotFoundError } from '@hourglass/common';
+import type { ExecutionKey } from '@hourglass/persistence';
+import type { EngineContext } from '../engine-context';
+import type { WorkflowTaskToken } from '../task-token';
+import { isRunning, type MutableStateData } from '../workflow/mutable-state';
+import type { MutationContext } from '../workflow/mutation';
+
+/** The run a request names: its run id, or the workflow's current run when run id is empty. */
+export async function resolveRun(env: EngineContext, namespaceId: string, workflowId: string, runId: string | null | undefined): Promise<ExecutionKey> {
+  if (runId) return { namespaceId, workflowId, runId };
+  const current = await env.shardFor(namespaceId, workflowId).getCurrentExecution(namespaceId, workflowId);
+  if (!current) throw executionNotFound(workflowId);
+  return { namespaceId, workflowId, runId: current.runId };
+}
+
+export function executionNotFound(workflowId: string, runId?: string): NotFoundError {
+  return new NotFoundError(`workflow execution not found: workflowId ${JSON.stringify(workflowId)}${runId ? `, runId ${JSON.stringify(runId)}` : ''}`);
+}
+
+export function alreadyCompleted(): NotFoundError {
+  return new NotFoundError('workflow execution already completed');
+}
+
+/** The mutation context of a run that must exist (any state). */
+export function requireRun(ctx: MutationContext | undefined, key: ExecutionKey): MutationContext {
+  if (!ctx) throw executionNotFound(key.workflowId, key.runId);
+  return ctx;
+}
+
+/** The mutation context of a run that must exist and still be running. */
+export function requireRunning(ctx: MutationContext | undefined, key: ExecutionKey): MutationContext {
+  const c = requireRun(ctx, key);
+  if (!isRunning(c.ms)) throw alreadyCompleted();
+  return c;
+}
+
+export function keyOfState(ms: MutableStateData): ExecutionKey {
+  const info = ms.executionInfo;
+  return { namespaceId: info.namespaceId, workflowId: info.workflowId, runId: info.runId };
+}
+
+/** The run's workflow task named by the token, started and current; NOT_FOUND otherwise. */
+export function requireStartedWorkflowTask(ctx: MutationContext | undefined, token: WorkflowTaskToken): MutationContext {
+  const c = requireRunning(ctx, token);
+  const wft = c.ms.workflowTask;
+  if (!wft || wft.scheduledEventId !== token.scheduledEventId || wft.startedEventId !== token.startedEventId || wft.attempt !== token.attempt) {
+    throw new NotFoundError('workflow task not found: it was already completed, failed or timed out');
+  }
+  return c;
+}

@@ -1,0 +1,160 @@
+/**
+ * StartWorkflowExecution: request-id idempotency, id conflict policy (running run) and id reuse
+ * policy (closed run), then the new run — all under the workflow id's lock, committed in one
+ * transaction (with the termination of the old run under TERMINATE_EXISTING).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  InvalidArgumentError,
+  UnimplementedError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowExecutionStatus,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  durationToMs,
+  temporal,
+} from '@hourglass/common';
+import type { CurrentExecutionRecord, NamespaceRecord } from '@hourglass/persistence';
+import type { EngineContext } from '../../engine-context';
+import { terminateWorkflow } from '../../workflow/close';
+import { MutationContext } from '../../workflow/mutation';
+import { normalizeRetryPolicy } from '../../workflow/retry';
+import { newRun } from '../../workflow/start';
+import type { RunWrite } from '../../shard/shard-context';
+
+type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
+type StartResponse = temporal.api.workflowservice.v1.IStartWorkflowExecutionResponse;
+
+const FAILED_STATUSES: ReadonlySet<number> = new Set([
+  WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED,
+  WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED,
+  WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED,
+  WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TIMED_OUT,
+]);
+
+export interface WorkflowTimeouts {
+  executionTimeoutMs: number;
+  runTimeoutMs: number;
+  workflowTaskTimeoutMs: number;
+}
+
+/** Temporal's defaults: run timeout ≤ execution timeout; task timeout 10 s by default, at most 120 s and at most the run timeout. */
+export function normalizeWorkflowTimeouts(
+  req: Pick<StartRequest, 'workflowExecutionTimeout' | 'workflowRunTimeout' | 'workflowTaskTimeout'>,
+  config: { defaultWorkflowTaskTimeoutMs: number; maxWorkflowTaskTimeoutMs: number },
+): WorkflowTimeouts {
+  const read = (d: StartRequest['workflowRunTimeout'], name: string): number => {
+    const ms = durationToMs(d) ?? 0;
+    if (ms < 0) throw new InvalidArgumentError(`${name} must not be negative`);
+    return ms;
+  };
+  const executionTimeoutMs = read(req.workflowExecutionTimeout, 'workflowExecutionTimeout');
+  let runTimeoutMs = read(req.workflowRunTimeout, 'workflowRunTimeout');
+  if (executionTimeoutMs > 0 && (runTimeoutMs === 0 || runTimeoutMs > executionTimeoutMs)) runTimeoutMs = executionTimeoutMs;
+  let workflowTaskTimeoutMs = read(req.workflowTaskTimeout, 'workflowTaskTimeout') || config.defaultWorkflowTaskTimeoutMs;
+  workflowTaskTimeoutMs = Math.min(workflowTaskTimeoutMs, config.maxWorkflowTaskTimeoutMs);
+  if (runTimeoutMs > 0) workflowTaskTimeoutMs = Math.min(workflowTaskTimeoutMs, runTimeoutMs);
+  return { executionTimeoutMs, runTimeoutMs, workflowTaskTimeoutMs };
+}
+
+interface Policies {
+  reuse: number;
+  conflict: number;
+}
+
+function policiesOf(req: StartRequest): Policies {
+  let reuse = req.workflowIdReusePolicy ?? WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED;
+  let conflict = req.workflowIdConflictPolicy ?? WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED;
+  if (reuse === WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING) {
+    if (conflict !== WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED) {
+      throw new InvalidArgumentError('workflowIdReusePolicy TERMINATE_IF_RUNNING cannot be combined with a workflowIdConflictPolicy');
+    }
+    reuse = WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE;
+    conflict = WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING;
+  }
+  if (reuse === WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED) reuse = WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE;
+  if (conflict === WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED) conflict = WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL;
+  return { reuse, conflict };
+}
+
+function alreadyStarted(current: CurrentExecutionRecord, running: boolean): WorkflowExecutionAlreadyStartedError {
+  const what = running ? 'is already running' : 'already ran and the workflow id reuse policy does not allow another run';
+  return new WorkflowExecutionAlreadyStartedError(
+    `Workflow execution ${what}. WorkflowId: ${current.workflowId}, RunId: ${current.runId}.`,
+    current.createRequestId,
+    current.runId,
+  );
+}
+
+export async function startWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: StartRequest): Promise<StartResponse> {
+  const workflowId = req.workflowId ?? '';
+  const requestId = req.requestId || randomUUID();
+  if (req.cronSchedule) throw new UnimplementedError('cronSchedule is not supported by this Hourglass version yet');
+  const timeouts = normalizeWorkflowTimeouts(req, env.config);
+  const retryPolicy = req.retryPolicy ? normalizeRetryPolicy(req.retryPolicy, 'retryPolicy') : null;
+  const startDelayMs = durationToMs(req.workflowStartDelay) ?? 0;
+  if (startDelayMs < 0) throw new InvalidArgumentError('workflowStartDelay must not be negative');
+  const policies = policiesOf(req);
+  const shard = env.shardFor(namespace.id, workflowId);
+
+  return shard.withWorkflowLock(namespace.id, workflowId, async () => {
+    const current = await shard.getCurrentExecution(namespace.id, workflowId);
+    const writes: RunWrite[] = [];
+    if (current) {
+      if (current.createRequestId === requestId) {
+        return { runId: current.runId, started: true, status: current.status };
+      }
+      if (current.running) {
+        switch (policies.conflict) {
+          case WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
+            return { runId: current.runId, started: false, status: current.status };
+          case WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING: {
+            const loaded = await shard.loadExecution(current);
+            if (loaded) {
+              const ctx = new MutationContext(loaded.ms, env.clock.now());
+              terminateWorkflow(ctx, {
+                reason: 'terminated by a new start (workflow id conflict policy TERMINATE_EXISTING)',
+                identity: req.identity ?? '',
+                retentionMs: namespace.retentionMs,
+              });
+              writes.push({ ctx, loadedFrom: loaded.record });
+            }
+            break;
+          }
+          default:
+            throw alreadyStarted(current, true);
+        }
+      } else {
+        const allowed =
+          policies.reuse === WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE ||
+          (policies.reuse === WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY && FAILED_STATUSES.has(current.status));
+        if (!allowed) throw alreadyStarted(current, false);
+      }
+    }
+    const runId = randomUUID();
+    const ctx = newRun({
+      namespaceId: namespace.id,
+      workflowId,
+      runId,
+      firstExecutionRunId: runId,
+      requestId,
+      identity: req.identity ?? '',
+      workflowTypeName: req.workflowType?.name ?? '',
+      taskQueue: req.taskQueue?.name ?? '',
+      input: req.input ?? null,
+      header: req.header ?? null,
+      memo: req.memo ?? null,
+      searchAttributes: req.searchAttributes ?? null,
+      retryPolicy,
+      cronSchedule: '',
+      ...timeouts,
+      startDelayMs,
+      userMetadata: req.userMetadata ?? null,
+      priority: req.priority ?? null,
+      now: env.clock.now(),
+    });
+    writes.push({ ctx });
+    await shard.commitRuns(writes, current?.runId ?? null);
+    return { runId, started: true, status: WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING };
+  });
+}

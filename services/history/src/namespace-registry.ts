@@ -1,0 +1,81 @@
+/**
+ * Namespace lookups by name and id, cached (namespaces change rarely; a change made through this
+ * registry refreshes the cache at once).
+ */
+import { randomUUID } from 'node:crypto';
+import { AlreadyExistsError, NamespaceNotFoundError, type Clock } from '@hourglass/common';
+import type { NamespaceRecord, NamespaceStore } from '@hourglass/persistence';
+
+const CACHE_TTL_MS = 10_000;
+
+export interface RegisterNamespaceArgs {
+  name: string;
+  description?: string;
+  ownerEmail?: string;
+  retentionMs: number;
+  data?: Record<string, string>;
+}
+
+export class NamespaceRegistry {
+  private readonly byName = new Map<string, { record: NamespaceRecord; loadedAt: number }>();
+  private readonly byId = new Map<string, { record: NamespaceRecord; loadedAt: number }>();
+
+  constructor(private readonly store: NamespaceStore, private readonly clock: Clock) {}
+
+  /** Throws NamespaceNotFoundError (NOT_FOUND + NamespaceNotFoundFailure) for unknown or deleted names. */
+  async getByName(name: string): Promise<NamespaceRecord> {
+    const cached = this.byName.get(name);
+    if (cached && this.clock.now() - cached.loadedAt < CACHE_TTL_MS) return cached.record;
+    const record = await this.store.getNamespaceByName(name);
+    if (!record || record.state === 'deleted') throw new NamespaceNotFoundError(name);
+    this.remember(record);
+    return record;
+  }
+
+  async getById(id: string): Promise<NamespaceRecord> {
+    const cached = this.byId.get(id);
+    if (cached && this.clock.now() - cached.loadedAt < CACHE_TTL_MS) return cached.record;
+    const record = await this.store.getNamespaceById(id);
+    if (!record) throw new NamespaceNotFoundError(id);
+    this.remember(record);
+    return record;
+  }
+
+  async register(args: RegisterNamespaceArgs): Promise<NamespaceRecord> {
+    const now = this.clock.now();
+    const record: NamespaceRecord = {
+      id: randomUUID(),
+      name: args.name,
+      state: 'registered',
+      description: args.description ?? '',
+      ownerEmail: args.ownerEmail ?? '',
+      retentionMs: args.retentionMs,
+      data: args.data ?? {},
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.store.createNamespace(record);
+    this.remember(record);
+    return record;
+  }
+
+  /** Creates the namespace unless it exists (start-dev's `default`). */
+  async ensure(args: RegisterNamespaceArgs): Promise<NamespaceRecord> {
+    try {
+      return await this.register(args);
+    } catch (err) {
+      if (err instanceof AlreadyExistsError) return this.getByName(args.name);
+      throw err;
+    }
+  }
+
+  list(pageSize: number, nextPageToken?: string) {
+    return this.store.listNamespaces({ pageSize, ...(nextPageToken ? { nextPageToken } : {}) });
+  }
+
+  private remember(record: NamespaceRecord): void {
+    const entry = { record, loadedAt: this.clock.now() };
+    this.byName.set(record.name, entry);
+    this.byId.set(record.id, entry);
+  }
+}

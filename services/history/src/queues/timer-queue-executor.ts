@@ -1,0 +1,102 @@
+/**
+ * Executes timer tasks: user timers, activity and workflow-task timeouts, activity retries,
+ * run timeouts, start backoff and retention. Each re-checks mutable state: a task that no longer
+ * applies (timer canceled, attempt moved on, run closed) does nothing.
+ */
+import { TimeoutType, assertNever } from '@hourglass/common';
+import type { TimerTaskRow } from '@hourglass/persistence';
+import type { EngineContext } from '../engine-context';
+import type { TimerTask } from '../tasks';
+import { activityTimeoutFailure, armHeartbeatTimer, dispatchActivityAttempt, failActivityAttempt, timeoutActivity } from '../workflow/activity';
+import { timeoutWorkflow } from '../workflow/close';
+import { isRunning } from '../workflow/mutable-state';
+import type { MutationContext } from '../workflow/mutation';
+import { fireTimer } from '../workflow/timers';
+import { scheduleWorkflowTask, scheduleWorkflowTaskIfNeeded, timeoutWorkflowTask } from '../workflow/workflow-task';
+
+export function createTimerTaskExecutor(env: EngineContext) {
+  return async function executeTimerTask(row: TimerTaskRow): Promise<void> {
+    const task = JSON.parse(row.data) as TimerTask;
+    const key = { namespaceId: row.namespaceId, workflowId: row.workflowId, runId: row.runId };
+    const shard = env.shardFor(key.namespaceId, key.workflowId);
+    if (task.type === 'delete-execution') {
+      const loaded = await shard.loadExecution(key);
+      if (loaded && !isRunning(loaded.ms)) await shard.deleteExecution(key);
+      return;
+    }
+    const retentionMs = task.type === 'workflow-timeout' ? (await env.namespaces.getById(key.namespaceId)).retentionMs : 0;
+    await shard.updateExecution(key, (ctx) => {
+      if (!ctx || !isRunning(ctx.ms)) return;
+      applyTimer(ctx, task, row.fireAt, retentionMs);
+    });
+  };
+}
+
+function applyTimer(ctx: MutationContext, task: Exclude<TimerTask, { type: 'delete-execution' }>, fireAt: number, retentionMs: number): void {
+  const ms = ctx.ms;
+  switch (task.type) {
+    case 'user-timer':
+      if (fireTimer(ctx, task.timerId, task.startedEventId)) scheduleWorkflowTaskIfNeeded(ctx);
+      return;
+    case 'activity-timeout': {
+      const activity = ms.activities[String(task.scheduledEventId)];
+      if (!activity) return;
+      switch (task.timeoutType) {
+        case TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
+          timeoutActivity(ctx, activity, task.timeoutType);
+          scheduleWorkflowTaskIfNeeded(ctx);
+          return;
+        case TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START:
+          if (activity.attempt !== task.attempt || activity.startedTime > 0) return;
+          timeoutActivity(ctx, activity, task.timeoutType);
+          scheduleWorkflowTaskIfNeeded(ctx);
+          return;
+        case TimeoutType.TIMEOUT_TYPE_HEARTBEAT:
+          if (activity.attempt !== task.attempt || activity.startedTime === 0 || activity.heartbeatTimerDeadline !== fireAt) return;
+          if (Math.max(activity.startedTime, activity.lastHeartbeatTime) + activity.heartbeatTimeoutMs > ctx.now) {
+            // Heartbeats arrived since this deadline was set: wait for the new one.
+            armHeartbeatTimer(ctx, activity);
+            return;
+          }
+          break;
+        case TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE:
+          if (activity.attempt !== task.attempt || activity.startedTime === 0) return;
+          break;
+        default:
+          return;
+      }
+      const failure = activityTimeoutFailure(activity, task.timeoutType);
+      const retrying = failActivityAttempt(ctx, activity, { failure, identity: activity.startedIdentity, timeoutType: task.timeoutType });
+      if (!retrying) scheduleWorkflowTaskIfNeeded(ctx);
+      return;
+    }
+    case 'activity-retry': {
+      const activity = ms.activities[String(task.scheduledEventId)];
+      if (!activity || activity.attempt !== task.attempt || activity.startedTime > 0) return;
+      dispatchActivityAttempt(ctx, activity);
+      return;
+    }
+    case 'workflow-task-timeout': {
+      const wft = ms.workflowTask;
+      if (!wft || wft.scheduledEventId !== task.scheduledEventId || wft.attempt !== task.attempt) return;
+      if (task.timeoutType === TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START && wft.startedEventId !== 0) return;
+      if (task.timeoutType === TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE && wft.startedEventId !== task.startedEventId) return;
+      timeoutWorkflowTask(ctx, task.timeoutType);
+      return;
+    }
+    case 'workflow-timeout': {
+      const info = ms.executionInfo;
+      const deadlines = [info.executionExpirationTime, info.runExpirationTime].filter((t) => t > 0);
+      if (deadlines.length === 0 || Math.min(...deadlines) > ctx.now) return;
+      timeoutWorkflow(ctx, { retentionMs });
+      return;
+    }
+    case 'workflow-backoff':
+      if (!ms.backoffPending) return;
+      ms.backoffPending = false;
+      scheduleWorkflowTask(ctx);
+      return;
+    default:
+      assertNever(task, 'timer task');
+  }
+}

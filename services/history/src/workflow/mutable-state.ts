@@ -1,0 +1,141 @@
+/**
+ * Mutable state: everything about one run that is not its history, persisted with every change
+ * (in the same transaction as the events and tasks the change causes). Serialised as JSON;
+ * protobuf blobs inside are base64 (see codec.ts). Times are ms since the epoch, durations ms
+ * (0 = unset / infinite, as in Temporal).
+ */
+import { InvariantViolationError } from '@hourglass/common';
+import type { RetryPolicyMs } from './retry';
+
+export const MUTABLE_STATE_VERSION = 1;
+
+export interface ExecutionInfo {
+  namespaceId: string;
+  workflowId: string;
+  runId: string;
+  firstExecutionRunId: string;
+  workflowTypeName: string;
+  /** The run's normal task queue. */
+  taskQueue: string;
+  workflowExecutionTimeoutMs: number;
+  workflowRunTimeoutMs: number;
+  workflowTaskTimeoutMs: number;
+  /** Absolute deadlines; 0 = none. */
+  executionExpirationTime: number;
+  runExpirationTime: number;
+  startTime: number;
+  /** When the first workflow task may run (start time + start delay / backoff). */
+  executionTime: number;
+  closeTime: number;
+  /** temporal.api.enums.v1.WorkflowExecutionStatus */
+  status: number;
+  startRequestId: string;
+  identity: string;
+  memo: string | null;
+  searchAttributes: string | null;
+  retryPolicy: RetryPolicyMs | null;
+  attempt: number;
+  cronSchedule: string;
+  historySizeBytes: number;
+  stateTransitionCount: number;
+}
+
+export type TaskQueueKindName = 'normal' | 'sticky';
+
+export interface WorkflowTaskInfo {
+  scheduledEventId: number;
+  /** 0 while scheduled, the WorkflowTaskStarted event id once a worker took it. */
+  startedEventId: number;
+  attempt: number;
+  taskQueueName: string;
+  taskQueueKind: TaskQueueKindName;
+  startToCloseTimeoutMs: number;
+  scheduledTime: number;
+  startedTime: number;
+  requestId: string;
+  identity: string;
+}
+
+export interface ActivityInfo {
+  scheduledEventId: number;
+  activityId: string;
+  activityTypeName: string;
+  taskQueue: string;
+  scheduleToCloseTimeoutMs: number;
+  scheduleToStartTimeoutMs: number;
+  startToCloseTimeoutMs: number;
+  heartbeatTimeoutMs: number;
+  retryPolicy: RetryPolicyMs;
+  scheduledTime: number;
+  attempt: number;
+  /** When the current attempt became eligible to run (after its backoff). */
+  currentAttemptScheduledTime: number;
+  /** 0 while the attempt is queued or in backoff. */
+  startedTime: number;
+  startedIdentity: string;
+  startedRequestId: string;
+  heartbeatDetails: string | null;
+  lastHeartbeatTime: number;
+  cancelRequested: boolean;
+  cancelRequestedEventId: number;
+  lastFailure: string | null;
+  lastWorkerIdentity: string;
+  /** The heartbeat timeout task currently persisted for this attempt, 0 if none. */
+  heartbeatTimerDeadline: number;
+}
+
+export interface UserTimerInfo {
+  timerId: string;
+  startedEventId: number;
+  expiryTime: number;
+}
+
+export interface StickyInfo {
+  queueName: string;
+  scheduleToStartTimeoutMs: number;
+}
+
+export interface MutableStateData {
+  version: number;
+  executionInfo: ExecutionInfo;
+  /** Next event id to assign (history holds 1..nextEventId-1; buffered events have none yet). */
+  nextEventId: number;
+  /** WorkflowTaskStarted id of the last completed workflow task (previous_started_event_id). */
+  lastCompletedWorkflowTaskStartedEventId: number;
+  workflowTask: WorkflowTaskInfo | null;
+  /** Consecutive failed/timed-out workflow task attempts; the next attempt is this + 1. */
+  workflowTaskFailureStreak: number;
+  sticky: StickyInfo | null;
+  activities: Record<string, ActivityInfo>;
+  timers: Record<string, UserTimerInfo>;
+  /** Events that arrived while a workflow task was started, waiting to be flushed (base64 events, ids unassigned). */
+  bufferedEvents: string[];
+  /** The first workflow task waits for a start delay / backoff timer. */
+  backoffPending: boolean;
+  /** Recently seen request ids (signal/cancel dedupe), bounded. */
+  requestIds: string[];
+}
+
+export function serializeMutableState(ms: MutableStateData): string {
+  return JSON.stringify(ms);
+}
+
+export function deserializeMutableState(state: string): MutableStateData {
+  const ms = JSON.parse(state) as MutableStateData;
+  if (ms.version !== MUTABLE_STATE_VERSION) {
+    throw new InvariantViolationError(`unsupported mutable state version ${ms.version}`);
+  }
+  return ms;
+}
+
+export function isRunning(ms: MutableStateData): boolean {
+  return ms.executionInfo.closeTime === 0;
+}
+
+export function isWorkflowTaskStarted(ms: MutableStateData): boolean {
+  return ms.workflowTask !== null && ms.workflowTask.startedEventId > 0;
+}
+
+export function activityById(ms: MutableStateData, activityId: string): ActivityInfo | undefined {
+  return Object.values(ms.activities).find((a) => a.activityId === activityId);
+}

@@ -1,0 +1,185 @@
+/**
+ * Matching: task queues keyed by (namespace, name, type, kind). A task that arrives while a poller
+ * waits is handed over directly (sync match) and the add returns only after history recorded the
+ * start; otherwise it is persisted as backlog. Polls wait up to the long-poll timeout and then
+ * answer with an empty (all-default) response.
+ */
+import { randomUUID } from 'node:crypto';
+import { StickyWorkerUnavailableError, isHourglassError, type Clock, type Logger } from '@hourglass/common';
+import type { TaskQueueKey, TaskQueueStore, TaskQueueType } from '@hourglass/persistence';
+import type { MatchingConfig } from './config';
+
+import { TaskQueue, type Offer } from './task-queue';
+import type {
+  ActivityTaskResponse,
+  AddActivityTaskRequest,
+  AddWorkflowTaskRequest,
+  MatchTask,
+  PollRequest,
+  TaskStarter,
+  WorkflowTaskResponse,
+} from './types';
+
+/** A start that history refused because the task no longer applies: drop it. */
+function isStaleTask(err: unknown): boolean {
+  return isHourglassError(err) && (err.code === 'NOT_FOUND' || err.code === 'FAILED_PRECONDITION');
+}
+
+export class MatchingEngine {
+  private readonly queues = new Map<string, TaskQueue>();
+  private starter: TaskStarter | undefined;
+
+  constructor(
+    private readonly store: TaskQueueStore,
+    private readonly clock: Clock,
+    private readonly config: MatchingConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  /** History and matching reference each other; the composition root connects them. */
+  setTaskStarter(starter: TaskStarter): void {
+    this.starter = starter;
+  }
+
+  async addWorkflowTask(request: AddWorkflowTaskRequest): Promise<void> {
+    const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
+    await queue.ensureLoaded();
+    if (request.kind === 'sticky' && !this.hasRecentPoller(queue)) {
+      throw new StickyWorkerUnavailableError(`sticky queue ${request.taskQueueName} has no recent poller`);
+    }
+    await this.add(queue, { workflowId: request.workflowId, runId: request.runId, scheduledEventId: request.scheduledEventId, attempt: 0, createdAt: this.clock.now() });
+  }
+
+  async addActivityTask(request: AddActivityTaskRequest): Promise<void> {
+    const queue = this.queue(request.namespaceId, request.taskQueueName, 'activity', 'normal');
+    await queue.ensureLoaded();
+    await this.add(queue, {
+      workflowId: request.workflowId,
+      runId: request.runId,
+      scheduledEventId: request.scheduledEventId,
+      attempt: request.attempt,
+      createdAt: this.clock.now(),
+    });
+  }
+
+  /** Long-polls a workflow task queue; undefined means "no task" (the caller sends an empty response). */
+  async pollWorkflowTaskQueue(request: PollRequest): Promise<WorkflowTaskResponse | undefined> {
+    const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
+    return this.poll(queue, request, (task, pollRequestId) =>
+      this.taskStarter().recordWorkflowTaskStarted({ namespaceId: request.namespaceId, task, pollKind: request.kind, identity: request.identity, pollRequestId }),
+    );
+  }
+
+  async pollActivityTaskQueue(request: PollRequest): Promise<ActivityTaskResponse | undefined> {
+    const queue = this.queue(request.namespaceId, request.taskQueueName, 'activity', 'normal');
+    return this.poll(queue, request, (task, pollRequestId) =>
+      this.taskStarter().recordActivityTaskStarted({ namespaceId: request.namespaceId, task, identity: request.identity, pollRequestId }),
+    );
+  }
+
+  /**
+   * A worker announced its shutdown: its sticky queue is gone. Pending polls on it end, and its
+   * backlog moves back to the normal queue through history.
+   */
+  async shutdownStickyQueue(namespaceId: string, stickyQueueName: string): Promise<void> {
+    const queue = this.queues.get(this.keyString({ namespaceId, name: stickyQueueName, type: 'workflow', kind: 'sticky', partition: 0 }));
+    if (!queue) return;
+    queue.lastPollTime = 0;
+    queue.releaseWaiters();
+    await queue.ensureLoaded();
+    for (const entry of queue.drainBacklog()) {
+      try {
+        await this.taskStarter().rescheduleStickyWorkflowTask({ namespaceId, task: entry.task });
+      } catch (err) {
+        if (!isStaleTask(err)) this.logger.warn({ err, stickyQueueName }, 'could not move a sticky task to the normal queue; its schedule-to-start timeout will');
+      }
+      await queue.deleteFromBacklog(entry.taskId);
+    }
+  }
+
+  private async add(queue: TaskQueue, task: MatchTask): Promise<void> {
+    if (await queue.offerToPoller(task)) return;
+    await queue.addToBacklog(task);
+  }
+
+  private async poll<R>(queue: TaskQueue, request: PollRequest, start: (task: MatchTask, pollRequestId: string) => Promise<R>): Promise<R | undefined> {
+    await queue.ensureLoaded();
+    const now = this.clock.now();
+    const deadline = Math.min(now + this.config.longPollTimeoutMs, request.deadline - this.config.deadlineMarginMs);
+    queue.lastPollTime = now;
+    try {
+      while (!request.signal.aborted) {
+        const fromBacklog = queue.takeFromBacklog();
+        const offer: Offer | undefined = fromBacklog
+          ? {
+              task: fromBacklog.task,
+              backlogTaskId: fromBacklog.taskId,
+              settle: (outcome) => {
+                if (outcome === 'returned') queue.returnToBacklog(fromBacklog);
+              },
+            }
+          : await queue.waitForTask(request.signal, deadline - this.clock.now());
+        if (!offer) return undefined;
+        const response = await this.tryStart(queue, offer, request.signal, start);
+        if (response !== undefined) return response;
+        if (this.clock.now() >= deadline) return undefined;
+      }
+      return undefined;
+    } finally {
+      queue.lastPollTime = this.clock.now();
+    }
+  }
+
+  /** Starts an offered task in history; settles the offer; returns the response, or undefined if the task was stale. */
+  private async tryStart<R>(queue: TaskQueue, offer: Offer, signal: AbortSignal, start: (task: MatchTask, pollRequestId: string) => Promise<R>): Promise<R | undefined> {
+    if (signal.aborted) {
+      offer.settle('returned');
+      return undefined;
+    }
+    try {
+      const response = await start(offer.task, randomUUID());
+      if (offer.backlogTaskId !== undefined) await queue.deleteFromBacklog(offer.backlogTaskId);
+      offer.settle('started');
+      return response;
+    } catch (err) {
+      if (isStaleTask(err)) {
+        if (offer.backlogTaskId !== undefined) await queue.deleteFromBacklog(offer.backlogTaskId);
+        offer.settle('dropped');
+        return undefined;
+      }
+      offer.settle('returned');
+      throw err;
+    }
+  }
+
+  private hasRecentPoller(queue: TaskQueue): boolean {
+    return queue.hasLivePoller() || this.clock.now() - queue.lastPollTime <= this.config.stickyPollerUnavailableWindowMs;
+  }
+
+  private taskStarter(): TaskStarter {
+    if (!this.starter) throw new Error('matching engine used before setTaskStarter');
+    return this.starter;
+  }
+
+  private queue(namespaceId: string, name: string, type: TaskQueueType, kind: 'normal' | 'sticky'): TaskQueue {
+    const key: TaskQueueKey = { namespaceId, name, type, kind, partition: 0 };
+    const k = this.keyString(key);
+    let queue = this.queues.get(k);
+    if (!queue) {
+      queue = new TaskQueue(key, this.store, this.config.backlogPageSize);
+      this.queues.set(k, queue);
+    }
+    return queue;
+  }
+
+  private keyString(key: TaskQueueKey): string {
+    return [key.namespaceId, key.name, key.type, key.kind, key.partition].join('\u0000');
+  }
+
+  /** Loads every stored backlog at start so tasks left by a previous process are served. */
+  async start(): Promise<void> {
+    for (const key of await this.store.listQueuesWithTasks()) {
+      await this.queue(key.namespaceId, key.name, key.type, key.kind).ensureLoaded();
+    }
+  }
+}

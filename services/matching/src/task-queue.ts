@@ -1,0 +1,155 @@
+/**
+ * One task queue partition as this host serves it: pollers waiting on it, and its backlog
+ * (persisted tasks, mirrored in memory in task id order).
+ */
+import { deferred, type Deferred } from '@hourglass/common';
+import type { TaskQueueKey, TaskQueueStore } from '@hourglass/persistence';
+import type { MatchTask } from './types';
+
+/** How a poller that was offered a task (sync match) dealt with it. */
+export type OfferOutcome = 'started' | 'dropped' | 'returned';
+
+export interface Offer {
+  task: MatchTask;
+  /** The backlog row the task came from, to delete once it is started or dropped. */
+  backlogTaskId?: number;
+  settle(outcome: OfferOutcome): void;
+}
+
+interface Waiter {
+  signal: AbortSignal;
+  offer: Deferred<Offer | undefined>;
+  /** Set synchronously when the waiter got its answer (an offer, or none): it must never get two. */
+  settled: boolean;
+}
+
+function answer(waiter: Waiter, offer: Offer | undefined): void {
+  if (waiter.settled) return;
+  waiter.settled = true;
+  waiter.offer.resolve(offer);
+}
+
+const TASK_ID_RANGE_BITS = 2 ** 32;
+
+export class TaskQueue {
+  private waiters: Waiter[] = [];
+  private backlog: { taskId: number; task: MatchTask }[] = [];
+  private loaded: Promise<void> | undefined;
+  private lastLoadedTaskId = 0;
+  private rangeId = 0;
+  private sequence = 0;
+  lastPollTime = 0;
+
+  constructor(readonly key: TaskQueueKey, private readonly store: TaskQueueStore, private readonly pageSize: number) {}
+
+  /** Loads the stored backlog once, before the first add or poll. */
+  ensureLoaded(): Promise<void> {
+    this.loaded ??= this.loadMore();
+    return this.loaded;
+  }
+
+  private async loadMore(): Promise<void> {
+    for (;;) {
+      const rows = await this.store.listTasks(this.key, this.lastLoadedTaskId, this.pageSize);
+      for (const row of rows) {
+        this.backlog.push({ taskId: row.taskId, task: JSON.parse(row.data) as MatchTask });
+        this.lastLoadedTaskId = row.taskId;
+      }
+      if (rows.length < this.pageSize) return;
+    }
+  }
+
+  hasLivePoller(): boolean {
+    this.waiters = this.waiters.filter((w) => !w.settled && !w.signal.aborted);
+    return this.waiters.length > 0;
+  }
+
+  /**
+   * Sync match: hands the task to a waiting poller and waits until that poller started it (or
+   * dropped it as stale). Returns false when no live poller took it, so the caller persists it.
+   */
+  async offerToPoller(task: MatchTask): Promise<boolean> {
+    for (;;) {
+      const waiter = this.takeLiveWaiter();
+      if (!waiter) return false;
+      const outcome = deferred<OfferOutcome>();
+      answer(waiter, { task, settle: outcome.resolve });
+      if ((await outcome.promise) !== 'returned') return true;
+    }
+  }
+
+  /** Persists a task that found no poller and makes it visible to pollers. */
+  async addToBacklog(task: MatchTask): Promise<void> {
+    await this.ensureLoaded();
+    if (this.rangeId === 0) this.rangeId = (await this.store.leaseTaskQueue(this.key)).rangeId;
+    const taskId = this.rangeId * TASK_ID_RANGE_BITS + ++this.sequence;
+    await this.store.createTasks(this.key, this.rangeId, [{ taskId, data: JSON.stringify(task), expiresAt: 0 }]);
+    this.backlog.push({ taskId, task });
+    this.lastLoadedTaskId = Math.max(this.lastLoadedTaskId, taskId);
+    this.pumpBacklog();
+  }
+
+  /** Next backlog task for a poller, if any. */
+  takeFromBacklog(): { taskId: number; task: MatchTask } | undefined {
+    return this.backlog.shift();
+  }
+
+  /** Puts a task back at the head (its start failed transiently). */
+  returnToBacklog(entry: { taskId: number; task: MatchTask }): void {
+    this.backlog.unshift(entry);
+    this.pumpBacklog();
+  }
+
+  async deleteFromBacklog(taskId: number): Promise<void> {
+    await this.store.deleteTasks(this.key, [taskId]);
+  }
+
+  /** Registers a poller; resolves with an offer, or undefined when the wait ends without one. */
+  waitForTask(signal: AbortSignal, timeoutMs: number): Promise<Offer | undefined> {
+    const waiter: Waiter = { signal, offer: deferred<Offer | undefined>(), settled: false };
+    this.waiters.push(waiter);
+    const finish = (): void => answer(waiter, undefined);
+    const timer = setTimeout(finish, Math.max(0, timeoutMs));
+    signal.addEventListener('abort', finish, { once: true });
+    this.pumpBacklog();
+    return waiter.offer.promise.finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', finish);
+      this.waiters = this.waiters.filter((w) => w !== waiter);
+    });
+  }
+
+  /** Ends every waiting poll with no task (the queue's worker is going away). */
+  releaseWaiters(): void {
+    for (const w of this.waiters.splice(0)) answer(w, undefined);
+  }
+
+  drainBacklog(): { taskId: number; task: MatchTask }[] {
+    return this.backlog.splice(0);
+  }
+
+  /** Backlog tasks go to pollers that are waiting (a task may have been stored while they started to wait). */
+  private pumpBacklog(): void {
+    while (this.backlog.length > 0) {
+      const waiter = this.takeLiveWaiter();
+      if (!waiter) return;
+      const entry = this.backlog.shift() as { taskId: number; task: MatchTask };
+      answer(waiter, {
+        task: entry.task,
+        backlogTaskId: entry.taskId,
+        settle: (outcome) => {
+          if (outcome === 'returned') this.returnToBacklog(entry);
+        },
+      });
+    }
+  }
+
+  private takeLiveWaiter(): Waiter | undefined {
+    while (this.waiters.length > 0) {
+      const waiter = this.waiters.shift() as Waiter;
+      if (!waiter.settled && !waiter.signal.aborted) return waiter;
+      answer(waiter, undefined);
+    }
+    return undefined;
+  }
+}

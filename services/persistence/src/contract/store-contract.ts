@@ -1,0 +1,461 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AlreadyExistsError, InvalidArgumentError, InvariantViolationError, NotFoundError } from '@hourglass/common';
+import { ConditionFailedError, CurrentExecutionConditionFailedError, ShardOwnershipLostError } from '../errors';
+import type {
+  CurrentExecutionRecord,
+  ExecutionKey,
+  HistoryEventRow,
+  Persistence,
+  ShardCommit,
+  TaskQueueTaskRow,
+  TransferTaskRow,
+} from '../types';
+import {
+  NAMESPACE_ID,
+  T0,
+  currentRecord,
+  events,
+  namespace,
+  queueKey,
+  runKey,
+  snapshot,
+  startCommit,
+  timerTask,
+  transferTask,
+  withStore,
+} from './fixtures';
+
+/**
+ * The behaviour every persistence backend must have, as node:test tests. Each backend's test
+ * file calls this once per configuration.
+ *
+ * `open` must return a store over an EMPTY database on every call: each test opens its own
+ * and closes it at the end.
+ *
+ * @example
+ * runStoreContract('sqlite :memory:', async () => openSqlitePersistence({ path: ':memory:' }));
+ */
+export function runStoreContract(name: string, open: () => Promise<Persistence>): void {
+  const test = (title: string, body: (p: Persistence) => Promise<void>): void => {
+    it(title, () => withStore(open, body));
+  };
+
+  describe(`${name}: store contract`, () => {
+    describe('cluster metadata', () => {
+      test('getOrInit stores the first value and returns it even when later calls pass another', async (p) => {
+        const first = { clusterName: 'active', numHistoryShards: 4, createdAt: T0 };
+        assert.deepEqual(await p.cluster.getOrInitClusterMetadata(first), first);
+        const other = { clusterName: 'other', numHistoryShards: 512, createdAt: T0 + 1 };
+        assert.deepEqual(await p.cluster.getOrInitClusterMetadata(other), first);
+      });
+    });
+
+    describe('namespaces', () => {
+      test('creates and reads by name and by id', async (p) => {
+        const record = namespace('orders');
+        await p.namespaces.createNamespace(record);
+        assert.deepEqual(await p.namespaces.getNamespaceByName('orders'), record);
+        assert.deepEqual(await p.namespaces.getNamespaceById(record.id), record);
+        assert.equal(await p.namespaces.getNamespaceByName('missing'), undefined);
+        assert.equal(await p.namespaces.getNamespaceById('missing'), undefined);
+      });
+
+      test('rejects a taken name or id with AlreadyExistsError', async (p) => {
+        await p.namespaces.createNamespace(namespace('orders'));
+        const byName = await rejection(p.namespaces.createNamespace(namespace('orders', { id: 'another-id' })), AlreadyExistsError);
+        assert.equal(byName.message, 'namespace orders already exists');
+        await rejection(p.namespaces.createNamespace(namespace('billing', { id: 'id-orders' })), AlreadyExistsError);
+        assert.equal(await p.namespaces.getNamespaceByName('billing'), undefined);
+      });
+
+      test('updates replace the record; a missing id is NotFoundError', async (p) => {
+        await p.namespaces.createNamespace(namespace('orders'));
+        const updated = namespace('orders', { description: 'new', state: 'deprecated', data: {}, updatedAt: T0 + 5 });
+        await p.namespaces.updateNamespace(updated);
+        assert.deepEqual(await p.namespaces.getNamespaceById(updated.id), updated);
+        await rejection(p.namespaces.updateNamespace(namespace('ghost')), NotFoundError);
+        assert.equal(await p.namespaces.getNamespaceById('id-ghost'), undefined);
+      });
+
+      test('an update to a name another namespace holds is AlreadyExistsError', async (p) => {
+        await p.namespaces.createNamespace(namespace('orders'));
+        await p.namespaces.createNamespace(namespace('billing'));
+        await rejection(p.namespaces.updateNamespace(namespace('billing', { id: 'id-orders' })), AlreadyExistsError);
+        assert.equal((await p.namespaces.getNamespaceById('id-orders'))?.name, 'orders');
+      });
+
+      test('lists in name order, page by page, with an opaque token', async (p) => {
+        const names = ['e', 'b', 'd', 'a', 'c'];
+        for (const n of names) await p.namespaces.createNamespace(namespace(n));
+        const pages: string[][] = [];
+        let token: string | undefined;
+        do {
+          const page = await p.namespaces.listNamespaces({ pageSize: 2, ...(token ? { nextPageToken: token } : {}) });
+          pages.push(page.items.map((r) => r.name));
+          token = page.nextPageToken;
+        } while (token);
+        assert.deepEqual(pages, [['a', 'b'], ['c', 'd'], ['e']]);
+        const all = await p.namespaces.listNamespaces({ pageSize: 5 });
+        assert.equal(all.items.length, 5);
+        assert.equal(all.nextPageToken, undefined);
+      });
+
+      test('rejects a page token it did not issue and a non-positive page size', async (p) => {
+        await rejection(p.namespaces.listNamespaces({ pageSize: 2, nextPageToken: 'not a token!' }), InvalidArgumentError);
+        await rejection(p.namespaces.listNamespaces({ pageSize: 0 }), InvalidArgumentError);
+      });
+    });
+
+    describe('shards', () => {
+      test('acquireShard creates at rangeId 1 and bumps it on every acquisition', async (p) => {
+        assert.equal(await p.executions.getShard(7), undefined);
+        const first = await p.executions.acquireShard(7, 'host-a');
+        assert.deepEqual([first.shardId, first.rangeId, first.owner], [7, 1, 'host-a']);
+        const second = await p.executions.acquireShard(7, 'host-b');
+        assert.deepEqual([second.rangeId, second.owner], [2, 'host-b']);
+        assert.deepEqual(await p.executions.getShard(7), second);
+        assert.equal((await p.executions.acquireShard(8, 'host-a')).rangeId, 1);
+      });
+
+      test('a commit with an old rangeId fails with ShardOwnershipLostError and writes nothing', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(startCommit(1, 1, key));
+        await p.executions.acquireShard(1, 'host-b');
+        const before = await snapshot(p.executions, 1, key);
+
+        const err = await rejection(
+          p.executions.commit({
+            shardId: 1,
+            rangeId: 1,
+            update: { key, state: 'stale writer', nextEventId: 6, events: events(4, 5), expectedDbVersion: 1 },
+            current: {
+              namespaceId: NAMESPACE_ID,
+              workflowId: 'wf-1',
+              expectedRunId: 'run-1',
+              record: currentRecord(key, { running: false, status: 2 }),
+            },
+            transferTasks: [transferTask(10)],
+            timerTasks: [timerTask(T0, 11)],
+          }),
+          ShardOwnershipLostError,
+        );
+        assert.deepEqual([err.shardId, err.expectedRangeId, err.actualRangeId], [1, 1, 2]);
+        assert.deepEqual(await snapshot(p.executions, 1, key), before);
+      });
+
+      test('a commit to a shard never acquired fails with actual rangeId 0', async (p) => {
+        const key = runKey('run-1');
+        const err = await rejection(p.executions.commit(startCommit(3, 1, key)), ShardOwnershipLostError);
+        assert.equal(err.actualRangeId, 0);
+        assert.equal(await p.executions.getExecution(3, key), undefined);
+      });
+    });
+
+    describe('executions', () => {
+      test('create writes the run at dbVersion 1 with its history; creating it again fails', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(startCommit(1, 1, key));
+        assert.deepEqual(await p.executions.getExecution(1, key), { ...key, state: 'state of run-1 v1', nextEventId: 4, dbVersion: 1 });
+        assert.deepEqual(await p.executions.readHistory(1, key, 1, 100, 100), events(1, 3));
+
+        const again = { ...startCommit(1, 1, key), current: undefined };
+        const err = await rejection(p.executions.commit(again), ConditionFailedError);
+        assert.match(err.message, /run-1/);
+        assert.equal((await p.executions.getExecution(1, key))?.dbVersion, 1);
+      });
+
+      test('update checks dbVersion; a stale version fails and writes nothing', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(startCommit(1, 1, key));
+        await p.executions.commit(updateCommit(key, 1, 'v2', 4, 5, [transferTask(20)]));
+        assert.deepEqual(await p.executions.getExecution(1, key), { ...key, state: 'v2', nextEventId: 6, dbVersion: 2 });
+        const before = await snapshot(p.executions, 1, key);
+
+        const err = await rejection(p.executions.commit(updateCommit(key, 1, 'stale', 6, 6, [transferTask(21)])), ConditionFailedError);
+        assert.match(err.message, /run-1/);
+        assert.match(err.message, /\b2\b/, 'names the stored version');
+        assert.deepEqual(await snapshot(p.executions, 1, key), before);
+      });
+
+      test('update of a run that does not exist fails with ConditionFailedError', async (p) => {
+        await p.executions.acquireShard(1, 'host-a');
+        await rejection(p.executions.commit(updateCommit(runKey('nope'), 1, 'v2', 1, 1)), ConditionFailedError);
+        assert.equal(await p.executions.getExecution(1, runKey('nope')), undefined);
+      });
+
+      test('rejects appended events that leave a gap, repeat stored ids or disagree with nextEventId', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(startCommit(1, 1, key));
+        const before = await snapshot(p.executions, 1, key);
+        const bad: Array<[string, ShardCommit]> = [
+          ['gap after stored history', updateCommit(key, 1, 'x', 5, 6)],
+          ['repeats stored id', updateCommit(key, 1, 'x', 3, 4)],
+          ['gap inside the batch', withEvents(updateCommit(key, 1, 'x', 4, 4), [...events(4, 4), ...events(6, 6)], 7)],
+          ['duplicate inside the batch', withEvents(updateCommit(key, 1, 'x', 4, 4), [...events(4, 4), ...events(4, 4)], 5)],
+          ['nextEventId not after the last event', withEvents(updateCommit(key, 1, 'x', 4, 5), events(4, 5), 9)],
+        ];
+        for (const [what, commit] of bad) {
+          await rejection(p.executions.commit(commit), ConditionFailedError, what);
+          assert.deepEqual(await snapshot(p.executions, 1, key), before, what);
+        }
+      });
+
+      test('a created run must start its history at event 1', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        const commit = startCommit(1, 1, key);
+        await rejection(p.executions.commit({ ...commit, create: { ...commit.create!, events: events(2, 3) } }), ConditionFailedError);
+        assert.equal(await p.executions.getExecution(1, key), undefined);
+        assert.equal(await p.executions.getCurrentExecution(1, NAMESPACE_ID, 'wf-1'), undefined);
+      });
+
+      test('update and create commit together (continue-as-new)', async (p) => {
+        const [oldRun, newRun] = [runKey('run-1'), runKey('run-2')];
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(startCommit(1, 1, oldRun));
+        await p.executions.commit({
+          ...updateCommit(oldRun, 1, 'closed', 4, 4),
+          create: { key: newRun, state: 'fresh', nextEventId: 2, events: events(1, 1) },
+          current: { namespaceId: NAMESPACE_ID, workflowId: 'wf-1', expectedRunId: 'run-1', record: currentRecord(newRun) },
+        });
+        assert.equal((await p.executions.getExecution(1, oldRun))?.dbVersion, 2);
+        assert.equal((await p.executions.getExecution(1, newRun))?.dbVersion, 1);
+        assert.equal((await p.executions.getCurrentExecution(1, NAMESPACE_ID, 'wf-1'))?.runId, 'run-2');
+      });
+
+      test('the current pointer: null expects no pointer, a run id expects that run', async (p) => {
+        const [run1, run2] = [runKey('run-1'), runKey('run-2')];
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(startCommit(1, 1, run1));
+        assert.deepEqual(await p.executions.getCurrentExecution(1, NAMESPACE_ID, 'wf-1'), currentRecord(run1));
+
+        const closed = currentRecord(run1, { running: false, status: 2 });
+        await p.executions.commit(currentCommit(closed, 'run-1'));
+        assert.deepEqual(await p.executions.getCurrentExecution(1, NAMESPACE_ID, 'wf-1'), closed);
+
+        await p.executions.commit({ ...startCommit(1, 1, run2), current: currentCommit(currentRecord(run2), 'run-1').current! });
+        assert.deepEqual(await p.executions.getCurrentExecution(1, NAMESPACE_ID, 'wf-1'), currentRecord(run2));
+        assert.equal(await p.executions.getCurrentExecution(1, NAMESPACE_ID, 'other'), undefined);
+      });
+
+      test('a mismatched pointer fails with the actual record and rolls back the whole commit', async (p) => {
+        const [run1, run2] = [runKey('run-1'), runKey('run-2')];
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(startCommit(1, 1, run1));
+        const before = await snapshot(p.executions, 1, run2);
+
+        // A second start of the same workflow id (expects no pointer) must see run-1's record.
+        const dup = { ...startCommit(1, 1, run2), transferTasks: [transferTask(30, run2)] };
+        const err = await rejection(p.executions.commit(dup), CurrentExecutionConditionFailedError);
+        assert.deepEqual(err.actual, currentRecord(run1));
+        assert.deepEqual(await snapshot(p.executions, 1, run2), before);
+
+        const wrongRun = await rejection(p.executions.commit(currentCommit(currentRecord(run2), 'run-9')), CurrentExecutionConditionFailedError);
+        assert.deepEqual(wrongRun.actual, currentRecord(run1));
+
+        const noPointer = currentCommit(currentRecord(runKey('run-1', 'wf-2')), 'run-1');
+        const absent = await rejection(p.executions.commit(noPointer), CurrentExecutionConditionFailedError);
+        assert.equal(absent.actual, undefined);
+        assert.equal(await p.executions.getCurrentExecution(1, NAMESPACE_ID, 'wf-2'), undefined);
+      });
+
+      test('readHistory returns fromEventId <= id < toEventId ascending, at most limit', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(startCommit(1, 1, key, 10));
+        assert.deepEqual(await p.executions.readHistory(1, key, 3, 6, 100), events(3, 5));
+        assert.deepEqual(await p.executions.readHistory(1, key, 3, 100, 2), events(3, 4));
+        assert.deepEqual(await p.executions.readHistory(1, key, 9, 100, 100), events(9, 10));
+        assert.deepEqual(await p.executions.readHistory(1, key, 11, 100, 100), []);
+        assert.deepEqual(await p.executions.readHistory(1, runKey('other'), 1, 100, 100), []);
+        await rejection(p.executions.readHistory(1, key, 1, 100, 0), InvalidArgumentError);
+      });
+
+      test('deleteExecution removes the run, its history, its tasks and its current pointer', async (p) => {
+        const [key, other] = [runKey('run-1'), runKey('run-x', 'wf-x')];
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit({ ...startCommit(1, 1, key), transferTasks: [transferTask(1, key)], timerTasks: [timerTask(T0, 2, key)] });
+        await p.executions.commit({ ...startCommit(1, 1, other), transferTasks: [transferTask(3, other)], timerTasks: [timerTask(T0, 4, other)] });
+
+        await p.executions.deleteExecution(1, key);
+        assert.equal(await p.executions.getExecution(1, key), undefined);
+        assert.equal(await p.executions.getCurrentExecution(1, NAMESPACE_ID, 'wf-1'), undefined);
+        assert.deepEqual(await p.executions.readHistory(1, key, 1, 100, 100), []);
+        assert.deepEqual((await p.executions.listTransferTasks(1, 0, 100)).map((t) => t.taskId), [3]);
+        assert.deepEqual((await p.executions.listTimerTasks(1, T0 + 1, 100)).map((t) => t.taskId), [4]);
+        assert.equal((await p.executions.getExecution(1, other))?.dbVersion, 1);
+        assert.deepEqual(await p.executions.readHistory(1, other, 1, 100, 100), events(1, 3));
+      });
+
+      test('deleteExecution keeps a pointer at a newer run and is a no-op for an absent run', async (p) => {
+        const [run1, run2] = [runKey('run-1'), runKey('run-2')];
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(startCommit(1, 1, run1));
+        await p.executions.commit({ ...startCommit(1, 1, run2), current: currentCommit(currentRecord(run2), 'run-1').current! });
+        await p.executions.deleteExecution(1, run1);
+        assert.equal((await p.executions.getCurrentExecution(1, NAMESPACE_ID, 'wf-1'))?.runId, 'run-2');
+        await p.executions.deleteExecution(1, runKey('never-existed'));
+        await p.executions.deleteExecution(1, run1);
+        assert.equal((await p.executions.getExecution(1, run2))?.dbVersion, 1);
+      });
+    });
+
+    describe('shard tasks', () => {
+      test('transfer tasks list ascending after a task id, at most limit, and delete by id', async (p) => {
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.acquireShard(2, 'host-a');
+        await p.executions.commit(tasksCommit(1, [transferTask(5), transferTask(2), transferTask(9)], []));
+        await p.executions.commit(tasksCommit(2, [transferTask(3)], []));
+        assert.deepEqual(await p.executions.listTransferTasks(1, 0, 100), [transferTask(2), transferTask(5), transferTask(9)]);
+        assert.deepEqual(await p.executions.listTransferTasks(1, 2, 1), [transferTask(5)]);
+        await p.executions.deleteTransferTasks(1, [2, 9, 404]);
+        assert.deepEqual(await p.executions.listTransferTasks(1, 0, 100), [transferTask(5)]);
+        assert.deepEqual(await p.executions.listTransferTasks(2, 0, 100), [transferTask(3)]);
+      });
+
+      test('timer tasks list by (fireAt, taskId) strictly before the bound, and delete by key', async (p) => {
+        await p.executions.acquireShard(1, 'host-a');
+        const timers = [timerTask(T0 + 20, 1), timerTask(T0 + 10, 7), timerTask(T0 + 10, 3), timerTask(T0 + 30, 2)];
+        await p.executions.commit(tasksCommit(1, [], timers));
+        const ids = async (before: number, limit = 100) => (await p.executions.listTimerTasks(1, before, limit)).map((t) => t.taskId);
+        assert.deepEqual(await ids(T0 + 100), [3, 7, 1, 2]);
+        assert.deepEqual(await ids(T0 + 20), [3, 7]);
+        assert.deepEqual(await ids(T0 + 100, 3), [3, 7, 1]);
+        assert.deepEqual(await ids(T0 + 10), []);
+        assert.deepEqual((await p.executions.listTimerTasks(1, T0 + 11, 1))[0], timerTask(T0 + 10, 3));
+
+        await p.executions.deleteTimerTasks(1, [{ fireAt: T0 + 10, taskId: 7 }, { fireAt: T0 + 30, taskId: 1 }]);
+        assert.deepEqual(await ids(T0 + 100), [3, 1, 2]);
+      });
+
+      test('maxTaskId is the largest task id ever committed in the shard, 0 if none', async (p) => {
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.acquireShard(2, 'host-a');
+        assert.equal(await p.executions.maxTaskId(1), 0);
+        assert.equal(await p.executions.maxTaskId(99), 0);
+        await p.executions.commit(tasksCommit(1, [transferTask(12)], [timerTask(T0, 40), timerTask(T0 + 1, 8)]));
+        await p.executions.commit(tasksCommit(2, [transferTask(100)], []));
+        assert.equal(await p.executions.maxTaskId(1), 40);
+        // Ids are never reused after their tasks complete, so the mark survives deletion.
+        await p.executions.deleteTimerTasks(1, [{ fireAt: T0, taskId: 40 }]);
+        assert.equal(await p.executions.maxTaskId(1), 40);
+        assert.equal(await p.executions.maxTaskId(2), 100);
+      });
+
+      test('a repeated task id fails the commit as an invariant violation and writes nothing', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(tasksCommit(1, [transferTask(1)], []));
+        const before = await snapshot(p.executions, 1, key);
+        await rejection(p.executions.commit({ ...startCommit(1, 1, key), transferTasks: [transferTask(1)] }), InvariantViolationError);
+        assert.deepEqual(await snapshot(p.executions, 1, key), before);
+      });
+
+      test('rejects a non-positive limit', async (p) => {
+        await rejection(p.executions.listTransferTasks(1, 0, 0), InvalidArgumentError);
+        await rejection(p.executions.listTimerTasks(1, T0, -1), InvalidArgumentError);
+      });
+    });
+
+    describe('task queues', () => {
+      test('leaseTaskQueue creates at rangeId 1 and bumps it, per queue key', async (p) => {
+        const key = queueKey('orders');
+        assert.deepEqual(await p.taskQueues.leaseTaskQueue(key), { rangeId: 1 });
+        assert.deepEqual(await p.taskQueues.leaseTaskQueue(key), { rangeId: 2 });
+        assert.deepEqual(await p.taskQueues.leaseTaskQueue({ ...key, type: 'activity' }), { rangeId: 1 });
+        assert.deepEqual(await p.taskQueues.leaseTaskQueue({ ...key, partition: 1 }), { rangeId: 1 });
+        assert.deepEqual(await p.taskQueues.leaseTaskQueue({ ...key, kind: 'sticky' }), { rangeId: 1 });
+      });
+
+      test('createTasks checks the lease: a stale rangeId fails and writes nothing', async (p) => {
+        const key = queueKey('orders');
+        await rejection(p.taskQueues.createTasks(key, 1, [queueTask(1)]), ConditionFailedError);
+        await p.taskQueues.leaseTaskQueue(key);
+        await p.taskQueues.createTasks(key, 1, [queueTask(1)]);
+        await p.taskQueues.leaseTaskQueue(key);
+        await rejection(p.taskQueues.createTasks(key, 1, [queueTask(2), queueTask(3)]), ConditionFailedError);
+        assert.deepEqual(await p.taskQueues.listTasks(key, 0, 100), [queueTask(1)]);
+        await p.taskQueues.createTasks(key, 2, [queueTask(2)]);
+        assert.deepEqual(await p.taskQueues.listTasks(key, 0, 100), [queueTask(1), queueTask(2)]);
+      });
+
+      test('lists tasks after an id, at most limit, and deletes by id', async (p) => {
+        const [key, other] = [queueKey('orders'), queueKey('orders', { type: 'activity' })];
+        await p.taskQueues.leaseTaskQueue(key);
+        await p.taskQueues.leaseTaskQueue(other);
+        await p.taskQueues.createTasks(key, 1, [queueTask(4), queueTask(1), queueTask(7, T0)]);
+        await p.taskQueues.createTasks(other, 1, [queueTask(2)]);
+        assert.deepEqual(await p.taskQueues.listTasks(key, 0, 100), [queueTask(1), queueTask(4), queueTask(7, T0)]);
+        assert.deepEqual(await p.taskQueues.listTasks(key, 1, 1), [queueTask(4)]);
+        await p.taskQueues.deleteTasks(key, [1, 7, 404]);
+        assert.deepEqual(await p.taskQueues.listTasks(key, 0, 100), [queueTask(4)]);
+        assert.deepEqual(await p.taskQueues.listTasks(other, 0, 100), [queueTask(2)]);
+      });
+
+      test('listQueuesWithTasks returns each queue with backlog once', async (p) => {
+        const [a, b, idle] = [queueKey('a'), queueKey('b', { kind: 'sticky', partition: 3 }), queueKey('idle')];
+        for (const key of [a, b, idle]) await p.taskQueues.leaseTaskQueue(key);
+        await p.taskQueues.createTasks(a, 1, [queueTask(1), queueTask(2)]);
+        await p.taskQueues.createTasks(b, 1, [queueTask(1)]);
+        assert.deepEqual(sortQueues(await p.taskQueues.listQueuesWithTasks()), [a, b]);
+        await p.taskQueues.deleteTasks(b, [1]);
+        assert.deepEqual(await p.taskQueues.listQueuesWithTasks(), [a]);
+      });
+    });
+  });
+}
+
+/** Awaits a rejection of the given type and returns the error for further checks. */
+async function rejection<E extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => E, what = ''): Promise<E> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof type, `${what}: expected ${type.name}, got ${String(err)}`);
+    return err;
+  }
+  return assert.fail(`${what}: expected ${type.name}, but the call succeeded`);
+}
+
+/** An update of `key` appending events from..to (none when to < from) on shard 1 at rangeId 1. */
+function updateCommit(
+  key: ExecutionKey,
+  expectedDbVersion: number,
+  state: string,
+  from: number,
+  to: number,
+  transferTasks: TransferTaskRow[] = [],
+): ShardCommit {
+  const update = { key, state, nextEventId: to + 1, events: events(from, to), expectedDbVersion };
+  return { shardId: 1, rangeId: 1, update, transferTasks, timerTasks: [] };
+}
+
+function withEvents(commit: ShardCommit, appended: HistoryEventRow[], nextEventId: number): ShardCommit {
+  return { ...commit, update: { ...commit.update!, events: appended, nextEventId } };
+}
+
+function currentCommit(record: CurrentExecutionRecord, expectedRunId: string | null): ShardCommit {
+  return {
+    shardId: 1,
+    rangeId: 1,
+    current: { namespaceId: record.namespaceId, workflowId: record.workflowId, expectedRunId, record },
+    transferTasks: [],
+    timerTasks: [],
+  };
+}
+
+function tasksCommit(shardId: number, transferTasks: ShardCommit['transferTasks'], timerTasks: ShardCommit['timerTasks']): ShardCommit {
+  return { shardId, rangeId: 1, transferTasks, timerTasks };
+}
+
+function queueTask(taskId: number, expiresAt = 0): TaskQueueTaskRow {
+  return { taskId, data: JSON.stringify({ taskId }), expiresAt };
+}
+
+function sortQueues<T extends { name: string }>(keys: T[]): T[] {
+  return [...keys].sort((x, y) => x.name.localeCompare(y.name));
+}

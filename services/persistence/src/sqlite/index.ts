@@ -1,0 +1,1 @@
+export { openSqlitePersistence, type SqlitePersistenceOptions } from './sqlite-persistence';

@@ -1,0 +1,163 @@
+import type Database from 'better-sqlite3';
+import { InvariantViolationError } from '@hourglass/common';
+import { SchemaVersionTooNewError } from '../errors';
+
+/**
+ * One step of the schema. Migrations are append-only: never edit or renumber a released one,
+ * add a new version instead (databases in the field have already run the old ones).
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  up(db: Database.Database): void;
+}
+
+// Tables whose rows are small use WITHOUT ROWID so the primary key b-tree is the row itself.
+// `executions` and `history_events` stay rowid tables: mutable state and encoded events are
+// often kilobytes, and SQLite advises WITHOUT ROWID only for rows under ~1/20 of a page.
+const INITIAL_SCHEMA = `
+CREATE TABLE cluster_metadata (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  data TEXT NOT NULL
+);
+
+CREATE TABLE namespaces (
+  id   TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  data TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE shards (
+  shard_id    INTEGER PRIMARY KEY,
+  range_id    INTEGER NOT NULL,
+  owner       TEXT NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  -- High-water mark of task ids committed in the shard; survives task deletion.
+  max_task_id INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE executions (
+  shard_id      INTEGER NOT NULL,
+  namespace_id  TEXT NOT NULL,
+  workflow_id   TEXT NOT NULL,
+  run_id        TEXT NOT NULL,
+  state         TEXT NOT NULL,
+  next_event_id INTEGER NOT NULL,
+  db_version    INTEGER NOT NULL,
+  PRIMARY KEY (shard_id, namespace_id, workflow_id, run_id)
+);
+
+CREATE TABLE current_executions (
+  shard_id          INTEGER NOT NULL,
+  namespace_id      TEXT NOT NULL,
+  workflow_id       TEXT NOT NULL,
+  run_id            TEXT NOT NULL,
+  create_request_id TEXT NOT NULL,
+  running           INTEGER NOT NULL,
+  status            INTEGER NOT NULL,
+  start_time        INTEGER NOT NULL,
+  PRIMARY KEY (shard_id, namespace_id, workflow_id)
+) WITHOUT ROWID;
+
+CREATE TABLE history_events (
+  shard_id     INTEGER NOT NULL,
+  namespace_id TEXT NOT NULL,
+  workflow_id  TEXT NOT NULL,
+  run_id       TEXT NOT NULL,
+  event_id     INTEGER NOT NULL,
+  data         BLOB NOT NULL,
+  PRIMARY KEY (shard_id, namespace_id, workflow_id, run_id, event_id),
+  -- History never outlives its run: deleting the execution removes it.
+  FOREIGN KEY (shard_id, namespace_id, workflow_id, run_id) REFERENCES executions ON DELETE CASCADE
+);
+
+CREATE TABLE transfer_tasks (
+  shard_id     INTEGER NOT NULL,
+  task_id      INTEGER NOT NULL,
+  namespace_id TEXT NOT NULL,
+  workflow_id  TEXT NOT NULL,
+  run_id       TEXT NOT NULL,
+  type         TEXT NOT NULL,
+  data         TEXT NOT NULL,
+  PRIMARY KEY (shard_id, task_id)
+) WITHOUT ROWID;
+-- Tasks may outlive their run row (a task can be the one deleting it), so no foreign key;
+-- this index serves deleteExecution.
+CREATE INDEX transfer_tasks_by_run ON transfer_tasks (shard_id, namespace_id, workflow_id, run_id);
+
+CREATE TABLE timer_tasks (
+  shard_id     INTEGER NOT NULL,
+  fire_at      INTEGER NOT NULL,
+  task_id      INTEGER NOT NULL,
+  namespace_id TEXT NOT NULL,
+  workflow_id  TEXT NOT NULL,
+  run_id       TEXT NOT NULL,
+  type         TEXT NOT NULL,
+  data         TEXT NOT NULL,
+  PRIMARY KEY (shard_id, fire_at, task_id)
+) WITHOUT ROWID;
+CREATE INDEX timer_tasks_by_run ON timer_tasks (shard_id, namespace_id, workflow_id, run_id);
+
+CREATE TABLE task_queues (
+  namespace_id TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  type         TEXT NOT NULL CHECK (type IN ('workflow', 'activity')),
+  kind         TEXT NOT NULL CHECK (kind IN ('normal', 'sticky')),
+  partition_id INTEGER NOT NULL,
+  range_id     INTEGER NOT NULL,
+  PRIMARY KEY (namespace_id, name, type, kind, partition_id)
+) WITHOUT ROWID;
+
+CREATE TABLE task_queue_tasks (
+  namespace_id TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  type         TEXT NOT NULL,
+  kind         TEXT NOT NULL,
+  partition_id INTEGER NOT NULL,
+  task_id      INTEGER NOT NULL,
+  data         TEXT NOT NULL,
+  expires_at   INTEGER NOT NULL,
+  PRIMARY KEY (namespace_id, name, type, kind, partition_id, task_id),
+  FOREIGN KEY (namespace_id, name, type, kind, partition_id) REFERENCES task_queues ON DELETE CASCADE
+) WITHOUT ROWID;
+`;
+
+/** Ordered; version N is at index N-1. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'initial schema', up: (db) => db.exec(INITIAL_SCHEMA) },
+];
+
+export const LATEST_SCHEMA_VERSION = checkedLatestVersion(MIGRATIONS);
+
+/** A gap or reordering would silently skip a step on some databases, so refuse to load. */
+function checkedLatestVersion(migrations: readonly Migration[]): number {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new InvariantViolationError(`migration at index ${i} has version ${m.version}, expected ${i + 1}`);
+    }
+  });
+  return migrations.length;
+}
+
+/**
+ * Brings the database to LATEST_SCHEMA_VERSION in one transaction, so a crash mid-way leaves the
+ * previous version intact. IMMEDIATE takes the write lock up front: two processes opening the
+ * same file at once serialise instead of both migrating.
+ */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {
+  const latest = checkedLatestVersion(migrations);
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)');
+    const current = readSchemaVersion(db);
+    if (current > latest) throw new SchemaVersionTooNewError(current, latest);
+    if (current === latest) return;
+    for (const migration of migrations.slice(current)) migration.up(db);
+    db.prepare('INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version').run(latest);
+  }).immediate();
+}
+
+/** 0 for a database no build has migrated yet. */
+export function readSchemaVersion(db: Database.Database): number {
+  const row = db.prepare<[], { version: number }>('SELECT version FROM schema_version WHERE id = 1').get();
+  return row?.version ?? 0;
+}

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import type { Clock } from '@hourglass/common';
+import { runStoreContract } from '../contract/store-contract';
+import { SchemaVersionTooNewError } from '../errors';
+import type { NamespaceRecord } from '../types';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, readSchemaVersion } from './migrations';
+import { openSqlitePersistence } from './sqlite-persistence';
+
+const T0 = 1_700_000_000_000;
+
+function namespace(name: string): NamespaceRecord {
+  return {
+    id: `id-${name}`,
+    name,
+    state: 'registered',
+    description: '',
+    ownerEmail: '',
+    retentionMs: 1000,
+    data: {},
+    createdAt: T0,
+    updatedAt: T0,
+  };
+}
+
+/** Reads or pokes a closed store's file directly, bypassing the persistence layer. */
+function withRawDb<T>(file: string, body: (db: Database.Database) => T): T {
+  const db = new Database(file);
+  try {
+    return body(db);
+  } finally {
+    db.close();
+  }
+}
+
+describe('sqlite persistence', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hourglass-sqlite-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  let files = 0;
+  const freshFile = (): string => path.join(dir, `store-${++files}.db`);
+
+  runStoreContract('sqlite :memory:', async () => openSqlitePersistence({ path: ':memory:' }));
+  runStoreContract('sqlite file', async () => openSqlitePersistence({ path: freshFile() }));
+
+  it('keeps data across close and reopen of a file', async () => {
+    const file = freshFile();
+    const first = openSqlitePersistence({ path: file });
+    await first.namespaces.createNamespace(namespace('orders'));
+    const shard = await first.executions.acquireShard(1, 'host-a');
+    await first.close();
+
+    const second = openSqlitePersistence({ path: file });
+    try {
+      assert.deepEqual(await second.namespaces.getNamespaceByName('orders'), namespace('orders'));
+      assert.deepEqual(await second.executions.getShard(1), shard);
+      assert.equal((await second.executions.acquireShard(1, 'host-b')).rangeId, 2);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('creates missing parent directories and switches the file to WAL', async () => {
+    const file = path.join(dir, 'nested', 'deeper', 'store.db');
+    await openSqlitePersistence({ path: file }).close();
+    assert.equal(withRawDb(file, (db) => db.pragma('journal_mode', { simple: true })), 'wal');
+  });
+
+  it('reopening a migrated file applies nothing again', async () => {
+    const file = freshFile();
+    await openSqlitePersistence({ path: file }).close();
+    assert.equal(withRawDb(file, readSchemaVersion), LATEST_SCHEMA_VERSION);
+    // Re-running the initial migration would fail on CREATE TABLE, so a clean reopen proves idempotency.
+    const reopened = openSqlitePersistence({ path: file });
+    await reopened.close();
+    assert.equal(withRawDb(file, readSchemaVersion), LATEST_SCHEMA_VERSION);
+  });
+
+  it('applies only the migrations newer than the stored version', async () => {
+    const file = freshFile();
+    await openSqlitePersistence({ path: file }).close();
+    const next = {
+      version: LATEST_SCHEMA_VERSION + 1,
+      description: 'test step',
+      up: (db: Database.Database) => db.exec('CREATE TABLE extra (x)'),
+    };
+    withRawDb(file, (db) => migrate(db, [...MIGRATIONS, next]));
+    withRawDb(file, (db) => {
+      assert.equal(readSchemaVersion(db), LATEST_SCHEMA_VERSION + 1);
+      assert.equal(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'extra'").pluck().get(), 1);
+    });
+  });
+
+  it('refuses a database whose schema version is newer than this build supports', async () => {
+    const file = freshFile();
+    await openSqlitePersistence({ path: file }).close();
+    const newer = LATEST_SCHEMA_VERSION + 5;
+    withRawDb(file, (db) => db.prepare('UPDATE schema_version SET version = ?').run(newer));
+    assert.throws(() => openSqlitePersistence({ path: file }), (err: unknown) => {
+      assert.ok(err instanceof SchemaVersionTooNewError);
+      assert.equal(err.message, `database schema version ${newer} is newer than this build supports (${LATEST_SCHEMA_VERSION})`);
+      return true;
+    });
+    // Refusing must not have touched the stored version.
+    assert.equal(withRawDb(file, readSchemaVersion), newer);
+  });
+
+  it('a committed transaction survives SIGKILL of the writing process', async () => {
+    const file = freshFile();
+    const child = `
+      const { openSqlitePersistence } = require(${JSON.stringify(path.join(__dirname, 'sqlite-persistence.js'))});
+      (async () => {
+        const p = openSqlitePersistence({ path: process.argv[1] });
+        await p.executions.acquireShard(1, 'doomed');
+        const task = { taskId: 7, namespaceId: 'n', workflowId: 'w', runId: 'r', type: 't', data: '{}' };
+        await p.executions.commit({ shardId: 1, rangeId: 1, transferTasks: [task], timerTasks: [] });
+        process.kill(process.pid, 'SIGKILL');
+      })();`;
+    const result = spawnSync(process.execPath, ['-e', child, file], { encoding: 'utf8' });
+    assert.equal(result.signal, 'SIGKILL', result.stderr);
+
+    const p = openSqlitePersistence({ path: file });
+    try {
+      assert.equal((await p.executions.getShard(1))?.owner, 'doomed');
+      assert.deepEqual((await p.executions.listTransferTasks(1, 0, 10)).map((t) => t.taskId), [7]);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('stamps shard acquisitions with the injected clock', async () => {
+    const clock: Clock = { now: () => T0 + 42, wakeAt: () => () => undefined };
+    const p = openSqlitePersistence({ path: ':memory:', clock });
+    try {
+      assert.equal((await p.executions.acquireShard(1, 'host-a')).updatedAt, T0 + 42);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('close is idempotent', async () => {
+    const p = openSqlitePersistence({ path: ':memory:' });
+    await p.close();
+    await p.close();
+  });
+});

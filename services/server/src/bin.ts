@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/** The `hourglass` command. */
+import { Command, Option } from 'commander';
+import { createLogger } from '@hourglass/common';
+import { parseDevServerConfig } from './config';
+import { startDevServer } from './dev-server';
+
+const program = new Command('hourglass').description('Hourglass: durable execution that speaks the Temporal protocol');
+
+program
+  .command('start-dev')
+  .description('run every service in one process on the embedded SQLite store (gRPC on 127.0.0.1:7233)')
+  .addOption(new Option('--ip <address>', 'address to serve gRPC on (env HOURGLASS_IP)'))
+  .addOption(new Option('-p, --port <port>', 'gRPC port; 0 picks a free one (env HOURGLASS_PORT)'))
+  .addOption(new Option('-f, --db-filename <path>', 'SQLite file (env HOURGLASS_DB_FILENAME)'))
+  .addOption(new Option('--in-memory', 'keep everything in memory; lost on exit').default(false))
+  .addOption(new Option('-n, --namespace <name...>', 'extra namespaces to create at start'))
+  .addOption(new Option('--log-level <level>', 'trace|debug|info|warn|error|silent (env HOURGLASS_LOG_LEVEL)'))
+  .addOption(new Option('--num-history-shards <n>', 'history shards, fixed when the store is created (env HOURGLASS_NUM_HISTORY_SHARDS)'))
+  .addOption(new Option('--retention-hours <hours>', 'retention of closed executions in namespaces created at start'))
+  .action(async (opts: Record<string, unknown>) => {
+    let config;
+    try {
+      config = parseDevServerConfig(
+        {
+          ip: opts.ip,
+          port: opts.port,
+          dbFilename: opts.dbFilename,
+          inMemory: opts.inMemory,
+          namespaces: opts.namespace ?? [],
+          logLevel: opts.logLevel,
+          numHistoryShards: opts.numHistoryShards,
+          retentionHours: opts.retentionHours,
+        },
+        process.env,
+      );
+    } catch (err) {
+      console.error(`hourglass: ${(err as Error).message}`);
+      process.exit(2);
+    }
+    const logger = createLogger({ level: config.logLevel, name: 'hourglass' });
+    let server;
+    try {
+      server = await startDevServer({ config, logger });
+    } catch (err) {
+      console.error(`hourglass: could not start: ${(err as Error).message}`);
+      process.exit(1);
+    }
+    const store = config.inMemory ? 'in memory' : config.dbFilename;
+    console.log(`Hourglass is serving WorkflowService on ${server.address} (store: ${store}, namespace: default)`);
+    let signals = 0;
+    const shutdown = (signal: string): void => {
+      signals += 1;
+      if (signals > 1) process.exit(130);
+      logger.info({ signal }, 'shutting down');
+      server.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`hourglass: ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+/**
+ * Configuration of the `hourglass` command: flags and HOURGLASS_* environment variables, parsed
+ * once at boot with zod. Nothing else in the process reads process.env.
+ */
+import { z } from 'zod';
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export const devServerConfigSchema = z.object({
+  ip: z.string().min(1),
+  port: z.coerce.number().int().min(0).max(65535),
+  /** SQLite file; ignored with inMemory. */
+  dbFilename: z.string().min(1),
+  inMemory: z.boolean(),
+  /** Namespaces created at start (besides `default`). */
+  namespaces: z.array(z.string().min(1)),
+  logLevel: z.enum(LOG_LEVELS),
+  numHistoryShards: z.coerce.number().int().min(1).max(16384),
+  /** Retention of closed executions in namespaces created at start. */
+  retentionHours: z.coerce.number().positive(),
+});
+
+export type DevServerConfig = z.infer<typeof devServerConfigSchema>;
+
+export const DEV_DEFAULTS: DevServerConfig = {
+  ip: '127.0.0.1',
+  port: 7233,
+  dbFilename: '.hourglass/dev.db',
+  inMemory: false,
+  namespaces: [],
+  logLevel: 'info',
+  numHistoryShards: 4,
+  retentionHours: 24,
+};
+
+/** Environment variables that may set each option (flags win). */
+export const ENV_VARS: Partial<Record<keyof DevServerConfig, string>> = {
+  ip: 'HOURGLASS_IP',
+  port: 'HOURGLASS_PORT',
+  dbFilename: 'HOURGLASS_DB_FILENAME',
+  logLevel: 'HOURGLASS_LOG_LEVEL',
+  numHistoryShards: 'HOURGLASS_NUM_HISTORY_SHARDS',
+  retentionHours: 'HOURGLASS_RETENTION_HOURS',
+};
+
+/** Merges defaults < environment < flags and validates; throws a one-line error naming the bad option. */
+export function parseDevServerConfig(flags: Partial<Record<keyof DevServerConfig, unknown>>, env: NodeJS.ProcessEnv): DevServerConfig {
+  const fromEnv: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV_VARS)) {
+    if (name && env[name] !== undefined && env[name] !== '') fromEnv[key] = env[name];
+  }
+  const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const result = devServerConfigSchema.safeParse({ ...DEV_DEFAULTS, ...fromEnv, ...definedFlags });
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`invalid configuration: ${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data;
+}
