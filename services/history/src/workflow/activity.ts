@@ -259,6 +259,7 @@ export function failActivityAttempt(
     activity.heartbeatTimerDeadline = 0;
     ctx.markDirty();
     if (decision.backoffMs > 0) {
+      activity.currentAttemptScheduledTime = ctx.now + decision.backoffMs;
       ctx.addTimerTask(ctx.now + decision.backoffMs, { type: 'activity-retry', scheduledEventId: activity.scheduledEventId, attempt: activity.attempt });
     } else {
       dispatchActivityAttempt(ctx, activity);

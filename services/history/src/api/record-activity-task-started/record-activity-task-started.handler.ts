@@ -23,6 +23,7 @@ export async function recordActivityTaskStarted(env: EngineContext, args: Record
     const ctx = requireRunning(maybe, key);
     const activity = ctx.ms.activities[String(args.task.scheduledEventId)];
     if (!activity || activity.attempt !== args.task.attempt) throw new NotFoundError('activity task not found');
+    if (activity.currentAttemptScheduledTime > ctx.now) throw new NotFoundError('activity attempt is still in its retry backoff');
     if (activity.startedTime > 0 && activity.startedRequestId !== args.pollRequestId) throw new NotFoundError('activity task already started');
     if (activity.startedTime === 0) startActivityAttempt(ctx, activity, { requestId: args.pollRequestId, identity: args.identity });
     return { activity: { ...activity }, workflowTypeName: ctx.ms.executionInfo.workflowTypeName };
