@@ -84,7 +84,7 @@ export class MatchingEngine {
   async shutdownStickyQueue(namespaceId: string, stickyQueueName: string): Promise<void> {
     const queue = this.queues.get(this.keyString({ namespaceId, name: stickyQueueName, type: 'workflow', kind: 'sticky', partition: 0 }));
     if (!queue) return;
-    queue.lastPollTime = 0;
+    queue.closed = true;
     queue.releaseWaiters();
     await queue.ensureLoaded();
     for (const entry of queue.drainBacklog()) {
@@ -107,6 +107,7 @@ export class MatchingEngine {
     const now = this.clock.now();
     const deadline = Math.min(now + this.config.longPollTimeoutMs, request.deadline - this.config.deadlineMarginMs);
     queue.lastPollTime = now;
+    queue.closed = false;
     try {
       while (!request.signal.aborted) {
         const fromBacklog = queue.takeFromBacklog();
@@ -126,7 +127,8 @@ export class MatchingEngine {
       }
       return undefined;
     } finally {
-      queue.lastPollTime = this.clock.now();
+      // A poll cancelled by its caller says nothing about the worker still being there.
+      if (!request.signal.aborted) queue.lastPollTime = this.clock.now();
     }
   }
 
@@ -153,6 +155,7 @@ export class MatchingEngine {
   }
 
   private hasRecentPoller(queue: TaskQueue): boolean {
+    if (queue.closed) return false;
     return queue.hasLivePoller() || this.clock.now() - queue.lastPollTime <= this.config.stickyPollerUnavailableWindowMs;
   }
 

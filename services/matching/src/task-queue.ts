@@ -39,6 +39,8 @@ export class TaskQueue {
   private rangeId = 0;
   private sequence = 0;
   lastPollTime = 0;
+  /** Set when the queue's worker announced its shutdown (sticky queues); a new poll reopens it. */
+  closed = false;
 
   constructor(readonly key: TaskQueueKey, private readonly store: TaskQueueStore, private readonly pageSize: number) {}
 
