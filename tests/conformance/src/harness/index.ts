@@ -1,0 +1,5 @@
+export * from './server';
+export * from './eventually';
+export * from './sdk';
+export * from './history';
+export * from './env';

@@ -1,0 +1,146 @@
+import { Client, Connection } from '@temporalio/client';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  type WorkerOptions,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { withTimeout } from './eventually';
+
+export const NAMESPACE = 'default';
+
+let runtimeInstalled = false;
+
+/**
+ * Installs the SDK's Rust runtime once per process with a WARN logger, so workers stay quiet.
+ * Must run before the first NativeConnection or Worker is created; every helper here calls it.
+ */
+export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch (err) {
+    // A host (e.g. a load test) that created its own Runtime first keeps it.
+    if (!(err instanceof Error && err.name === 'IllegalStateError')) throw err;
+  }
+}
+
+let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/**
+ * Bundles `src/workflows` once per process (webpack takes seconds) and returns the same bundle to
+ * every caller. Pass it as `workflowBundle` to `Worker.create`.
+ */
+export function createWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  if (!bundlePromise) {
+    installQuietRuntime();
+    bundlePromise = bundleWorkflowCode({
+      workflowsPath: require.resolve('../workflows'),
+      logger: new DefaultLogger('WARN'),
+    });
+    // A failed bundle is not cached: the next caller gets a fresh attempt and the real error.
+    bundlePromise.catch(() => {
+      bundlePromise = undefined;
+    });
+  }
+  return bundlePromise;
+}
+
+export interface ClientConnection {
+  connection: Connection;
+  client: Client;
+}
+
+/** A `Client` (and its `Connection`, for raw `workflowService` calls) for namespace `default`. */
+export async function connectClient(address: string, namespace = NAMESPACE): Promise<ClientConnection> {
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  return { connection, client };
+}
+
+/** A `NativeConnection` for workers. */
+export async function connectWorker(address: string): Promise<NativeConnection> {
+  installQuietRuntime();
+  return NativeConnection.connect({ address });
+}
+
+export interface RunningWorker {
+  readonly worker: Worker;
+  readonly taskQueue: string;
+  /** Settles when `worker.run()` does; rejects if the worker failed. */
+  readonly done: Promise<void>;
+  /** The error `worker.run()` failed with, once it has. */
+  readonly failure: unknown;
+  /** Graceful shutdown, then wait for `run()` to finish (throws if the worker had failed). */
+  shutdown(): Promise<void>;
+}
+
+export type TestWorkerOptions = Omit<WorkerOptions, 'connection' | 'workflowBundle' | 'workflowsPath'> & {
+  connection: NativeConnection;
+};
+
+/**
+ * Creates a worker on the shared workflow bundle and starts `run()` in the background.
+ *
+ * Heartbeat throttling is lowered so a heartbeat reaches the server within ~100 ms (the defaults
+ * throttle for up to 30 s, longer than these tests last).
+ */
+export async function startWorker(options: TestWorkerOptions): Promise<RunningWorker> {
+  installQuietRuntime();
+  const workflowBundle = await createWorkflowBundle();
+  const worker = await Worker.create({
+    namespace: NAMESPACE,
+    maxHeartbeatThrottleInterval: '100ms',
+    defaultHeartbeatThrottleInterval: '100ms',
+    ...options,
+    workflowBundle,
+  });
+  let failure: unknown;
+  const done = worker.run().catch((err: unknown) => {
+    failure = err;
+    throw err;
+  });
+  // Observed through `done`/`failure`; avoid an unhandled rejection if nobody awaits it yet.
+  done.catch(() => undefined);
+  let shutdownPromise: Promise<void> | undefined;
+  return {
+    worker,
+    taskQueue: options.taskQueue,
+    done,
+    get failure() {
+      return failure;
+    },
+    shutdown() {
+      if (!shutdownPromise) {
+        shutdownPromise = (async () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await withTimeout(done, 60_000, `shutdown of worker on ${options.taskQueue}`);
+        })();
+      }
+      return shutdownPromise;
+    },
+  };
+}
+
+let uniqueCounter = 0;
+
+/** A name that no other test (in this or another process) uses: for task queues and workflow ids. */
+export function uniqueName(prefix: string): string {
+  uniqueCounter++;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${uniqueCounter}`;
+}
+
+export interface Connections extends ClientConnection {
+  nativeConnection: NativeConnection;
+}
+
+/** Both connections at once: a `Client` for starting/inspecting workflows and a `NativeConnection` for workers. */
+export async function connect(address: string, namespace = NAMESPACE): Promise<Connections> {
+  const { connection, client } = await connectClient(address, namespace);
+  const nativeConnection = await connectWorker(address);
+  return { connection, client, nativeConnection };
+}

@@ -1,0 +1,341 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** How long a server may take to print its ready line. */
+const READY_TIMEOUT_MS = 20_000;
+/** How long a server may take to exit after SIGTERM before we call it hung. */
+const STOP_TIMEOUT_MS = 15_000;
+/** Lines of server output kept for failure reports. */
+const LOG_RING_SIZE = 400;
+
+export interface StartServerOptions {
+  /** SQLite file to use. Default: `hourglass.db` in a fresh temp dir (removed by `dispose()`). */
+  dbPath?: string;
+  /** Port to listen on. Default: a free port picked by the OS. */
+  port?: number;
+  /** Run on the in-memory store instead of a db file (then `restart()` starts from empty). */
+  inMemory?: boolean;
+  /** Extra flags appended to `start-dev`. */
+  extraArgs?: string[];
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ServerProcess {
+  /** `127.0.0.1:<port>`, what `Connection.connect({ address })` wants. */
+  readonly address: string;
+  readonly port: number;
+  /** The db file, or `undefined` when started `--in-memory`. */
+  readonly dbPath: string | undefined;
+  /** The pid of the current server process (changes on restart). */
+  readonly pid: number | undefined;
+  /** True between a successful start/restart and stop/kill/unexpected exit. */
+  readonly running: boolean;
+  /** SIGTERM, then wait for the process to exit. Resolves with how it exited. */
+  stop(): Promise<ExitStatus>;
+  /** SIGKILL, then wait for the process to exit. */
+  kill(): Promise<ExitStatus>;
+  /** Start again on the same port and db file (after stop() or kill()). */
+  restart(): Promise<void>;
+  /**
+   * The last lines the server wrote (stderr and stdout, oldest first), optionally only those after
+   * `outputMark()` returned `since`.
+   */
+  recentOutput(since?: number): string;
+  /** A position in the output, for `recentOutput(since)`. */
+  outputMark(): number;
+  /** Stop if still running, then remove the temp dir this harness created. */
+  dispose(): Promise<void>;
+}
+
+/** Where the server's command-line entry lives; `HOURGLASS_BIN` overrides it. */
+export function serverBinPath(): string {
+  return process.env.HOURGLASS_BIN ?? path.resolve(__dirname, '../../../../services/server/dist/bin.js');
+}
+
+export function serverBinExists(): boolean {
+  return existsSync(serverBinPath());
+}
+
+/** Asks the OS for a free TCP port on 127.0.0.1. */
+export async function getFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      if (addr === null || typeof addr === 'string') {
+        srv.close();
+        reject(new Error('could not determine a free port'));
+        return;
+      }
+      srv.close(() => resolve(addr.port));
+    });
+  });
+}
+
+// Leftovers are removed even when a test file dies half-way: a SIGKILLed server must not
+// outlive the test process, and temp dirs must not pile up.
+const liveChildren = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of liveChildren) {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    for (const dir of tempDirs) {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** Creates a temp dir under os.tmpdir() that is removed when the process exits at the latest. */
+export function makeTempDir(prefix = 'hourglass-conformance-'): string {
+  installExitHook();
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+class LineRing {
+  private readonly lines: string[] = [];
+  /** How many lines were ever pushed; `lines[0]` is line number `pushed - lines.length`. */
+  private pushed = 0;
+  constructor(private readonly capacity: number) {}
+  push(line: string): void {
+    this.lines.push(line);
+    this.pushed++;
+    if (this.lines.length > this.capacity) this.lines.shift();
+  }
+  mark(): number {
+    return this.pushed;
+  }
+  text(since = 0): string {
+    const first = this.pushed - this.lines.length;
+    const skipped = since > first ? since - first : 0;
+    const dropped = since < first && since > 0 ? `[harness] (${first - since} older lines dropped)\n` : '';
+    return dropped + this.lines.slice(skipped).join('\n');
+  }
+}
+
+const READY_PATTERN = /Hourglass is serving WorkflowService on 127\.0\.0\.1:(\d+)/;
+
+class ServerProcessImpl implements ServerProcess {
+  readonly address: string;
+  private child: ChildProcess | undefined;
+  private exited: Promise<ExitStatus> | undefined;
+  private readonly output = new LineRing(LOG_RING_SIZE);
+  private generation = 0;
+
+  constructor(
+    readonly port: number,
+    readonly dbPath: string | undefined,
+    private readonly args: string[],
+    private readonly ownedTempDir: string | undefined,
+  ) {
+    this.address = `127.0.0.1:${port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  recentOutput(since?: number): string {
+    return this.output.text(since);
+  }
+
+  outputMark(): number {
+    return this.output.mark();
+  }
+
+  async launch(): Promise<void> {
+    if (this.running) throw new Error(`server on ${this.address} is already running (pid ${this.pid})`);
+    const generation = ++this.generation;
+    const bin = serverBinPath();
+    if (!existsSync(bin)) {
+      throw new Error(`Hourglass server entry not found at ${bin} (build it with \`npm run build\`)`);
+    }
+    const child = spawn(process.execPath, [bin, ...this.args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env },
+    });
+    this.child = child;
+    liveChildren.add(child);
+    this.output.push(`[harness] spawned pid ${child.pid} (#${generation}): node ${bin} ${this.args.join(' ')}`);
+
+    // 'close' comes after the output pipes are drained, so the last stderr lines are captured; if
+    // something else holds the pipes open, the exit status is used half a second after 'exit'.
+    this.exited = new Promise<ExitStatus>((resolve) => {
+      let done = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (done) return;
+        done = true;
+        liveChildren.delete(child);
+        this.output.push(`[harness] pid ${child.pid} exited code=${code} signal=${signal}`);
+        resolve({ code, signal });
+      };
+      child.once('close', finish);
+      child.once('exit', (code, signal) => {
+        setTimeout(() => finish(code, signal), 500).unref();
+      });
+    });
+
+    // Both streams are drained for the whole life of the process: a full pipe would block the server.
+    const stderrLines = createInterface({ input: child.stderr! });
+    stderrLines.on('line', (line) => this.output.push(`[stderr] ${line}`));
+    const stdoutLines = createInterface({ input: child.stdout! });
+
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        settle(
+          new Error(
+            `Hourglass did not print its ready line within ${READY_TIMEOUT_MS} ms on ${this.address}\n` +
+              `--- server output ---\n${this.recentOutput()}`,
+          ),
+        );
+      }, READY_TIMEOUT_MS);
+      stdoutLines.on('line', (line) => {
+        this.output.push(`[stdout] ${line}`);
+        const m = READY_PATTERN.exec(line);
+        if (m) {
+          if (Number(m[1]) !== this.port) {
+            settle(new Error(`server announced port ${m[1]} but was asked for ${this.port}: ${line}`));
+          } else {
+            settle();
+          }
+        }
+      });
+      child.once('error', (err) => settle(new Error(`could not spawn the server: ${err.message}`)));
+      void this.exited!.then(({ code, signal }) =>
+        settle(
+          new Error(
+            `Hourglass exited before it was ready (code=${code}, signal=${signal})\n` +
+              `--- server output ---\n${this.recentOutput()}`,
+          ),
+        ),
+      );
+    });
+  }
+
+  private async signalAndWait(signal: NodeJS.Signals): Promise<ExitStatus> {
+    const child = this.child;
+    const exited = this.exited;
+    if (!child || !exited) throw new Error('server was never started');
+    if (!this.running) return exited;
+    child.kill(signal);
+    if (signal === 'SIGKILL') return exited;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS);
+    });
+    const result = await Promise.race([exited, timeout]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      child.kill('SIGKILL');
+      await exited;
+      throw new Error(
+        `Hourglass did not exit within ${STOP_TIMEOUT_MS} ms of ${signal}; killed it\n` +
+          `--- server output ---\n${this.recentOutput()}`,
+      );
+    }
+    return result;
+  }
+
+  stop(): Promise<ExitStatus> {
+    return this.signalAndWait('SIGTERM');
+  }
+
+  kill(): Promise<ExitStatus> {
+    return this.signalAndWait('SIGKILL');
+  }
+
+  restart(): Promise<void> {
+    return this.launch();
+  }
+
+  async dispose(): Promise<void> {
+    try {
+      if (this.running) await this.stop();
+    } finally {
+      if (this.ownedTempDir) removeTempDir(this.ownedTempDir);
+    }
+  }
+}
+
+/**
+ * Starts `hourglass start-dev` as a child process and resolves once it prints its ready line.
+ *
+ * ```ts
+ * const server = await startServer();
+ * const { client } = await connectClient(server.address);
+ * // ...
+ * await server.kill();     // SIGKILL
+ * await server.restart();  // same port, same db file
+ * await server.dispose();
+ * ```
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<ServerProcess> {
+  const port = options.port ?? (await getFreePort());
+  let ownedTempDir: string | undefined;
+  let dbPath: string | undefined;
+  if (!options.inMemory) {
+    if (options.dbPath) {
+      dbPath = options.dbPath;
+    } else {
+      ownedTempDir = makeTempDir();
+      dbPath = path.join(ownedTempDir, 'hourglass.db');
+    }
+  }
+  const args = [
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    ...(dbPath ? ['--db-filename', dbPath] : ['--in-memory']),
+    '--log-level',
+    'warn',
+    ...(options.extraArgs ?? []),
+  ];
+  const server = new ServerProcessImpl(port, dbPath, args, ownedTempDir);
+  try {
+    await server.launch();
+  } catch (err) {
+    if (ownedTempDir) removeTempDir(ownedTempDir);
+    throw err;
+  }
+  return server;
+}
