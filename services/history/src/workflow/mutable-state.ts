@@ -38,6 +38,19 @@ export interface ExecutionInfo {
   cronSchedule: string;
   historySizeBytes: number;
   stateTransitionCount: number;
+  /** The parent that started this run as a child (kept across continue-as-new), or null. */
+  parent: ParentInfo | null;
+  /** The root of the workflow's child tree (itself when it has no parent). */
+  rootWorkflowId: string;
+  rootRunId: string;
+}
+
+export interface ParentInfo {
+  namespaceId: string;
+  namespaceName: string;
+  workflowId: string;
+  runId: string;
+  initiatedEventId: number;
 }
 
 export type TaskQueueKindName = 'normal' | 'sticky';
@@ -90,6 +103,47 @@ export interface UserTimerInfo {
   expiryTime: number;
 }
 
+export interface ChildInfo {
+  initiatedEventId: number;
+  /** 0 until ChildWorkflowExecutionStarted was recorded. */
+  startedEventId: number;
+  namespaceId: string;
+  namespaceName: string;
+  workflowId: string;
+  runId: string;
+  workflowTypeName: string;
+  /** temporal.api.enums.v1.ParentClosePolicy */
+  parentClosePolicy: number;
+}
+
+/** A signal or cancel request this run sent to another execution, waiting for its outcome. */
+export interface ExternalRequestInfo {
+  initiatedEventId: number;
+  namespaceId: string;
+  namespaceName: string;
+  workflowId: string;
+  runId: string;
+  /** Only a child of this run may be targeted. */
+  childWorkflowOnly: boolean;
+  control: string;
+}
+
+export type UpdateStage = 'admitted' | 'sent' | 'accepted' | 'completed';
+
+/** A workflow update, from admission to outcome. Admitted updates wait to be delivered in a workflow task. */
+export interface UpdateInfo {
+  updateId: string;
+  stage: UpdateStage;
+  /** base64 temporal.api.update.v1.Request */
+  request: string;
+  /** WorkflowTaskStarted id of the task that carried the request (stage 'sent'). */
+  sentInStartedEventId: number;
+  acceptedEventId: number;
+  /** base64 temporal.api.update.v1.Outcome once completed or rejected. */
+  outcome: string | null;
+  admittedTime: number;
+}
+
 export interface StickyInfo {
   queueName: string;
   scheduleToStartTimeoutMs: number;
@@ -114,6 +168,25 @@ export interface MutableStateData {
   backoffPending: boolean;
   /** Recently seen request ids (signal/cancel dedupe), bounded. */
   requestIds: string[];
+  /** A cancellation was requested (WorkflowExecutionCancelRequested written). */
+  cancelRequested: boolean;
+  /** Child workflows by initiated event id. */
+  children: Record<string, ChildInfo>;
+  externalSignals: Record<string, ExternalRequestInfo>;
+  externalCancels: Record<string, ExternalRequestInfo>;
+  updates: Record<string, UpdateInfo>;
+}
+
+/** How many request ids a run remembers for deduplication. */
+export const REQUEST_ID_MEMORY = 100;
+
+/** Remembers a request id; returns false when it was seen before (the request is a retry). */
+export function rememberRequestId(ms: MutableStateData, requestId: string): boolean {
+  if (!requestId) return true;
+  if (ms.requestIds.includes(requestId)) return false;
+  ms.requestIds.push(requestId);
+  if (ms.requestIds.length > REQUEST_ID_MEMORY) ms.requestIds.splice(0, ms.requestIds.length - REQUEST_ID_MEMORY);
+  return true;
 }
 
 export function serializeMutableState(ms: MutableStateData): string {
@@ -125,6 +198,15 @@ export function deserializeMutableState(state: string): MutableStateData {
   if (ms.version !== MUTABLE_STATE_VERSION) {
     throw new InvariantViolationError(`unsupported mutable state version ${ms.version}`);
   }
+  // Fields added after version 1 was first written: default them.
+  ms.cancelRequested ??= false;
+  ms.children ??= {};
+  ms.externalSignals ??= {};
+  ms.externalCancels ??= {};
+  ms.updates ??= {};
+  ms.executionInfo.parent ??= null;
+  ms.executionInfo.rootWorkflowId ??= ms.executionInfo.workflowId;
+  ms.executionInfo.rootRunId ??= ms.executionInfo.runId;
   return ms;
 }
 

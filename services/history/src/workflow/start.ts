@@ -1,7 +1,7 @@
 /** A new run: its mutable state and first events (WorkflowExecutionStarted, then the first workflow task or its backoff). */
-import { TaskQueueKind, WorkflowExecutionStatus, msToDuration, msToTimestamp, temporal, type Payloads } from '@hourglass/common';
+import { TaskQueueKind, WorkflowExecutionStatus, int64, msToDuration, msToTimestamp, temporal, type Payloads } from '@hourglass/common';
 import { memoBlob, searchAttributesBlob } from './codec';
-import { MUTABLE_STATE_VERSION, type MutableStateData } from './mutable-state';
+import { MUTABLE_STATE_VERSION, type MutableStateData, type ParentInfo } from './mutable-state';
 import { MutationContext } from './mutation';
 import type { RetryPolicyMs } from './retry';
 import { retryPolicyToProto } from './retry';
@@ -29,11 +29,29 @@ export interface NewRunArgs {
   userMetadata?: temporal.api.sdk.v1.IUserMetadata | null;
   priority?: temporal.api.common.v1.IPriority | null;
   now: number;
+  /** Set when a parent started this run as its child. */
+  parent?: ParentInfo | null;
+  root?: { workflowId: string; runId: string };
+  /** Attempt of the workflow retry policy (1 for a fresh start). */
+  attempt?: number;
+  /** Deadline of the whole chain (continue-as-new, retries, cron keep the first run's). */
+  executionExpirationTime?: number;
+  /** Links this run to the run it continues (continue-as-new, retry, cron). */
+  continuedFrom?: {
+    runId: string;
+    /** temporal.api.enums.v1.ContinueAsNewInitiator */
+    initiator: number;
+    failure?: temporal.api.failure.v1.IFailure | null;
+    lastCompletionResult?: Payloads | null;
+  };
+  /** SignalWithStart: the signal written right after WorkflowExecutionStarted. */
+  signal?: { signalName: string; input?: Payloads | null; header?: temporal.api.common.v1.IHeader | null; identity: string; requestId: string };
 }
 
 export function newRun(args: NewRunArgs): MutationContext {
   const now = args.now;
-  const executionExpirationTime = args.executionTimeoutMs > 0 ? now + args.executionTimeoutMs : 0;
+  const executionExpirationTime = args.executionExpirationTime ?? (args.executionTimeoutMs > 0 ? now + args.executionTimeoutMs : 0);
+  const attempt = args.attempt ?? 1;
   const runExpirationTime = args.runTimeoutMs > 0 ? now + args.runTimeoutMs : 0;
   const ms: MutableStateData = {
     version: MUTABLE_STATE_VERSION,
@@ -58,10 +76,13 @@ export function newRun(args: NewRunArgs): MutationContext {
       memo: memoBlob.pack(args.memo),
       searchAttributes: searchAttributesBlob.pack(args.searchAttributes),
       retryPolicy: args.retryPolicy,
-      attempt: 1,
+      attempt,
       cronSchedule: args.cronSchedule,
       historySizeBytes: 0,
       stateTransitionCount: 0,
+      parent: args.parent ?? null,
+      rootWorkflowId: args.root?.workflowId ?? args.workflowId,
+      rootRunId: args.root?.runId ?? args.runId,
     },
     nextEventId: 1,
     lastCompletedWorkflowTaskStartedEventId: 0,
@@ -72,7 +93,12 @@ export function newRun(args: NewRunArgs): MutationContext {
     timers: {},
     bufferedEvents: [],
     backoffPending: args.startDelayMs > 0,
-    requestIds: [args.requestId],
+    requestIds: [args.requestId, ...(args.signal?.requestId ? [args.signal.requestId] : [])],
+    cancelRequested: false,
+    children: {},
+    externalSignals: {},
+    externalCancels: {},
+    updates: {},
   };
   const ctx = new MutationContext(ms, now);
   ctx.addEvent('workflowExecutionStartedEventAttributes', {
@@ -85,7 +111,24 @@ export function newRun(args: NewRunArgs): MutationContext {
     identity: args.identity,
     originalExecutionRunId: args.runId,
     firstExecutionRunId: args.firstExecutionRunId,
-    attempt: 1,
+    attempt,
+    ...(args.parent
+      ? {
+          parentWorkflowNamespace: args.parent.namespaceName,
+          parentWorkflowNamespaceId: args.parent.namespaceId,
+          parentWorkflowExecution: { workflowId: args.parent.workflowId, runId: args.parent.runId },
+          parentInitiatedEventId: int64(args.parent.initiatedEventId),
+        }
+      : {}),
+    ...(args.root && args.root.workflowId !== args.workflowId ? { rootWorkflowExecution: { workflowId: args.root.workflowId, runId: args.root.runId } } : {}),
+    ...(args.continuedFrom
+      ? {
+          continuedExecutionRunId: args.continuedFrom.runId,
+          initiator: args.continuedFrom.initiator,
+          ...(args.continuedFrom.failure ? { continuedFailure: args.continuedFrom.failure } : {}),
+          ...(args.continuedFrom.lastCompletionResult ? { lastCompletionResult: args.continuedFrom.lastCompletionResult } : {}),
+        }
+      : {}),
     ...(executionExpirationTime > 0 ? { workflowExecutionExpirationTime: msToTimestamp(executionExpirationTime) } : {}),
     ...(args.cronSchedule ? { cronSchedule: args.cronSchedule } : {}),
     ...(args.startDelayMs > 0 ? { firstWorkflowTaskBackoff: msToDuration(args.startDelayMs) } : {}),
@@ -95,6 +138,14 @@ export function newRun(args: NewRunArgs): MutationContext {
     ...(args.retryPolicy ? { retryPolicy: retryPolicyToProto(args.retryPolicy) } : {}),
     ...(args.priority ? { priority: args.priority } : {}),
   }, args.userMetadata ? { userMetadata: args.userMetadata } : {});
+  if (args.signal) {
+    ctx.addEvent('workflowExecutionSignaledEventAttributes', {
+      signalName: args.signal.signalName,
+      ...(args.signal.input ? { input: args.signal.input } : {}),
+      identity: args.signal.identity,
+      header: args.signal.header ?? {},
+    });
+  }
   if (args.startDelayMs > 0) {
     ctx.addTimerTask(now + args.startDelayMs, { type: 'workflow-backoff' });
   } else {

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   InvalidArgumentError,
-  UnimplementedError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowExecutionStatus,
   WorkflowIdConflictPolicy,
@@ -19,7 +18,11 @@ import type { EngineContext } from '../../engine-context';
 import { terminateWorkflow } from '../../workflow/close';
 import { MutationContext } from '../../workflow/mutation';
 import { normalizeRetryPolicy } from '../../workflow/retry';
+import { cronBackoffMs, validateCronSchedule } from '../../workflow/cron';
+import { rememberRequestId } from '../../workflow/mutable-state';
+import { addSignal } from '../../workflow/signals';
 import { newRun } from '../../workflow/start';
+import { requireRunning } from '../shared';
 import type { RunWrite } from '../../shard/shard-context';
 
 type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
@@ -86,14 +89,44 @@ function alreadyStarted(current: CurrentExecutionRecord, running: boolean): Work
   );
 }
 
-export async function startWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: StartRequest): Promise<StartResponse> {
+/** What SignalWithStart adds to a start. */
+export interface StartSignal {
+  signalName: string;
+  input?: temporal.api.common.v1.IPayloads | null;
+  header?: temporal.api.common.v1.IHeader | null;
+  requestId: string;
+}
+
+export function startWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: StartRequest): Promise<StartResponse> {
+  return startOrSignal(env, namespace, req, undefined);
+}
+
+type SignalWithStartRequest = temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest;
+
+/** SignalWithStartWorkflowExecution: signal the running run, or start one whose first events are Started, Signaled. */
+export function signalWithStartWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: SignalWithStartRequest): Promise<StartResponse> {
+  if (req.workflowIdConflictPolicy === WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL) {
+    throw new InvalidArgumentError('workflowIdConflictPolicy FAIL is not valid for SignalWithStartWorkflowExecution');
+  }
+  const conflict = req.workflowIdConflictPolicy || WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING;
+  const requestId = req.requestId || randomUUID();
+  return startOrSignal(env, namespace, { ...req, requestId, workflowIdConflictPolicy: conflict }, {
+    signalName: req.signalName ?? '',
+    input: req.signalInput ?? null,
+    header: req.header ?? null,
+    requestId,
+  });
+}
+
+async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req: StartRequest, signal: StartSignal | undefined): Promise<StartResponse> {
   const workflowId = req.workflowId ?? '';
   const requestId = req.requestId || randomUUID();
-  if (req.cronSchedule) throw new UnimplementedError('cronSchedule is not supported by this Hourglass version yet');
+  const cronSchedule = req.cronSchedule ? validateCronSchedule(req.cronSchedule) : '';
   const timeouts = normalizeWorkflowTimeouts(req, env.config);
   const retryPolicy = req.retryPolicy ? normalizeRetryPolicy(req.retryPolicy, 'retryPolicy') : null;
   const startDelayMs = durationToMs(req.workflowStartDelay) ?? 0;
   if (startDelayMs < 0) throw new InvalidArgumentError('workflowStartDelay must not be negative');
+  if (startDelayMs > 0 && cronSchedule) throw new InvalidArgumentError('workflowStartDelay cannot be combined with cronSchedule');
   const policies = policiesOf(req);
   const shard = env.shardFor(namespace.id, workflowId);
 
@@ -107,6 +140,13 @@ export async function startWorkflowExecution(env: EngineContext, namespace: Name
       if (current.running) {
         switch (policies.conflict) {
           case WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
+            if (signal) {
+              await shard.updateExecutionLocked(current, (maybe) => {
+                const ctx = requireRunning(maybe, current);
+                if (!rememberRequestId(ctx.ms, signal.requestId)) return;
+                addSignal(ctx, { ...signal, identity: req.identity ?? '' });
+              });
+            }
             return { runId: current.runId, started: false, status: current.status };
           case WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING: {
             const loaded = await shard.loadExecution(current);
@@ -132,6 +172,7 @@ export async function startWorkflowExecution(env: EngineContext, namespace: Name
       }
     }
     const runId = randomUUID();
+    const now = env.clock.now();
     const ctx = newRun({
       namespaceId: namespace.id,
       workflowId,
@@ -146,12 +187,13 @@ export async function startWorkflowExecution(env: EngineContext, namespace: Name
       memo: req.memo ?? null,
       searchAttributes: req.searchAttributes ?? null,
       retryPolicy,
-      cronSchedule: '',
+      cronSchedule,
       ...timeouts,
-      startDelayMs,
+      startDelayMs: cronSchedule ? cronBackoffMs(cronSchedule, now) : startDelayMs,
       userMetadata: req.userMetadata ?? null,
       priority: req.priority ?? null,
-      now: env.clock.now(),
+      now,
+      ...(signal ? { signal: { ...signal, identity: req.identity ?? '' } } : {}),
     });
     writes.push({ ctx });
     await shard.commitRuns(writes, current?.runId ?? null);

@@ -1,0 +1,19 @@
+/** SignalWorkflowExecution: append WorkflowExecutionSignaled to the running run (deduplicated by request id). */
+import { temporal } from '@hourglass/common';
+import type { NamespaceRecord } from '@hourglass/persistence';
+import type { EngineContext } from '../../engine-context';
+import { rememberRequestId } from '../../workflow/mutable-state';
+import { addSignal } from '../../workflow/signals';
+import { requireRunning, resolveRun } from '../shared';
+
+type Request = temporal.api.workflowservice.v1.ISignalWorkflowExecutionRequest;
+
+export async function signalWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: Request): Promise<void> {
+  const key = await resolveRun(env, namespace.id, req.workflowExecution?.workflowId ?? '', req.workflowExecution?.runId);
+  await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (maybe) => {
+    const ctx = requireRunning(maybe, key);
+    // A client retry of a signal that was already applied changes nothing.
+    if (!rememberRequestId(ctx.ms, req.requestId ?? '')) return;
+    addSignal(ctx, { signalName: req.signalName ?? '', input: req.input ?? null, header: req.header ?? null, identity: req.identity ?? '' });
+  });
+}
