@@ -1,1 +1,1 @@
-export {};
+export { percentile, summarize, type LatencySummary } from './stats';

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+/**
+ * `make bench`: the official SDK (worker + client in this process) against a real Hourglass
+ * server process on this machine. Two measurements:
+ *  - throughput: N single-activity workflows started as fast as the client can, workflows/s;
+ *  - latency: workflows offered at a fixed rate, start-to-close (start call → result) p50/p99.
+ * Results print as a table and as one JSON line; record them in BENCHMARKS.md with the command.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { startServer, type ServerProcess } from '@hourglass/conformance';
+import { summarize, type LatencySummary } from './stats';
+
+const { values: args } = parseArgs({
+  options: {
+    workflows: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '200' },
+    rate: { type: 'string', default: '50' },
+    duration: { type: 'string', default: '20' },
+    mode: { type: 'string', default: 'all' },
+    'in-memory': { type: 'boolean', default: false },
+    address: { type: 'string' },
+  },
+});
+
+const TASK_QUEUE = `bench-${randomUUID().slice(0, 8)}`;
+
+async function runOne(client: Client): Promise<number> {
+  const t0 = performance.now();
+  const handle = await client.workflow.start('singleActivity', { taskQueue: TASK_QUEUE, workflowId: `bench-${randomUUID()}`, args: ['x'] });
+  await handle.result();
+  return performance.now() - t0;
+}
+
+async function throughput(client: Client, total: number, concurrency: number): Promise<{ workflowsPerSecond: number; seconds: number; latency: LatencySummary }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next += 1;
+        latencies.push(await runOne(client));
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  return { workflowsPerSecond: total / seconds, seconds, latency: summarize(latencies) };
+}
+
+async function fixedRate(client: Client, rate: number, durationSeconds: number): Promise<{ offered: number; completed: number; latency: LatencySummary }> {
+  const total = Math.round(rate * durationSeconds);
+  const latencies: number[] = [];
+  const runs: Promise<void>[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    runs.push(runOne(client).then((ms) => void latencies.push(ms)));
+  }
+  await Promise.all(runs);
+  return { offered: rate, completed: latencies.length, latency: summarize(latencies) };
+}
+
+function fmt(l: LatencySummary): string {
+  return `p50 ${l.p50.toFixed(0)} ms, p90 ${l.p90.toFixed(0)} ms, p99 ${l.p99.toFixed(0)} ms, max ${l.max.toFixed(0)} ms (n=${l.count})`;
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  let server: ServerProcess | undefined;
+  const address = args.address ?? (server = await startServer({ inMemory: args['in-memory'], extraArgs: ['--log-level', 'warn'] })).address;
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue: TASK_QUEUE,
+    workflowBundle,
+    activities: { noop: async (input: string) => input },
+    maxConcurrentWorkflowTaskExecutions: 100,
+    maxConcurrentActivityTaskExecutions: 200,
+  });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const result: Record<string, unknown> = {
+    machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
+    store: args.address ? 'external' : args['in-memory'] ? 'sqlite (in memory)' : 'sqlite (file)',
+  };
+  try {
+    await worker.runUntil(async () => {
+      await throughput(client, 50, 10); // warm-up: JIT, caches, connections
+      if (args.mode === 'all' || args.mode === 'throughput') {
+        const t = await throughput(client, Number(args.workflows), Number(args.concurrency));
+        result.throughput = t;
+        console.log(`throughput: ${Number(args.workflows)} workflows in ${t.seconds.toFixed(1)} s = ${t.workflowsPerSecond.toFixed(1)} workflows/s; start-to-close ${fmt(t.latency)}`);
+      }
+      if (args.mode === 'all' || args.mode === 'latency') {
+        const l = await fixedRate(client, Number(args.rate), Number(args.duration));
+        result.latency = l;
+        console.log(`latency at ${l.offered} workflows/s offered for ${args.duration} s: start-to-close ${fmt(l.latency)}`);
+      }
+    });
+  } finally {
+    await connection.close();
+    await nativeConnection.close();
+    await server?.dispose();
+  }
+  console.log(JSON.stringify(result));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
