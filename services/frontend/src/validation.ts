@@ -14,6 +14,11 @@ export class RequestValidator {
     return value;
   }
 
+  /** Optional request id (idempotency key). */
+  requestId(value: string | null | undefined): void {
+    if (value && value.length > 255) throw new InvalidArgumentError(`requestId is ${value.length} characters long, more than the limit of 255`);
+  }
+
   namespace(value: string | null | undefined): string {
     return this.id(value, 'namespace');
   }

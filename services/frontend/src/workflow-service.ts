@@ -50,6 +50,9 @@ export class WorkflowService {
       DescribeNamespace: (r: Req<'DescribeNamespaceRequest'>) => this.describeNamespace(r),
       ListNamespaces: (r: Req<'ListNamespacesRequest'>) => this.listNamespaces(r),
       StartWorkflowExecution: (r: Req<'StartWorkflowExecutionRequest'>) => this.startWorkflowExecution(r),
+      SignalWithStartWorkflowExecution: (r: Req<'SignalWithStartWorkflowExecutionRequest'>) => this.signalWithStartWorkflowExecution(r),
+      SignalWorkflowExecution: (r: Req<'SignalWorkflowExecutionRequest'>) => this.signalWorkflowExecution(r),
+      RequestCancelWorkflowExecution: (r: Req<'RequestCancelWorkflowExecutionRequest'>) => this.requestCancelWorkflowExecution(r),
       PollWorkflowTaskQueue: (r: Req<'PollWorkflowTaskQueueRequest'>, c) => this.pollWorkflowTaskQueue(r, c),
       RespondWorkflowTaskCompleted: (r: Req<'RespondWorkflowTaskCompletedRequest'>) => this.respondWorkflowTaskCompleted(r),
       RespondWorkflowTaskFailed: (r: Req<'RespondWorkflowTaskFailedRequest'>) => this.respondWorkflowTaskFailed(r),
@@ -119,17 +122,50 @@ export class WorkflowService {
     };
   }
 
-  private async startWorkflowExecution(r: Req<'StartWorkflowExecutionRequest'>) {
-    const ns = await this.namespace(r.namespace);
+  /** The checks StartWorkflowExecution and SignalWithStartWorkflowExecution share. */
+  private validateStart(r: Req<'StartWorkflowExecutionRequest'> | Req<'SignalWithStartWorkflowExecutionRequest'>): void {
     this.validate.id(r.workflowId, 'workflowId');
     this.validate.id(r.workflowType?.name, 'workflowType.name');
     this.validate.id(r.taskQueue?.name, 'taskQueue.name');
-    if (r.requestId && r.requestId.length > 255) throw new InvalidArgumentError('requestId is longer than 255 characters');
+    this.validate.requestId(r.requestId);
     this.validate.payloads(r.input, 'input');
     this.validate.memo(r.memo, 'memo');
     this.validate.searchAttributes(r.searchAttributes, 'searchAttributes');
     this.validate.header(r.header, 'header');
+  }
+
+  private async startWorkflowExecution(r: Req<'StartWorkflowExecutionRequest'>) {
+    const ns = await this.namespace(r.namespace);
+    this.validateStart(r);
     return this.deps.history.startWorkflowExecution(ns, r);
+  }
+
+  private async signalWithStartWorkflowExecution(r: Req<'SignalWithStartWorkflowExecutionRequest'>) {
+    const ns = await this.namespace(r.namespace);
+    this.validateStart(r);
+    this.validate.id(r.signalName, 'signalName');
+    this.validate.payloads(r.signalInput, 'signalInput');
+    const res = await this.deps.history.signalWithStartWorkflowExecution(ns, r);
+    return { runId: res.runId, started: res.started };
+  }
+
+  private async signalWorkflowExecution(r: Req<'SignalWorkflowExecutionRequest'>) {
+    const ns = await this.namespace(r.namespace);
+    this.validate.id(r.workflowExecution?.workflowId, 'workflowExecution.workflowId');
+    this.validate.id(r.signalName, 'signalName');
+    this.validate.requestId(r.requestId);
+    this.validate.payloads(r.input, 'input');
+    this.validate.header(r.header, 'header');
+    await this.deps.history.signalWorkflowExecution(ns, r);
+    return {};
+  }
+
+  private async requestCancelWorkflowExecution(r: Req<'RequestCancelWorkflowExecutionRequest'>) {
+    const ns = await this.namespace(r.namespace);
+    this.validate.id(r.workflowExecution?.workflowId, 'workflowExecution.workflowId');
+    this.validate.requestId(r.requestId);
+    await this.deps.history.requestCancelWorkflowExecution(ns, r);
+    return {};
   }
 
   private async pollWorkflowTaskQueue(r: Req<'PollWorkflowTaskQueueRequest'>, call: CallContext) {

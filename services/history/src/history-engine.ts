@@ -17,7 +17,9 @@ import type { ActivityTarget } from './api/respond-activity-task/activity-target
 import { respondActivityTaskCanceled, respondActivityTaskCompleted, respondActivityTaskFailed } from './api/respond-activity-task/respond-activity-task.handler';
 import { respondWorkflowTaskCompleted } from './api/respond-workflow-task-completed/respond-workflow-task-completed.handler';
 import { respondWorkflowTaskFailed } from './api/respond-workflow-task-failed/respond-workflow-task-failed.handler';
-import { startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
+import { requestCancelWorkflowExecution } from './api/request-cancel-workflow/request-cancel-workflow.handler';
+import { signalWorkflowExecution } from './api/signal-workflow/signal-workflow.handler';
+import { signalWithStartWorkflowExecution, startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
 import { terminateWorkflowExecution } from './api/terminate-workflow/terminate-workflow.handler';
 import type { HistoryConfig } from './config';
 import type { EngineContext, MatchingClient } from './engine-context';
@@ -91,6 +93,18 @@ export class HistoryEngine {
 
   startWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest) {
     return startWorkflowExecution(this.env, namespace, req);
+  }
+
+  signalWithStartWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest) {
+    return signalWithStartWorkflowExecution(this.env, namespace, req);
+  }
+
+  signalWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.ISignalWorkflowExecutionRequest) {
+    return signalWorkflowExecution(this.env, namespace, req);
+  }
+
+  requestCancelWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IRequestCancelWorkflowExecutionRequest) {
+    return requestCancelWorkflowExecution(this.env, namespace, req);
   }
 
   recordWorkflowTaskStarted(args: RecordWorkflowTaskStartedArgs) {

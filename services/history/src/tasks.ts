@@ -9,7 +9,17 @@ export type TransferTask =
   /** Push a scheduled workflow task to matching. */
   | { type: 'workflow-task'; scheduledEventId: number; taskQueueName: string; taskQueueKind: TaskQueueKindName }
   /** Push an activity attempt to matching. */
-  | { type: 'activity-task'; scheduledEventId: number; attempt: number; taskQueueName: string };
+  | { type: 'activity-task'; scheduledEventId: number; attempt: number; taskQueueName: string }
+  /** Start the child workflow initiated by this event, then record the outcome in the parent. */
+  | { type: 'start-child'; initiatedEventId: number }
+  /** Deliver the signal initiated by this event to its target, then record the outcome. */
+  | { type: 'signal-external'; initiatedEventId: number }
+  /** Deliver the cancellation request initiated by this event to its target, then record the outcome. */
+  | { type: 'cancel-external'; initiatedEventId: number }
+  /** The run closed: tell its parent (ChildWorkflowExecution* event). */
+  | { type: 'close-execution' }
+  /** The run closed: terminate or cancel its children as their parent close policy says. */
+  | { type: 'parent-close-policy'; children: { namespaceId: string; workflowId: string; runId: string; policy: number }[] };
 
 export type TimerTask =
   | { type: 'user-timer'; timerId: string; startedEventId: number }

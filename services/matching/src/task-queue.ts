@@ -3,7 +3,7 @@
  * (persisted tasks, mirrored in memory in task id order).
  */
 import { deferred, type Deferred } from '@hourglass/common';
-import type { TaskQueueKey, TaskQueueStore } from '@hourglass/persistence';
+import { ConditionFailedError, type TaskQueueKey, type TaskQueueStore } from '@hourglass/persistence';
 import type { MatchTask } from './types';
 
 /** How a poller that was offered a task (sync match) dealt with it. */
@@ -36,7 +36,7 @@ export class TaskQueue {
   private backlog: { taskId: number; task: MatchTask }[] = [];
   private loaded: Promise<void> | undefined;
   private lastLoadedTaskId = 0;
-  private rangeId = 0;
+  private lease: Promise<number> | undefined;
   private sequence = 0;
   lastPollTime = 0;
   /** Set when the queue's worker announced its shutdown (sticky queues); a new poll reopens it. */
@@ -83,9 +83,17 @@ export class TaskQueue {
   /** Persists a task that found no poller and makes it visible to pollers. */
   async addToBacklog(task: MatchTask): Promise<void> {
     await this.ensureLoaded();
-    if (this.rangeId === 0) this.rangeId = (await this.store.leaseTaskQueue(this.key)).rangeId;
-    const taskId = this.rangeId * TASK_ID_RANGE_BITS + ++this.sequence;
-    await this.store.createTasks(this.key, this.rangeId, [{ taskId, data: JSON.stringify(task), expiresAt: 0 }]);
+    // One lease per queue owner; concurrent adds share it (a second lease would fence the first).
+    this.lease ??= this.store.leaseTaskQueue(this.key).then((l) => l.rangeId);
+    const rangeId = await this.lease;
+    const taskId = rangeId * TASK_ID_RANGE_BITS + ++this.sequence;
+    try {
+      await this.store.createTasks(this.key, rangeId, [{ taskId, data: JSON.stringify(task), expiresAt: 0 }]);
+    } catch (err) {
+      // Our lease was taken over: lease again on the next attempt (the caller retries).
+      if (err instanceof ConditionFailedError) this.lease = undefined;
+      throw err;
+    }
     this.backlog.push({ taskId, task });
     this.lastLoadedTaskId = Math.max(this.lastLoadedTaskId, taskId);
     this.pumpBacklog();

@@ -1,10 +1,11 @@
 /** Helpers shared by the API handlers: finding the run a request means, and the standard NOT_FOUND answers. */
-import { NotFoundError } from '@hourglass/common';
+import { NotFoundError, temporal } from '@hourglass/common';
 import type { ExecutionKey } from '@hourglass/persistence';
 import type { EngineContext } from '../engine-context';
 import type { WorkflowTaskToken } from '../task-token';
 import { isRunning, type MutableStateData } from '../workflow/mutable-state';
 import type { MutationContext } from '../workflow/mutation';
+import type { ShardContext } from '../shard/shard-context';
 
 /** The run a request names: its run id, or the workflow's current run when run id is empty. */
 export async function resolveRun(env: EngineContext, namespaceId: string, workflowId: string, runId: string | null | undefined): Promise<ExecutionKey> {
@@ -48,4 +49,10 @@ export function requireStartedWorkflowTask(ctx: MutationContext | undefined, tok
     throw new NotFoundError('workflow task not found: it was already completed, failed or timed out');
   }
   return c;
+}
+
+/** The run's WorkflowExecutionStarted attributes (event 1, never changes). */
+export async function readStartedEvent(shard: ShardContext, key: ExecutionKey): Promise<temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes | undefined> {
+  const [first] = await shard.readHistory(key, 1, 2, 1);
+  return first?.workflowExecutionStartedEventAttributes ?? undefined;
 }

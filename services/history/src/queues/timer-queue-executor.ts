@@ -8,7 +8,8 @@ import type { TimerTaskRow } from '@hourglass/persistence';
 import type { EngineContext } from '../engine-context';
 import type { TimerTask } from '../tasks';
 import { activityTimeoutFailure, armHeartbeatTimer, dispatchActivityAttempt, failActivityAttempt, timeoutActivity } from '../workflow/activity';
-import { timeoutWorkflow } from '../workflow/close';
+import { readStartedEvent } from '../api/shared';
+import { timeoutWorkflow, type CloseEnv } from '../workflow/close';
 import { isRunning } from '../workflow/mutable-state';
 import type { MutationContext } from '../workflow/mutation';
 import { fireTimer } from '../workflow/timers';
@@ -24,15 +25,20 @@ export function createTimerTaskExecutor(env: EngineContext) {
       if (loaded && !isRunning(loaded.ms)) await shard.deleteExecution(key);
       return;
     }
-    const retentionMs = task.type === 'workflow-timeout' ? (await env.namespaces.getById(key.namespaceId)).retentionMs : 0;
+    const closeEnv: CloseEnv = { retentionMs: 0 };
+    if (task.type === 'workflow-timeout') {
+      closeEnv.retentionMs = (await env.namespaces.getById(key.namespaceId)).retentionMs;
+      const startedEvent = await readStartedEvent(shard, key);
+      if (startedEvent) closeEnv.startedEvent = startedEvent;
+    }
     await shard.updateExecution(key, (ctx) => {
       if (!ctx || !isRunning(ctx.ms)) return;
-      applyTimer(ctx, task, row.fireAt, retentionMs);
+      applyTimer(ctx, task, row.fireAt, closeEnv);
     });
   };
 }
 
-function applyTimer(ctx: MutationContext, task: Exclude<TimerTask, { type: 'delete-execution' }>, fireAt: number, retentionMs: number): void {
+function applyTimer(ctx: MutationContext, task: Exclude<TimerTask, { type: 'delete-execution' }>, fireAt: number, closeEnv: CloseEnv): void {
   const ms = ctx.ms;
   switch (task.type) {
     case 'user-timer':
@@ -88,7 +94,7 @@ function applyTimer(ctx: MutationContext, task: Exclude<TimerTask, { type: 'dele
       const info = ms.executionInfo;
       const deadlines = [info.executionExpirationTime, info.runExpirationTime].filter((t) => t > 0);
       if (deadlines.length === 0 || Math.min(...deadlines) > ctx.now) return;
-      timeoutWorkflow(ctx, { retentionMs });
+      timeoutWorkflow(ctx, closeEnv);
       return;
     }
     case 'workflow-backoff':

@@ -5,6 +5,7 @@ import { rescheduleStickyWorkflowTask } from '../api/record-workflow-task-starte
 import type { EngineContext } from '../engine-context';
 import type { TransferTask } from '../tasks';
 import { isRunning } from '../workflow/mutable-state';
+import { executeCancelExternal, executeCloseExecution, executeParentClosePolicy, executeSignalExternal, executeStartChild } from './cross-execution';
 
 export function createTransferTaskExecutor(env: EngineContext) {
   return async function executeTransferTask(row: TransferTaskRow): Promise<void> {
@@ -12,8 +13,12 @@ export function createTransferTaskExecutor(env: EngineContext) {
     const key = { namespaceId: row.namespaceId, workflowId: row.workflowId, runId: row.runId };
     const shard = env.shardFor(key.namespaceId, key.workflowId);
     const loaded = await shard.loadExecution(key);
-    if (!loaded || !isRunning(loaded.ms)) return;
+    if (!loaded) return;
     const ms = loaded.ms;
+    // Tasks about a run's closing run after it closed; the others only matter while it runs.
+    if (task.type === 'close-execution') return executeCloseExecution(env, key, ms);
+    if (task.type === 'parent-close-policy') return executeParentClosePolicy(env, key, task.children);
+    if (!isRunning(ms)) return;
     switch (task.type) {
       case 'workflow-task': {
         const wft = ms.workflowTask;
@@ -33,6 +38,12 @@ export function createTransferTaskExecutor(env: EngineContext) {
         await env.matching.addActivityTask({ ...key, taskQueueName: task.taskQueueName, scheduledEventId: task.scheduledEventId, attempt: task.attempt });
         return;
       }
+      case 'start-child':
+        return executeStartChild(env, key, ms, task.initiatedEventId);
+      case 'signal-external':
+        return executeSignalExternal(env, key, ms, task.initiatedEventId);
+      case 'cancel-external':
+        return executeCancelExternal(env, key, ms, task.initiatedEventId);
       default:
         assertNever(task, 'transfer task');
     }

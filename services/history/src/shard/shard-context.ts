@@ -117,7 +117,11 @@ export class ShardContext {
       const result = await fn(ctx);
       if (!ctx.hasChanges()) return result;
       try {
-        await this.commitRuns([{ ctx, loadedFrom: loaded.record }]);
+        if (ctx.successor) {
+          await this.commitRuns([{ ctx, loadedFrom: loaded.record }, { ctx: ctx.successor }], key.runId);
+        } else {
+          await this.commitRuns([{ ctx, loadedFrom: loaded.record }]);
+        }
         return result;
       } catch (err) {
         if (err instanceof ConditionFailedError && attempt < MAX_CONDITION_RETRIES) {

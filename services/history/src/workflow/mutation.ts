@@ -10,17 +10,28 @@ import { attributesKeyOf, encodeEvent, eventTypeOf, type EventAttributes, type E
 import { isWorkflowTaskStarted, type MutableStateData } from './mutable-state';
 
 /**
- * startedEventId placeholder in an activity close event whose ActivityTaskStarted was buffered
- * together with it; replaced by the Started event's real id when the buffer is flushed.
+ * startedEventId placeholder in a close event (activity or child workflow) whose Started event is
+ * still in the buffer; replaced by the Started event's real id when the buffer is flushed.
  */
 export const BUFFERED_STARTED_EVENT_ID = -1;
 
-const ACTIVITY_CLOSE_KEYS: ReadonlySet<EventAttributesKey> = new Set([
-  'activityTaskCompletedEventAttributes',
-  'activityTaskFailedEventAttributes',
-  'activityTaskTimedOutEventAttributes',
-  'activityTaskCanceledEventAttributes',
-] as EventAttributesKey[]);
+/** Started events that close events may reference while both are buffered, with the id field linking them. */
+const STARTED_KEYS: Partial<Record<EventAttributesKey, 'scheduledEventId' | 'initiatedEventId'>> = {
+  activityTaskStartedEventAttributes: 'scheduledEventId',
+  childWorkflowExecutionStartedEventAttributes: 'initiatedEventId',
+};
+
+const CLOSE_KEYS: Partial<Record<EventAttributesKey, 'scheduledEventId' | 'initiatedEventId'>> = {
+  activityTaskCompletedEventAttributes: 'scheduledEventId',
+  activityTaskFailedEventAttributes: 'scheduledEventId',
+  activityTaskTimedOutEventAttributes: 'scheduledEventId',
+  activityTaskCanceledEventAttributes: 'scheduledEventId',
+  childWorkflowExecutionCompletedEventAttributes: 'initiatedEventId',
+  childWorkflowExecutionFailedEventAttributes: 'initiatedEventId',
+  childWorkflowExecutionCanceledEventAttributes: 'initiatedEventId',
+  childWorkflowExecutionTimedOutEventAttributes: 'initiatedEventId',
+  childWorkflowExecutionTerminatedEventAttributes: 'initiatedEventId',
+};
 
 export interface AddEventOptions {
   /** External events (activity results, timer fires, signals…) wait in the buffer while a workflow task is started. */
@@ -41,6 +52,8 @@ export class MutationContext {
   /** Set when this mutation only touched mutable state (no events) but still must be persisted. */
   private dirty = false;
 
+  /** A run that continues this one (continue-as-new, retry, cron), created in the same commit. */
+  successor: MutationContext | undefined;
   /** The run's status before this mutation: a change moves the workflow's current pointer. */
   readonly initialStatus: number;
 
@@ -75,19 +88,25 @@ export class MutationContext {
     const buffered = this.ms.bufferedEvents;
     if (buffered.length === 0) return 0;
     this.ms.bufferedEvents = [];
-    const startedIdBySchedule = new Map<number, number>();
+    const startedIds = new Map<string, number>();
     for (const blob of buffered) {
       const event = eventBlob.unpack(blob) as HistoryEvent;
       const key = attributesKeyOf(event);
-      if (key && ACTIVITY_CLOSE_KEYS.has(key)) {
-        const attrs = event[key] as { scheduledEventId?: unknown; startedEventId?: unknown };
+      const closeLink = key ? CLOSE_KEYS[key] : undefined;
+      if (key && closeLink) {
+        const attrs = event[key] as Record<string, unknown>;
         if (Number(attrs.startedEventId) === BUFFERED_STARTED_EVENT_ID) {
-          attrs.startedEventId = startedIdBySchedule.get(Number(attrs.scheduledEventId)) ?? 0;
+          attrs.startedEventId = int64(startedIds.get(`${closeLink}:${Number(attrs[closeLink])}`) ?? 0);
         }
       }
       this.assignId(event);
-      if (key === 'activityTaskStartedEventAttributes') {
-        startedIdBySchedule.set(Number(event.activityTaskStartedEventAttributes?.scheduledEventId), Number(event.eventId));
+      const startedLink = key ? STARTED_KEYS[key] : undefined;
+      if (key && startedLink) {
+        const ref = Number((event[key] as Record<string, unknown>)[startedLink]);
+        startedIds.set(`${startedLink}:${ref}`, Number(event.eventId));
+        // A child's Started event id becomes known only now.
+        const child = startedLink === 'initiatedEventId' ? this.ms.children[String(ref)] : undefined;
+        if (child && child.startedEventId === BUFFERED_STARTED_EVENT_ID) child.startedEventId = Number(event.eventId);
       }
     }
     return buffered.length;

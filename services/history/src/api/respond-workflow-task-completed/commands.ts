@@ -7,7 +7,9 @@ import { CommandType, WorkflowTaskFailedCause, temporal, int64 } from '@hourglas
 import { requestCancelActivity, scheduleActivity } from '../../workflow/activity';
 import { memoBlob, searchAttributesBlob } from '../../workflow/codec';
 import { BadCommandError } from '../../workflow/command-error';
-import { cancelWorkflow, completeWorkflow, failWorkflow } from '../../workflow/close';
+import { initiateChild } from '../../workflow/children';
+import { cancelWorkflow, completeWorkflow, continueAsNew, failWorkflow, type CloseEnv } from '../../workflow/close';
+import { initiateCancelExternal, initiateSignalExternal } from '../../workflow/external';
 import type { MutationContext } from '../../workflow/mutation';
 import { cancelTimer, startTimer } from '../../workflow/timers';
 
@@ -16,7 +18,8 @@ type Command = temporal.api.command.v1.ICommand;
 export interface CommandEnv {
   workflowTaskCompletedEventId: number;
   identity: string;
-  retentionMs: number;
+  namespace: { id: string; name: string };
+  close: CloseEnv;
 }
 
 export interface CommandEffect {
@@ -56,11 +59,41 @@ const HANDLERS: Partial<Record<number, Handler>> = {
     });
   },
   [CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION]: (ctx, c, env) =>
-    completeWorkflow(ctx, { result: c.completeWorkflowExecutionCommandAttributes?.result ?? null, workflowTaskCompletedEventId: env.workflowTaskCompletedEventId, retentionMs: env.retentionMs }),
+    completeWorkflow(ctx, { result: c.completeWorkflowExecutionCommandAttributes?.result ?? null, workflowTaskCompletedEventId: env.workflowTaskCompletedEventId }, env.close),
   [CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION]: (ctx, c, env) =>
-    failWorkflow(ctx, { failure: c.failWorkflowExecutionCommandAttributes?.failure ?? null, workflowTaskCompletedEventId: env.workflowTaskCompletedEventId, retentionMs: env.retentionMs }),
+    failWorkflow(ctx, { failure: c.failWorkflowExecutionCommandAttributes?.failure ?? null, workflowTaskCompletedEventId: env.workflowTaskCompletedEventId }, env.close),
   [CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION]: (ctx, c, env) =>
-    cancelWorkflow(ctx, { details: c.cancelWorkflowExecutionCommandAttributes?.details ?? null, workflowTaskCompletedEventId: env.workflowTaskCompletedEventId, retentionMs: env.retentionMs }),
+    cancelWorkflow(ctx, { details: c.cancelWorkflowExecutionCommandAttributes?.details ?? null, workflowTaskCompletedEventId: env.workflowTaskCompletedEventId }, env.close),
+  [CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION]: (ctx, c, env) => {
+    const a = attrs(c.continueAsNewWorkflowExecutionCommandAttributes, 'ContinueAsNewWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES);
+    try {
+      continueAsNew(ctx, a, env.workflowTaskCompletedEventId, env.close);
+    } catch (err) {
+      if (err instanceof BadCommandError) throw err;
+      throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, (err as Error).message);
+    }
+  },
+  [CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION]: (ctx, c, env) =>
+    initiateChild(
+      ctx,
+      attrs(c.startChildWorkflowExecutionCommandAttributes, 'StartChildWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES),
+      env.workflowTaskCompletedEventId,
+      env.namespace,
+    ),
+  [CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION]: (ctx, c, env) =>
+    initiateSignalExternal(
+      ctx,
+      attrs(c.signalExternalWorkflowExecutionCommandAttributes, 'SignalExternalWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES),
+      env.workflowTaskCompletedEventId,
+      env.namespace,
+    ),
+  [CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION]: (ctx, c, env) =>
+    initiateCancelExternal(
+      ctx,
+      attrs(c.requestCancelExternalWorkflowExecutionCommandAttributes, 'RequestCancelExternalWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES),
+      env.workflowTaskCompletedEventId,
+      env.namespace,
+    ),
   [CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES]: (ctx, c, env) => {
     const a = attrs(c.upsertWorkflowSearchAttributesCommandAttributes, 'UpsertWorkflowSearchAttributes', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES);
     const upsert = a.searchAttributes?.indexedFields ?? {};

@@ -12,10 +12,11 @@ import { BadCommandError } from '../../workflow/command-error';
 import { isRunning } from '../../workflow/mutable-state';
 import type { MutationContext } from '../../workflow/mutation';
 import { failWorkflowTask, scheduleWorkflowTask } from '../../workflow/workflow-task';
-import { requireStartedWorkflowTask } from '../shared';
+import { readStartedEvent, requireStartedWorkflowTask } from '../shared';
 import { applyCommand, isCloseCommand, validateCommandList } from './commands';
 
 type Request = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
+type StartedAttributes = temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes;
 type Response = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedResponse;
 
 /** Sticky schedule-to-start timeout when the worker does not give one. */
@@ -32,6 +33,8 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
   let rejection: BadCommandError | undefined;
   try {
     validateCommandList(commands);
+    // A closing command may start a successor run (retry, cron) that reuses the first event's input.
+    const startedEvent = commands.some(isCloseCommand) ? await readStartedEvent(shard, token) : undefined;
     const outcome = await shard.updateExecution(token, (maybe) => {
       const ctx = requireStartedWorkflowTask(maybe, token);
       if (ctx.hasBufferedEvents() && commands.some(isCloseCommand)) {
@@ -42,7 +45,7 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
         });
         return 'unhandled-command' as const;
       }
-      completeWithCommands(ctx, namespace, req, commands, identity);
+      completeWithCommands(ctx, namespace, req, commands, identity, startedEvent);
       return 'completed' as const;
     });
     // Core compares this message verbatim.
@@ -60,7 +63,14 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
   throw new InvalidArgumentError(rejection.message);
 }
 
-function completeWithCommands(ctx: MutationContext, namespace: NamespaceRecord, req: Request, commands: temporal.api.command.v1.ICommand[], identity: string): void {
+function completeWithCommands(
+  ctx: MutationContext,
+  namespace: NamespaceRecord,
+  req: Request,
+  commands: temporal.api.command.v1.ICommand[],
+  identity: string,
+  startedEvent: StartedAttributes | undefined,
+): void {
   const ms = ctx.ms;
   const wft = ms.workflowTask!;
   const completed = ctx.addEvent('workflowTaskCompletedEventAttributes', {
@@ -75,7 +85,12 @@ function completeWithCommands(ctx: MutationContext, namespace: NamespaceRecord, 
   ms.lastCompletedWorkflowTaskStartedEventId = wft.startedEventId;
   ms.workflowTask = null;
   ms.workflowTaskFailureStreak = 0;
-  const commandEnv = { workflowTaskCompletedEventId: Number(completed.eventId), identity, retentionMs: namespace.retentionMs };
+  const commandEnv = {
+    workflowTaskCompletedEventId: Number(completed.eventId),
+    identity,
+    namespace: { id: namespace.id, name: namespace.name },
+    close: { retentionMs: namespace.retentionMs, ...(startedEvent ? { startedEvent } : {}) },
+  };
   let needsWorkflowTask = false;
   for (const command of commands) {
     if (applyCommand(ctx, command, commandEnv).needsWorkflowTask) needsWorkflowTask = true;

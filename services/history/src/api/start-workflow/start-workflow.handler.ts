@@ -19,7 +19,7 @@ import { terminateWorkflow } from '../../workflow/close';
 import { MutationContext } from '../../workflow/mutation';
 import { normalizeRetryPolicy } from '../../workflow/retry';
 import { cronBackoffMs, validateCronSchedule } from '../../workflow/cron';
-import { rememberRequestId } from '../../workflow/mutable-state';
+import { rememberRequestId, type ParentInfo } from '../../workflow/mutable-state';
 import { addSignal } from '../../workflow/signals';
 import { newRun } from '../../workflow/start';
 import { requireRunning } from '../shared';
@@ -98,7 +98,45 @@ export interface StartSignal {
 }
 
 export function startWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: StartRequest): Promise<StartResponse> {
-  return startOrSignal(env, namespace, req, undefined);
+  return startOrSignal(env, namespace, req, {});
+}
+
+/**
+ * Starts a child run for the parent's StartChildWorkflowExecutionInitiated event. The request id
+ * is derived from the parent run and event, so a retried transfer task finds the run it created.
+ */
+export function startChildWorkflowExecution(
+  env: EngineContext,
+  namespace: NamespaceRecord,
+  attrs: temporal.api.history.v1.IStartChildWorkflowExecutionInitiatedEventAttributes,
+  parent: ParentInfo,
+  root: { workflowId: string; runId: string },
+): Promise<StartResponse> {
+  return startOrSignal(
+    env,
+    namespace,
+    {
+      namespace: namespace.name,
+      workflowId: attrs.workflowId ?? '',
+      workflowType: attrs.workflowType ?? null,
+      taskQueue: attrs.taskQueue ?? null,
+      input: attrs.input ?? null,
+      workflowExecutionTimeout: attrs.workflowExecutionTimeout ?? null,
+      workflowRunTimeout: attrs.workflowRunTimeout ?? null,
+      workflowTaskTimeout: attrs.workflowTaskTimeout ?? null,
+      identity: `parent:${parent.workflowId}`,
+      requestId: `child:${parent.runId}:${parent.initiatedEventId}`,
+      workflowIdReusePolicy: attrs.workflowIdReusePolicy ?? 0,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+      retryPolicy: attrs.retryPolicy ?? null,
+      cronSchedule: attrs.cronSchedule ?? '',
+      memo: attrs.memo ?? null,
+      searchAttributes: attrs.searchAttributes ?? null,
+      header: attrs.header ?? null,
+      priority: attrs.priority ?? null,
+    },
+    { parent, root },
+  );
 }
 
 type SignalWithStartRequest = temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest;
@@ -111,14 +149,18 @@ export function signalWithStartWorkflowExecution(env: EngineContext, namespace: 
   const conflict = req.workflowIdConflictPolicy || WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING;
   const requestId = req.requestId || randomUUID();
   return startOrSignal(env, namespace, { ...req, requestId, workflowIdConflictPolicy: conflict }, {
-    signalName: req.signalName ?? '',
-    input: req.signalInput ?? null,
-    header: req.header ?? null,
-    requestId,
+    signal: { signalName: req.signalName ?? '', input: req.signalInput ?? null, header: req.header ?? null, requestId },
   });
 }
 
-async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req: StartRequest, signal: StartSignal | undefined): Promise<StartResponse> {
+interface StartOptions {
+  signal?: StartSignal;
+  parent?: ParentInfo;
+  root?: { workflowId: string; runId: string };
+}
+
+async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req: StartRequest, options: StartOptions): Promise<StartResponse> {
+  const { signal } = options;
   const workflowId = req.workflowId ?? '';
   const requestId = req.requestId || randomUUID();
   const cronSchedule = req.cronSchedule ? validateCronSchedule(req.cronSchedule) : '';
@@ -194,6 +236,8 @@ async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req
       priority: req.priority ?? null,
       now,
       ...(signal ? { signal: { ...signal, identity: req.identity ?? '' } } : {}),
+      ...(options.parent ? { parent: options.parent } : {}),
+      ...(options.root ? { root: options.root } : {}),
     });
     writes.push({ ctx });
     await shard.commitRuns(writes, current?.runId ?? null);

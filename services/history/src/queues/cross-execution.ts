@@ -1,0 +1,184 @@
+/**
+ * Transfer tasks that reach another execution: starting a child, telling a parent its child
+ * closed, parent close policies, and signals/cancellations sent to other workflows. Each first
+ * acts on the target (idempotently: derived request ids) and then records the outcome in the
+ * source through its own update, so a crash between the two only repeats harmless work.
+ */
+import { NamespaceNotFoundError, NotFoundError, UnavailableError, WorkflowExecutionAlreadyStartedError, temporal } from '@hourglass/common';
+import type { ExecutionKey, NamespaceRecord } from '@hourglass/persistence';
+import { resolveRun } from '../api/shared';
+import { startChildWorkflowExecution } from '../api/start-workflow/start-workflow.handler';
+import type { EngineContext } from '../engine-context';
+import { childOutcomeOf, recordChildClosed, recordChildStartFailed, recordChildStarted } from '../workflow/children';
+import { terminateWorkflow } from '../workflow/close';
+import { recordExternalCancelOutcome, recordExternalSignalOutcome } from '../workflow/external';
+import { isRunning, rememberRequestId, type MutableStateData } from '../workflow/mutable-state';
+import type { MutationContext } from '../workflow/mutation';
+import { addSignal, requestCancellation } from '../workflow/signals';
+
+const StartChildFailedCause = temporal.api.enums.v1.StartChildWorkflowExecutionFailedCause;
+const SignalFailedCause = temporal.api.enums.v1.SignalExternalWorkflowExecutionFailedCause;
+const CancelFailedCause = temporal.api.enums.v1.CancelExternalWorkflowExecutionFailedCause;
+const ParentClosePolicy = temporal.api.enums.v1.ParentClosePolicy;
+
+async function namespaceByName(env: EngineContext, name: string): Promise<NamespaceRecord | undefined> {
+  try {
+    return await env.namespaces.getByName(name);
+  } catch (err) {
+    if (err instanceof NamespaceNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+async function readEvent(env: EngineContext, key: ExecutionKey, eventId: number): Promise<temporal.api.history.v1.IHistoryEvent | undefined> {
+  const [event] = await env.shardFor(key.namespaceId, key.workflowId).readHistory(key, eventId, eventId + 1, 1);
+  return event;
+}
+
+export async function executeStartChild(env: EngineContext, key: ExecutionKey, ms: MutableStateData, initiatedEventId: number): Promise<void> {
+  const child = ms.children[String(initiatedEventId)];
+  if (!child || child.startedEventId !== 0) return;
+  const attrs = (await readEvent(env, key, initiatedEventId))?.startChildWorkflowExecutionInitiatedEventAttributes;
+  if (!attrs) return;
+  const parentNamespace = await env.namespaces.getById(key.namespaceId);
+  const childNamespace = await namespaceByName(env, child.namespaceName);
+  let outcome: { started: true; namespaceId: string; runId: string } | { started: false; cause: number };
+  if (!childNamespace) {
+    outcome = { started: false, cause: StartChildFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND };
+  } else {
+    try {
+      const res = await startChildWorkflowExecution(
+        env,
+        childNamespace,
+        attrs,
+        { namespaceId: key.namespaceId, namespaceName: parentNamespace.name, workflowId: key.workflowId, runId: key.runId, initiatedEventId },
+        { workflowId: ms.executionInfo.rootWorkflowId, runId: ms.executionInfo.rootRunId },
+      );
+      outcome = { started: true, namespaceId: childNamespace.id, runId: res.runId as string };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      outcome = { started: false, cause: StartChildFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS };
+    }
+  }
+  await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
+    if (!ctx || !isRunning(ctx.ms)) return;
+    const pending = ctx.ms.children[String(initiatedEventId)];
+    if (!pending || pending.startedEventId !== 0) return;
+    if (outcome.started) recordChildStarted(ctx, pending, { namespaceId: outcome.namespaceId, runId: outcome.runId, header: attrs.header ?? null });
+    else recordChildStartFailed(ctx, pending, outcome.cause, attrs.control ?? '');
+  });
+}
+
+/** A child's chain closed: record it in the parent (once the parent has recorded the child's start). */
+export async function executeCloseExecution(env: EngineContext, key: ExecutionKey, ms: MutableStateData): Promise<void> {
+  const parent = ms.executionInfo.parent;
+  if (!parent) return;
+  const closeEvent = await readEvent(env, key, ms.nextEventId - 1);
+  const outcome = closeEvent ? childOutcomeOf(closeEvent) : undefined;
+  if (!outcome) return;
+  const parentKey = { namespaceId: parent.namespaceId, workflowId: parent.workflowId, runId: parent.runId };
+  await env.shardFor(parentKey.namespaceId, parentKey.workflowId).updateExecution(parentKey, (ctx) => {
+    if (!ctx || !isRunning(ctx.ms)) return;
+    const child = ctx.ms.children[String(parent.initiatedEventId)];
+    if (!child || child.workflowId !== key.workflowId) return;
+    // The child can finish before the parent recorded its start; retry until it has.
+    if (child.startedEventId === 0) throw new UnavailableError(`child ${key.workflowId} closed before its parent recorded its start; retrying`);
+    recordChildClosed(ctx, child, key.runId, outcome);
+  });
+}
+
+export async function executeParentClosePolicy(
+  env: EngineContext,
+  parentKey: ExecutionKey,
+  children: { namespaceId: string; workflowId: string; runId: string; policy: number }[],
+): Promise<void> {
+  for (const child of children) {
+    const namespace = await env.namespaces.getById(child.namespaceId);
+    let key: ExecutionKey;
+    try {
+      key = await resolveRun(env, child.namespaceId, child.workflowId, '');
+    } catch (err) {
+      if (err instanceof NotFoundError) continue;
+      throw err;
+    }
+    await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
+      if (!ctx || !isRunning(ctx.ms)) return;
+      // Only the chain this parent started (not a later, unrelated run with the same id).
+      const parent = ctx.ms.executionInfo.parent;
+      if (ctx.ms.executionInfo.firstExecutionRunId !== child.runId && parent?.runId !== parentKey.runId) return;
+      if (child.policy === ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE) {
+        terminateWorkflow(ctx, { reason: 'terminated by parent close policy', identity: `parent:${parentKey.workflowId}`, retentionMs: namespace.retentionMs });
+      } else if (child.policy === ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
+        requestCancellation(ctx, { reason: 'requested by parent close policy', identity: `parent:${parentKey.workflowId}` });
+      }
+    });
+  }
+}
+
+/** Applies `apply` to the target run; false when the target (namespace, run) does not exist or is closed. */
+async function deliverToTarget(
+  env: EngineContext,
+  source: ExecutionKey,
+  target: { namespaceName: string; workflowId: string; runId: string; childWorkflowOnly: boolean },
+  apply: (ctx: MutationContext) => void,
+): Promise<boolean> {
+  const namespace = await namespaceByName(env, target.namespaceName);
+  if (!namespace) return false;
+  try {
+    const key = await resolveRun(env, namespace.id, target.workflowId, target.runId);
+    await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
+      if (!ctx || !isRunning(ctx.ms)) throw new NotFoundError('target workflow execution is not running');
+      if (target.childWorkflowOnly && ctx.ms.executionInfo.parent?.workflowId !== source.workflowId) {
+        throw new NotFoundError('target is not a child of the requesting workflow');
+      }
+      apply(ctx);
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof NotFoundError) return false;
+    throw err;
+  }
+}
+
+export async function executeSignalExternal(env: EngineContext, key: ExecutionKey, ms: MutableStateData, initiatedEventId: number): Promise<void> {
+  const request = ms.externalSignals[String(initiatedEventId)];
+  if (!request) return;
+  const attrs = (await readEvent(env, key, initiatedEventId))?.signalExternalWorkflowExecutionInitiatedEventAttributes;
+  if (!attrs) return;
+  const delivered = await deliverToTarget(env, key, request, (ctx) => {
+    if (!rememberRequestId(ctx.ms, `signal:${key.runId}:${initiatedEventId}`)) return;
+    addSignal(ctx, {
+      signalName: attrs.signalName ?? '',
+      input: attrs.input ?? null,
+      header: attrs.header ?? null,
+      identity: `workflow:${key.workflowId}`,
+      externalWorkflowExecution: { workflowId: key.workflowId, runId: key.runId },
+    });
+  });
+  await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
+    if (!ctx || !isRunning(ctx.ms)) return;
+    const pending = ctx.ms.externalSignals[String(initiatedEventId)];
+    if (!pending) return;
+    recordExternalSignalOutcome(ctx, pending, delivered, SignalFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
+  });
+}
+
+export async function executeCancelExternal(env: EngineContext, key: ExecutionKey, ms: MutableStateData, initiatedEventId: number): Promise<void> {
+  const request = ms.externalCancels[String(initiatedEventId)];
+  if (!request) return;
+  const attrs = (await readEvent(env, key, initiatedEventId))?.requestCancelExternalWorkflowExecutionInitiatedEventAttributes;
+  const delivered = await deliverToTarget(env, key, request, (ctx) => {
+    requestCancellation(ctx, {
+      reason: attrs?.reason ?? '',
+      identity: `workflow:${key.workflowId}`,
+      externalInitiatedEventId: initiatedEventId,
+      externalWorkflowExecution: { workflowId: key.workflowId, runId: key.runId },
+    });
+  });
+  await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
+    if (!ctx || !isRunning(ctx.ms)) return;
+    const pending = ctx.ms.externalCancels[String(initiatedEventId)];
+    if (!pending) return;
+    recordExternalCancelOutcome(ctx, pending, delivered, CancelFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
+  });
+}
