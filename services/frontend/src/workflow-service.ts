@@ -69,6 +69,8 @@ export class WorkflowService {
       DescribeWorkflowExecution: (r: Req<'DescribeWorkflowExecutionRequest'>) => this.describeWorkflowExecution(r),
       TerminateWorkflowExecution: (r: Req<'TerminateWorkflowExecutionRequest'>) => this.terminateWorkflowExecution(r),
       ShutdownWorker: (r: Req<'ShutdownWorkerRequest'>) => this.shutdownWorker(r),
+      QueryWorkflow: (r: Req<'QueryWorkflowRequest'>, c) => this.queryWorkflow(r, c),
+      RespondQueryTaskCompleted: (r: Req<'RespondQueryTaskCompletedRequest'>) => this.respondQueryTaskCompleted(r),
     };
   }
 
@@ -320,6 +322,23 @@ export class WorkflowService {
     this.validate.id(r.workflowExecution?.workflowId, 'workflowExecution.workflowId');
     this.validate.payloads(r.details, 'details');
     await this.deps.history.terminateWorkflowExecution(ns, r);
+    return {};
+  }
+
+  private async queryWorkflow(r: Req<'QueryWorkflowRequest'>, call: CallContext) {
+    const ns = await this.namespace(r.namespace);
+    this.validate.id(r.execution?.workflowId, 'execution.workflowId');
+    this.validate.id(r.query?.queryType, 'query.queryType');
+    this.validate.payloads(r.query?.queryArgs, 'query.queryArgs');
+    return this.deps.history.queryWorkflow(ns, r, { deadline: call.deadline, signal: call.signal });
+  }
+
+  private async respondQueryTaskCompleted(r: Req<'RespondQueryTaskCompletedRequest'>) {
+    const ns = await this.namespace(r.namespace);
+    const token = this.token(r.taskToken, ns);
+    if (token.kind !== 'query') throw new InvalidArgumentError('task token is not a query task token');
+    this.validate.payloads(r.queryResult, 'queryResult');
+    this.deps.history.respondQueryTaskCompleted(token.queryId, r);
     return {};
   }
 

@@ -15,6 +15,8 @@ export interface HistoryConfig {
   timerLookaheadMs: number;
   /** Transfer tasks executed concurrently per shard. */
   transferConcurrency: number;
+  /** Longest a query waits for a worker to answer it. */
+  queryTimeoutMs: number;
   /** Runs whose mutable state is kept in memory, per shard. */
   executionCacheSize: number;
 }
@@ -29,4 +31,5 @@ export const DEFAULT_HISTORY_CONFIG: HistoryConfig = {
   timerLookaheadMs: 60_000,
   transferConcurrency: 32,
   executionCacheSize: 2048,
+  queryTimeoutMs: 20_000,
 };

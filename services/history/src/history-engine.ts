@@ -17,6 +17,7 @@ import type { ActivityTarget } from './api/respond-activity-task/activity-target
 import { respondActivityTaskCanceled, respondActivityTaskCompleted, respondActivityTaskFailed } from './api/respond-activity-task/respond-activity-task.handler';
 import { respondWorkflowTaskCompleted } from './api/respond-workflow-task-completed/respond-workflow-task-completed.handler';
 import { respondWorkflowTaskFailed } from './api/respond-workflow-task-failed/respond-workflow-task-failed.handler';
+import { queryWorkflow, respondQueryTaskCompleted, type QueryCall } from './api/query-workflow/query-workflow.handler';
 import { requestCancelWorkflowExecution } from './api/request-cancel-workflow/request-cancel-workflow.handler';
 import { signalWorkflowExecution } from './api/signal-workflow/signal-workflow.handler';
 import { signalWithStartWorkflowExecution, startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
@@ -25,6 +26,7 @@ import type { HistoryConfig } from './config';
 import type { EngineContext, MatchingClient } from './engine-context';
 import type { NamespaceRegistry } from './namespace-registry';
 import { ExecutionNotifier } from './notifier';
+import { QueryRegistry } from './query-registry';
 import { createTimerTaskExecutor } from './queues/timer-queue-executor';
 import { TimerQueueProcessor } from './queues/timer-queue-processor';
 import { createTransferTaskExecutor } from './queues/transfer-queue-executor';
@@ -57,6 +59,7 @@ export class HistoryEngine {
       namespaces: deps.namespaces,
       matching: deps.matching,
       notifier,
+      queries: new QueryRegistry(),
       shardFor: (namespaceId, workflowId) => this.shardFor(namespaceId, workflowId),
     };
     const executeTransfer = createTransferTaskExecutor(this.env);
@@ -105,6 +108,14 @@ export class HistoryEngine {
 
   requestCancelWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IRequestCancelWorkflowExecutionRequest) {
     return requestCancelWorkflowExecution(this.env, namespace, req);
+  }
+
+  queryWorkflow(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IQueryWorkflowRequest, call: QueryCall) {
+    return queryWorkflow(this.env, namespace, req, call);
+  }
+
+  respondQueryTaskCompleted(queryId: string, req: temporal.api.workflowservice.v1.IRespondQueryTaskCompletedRequest) {
+    respondQueryTaskCompleted(this.env, queryId, req);
   }
 
   recordWorkflowTaskStarted(args: RecordWorkflowTaskStartedArgs) {

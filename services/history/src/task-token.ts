@@ -25,7 +25,16 @@ export interface ActivityTaskToken {
   activityId: string;
 }
 
-export type TaskToken = WorkflowTaskToken | ActivityTaskToken;
+/** A legacy query task: answered with RespondQueryTaskCompleted. */
+export interface QueryTaskToken {
+  kind: 'query';
+  namespaceId: string;
+  workflowId: string;
+  runId: string;
+  queryId: string;
+}
+
+export type TaskToken = WorkflowTaskToken | ActivityTaskToken | QueryTaskToken;
 
 const TOKEN_VERSION = 1;
 
@@ -33,7 +42,9 @@ export function encodeTaskToken(token: TaskToken): Uint8Array {
   const compact =
     token.kind === 'workflow'
       ? [TOKEN_VERSION, 'w', token.namespaceId, token.workflowId, token.runId, token.scheduledEventId, token.startedEventId, token.attempt]
-      : [TOKEN_VERSION, 'a', token.namespaceId, token.workflowId, token.runId, token.scheduledEventId, token.attempt, token.activityId];
+      : token.kind === 'activity'
+        ? [TOKEN_VERSION, 'a', token.namespaceId, token.workflowId, token.runId, token.scheduledEventId, token.attempt, token.activityId]
+        : [TOKEN_VERSION, 'q', token.namespaceId, token.workflowId, token.runId, 0, 0, token.queryId];
   return Buffer.from(JSON.stringify(compact), 'utf8');
 }
 
@@ -55,6 +66,9 @@ export function decodeTaskToken(bytes: Uint8Array | null | undefined): TaskToken
   if (!strings || !Number.isSafeInteger(scheduledEventId) || !Number.isSafeInteger(a)) throw malformed();
   if (kind === 'w' && Number.isSafeInteger(b)) {
     return { kind: 'workflow', namespaceId, workflowId, runId, scheduledEventId, startedEventId: a, attempt: b } as WorkflowTaskToken;
+  }
+  if (kind === 'q' && typeof b === 'string') {
+    return { kind: 'query', namespaceId, workflowId, runId, queryId: b } as QueryTaskToken;
   }
   if (kind === 'a' && typeof b === 'string') {
     return { kind: 'activity', namespaceId, workflowId, runId, scheduledEventId, attempt: a, activityId: b } as ActivityTaskToken;

@@ -78,6 +78,28 @@ export class MatchingEngine {
   }
 
   /**
+   * Hands a (legacy) query task to a poller of the workflow task queue. Resolves true once a
+   * poller took it; false when no poller came within `timeoutMs`.
+   */
+  async dispatchQueryTask(request: {
+    namespaceId: string;
+    taskQueueName: string;
+    kind: 'normal' | 'sticky';
+    timeoutMs: number;
+    signal?: AbortSignal;
+    build(pollKind: 'normal' | 'sticky'): Promise<WorkflowTaskResponse>;
+  }): Promise<boolean> {
+    const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
+    return queue.offerQuery({ build: request.build }, request.timeoutMs, request.signal);
+  }
+
+  /** Whether a sticky queue's worker is still around (polling now or recently). */
+  isStickyQueueAvailable(namespaceId: string, stickyQueueName: string): boolean {
+    const queue = this.queues.get(this.keyString({ namespaceId, name: stickyQueueName, type: 'workflow', kind: 'sticky', partition: 0 }));
+    return queue !== undefined && this.hasRecentPoller(queue);
+  }
+
+  /**
    * A worker announced its shutdown: its sticky queue is gone. Pending polls on it end, and its
    * backlog moves back to the normal queue through history.
    */
@@ -103,6 +125,8 @@ export class MatchingEngine {
   }
 
   private async poll<R>(queue: TaskQueue, request: PollRequest, start: (task: MatchTask, pollRequestId: string) => Promise<R>): Promise<R | undefined> {
+    const startOrBuild = (offer: Offer, pollRequestId: string): Promise<R> =>
+      offer.query ? (offer.query.build(request.kind) as Promise<R>) : start(offer.task, pollRequestId);
     await queue.ensureLoaded();
     const now = this.clock.now();
     const deadline = Math.min(now + this.config.longPollTimeoutMs, request.deadline - this.config.deadlineMarginMs);
@@ -121,7 +145,7 @@ export class MatchingEngine {
             }
           : await queue.waitForTask(request.signal, deadline - this.clock.now());
         if (!offer) return undefined;
-        const response = await this.tryStart(queue, offer, request.signal, start);
+        const response = await this.tryStart(queue, offer, request.signal, (_task, id) => startOrBuild(offer, id));
         if (response !== undefined) return response;
         if (this.clock.now() >= deadline) return undefined;
       }

@@ -4,7 +4,7 @@
  */
 import { deferred, type Deferred } from '@hourglass/common';
 import { ConditionFailedError, type TaskQueueKey, type TaskQueueStore } from '@hourglass/persistence';
-import type { MatchTask } from './types';
+import type { MatchTask, WorkflowTaskResponse } from './types';
 
 /** How a poller that was offered a task (sync match) dealt with it. */
 export type OfferOutcome = 'started' | 'dropped' | 'returned';
@@ -13,7 +13,19 @@ export interface Offer {
   task: MatchTask;
   /** The backlog row the task came from, to delete once it is started or dropped. */
   backlogTaskId?: number;
+  /** Set for a query task: builds the poll response itself (no history state changes). */
+  query?: QueryTask;
   settle(outcome: OfferOutcome): void;
+}
+
+/** A legacy query task: handed to the next poller, never persisted. */
+export interface QueryTask {
+  build(pollKind: 'normal' | 'sticky'): Promise<WorkflowTaskResponse>;
+}
+
+interface PendingQuery {
+  query: QueryTask;
+  outcome: Deferred<boolean>;
 }
 
 interface Waiter {
@@ -34,6 +46,7 @@ const TASK_ID_RANGE_BITS = 2 ** 32;
 export class TaskQueue {
   private waiters: Waiter[] = [];
   private backlog: { taskId: number; task: MatchTask }[] = [];
+  private queries: PendingQuery[] = [];
   private loaded: Promise<void> | undefined;
   private lastLoadedTaskId = 0;
   private lease: Promise<number> | undefined;
@@ -138,8 +151,46 @@ export class TaskQueue {
     return this.backlog.splice(0);
   }
 
-  /** Backlog tasks go to pollers that are waiting (a task may have been stored while they started to wait). */
+  /**
+   * Hands a query task to the next poller (waiting now or arriving within `timeoutMs`). Resolves
+   * true once a poller took it, false when none did in time or `signal` aborted.
+   */
+  offerQuery(query: QueryTask, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const pending: PendingQuery = { query, outcome: deferred<boolean>() };
+    this.queries.push(pending);
+    const giveUp = (): void => {
+      const i = this.queries.indexOf(pending);
+      if (i >= 0) this.queries.splice(i, 1);
+      pending.outcome.resolve(false);
+    };
+    const timer = setTimeout(giveUp, Math.max(0, timeoutMs));
+    signal?.addEventListener('abort', giveUp, { once: true });
+    this.pumpBacklog();
+    return pending.outcome.promise.finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', giveUp);
+    });
+  }
+
+  /** Queries first (a caller is waiting on each), then backlog tasks, go to waiting pollers. */
   private pumpBacklog(): void {
+    while (this.queries.length > 0) {
+      const waiter = this.takeLiveWaiter();
+      if (!waiter) return;
+      const pending = this.queries.shift() as PendingQuery;
+      answer(waiter, {
+        task: { workflowId: '', runId: '', scheduledEventId: 0, attempt: 0, createdAt: 0 },
+        query: pending.query,
+        settle: (outcome) => {
+          if (outcome === 'returned') {
+            this.queries.unshift(pending);
+            this.pumpBacklog();
+          } else {
+            pending.outcome.resolve(outcome === 'started');
+          }
+        },
+      });
+    }
     while (this.backlog.length > 0) {
       const waiter = this.takeLiveWaiter();
       if (!waiter) return;

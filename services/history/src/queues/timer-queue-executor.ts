@@ -8,6 +8,7 @@ import type { TimerTaskRow } from '@hourglass/persistence';
 import type { EngineContext } from '../engine-context';
 import type { TimerTask } from '../tasks';
 import { activityTimeoutFailure, armHeartbeatTimer, dispatchActivityAttempt, failActivityAttempt, timeoutActivity } from '../workflow/activity';
+import { dispatchWaitingQueries } from '../api/query-workflow/query-workflow.handler';
 import { readStartedEvent } from '../api/shared';
 import { timeoutWorkflow, type CloseEnv } from '../workflow/close';
 import { isRunning } from '../workflow/mutable-state';
@@ -35,6 +36,9 @@ export function createTimerTaskExecutor(env: EngineContext) {
       if (!ctx || !isRunning(ctx.ms)) return;
       applyTimer(ctx, task, row.fireAt, closeEnv);
     });
+    // A timed-out workflow task's queries wait for the next attempt; a closed run's go as query tasks.
+    if (task.type === 'workflow-task-timeout') env.queries.requeue(key);
+    if (task.type === 'workflow-timeout') await dispatchWaitingQueries(env, key);
   };
 }
 

@@ -27,6 +27,13 @@ export class RecordingMatching implements MatchingClient {
   async addActivityTask(r: Parameters<MatchingClient['addActivityTask']>[0]): Promise<void> {
     this.pushed.push({ kind: 'activity', taskQueueName: r.taskQueueName, workflowId: r.workflowId, runId: r.runId, scheduledEventId: r.scheduledEventId, attempt: r.attempt });
   }
+  /** No worker in unit tests: nobody takes query tasks. */
+  async dispatchQueryTask(): Promise<boolean> {
+    return false;
+  }
+  isStickyQueueAvailable(): boolean {
+    return false;
+  }
 }
 
 export interface TestEngine {

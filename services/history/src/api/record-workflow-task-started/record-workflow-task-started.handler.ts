@@ -40,6 +40,7 @@ export async function recordWorkflowTaskStarted(env: EngineContext, args: Record
       taskQueue: info.taskQueue,
     };
   });
+  const queries = env.queries.attachToTask(key, started.startedEventId);
   const from = args.pollKind === 'sticky' && started.previousStartedEventId > 0 ? started.previousStartedEventId + 1 : 1;
   const events = await shard.readHistory(key, from, started.startedEventId + 1, Number.MAX_SAFE_INTEGER);
   return {
@@ -59,6 +60,7 @@ export async function recordWorkflowTaskStarted(env: EngineContext, args: Record
     workflowExecutionTaskQueue: { name: started.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
     scheduledTime: msToTimestamp(started.scheduledTime),
     startedTime: msToTimestamp(started.startedTime),
+    ...(Object.keys(queries).length > 0 ? { queries } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import { BadCommandError } from '../../workflow/command-error';
 import { isRunning } from '../../workflow/mutable-state';
 import type { MutationContext } from '../../workflow/mutation';
 import { failWorkflowTask, scheduleWorkflowTask } from '../../workflow/workflow-task';
+import { dispatchWaitingQueries } from '../query-workflow/query-workflow.handler';
 import { readStartedEvent, requireStartedWorkflowTask } from '../shared';
 import { applyCommand, isCloseCommand, validateCommandList } from './commands';
 
@@ -48,6 +49,10 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
       completeWithCommands(ctx, namespace, req, commands, identity, startedEvent);
       return 'completed' as const;
     });
+    env.queries.complete(token, outcome === 'completed' ? (req.queryResults ?? {}) : {});
+    // Queries that arrived during this task go out as query tasks, but only after this response:
+    // the worker must learn that its task completed before it gets another task for the run.
+    setImmediate(() => void dispatchWaitingQueries(env, token).catch((err: unknown) => env.logger.warn({ err }, 'could not dispatch waiting queries')));
     // Core compares this message verbatim.
     if (outcome === 'unhandled-command') throw new InvalidArgumentError('UnhandledCommand');
     return {};
@@ -60,6 +65,7 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
     const ctx = requireStartedWorkflowTask(maybe, token);
     failWorkflowTask(ctx, { cause: rejection.failedCause, failure: failureOf(rejection.message), identity, scheduleRetry: true });
   });
+  env.queries.requeue(token);
   throw new InvalidArgumentError(rejection.message);
 }
 

@@ -17,4 +17,5 @@ export async function respondWorkflowTaskFailed(env: EngineContext, token: Workf
       scheduleRetry: true,
     });
   });
+  env.queries.requeue(token);
 }

@@ -3,6 +3,7 @@ import { NotFoundError, temporal } from '@hourglass/common';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import { terminateWorkflow } from '../../workflow/close';
+import { dispatchWaitingQueries } from '../query-workflow/query-workflow.handler';
 import { requireRunning, resolveRun } from '../shared';
 
 type Request = temporal.api.workflowservice.v1.ITerminateWorkflowExecutionRequest;
@@ -19,4 +20,5 @@ export async function terminateWorkflowExecution(env: EngineContext, namespace: 
     }
     terminateWorkflow(ctx, { reason: req.reason ?? '', details: req.details ?? null, identity: req.identity ?? '', retentionMs: namespace.retentionMs });
   });
+  await dispatchWaitingQueries(env, key);
 }

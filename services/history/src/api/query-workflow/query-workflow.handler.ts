@@ -1,0 +1,183 @@
+/**
+ * QueryWorkflow. While the run has a workflow task pending (or none completed yet) the query is
+ * consistent: it rides on the next workflow task and is answered in its completion. Otherwise, and
+ * for closed runs, it goes as a legacy query task to the sticky worker (partial history) or the
+ * normal queue (full history, the worker replays). Queries change nothing in history.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  DeadlineExceededError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  TaskQueueKind,
+  WorkflowExecutionStatus,
+  int64,
+  temporal,
+} from '@hourglass/common';
+import type { ExecutionKey, NamespaceRecord } from '@hourglass/persistence';
+import type { EngineContext } from '../../engine-context';
+import type { QueryOutcome } from '../../query-registry';
+import { encodeTaskToken } from '../../task-token';
+import { isRunning, type MutableStateData } from '../../workflow/mutable-state';
+import { executionNotFound, resolveRun } from '../shared';
+
+type Request = temporal.api.workflowservice.v1.IQueryWorkflowRequest;
+type Response = temporal.api.workflowservice.v1.IQueryWorkflowResponse;
+type WorkflowQuery = temporal.api.query.v1.IWorkflowQuery;
+
+const QueryRejectCondition = temporal.api.enums.v1.QueryRejectCondition;
+const QueryResultType = temporal.api.enums.v1.QueryResultType;
+
+export interface QueryCall {
+  deadline: number;
+  signal?: AbortSignal;
+}
+
+export async function queryWorkflow(env: EngineContext, namespace: NamespaceRecord, req: Request, call: QueryCall): Promise<Response> {
+  const key = await resolveRun(env, namespace.id, req.execution?.workflowId ?? '', req.execution?.runId);
+  const loaded = await env.shardFor(key.namespaceId, key.workflowId).loadExecution(key);
+  if (!loaded) throw executionNotFound(key.workflowId, key.runId);
+  const ms = loaded.ms;
+  const running = isRunning(ms);
+  const status = ms.executionInfo.status;
+  if (!running) {
+    const condition = req.queryRejectCondition ?? QueryRejectCondition.QUERY_REJECT_CONDITION_NONE;
+    if (
+      condition === QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN ||
+      (condition === QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY && status !== WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED)
+    ) {
+      return { queryRejected: { status } };
+    }
+    if (ms.lastCompletedWorkflowTaskStartedEventId === 0) {
+      throw new FailedPreconditionError('the workflow closed before its first workflow task completed, so no worker can answer queries for it');
+    }
+  } else if (ms.backoffPending) {
+    throw new FailedPreconditionError('the workflow has not started yet (its first workflow task is delayed); query it once it runs');
+  }
+  const timeoutMs = queryTimeout(env, call);
+  const outcome =
+    running && (ms.workflowTask !== null || ms.lastCompletedWorkflowTaskStartedEventId === 0)
+      ? await consistentQuery(env, key, req.query ?? {}, timeoutMs, call.signal)
+      : await queryTask(env, key, req.query ?? {}, ms, timeoutMs, call.signal);
+  return answerOf(outcome);
+}
+
+function queryTimeout(env: EngineContext, call: QueryCall): number {
+  const cap = env.config.queryTimeoutMs;
+  return call.deadline ? Math.max(0, Math.min(cap, call.deadline - env.clock.now() - 500)) : cap;
+}
+
+function answerOf(outcome: QueryOutcome): Response {
+  if (outcome.resultType === QueryResultType.QUERY_RESULT_TYPE_ANSWERED) return { queryResult: outcome.answer ?? { payloads: [] } };
+  const message = outcome.errorMessage || outcome.failure?.message || 'query failed';
+  throw new InvalidArgumentError(message, { type: 'QueryFailedFailure', failure: outcome.failure ?? undefined });
+}
+
+function noAnswer(timeoutMs: number, taskQueue: string): DeadlineExceededError {
+  return new DeadlineExceededError(`no worker answered the query within ${Math.round(timeoutMs / 1000)}s: is a worker polling task queue ${JSON.stringify(taskQueue)}?`);
+}
+
+async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, signal: AbortSignal | undefined, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(onTimeout()), Math.max(0, timeoutMs));
+        onAbort = () => reject(onTimeout());
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function consistentQuery(env: EngineContext, key: ExecutionKey, query: WorkflowQuery, timeoutMs: number, signal?: AbortSignal): Promise<QueryOutcome> {
+  const buffered = env.queries.buffer(key, query);
+  // The task may have completed while we registered: then nothing will carry this query.
+  await dispatchWaitingQueries(env, key);
+  const loaded = await env.shardFor(key.namespaceId, key.workflowId).loadExecution(key);
+  const taskQueue = loaded?.ms.executionInfo.taskQueue ?? '';
+  try {
+    return await withTimeout(buffered.outcome, timeoutMs, signal, () => noAnswer(timeoutMs, taskQueue));
+  } finally {
+    buffered.cancel();
+  }
+}
+
+/**
+ * Queries still waiting for a workflow task when the run has none pending go out as query tasks.
+ * Called after every workflow task completion and after registering a consistent query.
+ */
+export async function dispatchWaitingQueries(env: EngineContext, key: ExecutionKey): Promise<void> {
+  if (!env.queries.hasWaiting(key)) return;
+  const loaded = await env.shardFor(key.namespaceId, key.workflowId).loadExecution(key);
+  if (!loaded) return;
+  const ms = loaded.ms;
+  if (isRunning(ms) && (ms.workflowTask !== null || ms.lastCompletedWorkflowTaskStartedEventId === 0)) return;
+  for (const waiting of env.queries.takeWaiting(key)) {
+    queryTask(env, key, waiting.query, ms, env.config.queryTimeoutMs).then(waiting.resolve, waiting.reject);
+  }
+}
+
+async function queryTask(env: EngineContext, key: ExecutionKey, query: WorkflowQuery, ms: MutableStateData, timeoutMs: number, signal?: AbortSignal): Promise<QueryOutcome> {
+  const queryId = randomUUID();
+  const sticky = isRunning(ms) && ms.sticky && env.matching.isStickyQueueAvailable(key.namespaceId, ms.sticky.queueName) ? ms.sticky.queueName : undefined;
+  const taskQueueName = sticky ?? ms.executionInfo.taskQueue;
+  const waiter = env.queries.awaitQueryTask(queryId);
+  try {
+    const started = Date.now();
+    const taken = await env.matching.dispatchQueryTask({
+      namespaceId: key.namespaceId,
+      taskQueueName,
+      kind: sticky ? 'sticky' : 'normal',
+      timeoutMs,
+      ...(signal ? { signal } : {}),
+      build: (pollKind) => buildQueryTask(env, key, query, queryId, pollKind),
+    });
+    if (!taken) throw noAnswer(timeoutMs, ms.executionInfo.taskQueue);
+    return await withTimeout(waiter.outcome, timeoutMs - (Date.now() - started), signal, () => noAnswer(timeoutMs, ms.executionInfo.taskQueue));
+  } finally {
+    waiter.cancel();
+  }
+}
+
+/** The poll response of a legacy query task: history up to now, no WorkflowTaskStarted, `query` set. */
+async function buildQueryTask(
+  env: EngineContext,
+  key: ExecutionKey,
+  query: WorkflowQuery,
+  queryId: string,
+  pollKind: 'normal' | 'sticky',
+): Promise<temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse> {
+  const shard = env.shardFor(key.namespaceId, key.workflowId);
+  const loaded = await shard.loadExecution(key);
+  if (!loaded) throw executionNotFound(key.workflowId, key.runId);
+  const ms = loaded.ms;
+  const previous = ms.lastCompletedWorkflowTaskStartedEventId;
+  // A sticky worker answers from its cache (it fetches the history itself after an eviction).
+  const events = pollKind === 'sticky' ? [] : await shard.readHistory(key, 1, ms.nextEventId, Number.MAX_SAFE_INTEGER);
+  return {
+    taskToken: encodeTaskToken({ kind: 'query', namespaceId: key.namespaceId, workflowId: key.workflowId, runId: key.runId, queryId }),
+    workflowExecution: { workflowId: key.workflowId, runId: key.runId },
+    workflowType: { name: ms.executionInfo.workflowTypeName },
+    workflowExecutionTaskQueue: { name: ms.executionInfo.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    previousStartedEventId: int64(previous),
+    startedEventId: int64(0),
+    attempt: 1,
+    history: { events },
+    query,
+  };
+}
+
+/** RespondQueryTaskCompleted: hand the worker's answer to the waiting QueryWorkflow call. */
+export function respondQueryTaskCompleted(env: EngineContext, queryId: string, req: temporal.api.workflowservice.v1.IRespondQueryTaskCompletedRequest): void {
+  const answered = req.completedType === QueryResultType.QUERY_RESULT_TYPE_ANSWERED;
+  env.queries.completeQueryTask(queryId, {
+    resultType: req.completedType ?? QueryResultType.QUERY_RESULT_TYPE_FAILED,
+    ...(answered ? { answer: req.queryResult ?? null } : { errorMessage: req.errorMessage ?? '', failure: req.failure ?? null }),
+  });
+}
