@@ -20,7 +20,7 @@ export function describeNamespace(ns: NamespaceRecord): temporal.api.workflowser
       data: ns.data,
       id: ns.id,
       // Only what Hourglass really does is advertised; core changes behaviour on several of these flags.
-      capabilities: {},
+      capabilities: { syncUpdate: true, asyncUpdate: true },
       supportsSchedules: false,
     },
     config: {

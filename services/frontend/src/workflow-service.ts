@@ -70,6 +70,8 @@ export class WorkflowService {
       TerminateWorkflowExecution: (r: Req<'TerminateWorkflowExecutionRequest'>) => this.terminateWorkflowExecution(r),
       ShutdownWorker: (r: Req<'ShutdownWorkerRequest'>) => this.shutdownWorker(r),
       QueryWorkflow: (r: Req<'QueryWorkflowRequest'>, c) => this.queryWorkflow(r, c),
+      UpdateWorkflowExecution: (r: Req<'UpdateWorkflowExecutionRequest'>, c) => this.updateWorkflowExecution(r, c),
+      PollWorkflowExecutionUpdate: (r: Req<'PollWorkflowExecutionUpdateRequest'>, c) => this.pollWorkflowExecutionUpdate(r, c),
       RespondQueryTaskCompleted: (r: Req<'RespondQueryTaskCompletedRequest'>) => this.respondQueryTaskCompleted(r),
     };
   }
@@ -331,6 +333,23 @@ export class WorkflowService {
     this.validate.id(r.query?.queryType, 'query.queryType');
     this.validate.payloads(r.query?.queryArgs, 'query.queryArgs');
     return this.deps.history.queryWorkflow(ns, r, { deadline: call.deadline, signal: call.signal });
+  }
+
+  private async updateWorkflowExecution(r: Req<'UpdateWorkflowExecutionRequest'>, call: CallContext) {
+    const ns = await this.namespace(r.namespace);
+    this.validate.id(r.workflowExecution?.workflowId, 'workflowExecution.workflowId');
+    this.validate.id(r.request?.meta?.updateId, 'request.meta.updateId');
+    this.validate.id(r.request?.input?.name, 'request.input.name');
+    this.validate.payloads(r.request?.input?.args, 'request.input.args');
+    this.validate.header(r.request?.input?.header, 'request.input.header');
+    return this.deps.history.updateWorkflowExecution(ns, r, { deadline: call.deadline, signal: call.signal });
+  }
+
+  private async pollWorkflowExecutionUpdate(r: Req<'PollWorkflowExecutionUpdateRequest'>, call: CallContext) {
+    const ns = await this.namespace(r.namespace);
+    this.validate.id(r.updateRef?.workflowExecution?.workflowId, 'updateRef.workflowExecution.workflowId');
+    this.validate.id(r.updateRef?.updateId, 'updateRef.updateId');
+    return this.deps.history.pollWorkflowExecutionUpdate(ns, r, { deadline: call.deadline, signal: call.signal });
   }
 
   private async respondQueryTaskCompleted(r: Req<'RespondQueryTaskCompletedRequest'>) {

@@ -18,6 +18,7 @@ import { respondActivityTaskCanceled, respondActivityTaskCompleted, respondActiv
 import { respondWorkflowTaskCompleted } from './api/respond-workflow-task-completed/respond-workflow-task-completed.handler';
 import { respondWorkflowTaskFailed } from './api/respond-workflow-task-failed/respond-workflow-task-failed.handler';
 import { queryWorkflow, respondQueryTaskCompleted, type QueryCall } from './api/query-workflow/query-workflow.handler';
+import { pollWorkflowExecutionUpdate, updateWorkflowExecution, type UpdateCall } from './api/update-workflow/update-workflow.handler';
 import { requestCancelWorkflowExecution } from './api/request-cancel-workflow/request-cancel-workflow.handler';
 import { signalWorkflowExecution } from './api/signal-workflow/signal-workflow.handler';
 import { signalWithStartWorkflowExecution, startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
@@ -108,6 +109,14 @@ export class HistoryEngine {
 
   requestCancelWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IRequestCancelWorkflowExecutionRequest) {
     return requestCancelWorkflowExecution(this.env, namespace, req);
+  }
+
+  updateWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IUpdateWorkflowExecutionRequest, call: UpdateCall) {
+    return updateWorkflowExecution(this.env, namespace, req, call);
+  }
+
+  pollWorkflowExecutionUpdate(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IPollWorkflowExecutionUpdateRequest, call: UpdateCall) {
+    return pollWorkflowExecutionUpdate(this.env, namespace, req, call);
   }
 
   queryWorkflow(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IQueryWorkflowRequest, call: QueryCall) {

@@ -4,6 +4,7 @@
  */
 import { InvariantViolationError, TaskQueueKind, TimeoutType, msToDuration, type Failure, int64 } from '@hourglass/common';
 import type { MutationContext } from './mutation';
+import { resendUnansweredUpdates } from './updates';
 
 /** Schedules a workflow task unless one is already pending. Returns its scheduled event id. */
 export function scheduleWorkflowTask(ctx: MutationContext): number {
@@ -117,6 +118,7 @@ function closeWorkflowTaskAttempt(ctx: MutationContext, args: { countsAsFailure:
   ms.workflowTask = null;
   ms.sticky = null;
   if (args.countsAsFailure) ms.workflowTaskFailureStreak += 1;
+  resendUnansweredUpdates(ms);
   ctx.flushBufferedEvents();
 }
 

@@ -6,6 +6,7 @@
 import { NotFoundError, TaskQueueKind, msToTimestamp, temporal, int64 } from '@hourglass/common';
 import type { EngineContext } from '../../engine-context';
 import { encodeTaskToken } from '../../task-token';
+import { takeUpdateRequests } from '../../workflow/updates';
 import { startWorkflowTask } from '../../workflow/workflow-task';
 import { requireRunning } from '../shared';
 
@@ -28,6 +29,7 @@ export async function recordWorkflowTaskStarted(env: EngineContext, args: Record
     if (!wft || wft.scheduledEventId !== args.task.scheduledEventId) throw new NotFoundError('workflow task not found');
     if (wft.startedEventId > 0 && wft.requestId !== args.pollRequestId) throw new NotFoundError('workflow task already started');
     if (wft.startedEventId === 0) startWorkflowTask(ctx, { requestId: args.pollRequestId, identity: args.identity });
+    const messages = takeUpdateRequests(ctx, wft.startedEventId);
     const info = ctx.ms.executionInfo;
     return {
       startedEventId: wft.startedEventId,
@@ -38,6 +40,7 @@ export async function recordWorkflowTaskStarted(env: EngineContext, args: Record
       previousStartedEventId: ctx.ms.lastCompletedWorkflowTaskStartedEventId,
       workflowTypeName: info.workflowTypeName,
       taskQueue: info.taskQueue,
+      messages,
     };
   });
   const queries = env.queries.attachToTask(key, started.startedEventId);
@@ -61,6 +64,7 @@ export async function recordWorkflowTaskStarted(env: EngineContext, args: Record
     scheduledTime: msToTimestamp(started.scheduledTime),
     startedTime: msToTimestamp(started.startedTime),
     ...(Object.keys(queries).length > 0 ? { queries } : {}),
+    ...(started.messages.length > 0 ? { messages: started.messages } : {}),
   };
 }
 

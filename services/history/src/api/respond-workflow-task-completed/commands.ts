@@ -12,6 +12,7 @@ import { cancelWorkflow, completeWorkflow, continueAsNew, failWorkflow, type Clo
 import { initiateCancelExternal, initiateSignalExternal } from '../../workflow/external';
 import type { MutationContext } from '../../workflow/mutation';
 import { cancelTimer, startTimer } from '../../workflow/timers';
+import { applyProtocolMessageCommand } from '../../workflow/updates';
 
 type Command = temporal.api.command.v1.ICommand;
 
@@ -20,6 +21,8 @@ export interface CommandEnv {
   identity: string;
   namespace: { id: string; name: string };
   close: CloseEnv;
+  /** The completion's protocol messages by id, for ProtocolMessage commands. */
+  messages: Map<string, temporal.api.protocol.v1.IMessage>;
 }
 
 export interface CommandEffect {
@@ -72,6 +75,10 @@ const HANDLERS: Partial<Record<number, Handler>> = {
       if (err instanceof BadCommandError) throw err;
       throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, (err as Error).message);
     }
+  },
+  [CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE]: (ctx, c, env) => {
+    const messageId = c.protocolMessageCommandAttributes?.messageId ?? '';
+    applyProtocolMessageCommand(ctx, env.messages.get(messageId), messageId);
   },
   [CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION]: (ctx, c, env) =>
     initiateChild(

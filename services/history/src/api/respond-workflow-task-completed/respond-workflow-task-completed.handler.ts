@@ -11,6 +11,7 @@ import type { WorkflowTaskToken } from '../../task-token';
 import { BadCommandError } from '../../workflow/command-error';
 import { isRunning } from '../../workflow/mutable-state';
 import type { MutationContext } from '../../workflow/mutation';
+import { applyUnreferencedMessages, hasAdmittedUpdates, resendUnansweredUpdates } from '../../workflow/updates';
 import { failWorkflowTask, scheduleWorkflowTask } from '../../workflow/workflow-task';
 import { dispatchWaitingQueries } from '../query-workflow/query-workflow.handler';
 import { readStartedEvent, requireStartedWorkflowTask } from '../shared';
@@ -38,7 +39,8 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
     const startedEvent = commands.some(isCloseCommand) ? await readStartedEvent(shard, token) : undefined;
     const outcome = await shard.updateExecution(token, (maybe) => {
       const ctx = requireStartedWorkflowTask(maybe, token);
-      if (ctx.hasBufferedEvents() && commands.some(isCloseCommand)) {
+      // Events or updates arrived while the worker decided to close: it must see them first.
+      if ((ctx.hasBufferedEvents() || hasAdmittedUpdates(ctx.ms)) && commands.some(isCloseCommand)) {
         failWorkflowTask(ctx, {
           cause: WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
           identity,
@@ -96,15 +98,22 @@ function completeWithCommands(
     identity,
     namespace: { id: namespace.id, name: namespace.name },
     close: { retentionMs: namespace.retentionMs, ...(startedEvent ? { startedEvent } : {}) },
+    messages: new Map((req.messages ?? []).map((m) => [m.id ?? '', m])),
   };
   let needsWorkflowTask = false;
+  const referenced = new Set<string>();
   for (const command of commands) {
     if (applyCommand(ctx, command, commandEnv).needsWorkflowTask) needsWorkflowTask = true;
+    const messageId = command.protocolMessageCommandAttributes?.messageId;
+    if (messageId) referenced.add(messageId);
   }
+  applyUnreferencedMessages(ctx, req.messages ?? [], referenced);
+  // Requests this task carried but the worker did not answer go again with the next one.
+  resendUnansweredUpdates(ms);
   const sticky = req.stickyAttributes?.workerTaskQueue?.name;
   ms.sticky = sticky
     ? { queueName: sticky, scheduleToStartTimeoutMs: durationToMs(req.stickyAttributes?.scheduleToStartTimeout) || DEFAULT_STICKY_SCHEDULE_TO_START_MS }
     : null;
   const flushed = ctx.flushBufferedEvents();
-  if (isRunning(ms) && (flushed > 0 || needsWorkflowTask || req.forceCreateNewWorkflowTask)) scheduleWorkflowTask(ctx);
+  if (isRunning(ms) && (flushed > 0 || needsWorkflowTask || req.forceCreateNewWorkflowTask || hasAdmittedUpdates(ms))) scheduleWorkflowTask(ctx);
 }

@@ -1,0 +1,142 @@
+/**
+ * Workflow updates (protocol messages). An update is admitted into mutable state, delivered as a
+ * `Request` message on the next workflow task, and answered by the worker with Acceptance /
+ * Rejection / Response messages; Acceptance and Response become history events at the position of
+ * the ProtocolMessage commands that reference them. Rejections leave no event.
+ */
+import { InvariantViolationError, WorkflowTaskFailedCause, int64, temporal } from '@hourglass/common';
+import { BadCommandError } from './command-error';
+import type { MutableStateData, UpdateInfo } from './mutable-state';
+import type { MutationContext } from './mutation';
+
+const update = temporal.api.update.v1;
+const TYPE_PREFIX = 'type.googleapis.com/';
+const REQUEST_TYPE = `${TYPE_PREFIX}temporal.api.update.v1.Request`;
+
+/** Most updates a run keeps (Temporal's per-workflow total). */
+export const MAX_UPDATES_PER_RUN = 2000;
+
+export function admitUpdate(ctx: MutationContext, request: temporal.api.update.v1.IRequest): UpdateInfo {
+  const updateId = request.meta?.updateId ?? '';
+  const info: UpdateInfo = {
+    updateId,
+    stage: 'admitted',
+    request: Buffer.from(update.Request.encode(request).finish()).toString('base64'),
+    sentInStartedEventId: 0,
+    acceptedEventId: 0,
+    outcome: null,
+    admittedTime: ctx.now,
+  };
+  ctx.ms.updates[updateId] = info;
+  ctx.markDirty();
+  return info;
+}
+
+export function hasAdmittedUpdates(ms: MutableStateData): boolean {
+  return Object.values(ms.updates).some((u) => u.stage === 'admitted');
+}
+
+/** Request messages for the workflow task being started (marks them sent). */
+export function takeUpdateRequests(ctx: MutationContext, startedEventId: number): temporal.api.protocol.v1.IMessage[] {
+  const messages: temporal.api.protocol.v1.IMessage[] = [];
+  for (const info of Object.values(ctx.ms.updates)) {
+    // 'sent' with this task's id: the same poll asked again (idempotent start).
+    if (info.stage !== 'admitted' && !(info.stage === 'sent' && info.sentInStartedEventId === startedEventId)) continue;
+    info.stage = 'sent';
+    info.sentInStartedEventId = startedEventId;
+    messages.push({
+      id: `${info.updateId}/request`,
+      protocolInstanceId: info.updateId,
+      // Sequencing: the update is ordered right before this task's WorkflowTaskStarted.
+      eventId: int64(startedEventId - 1),
+      body: { type_url: REQUEST_TYPE, value: Buffer.from(info.request, 'base64') },
+    });
+  }
+  return messages;
+}
+
+/** The task that carried requests failed or timed out: they go again with the next one. */
+export function resendUnansweredUpdates(ms: MutableStateData): void {
+  for (const info of Object.values(ms.updates)) {
+    if (info.stage === 'sent') {
+      info.stage = 'admitted';
+      info.sentInStartedEventId = 0;
+    }
+  }
+}
+
+type Message = temporal.api.protocol.v1.IMessage;
+
+function bodyType(message: Message): string {
+  return (message.body?.type_url ?? '').replace(TYPE_PREFIX, '');
+}
+
+function bad(text: string): BadCommandError {
+  return new BadCommandError(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, text);
+}
+
+function updateOf(ms: MutableStateData, message: Message): UpdateInfo {
+  const info = ms.updates[message.protocolInstanceId ?? ''];
+  if (!info) throw bad(`protocol message ${message.id} names update ${JSON.stringify(message.protocolInstanceId)}, which this workflow does not have`);
+  return info;
+}
+
+/** ProtocolMessage command → the event of the message it references (Acceptance or Response). */
+export function applyProtocolMessageCommand(ctx: MutationContext, message: Message | undefined, messageId: string): void {
+  if (!message) throw bad(`ProtocolMessage command references message ${JSON.stringify(messageId)}, which is not in the completion`);
+  const info = updateOf(ctx.ms, message);
+  const value = message.body?.value ?? new Uint8Array();
+  switch (bodyType(message)) {
+    case 'temporal.api.update.v1.Acceptance': {
+      const acceptance = update.Acceptance.decode(value);
+      const event = ctx.addEvent('workflowExecutionUpdateAcceptedEventAttributes', {
+        protocolInstanceId: info.updateId,
+        acceptedRequestMessageId: acceptance.acceptedRequestMessageId,
+        acceptedRequestSequencingEventId: acceptance.acceptedRequestSequencingEventId,
+        acceptedRequest: acceptance.acceptedRequest ?? update.Request.decode(Buffer.from(info.request, 'base64')),
+      });
+      info.stage = 'accepted';
+      info.acceptedEventId = Number(event.eventId);
+      return;
+    }
+    case 'temporal.api.update.v1.Response': {
+      const response = update.Response.decode(value);
+      if (info.acceptedEventId === 0) throw bad(`update ${info.updateId} completed before it was accepted`);
+      ctx.addEvent('workflowExecutionUpdateCompletedEventAttributes', {
+        meta: response.meta ?? { updateId: info.updateId },
+        acceptedEventId: int64(info.acceptedEventId),
+        outcome: response.outcome ?? {},
+      });
+      info.stage = 'completed';
+      info.outcome = Buffer.from(update.Outcome.encode(response.outcome ?? {}).finish()).toString('base64');
+      return;
+    }
+    default:
+      throw bad(`ProtocolMessage command references a ${bodyType(message) || 'bodiless'} message; only Acceptance and Response have events`);
+  }
+}
+
+/** Messages no command references: Rejections complete their update with a failure and write nothing. */
+export function applyUnreferencedMessages(ctx: MutationContext, messages: Message[], referenced: ReadonlySet<string>): void {
+  for (const message of messages) {
+    if (referenced.has(message.id ?? '')) continue;
+    if (bodyType(message) !== 'temporal.api.update.v1.Rejection') {
+      throw bad(`message ${message.id} (${bodyType(message)}) is not referenced by any ProtocolMessage command`);
+    }
+    const info = updateOf(ctx.ms, message);
+    const rejection = update.Rejection.decode(message.body?.value ?? new Uint8Array());
+    info.stage = 'completed';
+    info.outcome = Buffer.from(update.Outcome.encode({ failure: rejection.failure ?? { message: 'update rejected' } }).finish()).toString('base64');
+    ctx.markDirty();
+  }
+}
+
+export function outcomeOf(info: UpdateInfo): temporal.api.update.v1.IOutcome | undefined {
+  if (!info.outcome) return undefined;
+  return update.Outcome.decode(Buffer.from(info.outcome, 'base64'));
+}
+
+export function requestOf(info: UpdateInfo): temporal.api.update.v1.IRequest {
+  if (!info.request) throw new InvariantViolationError(`update ${info.updateId} has no request`);
+  return update.Request.decode(Buffer.from(info.request, 'base64'));
+}
