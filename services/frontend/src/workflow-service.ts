@@ -70,6 +70,7 @@ export class WorkflowService {
       TerminateWorkflowExecution: (r: Req<'TerminateWorkflowExecutionRequest'>) => this.terminateWorkflowExecution(r),
       ShutdownWorker: (r: Req<'ShutdownWorkerRequest'>) => this.shutdownWorker(r),
       QueryWorkflow: (r: Req<'QueryWorkflowRequest'>, c) => this.queryWorkflow(r, c),
+      ResetWorkflowExecution: (r: Req<'ResetWorkflowExecutionRequest'>) => this.resetWorkflowExecution(r),
       UpdateWorkflowExecution: (r: Req<'UpdateWorkflowExecutionRequest'>, c) => this.updateWorkflowExecution(r, c),
       PollWorkflowExecutionUpdate: (r: Req<'PollWorkflowExecutionUpdateRequest'>, c) => this.pollWorkflowExecutionUpdate(r, c),
       RespondQueryTaskCompleted: (r: Req<'RespondQueryTaskCompletedRequest'>) => this.respondQueryTaskCompleted(r),
@@ -333,6 +334,13 @@ export class WorkflowService {
     this.validate.id(r.query?.queryType, 'query.queryType');
     this.validate.payloads(r.query?.queryArgs, 'query.queryArgs');
     return this.deps.history.queryWorkflow(ns, r, { deadline: call.deadline, signal: call.signal });
+  }
+
+  private async resetWorkflowExecution(r: Req<'ResetWorkflowExecutionRequest'>) {
+    const ns = await this.namespace(r.namespace);
+    this.validate.id(r.workflowExecution?.workflowId, 'workflowExecution.workflowId');
+    this.validate.requestId(r.requestId);
+    return this.deps.history.resetWorkflowExecution(ns, r);
   }
 
   private async updateWorkflowExecution(r: Req<'UpdateWorkflowExecutionRequest'>, call: CallContext) {

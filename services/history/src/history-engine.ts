@@ -19,6 +19,7 @@ import { respondWorkflowTaskCompleted } from './api/respond-workflow-task-comple
 import { respondWorkflowTaskFailed } from './api/respond-workflow-task-failed/respond-workflow-task-failed.handler';
 import { queryWorkflow, respondQueryTaskCompleted, type QueryCall } from './api/query-workflow/query-workflow.handler';
 import { pollWorkflowExecutionUpdate, updateWorkflowExecution, type UpdateCall } from './api/update-workflow/update-workflow.handler';
+import { resetWorkflowExecution } from './api/reset-workflow/reset-workflow.handler';
 import { requestCancelWorkflowExecution } from './api/request-cancel-workflow/request-cancel-workflow.handler';
 import { signalWorkflowExecution } from './api/signal-workflow/signal-workflow.handler';
 import { signalWithStartWorkflowExecution, startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
@@ -117,6 +118,10 @@ export class HistoryEngine {
 
   pollWorkflowExecutionUpdate(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IPollWorkflowExecutionUpdateRequest, call: UpdateCall) {
     return pollWorkflowExecutionUpdate(this.env, namespace, req, call);
+  }
+
+  resetWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IResetWorkflowExecutionRequest) {
+    return resetWorkflowExecution(this.env, namespace, req);
   }
 
   queryWorkflow(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IQueryWorkflowRequest, call: QueryCall) {

@@ -112,6 +112,14 @@ export class MutationContext {
     return buffered.length;
   }
 
+  /** Events copied verbatim from another run (reset); mutable state already accounts for them. */
+  adoptEvents(events: HistoryEvent[]): void {
+    for (const event of events) {
+      this.events.push(event);
+      this.encodedEvents.push(encodeEvent(event));
+    }
+  }
+
   addTransferTask(task: TransferTask): void {
     this.transferTasks.push(task);
   }

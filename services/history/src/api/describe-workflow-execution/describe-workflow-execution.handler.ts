@@ -1,5 +1,5 @@
 /** DescribeWorkflowExecution: configuration, execution info, pending activities and workflow task. */
-import { PendingActivityState, TaskQueueKind, msToDuration, msToTimestamp, temporal, int64 } from '@hourglass/common';
+import { PendingActivityState, TaskQueueKind, int64, msToDuration, msToTimestamp, temporal } from '@hourglass/common';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import { failureBlob, memoBlob, payloadsBlob, searchAttributesBlob } from '../../workflow/codec';
@@ -42,9 +42,20 @@ export function describeState(ms: MutableStateData): Response {
       taskQueue: info.taskQueue,
       historySizeBytes: int64(info.historySizeBytes),
       firstRunId: info.firstExecutionRunId,
+      ...(info.parent
+        ? { parentNamespaceId: info.parent.namespaceId, parentExecution: { workflowId: info.parent.workflowId, runId: info.parent.runId } }
+        : {}),
+      rootExecution: { workflowId: info.rootWorkflowId, runId: info.rootRunId },
       stateTransitionCount: int64(info.stateTransitionCount),
     },
     pendingActivities: Object.values(ms.activities).map(describeActivity),
+    pendingChildren: Object.values(ms.children).map((c) => ({
+      workflowId: c.workflowId,
+      runId: c.runId,
+      workflowTypeName: c.workflowTypeName,
+      initiatedId: int64(c.initiatedEventId),
+      parentClosePolicy: c.parentClosePolicy,
+    })),
     ...(wft
       ? {
           pendingWorkflowTask: {
