@@ -4,3 +4,4 @@ export * from './logger';
 export * from './hash';
 export * from './async';
 export * from './proto';
+export * from './time-skipping-clock';

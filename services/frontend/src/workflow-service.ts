@@ -7,7 +7,6 @@ import {
   InvalidArgumentError,
   durationToMs,
   temporal,
-  type Clock,
 } from '@hourglass/common';
 import type { ActivityTarget, HistoryEngine, NamespaceRegistry, TaskToken } from '@hourglass/history';
 import { decodeTaskToken } from '@hourglass/history';
@@ -32,7 +31,6 @@ export interface WorkflowServiceDeps {
   history: HistoryEngine;
   matching: MatchingEngine;
   namespaces: NamespaceRegistry;
-  clock: Clock;
 }
 
 export class WorkflowService {
@@ -204,7 +202,8 @@ export class WorkflowService {
   }
 
   private pollDeadline(call: CallContext): number {
-    return call.deadline || this.deps.clock.now() + 70_000;
+    // Call deadlines are wall-clock times, whatever clock the engine runs on.
+    return call.deadline || Date.now() + 70_000;
   }
 
   /** Decodes a token and checks it belongs to the request's namespace (a tenant never touches another's tasks). */

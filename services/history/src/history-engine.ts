@@ -28,6 +28,7 @@ import type { HistoryConfig } from './config';
 import type { EngineContext, MatchingClient } from './engine-context';
 import type { NamespaceRegistry } from './namespace-registry';
 import { ExecutionNotifier } from './notifier';
+import { WorkTracker } from './work-tracker';
 import { QueryRegistry } from './query-registry';
 import { createTimerTaskExecutor } from './queues/timer-queue-executor';
 import { TimerQueueProcessor } from './queues/timer-queue-processor';
@@ -51,6 +52,8 @@ export class HistoryEngine {
   private readonly transferQueues: TransferQueueProcessor[] = [];
   private readonly timerQueues: TimerQueueProcessor[] = [];
   private readonly env: EngineContext;
+  /** Runs with work in progress (for time skipping in test environments). */
+  readonly workTracker = new WorkTracker();
 
   constructor(deps: HistoryEngineDeps) {
     const notifier = new ExecutionNotifier();
@@ -72,7 +75,10 @@ export class HistoryEngine {
         new ShardContext(shardId, store, deps.clock, deps.config, deps.logger, {
           onTransferTasks: (id, rows: TransferTaskRow[]) => this.transferQueues[id]?.enqueue(rows),
           onTimerTasks: (id, rows: TimerTaskRow[]) => this.timerQueues[id]?.enqueue(rows),
-          onExecutionChanged: (key, change) => notifier.notify(key, change),
+          onExecutionChanged: (key, change, ms) => {
+            this.workTracker.record(key, ms, deps.clock.now());
+            notifier.notify(key, change);
+          },
         }),
       );
       this.transferQueues.push(new TransferQueueProcessor(shardId, store, executeTransfer, deps.config.transferConcurrency, deps.logger));

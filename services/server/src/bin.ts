@@ -65,6 +65,21 @@ program
     process.on('SIGTERM', () => shutdown('SIGTERM'));
   });
 
+program
+  .command('test-server')
+  .description("a time-skipping test server on 127.0.0.1:<port>, in memory; the launch contract of @temporalio/testing's TestWorkflowEnvironment.createTimeSkipping")
+  .argument('<port>', 'port to serve on')
+  .option('--enable-time-skipping', 'start with time skipping on (default: locked until a client unlocks it)', false)
+  .action(async (port: string, opts: { enableTimeSkipping: boolean }) => {
+    const config = parseDevServerConfig({ port, inMemory: true, logLevel: 'warn' }, {});
+    const logger = createLogger({ level: config.logLevel, name: 'hourglass-test-server' });
+    const server = await startDevServer({ config, logger, timeSkipping: { locked: !opts.enableTimeSkipping } });
+    console.log(`Hourglass test server (time skipping) is serving on ${server.address}`);
+    const stop = (): void => void server.stop().then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`hourglass: ${(err as Error).message}`);
   process.exit(1);

@@ -2,8 +2,8 @@
  * Composition root of `hourglass start-dev`: every service in one process on the embedded SQLite
  * store, wired in process (history ⇄ matching), serving gRPC.
  */
-import { SystemClock, type Clock, type Logger } from '@hourglass/common';
-import { DEFAULT_FRONTEND_CONFIG, FrontendServer, WorkflowService } from '@hourglass/frontend';
+import { SystemClock, TimeSkippingClock, type Clock, type Logger } from '@hourglass/common';
+import { DEFAULT_FRONTEND_CONFIG, FrontendServer, TEST_SERVICE, WORKFLOW_SERVICE, WorkflowService, testServiceHandlers, type ServiceRegistration } from '@hourglass/frontend';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { DEFAULT_MATCHING_CONFIG, MatchingEngine } from '@hourglass/matching';
 import { openSqlitePersistence, type Persistence } from '@hourglass/persistence';
@@ -12,6 +12,8 @@ import type { DevServerConfig } from './config';
 export interface RunningServer {
   port: number;
   address: string;
+  /** Present when started with time skipping. */
+  timeSkippingClock?: TimeSkippingClock;
   stop(): Promise<void>;
 }
 
@@ -19,9 +21,20 @@ export interface DevServerOptions {
   config: DevServerConfig;
   logger: Logger;
   clock?: Clock;
+  /**
+   * Time skipping (test environments): the clock jumps to the next timer whenever no work is in
+   * progress, and the TestService is served. `locked` starts with skipping held off (as Temporal's
+   * test server does), for clients that unlock it around waits.
+   */
+  timeSkipping?: { locked: boolean };
 }
 
-export async function startDevServer({ config, logger, clock = new SystemClock() }: DevServerOptions): Promise<RunningServer> {
+/** Far enough that every timer is held in memory, so the skipping clock knows the next one. */
+const SKIPPING_TIMER_LOOKAHEAD_MS = 100 * 365 * 86_400_000;
+
+export async function startDevServer({ config, logger, clock: givenClock, timeSkipping }: DevServerOptions): Promise<RunningServer> {
+  const skippingClock = timeSkipping ? new TimeSkippingClock() : undefined;
+  const clock = skippingClock ?? givenClock ?? new SystemClock();
   const persistence: Persistence = openSqlitePersistence({ path: config.inMemory ? ':memory:' : config.dbFilename, clock });
   try {
     const cluster = await persistence.cluster.getOrInitClusterMetadata({ clusterName: 'active', numHistoryShards: config.numHistoryShards, createdAt: clock.now() });
@@ -31,29 +44,43 @@ export async function startDevServer({ config, logger, clock = new SystemClock()
       );
     }
     const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
-    const matching = new MatchingEngine(persistence.taskQueues, clock, DEFAULT_MATCHING_CONFIG, logger.child({ service: 'matching' }));
+    // Matching times polls against callers' wall-clock deadlines: it always runs on the system clock.
+    const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), DEFAULT_MATCHING_CONFIG, logger.child({ service: 'matching' }));
     const history = new HistoryEngine({
       persistence,
       namespaces,
       matching,
       clock,
-      config: { ...DEFAULT_HISTORY_CONFIG, numHistoryShards: cluster.numHistoryShards, hostIdentity: `dev-${process.pid}` },
+      config: {
+        ...DEFAULT_HISTORY_CONFIG,
+        numHistoryShards: cluster.numHistoryShards,
+        hostIdentity: `dev-${process.pid}`,
+        ...(skippingClock ? { timerLookaheadMs: SKIPPING_TIMER_LOOKAHEAD_MS } : {}),
+      },
       logger: logger.child({ service: 'history' }),
     });
     matching.setTaskStarter(history);
+    if (skippingClock) {
+      if (timeSkipping?.locked) skippingClock.lock();
+      skippingClock.setIdleProbe(() => history.workTracker.isIdle());
+      history.workTracker.onIdle(() => skippingClock.poke());
+    }
     await history.start();
     await matching.start();
     const retentionMs = config.retentionHours * 3600_000;
     for (const name of ['default', ...config.namespaces]) await namespaces.ensure({ name, retentionMs, description: 'created by start-dev' });
 
     const frontendConfig = { ...DEFAULT_FRONTEND_CONFIG, host: config.ip, port: config.port };
-    const service = new WorkflowService({ config: frontendConfig, history, matching, namespaces, clock });
-    const frontend = FrontendServer.forWorkflowService(frontendConfig, logger.child({ service: 'frontend' }), service.handlers());
+    const service = new WorkflowService({ config: frontendConfig, history, matching, namespaces });
+    const registrations: ServiceRegistration[] = [{ serviceName: WORKFLOW_SERVICE, handlers: service.handlers() }];
+    if (skippingClock) registrations.push({ serviceName: TEST_SERVICE, handlers: testServiceHandlers(skippingClock) });
+    const frontend = new FrontendServer(frontendConfig, logger.child({ service: 'frontend' }), registrations);
     const port = await frontend.start();
     let stopping: Promise<void> | undefined;
     return {
       port,
       address: `${config.ip}:${port}`,
+      ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       stop: () => {
         stopping ??= (async () => {
           await frontend.stop();

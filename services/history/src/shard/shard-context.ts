@@ -29,7 +29,7 @@ const MAX_CONDITION_RETRIES = 3;
 export interface ShardListeners {
   onTransferTasks(shardId: number, rows: TransferTaskRow[]): void;
   onTimerTasks(shardId: number, rows: TimerTaskRow[]): void;
-  onExecutionChanged(key: ExecutionKey, state: { nextEventId: number; closed: boolean }): void;
+  onExecutionChanged(key: ExecutionKey, state: { nextEventId: number; closed: boolean }, ms: MutableStateData): void;
 }
 
 export interface LoadedExecution {
@@ -197,7 +197,7 @@ export class ShardContext {
     writes.forEach((write, i) => {
       const record = committed[i] as ExecutionRecord;
       this.cache.put(record);
-      this.listeners.onExecutionChanged(record, { nextEventId: record.nextEventId, closed: write.ctx.ms.executionInfo.closeTime !== 0 });
+      this.listeners.onExecutionChanged(record, { nextEventId: record.nextEventId, closed: write.ctx.ms.executionInfo.closeTime !== 0 }, write.ctx.ms);
     });
     if (commit.transferTasks.length > 0) this.listeners.onTransferTasks(this.shardId, commit.transferTasks);
     if (commit.timerTasks.length > 0) this.listeners.onTimerTasks(this.shardId, commit.timerTasks);

@@ -67,7 +67,7 @@ export async function getWorkflowExecutionHistory(env: EngineContext, namespace:
 function longPollBudget(env: EngineContext, poll: LongPollOptions): number {
   const cap = env.config.longPollTimeoutMs;
   if (!poll.deadline) return cap;
-  return Math.max(0, Math.min(cap, poll.deadline - env.clock.now() - 1000));
+  return Math.max(0, Math.min(cap, poll.deadline - Date.now() - 1000));
 }
 
 async function readState(shard: ShardContext, key: ExecutionKey): Promise<{ running: boolean; nextEventId: number }> {

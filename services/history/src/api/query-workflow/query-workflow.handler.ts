@@ -64,7 +64,7 @@ export async function queryWorkflow(env: EngineContext, namespace: NamespaceReco
 
 function queryTimeout(env: EngineContext, call: QueryCall): number {
   const cap = env.config.queryTimeoutMs;
-  return call.deadline ? Math.max(0, Math.min(cap, call.deadline - env.clock.now() - 500)) : cap;
+  return call.deadline ? Math.max(0, Math.min(cap, call.deadline - Date.now() - 500)) : cap;
 }
 
 function answerOf(outcome: QueryOutcome): Response {

@@ -59,7 +59,7 @@ export async function pollWorkflowExecutionUpdate(env: EngineContext, namespace:
 
 async function waitForStage(env: EngineContext, key: ExecutionKey, updateId: string, wanted: number, call: UpdateCall): Promise<UpdateResponse> {
   const shard = env.shardFor(key.namespaceId, key.workflowId);
-  const budget = call.deadline ? Math.max(0, Math.min(env.config.longPollTimeoutMs, call.deadline - env.clock.now() - 1000)) : env.config.longPollTimeoutMs;
+  const budget = call.deadline ? Math.max(0, Math.min(env.config.longPollTimeoutMs, call.deadline - Date.now() - 1000)) : env.config.longPollTimeoutMs;
   const until = Date.now() + budget;
   for (;;) {
     // Subscribe before reading so a change between the two is not missed.
