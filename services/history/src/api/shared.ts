@@ -56,3 +56,12 @@ export async function readStartedEvent(shard: ShardContext, key: ExecutionKey): 
   const [first] = await shard.readHistory(key, 1, 2, 1);
   return first?.workflowExecutionStartedEventAttributes ?? undefined;
 }
+
+/** With first_execution_run_id a request targets a run chain: the run must belong to it. */
+export function requireChain(ctx: MutationContext, firstExecutionRunId: string | null | undefined): void {
+  if (firstExecutionRunId && ctx.ms.executionInfo.firstExecutionRunId !== firstExecutionRunId) {
+    throw new NotFoundError(
+      `workflow execution not found: no run of ${JSON.stringify(ctx.ms.executionInfo.workflowId)} belongs to the chain started by ${firstExecutionRunId}`,
+    );
+  }
+}

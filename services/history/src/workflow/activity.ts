@@ -17,7 +17,7 @@ import {
 } from '@hourglass/common';
 import { BadCommandError } from './command-error';
 import { failureBlob, payloadsBlob } from './codec';
-import type { ActivityInfo } from './mutable-state';
+import { newActivityInfo, type ActivityInfo } from './mutable-state';
 import { BUFFERED_STARTED_EVENT_ID, type MutationContext } from './mutation';
 import { decideRetry, normalizeRetryPolicy, retryPolicyToProto } from './retry';
 
@@ -99,7 +99,7 @@ export function scheduleActivity(ctx: MutationContext, attrs: ScheduleActivityAt
     ...(attrs.priority ? { priority: attrs.priority } : {}),
   });
   const scheduledEventId = Number(event.eventId);
-  const activity: ActivityInfo = {
+  const activity = newActivityInfo({
     scheduledEventId,
     activityId,
     activityTypeName,
@@ -110,19 +110,7 @@ export function scheduleActivity(ctx: MutationContext, attrs: ScheduleActivityAt
     heartbeatTimeoutMs: timeouts.heartbeatMs,
     retryPolicy,
     scheduledTime: ctx.now,
-    attempt: 1,
-    currentAttemptScheduledTime: ctx.now,
-    startedTime: 0,
-    startedIdentity: '',
-    startedRequestId: '',
-    heartbeatDetails: null,
-    lastHeartbeatTime: 0,
-    cancelRequested: false,
-    cancelRequestedEventId: 0,
-    lastFailure: null,
-    lastWorkerIdentity: '',
-    heartbeatTimerDeadline: 0,
-  };
+  });
   ms.activities[String(scheduledEventId)] = activity;
   if (timeouts.scheduleToCloseMs > 0) {
     ctx.addTimerTask(ctx.now + timeouts.scheduleToCloseMs, {

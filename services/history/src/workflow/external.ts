@@ -10,58 +10,67 @@ import { scheduleWorkflowTaskIfNeeded } from './workflow-task';
 type SignalExternalAttributes = temporal.api.command.v1.ISignalExternalWorkflowExecutionCommandAttributes;
 type CancelExternalAttributes = temporal.api.command.v1.IRequestCancelExternalWorkflowExecutionCommandAttributes;
 
-function targetNamespace(requested: string | null | undefined, own: { id: string; name: string }): { name: string; id: string } {
-  const name = requested || own.name;
-  return { name, id: name === own.name ? own.id : '' };
+/** The parts of a signal/cancel request to another execution that both commands share. */
+interface ExternalTarget {
+  namespace: string | null | undefined;
+  workflowId: string;
+  runId: string;
+  control: string;
+  childWorkflowOnly: boolean;
+}
+
+/** Common fields of the Initiated event, and the pending request kept until its outcome. */
+function describeTarget(target: ExternalTarget, own: { id: string; name: string }): { fields: Record<string, unknown>; request: Omit<ExternalRequestInfo, 'initiatedEventId'> } {
+  const name = target.namespace || own.name;
+  const id = name === own.name ? own.id : '';
+  const execution = { workflowId: target.workflowId, runId: target.runId };
+  return {
+    fields: { namespace: name, ...(id ? { namespaceId: id } : {}), workflowExecution: execution, control: target.control, childWorkflowOnly: target.childWorkflowOnly },
+    request: { namespaceId: id, namespaceName: name, ...execution, childWorkflowOnly: target.childWorkflowOnly, control: target.control },
+  };
 }
 
 export function initiateSignalExternal(ctx: MutationContext, attrs: SignalExternalAttributes, workflowTaskCompletedEventId: number, namespace: { id: string; name: string }): void {
-  const target = targetNamespace(attrs.namespace, namespace);
-  const execution = { workflowId: attrs.execution?.workflowId ?? '', runId: attrs.execution?.runId ?? '' };
+  const { fields, request } = describeTarget(
+    {
+      namespace: attrs.namespace,
+      workflowId: attrs.execution?.workflowId ?? '',
+      runId: attrs.execution?.runId ?? '',
+      control: attrs.control ?? '',
+      childWorkflowOnly: attrs.childWorkflowOnly ?? false,
+    },
+    namespace,
+  );
   const event = ctx.addEvent('signalExternalWorkflowExecutionInitiatedEventAttributes', {
+    ...fields,
     workflowTaskCompletedEventId: int64(workflowTaskCompletedEventId),
-    namespace: target.name,
-    ...(target.id ? { namespaceId: target.id } : {}),
-    workflowExecution: execution,
     signalName: attrs.signalName ?? '',
     ...(attrs.input ? { input: attrs.input } : {}),
-    control: attrs.control ?? '',
-    childWorkflowOnly: attrs.childWorkflowOnly ?? false,
     header: attrs.header ?? {},
   });
   const initiatedEventId = Number(event.eventId);
-  ctx.ms.externalSignals[String(initiatedEventId)] = {
-    initiatedEventId,
-    namespaceId: target.id,
-    namespaceName: target.name,
-    ...execution,
-    childWorkflowOnly: attrs.childWorkflowOnly ?? false,
-    control: attrs.control ?? '',
-  };
+  ctx.ms.externalSignals[String(initiatedEventId)] = { initiatedEventId, ...request };
   ctx.addTransferTask({ type: 'signal-external', initiatedEventId });
 }
 
 export function initiateCancelExternal(ctx: MutationContext, attrs: CancelExternalAttributes, workflowTaskCompletedEventId: number, namespace: { id: string; name: string }): void {
-  const target = targetNamespace(attrs.namespace, namespace);
-  const execution = { workflowId: attrs.workflowId ?? '', runId: attrs.runId ?? '' };
+  const { fields, request } = describeTarget(
+    {
+      namespace: attrs.namespace,
+      workflowId: attrs.workflowId ?? '',
+      runId: attrs.runId ?? '',
+      control: attrs.control ?? '',
+      childWorkflowOnly: attrs.childWorkflowOnly ?? false,
+    },
+    namespace,
+  );
   const event = ctx.addEvent('requestCancelExternalWorkflowExecutionInitiatedEventAttributes', {
+    ...fields,
     workflowTaskCompletedEventId: int64(workflowTaskCompletedEventId),
-    namespace: target.name,
-    ...(target.id ? { namespaceId: target.id } : {}),
-    workflowExecution: execution,
-    control: attrs.control ?? '',
-    childWorkflowOnly: attrs.childWorkflowOnly ?? false,
     reason: attrs.reason ?? '',
   });
   const initiatedEventId = Number(event.eventId);
-  ctx.ms.externalCancels[String(initiatedEventId)] = {
-    initiatedEventId,
-    namespaceId: target.id,
-    namespaceName: target.name,
-    ...execution,
-    childWorkflowOnly: attrs.childWorkflowOnly ?? false,
-    control: attrs.control ?? '',
-  };
+  ctx.ms.externalCancels[String(initiatedEventId)] = { initiatedEventId, ...request };
   ctx.addTransferTask({ type: 'cancel-external', initiatedEventId });
 }
 

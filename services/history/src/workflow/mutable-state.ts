@@ -177,6 +177,59 @@ export interface MutableStateData {
   updates: Record<string, UpdateInfo>;
 }
 
+/** Mutable state of a run that has no history yet. */
+export function emptyMutableState(executionInfo: ExecutionInfo): MutableStateData {
+  return {
+    version: MUTABLE_STATE_VERSION,
+    executionInfo,
+    nextEventId: 1,
+    lastCompletedWorkflowTaskStartedEventId: 0,
+    workflowTask: null,
+    workflowTaskFailureStreak: 0,
+    sticky: null,
+    activities: {},
+    timers: {},
+    bufferedEvents: [],
+    backoffPending: false,
+    requestIds: [],
+    cancelRequested: false,
+    children: {},
+    externalSignals: {},
+    externalCancels: {},
+    updates: {},
+  };
+}
+
+/** A scheduled activity before its first attempt: what ActivityTaskScheduled says, nothing run yet. */
+export function newActivityInfo(args: {
+  scheduledEventId: number;
+  activityId: string;
+  activityTypeName: string;
+  taskQueue: string;
+  scheduleToCloseTimeoutMs: number;
+  scheduleToStartTimeoutMs: number;
+  startToCloseTimeoutMs: number;
+  heartbeatTimeoutMs: number;
+  retryPolicy: RetryPolicyMs;
+  scheduledTime: number;
+}): ActivityInfo {
+  return {
+    ...args,
+    attempt: 1,
+    currentAttemptScheduledTime: args.scheduledTime,
+    startedTime: 0,
+    startedIdentity: '',
+    startedRequestId: '',
+    heartbeatDetails: null,
+    lastHeartbeatTime: 0,
+    cancelRequested: false,
+    cancelRequestedEventId: 0,
+    lastFailure: null,
+    lastWorkerIdentity: '',
+    heartbeatTimerDeadline: 0,
+  };
+}
+
 /** How many request ids a run remembers for deduplication. */
 export const REQUEST_ID_MEMORY = 100;
 

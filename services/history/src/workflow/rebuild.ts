@@ -5,16 +5,14 @@
 import { WorkflowExecutionStatus, durationToMs, temporal, timestampToMs, toNumber, type HistoryEvent } from '@hourglass/common';
 import { memoBlob, searchAttributesBlob } from './codec';
 import { encodeEvent } from './events';
-import type { ActivityInfo, ExecutionInfo, MutableStateData } from './mutable-state';
-import { MUTABLE_STATE_VERSION } from './mutable-state';
+import { emptyMutableState, newActivityInfo, type ActivityInfo, type ExecutionInfo, type ExternalRequestInfo, type MutableStateData } from './mutable-state';
 import { normalizeRetryPolicy } from './retry';
 
 type Update = temporal.api.update.v1.IOutcome;
 
 function activityFromScheduled(event: HistoryEvent): ActivityInfo {
   const a = event.activityTaskScheduledEventAttributes ?? {};
-  const time = timestampToMs(event.eventTime) ?? 0;
-  return {
+  return newActivityInfo({
     scheduledEventId: toNumber(event.eventId),
     activityId: a.activityId ?? '',
     activityTypeName: a.activityType?.name ?? '',
@@ -24,19 +22,29 @@ function activityFromScheduled(event: HistoryEvent): ActivityInfo {
     startToCloseTimeoutMs: durationToMs(a.startToCloseTimeout) ?? 0,
     heartbeatTimeoutMs: durationToMs(a.heartbeatTimeout) ?? 0,
     retryPolicy: normalizeRetryPolicy(a.retryPolicy, 'retryPolicy'),
-    scheduledTime: time,
-    attempt: 1,
-    currentAttemptScheduledTime: time,
-    startedTime: 0,
-    startedIdentity: '',
-    startedRequestId: '',
-    heartbeatDetails: null,
-    lastHeartbeatTime: 0,
-    cancelRequested: false,
-    cancelRequestedEventId: 0,
-    lastFailure: null,
-    lastWorkerIdentity: '',
-    heartbeatTimerDeadline: 0,
+    scheduledTime: timestampToMs(event.eventTime) ?? 0,
+  });
+}
+
+/** A pending signal/cancel request from its Initiated event. */
+function externalRequestOf(
+  initiatedEventId: number,
+  a: {
+    namespaceId?: string | null;
+    namespace?: string | null;
+    workflowExecution?: temporal.api.common.v1.IWorkflowExecution | null;
+    childWorkflowOnly?: boolean | null;
+    control?: string | null;
+  },
+): ExternalRequestInfo {
+  return {
+    initiatedEventId,
+    namespaceId: a.namespaceId ?? '',
+    namespaceName: a.namespace ?? '',
+    workflowId: a.workflowExecution?.workflowId ?? '',
+    runId: a.workflowExecution?.runId ?? '',
+    childWorkflowOnly: a.childWorkflowOnly ?? false,
+    control: a.control ?? '',
   };
 }
 
@@ -45,25 +53,7 @@ function activityFromScheduled(event: HistoryEvent): ActivityInfo {
  * of the new run; memo and search attributes are recomputed from the events).
  */
 export function rebuildMutableState(events: HistoryEvent[], executionInfo: ExecutionInfo): MutableStateData {
-  const ms: MutableStateData = {
-    version: MUTABLE_STATE_VERSION,
-    executionInfo: { ...executionInfo, status: WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING, closeTime: 0, historySizeBytes: 0 },
-    nextEventId: 1,
-    lastCompletedWorkflowTaskStartedEventId: 0,
-    workflowTask: null,
-    workflowTaskFailureStreak: 0,
-    sticky: null,
-    activities: {},
-    timers: {},
-    bufferedEvents: [],
-    backoffPending: false,
-    requestIds: [],
-    cancelRequested: false,
-    children: {},
-    externalSignals: {},
-    externalCancels: {},
-    updates: {},
-  };
+  const ms = emptyMutableState({ ...executionInfo, status: WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING, closeTime: 0, historySizeBytes: 0 });
   const info = ms.executionInfo;
   let memo = memoBlob.unpack(info.memo)?.fields ?? {};
   let searchAttributes = searchAttributesBlob.unpack(info.searchAttributes)?.indexedFields ?? {};
@@ -136,30 +126,12 @@ export function rebuildMutableState(events: HistoryEvent[], executionInfo: Execu
         event.childWorkflowExecutionTerminatedEventAttributes;
       delete ms.children[String(toNumber(a?.initiatedEventId))];
     } else if (event.signalExternalWorkflowExecutionInitiatedEventAttributes) {
-      const a = event.signalExternalWorkflowExecutionInitiatedEventAttributes;
-      ms.externalSignals[String(id)] = {
-        initiatedEventId: id,
-        namespaceId: a.namespaceId ?? '',
-        namespaceName: a.namespace ?? '',
-        workflowId: a.workflowExecution?.workflowId ?? '',
-        runId: a.workflowExecution?.runId ?? '',
-        childWorkflowOnly: a.childWorkflowOnly ?? false,
-        control: a.control ?? '',
-      };
+      ms.externalSignals[String(id)] = externalRequestOf(id, event.signalExternalWorkflowExecutionInitiatedEventAttributes);
     } else if (event.externalWorkflowExecutionSignaledEventAttributes || event.signalExternalWorkflowExecutionFailedEventAttributes) {
       const a = event.externalWorkflowExecutionSignaledEventAttributes ?? event.signalExternalWorkflowExecutionFailedEventAttributes;
       delete ms.externalSignals[String(toNumber(a?.initiatedEventId))];
     } else if (event.requestCancelExternalWorkflowExecutionInitiatedEventAttributes) {
-      const a = event.requestCancelExternalWorkflowExecutionInitiatedEventAttributes;
-      ms.externalCancels[String(id)] = {
-        initiatedEventId: id,
-        namespaceId: a.namespaceId ?? '',
-        namespaceName: a.namespace ?? '',
-        workflowId: a.workflowExecution?.workflowId ?? '',
-        runId: a.workflowExecution?.runId ?? '',
-        childWorkflowOnly: a.childWorkflowOnly ?? false,
-        control: a.control ?? '',
-      };
+      ms.externalCancels[String(id)] = externalRequestOf(id, event.requestCancelExternalWorkflowExecutionInitiatedEventAttributes);
     } else if (event.externalWorkflowExecutionCancelRequestedEventAttributes || event.requestCancelExternalWorkflowExecutionFailedEventAttributes) {
       const a = event.externalWorkflowExecutionCancelRequestedEventAttributes ?? event.requestCancelExternalWorkflowExecutionFailedEventAttributes;
       delete ms.externalCancels[String(toNumber(a?.initiatedEventId))];

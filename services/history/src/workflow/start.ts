@@ -1,7 +1,7 @@
 /** A new run: its mutable state and first events (WorkflowExecutionStarted, then the first workflow task or its backoff). */
 import { TaskQueueKind, WorkflowExecutionStatus, int64, msToDuration, msToTimestamp, temporal, type Payloads } from '@hourglass/common';
 import { memoBlob, searchAttributesBlob } from './codec';
-import { MUTABLE_STATE_VERSION, type MutableStateData, type ParentInfo } from './mutable-state';
+import { emptyMutableState, type ParentInfo } from './mutable-state';
 import { MutationContext } from './mutation';
 import type { RetryPolicyMs } from './retry';
 import { retryPolicyToProto } from './retry';
@@ -53,53 +53,37 @@ export function newRun(args: NewRunArgs): MutationContext {
   const executionExpirationTime = args.executionExpirationTime ?? (args.executionTimeoutMs > 0 ? now + args.executionTimeoutMs : 0);
   const attempt = args.attempt ?? 1;
   const runExpirationTime = args.runTimeoutMs > 0 ? now + args.runTimeoutMs : 0;
-  const ms: MutableStateData = {
-    version: MUTABLE_STATE_VERSION,
-    executionInfo: {
-      namespaceId: args.namespaceId,
-      workflowId: args.workflowId,
-      runId: args.runId,
-      firstExecutionRunId: args.firstExecutionRunId,
-      workflowTypeName: args.workflowTypeName,
-      taskQueue: args.taskQueue,
-      workflowExecutionTimeoutMs: args.executionTimeoutMs,
-      workflowRunTimeoutMs: args.runTimeoutMs,
-      workflowTaskTimeoutMs: args.workflowTaskTimeoutMs,
-      executionExpirationTime,
-      runExpirationTime,
-      startTime: now,
-      executionTime: now + args.startDelayMs,
-      closeTime: 0,
-      status: WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
-      startRequestId: args.requestId,
-      identity: args.identity,
-      memo: memoBlob.pack(args.memo),
-      searchAttributes: searchAttributesBlob.pack(args.searchAttributes),
-      retryPolicy: args.retryPolicy,
-      attempt,
-      cronSchedule: args.cronSchedule,
-      historySizeBytes: 0,
-      stateTransitionCount: 0,
-      parent: args.parent ?? null,
-      rootWorkflowId: args.root?.workflowId ?? args.workflowId,
-      rootRunId: args.root?.runId ?? args.runId,
-    },
-    nextEventId: 1,
-    lastCompletedWorkflowTaskStartedEventId: 0,
-    workflowTask: null,
-    workflowTaskFailureStreak: 0,
-    sticky: null,
-    activities: {},
-    timers: {},
-    bufferedEvents: [],
-    backoffPending: args.startDelayMs > 0,
-    requestIds: [args.requestId, ...(args.signal?.requestId ? [args.signal.requestId] : [])],
-    cancelRequested: false,
-    children: {},
-    externalSignals: {},
-    externalCancels: {},
-    updates: {},
-  };
+  const ms = emptyMutableState({
+    namespaceId: args.namespaceId,
+    workflowId: args.workflowId,
+    runId: args.runId,
+    firstExecutionRunId: args.firstExecutionRunId,
+    workflowTypeName: args.workflowTypeName,
+    taskQueue: args.taskQueue,
+    workflowExecutionTimeoutMs: args.executionTimeoutMs,
+    workflowRunTimeoutMs: args.runTimeoutMs,
+    workflowTaskTimeoutMs: args.workflowTaskTimeoutMs,
+    executionExpirationTime,
+    runExpirationTime,
+    startTime: now,
+    executionTime: now + args.startDelayMs,
+    closeTime: 0,
+    status: WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+    startRequestId: args.requestId,
+    identity: args.identity,
+    memo: memoBlob.pack(args.memo),
+    searchAttributes: searchAttributesBlob.pack(args.searchAttributes),
+    retryPolicy: args.retryPolicy,
+    attempt,
+    cronSchedule: args.cronSchedule,
+    historySizeBytes: 0,
+    stateTransitionCount: 0,
+    parent: args.parent ?? null,
+    rootWorkflowId: args.root?.workflowId ?? args.workflowId,
+    rootRunId: args.root?.runId ?? args.runId,
+  });
+  ms.backoffPending = args.startDelayMs > 0;
+  ms.requestIds = [args.requestId, ...(args.signal?.requestId ? [args.signal.requestId] : [])];
   const ctx = new MutationContext(ms, now);
   ctx.addEvent('workflowExecutionStartedEventAttributes', {
     workflowType: { name: args.workflowTypeName },

@@ -2,12 +2,12 @@
  * RequestCancelWorkflowExecution: record WorkflowExecutionCancelRequested once and wake the
  * workflow; a closed run or a repeated request is a successful no-op, as in Temporal.
  */
-import { NotFoundError, temporal } from '@hourglass/common';
+import { temporal } from '@hourglass/common';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import { isRunning, rememberRequestId } from '../../workflow/mutable-state';
 import { requestCancellation } from '../../workflow/signals';
-import { requireRun, resolveRun } from '../shared';
+import { requireChain, requireRun, resolveRun } from '../shared';
 
 type Request = temporal.api.workflowservice.v1.IRequestCancelWorkflowExecutionRequest;
 
@@ -17,9 +17,7 @@ export async function requestCancelWorkflowExecution(env: EngineContext, namespa
   const key = await resolveRun(env, namespace.id, workflowId, runId);
   await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (maybe) => {
     const ctx = requireRun(maybe, key);
-    if (req.firstExecutionRunId && ctx.ms.executionInfo.firstExecutionRunId !== req.firstExecutionRunId) {
-      throw new NotFoundError(`workflow execution not found: no run of ${JSON.stringify(workflowId)} belongs to the chain started by ${req.firstExecutionRunId}`);
-    }
+    requireChain(ctx, req.firstExecutionRunId);
     if (!isRunning(ctx.ms)) return;
     if (!rememberRequestId(ctx.ms, req.requestId ?? '')) return;
     requestCancellation(ctx, { reason: req.reason ?? '', identity: req.identity ?? '' });

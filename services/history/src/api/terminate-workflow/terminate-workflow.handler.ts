@@ -1,10 +1,10 @@
 /** TerminateWorkflowExecution: close the run now (failing an in-flight workflow task), not buffered. */
-import { NotFoundError, temporal } from '@hourglass/common';
+import { temporal } from '@hourglass/common';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import { terminateWorkflow } from '../../workflow/close';
 import { dispatchWaitingQueries } from '../query-workflow/query-workflow.handler';
-import { requireRunning, resolveRun } from '../shared';
+import { requireChain, requireRunning, resolveRun } from '../shared';
 
 type Request = temporal.api.workflowservice.v1.ITerminateWorkflowExecutionRequest;
 
@@ -15,9 +15,7 @@ export async function terminateWorkflowExecution(env: EngineContext, namespace: 
   const key = await resolveRun(env, namespace.id, workflowId, runId);
   await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (maybe) => {
     const ctx = requireRunning(maybe, key);
-    if (req.firstExecutionRunId && ctx.ms.executionInfo.firstExecutionRunId !== req.firstExecutionRunId) {
-      throw new NotFoundError(`workflow execution not found: no run of ${JSON.stringify(workflowId)} belongs to the chain started by ${req.firstExecutionRunId}`);
-    }
+    requireChain(ctx, req.firstExecutionRunId);
     terminateWorkflow(ctx, { reason: req.reason ?? '', details: req.details ?? null, identity: req.identity ?? '', retentionMs: namespace.retentionMs });
   });
   await dispatchWaitingQueries(env, key);

@@ -9,7 +9,7 @@ import type { EngineContext } from '../../engine-context';
 import { isRunning, type UpdateInfo } from '../../workflow/mutable-state';
 import { MAX_UPDATES_PER_RUN, admitUpdate, outcomeOf } from '../../workflow/updates';
 import { scheduleWorkflowTaskIfNeeded } from '../../workflow/workflow-task';
-import { executionNotFound, requireRunning, resolveRun } from '../shared';
+import { executionNotFound, requireChain, requireRunning, resolveRun } from '../shared';
 
 type UpdateRequest = temporal.api.workflowservice.v1.IUpdateWorkflowExecutionRequest;
 type UpdateResponse = temporal.api.workflowservice.v1.IUpdateWorkflowExecutionResponse;
@@ -36,9 +36,7 @@ export async function updateWorkflowExecution(env: EngineContext, namespace: Nam
   const key = await resolveRun(env, namespace.id, workflowId, runId);
   await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (maybe) => {
     const ctx = requireRunning(maybe, key);
-    if (req.firstExecutionRunId && ctx.ms.executionInfo.firstExecutionRunId !== req.firstExecutionRunId) {
-      throw new NotFoundError(`workflow execution not found: no run of ${JSON.stringify(workflowId)} belongs to the chain started by ${req.firstExecutionRunId}`);
-    }
+    requireChain(ctx, req.firstExecutionRunId);
     if (ctx.ms.updates[updateId]) return; // a retry of an update we already have
     if (Object.keys(ctx.ms.updates).length >= MAX_UPDATES_PER_RUN) {
       throw new ResourceExhaustedError(`workflow ${workflowId} already has ${MAX_UPDATES_PER_RUN} updates, the most one run may have`);
