@@ -170,6 +170,7 @@ describe('history state machine', () => {
     const events = await history('wf-unhandled', runId);
     assert.deepEqual(typeNames(events).slice(10), ['WORKFLOW_TASK_FAILED', 'ACTIVITY_TASK_STARTED', 'ACTIVITY_TASK_COMPLETED', 'WORKFLOW_TASK_SCHEDULED']);
     assert.equal(events[10]?.workflowTaskFailedEventAttributes?.cause, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND);
+    assert.equal(events[13]?.workflowTaskScheduledEventAttributes?.attempt, 1, 'UnhandledCommand does not count as a failed attempt');
     const d = await t.engine.describeWorkflowExecution(t.namespace, { execution: { workflowId: 'wf-unhandled', runId } });
     assert.equal(d.workflowExecutionInfo?.status, temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
   });

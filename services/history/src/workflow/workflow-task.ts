@@ -2,7 +2,7 @@
  * The workflow task sub-state machine: none → scheduled → started → none.
  * Every transition appends its event and the tasks it needs (dispatch, timeouts).
  */
-import { InvariantViolationError, TaskQueueKind, TimeoutType, msToDuration, type Failure, int64 } from '@hourglass/common';
+import { InvariantViolationError, TaskQueueKind, TimeoutType, WorkflowTaskFailedCause, msToDuration, type Failure, int64 } from '@hourglass/common';
 import type { MutationContext } from './mutation';
 import { resendUnansweredUpdates } from './updates';
 
@@ -94,7 +94,11 @@ export function failWorkflowTask(
     ...(args.failure ? { failure: args.failure } : {}),
     identity: args.identity,
   });
-  closeWorkflowTaskAttempt(ctx, { countsAsFailure: !wasSticky || ctx.ms.workflowTaskFailureStreak > 0 });
+  // UnhandledCommand is not the workflow's fault (new events raced its decision): no attempt bump,
+  // and neither is the first failure on a sticky queue (a stale cache; a full replay may fix it).
+  const notTheWorkflowsFault =
+    args.cause === WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND || (wasSticky && ctx.ms.workflowTaskFailureStreak === 0);
+  closeWorkflowTaskAttempt(ctx, { countsAsFailure: !notTheWorkflowsFault });
   if (args.scheduleRetry) scheduleWorkflowTask(ctx);
 }
 
