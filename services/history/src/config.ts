@@ -15,6 +15,8 @@ export interface HistoryConfig {
   timerLookaheadMs: number;
   /** Transfer tasks executed concurrently per shard. */
   transferConcurrency: number;
+  /** Largest encoded command a workflow task completion may carry (Temporal's blob size limit). */
+  blobSizeLimitBytes: number;
   /** Longest a query waits for a worker to answer it. */
   queryTimeoutMs: number;
   /** Runs whose mutable state is kept in memory, per shard. */
@@ -32,4 +34,5 @@ export const DEFAULT_HISTORY_CONFIG: HistoryConfig = {
   transferConcurrency: 32,
   executionCacheSize: 2048,
   queryTimeoutMs: 20_000,
+  blobSizeLimitBytes: 2 * 1024 * 1024,
 };

@@ -185,6 +185,16 @@ describe('history state machine', () => {
     assert.equal(events[4]?.workflowTaskScheduledEventAttributes?.attempt, 2);
   });
 
+  it('a command over the payload limit fails the workflow task (PAYLOADS_TOO_LARGE) and writes none of the completion', async () => {
+    const runId = await start('wf-big');
+    const { token } = await startWorkflowTask('wf-big', runId);
+    const big = { payloads: [{ data: Buffer.alloc(3 * 1024 * 1024, 1) }] };
+    await assert.rejects(complete(token, [scheduleActivity('a1', { input: big })]), /3\.0 MB, more than the 2\.0 MB payload limit/);
+    const events = await history('wf-big', runId);
+    assert.deepEqual(typeNames(events).slice(3), ['WORKFLOW_TASK_FAILED', 'WORKFLOW_TASK_SCHEDULED']);
+    assert.equal(events[3]?.workflowTaskFailedEventAttributes?.cause, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PAYLOADS_TOO_LARGE);
+  });
+
   it('a stale workflow task token gets NOT_FOUND', async () => {
     const runId = await start('wf-stale');
     const { token } = await startWorkflowTask('wf-stale', runId);

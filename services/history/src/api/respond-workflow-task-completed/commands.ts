@@ -145,10 +145,17 @@ export function isCloseCommand(command: Command): boolean {
   return CLOSE_COMMANDS.has(command.commandType ?? 0);
 }
 
-/** Checks that need no state: known command types, and a closing command only in last position. */
-export function validateCommandList(commands: Command[]): void {
+/** Checks that need no state: known command types, sizes, and a closing command only in last position. */
+export function validateCommandList(commands: Command[], blobSizeLimitBytes: number): void {
   commands.forEach((command, i) => {
     const type = command.commandType ?? 0;
+    const size = temporal.api.command.v1.Command.encode(command).len;
+    if (size > blobSizeLimitBytes) {
+      throw new BadCommandError(
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_PAYLOADS_TOO_LARGE,
+        `${CommandType[type] ?? 'command'} #${i + 1} is ${(size / 1048576).toFixed(1)} MB, more than the ${(blobSizeLimitBytes / 1048576).toFixed(1)} MB payload limit`,
+      );
+    }
     if (!HANDLERS[type]) {
       const name = CommandType[type] ?? `command type ${type}`;
       throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, `${name} is not supported by this Hourglass version`);

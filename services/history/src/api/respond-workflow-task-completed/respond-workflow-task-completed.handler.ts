@@ -34,7 +34,7 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
   const identity = req.identity ?? '';
   let rejection: BadCommandError | undefined;
   try {
-    validateCommandList(commands);
+    validateCommandList(commands, env.config.blobSizeLimitBytes);
     // A closing command may start a successor run (retry, cron) that reuses the first event's input.
     const startedEvent = commands.some(isCloseCommand) ? await readStartedEvent(shard, token) : undefined;
     const outcome = await shard.updateExecution(token, (maybe) => {
