@@ -25,9 +25,13 @@ function isStaleTask(err: unknown): boolean {
   return isHourglassError(err) && (err.code === 'NOT_FOUND' || err.code === 'FAILED_PRECONDITION');
 }
 
+/** Queues untouched this long are dropped from memory (sticky queues of departed workers pile up otherwise). */
+const UNUSED_QUEUE_TTL_MS = 5 * 60_000;
+
 export class MatchingEngine {
   private readonly queues = new Map<string, TaskQueue>();
   private starter: TaskStarter | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: TaskQueueStore,
@@ -207,6 +211,19 @@ export class MatchingEngine {
   async start(): Promise<void> {
     for (const key of await this.store.listQueuesWithTasks()) {
       await this.queue(key.namespaceId, key.name, key.type, key.kind).ensureLoaded();
+    }
+    this.sweeper = setInterval(() => this.sweepUnusedQueues(), UNUSED_QUEUE_TTL_MS / 5);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+  }
+
+  private sweepUnusedQueues(): void {
+    const now = this.clock.now();
+    for (const [key, queue] of this.queues) {
+      if (queue.isUnused(now, UNUSED_QUEUE_TTL_MS)) this.queues.delete(key);
     }
   }
 }

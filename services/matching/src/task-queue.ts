@@ -142,6 +142,11 @@ export class TaskQueue {
     });
   }
 
+  /** Nothing waits here and nothing is held: the queue can be dropped from memory (it reloads on demand). */
+  isUnused(now: number, idleMs: number): boolean {
+    return this.waiters.length === 0 && this.queries.length === 0 && this.backlog.length === 0 && now - this.lastPollTime > idleMs;
+  }
+
   /** Ends every waiting poll with no task (the queue's worker is going away). */
   releaseWaiters(): void {
     for (const w of this.waiters.splice(0)) answer(w, undefined);

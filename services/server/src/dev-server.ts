@@ -84,6 +84,7 @@ export async function startDevServer({ config, logger, clock: givenClock, timeSk
       stop: () => {
         stopping ??= (async () => {
           await frontend.stop();
+          matching.stop();
           await history.stop();
           await persistence.close();
         })();

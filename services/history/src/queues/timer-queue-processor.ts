@@ -66,6 +66,8 @@ export class TimerQueueProcessor {
   private readonly known = new Map<number, { storedFireAt: number; failures: number }>();
   /** Every stored timer due before this is in memory (or running). */
   private loadedUntil = 0;
+  /** Horizon of the scan in progress: timers committed meanwhile must not fall between it and the read. */
+  private scanningUntil = 0;
   private cancelWake: (() => void) | undefined;
   private wakeAt = Infinity;
   private scanInterval: NodeJS.Timeout | undefined;
@@ -98,8 +100,9 @@ export class TimerQueueProcessor {
 
   /** Timer tasks just committed by this process. */
   enqueue(rows: TimerTaskRow[]): void {
+    const window = Math.max(this.loadedUntil, this.scanningUntil);
     for (const row of rows) {
-      if (row.fireAt < this.loadedUntil) this.add(row);
+      if (row.fireAt < window) this.add(row);
     }
     this.arm();
   }
@@ -115,6 +118,7 @@ export class TimerQueueProcessor {
     this.scanning ??= (async () => {
       try {
         const horizon = this.clock.now() + this.lookaheadMs;
+        this.scanningUntil = horizon;
         const rows = await this.store.listTimerTasks(this.shardId, horizon, SCAN_PAGE_SIZE);
         for (const row of rows) this.add(row);
         const last = rows[rows.length - 1];
@@ -123,6 +127,7 @@ export class TimerQueueProcessor {
       } catch (err) {
         this.logger.error({ err, shardId: this.shardId }, 'timer scan failed');
       } finally {
+        this.scanningUntil = 0;
         this.scanning = undefined;
       }
     })();

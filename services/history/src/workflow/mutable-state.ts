@@ -139,7 +139,9 @@ export interface UpdateInfo {
   /** WorkflowTaskStarted id of the task that carried the request (stage 'sent'). */
   sentInStartedEventId: number;
   acceptedEventId: number;
-  /** base64 temporal.api.update.v1.Outcome once completed or rejected. */
+  /** WorkflowExecutionUpdateCompleted event id; its outcome is read from history (not kept here). */
+  completedEventId: number;
+  /** base64 temporal.api.update.v1.Outcome of a rejected update (a rejection writes no event). */
   outcome: string | null;
   admittedTime: number;
 }
@@ -257,6 +259,7 @@ export function deserializeMutableState(state: string): MutableStateData {
   ms.externalSignals ??= {};
   ms.externalCancels ??= {};
   ms.updates ??= {};
+  for (const update of Object.values(ms.updates)) update.completedEventId ??= 0;
   ms.executionInfo.parent ??= null;
   ms.executionInfo.rootWorkflowId ??= ms.executionInfo.workflowId;
   ms.executionInfo.rootRunId ??= ms.executionInfo.runId;

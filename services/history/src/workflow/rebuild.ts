@@ -8,8 +8,6 @@ import { encodeEvent } from './events';
 import { emptyMutableState, newActivityInfo, type ActivityInfo, type ExecutionInfo, type ExternalRequestInfo, type MutableStateData } from './mutable-state';
 import { normalizeRetryPolicy } from './retry';
 
-type Update = temporal.api.update.v1.IOutcome;
-
 function activityFromScheduled(event: HistoryEvent): ActivityInfo {
   const a = event.activityTaskScheduledEventAttributes ?? {};
   return newActivityInfo({
@@ -147,9 +145,10 @@ export function rebuildMutableState(events: HistoryEvent[], executionInfo: Execu
       ms.updates[updateId] = {
         updateId,
         stage: 'accepted',
-        request: a.acceptedRequest ? Buffer.from(temporal.api.update.v1.Request.encode(a.acceptedRequest).finish()).toString('base64') : '',
+        request: '',
         sentInStartedEventId: 0,
         acceptedEventId: id,
+        completedEventId: 0,
         outcome: null,
         admittedTime: timestampToMs(event.eventTime) ?? 0,
       };
@@ -158,7 +157,7 @@ export function rebuildMutableState(events: HistoryEvent[], executionInfo: Execu
       const update = ms.updates[a.meta?.updateId ?? ''];
       if (update) {
         update.stage = 'completed';
-        update.outcome = Buffer.from(temporal.api.update.v1.Outcome.encode((a.outcome ?? {}) as Update).finish()).toString('base64');
+        update.completedEventId = id;
       }
     }
   }

@@ -4,7 +4,7 @@
  * Rejection / Response messages; Acceptance and Response become history events at the position of
  * the ProtocolMessage commands that reference them. Rejections leave no event.
  */
-import { InvariantViolationError, WorkflowTaskFailedCause, int64, temporal } from '@hourglass/common';
+import { WorkflowTaskFailedCause, int64, temporal } from '@hourglass/common';
 import { BadCommandError } from './command-error';
 import type { MutableStateData, UpdateInfo } from './mutable-state';
 import type { MutationContext } from './mutation';
@@ -24,6 +24,7 @@ export function admitUpdate(ctx: MutationContext, request: temporal.api.update.v
     request: Buffer.from(update.Request.encode(request).finish()).toString('base64'),
     sentInStartedEventId: 0,
     acceptedEventId: 0,
+    completedEventId: 0,
     outcome: null,
     admittedTime: ctx.now,
   };
@@ -97,18 +98,20 @@ export function applyProtocolMessageCommand(ctx: MutationContext, message: Messa
       });
       info.stage = 'accepted';
       info.acceptedEventId = Number(event.eventId);
+      // From now on the Accepted event holds the request.
+      info.request = '';
       return;
     }
     case 'temporal.api.update.v1.Response': {
       const response = update.Response.decode(value);
       if (info.acceptedEventId === 0) throw bad(`update ${info.updateId} completed before it was accepted`);
-      ctx.addEvent('workflowExecutionUpdateCompletedEventAttributes', {
+      const event = ctx.addEvent('workflowExecutionUpdateCompletedEventAttributes', {
         meta: response.meta ?? { updateId: info.updateId },
         acceptedEventId: int64(info.acceptedEventId),
         outcome: response.outcome ?? {},
       });
       info.stage = 'completed';
-      info.outcome = Buffer.from(update.Outcome.encode(response.outcome ?? {}).finish()).toString('base64');
+      info.completedEventId = Number(event.eventId);
       return;
     }
     default:
@@ -131,12 +134,8 @@ export function applyUnreferencedMessages(ctx: MutationContext, messages: Messag
   }
 }
 
-export function outcomeOf(info: UpdateInfo): temporal.api.update.v1.IOutcome | undefined {
+/** The outcome of a rejected update (completed ones keep theirs in history). */
+export function rejectionOutcomeOf(info: UpdateInfo): temporal.api.update.v1.IOutcome | undefined {
   if (!info.outcome) return undefined;
   return update.Outcome.decode(Buffer.from(info.outcome, 'base64'));
-}
-
-export function requestOf(info: UpdateInfo): temporal.api.update.v1.IRequest {
-  if (!info.request) throw new InvariantViolationError(`update ${info.updateId} has no request`);
-  return update.Request.decode(Buffer.from(info.request, 'base64'));
 }

@@ -7,7 +7,8 @@ import { NotFoundError, ResourceExhaustedError, temporal } from '@hourglass/comm
 import type { ExecutionKey, NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import { isRunning, type UpdateInfo } from '../../workflow/mutable-state';
-import { MAX_UPDATES_PER_RUN, admitUpdate, outcomeOf } from '../../workflow/updates';
+import type { ShardContext } from '../../shard/shard-context';
+import { MAX_UPDATES_PER_RUN, admitUpdate, rejectionOutcomeOf } from '../../workflow/updates';
 import { scheduleWorkflowTaskIfNeeded } from '../../workflow/workflow-task';
 import { executionNotFound, requireChain, requireRunning, resolveRun } from '../shared';
 
@@ -75,22 +76,31 @@ async function waitForStage(env: EngineContext, key: ExecutionKey, updateId: str
     const stage = STAGE_RANK[info.stage];
     if (stage >= wanted) {
       sub.cancel();
-      return responseOf(key, info, stage);
+      return responseOf(shard, key, info, stage);
     }
     if (!isRunning(loaded.ms)) {
       sub.cancel();
       throw new NotFoundError(`workflow execution ${JSON.stringify(key.workflowId)} closed before update ${JSON.stringify(updateId)} completed`);
     }
     const change = await sub.promise;
-    if (!change || Date.now() >= until) return responseOf(key, info, stage);
+    if (!change || Date.now() >= until) return responseOf(shard, key, info, stage);
   }
 }
 
-function responseOf(key: ExecutionKey, info: UpdateInfo, stage: number): UpdateResponse {
-  const outcome = outcomeOf(info);
+async function responseOf(shard: ShardContext, key: ExecutionKey, info: UpdateInfo, stage: number): Promise<UpdateResponse> {
+  const outcome = await outcomeOf(shard, key, info);
   return {
     updateRef: { workflowExecution: { workflowId: key.workflowId, runId: key.runId }, updateId: info.updateId },
     stage,
     ...(outcome ? { outcome } : {}),
   };
+}
+
+/** A completed update's outcome lives in its Completed event; a rejected one's in mutable state. */
+async function outcomeOf(shard: ShardContext, key: ExecutionKey, info: UpdateInfo): Promise<temporal.api.update.v1.IOutcome | undefined> {
+  if (info.completedEventId > 0) {
+    const [event] = await shard.readHistory(key, info.completedEventId, info.completedEventId + 1, 1);
+    return event?.workflowExecutionUpdateCompletedEventAttributes?.outcome ?? undefined;
+  }
+  return rejectionOutcomeOf(info);
 }
