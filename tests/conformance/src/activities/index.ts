@@ -92,6 +92,28 @@ export function createActivities(recorder: ActivityRecorder) {
       return 'finished without being timed out';
     }),
 
+    /** Heartbeats until cancelled (or `maxMs` passes); records whether it saw the cancellation. */
+    waitForCancellation: tracked(async (maxMs: number): Promise<string> => {
+      const ctx = Context.current();
+      const until = Date.now() + maxMs;
+      try {
+        while (Date.now() < until) {
+          ctx.heartbeat();
+          await ctx.sleep(100);
+        }
+        return 'never cancelled';
+      } catch (err) {
+        recorder.step(workflowId(), 'activity:saw-cancellation');
+        throw err;
+      }
+    }),
+
+    /** Multiplies by 100 — unless the test's "bug" flag is still set, then fails non-retryably. */
+    compute: tracked(async (n: number): Promise<number> => {
+      if (!recorder.flags.get('bugFixed')) throw ApplicationFailure.nonRetryable(`cannot compute ${n}: bug`, 'Bug');
+      return n * 100;
+    }),
+
     /**
      * Processes items `[resumeFrom, total)`, heartbeating the index of the next item after each one.
      * On attempt 1 it fails after `failAfter` items; a retry resumes from the heartbeat details.

@@ -22,6 +22,8 @@ export interface Invocation {
 export class ActivityRecorder {
   readonly invocations: Invocation[] = [];
   private readonly steps = new Map<string, string[]>();
+  /** Switches a test flips to change activity behaviour between runs (e.g. "the bug is fixed"). */
+  readonly flags = new Map<string, boolean>();
 
   begin(invocation: Omit<Invocation, 'endedAt' | 'outcome'>): Invocation {
     const record: Invocation = { ...invocation };

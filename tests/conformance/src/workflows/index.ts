@@ -118,3 +118,4 @@ export async function activityThenSleep(value: string, ms: number): Promise<stri
   await sleep(ms);
   return echoed;
 }
+export * from './features';
