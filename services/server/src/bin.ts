@@ -4,6 +4,8 @@ import { Command, Option } from 'commander';
 import { createLogger } from '@hourglass/common';
 import { parseDevServerConfig } from './config';
 import { startDevServer } from './dev-server';
+import { describeStore } from './persistence';
+import { migrateMysql } from '@hourglass/persistence';
 
 const program = new Command('hourglass').description('Hourglass: durable execution that speaks the Temporal protocol');
 
@@ -18,6 +20,9 @@ program
   .addOption(new Option('--log-level <level>', 'trace|debug|info|warn|error|silent (env HOURGLASS_LOG_LEVEL)'))
   .addOption(new Option('--num-history-shards <n>', 'history shards, fixed when the store is created (env HOURGLASS_NUM_HISTORY_SHARDS)'))
   .addOption(new Option('--retention-hours <hours>', 'retention of closed executions in namespaces created at start'))
+  .addOption(new Option('--store <store>', 'sqlite (default) or mysql (env HOURGLASS_STORE)').choices(['sqlite', 'mysql']))
+  .addOption(new Option('--mysql-cluster-dsn <dsn>', 'MySQL cluster database, e.g. mysql://root@127.0.0.1:3306/hourglass (env HOURGLASS_MYSQL_CLUSTER_DSN)'))
+  .addOption(new Option('--mysql-shard-dsn <dsn...>', 'MySQL shard databases, one per flag or comma-separated in env HOURGLASS_MYSQL_SHARD_DSNS'))
   .action(async (opts: Record<string, unknown>) => {
     let config;
     try {
@@ -31,6 +36,9 @@ program
           logLevel: opts.logLevel,
           numHistoryShards: opts.numHistoryShards,
           retentionHours: opts.retentionHours,
+          store: opts.store,
+          mysqlClusterDsn: opts.mysqlClusterDsn,
+          mysqlShardDsns: opts.mysqlShardDsn ?? [],
         },
         process.env,
       );
@@ -46,8 +54,7 @@ program
       console.error(`hourglass: could not start: ${(err as Error).message}`);
       process.exit(1);
     }
-    const store = config.inMemory ? 'in memory' : config.dbFilename;
-    console.log(`Hourglass is serving WorkflowService on ${server.address} (store: ${store}, namespace: default)`);
+    console.log(`Hourglass is serving WorkflowService on ${server.address} (store: ${describeStore(config)}, namespace: default)`);
     let signals = 0;
     const shutdown = (signal: string): void => {
       signals += 1;
@@ -63,6 +70,32 @@ program
     };
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
+  });
+
+const db = program.command('db').description('database administration');
+db.command('migrate')
+  .description('create the MySQL databases if needed and apply pending schema migrations (idempotent)')
+  .addOption(new Option('--cluster-dsn <dsn>', 'cluster database (env HOURGLASS_MYSQL_CLUSTER_DSN)'))
+  .addOption(new Option('--shard-dsn <dsn...>', 'shard databases (env HOURGLASS_MYSQL_SHARD_DSNS, comma-separated)'))
+  .addOption(new Option('--dsn <dsn...>', 'same as --shard-dsn'))
+  .action(async (opts: { clusterDsn?: string; shardDsn?: string[]; dsn?: string[] }) => {
+    let config;
+    try {
+      config = parseDevServerConfig(
+        { store: 'mysql', mysqlClusterDsn: opts.clusterDsn, mysqlShardDsns: [...(opts.shardDsn ?? []), ...(opts.dsn ?? [])] },
+        process.env,
+      );
+    } catch (err) {
+      console.error(`hourglass: ${(err as Error).message}`);
+      process.exit(2);
+    }
+    try {
+      await migrateMysql({ clusterDsn: config.mysqlClusterDsn, shardDsns: config.mysqlShardDsns });
+    } catch (err) {
+      console.error(`hourglass: migration failed: ${(err as Error).message}`);
+      process.exit(1);
+    }
+    console.log(`Hourglass schema is up to date in the cluster database and ${config.mysqlShardDsns.length} shard database(s)`);
   });
 
 program

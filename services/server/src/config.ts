@@ -18,6 +18,16 @@ export const devServerConfigSchema = z.object({
   numHistoryShards: z.coerce.number().int().min(1).max(16384),
   /** Retention of closed executions in namespaces created at start. */
   retentionHours: z.coerce.number().positive(),
+  /** Where state lives: the embedded SQLite file (default) or sharded MySQL. */
+  store: z.enum(['sqlite', 'mysql']),
+  /** MySQL: the database of cluster metadata, namespaces and task queues. */
+  mysqlClusterDsn: z.string(),
+  /** MySQL: one DSN per shard database; history shard s lives in database s mod N. */
+  mysqlShardDsns: z.array(z.string().min(1)),
+}).superRefine((c, ctx) => {
+  if (c.store !== 'mysql') return;
+  if (!c.mysqlClusterDsn) ctx.addIssue({ code: 'custom', path: ['mysqlClusterDsn'], message: 'store mysql needs a cluster DSN (--mysql-cluster-dsn or HOURGLASS_MYSQL_CLUSTER_DSN)' });
+  if (c.mysqlShardDsns.length === 0) ctx.addIssue({ code: 'custom', path: ['mysqlShardDsns'], message: 'store mysql needs at least one shard DSN (--mysql-shard-dsn or HOURGLASS_MYSQL_SHARD_DSNS)' });
 });
 
 export type DevServerConfig = z.infer<typeof devServerConfigSchema>;
@@ -31,6 +41,9 @@ export const DEV_DEFAULTS: DevServerConfig = {
   logLevel: 'info',
   numHistoryShards: 4,
   retentionHours: 24,
+  store: 'sqlite',
+  mysqlClusterDsn: '',
+  mysqlShardDsns: [],
 };
 
 /** Environment variables that may set each option (flags win). */
@@ -41,15 +54,23 @@ export const ENV_VARS: Partial<Record<keyof DevServerConfig, string>> = {
   logLevel: 'HOURGLASS_LOG_LEVEL',
   numHistoryShards: 'HOURGLASS_NUM_HISTORY_SHARDS',
   retentionHours: 'HOURGLASS_RETENTION_HOURS',
+  store: 'HOURGLASS_STORE',
+  mysqlClusterDsn: 'HOURGLASS_MYSQL_CLUSTER_DSN',
+  mysqlShardDsns: 'HOURGLASS_MYSQL_SHARD_DSNS',
 };
+
+/** List-valued settings arrive comma-separated in the environment. */
+const LIST_SETTINGS: ReadonlySet<string> = new Set(['mysqlShardDsns']);
 
 /** Merges defaults < environment < flags and validates; throws a one-line error naming the bad option. */
 export function parseDevServerConfig(flags: Partial<Record<keyof DevServerConfig, unknown>>, env: NodeJS.ProcessEnv): DevServerConfig {
   const fromEnv: Record<string, unknown> = {};
   for (const [key, name] of Object.entries(ENV_VARS)) {
-    if (name && env[name] !== undefined && env[name] !== '') fromEnv[key] = env[name];
+    const value = name ? env[name] : undefined;
+    if (value === undefined || value === '') continue;
+    fromEnv[key] = LIST_SETTINGS.has(key) ? value.split(',').map((v) => v.trim()).filter(Boolean) : value;
   }
-  const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
   const result = devServerConfigSchema.safeParse({ ...DEV_DEFAULTS, ...fromEnv, ...definedFlags });
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -6,8 +6,9 @@ import { SystemClock, TimeSkippingClock, type Clock, type Logger } from '@hourgl
 import { DEFAULT_FRONTEND_CONFIG, FrontendServer, TEST_SERVICE, WORKFLOW_SERVICE, WorkflowService, testServiceHandlers, type ServiceRegistration } from '@hourglass/frontend';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { DEFAULT_MATCHING_CONFIG, MatchingEngine } from '@hourglass/matching';
-import { openSqlitePersistence, type Persistence } from '@hourglass/persistence';
+import type { Persistence } from '@hourglass/persistence';
 import type { DevServerConfig } from './config';
+import { openConfiguredPersistence } from './persistence';
 
 export interface RunningServer {
   port: number;
@@ -35,7 +36,7 @@ const SKIPPING_TIMER_LOOKAHEAD_MS = 100 * 365 * 86_400_000;
 export async function startDevServer({ config, logger, clock: givenClock, timeSkipping }: DevServerOptions): Promise<RunningServer> {
   const skippingClock = timeSkipping ? new TimeSkippingClock() : undefined;
   const clock = skippingClock ?? givenClock ?? new SystemClock();
-  const persistence: Persistence = openSqlitePersistence({ path: config.inMemory ? ':memory:' : config.dbFilename, clock });
+  const persistence: Persistence = await openConfiguredPersistence(config, clock);
   try {
     const cluster = await persistence.cluster.getOrInitClusterMetadata({ clusterName: 'active', numHistoryShards: config.numHistoryShards, createdAt: clock.now() });
     if (cluster.numHistoryShards !== config.numHistoryShards) {

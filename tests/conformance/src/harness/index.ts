@@ -3,3 +3,4 @@ export * from './eventually';
 export * from './sdk';
 export * from './history';
 export * from './env';
+export * from './mysql';

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { createTestDatabases, testStore } from './mysql';
 
 /** How long a server may take to print its ready line. */
 const READY_TIMEOUT_MS = 20_000;
@@ -152,6 +153,7 @@ class ServerProcessImpl implements ServerProcess {
     readonly dbPath: string | undefined,
     private readonly args: string[],
     private readonly ownedTempDir: string | undefined,
+    private readonly onDispose: () => Promise<void> = async () => undefined,
   ) {
     this.address = `127.0.0.1:${port}`;
   }
@@ -291,6 +293,7 @@ class ServerProcessImpl implements ServerProcess {
       if (this.running) await this.stop();
     } finally {
       if (this.ownedTempDir) removeTempDir(this.ownedTempDir);
+      await this.onDispose();
     }
   }
 }
@@ -311,7 +314,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   const port = options.port ?? (await getFreePort());
   let ownedTempDir: string | undefined;
   let dbPath: string | undefined;
-  if (!options.inMemory) {
+  // MySQL mode: fresh databases per server; `restart()` reuses them like it reuses a db file.
+  const mysql = !options.inMemory && testStore() === 'mysql' ? await createTestDatabases(serverBinPath()) : undefined;
+  if (!options.inMemory && !mysql) {
     if (options.dbPath) {
       dbPath = options.dbPath;
     } else {
@@ -325,16 +330,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     '127.0.0.1',
     '--port',
     String(port),
-    ...(dbPath ? ['--db-filename', dbPath] : ['--in-memory']),
+    ...(mysql ? mysql.args : dbPath ? ['--db-filename', dbPath] : ['--in-memory']),
     '--log-level',
     'warn',
     ...(options.extraArgs ?? []),
   ];
-  const server = new ServerProcessImpl(port, dbPath, args, ownedTempDir);
+  const server = new ServerProcessImpl(port, dbPath, args, ownedTempDir, async () => mysql?.drop());
   try {
     await server.launch();
   } catch (err) {
     if (ownedTempDir) removeTempDir(ownedTempDir);
+    await mysql?.drop();
     throw err;
   }
   return server;

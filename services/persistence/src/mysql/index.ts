@@ -1,0 +1,10 @@
+export { openMysqlPersistence, type MysqlPersistenceOptions } from './mysql-persistence';
+export {
+  migrateMysql,
+  MYSQL_SCHEMA_VERSIONS,
+  type MysqlMigrateOptions,
+  type MysqlMigrationStep,
+  type MysqlSchemaName,
+} from './migrations';
+export { parseMysqlDsn, describeMysqlDsn, type MysqlDsn } from './dsn';
+export { MysqlConnectionError, MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';

@@ -1,0 +1,302 @@
+import type { Connection } from 'mysql2/promise';
+import { InvariantViolationError } from '@hourglass/common';
+import { mysqlAddress, mysqlDsnKey, parseMysqlDsn, type MysqlDsn } from './dsn';
+import { MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
+import { ConnectionExecutor, connectMysql, toInt, toText, translateMysqlError, type SqlExecutor } from './sql';
+
+/**
+ * The MySQL schemas. A deployment has one CLUSTER database (cluster metadata, namespaces, task
+ * queues and their backlog) and N SHARD databases (history shard s lives in shard database
+ * s % N: its ownership row, executions, current pointers, history and transfer/timer tasks).
+ * One database may hold both schemas (e.g. a single-database deployment): their table names are
+ * disjoint and `schema_version` has one row per schema.
+ *
+ * Conventions:
+ * - InnoDB, utf8mb4. Ids and names that are keys are VARBINARY holding UTF-8: byte-wise equality
+ *   and order exactly like SQLite's BINARY collation, where a utf8mb4 VARCHAR would be PAD SPACE
+ *   ('a' = 'a ') or case-insensitive and could merge two workflow ids into one key.
+ *   Key lengths keep every index under InnoDB's 3072-byte limit.
+ * - BIGINT for ids, versions and times (ms since epoch); BLOB for encoded events.
+ * - No foreign keys: they would add locking on every insert and get in the way of moving a
+ *   shard's rows between databases; deleteExecution removes a run's rows explicitly.
+ */
+export type MysqlSchemaName = 'cluster' | 'shard';
+
+/**
+ * One step of a schema. Append-only: never edit or renumber a released one. MySQL commits DDL
+ * implicitly, so a step cannot be rolled back: write each statement so that re-running the step
+ * after a crash part-way through succeeds (`IF NOT EXISTS`, or check first).
+ */
+export interface MysqlMigration {
+  version: number;
+  description: string;
+  statements: readonly string[];
+}
+
+const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+
+const CLUSTER_V1: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS cluster_metadata (
+    id   TINYINT NOT NULL PRIMARY KEY,
+    data TEXT NOT NULL,
+    CONSTRAINT cluster_metadata_single_row CHECK (id = 1)
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS namespaces (
+    id   VARBINARY(255) NOT NULL PRIMARY KEY,
+    name VARBINARY(1024) NOT NULL,
+    data MEDIUMTEXT NOT NULL,
+    UNIQUE KEY namespaces_by_name (name)
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS task_queues (
+    namespace_id VARBINARY(255) NOT NULL,
+    name         VARBINARY(2048) NOT NULL,
+    type         VARBINARY(16) NOT NULL,
+    kind         VARBINARY(16) NOT NULL,
+    partition_id INT NOT NULL,
+    range_id     BIGINT NOT NULL,
+    PRIMARY KEY (namespace_id, name, type, kind, partition_id),
+    CONSTRAINT task_queues_type CHECK (type IN ('workflow', 'activity')),
+    CONSTRAINT task_queues_kind CHECK (kind IN ('normal', 'sticky'))
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS task_queue_tasks (
+    namespace_id VARBINARY(255) NOT NULL,
+    name         VARBINARY(2048) NOT NULL,
+    type         VARBINARY(16) NOT NULL,
+    kind         VARBINARY(16) NOT NULL,
+    partition_id INT NOT NULL,
+    task_id      BIGINT NOT NULL,
+    data         MEDIUMTEXT NOT NULL,
+    expires_at   BIGINT NOT NULL,
+    PRIMARY KEY (namespace_id, name, type, kind, partition_id, task_id)
+  ) ${TABLE_OPTIONS}`,
+];
+
+const RUN_COLUMNS = `
+    namespace_id VARBINARY(255) NOT NULL,
+    workflow_id  VARBINARY(2048) NOT NULL,
+    run_id       VARBINARY(255) NOT NULL`;
+
+const SHARD_V1: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS shards (
+    shard_id   BIGINT NOT NULL PRIMARY KEY,
+    range_id   BIGINT NOT NULL,
+    owner      VARCHAR(1024) NOT NULL,
+    updated_at BIGINT NOT NULL
+  ) ${TABLE_OPTIONS}`,
+  // High-water mark of task ids DELETED from the shard. maxTaskId is the larger of this and the
+  // ids still stored. It is a row of its own, not a column of \`shards\`, because commits hold a
+  // shared lock on the shard row for fencing and must never need to write it (an S→X upgrade
+  // between concurrent commits deadlocks); only deletions, which commits never wait on, write here.
+  `CREATE TABLE IF NOT EXISTS shard_task_id_marks (
+    shard_id    BIGINT NOT NULL PRIMARY KEY,
+    max_task_id BIGINT NOT NULL
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS executions (
+    shard_id      BIGINT NOT NULL,${RUN_COLUMNS},
+    state         LONGTEXT NOT NULL,
+    next_event_id BIGINT NOT NULL,
+    db_version    BIGINT NOT NULL,
+    PRIMARY KEY (shard_id, namespace_id, workflow_id, run_id)
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS current_executions (
+    shard_id          BIGINT NOT NULL,
+    namespace_id      VARBINARY(255) NOT NULL,
+    workflow_id       VARBINARY(2048) NOT NULL,
+    run_id            VARBINARY(255) NOT NULL,
+    create_request_id VARCHAR(1024) NOT NULL,
+    running           TINYINT NOT NULL,
+    status            INT NOT NULL,
+    start_time        BIGINT NOT NULL,
+    PRIMARY KEY (shard_id, namespace_id, workflow_id)
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS history_events (
+    shard_id BIGINT NOT NULL,${RUN_COLUMNS},
+    event_id BIGINT NOT NULL,
+    data     MEDIUMBLOB NOT NULL,
+    PRIMARY KEY (shard_id, namespace_id, workflow_id, run_id, event_id)
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS transfer_tasks (
+    shard_id BIGINT NOT NULL,
+    task_id  BIGINT NOT NULL,${RUN_COLUMNS},
+    type     VARCHAR(255) NOT NULL,
+    data     MEDIUMTEXT NOT NULL,
+    PRIMARY KEY (shard_id, task_id),
+    KEY transfer_tasks_by_run (shard_id, namespace_id, workflow_id, run_id)
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS timer_tasks (
+    shard_id BIGINT NOT NULL,
+    fire_at  BIGINT NOT NULL,
+    task_id  BIGINT NOT NULL,${RUN_COLUMNS},
+    type     VARCHAR(255) NOT NULL,
+    data     MEDIUMTEXT NOT NULL,
+    PRIMARY KEY (shard_id, fire_at, task_id),
+    KEY timer_tasks_by_run (shard_id, namespace_id, workflow_id, run_id),
+    KEY timer_tasks_by_task_id (shard_id, task_id)
+  ) ${TABLE_OPTIONS}`,
+];
+
+/** Ordered; version N is at index N-1. */
+export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [{ version: 1, description: 'initial cluster schema', statements: CLUSTER_V1 }];
+export const SHARD_MIGRATIONS: readonly MysqlMigration[] = [{ version: 1, description: 'initial shard schema', statements: SHARD_V1 }];
+
+export interface MysqlMigrationSet {
+  cluster: readonly MysqlMigration[];
+  shard: readonly MysqlMigration[];
+}
+
+export const MYSQL_MIGRATIONS: MysqlMigrationSet = { cluster: CLUSTER_MIGRATIONS, shard: SHARD_MIGRATIONS };
+
+/** The schema versions this build reads and writes. */
+export const MYSQL_SCHEMA_VERSIONS: Readonly<Record<MysqlSchemaName, number>> = {
+  cluster: checkedLatestVersion(CLUSTER_MIGRATIONS),
+  shard: checkedLatestVersion(SHARD_MIGRATIONS),
+};
+
+/** A gap or reordering would silently skip a step on some databases, so refuse to load. */
+function checkedLatestVersion(migrations: readonly MysqlMigration[]): number {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new InvariantViolationError(`migration at index ${i} has version ${m.version}, expected ${i + 1}`);
+  });
+  return migrations.length;
+}
+
+const SCHEMA_VERSION_TABLE = `CREATE TABLE IF NOT EXISTS schema_version (
+  schema_name VARBINARY(32) NOT NULL PRIMARY KEY,
+  version     BIGINT NOT NULL,
+  updated_at  BIGINT NOT NULL
+) ${TABLE_OPTIONS}`;
+
+/** A database of the deployment and the schemas it must hold. */
+export interface MysqlDatabaseTarget {
+  dsn: MysqlDsn;
+  schemas: MysqlSchemaName[];
+}
+
+/**
+ * The distinct databases of a deployment, cluster first, then shard databases in shard order.
+ * A DSN listed twice (or shared by the cluster and a shard schema) is one target.
+ */
+export function deploymentTargets(clusterDsn: MysqlDsn, shardDsns: readonly MysqlDsn[]): MysqlDatabaseTarget[] {
+  const targets = new Map<string, MysqlDatabaseTarget>();
+  const add = (dsn: MysqlDsn, schema: MysqlSchemaName): void => {
+    const key = mysqlDsnKey(dsn);
+    const target = targets.get(key) ?? { dsn, schemas: [] };
+    if (!target.schemas.includes(schema)) target.schemas.push(schema);
+    targets.set(key, target);
+  };
+  add(clusterDsn, 'cluster');
+  for (const dsn of shardDsns) add(dsn, 'shard');
+  return [...targets.values()];
+}
+
+export interface MysqlMigrateOptions {
+  clusterDsn: string;
+  shardDsns: string[];
+}
+
+/** What migrateMysql did to one schema of one database. */
+export interface MysqlMigrationStep {
+  database: string;
+  address: string;
+  schema: MysqlSchemaName;
+  fromVersion: number;
+  toVersion: number;
+}
+
+/**
+ * Creates missing databases (`CREATE DATABASE IF NOT EXISTS`, named by each DSN) and applies the
+ * pending migrations of the cluster schema and of the shard schema. Idempotent: a database at the
+ * latest version is left untouched. Two migrators racing on one database serialise on a named
+ * lock. A database already newer than this build is refused (MysqlSchemaVersionTooNewError).
+ *
+ * @example
+ * await migrateMysql({
+ *   clusterDsn: 'mysql://hourglass:pw@db-0:3306/hourglass_cluster',
+ *   shardDsns: ['mysql://hourglass:pw@db-0:3306/hourglass_shard_0', 'mysql://hourglass:pw@db-1:3306/hourglass_shard_1'],
+ * });
+ */
+export async function migrateMysql(options: MysqlMigrateOptions, migrations: MysqlMigrationSet = MYSQL_MIGRATIONS): Promise<MysqlMigrationStep[]> {
+  const latest: Record<MysqlSchemaName, number> = {
+    cluster: checkedLatestVersion(migrations.cluster),
+    shard: checkedLatestVersion(migrations.shard),
+  };
+  const targets = deploymentTargets(parseMysqlDsn(options.clusterDsn), options.shardDsns.map(parseMysqlDsn));
+  const steps: MysqlMigrationStep[] = [];
+  for (const target of targets) {
+    steps.push(...(await migrateDatabase(target, migrations, latest)));
+  }
+  return steps;
+}
+
+async function migrateDatabase(
+  target: MysqlDatabaseTarget,
+  migrations: MysqlMigrationSet,
+  latest: Record<MysqlSchemaName, number>,
+): Promise<MysqlMigrationStep[]> {
+  const { dsn } = target;
+  const connection = await connectMysql(dsn, undefined);
+  const sql = new ConnectionExecutor(connection, dsn);
+  const lockName = `hourglass_migrate_${dsn.database}`.slice(0, 64);
+  const steps: MysqlMigrationStep[] = [];
+  try {
+    await ddl(connection, dsn, `CREATE DATABASE IF NOT EXISTS \`${dsn.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    await ddl(connection, dsn, `USE \`${dsn.database}\``);
+    const [locked] = await sql.rows<{ locked: number | null }>('SELECT GET_LOCK(?, 60) AS locked', [lockName]);
+    if (Number(locked?.locked) !== 1) {
+      throw new InvariantViolationError(`database ${dsn.database} on ${mysqlAddress(dsn)}: another migration held the lock for 60 s`);
+    }
+    try {
+      await ddl(connection, dsn, SCHEMA_VERSION_TABLE);
+      const versions = await readSchemaVersions(sql);
+      for (const schema of target.schemas) {
+        const from = versions.get(schema) ?? 0;
+        if (from > latest[schema]) throw new MysqlSchemaVersionTooNewError(dsn.database, from, latest[schema]);
+        for (const migration of migrations[schema].slice(from)) {
+          for (const statement of migration.statements) await ddl(connection, dsn, statement);
+          // Recorded per step, so a failure later keeps the steps already done.
+          await sql.run(
+            `INSERT INTO schema_version (schema_name, version, updated_at) VALUES (?, ?, ?)
+             ON DUPLICATE KEY UPDATE version = VALUES(version), updated_at = VALUES(updated_at)`,
+            [schema, migration.version, Date.now()],
+          );
+        }
+        if (from < latest[schema]) steps.push({ database: dsn.database, address: mysqlAddress(dsn), schema, fromVersion: from, toVersion: latest[schema] });
+      }
+    } finally {
+      await sql.rows('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
+    }
+  } finally {
+    await connection.end().catch(() => connection.destroy());
+  }
+  return steps;
+}
+
+/** Stored versions by schema; empty for a database no build has migrated (no schema_version table). */
+export async function readSchemaVersions(db: SqlExecutor): Promise<Map<MysqlSchemaName, number>> {
+  const [table] = await db.rows<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'schema_version'",
+    [],
+  );
+  if (!table || Number(table.n) === 0) return new Map();
+  const rows = await db.rows<{ schema_name: Buffer; version: number }>('SELECT schema_name, version FROM schema_version', []);
+  return new Map(rows.map((row) => [toText(row.schema_name) as MysqlSchemaName, toInt(row.version, 'schema_version.version')]));
+}
+
+/** Refuses a database whose schemas are missing, older or newer than this build's. */
+export function checkSchemaVersions(database: string, schemas: readonly MysqlSchemaName[], stored: Map<MysqlSchemaName, number>): void {
+  for (const schema of schemas) {
+    const version = stored.get(schema) ?? 0;
+    const needed = MYSQL_SCHEMA_VERSIONS[schema];
+    if (version < needed) throw new SchemaVersionTooOldError(database, version, needed);
+    if (version > needed) throw new MysqlSchemaVersionTooNewError(database, version, needed);
+  }
+}
+
+/** DDL and USE go through the text protocol: not every server can prepare them. */
+async function ddl(connection: Connection, dsn: MysqlDsn, sql: string): Promise<void> {
+  try {
+    await connection.query(sql);
+  } catch (err) {
+    throw translateMysqlError(err, dsn);
+  }
+}

@@ -1,0 +1,367 @@
+import {
+  createConnection,
+  createPool,
+  TypedParameter,
+  type Connection,
+  type ExecuteValues,
+  type Pool,
+  type ResultSetHeader,
+} from 'mysql2/promise';
+import {
+  InvalidArgumentError,
+  InvariantViolationError,
+  UnavailableError,
+  isHourglassError,
+  type HourglassError,
+} from '@hourglass/common';
+import { ConditionFailedError } from '../errors';
+import { mysqlAddress, type MysqlDsn } from './dsn';
+import { DuplicateKeyError, MysqlConnectionError } from './errors';
+
+/** A bind value. Numbers must be safe integers: they are sent as BIGINT (see `bind`). */
+export type SqlParam = string | number | Buffer | null;
+
+/** Runs prepared statements; a pool (autocommit) or one connection inside a transaction. */
+export interface SqlExecutor {
+  rows<T>(sql: string, params: readonly SqlParam[]): Promise<T[]>;
+  run(sql: string, params: readonly SqlParam[]): Promise<ResultSetHeader>;
+}
+
+/**
+ * Statements every pooled connection runs once, before any other.
+ *
+ * STRICT_ALL_TABLES: a too-long id fails (ER_DATA_TOO_LONG) instead of being silently truncated
+ * into another execution's key.
+ *
+ * READ COMMITTED: every condition a write depends on is read with a locking read (`FOR UPDATE`
+ * or `LOCK IN SHARE MODE`), which sees the latest committed row whatever the isolation level, or
+ * is enforced by a unique key. What READ COMMITTED buys over REPEATABLE READ is that locking reads
+ * of ABSENT rows (a workflow id's first current pointer, a run that does not exist yet) take no
+ * gap locks: under REPEATABLE READ two starts of different workflow ids whose keys fall in the
+ * same gap would each hold the gap and then deadlock on their inserts. Uniqueness of those absent
+ * rows is enforced by the primary key instead (a racing insert gets ER_DUP_ENTRY).
+ */
+const SESSION_SETUP = [
+  "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'",
+  'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
+];
+
+/**
+ * Cached prepared statements per connection. The server caps prepared statements GLOBALLY
+ * (max_prepared_stmt_count, 16382 by default) across every connection of every host, so the
+ * cache is kept small; statement shapes are bounded (see `IN_LIST_SIZES`, `MAX_ROWS_PER_INSERT`).
+ */
+const MAX_PREPARED_STATEMENTS_PER_CONNECTION = 128;
+
+/** Errors that mean the connection, not the statement, failed. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_HOST_IS_BLOCKED',
+  'ER_HOST_NOT_PRIVILEGED',
+]);
+const ACCESS_DENIED_CODES = new Set(['ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR']);
+/** The server is alive but cannot take the statement right now (failover, kill). */
+const TRANSIENT_CODES = new Set(['ER_QUERY_INTERRUPTED', 'ER_OPTION_PREVENTS_STATEMENT', 'ER_LOCK_WAIT_TIMEOUT', 'ER_QUERY_TIMEOUT']);
+
+interface MysqlDriverError {
+  code?: string;
+  errno?: number;
+  sqlMessage?: string;
+  message?: string;
+  fatal?: boolean;
+}
+
+/** One database (one DSN) behind a connection pool. */
+export class MysqlDatabase implements SqlExecutor {
+  readonly name: string;
+  readonly address: string;
+  private readonly pool: Pool;
+  private closed = false;
+
+  constructor(readonly dsn: MysqlDsn, poolSize: number) {
+    this.name = dsn.database;
+    this.address = mysqlAddress(dsn);
+    this.pool = createPool({
+      ...connectionOptions(dsn),
+      database: dsn.database,
+      connectionLimit: poolSize,
+      maxIdle: poolSize,
+      waitForConnections: true,
+      maxPreparedStatements: MAX_PREPARED_STATEMENTS_PER_CONNECTION,
+      enableKeepAlive: true,
+    });
+    // 'connection' fires before the new connection is handed to anyone, and a connection runs its
+    // commands in order, so the setup statements run before the first real one.
+    this.pool.pool.on('connection', (connection) => {
+      for (const sql of SESSION_SETUP) {
+        connection.query(sql, (err: unknown) => {
+          if (err) connection.destroy(); // the next statement on it fails as a connection error
+        });
+      }
+    });
+  }
+
+  async rows<T>(sql: string, params: readonly SqlParam[]): Promise<T[]> {
+    try {
+      const [rows] = await this.pool.execute(sql, bind(params));
+      return rows as unknown as T[];
+    } catch (err) {
+      throw translateMysqlError(err, this.dsn);
+    }
+  }
+
+  async run(sql: string, params: readonly SqlParam[]): Promise<ResultSetHeader> {
+    try {
+      const [result] = await this.pool.execute(sql, bind(params));
+      return result as ResultSetHeader;
+    } catch (err) {
+      throw translateMysqlError(err, this.dsn);
+    }
+  }
+
+  /**
+   * Runs `body` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when
+   * anything throws (the error is rethrown translated). A connection whose ROLLBACK fails is
+   * destroyed rather than returned to the pool mid-transaction.
+   */
+  async transaction<T>(body: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    let connection;
+    try {
+      connection = await this.pool.getConnection();
+    } catch (err) {
+      throw translateMysqlError(err, this.dsn);
+    }
+    let healthy = true;
+    let committing = false;
+    try {
+      await connection.beginTransaction();
+      const result = await body(new ConnectionExecutor(connection, this.dsn));
+      committing = true;
+      await connection.commit();
+      return result;
+    } catch (err) {
+      try {
+        await connection.rollback();
+      } catch {
+        healthy = false;
+      }
+      throw translateMysqlError(err, this.dsn, { committing });
+    } finally {
+      if (healthy) connection.release();
+      else connection.destroy();
+    }
+  }
+
+  /** Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+export class ConnectionExecutor implements SqlExecutor {
+  constructor(private readonly connection: Connection, private readonly dsn: MysqlDsn) {}
+
+  async rows<T>(sql: string, params: readonly SqlParam[]): Promise<T[]> {
+    try {
+      const [rows] = await this.connection.execute(sql, bind(params));
+      return rows as unknown as T[];
+    } catch (err) {
+      throw translateMysqlError(err, this.dsn);
+    }
+  }
+
+  async run(sql: string, params: readonly SqlParam[]): Promise<ResultSetHeader> {
+    try {
+      const [result] = await this.connection.execute(sql, bind(params));
+      return result as ResultSetHeader;
+    } catch (err) {
+      throw translateMysqlError(err, this.dsn);
+    }
+  }
+}
+
+/** Options shared by pools and the one-off connections of migrations. */
+export function connectionOptions(dsn: MysqlDsn) {
+  return {
+    host: dsn.host,
+    port: dsn.port,
+    user: dsn.user,
+    password: dsn.password,
+    connectTimeout: dsn.connectTimeoutMs,
+    ...(dsn.tls ? { ssl: { rejectUnauthorized: true } } : {}),
+    multipleStatements: false,
+    // Ids and times are BIGINT. With this pair the driver returns numbers while they are exact
+    // and strings beyond 2^53, which `toInt` refuses instead of silently rounding.
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    charset: 'UTF8MB4_BIN',
+  };
+}
+
+/** A one-off connection (migrations, probes); `database` undefined connects to none. */
+export async function connectMysql(dsn: MysqlDsn, database: string | undefined): Promise<Connection> {
+  try {
+    return await createConnection({ ...connectionOptions(dsn), ...(database === undefined ? {} : { database }) });
+  } catch (err) {
+    throw translateMysqlError(err, dsn);
+  }
+}
+
+/**
+ * Numbers go out as BIGINT, not the driver's default DOUBLE: exact for every safe integer, usable
+ * by index range scans, and accepted by `LIMIT ?` on MySQL 8 (which rejects a DOUBLE there).
+ */
+function bind(params: readonly SqlParam[]): ExecuteValues[] {
+  return params.map((param) => {
+    if (typeof param !== 'number') return param;
+    if (!Number.isSafeInteger(param)) throw new InvalidArgumentError(`expected an integer, got ${param}`);
+    return TypedParameter.BIGINT(param);
+  });
+}
+
+/**
+ * Turns a mysql2 error into the error taxonomy, one line naming host and database. Errors that
+ * already belong to it (thrown by store code inside a transaction) pass through.
+ */
+export function translateMysqlError(err: unknown, dsn: MysqlDsn, context: { committing?: boolean } = {}): HourglassError {
+  if (isHourglassError(err)) return err;
+  const driver = (typeof err === 'object' && err !== null ? err : {}) as MysqlDriverError;
+  const code = driver.code ?? 'UNKNOWN';
+  const reason = oneLine(driver.sqlMessage ?? driver.message ?? String(err));
+  const address = mysqlAddress(dsn);
+  const where = `MySQL at ${address} (database ${dsn.database}, user ${dsn.user})`;
+  const options = { cause: err };
+  const unknownOutcome = context.committing ? '; the outcome of the commit is unknown' : '';
+
+  if (code === 'ER_BAD_DB_ERROR') {
+    return new MysqlConnectionError(`database ${dsn.database} does not exist on ${address}: run \`hourglass db migrate\``, address, dsn.database, options);
+  }
+  if (ACCESS_DENIED_CODES.has(code)) {
+    return new MysqlConnectionError(`${where} denied access: ${reason}`, address, dsn.database, options);
+  }
+  if (CONNECTION_CODES.has(code) || driver.fatal === true) {
+    return new MysqlConnectionError(`cannot reach ${where}: ${reason} (${code})${unknownOutcome}`, address, dsn.database, options);
+  }
+  switch (code) {
+    case 'ER_DUP_ENTRY':
+      return new DuplicateKeyError(`${where}: ${reason}`, duplicateKeyName(reason), options);
+    case 'ER_LOCK_DEADLOCK':
+      // InnoDB rolled the whole transaction back: nothing was written; a retry from a fresh read may succeed.
+      return new ConditionFailedError(`${where}: the transaction lost a deadlock and was rolled back`, undefined, options);
+    case 'ER_DATA_TOO_LONG':
+      return new InvalidArgumentError(`a value is too long for the MySQL schema: ${reason}`, undefined, options);
+    default:
+      if (TRANSIENT_CODES.has(code)) return new UnavailableError(`${where}: ${reason} (${code})${unknownOutcome}`, undefined, options);
+      return new InvariantViolationError(`${where}: ${reason} (${code})${unknownOutcome}`, undefined, options);
+  }
+}
+
+/** "Duplicate entry 'x' for key 'name'" (MariaDB) or "... for key 'namespaces.name'" (MySQL 8) → "name". */
+function duplicateKeyName(message: string): string {
+  const match = /for key '(?:[^'.]*\.)?([^']*)'/.exec(message);
+  return match?.[1] ?? 'PRIMARY';
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** BIGINT columns come back as numbers, or as strings past 2^53 (see connectionOptions). */
+export function toInt(value: unknown, column: string): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new InvariantViolationError(`column ${column} holds ${String(value)}, not a safe integer`);
+  return n;
+}
+
+/** VARBINARY key columns come back as Buffers; they always hold UTF-8 written by us. */
+export function toText(value: unknown): string {
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
+/** A copy: the driver's Buffers may share memory with its network buffers. */
+export function toBytes(value: unknown): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new InvariantViolationError(`expected a binary column, got ${typeof value}`);
+  return new Uint8Array(value);
+}
+
+/** Binds bytes as BLOB without copying (a plain Uint8Array would be sent as a string). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Mirrors the SQLite backend: a caller bug must not turn into a full scan or an SQL error. */
+export function checkLimit(limit: number, what = 'limit'): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new InvalidArgumentError(`${what} must be a positive integer, got ${limit}`);
+  }
+}
+
+/**
+ * IN lists are padded (by repeating the last value) to one of these sizes, so a connection
+ * prepares a handful of shapes instead of one statement per list length.
+ */
+const IN_LIST_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+const MAX_IN_LIST = IN_LIST_SIZES[IN_LIST_SIZES.length - 1]!;
+
+/** Splits `values` into padded chunks for `IN (...)` lists. */
+export function inListChunks<T>(values: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < values.length; start += MAX_IN_LIST) {
+    const chunk = values.slice(start, start + MAX_IN_LIST);
+    const size = IN_LIST_SIZES.find((s) => s >= chunk.length)!;
+    const last = chunk[chunk.length - 1]!;
+    while (chunk.length < size) chunk.push(last);
+    chunks.push(chunk);
+  }
+  return chunks;
+}
+
+/** `?, ?, ?` */
+export function placeholders(count: number, group = '?'): string {
+  return Array.from({ length: count }, () => group).join(', ');
+}
+
+const MAX_ROWS_PER_INSERT = 64;
+/** Well under max_allowed_packet (16 MiB by default on MariaDB, 64 MiB on MySQL 8). */
+const MAX_BYTES_PER_INSERT = 4 * 1024 * 1024;
+
+/**
+ * Groups rows for multi-row INSERTs: at most MAX_ROWS_PER_INSERT rows (bounded statement
+ * shapes) and about MAX_BYTES_PER_INSERT bytes per statement. A single larger row gets its own.
+ */
+export function insertBatches<T>(rows: readonly T[], size: (row: T) => number): T[][] {
+  const batches: T[][] = [];
+  let batch: T[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const rowBytes = size(row);
+    if (batch.length > 0 && (batch.length >= MAX_ROWS_PER_INSERT || bytes + rowBytes > MAX_BYTES_PER_INSERT)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(row);
+    bytes += rowBytes;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+/** A list of ids for a message, shortened when long. */
+export function describeIds(ids: readonly number[]): string {
+  const shown = ids.slice(0, 10).join(', ');
+  return ids.length > 10 ? `[${shown}, … ${ids.length} in all]` : `[${shown}]`;
+}

@@ -1,0 +1,117 @@
+import { InvariantViolationError } from '@hourglass/common';
+import { ConditionFailedError } from '../errors';
+import type { TaskQueueKey, TaskQueueKindName, TaskQueueLease, TaskQueueStore, TaskQueueTaskRow, TaskQueueType } from '../types';
+import { DuplicateKeyError } from './errors';
+import { checkLimit, describeIds, inListChunks, insertBatches, placeholders, toInt, toText, type MysqlDatabase, type SqlParam } from './sql';
+
+/** `partition` is an SQL keyword, hence partition_id. */
+const KEY_WHERE = 'namespace_id = ? AND name = ? AND type = ? AND kind = ? AND partition_id = ?';
+const KEY_COLUMNS = 'namespace_id, name, type, kind, partition_id';
+
+interface KeyRow {
+  namespace_id: Buffer;
+  name: Buffer;
+  type: Buffer;
+  kind: Buffer;
+  partition_id: number;
+}
+
+interface TaskRow {
+  task_id: number;
+  data: string;
+  expires_at: number;
+}
+
+/**
+ * Task queues and their backlog live in the cluster database (see README: task queue rows are
+ * small and only written when a task finds no waiting poller, and keeping them out of the shard
+ * databases keeps moving a history shard a matter of history tables alone).
+ */
+export class MysqlTaskQueueStore implements TaskQueueStore {
+  constructor(private readonly db: MysqlDatabase) {}
+
+  async leaseTaskQueue(key: TaskQueueKey): Promise<TaskQueueLease> {
+    // Upsert and read back in one transaction: the row lock taken by the upsert keeps another
+    // lease from bumping it between the two statements.
+    return this.db.transaction(async (tx) => {
+      await tx.run(
+        `INSERT INTO task_queues (${KEY_COLUMNS}, range_id) VALUES (?, ?, ?, ?, ?, 1)
+         ON DUPLICATE KEY UPDATE range_id = range_id + 1`,
+        keyParams(key),
+      );
+      const [row] = await tx.rows<{ range_id: number }>(`SELECT range_id FROM task_queues WHERE ${KEY_WHERE}`, keyParams(key));
+      return { rangeId: toInt(row!.range_id, 'task_queues.range_id') };
+    });
+  }
+
+  async createTasks(key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      // A shared lock is enough: a lease bumps range_id with an exclusive lock, so it waits for
+      // writers that checked the old value to finish, and writers after it see the new one.
+      const [row] = await tx.rows<{ range_id: number }>(`SELECT range_id FROM task_queues WHERE ${KEY_WHERE} LOCK IN SHARE MODE`, keyParams(key));
+      const actual = row ? toInt(row.range_id, 'task_queues.range_id') : 0;
+      if (actual !== rangeId) {
+        throw new ConditionFailedError(`task queue ${describeQueue(key)}: range_id is ${actual}, the writer holds ${rangeId}`);
+      }
+      for (const batch of insertBatches(tasks, (task) => Buffer.byteLength(task.data))) {
+        const params: SqlParam[] = [];
+        for (const task of batch) params.push(...keyParams(key), task.taskId, task.data, task.expiresAt);
+        try {
+          await tx.run(
+            `INSERT INTO task_queue_tasks (${KEY_COLUMNS}, task_id, data, expires_at) VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?, ?, ?)')}`,
+            params,
+          );
+        } catch (err) {
+          // The lease holder allocates ids from its range: a repeat is an allocator bug.
+          if (err instanceof DuplicateKeyError) {
+            throw new InvariantViolationError(`task queue ${describeQueue(key)}: a task id of ${describeIds(batch.map((t) => t.taskId))} already exists`);
+          }
+          throw err;
+        }
+      }
+    });
+  }
+
+  async listTasks(key: TaskQueueKey, afterTaskId: number, limit: number): Promise<TaskQueueTaskRow[]> {
+    checkLimit(limit);
+    const rows = await this.db.rows<TaskRow>(
+      `SELECT task_id, data, expires_at FROM task_queue_tasks WHERE ${KEY_WHERE} AND task_id > ? ORDER BY task_id LIMIT ?`,
+      [...keyParams(key), afterTaskId, limit],
+    );
+    return rows.map((row) => ({
+      taskId: toInt(row.task_id, 'task_queue_tasks.task_id'),
+      data: row.data,
+      expiresAt: toInt(row.expires_at, 'task_queue_tasks.expires_at'),
+    }));
+  }
+
+  async deleteTasks(key: TaskQueueKey, taskIds: number[]): Promise<void> {
+    const chunks = inListChunks(taskIds);
+    if (chunks.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      for (const chunk of chunks) {
+        await tx.run(`DELETE FROM task_queue_tasks WHERE ${KEY_WHERE} AND task_id IN (${placeholders(chunk.length)})`, [...keyParams(key), ...chunk]);
+      }
+    });
+  }
+
+  async listQueuesWithTasks(): Promise<TaskQueueKey[]> {
+    const rows = await this.db.rows<KeyRow>(`SELECT DISTINCT ${KEY_COLUMNS} FROM task_queue_tasks ORDER BY ${KEY_COLUMNS}`, []);
+    return rows.map((row) => ({
+      namespaceId: toText(row.namespace_id),
+      name: toText(row.name),
+      type: toText(row.type) as TaskQueueType,
+      kind: toText(row.kind) as TaskQueueKindName,
+      partition: toInt(row.partition_id, 'task_queue_tasks.partition_id'),
+    }));
+  }
+}
+
+/** Only the key fields, in KEY_WHERE order. */
+function keyParams(key: TaskQueueKey): SqlParam[] {
+  return [key.namespaceId, key.name, key.type, key.kind, key.partition];
+}
+
+function describeQueue(key: TaskQueueKey): string {
+  return `${key.name} (namespace ${key.namespaceId}, ${key.type}, ${key.kind}, partition ${key.partition})`;
+}
