@@ -11,7 +11,8 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { startServer, type ServerProcess } from '@hourglass/conformance';
+import { MYSQL_SHARD_DATABASES, MYSQL_URL, startServer, type ServerProcess } from '@hourglass/conformance';
+import { measureRoundTrips } from './db-roundtrips';
 import { summarize, type LatencySummary } from './stats';
 
 const { values: args } = parseArgs({
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '20' },
     mode: { type: 'string', default: 'all' },
     'in-memory': { type: 'boolean', default: false },
+    store: { type: 'string', default: 'sqlite' },
     address: { type: 'string' },
   },
 });
@@ -73,7 +75,8 @@ function fmt(l: LatencySummary): string {
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   let server: ServerProcess | undefined;
-  const address = args.address ?? (server = await startServer({ inMemory: args['in-memory'], extraArgs: ['--log-level', 'warn'] })).address;
+  const store = args.store === 'mysql' ? 'mysql' : 'sqlite';
+  const address = args.address ?? (server = await startServer({ inMemory: args['in-memory'], store, extraArgs: ['--log-level', 'warn'] })).address;
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
@@ -89,7 +92,7 @@ async function main(): Promise<void> {
   const client = new Client({ connection });
   const result: Record<string, unknown> = {
     machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
-    store: args.address ? 'external' : args['in-memory'] ? 'sqlite (in memory)' : 'sqlite (file)',
+    store: args.address ? 'external' : store === 'mysql' ? `mysql (${MYSQL_SHARD_DATABASES} shard databases)` : args['in-memory'] ? 'sqlite (in memory)' : 'sqlite (file)',
   };
   try {
     await worker.runUntil(async () => {
@@ -103,6 +106,13 @@ async function main(): Promise<void> {
         const l = await fixedRate(client, Number(args.rate), Number(args.duration));
         result.latency = l;
         console.log(`latency at ${l.offered} workflows/s offered for ${args.duration} s: start-to-close ${fmt(l.latency)}`);
+      }
+      if (store === 'mysql') {
+        const r = await measureRoundTrips(connection, MYSQL_URL);
+        result.roundTrips = r;
+        console.log(
+          `MySQL statements: start ${r.startWorkflow}, workflow task (schedule activity) ${r.workflowTaskScheduleActivity}, activity completion ${r.activityCompletion}, workflow task (complete) ${r.workflowTaskCompleteWorkflow}; ${r.perWorkflow} per workflow`,
+        );
       }
     });
   } finally {

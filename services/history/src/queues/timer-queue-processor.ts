@@ -4,7 +4,8 @@
  * periodic scan brings them into the window. Deleted only after the executor succeeded.
  */
 import { type Clock, type Logger } from '@hourglass/common';
-import type { ExecutionStore, TimerTaskRow } from '@hourglass/persistence';
+import type { ExecutionStore, TimerTaskKey, TimerTaskRow } from '@hourglass/persistence';
+import { BatchedDeleter } from './batched-deleter';
 import type { TaskExecutor } from './transfer-queue-processor';
 
 const SCAN_PAGE_SIZE = 5000;
@@ -75,6 +76,7 @@ export class TimerQueueProcessor {
   private scanning: Promise<void> | undefined;
   private running = 0;
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly deleter: BatchedDeleter<TimerTaskKey>;
 
   constructor(
     private readonly shardId: number,
@@ -83,7 +85,9 @@ export class TimerQueueProcessor {
     private readonly execute: TaskExecutor<TimerTaskRow>,
     private readonly lookaheadMs: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.deleter = new BatchedDeleter((keys) => store.deleteTimerTasks(shardId, keys), logger, 'timer tasks');
+  }
 
   async start(): Promise<void> {
     await this.scan();
@@ -96,6 +100,7 @@ export class TimerQueueProcessor {
     this.cancelWake?.();
     if (this.scanInterval) clearInterval(this.scanInterval);
     if (this.running > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.deleter.flush();
   }
 
   /** Timer tasks just committed by this process. */
@@ -167,7 +172,7 @@ export class TimerQueueProcessor {
     const entry = this.known.get(row.taskId) ?? { storedFireAt: row.fireAt, failures: 0 };
     try {
       await this.execute({ ...row, fireAt: entry.storedFireAt });
-      await this.store.deleteTimerTasks(this.shardId, [{ fireAt: entry.storedFireAt, taskId: row.taskId }]);
+      this.deleter.add({ fireAt: entry.storedFireAt, taskId: row.taskId });
       this.known.delete(row.taskId);
     } catch (err) {
       if (this.stopped) return;

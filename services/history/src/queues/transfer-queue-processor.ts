@@ -5,6 +5,7 @@
  */
 import { sleep, type Logger } from '@hourglass/common';
 import type { ExecutionStore, TransferTaskRow } from '@hourglass/persistence';
+import { BatchedDeleter } from './batched-deleter';
 
 const LOAD_PAGE_SIZE = 1000;
 const MAX_RETRY_DELAY_MS = 10_000;
@@ -18,6 +19,7 @@ export class TransferQueueProcessor {
   private stopped = false;
   private readonly abort = new AbortController();
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly deleter: BatchedDeleter<number>;
 
   constructor(
     private readonly shardId: number,
@@ -25,7 +27,9 @@ export class TransferQueueProcessor {
     private readonly execute: TaskExecutor<TransferTaskRow>,
     private readonly concurrency: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.deleter = new BatchedDeleter((ids) => store.deleteTransferTasks(shardId, ids), logger, 'transfer tasks');
+  }
 
   async start(): Promise<void> {
     let after = 0;
@@ -50,6 +54,7 @@ export class TransferQueueProcessor {
     this.stopped = true;
     this.abort.abort();
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.deleter.flush();
   }
 
   private pump(): void {
@@ -68,7 +73,7 @@ export class TransferQueueProcessor {
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
         await this.execute(row);
-        await this.store.deleteTransferTasks(this.shardId, [row.taskId]);
+        this.deleter.add(row.taskId);
         this.known.delete(row.taskId);
         return;
       } catch (err) {

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { createTestDatabases, testStore } from './mysql';
+import { createTestDatabases, testStore, type TestStore } from './mysql';
 
 /** How long a server may take to print its ready line. */
 const READY_TIMEOUT_MS = 20_000;
@@ -22,6 +22,8 @@ export interface StartServerOptions {
   inMemory?: boolean;
   /** Extra flags appended to `start-dev`. */
   extraArgs?: string[];
+  /** Store to run on; default from HOURGLASS_TEST_STORE (sqlite). */
+  store?: TestStore;
 }
 
 export interface ExitStatus {
@@ -315,7 +317,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   let ownedTempDir: string | undefined;
   let dbPath: string | undefined;
   // MySQL mode: fresh databases per server; `restart()` reuses them like it reuses a db file.
-  const mysql = !options.inMemory && testStore() === 'mysql' ? await createTestDatabases(serverBinPath()) : undefined;
+  const mysql = !options.inMemory && (options.store ?? testStore()) === 'mysql' ? await createTestDatabases(serverBinPath()) : undefined;
   if (!options.inMemory && !mysql) {
     if (options.dbPath) {
       dbPath = options.dbPath;
