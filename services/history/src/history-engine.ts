@@ -75,6 +75,10 @@ export class HistoryEngine {
         new ShardContext(shardId, store, deps.clock, deps.config, deps.logger, {
           onTransferTasks: (id, rows: TransferTaskRow[]) => this.transferQueues[id]?.enqueue(rows),
           onTimerTasks: (id, rows: TimerTaskRow[]) => this.timerQueues[id]?.enqueue(rows),
+          onOwnershipLost: (id) => {
+            void this.transferQueues[id]?.stop();
+            void this.timerQueues[id]?.stop();
+          },
           onExecutionChanged: (key, change, ms) => {
             this.workTracker.record(key, ms, deps.clock.now());
             notifier.notify(key, change);

@@ -30,6 +30,8 @@ export interface ShardListeners {
   onTransferTasks(shardId: number, rows: TransferTaskRow[]): void;
   onTimerTasks(shardId: number, rows: TimerTaskRow[]): void;
   onExecutionChanged(key: ExecutionKey, state: { nextEventId: number; closed: boolean }, ms: MutableStateData): void;
+  /** Another host took the shard over: this host must stop its work on it. */
+  onOwnershipLost(shardId: number): void;
 }
 
 export interface LoadedExecution {
@@ -76,6 +78,11 @@ export class ShardContext {
 
   stop(): void {
     this.closed = true;
+  }
+
+  /** False once another host took the shard over (or the shard was stopped). */
+  get owned(): boolean {
+    return !this.closed;
   }
 
   /** Serialises everything that touches one workflow id (all its runs and its current pointer). */
@@ -190,6 +197,8 @@ export class ShardContext {
       if (err instanceof ShardOwnershipLostError) {
         this.logger.error({ err, shardId: this.shardId }, 'shard ownership lost; this host stops writing to it');
         this.closed = true;
+        this.cache.clear();
+        this.listeners.onOwnershipLost(this.shardId);
         throw new UnavailableError(`shard ${this.shardId} ownership moved to another host; retry`, undefined, { cause: err });
       }
       throw err;
