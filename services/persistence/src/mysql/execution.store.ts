@@ -1,4 +1,5 @@
 import { InvalidArgumentError, InvariantViolationError, type Clock } from '@hourglass/common';
+import { checkAppendedEvents, describeRun } from '../store-checks';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, ShardOwnershipLostError } from '../errors';
 import type {
   CurrentExecutionRecord,
@@ -421,31 +422,6 @@ function maxTaskIdOf(rows: readonly { task_id: number }[]): number {
   return rows.reduce((max, row) => Math.max(max, toInt(row.task_id, 'task_id')), 0);
 }
 
-/**
- * Appended events must continue the stored history exactly: `firstExpected` is the stored
- * max + 1 (1 for a new run), ids are contiguous, and nextEventId follows the last one.
- * (Same rule, same messages as the SQLite backend.)
- */
-function checkAppendedEvents(write: ExecutionWrite, firstExpected: number): void {
-  const { events } = write;
-  const first = events[0];
-  if (!first) return;
-  const run = describeRun(write.key);
-  if (first.eventId !== firstExpected) {
-    throw new ConditionFailedError(
-      `${run}: first appended event id is ${first.eventId}, expected ${firstExpected} (stored history ends at ${firstExpected - 1})`,
-    );
-  }
-  events.forEach((event, i) => {
-    if (event.eventId !== first.eventId + i) {
-      throw new ConditionFailedError(`${run}: appended event ids are not contiguous: ${events[i - 1]?.eventId} is followed by ${event.eventId}`);
-    }
-  });
-  const lastId = first.eventId + events.length - 1;
-  if (write.nextEventId !== lastId + 1) {
-    throw new ConditionFailedError(`${run}: nextEventId is ${write.nextEventId}, but the last appended event id is ${lastId}`);
-  }
-}
 
 function runParams(shardId: number, key: ExecutionKey): SqlParam[] {
   return [shardId, key.namespaceId, key.workflowId, key.runId];
@@ -453,10 +429,6 @@ function runParams(shardId: number, key: ExecutionKey): SqlParam[] {
 
 function pickKey(key: ExecutionKey): ExecutionKey {
   return { namespaceId: key.namespaceId, workflowId: key.workflowId, runId: key.runId };
-}
-
-function describeRun(key: ExecutionKey): string {
-  return `workflow ${key.workflowId} run ${key.runId} (namespace ${key.namespaceId})`;
 }
 
 function toShard(row: ShardRow): ShardRecord {

@@ -2,6 +2,7 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@hourgl
 import type { ListPage, NamespaceRecord, NamespaceStore } from '../types';
 import { DuplicateKeyError } from './errors';
 import { checkLimit, type MysqlDatabase } from './sql';
+import { decodeNamespacePageToken, encodeNamespacePageToken } from '../store-checks';
 
 interface NamespaceRow {
   id: Buffer;
@@ -43,7 +44,7 @@ export class MysqlNamespaceStore implements NamespaceStore {
 
   async listNamespaces(options: { pageSize: number; nextPageToken?: string }): Promise<ListPage<NamespaceRecord>> {
     checkLimit(options.pageSize, 'pageSize');
-    const after = options.nextPageToken === undefined ? '' : decodePageToken(options.nextPageToken);
+    const after = options.nextPageToken === undefined ? '' : decodeNamespacePageToken(options.nextPageToken);
     // One extra row tells whether another page exists without a second query. Names are
     // VARBINARY, so the order is byte-wise UTF-8, as in SQLite.
     const rows = await this.db.rows<NamespaceRow>(`SELECT ${COLUMNS} FROM namespaces WHERE name > ? ORDER BY name LIMIT ?`, [
@@ -52,7 +53,7 @@ export class MysqlNamespaceStore implements NamespaceStore {
     ]);
     const items = rows.slice(0, options.pageSize).map(parse);
     const last = items[items.length - 1];
-    return rows.length > options.pageSize && last ? { items, nextPageToken: encodePageToken(last.name) } : { items };
+    return rows.length > options.pageSize && last ? { items, nextPageToken: encodeNamespacePageToken(last.name) } : { items };
   }
 
   async updateNamespace(record: NamespaceRecord): Promise<void> {
@@ -88,16 +89,4 @@ function parse(row: NamespaceRow): NamespaceRecord {
   return JSON.parse(row.data) as NamespaceRecord;
 }
 
-function encodePageToken(lastName: string): string {
-  return Buffer.from(lastName, 'utf8').toString('base64url');
-}
-
-/** Rejects tokens this store did not issue instead of silently restarting from the top. */
-function decodePageToken(token: string): string {
-  const lastName = Buffer.from(token, 'base64url').toString('utf8');
-  if (lastName === '' || encodePageToken(lastName) !== token) {
-    throw new InvalidArgumentError(`invalid namespace page token ${JSON.stringify(token)}`);
-  }
-  return lastName;
-}
 

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@hourglass/common';
 import type { ListPage, NamespaceRecord, NamespaceStore } from '../types';
 import { checkLimit } from './sql';
+import { decodeNamespacePageToken, encodeNamespacePageToken } from '../store-checks';
 
 interface NamespaceRow {
   id: string;
@@ -43,12 +44,12 @@ export class SqliteNamespaceStore implements NamespaceStore {
 
   async listNamespaces(options: { pageSize: number; nextPageToken?: string }): Promise<ListPage<NamespaceRecord>> {
     checkLimit(options.pageSize, 'pageSize');
-    const after = options.nextPageToken === undefined ? '' : decodePageToken(options.nextPageToken);
+    const after = options.nextPageToken === undefined ? '' : decodeNamespacePageToken(options.nextPageToken);
     // One extra row tells whether another page exists without a second query.
     const rows = this.pageAfter.all(after, options.pageSize + 1);
     const items = rows.slice(0, options.pageSize).map((row) => parse(row));
     const last = items[items.length - 1];
-    return rows.length > options.pageSize && last ? { items, nextPageToken: encodePageToken(last.name) } : { items };
+    return rows.length > options.pageSize && last ? { items, nextPageToken: encodeNamespacePageToken(last.name) } : { items };
   }
 
   async updateNamespace(record: NamespaceRecord): Promise<void> {
@@ -87,15 +88,3 @@ function fromRow(row: NamespaceRow | undefined): NamespaceRecord | undefined {
   return row && parse(row);
 }
 
-function encodePageToken(lastName: string): string {
-  return Buffer.from(lastName, 'utf8').toString('base64url');
-}
-
-/** Rejects tokens this store did not issue instead of silently restarting from the top. */
-function decodePageToken(token: string): string {
-  const lastName = Buffer.from(token, 'base64url').toString('utf8');
-  if (lastName === '' || encodePageToken(lastName) !== token) {
-    throw new InvalidArgumentError(`invalid namespace page token ${JSON.stringify(token)}`);
-  }
-  return lastName;
-}
