@@ -5,10 +5,9 @@
  * Needs the machine's MariaDB (skips loudly outside CI when it is down, fails under CI=true).
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock, silentLogger, temporal, toNumber } from '@hourglass/common';
-import { migrateMysql, openMysqlPersistence, type Persistence } from '@hourglass/persistence';
+import { migrateMysql, mysqlAnswers, openMysqlPersistence, type Persistence } from '@hourglass/persistence';
 import { createConnection } from 'mysql2/promise';
 import { DEFAULT_HISTORY_CONFIG } from './config';
 import { HistoryEngine } from './history-engine';
@@ -21,18 +20,6 @@ const CLUSTER = `${MYSQL_URL}/${PREFIX}_cluster`;
 const SHARDS = [0, 1].map((i) => `${MYSQL_URL}/${PREFIX}_shard_${i}`);
 const NUM_SHARDS = 2;
 
-function mysqlAnswers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port: 3306 });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 interface Host {
   engine: HistoryEngine;

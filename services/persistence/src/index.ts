@@ -15,4 +15,5 @@ export {
   type MysqlMigrationStep,
   type MysqlSchemaName,
   type MysqlDsn,
+  mysqlAnswers,
 } from './mysql';

@@ -5,29 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { createConnection } from 'mysql2/promise';
+import { mysqlAnswers } from '@hourglass/persistence';
 
 const run = promisify(execFile);
 const BIN = path.join(__dirname, 'bin.js');
 const MYSQL_URL = 'mysql://root@127.0.0.1:3306';
 const DB = `hg_startup_${process.pid}`;
 
-function mysqlAnswers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port: 3306 });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(2000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 /** Runs `hourglass <args>` expecting it to fail; returns its exit code and stderr lines. */
 async function failingStart(args: string[]): Promise<{ code: number; lines: string[] }> {

@@ -8,3 +8,4 @@ export {
 } from './migrations';
 export { parseMysqlDsn, describeMysqlDsn, type MysqlDsn } from './dsn';
 export { MysqlConnectionError, MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
+export { mysqlAnswers } from './probe';
