@@ -67,6 +67,7 @@ export class WorkflowService {
       DescribeWorkflowExecution: (r: Req<'DescribeWorkflowExecutionRequest'>) => this.describeWorkflowExecution(r),
       TerminateWorkflowExecution: (r: Req<'TerminateWorkflowExecutionRequest'>) => this.terminateWorkflowExecution(r),
       ShutdownWorker: (r: Req<'ShutdownWorkerRequest'>) => this.shutdownWorker(r),
+      ResetStickyTaskQueue: (r: Req<'ResetStickyTaskQueueRequest'>) => this.resetStickyTaskQueue(r),
       QueryWorkflow: (r: Req<'QueryWorkflowRequest'>, c) => this.queryWorkflow(r, c),
       ResetWorkflowExecution: (r: Req<'ResetWorkflowExecutionRequest'>) => this.resetWorkflowExecution(r),
       UpdateWorkflowExecution: (r: Req<'UpdateWorkflowExecutionRequest'>, c) => this.updateWorkflowExecution(r, c),
@@ -365,6 +366,13 @@ export class WorkflowService {
     if (token.kind !== 'query') throw new InvalidArgumentError('task token is not a query task token');
     this.validate.payloads(r.queryResult, 'queryResult');
     this.deps.history.respondQueryTaskCompleted(token.queryId, r);
+    return {};
+  }
+
+  private async resetStickyTaskQueue(r: Req<'ResetStickyTaskQueueRequest'>) {
+    const ns = await this.namespace(r.namespace);
+    const workflowId = this.validate.id(r.execution?.workflowId, 'execution.workflowId');
+    await this.deps.history.resetStickyTaskQueue(ns, { workflowId, runId: r.execution?.runId ?? '' });
     return {};
   }
 

@@ -195,6 +195,21 @@ describe('history state machine', () => {
     assert.equal(events[3]?.workflowTaskFailedEventAttributes?.cause, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PAYLOADS_TOO_LARGE);
   });
 
+  it('a sticky run dispatches to its sticky queue until ResetStickyTaskQueue', async () => {
+    const runId = await start('wf-sticky');
+    const first = await startWorkflowTask('wf-sticky', runId);
+    await complete(first.token, [startTimer('t1', 1000)], { stickyAttributes: { workerTaskQueue: { name: 'worker-1-sticky' }, scheduleToStartTimeout: msToDuration(5000) } });
+    t.clock.advance(1000);
+    await eventually(() => t.matching.pushed.find((p) => p.workflowId === 'wf-sticky' && p.queueKind === 'sticky'));
+    const second = await startWorkflowTask('wf-sticky', runId, 'sticky');
+    assert.equal(toNumber(second.res.history?.events?.[0]?.eventId), 4, 'a sticky task carries only the new events');
+    await complete(second.token, [startTimer('t2', 1000)], { stickyAttributes: { workerTaskQueue: { name: 'worker-1-sticky' } } });
+    await t.engine.resetStickyTaskQueue(t.namespace, { workflowId: 'wf-sticky' });
+    t.clock.advance(1000);
+    await eventually(() => t.matching.pushed.filter((p) => p.workflowId === 'wf-sticky' && p.kind === 'workflow').length === 3);
+    assert.equal(t.matching.pushed.filter((p) => p.workflowId === 'wf-sticky').at(-1)?.queueKind, 'normal');
+  });
+
   it('a stale workflow task token gets NOT_FOUND', async () => {
     const runId = await start('wf-stale');
     const { token } = await startWorkflowTask('wf-stale', runId);
