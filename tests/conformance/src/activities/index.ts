@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context, activityInfo, heartbeat, sleep } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context, activityInfo, heartbeat, sleep } from '@temporalio/activity';
 import { ActivityRecorder } from './recorder';
 
 export { ActivityRecorder } from './recorder';
@@ -92,7 +92,11 @@ export function createActivities(recorder: ActivityRecorder) {
       return 'finished without being timed out';
     }),
 
-    /** Heartbeats until cancelled (or `maxMs` passes); records whether it saw the cancellation. */
+    /**
+     * Heartbeats until cancelled (or `maxMs` passes). Records the step
+     * `activity:saw-cancellation:<what it caught>`, so a test can tell a real CancelledFailure
+     * (delivered through the heartbeat response) from any other error.
+     */
     waitForCancellation: tracked(async (maxMs: number): Promise<string> => {
       const ctx = Context.current();
       const until = Date.now() + maxMs;
@@ -103,7 +107,8 @@ export function createActivities(recorder: ActivityRecorder) {
         }
         return 'never cancelled';
       } catch (err) {
-        recorder.step(workflowId(), 'activity:saw-cancellation');
+        const caught = err instanceof CancelledFailure ? 'CancelledFailure' : err instanceof Error ? err.name : String(err);
+        recorder.step(workflowId(), `activity:saw-cancellation:${caught}`);
         throw err;
       }
     }),
@@ -113,6 +118,9 @@ export function createActivities(recorder: ActivityRecorder) {
       if (!recorder.flags.get('bugFixed')) throw ApplicationFailure.nonRetryable(`cannot compute ${n}: bug`, 'Bug');
       return n * 100;
     }),
+
+    /** Prices `n` items at 100 each — or, until the test sets the `priceFixed` flag, wrongly at -1. */
+    price: tracked(async (n: number): Promise<number> => (recorder.flags.get('priceFixed') ? n * 100 : -n)),
 
     /**
      * Processes items `[resumeFrom, total)`, heartbeating the index of the next item after each one.

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
 export const EventType = temporal.api.enums.v1.EventType;
@@ -80,4 +81,57 @@ export function nondeterminismFailures(events: readonly HistoryEvent[]): History
       e.workflowTaskFailedEventAttributes?.cause ===
       WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR,
   );
+}
+
+/** One run of a chain linked by continue-as-new, retries or cron, with its full history. */
+export interface ChainedRun {
+  runId: string;
+  events: HistoryEvent[];
+}
+
+/** The run id a closed run's last event hands over to (continue-as-new, workflow retry, cron), if any. */
+export function nextRunIdOf(events: readonly HistoryEvent[]): string | undefined {
+  const last = events[events.length - 1];
+  const next =
+    last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ??
+    last?.workflowExecutionCompletedEventAttributes?.newExecutionRunId ??
+    last?.workflowExecutionFailedEventAttributes?.newExecutionRunId ??
+    last?.workflowExecutionTimedOutEventAttributes?.newExecutionRunId;
+  return next || undefined;
+}
+
+/**
+ * Follows a chain of runs from `firstRunId` through the new-run ids in each close event, checking
+ * every run's history with `assertContiguousHistory` on the way (the last one only if it is closed,
+ * unless `requireClosed`). Returns the runs in order.
+ */
+export async function fetchRunChain(
+  client: Client,
+  workflowId: string,
+  firstRunId: string,
+  options: { maxRuns?: number; requireClosed?: boolean } = {},
+): Promise<ChainedRun[]> {
+  const maxRuns = options.maxRuns ?? 100;
+  const runs: ChainedRun[] = [];
+  let runId: string | undefined = firstRunId;
+  while (runId) {
+    assert.ok(runs.length < maxRuns, `${workflowId}: more than ${maxRuns} chained runs`);
+    assert.ok(!runs.some((r) => r.runId === runId), `${workflowId}: run ${runId} appears twice in its chain`);
+    const handle = client.workflow.getHandle(workflowId, runId);
+    const events = await fetchEvents(handle);
+    const last = events[events.length - 1];
+    const closed = last?.eventType !== null && last?.eventType !== undefined && CLOSE_EVENT_TYPES.has(last.eventType);
+    if (closed || options.requireClosed) await assertContiguousHistory(handle);
+    runs.push({ runId, events });
+    runId = closed ? nextRunIdOf(events) : undefined;
+  }
+  return runs;
+}
+
+/** The decoded arguments of every WorkflowExecutionSignaled event named `signalName`, in order. */
+export function signalArgs(events: readonly HistoryEvent[], signalName: string): unknown[][] {
+  return eventsOfType(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+    .map((e) => e.workflowExecutionSignaledEventAttributes)
+    .filter((a) => a?.signalName === signalName)
+    .map((a) => (a?.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p)));
 }

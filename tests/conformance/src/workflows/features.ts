@@ -151,10 +151,14 @@ export async function cancellableWorkflow(): Promise<string> {
   }
 }
 
-/** Cancels another workflow through RequestCancelExternalWorkflowExecution. */
+/** Cancels another workflow through RequestCancelExternalWorkflowExecution; reports whether the target was found. */
 export async function cancelOtherWorkflow(targetId: string): Promise<string> {
-  await getExternalWorkflowHandle(targetId).cancel();
-  return 'cancel requested';
+  try {
+    await getExternalWorkflowHandle(targetId).cancel();
+    return 'cancel requested';
+  } catch (err) {
+    return `failed: ${err instanceof Error ? err.message : String(err)}`;
+  }
 }
 
 export const finishSignalName = 'finish';
@@ -185,6 +189,27 @@ export async function resettableWorkflow(): Promise<string> {
   await condition(() => approvals.length > 0);
   const result = await acts.compute(approvals.length);
   return `${result} after ${approvals.join(',')}`;
+}
+
+export const shipSignal = defineSignal('ship');
+
+/**
+ * Waits for an `approve` signal, prices the order with an activity that is wrong until the test
+ * fixes it, then stays open until signalled `ship` (so a reset finds it running).
+ */
+export async function pricedOrderWorkflow(): Promise<string> {
+  const approvals: string[] = [];
+  let shipped = false;
+  setHandler(approveSignal, (who: string) => {
+    approvals.push(who);
+  });
+  setHandler(shipSignal, () => {
+    shipped = true;
+  });
+  await condition(() => approvals.length > 0);
+  const price = await acts.price(approvals.length);
+  await condition(() => shipped);
+  return `${price} after ${approvals.join(',')}`;
 }
 
 /** Fails (retryably) until its workflow retry attempt reaches `successAttempt`. */
