@@ -210,6 +210,21 @@ describe('history state machine', () => {
     assert.equal(t.matching.pushed.filter((p) => p.workflowId === 'wf-sticky').at(-1)?.queueKind, 'normal');
   });
 
+  it('a signal retried after the run continued as new is not applied twice', async () => {
+    const runId = await start('wf-can-dedupe');
+    const signal = () => t.engine.signalWorkflowExecution(t.namespace, { workflowExecution: { workflowId: 'wf-can-dedupe' }, signalName: 's', requestId: 'signal-request-1' });
+    await signal();
+    const { token } = await startWorkflowTask('wf-can-dedupe', runId);
+    await complete(token, [
+      { commandType: CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION, continueAsNewWorkflowExecutionCommandAttributes: { workflowType: { name: 'TestWorkflow' } } },
+    ]);
+    const next = await t.engine.describeWorkflowExecution(t.namespace, { execution: { workflowId: 'wf-can-dedupe' } });
+    const nextRunId = next.workflowExecutionInfo?.execution?.runId as string;
+    assert.notEqual(nextRunId, runId, 'the run continued as new');
+    await signal(); // the client's retry of the same request
+    assert.deepEqual(typeNames(await history('wf-can-dedupe', nextRunId)), ['WORKFLOW_EXECUTION_STARTED', 'WORKFLOW_TASK_SCHEDULED'], 'no second WorkflowExecutionSignaled');
+  });
+
   it('a stale workflow task token gets NOT_FOUND', async () => {
     const runId = await start('wf-stale');
     const { token } = await startWorkflowTask('wf-stale', runId);

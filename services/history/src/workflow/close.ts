@@ -103,6 +103,7 @@ function startSuccessor(ctx: MutationContext, args: SuccessorArgs): string {
     root: { workflowId: info.rootWorkflowId, runId: info.rootRunId },
     attempt: args.attempt,
     executionExpirationTime: info.executionExpirationTime,
+    inheritedRequestIds: ctx.ms.requestIds,
     continuedFrom: {
       runId: info.runId,
       initiator: args.initiator,

@@ -1,7 +1,7 @@
 /** A new run: its mutable state and first events (WorkflowExecutionStarted, then the first workflow task or its backoff). */
 import { TaskQueueKind, WorkflowExecutionStatus, int64, msToDuration, msToTimestamp, temporal, type Payloads } from '@hourglass/common';
 import { memoBlob, searchAttributesBlob } from './codec';
-import { emptyMutableState, type ParentInfo } from './mutable-state';
+import { REQUEST_ID_MEMORY, emptyMutableState, type ParentInfo } from './mutable-state';
 import { MutationContext } from './mutation';
 import type { RetryPolicyMs } from './retry';
 import { retryPolicyToProto } from './retry';
@@ -44,6 +44,8 @@ export interface NewRunArgs {
     failure?: temporal.api.failure.v1.IFailure | null;
     lastCompletionResult?: Payloads | null;
   };
+  /** Request ids the run this one continues has seen: a client retry reaching the new run is still a duplicate. */
+  inheritedRequestIds?: string[];
   /** SignalWithStart: the signal written right after WorkflowExecutionStarted. */
   signal?: { signalName: string; input?: Payloads | null; header?: temporal.api.common.v1.IHeader | null; identity: string; requestId: string };
 }
@@ -83,7 +85,7 @@ export function newRun(args: NewRunArgs): MutationContext {
     rootRunId: args.root?.runId ?? args.runId,
   });
   ms.backoffPending = args.startDelayMs > 0;
-  ms.requestIds = [args.requestId, ...(args.signal?.requestId ? [args.signal.requestId] : [])];
+  ms.requestIds = [...(args.inheritedRequestIds ?? []), args.requestId, ...(args.signal?.requestId ? [args.signal.requestId] : [])].slice(-REQUEST_ID_MEMORY);
   const ctx = new MutationContext(ms, now);
   ctx.addEvent('workflowExecutionStartedEventAttributes', {
     workflowType: { name: args.workflowTypeName },
