@@ -7,6 +7,9 @@ import { startDevServer } from './dev-server';
 import { describeStore } from './persistence';
 import { migrateMysql } from '@hourglass/persistence';
 
+/** Retention of the in-memory test server's namespace: effectively forever. */
+const TEST_SERVER_RETENTION_HOURS = 1000 * 365 * 24;
+
 const program = new Command('hourglass').description('Hourglass: durable execution that speaks the Temporal protocol');
 
 program
@@ -104,7 +107,8 @@ program
   .argument('<port>', 'port to serve on')
   .option('--enable-time-skipping', 'start with time skipping on (default: locked until a client unlocks it)', false)
   .action(async (port: string, opts: { enableTimeSkipping: boolean }) => {
-    const config = parseDevServerConfig({ port, inMemory: true, logLevel: 'warn' }, {});
+    // Closed runs stay for the life of the test server: time skipping would otherwise jump straight to their deletion.
+    const config = parseDevServerConfig({ port, inMemory: true, logLevel: 'warn', retentionHours: TEST_SERVER_RETENTION_HOURS }, {});
     const logger = createLogger({ level: config.logLevel, name: 'hourglass-test-server' });
     const server = await startDevServer({ config, logger, timeSkipping: { locked: !opts.enableTimeSkipping } });
     console.log(`Hourglass test server (time skipping) is serving on ${server.address}`);

@@ -10,6 +10,7 @@ import type { TaskExecutor } from './transfer-queue-processor';
 
 const SCAN_PAGE_SIZE = 5000;
 const MAX_RETRY_DELAY_MS = 10_000;
+const MAX_SCAN_INTERVAL_MS = 60 * 60_000;
 
 function before(a: TimerTaskRow, b: TimerTaskRow): boolean {
   return a.fireAt < b.fireAt || (a.fireAt === b.fireAt && a.taskId < b.taskId);
@@ -91,7 +92,8 @@ export class TimerQueueProcessor {
 
   async start(): Promise<void> {
     await this.scan();
-    this.scanInterval = setInterval(() => void this.scan(), Math.max(1000, this.lookaheadMs / 2));
+    // Capped: setInterval treats delays beyond 2^31-1 ms as 1 ms (a time-skipping server looks 100 years ahead).
+    this.scanInterval = setInterval(() => void this.scan(), Math.min(MAX_SCAN_INTERVAL_MS, Math.max(1000, this.lookaheadMs / 2)));
     this.scanInterval.unref();
   }
 

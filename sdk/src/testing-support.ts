@@ -1,0 +1,56 @@
+/**
+ * Helpers for the sdk's own tests (not exported): a quiet SDK runtime, the test workflows bundled
+ * once per test file, unique names, deadlines.
+ */
+import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+
+let runtimeInstalled = false;
+
+/** Installs the SDK runtime with an ERROR logger (expected failures log WARN) (once per process), before any connection or worker. */
+export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** `src/test-workflows` bundled once per process (each test file is a process). */
+export function testWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  installQuietRuntime();
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('./test-workflows'), logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+let counter = 0;
+
+/** A task queue or workflow id no other test uses. */
+export function uniqueName(prefix: string): string {
+  counter++;
+  return `${prefix}-${process.pid}-${counter}`;
+}
+
+/** Rejects if `promise` takes longer than `ms`. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What `promise` rejects with; throws if it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection, but the promise resolved');
+}
