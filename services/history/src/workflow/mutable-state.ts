@@ -203,18 +203,21 @@ export function emptyMutableState(executionInfo: ExecutionInfo): MutableStateDat
 }
 
 /** A scheduled activity before its first attempt: what ActivityTaskScheduled says, nothing run yet. */
-export function newActivityInfo(args: {
-  scheduledEventId: number;
-  activityId: string;
-  activityTypeName: string;
-  taskQueue: string;
-  scheduleToCloseTimeoutMs: number;
-  scheduleToStartTimeoutMs: number;
-  startToCloseTimeoutMs: number;
-  heartbeatTimeoutMs: number;
-  retryPolicy: RetryPolicyMs;
-  scheduledTime: number;
-}): ActivityInfo {
+export function newActivityInfo(
+  args: Pick<
+    ActivityInfo,
+    | 'scheduledEventId'
+    | 'activityId'
+    | 'activityTypeName'
+    | 'taskQueue'
+    | 'scheduleToCloseTimeoutMs'
+    | 'scheduleToStartTimeoutMs'
+    | 'startToCloseTimeoutMs'
+    | 'heartbeatTimeoutMs'
+    | 'retryPolicy'
+    | 'scheduledTime'
+  >,
+): ActivityInfo {
   return {
     ...args,
     attempt: 1,
