@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CommandType, RetryState, TimeoutType, WorkflowTaskFailedCause, msToDuration, temporal, toNumber, type HistoryEvent } from '@hourglass/common';
 import { decodeTaskToken, type ActivityTaskToken, type WorkflowTaskToken } from './task-token';
+import { continueAsNew } from './workflow/close';
 import { createTestEngine, eventually, typeNames, type TestEngine } from './testing/engine-fixture';
 
 type Command = temporal.api.command.v1.ICommand;
@@ -223,6 +224,25 @@ describe('history state machine', () => {
     assert.notEqual(nextRunId, runId, 'the run continued as new');
     await signal(); // the client's retry of the same request
     assert.deepEqual(typeNames(await history('wf-can-dedupe', nextRunId)), ['WORKFLOW_EXECUTION_STARTED', 'WORKFLOW_TASK_SCHEDULED'], 'no second WorkflowExecutionSignaled');
+  });
+
+  it('terminating by workflow id hits the run that is current once the call gets its turn', async () => {
+    const runId = await start('wf-current');
+    const shard = t.engine.shardFor(t.namespace.id, 'wf-current');
+    let terminate!: Promise<void>;
+    await shard.withWorkflowLock(t.namespace.id, 'wf-current', async () => {
+      // The terminate call arrives while another change holds the workflow…
+      terminate = t.engine.terminateWorkflowExecution(t.namespace, { workflowExecution: { workflowId: 'wf-current' }, reason: 'stop' });
+      await new Promise((r) => setTimeout(r, 20));
+      // …and that change hands the workflow over to a new run (as cron, retry and continue-as-new do).
+      await shard.updateExecutionLocked({ namespaceId: t.namespace.id, workflowId: 'wf-current', runId }, (ctx) => {
+        continueAsNew(ctx!, { workflowType: { name: 'TestWorkflow' } }, 3, { retentionMs: 86_400_000 });
+      });
+    });
+    await terminate;
+    const current = await t.engine.describeWorkflowExecution(t.namespace, { execution: { workflowId: 'wf-current' } });
+    assert.notEqual(current.workflowExecutionInfo?.execution?.runId, runId);
+    assert.equal(current.workflowExecutionInfo?.status, temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED, 'the new current run was terminated');
   });
 
   it('a stale workflow task token gets NOT_FOUND', async () => {

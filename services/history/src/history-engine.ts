@@ -14,7 +14,7 @@ import {
   type RecordWorkflowTaskStartedArgs,
 } from './api/record-workflow-task-started/record-workflow-task-started.handler';
 import type { ActivityTarget } from './api/respond-activity-task/activity-target';
-import { resolveRun } from './api/shared';
+import { updateNamedRun } from './api/shared';
 import { respondActivityTaskCanceled, respondActivityTaskCompleted, respondActivityTaskFailed } from './api/respond-activity-task/respond-activity-task.handler';
 import { respondWorkflowTaskCompleted } from './api/respond-workflow-task-completed/respond-workflow-task-completed.handler';
 import { respondWorkflowTaskFailed } from './api/respond-workflow-task-failed/respond-workflow-task-failed.handler';
@@ -149,8 +149,7 @@ export class HistoryEngine {
 
   /** ResetStickyTaskQueue: the next workflow task of the run goes to its normal queue. */
   async resetStickyTaskQueue(namespace: NamespaceRecord, execution: { workflowId: string; runId?: string | null }) {
-    const key = await resolveRun(this.env, namespace.id, execution.workflowId, execution.runId);
-    await this.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
+    await updateNamedRun(this.env, namespace.id, execution.workflowId, execution.runId, (ctx) => {
       if (!ctx || !ctx.ms.sticky) return;
       ctx.ms.sticky = null;
       ctx.markDirty();

@@ -15,6 +15,31 @@ export async function resolveRun(env: EngineContext, namespaceId: string, workfl
   return { namespaceId, workflowId, runId: current.runId };
 }
 
+/**
+ * Changes the run a request names. With an empty run id that is the workflow's current run,
+ * resolved under the workflow's lock: a run that closes meanwhile and hands over to a successor
+ * (cron, retry, continue-as-new) is never mistaken for the target.
+ */
+export async function updateNamedRun<T>(
+  env: EngineContext,
+  namespaceId: string,
+  workflowId: string,
+  runId: string | null | undefined,
+  fn: (ctx: MutationContext | undefined, key: ExecutionKey) => T | Promise<T>,
+): Promise<T> {
+  const shard = env.shardFor(namespaceId, workflowId);
+  if (runId) {
+    const key = { namespaceId, workflowId, runId };
+    return shard.updateExecution(key, (ctx) => fn(ctx, key));
+  }
+  return shard.withWorkflowLock(namespaceId, workflowId, async () => {
+    const current = await shard.getCurrentExecution(namespaceId, workflowId);
+    if (!current) throw executionNotFound(workflowId);
+    const key = { namespaceId, workflowId, runId: current.runId };
+    return shard.updateExecutionLocked(key, (ctx) => fn(ctx, key));
+  });
+}
+
 export function executionNotFound(workflowId: string, runId?: string): NotFoundError {
   return new NotFoundError(`workflow execution not found: workflowId ${JSON.stringify(workflowId)}${runId ? `, runId ${JSON.stringify(runId)}` : ''}`);
 }

@@ -6,7 +6,7 @@
  */
 import { NamespaceNotFoundError, NotFoundError, UnavailableError, WorkflowExecutionAlreadyStartedError, temporal } from '@hourglass/common';
 import type { ExecutionKey, NamespaceRecord } from '@hourglass/persistence';
-import { resolveRun } from '../api/shared';
+import { updateNamedRun } from '../api/shared';
 import { startChildWorkflowExecution } from '../api/start-workflow/start-workflow.handler';
 import type { EngineContext } from '../engine-context';
 import { childOutcomeOf, recordChildClosed, recordChildStartFailed, recordChildStarted } from '../workflow/children';
@@ -94,14 +94,7 @@ export async function executeParentClosePolicy(
 ): Promise<void> {
   for (const child of children) {
     const namespace = await env.namespaces.getById(child.namespaceId);
-    let key: ExecutionKey;
-    try {
-      key = await resolveRun(env, child.namespaceId, child.workflowId, '');
-    } catch (err) {
-      if (err instanceof NotFoundError) continue;
-      throw err;
-    }
-    await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
+    await updateNamedRun(env, child.namespaceId, child.workflowId, '', (ctx) => {
       if (!ctx || !isRunning(ctx.ms)) return;
       // Only the chain this parent started (not a later, unrelated run with the same id).
       const parent = ctx.ms.executionInfo.parent;
@@ -111,6 +104,9 @@ export async function executeParentClosePolicy(
       } else if (child.policy === ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
         requestCancellation(ctx, { reason: 'requested by parent close policy', identity: `parent:${parentKey.workflowId}` });
       }
+    }).catch((err: unknown) => {
+      // The child's workflow id is gone (deleted after retention): nothing to apply the policy to.
+      if (!(err instanceof NotFoundError)) throw err;
     });
   }
 }
@@ -125,8 +121,7 @@ async function deliverToTarget(
   const namespace = await namespaceByName(env, target.namespaceName);
   if (!namespace) return false;
   try {
-    const key = await resolveRun(env, namespace.id, target.workflowId, target.runId);
-    await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
+    await updateNamedRun(env, namespace.id, target.workflowId, target.runId, (ctx) => {
       if (!ctx || !isRunning(ctx.ms)) throw new NotFoundError('target workflow execution is not running');
       if (target.childWorkflowOnly && ctx.ms.executionInfo.parent?.workflowId !== source.workflowId) {
         throw new NotFoundError('target is not a child of the requesting workflow');

@@ -7,15 +7,14 @@ import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import { isRunning, rememberRequestId } from '../../workflow/mutable-state';
 import { requestCancellation } from '../../workflow/signals';
-import { requireChain, requireRun, resolveRun } from '../shared';
+import { requireChain, requireRun, updateNamedRun } from '../shared';
 
 type Request = temporal.api.workflowservice.v1.IRequestCancelWorkflowExecutionRequest;
 
 export async function requestCancelWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: Request): Promise<void> {
   const workflowId = req.workflowExecution?.workflowId ?? '';
   const runId = req.firstExecutionRunId ? '' : req.workflowExecution?.runId;
-  const key = await resolveRun(env, namespace.id, workflowId, runId);
-  await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (maybe) => {
+  await updateNamedRun(env, namespace.id, workflowId, runId, (maybe, key) => {
     const ctx = requireRun(maybe, key);
     requireChain(ctx, req.firstExecutionRunId);
     if (!isRunning(ctx.ms)) return;

@@ -5,15 +5,16 @@ import type { EngineContext } from '../../engine-context';
 import type { ActivityTaskToken } from '../../task-token';
 import { activityById, type ActivityInfo } from '../../workflow/mutable-state';
 import type { MutationContext } from '../../workflow/mutation';
-import { requireRunning, resolveRun } from '../shared';
+import { requireRunning, updateNamedRun } from '../shared';
 
 export type ActivityTarget =
   | { by: 'token'; token: ActivityTaskToken }
   | { by: 'id'; namespaceId: string; workflowId: string; runId: string; activityId: string };
 
-export async function targetRun(env: EngineContext, target: ActivityTarget): Promise<ExecutionKey> {
-  if (target.by === 'token') return target.token;
-  return resolveRun(env, target.namespaceId, target.workflowId, target.runId);
+/** Changes the run the target names (by id with an empty run id: the current run, resolved under its lock). */
+export function updateTargetRun<T>(env: EngineContext, target: ActivityTarget, fn: (ctx: MutationContext | undefined, key: ExecutionKey) => T | Promise<T>): Promise<T> {
+  const t = target.by === 'token' ? target.token : target;
+  return updateNamedRun(env, t.namespaceId, t.workflowId, t.runId, fn);
 }
 
 function activityNotFound(): NotFoundError {

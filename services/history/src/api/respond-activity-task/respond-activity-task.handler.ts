@@ -3,11 +3,10 @@ import { InvalidArgumentError, type Failure, type Payloads } from '@hourglass/co
 import type { EngineContext } from '../../engine-context';
 import { cancelActivity, completeActivity, failActivityAttempt } from '../../workflow/activity';
 import { scheduleWorkflowTaskIfNeeded } from '../../workflow/workflow-task';
-import { requireActivityAttempt, targetRun, type ActivityTarget } from './activity-target';
+import { requireActivityAttempt, updateTargetRun, type ActivityTarget } from './activity-target';
 
 export async function respondActivityTaskCompleted(env: EngineContext, target: ActivityTarget, args: { result?: Payloads | null; identity: string }): Promise<void> {
-  const key = await targetRun(env, target);
-  await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (maybe) => {
+  await updateTargetRun(env, target, (maybe, key) => {
     const { ctx, activity } = requireActivityAttempt(maybe, key, target, args.identity);
     completeActivity(ctx, activity, { result: args.result ?? null, identity: args.identity });
     scheduleWorkflowTaskIfNeeded(ctx);
@@ -19,8 +18,7 @@ export async function respondActivityTaskFailed(
   target: ActivityTarget,
   args: { failure: Failure; identity: string; lastHeartbeatDetails?: Payloads | null },
 ): Promise<void> {
-  const key = await targetRun(env, target);
-  await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (maybe) => {
+  await updateTargetRun(env, target, (maybe, key) => {
     const { ctx, activity } = requireActivityAttempt(maybe, key, target, args.identity);
     const retrying = failActivityAttempt(ctx, activity, { failure: args.failure, identity: args.identity, lastHeartbeatDetails: args.lastHeartbeatDetails ?? null });
     if (!retrying) scheduleWorkflowTaskIfNeeded(ctx);
@@ -28,8 +26,7 @@ export async function respondActivityTaskFailed(
 }
 
 export async function respondActivityTaskCanceled(env: EngineContext, target: ActivityTarget, args: { details?: Payloads | null; identity: string }): Promise<void> {
-  const key = await targetRun(env, target);
-  await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (maybe) => {
+  await updateTargetRun(env, target, (maybe, key) => {
     const { ctx, activity } = requireActivityAttempt(maybe, key, target, args.identity);
     if (!activity.cancelRequested) {
       throw new InvalidArgumentError('unable to mark activity as canceled without activity being request canceled first');

@@ -4,13 +4,12 @@ import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import { rememberRequestId } from '../../workflow/mutable-state';
 import { addSignal } from '../../workflow/signals';
-import { requireRunning, resolveRun } from '../shared';
+import { requireRunning, updateNamedRun } from '../shared';
 
 type Request = temporal.api.workflowservice.v1.ISignalWorkflowExecutionRequest;
 
 export async function signalWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: Request): Promise<void> {
-  const key = await resolveRun(env, namespace.id, req.workflowExecution?.workflowId ?? '', req.workflowExecution?.runId);
-  await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (maybe) => {
+  await updateNamedRun(env, namespace.id, req.workflowExecution?.workflowId ?? '', req.workflowExecution?.runId, (maybe, key) => {
     const ctx = requireRunning(maybe, key);
     // A client retry of a signal that was already applied changes nothing.
     if (!rememberRequestId(ctx.ms, req.requestId ?? '')) return;

@@ -4,7 +4,7 @@ import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import { terminateWorkflow } from '../../workflow/close';
 import { dispatchWaitingQueries } from '../query-workflow/query-workflow.handler';
-import { requireChain, requireRunning, resolveRun } from '../shared';
+import { requireChain, requireRunning, updateNamedRun } from '../shared';
 
 type Request = temporal.api.workflowservice.v1.ITerminateWorkflowExecutionRequest;
 
@@ -12,11 +12,11 @@ export async function terminateWorkflowExecution(env: EngineContext, namespace: 
   const workflowId = req.workflowExecution?.workflowId ?? '';
   // With first_execution_run_id the target is the chain's current run, whatever run_id says.
   const runId = req.firstExecutionRunId ? '' : req.workflowExecution?.runId;
-  const key = await resolveRun(env, namespace.id, workflowId, runId);
-  await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (maybe) => {
-    const ctx = requireRunning(maybe, key);
+  const key = await updateNamedRun(env, namespace.id, workflowId, runId, (maybe, target) => {
+    const ctx = requireRunning(maybe, target);
     requireChain(ctx, req.firstExecutionRunId);
     terminateWorkflow(ctx, { reason: req.reason ?? '', details: req.details ?? null, identity: req.identity ?? '', retentionMs: namespace.retentionMs });
+    return target;
   });
   await dispatchWaitingQueries(env, key);
 }

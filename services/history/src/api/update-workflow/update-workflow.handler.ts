@@ -10,7 +10,7 @@ import { isRunning, type UpdateInfo } from '../../workflow/mutable-state';
 import type { ShardContext } from '../../shard/shard-context';
 import { MAX_UPDATES_PER_RUN, admitUpdate, rejectionOutcomeOf } from '../../workflow/updates';
 import { scheduleWorkflowTaskIfNeeded } from '../../workflow/workflow-task';
-import { executionNotFound, requireChain, requireRunning, resolveRun } from '../shared';
+import { executionNotFound, requireChain, requireRunning, resolveRun, updateNamedRun } from '../shared';
 
 type UpdateRequest = temporal.api.workflowservice.v1.IUpdateWorkflowExecutionRequest;
 type UpdateResponse = temporal.api.workflowservice.v1.IUpdateWorkflowExecutionResponse;
@@ -34,16 +34,16 @@ export async function updateWorkflowExecution(env: EngineContext, namespace: Nam
   const workflowId = req.workflowExecution?.workflowId ?? '';
   const updateId = req.request?.meta?.updateId ?? '';
   const runId = req.firstExecutionRunId ? '' : req.workflowExecution?.runId;
-  const key = await resolveRun(env, namespace.id, workflowId, runId);
-  await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (maybe) => {
-    const ctx = requireRunning(maybe, key);
+  const key = await updateNamedRun(env, namespace.id, workflowId, runId, (maybe, target) => {
+    const ctx = requireRunning(maybe, target);
     requireChain(ctx, req.firstExecutionRunId);
-    if (ctx.ms.updates[updateId]) return; // a retry of an update we already have
+    if (ctx.ms.updates[updateId]) return target; // a retry of an update we already have
     if (Object.keys(ctx.ms.updates).length >= MAX_UPDATES_PER_RUN) {
       throw new ResourceExhaustedError(`workflow ${workflowId} already has ${MAX_UPDATES_PER_RUN} updates, the most one run may have`);
     }
     admitUpdate(ctx, req.request ?? {});
     scheduleWorkflowTaskIfNeeded(ctx);
+    return target;
   });
   const wanted = req.waitPolicy?.lifecycleStage || Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED;
   return waitForStage(env, key, updateId, wanted, call);
