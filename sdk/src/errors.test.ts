@@ -1,13 +1,11 @@
 /** The error helpers on failures the official SDK really produces, and on hand-built chains. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { causeChain, findApplicationFailure, findTimeoutFailure, isApplicationFailure, isCancellation, isTimeoutFailure, rootCause } from './errors';
-import { TestEnvironment } from './testing/environment';
-import { installQuietRuntime, rejectionOf, testWorkflowBundle, uniqueName } from './testing-support';
+import { rejectionOf, uniqueName, useTestEnvironment } from './testing-support';
 import type { TestActivities } from './test-workflows/activities';
 import { failingActivity, timingOutActivity, waitForever } from './test-workflows';
 
@@ -52,24 +50,17 @@ describe('error helpers on hand-built chains', () => {
 });
 
 describe('error helpers on real failures from the SDK', () => {
-  let env: TestEnvironment;
-  let workflowBundle: WorkflowBundleWithSourceMap;
-
-  before(async () => {
-    installQuietRuntime();
-    [env, workflowBundle] = await Promise.all([TestEnvironment.create(), testWorkflowBundle()]);
-  });
-  after(() => env?.teardown());
+  const file = useTestEnvironment();
 
   async function failureOf(fn: (taskQueue: string) => Promise<unknown>, activities: Partial<TestActivities> = {}): Promise<unknown> {
     const taskQueue = uniqueName('errors');
-    const worker = await env.createWorker({ taskQueue, workflowBundle, activities });
+    const worker = await file.env.createWorker({ taskQueue, workflowBundle: file.workflowBundle, activities });
     return worker.runUntil(rejectionOf(fn(taskQueue)));
   }
 
   test('an activity ApplicationFailure: WorkflowFailedError → ActivityFailure → ApplicationFailure', async () => {
     const err = await failureOf(
-      (taskQueue) => env.client.workflow.execute(failingActivity, { taskQueue, workflowId: uniqueName('fail'), args: ['CardDeclined', 'card declined'] }),
+      (taskQueue) => file.env.client.workflow.execute(failingActivity, { taskQueue, workflowId: uniqueName('fail'), args: ['CardDeclined', 'card declined'] }),
       {
         fail: async (type: string, message: string) => {
           throw ApplicationFailure.create({ message, type, nonRetryable: true });
@@ -88,7 +79,7 @@ describe('error helpers on real failures from the SDK', () => {
   });
 
   test('an activity start-to-close timeout', async () => {
-    const err = await failureOf((taskQueue) => env.client.workflow.execute(timingOutActivity, { taskQueue, workflowId: uniqueName('timeout') }), {
+    const err = await failureOf((taskQueue) => file.env.client.workflow.execute(timingOutActivity, { taskQueue, workflowId: uniqueName('timeout') }), {
       // Outlives its timeout; ends early when the worker shuts down.
       slow: async (ms: number) => {
         await Context.current().sleep(ms).catch(() => undefined);
@@ -102,7 +93,7 @@ describe('error helpers on real failures from the SDK', () => {
 
   test('a workflow execution timeout (one virtual day, skipped)', async () => {
     const err = await failureOf((taskQueue) =>
-      env.client.workflow.execute(waitForever, { taskQueue, workflowId: uniqueName('wf-timeout'), workflowExecutionTimeout: '1 day' }),
+      file.env.client.workflow.execute(waitForever, { taskQueue, workflowId: uniqueName('wf-timeout'), workflowExecutionTimeout: '1 day' }),
     );
     assert.ok(err instanceof WorkflowFailedError);
     assert.ok(isTimeoutFailure(err, TimeoutType.START_TO_CLOSE));
@@ -110,7 +101,7 @@ describe('error helpers on real failures from the SDK', () => {
 
   test('a cancelled workflow', async () => {
     const err = await failureOf(async (taskQueue) => {
-      const handle = await env.client.workflow.start(waitForever, { taskQueue, workflowId: uniqueName('cancel') });
+      const handle = await file.env.client.workflow.start(waitForever, { taskQueue, workflowId: uniqueName('cancel') });
       await handle.cancel();
       return handle.result();
     });

@@ -2,7 +2,9 @@
  * Helpers for the sdk's own tests (not exported): a quiet SDK runtime, the test workflows bundled
  * once per test file, unique names, deadlines.
  */
+import { after, before } from 'node:test';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { TestEnvironment } from './testing/environment';
 
 let runtimeInstalled = false;
 
@@ -53,4 +55,25 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected a rejection, but the promise resolved');
+}
+
+/** What {@link useTestEnvironment} gives a test file once its `before` hook ran. */
+export interface TestFileEnvironment {
+  env: TestEnvironment;
+  workflowBundle: WorkflowBundleWithSourceMap;
+}
+
+/**
+ * Registers `before`/`after` hooks (in the calling `describe`) that start a time-skipping
+ * TestEnvironment and the test workflow bundle, and tear the environment down. The returned
+ * object is filled in by `before`.
+ */
+export function useTestEnvironment(): TestFileEnvironment {
+  const file = {} as TestFileEnvironment;
+  before(async () => {
+    installQuietRuntime();
+    [file.env, file.workflowBundle] = await Promise.all([TestEnvironment.create(), testWorkflowBundle()]);
+  });
+  after(() => file.env?.teardown());
+  return file;
 }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { installQuietRuntime, testWorkflowBundle, uniqueName, withTimeout } from '../testing-support';
+import { installQuietRuntime, uniqueName, useTestEnvironment, withTimeout } from '../testing-support';
 import type { TestActivities } from '../test-workflows/activities';
 import { processOrder, sleepForDays, sleeper, sleptQuery } from '../test-workflows';
 import { TestEnvironment } from './environment';
@@ -16,28 +15,21 @@ function unexpected(name: string) {
 }
 
 describe('TestEnvironment with time skipping', () => {
-  let env: TestEnvironment;
-  let workflowBundle: WorkflowBundleWithSourceMap;
-
-  before(async () => {
-    installQuietRuntime();
-    [env, workflowBundle] = await Promise.all([TestEnvironment.create(), testWorkflowBundle()]);
-  });
-  after(() => env?.teardown());
+  const file = useTestEnvironment();
 
   test('SleepForDays: 12 emails 30 days apart finish in under 2 s of wall time', async (t) => {
     const emails: string[] = [];
     const taskQueue = uniqueName('sleep-for-days');
-    const worker = await env.createWorker({
+    const worker = await file.env.createWorker({
       taskQueue,
-      workflowBundle,
+      workflowBundle: file.workflowBundle,
       activities: {
         sendEmail: async (_to: string, body: string) => void emails.push(body),
       } satisfies Partial<TestActivities>,
     });
     const started = performance.now();
     const workflowId = uniqueName('sleep-for-days');
-    const result = await worker.runUntil(env.client.workflow.execute(sleepForDays, { taskQueue, workflowId, args: [12, 30] }));
+    const result = await worker.runUntil(file.env.client.workflow.execute(sleepForDays, { taskQueue, workflowId, args: [12, 30] }));
     const wallMs = performance.now() - started;
 
     assert.equal(emails.length, 12, `sendEmail ran ${emails.length} times`);
@@ -48,8 +40,8 @@ describe('TestEnvironment with time skipping', () => {
     assert.ok(wallMs < 2_000, `took ${Math.round(wallMs)} ms of wall time`);
 
     // The closed run stays readable however far time skips (no retention deletes it).
-    await env.sleep('400 days');
-    const handle = env.client.workflow.getHandle<typeof sleepForDays>(workflowId);
+    await file.env.sleep('400 days');
+    const handle = file.env.client.workflow.getHandle<typeof sleepForDays>(workflowId);
     assert.equal((await handle.describe()).status.name, 'COMPLETED');
     assert.deepEqual(await handle.result(), result);
   });
@@ -57,9 +49,9 @@ describe('TestEnvironment with time skipping', () => {
   test('a worker given stub activities: the workflow runs on what the stubs return', async () => {
     const calls: unknown[][] = [];
     const taskQueue = uniqueName('mocked');
-    const worker = await env.createWorker({
+    const worker = await file.env.createWorker({
       taskQueue,
-      workflowBundle,
+      workflowBundle: file.workflowBundle,
       activities: {
         chargeCard: async (card: string, amountCents: number) => {
           calls.push(['chargeCard', card, amountCents]);
@@ -70,7 +62,7 @@ describe('TestEnvironment with time skipping', () => {
       } satisfies Partial<TestActivities>,
     });
     const result = await worker.runUntil(
-      env.client.workflow.execute(processOrder, { taskQueue, workflowId: uniqueName('order'), args: [{ card: '4242', amountCents: 1999, email: 'buyer@example.com' }] }),
+      file.env.client.workflow.execute(processOrder, { taskQueue, workflowId: uniqueName('order'), args: [{ card: '4242', amountCents: 1999, email: 'buyer@example.com' }] }),
     );
     assert.deepEqual(result, { receiptId: 'stub-receipt-42', emailedTo: 'buyer@example.com' });
     assert.deepEqual(calls, [
@@ -80,33 +72,33 @@ describe('TestEnvironment with time skipping', () => {
   });
 
   test('sleep() moves virtual time forward at once; currentTime() reports it', async () => {
-    const before = env.currentTime();
+    const before = file.env.currentTime();
     const wallStart = performance.now();
-    await env.sleep('2 days');
-    const advanced = env.currentTime().getTime() - before.getTime();
+    await file.env.sleep('2 days');
+    const advanced = file.env.currentTime().getTime() - before.getTime();
     assert.ok(advanced >= 2 * DAY_MS, `virtual time moved ${advanced} ms`);
     assert.ok(advanced < 2 * DAY_MS + 60_000, `virtual time moved ${advanced} ms, more than asked`);
     assert.ok(performance.now() - wallStart < 1_000, 'a virtual 2-day sleep took more than a second');
-    await env.sleep(5 * 60_000);
-    assert.ok(env.currentTime().getTime() - before.getTime() >= 2 * DAY_MS + 5 * 60_000);
+    await file.env.sleep(5 * 60_000);
+    assert.ok(file.env.currentTime().getTime() - before.getTime() >= 2 * DAY_MS + 5 * 60_000);
   });
 
   test('with skipping locked, a workflow timer fires only when sleep() reaches it', async () => {
     const taskQueue = uniqueName('locked');
-    const worker = await env.createWorker({ taskQueue, workflowBundle, activities: {} });
+    const worker = await file.env.createWorker({ taskQueue, workflowBundle: file.workflowBundle, activities: {} });
     await worker.runUntil(async () => {
-      env.lockTimeSkipping();
+      file.env.lockTimeSkipping();
       try {
-        const handle = await env.client.workflow.start(sleeper, { taskQueue, workflowId: uniqueName('sleeper'), args: [DAY_MS] });
-        const startedAt = env.currentTime().getTime();
-        await env.sleep('12 hours');
+        const handle = await file.env.client.workflow.start(sleeper, { taskQueue, workflowId: uniqueName('sleeper'), args: [DAY_MS] });
+        const startedAt = file.env.currentTime().getTime();
+        await file.env.sleep('12 hours');
         assert.equal(await handle.query(sleptQuery), false, 'the 1-day timer fired after 12 hours');
-        await env.sleep('13 hours');
+        await file.env.sleep('13 hours');
         const wokeAt = await withTimeout(handle.result(), 5_000, 'the workflow after its timer was due');
         assert.ok(wokeAt - startedAt >= DAY_MS, `woke ${wokeAt - startedAt} ms after start`);
-        assert.ok(env.currentTime().getTime() - startedAt >= 25 * 3_600_000);
+        assert.ok(file.env.currentTime().getTime() - startedAt >= 25 * 3_600_000);
       } finally {
-        env.unlockTimeSkipping();
+        file.env.unlockTimeSkipping();
       }
     });
   });

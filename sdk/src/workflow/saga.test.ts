@@ -1,12 +1,10 @@
 /** The Saga against the embedded server: compensations of real activities in real workflows. */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { isApplicationFailure, isCancellation, rootCause } from '../errors';
-import { TestEnvironment } from '../testing/environment';
-import { installQuietRuntime, rejectionOf, testWorkflowBundle, uniqueName } from '../testing-support';
+import { rejectionOf, uniqueName, useTestEnvironment } from '../testing-support';
 import type { TestActivities } from '../test-workflows/activities';
 import { cancellableSaga, sagaWorkflow, stepsDoneQuery, type SagaInput } from '../test-workflows';
 
@@ -35,26 +33,19 @@ function stepActivities(log: string[], spans: Span[] = [], undoMs = 0): Partial<
 }
 
 describe('Saga in workflows', () => {
-  let env: TestEnvironment;
-  let workflowBundle: WorkflowBundleWithSourceMap;
-
-  before(async () => {
-    installQuietRuntime();
-    [env, workflowBundle] = await Promise.all([TestEnvironment.create(), testWorkflowBundle()]);
-  });
-  after(() => env?.teardown());
+  const file = useTestEnvironment();
 
   async function runSaga(input: SagaInput, activities: Partial<TestActivities>): Promise<unknown> {
     const taskQueue = uniqueName('saga');
-    const worker = await env.createWorker({ taskQueue, workflowBundle, activities });
-    return worker.runUntil(rejectionOf(env.client.workflow.execute(sagaWorkflow, { taskQueue, workflowId: uniqueName('saga'), args: [input] })));
+    const worker = await file.env.createWorker({ taskQueue, workflowBundle: file.workflowBundle, activities });
+    return worker.runUntil(rejectionOf(file.env.client.workflow.execute(sagaWorkflow, { taskQueue, workflowId: uniqueName('saga'), args: [input] })));
   }
 
   test('all steps succeed: nothing is compensated', async () => {
     const log: string[] = [];
     const taskQueue = uniqueName('saga');
-    const worker = await env.createWorker({ taskQueue, workflowBundle, activities: stepActivities(log) });
-    const result = await worker.runUntil(env.client.workflow.execute(sagaWorkflow, { taskQueue, workflowId: uniqueName('saga'), args: [{ steps: ['reserve', 'charge', 'ship'] }] }));
+    const worker = await file.env.createWorker({ taskQueue, workflowBundle: file.workflowBundle, activities: stepActivities(log) });
+    const result = await worker.runUntil(file.env.client.workflow.execute(sagaWorkflow, { taskQueue, workflowId: uniqueName('saga'), args: [{ steps: ['reserve', 'charge', 'ship'] }] }));
     assert.deepEqual(result, ['reserve done', 'charge done', 'ship done']);
     assert.deepEqual(log, ['do reserve', 'do charge', 'do ship']);
   });
@@ -103,9 +94,9 @@ describe('Saga in workflows', () => {
   test('a cancelled workflow still compensates (compensations run in a non-cancellable scope)', async () => {
     const log: string[] = [];
     const taskQueue = uniqueName('saga-cancel');
-    const worker = await env.createWorker({ taskQueue, workflowBundle, activities: stepActivities(log) });
+    const worker = await file.env.createWorker({ taskQueue, workflowBundle: file.workflowBundle, activities: stepActivities(log) });
     const err = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(cancellableSaga, { taskQueue, workflowId: uniqueName('saga-cancel'), args: [['x', 'y']] });
+      const handle = await file.env.client.workflow.start(cancellableSaga, { taskQueue, workflowId: uniqueName('saga-cancel'), args: [['x', 'y']] });
       const deadline = Date.now() + 5_000;
       while ((await handle.query(stepsDoneQuery)) < 2) {
         if (Date.now() > deadline) throw new Error('the steps did not finish in 5 s');
