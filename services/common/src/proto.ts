@@ -40,10 +40,6 @@ export function durationToMs(d: google.protobuf.IDuration | null | undefined): n
   return toNumber(d.seconds) * 1000 + Math.floor((d.nanos ?? 0) / 1_000_000);
 }
 
-/** Same as durationToMs, but absent → 0 (Temporal's "unset / infinite"). */
-export function durationMsOrZero(d: google.protobuf.IDuration | null | undefined): number {
-  return durationToMs(d) ?? 0;
-}
 
 export const EventType = temporal.api.enums.v1.EventType;
 export const WorkflowExecutionStatus = temporal.api.enums.v1.WorkflowExecutionStatus;
@@ -71,10 +67,6 @@ export function payloadsSize(p: Payloads | null | undefined): number {
   return temporal.api.common.v1.Payloads.encode(p).len;
 }
 
-export function payloadSize(p: Payload | null | undefined): number {
-  if (!p) return 0;
-  return temporal.api.common.v1.Payload.encode(p).len;
-}
 
 /** number → int64 field value (the generated types want Long; ids and sizes fit below 2^53). */
 export function int64(value: number): Long {

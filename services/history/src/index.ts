@@ -4,4 +4,4 @@ export { NamespaceRegistry, type RegisterNamespaceArgs } from './namespace-regis
 export type { MatchingClient } from './engine-context';
 export { decodeTaskToken, type TaskToken, type WorkflowTaskToken, type ActivityTaskToken } from './task-token';
 export type { ActivityTarget } from './api/respond-activity-task/activity-target';
-export { WorkTracker, hasWorkInProgress } from './work-tracker';
+export { WorkTracker } from './work-tracker';

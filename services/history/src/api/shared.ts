@@ -3,7 +3,7 @@ import { NotFoundError, temporal } from '@hourglass/common';
 import type { ExecutionKey } from '@hourglass/persistence';
 import type { EngineContext } from '../engine-context';
 import type { WorkflowTaskToken } from '../task-token';
-import { isRunning, type MutableStateData } from '../workflow/mutable-state';
+import { isRunning } from '../workflow/mutable-state';
 import type { MutationContext } from '../workflow/mutation';
 import type { ShardContext } from '../shard/shard-context';
 
@@ -61,10 +61,6 @@ export function requireRunning(ctx: MutationContext | undefined, key: ExecutionK
   return c;
 }
 
-export function keyOfState(ms: MutableStateData): ExecutionKey {
-  const info = ms.executionInfo;
-  return { namespaceId: info.namespaceId, workflowId: info.workflowId, runId: info.runId };
-}
 
 /** The run's workflow task named by the token, started and current; NOT_FOUND otherwise. */
 export function requireStartedWorkflowTask(ctx: MutationContext | undefined, token: WorkflowTaskToken): MutationContext {

@@ -10,7 +10,7 @@ import type { TimerTask } from '../tasks';
 import { activityTimeoutFailure, armHeartbeatTimer, dispatchActivityAttempt, failActivityAttempt, timeoutActivity } from '../workflow/activity';
 import { dispatchWaitingQueries } from '../api/query-workflow/query-workflow.handler';
 import { readStartedEvent } from '../api/shared';
-import { timeoutWorkflow, type CloseEnv } from '../workflow/close';
+import { mayContinue, timeoutWorkflow, type CloseEnv } from '../workflow/close';
 import { isRunning } from '../workflow/mutable-state';
 import type { MutationContext } from '../workflow/mutation';
 import { fireTimer } from '../workflow/timers';
@@ -27,13 +27,11 @@ export function createTimerTaskExecutor(env: EngineContext) {
       return;
     }
     const closeEnv: CloseEnv = { retentionMs: 0 };
-    if (task.type === 'workflow-timeout') {
-      closeEnv.retentionMs = (await env.namespaces.getById(key.namespaceId)).retentionMs;
-      const startedEvent = await readStartedEvent(shard, key);
-      if (startedEvent) closeEnv.startedEvent = startedEvent;
-    }
-    await shard.updateExecution(key, (ctx) => {
+    if (task.type === 'workflow-timeout') closeEnv.retentionMs = (await env.namespaces.getById(key.namespaceId)).retentionMs;
+    await shard.updateExecution(key, async (ctx) => {
       if (!ctx || !isRunning(ctx.ms)) return;
+      // A timed-out cron or retrying run starts a successor that reuses the first event's input.
+      if (task.type === 'workflow-timeout' && mayContinue(ctx)) closeEnv.startedEvent = await readStartedEvent(shard, key);
       applyTimer(ctx, task, row.fireAt, closeEnv);
     });
     // A timed-out workflow task's queries wait for the next attempt; a closed run's go as query tasks.

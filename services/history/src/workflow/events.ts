@@ -30,24 +30,9 @@ export function attributesKeyOf(event: HistoryEvent): EventAttributesKey | undef
   return keyByType.get(event.eventType ?? 0);
 }
 
-/** Typed access to an event's attributes; undefined when the event is of another type. */
-export function attributesOf<K extends EventAttributesKey>(event: HistoryEvent, key: K): EventAttributes<K> | undefined {
-  return (event[key] ?? undefined) as EventAttributes<K> | undefined;
-}
-
 export function eventTypeName(type: number | null | undefined): string {
   return EventType[type ?? 0] ?? `EVENT_TYPE_${type}`;
 }
-
-/** Events that close a run; exactly one ends every closed history. */
-export const CLOSE_EVENT_TYPES: ReadonlySet<number> = new Set([
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-]);
 
 export function encodeEvent(event: HistoryEvent): Uint8Array {
   return temporal.api.history.v1.HistoryEvent.encode(event).finish();

@@ -11,6 +11,7 @@ import type { WorkflowTaskToken } from '../../task-token';
 import { BadCommandError } from '../../workflow/command-error';
 import { isRunning } from '../../workflow/mutable-state';
 import type { MutationContext } from '../../workflow/mutation';
+import { mayContinue } from '../../workflow/close';
 import { applyUnreferencedMessages, hasAdmittedUpdates, resendUnansweredUpdates } from '../../workflow/updates';
 import { failWorkflowTask, scheduleWorkflowTask } from '../../workflow/workflow-task';
 import { dispatchWaitingQueries } from '../query-workflow/query-workflow.handler';
@@ -35,12 +36,11 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
   let rejection: BadCommandError | undefined;
   try {
     validateCommandList(commands, env.config.blobSizeLimitBytes);
-    // A closing command may start a successor run (retry, cron) that reuses the first event's input.
-    const startedEvent = commands.some(isCloseCommand) ? await readStartedEvent(shard, token) : undefined;
-    const outcome = await shard.updateExecution(token, (maybe) => {
+    const closes = commands.some(isCloseCommand);
+    const outcome = await shard.updateExecution(token, async (maybe) => {
       const ctx = requireStartedWorkflowTask(maybe, token);
       // Events or updates arrived while the worker decided to close: it must see them first.
-      if ((ctx.hasBufferedEvents() || hasAdmittedUpdates(ctx.ms)) && commands.some(isCloseCommand)) {
+      if ((ctx.hasBufferedEvents() || hasAdmittedUpdates(ctx.ms)) && closes) {
         failWorkflowTask(ctx, {
           cause: WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
           identity,
@@ -48,6 +48,8 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
         });
         return 'unhandled-command' as const;
       }
+      // Closing a cron or retrying run starts a successor that reuses the first event's input.
+      const startedEvent = closes && mayContinue(ctx) ? await readStartedEvent(shard, token) : undefined;
       completeWithCommands(ctx, namespace, req, commands, identity, startedEvent);
       return 'completed' as const;
     });
