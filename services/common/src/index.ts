@@ -5,3 +5,6 @@ export * from './hash';
 export * from './async';
 export * from './proto';
 export * from './time-skipping-clock';
+export * from './settings';
+export * from './settings-definitions';
+export * from './text';

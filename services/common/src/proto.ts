@@ -34,10 +34,14 @@ export function msToDuration(ms: number): google.protobuf.IDuration {
   return { seconds: Long.fromNumber(seconds), nanos };
 }
 
-/** Duration → ms; absent → undefined. Negative durations are reported as-is for validation. */
+/**
+ * Duration → ms; absent → undefined. A positive fraction of a millisecond rounds UP (a 500 µs timer
+ * is 1 ms, never 0, and never fires early); negative durations stay negative for validation.
+ */
 export function durationToMs(d: google.protobuf.IDuration | null | undefined): number | undefined {
   if (!d) return undefined;
-  return toNumber(d.seconds) * 1000 + Math.floor((d.nanos ?? 0) / 1_000_000);
+  const ms = toNumber(d.seconds) * 1000 + (d.nanos ?? 0) / 1_000_000;
+  return ms > 0 ? Math.ceil(ms) : Math.floor(ms);
 }
 
 

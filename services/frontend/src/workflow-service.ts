@@ -8,9 +8,8 @@ import {
   durationToMs,
   temporal,
 } from '@hourglass/common';
-import type { ActivityTarget, HistoryEngine, NamespaceRegistry, TaskToken } from '@hourglass/history';
-import { decodeTaskToken } from '@hourglass/history';
-import type { MatchingEngine } from '@hourglass/matching';
+import { decodeTaskToken, type ActivityTarget, type HistoryService, type MatchingService, type TaskToken } from '@hourglass/contracts';
+import type { NamespaceRegistry } from '@hourglass/history';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { CallContext } from './call-context';
 import type { FrontendConfig } from './config';
@@ -28,8 +27,8 @@ const NAMESPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
 export interface WorkflowServiceDeps {
   config: FrontendConfig;
-  history: HistoryEngine;
-  matching: MatchingEngine;
+  history: HistoryService;
+  matching: MatchingService;
   namespaces: NamespaceRegistry;
 }
 
@@ -141,7 +140,7 @@ export class WorkflowService {
   private async startWorkflowExecution(r: Req<'StartWorkflowExecutionRequest'>) {
     const ns = await this.namespace(r.namespace);
     this.validateStart(r);
-    return this.deps.history.startWorkflowExecution(ns, r);
+    return this.deps.history.startWorkflowExecution({ namespaceId: ns.id, request: r });
   }
 
   private async signalWithStartWorkflowExecution(r: Req<'SignalWithStartWorkflowExecutionRequest'>) {
@@ -149,8 +148,7 @@ export class WorkflowService {
     this.validateStart(r);
     this.validate.id(r.signalName, 'signalName');
     this.validate.payloads(r.signalInput, 'signalInput');
-    const res = await this.deps.history.signalWithStartWorkflowExecution(ns, r);
-    return { runId: res.runId, started: res.started };
+    return this.deps.history.signalWithStartWorkflowExecution({ namespaceId: ns.id, request: r });
   }
 
   private async signalWorkflowExecution(r: Req<'SignalWorkflowExecutionRequest'>) {
@@ -160,7 +158,7 @@ export class WorkflowService {
     this.validate.requestId(r.requestId);
     this.validate.payloads(r.input, 'input');
     this.validate.header(r.header, 'header');
-    await this.deps.history.signalWorkflowExecution(ns, r);
+    await this.deps.history.signalWorkflowExecution({ namespaceId: ns.id, request: r });
     return {};
   }
 
@@ -168,7 +166,7 @@ export class WorkflowService {
     const ns = await this.namespace(r.namespace);
     this.validate.id(r.workflowExecution?.workflowId, 'workflowExecution.workflowId');
     this.validate.requestId(r.requestId);
-    await this.deps.history.requestCancelWorkflowExecution(ns, r);
+    await this.deps.history.requestCancelWorkflowExecution({ namespaceId: ns.id, request: r });
     return {};
   }
 
@@ -176,14 +174,7 @@ export class WorkflowService {
     const ns = await this.namespace(r.namespace);
     const name = this.validate.id(r.taskQueue?.name, 'taskQueue.name');
     const kind = r.taskQueue?.kind === temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY ? 'sticky' : 'normal';
-    const response = await this.deps.matching.pollWorkflowTaskQueue({
-      namespaceId: ns.id,
-      taskQueueName: name,
-      kind,
-      identity: r.identity ?? '',
-      deadline: this.pollDeadline(call),
-      signal: call.signal,
-    });
+    const response = await this.deps.matching.pollWorkflowTaskQueue({ namespaceId: ns.id, namespaceName: ns.name, taskQueueName: name, kind, identity: r.identity ?? '' }, call);
     // An empty poll must be the all-default message: core compares it with the default.
     return response ?? {};
   }
@@ -191,20 +182,8 @@ export class WorkflowService {
   private async pollActivityTaskQueue(r: Req<'PollActivityTaskQueueRequest'>, call: CallContext) {
     const ns = await this.namespace(r.namespace);
     const name = this.validate.id(r.taskQueue?.name, 'taskQueue.name');
-    const response = await this.deps.matching.pollActivityTaskQueue({
-      namespaceId: ns.id,
-      taskQueueName: name,
-      kind: 'normal',
-      identity: r.identity ?? '',
-      deadline: this.pollDeadline(call),
-      signal: call.signal,
-    });
+    const response = await this.deps.matching.pollActivityTaskQueue({ namespaceId: ns.id, namespaceName: ns.name, taskQueueName: name, kind: 'normal', identity: r.identity ?? '' }, call);
     return response ?? {};
-  }
-
-  private pollDeadline(call: CallContext): number {
-    // Call deadlines are wall-clock times, whatever clock the engine runs on.
-    return call.deadline || Date.now() + 70_000;
   }
 
   /** Decodes a token and checks it belongs to the request's namespace (a tenant never touches another's tasks). */
@@ -218,7 +197,7 @@ export class WorkflowService {
     const ns = await this.namespace(r.namespace);
     const token = this.token(r.taskToken, ns);
     if (token.kind !== 'workflow') throw new InvalidArgumentError('task token is for an activity, not a workflow task');
-    return this.deps.history.respondWorkflowTaskCompleted(ns, token, r);
+    return this.deps.history.respondWorkflowTaskCompleted({ namespaceId: ns.id, token, request: r });
   }
 
   private async respondWorkflowTaskFailed(r: Req<'RespondWorkflowTaskFailedRequest'>) {
@@ -226,7 +205,7 @@ export class WorkflowService {
     const token = this.token(r.taskToken, ns);
     if (token.kind !== 'workflow') throw new InvalidArgumentError('task token is for an activity, not a workflow task');
     this.validate.failure(r.failure, 'failure');
-    await this.deps.history.respondWorkflowTaskFailed(token, r);
+    await this.deps.history.respondWorkflowTaskFailed({ namespaceId: ns.id, token, request: r });
     return {};
   }
 
@@ -251,28 +230,28 @@ export class WorkflowService {
   private async respondActivityTaskCompleted(r: Req<'RespondActivityTaskCompletedRequest'>) {
     const target = await this.activityTarget(r.namespace, r.taskToken);
     this.validate.payloads(r.result, 'result');
-    await this.deps.history.respondActivityTaskCompleted(target, { result: r.result ?? null, identity: r.identity ?? '' });
+    await this.deps.history.respondActivityTaskCompleted({ target, result: r.result ?? null, identity: r.identity ?? '' });
     return {};
   }
 
   private async respondActivityTaskCompletedById(r: Req<'RespondActivityTaskCompletedByIdRequest'>) {
     const target = await this.activityTargetById(r);
     this.validate.payloads(r.result, 'result');
-    await this.deps.history.respondActivityTaskCompleted(target, { result: r.result ?? null, identity: r.identity ?? '' });
+    await this.deps.history.respondActivityTaskCompleted({ target, result: r.result ?? null, identity: r.identity ?? '' });
     return {};
   }
 
   private async respondActivityTaskFailed(r: Req<'RespondActivityTaskFailedRequest'>) {
     const target = await this.activityTarget(r.namespace, r.taskToken);
     this.checkFailure(r.failure, r.lastHeartbeatDetails);
-    await this.deps.history.respondActivityTaskFailed(target, { failure: r.failure ?? {}, identity: r.identity ?? '', lastHeartbeatDetails: r.lastHeartbeatDetails ?? null });
+    await this.deps.history.respondActivityTaskFailed({ target, failure: r.failure ?? {}, identity: r.identity ?? '', lastHeartbeatDetails: r.lastHeartbeatDetails ?? null });
     return {};
   }
 
   private async respondActivityTaskFailedById(r: Req<'RespondActivityTaskFailedByIdRequest'>) {
     const target = await this.activityTargetById(r);
     this.checkFailure(r.failure, r.lastHeartbeatDetails);
-    await this.deps.history.respondActivityTaskFailed(target, { failure: r.failure ?? {}, identity: r.identity ?? '', lastHeartbeatDetails: r.lastHeartbeatDetails ?? null });
+    await this.deps.history.respondActivityTaskFailed({ target, failure: r.failure ?? {}, identity: r.identity ?? '', lastHeartbeatDetails: r.lastHeartbeatDetails ?? null });
     return {};
   }
 
@@ -285,46 +264,46 @@ export class WorkflowService {
   private async respondActivityTaskCanceled(r: Req<'RespondActivityTaskCanceledRequest'>) {
     const target = await this.activityTarget(r.namespace, r.taskToken);
     this.validate.payloads(r.details, 'details');
-    await this.deps.history.respondActivityTaskCanceled(target, { details: r.details ?? null, identity: r.identity ?? '' });
+    await this.deps.history.respondActivityTaskCanceled({ target, details: r.details ?? null, identity: r.identity ?? '' });
     return {};
   }
 
   private async respondActivityTaskCanceledById(r: Req<'RespondActivityTaskCanceledByIdRequest'>) {
     const target = await this.activityTargetById(r);
     this.validate.payloads(r.details, 'details');
-    await this.deps.history.respondActivityTaskCanceled(target, { details: r.details ?? null, identity: r.identity ?? '' });
+    await this.deps.history.respondActivityTaskCanceled({ target, details: r.details ?? null, identity: r.identity ?? '' });
     return {};
   }
 
   private async recordActivityTaskHeartbeat(r: Req<'RecordActivityTaskHeartbeatRequest'>) {
     const target = await this.activityTarget(r.namespace, r.taskToken);
     this.validate.payloads(r.details, 'details');
-    return this.deps.history.recordActivityTaskHeartbeat(target, { details: r.details ?? null, identity: r.identity ?? '' });
+    return this.deps.history.recordActivityTaskHeartbeat({ target, details: r.details ?? null, identity: r.identity ?? '' });
   }
 
   private async recordActivityTaskHeartbeatById(r: Req<'RecordActivityTaskHeartbeatByIdRequest'>) {
     const target = await this.activityTargetById(r);
     this.validate.payloads(r.details, 'details');
-    return this.deps.history.recordActivityTaskHeartbeat(target, { details: r.details ?? null, identity: r.identity ?? '' });
+    return this.deps.history.recordActivityTaskHeartbeat({ target, details: r.details ?? null, identity: r.identity ?? '' });
   }
 
   private async getWorkflowExecutionHistory(r: Req<'GetWorkflowExecutionHistoryRequest'>, call: CallContext) {
     const ns = await this.namespace(r.namespace);
     this.validate.id(r.execution?.workflowId, 'execution.workflowId');
-    return this.deps.history.getWorkflowExecutionHistory(ns, r, { deadline: call.deadline, signal: call.signal });
+    return this.deps.history.getWorkflowExecutionHistory({ namespaceId: ns.id, request: r }, call);
   }
 
   private async describeWorkflowExecution(r: Req<'DescribeWorkflowExecutionRequest'>) {
     const ns = await this.namespace(r.namespace);
     this.validate.id(r.execution?.workflowId, 'execution.workflowId');
-    return this.deps.history.describeWorkflowExecution(ns, r);
+    return this.deps.history.describeWorkflowExecution({ namespaceId: ns.id, request: r });
   }
 
   private async terminateWorkflowExecution(r: Req<'TerminateWorkflowExecutionRequest'>) {
     const ns = await this.namespace(r.namespace);
     this.validate.id(r.workflowExecution?.workflowId, 'workflowExecution.workflowId');
     this.validate.payloads(r.details, 'details');
-    await this.deps.history.terminateWorkflowExecution(ns, r);
+    await this.deps.history.terminateWorkflowExecution({ namespaceId: ns.id, request: r });
     return {};
   }
 
@@ -333,14 +312,14 @@ export class WorkflowService {
     this.validate.id(r.execution?.workflowId, 'execution.workflowId');
     this.validate.id(r.query?.queryType, 'query.queryType');
     this.validate.payloads(r.query?.queryArgs, 'query.queryArgs');
-    return this.deps.history.queryWorkflow(ns, r, { deadline: call.deadline, signal: call.signal });
+    return this.deps.history.queryWorkflow({ namespaceId: ns.id, request: r }, call);
   }
 
   private async resetWorkflowExecution(r: Req<'ResetWorkflowExecutionRequest'>) {
     const ns = await this.namespace(r.namespace);
     this.validate.id(r.workflowExecution?.workflowId, 'workflowExecution.workflowId');
     this.validate.requestId(r.requestId);
-    return this.deps.history.resetWorkflowExecution(ns, r);
+    return this.deps.history.resetWorkflowExecution({ namespaceId: ns.id, request: r });
   }
 
   private async updateWorkflowExecution(r: Req<'UpdateWorkflowExecutionRequest'>, call: CallContext) {
@@ -350,14 +329,14 @@ export class WorkflowService {
     this.validate.id(r.request?.input?.name, 'request.input.name');
     this.validate.payloads(r.request?.input?.args, 'request.input.args');
     this.validate.header(r.request?.input?.header, 'request.input.header');
-    return this.deps.history.updateWorkflowExecution(ns, r, { deadline: call.deadline, signal: call.signal });
+    return this.deps.history.updateWorkflowExecution({ namespaceId: ns.id, request: r }, call);
   }
 
   private async pollWorkflowExecutionUpdate(r: Req<'PollWorkflowExecutionUpdateRequest'>, call: CallContext) {
     const ns = await this.namespace(r.namespace);
     this.validate.id(r.updateRef?.workflowExecution?.workflowId, 'updateRef.workflowExecution.workflowId');
     this.validate.id(r.updateRef?.updateId, 'updateRef.updateId');
-    return this.deps.history.pollWorkflowExecutionUpdate(ns, r, { deadline: call.deadline, signal: call.signal });
+    return this.deps.history.pollWorkflowExecutionUpdate({ namespaceId: ns.id, request: r }, call);
   }
 
   private async respondQueryTaskCompleted(r: Req<'RespondQueryTaskCompletedRequest'>) {
@@ -365,20 +344,20 @@ export class WorkflowService {
     const token = this.token(r.taskToken, ns);
     if (token.kind !== 'query') throw new InvalidArgumentError('task token is not a query task token');
     this.validate.payloads(r.queryResult, 'queryResult');
-    this.deps.history.respondQueryTaskCompleted(token.queryId, r);
+    await this.deps.history.respondQueryTaskCompleted({ namespaceId: ns.id, queryId: token.queryId, request: r });
     return {};
   }
 
   private async resetStickyTaskQueue(r: Req<'ResetStickyTaskQueueRequest'>) {
     const ns = await this.namespace(r.namespace);
     const workflowId = this.validate.id(r.execution?.workflowId, 'execution.workflowId');
-    await this.deps.history.resetStickyTaskQueue(ns, { workflowId, runId: r.execution?.runId ?? '' });
+    await this.deps.history.resetStickyTaskQueue({ namespaceId: ns.id, workflowId, runId: r.execution?.runId ?? '' });
     return {};
   }
 
   private async shutdownWorker(r: Req<'ShutdownWorkerRequest'>) {
     const ns = await this.namespace(r.namespace);
-    if (r.stickyTaskQueue) await this.deps.matching.shutdownStickyQueue(ns.id, r.stickyTaskQueue);
+    if (r.stickyTaskQueue) await this.deps.matching.shutdownStickyQueue({ namespaceId: ns.id, stickyQueueName: r.stickyTaskQueue });
     return {};
   }
 }

@@ -66,21 +66,21 @@ describe('shard ownership fencing between two history hosts (MySQL)', () => {
     const a = await startHost('host-a', clock);
     const namespace = await a.namespaces.ensure({ name: 'fencing', retentionMs: 86_400_000 });
     const start = (host: Host, workflowId: string) =>
-      host.engine.startWorkflowExecution(namespace, { workflowId, workflowType: { name: 'W' }, taskQueue: { name: 'q' }, requestId: `req-${workflowId}` });
+      host.engine.startWorkflowExecution({ namespaceId: namespace.id, request: { workflowId, workflowType: { name: 'W' }, taskQueue: { name: 'q' }, requestId: `req-${workflowId}` } });
     const first = await start(a, 'wf-fence');
     // Host B starts: it acquires every shard, fencing A out.
     const b = await startHost('host-b', clock);
     try {
       await assert.rejects(
-        a.engine.terminateWorkflowExecution(namespace, { workflowExecution: { workflowId: 'wf-fence' }, reason: 'stale host' }),
+        a.engine.terminateWorkflowExecution({ namespaceId: namespace.id, request: { workflowExecution: { workflowId: 'wf-fence' }, reason: 'stale host' } }),
         (err: Error & { code?: string }) => err.code === 'UNAVAILABLE' && /ownership moved/.test(err.message),
       );
       assert.equal(a.engine.shardFor(namespace.id, 'wf-fence').owned, false, 'the old owner stopped writing to the shard');
       await assert.rejects(start(a, 'wf-fence-2'), (err: Error & { code?: string }) => err.code === 'UNAVAILABLE');
 
       // The new owner writes; the history it shares with the old owner is intact and contiguous.
-      await b.engine.terminateWorkflowExecution(namespace, { workflowExecution: { workflowId: 'wf-fence' }, reason: 'by the owner' });
-      const history = await b.engine.getWorkflowExecutionHistory(namespace, { execution: { workflowId: 'wf-fence', runId: first.runId as string } }, { deadline: 0 });
+      await b.engine.terminateWorkflowExecution({ namespaceId: namespace.id, request: { workflowExecution: { workflowId: 'wf-fence' }, reason: 'by the owner' } });
+      const history = await b.engine.getWorkflowExecutionHistory({ namespaceId: namespace.id, request: { execution: { workflowId: 'wf-fence', runId: first.runId as string } } }, { deadline: 0 });
       const events = history.history?.events ?? [];
       events.forEach((e, i) => assert.equal(toNumber(e.eventId), i + 1));
       assert.deepEqual(

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CommandType, RetryState, TimeoutType, WorkflowTaskFailedCause, msToDuration, temporal, toNumber, type HistoryEvent } from '@hourglass/common';
-import { decodeTaskToken, type ActivityTaskToken, type WorkflowTaskToken } from './task-token';
+import { decodeTaskToken, type ActivityTaskToken, type WorkflowTaskToken } from '@hourglass/contracts';
 import { continueAsNew } from './workflow/close';
 import { createTestEngine, eventually, typeNames, type TestEngine } from './testing/engine-fixture';
 
@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 async function start(workflowId: string, extra: Partial<temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest> = {}): Promise<string> {
-  const res = await t.engine.startWorkflowExecution(t.namespace, {
+  const res = await t.engine.startWorkflowExecution({ namespaceId: t.namespace.id, request: {
     namespace: t.namespace.name,
     workflowId,
     workflowType: { name: 'TestWorkflow' },
@@ -29,19 +29,19 @@ async function start(workflowId: string, extra: Partial<temporal.api.workflowser
     requestId: `req-${workflowId}`,
     identity: 'unit-test',
     ...extra,
-  });
+  } });
   return res.runId as string;
 }
 
 async function history(workflowId: string, runId: string): Promise<HistoryEvent[]> {
-  const res = await t.engine.getWorkflowExecutionHistory(t.namespace, { namespace: t.namespace.name, execution: { workflowId, runId } }, { deadline: 0 });
+  const res = await t.engine.getWorkflowExecutionHistory({ namespaceId: t.namespace.id, request: { namespace: t.namespace.name, execution: { workflowId, runId } } }, { deadline: 0 });
   const events = res.history?.events ?? [];
   events.forEach((e, i) => assert.equal(toNumber(e.eventId), i + 1, 'event ids are contiguous from 1'));
   return events;
 }
 
 async function startWorkflowTask(workflowId: string, runId: string, pollKind: 'normal' | 'sticky' = 'normal') {
-  const d = await t.engine.describeWorkflowExecution(t.namespace, { namespace: t.namespace.name, execution: { workflowId, runId } });
+  const d = await t.engine.describeWorkflowExecution({ namespaceId: t.namespace.id, request: { namespace: t.namespace.name, execution: { workflowId, runId } } });
   const scheduledEventId = await eventually(async () => {
     const ms = await t.engine.shardFor(t.namespace.id, workflowId).loadExecution({ namespaceId: t.namespace.id, workflowId, runId });
     return ms?.ms.workflowTask?.scheduledEventId;
@@ -58,7 +58,7 @@ async function startWorkflowTask(workflowId: string, runId: string, pollKind: 'n
 }
 
 async function complete(token: WorkflowTaskToken, commands: Command[], extra: Partial<temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest> = {}) {
-  return t.engine.respondWorkflowTaskCompleted(t.namespace, token, { namespace: t.namespace.name, identity: 'worker-1', commands, ...extra });
+  return t.engine.respondWorkflowTaskCompleted({ namespaceId: t.namespace.id, token: token, request: { namespace: t.namespace.name, identity: 'worker-1', commands, ...extra } });
 }
 
 function scheduleActivity(activityId: string, extra: Partial<temporal.api.command.v1.IScheduleActivityTaskCommandAttributes> = {}): Command {
@@ -132,7 +132,7 @@ describe('history state machine', () => {
     await complete(token, [scheduleActivity('a1')]);
     const act = await startActivity('wf-act', runId, 5);
     assert.deepEqual(typeNames(await history('wf-act', runId)).slice(-1), ['ACTIVITY_TASK_SCHEDULED'], 'no Started event at dispatch');
-    await t.engine.respondActivityTaskCompleted({ by: 'token', token: act }, { result: { payloads: [{ data: Buffer.from('"ok"') }] }, identity: 'worker-1' });
+    await t.engine.respondActivityTaskCompleted({ target: { by: 'token', token: act }, result: { payloads: [{ data: Buffer.from('"ok"') }] }, identity: 'worker-1' });
     const events = await history('wf-act', runId);
     assert.deepEqual(typeNames(events).slice(5), ['ACTIVITY_TASK_STARTED', 'ACTIVITY_TASK_COMPLETED', 'WORKFLOW_TASK_SCHEDULED']);
     assert.equal(toNumber(events[6]?.activityTaskCompletedEventAttributes?.startedEventId), 6);
@@ -144,10 +144,10 @@ describe('history state machine', () => {
     await complete(first.token, [scheduleActivity('a1'), scheduleActivity('a2')]);
     const act1 = await startActivity('wf-buffer', runId, 5);
     const act2 = await startActivity('wf-buffer', runId, 6);
-    await t.engine.respondActivityTaskCompleted({ by: 'token', token: act1 }, { identity: 'w' });
+    await t.engine.respondActivityTaskCompleted({ target: { by: 'token', token: act1 }, identity: 'w' });
     const second = await startWorkflowTask('wf-buffer', runId);
     // The second activity completes while the workflow task is in flight.
-    await t.engine.respondActivityTaskCompleted({ by: 'token', token: act2 }, { identity: 'w' });
+    await t.engine.respondActivityTaskCompleted({ target: { by: 'token', token: act2 }, identity: 'w' });
     const during = await history('wf-buffer', runId);
     assert.equal(typeNames(during).at(-1), 'WORKFLOW_TASK_STARTED', 'nothing is written after WorkflowTaskStarted while it runs');
     await complete(second.token, [startTimer('t1', 1000)]);
@@ -164,15 +164,15 @@ describe('history state machine', () => {
     await complete(first.token, [scheduleActivity('a1'), scheduleActivity('a2')]);
     const act1 = await startActivity('wf-unhandled', runId, 5);
     const act2 = await startActivity('wf-unhandled', runId, 6);
-    await t.engine.respondActivityTaskCompleted({ by: 'token', token: act1 }, { identity: 'w' });
+    await t.engine.respondActivityTaskCompleted({ target: { by: 'token', token: act1 }, identity: 'w' });
     const second = await startWorkflowTask('wf-unhandled', runId);
-    await t.engine.respondActivityTaskCompleted({ by: 'token', token: act2 }, { identity: 'w' });
+    await t.engine.respondActivityTaskCompleted({ target: { by: 'token', token: act2 }, identity: 'w' });
     await assert.rejects(complete(second.token, [completeWorkflow]), (err: Error & { code?: string }) => err.message === 'UnhandledCommand' && err.code === 'INVALID_ARGUMENT');
     const events = await history('wf-unhandled', runId);
     assert.deepEqual(typeNames(events).slice(10), ['WORKFLOW_TASK_FAILED', 'ACTIVITY_TASK_STARTED', 'ACTIVITY_TASK_COMPLETED', 'WORKFLOW_TASK_SCHEDULED']);
     assert.equal(events[10]?.workflowTaskFailedEventAttributes?.cause, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND);
     assert.equal(events[13]?.workflowTaskScheduledEventAttributes?.attempt, 1, 'UnhandledCommand does not count as a failed attempt');
-    const d = await t.engine.describeWorkflowExecution(t.namespace, { execution: { workflowId: 'wf-unhandled', runId } });
+    const d = await t.engine.describeWorkflowExecution({ namespaceId: t.namespace.id, request: { execution: { workflowId: 'wf-unhandled', runId } } });
     assert.equal(d.workflowExecutionInfo?.status, temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
   });
 
@@ -205,7 +205,7 @@ describe('history state machine', () => {
     const second = await startWorkflowTask('wf-sticky', runId, 'sticky');
     assert.equal(toNumber(second.res.history?.events?.[0]?.eventId), 4, 'a sticky task carries only the new events');
     await complete(second.token, [startTimer('t2', 1000)], { stickyAttributes: { workerTaskQueue: { name: 'worker-1-sticky' } } });
-    await t.engine.resetStickyTaskQueue(t.namespace, { workflowId: 'wf-sticky' });
+    await t.engine.resetStickyTaskQueue({ namespaceId: t.namespace.id, workflowId: 'wf-sticky', runId: '' });
     t.clock.advance(1000);
     await eventually(() => t.matching.pushed.filter((p) => p.workflowId === 'wf-sticky' && p.kind === 'workflow').length === 3);
     assert.equal(t.matching.pushed.filter((p) => p.workflowId === 'wf-sticky').at(-1)?.queueKind, 'normal');
@@ -213,13 +213,13 @@ describe('history state machine', () => {
 
   it('a signal retried after the run continued as new is not applied twice', async () => {
     const runId = await start('wf-can-dedupe');
-    const signal = () => t.engine.signalWorkflowExecution(t.namespace, { workflowExecution: { workflowId: 'wf-can-dedupe' }, signalName: 's', requestId: 'signal-request-1' });
+    const signal = () => t.engine.signalWorkflowExecution({ namespaceId: t.namespace.id, request: { workflowExecution: { workflowId: 'wf-can-dedupe' }, signalName: 's', requestId: 'signal-request-1' } });
     await signal();
     const { token } = await startWorkflowTask('wf-can-dedupe', runId);
     await complete(token, [
       { commandType: CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION, continueAsNewWorkflowExecutionCommandAttributes: { workflowType: { name: 'TestWorkflow' } } },
     ]);
-    const next = await t.engine.describeWorkflowExecution(t.namespace, { execution: { workflowId: 'wf-can-dedupe' } });
+    const next = await t.engine.describeWorkflowExecution({ namespaceId: t.namespace.id, request: { execution: { workflowId: 'wf-can-dedupe' } } });
     const nextRunId = next.workflowExecutionInfo?.execution?.runId as string;
     assert.notEqual(nextRunId, runId, 'the run continued as new');
     await signal(); // the client's retry of the same request
@@ -232,7 +232,7 @@ describe('history state machine', () => {
     let terminate!: Promise<void>;
     await shard.withWorkflowLock(t.namespace.id, 'wf-current', async () => {
       // The terminate call arrives while another change holds the workflow…
-      terminate = t.engine.terminateWorkflowExecution(t.namespace, { workflowExecution: { workflowId: 'wf-current' }, reason: 'stop' });
+      terminate = t.engine.terminateWorkflowExecution({ namespaceId: t.namespace.id, request: { workflowExecution: { workflowId: 'wf-current' }, reason: 'stop' } });
       await new Promise((r) => setTimeout(r, 20));
       // …and that change hands the workflow over to a new run (as cron, retry and continue-as-new do).
       await shard.updateExecutionLocked({ namespaceId: t.namespace.id, workflowId: 'wf-current', runId }, (ctx) => {
@@ -240,7 +240,7 @@ describe('history state machine', () => {
       });
     });
     await terminate;
-    const current = await t.engine.describeWorkflowExecution(t.namespace, { execution: { workflowId: 'wf-current' } });
+    const current = await t.engine.describeWorkflowExecution({ namespaceId: t.namespace.id, request: { execution: { workflowId: 'wf-current' } } });
     assert.notEqual(current.workflowExecutionInfo?.execution?.runId, runId);
     assert.equal(current.workflowExecutionInfo?.status, temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED, 'the new current run was terminated');
   });
@@ -273,19 +273,19 @@ describe('history state machine', () => {
     const { token } = await startWorkflowTask('wf-retry', runId);
     await complete(token, [scheduleActivity('a1', { retryPolicy: { initialInterval: msToDuration(2000), backoffCoefficient: 3, maximumAttempts: 5 } })]);
     const first = await startActivity('wf-retry', runId, 5, 1);
-    await t.engine.respondActivityTaskFailed({ by: 'token', token: first }, { failure: { message: 'boom', applicationFailureInfo: { type: 'Flaky' } }, identity: 'w' });
+    await t.engine.respondActivityTaskFailed({ target: { by: 'token', token: first }, failure: { message: 'boom', applicationFailureInfo: { type: 'Flaky' } }, identity: 'w' });
     assert.deepEqual(typeNames(await history('wf-retry', runId)).slice(-1), ['ACTIVITY_TASK_SCHEDULED'], 'a retried attempt writes no event');
     await assert.rejects(startActivity('wf-retry', runId, 5, 2), (e: Error & { code?: string }) => e.code === 'NOT_FOUND', 'attempt 2 waits for its backoff');
     t.clock.advance(2000);
     await eventually(() => t.matching.pushed.find((p) => p.kind === 'activity' && p.workflowId === 'wf-retry' && p.attempt === 2));
     const second = await startActivity('wf-retry', runId, 5, 2);
-    await t.engine.respondActivityTaskFailed({ by: 'token', token: second }, { failure: { message: 'boom again', applicationFailureInfo: { type: 'Flaky' } }, identity: 'w' });
+    await t.engine.respondActivityTaskFailed({ target: { by: 'token', token: second }, failure: { message: 'boom again', applicationFailureInfo: { type: 'Flaky' } }, identity: 'w' });
     t.clock.advance(5999);
     assert.equal(t.matching.pushed.filter((p) => p.kind === 'activity' && p.attempt === 3).length, 0, 'second backoff is 2 s × 3');
     t.clock.advance(1);
     await eventually(() => t.matching.pushed.find((p) => p.kind === 'activity' && p.workflowId === 'wf-retry' && p.attempt === 3));
     const third = await startActivity('wf-retry', runId, 5, 3);
-    await t.engine.respondActivityTaskCompleted({ by: 'token', token: third }, { identity: 'w' });
+    await t.engine.respondActivityTaskCompleted({ target: { by: 'token', token: third }, identity: 'w' });
     const events = await history('wf-retry', runId);
     const started = events.find((e) => e.activityTaskStartedEventAttributes)?.activityTaskStartedEventAttributes;
     assert.equal(started?.attempt, 3);
@@ -298,7 +298,7 @@ describe('history state machine', () => {
     const { token } = await startWorkflowTask('wf-nonretry', runId);
     await complete(token, [scheduleActivity('a1', { retryPolicy: { nonRetryableErrorTypes: ['Fatal'] } })]);
     const act = await startActivity('wf-nonretry', runId, 5);
-    await t.engine.respondActivityTaskFailed({ by: 'token', token: act }, { failure: { message: 'no', applicationFailureInfo: { type: 'Fatal' } }, identity: 'w' });
+    await t.engine.respondActivityTaskFailed({ target: { by: 'token', token: act }, failure: { message: 'no', applicationFailureInfo: { type: 'Fatal' } }, identity: 'w' });
     const events = await history('wf-nonretry', runId);
     assert.deepEqual(typeNames(events).slice(5), ['ACTIVITY_TASK_STARTED', 'ACTIVITY_TASK_FAILED', 'WORKFLOW_TASK_SCHEDULED']);
     assert.equal(events[6]?.activityTaskFailedEventAttributes?.retryState, RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE);
@@ -324,7 +324,7 @@ describe('history state machine', () => {
     await complete(token, [scheduleActivity('a1', { startToCloseTimeout: msToDuration(60_000), heartbeatTimeout: msToDuration(2000), retryPolicy: { maximumAttempts: 1 } })]);
     const act = await startActivity('wf-hb', runId, 5);
     t.clock.advance(1500);
-    const hb = await t.engine.recordActivityTaskHeartbeat({ by: 'token', token: act }, { details: { payloads: [{ data: Buffer.from('42') }] }, identity: 'w' });
+    const hb = await t.engine.recordActivityTaskHeartbeat({ target: { by: 'token', token: act }, details: { payloads: [{ data: Buffer.from('42') }] }, identity: 'w' });
     assert.equal(hb.cancelRequested, false);
     t.clock.advance(1000);
     await new Promise((r) => setTimeout(r, 50));
@@ -352,22 +352,22 @@ describe('history state machine', () => {
   it('terminate during a workflow task fails it (FORCE_CLOSE_COMMAND) and closes the run', async () => {
     const runId = await start('wf-term');
     const { token } = await startWorkflowTask('wf-term', runId);
-    await t.engine.terminateWorkflowExecution(t.namespace, { workflowExecution: { workflowId: 'wf-term' }, reason: 'test' });
+    await t.engine.terminateWorkflowExecution({ namespaceId: t.namespace.id, request: { workflowExecution: { workflowId: 'wf-term' }, reason: 'test' } });
     const events = await history('wf-term', runId);
     assert.deepEqual(typeNames(events).slice(3), ['WORKFLOW_TASK_FAILED', 'WORKFLOW_EXECUTION_TERMINATED']);
     await assert.rejects(complete(token, [completeWorkflow]), (err: Error & { code?: string }) => err.code === 'NOT_FOUND');
     await assert.rejects(
-      t.engine.terminateWorkflowExecution(t.namespace, { workflowExecution: { workflowId: 'wf-term' } }),
+      t.engine.terminateWorkflowExecution({ namespaceId: t.namespace.id, request: { workflowExecution: { workflowId: 'wf-term' } } }),
       (err: Error & { code?: string }) => err.code === 'NOT_FOUND',
     );
   });
 
   it('start is idempotent per request id and FAIL conflicts with a running run', async () => {
     const runId = await start('wf-dup');
-    const again = await t.engine.startWorkflowExecution(t.namespace, { workflowId: 'wf-dup', workflowType: { name: 'TestWorkflow' }, taskQueue: { name: 'tq' }, requestId: 'req-wf-dup' });
+    const again = await t.engine.startWorkflowExecution({ namespaceId: t.namespace.id, request: { workflowId: 'wf-dup', workflowType: { name: 'TestWorkflow' }, taskQueue: { name: 'tq' }, requestId: 'req-wf-dup' } });
     assert.equal(again.runId, runId);
     await assert.rejects(
-      t.engine.startWorkflowExecution(t.namespace, { workflowId: 'wf-dup', workflowType: { name: 'TestWorkflow' }, taskQueue: { name: 'tq' }, requestId: 'other' }),
+      t.engine.startWorkflowExecution({ namespaceId: t.namespace.id, request: { workflowId: 'wf-dup', workflowType: { name: 'TestWorkflow' }, taskQueue: { name: 'tq' }, requestId: 'other' } }),
       (err: Error & { code?: string }) => err.code === 'ALREADY_EXISTS' && err.message.includes(runId),
     );
     assert.equal((await history('wf-dup', runId)).length, 2, 'the rejected start changed nothing');
@@ -377,11 +377,7 @@ describe('history state machine', () => {
     const runId = await start('wf-close');
     const { token } = await startWorkflowTask('wf-close', runId);
     await complete(token, [completeWorkflow]);
-    const res = await t.engine.getWorkflowExecutionHistory(
-      t.namespace,
-      { execution: { workflowId: 'wf-close' }, historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT, waitNewEvent: true },
-      { deadline: 0 },
-    );
+    const res = await t.engine.getWorkflowExecutionHistory({ namespaceId: t.namespace.id, request: { execution: { workflowId: 'wf-close' }, historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT, waitNewEvent: true } }, { deadline: 0 }, );
     assert.deepEqual(typeNames(res.history?.events ?? []), ['WORKFLOW_EXECUTION_COMPLETED']);
   });
 });

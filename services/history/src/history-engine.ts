@@ -2,31 +2,38 @@
  * The history service: owns the shards, their queue processors and the API handlers. In-process
  * for now; its methods are the future internal gRPC surface.
  */
-import { shardIdFor, type Clock, type Failure, type Logger, type Payloads, temporal } from '@hourglass/common';
+import { DEFAULT_SETTINGS, shardIdFor, type Clock, type Failure, type Logger, type Payloads, type Settings } from '@hourglass/common';
+import type {
+  ActivityTarget,
+  BuildQueryTaskRequest,
+  CallOptions,
+  HistoryService,
+  MatchingService,
+  NamespacedRequest,
+  RecordActivityTaskStartedRequest,
+  RecordWorkflowTaskStartedRequest,
+  WorkflowTaskToken,
+  Ws,
+} from '@hourglass/contracts';
 import type { NamespaceRecord, Persistence, TimerTaskRow, TransferTaskRow } from '@hourglass/persistence';
 import { describeWorkflowExecution } from './api/describe-workflow-execution/describe-workflow-execution.handler';
-import { getWorkflowExecutionHistory, type LongPollOptions } from './api/get-workflow-execution-history/get-workflow-execution-history.handler';
+import { getWorkflowExecutionHistory } from './api/get-workflow-execution-history/get-workflow-execution-history.handler';
 import { recordActivityTaskHeartbeat } from './api/record-activity-task-heartbeat/record-activity-task-heartbeat.handler';
-import { recordActivityTaskStarted, type RecordActivityTaskStartedArgs } from './api/record-activity-task-started/record-activity-task-started.handler';
-import {
-  recordWorkflowTaskStarted,
-  rescheduleStickyWorkflowTask,
-  type RecordWorkflowTaskStartedArgs,
-} from './api/record-workflow-task-started/record-workflow-task-started.handler';
-import type { ActivityTarget } from './api/respond-activity-task/activity-target';
+import { recordActivityTaskStarted } from './api/record-activity-task-started/record-activity-task-started.handler';
+import { recordWorkflowTaskStarted, rescheduleStickyWorkflowTask } from './api/record-workflow-task-started/record-workflow-task-started.handler';
 import { updateNamedRun } from './api/shared';
 import { respondActivityTaskCanceled, respondActivityTaskCompleted, respondActivityTaskFailed } from './api/respond-activity-task/respond-activity-task.handler';
 import { respondWorkflowTaskCompleted } from './api/respond-workflow-task-completed/respond-workflow-task-completed.handler';
 import { respondWorkflowTaskFailed } from './api/respond-workflow-task-failed/respond-workflow-task-failed.handler';
-import { queryWorkflow, respondQueryTaskCompleted, type QueryCall } from './api/query-workflow/query-workflow.handler';
-import { pollWorkflowExecutionUpdate, updateWorkflowExecution, type UpdateCall } from './api/update-workflow/update-workflow.handler';
+import { buildQueryTask, queryWorkflow, respondQueryTaskCompleted } from './api/query-workflow/query-workflow.handler';
+import { pollWorkflowExecutionUpdate, updateWorkflowExecution } from './api/update-workflow/update-workflow.handler';
 import { resetWorkflowExecution } from './api/reset-workflow/reset-workflow.handler';
 import { requestCancelWorkflowExecution } from './api/request-cancel-workflow/request-cancel-workflow.handler';
 import { signalWorkflowExecution } from './api/signal-workflow/signal-workflow.handler';
 import { signalWithStartWorkflowExecution, startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
 import { terminateWorkflowExecution } from './api/terminate-workflow/terminate-workflow.handler';
 import type { HistoryConfig } from './config';
-import type { EngineContext, MatchingClient } from './engine-context';
+import type { EngineContext } from './engine-context';
 import type { NamespaceRegistry } from './namespace-registry';
 import { ExecutionNotifier } from './notifier';
 import { WorkTracker } from './work-tracker';
@@ -36,19 +43,20 @@ import { TimerQueueProcessor } from './queues/timer-queue-processor';
 import { createTransferTaskExecutor } from './queues/transfer-queue-executor';
 import { TransferQueueProcessor } from './queues/transfer-queue-processor';
 import { ShardContext } from './shard/shard-context';
-import type { WorkflowTaskToken } from './task-token';
 
 
 export interface HistoryEngineDeps {
   persistence: Persistence;
   namespaces: NamespaceRegistry;
-  matching: MatchingClient;
+  matching: MatchingService;
+  /** Tunables and limits (defaults when absent). */
+  settings?: Settings;
   clock: Clock;
   config: HistoryConfig;
   logger: Logger;
 }
 
-export class HistoryEngine {
+export class HistoryEngine implements HistoryService {
   private readonly shards: ShardContext[] = [];
   private readonly transferQueues: TransferQueueProcessor[] = [];
   private readonly timerQueues: TimerQueueProcessor[] = [];
@@ -64,6 +72,7 @@ export class HistoryEngine {
       logger: deps.logger,
       namespaces: deps.namespaces,
       matching: deps.matching,
+      settings: deps.settings ?? DEFAULT_SETTINGS,
       notifier,
       queries: new QueryRegistry(),
       shardFor: (namespaceId, workflowId) => this.shardFor(namespaceId, workflowId),
@@ -107,96 +116,106 @@ export class HistoryEngine {
     return this.shards[shardIdFor(namespaceId, workflowId, this.shards.length)] as ShardContext;
   }
 
-  startWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest) {
-    return startWorkflowExecution(this.env, namespace, req);
+  private namespace(id: string): Promise<NamespaceRecord> {
+    return this.env.namespaces.getById(id);
   }
 
-  signalWithStartWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest) {
-    return signalWithStartWorkflowExecution(this.env, namespace, req);
+  async startWorkflowExecution(r: NamespacedRequest<Ws<'StartWorkflowExecutionRequest'>>) {
+    return startWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
-  signalWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.ISignalWorkflowExecutionRequest) {
-    return signalWorkflowExecution(this.env, namespace, req);
+  async signalWithStartWorkflowExecution(r: NamespacedRequest<Ws<'SignalWithStartWorkflowExecutionRequest'>>) {
+    const res = await signalWithStartWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
+    return { runId: res.runId ?? '', started: res.started ?? false };
   }
 
-  requestCancelWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IRequestCancelWorkflowExecutionRequest) {
-    return requestCancelWorkflowExecution(this.env, namespace, req);
+  async signalWorkflowExecution(r: NamespacedRequest<Ws<'SignalWorkflowExecutionRequest'>>): Promise<void> {
+    await signalWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
-  updateWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IUpdateWorkflowExecutionRequest, call: UpdateCall) {
-    return updateWorkflowExecution(this.env, namespace, req, call);
+  async requestCancelWorkflowExecution(r: NamespacedRequest<Ws<'RequestCancelWorkflowExecutionRequest'>>): Promise<void> {
+    await requestCancelWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
-  pollWorkflowExecutionUpdate(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IPollWorkflowExecutionUpdateRequest, call: UpdateCall) {
-    return pollWorkflowExecutionUpdate(this.env, namespace, req, call);
+  async terminateWorkflowExecution(r: NamespacedRequest<Ws<'TerminateWorkflowExecutionRequest'>>): Promise<void> {
+    await terminateWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
-  resetWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IResetWorkflowExecutionRequest) {
-    return resetWorkflowExecution(this.env, namespace, req);
+  async resetWorkflowExecution(r: NamespacedRequest<Ws<'ResetWorkflowExecutionRequest'>>) {
+    return resetWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
-  queryWorkflow(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IQueryWorkflowRequest, call: QueryCall) {
-    return queryWorkflow(this.env, namespace, req, call);
+  async describeWorkflowExecution(r: NamespacedRequest<Ws<'DescribeWorkflowExecutionRequest'>>) {
+    return describeWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
-  respondQueryTaskCompleted(queryId: string, req: temporal.api.workflowservice.v1.IRespondQueryTaskCompletedRequest) {
-    respondQueryTaskCompleted(this.env, queryId, req);
+  async getWorkflowExecutionHistory(r: NamespacedRequest<Ws<'GetWorkflowExecutionHistoryRequest'>>, call: CallOptions = NO_DEADLINE) {
+    return getWorkflowExecutionHistory(this.env, await this.namespace(r.namespaceId), r.request, call);
   }
 
-  recordWorkflowTaskStarted(args: RecordWorkflowTaskStartedArgs) {
-    return recordWorkflowTaskStarted(this.env, args);
+  async queryWorkflow(r: NamespacedRequest<Ws<'QueryWorkflowRequest'>>, call: CallOptions = NO_DEADLINE) {
+    return queryWorkflow(this.env, await this.namespace(r.namespaceId), r.request, call);
   }
 
-  /** ResetStickyTaskQueue: the next workflow task of the run goes to its normal queue. */
-  async resetStickyTaskQueue(namespace: NamespaceRecord, execution: { workflowId: string; runId?: string | null }) {
-    await updateNamedRun(this.env, namespace.id, execution.workflowId, execution.runId, (ctx) => {
+  async updateWorkflowExecution(r: NamespacedRequest<Ws<'UpdateWorkflowExecutionRequest'>>, call: CallOptions = NO_DEADLINE) {
+    return updateWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request, call);
+  }
+
+  async pollWorkflowExecutionUpdate(r: NamespacedRequest<Ws<'PollWorkflowExecutionUpdateRequest'>>, call: CallOptions = NO_DEADLINE) {
+    return pollWorkflowExecutionUpdate(this.env, await this.namespace(r.namespaceId), r.request, call);
+  }
+
+  async resetStickyTaskQueue(r: { namespaceId: string; workflowId: string; runId: string }): Promise<void> {
+    await updateNamedRun(this.env, r.namespaceId, r.workflowId, r.runId, (ctx) => {
       if (!ctx || !ctx.ms.sticky) return;
       ctx.ms.sticky = null;
       ctx.markDirty();
     });
   }
 
-  rescheduleStickyWorkflowTask(args: { namespaceId: string; task: { workflowId: string; runId: string; scheduledEventId: number } }) {
-    return rescheduleStickyWorkflowTask(this.env, args);
+  async respondWorkflowTaskCompleted(r: { namespaceId: string; token: WorkflowTaskToken; request: Ws<'RespondWorkflowTaskCompletedRequest'> }) {
+    return respondWorkflowTaskCompleted(this.env, await this.namespace(r.namespaceId), r.token, r.request);
   }
 
-  recordActivityTaskStarted(args: RecordActivityTaskStartedArgs) {
-    return recordActivityTaskStarted(this.env, args);
+  async respondWorkflowTaskFailed(r: { namespaceId: string; token: WorkflowTaskToken; request: Ws<'RespondWorkflowTaskFailedRequest'> }): Promise<void> {
+    await respondWorkflowTaskFailed(this.env, r.token, r.request);
   }
 
-  respondWorkflowTaskCompleted(namespace: NamespaceRecord, token: WorkflowTaskToken, req: temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest) {
-    return respondWorkflowTaskCompleted(this.env, namespace, token, req);
+  respondActivityTaskCompleted(r: { target: ActivityTarget; result?: Payloads | null; identity: string }): Promise<void> {
+    return respondActivityTaskCompleted(this.env, r.target, r);
   }
 
-  respondWorkflowTaskFailed(token: WorkflowTaskToken, req: temporal.api.workflowservice.v1.IRespondWorkflowTaskFailedRequest) {
-    return respondWorkflowTaskFailed(this.env, token, req);
+  respondActivityTaskFailed(r: { target: ActivityTarget; failure: Failure; identity: string; lastHeartbeatDetails?: Payloads | null }): Promise<void> {
+    return respondActivityTaskFailed(this.env, r.target, r);
   }
 
-  respondActivityTaskCompleted(target: ActivityTarget, args: { result?: Payloads | null; identity: string }) {
-    return respondActivityTaskCompleted(this.env, target, args);
+  respondActivityTaskCanceled(r: { target: ActivityTarget; details?: Payloads | null; identity: string }): Promise<void> {
+    return respondActivityTaskCanceled(this.env, r.target, r);
   }
 
-  respondActivityTaskFailed(target: ActivityTarget, args: { failure: Failure; identity: string; lastHeartbeatDetails?: Payloads | null }) {
-    return respondActivityTaskFailed(this.env, target, args);
+  recordActivityTaskHeartbeat(r: { target: ActivityTarget; details?: Payloads | null; identity: string }) {
+    return recordActivityTaskHeartbeat(this.env, r.target, r);
   }
 
-  respondActivityTaskCanceled(target: ActivityTarget, args: { details?: Payloads | null; identity: string }) {
-    return respondActivityTaskCanceled(this.env, target, args);
+  async respondQueryTaskCompleted(r: { namespaceId: string; queryId: string; request: Ws<'RespondQueryTaskCompletedRequest'> }): Promise<void> {
+    respondQueryTaskCompleted(this.env, r.queryId, r.request);
   }
 
-  recordActivityTaskHeartbeat(target: ActivityTarget, args: { details?: Payloads | null; identity: string }) {
-    return recordActivityTaskHeartbeat(this.env, target, args);
+  recordWorkflowTaskStarted(r: RecordWorkflowTaskStartedRequest) {
+    return recordWorkflowTaskStarted(this.env, r);
   }
 
-  getWorkflowExecutionHistory(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryRequest, poll: LongPollOptions) {
-    return getWorkflowExecutionHistory(this.env, namespace, req, poll);
+  recordActivityTaskStarted(r: RecordActivityTaskStartedRequest) {
+    return recordActivityTaskStarted(this.env, r);
   }
 
-  describeWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.IDescribeWorkflowExecutionRequest) {
-    return describeWorkflowExecution(this.env, namespace, req);
+  rescheduleStickyWorkflowTask(r: { namespaceId: string; task: { workflowId: string; runId: string; scheduledEventId: number } }) {
+    return rescheduleStickyWorkflowTask(this.env, r);
   }
 
-  terminateWorkflowExecution(namespace: NamespaceRecord, req: temporal.api.workflowservice.v1.ITerminateWorkflowExecutionRequest) {
-    return terminateWorkflowExecution(this.env, namespace, req);
+  buildQueryTask(r: BuildQueryTaskRequest) {
+    return buildQueryTask(this.env, r);
   }
 }
+
+const NO_DEADLINE: CallOptions = { deadline: 0 };

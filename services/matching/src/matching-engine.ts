@@ -10,12 +10,14 @@ import type { TaskQueueKey, TaskQueueStore, TaskQueueType } from '@hourglass/per
 import type { MatchingConfig } from './config';
 
 import { TaskQueue, type Offer } from './task-queue';
+import type { CallOptions, MatchingService } from '@hourglass/contracts';
 import type {
   ActivityTaskResponse,
   AddActivityTaskRequest,
   AddWorkflowTaskRequest,
+  DispatchQueryTaskRequest,
   MatchTask,
-  PollRequest,
+  PollTaskQueueRequest,
   TaskStarter,
   WorkflowTaskResponse,
 } from './types';
@@ -28,7 +30,7 @@ function isStaleTask(err: unknown): boolean {
 /** Queues untouched this long are dropped from memory (sticky queues of departed workers pile up otherwise). */
 const UNUSED_QUEUE_TTL_MS = 5 * 60_000;
 
-export class MatchingEngine {
+export class MatchingEngine implements MatchingService {
   private readonly queues = new Map<string, TaskQueue>();
   private starter: TaskStarter | undefined;
   private sweeper: NodeJS.Timeout | undefined;
@@ -67,17 +69,19 @@ export class MatchingEngine {
   }
 
   /** Long-polls a workflow task queue; undefined means "no task" (the caller sends an empty response). */
-  async pollWorkflowTaskQueue(request: PollRequest): Promise<WorkflowTaskResponse | undefined> {
+  async pollWorkflowTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<WorkflowTaskResponse | null> {
     const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
-    return this.poll(queue, request, (task, pollRequestId) =>
-      this.taskStarter().recordWorkflowTaskStarted({ namespaceId: request.namespaceId, task, pollKind: request.kind, identity: request.identity, pollRequestId }),
+    return this.poll(queue, call, (offer, pollRequestId) =>
+      offer.query
+        ? this.taskStarter().buildQueryTask({ namespaceId: request.namespaceId, pollKind: request.kind, ...offer.query })
+        : this.taskStarter().recordWorkflowTaskStarted({ namespaceId: request.namespaceId, task: offer.task, pollKind: request.kind, identity: request.identity, pollRequestId }),
     );
   }
 
-  async pollActivityTaskQueue(request: PollRequest): Promise<ActivityTaskResponse | undefined> {
+  async pollActivityTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<ActivityTaskResponse | null> {
     const queue = this.queue(request.namespaceId, request.taskQueueName, 'activity', 'normal');
-    return this.poll(queue, request, (task, pollRequestId) =>
-      this.taskStarter().recordActivityTaskStarted({ namespaceId: request.namespaceId, task, identity: request.identity, pollRequestId }),
+    return this.poll(queue, call, (offer, pollRequestId) =>
+      this.taskStarter().recordActivityTaskStarted({ namespaceId: request.namespaceId, task: offer.task, identity: request.identity, pollRequestId }),
     );
   }
 
@@ -85,29 +89,19 @@ export class MatchingEngine {
    * Hands a (legacy) query task to a poller of the workflow task queue. Resolves true once a
    * poller took it; false when no poller came within `timeoutMs`.
    */
-  async dispatchQueryTask(request: {
-    namespaceId: string;
-    taskQueueName: string;
-    kind: 'normal' | 'sticky';
-    timeoutMs: number;
-    signal?: AbortSignal;
-    build(pollKind: 'normal' | 'sticky'): Promise<WorkflowTaskResponse>;
-  }): Promise<boolean> {
+  async dispatchQueryTask(request: DispatchQueryTaskRequest, call?: CallOptions): Promise<boolean> {
     const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
-    return queue.offerQuery({ build: request.build }, request.timeoutMs, request.signal);
-  }
-
-  /** Whether a sticky queue's worker is still around (polling now or recently). */
-  isStickyQueueAvailable(namespaceId: string, stickyQueueName: string): boolean {
-    const queue = this.queues.get(this.keyString({ namespaceId, name: stickyQueueName, type: 'workflow', kind: 'sticky', partition: 0 }));
-    return queue !== undefined && this.hasRecentPoller(queue);
+    if (request.kind === 'sticky' && !this.hasRecentPoller(queue)) {
+      throw new StickyWorkerUnavailableError(`sticky queue ${request.taskQueueName} has no recent poller`);
+    }
+    return queue.offerQuery(request.task, request.timeoutMs, call?.signal);
   }
 
   /**
    * A worker announced its shutdown: its sticky queue is gone. Pending polls on it end, and its
    * backlog moves back to the normal queue through history.
    */
-  async shutdownStickyQueue(namespaceId: string, stickyQueueName: string): Promise<void> {
+  async shutdownStickyQueue({ namespaceId, stickyQueueName }: { namespaceId: string; stickyQueueName: string }): Promise<void> {
     const queue = this.queues.get(this.keyString({ namespaceId, name: stickyQueueName, type: 'workflow', kind: 'sticky', partition: 0 }));
     if (!queue) return;
     queue.closed = true;
@@ -128,16 +122,18 @@ export class MatchingEngine {
     await queue.addToBacklog(task);
   }
 
-  private async poll<R>(queue: TaskQueue, request: PollRequest, start: (task: MatchTask, pollRequestId: string) => Promise<R>): Promise<R | undefined> {
-    const startOrBuild = (offer: Offer, pollRequestId: string): Promise<R> =>
-      offer.query ? (offer.query.build(request.kind) as Promise<R>) : start(offer.task, pollRequestId);
+  private async poll<R>(queue: TaskQueue, call: CallOptions, start: (offer: Offer, pollRequestId: string) => Promise<R>): Promise<R | null> {
     await queue.ensureLoaded();
     const now = this.clock.now();
-    const deadline = Math.min(now + this.config.longPollTimeoutMs, request.deadline - this.config.deadlineMarginMs);
+    // Call deadlines are wall-clock times, whatever clock the engine runs on.
+    const callDeadline = call.deadline || Date.now() + 70_000;
+    const deadline = Math.min(now + this.config.longPollTimeoutMs, callDeadline - this.config.deadlineMarginMs);
+    const signal = call.signal ?? new AbortController().signal;
+    // A sticky queue whose worker announced its shutdown never comes back (its name is unique to that worker).
+    if (queue.closed) return null;
     queue.lastPollTime = now;
-    queue.closed = false;
     try {
-      while (!request.signal.aborted) {
+      while (!signal.aborted) {
         const fromBacklog = queue.takeFromBacklog();
         const offer: Offer | undefined = fromBacklog
           ? {
@@ -147,27 +143,27 @@ export class MatchingEngine {
                 if (outcome === 'returned') queue.returnToBacklog(fromBacklog);
               },
             }
-          : await queue.waitForTask(request.signal, deadline - this.clock.now());
-        if (!offer) return undefined;
-        const response = await this.tryStart(queue, offer, request.signal, (_task, id) => startOrBuild(offer, id));
+          : await queue.waitForTask(signal, deadline - this.clock.now());
+        if (!offer) return null;
+        const response = await this.tryStart(queue, offer, signal, (id) => start(offer, id));
         if (response !== undefined) return response;
-        if (this.clock.now() >= deadline) return undefined;
+        if (this.clock.now() >= deadline) return null;
       }
-      return undefined;
+      return null;
     } finally {
       // A poll cancelled by its caller says nothing about the worker still being there.
-      if (!request.signal.aborted) queue.lastPollTime = this.clock.now();
+      if (!signal.aborted) queue.lastPollTime = this.clock.now();
     }
   }
 
   /** Starts an offered task in history; settles the offer; returns the response, or undefined if the task was stale. */
-  private async tryStart<R>(queue: TaskQueue, offer: Offer, signal: AbortSignal, start: (task: MatchTask, pollRequestId: string) => Promise<R>): Promise<R | undefined> {
+  private async tryStart<R>(queue: TaskQueue, offer: Offer, signal: AbortSignal, start: (pollRequestId: string) => Promise<R>): Promise<R | undefined> {
     if (signal.aborted) {
       offer.settle('returned');
       return undefined;
     }
     try {
-      const response = await start(offer.task, randomUUID());
+      const response = await start(randomUUID());
       if (offer.backlogTaskId !== undefined) await queue.deleteFromBacklog(offer.backlogTaskId);
       offer.settle('started');
       return response;

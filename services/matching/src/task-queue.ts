@@ -4,7 +4,8 @@
  */
 import { deferred, type Deferred } from '@hourglass/common';
 import { ConditionFailedError, type TaskQueueKey, type TaskQueueStore } from '@hourglass/persistence';
-import type { MatchTask, WorkflowTaskResponse } from './types';
+import type { QueryTask } from '@hourglass/contracts';
+import type { MatchTask } from './types';
 
 /** How a poller that was offered a task (sync match) dealt with it. */
 export type OfferOutcome = 'started' | 'dropped' | 'returned';
@@ -13,14 +14,9 @@ export interface Offer {
   task: MatchTask;
   /** The backlog row the task came from, to delete once it is started or dropped. */
   backlogTaskId?: number;
-  /** Set for a query task: builds the poll response itself (no history state changes). */
+  /** Set for a legacy query task (never persisted; history builds its poll response). */
   query?: QueryTask;
   settle(outcome: OfferOutcome): void;
-}
-
-/** A legacy query task: handed to the next poller, never persisted. */
-export interface QueryTask {
-  build(pollKind: 'normal' | 'sticky'): Promise<WorkflowTaskResponse>;
 }
 
 interface PendingQuery {
@@ -147,9 +143,10 @@ export class TaskQueue {
     return this.waiters.length === 0 && this.queries.length === 0 && this.backlog.length === 0 && now - this.lastPollTime > idleMs;
   }
 
-  /** Ends every waiting poll with no task (the queue's worker is going away). */
+  /** Ends every waiting poll with no task and gives back every pending query untaken (the queue's worker is going away). */
   releaseWaiters(): void {
     for (const w of this.waiters.splice(0)) answer(w, undefined);
+    for (const pending of this.queries.splice(0)) pending.outcome.resolve(false);
   }
 
   drainBacklog(): { taskId: number; task: MatchTask }[] {

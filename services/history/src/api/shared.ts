@@ -2,7 +2,7 @@
 import { NotFoundError, temporal } from '@hourglass/common';
 import type { ExecutionKey } from '@hourglass/persistence';
 import type { EngineContext } from '../engine-context';
-import type { WorkflowTaskToken } from '../task-token';
+import type { WorkflowTaskToken } from '@hourglass/contracts';
 import { isRunning } from '../workflow/mutable-state';
 import type { MutationContext } from '../workflow/mutation';
 import type { ShardContext } from '../shard/shard-context';

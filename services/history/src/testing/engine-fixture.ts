@@ -5,7 +5,7 @@
 import { ManualClock, silentLogger, temporal, type HistoryEvent } from '@hourglass/common';
 import { openSqlitePersistence, type NamespaceRecord, type Persistence } from '@hourglass/persistence';
 import { DEFAULT_HISTORY_CONFIG } from '../config';
-import type { MatchingClient } from '../engine-context';
+import type { AddActivityTaskRequest, AddWorkflowTaskRequest, MatchingService } from '@hourglass/contracts';
 import { HistoryEngine } from '../history-engine';
 import { NamespaceRegistry } from '../namespace-registry';
 
@@ -19,21 +19,26 @@ export interface PushedTask {
   attempt: number;
 }
 
-export class RecordingMatching implements MatchingClient {
+export class RecordingMatching implements MatchingService {
   readonly pushed: PushedTask[] = [];
-  async addWorkflowTask(r: Parameters<MatchingClient['addWorkflowTask']>[0]): Promise<void> {
+  async addWorkflowTask(r: AddWorkflowTaskRequest): Promise<void> {
     this.pushed.push({ kind: 'workflow', taskQueueName: r.taskQueueName, queueKind: r.kind, workflowId: r.workflowId, runId: r.runId, scheduledEventId: r.scheduledEventId, attempt: 0 });
   }
-  async addActivityTask(r: Parameters<MatchingClient['addActivityTask']>[0]): Promise<void> {
+  async addActivityTask(r: AddActivityTaskRequest): Promise<void> {
     this.pushed.push({ kind: 'activity', taskQueueName: r.taskQueueName, workflowId: r.workflowId, runId: r.runId, scheduledEventId: r.scheduledEventId, attempt: r.attempt });
   }
   /** No worker in unit tests: nobody takes query tasks. */
   async dispatchQueryTask(): Promise<boolean> {
     return false;
   }
-  isStickyQueueAvailable(): boolean {
-    return false;
+  /** No worker polls in unit tests. */
+  async pollWorkflowTaskQueue(): Promise<null> {
+    return null;
   }
+  async pollActivityTaskQueue(): Promise<null> {
+    return null;
+  }
+  async shutdownStickyQueue(): Promise<void> {}
 }
 
 export interface TestEngine {

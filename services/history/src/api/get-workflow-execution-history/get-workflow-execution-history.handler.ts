@@ -4,6 +4,7 @@
  */
 import { HistoryEventFilterType, InvalidArgumentError, temporal, type HistoryEvent } from '@hourglass/common';
 import type { ExecutionKey, NamespaceRecord } from '@hourglass/persistence';
+import type { CallOptions } from '@hourglass/contracts';
 import type { EngineContext } from '../../engine-context';
 import type { ShardContext } from '../../shard/shard-context';
 import { isRunning } from '../../workflow/mutable-state';
@@ -32,13 +33,7 @@ function decodePageToken(bytes: Uint8Array): PageToken {
   throw new InvalidArgumentError('nextPageToken is malformed: it was not issued by this server');
 }
 
-export interface LongPollOptions {
-  /** Absolute ms deadline of the caller's call (0 = none). */
-  deadline: number;
-  signal?: AbortSignal;
-}
-
-export async function getWorkflowExecutionHistory(env: EngineContext, namespace: NamespaceRecord, req: Request, poll: LongPollOptions): Promise<Response> {
+export async function getWorkflowExecutionHistory(env: EngineContext, namespace: NamespaceRecord, req: Request, poll: CallOptions): Promise<Response> {
   const workflowId = req.execution?.workflowId ?? '';
   const token = req.nextPageToken && req.nextPageToken.length > 0 ? decodePageToken(req.nextPageToken) : undefined;
   const key = await resolveRun(env, namespace.id, workflowId, token?.runId ?? req.execution?.runId);
@@ -64,7 +59,7 @@ export async function getWorkflowExecutionHistory(env: EngineContext, namespace:
   };
 }
 
-function longPollBudget(env: EngineContext, poll: LongPollOptions): number {
+function longPollBudget(env: EngineContext, poll: CallOptions): number {
   const cap = env.config.longPollTimeoutMs;
   if (!poll.deadline) return cap;
   return Math.max(0, Math.min(cap, poll.deadline - Date.now() - 1000));

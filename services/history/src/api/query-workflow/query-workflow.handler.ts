@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import {
   DeadlineExceededError,
   FailedPreconditionError,
+  HistorySettings,
+  StickyWorkerUnavailableError,
   InvalidArgumentError,
   TaskQueueKind,
   WorkflowExecutionStatus,
@@ -15,9 +17,10 @@ import {
   temporal,
 } from '@hourglass/common';
 import type { ExecutionKey, NamespaceRecord } from '@hourglass/persistence';
+import type { CallOptions } from '@hourglass/contracts';
 import type { EngineContext } from '../../engine-context';
 import type { QueryOutcome } from '../../query-registry';
-import { encodeTaskToken } from '../../task-token';
+import { encodeTaskToken, type BuildQueryTaskRequest, type QueryTask } from '@hourglass/contracts';
 import { isRunning, type MutableStateData } from '../../workflow/mutable-state';
 import { executionNotFound, resolveRun } from '../shared';
 
@@ -28,12 +31,7 @@ type WorkflowQuery = temporal.api.query.v1.IWorkflowQuery;
 const QueryRejectCondition = temporal.api.enums.v1.QueryRejectCondition;
 const QueryResultType = temporal.api.enums.v1.QueryResultType;
 
-export interface QueryCall {
-  deadline: number;
-  signal?: AbortSignal;
-}
-
-export async function queryWorkflow(env: EngineContext, namespace: NamespaceRecord, req: Request, call: QueryCall): Promise<Response> {
+export async function queryWorkflow(env: EngineContext, namespace: NamespaceRecord, req: Request, call: CallOptions): Promise<Response> {
   const key = await resolveRun(env, namespace.id, req.execution?.workflowId ?? '', req.execution?.runId);
   const loaded = await env.shardFor(key.namespaceId, key.workflowId).loadExecution(key);
   if (!loaded) throw executionNotFound(key.workflowId, key.runId);
@@ -62,7 +60,7 @@ export async function queryWorkflow(env: EngineContext, namespace: NamespaceReco
   return answerOf(outcome);
 }
 
-function queryTimeout(env: EngineContext, call: QueryCall): number {
+function queryTimeout(env: EngineContext, call: CallOptions): number {
   const cap = env.config.queryTimeoutMs;
   return call.deadline ? Math.max(0, Math.min(cap, call.deadline - Date.now() - 500)) : cap;
 }
@@ -125,19 +123,10 @@ export async function dispatchWaitingQueries(env: EngineContext, key: ExecutionK
 
 async function queryTask(env: EngineContext, key: ExecutionKey, query: WorkflowQuery, ms: MutableStateData, timeoutMs: number, signal?: AbortSignal): Promise<QueryOutcome> {
   const queryId = randomUUID();
-  const sticky = isRunning(ms) && ms.sticky && env.matching.isStickyQueueAvailable(key.namespaceId, ms.sticky.queueName) ? ms.sticky.queueName : undefined;
-  const taskQueueName = sticky ?? ms.executionInfo.taskQueue;
   const waiter = env.queries.awaitQueryTask(queryId);
   try {
     const started = Date.now();
-    const taken = await env.matching.dispatchQueryTask({
-      namespaceId: key.namespaceId,
-      taskQueueName,
-      kind: sticky ? 'sticky' : 'normal',
-      timeoutMs,
-      ...(signal ? { signal } : {}),
-      build: (pollKind) => buildQueryTask(env, key, query, queryId, pollKind),
-    });
+    const taken = await dispatchQueryTask(env, key, ms, { workflowId: key.workflowId, runId: key.runId, queryId, query }, timeoutMs, signal);
     if (!taken) throw noAnswer(timeoutMs, ms.executionInfo.taskQueue);
     return await withTimeout(waiter.outcome, timeoutMs - (Date.now() - started), signal, () => noAnswer(timeoutMs, ms.executionInfo.taskQueue));
   } finally {
@@ -145,23 +134,51 @@ async function queryTask(env: EngineContext, key: ExecutionKey, query: WorkflowQ
   }
 }
 
-/** The poll response of a legacy query task: history up to now, no WorkflowTaskStarted, `query` set. */
-async function buildQueryTask(
-  env: EngineContext,
-  key: ExecutionKey,
-  query: WorkflowQuery,
-  queryId: string,
-  pollKind: 'normal' | 'sticky',
-): Promise<temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse> {
+/**
+ * A query task goes to the sticky worker that has the run cached, if any; when that worker is gone
+ * (matching says so at once) or does not take the task within the sticky query timeout, the run's
+ * stickiness is cleared and the task goes to the normal queue, as Temporal does.
+ */
+async function dispatchQueryTask(env: EngineContext, key: ExecutionKey, ms: MutableStateData, task: QueryTask, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const call = { deadline: 0, ...(signal ? { signal } : {}) };
+  const normal = { namespaceId: key.namespaceId, taskQueueName: ms.executionInfo.taskQueue, kind: 'normal' as const, task };
+  const sticky = isRunning(ms) ? ms.sticky : null;
+  const started = Date.now();
+  if (sticky) {
+    const namespace = await env.namespaces.getById(key.namespaceId);
+    const stickyTimeoutMs = Math.min(timeoutMs, env.settings.get(HistorySettings.stickyQueryTimeout, { namespace: namespace.name }));
+    try {
+      if (await env.matching.dispatchQueryTask({ ...normal, taskQueueName: sticky.queueName, kind: 'sticky', timeoutMs: stickyTimeoutMs }, call)) return true;
+    } catch (err) {
+      if (!(err instanceof StickyWorkerUnavailableError)) throw err;
+    }
+    if (signal?.aborted) return false;
+    await clearStickiness(env, key, sticky.queueName);
+  }
+  return env.matching.dispatchQueryTask({ ...normal, timeoutMs: Math.max(0, timeoutMs - (Date.now() - started)) }, call);
+}
+
+/** The sticky worker is gone: the run's next workflow task goes to its normal queue too. */
+async function clearStickiness(env: EngineContext, key: ExecutionKey, queueName: string): Promise<void> {
+  await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
+    if (!ctx || ctx.ms.sticky?.queueName !== queueName) return;
+    ctx.ms.sticky = null;
+    ctx.markDirty();
+  });
+}
+
+/** The poll response of a legacy query task, built when a poller takes it: history up to now, no WorkflowTaskStarted, `query` set. */
+export async function buildQueryTask(env: EngineContext, request: BuildQueryTaskRequest): Promise<temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse> {
+  const key = { namespaceId: request.namespaceId, workflowId: request.workflowId, runId: request.runId };
   const shard = env.shardFor(key.namespaceId, key.workflowId);
   const loaded = await shard.loadExecution(key);
   if (!loaded) throw executionNotFound(key.workflowId, key.runId);
   const ms = loaded.ms;
   const previous = ms.lastCompletedWorkflowTaskStartedEventId;
   // A sticky worker answers from its cache (it fetches the history itself after an eviction).
-  const events = pollKind === 'sticky' ? [] : await shard.readHistory(key, 1, ms.nextEventId, Number.MAX_SAFE_INTEGER);
+  const events = request.pollKind === 'sticky' ? [] : await shard.readHistory(key, 1, ms.nextEventId, Number.MAX_SAFE_INTEGER);
   return {
-    taskToken: encodeTaskToken({ kind: 'query', namespaceId: key.namespaceId, workflowId: key.workflowId, runId: key.runId, queryId }),
+    taskToken: encodeTaskToken({ kind: 'query', ...key, queryId: request.queryId }),
     workflowExecution: { workflowId: key.workflowId, runId: key.runId },
     workflowType: { name: ms.executionInfo.workflowTypeName },
     workflowExecutionTaskQueue: { name: ms.executionInfo.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
@@ -169,7 +186,7 @@ async function buildQueryTask(
     startedEventId: int64(0),
     attempt: 1,
     history: { events },
-    query,
+    query: request.query,
   };
 }
 

@@ -1,7 +1,7 @@
 /** Matching hands an activity attempt to a poller: mark it started (no event yet) and build the poll response. */
 import { NotFoundError, msToDuration, msToTimestamp, temporal } from '@hourglass/common';
 import type { EngineContext } from '../../engine-context';
-import { encodeTaskToken } from '../../task-token';
+import { encodeTaskToken, type RecordActivityTaskStartedRequest } from '@hourglass/contracts';
 import { startActivityAttempt } from '../../workflow/activity';
 import { payloadsBlob } from '../../workflow/codec';
 import { retryPolicyToProto } from '../../workflow/retry';
@@ -9,14 +9,7 @@ import { requireRunning } from '../shared';
 
 type PollResponse = temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse;
 
-export interface RecordActivityTaskStartedArgs {
-  namespaceId: string;
-  task: { workflowId: string; runId: string; scheduledEventId: number; attempt: number };
-  identity: string;
-  pollRequestId: string;
-}
-
-export async function recordActivityTaskStarted(env: EngineContext, args: RecordActivityTaskStartedArgs): Promise<PollResponse> {
+export async function recordActivityTaskStarted(env: EngineContext, args: RecordActivityTaskStartedRequest): Promise<PollResponse> {
   const key = { namespaceId: args.namespaceId, workflowId: args.task.workflowId, runId: args.task.runId };
   const shard = env.shardFor(key.namespaceId, key.workflowId);
   const started = await shard.updateExecution(key, (maybe) => {

@@ -5,22 +5,14 @@
  */
 import { NotFoundError, TaskQueueKind, msToTimestamp, temporal, int64 } from '@hourglass/common';
 import type { EngineContext } from '../../engine-context';
-import { encodeTaskToken } from '../../task-token';
+import { encodeTaskToken, type RecordWorkflowTaskStartedRequest } from '@hourglass/contracts';
 import { takeUpdateRequests } from '../../workflow/updates';
 import { startWorkflowTask } from '../../workflow/workflow-task';
 import { requireRunning } from '../shared';
 
 type PollResponse = temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse;
 
-export interface RecordWorkflowTaskStartedArgs {
-  namespaceId: string;
-  task: { workflowId: string; runId: string; scheduledEventId: number };
-  pollKind: 'normal' | 'sticky';
-  identity: string;
-  pollRequestId: string;
-}
-
-export async function recordWorkflowTaskStarted(env: EngineContext, args: RecordWorkflowTaskStartedArgs): Promise<PollResponse> {
+export async function recordWorkflowTaskStarted(env: EngineContext, args: RecordWorkflowTaskStartedRequest): Promise<PollResponse> {
   const key = { namespaceId: args.namespaceId, workflowId: args.task.workflowId, runId: args.task.runId };
   const shard = env.shardFor(key.namespaceId, key.workflowId);
   const started = await shard.updateExecution(key, (maybe) => {

@@ -2,14 +2,12 @@
 import { NotFoundError } from '@hourglass/common';
 import type { ExecutionKey } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
-import type { ActivityTaskToken } from '../../task-token';
+import type { ActivityTarget } from '@hourglass/contracts';
 import { activityById, type ActivityInfo } from '../../workflow/mutable-state';
 import type { MutationContext } from '../../workflow/mutation';
 import { requireRunning, updateNamedRun } from '../shared';
 
-export type ActivityTarget =
-  | { by: 'token'; token: ActivityTaskToken }
-  | { by: 'id'; namespaceId: string; workflowId: string; runId: string; activityId: string };
+export type { ActivityTarget };
 
 /** Changes the run the target names (by id with an empty run id: the current run, resolved under its lock). */
 export function updateTargetRun<T>(env: EngineContext, target: ActivityTarget, fn: (ctx: MutationContext | undefined, key: ExecutionKey) => T | Promise<T>): Promise<T> {

@@ -7,7 +7,7 @@
 import { InvalidArgumentError, WorkflowTaskFailedCause, durationToMs, temporal, type Failure, int64 } from '@hourglass/common';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
-import type { WorkflowTaskToken } from '../../task-token';
+import type { WorkflowTaskToken } from '@hourglass/contracts';
 import { BadCommandError } from '../../workflow/command-error';
 import { isRunning } from '../../workflow/mutable-state';
 import type { MutationContext } from '../../workflow/mutation';

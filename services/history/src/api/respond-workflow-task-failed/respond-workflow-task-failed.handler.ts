@@ -1,7 +1,7 @@
 /** RespondWorkflowTaskFailed: record the failure and retry the task on the normal queue (attempt + 1). */
 import { temporal } from '@hourglass/common';
 import type { EngineContext } from '../../engine-context';
-import type { WorkflowTaskToken } from '../../task-token';
+import type { WorkflowTaskToken } from '@hourglass/contracts';
 import { failWorkflowTask } from '../../workflow/workflow-task';
 import { requireStartedWorkflowTask } from '../shared';
 

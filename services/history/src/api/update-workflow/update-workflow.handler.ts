@@ -5,6 +5,7 @@
  */
 import { NotFoundError, ResourceExhaustedError, temporal } from '@hourglass/common';
 import type { ExecutionKey, NamespaceRecord } from '@hourglass/persistence';
+import type { CallOptions } from '@hourglass/contracts';
 import type { EngineContext } from '../../engine-context';
 import { isRunning, type UpdateInfo } from '../../workflow/mutable-state';
 import type { ShardContext } from '../../shard/shard-context';
@@ -25,12 +26,7 @@ const STAGE_RANK: Record<UpdateInfo['stage'], number> = {
   completed: Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED,
 };
 
-export interface UpdateCall {
-  deadline: number;
-  signal?: AbortSignal;
-}
-
-export async function updateWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: UpdateRequest, call: UpdateCall): Promise<UpdateResponse> {
+export async function updateWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: UpdateRequest, call: CallOptions): Promise<UpdateResponse> {
   const workflowId = req.workflowExecution?.workflowId ?? '';
   const updateId = req.request?.meta?.updateId ?? '';
   const runId = req.firstExecutionRunId ? '' : req.workflowExecution?.runId;
@@ -49,14 +45,14 @@ export async function updateWorkflowExecution(env: EngineContext, namespace: Nam
   return waitForStage(env, key, updateId, wanted, call);
 }
 
-export async function pollWorkflowExecutionUpdate(env: EngineContext, namespace: NamespaceRecord, req: PollRequest, call: UpdateCall): Promise<UpdateResponse> {
+export async function pollWorkflowExecutionUpdate(env: EngineContext, namespace: NamespaceRecord, req: PollRequest, call: CallOptions): Promise<UpdateResponse> {
   const ref = req.updateRef;
   const key = await resolveRun(env, namespace.id, ref?.workflowExecution?.workflowId ?? '', ref?.workflowExecution?.runId);
   const wanted = req.waitPolicy?.lifecycleStage || Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED;
   return waitForStage(env, key, ref?.updateId ?? '', wanted, call);
 }
 
-async function waitForStage(env: EngineContext, key: ExecutionKey, updateId: string, wanted: number, call: UpdateCall): Promise<UpdateResponse> {
+async function waitForStage(env: EngineContext, key: ExecutionKey, updateId: string, wanted: number, call: CallOptions): Promise<UpdateResponse> {
   const shard = env.shardFor(key.namespaceId, key.workflowId);
   const budget = call.deadline ? Math.max(0, Math.min(env.config.longPollTimeoutMs, call.deadline - Date.now() - 1000)) : env.config.longPollTimeoutMs;
   const until = Date.now() + budget;

@@ -1,0 +1,285 @@
+/**
+ * Every setting of the platform, each defined once. Keys and defaults follow Temporal's dynamic
+ * config (common/dynamicconfig/constants.go) where Temporal has the same knob, so an operator's
+ * knowledge carries over. Keys are persisted in configuration files: never rename one.
+ */
+import { defineSetting, durationSetting, integerSetting } from './settings';
+
+const MB = 1024 * 1024;
+const KB = 1024;
+
+/** Limits enforced on requests, commands and histories (Temporal's `limit.*`). */
+export const Limits = {
+  /** Largest gRPC message accepted; refused before it is decoded. */
+  grpcMaxMessageSize: defineSetting({
+    key: 'frontend.maxMessageSize',
+    scope: 'global',
+    defaultValue: 4 * MB,
+    parse: integerSetting(64 * KB),
+    description: 'Largest gRPC request message in bytes; larger ones are refused with RESOURCE_EXHAUSTED before decoding.',
+  }),
+  blobSizeError: defineSetting({
+    key: 'limit.blobSize.error',
+    scope: 'namespace',
+    defaultValue: 2 * MB,
+    parse: integerSetting(1),
+    description: 'Largest payload field (input, result, details, signal data…) in bytes.',
+  }),
+  blobSizeWarn: defineSetting({
+    key: 'limit.blobSize.warn',
+    scope: 'namespace',
+    defaultValue: 512 * KB,
+    parse: integerSetting(1),
+    description: 'Payload size in bytes above which a warning is logged.',
+  }),
+  memoSizeError: defineSetting({
+    key: 'limit.memoSize.error',
+    scope: 'namespace',
+    defaultValue: 2 * MB,
+    parse: integerSetting(1),
+    description: 'Largest memo in bytes.',
+  }),
+  maxIdLength: defineSetting({
+    key: 'limit.maxIDLength',
+    scope: 'namespace',
+    defaultValue: 1000,
+    parse: integerSetting(1),
+    description: 'Longest id or name (workflow, run, activity, timer, task queue, type, signal, identity, request id) in UTF-8 bytes.',
+  }),
+  transactionSize: defineSetting({
+    key: 'limit.transactionSize',
+    scope: 'global',
+    defaultValue: 4 * MB,
+    parse: integerSetting(64 * KB),
+    description: 'Largest batch of history events one change may write, in bytes.',
+  }),
+  historySizeError: defineSetting({
+    key: 'limit.historySize.error',
+    scope: 'namespace',
+    defaultValue: 50 * MB,
+    parse: integerSetting(1),
+    description: 'History size in bytes past which a running workflow is terminated.',
+  }),
+  historySizeWarn: defineSetting({
+    key: 'limit.historySize.warn',
+    scope: 'namespace',
+    defaultValue: 10 * MB,
+    parse: integerSetting(1),
+    description: 'History size in bytes past which a warning is logged.',
+  }),
+  historySizeSuggestContinueAsNew: defineSetting({
+    key: 'limit.historySize.suggestContinueAsNew',
+    scope: 'namespace',
+    defaultValue: 4 * MB,
+    parse: integerSetting(1),
+    description: 'History size in bytes from which workflow tasks carry suggestContinueAsNew.',
+  }),
+  historyCountError: defineSetting({
+    key: 'limit.historyCount.error',
+    scope: 'namespace',
+    defaultValue: 51_200,
+    parse: integerSetting(1),
+    description: 'Number of history events past which a running workflow is terminated.',
+  }),
+  historyCountWarn: defineSetting({
+    key: 'limit.historyCount.warn',
+    scope: 'namespace',
+    defaultValue: 10_240,
+    parse: integerSetting(1),
+    description: 'Number of history events past which a warning is logged.',
+  }),
+  historyCountSuggestContinueAsNew: defineSetting({
+    key: 'limit.historyCount.suggestContinueAsNew',
+    scope: 'namespace',
+    defaultValue: 4_096,
+    parse: integerSetting(1),
+    description: 'Number of history events from which workflow tasks carry suggestContinueAsNew.',
+  }),
+  numPendingActivities: defineSetting({
+    key: 'limit.numPendingActivities.error',
+    scope: 'namespace',
+    defaultValue: 2_000,
+    parse: integerSetting(1),
+    description: 'Most activities one run may have pending; more fail the workflow task (PENDING_ACTIVITIES_LIMIT_EXCEEDED).',
+  }),
+  numPendingChildExecutions: defineSetting({
+    key: 'limit.numPendingChildExecutions.error',
+    scope: 'namespace',
+    defaultValue: 2_000,
+    parse: integerSetting(1),
+    description: 'Most child workflows one run may have pending (PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED).',
+  }),
+  numPendingSignals: defineSetting({
+    key: 'limit.numPendingSignals.error',
+    scope: 'namespace',
+    defaultValue: 2_000,
+    parse: integerSetting(1),
+    description: 'Most signals to other workflows one run may have pending (PENDING_SIGNALS_LIMIT_EXCEEDED).',
+  }),
+  numPendingCancelRequests: defineSetting({
+    key: 'limit.numPendingCancelRequests.error',
+    scope: 'namespace',
+    defaultValue: 2_000,
+    parse: integerSetting(1),
+    description: 'Most cancellation requests to other workflows one run may have pending (PENDING_REQUEST_CANCEL_LIMIT_EXCEEDED).',
+  }),
+  maxSignalsPerExecution: defineSetting({
+    key: 'history.maximumSignalsPerExecution',
+    scope: 'namespace',
+    defaultValue: 10_000,
+    parse: integerSetting(1),
+    description: 'Most signals one run may receive; later ones are refused.',
+  }),
+  maxUpdatesPerExecution: defineSetting({
+    key: 'history.maxTotalUpdates',
+    scope: 'namespace',
+    defaultValue: 2_000,
+    parse: integerSetting(1),
+    description: 'Most updates one run may receive.',
+  }),
+  maxInFlightUpdates: defineSetting({
+    key: 'history.maxInFlightUpdates',
+    scope: 'namespace',
+    defaultValue: 10,
+    parse: integerSetting(1),
+    description: 'Most updates one run may have admitted but not yet completed.',
+  }),
+  maxBufferedEvents: defineSetting({
+    key: 'history.maximumBufferedEventsBatch',
+    scope: 'global',
+    defaultValue: 100,
+    parse: integerSetting(1),
+    description: 'Events buffered while a workflow task runs past which that task is failed so they can be delivered.',
+  }),
+  maxBufferedEventsSize: defineSetting({
+    key: 'history.maximumBufferedEventsSizeInBytes',
+    scope: 'global',
+    defaultValue: 2 * MB,
+    parse: integerSetting(1),
+    description: 'Bytes of buffered events past which the running workflow task is failed so they can be delivered.',
+  }),
+} as const;
+
+/** History service tunables. */
+export const HistorySettings = {
+  defaultWorkflowTaskTimeout: defineSetting({
+    key: 'history.defaultWorkflowTaskTimeout',
+    scope: 'namespace',
+    defaultValue: 10_000,
+    parse: durationSetting(),
+    description: "A workflow task's start-to-close timeout when the start request sets none.",
+  }),
+  maxWorkflowTaskTimeout: defineSetting({
+    key: 'history.maxWorkflowTaskTimeout',
+    scope: 'namespace',
+    defaultValue: 120_000,
+    parse: durationSetting(),
+    description: "Cap of a workflow task's start-to-close timeout.",
+  }),
+  longPollExpirationInterval: defineSetting({
+    key: 'history.longPollExpirationInterval',
+    scope: 'namespace',
+    defaultValue: 20_000,
+    parse: durationSetting(),
+    description: 'Longest a history long poll (GetWorkflowExecutionHistory wait_new_event) is held before an empty answer.',
+  }),
+  historyPageSize: defineSetting({
+    key: 'history.defaultPageSize',
+    scope: 'namespace',
+    defaultValue: 1000,
+    parse: integerSetting(1),
+    description: 'Events per GetWorkflowExecutionHistory page when the caller does not say, and the cap of what a caller may ask.',
+  }),
+  queryTimeout: defineSetting({
+    key: 'history.queryTimeout',
+    scope: 'namespace',
+    defaultValue: 20_000,
+    parse: durationSetting(),
+    description: 'Longest a query waits for a worker to answer it.',
+  }),
+  stickyQueryTimeout: defineSetting({
+    key: 'history.stickyQueryTimeout',
+    scope: 'namespace',
+    defaultValue: 2_000,
+    parse: durationSetting(),
+    description: "Longest a query waits on a sticky queue's worker before it is sent to the normal queue instead.",
+  }),
+  defaultStickyScheduleToStartTimeout: defineSetting({
+    key: 'history.defaultStickyScheduleToStartTimeout',
+    scope: 'namespace',
+    defaultValue: 10_000,
+    parse: durationSetting(),
+    description: 'Sticky schedule-to-start timeout when the worker gives none.',
+  }),
+  transferConcurrency: defineSetting({
+    key: 'history.transferTaskConcurrency',
+    scope: 'global',
+    defaultValue: 32,
+    parse: integerSetting(1),
+    description: 'Immediate (transfer) tasks executed concurrently per shard.',
+  }),
+  timerLookahead: defineSetting({
+    key: 'history.timerLookahead',
+    scope: 'global',
+    defaultValue: 60_000,
+    parse: durationSetting(),
+    description: 'Timer tasks due within this window are held in memory; later ones are loaded by periodic scans.',
+  }),
+  executionCacheSize: defineSetting({
+    key: 'history.cacheMaxSize',
+    scope: 'global',
+    defaultValue: 2048,
+    parse: integerSetting(1),
+    description: 'Runs whose mutable state is kept in memory, per shard.',
+  }),
+  commandBatchSize: defineSetting({
+    key: 'history.commandBatchSize',
+    scope: 'global',
+    defaultValue: 200,
+    parse: integerSetting(1),
+    description: 'Commands of one workflow task completion processed before yielding the event loop to other work.',
+  }),
+} as const;
+
+/** Matching service tunables. */
+export const MatchingSettings = {
+  longPollExpirationInterval: defineSetting({
+    key: 'matching.longPollExpirationInterval',
+    scope: 'taskQueue',
+    defaultValue: 60_000,
+    parse: durationSetting(),
+    description: 'Longest a task queue poll is held before an empty answer (also capped by the caller deadline minus a margin).',
+  }),
+  deadlineMargin: defineSetting({
+    key: 'matching.deadlineMargin',
+    scope: 'global',
+    defaultValue: 1_000,
+    parse: durationSetting(),
+    description: "Margin kept before a poller's deadline so its empty answer arrives in time.",
+  }),
+  stickyPollerUnavailableWindow: defineSetting({
+    key: 'matching.stickyPollerUnavailableWindow',
+    scope: 'namespace',
+    defaultValue: 10_000,
+    parse: durationSetting(),
+    description: 'A sticky queue with no poll for this long is considered gone; its tasks go to the normal queue.',
+  }),
+  backlogPageSize: defineSetting({
+    key: 'matching.backlogPageSize',
+    scope: 'global',
+    defaultValue: 1000,
+    parse: integerSetting(1),
+    description: 'Backlog tasks loaded from the store at a time.',
+  }),
+} as const;
+
+/** Frontend tunables. */
+export const FrontendSettings = {
+  maxListPageSize: defineSetting({
+    key: 'frontend.maxListPageSize',
+    scope: 'namespace',
+    defaultValue: 1000,
+    parse: integerSetting(1),
+    description: 'Largest page a List* call may ask for.',
+  }),
+} as const;

@@ -1,0 +1,110 @@
+/**
+ * What the history service answers: the frontend's calls (one per WorkflowService RPC that touches an
+ * execution) and matching's calls (starting tasks a poller took). Plain data in and out, one request
+ * object per method: the same interface is served in process by `start-dev` and over internal gRPC
+ * when roles run as separate processes. Namespaces travel as ids; history resolves them itself.
+ */
+import type { Failure, Payloads, temporal } from '@hourglass/common';
+import type { CallOptions, MatchTask } from './common';
+import type { ActivityTaskToken, WorkflowTaskToken } from './task-token';
+
+type ws = typeof temporal.api.workflowservice.v1;
+/** The request/response interface of a WorkflowService message, e.g. `Ws<'StartWorkflowExecutionRequest'>`. */
+export type Ws<K extends keyof ws> = ws[K] extends { encode(message: infer M, ...rest: never[]): unknown } ? M : never;
+
+/** A WorkflowService request the frontend validated, for the namespace it resolved. */
+export interface NamespacedRequest<R> {
+  namespaceId: string;
+  request: R;
+}
+
+/** Which activity attempt a completion or heartbeat names: by task token, or by workflow + activity id. */
+export type ActivityTarget =
+  | { by: 'token'; token: ActivityTaskToken }
+  | { by: 'id'; namespaceId: string; workflowId: string; runId: string; activityId: string };
+
+export interface RecordWorkflowTaskStartedRequest {
+  namespaceId: string;
+  task: Pick<MatchTask, 'workflowId' | 'runId' | 'scheduledEventId'>;
+  /** Which queue the task was delivered from: a sticky delivery gets partial history. */
+  pollKind: 'normal' | 'sticky';
+  identity: string;
+  pollRequestId: string;
+}
+
+export interface RecordActivityTaskStartedRequest {
+  namespaceId: string;
+  task: Pick<MatchTask, 'workflowId' | 'runId' | 'scheduledEventId' | 'attempt'>;
+  identity: string;
+  pollRequestId: string;
+}
+
+/** A legacy query task as matching holds it until a poller takes it. */
+export interface QueryTask {
+  workflowId: string;
+  runId: string;
+  /** Names the waiting QueryWorkflow call; the worker's RespondQueryTaskCompleted carries it back. */
+  queryId: string;
+  query: temporal.api.query.v1.IWorkflowQuery;
+}
+
+export interface BuildQueryTaskRequest extends QueryTask {
+  namespaceId: string;
+  pollKind: 'normal' | 'sticky';
+}
+
+/** What matching needs from history: starting (or rebuilding) the task a poller took. */
+export interface TaskStarter {
+  /** Records WorkflowTaskStarted and returns the poll response; NOT_FOUND when the task no longer applies (matching drops it). */
+  recordWorkflowTaskStarted(request: RecordWorkflowTaskStartedRequest, call?: CallOptions): Promise<Ws<'PollWorkflowTaskQueueResponse'>>;
+  /** Marks the attempt started and returns the poll response; NOT_FOUND when it no longer applies. */
+  recordActivityTaskStarted(request: RecordActivityTaskStartedRequest, call?: CallOptions): Promise<Ws<'PollActivityTaskQueueResponse'>>;
+  /** A sticky queue's worker is gone: move its pending workflow task to the normal queue. */
+  rescheduleStickyWorkflowTask(request: { namespaceId: string; task: Pick<MatchTask, 'workflowId' | 'runId' | 'scheduledEventId'> }, call?: CallOptions): Promise<void>;
+  /** The poll response of a legacy query task, built when a poller takes it. */
+  buildQueryTask(request: BuildQueryTaskRequest, call?: CallOptions): Promise<Ws<'PollWorkflowTaskQueueResponse'>>;
+}
+
+export interface HistoryService extends TaskStarter {
+  startWorkflowExecution(request: NamespacedRequest<Ws<'StartWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'StartWorkflowExecutionResponse'>>;
+  signalWithStartWorkflowExecution(
+    request: NamespacedRequest<Ws<'SignalWithStartWorkflowExecutionRequest'>>,
+    call?: CallOptions,
+  ): Promise<Ws<'SignalWithStartWorkflowExecutionResponse'>>;
+  signalWorkflowExecution(request: NamespacedRequest<Ws<'SignalWorkflowExecutionRequest'>>, call?: CallOptions): Promise<void>;
+  requestCancelWorkflowExecution(request: NamespacedRequest<Ws<'RequestCancelWorkflowExecutionRequest'>>, call?: CallOptions): Promise<void>;
+  terminateWorkflowExecution(request: NamespacedRequest<Ws<'TerminateWorkflowExecutionRequest'>>, call?: CallOptions): Promise<void>;
+  resetWorkflowExecution(request: NamespacedRequest<Ws<'ResetWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'ResetWorkflowExecutionResponse'>>;
+  describeWorkflowExecution(request: NamespacedRequest<Ws<'DescribeWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'DescribeWorkflowExecutionResponse'>>;
+  /** Long-polls with `wait_new_event` until the call's deadline (minus a margin) at most. */
+  getWorkflowExecutionHistory(
+    request: NamespacedRequest<Ws<'GetWorkflowExecutionHistoryRequest'>>,
+    call?: CallOptions,
+  ): Promise<Ws<'GetWorkflowExecutionHistoryResponse'>>;
+  queryWorkflow(request: NamespacedRequest<Ws<'QueryWorkflowRequest'>>, call?: CallOptions): Promise<Ws<'QueryWorkflowResponse'>>;
+  updateWorkflowExecution(request: NamespacedRequest<Ws<'UpdateWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'UpdateWorkflowExecutionResponse'>>;
+  pollWorkflowExecutionUpdate(
+    request: NamespacedRequest<Ws<'PollWorkflowExecutionUpdateRequest'>>,
+    call?: CallOptions,
+  ): Promise<Ws<'PollWorkflowExecutionUpdateResponse'>>;
+  /** The next workflow task of the run goes to its normal queue. */
+  resetStickyTaskQueue(request: { namespaceId: string; workflowId: string; runId: string }, call?: CallOptions): Promise<void>;
+
+  respondWorkflowTaskCompleted(
+    request: { namespaceId: string; token: WorkflowTaskToken; request: Ws<'RespondWorkflowTaskCompletedRequest'> },
+    call?: CallOptions,
+  ): Promise<Ws<'RespondWorkflowTaskCompletedResponse'>>;
+  respondWorkflowTaskFailed(request: { namespaceId: string; token: WorkflowTaskToken; request: Ws<'RespondWorkflowTaskFailedRequest'> }, call?: CallOptions): Promise<void>;
+  respondActivityTaskCompleted(request: { target: ActivityTarget; result?: Payloads | null; identity: string }, call?: CallOptions): Promise<void>;
+  respondActivityTaskFailed(
+    request: { target: ActivityTarget; failure: Failure; identity: string; lastHeartbeatDetails?: Payloads | null },
+    call?: CallOptions,
+  ): Promise<void>;
+  respondActivityTaskCanceled(request: { target: ActivityTarget; details?: Payloads | null; identity: string }, call?: CallOptions): Promise<void>;
+  recordActivityTaskHeartbeat(
+    request: { target: ActivityTarget; details?: Payloads | null; identity: string },
+    call?: CallOptions,
+  ): Promise<Ws<'RecordActivityTaskHeartbeatResponse'>>;
+  /** A worker's answer to a legacy query task, handed to the waiting QueryWorkflow call. */
+  respondQueryTaskCompleted(request: { namespaceId: string; queryId: string; request: Ws<'RespondQueryTaskCompletedRequest'> }, call?: CallOptions): Promise<void>;
+}

@@ -1,0 +1,61 @@
+/**
+ * What the matching service answers: history adds tasks and hands query tasks over; the frontend
+ * long-polls on behalf of workers. Plain data in and out, as history-service.ts.
+ */
+import type { CallOptions } from './common';
+import type { QueryTask, Ws } from './history-service';
+
+export type TaskQueueKindName = 'normal' | 'sticky';
+
+export interface AddWorkflowTaskRequest {
+  namespaceId: string;
+  taskQueueName: string;
+  kind: TaskQueueKindName;
+  workflowId: string;
+  runId: string;
+  scheduledEventId: number;
+}
+
+export interface AddActivityTaskRequest {
+  namespaceId: string;
+  taskQueueName: string;
+  workflowId: string;
+  runId: string;
+  scheduledEventId: number;
+  attempt: number;
+}
+
+export interface PollTaskQueueRequest {
+  namespaceId: string;
+  /** Namespace name, for task-queue scoped settings. */
+  namespaceName: string;
+  taskQueueName: string;
+  kind: TaskQueueKindName;
+  identity: string;
+}
+
+export interface DispatchQueryTaskRequest {
+  namespaceId: string;
+  taskQueueName: string;
+  kind: TaskQueueKindName;
+  task: QueryTask;
+  /** Longest the query waits for a poller to take it. */
+  timeoutMs: number;
+}
+
+export interface MatchingService {
+  /** Sync match to a waiting poller, else backlog. Fails with StickyWorkerUnavailableError on a sticky queue nobody polls. */
+  addWorkflowTask(request: AddWorkflowTaskRequest, call?: CallOptions): Promise<void>;
+  addActivityTask(request: AddActivityTaskRequest, call?: CallOptions): Promise<void>;
+  /** Waits up to the long-poll timeout (and the call's deadline minus a margin); null means "no task". */
+  pollWorkflowTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<Ws<'PollWorkflowTaskQueueResponse'> | null>;
+  pollActivityTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<Ws<'PollActivityTaskQueueResponse'> | null>;
+  /**
+   * Hands a legacy query task to the next poller of the queue. True once a poller took it, false when
+   * none did within `timeoutMs`; fails at once with StickyWorkerUnavailableError on a sticky queue
+   * whose worker is gone (the caller then uses the normal queue).
+   */
+  dispatchQueryTask(request: DispatchQueryTaskRequest, call?: CallOptions): Promise<boolean>;
+  /** A worker announced its shutdown: its sticky queue is gone and its pending tasks move to the normal queue. */
+  shutdownStickyQueue(request: { namespaceId: string; stickyQueueName: string }, call?: CallOptions): Promise<void>;
+}
