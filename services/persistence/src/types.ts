@@ -2,7 +2,9 @@
  * Domain-level store contracts. Backends (SQLite for the embedded default, MySQL for production)
  * implement these; the same contract test suite (src/contract) runs against each.
  *
- * Mutable state is opaque to persistence: the history service serialises it. Persistence owns
+ * Mutable state is opaque to persistence: the history service serialises it, as one small
+ * execution row (`state`) plus one row per pending item (activity, timer, child, request, update,
+ * buffered event…), so a change writes what it changed and nothing else. Persistence owns
  * atomicity and the conditional checks (shard range_id, execution db_version, current-run pointer).
  */
 
@@ -65,9 +67,27 @@ export interface ExecutionKey {
   runId: string;
 }
 
+/**
+ * One item of a run's mutable state, stored in its own row so that changing it does not rewrite the
+ * rest. `kind` and `id` are owned by the history service (kind: at most 32 ASCII characters; id: at
+ * most 1000 bytes of UTF-8); `data` is opaque text, up to a few MB.
+ */
+export interface ExecutionItemRow {
+  kind: string;
+  id: string;
+  data: string;
+}
+
+export interface ExecutionItemKey {
+  kind: string;
+  id: string;
+}
+
 export interface ExecutionRecord extends ExecutionKey {
-  /** Serialised mutable state, owned by the history service. */
+  /** The execution row: serialised core of the mutable state, owned by the history service. */
   state: string;
+  /** Every item row of the run, in no particular order. */
+  items: ExecutionItemRow[];
   /** Next history event id to be written (history holds 1..nextEventId-1). */
   nextEventId: number;
   /** Optimistic concurrency version; starts at 1 and grows by one per write. */
@@ -95,9 +115,17 @@ export interface HistoryEventRow {
   data: Uint8Array;
 }
 
-/** A task the shard's queue processors execute at least once (transactional outbox). */
-export interface TransferTaskRow {
+/**
+ * A task the shard's queue processors execute at least once (transactional outbox). Tasks belong to
+ * a category (a persisted id from the history service's category table): an IMMEDIATE category's
+ * tasks have fireAt 0 and are read in taskId order; a SCHEDULED category's tasks are read in
+ * (fireAt, taskId) order once due. Task ids are unique within a shard across all categories.
+ */
+export interface HistoryTaskRow {
+  categoryId: number;
   taskId: number;
+  /** ms since epoch when due (scheduled categories); 0 for immediate categories. */
+  fireAt: number;
   namespaceId: string;
   workflowId: string;
   runId: string;
@@ -107,12 +135,8 @@ export interface TransferTaskRow {
   data: string;
 }
 
-/** A task due at `fireAt` (ms since epoch). Ordered by (fireAt, taskId). */
-export interface TimerTaskRow extends TransferTaskRow {
-  fireAt: number;
-}
-
-export interface TimerTaskKey {
+export interface HistoryTaskKey {
+  categoryId: number;
   fireAt: number;
   taskId: number;
 }
@@ -123,10 +147,21 @@ export interface ExecutionWrite {
   nextEventId: number;
   /** Events to append; their ids must continue the stored history without gaps. */
   events: HistoryEventRow[];
+  /** Item rows to insert, or to replace when (kind, id) exists. */
+  upsertItems: ExecutionItemRow[];
 }
 
 export interface ExecutionUpdate extends ExecutionWrite {
   /** The write fails with ConditionFailedError unless the stored dbVersion equals this. */
+  expectedDbVersion: number;
+  /** Item rows to remove (absent ones are ignored). Applied before `upsertItems`. */
+  deleteItems: ExecutionItemKey[];
+}
+
+/** Removes a run: its execution row, items, history, tasks, and the current pointer if it is at this run. */
+export interface ExecutionDeletion {
+  key: ExecutionKey;
+  /** Fails with ConditionFailedError unless the stored dbVersion equals this (a racing write won). */
   expectedDbVersion: number;
 }
 
@@ -140,17 +175,18 @@ export interface CurrentExecutionUpdate {
 
 /**
  * Everything one change to a shard writes, committed in ONE transaction:
- * the range_id check, the execution update and/or creation, the current-run pointer,
- * the appended history events and the transfer and timer tasks.
+ * the range_id check, the execution update and/or creation (or the deletion of a run), the
+ * current-run pointer, the appended history events, the item rows and the tasks of every category.
  */
 export interface ShardCommit {
   shardId: number;
   rangeId: number;
   update?: ExecutionUpdate;
   create?: ExecutionWrite;
+  /** Retention: never combined with update or create of the same run. */
+  deletion?: ExecutionDeletion;
   current?: CurrentExecutionUpdate;
-  transferTasks: TransferTaskRow[];
-  timerTasks: TimerTaskRow[];
+  tasks: HistoryTaskRow[];
 }
 
 export interface ExecutionStore {
@@ -171,19 +207,17 @@ export interface ExecutionStore {
   /** Events with fromEventId <= eventId < toEventId, ascending, at most `limit`. */
   readHistory(shardId: number, key: ExecutionKey, fromEventId: number, toEventId: number, limit: number): Promise<HistoryEventRow[]>;
 
-  /** Transfer tasks with taskId > afterTaskId, ascending, at most `limit`. */
-  listTransferTasks(shardId: number, afterTaskId: number, limit: number): Promise<TransferTaskRow[]>;
-  deleteTransferTasks(shardId: number, taskIds: number[]): Promise<void>;
+  /** Tasks of an immediate category with taskId > afterTaskId, ascending, at most `limit`. */
+  listImmediateTasks(shardId: number, categoryId: number, afterTaskId: number, limit: number): Promise<HistoryTaskRow[]>;
+  /** Tasks of a scheduled category with fireAt < beforeFireAt, ordered by (fireAt, taskId), at most `limit`. */
+  listScheduledTasks(shardId: number, categoryId: number, beforeFireAt: number, limit: number): Promise<HistoryTaskRow[]>;
+  /** Acknowledges executed tasks (any categories). Absent keys are ignored. */
+  deleteTasks(shardId: number, keys: HistoryTaskKey[]): Promise<void>;
+  /** Acknowledges every task of an immediate category with taskId <= maxTaskId (its ack level). */
+  deleteImmediateTasksUpTo(shardId: number, categoryId: number, maxTaskId: number): Promise<void>;
 
-  /** Timer tasks with fireAt < beforeFireAt, ordered by (fireAt, taskId), at most `limit`. */
-  listTimerTasks(shardId: number, beforeFireAt: number, limit: number): Promise<TimerTaskRow[]>;
-  deleteTimerTasks(shardId: number, keys: TimerTaskKey[]): Promise<void>;
-
-  /** Largest task id ever written in the shard (transfer or timer), 0 if none. */
+  /** Largest task id ever written in the shard (any category), 0 if none. */
   maxTaskId(shardId: number): Promise<number>;
-
-  /** Removes a run, its history and its tasks (retention). No-op when absent. */
-  deleteExecution(shardId: number, key: ExecutionKey): Promise<void>;
 }
 
 export type TaskQueueType = 'workflow' | 'activity';
