@@ -2,9 +2,14 @@
  * Checks every backend applies the same way, with the same messages: they are part of the store
  * contract, not of one database.
  */
-import { InvalidArgumentError } from '@hourglass/common';
+import { InvalidArgumentError, quote, utf8Length } from '@hourglass/common';
 import { ConditionFailedError } from './errors';
-import type { ExecutionKey, ExecutionWrite } from './types';
+import type { ExecutionItemKey, ExecutionKey, ExecutionWrite, HistoryTaskRow, ShardCommit } from './types';
+
+/** Limits of the item key columns (see ExecutionItemRow); the MySQL schema is sized by them. */
+export const MAX_ITEM_KIND_LENGTH = 32;
+export const MAX_ITEM_ID_BYTES = 1000;
+const ITEM_KIND = /^[\x21-\x7e]+$/;
 
 export function describeRun(key: ExecutionKey): string {
   return `workflow ${key.workflowId} run ${key.runId} (namespace ${key.namespaceId})`;
@@ -47,4 +52,67 @@ export function decodeNamespacePageToken(token: string): string {
     throw new InvalidArgumentError(`invalid namespace page token ${JSON.stringify(token)}`);
   }
   return lastName;
+}
+
+function sameRun(a: ExecutionKey, b: ExecutionKey): boolean {
+  return a.namespaceId === b.namespaceId && a.workflowId === b.workflowId && a.runId === b.runId;
+}
+
+/**
+ * Checks the shape of a commit before any statement runs, so both backends refuse the same
+ * commits with the same messages (and write nothing).
+ */
+export function checkCommitShape(commit: ShardCommit): void {
+  const { deletion } = commit;
+  if (deletion) {
+    for (const write of [commit.update, commit.create]) {
+      if (write && sameRun(write.key, deletion.key)) {
+        throw new InvalidArgumentError(`${describeRun(deletion.key)}: a commit cannot both write and delete the run`);
+      }
+    }
+  }
+  for (const write of [commit.update, commit.create]) {
+    if (!write) continue;
+    for (const item of write.upsertItems) checkItemKey(write.key, item);
+  }
+  if (commit.update) for (const key of commit.update.deleteItems) checkItemKey(commit.update.key, key);
+  for (const task of commit.tasks) checkTask(task);
+}
+
+function checkItemKey(run: ExecutionKey, key: ExecutionItemKey): void {
+  if (key.kind.length > MAX_ITEM_KIND_LENGTH || !ITEM_KIND.test(key.kind)) {
+    throw new InvalidArgumentError(
+      `${describeRun(run)}: item kind ${quote(key.kind)} must be 1-${MAX_ITEM_KIND_LENGTH} printable ASCII characters without spaces`,
+    );
+  }
+  const bytes = utf8Length(key.id);
+  if (bytes > MAX_ITEM_ID_BYTES) {
+    throw new InvalidArgumentError(
+      `${describeRun(run)}: ${key.kind} item id ${quote(key.id)} is ${bytes} bytes of UTF-8, the limit is ${MAX_ITEM_ID_BYTES}`,
+    );
+  }
+}
+
+function checkTask(task: HistoryTaskRow): void {
+  for (const field of ['categoryId', 'taskId', 'fireAt'] as const) {
+    const value = task[field];
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new InvalidArgumentError(`task ${task.taskId} (category ${task.categoryId}): ${field} must be a non-negative integer, got ${value}`);
+    }
+  }
+}
+
+/** One entry per (kind, id), the LAST one given winning, as if the upserts were applied in order. */
+export function lastItemPerKey<T extends ExecutionItemKey>(items: readonly T[]): T[] {
+  const byKey = new Map<string, T>();
+  for (const item of items) {
+    const key = itemMapKey(item);
+    byKey.delete(key);
+    byKey.set(key, item);
+  }
+  return [...byKey.values()];
+}
+
+function itemMapKey(item: ExecutionItemKey): string {
+  return JSON.stringify([item.kind, item.id]);
 }

@@ -1,20 +1,30 @@
 import type {
   CurrentExecutionRecord,
+  ExecutionItemRow,
   ExecutionKey,
   ExecutionStore,
   HistoryEventRow,
+  HistoryTaskRow,
   NamespaceRecord,
   Persistence,
   ShardCommit,
   TaskQueueKey,
-  TimerTaskRow,
-  TransferTaskRow,
 } from '../types';
 
 /** Builders and probes shared by the contract tests. Values are fixed so failures are reproducible. */
 
 export const NAMESPACE_ID = '5a1c0e9e-0000-4000-8000-000000000001';
 export const T0 = 1_700_000_000_000;
+
+/**
+ * Task categories the tests use. Persistence gives category ids no meaning; these mirror the
+ * history service's table (transfer and timer are 1 and 2 there, as the migrations assume).
+ */
+export const TRANSFER = 1;
+export const TIMER = 2;
+/** A second immediate category (visibility-like), to prove categories do not mix. */
+export const VISIBILITY = 3;
+const SNAPSHOT_CATEGORIES = [TRANSFER, TIMER, VISIBILITY, 4];
 
 export function runKey(runId: string, workflowId = 'wf-1'): ExecutionKey {
   return { namespaceId: NAMESPACE_ID, workflowId, runId };
@@ -42,12 +52,26 @@ export function events(from: number, to: number): HistoryEventRow[] {
   return rows;
 }
 
-export function transferTask(taskId: number, key: ExecutionKey = runKey('run-1')): TransferTaskRow {
-  return { taskId, ...key, type: 'WorkflowTask', data: JSON.stringify({ taskId }) };
+/** A task of any category; immediate categories use fireAt 0. */
+export function task(categoryId: number, fireAt: number, taskId: number, key: ExecutionKey = runKey('run-1'), type = 'WorkflowTask'): HistoryTaskRow {
+  return { categoryId, taskId, fireAt, ...key, type, data: JSON.stringify({ taskId }) };
 }
 
-export function timerTask(fireAt: number, taskId: number, key: ExecutionKey = runKey('run-1')): TimerTaskRow {
-  return { ...transferTask(taskId, key), type: 'UserTimer', fireAt };
+export function transferTask(taskId: number, key: ExecutionKey = runKey('run-1')): HistoryTaskRow {
+  return task(TRANSFER, 0, taskId, key);
+}
+
+export function timerTask(fireAt: number, taskId: number, key: ExecutionKey = runKey('run-1')): HistoryTaskRow {
+  return task(TIMER, fireAt, taskId, key, 'UserTimer');
+}
+
+export function item(kind: string, id: string, data = `${kind} ${id}`): ExecutionItemRow {
+  return { kind, id, data };
+}
+
+/** Items in a canonical order: stores return them in no particular order. */
+export function sortItems(items: readonly ExecutionItemRow[]): ExecutionItemRow[] {
+  return [...items].sort((a, b) => (a.kind === b.kind ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.kind < b.kind ? -1 : 1));
 }
 
 export function currentRecord(key: ExecutionKey, overrides: Partial<CurrentExecutionRecord> = {}): CurrentExecutionRecord {
@@ -72,23 +96,31 @@ export function startCommit(shardId: number, rangeId: number, key: ExecutionKey,
   return {
     shardId,
     rangeId,
-    create: { key, state: `state of ${key.runId} v1`, nextEventId: lastEventId + 1, events: events(1, lastEventId) },
+    create: { key, state: `state of ${key.runId} v1`, nextEventId: lastEventId + 1, events: events(1, lastEventId), upsertItems: [] },
     current: { namespaceId: key.namespaceId, workflowId: key.workflowId, expectedRunId: null, record: currentRecord(key) },
-    transferTasks: [],
-    timerTasks: [],
+    tasks: [],
   };
 }
 
 /** Everything a commit could have touched for one run, to prove a failed commit wrote nothing. */
 export async function snapshot(store: ExecutionStore, shardId: number, key: ExecutionKey) {
+  const execution = await store.getExecution(shardId, key);
   return {
-    execution: await store.getExecution(shardId, key),
+    execution: execution && { ...execution, items: sortItems(execution.items) },
     current: await store.getCurrentExecution(shardId, key.namespaceId, key.workflowId),
     history: await store.readHistory(shardId, key, 1, Number.MAX_SAFE_INTEGER, 10_000),
-    transferTasks: await store.listTransferTasks(shardId, 0, 10_000),
-    timerTasks: await store.listTimerTasks(shardId, Number.MAX_SAFE_INTEGER, 10_000),
+    tasks: await allTasks(store, shardId),
     maxTaskId: await store.maxTaskId(shardId),
   };
+}
+
+/** Every task of the categories the tests use, by category (a scheduled read with no bound sees fireAt 0 too). */
+export async function allTasks(store: ExecutionStore, shardId: number): Promise<Record<number, HistoryTaskRow[]>> {
+  const byCategory: Record<number, HistoryTaskRow[]> = {};
+  for (const categoryId of SNAPSHOT_CATEGORIES) {
+    byCategory[categoryId] = await store.listScheduledTasks(shardId, categoryId, Number.MAX_SAFE_INTEGER, 10_000);
+  }
+  return byCategory;
 }
 
 /** Runs `body` against a freshly opened store and always closes it. */

@@ -4,23 +4,31 @@ import { AlreadyExistsError, InvalidArgumentError, InvariantViolationError, NotF
 import { ConditionFailedError, CurrentExecutionConditionFailedError, ShardOwnershipLostError } from '../errors';
 import type {
   CurrentExecutionRecord,
+  ExecutionItemRow,
   ExecutionKey,
   HistoryEventRow,
+  HistoryTaskRow,
   Persistence,
   ShardCommit,
   TaskQueueTaskRow,
-  TransferTaskRow,
 } from '../types';
 import {
   NAMESPACE_ID,
   T0,
+  TIMER,
+  TRANSFER,
+  VISIBILITY,
+  allTasks,
   currentRecord,
   events,
+  item,
   namespace,
   queueKey,
   runKey,
   snapshot,
+  sortItems,
   startCommit,
+  task,
   timerTask,
   transferTask,
   withStore,
@@ -129,15 +137,22 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
           p.executions.commit({
             shardId: 1,
             rangeId: 1,
-            update: { key, state: 'stale writer', nextEventId: 6, events: events(4, 5), expectedDbVersion: 1 },
+            update: {
+              key,
+              state: 'stale writer',
+              nextEventId: 6,
+              events: events(4, 5),
+              expectedDbVersion: 1,
+              upsertItems: [item('activity', '5')],
+              deleteItems: [],
+            },
             current: {
               namespaceId: NAMESPACE_ID,
               workflowId: 'wf-1',
               expectedRunId: 'run-1',
               record: currentRecord(key, { running: false, status: 2 }),
             },
-            transferTasks: [transferTask(10)],
-            timerTasks: [timerTask(T0, 11)],
+            tasks: [transferTask(10), timerTask(T0, 11)],
           }),
           ShardOwnershipLostError,
         );
@@ -158,7 +173,7 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
         const key = runKey('run-1');
         await p.executions.acquireShard(1, 'host-a');
         await p.executions.commit(startCommit(1, 1, key));
-        assert.deepEqual(await p.executions.getExecution(1, key), { ...key, state: 'state of run-1 v1', nextEventId: 4, dbVersion: 1 });
+        assert.deepEqual(await p.executions.getExecution(1, key), { ...key, state: 'state of run-1 v1', items: [], nextEventId: 4, dbVersion: 1 });
         assert.deepEqual(await p.executions.readHistory(1, key, 1, 100, 100), events(1, 3));
 
         const again = { ...startCommit(1, 1, key), current: undefined };
@@ -172,7 +187,7 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
         await p.executions.acquireShard(1, 'host-a');
         await p.executions.commit(startCommit(1, 1, key));
         await p.executions.commit(updateCommit(key, 1, 'v2', 4, 5, [transferTask(20)]));
-        assert.deepEqual(await p.executions.getExecution(1, key), { ...key, state: 'v2', nextEventId: 6, dbVersion: 2 });
+        assert.deepEqual(await p.executions.getExecution(1, key), { ...key, state: 'v2', items: [], nextEventId: 6, dbVersion: 2 });
         const before = await snapshot(p.executions, 1, key);
 
         const err = await rejection(p.executions.commit(updateCommit(key, 1, 'stale', 6, 6, [transferTask(21)])), ConditionFailedError);
@@ -220,7 +235,7 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
         await p.executions.commit(startCommit(1, 1, oldRun));
         await p.executions.commit({
           ...updateCommit(oldRun, 1, 'closed', 4, 4),
-          create: { key: newRun, state: 'fresh', nextEventId: 2, events: events(1, 1) },
+          create: { key: newRun, state: 'fresh', nextEventId: 2, events: events(1, 1), upsertItems: [] },
           current: { namespaceId: NAMESPACE_ID, workflowId: 'wf-1', expectedRunId: 'run-1', record: currentRecord(newRun) },
         });
         assert.equal((await p.executions.getExecution(1, oldRun))?.dbVersion, 2);
@@ -250,7 +265,7 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
         const before = await snapshot(p.executions, 1, run2);
 
         // A second start of the same workflow id (expects no pointer) must see run-1's record.
-        const dup = { ...startCommit(1, 1, run2), transferTasks: [transferTask(30, run2)] };
+        const dup = { ...startCommit(1, 1, run2), tasks: [transferTask(30, run2)] };
         const err = await rejection(p.executions.commit(dup), CurrentExecutionConditionFailedError);
         assert.deepEqual(err.actual, currentRecord(run1));
         assert.deepEqual(await snapshot(p.executions, 1, run2), before);
@@ -276,32 +291,213 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
         await rejection(p.executions.readHistory(1, key, 1, 100, 0), InvalidArgumentError);
       });
 
-      test('deleteExecution removes the run, its history, its tasks and its current pointer', async (p) => {
+      test('a deletion removes the run, its history, its tasks and its current pointer', async (p) => {
         const [key, other] = [runKey('run-1'), runKey('run-x', 'wf-x')];
         await p.executions.acquireShard(1, 'host-a');
-        await p.executions.commit({ ...startCommit(1, 1, key), transferTasks: [transferTask(1, key)], timerTasks: [timerTask(T0, 2, key)] });
-        await p.executions.commit({ ...startCommit(1, 1, other), transferTasks: [transferTask(3, other)], timerTasks: [timerTask(T0, 4, other)] });
+        await p.executions.commit({ ...startCommit(1, 1, key), tasks: [transferTask(1, key), timerTask(T0, 2, key)] });
+        await p.executions.commit({ ...startCommit(1, 1, other), tasks: [transferTask(3, other), timerTask(T0, 4, other)] });
 
-        await p.executions.deleteExecution(1, key);
+        await p.executions.commit(deletionCommit(key, 1));
         assert.equal(await p.executions.getExecution(1, key), undefined);
         assert.equal(await p.executions.getCurrentExecution(1, NAMESPACE_ID, 'wf-1'), undefined);
         assert.deepEqual(await p.executions.readHistory(1, key, 1, 100, 100), []);
-        assert.deepEqual((await p.executions.listTransferTasks(1, 0, 100)).map((t) => t.taskId), [3]);
-        assert.deepEqual((await p.executions.listTimerTasks(1, T0 + 1, 100)).map((t) => t.taskId), [4]);
+        assert.deepEqual((await p.executions.listImmediateTasks(1, TRANSFER, 0, 100)).map((t) => t.taskId), [3]);
+        assert.deepEqual((await p.executions.listScheduledTasks(1, TIMER, T0 + 1, 100)).map((t) => t.taskId), [4]);
         assert.equal((await p.executions.getExecution(1, other))?.dbVersion, 1);
         assert.deepEqual(await p.executions.readHistory(1, other, 1, 100, 100), events(1, 3));
       });
 
-      test('deleteExecution keeps a pointer at a newer run and is a no-op for an absent run', async (p) => {
+      test('a deletion keeps a pointer at a newer run; deleting an absent run is ConditionFailedError', async (p) => {
         const [run1, run2] = [runKey('run-1'), runKey('run-2')];
         await p.executions.acquireShard(1, 'host-a');
         await p.executions.commit(startCommit(1, 1, run1));
         await p.executions.commit({ ...startCommit(1, 1, run2), current: currentCommit(currentRecord(run2), 'run-1').current! });
-        await p.executions.deleteExecution(1, run1);
+        await p.executions.commit(deletionCommit(run1, 1));
         assert.equal((await p.executions.getCurrentExecution(1, NAMESPACE_ID, 'wf-1'))?.runId, 'run-2');
-        await p.executions.deleteExecution(1, runKey('never-existed'));
-        await p.executions.deleteExecution(1, run1);
+        const before = await snapshot(p.executions, 1, run2);
+        const absent = await rejection(p.executions.commit(deletionCommit(runKey('never-existed'), 1)), ConditionFailedError);
+        assert.match(absent.message, /never-existed.*does not exist/);
+        await rejection(p.executions.commit(deletionCommit(run1, 1)), ConditionFailedError, 'deleted twice');
         assert.equal((await p.executions.getExecution(1, run2))?.dbVersion, 1);
+        assert.deepEqual(await snapshot(p.executions, 1, run2), before);
+      });
+
+      test('a deletion removes every row of the run, items and tasks of every category, and nothing of other runs', async (p) => {
+        const [doomed, sibling, otherWf] = [runKey('run-1'), runKey('run-2'), runKey('run-1', 'wf-2')];
+        await p.executions.acquireShard(1, 'host-a');
+        let nextTask = 1;
+        const tasksOf = (key: ExecutionKey): HistoryTaskRow[] => [
+          transferTask(nextTask++, key),
+          timerTask(T0 + 5, nextTask++, key),
+          task(VISIBILITY, 0, nextTask++, key),
+        ];
+        const items = [item('activity', '5'), item('timer', 't-1'), item('buffered', '')];
+        // The sibling is an older run of the same workflow id (the pointer stays at the doomed run).
+        await p.executions.commit({ ...withItems(startCommit(1, 1, sibling), items), tasks: tasksOf(sibling) });
+        await p.executions.commit({
+          ...withItems(startCommit(1, 1, doomed), items),
+          current: currentCommit(currentRecord(doomed), 'run-2').current!,
+          tasks: tasksOf(doomed),
+        });
+        await p.executions.commit({ ...withItems(startCommit(1, 1, otherWf), items), tasks: tasksOf(otherWf) });
+        await p.executions.commit({ ...updateCommit(doomed, 1, 'closed', 4, 4), tasks: [timerTask(T0 + 9, nextTask++, doomed)] });
+        const survivors = [await snapshot(p.executions, 1, sibling), await snapshot(p.executions, 1, otherWf)];
+
+        await p.executions.commit(deletionCommit(doomed, 2));
+        assert.equal(await p.executions.getExecution(1, doomed), undefined);
+        assert.equal(await p.executions.getCurrentExecution(1, NAMESPACE_ID, 'wf-1'), undefined, 'the pointer was at the deleted run');
+        assert.deepEqual(await p.executions.readHistory(1, doomed, 1, 100, 100), []);
+        const remaining = Object.values(await allTasks(p.executions, 1)).flat();
+        assert.ok(!remaining.some((t) => t.workflowId === 'wf-1' && t.runId === 'run-1'), 'no task of the deleted run is left');
+        assert.equal(remaining.length, 6, "the other runs' tasks are all there");
+        // What the other runs had, they still have (the task lists now lack only the deleted run's).
+        for (const [i, key] of [sibling, otherWf].entries()) {
+          const now = await snapshot(p.executions, 1, key);
+          assert.deepEqual(now.execution, survivors[i]!.execution);
+          assert.deepEqual(now.history, survivors[i]!.history);
+          assert.deepEqual(now.execution?.items, sortItems(items));
+        }
+        assert.equal(await p.executions.maxTaskId(1), nextTask - 1, 'task ids of the deleted run stay used');
+        // A new run may reuse nothing of the old one: the same run id starts from scratch.
+        await p.executions.commit({ ...startCommit(1, 1, doomed), current: undefined });
+        assert.deepEqual((await p.executions.getExecution(1, doomed))?.items, []);
+      });
+
+      test('a deletion fails with ConditionFailedError when the db version moved, and writes nothing', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit({ ...withItems(startCommit(1, 1, key), [item('activity', '5')]), tasks: [transferTask(1, key), timerTask(T0, 2, key)] });
+        await p.executions.commit(updateCommit(key, 1, 'v2', 4, 4));
+        const before = await snapshot(p.executions, 1, key);
+        const err = await rejection(p.executions.commit(deletionCommit(key, 1)), ConditionFailedError);
+        assert.match(err.message, /run-1/);
+        assert.match(err.message, /db version is 2/);
+        assert.deepEqual(await snapshot(p.executions, 1, key), before);
+      });
+
+      test('a deletion fails with ShardOwnershipLostError when the range id moved, and writes nothing', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit({ ...withItems(startCommit(1, 1, key), [item('activity', '5')]), tasks: [transferTask(1, key)] });
+        await p.executions.acquireShard(1, 'host-b');
+        const before = await snapshot(p.executions, 1, key);
+        const err = await rejection(p.executions.commit(deletionCommit(key, 1)), ShardOwnershipLostError);
+        assert.deepEqual([err.expectedRangeId, err.actualRangeId], [1, 2]);
+        assert.deepEqual(await snapshot(p.executions, 1, key), before);
+      });
+
+      test('a commit may not write and delete the same run', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(startCommit(1, 1, key));
+        const before = await snapshot(p.executions, 1, key);
+        await rejection(p.executions.commit({ ...updateCommit(key, 1, 'v2', 4, 4), deletion: { key, expectedDbVersion: 1 } }), InvalidArgumentError);
+        assert.deepEqual(await snapshot(p.executions, 1, key), before);
+      });
+    });
+
+    describe('execution items', () => {
+      const LARGE = 'x'.repeat(1024 * 1024);
+      // 250 four-byte characters: 1000 bytes of UTF-8 (and 500 UTF-16 code units).
+      const LONG_ID = '\u{1F600}'.repeat(250);
+
+      test('items round-trip with the execution row: large data, a 1000-byte UTF-8 id, an empty id', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        const items = [item('activity', '5', LARGE), item('activity', LONG_ID), item('timer', 'é 1'), item('buffered', '', '[]')];
+        await p.executions.commit(withItems(startCommit(1, 1, key), items));
+        const stored = await p.executions.getExecution(1, key);
+        assert.equal(stored?.state, 'state of run-1 v1');
+        assert.equal(stored?.dbVersion, 1);
+        assert.equal(stored?.items.find((i) => i.id === '5')?.data.length, LARGE.length);
+        assert.deepEqual(sortItems(stored!.items), sortItems(items));
+      });
+
+      test('ids and kinds are exact keys: ids that differ in case, trailing space or prefix are different items', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        const items = [item('activity', 'a'), item('activity', 'A'), item('activity', 'a '), item('activity', LONG_ID), item('activity', LONG_ID.slice(0, -2)), item('timer', 'a')];
+        await p.executions.commit(withItems(startCommit(1, 1, key), items));
+        assert.deepEqual(sortItems((await p.executions.getExecution(1, key))!.items), sortItems(items));
+        await p.executions.commit(itemsCommit(key, 1, [], [{ kind: 'activity', id: 'a' }, { kind: 'activity', id: LONG_ID }]));
+        assert.deepEqual(sortItems((await p.executions.getExecution(1, key))!.items), sortItems(items.filter((_, i) => i !== 0 && i !== 3)));
+      });
+
+      test('an upsert replaces the item with the same kind and id; deleted items go, absent ones are ignored', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(withItems(startCommit(1, 1, key), [item('activity', '5', 'scheduled'), item('activity', '6'), item('timer', 't-1')]));
+        await p.executions.commit(
+          itemsCommit(key, 1, [item('activity', '5', 'started'), item('child', 'c-1')], [{ kind: 'timer', id: 't-1' }, { kind: 'timer', id: 'absent' }]),
+        );
+        const stored = await p.executions.getExecution(1, key);
+        assert.equal(stored?.dbVersion, 2);
+        assert.deepEqual(sortItems(stored!.items), sortItems([item('activity', '5', 'started'), item('activity', '6'), item('child', 'c-1')]));
+      });
+
+      test('deleting and upserting the same key in one commit leaves the upserted item', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(withItems(startCommit(1, 1, key), [item('activity', '5', 'old'), item('activity', LONG_ID, 'old')]));
+        await p.executions.commit(
+          itemsCommit(key, 1, [item('activity', '5', 'new'), item('activity', LONG_ID, 'new')], [{ kind: 'activity', id: '5' }, { kind: 'activity', id: LONG_ID }]),
+        );
+        assert.deepEqual(sortItems((await p.executions.getExecution(1, key))!.items), sortItems([item('activity', '5', 'new'), item('activity', LONG_ID, 'new')]));
+        // The same key upserted twice in one commit: the last one given wins.
+        await p.executions.commit(itemsCommit(key, 2, [item('activity', '5', 'first'), item('activity', '5', 'last')], []));
+        assert.equal((await p.executions.getExecution(1, key))?.items.find((i) => i.id === '5')?.data, 'last');
+      });
+
+      test('items of other runs are untouched by writes and deletes of the same keys', async (p) => {
+        const [key, sibling, otherWf] = [runKey('run-1'), runKey('run-2'), runKey('run-1', 'wf-2')];
+        const items = [item('activity', '5'), item('timer', 't-1')];
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.acquireShard(2, 'host-a');
+        await p.executions.commit(withItems(startCommit(1, 1, key), items));
+        await p.executions.commit({ ...withItems(startCommit(1, 1, sibling), items), current: undefined });
+        await p.executions.commit(withItems(startCommit(1, 1, otherWf), items));
+        await p.executions.commit(withItems(startCommit(2, 1, key), items));
+        await p.executions.commit(itemsCommit(key, 1, [item('activity', '5', 'changed')], [{ kind: 'timer', id: 't-1' }]));
+        for (const [shardId, other] of [[1, sibling], [1, otherWf], [2, key]] as const) {
+          assert.deepEqual(sortItems((await p.executions.getExecution(shardId, other))!.items), sortItems(items), `${shardId} ${other.workflowId} ${other.runId}`);
+        }
+        assert.deepEqual(sortItems((await p.executions.getExecution(1, key))!.items), [item('activity', '5', 'changed')]);
+      });
+
+      test('a failed condition writes no item: stale db version, moved pointer, bad events', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(withItems(startCommit(1, 1, key), [item('activity', '5', 'kept')]));
+        const before = await snapshot(p.executions, 1, key);
+        const change = itemsCommit(key, 1, [item('activity', '5', 'lost'), item('activity', '6')], [{ kind: 'activity', id: '5' }]);
+        await p.executions.commit(updateCommit(key, 1, 'v2', 4, 3));
+        const afterBump = await snapshot(p.executions, 1, key);
+        assert.deepEqual(afterBump.execution?.items, before.execution?.items);
+        await rejection(p.executions.commit(change), ConditionFailedError, 'stale db version');
+        const moved = { ...itemsCommit(key, 2, [item('activity', '7')], []), current: currentCommit(currentRecord(key), 'run-9').current! };
+        await rejection(p.executions.commit(moved), CurrentExecutionConditionFailedError, 'moved pointer');
+        await rejection(p.executions.commit(withEvents(itemsCommit(key, 2, [item('activity', '8')], []), events(9, 9), 10)), ConditionFailedError, 'gap');
+        // A new run whose start fails (a pointer already exists) leaves no items either.
+        const run2 = runKey('run-2');
+        await rejection(p.executions.commit(withItems(startCommit(1, 1, run2), [item('activity', '1')])), CurrentExecutionConditionFailedError);
+        assert.equal(await p.executions.getExecution(1, run2), undefined);
+        assert.deepEqual(await snapshot(p.executions, 1, key), afterBump);
+      });
+
+      test('an item kind or id beyond the limits is InvalidArgumentError and writes nothing', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(startCommit(1, 1, key));
+        const before = await snapshot(p.executions, 1, key);
+        for (const [what, bad] of [
+          ['id of 1001 bytes', item('activity', `${LONG_ID}x`)],
+          ['kind of 33 characters', item('k'.repeat(33), '1')],
+          ['empty kind', item('', '1')],
+          ['non-ASCII kind', item('activité', '1')],
+        ] as const) {
+          await rejection(p.executions.commit(itemsCommit(key, 1, [bad], [])), InvalidArgumentError, what);
+        }
+        assert.deepEqual(await snapshot(p.executions, 1, key), before);
       });
     });
 
@@ -311,26 +507,79 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
         await p.executions.acquireShard(2, 'host-a');
         await p.executions.commit(tasksCommit(1, [transferTask(5), transferTask(2), transferTask(9)], []));
         await p.executions.commit(tasksCommit(2, [transferTask(3)], []));
-        assert.deepEqual(await p.executions.listTransferTasks(1, 0, 100), [transferTask(2), transferTask(5), transferTask(9)]);
-        assert.deepEqual(await p.executions.listTransferTasks(1, 2, 1), [transferTask(5)]);
-        await p.executions.deleteTransferTasks(1, [2, 9, 404]);
-        assert.deepEqual(await p.executions.listTransferTasks(1, 0, 100), [transferTask(5)]);
-        assert.deepEqual(await p.executions.listTransferTasks(2, 0, 100), [transferTask(3)]);
+        assert.deepEqual(await p.executions.listImmediateTasks(1, TRANSFER, 0, 100), [transferTask(2), transferTask(5), transferTask(9)]);
+        assert.deepEqual(await p.executions.listImmediateTasks(1, TRANSFER, 2, 1), [transferTask(5)]);
+        await p.executions.deleteTasks(1, [transferKey(2), transferKey(9), transferKey(404)]);
+        assert.deepEqual(await p.executions.listImmediateTasks(1, TRANSFER, 0, 100), [transferTask(5)]);
+        assert.deepEqual(await p.executions.listImmediateTasks(2, TRANSFER, 0, 100), [transferTask(3)]);
       });
 
       test('timer tasks list by (fireAt, taskId) strictly before the bound, and delete by key', async (p) => {
         await p.executions.acquireShard(1, 'host-a');
         const timers = [timerTask(T0 + 20, 1), timerTask(T0 + 10, 7), timerTask(T0 + 10, 3), timerTask(T0 + 30, 2)];
         await p.executions.commit(tasksCommit(1, [], timers));
-        const ids = async (before: number, limit = 100) => (await p.executions.listTimerTasks(1, before, limit)).map((t) => t.taskId);
+        const ids = async (before: number, limit = 100) => (await p.executions.listScheduledTasks(1, TIMER, before, limit)).map((t) => t.taskId);
         assert.deepEqual(await ids(T0 + 100), [3, 7, 1, 2]);
         assert.deepEqual(await ids(T0 + 20), [3, 7]);
         assert.deepEqual(await ids(T0 + 100, 3), [3, 7, 1]);
         assert.deepEqual(await ids(T0 + 10), []);
-        assert.deepEqual((await p.executions.listTimerTasks(1, T0 + 11, 1))[0], timerTask(T0 + 10, 3));
+        assert.deepEqual((await p.executions.listScheduledTasks(1, TIMER, T0 + 11, 1))[0], timerTask(T0 + 10, 3));
 
-        await p.executions.deleteTimerTasks(1, [{ fireAt: T0 + 10, taskId: 7 }, { fireAt: T0 + 30, taskId: 1 }]);
+        await p.executions.deleteTasks(1, [{ categoryId: TIMER, fireAt: T0 + 10, taskId: 7 }, { categoryId: TIMER, fireAt: T0 + 30, taskId: 1 }]);
         assert.deepEqual(await ids(T0 + 100), [3, 1, 2]);
+      });
+
+      test('categories do not mix: an immediate and a scheduled category interleaved, each in its own order', async (p) => {
+        await p.executions.acquireShard(1, 'host-a');
+        // Ids interleave across the categories, and one timer is due at time 0.
+        const immediate = [transferTask(1), transferTask(4), transferTask(6), transferTask(9)];
+        const scheduled = [timerTask(T0 + 10, 2), timerTask(T0, 3), timerTask(0, 5), timerTask(T0, 8)];
+        const visibility = [task(VISIBILITY, 0, 7), task(VISIBILITY, 0, 10)];
+        await p.executions.commit(tasksCommit(1, [...immediate.slice(0, 2), ...visibility.slice(0, 1)], scheduled.slice(0, 2)));
+        await p.executions.commit(tasksCommit(1, [...immediate.slice(2), ...visibility.slice(1)], scheduled.slice(2)));
+        assert.deepEqual(await p.executions.listImmediateTasks(1, TRANSFER, 0, 100), immediate);
+        assert.deepEqual(await p.executions.listImmediateTasks(1, VISIBILITY, 0, 100), visibility);
+        assert.deepEqual(await p.executions.listImmediateTasks(1, TRANSFER, 4, 2), [transferTask(6), transferTask(9)]);
+        assert.deepEqual(await p.executions.listImmediateTasks(1, TIMER, 0, 100), [timerTask(0, 5)], 'immediate reads of a scheduled category see only fireAt 0');
+        assert.deepEqual((await p.executions.listScheduledTasks(1, TIMER, T0 + 100, 100)).map((t) => t.taskId), [5, 3, 8, 2]);
+        assert.deepEqual(await p.executions.listScheduledTasks(1, TIMER, T0 + 1, 2), [timerTask(0, 5), timerTask(T0, 3)]);
+        assert.deepEqual(await p.executions.listScheduledTasks(1, TRANSFER, T0, 100), immediate, 'immediate tasks are due at 0');
+        assert.deepEqual(await p.executions.listImmediateTasks(1, 4, 0, 100), []);
+      });
+
+      test('deleteImmediateTasksUpTo removes the ack range only: later ids and other categories stay', async (p) => {
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.acquireShard(2, 'host-a');
+        await p.executions.commit(
+          tasksCommit(1, [transferTask(1), transferTask(3), transferTask(5), transferTask(7), task(VISIBILITY, 0, 2), task(VISIBILITY, 0, 4)], [timerTask(0, 6), timerTask(T0, 8)]),
+        );
+        await p.executions.commit(tasksCommit(2, [transferTask(1), transferTask(3)], []));
+        await p.executions.deleteImmediateTasksUpTo(1, TRANSFER, 5);
+        assert.deepEqual(await p.executions.listImmediateTasks(1, TRANSFER, 0, 100), [transferTask(7)]);
+        assert.deepEqual(await p.executions.listImmediateTasks(1, VISIBILITY, 0, 100), [task(VISIBILITY, 0, 2), task(VISIBILITY, 0, 4)]);
+        assert.deepEqual(await p.executions.listScheduledTasks(1, TIMER, T0 + 1, 100), [timerTask(0, 6), timerTask(T0, 8)]);
+        assert.deepEqual(await p.executions.listImmediateTasks(2, TRANSFER, 0, 100), [transferTask(1), transferTask(3)]);
+        await p.executions.deleteImmediateTasksUpTo(1, TIMER, 100);
+        assert.deepEqual(await p.executions.listScheduledTasks(1, TIMER, T0 + 1, 100), [timerTask(T0, 8)], 'fireAt 0 rows of the category only');
+        await p.executions.deleteImmediateTasksUpTo(1, VISIBILITY, 1);
+        assert.equal((await p.executions.listImmediateTasks(1, VISIBILITY, 0, 100)).length, 2);
+        await p.executions.deleteImmediateTasksUpTo(1, TRANSFER, 1000);
+        assert.deepEqual(await p.executions.listImmediateTasks(1, TRANSFER, 0, 100), []);
+        assert.equal(await p.executions.maxTaskId(1), 8);
+      });
+
+      test('deleteTasks removes keys of several categories at once, in batches of any size', async (p) => {
+        await p.executions.acquireShard(1, 'host-a');
+        const many = Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? transferTask(i + 1) : i % 3 === 1 ? timerTask(T0 + (i % 7), i + 1) : task(VISIBILITY, 0, i + 1)));
+        for (let i = 0; i < many.length; i += 200) await p.executions.commit(tasksCommit(1, many.slice(i, i + 200), []));
+        const keep = (t: HistoryTaskRow): boolean => t.taskId % 10 === 0;
+        await p.executions.deleteTasks(1, many.filter((t) => !keep(t)).map(keyOf));
+        const left = Object.values(await allTasks(p.executions, 1)).flat().map((t) => t.taskId).sort((a, b) => a - b);
+        assert.deepEqual(left, many.filter(keep).map((t) => t.taskId));
+        // A key whose category or fireAt does not match removes nothing.
+        await p.executions.deleteTasks(1, [{ categoryId: TIMER, fireAt: 0, taskId: 10 }, { categoryId: TRANSFER, fireAt: 0, taskId: 20 }]);
+        assert.equal(Object.values(await allTasks(p.executions, 1)).flat().length, left.length);
+        await p.executions.deleteTasks(1, []);
       });
 
       test('maxTaskId is the largest task id ever committed in the shard, 0 if none', async (p) => {
@@ -342,9 +591,14 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
         await p.executions.commit(tasksCommit(2, [transferTask(100)], []));
         assert.equal(await p.executions.maxTaskId(1), 40);
         // Ids are never reused after their tasks complete, so the mark survives deletion.
-        await p.executions.deleteTimerTasks(1, [{ fireAt: T0, taskId: 40 }]);
+        await p.executions.deleteTasks(1, [{ categoryId: TIMER, fireAt: T0, taskId: 40 }]);
         assert.equal(await p.executions.maxTaskId(1), 40);
         assert.equal(await p.executions.maxTaskId(2), 100);
+        // ... and range deletion, across categories.
+        await p.executions.commit(tasksCommit(2, [task(VISIBILITY, 0, 150)], []));
+        await p.executions.deleteImmediateTasksUpTo(2, VISIBILITY, 1000);
+        await p.executions.deleteImmediateTasksUpTo(2, TRANSFER, 1000);
+        assert.equal(await p.executions.maxTaskId(2), 150);
       });
 
       test('a repeated task id fails the commit as an invariant violation and writes nothing', async (p) => {
@@ -352,13 +606,35 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
         await p.executions.acquireShard(1, 'host-a');
         await p.executions.commit(tasksCommit(1, [transferTask(1)], []));
         const before = await snapshot(p.executions, 1, key);
-        await rejection(p.executions.commit({ ...startCommit(1, 1, key), transferTasks: [transferTask(1)] }), InvariantViolationError);
+        await rejection(p.executions.commit({ ...startCommit(1, 1, key), tasks: [transferTask(1)] }), InvariantViolationError);
         assert.deepEqual(await snapshot(p.executions, 1, key), before);
       });
 
-      test('rejects a non-positive limit', async (p) => {
-        await rejection(p.executions.listTransferTasks(1, 0, 0), InvalidArgumentError);
-        await rejection(p.executions.listTimerTasks(1, T0, -1), InvalidArgumentError);
+      test('task ids are unique across categories: an id used in one category fails in another', async (p) => {
+        const key = runKey('run-1');
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(tasksCommit(1, [transferTask(1)], [timerTask(T0, 2)]));
+        const before = await snapshot(p.executions, 1, key);
+        for (const [what, dup] of [
+          ['transfer id as a timer', timerTask(T0 + 5, 1)],
+          ['timer id as a visibility task', task(VISIBILITY, 0, 2)],
+          ['timer id at another time', timerTask(T0 + 1, 2)],
+        ] as const) {
+          await rejection(p.executions.commit({ ...startCommit(1, 1, key), tasks: [transferTask(3, key), dup] }), InvariantViolationError, what);
+          assert.deepEqual(await snapshot(p.executions, 1, key), before, what);
+        }
+        // The same task id in another shard is another task.
+        await p.executions.acquireShard(2, 'host-a');
+        await p.executions.commit(tasksCommit(2, [task(VISIBILITY, 0, 1)], []));
+      });
+
+      test('rejects a non-positive limit and negative or fractional task fields', async (p) => {
+        await rejection(p.executions.listImmediateTasks(1, TRANSFER, 0, 0), InvalidArgumentError);
+        await rejection(p.executions.listScheduledTasks(1, TIMER, T0, -1), InvalidArgumentError);
+        await p.executions.acquireShard(1, 'host-a');
+        await rejection(p.executions.commit(tasksCommit(1, [task(-1, 0, 1)], [])), InvalidArgumentError, 'negative category');
+        await rejection(p.executions.commit(tasksCommit(1, [], [timerTask(1.5, 1)])), InvalidArgumentError, 'fractional fireAt');
+        assert.equal(await p.executions.maxTaskId(1), 0);
       });
     });
 
@@ -428,10 +704,38 @@ function updateCommit(
   state: string,
   from: number,
   to: number,
-  transferTasks: TransferTaskRow[] = [],
+  tasks: HistoryTaskRow[] = [],
 ): ShardCommit {
-  const update = { key, state, nextEventId: to + 1, events: events(from, to), expectedDbVersion };
-  return { shardId: 1, rangeId: 1, update, transferTasks, timerTasks: [] };
+  const update = { key, state, nextEventId: to + 1, events: events(from, to), expectedDbVersion, upsertItems: [], deleteItems: [] };
+  return { shardId: 1, rangeId: 1, update, tasks };
+}
+
+/** An update of `key` on shard 1 that changes only items (no events). */
+function itemsCommit(
+  key: ExecutionKey,
+  expectedDbVersion: number,
+  upsertItems: ExecutionItemRow[],
+  deleteItems: { kind: string; id: string }[],
+  nextEventId = 4,
+): ShardCommit {
+  const commit = updateCommit(key, expectedDbVersion, `items v${expectedDbVersion + 1}`, nextEventId, nextEventId - 1);
+  return { ...commit, update: { ...commit.update!, upsertItems, deleteItems } };
+}
+
+function withItems(commit: ShardCommit, upsertItems: ExecutionItemRow[]): ShardCommit {
+  return { ...commit, create: { ...commit.create!, upsertItems } };
+}
+
+function deletionCommit(key: ExecutionKey, expectedDbVersion: number): ShardCommit {
+  return { shardId: 1, rangeId: 1, deletion: { key, expectedDbVersion }, tasks: [] };
+}
+
+function transferKey(taskId: number) {
+  return { categoryId: TRANSFER, fireAt: 0, taskId };
+}
+
+function keyOf(row: HistoryTaskRow) {
+  return { categoryId: row.categoryId, fireAt: row.fireAt, taskId: row.taskId };
 }
 
 function withEvents(commit: ShardCommit, appended: HistoryEventRow[], nextEventId: number): ShardCommit {
@@ -443,13 +747,12 @@ function currentCommit(record: CurrentExecutionRecord, expectedRunId: string | n
     shardId: 1,
     rangeId: 1,
     current: { namespaceId: record.namespaceId, workflowId: record.workflowId, expectedRunId, record },
-    transferTasks: [],
-    timerTasks: [],
+    tasks: [],
   };
 }
 
-function tasksCommit(shardId: number, transferTasks: ShardCommit['transferTasks'], timerTasks: ShardCommit['timerTasks']): ShardCommit {
-  return { shardId, rangeId: 1, transferTasks, timerTasks };
+function tasksCommit(shardId: number, transferTasks: HistoryTaskRow[], timerTasks: HistoryTaskRow[]): ShardCommit {
+  return { shardId, rangeId: 1, tasks: [...transferTasks, ...timerTasks] };
 }
 
 function queueTask(taskId: number, expiresAt = 0): TaskQueueTaskRow {

@@ -1,20 +1,23 @@
+import { createHash } from 'node:crypto';
 import { InvalidArgumentError, InvariantViolationError, type Clock } from '@hourglass/common';
-import { checkAppendedEvents, describeRun } from '../store-checks';
+import { checkAppendedEvents, checkCommitShape, describeRun, lastItemPerKey } from '../store-checks';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, ShardOwnershipLostError } from '../errors';
 import type {
   CurrentExecutionRecord,
   CurrentExecutionUpdate,
+  ExecutionDeletion,
+  ExecutionItemKey,
+  ExecutionItemRow,
   ExecutionKey,
   ExecutionRecord,
   ExecutionStore,
   ExecutionUpdate,
   ExecutionWrite,
   HistoryEventRow,
+  HistoryTaskKey,
+  HistoryTaskRow,
   ShardCommit,
   ShardRecord,
-  TimerTaskKey,
-  TimerTaskRow,
-  TransferTaskRow,
 } from '../types';
 import { DuplicateKeyError } from './errors';
 import {
@@ -62,6 +65,8 @@ interface CurrentRow {
 }
 
 interface TaskRow {
+  category_id: number;
+  fire_at: number;
   task_id: number;
   namespace_id: Buffer;
   workflow_id: Buffer;
@@ -70,14 +75,27 @@ interface TaskRow {
   data: string;
 }
 
-interface TimerRow extends TaskRow {
+interface TaskKeyRow {
+  category_id: number;
   fire_at: number;
+  task_id: number;
+}
+
+/** One row of getExecution's UNION: part 0 is the execution row, part 1 the items. */
+interface ExecutionPartRow {
+  part: number;
+  data: string;
+  next_event_id: number | null;
+  db_version: number | null;
+  kind: Buffer | null;
+  item_id: Buffer | null;
 }
 
 const RUN_WHERE = 'shard_id = ? AND namespace_id = ? AND workflow_id = ? AND run_id = ?';
 const CURRENT_WHERE = 'shard_id = ? AND namespace_id = ? AND workflow_id = ?';
 const CURRENT_COLUMNS = 'run_id, create_request_id, running, status, start_time';
-const TASK_COLUMNS = 'task_id, namespace_id, workflow_id, run_id, type, data';
+const TASK_COLUMNS = 'category_id, fire_at, task_id, namespace_id, workflow_id, run_id, type, data';
+const TASK_KEY_WHERE = '(category_id = ? AND fire_at = ? AND task_id = ?)';
 /** Per-row overhead beyond the payload, for sizing multi-row INSERTs. */
 const ROW_OVERHEAD_BYTES = 256;
 
@@ -95,9 +113,9 @@ const ROW_OVERHEAD_BYTES = 256;
  * 2. locks the current-run pointer (`FOR UPDATE`) and compares it;
  * 3. locks the execution row (`FOR UPDATE`) and compares db_version; every append to a run's
  *    history holds this lock (or inserted the row), so the MAX(event_id) read after it is exact;
- * 4. writes state, history and tasks with multi-row INSERTs; duplicate keys abort it.
+ * 4. writes state, item rows, history and tasks with multi-row INSERTs; duplicate keys abort it.
  *
- * Locks are always taken in that order (shard, pointer, execution), by deleteExecution too.
+ * Locks are always taken in that order (shard, pointer, execution), by a run's deletion too.
  * Anything that throws rolls the whole transaction back. See sql.ts for why READ COMMITTED.
  */
 export class MysqlExecutionStore implements ExecutionStore {
@@ -125,29 +143,40 @@ export class MysqlExecutionStore implements ExecutionStore {
 
   async commit(commit: ShardCommit): Promise<void> {
     const db = this.shards.databaseFor(commit.shardId);
+    checkCommitShape(commit);
     await db.transaction(async (tx) => {
       await checkRangeId(tx, commit.shardId, commit.rangeId);
       if (commit.current) await writeCurrent(tx, commit.shardId, commit.current);
       if (commit.update) await writeUpdate(tx, commit.shardId, commit.update);
       if (commit.create) await writeCreate(tx, commit.shardId, commit.create);
+      if (commit.deletion) await writeDeletion(tx, commit.shardId, commit.deletion);
       await writeTasks(tx, commit);
     });
   }
 
   async getExecution(shardId: number, key: ExecutionKey): Promise<ExecutionRecord | undefined> {
     const db = this.shards.databaseFor(shardId);
-    const [row] = await db.rows<{ state: string; next_event_id: number; db_version: number }>(
-      `SELECT state, next_event_id, db_version FROM executions WHERE ${RUN_WHERE}`,
-      runParams(shardId, key),
+    const run = runParams(shardId, key);
+    // ONE statement: under READ COMMITTED a statement reads one snapshot, so the items always
+    // belong to the db_version returned with them (two statements could straddle a commit).
+    const rows = await db.rows<ExecutionPartRow>(
+      `SELECT 0 AS part, state AS data, next_event_id, db_version, NULL AS kind, NULL AS item_id FROM executions WHERE ${RUN_WHERE}
+       UNION ALL
+       SELECT 1, data, NULL, NULL, kind, item_id FROM execution_items WHERE ${RUN_WHERE}`,
+      [...run, ...run],
     );
-    return (
-      row && {
-        ...pickKey(key),
-        state: row.state,
-        nextEventId: toInt(row.next_event_id, 'executions.next_event_id'),
-        dbVersion: toInt(row.db_version, 'executions.db_version'),
-      }
-    );
+    const row = rows.find((r) => Number(r.part) === 0);
+    if (!row) return undefined;
+    const items: ExecutionItemRow[] = rows
+      .filter((r) => Number(r.part) === 1)
+      .map((r) => ({ kind: toText(r.kind), id: toText(r.item_id), data: toText(r.data) }));
+    return {
+      ...pickKey(key),
+      state: toText(row.data),
+      items,
+      nextEventId: toInt(row.next_event_id, 'executions.next_event_id'),
+      dbVersion: toInt(row.db_version, 'executions.db_version'),
+    };
   }
 
   async getCurrentExecution(shardId: number, namespaceId: string, workflowId: string): Promise<CurrentExecutionRecord | undefined> {
@@ -170,95 +199,83 @@ export class MysqlExecutionStore implements ExecutionStore {
     return rows.map((row) => ({ eventId: toInt(row.event_id, 'history_events.event_id'), data: toBytes(row.data) }));
   }
 
-  async listTransferTasks(shardId: number, afterTaskId: number, limit: number): Promise<TransferTaskRow[]> {
+  async listImmediateTasks(shardId: number, categoryId: number, afterTaskId: number, limit: number): Promise<HistoryTaskRow[]> {
     checkLimit(limit);
     const db = this.shards.databaseFor(shardId);
-    const rows = await db.rows<TaskRow>(`SELECT ${TASK_COLUMNS} FROM transfer_tasks WHERE shard_id = ? AND task_id > ? ORDER BY task_id LIMIT ?`, [
-      shardId,
-      afterTaskId,
-      limit,
-    ]);
-    return rows.map(toTransferTask);
-  }
-
-  async deleteTransferTasks(shardId: number, taskIds: number[]): Promise<void> {
-    const db = this.shards.databaseFor(shardId);
-    const chunks = inListChunks(taskIds);
-    if (chunks.length === 0) return;
-    await db.transaction(async (tx) => {
-      const where = (chunk: number[]) => `shard_id = ? AND task_id IN (${placeholders(chunk.length)})`;
-      let maxDeleted = 0;
-      for (const chunk of chunks) {
-        // Locking read: a row some commit is still inserting is waited for, so it cannot be
-        // deleted below without being counted in the high-water mark.
-        const rows = await tx.rows<{ task_id: number }>(`SELECT task_id FROM transfer_tasks WHERE ${where(chunk)} FOR UPDATE`, [shardId, ...chunk]);
-        maxDeleted = Math.max(maxDeleted, maxTaskIdOf(rows));
-      }
-      await raiseTaskIdMark(tx, shardId, maxDeleted);
-      for (const chunk of chunks) await tx.run(`DELETE FROM transfer_tasks WHERE ${where(chunk)}`, [shardId, ...chunk]);
-    });
-  }
-
-  async listTimerTasks(shardId: number, beforeFireAt: number, limit: number): Promise<TimerTaskRow[]> {
-    checkLimit(limit);
-    const db = this.shards.databaseFor(shardId);
-    const rows = await db.rows<TimerRow>(
-      `SELECT fire_at, ${TASK_COLUMNS} FROM timer_tasks WHERE shard_id = ? AND fire_at < ? ORDER BY fire_at, task_id LIMIT ?`,
-      [shardId, beforeFireAt, limit],
+    const rows = await db.rows<TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM history_tasks WHERE shard_id = ? AND category_id = ? AND fire_at = 0 AND task_id > ? ORDER BY task_id LIMIT ?`,
+      [shardId, categoryId, afterTaskId, limit],
     );
-    return rows.map((row) => ({ ...toTransferTask(row), fireAt: toInt(row.fire_at, 'timer_tasks.fire_at') }));
+    return rows.map(toTask);
   }
 
-  async deleteTimerTasks(shardId: number, keys: TimerTaskKey[]): Promise<void> {
+  async listScheduledTasks(shardId: number, categoryId: number, beforeFireAt: number, limit: number): Promise<HistoryTaskRow[]> {
+    checkLimit(limit);
+    const db = this.shards.databaseFor(shardId);
+    const rows = await db.rows<TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM history_tasks WHERE shard_id = ? AND category_id = ? AND fire_at < ? ORDER BY fire_at, task_id LIMIT ?`,
+      [shardId, categoryId, beforeFireAt, limit],
+    );
+    return rows.map(toTask);
+  }
+
+  async deleteTasks(shardId: number, keys: HistoryTaskKey[]): Promise<void> {
     const db = this.shards.databaseFor(shardId);
     const chunks = inListChunks(keys);
     if (chunks.length === 0) return;
     await db.transaction(async (tx) => {
       // An OR of primary-key equalities: every server turns it into point lookups, which is not
       // true of a row-constructor IN list.
-      const where = (chunk: TimerTaskKey[]) => `shard_id = ? AND (${chunk.map(() => '(fire_at = ? AND task_id = ?)').join(' OR ')})`;
-      const params = (chunk: TimerTaskKey[]): SqlParam[] => [shardId, ...chunk.flatMap((key) => [key.fireAt, key.taskId])];
-      let maxDeleted = 0;
+      const found: TaskKeyRow[] = [];
       for (const chunk of chunks) {
-        const rows = await tx.rows<{ task_id: number }>(`SELECT task_id FROM timer_tasks WHERE ${where(chunk)} FOR UPDATE`, params(chunk));
-        maxDeleted = Math.max(maxDeleted, maxTaskIdOf(rows));
+        // Locking read: a row some commit is still inserting is waited for, so it cannot be
+        // deleted below without being counted in the high-water mark.
+        found.push(
+          ...(await tx.rows<TaskKeyRow>(
+            `SELECT category_id, fire_at, task_id FROM history_tasks WHERE shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')}) FOR UPDATE`,
+            taskKeyParams(shardId, chunk),
+          )),
+        );
       }
-      await raiseTaskIdMark(tx, shardId, maxDeleted);
-      for (const chunk of chunks) await tx.run(`DELETE FROM timer_tasks WHERE ${where(chunk)}`, params(chunk));
+      await raiseTaskIdMark(tx, shardId, maxTaskIdOf(found));
+      // Exactly the rows locked and counted above.
+      const foundKeys = found.map((row) => ({ categoryId: toInt(row.category_id, 'category_id'), fireAt: toInt(row.fire_at, 'fire_at'), taskId: toInt(row.task_id, 'task_id') }));
+      for (const chunk of inListChunks(foundKeys)) {
+        await tx.run(`DELETE FROM history_tasks WHERE shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')})`, taskKeyParams(shardId, chunk));
+      }
+    });
+  }
+
+  async deleteImmediateTasksUpTo(shardId: number, categoryId: number, maxTaskId: number): Promise<void> {
+    const db = this.shards.databaseFor(shardId);
+    const range = 'shard_id = ? AND category_id = ? AND fire_at = 0 AND task_id <= ?';
+    await db.transaction(async (tx) => {
+      // Only the highest row of the range is locked and counted (a backward scan of the primary
+      // key that waits for a row still being inserted). The delete is bounded by that row, not by
+      // maxTaskId: a row committed after this read with a higher id is left for the next ack,
+      // so every id deleted is covered by the high-water mark.
+      const [top] = await tx.rows<{ task_id: number }>(
+        `SELECT task_id FROM history_tasks WHERE ${range} ORDER BY task_id DESC LIMIT 1 FOR UPDATE`,
+        [shardId, categoryId, maxTaskId],
+      );
+      if (!top) return;
+      const upTo = toInt(top.task_id, 'task_id');
+      await raiseTaskIdMark(tx, shardId, upTo);
+      await tx.run(`DELETE FROM history_tasks WHERE ${range}`, [shardId, categoryId, upTo]);
     });
   }
 
   async maxTaskId(shardId: number): Promise<number> {
     const db = this.shards.databaseFor(shardId);
     // One statement reads one committed snapshot, and a deletion raises the mark in the same
-    // transaction that removes the tasks, so no id can fall between the three reads.
+    // transaction that removes the tasks, so no id can fall between the two reads.
     const [row] = await db.rows<{ max_task_id: number }>(
       `SELECT GREATEST(
          COALESCE((SELECT max_task_id FROM shard_task_id_marks WHERE shard_id = ?), 0),
-         COALESCE((SELECT MAX(task_id) FROM transfer_tasks WHERE shard_id = ?), 0),
-         COALESCE((SELECT MAX(task_id) FROM timer_tasks WHERE shard_id = ?), 0)) AS max_task_id`,
-      [shardId, shardId, shardId],
+         COALESCE((SELECT MAX(task_id) FROM history_tasks WHERE shard_id = ?), 0)) AS max_task_id`,
+      [shardId, shardId],
     );
     return row ? toInt(row.max_task_id, 'max_task_id') : 0;
-  }
-
-  async deleteExecution(shardId: number, key: ExecutionKey): Promise<void> {
-    const db = this.shards.databaseFor(shardId);
-    const run = runParams(shardId, key);
-    await db.transaction(async (tx) => {
-      // Same lock order as commit (pointer, then execution), so the two cannot deadlock.
-      await tx.rows(`SELECT run_id FROM current_executions WHERE ${CURRENT_WHERE} FOR UPDATE`, [shardId, key.namespaceId, key.workflowId]);
-      await tx.rows(`SELECT db_version FROM executions WHERE ${RUN_WHERE} FOR UPDATE`, run);
-      const transfer = await tx.rows<{ task_id: number }>(`SELECT task_id FROM transfer_tasks WHERE ${RUN_WHERE} FOR UPDATE`, run);
-      const timers = await tx.rows<{ task_id: number }>(`SELECT task_id FROM timer_tasks WHERE ${RUN_WHERE} FOR UPDATE`, run);
-      await raiseTaskIdMark(tx, shardId, Math.max(maxTaskIdOf(transfer), maxTaskIdOf(timers)));
-      await tx.run(`DELETE FROM transfer_tasks WHERE ${RUN_WHERE}`, run);
-      await tx.run(`DELETE FROM timer_tasks WHERE ${RUN_WHERE}`, run);
-      // Only when the pointer is at this run: a newer run of the workflow id keeps its pointer.
-      await tx.run(`DELETE FROM current_executions WHERE ${RUN_WHERE}`, run);
-      await tx.run(`DELETE FROM history_events WHERE ${RUN_WHERE}`, run);
-      await tx.run(`DELETE FROM executions WHERE ${RUN_WHERE}`, run);
-    });
   }
 }
 
@@ -328,6 +345,8 @@ async function writeUpdate(tx: SqlExecutor, shardId: number, update: ExecutionUp
     update.expectedDbVersion,
   ]);
   if (result.affectedRows !== 1) throw new InvariantViolationError(`${describeRun(update.key)}: checked update changed ${result.affectedRows} rows`);
+  await deleteItems(tx, run, update.deleteItems);
+  await upsertItems(tx, run, update);
   await appendEvents(tx, run, update);
 }
 
@@ -347,7 +366,64 @@ async function writeCreate(tx: SqlExecutor, shardId: number, create: ExecutionWr
     if (err instanceof DuplicateKeyError) throw exists();
     throw err;
   }
+  await upsertItems(tx, run, create);
   await appendEvents(tx, run, create);
+}
+
+/** Item rows are keyed by SHA-256 of the id (see the shard schema, version 2). */
+function itemKey(id: string): Buffer {
+  return createHash('sha256').update(id, 'utf8').digest();
+}
+
+async function deleteItems(tx: SqlExecutor, run: SqlParam[], keys: readonly ExecutionItemKey[]): Promise<void> {
+  for (const chunk of inListChunks(lastItemPerKey(keys))) {
+    await tx.run(
+      `DELETE FROM execution_items WHERE ${RUN_WHERE} AND (${chunk.map(() => '(kind = ? AND item_key = ?)').join(' OR ')})`,
+      [...run, ...chunk.flatMap((key) => [key.kind, itemKey(key.id)])],
+    );
+  }
+}
+
+async function upsertItems(tx: SqlExecutor, run: SqlParam[], write: ExecutionWrite): Promise<void> {
+  const items = lastItemPerKey(write.upsertItems);
+  for (const batch of insertBatches(items, (item) => Buffer.byteLength(item.data) + Buffer.byteLength(item.id) + ROW_OVERHEAD_BYTES)) {
+    const params: SqlParam[] = [];
+    for (const item of batch) params.push(...run, item.kind, itemKey(item.id), item.id, item.data);
+    await tx.run(
+      `INSERT INTO execution_items (shard_id, namespace_id, workflow_id, run_id, kind, item_key, item_id, data)
+       VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?, ?, ?)')}
+       ON DUPLICATE KEY UPDATE item_id = VALUES(item_id), data = VALUES(data)`,
+      params,
+    );
+  }
+}
+
+/**
+ * Removes a run whose db_version is still the expected one. Same lock order as every commit
+ * (pointer, then execution), so the two cannot deadlock on the same run.
+ */
+async function writeDeletion(tx: SqlExecutor, shardId: number, deletion: ExecutionDeletion): Promise<void> {
+  const { key } = deletion;
+  const run = runParams(shardId, key);
+  await tx.rows(`SELECT run_id FROM current_executions WHERE ${CURRENT_WHERE} FOR UPDATE`, [shardId, key.namespaceId, key.workflowId]);
+  const [row] = await tx.rows<{ db_version: number }>(`SELECT db_version FROM executions WHERE ${RUN_WHERE} FOR UPDATE`, run);
+  const dbVersion = row ? toInt(row.db_version, 'executions.db_version') : undefined;
+  if (dbVersion !== deletion.expectedDbVersion) {
+    const found = dbVersion === undefined ? 'it does not exist' : `db version is ${dbVersion}`;
+    throw new ConditionFailedError(`${describeRun(key)}: ${found}, the deletion expected db version ${deletion.expectedDbVersion}`);
+  }
+  const tasks = await tx.rows<{ task_id: number }>(`SELECT task_id FROM history_tasks WHERE ${RUN_WHERE} FOR UPDATE`, run);
+  const maxDeleted = maxTaskIdOf(tasks);
+  if (maxDeleted > 0) {
+    await raiseTaskIdMark(tx, shardId, maxDeleted);
+    // Bounded by what was counted: a task of this run committed after the read above stays.
+    await tx.run(`DELETE FROM history_tasks WHERE ${RUN_WHERE} AND task_id <= ?`, [...run, maxDeleted]);
+  }
+  // Only when the pointer is at this run: a newer run of the workflow id keeps its pointer.
+  await tx.run(`DELETE FROM current_executions WHERE ${RUN_WHERE}`, run);
+  await tx.run(`DELETE FROM history_events WHERE ${RUN_WHERE}`, run);
+  await tx.run(`DELETE FROM execution_items WHERE ${RUN_WHERE}`, run);
+  await tx.run(`DELETE FROM executions WHERE ${RUN_WHERE}`, run);
 }
 
 /** The checks above make a duplicate unreachable; the primary key is the last line of defence, never an overwrite. */
@@ -374,35 +450,19 @@ async function appendEvents(tx: SqlExecutor, run: SqlParam[], write: ExecutionWr
 /** A duplicate task id means the id allocator handed one out twice: a bug, not a lost race. */
 async function writeTasks(tx: SqlExecutor, commit: ShardCommit): Promise<void> {
   const { shardId } = commit;
-  const taskSize = (task: TransferTaskRow) => Buffer.byteLength(task.data) + ROW_OVERHEAD_BYTES;
-  const duplicate = (kind: string, tasks: TransferTaskRow[]) => {
-    const ids = tasks.map((task) => task.taskId);
-    const which = ids.length === 1 ? `${kind} task ${ids[0]}` : `a ${kind} task of ${describeIds(ids)}`;
-    return new InvariantViolationError(`${which} already exists in shard ${shardId}`);
-  };
-  for (const batch of insertBatches(commit.transferTasks, taskSize)) {
+  for (const batch of insertBatches(commit.tasks, (task) => Buffer.byteLength(task.data) + ROW_OVERHEAD_BYTES)) {
     const params: SqlParam[] = [];
-    for (const task of batch) params.push(shardId, task.taskId, task.namespaceId, task.workflowId, task.runId, task.type, task.data);
-    try {
-      await tx.run(
-        `INSERT INTO transfer_tasks (shard_id, ${TASK_COLUMNS}) VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?, ?)')}`,
-        params,
-      );
-    } catch (err) {
-      if (err instanceof DuplicateKeyError) throw duplicate('transfer', batch);
-      throw err;
+    for (const task of batch) {
+      params.push(shardId, task.categoryId, task.fireAt, task.taskId, task.namespaceId, task.workflowId, task.runId, task.type, task.data);
     }
-  }
-  for (const batch of insertBatches(commit.timerTasks, taskSize)) {
-    const params: SqlParam[] = [];
-    for (const task of batch) params.push(shardId, task.fireAt, task.taskId, task.namespaceId, task.workflowId, task.runId, task.type, task.data);
     try {
-      await tx.run(
-        `INSERT INTO timer_tasks (shard_id, fire_at, ${TASK_COLUMNS}) VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?, ?, ?)')}`,
-        params,
-      );
+      await tx.run(`INSERT INTO history_tasks (shard_id, ${TASK_COLUMNS}) VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?, ?, ?, ?)')}`, params);
     } catch (err) {
-      if (err instanceof DuplicateKeyError) throw duplicate('timer', batch);
+      if (err instanceof DuplicateKeyError) {
+        const ids = batch.map((task) => task.taskId);
+        const which = ids.length === 1 ? `task ${ids[0]}` : `a task of ${describeIds(ids)}`;
+        throw new InvariantViolationError(`${which} already exists in shard ${shardId}`);
+      }
       throw err;
     }
   }
@@ -452,9 +512,15 @@ function toCurrent(namespaceId: string, workflowId: string, row: CurrentRow): Cu
   };
 }
 
-function toTransferTask(row: TaskRow): TransferTaskRow {
+function taskKeyParams(shardId: number, keys: readonly HistoryTaskKey[]): SqlParam[] {
+  return [shardId, ...keys.flatMap((key) => [key.categoryId, key.fireAt, key.taskId])];
+}
+
+function toTask(row: TaskRow): HistoryTaskRow {
   return {
-    taskId: toInt(row.task_id, 'task_id'),
+    categoryId: toInt(row.category_id, 'history_tasks.category_id'),
+    taskId: toInt(row.task_id, 'history_tasks.task_id'),
+    fireAt: toInt(row.fire_at, 'history_tasks.fire_at'),
     namespaceId: toText(row.namespace_id),
     workflowId: toText(row.workflow_id),
     runId: toText(row.run_id),

@@ -2,12 +2,12 @@ import type { Connection } from 'mysql2/promise';
 import { InvariantViolationError } from '@hourglass/common';
 import { mysqlAddress, mysqlDsnKey, parseMysqlDsn, type MysqlDsn } from './dsn';
 import { MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
-import { ConnectionExecutor, connectMysql, toInt, toText, translateMysqlError, type SqlExecutor } from './sql';
+import { ConnectionExecutor, connectMysql, toInt, toText, translateMysqlError, type SqlExecutor, type SqlParam } from './sql';
 
 /**
  * The MySQL schemas. A deployment has one CLUSTER database (cluster metadata, namespaces, task
  * queues and their backlog) and N SHARD databases (history shard s lives in shard database
- * s % N: its ownership row, executions, current pointers, history and transfer/timer tasks).
+ * s % N: its ownership row, executions and their item rows, current pointers, history and tasks).
  * One database may hold both schemas (e.g. a single-database deployment): their table names are
  * disjoint and `schema_version` has one row per schema.
  *
@@ -18,7 +18,7 @@ import { ConnectionExecutor, connectMysql, toInt, toText, translateMysqlError, t
  *   Key lengths keep every index under InnoDB's 3072-byte limit.
  * - BIGINT for ids, versions and times (ms since epoch); BLOB for encoded events.
  * - No foreign keys: they would add locking on every insert and get in the way of moving a
- *   shard's rows between databases; deleteExecution removes a run's rows explicitly.
+ *   shard's rows between databases; the deletion of a run removes its rows explicitly.
  */
 export type MysqlSchemaName = 'cluster' | 'shard';
 
@@ -30,7 +30,19 @@ export type MysqlSchemaName = 'cluster' | 'shard';
 export interface MysqlMigration {
   version: number;
   description: string;
-  statements: readonly string[];
+  statements: readonly MysqlMigrationStatement[];
+}
+
+/** An SQL statement (sent through the text protocol), or a step that must look before it acts. */
+export type MysqlMigrationStatement = string | ((db: MysqlMigrationContext) => Promise<void>);
+
+/** What a function step of a migration may do, on the migrating connection (autocommit). */
+export interface MysqlMigrationContext {
+  /** The database being migrated. */
+  readonly database: string;
+  query(sql: string): Promise<void>;
+  rows<T>(sql: string, params: readonly SqlParam[]): Promise<T[]>;
+  tableExists(table: string): Promise<boolean>;
 }
 
 const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
@@ -135,9 +147,79 @@ const SHARD_V1: readonly string[] = [
   ) ${TABLE_OPTIONS}`,
 ];
 
+const HISTORY_TASK_COLUMNS = 'shard_id, category_id, fire_at, task_id, namespace_id, workflow_id, run_id, type, data';
+
+/**
+ * Copies an old per-category task table into history_tasks, checks every row arrived, then drops
+ * it. Safe to re-run after a crash at any point: a table already dropped was already copied, and
+ * rows copied before the crash are left as they are (ON DUPLICATE KEY UPDATE of nothing).
+ */
+function moveTasksToCategory(table: 'transfer_tasks' | 'timer_tasks', categoryId: number) {
+  return async (db: MysqlMigrationContext): Promise<void> => {
+    if (!(await db.tableExists(table))) return;
+    const fireAt = table === 'timer_tasks' ? 't.fire_at' : '0';
+    await db.query(
+      `INSERT INTO history_tasks (${HISTORY_TASK_COLUMNS})
+       SELECT t.shard_id, ${categoryId}, ${fireAt}, t.task_id, t.namespace_id, t.workflow_id, t.run_id, t.type, t.data FROM ${table} t
+       ON DUPLICATE KEY UPDATE task_id = history_tasks.task_id`,
+    );
+    // A task id used by both old tables would have collided with the unique task id key and
+    // been skipped above; refuse to drop anything rather than lose it.
+    const [missing] = await db.rows<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM ${table} t LEFT JOIN history_tasks h
+         ON h.shard_id = t.shard_id AND h.category_id = ? AND h.fire_at = ${fireAt} AND h.task_id = t.task_id
+       WHERE h.task_id IS NULL`,
+      [categoryId],
+    );
+    if (Number(missing?.n ?? 0) !== 0) {
+      throw new InvariantViolationError(
+        `database ${db.database}: ${Number(missing?.n)} rows of ${table} could not be copied into history_tasks (a task id used twice in the shard); nothing was dropped`,
+      );
+    }
+    await db.query(`DROP TABLE IF EXISTS ${table}`);
+  };
+}
+
+/**
+ * Shard schema version 2: a run's mutable state is an execution row plus one row per pending item,
+ * and every task category lives in one table. Existing \`executions.state\` values stay as they
+ * are (the history service upgrades an old state when it loads it); transfer tasks become
+ * category 1 (immediate, fire_at 0) and timer tasks category 2, keeping their ids.
+ *
+ * Item keys: the primary key of a run already takes 2566 of InnoDB's 3072 bytes, so a 1000-byte
+ * item id cannot be a key column. The key holds its SHA-256 (\`item_key\`) and \`item_id\` the
+ * exact id; (kind, SHA-256(id)) is unique exactly when (kind, id) is, short of a SHA-256 collision.
+ */
+const SHARD_V2: readonly MysqlMigrationStatement[] = [
+  `CREATE TABLE IF NOT EXISTS execution_items (
+    shard_id BIGINT NOT NULL,${RUN_COLUMNS},
+    kind     VARBINARY(32) NOT NULL,
+    item_key BINARY(32) NOT NULL,
+    item_id  VARBINARY(1000) NOT NULL,
+    data     LONGTEXT NOT NULL,
+    PRIMARY KEY (shard_id, namespace_id, workflow_id, run_id, kind, item_key)
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS history_tasks (
+    shard_id    BIGINT NOT NULL,
+    category_id INT NOT NULL,
+    fire_at     BIGINT NOT NULL,
+    task_id     BIGINT NOT NULL,${RUN_COLUMNS},
+    type        VARCHAR(255) NOT NULL,
+    data        MEDIUMTEXT NOT NULL,
+    PRIMARY KEY (shard_id, category_id, fire_at, task_id),
+    UNIQUE KEY history_tasks_by_task_id (shard_id, task_id),
+    KEY history_tasks_by_run (shard_id, namespace_id, workflow_id, run_id)
+  ) ${TABLE_OPTIONS}`,
+  moveTasksToCategory('transfer_tasks', 1),
+  moveTasksToCategory('timer_tasks', 2),
+];
+
 /** Ordered; version N is at index N-1. */
 export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [{ version: 1, description: 'initial cluster schema', statements: CLUSTER_V1 }];
-export const SHARD_MIGRATIONS: readonly MysqlMigration[] = [{ version: 1, description: 'initial shard schema', statements: SHARD_V1 }];
+export const SHARD_MIGRATIONS: readonly MysqlMigration[] = [
+  { version: 1, description: 'initial shard schema', statements: SHARD_V1 },
+  { version: 2, description: 'execution item rows; one history_tasks table for every task category', statements: SHARD_V2 },
+];
 
 export interface MysqlMigrationSet {
   cluster: readonly MysqlMigration[];
@@ -238,6 +320,18 @@ async function migrateDatabase(
   const sql = new ConnectionExecutor(connection, dsn);
   const lockName = `hourglass_migrate_${dsn.database}`.slice(0, 64);
   const steps: MysqlMigrationStep[] = [];
+  const context: MysqlMigrationContext = {
+    database: dsn.database,
+    query: (statement) => ddl(connection, dsn, statement),
+    rows: (statement, params) => sql.rows(statement, params),
+    tableExists: async (table) => {
+      const [row] = await sql.rows<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?',
+        [table],
+      );
+      return Number(row?.n ?? 0) > 0;
+    },
+  };
   try {
     await ddl(connection, dsn, `CREATE DATABASE IF NOT EXISTS \`${dsn.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
     await ddl(connection, dsn, `USE \`${dsn.database}\``);
@@ -252,7 +346,10 @@ async function migrateDatabase(
         const from = versions.get(schema) ?? 0;
         if (from > latest[schema]) throw new MysqlSchemaVersionTooNewError(dsn.database, from, latest[schema]);
         for (const migration of migrations[schema].slice(from)) {
-          for (const statement of migration.statements) await ddl(connection, dsn, statement);
+          for (const statement of migration.statements) {
+            if (typeof statement === 'string') await ddl(connection, dsn, statement);
+            else await statement(context);
+          }
           // Recorded per step, so a failure later keeps the steps already done.
           await sql.run(
             `INSERT INTO schema_version (schema_name, version, updated_at) VALUES (?, ?, ?)

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { InvalidArgumentError } from '@hourglass/common';
-import { events, namespace, queueKey, runKey, snapshot, startCommit, timerTask, transferTask } from '../contract/fixtures';
+import { TIMER, TRANSFER, events, item, namespace, queueKey, runKey, snapshot, startCommit, timerTask, transferTask } from '../contract/fixtures';
 import { runStoreContract } from '../contract/store-contract';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, SchemaVersionTooNewError, ShardOwnershipLostError } from '../errors';
 import type { Persistence, ShardCommit } from '../types';
@@ -13,16 +14,22 @@ import { CLUSTER_MIGRATIONS, MYSQL_SCHEMA_VERSIONS, SHARD_MIGRATIONS, migrateMys
 import { openMysqlPersistence, type MysqlPersistenceOptions } from './mysql-persistence';
 
 /**
- * Runs against the real MariaDB/MySQL at 127.0.0.1:3306 (root, no password). The databases below
- * are dropped and re-created at the start of every run. Without a server the suite is skipped
- * with a banner, except under CI=true, where it fails: CI must not go green without these tests.
+ * Runs against the real MariaDB/MySQL at 127.0.0.1:3306 (root, no password), in databases named
+ * after a random prefix (other test processes may share the server), dropped at the end. Without
+ * a server the suite is skipped with a banner, except under CI=true, where it fails: CI must not
+ * go green without these tests.
  */
 const HOST = '127.0.0.1';
 const PORT = 3306;
-const CLUSTER_DB = 'hourglass_test_cluster';
-const SHARD_DBS = [0, 1, 2, 3].map((i) => `hourglass_test_shard_${i}`);
+const PREFIX = `hgt_${randomBytes(4).toString('hex')}`;
+const CLUSTER_DB = `${PREFIX}_cluster`;
+const SHARD_DBS = [0, 1, 2, 3].map((i) => `${PREFIX}_shard_${i}`);
+const EMPTY_DB = `${PREFIX}_empty`;
+const MISSING_DB = `${PREFIX}_missing`;
+const MIGRATE_CLUSTER_DB = `${PREFIX}_migrate_cluster`;
+const MIGRATE_SHARD_DB = `${PREFIX}_migrate_shard`;
 /** Databases the startup and migration checks create on their own. */
-const SCRATCH_DBS = ['hourglass_test_empty', 'hourglass_test_missing', 'hourglass_test_migrate_cluster', 'hourglass_test_migrate_shard'];
+const SCRATCH_DBS = [EMPTY_DB, MISSING_DB, MIGRATE_CLUSTER_DB, MIGRATE_SHARD_DB];
 const ALL_DBS = [CLUSTER_DB, ...SHARD_DBS, ...SCRATCH_DBS];
 
 const dsn = (database: string, authority = `root@${HOST}:${PORT}`): string => `mysql://${authority}/${database}`;
@@ -49,7 +56,7 @@ if (probe.ok) {
     });
 
     after(async () => {
-      for (const db of SCRATCH_DBS) await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
+      for (const db of ALL_DBS) await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
       await admin.end();
     });
 
@@ -94,7 +101,7 @@ if (probe.ok) {
         try {
           const key = runKey('run-1');
           const a = await hostA.executions.acquireShard(5, 'host-a');
-          await hostA.executions.commit({ ...startCommit(5, a.rangeId, key), transferTasks: [transferTask(1, key)] });
+          await hostA.executions.commit({ ...startCommit(5, a.rangeId, key), tasks: [transferTask(1, key)] });
           const b = await hostB.executions.acquireShard(5, 'host-b');
           assert.deepEqual([a.rangeId, b.rangeId], [1, 2]);
           const before = await snapshot(hostB.executions, 5, key);
@@ -102,9 +109,16 @@ if (probe.ok) {
           const append = (rangeId: number, taskIds: [number, number]): ShardCommit => ({
             shardId: 5,
             rangeId,
-            update: { key, state: `written at range ${rangeId}`, nextEventId: 6, events: events(4, 5), expectedDbVersion: 1 },
-            transferTasks: [transferTask(taskIds[0], key)],
-            timerTasks: [timerTask(1_000, taskIds[1], key)],
+            update: {
+              key,
+              state: `written at range ${rangeId}`,
+              nextEventId: 6,
+              events: events(4, 5),
+              expectedDbVersion: 1,
+              upsertItems: [item('activity', `${rangeId}`)],
+              deleteItems: [],
+            },
+            tasks: [transferTask(taskIds[0], key), timerTask(1_000, taskIds[1], key)],
           });
           const err = await rejection(hostA.executions.commit(append(a.rangeId, [2, 3])), ShardOwnershipLostError);
           assert.deepEqual([err.shardId, err.expectedRangeId, err.actualRangeId], [5, 1, 2]);
@@ -114,7 +128,8 @@ if (probe.ok) {
           await hostB.executions.commit(append(b.rangeId, [4, 5]));
           assert.equal((await hostB.executions.getExecution(5, key))?.state, 'written at range 2');
           assert.deepEqual(await hostA.executions.readHistory(5, key, 1, 100, 100), events(1, 5));
-          assert.deepEqual((await hostA.executions.listTransferTasks(5, 0, 100)).map((t) => t.taskId), [1, 4]);
+          assert.deepEqual((await hostA.executions.listImmediateTasks(5, TRANSFER, 0, 100)).map((t) => t.taskId), [1, 4]);
+          assert.deepEqual((await hostA.executions.getExecution(5, key))?.items, [item('activity', '2')]);
         } finally {
           await Promise.all([hostA.close(), hostB.close()]);
         }
@@ -138,9 +153,8 @@ if (probe.ok) {
           const inFlight = hostA.executions.commit({
             shardId: 5,
             rangeId: 1,
-            update: { key, state: 'in flight', nextEventId: 5, events: events(4, 4), expectedDbVersion: 1 },
-            transferTasks: [],
-            timerTasks: [],
+            update: { key, state: 'in flight', nextEventId: 5, events: events(4, 4), expectedDbVersion: 1, upsertItems: [], deleteItems: [] },
+            tasks: [],
           });
           inFlight.catch(() => undefined);
           await eventually(async () => (await lockWaits()) === 1, LOCK_WAIT_POLL);
@@ -155,7 +169,12 @@ if (probe.ok) {
           assert.equal((await acquired).rangeId, 2);
           assert.equal((await hostB.executions.getExecution(5, key))?.state, 'in flight');
           await rejection(
-            hostA.executions.commit({ shardId: 5, rangeId: 1, update: { key, state: 'late', nextEventId: 6, events: events(5, 5), expectedDbVersion: 2 }, transferTasks: [], timerTasks: [] }),
+            hostA.executions.commit({
+              shardId: 5,
+              rangeId: 1,
+              update: { key, state: 'late', nextEventId: 6, events: events(5, 5), expectedDbVersion: 2, upsertItems: [], deleteItems: [] },
+              tasks: [],
+            }),
             ShardOwnershipLostError,
           );
           assert.deepEqual(await hostB.executions.readHistory(5, key, 1, 100, 100), events(1, 4));
@@ -172,12 +191,12 @@ if (probe.ok) {
         try {
           await hostA.executions.acquireShard(6, 'host-a');
           const keys = Array.from({ length: 30 }, (_, i) => runKey(`run-${i}`, `wf-${i}`));
-          const commits = keys.map((key, i) => hostA.executions.commit({ ...startCommit(6, 1, key), transferTasks: [transferTask(i + 1, key)] }));
+          const commits = keys.map((key, i) => hostA.executions.commit({ ...startCommit(6, 1, key), tasks: [transferTask(i + 1, key)] }));
           const acquired = hostB.executions.acquireShard(6, 'host-b');
           const results = await Promise.allSettled(commits);
           assert.equal((await acquired).rangeId, 2);
 
-          const landed = new Set((await hostB.executions.listTransferTasks(6, 0, 1000)).map((t) => t.workflowId));
+          const landed = new Set((await hostB.executions.listImmediateTasks(6, TRANSFER, 0, 1000)).map((t) => t.workflowId));
           for (const [i, result] of results.entries()) {
             const key = keys[i]!;
             const execution = await hostB.executions.getExecution(6, key);
@@ -202,16 +221,21 @@ if (probe.ok) {
     });
 
     describe('placement', () => {
-      it('history shard s lives in shard database s % 4: executions, pointers, history and tasks', async () => {
+      it('history shard s lives in shard database s % 4: executions, items, pointers, history and tasks', async () => {
         const p = await openEmpty({ numHistoryShards: 8 });
         try {
           for (let shard = 0; shard < 8; shard++) {
             const key = runKey(`run-${shard}`, `wf-${shard}`);
             await p.executions.acquireShard(shard, 'host-a');
-            await p.executions.commit({ ...startCommit(shard, 1, key), transferTasks: [transferTask(shard + 1, key)], timerTasks: [timerTask(1_000, shard + 100, key)] });
+            const start = startCommit(shard, 1, key);
+            await p.executions.commit({
+              ...start,
+              create: { ...start.create!, upsertItems: [item('activity', '1')] },
+              tasks: [transferTask(shard + 1, key), timerTask(1_000, shard + 100, key)],
+            });
           }
           for (const [i, db] of SHARD_DBS.entries()) {
-            for (const table of ['shards', 'executions', 'current_executions', 'history_events', 'transfer_tasks', 'timer_tasks']) {
+            for (const table of ['shards', 'executions', 'execution_items', 'current_executions', 'history_events', 'history_tasks']) {
               const rows = await select<{ shard_id: number }>(`SELECT DISTINCT shard_id FROM \`${db}\`.\`${table}\` ORDER BY shard_id`);
               assert.deepEqual(rows.map((row) => Number(row.shard_id)), [i, i + 4], `${db}.${table}`);
             }
@@ -259,19 +283,19 @@ if (probe.ok) {
         await admin.query(`UPDATE \`${SHARD_DBS[2]}\`.schema_version SET version = 0 WHERE schema_name = 'shard'`);
         try {
           const err = await rejection(open({}), SchemaVersionTooOldError);
-          assert.equal(err.message, 'database hourglass_test_shard_2 has schema version 0, this build needs 1: run `hourglass db migrate`');
+          assert.equal(err.message, `database ${SHARD_DBS[2]} has schema version 0, this build needs ${MYSQL_SCHEMA_VERSIONS.shard}: run \`hourglass db migrate\``);
         } finally {
           await admin.query(`UPDATE \`${SHARD_DBS[2]}\`.schema_version SET version = ? WHERE schema_name = 'shard'`, [MYSQL_SCHEMA_VERSIONS.shard]);
         }
       });
 
       it('refuses an existing but never migrated database, and a missing one', async () => {
-        await admin.query('CREATE DATABASE IF NOT EXISTS hourglass_test_empty');
-        const empty = await rejection(open({ shardDsns: [...DEPLOYMENT.shardDsns.slice(0, 3), dsn('hourglass_test_empty')] }), SchemaVersionTooOldError);
-        assert.equal(empty.message, 'database hourglass_test_empty has schema version 0, this build needs 1: run `hourglass db migrate`');
+        await admin.query(`CREATE DATABASE IF NOT EXISTS \`${EMPTY_DB}\``);
+        const empty = await rejection(open({ shardDsns: [...DEPLOYMENT.shardDsns.slice(0, 3), dsn(EMPTY_DB)] }), SchemaVersionTooOldError);
+        assert.equal(empty.message, `database ${EMPTY_DB} has schema version 0, this build needs ${MYSQL_SCHEMA_VERSIONS.shard}: run \`hourglass db migrate\``);
 
-        const missing = await rejection(open({ clusterDsn: dsn('hourglass_test_missing') }), MysqlConnectionError);
-        assert.equal(missing.message, `database hourglass_test_missing does not exist on ${HOST}:${PORT}: run \`hourglass db migrate\``);
+        const missing = await rejection(open({ clusterDsn: dsn(MISSING_DB) }), MysqlConnectionError);
+        assert.equal(missing.message, `database ${MISSING_DB} does not exist on ${HOST}:${PORT}: run \`hourglass db migrate\``);
       });
 
       it('refuses a database migrated by a newer build', async () => {
@@ -279,7 +303,7 @@ if (probe.ok) {
         try {
           const err = await rejection(open({}), MysqlSchemaVersionTooNewError);
           assert.ok(err instanceof SchemaVersionTooNewError);
-          assert.equal(err.message, 'database hourglass_test_cluster has schema version 7, newer than this build supports (1): upgrade hourglass');
+          assert.equal(err.message, `database ${CLUSTER_DB} has schema version 7, newer than this build supports (${MYSQL_SCHEMA_VERSIONS.cluster}): upgrade hourglass`);
         } finally {
           await admin.query(`UPDATE \`${CLUSTER_DB}\`.schema_version SET version = ? WHERE schema_name = 'cluster'`, [MYSQL_SCHEMA_VERSIONS.cluster]);
         }
@@ -288,14 +312,14 @@ if (probe.ok) {
       it('refuses an unreachable server with one line naming host and database', async () => {
         const port = await unusedPort();
         const err = await rejection(open({ shardDsns: [dsn(SHARD_DBS[0]!), dsn(SHARD_DBS[1]!, `root@127.0.0.1:${port}`)] }), MysqlConnectionError);
-        assert.match(err.message, new RegExp(`^cannot reach MySQL at 127\\.0\\.0\\.1:${port} \\(database hourglass_test_shard_1, user root\\): .*ECONNREFUSED`));
+        assert.match(err.message, new RegExp(`^cannot reach MySQL at 127\\.0\\.0\\.1:${port} \\(database ${SHARD_DBS[1]}, user root\\): .*ECONNREFUSED`));
         assert.doesNotMatch(err.message, /\n/);
         assert.equal(err.address, `127.0.0.1:${port}`);
       });
 
       it('refuses bad credentials and malformed DSNs without echoing the password', async () => {
         const denied = await rejection(open({ clusterDsn: dsn(CLUSTER_DB, `hourglass_nobody:hunter2@${HOST}:${PORT}`) }), MysqlConnectionError);
-        assert.match(denied.message, /^MySQL at 127\.0\.0\.1:3306 \(database hourglass_test_cluster, user hourglass_nobody\) denied access: /);
+        assert.match(denied.message, new RegExp(`^MySQL at 127\\.0\\.0\\.1:3306 \\(database ${CLUSTER_DB}, user hourglass_nobody\\) denied access: `));
         assert.doesNotMatch(denied.message, /\n/);
 
         for (const [bad, why] of [
@@ -314,7 +338,7 @@ if (probe.ok) {
     });
 
     describe('migrateMysql', () => {
-      const scratch = { clusterDsn: dsn('hourglass_test_migrate_cluster'), shardDsns: [dsn('hourglass_test_migrate_shard')] };
+      const scratch = { clusterDsn: dsn(MIGRATE_CLUSTER_DB), shardDsns: [dsn(MIGRATE_SHARD_DB)] };
       const schemaOf = async (dbs: string[]) =>
         select<Record<string, unknown>>(
           `SELECT table_schema, table_name, column_name, column_type, ordinal_position FROM information_schema.columns
@@ -323,12 +347,12 @@ if (probe.ok) {
         );
 
       it('creates missing databases, applies every migration once, and is a no-op when re-run', async () => {
-        const dbs = ['hourglass_test_migrate_cluster', 'hourglass_test_migrate_shard'];
+        const dbs = [MIGRATE_CLUSTER_DB, MIGRATE_SHARD_DB];
         for (const db of dbs) await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
         // Two migrators at once: they serialise on a named lock, and one does the work.
         const [first, second] = await Promise.all([migrateMysql(scratch), migrateMysql(scratch)]);
         const steps = [...first, ...second].map((s) => `${s.database} ${s.schema} ${s.fromVersion}->${s.toVersion}`).sort();
-        assert.deepEqual(steps, ['hourglass_test_migrate_cluster cluster 0->1', 'hourglass_test_migrate_shard shard 0->1']);
+        assert.deepEqual(steps, [`${MIGRATE_CLUSTER_DB} cluster 0->${MYSQL_SCHEMA_VERSIONS.cluster}`, `${MIGRATE_SHARD_DB} shard 0->${MYSQL_SCHEMA_VERSIONS.shard}`]);
         const schema = await schemaOf(dbs);
 
         const p = await openMysqlPersistence({ ...scratch, numHistoryShards: 1 });
@@ -343,24 +367,96 @@ if (probe.ok) {
       });
 
       it('applies only the migrations newer than the stored version; the result is refused by this build', async () => {
-        const next = { version: 2, description: 'test step', statements: ['CREATE TABLE IF NOT EXISTS extra_test (x INT NOT NULL) ENGINE=InnoDB'] };
+        const latest = CLUSTER_MIGRATIONS.length;
+        const next = { version: latest + 1, description: 'test step', statements: ['CREATE TABLE IF NOT EXISTS extra_test (x INT NOT NULL) ENGINE=InnoDB'] };
         const steps = await migrateMysql(scratch, { cluster: [...CLUSTER_MIGRATIONS, next], shard: SHARD_MIGRATIONS });
         assert.deepEqual(
           steps.map((s) => [s.database, s.schema, s.fromVersion, s.toVersion]),
-          [['hourglass_test_migrate_cluster', 'cluster', 1, 2]],
+          [[MIGRATE_CLUSTER_DB, 'cluster', latest, latest + 1]],
         );
         const [table] = await select<{ n: number }>(
-          "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'hourglass_test_migrate_cluster' AND table_name = 'extra_test'",
+          "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = 'extra_test'",
+          [MIGRATE_CLUSTER_DB],
         );
         assert.equal(Number(table?.n), 1);
         const err = await rejection(openMysqlPersistence({ ...scratch, numHistoryShards: 1 }), MysqlSchemaVersionTooNewError);
-        assert.match(err.message, /^database hourglass_test_migrate_cluster has schema version 2, newer than this build supports \(1\)/);
+        assert.equal(err.message, `database ${MIGRATE_CLUSTER_DB} has schema version ${latest + 1}, newer than this build supports (${latest}): upgrade hourglass`);
         await rejection(migrateMysql(scratch), MysqlSchemaVersionTooNewError, 'an older build never migrates a newer database');
       });
 
+      it('brings a version 1 deployment to the current schema: tasks move to history_tasks, state is kept', async () => {
+        for (const db of [MIGRATE_CLUSTER_DB, MIGRATE_SHARD_DB]) await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
+        await migrateMysql(scratch, { cluster: CLUSTER_MIGRATIONS.slice(0, 1), shard: SHARD_MIGRATIONS.slice(0, 1) });
+        const shardDb = `\`${MIGRATE_SHARD_DB}\``;
+        const key = runKey('run-1');
+        const run = [0, key.namespaceId, key.workflowId, key.runId];
+        // What a version 1 build wrote: a run with its whole state in one blob, history, both task tables.
+        await admin.query(`INSERT INTO ${shardDb}.shards VALUES (0, 3, 'old-host', 1)`);
+        await admin.query(`INSERT INTO ${shardDb}.shard_task_id_marks VALUES (0, 50)`);
+        await admin.query(`INSERT INTO ${shardDb}.executions VALUES (?, ?, ?, ?, '{"v1":"whole state"}', 3, 7)`, run);
+        await admin.query(`INSERT INTO ${shardDb}.current_executions VALUES (?, ?, ?, ?, 'req', 1, 1, 5)`, run);
+        for (const id of [1, 2]) await admin.query(`INSERT INTO ${shardDb}.history_events VALUES (?, ?, ?, ?, ?, ?)`, [...run, id, Buffer.from([id])]);
+        for (const id of [60, 62]) {
+          await admin.query(`INSERT INTO ${shardDb}.transfer_tasks VALUES (0, ?, ?, ?, ?, 'WorkflowTask', ?)`, [id, ...run.slice(1), JSON.stringify({ taskId: id })]);
+        }
+        await admin.query(`INSERT INTO ${shardDb}.timer_tasks VALUES (0, ?, 61, ?, ?, ?, 'UserTimer', '{"taskId":61}')`, [1_000, ...run.slice(1)]);
+
+        const steps = await migrateMysql(scratch);
+        assert.deepEqual(
+          steps.map((s) => `${s.database} ${s.schema} ${s.fromVersion}->${s.toVersion}`),
+          [`${MIGRATE_CLUSTER_DB} cluster 1->${MYSQL_SCHEMA_VERSIONS.cluster}`, `${MIGRATE_SHARD_DB} shard 1->${MYSQL_SCHEMA_VERSIONS.shard}`].filter((s) => !s.endsWith('1->1')),
+        );
+        const tables = await select<{ name: string }>('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ?', [MIGRATE_SHARD_DB]);
+        assert.ok(!tables.some((t) => t.name === 'transfer_tasks' || t.name === 'timer_tasks'), 'the old task tables are gone');
+
+        const p = await openMysqlPersistence({ ...scratch, numHistoryShards: 1 });
+        try {
+          assert.deepEqual(await p.executions.getExecution(0, key), { ...key, state: '{"v1":"whole state"}', items: [], nextEventId: 3, dbVersion: 7 });
+          assert.equal((await p.executions.getCurrentExecution(0, key.namespaceId, key.workflowId))?.createRequestId, 'req');
+          assert.deepEqual(await p.executions.listImmediateTasks(0, TRANSFER, 0, 100), [{ ...transferTask(60, key) }, { ...transferTask(62, key) }]);
+          assert.deepEqual(await p.executions.listScheduledTasks(0, TIMER, 2_000, 100), [timerTask(1_000, 61, key)]);
+          assert.equal(await p.executions.maxTaskId(0), 62);
+          assert.equal((await p.executions.readHistory(0, key, 1, 10, 10)).length, 2);
+          // The migrated run takes version 2 writes: items, an update and its deletion.
+          assert.equal((await p.executions.acquireShard(0, 'new-host')).rangeId, 4);
+          await p.executions.commit({
+            shardId: 0,
+            rangeId: 4,
+            update: { key, state: 'v2 core', nextEventId: 3, events: [], expectedDbVersion: 7, upsertItems: [item('activity', '1')], deleteItems: [] },
+            tasks: [],
+          });
+          assert.deepEqual((await p.executions.getExecution(0, key))?.items, [item('activity', '1')]);
+          await p.executions.commit({ shardId: 0, rangeId: 4, deletion: { key, expectedDbVersion: 8 }, tasks: [] });
+          assert.equal(await p.executions.getExecution(0, key), undefined);
+          assert.equal(await p.executions.maxTaskId(0), 62, 'the deleted tasks stay counted');
+        } finally {
+          await p.close();
+        }
+      });
+
+      it('the task move is safe to re-run after a crash part-way through', async () => {
+        // Pretend the version 2 step crashed after copying transfer_tasks but before dropping it,
+        // with one more row written meanwhile (a build that crashed cannot have, but the copy must not care).
+        const shardDb = `\`${MIGRATE_SHARD_DB}\``;
+        const run = ['ns', 'wf', 'run'];
+        await admin.query(`DROP DATABASE IF EXISTS ${shardDb}`);
+        await migrateMysql(scratch);
+        await admin.query(`INSERT INTO ${shardDb}.history_tasks VALUES (0, 1, 0, 5, ?, ?, ?, 'WorkflowTask', 'copied')`, run);
+        await admin.query(`CREATE TABLE ${shardDb}.transfer_tasks (
+          shard_id BIGINT NOT NULL, task_id BIGINT NOT NULL, namespace_id VARBINARY(255) NOT NULL, workflow_id VARBINARY(2048) NOT NULL,
+          run_id VARBINARY(255) NOT NULL, type VARCHAR(255) NOT NULL, data MEDIUMTEXT NOT NULL, PRIMARY KEY (shard_id, task_id))`);
+        for (const id of [5, 6]) await admin.query(`INSERT INTO ${shardDb}.transfer_tasks VALUES (0, ?, ?, ?, ?, 'WorkflowTask', 'copied')`, [id, ...run]);
+        await admin.query(`UPDATE ${shardDb}.schema_version SET version = 1 WHERE schema_name = 'shard'`);
+        await migrateMysql(scratch);
+        const rows = await select<{ task_id: number }>(`SELECT task_id FROM ${shardDb}.history_tasks ORDER BY task_id`);
+        assert.deepEqual(rows.map((r) => Number(r.task_id)), [5, 6]);
+        const [left] = await select<{ n: number }>("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = 'transfer_tasks'", [MIGRATE_SHARD_DB]);
+        assert.equal(Number(left?.n), 0);
+      });
+
       it('one database may hold both schemas', async () => {
-        await admin.query('DROP DATABASE IF EXISTS hourglass_test_migrate_shard');
-        const single = { clusterDsn: dsn('hourglass_test_migrate_shard'), shardDsns: [dsn('hourglass_test_migrate_shard')] };
+        await admin.query(`DROP DATABASE IF EXISTS \`${MIGRATE_SHARD_DB}\``);
+        const single = { clusterDsn: dsn(MIGRATE_SHARD_DB), shardDsns: [dsn(MIGRATE_SHARD_DB)] };
         await migrateMysql(single);
         const p = await openMysqlPersistence({ ...single, numHistoryShards: 2 });
         try {
@@ -386,9 +482,16 @@ if (probe.ok) {
               p.executions.commit({
                 shardId: 1,
                 rangeId: 1,
-                update: { key, state: `writer ${i}`, nextEventId: 6, events: events(4, 5), expectedDbVersion: 1 },
-                transferTasks: [transferTask(100 + i, key)],
-                timerTasks: [],
+                update: {
+                  key,
+                  state: `writer ${i}`,
+                  nextEventId: 6,
+                  events: events(4, 5),
+                  expectedDbVersion: 1,
+                  upsertItems: [item('activity', '5', `writer ${i}`), item('activity', `a-${i}`)],
+                  deleteItems: [],
+                },
+                tasks: [transferTask(100 + i, key)],
               }),
             ),
           );
@@ -398,9 +501,14 @@ if (probe.ok) {
             if (r.status === 'rejected') assert.ok(r.reason instanceof ConditionFailedError, String(r.reason));
           }
           const winner = winners[0]!;
-          assert.deepEqual(await p.executions.getExecution(1, key), { ...key, state: `writer ${winner}`, nextEventId: 6, dbVersion: 2 });
+          const stored = await p.executions.getExecution(1, key);
+          assert.deepEqual({ ...stored, items: [] }, { ...key, state: `writer ${winner}`, items: [], nextEventId: 6, dbVersion: 2 });
+          assert.deepEqual(
+            stored?.items.sort((a, b) => a.id.localeCompare(b.id)),
+            [item('activity', `a-${winner}`), item('activity', '5', `writer ${winner}`)].sort((a, b) => a.id.localeCompare(b.id)),
+          );
           assert.deepEqual(await p.executions.readHistory(1, key, 1, 1000, 1000), events(1, 5));
-          assert.deepEqual((await p.executions.listTransferTasks(1, 0, 1000)).map((t) => t.taskId), [100 + winner]);
+          assert.deepEqual((await p.executions.listImmediateTasks(1, TRANSFER, 0, 1000)).map((t) => t.taskId), [100 + winner]);
         } finally {
           await p.close();
         }
@@ -434,7 +542,7 @@ if (probe.ok) {
           await p.executions.acquireShard(1, 'host-a');
           const key = runKey('run-1', 'w'.repeat(3000));
           await rejection(p.executions.commit(startCommit(1, 1, key)), InvalidArgumentError);
-          assert.deepEqual(await p.executions.listTransferTasks(1, 0, 10), []);
+          assert.deepEqual(await p.executions.listImmediateTasks(1, TRANSFER, 0, 10), []);
           const [row] = await select<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${SHARD_DBS[1]}\`.current_executions`);
           assert.equal(Number(row?.n), 0);
         } finally {

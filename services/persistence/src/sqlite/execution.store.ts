@@ -1,21 +1,22 @@
 import type Database from 'better-sqlite3';
 import { InvalidArgumentError, InvariantViolationError, type Clock } from '@hourglass/common';
-import { checkAppendedEvents, describeRun } from '../store-checks';
+import { checkAppendedEvents, checkCommitShape, describeRun, lastItemPerKey } from '../store-checks';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, ShardOwnershipLostError } from '../errors';
 import type {
   CurrentExecutionRecord,
   CurrentExecutionUpdate,
+  ExecutionDeletion,
+  ExecutionItemRow,
   ExecutionKey,
   ExecutionRecord,
   ExecutionStore,
   ExecutionUpdate,
   ExecutionWrite,
   HistoryEventRow,
+  HistoryTaskKey,
+  HistoryTaskRow,
   ShardCommit,
   ShardRecord,
-  TimerTaskKey,
-  TimerTaskRow,
-  TransferTaskRow,
 } from '../types';
 import { checkLimit, isDuplicateKey, toBytes } from './sql';
 
@@ -48,6 +49,8 @@ interface CurrentRow {
 }
 
 interface TaskRow {
+  category_id: number;
+  fire_at: number;
   task_id: number;
   namespace_id: string;
   workflow_id: string;
@@ -56,12 +59,8 @@ interface TaskRow {
   data: string;
 }
 
-interface TimerRow extends TaskRow {
-  fire_at: number;
-}
-
 const RUN_WHERE = 'shard_id = @shardId AND namespace_id = @namespaceId AND workflow_id = @workflowId AND run_id = @runId';
-const TASK_COLUMNS = 'task_id, namespace_id, workflow_id, run_id, type, data';
+const TASK_COLUMNS = 'category_id, fire_at, task_id, namespace_id, workflow_id, run_id, type, data';
 
 /** All statements, prepared once per connection. */
 function prepareStatements(db: Database.Database) {
@@ -75,7 +74,6 @@ function prepareStatements(db: Database.Database) {
     rangeId: db.prepare<[number], number>('SELECT range_id FROM shards WHERE shard_id = ?').pluck(),
     maxTaskId: db.prepare<[number], number>('SELECT max_task_id FROM shards WHERE shard_id = ?').pluck(),
     raiseMaxTaskId: db.prepare<[number, number]>('UPDATE shards SET max_task_id = MAX(max_task_id, ?) WHERE shard_id = ?'),
-
     getExecution: db.prepare<[RunParams], ExecutionRow>(`SELECT state, next_event_id, db_version FROM executions WHERE ${RUN_WHERE}`),
     insertExecution: db.prepare<[RunParams & { state: string; nextEventId: number }]>(
       `INSERT INTO executions (shard_id, namespace_id, workflow_id, run_id, state, next_event_id, db_version)
@@ -85,9 +83,19 @@ function prepareStatements(db: Database.Database) {
       `UPDATE executions SET state = @state, next_event_id = @nextEventId, db_version = db_version + 1
        WHERE ${RUN_WHERE} AND db_version = @expectedDbVersion`,
     ),
-    // History rows go with the execution row through ON DELETE CASCADE.
+    // History and item rows go with the execution row through ON DELETE CASCADE.
     deleteExecution: db.prepare<[RunParams]>(`DELETE FROM executions WHERE ${RUN_WHERE}`),
-
+    listItems: db.prepare<[RunParams], { kind: string; item_id: string; data: string }>(
+      `SELECT kind, item_id, data FROM execution_items WHERE ${RUN_WHERE} ORDER BY kind, item_id`,
+    ),
+    upsertItem: db.prepare<[RunParams & { kind: string; itemId: string; data: string }]>(
+      `INSERT INTO execution_items (shard_id, namespace_id, workflow_id, run_id, kind, item_id, data)
+       VALUES (@shardId, @namespaceId, @workflowId, @runId, @kind, @itemId, @data)
+       ON CONFLICT (shard_id, namespace_id, workflow_id, run_id, kind, item_id) DO UPDATE SET data = excluded.data`,
+    ),
+    deleteItem: db.prepare<[RunParams & { kind: string; itemId: string }]>(
+      `DELETE FROM execution_items WHERE ${RUN_WHERE} AND kind = @kind AND item_id = @itemId`,
+    ),
     getCurrent: db.prepare<[number, string, string], CurrentRow>(
       `SELECT run_id, create_request_id, running, status, start_time FROM current_executions
        WHERE shard_id = ? AND namespace_id = ? AND workflow_id = ?`,
@@ -100,7 +108,6 @@ function prepareStatements(db: Database.Database) {
          start_time = excluded.start_time`,
     ),
     deleteCurrentIfRun: db.prepare<[RunParams]>(`DELETE FROM current_executions WHERE ${RUN_WHERE}`),
-
     maxEventId: db.prepare<[RunParams], number | null>(`SELECT MAX(event_id) FROM history_events WHERE ${RUN_WHERE}`).pluck(),
     insertEvent: db.prepare<[RunParams & { eventId: number; data: Uint8Array }]>(
       `INSERT INTO history_events (shard_id, namespace_id, workflow_id, run_id, event_id, data)
@@ -110,27 +117,25 @@ function prepareStatements(db: Database.Database) {
       `SELECT event_id, data FROM history_events WHERE ${RUN_WHERE} AND event_id >= @from AND event_id < @to
        ORDER BY event_id LIMIT @limit`,
     ),
-
-    insertTransfer: db.prepare<[number, TransferTaskRow]>(
-      `INSERT INTO transfer_tasks (shard_id, task_id, namespace_id, workflow_id, run_id, type, data)
-       VALUES (?, @taskId, @namespaceId, @workflowId, @runId, @type, @data)`,
+    insertTask: db.prepare<[number, HistoryTaskRow]>(
+      `INSERT INTO history_tasks (shard_id, ${TASK_COLUMNS})
+       VALUES (?, @categoryId, @fireAt, @taskId, @namespaceId, @workflowId, @runId, @type, @data)`,
     ),
-    listTransfer: db.prepare<[number, number, number], TaskRow>(
-      `SELECT ${TASK_COLUMNS} FROM transfer_tasks WHERE shard_id = ? AND task_id > ? ORDER BY task_id LIMIT ?`,
+    listImmediate: db.prepare<[number, number, number, number], TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM history_tasks WHERE shard_id = ? AND category_id = ? AND fire_at = 0 AND task_id > ?
+       ORDER BY task_id LIMIT ?`,
     ),
-    deleteTransfer: db.prepare<[number, number]>('DELETE FROM transfer_tasks WHERE shard_id = ? AND task_id = ?'),
-    deleteTransferOfRun: db.prepare<[RunParams]>(`DELETE FROM transfer_tasks WHERE ${RUN_WHERE}`),
-
-    insertTimer: db.prepare<[number, TimerTaskRow]>(
-      `INSERT INTO timer_tasks (shard_id, fire_at, task_id, namespace_id, workflow_id, run_id, type, data)
-       VALUES (?, @fireAt, @taskId, @namespaceId, @workflowId, @runId, @type, @data)`,
-    ),
-    listTimers: db.prepare<[number, number, number], TimerRow>(
-      `SELECT fire_at, ${TASK_COLUMNS} FROM timer_tasks WHERE shard_id = ? AND fire_at < ?
+    listScheduled: db.prepare<[number, number, number, number], TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM history_tasks WHERE shard_id = ? AND category_id = ? AND fire_at < ?
        ORDER BY fire_at, task_id LIMIT ?`,
     ),
-    deleteTimer: db.prepare<[number, number, number]>('DELETE FROM timer_tasks WHERE shard_id = ? AND fire_at = ? AND task_id = ?'),
-    deleteTimersOfRun: db.prepare<[RunParams]>(`DELETE FROM timer_tasks WHERE ${RUN_WHERE}`),
+    deleteTask: db.prepare<[number, number, number, number]>(
+      'DELETE FROM history_tasks WHERE shard_id = ? AND category_id = ? AND fire_at = ? AND task_id = ?',
+    ),
+    deleteImmediateUpTo: db.prepare<[number, number, number]>(
+      'DELETE FROM history_tasks WHERE shard_id = ? AND category_id = ? AND fire_at = 0 AND task_id <= ?',
+    ),
+    deleteTasksOfRun: db.prepare<[RunParams]>(`DELETE FROM history_tasks WHERE ${RUN_WHERE}`),
   };
 }
 
@@ -141,19 +146,13 @@ export class SqliteExecutionStore implements ExecutionStore {
   // IMMEDIATE: every one of these reads then writes; taking the write lock first avoids
   // SQLITE_BUSY on lock upgrade when another connection wrote in between.
   private readonly commitTx: (commit: ShardCommit) => void;
-  private readonly deleteExecutionTx: (run: RunParams) => void;
-  private readonly deleteTransferTx: (shardId: number, taskIds: number[]) => void;
-  private readonly deleteTimersTx: (shardId: number, keys: TimerTaskKey[]) => void;
+  private readonly deleteTasksTx: (shardId: number, keys: HistoryTaskKey[]) => void;
 
   constructor(db: Database.Database, private readonly clock: Clock) {
     this.sql = prepareStatements(db);
     this.commitTx = db.transaction((commit: ShardCommit) => this.commitLocked(commit)).immediate;
-    this.deleteExecutionTx = db.transaction((run: RunParams) => this.deleteExecutionLocked(run)).immediate;
-    this.deleteTransferTx = db.transaction((shardId: number, taskIds: number[]) => {
-      for (const taskId of taskIds) this.sql.deleteTransfer.run(shardId, taskId);
-    }).immediate;
-    this.deleteTimersTx = db.transaction((shardId: number, keys: TimerTaskKey[]) => {
-      for (const key of keys) this.sql.deleteTimer.run(shardId, key.fireAt, key.taskId);
+    this.deleteTasksTx = db.transaction((shardId: number, keys: HistoryTaskKey[]) => {
+      for (const key of keys) this.sql.deleteTask.run(shardId, key.categoryId, key.fireAt, key.taskId);
     }).immediate;
   }
 
@@ -168,12 +167,17 @@ export class SqliteExecutionStore implements ExecutionStore {
   }
 
   async commit(commit: ShardCommit): Promise<void> {
+    checkCommitShape(commit);
     this.commitTx(commit);
   }
 
   async getExecution(shardId: number, key: ExecutionKey): Promise<ExecutionRecord | undefined> {
-    const row = this.sql.getExecution.get(runParams(shardId, key));
-    return row && { ...pickKey(key), state: row.state, nextEventId: row.next_event_id, dbVersion: row.db_version };
+    // Both reads run synchronously on the one connection, so no commit can fall between them.
+    const run = runParams(shardId, key);
+    const row = this.sql.getExecution.get(run);
+    if (!row) return undefined;
+    const items: ExecutionItemRow[] = this.sql.listItems.all(run).map((item) => ({ kind: item.kind, id: item.item_id, data: item.data }));
+    return { ...pickKey(key), state: row.state, items, nextEventId: row.next_event_id, dbVersion: row.db_version };
   }
 
   async getCurrentExecution(shardId: number, namespaceId: string, workflowId: string): Promise<CurrentExecutionRecord | undefined> {
@@ -187,30 +191,27 @@ export class SqliteExecutionStore implements ExecutionStore {
     return rows.map((row) => ({ eventId: row.event_id, data: toBytes(row.data) }));
   }
 
-  async listTransferTasks(shardId: number, afterTaskId: number, limit: number): Promise<TransferTaskRow[]> {
+  async listImmediateTasks(shardId: number, categoryId: number, afterTaskId: number, limit: number): Promise<HistoryTaskRow[]> {
     checkLimit(limit);
-    return this.sql.listTransfer.all(shardId, afterTaskId, limit).map(toTransferTask);
+    return this.sql.listImmediate.all(shardId, categoryId, afterTaskId, limit).map(toTask);
   }
 
-  async deleteTransferTasks(shardId: number, taskIds: number[]): Promise<void> {
-    this.deleteTransferTx(shardId, taskIds);
-  }
-
-  async listTimerTasks(shardId: number, beforeFireAt: number, limit: number): Promise<TimerTaskRow[]> {
+  async listScheduledTasks(shardId: number, categoryId: number, beforeFireAt: number, limit: number): Promise<HistoryTaskRow[]> {
     checkLimit(limit);
-    return this.sql.listTimers.all(shardId, beforeFireAt, limit).map((row) => ({ ...toTransferTask(row), fireAt: row.fire_at }));
+    return this.sql.listScheduled.all(shardId, categoryId, beforeFireAt, limit).map(toTask);
   }
 
-  async deleteTimerTasks(shardId: number, keys: TimerTaskKey[]): Promise<void> {
-    this.deleteTimersTx(shardId, keys);
+  async deleteTasks(shardId: number, keys: HistoryTaskKey[]): Promise<void> {
+    this.deleteTasksTx(shardId, keys);
+  }
+
+  async deleteImmediateTasksUpTo(shardId: number, categoryId: number, maxTaskId: number): Promise<void> {
+    // One statement: atomic on its own. The high-water mark is raised by the inserts, not here.
+    this.sql.deleteImmediateUpTo.run(shardId, categoryId, maxTaskId);
   }
 
   async maxTaskId(shardId: number): Promise<number> {
     return this.sql.maxTaskId.get(shardId) ?? 0;
-  }
-
-  async deleteExecution(shardId: number, key: ExecutionKey): Promise<void> {
-    this.deleteExecutionTx(runParams(shardId, key));
   }
 
   /** Runs inside the transaction: a throw at any step also undoes the writes of the steps before it. */
@@ -219,6 +220,7 @@ export class SqliteExecutionStore implements ExecutionStore {
     if (commit.current) this.writeCurrent(commit.shardId, commit.current);
     if (commit.update) this.writeUpdate(commit.shardId, commit.update);
     if (commit.create) this.writeCreate(commit.shardId, commit.create);
+    if (commit.deletion) this.writeDeletion(commit.shardId, commit.deletion);
     this.writeTasks(commit);
   }
 
@@ -245,19 +247,24 @@ export class SqliteExecutionStore implements ExecutionStore {
     this.sql.upsertCurrent.run(shardId, { ...record, runningInt: record.running ? 1 : 0 });
   }
 
+  /** The stored db_version must be `expected`; `what` names the write in the message. */
+  private checkDbVersion(run: RunParams, key: ExecutionKey, expected: number, what: string): void {
+    const row = this.sql.getExecution.get(run);
+    if (!row || row.db_version !== expected) {
+      const found = row ? `db version is ${row.db_version}` : 'it does not exist';
+      throw new ConditionFailedError(`${describeRun(key)}: ${found}, the ${what} expected db version ${expected}`);
+    }
+  }
+
   private writeUpdate(shardId: number, update: ExecutionUpdate): void {
     const run = runParams(shardId, update.key);
-    const row = this.sql.getExecution.get(run);
-    if (!row || row.db_version !== update.expectedDbVersion) {
-      const found = row ? `db version is ${row.db_version}` : 'it does not exist';
-      throw new ConditionFailedError(
-        `${describeRun(update.key)}: ${found}, the update expected db version ${update.expectedDbVersion}`,
-      );
-    }
+    this.checkDbVersion(run, update.key, update.expectedDbVersion, 'update');
     checkAppendedEvents(update, (this.sql.maxEventId.get(run) ?? 0) + 1);
     const { state, nextEventId, expectedDbVersion } = update;
     const { changes } = this.sql.updateExecution.run({ ...run, state, nextEventId, expectedDbVersion });
     if (changes !== 1) throw new InvariantViolationError(`${describeRun(update.key)}: checked update changed ${changes} rows`);
+    for (const item of update.deleteItems) this.sql.deleteItem.run({ ...run, kind: item.kind, itemId: item.id });
+    this.upsertItems(run, update);
     this.appendEvents(run, update);
   }
 
@@ -266,7 +273,12 @@ export class SqliteExecutionStore implements ExecutionStore {
     if (this.sql.getExecution.get(run)) throw new ConditionFailedError(`${describeRun(create.key)} already exists`);
     checkAppendedEvents(create, 1);
     this.sql.insertExecution.run({ ...run, state: create.state, nextEventId: create.nextEventId });
+    this.upsertItems(run, create);
     this.appendEvents(run, create);
+  }
+
+  private upsertItems(run: RunParams, write: ExecutionWrite): void {
+    for (const item of lastItemPerKey(write.upsertItems)) this.sql.upsertItem.run({ ...run, kind: item.kind, itemId: item.id, data: item.data });
   }
 
   /** The checks above make a duplicate unreachable; the primary key is the last line of defence, never an overwrite. */
@@ -281,38 +293,29 @@ export class SqliteExecutionStore implements ExecutionStore {
     }
   }
 
-  private writeTasks(commit: ShardCommit): void {
-    const { shardId } = commit;
-    for (const task of commit.transferTasks) {
-      insertTask(() => this.sql.insertTransfer.run(shardId, task), `transfer task ${task.taskId} already exists in shard ${shardId}`);
-    }
-    for (const task of commit.timerTasks) {
-      insertTask(
-        () => this.sql.insertTimer.run(shardId, task),
-        `timer task ${task.taskId} at ${task.fireAt} already exists in shard ${shardId}`,
-      );
-    }
-    const maxId = [...commit.transferTasks, ...commit.timerTasks].reduce((max, task) => Math.max(max, task.taskId), 0);
-    if (maxId > 0) this.sql.raiseMaxTaskId.run(maxId, shardId);
-  }
-
-  private deleteExecutionLocked(run: RunParams): void {
-    this.sql.deleteTransferOfRun.run(run);
-    this.sql.deleteTimersOfRun.run(run);
+  private writeDeletion(shardId: number, deletion: ExecutionDeletion): void {
+    const run = runParams(shardId, deletion.key);
+    this.checkDbVersion(run, deletion.key, deletion.expectedDbVersion, 'deletion');
+    // The high-water mark is a column of the shard row, so the deleted task ids stay counted.
+    this.sql.deleteTasksOfRun.run(run);
     // Only when the pointer is at this run: a newer run of the workflow id keeps its pointer.
     this.sql.deleteCurrentIfRun.run(run);
     this.sql.deleteExecution.run(run);
   }
-}
 
-
-/** A duplicate task id means the id allocator handed one out twice: a bug, not a lost race. */
-function insertTask(insert: () => void, duplicateMessage: string): void {
-  try {
-    insert();
-  } catch (err) {
-    if (isDuplicateKey(err)) throw new InvariantViolationError(duplicateMessage);
-    throw err;
+  private writeTasks(commit: ShardCommit): void {
+    const { shardId } = commit;
+    for (const task of commit.tasks) {
+      try {
+        this.sql.insertTask.run(shardId, pickTask(task));
+      } catch (err) {
+        // A duplicate task id means the id allocator handed one out twice: a bug, not a lost race.
+        if (isDuplicateKey(err)) throw new InvariantViolationError(`task ${task.taskId} (category ${task.categoryId}) already exists in shard ${shardId}`);
+        throw err;
+      }
+    }
+    const maxId = commit.tasks.reduce((max, task) => Math.max(max, task.taskId), 0);
+    if (maxId > 0) this.sql.raiseMaxTaskId.run(maxId, shardId);
   }
 }
 
@@ -340,9 +343,17 @@ function toCurrent(namespaceId: string, workflowId: string, row: CurrentRow): Cu
   };
 }
 
-function toTransferTask(row: TaskRow): TransferTaskRow {
+/** Copies only the columns, so a caller's extra properties never reach the binder. */
+function pickTask(task: HistoryTaskRow): HistoryTaskRow {
+  const { categoryId, taskId, fireAt, namespaceId, workflowId, runId, type, data } = task;
+  return { categoryId, taskId, fireAt, namespaceId, workflowId, runId, type, data };
+}
+
+function toTask(row: TaskRow): HistoryTaskRow {
   return {
+    categoryId: row.category_id,
     taskId: row.task_id,
+    fireAt: row.fire_at,
     namespaceId: row.namespace_id,
     workflowId: row.workflow_id,
     runId: row.run_id,

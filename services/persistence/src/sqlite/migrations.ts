@@ -122,9 +122,58 @@ CREATE TABLE task_queue_tasks (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Version 2: a run's mutable state is an execution row plus one row per pending item, and every
+ * task category lives in one table. Existing `executions.state` values stay as they are (the
+ * history service upgrades an old state when it loads it); transfer tasks become category 1
+ * (immediate, fire_at 0) and timer tasks category 2, keeping their ids.
+ */
+const ITEMS_AND_TASK_CATEGORIES = `
+-- A rowid table: item data can be megabytes (see the note on executions above).
+CREATE TABLE execution_items (
+  shard_id     INTEGER NOT NULL,
+  namespace_id TEXT NOT NULL,
+  workflow_id  TEXT NOT NULL,
+  run_id       TEXT NOT NULL,
+  kind         TEXT NOT NULL,
+  item_id      TEXT NOT NULL,
+  data         TEXT NOT NULL,
+  PRIMARY KEY (shard_id, namespace_id, workflow_id, run_id, kind, item_id),
+  -- Items never outlive their run, and never exist without it.
+  FOREIGN KEY (shard_id, namespace_id, workflow_id, run_id) REFERENCES executions ON DELETE CASCADE
+);
+
+CREATE TABLE history_tasks (
+  shard_id     INTEGER NOT NULL,
+  category_id  INTEGER NOT NULL,
+  -- 0 for immediate categories; ms since epoch for scheduled ones.
+  fire_at      INTEGER NOT NULL,
+  task_id      INTEGER NOT NULL,
+  namespace_id TEXT NOT NULL,
+  workflow_id  TEXT NOT NULL,
+  run_id       TEXT NOT NULL,
+  type         TEXT NOT NULL,
+  data         TEXT NOT NULL,
+  PRIMARY KEY (shard_id, category_id, fire_at, task_id)
+) WITHOUT ROWID;
+-- Task ids come from one allocator per shard: a repeat in any category is a bug, refused here.
+CREATE UNIQUE INDEX history_tasks_by_task_id ON history_tasks (shard_id, task_id);
+-- Tasks may outlive their run row (a task can be the one deleting it), so no foreign key;
+-- this index serves the deletion of a run.
+CREATE INDEX history_tasks_by_run ON history_tasks (shard_id, namespace_id, workflow_id, run_id);
+
+INSERT INTO history_tasks (shard_id, category_id, fire_at, task_id, namespace_id, workflow_id, run_id, type, data)
+  SELECT shard_id, 1, 0, task_id, namespace_id, workflow_id, run_id, type, data FROM transfer_tasks;
+INSERT INTO history_tasks (shard_id, category_id, fire_at, task_id, namespace_id, workflow_id, run_id, type, data)
+  SELECT shard_id, 2, fire_at, task_id, namespace_id, workflow_id, run_id, type, data FROM timer_tasks;
+DROP TABLE transfer_tasks;
+DROP TABLE timer_tasks;
+`;
+
 /** Ordered; version N is at index N-1. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'initial schema', up: (db) => db.exec(INITIAL_SCHEMA) },
+  { version: 2, description: 'execution item rows; one history_tasks table for every task category', up: (db) => db.exec(ITEMS_AND_TASK_CATEGORIES) },
 ];
 
 export const LATEST_SCHEMA_VERSION = checkedLatestVersion(MIGRATIONS);

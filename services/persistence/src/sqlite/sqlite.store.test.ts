@@ -95,6 +95,42 @@ describe('sqlite persistence', () => {
     });
   });
 
+  it('brings a version 1 file to the current schema: tasks move to history_tasks, state is kept', async () => {
+    const file = freshFile();
+    withRawDb(file, (db) => {
+      migrate(db, MIGRATIONS.slice(0, 1));
+      // What a version 1 build wrote: a run with its whole state in one blob, history, both task tables.
+      const run = [1, 'ns', 'wf', 'run'];
+      db.prepare("INSERT INTO shards VALUES (1, 3, 'old-host', 1, 62)").run();
+      db.prepare(`INSERT INTO executions VALUES (?, ?, ?, ?, '{"v1":"whole state"}', 3, 7)`).run(...run);
+      for (const id of [1, 2]) db.prepare('INSERT INTO history_events VALUES (?, ?, ?, ?, ?, ?)').run(...run, id, Buffer.from([id]));
+      for (const id of [60, 62]) db.prepare("INSERT INTO transfer_tasks VALUES (?, ?, ?, ?, ?, 'WorkflowTask', '{}')").run(1, id, ...run.slice(1));
+      db.prepare("INSERT INTO timer_tasks VALUES (1, 1000, 61, ?, ?, ?, 'UserTimer', '{}')").run(...run.slice(1));
+    });
+    const p = openSqlitePersistence({ path: file });
+    try {
+      const key = { namespaceId: 'ns', workflowId: 'wf', runId: 'run' };
+      const task = (categoryId: number, fireAt: number, taskId: number, type: string) => ({ categoryId, fireAt, taskId, ...key, type, data: '{}' });
+      assert.deepEqual(await p.executions.getExecution(1, key), { ...key, state: '{"v1":"whole state"}', items: [], nextEventId: 3, dbVersion: 7 });
+      assert.deepEqual(await p.executions.listImmediateTasks(1, 1, 0, 10), [task(1, 0, 60, 'WorkflowTask'), task(1, 0, 62, 'WorkflowTask')]);
+      assert.deepEqual(await p.executions.listScheduledTasks(1, 2, 2000, 10), [task(2, 1000, 61, 'UserTimer')]);
+      assert.equal(await p.executions.maxTaskId(1), 62);
+      await p.executions.commit({
+        shardId: 1,
+        rangeId: 3,
+        update: { key, state: 'v2', nextEventId: 3, events: [], expectedDbVersion: 7, upsertItems: [{ kind: 'activity', id: '1', data: 'a' }], deleteItems: [] },
+        tasks: [],
+      });
+      assert.deepEqual((await p.executions.getExecution(1, key))?.items, [{ kind: 'activity', id: '1', data: 'a' }]);
+    } finally {
+      await p.close();
+    }
+    withRawDb(file, (db) => {
+      const tables = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+      assert.ok(!tables.includes('transfer_tasks') && !tables.includes('timer_tasks'), tables.join(', '));
+    });
+  });
+
   it('refuses a database whose schema version is newer than this build supports', async () => {
     const file = freshFile();
     await openSqlitePersistence({ path: file }).close();
@@ -116,8 +152,8 @@ describe('sqlite persistence', () => {
       (async () => {
         const p = openSqlitePersistence({ path: process.argv[1] });
         await p.executions.acquireShard(1, 'doomed');
-        const task = { taskId: 7, namespaceId: 'n', workflowId: 'w', runId: 'r', type: 't', data: '{}' };
-        await p.executions.commit({ shardId: 1, rangeId: 1, transferTasks: [task], timerTasks: [] });
+        const task = { categoryId: 1, fireAt: 0, taskId: 7, namespaceId: 'n', workflowId: 'w', runId: 'r', type: 't', data: '{}' };
+        await p.executions.commit({ shardId: 1, rangeId: 1, tasks: [task] });
         process.kill(process.pid, 'SIGKILL');
       })();`;
     const result = spawnSync(process.execPath, ['-e', child, file], { encoding: 'utf8' });
@@ -126,7 +162,7 @@ describe('sqlite persistence', () => {
     const p = openSqlitePersistence({ path: file });
     try {
       assert.equal((await p.executions.getShard(1))?.owner, 'doomed');
-      assert.deepEqual((await p.executions.listTransferTasks(1, 0, 10)).map((t) => t.taskId), [7]);
+      assert.deepEqual((await p.executions.listImmediateTasks(1, 1, 0, 10)).map((t) => t.taskId), [7]);
     } finally {
       await p.close();
     }
