@@ -1,8 +1,10 @@
 export * from './types';
 export * from './errors';
 export { openSqlitePersistence, type SqlitePersistenceOptions } from './sqlite';
+export { DEFAULT_NUM_HISTORY_SHARDS } from './store-checks';
 export {
   openMysqlPersistence,
+  recordMysqlShardDatabases,
   migrateMysql,
   parseMysqlDsn,
   describeMysqlDsn,
@@ -11,6 +13,7 @@ export {
   MysqlSchemaVersionTooNewError,
   SchemaVersionTooOldError,
   type MysqlPersistenceOptions,
+  type MysqlShardDatabasesChange,
   type MysqlMigrateOptions,
   type MysqlMigrationStep,
   type MysqlSchemaName,

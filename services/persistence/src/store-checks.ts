@@ -3,8 +3,8 @@
  * contract, not of one database.
  */
 import { InvalidArgumentError, quote, utf8Length } from '@hourglass/common';
-import { ConditionFailedError } from './errors';
-import type { ExecutionItemKey, ExecutionKey, ExecutionWrite, HistoryTaskRow, ShardCommit } from './types';
+import { ConditionFailedError, StoreMismatchError } from './errors';
+import type { ClusterMetadata, ExecutionItemKey, ExecutionKey, ExecutionWrite, HistoryTaskRow, ShardCommit } from './types';
 
 /** Limits of the item key columns (see ExecutionItemRow); the MySQL schema is sized by them. */
 export const MAX_ITEM_KIND_LENGTH = 32;
@@ -115,4 +115,30 @@ export function lastItemPerKey<T extends ExecutionItemKey>(items: readonly T[]):
 
 function itemMapKey(item: ExecutionItemKey): string {
   return JSON.stringify([item.kind, item.id]);
+}
+
+/** History shards of a store created without an explicit count. */
+export const DEFAULT_NUM_HISTORY_SHARDS = 4;
+/** The cluster name every store records today (there is one cluster per store). */
+export const CLUSTER_NAME = 'active';
+
+/** A shard count given to open a store: a positive integer, or absent (then the recorded one). */
+export function checkNumHistoryShards(given: number | undefined): void {
+  if (given === undefined) return;
+  if (!Number.isSafeInteger(given) || given < 1) {
+    throw new InvalidArgumentError(`numHistoryShards must be a positive integer, got ${given}`);
+  }
+}
+
+/** The metadata of a store opened for the first time. */
+export function newClusterMetadata(given: number | undefined, now: number): ClusterMetadata {
+  return { clusterName: CLUSTER_NAME, numHistoryShards: given ?? DEFAULT_NUM_HISTORY_SHARDS, createdAt: now };
+}
+
+/** A store's shard count is fixed at creation: refuse another one rather than misroute every workflow. */
+export function checkRecordedNumHistoryShards(recorded: ClusterMetadata, given: number | undefined): void {
+  if (given === undefined || given === recorded.numHistoryShards) return;
+  throw new StoreMismatchError(
+    `this store was created with ${recorded.numHistoryShards} history shards and that cannot change, but ${given} were asked for: ask for ${recorded.numHistoryShards} or leave the number unset`,
+  );
 }

@@ -41,16 +41,27 @@ export interface NamespaceStore {
   updateNamespace(record: NamespaceRecord): Promise<void>;
 }
 
-/** Cluster-wide facts fixed at creation. */
+/** Cluster-wide facts fixed at creation (recorded by the first open of the store). */
 export interface ClusterMetadata {
   clusterName: string;
   numHistoryShards: number;
   createdAt: number;
+  /** MySQL only: the shard databases, in order (history shard s lives in database s mod N). */
+  shardDatabases?: ShardDatabaseRecord[];
+}
+
+/** One shard database of a MySQL cluster, as the cluster database records it. */
+export interface ShardDatabaseRecord {
+  index: number;
+  /** Identity written into the database by `hourglass db migrate`; survives renames and moves. */
+  databaseId: string;
+  /** Where it was last opened, without any password. */
+  dsn: string;
 }
 
 export interface ClusterStore {
-  /** Returns the stored metadata, creating it from `initial` on first use. */
-  getOrInitClusterMetadata(initial: ClusterMetadata): Promise<ClusterMetadata>;
+  /** The metadata recorded when the store was created; opening a store records it or checks against it. */
+  getClusterMetadata(): Promise<ClusterMetadata>;
 }
 
 export interface ShardRecord {

@@ -15,7 +15,8 @@ export const devServerConfigSchema = z.object({
   /** Namespaces created at start (besides `default`). */
   namespaces: z.array(z.string().min(1)),
   logLevel: z.enum(LOG_LEVELS),
-  numHistoryShards: z.coerce.number().int().min(1).max(16384),
+  /** Fixed when the store is created (default 4 then); unset: the number the store recorded. */
+  numHistoryShards: z.coerce.number().int().min(1).max(16384).optional(),
   /** Retention of closed executions in namespaces created at start. */
   retentionHours: z.coerce.number().positive(),
   /** Where state lives: the embedded SQLite file (default) or sharded MySQL. */
@@ -39,7 +40,6 @@ export const DEV_DEFAULTS: DevServerConfig = {
   inMemory: false,
   namespaces: [],
   logLevel: 'info',
-  numHistoryShards: 4,
   retentionHours: 24,
   store: 'sqlite',
   mysqlClusterDsn: '',

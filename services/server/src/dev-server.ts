@@ -38,12 +38,8 @@ export async function startDevServer({ config, logger, clock: givenClock, timeSk
   const clock = skippingClock ?? givenClock ?? new SystemClock();
   const persistence: Persistence = await openConfiguredPersistence(config, clock);
   try {
-    const cluster = await persistence.cluster.getOrInitClusterMetadata({ clusterName: 'active', numHistoryShards: config.numHistoryShards, createdAt: clock.now() });
-    if (cluster.numHistoryShards !== config.numHistoryShards) {
-      throw new Error(
-        `this store was created with ${cluster.numHistoryShards} history shards and that cannot change; start with --num-history-shards ${cluster.numHistoryShards}`,
-      );
-    }
+    // Opening the store recorded the shard count (a new store) or refused a different one.
+    const cluster = await persistence.cluster.getClusterMetadata();
     const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
     // Matching times polls against callers' wall-clock deadlines: it always runs on the system clock.
     const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), DEFAULT_MATCHING_CONFIG, logger.child({ service: 'matching' }));

@@ -3,20 +3,23 @@ import type { Clock } from '@hourglass/common';
 import { openMysqlPersistence, openSqlitePersistence, type Persistence } from '@hourglass/persistence';
 import type { DevServerConfig } from './config';
 
+/**
+ * The shard count and the MySQL shard databases are optional: a store records them when it is
+ * created and refuses different ones later, so a plain restart needs neither.
+ */
 export async function openConfiguredPersistence(config: DevServerConfig, clock: Clock): Promise<Persistence> {
+  const { numHistoryShards } = config;
   if (config.store === 'mysql') {
-    return openMysqlPersistence({
-      clusterDsn: config.mysqlClusterDsn,
-      shardDsns: config.mysqlShardDsns,
-      numHistoryShards: config.numHistoryShards,
-      clock,
-    });
+    // An empty list: the shard databases the cluster recorded.
+    return openMysqlPersistence({ clusterDsn: config.mysqlClusterDsn, shardDsns: config.mysqlShardDsns, numHistoryShards, clock });
   }
-  return openSqlitePersistence({ path: config.inMemory ? ':memory:' : config.dbFilename, clock });
+  return openSqlitePersistence({ path: config.inMemory ? ':memory:' : config.dbFilename, numHistoryShards, clock });
 }
 
 /** A short description of the store for the ready line and logs. */
 export function describeStore(config: DevServerConfig): string {
-  if (config.store === 'mysql') return `mysql, ${config.mysqlShardDsns.length} shard database(s)`;
+  if (config.store === 'mysql') {
+    return config.mysqlShardDsns.length > 0 ? `mysql, ${config.mysqlShardDsns.length} shard database(s)` : "mysql, the cluster's recorded shard databases";
+  }
   return config.inMemory ? 'in memory' : config.dbFilename;
 }

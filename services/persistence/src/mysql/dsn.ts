@@ -85,3 +85,15 @@ export function mysqlDsnKey(dsn: MysqlDsn): string {
 function redactDsn(dsn: string): string {
   return dsn.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
+
+/**
+ * The DSN as the cluster database records it: everything needed to connect again except the
+ * password, which is never stored. Parses back to the same database with `parseMysqlDsn`.
+ */
+export function recordableMysqlDsn(dsn: MysqlDsn): string {
+  const params = new URLSearchParams();
+  if (dsn.connectTimeoutMs !== DEFAULT_CONNECT_TIMEOUT_MS) params.set('connectTimeout', String(dsn.connectTimeoutMs));
+  if (dsn.tls) params.set('tls', 'true');
+  const query = params.toString();
+  return `${describeMysqlDsn(dsn)}${query ? `?${query}` : ''}`;
+}

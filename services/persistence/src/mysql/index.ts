@@ -1,4 +1,4 @@
-export { openMysqlPersistence, type MysqlPersistenceOptions } from './mysql-persistence';
+export { openMysqlPersistence, recordMysqlShardDatabases, type MysqlPersistenceOptions, type MysqlShardDatabasesChange } from './mysql-persistence';
 export {
   migrateMysql,
   MYSQL_SCHEMA_VERSIONS,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mysql2/promise';
 import { InvariantViolationError } from '@hourglass/common';
 import { mysqlAddress, mysqlDsnKey, parseMysqlDsn, type MysqlDsn } from './dsn';
@@ -42,6 +43,7 @@ export interface MysqlMigrationContext {
   readonly database: string;
   query(sql: string): Promise<void>;
   rows<T>(sql: string, params: readonly SqlParam[]): Promise<T[]>;
+  run(sql: string, params: readonly SqlParam[]): Promise<void>;
   tableExists(table: string): Promise<boolean>;
 }
 
@@ -214,11 +216,48 @@ const SHARD_V2: readonly MysqlMigrationStatement[] = [
   moveTasksToCategory('timer_tasks', 2),
 ];
 
+/**
+ * Cluster schema version 2: the ordered list of the cluster's shard databases, recorded by the
+ * first open of the cluster (or, for a cluster created before this version, by the first open
+ * after it) and checked by every later one.
+ */
+const CLUSTER_V2: readonly MysqlMigrationStatement[] = [
+  `CREATE TABLE IF NOT EXISTS cluster_shard_databases (
+    shard_database_index INT NOT NULL PRIMARY KEY,
+    database_id          VARBINARY(64) NOT NULL,
+    dsn                  VARCHAR(2048) NOT NULL
+  ) ${TABLE_OPTIONS}`,
+];
+
+/**
+ * Shard schema version 3: each shard database knows who it is. The identity is what the cluster
+ * records and checks, so a renamed or moved database is still recognised and a different
+ * database behind a familiar name is not.
+ */
+const SHARD_V3: readonly MysqlMigrationStatement[] = [
+  `CREATE TABLE IF NOT EXISTS shard_database_identity (
+    id          TINYINT NOT NULL PRIMARY KEY,
+    database_id VARBINARY(64) NOT NULL,
+    created_at  BIGINT NOT NULL,
+    CONSTRAINT shard_database_identity_single_row CHECK (id = 1)
+  ) ${TABLE_OPTIONS}`,
+  // Never replaced once written, so re-running the step keeps the first identity.
+  async (db) =>
+    db.run('INSERT INTO shard_database_identity (id, database_id, created_at) VALUES (1, ?, ?) ON DUPLICATE KEY UPDATE id = id', [
+      randomUUID(),
+      Date.now(),
+    ]),
+];
+
 /** Ordered; version N is at index N-1. */
-export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [{ version: 1, description: 'initial cluster schema', statements: CLUSTER_V1 }];
+export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [
+  { version: 1, description: 'initial cluster schema', statements: CLUSTER_V1 },
+  { version: 2, description: 'the ordered list of shard databases', statements: CLUSTER_V2 },
+];
 export const SHARD_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial shard schema', statements: SHARD_V1 },
   { version: 2, description: 'execution item rows; one history_tasks table for every task category', statements: SHARD_V2 },
+  { version: 3, description: 'shard database identity', statements: SHARD_V3 },
 ];
 
 export interface MysqlMigrationSet {
@@ -324,6 +363,9 @@ async function migrateDatabase(
     database: dsn.database,
     query: (statement) => ddl(connection, dsn, statement),
     rows: (statement, params) => sql.rows(statement, params),
+    run: async (statement, params) => {
+      await sql.run(statement, params);
+    },
     tableExists: async (table) => {
       const [row] = await sql.rows<{ n: number }>(
         'SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?',

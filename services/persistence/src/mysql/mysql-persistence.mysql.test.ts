@@ -7,11 +7,11 @@ import { createConnection, type Connection } from 'mysql2/promise';
 import { InvalidArgumentError } from '@hourglass/common';
 import { TIMER, TRANSFER, events, item, namespace, queueKey, runKey, snapshot, startCommit, timerTask, transferTask } from '../contract/fixtures';
 import { runStoreContract } from '../contract/store-contract';
-import { ConditionFailedError, CurrentExecutionConditionFailedError, SchemaVersionTooNewError, ShardOwnershipLostError } from '../errors';
+import { ConditionFailedError, CurrentExecutionConditionFailedError, SchemaVersionTooNewError, ShardOwnershipLostError, StoreMismatchError } from '../errors';
 import type { Persistence, ShardCommit } from '../types';
 import { MysqlConnectionError, MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
 import { CLUSTER_MIGRATIONS, MYSQL_SCHEMA_VERSIONS, SHARD_MIGRATIONS, migrateMysql } from './migrations';
-import { openMysqlPersistence, type MysqlPersistenceOptions } from './mysql-persistence';
+import { openMysqlPersistence, recordMysqlShardDatabases, type MysqlPersistenceOptions } from './mysql-persistence';
 
 /**
  * Runs against the real MariaDB/MySQL at 127.0.0.1:3306 (root, no password), in databases named
@@ -28,8 +28,12 @@ const EMPTY_DB = `${PREFIX}_empty`;
 const MISSING_DB = `${PREFIX}_missing`;
 const MIGRATE_CLUSTER_DB = `${PREFIX}_migrate_cluster`;
 const MIGRATE_SHARD_DB = `${PREFIX}_migrate_shard`;
+/** A migrated shard database that belongs to no cluster. */
+const STRANGER_DB = `${PREFIX}_stranger`;
+const IDENTITY_CLUSTER_DB = `${PREFIX}_id_cluster`;
+const IDENTITY_SHARD_DB = `${PREFIX}_id_shard`;
 /** Databases the startup and migration checks create on their own. */
-const SCRATCH_DBS = [EMPTY_DB, MISSING_DB, MIGRATE_CLUSTER_DB, MIGRATE_SHARD_DB];
+const SCRATCH_DBS = [EMPTY_DB, MISSING_DB, MIGRATE_CLUSTER_DB, MIGRATE_SHARD_DB, STRANGER_DB, IDENTITY_CLUSTER_DB, IDENTITY_SHARD_DB];
 const ALL_DBS = [CLUSTER_DB, ...SHARD_DBS, ...SCRATCH_DBS];
 
 const dsn = (database: string, authority = `root@${HOST}:${PORT}`): string => `mysql://${authority}/${database}`;
@@ -49,7 +53,7 @@ if (probe.ok) {
       await migrateMysql(DEPLOYMENT);
       const [rows] = await admin.query(
         `SELECT table_schema AS db, table_name AS name FROM information_schema.tables
-         WHERE table_schema IN (?) AND table_name <> 'schema_version' ORDER BY table_schema, table_name`,
+         WHERE table_schema IN (?) AND table_name NOT IN ('schema_version', 'shard_database_identity') ORDER BY table_schema, table_name`,
         [[CLUSTER_DB, ...SHARD_DBS]],
       );
       dataTables = (rows as { db: string; name: string }[]).map((row) => `\`${row.db}\`.\`${row.name}\``);
@@ -60,7 +64,7 @@ if (probe.ok) {
       await admin.end();
     });
 
-    /** Empties every data table; the schema stays. Much faster than re-creating databases. */
+    /** Empties every data table; the schema and each database's identity stay. Much faster than re-creating databases. */
     const truncateAll = async (): Promise<void> => {
       for (const table of dataTables) await admin.query(`DELETE FROM ${table}`);
     };
@@ -250,13 +254,13 @@ if (probe.ok) {
       it('namespaces, cluster metadata and task queues live in the cluster database', async () => {
         const p = await openEmpty();
         try {
-          await p.cluster.getOrInitClusterMetadata({ clusterName: 'active', numHistoryShards: 128, createdAt: 1 });
+          assert.equal((await p.cluster.getClusterMetadata()).numHistoryShards, 128);
           await p.namespaces.createNamespace(namespace('orders'));
           await p.taskQueues.leaseTaskQueue(queueKey('q'));
           await p.taskQueues.createTasks(queueKey('q'), 1, [{ taskId: 1, data: '{}', expiresAt: 0 }]);
-          for (const table of ['cluster_metadata', 'namespaces', 'task_queues', 'task_queue_tasks']) {
+          for (const [table, rows] of [['cluster_metadata', 1], ['cluster_shard_databases', 4], ['namespaces', 1], ['task_queues', 1], ['task_queue_tasks', 1]] as const) {
             const [row] = await select<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${CLUSTER_DB}\`.\`${table}\``);
-            assert.equal(Number(row?.n), 1, table);
+            assert.equal(Number(row?.n), rows, table);
           }
         } finally {
           await p.close();
@@ -332,8 +336,161 @@ if (probe.ok) {
           assert.match(err.message, why);
           assert.doesNotMatch(err.message, /hunter2/);
         }
-        await rejection(open({ shardDsns: [] }), InvalidArgumentError);
         await rejection(open({ numHistoryShards: 2 }), InvalidArgumentError, 'more databases than shards');
+      });
+    });
+
+    describe('what the cluster recorded at creation', () => {
+      const shardDb = (i: number): string => dsn(SHARD_DBS[i]!);
+      const named = (db: string): string => JSON.stringify(`mysql://root@${HOST}:${PORT}/${db}`);
+      const identityOf = async (db: string): Promise<string> => {
+        const [row] = await select<{ id: Buffer }>(`SELECT database_id AS id FROM \`${db}\`.shard_database_identity`);
+        return String(row?.id);
+      };
+      /** Creates a cluster (4 shard databases, 8 history shards) and closes it. */
+      const createCluster = async (): Promise<void> => {
+        await truncateAll();
+        await (await openMysqlPersistence({ ...DEPLOYMENT, numHistoryShards: 8 })).close();
+      };
+      const recordedList = async () => select<{ i: number; dsn: string }>(`SELECT shard_database_index AS i, dsn FROM \`${CLUSTER_DB}\`.cluster_shard_databases ORDER BY i`);
+
+      it('a new cluster records 4 history shards unless told otherwise, and its shard databases by identity, without passwords', async () => {
+        await truncateAll();
+        const p = await openMysqlPersistence({ clusterDsn: DEPLOYMENT.clusterDsn, shardDsns: DEPLOYMENT.shardDsns });
+        try {
+          const metadata = await p.cluster.getClusterMetadata();
+          assert.equal(metadata.numHistoryShards, 4);
+          const identities = await Promise.all(SHARD_DBS.map(identityOf));
+          assert.equal(new Set(identities).size, 4, 'every shard database has its own identity');
+          assert.deepEqual(
+            metadata.shardDatabases,
+            SHARD_DBS.map((db, index) => ({ index, databaseId: identities[index], dsn: `mysql://root@${HOST}:${PORT}/${db}` })),
+          );
+          await rejection(p.executions.acquireShard(4, 'host-a'), InvalidArgumentError, 'shard 4 of 4');
+        } finally {
+          await p.close();
+        }
+      });
+
+      it('a reopen without a shard count or a shard list uses the recorded ones; another count is refused naming both', async () => {
+        await createCluster();
+        const p = await openMysqlPersistence({ clusterDsn: DEPLOYMENT.clusterDsn });
+        try {
+          assert.equal((await p.cluster.getClusterMetadata()).numHistoryShards, 8);
+          const key = runKey('run-5', 'wf-5');
+          await p.executions.acquireShard(5, 'host-a');
+          await p.executions.commit(startCommit(5, 1, key));
+          const rows = await select<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${SHARD_DBS[1]}\`.executions WHERE shard_id = 5`);
+          assert.equal(Number(rows[0]?.n), 1, 'shard 5 is in shard database 1 of the recorded list');
+        } finally {
+          await p.close();
+        }
+        for (const numHistoryShards of [16, 4]) {
+          const err = await rejection(openMysqlPersistence({ ...DEPLOYMENT, numHistoryShards }), StoreMismatchError);
+          assert.equal(
+            err.message,
+            `this store was created with 8 history shards and that cannot change, but ${numHistoryShards} were asked for: ask for 8 or leave the number unset`,
+          );
+        }
+        await (await openMysqlPersistence({ ...DEPLOYMENT, numHistoryShards: 8 })).close();
+      });
+
+      it('a shorter, longer, reordered or different shard list is refused, naming the difference, and changes nothing', async () => {
+        await createCluster();
+        await migrateMysql({ clusterDsn: DEPLOYMENT.clusterDsn, shardDsns: [dsn(STRANGER_DB)] });
+        const before = await recordedList();
+        const refusals: Array<[string[], string]> = [
+          [[0, 1, 2].map(shardDb), `3 shard databases given, this cluster has 4: its shard database 3 (${named(SHARD_DBS[3]!)}) is missing`],
+          [[0, 1, 3].map(shardDb), `3 shard databases given, this cluster has 4: its shard database 2 (${named(SHARD_DBS[2]!)}) is missing`],
+          [
+            [...DEPLOYMENT.shardDsns, dsn(STRANGER_DB)],
+            `5 shard databases given, this cluster has 4: ${named(STRANGER_DB)} is not one of its databases`,
+          ],
+          [
+            [0, 2, 1, 3].map(shardDb),
+            `shard database 1 is ${named(SHARD_DBS[2]!)} but this cluster's shard database 1 is ${named(SHARD_DBS[1]!)} (${named(SHARD_DBS[2]!)} is its shard database 2)`,
+          ],
+          [
+            [shardDb(0), shardDb(1), dsn(STRANGER_DB), shardDb(3)],
+            `shard database 2 is ${named(STRANGER_DB)} but this cluster's shard database 2 is ${named(SHARD_DBS[2]!)} (${named(STRANGER_DB)} is not one of its databases)`,
+          ],
+        ];
+        for (const [shardDsns, message] of refusals) {
+          const err = await rejection(openMysqlPersistence({ clusterDsn: DEPLOYMENT.clusterDsn, shardDsns }), StoreMismatchError, message);
+          assert.equal(err.message, message);
+        }
+        assert.deepEqual(await recordedList(), before);
+        await (await openMysqlPersistence(DEPLOYMENT)).close();
+      });
+
+      it('a database re-created under a recorded name is another database', async () => {
+        const cluster = { clusterDsn: dsn(IDENTITY_CLUSTER_DB), shardDsns: [dsn(IDENTITY_SHARD_DB)] };
+        for (const db of [IDENTITY_CLUSTER_DB, IDENTITY_SHARD_DB]) await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
+        await migrateMysql(cluster);
+        await (await openMysqlPersistence(cluster)).close();
+        const recorded = await identityOf(IDENTITY_SHARD_DB);
+        await admin.query(`DROP DATABASE \`${IDENTITY_SHARD_DB}\``);
+        await migrateMysql(cluster);
+        const fresh = await identityOf(IDENTITY_SHARD_DB);
+        for (const options of [cluster, { clusterDsn: cluster.clusterDsn }]) {
+          const err = await rejection(openMysqlPersistence(options), StoreMismatchError);
+          assert.equal(
+            err.message,
+            `shard database 0 is ${named(IDENTITY_SHARD_DB)} but this cluster's shard database 0 is ${named(IDENTITY_SHARD_DB)} (same name, another database: identity ${fresh}, the cluster recorded ${recorded})`,
+          );
+        }
+      });
+
+      it("with no shard list, the recorded DSNs are used with the cluster DSN's password, which is never recorded", async () => {
+        const user = `${PREFIX}_u`;
+        const password = `pw-${randomBytes(6).toString('hex')}`;
+        const hosts = ['127.0.0.1', 'localhost'];
+        for (const host of hosts) {
+          await admin.query(`CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?`, [user, host, password]);
+          for (const db of [CLUSTER_DB, ...SHARD_DBS]) await admin.query(`GRANT ALL PRIVILEGES ON \`${db}\`.* TO ?@?`, [user, host]);
+        }
+        try {
+          await truncateAll();
+          const authority = `${user}:${password}@${HOST}:${PORT}`;
+          const withPassword = { clusterDsn: dsn(CLUSTER_DB, authority), shardDsns: SHARD_DBS.map((db) => dsn(db, authority)) };
+          await (await openMysqlPersistence({ ...withPassword, numHistoryShards: 8 })).close();
+          const list = await recordedList();
+          assert.deepEqual(list.map((r) => r.dsn), SHARD_DBS.map((db) => `mysql://${user}@${HOST}:${PORT}/${db}`));
+          const [stored] = await select<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${CLUSTER_DB}\`.cluster_shard_databases WHERE dsn LIKE ?`, [`%${password}%`]);
+          assert.equal(Number(stored?.n), 0, 'no password in the cluster database');
+
+          const p = await openMysqlPersistence({ clusterDsn: withPassword.clusterDsn });
+          try {
+            await p.executions.acquireShard(7, 'host-a');
+            await p.executions.commit(startCommit(7, 1, runKey('run-7')));
+            assert.equal((await p.executions.getExecution(7, runKey('run-7')))?.dbVersion, 1);
+          } finally {
+            await p.close();
+          }
+        } finally {
+          for (const host of hosts) await admin.query('DROP USER IF EXISTS ?@?', [user, host]);
+        }
+      });
+
+      it('recordMysqlShardDatabases replaces the list after shards moved; later opens check against the new one', async () => {
+        await truncateAll();
+        await (await openMysqlPersistence({ clusterDsn: DEPLOYMENT.clusterDsn, shardDsns: [shardDb(0), shardDb(1)], numHistoryShards: 8 })).close();
+        const records = await recordMysqlShardDatabases(DEPLOYMENT);
+        assert.deepEqual(records.map((r) => r.dsn), SHARD_DBS.map((db) => `mysql://root@${HOST}:${PORT}/${db}`));
+        const p = await openMysqlPersistence({ clusterDsn: DEPLOYMENT.clusterDsn });
+        try {
+          assert.equal((await p.cluster.getClusterMetadata()).shardDatabases?.length, 4);
+        } finally {
+          await p.close();
+        }
+        const err = await rejection(openMysqlPersistence({ clusterDsn: DEPLOYMENT.clusterDsn, shardDsns: [shardDb(0), shardDb(1)] }), StoreMismatchError);
+        assert.match(err.message, /^2 shard databases given, this cluster has 4: its shard database 2 .* is missing; its shard database 3 .* is missing$/);
+      });
+
+      it('a cluster that was never opened has no list to fall back on', async () => {
+        await truncateAll();
+        const err = await rejection(openMysqlPersistence({ clusterDsn: DEPLOYMENT.clusterDsn }), InvalidArgumentError);
+        assert.equal(err.message, `the cluster in database ${CLUSTER_DB} has no recorded shard databases yet: give the shard database DSNs`);
       });
     });
 
@@ -401,16 +558,27 @@ if (probe.ok) {
         }
         await admin.query(`INSERT INTO ${shardDb}.timer_tasks VALUES (0, ?, 61, ?, ?, ?, 'UserTimer', '{"taskId":61}')`, [1_000, ...run.slice(1)]);
 
+        // A version 1 build recorded only its shard count, on its first boot.
+        await admin.query(`INSERT INTO \`${MIGRATE_CLUSTER_DB}\`.cluster_metadata VALUES (1, '{"clusterName":"active","numHistoryShards":1,"createdAt":5}')`);
+
         const steps = await migrateMysql(scratch);
         assert.deepEqual(
           steps.map((s) => `${s.database} ${s.schema} ${s.fromVersion}->${s.toVersion}`),
-          [`${MIGRATE_CLUSTER_DB} cluster 1->${MYSQL_SCHEMA_VERSIONS.cluster}`, `${MIGRATE_SHARD_DB} shard 1->${MYSQL_SCHEMA_VERSIONS.shard}`].filter((s) => !s.endsWith('1->1')),
+          [`${MIGRATE_CLUSTER_DB} cluster 1->${MYSQL_SCHEMA_VERSIONS.cluster}`, `${MIGRATE_SHARD_DB} shard 1->${MYSQL_SCHEMA_VERSIONS.shard}`],
         );
         const tables = await select<{ name: string }>('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ?', [MIGRATE_SHARD_DB]);
         assert.ok(!tables.some((t) => t.name === 'transfer_tasks' || t.name === 'timer_tasks'), 'the old task tables are gone');
 
-        const p = await openMysqlPersistence({ ...scratch, numHistoryShards: 1 });
+        // No shard count: the recorded one. The cluster records the shard databases it is opened with.
+        const p = await openMysqlPersistence(scratch);
         try {
+          const metadata = await p.cluster.getClusterMetadata();
+          assert.deepEqual({ ...metadata, shardDatabases: metadata.shardDatabases?.map((d) => d.dsn) }, {
+            clusterName: 'active',
+            numHistoryShards: 1,
+            createdAt: 5,
+            shardDatabases: [`mysql://root@${HOST}:${PORT}/${MIGRATE_SHARD_DB}`],
+          });
           assert.deepEqual(await p.executions.getExecution(0, key), { ...key, state: '{"v1":"whole state"}', items: [], nextEventId: 3, dbVersion: 7 });
           assert.equal((await p.executions.getCurrentExecution(0, key.namespaceId, key.workflowId))?.createRequestId, 'req');
           assert.deepEqual(await p.executions.listImmediateTasks(0, TRANSFER, 0, 100), [{ ...transferTask(60, key) }, { ...transferTask(62, key) }]);

@@ -1,9 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SystemClock, type Clock } from '@hourglass/common';
+import { StoreInUseError, type StoreOwner } from '../errors';
+import { checkNumHistoryShards } from '../store-checks';
 import type { Persistence } from '../types';
-import { SqliteClusterStore } from './cluster.store';
+import { SqliteClusterStore, recordOrCheckClusterMetadata } from './cluster.store';
 import { SqliteExecutionStore } from './execution.store';
 import { migrate } from './migrations';
 import { SqliteNamespaceStore } from './namespace.store';
@@ -12,41 +15,119 @@ import { SqliteTaskQueueStore } from './task-queue.store';
 export interface SqlitePersistenceOptions {
   /** Database file, or ':memory:' for a store that lives as long as the returned object. */
   path: string;
-  /** Stamps shard acquisitions; defaults to the system clock. */
+  /**
+   * History shards of the store. A new store records this (default 4); an existing one refuses a
+   * different number (StoreMismatchError). Leave it unset to use the recorded one.
+   */
+  numHistoryShards?: number;
+  /** Stamps shard acquisitions and the creation of the store; defaults to the system clock. */
   clock?: Clock;
 }
 
 const MEMORY = ':memory:';
 
 /**
- * Opens (creating and migrating when needed) the embedded store.
+ * Opens (creating and migrating when needed) the embedded store, as the only process using the
+ * file: a second process opening the same file is refused (StoreInUseError) until the first one
+ * closes it or dies.
  *
  * @example
  * const persistence = openSqlitePersistence({ path: './data/hourglass.db' });
+ * const { numHistoryShards } = await persistence.cluster.getClusterMetadata(); // 4 for a new file
  * const shard = await persistence.executions.acquireShard(1, 'host-a');
  * await persistence.close();
  */
 export function openSqlitePersistence(options: SqlitePersistenceOptions): Persistence {
-  if (options.path !== MEMORY) mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true });
-  const db = new Database(options.path);
+  checkNumHistoryShards(options.numHistoryShards);
+  const clock = options.clock ?? new SystemClock();
+  const isFile = options.path !== MEMORY;
+  if (isFile) mkdirSync(path.dirname(path.resolve(options.path)), { recursive: true });
+  // timeout 0: a file another process holds is refused at once rather than after a busy wait.
+  const db = new Database(options.path, { timeout: 0 });
+  let owner: OwnerFile | undefined;
   try {
-    configure(db, options.path !== MEMORY);
+    if (isFile) owner = lockFile(db, options.path);
+    configure(db);
     migrate(db);
-    return new SqlitePersistence(db, options.clock ?? new SystemClock());
+    recordOrCheckClusterMetadata(db, options.numHistoryShards, clock.now());
+    return new SqlitePersistence(db, clock, owner);
   } catch (err) {
+    owner?.remove();
     db.close();
     throw err;
   }
 }
 
-function configure(db: Database.Database, isFile: boolean): void {
-  // WAL lets readers run beside the single writer; with synchronous=NORMAL a committed
-  // transaction survives a crash of the process (not necessarily of the OS), at a fraction
-  // of FULL's fsync cost. An in-memory database has no journal file to switch.
-  if (isFile) db.pragma('journal_mode = WAL');
+/**
+ * Takes the file for this process alone, before anything reads or writes a shard.
+ *
+ * Mechanism: SQLite's own `locking_mode = EXCLUSIVE` in WAL mode. The connection takes an
+ * exclusive POSIX lock on the database file at its first read and keeps it until it closes; the
+ * OS drops the lock when the process dies, SIGKILL included, so there is never a stale lock to
+ * clean by hand. Unlike an advisory lock on a sidecar file, it also keeps out every other SQLite
+ * client (an older build, the sqlite3 shell), and needs no native dependency beyond SQLite. The
+ * price: nothing can read the file while a server holds it. Nothing in Hourglass needs to (no
+ * read-only inspection path exists); stop the server to inspect the file. Exclusive WAL also
+ * keeps the WAL index in process memory instead of a -shm file.
+ *
+ * The lock itself carries no information, so the holder writes who it is to `<file>-owner`
+ * (read by a refused opener for its message; stale after a SIGKILL, overwritten by the next holder).
+ */
+function lockFile(db: Database.Database, file: string): OwnerFile {
+  db.pragma('locking_mode = EXCLUSIVE');
+  try {
+    // The first access of the file: takes the lock (and switches a new file to WAL, which must
+    // happen in exclusive mode for the WAL index to live in memory).
+    db.pragma('journal_mode = WAL');
+  } catch (err) {
+    if (err instanceof Database.SqliteError && (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED')) {
+      throw new StoreInUseError(path.resolve(file), readOwner(ownerPath(file)));
+    }
+    throw err;
+  }
+  const owner = new OwnerFile(ownerPath(file));
+  owner.write({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() });
+  return owner;
+}
+
+function configure(db: Database.Database): void {
+  // With synchronous=NORMAL a committed transaction survives a crash of the process (not
+  // necessarily of the OS), at a fraction of FULL's fsync cost.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+}
+
+function ownerPath(file: string): string {
+  return `${path.resolve(file)}-owner`;
+}
+
+/** Missing or unreadable owner information is not an error: the lock alone decides. */
+function readOwner(file: string): StoreOwner | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoreOwner>;
+    if (typeof parsed.pid === 'number' && typeof parsed.host === 'string' && typeof parsed.since === 'string') {
+      return { pid: parsed.pid, host: parsed.host, since: parsed.since };
+    }
+  } catch {
+    // absent or half-written by a holder that died
+  }
+  return undefined;
+}
+
+class OwnerFile {
+  constructor(private readonly file: string) {}
+
+  /** Write-then-rename, so a refused opener never reads half a record. */
+  write(owner: StoreOwner): void {
+    const temp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(temp, `${JSON.stringify(owner)}\n`);
+    renameSync(temp, this.file);
+  }
+
+  /** Only while the lock is still held: afterwards the file may already be the next holder's. */
+  remove(): void {
+    rmSync(this.file, { force: true });
+  }
 }
 
 class SqlitePersistence implements Persistence {
@@ -56,7 +137,7 @@ class SqlitePersistence implements Persistence {
   readonly executions: SqliteExecutionStore;
   readonly taskQueues: SqliteTaskQueueStore;
 
-  constructor(private readonly db: Database.Database, clock: Clock) {
+  constructor(private readonly db: Database.Database, clock: Clock, private readonly owner: OwnerFile | undefined) {
     this.cluster = new SqliteClusterStore(db);
     this.namespaces = new SqliteNamespaceStore(db);
     this.executions = new SqliteExecutionStore(db, clock);
@@ -65,6 +146,8 @@ class SqlitePersistence implements Persistence {
 
   /** Idempotent, so shutdown paths need not track whether they already closed. */
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.owner?.remove();
+    this.db.close();
   }
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Clock } from '@hourglass/common';
 import { runStoreContract } from '../contract/store-contract';
-import { SchemaVersionTooNewError } from '../errors';
+import { SchemaVersionTooNewError, StoreInUseError, StoreMismatchError } from '../errors';
 import type { NamespaceRecord } from '../types';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, readSchemaVersion } from './migrations';
 import { openSqlitePersistence } from './sqlite-persistence';
@@ -168,6 +169,140 @@ describe('sqlite persistence', () => {
     }
   });
 
+  describe('one process per file', () => {
+    const MODULE = JSON.stringify(path.join(__dirname, 'sqlite-persistence.js'));
+    const inUse = (file: string, pid: number): RegExp =>
+      new RegExp(
+        `^SQLite file ${escapeRegExp(JSON.stringify(path.resolve(file)))} is in use by another process \\(pid ${pid} on host ${escapeRegExp(os.hostname())}, since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\): stop it, or use another file$`,
+      );
+
+    /** Opens `file` in a child process: what it threw, or 'opened'. */
+    function openInChild(file: string): { outcome: string; name?: string; message?: string } {
+      const script = `
+        const { openSqlitePersistence } = require(${MODULE});
+        try {
+          openSqlitePersistence({ path: process.argv[1] });
+          console.log(JSON.stringify({ outcome: 'opened' }));
+        } catch (err) {
+          console.log(JSON.stringify({ outcome: 'refused', name: err.name, message: err.message }));
+        }`;
+      const result = spawnSync(process.execPath, ['-e', script, file], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(result.status, 0, result.stderr);
+      return JSON.parse(result.stdout) as { outcome: string; name?: string; message?: string };
+    }
+
+    it('a second process opening the file is refused, naming the file and the holder, and the holder keeps working', async () => {
+      const file = freshFile();
+      const holder = openSqlitePersistence({ path: file });
+      try {
+        const shard = await holder.executions.acquireShard(1, 'holder');
+        const refused = openInChild(file);
+        assert.equal(refused.outcome, 'refused');
+        assert.equal(refused.name, 'StoreInUseError');
+        assert.match(refused.message ?? '', inUse(file, process.pid));
+        // The refused process touched nothing: the holder still owns its shard and commits.
+        assert.deepEqual(await holder.executions.getShard(1), shard);
+        const task = { categoryId: 1, fireAt: 0, taskId: 1, namespaceId: 'n', workflowId: 'w', runId: 'r', type: 't', data: '{}' };
+        await holder.executions.commit({ shardId: 1, rangeId: shard.rangeId, tasks: [task] });
+        assert.deepEqual(await holder.executions.listImmediateTasks(1, 1, 0, 10), [task]);
+        // A second open in the same process is refused the same way.
+        assert.throws(() => openSqlitePersistence({ path: file }), (err: unknown) => err instanceof StoreInUseError && inUse(file, process.pid).test(err.message));
+      } finally {
+        await holder.close();
+      }
+      assert.equal(openInChild(file).outcome, 'opened', 'closing releases the file');
+    });
+
+    it('the lock dies with its holder: after SIGKILL the file opens at once, and the new holder is the one named', async () => {
+      const file = freshFile();
+      const script = `
+        const { openSqlitePersistence } = require(${MODULE});
+        const p = openSqlitePersistence({ path: process.argv[1] });
+        p.executions.acquireShard(1, 'doomed').then(() => console.log('ready'));
+        setInterval(() => undefined, 60_000);`;
+      const child = spawn(process.execPath, ['-e', script, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const exited = once(child, 'exit');
+      try {
+        let output = '';
+        child.stdout.setEncoding('utf8');
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`the holder did not get ready: ${output}`)), 30_000);
+          child.stdout.on('data', (chunk: string) => {
+            output += chunk;
+            if (output.includes('ready')) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+        });
+        assert.throws(() => openSqlitePersistence({ path: file }), (err: unknown) => {
+          assert.ok(err instanceof StoreInUseError, String(err));
+          assert.match(err.message, inUse(file, child.pid!));
+          assert.equal(err.owner?.pid, child.pid);
+          return true;
+        });
+      } finally {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      const p = openSqlitePersistence({ path: file });
+      try {
+        assert.equal((await p.executions.getShard(1))?.owner, 'doomed');
+        assert.equal(openInChild(file).outcome, 'refused');
+        assert.match(openInChild(file).message ?? '', inUse(file, process.pid));
+      } finally {
+        await p.close();
+      }
+    });
+
+    it(':memory: stores take no lock', async () => {
+      const [a, b] = [openSqlitePersistence({ path: ':memory:' }), openSqlitePersistence({ path: ':memory:' })];
+      await a.executions.acquireShard(1, 'a');
+      assert.equal(await b.executions.getShard(1), undefined, 'each is its own database');
+      await Promise.all([a.close(), b.close()]);
+    });
+  });
+
+  describe('the recorded number of history shards', () => {
+    it('a new store records 4 unless told otherwise', async () => {
+      for (const [given, recorded] of [[undefined, 4], [8, 8]] as const) {
+        const p = openSqlitePersistence({ path: freshFile(), ...(given ? { numHistoryShards: given } : {}) });
+        try {
+          assert.equal((await p.cluster.getClusterMetadata()).numHistoryShards, recorded);
+        } finally {
+          await p.close();
+        }
+      }
+    });
+
+    it('a reopen with no count uses the recorded one; the same count works; another is refused naming both', async () => {
+      const file = freshFile();
+      const clock: Clock = { now: () => T0, wakeAt: () => () => undefined };
+      await openSqlitePersistence({ path: file, numHistoryShards: 8, clock }).close();
+      for (const numHistoryShards of [undefined, 8]) {
+        const p = openSqlitePersistence({ path: file, ...(numHistoryShards ? { numHistoryShards } : {}) });
+        try {
+          assert.deepEqual(await p.cluster.getClusterMetadata(), { clusterName: 'active', numHistoryShards: 8, createdAt: T0 });
+        } finally {
+          await p.close();
+        }
+      }
+      for (const numHistoryShards of [4, 16]) {
+        assert.throws(() => openSqlitePersistence({ path: file, numHistoryShards }), (err: unknown) => {
+          assert.ok(err instanceof StoreMismatchError, String(err));
+          assert.equal(
+            err.message,
+            `this store was created with 8 history shards and that cannot change, but ${numHistoryShards} were asked for: ask for 8 or leave the number unset`,
+          );
+          return true;
+        });
+      }
+      // A refused open releases the file and leaves the record alone.
+      assert.equal(withRawDb(file, (db) => db.prepare('SELECT data FROM cluster_metadata').pluck().get()), JSON.stringify({ clusterName: 'active', numHistoryShards: 8, createdAt: T0 }));
+      assert.throws(() => openSqlitePersistence({ path: ':memory:', numHistoryShards: 0 }), /numHistoryShards must be a positive integer, got 0/);
+    });
+  });
+
   it('stamps shard acquisitions with the injected clock', async () => {
     const clock: Clock = { now: () => T0 + 42, wakeAt: () => () => undefined };
     const p = openSqlitePersistence({ path: ':memory:', clock });
@@ -184,3 +319,7 @@ describe('sqlite persistence', () => {
     await p.close();
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
