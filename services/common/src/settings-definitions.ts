@@ -3,7 +3,7 @@
  * config (common/dynamicconfig/constants.go) where Temporal has the same knob, so an operator's
  * knowledge carries over. Keys are persisted in configuration files: never rename one.
  */
-import { defineSetting, durationSetting, integerSetting } from './settings';
+import { booleanSetting, defineSetting, durationSetting, integerSetting } from './settings';
 
 const MB = 1024 * 1024;
 const KB = 1024;
@@ -231,6 +231,14 @@ export const HistorySettings = {
     defaultValue: 2048,
     parse: integerSetting(1),
     description: 'Runs whose mutable state is kept in memory, per shard.',
+  }),
+  verifyRebuild: defineSetting({
+    key: 'history.verifyRebuild',
+    scope: 'global',
+    defaultValue: false,
+    parse: booleanSetting(),
+    description:
+      'Check after every change that rebuilding the run from its history gives the state the change produced (costly: for test suites). A divergence stops the server.',
   }),
   commandBatchSize: defineSetting({
     key: 'history.commandBatchSize',

@@ -3,6 +3,7 @@
  * each command produces its events, ids stay contiguous, external events wait in the buffer
  * while a workflow task is in flight, and timers/retries are persisted tasks.
  */
+import { TaskCategories } from './queues/task-categories';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CommandType, RetryState, TimeoutType, WorkflowTaskFailedCause, msToDuration, temporal, toNumber, type HistoryEvent } from '@hourglass/common';
@@ -43,8 +44,7 @@ async function history(workflowId: string, runId: string): Promise<HistoryEvent[
 async function startWorkflowTask(workflowId: string, runId: string, pollKind: 'normal' | 'sticky' = 'normal') {
   const d = await t.engine.describeWorkflowExecution({ namespaceId: t.namespace.id, request: { namespace: t.namespace.name, execution: { workflowId, runId } } });
   const scheduledEventId = await eventually(async () => {
-    const ms = await t.engine.shardFor(t.namespace.id, workflowId).loadExecution({ namespaceId: t.namespace.id, workflowId, runId });
-    return ms?.ms.workflowTask?.scheduledEventId;
+    return t.engine.shardFor(t.namespace.id, workflowId).readExecution({ namespaceId: t.namespace.id, workflowId, runId }, (ms) => ms.workflowTask?.scheduledEventId);
   });
   assert.ok(d.pendingWorkflowTask, 'a workflow task is pending');
   const res = await t.engine.recordWorkflowTaskStarted({
@@ -230,14 +230,12 @@ describe('history state machine', () => {
     const runId = await start('wf-current');
     const shard = t.engine.shardFor(t.namespace.id, 'wf-current');
     let terminate!: Promise<void>;
-    await shard.withWorkflowLock(t.namespace.id, 'wf-current', async () => {
+    await shard.updateWorkflow(t.namespace.id, 'wf-current', async (tx) => {
       // The terminate call arrives while another change holds the workflow…
       terminate = t.engine.terminateWorkflowExecution({ namespaceId: t.namespace.id, request: { workflowExecution: { workflowId: 'wf-current' }, reason: 'stop' } });
       await new Promise((r) => setTimeout(r, 20));
       // …and that change hands the workflow over to a new run (as cron, retry and continue-as-new do).
-      await shard.updateExecutionLocked({ namespaceId: t.namespace.id, workflowId: 'wf-current', runId }, (ctx) => {
-        continueAsNew(ctx!, { workflowType: { name: 'TestWorkflow' } }, 3, { retentionMs: 86_400_000 });
-      });
+      continueAsNew((await tx.run(runId))!, { workflowType: { name: 'TestWorkflow' } }, 3, { retentionMs: 86_400_000 });
     });
     await terminate;
     const current = await t.engine.describeWorkflowExecution({ namespaceId: t.namespace.id, request: { execution: { workflowId: 'wf-current' } } });
@@ -256,7 +254,7 @@ describe('history state machine', () => {
     const runId = await start('wf-timer');
     const { token } = await startWorkflowTask('wf-timer', runId);
     await complete(token, [startTimer('t1', 60_000)]);
-    const rows = await t.persistence.executions.listTimerTasks(t.engine.shardFor(t.namespace.id, 'wf-timer').shardId, Number.MAX_SAFE_INTEGER, 100);
+    const rows = await t.persistence.executions.listScheduledTasks(t.engine.shardFor(t.namespace.id, 'wf-timer').shardId, TaskCategories.timer.id, Number.MAX_SAFE_INTEGER, 100);
     assert.ok(rows.some((r) => r.type === 'user-timer' && r.runId === runId), 'the timer is in the store');
     t.clock.advance(59_000);
     assert.deepEqual(typeNames(await history('wf-timer', runId)).at(-1), 'TIMER_STARTED');

@@ -2,7 +2,7 @@
  * The history service: owns the shards, their queue processors and the API handlers. In-process
  * for now; its methods are the future internal gRPC surface.
  */
-import { DEFAULT_SETTINGS, shardIdFor, type Clock, type Failure, type Logger, type Payloads, type Settings } from '@hourglass/common';
+import { DEFAULT_SETTINGS, HistorySettings, InvariantViolationError, shardIdFor, type Clock, type Failure, type Logger, type Payloads, type Settings } from '@hourglass/common';
 import type {
   ActivityTarget,
   BuildQueryTaskRequest,
@@ -15,7 +15,7 @@ import type {
   WorkflowTaskToken,
   Ws,
 } from '@hourglass/contracts';
-import type { NamespaceRecord, Persistence, TimerTaskRow, TransferTaskRow } from '@hourglass/persistence';
+import type { HistoryTaskRow, NamespaceRecord, Persistence } from '@hourglass/persistence';
 import { describeWorkflowExecution } from './api/describe-workflow-execution/describe-workflow-execution.handler';
 import { getWorkflowExecutionHistory } from './api/get-workflow-execution-history/get-workflow-execution-history.handler';
 import { recordActivityTaskHeartbeat } from './api/record-activity-task-heartbeat/record-activity-task-heartbeat.handler';
@@ -38,77 +38,137 @@ import type { NamespaceRegistry } from './namespace-registry';
 import { ExecutionNotifier } from './notifier';
 import { WorkTracker } from './work-tracker';
 import { QueryRegistry } from './query-registry';
+import { ImmediateQueueProcessor, type QueueProcessor, type TaskExecutor } from './queues/immediate-queue-processor';
+import { ScheduledQueueProcessor } from './queues/scheduled-queue-processor';
+import { TaskCategories, type TaskCategory } from './queues/task-categories';
 import { createTimerTaskExecutor } from './queues/timer-queue-executor';
-import { TimerQueueProcessor } from './queues/timer-queue-processor';
 import { createTransferTaskExecutor } from './queues/transfer-queue-executor';
-import { TransferQueueProcessor } from './queues/transfer-queue-processor';
-import { ShardContext } from './shard/shard-context';
+import { ShardContext, type ShardListeners } from './shard/shard-context';
+import { RebuildVerifier } from './workflow/rebuild-verifier';
 
 
 export interface HistoryEngineDeps {
   persistence: Persistence;
   namespaces: NamespaceRegistry;
   matching: MatchingService;
-  /** Tunables and limits (defaults when absent). */
-  settings?: Settings;
   clock: Clock;
   config: HistoryConfig;
   logger: Logger;
+  /** Tunables and limits (defaults when absent). */
+  settings?: Settings;
+  /** Keep track of which runs have work in progress (time-skipping test servers). */
+  trackWork?: boolean;
+  /** Task categories besides the standard ones (tests; future categories register the same way). */
+  extraTaskCategories?: readonly TaskCategoryRegistration[];
+  /** Another host took a shard over: the owner of this process decides what to do (start-dev exits). */
+  onShardOwnershipLost?: (shardId: number) => void;
+  /** With `history.verifyRebuild` on: a run's state diverged from its history (a bug). Default: log fatally and throw. */
+  onStateDivergence?: (message: string) => void;
 }
+
+/** A task category and the executor of its tasks: all a new category needs. */
+export interface TaskCategoryRegistration {
+  category: TaskCategory;
+  executor(env: EngineContext): TaskExecutor;
+}
+
+const STANDARD_REGISTRATIONS: readonly TaskCategoryRegistration[] = [
+  { category: TaskCategories.transfer, executor: createTransferTaskExecutor },
+  { category: TaskCategories.timer, executor: createTimerTaskExecutor },
+];
+
+/** Longest wait between retries of a failing task, per category. */
+const MAX_TASK_RETRY_DELAY_MS = 10_000;
 
 export class HistoryEngine implements HistoryService {
   private readonly shards: ShardContext[] = [];
-  private readonly transferQueues: TransferQueueProcessor[] = [];
-  private readonly timerQueues: TimerQueueProcessor[] = [];
+  /** Per shard: category id → its processor. */
+  private readonly processors: Map<number, QueueProcessor>[] = [];
   private readonly env: EngineContext;
-  /** Runs with work in progress (for time skipping in test environments). */
-  readonly workTracker = new WorkTracker();
+  /** Runs with work in progress (for time skipping in test environments); undefined unless asked for. */
+  readonly workTracker: WorkTracker | undefined;
 
   constructor(deps: HistoryEngineDeps) {
     const notifier = new ExecutionNotifier();
+    const settings = deps.settings ?? DEFAULT_SETTINGS;
+    this.workTracker = deps.trackWork ? new WorkTracker() : undefined;
     this.env = {
       config: deps.config,
       clock: deps.clock,
       logger: deps.logger,
       namespaces: deps.namespaces,
       matching: deps.matching,
-      settings: deps.settings ?? DEFAULT_SETTINGS,
+      settings,
       notifier,
       queries: new QueryRegistry(),
       shardFor: (namespaceId, workflowId) => this.shardFor(namespaceId, workflowId),
     };
-    const executeTransfer = createTransferTaskExecutor(this.env);
-    const executeTimer = createTimerTaskExecutor(this.env);
+    const verifier = settings.get(HistorySettings.verifyRebuild)
+      ? new RebuildVerifier(
+          deps.onStateDivergence ??
+            ((message) => {
+              deps.logger.fatal(message);
+              throw new InvariantViolationError(message);
+            }),
+        )
+      : undefined;
+    const registrations = [...STANDARD_REGISTRATIONS, ...(deps.extraTaskCategories ?? [])];
+    const ids = new Set<number>();
+    for (const { category } of registrations) {
+      if (ids.has(category.id)) throw new InvariantViolationError(`task category id ${category.id} (${category.name}) is registered twice`);
+      ids.add(category.id);
+    }
+    const executors = registrations.map((r) => ({ category: r.category, execute: r.executor(this.env) }));
     const store = deps.persistence.executions;
+    const options = {
+      concurrency: settings.get(HistorySettings.transferConcurrency),
+      maxRetryDelayMs: MAX_TASK_RETRY_DELAY_MS,
+      lookaheadMs: settings.get(HistorySettings.timerLookahead),
+    };
     for (let shardId = 0; shardId < deps.config.numHistoryShards; shardId++) {
+      const processors = new Map<number, QueueProcessor>();
+      for (const { category, execute } of executors) {
+        processors.set(
+          category.id,
+          category.kind === 'immediate'
+            ? new ImmediateQueueProcessor(shardId, category, store, execute, options, deps.logger)
+            : new ScheduledQueueProcessor(shardId, category, store, deps.clock, execute, options, deps.logger),
+        );
+      }
+      this.processors.push(processors);
+      const listeners: ShardListeners = {
+        onTasks: (id, rows: HistoryTaskRow[]) => {
+          const byCategory = this.processors[id];
+          for (const row of rows) byCategory?.get(row.categoryId)?.enqueue([row]);
+        },
+        onOwnershipLost: (id) => {
+          for (const processor of this.processors[id]?.values() ?? []) void processor.stop();
+          deps.onShardOwnershipLost?.(id);
+        },
+        onExecutionChanged: (key, change, ms) => {
+          this.workTracker?.record(key, ms, deps.clock.now());
+          notifier.notify(key, change);
+        },
+        ...(verifier ? { onEventsCommitted: (key, events, ms) => verifier.afterCommit(key, events, ms) } : {}),
+      };
       this.shards.push(
-        new ShardContext(shardId, store, deps.clock, deps.config, deps.logger, {
-          onTransferTasks: (id, rows: TransferTaskRow[]) => this.transferQueues[id]?.enqueue(rows),
-          onTimerTasks: (id, rows: TimerTaskRow[]) => this.timerQueues[id]?.enqueue(rows),
-          onOwnershipLost: (id) => {
-            void this.transferQueues[id]?.stop();
-            void this.timerQueues[id]?.stop();
-          },
-          onExecutionChanged: (key, change, ms) => {
-            this.workTracker.record(key, ms, deps.clock.now());
-            notifier.notify(key, change);
-          },
-        }),
+        new ShardContext(
+          shardId,
+          { store, clock: deps.clock, logger: deps.logger, settings, namespaces: deps.namespaces, hostIdentity: deps.config.hostIdentity, listeners },
+          settings.get(HistorySettings.executionCacheSize),
+        ),
       );
-      this.transferQueues.push(new TransferQueueProcessor(shardId, store, executeTransfer, deps.config.transferConcurrency, deps.logger));
-      this.timerQueues.push(new TimerQueueProcessor(shardId, store, deps.clock, executeTimer, deps.config.timerLookaheadMs, deps.logger));
     }
   }
 
   /** Acquires every shard (fencing out any previous owner) and starts their queue processors. */
   async start(): Promise<void> {
     for (const shard of this.shards) await shard.acquire();
-    await Promise.all(this.transferQueues.map((q) => q.start()));
-    await Promise.all(this.timerQueues.map((q) => q.start()));
+    await Promise.all(this.processors.flatMap((byCategory) => [...byCategory.values()].map((p) => p.start())));
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.transferQueues.map((q) => q.stop()), ...this.timerQueues.map((q) => q.stop())]);
+    await Promise.all(this.processors.flatMap((byCategory) => [...byCategory.values()].map((p) => p.stop())));
     for (const shard of this.shards) shard.stop();
   }
 
@@ -167,9 +227,7 @@ export class HistoryEngine implements HistoryService {
 
   async resetStickyTaskQueue(r: { namespaceId: string; workflowId: string; runId: string }): Promise<void> {
     await updateNamedRun(this.env, r.namespaceId, r.workflowId, r.runId, (ctx) => {
-      if (!ctx || !ctx.ms.sticky) return;
-      ctx.ms.sticky = null;
-      ctx.markDirty();
+      if (ctx) ctx.ms.sticky = null;
     });
   }
 

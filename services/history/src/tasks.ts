@@ -3,6 +3,8 @@
  * Transfer tasks run as soon as possible after the commit that created them; timer tasks run
  * at `fireAt`. Every executor re-validates against mutable state, so running a task twice is harmless.
  */
+import { InvariantViolationError } from '@hourglass/common';
+import { z } from 'zod';
 import type { TaskQueueKindName } from './workflow/mutable-state';
 
 export type TransferTask =
@@ -37,8 +39,46 @@ export type TimerTask =
 export type TransferTaskType = TransferTask['type'];
 export type TimerTaskType = TimerTask['type'];
 
-/** A task produced by a mutation, before the shard gives it an id. */
-export interface PendingTimerTask {
-  fireAt: number;
-  task: TimerTask;
+const kind = z.enum(['normal', 'sticky']);
+
+const transferTaskSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('workflow-task'), scheduledEventId: z.number(), taskQueueName: z.string(), taskQueueKind: kind }),
+  z.object({ type: z.literal('activity-task'), scheduledEventId: z.number(), attempt: z.number(), taskQueueName: z.string() }),
+  z.object({ type: z.literal('start-child'), initiatedEventId: z.number() }),
+  z.object({ type: z.literal('signal-external'), initiatedEventId: z.number() }),
+  z.object({ type: z.literal('cancel-external'), initiatedEventId: z.number() }),
+  z.object({ type: z.literal('close-execution') }),
+  z.object({
+    type: z.literal('parent-close-policy'),
+    children: z.array(z.object({ namespaceId: z.string(), workflowId: z.string(), runId: z.string(), policy: z.number() })),
+  }),
+]);
+
+const timerTaskSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('user-timer'), timerId: z.string(), startedEventId: z.number() }),
+  z.object({ type: z.literal('activity-timeout'), scheduledEventId: z.number(), attempt: z.number(), timeoutType: z.number() }),
+  z.object({ type: z.literal('activity-retry'), scheduledEventId: z.number(), attempt: z.number() }),
+  z.object({ type: z.literal('workflow-task-timeout'), scheduledEventId: z.number(), startedEventId: z.number(), attempt: z.number(), timeoutType: z.number() }),
+  z.object({ type: z.literal('workflow-timeout') }),
+  z.object({ type: z.literal('workflow-backoff') }),
+  z.object({ type: z.literal('delete-execution') }),
+]);
+
+function parse<T>(schema: z.ZodType<T>, data: string, what: string): T {
+  const result = schema.safeParse(JSON.parse(data));
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new InvariantViolationError(`corrupt ${what} task: ${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data;
+}
+
+/** A stored transfer task's payload, validated. */
+export function parseTransferTask(data: string): TransferTask {
+  return parse(transferTaskSchema, data, 'transfer');
+}
+
+/** A stored timer task's payload, validated. */
+export function parseTimerTask(data: string): TimerTask {
+  return parse(timerTaskSchema, data, 'timer');
 }

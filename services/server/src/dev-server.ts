@@ -2,7 +2,7 @@
  * Composition root of `hourglass start-dev`: every service in one process on the embedded SQLite
  * store, wired in process (history ⇄ matching), serving gRPC.
  */
-import { SystemClock, TimeSkippingClock, type Clock, type Logger } from '@hourglass/common';
+import { HistorySettings, SettingsRegistry, SystemClock, TimeSkippingClock, type Clock, type Logger } from '@hourglass/common';
 import { DEFAULT_FRONTEND_CONFIG, FrontendServer, TEST_SERVICE, WORKFLOW_SERVICE, WorkflowService, testServiceHandlers, type ServiceRegistration } from '@hourglass/frontend';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { DEFAULT_MATCHING_CONFIG, MatchingEngine } from '@hourglass/matching';
@@ -28,12 +28,18 @@ export interface DevServerOptions {
    * test server does), for clients that unlock it around waits.
    */
   timeSkipping?: { locked: boolean };
+  /** The server cannot go on (e.g. another process took over its store): default logs and exits the process. */
+  onFatal?: (reason: string) => void;
 }
 
 /** Far enough that every timer is held in memory, so the skipping clock knows the next one. */
 const SKIPPING_TIMER_LOOKAHEAD_MS = 100 * 365 * 86_400_000;
 
-export async function startDevServer({ config, logger, clock: givenClock, timeSkipping }: DevServerOptions): Promise<RunningServer> {
+export async function startDevServer({ config, logger, clock: givenClock, timeSkipping, onFatal }: DevServerOptions): Promise<RunningServer> {
+  const defaultFatal = (reason: string): void => {
+    logger.fatal(reason);
+    process.exit(1);
+  };
   const skippingClock = timeSkipping ? new TimeSkippingClock() : undefined;
   const clock = skippingClock ?? givenClock ?? new SystemClock();
   const persistence: Persistence = await openConfiguredPersistence(config, clock);
@@ -43,24 +49,28 @@ export async function startDevServer({ config, logger, clock: givenClock, timeSk
     const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
     // Matching times polls against callers' wall-clock deadlines: it always runs on the system clock.
     const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), DEFAULT_MATCHING_CONFIG, logger.child({ service: 'matching' }));
+    const settings = new SettingsRegistry({
+      ...(skippingClock ? { [HistorySettings.timerLookahead.key]: [{ value: SKIPPING_TIMER_LOOKAHEAD_MS }] } : {}),
+    });
     const history = new HistoryEngine({
       persistence,
       namespaces,
       matching,
       clock,
-      config: {
-        ...DEFAULT_HISTORY_CONFIG,
-        numHistoryShards: cluster.numHistoryShards,
-        hostIdentity: `dev-${process.pid}`,
-        ...(skippingClock ? { timerLookaheadMs: SKIPPING_TIMER_LOOKAHEAD_MS } : {}),
-      },
+      settings,
+      config: { ...DEFAULT_HISTORY_CONFIG, numHistoryShards: cluster.numHistoryShards, hostIdentity: `dev-${process.pid}` },
       logger: logger.child({ service: 'history' }),
+      trackWork: skippingClock !== undefined,
+      // Only one process may own this store: another one took a shard over, so this one must not go on serving.
+      onShardOwnershipLost: (shardId) =>
+        (onFatal ?? defaultFatal)(`history shard ${shardId} was taken over by another Hourglass process on the same store; this one stops`),
     });
     matching.setTaskStarter(history);
-    if (skippingClock) {
+    const workTracker = history.workTracker;
+    if (skippingClock && workTracker) {
       if (timeSkipping?.locked) skippingClock.lock();
-      skippingClock.setIdleProbe(() => history.workTracker.isIdle());
-      history.workTracker.onIdle(() => skippingClock.poke());
+      skippingClock.setIdleProbe(() => workTracker.isIdle());
+      workTracker.onIdle(() => skippingClock.poke());
     }
     await history.start();
     await matching.start();

@@ -1,5 +1,5 @@
 /** Helpers shared by the API handlers: finding the run a request means, and the standard NOT_FOUND answers. */
-import { NotFoundError, temporal } from '@hourglass/common';
+import { NotFoundError, quote, temporal } from '@hourglass/common';
 import type { ExecutionKey } from '@hourglass/persistence';
 import type { EngineContext } from '../engine-context';
 import type { WorkflowTaskToken } from '@hourglass/contracts';
@@ -27,21 +27,20 @@ export async function updateNamedRun<T>(
   runId: string | null | undefined,
   fn: (ctx: MutationContext | undefined, key: ExecutionKey) => T | Promise<T>,
 ): Promise<T> {
-  const shard = env.shardFor(namespaceId, workflowId);
-  if (runId) {
-    const key = { namespaceId, workflowId, runId };
-    return shard.updateExecution(key, (ctx) => fn(ctx, key));
-  }
-  return shard.withWorkflowLock(namespaceId, workflowId, async () => {
-    const current = await shard.getCurrentExecution(namespaceId, workflowId);
-    if (!current) throw executionNotFound(workflowId);
-    const key = { namespaceId, workflowId, runId: current.runId };
-    return shard.updateExecutionLocked(key, (ctx) => fn(ctx, key));
+  return env.shardFor(namespaceId, workflowId).updateWorkflow(namespaceId, workflowId, async (tx) => {
+    let target = runId;
+    if (!target) {
+      const current = await tx.current();
+      if (!current) throw executionNotFound(workflowId);
+      target = current.runId;
+    }
+    const key = { namespaceId, workflowId, runId: target };
+    return fn(await tx.run(target), key);
   });
 }
 
 export function executionNotFound(workflowId: string, runId?: string): NotFoundError {
-  return new NotFoundError(`workflow execution not found: workflowId ${JSON.stringify(workflowId)}${runId ? `, runId ${JSON.stringify(runId)}` : ''}`);
+  return new NotFoundError(`workflow execution not found: workflowId ${quote(workflowId)}${runId ? `, runId ${quote(runId)}` : ''}`);
 }
 
 export function alreadyCompleted(): NotFoundError {
@@ -82,7 +81,7 @@ export async function readStartedEvent(shard: ShardContext, key: ExecutionKey): 
 export function requireChain(ctx: MutationContext, firstExecutionRunId: string | null | undefined): void {
   if (firstExecutionRunId && ctx.ms.executionInfo.firstExecutionRunId !== firstExecutionRunId) {
     throw new NotFoundError(
-      `workflow execution not found: no run of ${JSON.stringify(ctx.ms.executionInfo.workflowId)} belongs to the chain started by ${firstExecutionRunId}`,
+      `workflow execution not found: no run of ${quote(ctx.ms.executionInfo.workflowId)} belongs to the chain started by ${quote(firstExecutionRunId)}`,
     );
   }
 }

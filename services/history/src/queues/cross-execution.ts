@@ -4,7 +4,7 @@
  * acts on the target (idempotently: derived request ids) and then records the outcome in the
  * source through its own update, so a crash between the two only repeats harmless work.
  */
-import { NamespaceNotFoundError, NotFoundError, UnavailableError, WorkflowExecutionAlreadyStartedError, temporal } from '@hourglass/common';
+import { Limits, NamespaceNotFoundError, NotFoundError, UnavailableError, WorkflowExecutionAlreadyStartedError, temporal } from '@hourglass/common';
 import type { ExecutionKey, NamespaceRecord } from '@hourglass/persistence';
 import { updateNamedRun } from '../api/shared';
 import { startChildWorkflowExecution } from '../api/start-workflow/start-workflow.handler';
@@ -12,7 +12,7 @@ import type { EngineContext } from '../engine-context';
 import { childOutcomeOf, recordChildClosed, recordChildStartFailed, recordChildStarted } from '../workflow/children';
 import { terminateWorkflow } from '../workflow/close';
 import { recordExternalCancelOutcome, recordExternalSignalOutcome } from '../workflow/external';
-import { isRunning, rememberRequestId, type MutableStateData } from '../workflow/mutable-state';
+import { isChildStarted, isRunning } from '../workflow/mutable-state';
 import type { MutationContext } from '../workflow/mutation';
 import { addSignal, requestCancellation } from '../workflow/signals';
 
@@ -35,9 +35,14 @@ async function readEvent(env: EngineContext, key: ExecutionKey, eventId: number)
   return event;
 }
 
-export async function executeStartChild(env: EngineContext, key: ExecutionKey, ms: MutableStateData, initiatedEventId: number): Promise<void> {
-  const child = ms.children[String(initiatedEventId)];
-  if (!child || child.startedEventId !== 0) return;
+export async function executeStartChild(env: EngineContext, key: ExecutionKey, initiatedEventId: number): Promise<void> {
+  const pending = await env.shardFor(key.namespaceId, key.workflowId).readExecution(key, (ms) => {
+    const child = ms.children.get(String(initiatedEventId));
+    if (!isRunning(ms) || !child || isChildStarted(child)) return undefined;
+    return { child: { ...child }, root: { workflowId: ms.executionInfo.rootWorkflowId, runId: ms.executionInfo.rootRunId } };
+  });
+  if (!pending) return;
+  const { child, root } = pending;
   const attrs = (await readEvent(env, key, initiatedEventId))?.startChildWorkflowExecutionInitiatedEventAttributes;
   if (!attrs) return;
   const parentNamespace = await env.namespaces.getById(key.namespaceId);
@@ -52,7 +57,7 @@ export async function executeStartChild(env: EngineContext, key: ExecutionKey, m
         childNamespace,
         attrs,
         { namespaceId: key.namespaceId, namespaceName: parentNamespace.name, workflowId: key.workflowId, runId: key.runId, initiatedEventId },
-        { workflowId: ms.executionInfo.rootWorkflowId, runId: ms.executionInfo.rootRunId },
+        root,
       );
       outcome = { started: true, namespaceId: childNamespace.id, runId: res.runId as string };
     } catch (err) {
@@ -62,27 +67,30 @@ export async function executeStartChild(env: EngineContext, key: ExecutionKey, m
   }
   await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
     if (!ctx || !isRunning(ctx.ms)) return;
-    const pending = ctx.ms.children[String(initiatedEventId)];
-    if (!pending || pending.startedEventId !== 0) return;
-    if (outcome.started) recordChildStarted(ctx, pending, { namespaceId: outcome.namespaceId, runId: outcome.runId, header: attrs.header ?? null });
-    else recordChildStartFailed(ctx, pending, outcome.cause, attrs.control ?? '');
+    const stillPending = ctx.ms.children.get(String(initiatedEventId));
+    if (!stillPending || isChildStarted(stillPending)) return;
+    if (outcome.started) recordChildStarted(ctx, stillPending, { namespaceId: outcome.namespaceId, runId: outcome.runId, header: attrs.header ?? null });
+    else recordChildStartFailed(ctx, stillPending, outcome.cause, attrs.control ?? '');
   });
 }
 
 /** A child's chain closed: record it in the parent (once the parent has recorded the child's start). */
-export async function executeCloseExecution(env: EngineContext, key: ExecutionKey, ms: MutableStateData): Promise<void> {
-  const parent = ms.executionInfo.parent;
-  if (!parent) return;
-  const closeEvent = await readEvent(env, key, ms.nextEventId - 1);
+export async function executeCloseExecution(env: EngineContext, key: ExecutionKey): Promise<void> {
+  const closed = await env.shardFor(key.namespaceId, key.workflowId).readExecution(key, (ms) =>
+    ms.executionInfo.parent && !isRunning(ms) ? { parent: { ...ms.executionInfo.parent }, lastEventId: ms.nextEventId - 1 } : undefined,
+  );
+  if (!closed) return;
+  const { parent } = closed;
+  const closeEvent = await readEvent(env, key, closed.lastEventId);
   const outcome = closeEvent ? childOutcomeOf(closeEvent) : undefined;
   if (!outcome) return;
   const parentKey = { namespaceId: parent.namespaceId, workflowId: parent.workflowId, runId: parent.runId };
   await env.shardFor(parentKey.namespaceId, parentKey.workflowId).updateExecution(parentKey, (ctx) => {
     if (!ctx || !isRunning(ctx.ms)) return;
-    const child = ctx.ms.children[String(parent.initiatedEventId)];
+    const child = ctx.ms.children.get(String(parent.initiatedEventId));
     if (!child || child.workflowId !== key.workflowId) return;
     // The child can finish before the parent recorded its start; retry until it has.
-    if (child.startedEventId === 0) throw new UnavailableError(`child ${key.workflowId} closed before its parent recorded its start; retrying`);
+    if (!isChildStarted(child)) throw new UnavailableError(`child ${key.workflowId} closed before its parent recorded its start; retrying`);
     recordChildClosed(ctx, child, key.runId, outcome);
   });
 }
@@ -116,7 +124,7 @@ async function deliverToTarget(
   env: EngineContext,
   source: ExecutionKey,
   target: { namespaceName: string; workflowId: string; runId: string; childWorkflowOnly: boolean },
-  apply: (ctx: MutationContext) => void,
+  apply: (ctx: MutationContext, namespace: NamespaceRecord) => void,
 ): Promise<boolean> {
   const namespace = await namespaceByName(env, target.namespaceName);
   if (!namespace) return false;
@@ -126,7 +134,7 @@ async function deliverToTarget(
       if (target.childWorkflowOnly && ctx.ms.executionInfo.parent?.workflowId !== source.workflowId) {
         throw new NotFoundError('target is not a child of the requesting workflow');
       }
-      apply(ctx);
+      apply(ctx, namespace);
     });
     return true;
   } catch (err) {
@@ -135,31 +143,43 @@ async function deliverToTarget(
   }
 }
 
-export async function executeSignalExternal(env: EngineContext, key: ExecutionKey, ms: MutableStateData, initiatedEventId: number): Promise<void> {
-  const request = ms.externalSignals[String(initiatedEventId)];
+/** The pending request (a copy) of a running source run, or undefined. */
+function pendingRequest(env: EngineContext, key: ExecutionKey, kind: 'externalSignals' | 'externalCancels', initiatedEventId: number) {
+  return env.shardFor(key.namespaceId, key.workflowId).readExecution(key, (ms) => {
+    const request = ms[kind].get(String(initiatedEventId));
+    return isRunning(ms) && request ? { ...request } : undefined;
+  });
+}
+
+export async function executeSignalExternal(env: EngineContext, key: ExecutionKey, initiatedEventId: number): Promise<void> {
+  const request = await pendingRequest(env, key, 'externalSignals', initiatedEventId);
   if (!request) return;
   const attrs = (await readEvent(env, key, initiatedEventId))?.signalExternalWorkflowExecutionInitiatedEventAttributes;
   if (!attrs) return;
-  const delivered = await deliverToTarget(env, key, request, (ctx) => {
-    if (!rememberRequestId(ctx.ms, `signal:${key.runId}:${initiatedEventId}`)) return;
-    addSignal(ctx, {
-      signalName: attrs.signalName ?? '',
-      input: attrs.input ?? null,
-      header: attrs.header ?? null,
-      identity: `workflow:${key.workflowId}`,
-      externalWorkflowExecution: { workflowId: key.workflowId, runId: key.runId },
-    });
+  const delivered = await deliverToTarget(env, key, request, (ctx, namespace) => {
+    if (!ctx.ms.rememberRequestId(`signal:${key.runId}:${initiatedEventId}`)) return;
+    addSignal(
+      ctx,
+      {
+        signalName: attrs.signalName ?? '',
+        input: attrs.input ?? null,
+        header: attrs.header ?? null,
+        identity: `workflow:${key.workflowId}`,
+        externalWorkflowExecution: { workflowId: key.workflowId, runId: key.runId },
+      },
+      env.settings.get(Limits.maxSignalsPerExecution, { namespace: namespace.name }),
+    );
   });
   await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
     if (!ctx || !isRunning(ctx.ms)) return;
-    const pending = ctx.ms.externalSignals[String(initiatedEventId)];
+    const pending = ctx.ms.externalSignals.get(String(initiatedEventId));
     if (!pending) return;
     recordExternalSignalOutcome(ctx, pending, delivered, SignalFailedCause.SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
   });
 }
 
-export async function executeCancelExternal(env: EngineContext, key: ExecutionKey, ms: MutableStateData, initiatedEventId: number): Promise<void> {
-  const request = ms.externalCancels[String(initiatedEventId)];
+export async function executeCancelExternal(env: EngineContext, key: ExecutionKey, initiatedEventId: number): Promise<void> {
+  const request = await pendingRequest(env, key, 'externalCancels', initiatedEventId);
   if (!request) return;
   const attrs = (await readEvent(env, key, initiatedEventId))?.requestCancelExternalWorkflowExecutionInitiatedEventAttributes;
   const delivered = await deliverToTarget(env, key, request, (ctx) => {
@@ -172,7 +192,7 @@ export async function executeCancelExternal(env: EngineContext, key: ExecutionKe
   });
   await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
     if (!ctx || !isRunning(ctx.ms)) return;
-    const pending = ctx.ms.externalCancels[String(initiatedEventId)];
+    const pending = ctx.ms.externalCancels.get(String(initiatedEventId));
     if (!pending) return;
     recordExternalCancelOutcome(ctx, pending, delivered, CancelFailedCause.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND);
   });

@@ -1,29 +1,32 @@
 /**
- * Executes timer tasks: user timers, activity and workflow-task timeouts, activity retries,
- * run timeouts, start backoff and retention. Each re-checks mutable state: a task that no longer
- * applies (timer canceled, attempt moved on, run closed) does nothing.
+ * Executes timer-category tasks: user timers, activity and workflow-task timeouts, activity
+ * retries, run timeouts, start backoff and retention. Each re-checks mutable state: a task that no
+ * longer applies (timer canceled, attempt moved on, run closed) does nothing.
  */
 import { TimeoutType, assertNever } from '@hourglass/common';
-import type { TimerTaskRow } from '@hourglass/persistence';
+import type { HistoryTaskRow } from '@hourglass/persistence';
 import type { EngineContext } from '../engine-context';
-import type { TimerTask } from '../tasks';
+import { parseTimerTask, type TimerTask } from '../tasks';
 import { activityTimeoutFailure, armHeartbeatTimer, dispatchActivityAttempt, failActivityAttempt, timeoutActivity } from '../workflow/activity';
 import { dispatchWaitingQueries } from '../api/query-workflow/query-workflow.handler';
 import { readStartedEvent } from '../api/shared';
 import { mayContinue, timeoutWorkflow, type CloseEnv } from '../workflow/close';
-import { isRunning } from '../workflow/mutable-state';
+import { isActivityStarted, isRunning, type ActivityInfo } from '../workflow/mutable-state';
 import type { MutationContext } from '../workflow/mutation';
 import { fireTimer } from '../workflow/timers';
-import { scheduleWorkflowTask, scheduleWorkflowTaskIfNeeded, timeoutWorkflowTask } from '../workflow/workflow-task';
+import { timeoutWorkflowTask } from '../workflow/workflow-task';
 
 export function createTimerTaskExecutor(env: EngineContext) {
-  return async function executeTimerTask(row: TimerTaskRow): Promise<void> {
-    const task = JSON.parse(row.data) as TimerTask;
+  return async function executeTimerTask(row: HistoryTaskRow): Promise<void> {
+    const task = parseTimerTask(row.data);
     const key = { namespaceId: row.namespaceId, workflowId: row.workflowId, runId: row.runId };
     const shard = env.shardFor(key.namespaceId, key.workflowId);
     if (task.type === 'delete-execution') {
-      const loaded = await shard.loadExecution(key);
-      if (loaded && !isRunning(loaded.ms)) await shard.deleteExecution(key);
+      // Retention, through the one mutation helper: a racing change either finds the run gone or keeps it.
+      await shard.updateWorkflow(key.namespaceId, key.workflowId, async (tx) => {
+        const ctx = await tx.run(key.runId);
+        if (ctx && !isRunning(ctx.ms)) tx.deleteRun(ctx);
+      });
       return;
     }
     const closeEnv: CloseEnv = { retentionMs: 0 };
@@ -44,44 +47,46 @@ function applyTimer(ctx: MutationContext, task: Exclude<TimerTask, { type: 'dele
   const ms = ctx.ms;
   switch (task.type) {
     case 'user-timer':
-      if (fireTimer(ctx, task.timerId, task.startedEventId)) scheduleWorkflowTaskIfNeeded(ctx);
+      if (fireTimer(ctx, task.timerId, task.startedEventId)) ctx.requestWorkflowTask();
       return;
     case 'activity-timeout': {
-      const activity = ms.activities[String(task.scheduledEventId)];
+      const id = String(task.scheduledEventId);
+      const activity = ms.activities.get(id);
       if (!activity) return;
       switch (task.timeoutType) {
         case TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
           timeoutActivity(ctx, activity, task.timeoutType);
-          scheduleWorkflowTaskIfNeeded(ctx);
+          ctx.requestWorkflowTask();
           return;
         case TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START:
-          if (activity.attempt !== task.attempt || activity.startedTime > 0) return;
+          if (activity.attempt !== task.attempt || isActivityStarted(activity)) return;
           timeoutActivity(ctx, activity, task.timeoutType);
-          scheduleWorkflowTaskIfNeeded(ctx);
+          ctx.requestWorkflowTask();
           return;
         case TimeoutType.TIMEOUT_TYPE_HEARTBEAT:
-          if (activity.attempt !== task.attempt || activity.startedTime === 0 || activity.heartbeatTimerDeadline !== fireAt) return;
+          if (activity.attempt !== task.attempt || !isActivityStarted(activity) || activity.heartbeatTimerDeadline !== fireAt) return;
           if (Math.max(activity.startedTime, activity.lastHeartbeatTime) + activity.heartbeatTimeoutMs > ctx.now) {
             // Heartbeats arrived since this deadline was set: wait for the new one.
-            armHeartbeatTimer(ctx, activity);
+            armHeartbeatTimer(ctx, ms.activities.mutable(id) as ActivityInfo);
             return;
           }
           break;
         case TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE:
-          if (activity.attempt !== task.attempt || activity.startedTime === 0) return;
+          if (activity.attempt !== task.attempt || !isActivityStarted(activity)) return;
           break;
         default:
           return;
       }
       const failure = activityTimeoutFailure(activity, task.timeoutType);
-      const retrying = failActivityAttempt(ctx, activity, { failure, identity: activity.startedIdentity, timeoutType: task.timeoutType });
-      if (!retrying) scheduleWorkflowTaskIfNeeded(ctx);
+      const retrying = failActivityAttempt(ctx, ms.activities.mutable(id) as ActivityInfo, { failure, identity: activity.startedIdentity, timeoutType: task.timeoutType });
+      if (!retrying) ctx.requestWorkflowTask();
       return;
     }
     case 'activity-retry': {
-      const activity = ms.activities[String(task.scheduledEventId)];
-      if (!activity || activity.attempt !== task.attempt || activity.startedTime > 0) return;
-      dispatchActivityAttempt(ctx, activity);
+      const id = String(task.scheduledEventId);
+      const activity = ms.activities.get(id);
+      if (!activity || activity.attempt !== task.attempt || isActivityStarted(activity)) return;
+      dispatchActivityAttempt(ctx, ms.activities.mutable(id) as ActivityInfo);
       return;
     }
     case 'workflow-task-timeout': {
@@ -102,7 +107,7 @@ function applyTimer(ctx: MutationContext, task: Exclude<TimerTask, { type: 'dele
     case 'workflow-backoff':
       if (!ms.backoffPending) return;
       ms.backoffPending = false;
-      scheduleWorkflowTask(ctx);
+      ctx.requestWorkflowTask();
       return;
     default:
       assertNever(task, 'timer task');

@@ -1,29 +1,30 @@
-/** Executes transfer tasks: pushes workflow tasks and activity attempts to matching. */
+/** Executes transfer-category tasks: pushes workflow tasks and activity attempts to matching, and reaches other executions. */
 import { StickyWorkerUnavailableError, assertNever } from '@hourglass/common';
-import type { TransferTaskRow } from '@hourglass/persistence';
+import type { HistoryTaskRow } from '@hourglass/persistence';
 import { rescheduleStickyWorkflowTask } from '../api/record-workflow-task-started/record-workflow-task-started.handler';
 import type { EngineContext } from '../engine-context';
-import type { TransferTask } from '../tasks';
-import { isRunning } from '../workflow/mutable-state';
+import { parseTransferTask } from '../tasks';
+import { isActivityStarted, isRunning } from '../workflow/mutable-state';
 import { executeCancelExternal, executeCloseExecution, executeParentClosePolicy, executeSignalExternal, executeStartChild } from './cross-execution';
 
 export function createTransferTaskExecutor(env: EngineContext) {
-  return async function executeTransferTask(row: TransferTaskRow): Promise<void> {
-    const task = JSON.parse(row.data) as TransferTask;
+  return async function executeTransferTask(row: HistoryTaskRow): Promise<void> {
+    const task = parseTransferTask(row.data);
     const key = { namespaceId: row.namespaceId, workflowId: row.workflowId, runId: row.runId };
     const shard = env.shardFor(key.namespaceId, key.workflowId);
-    const loaded = await shard.loadExecution(key);
-    if (!loaded) return;
-    const ms = loaded.ms;
-    // Tasks about a run's closing run after it closed; the others only matter while it runs.
-    if (task.type === 'close-execution') return executeCloseExecution(env, key, ms);
-    if (task.type === 'parent-close-policy') return executeParentClosePolicy(env, key, task.children);
-    if (!isRunning(ms)) return;
     switch (task.type) {
+      // Tasks about a run's closing run after it closed; the others only matter while it runs.
+      case 'close-execution':
+        return executeCloseExecution(env, key);
+      case 'parent-close-policy':
+        return executeParentClosePolicy(env, key, task.children);
       case 'workflow-task': {
-        const wft = ms.workflowTask;
-        // Stale: that task was started, closed, or moved to another queue since.
-        if (!wft || wft.scheduledEventId !== task.scheduledEventId || wft.startedEventId > 0 || wft.taskQueueKind !== task.taskQueueKind) return;
+        // Stale: the run closed, or that task was started or closed since.
+        const current = await shard.readExecution(key, (ms) => {
+          const wft = ms.workflowTask;
+          return isRunning(ms) && wft !== null && wft.scheduledEventId === task.scheduledEventId && wft.startedEventId === 0;
+        });
+        if (!current) return;
         try {
           await env.matching.addWorkflowTask({ ...key, taskQueueName: task.taskQueueName, kind: task.taskQueueKind, scheduledEventId: task.scheduledEventId });
         } catch (err) {
@@ -33,17 +34,20 @@ export function createTransferTaskExecutor(env: EngineContext) {
         return;
       }
       case 'activity-task': {
-        const activity = ms.activities[String(task.scheduledEventId)];
-        if (!activity || activity.attempt !== task.attempt || activity.startedTime > 0) return;
+        const current = await shard.readExecution(key, (ms) => {
+          const activity = ms.activities.get(String(task.scheduledEventId));
+          return isRunning(ms) && activity !== undefined && activity.attempt === task.attempt && !isActivityStarted(activity);
+        });
+        if (!current) return;
         await env.matching.addActivityTask({ ...key, taskQueueName: task.taskQueueName, scheduledEventId: task.scheduledEventId, attempt: task.attempt });
         return;
       }
       case 'start-child':
-        return executeStartChild(env, key, ms, task.initiatedEventId);
+        return executeStartChild(env, key, task.initiatedEventId);
       case 'signal-external':
-        return executeSignalExternal(env, key, ms, task.initiatedEventId);
+        return executeSignalExternal(env, key, task.initiatedEventId);
       case 'cancel-external':
-        return executeCancelExternal(env, key, ms, task.initiatedEventId);
+        return executeCancelExternal(env, key, task.initiatedEventId);
       default:
         assertNever(task, 'transfer task');
     }

@@ -1,29 +1,36 @@
-import type { ExecutionKey, ExecutionRecord } from '@hourglass/persistence';
+import type { ExecutionKey } from '@hourglass/persistence';
+import type { MutableState } from '../workflow/mutable-state';
 
 export function executionCacheKey(key: ExecutionKey): string {
   return `${key.namespaceId}\u0000${key.workflowId}\u0000${key.runId}`;
 }
 
-/** Last committed record per run (LRU). Holds serialised state so every mutation starts from a fresh copy. */
+/** A run's live mutable state and the db version it was committed as. */
+export interface CachedExecution {
+  ms: MutableState;
+  dbVersion: number;
+}
+
+/** Runs whose mutable state is kept in memory (LRU). Entries are live: the shard drops one whose change failed. */
 export class ExecutionCache {
-  private readonly entries = new Map<string, ExecutionRecord>();
+  private readonly entries = new Map<string, CachedExecution>();
 
   constructor(private readonly capacity: number) {}
 
-  get(key: ExecutionKey): ExecutionRecord | undefined {
+  get(key: ExecutionKey): CachedExecution | undefined {
     const k = executionCacheKey(key);
-    const record = this.entries.get(k);
-    if (record) {
+    const entry = this.entries.get(k);
+    if (entry) {
       this.entries.delete(k);
-      this.entries.set(k, record);
+      this.entries.set(k, entry);
     }
-    return record;
+    return entry;
   }
 
-  put(record: ExecutionRecord): void {
-    const k = executionCacheKey(record);
+  put(key: ExecutionKey, entry: CachedExecution): void {
+    const k = executionCacheKey(key);
     this.entries.delete(k);
-    this.entries.set(k, record);
+    this.entries.set(k, entry);
     while (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);

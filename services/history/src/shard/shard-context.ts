@@ -1,49 +1,91 @@
 /**
- * One history shard as owned by this host: its fencing token (range_id), task id allocation,
- * the execution cache, the per-workflow lock, and THE one write path for executions
- * (`updateExecution` / `commitRuns`): mutable state + events + transfer/timer tasks in one
- * conditional transaction.
+ * One history shard as owned by this host: its fencing token (range_id), task id allocation, the
+ * mutable-state cache, the per-workflow lock, and THE one way to change executions:
+ * `updateWorkflow` — lock the workflow id, load what the change needs, run it, enforce the limits,
+ * commit events + execution rows + item rows + tasks of every category in one conditional
+ * transaction, retry from a fresh read when a condition failed. Creating a run, terminating one
+ * and starting its successor, continuing as new and retention's deletion all go through it.
+ *
+ * Mutable state is cached live: a change mutates the cached object and writes only the rows it
+ * touched. A change that throws or fails to commit drops the object from the cache (the next
+ * access reloads it from the store), so a half-applied change is never seen. Reads go through
+ * `readExecution` under the same lock, so they never see a change in progress either.
  */
-import { KeyedMutex, UnavailableError, type Clock, type HistoryEvent, type Logger } from '@hourglass/common';
+import {
+  InvalidArgumentError,
+  InvariantViolationError,
+  KeyedMutex,
+  UnavailableError,
+  type Clock,
+  type HistoryEvent,
+  type Logger,
+  type Settings,
+} from '@hourglass/common';
 import {
   ConditionFailedError,
   ShardOwnershipLostError,
   type CurrentExecutionRecord,
   type ExecutionKey,
-  type ExecutionRecord,
   type ExecutionStore,
+  type HistoryTaskRow,
   type ShardCommit,
-  type TimerTaskRow,
-  type TransferTaskRow,
 } from '@hourglass/persistence';
-import type { HistoryConfig } from '../config';
+import type { NamespaceRegistry } from '../namespace-registry';
 import { decodeEvent } from '../workflow/events';
-import { deserializeMutableState, serializeMutableState, type MutableStateData } from '../workflow/mutable-state';
+import { isRunning, type MutableState } from '../workflow/mutable-state';
+import { loadMutableState } from '../workflow/mutable-state-schema';
 import { MutationContext } from '../workflow/mutation';
+import { enforceBufferLimit, enforceHistoryLimits, HistoryLimitExceededError } from '../workflow/limits';
+import { terminateWorkflow } from '../workflow/close';
+import { scheduleWorkflowTaskIfNeeded } from '../workflow/workflow-task';
 import { ExecutionCache } from './execution-cache';
 
 /** Task ids: rangeId in the high bits, a per-range sequence below, so a new owner never reuses an id. */
 const TASK_ID_RANGE_BITS = 2 ** 32;
 const MAX_CONDITION_RETRIES = 3;
+/** Events per store read when a caller wants a long range. */
+export const HISTORY_READ_PAGE = 1000;
 
 export interface ShardListeners {
-  onTransferTasks(shardId: number, rows: TransferTaskRow[]): void;
-  onTimerTasks(shardId: number, rows: TimerTaskRow[]): void;
-  onExecutionChanged(key: ExecutionKey, state: { nextEventId: number; closed: boolean }, ms: MutableStateData): void;
-  /** Another host took the shard over: this host must stop its work on it. */
+  onTasks(shardId: number, rows: HistoryTaskRow[]): void;
+  onExecutionChanged(key: ExecutionKey, state: { nextEventId: number; closed: boolean }, ms: MutableState): void;
+  /** Events a commit appended (for the rebuild verifier), with the state they produced. */
+  onEventsCommitted?(key: ExecutionKey, events: readonly HistoryEvent[], ms: MutableState): void;
+  /** Another host took the shard over: this host stops its work on it (and may not serve it again). */
   onOwnershipLost(shardId: number): void;
 }
 
-export interface LoadedExecution {
-  record: ExecutionRecord;
-  ms: MutableStateData;
+export interface ShardDeps {
+  store: ExecutionStore;
+  clock: Clock;
+  logger: Logger;
+  settings: Settings;
+  namespaces: NamespaceRegistry;
+  hostIdentity: string;
+  listeners: ShardListeners;
 }
 
-/** A run written by commitRuns: an existing one (with the record it was loaded from) or a new one. */
-export interface RunWrite {
-  ctx: MutationContext;
-  /** Present for an update of an existing run; absent for a new run. */
-  loadedFrom?: ExecutionRecord;
+/**
+ * What a change sees of one workflow id: its current pointer and its runs. Runs are loaded on
+ * demand and committed together at the end.
+ */
+export interface WorkflowTransaction {
+  readonly now: number;
+  /** The workflow id's current-run pointer as stored. */
+  current(): Promise<CurrentExecutionRecord | undefined>;
+  /** A run to change, or undefined when it does not exist. */
+  run(runId: string): Promise<MutationContext | undefined>;
+  /** A new run of this workflow id (the current pointer moves to it). At most one per change. */
+  startRun(ctx: MutationContext): void;
+  /** Retention: removes a closed run with everything it has. Nothing else may change in the same call. */
+  deleteRun(ctx: MutationContext): void;
+}
+
+interface TxState {
+  runs: Map<string, { ctx: MutationContext; dbVersion: number }>;
+  created: MutationContext | undefined;
+  deleted: MutationContext | undefined;
+  current: CurrentExecutionRecord | undefined | null;
 }
 
 export class ShardContext {
@@ -52,23 +94,23 @@ export class ShardContext {
   private closed = false;
   private readonly cache: ExecutionCache;
   private readonly locks = new KeyedMutex();
+  private readonly store: ExecutionStore;
+  readonly clock: Clock;
+  private readonly logger: Logger;
 
-  constructor(
-    readonly shardId: number,
-    private readonly store: ExecutionStore,
-    readonly clock: Clock,
-    private readonly config: HistoryConfig,
-    private readonly logger: Logger,
-    private readonly listeners: ShardListeners,
-  ) {
-    this.cache = new ExecutionCache(config.executionCacheSize);
+  constructor(readonly shardId: number, private readonly deps: ShardDeps, cacheSize: number) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+    this.cache = new ExecutionCache(cacheSize);
   }
 
   async acquire(): Promise<void> {
-    const shard = await this.store.acquireShard(this.shardId, this.config.hostIdentity);
+    const shard = await this.store.acquireShard(this.shardId, this.deps.hostIdentity);
     this.rangeId = shard.rangeId;
     this.taskSequence = 0;
     this.cache.clear();
+    this.closed = false;
     this.logger.debug({ shardId: this.shardId, rangeId: this.rangeId }, 'shard acquired');
   }
 
@@ -85,142 +127,259 @@ export class ShardContext {
     return !this.closed;
   }
 
-  /** Serialises everything that touches one workflow id (all its runs and its current pointer). */
-  withWorkflowLock<T>(namespaceId: string, workflowId: string, fn: () => Promise<T>): Promise<T> {
-    return this.locks.run(`${namespaceId}\u0000${workflowId}`, fn);
-  }
-
   async getCurrentExecution(namespaceId: string, workflowId: string): Promise<CurrentExecutionRecord | undefined> {
     return this.store.getCurrentExecution(this.shardId, namespaceId, workflowId);
   }
 
-  /** A fresh copy of the run's mutable state (safe to mutate), or undefined. */
-  async loadExecution(key: ExecutionKey): Promise<LoadedExecution | undefined> {
-    let record = this.cache.get(key);
-    if (!record) {
-      record = await this.store.getExecution(this.shardId, key);
-      if (!record) return undefined;
-      this.cache.put(record);
-    }
-    return { record, ms: deserializeMutableState(record.state) };
-  }
-
   /**
-   * THE way to change an existing run: lock, load, run `fn` on a MutationContext, commit
-   * everything it produced conditionally. `fn` returning undefined from a missing run is the
-   * caller's business: it receives `undefined` as ctx when the run does not exist.
-   * On a lost race the closure runs again from a fresh read.
+   * A look at a run's committed state under its workflow's lock. `read` is synchronous and must
+   * not keep the state it is given (it is live and changes after the lock is released).
    */
-  async updateExecution<T>(key: ExecutionKey, fn: (ctx: MutationContext | undefined) => T | Promise<T>): Promise<T> {
-    return this.withWorkflowLock(key.namespaceId, key.workflowId, () => this.updateExecutionLocked(key, fn));
-  }
-
-  /** updateExecution for callers that already hold the workflow lock. */
-  async updateExecutionLocked<T>(key: ExecutionKey, fn: (ctx: MutationContext | undefined) => T | Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const loaded = await this.loadExecution(key);
-      if (!loaded) return fn(undefined);
-      const ctx = new MutationContext(loaded.ms, this.clock.now());
-      const result = await fn(ctx);
-      if (!ctx.hasChanges()) return result;
-      try {
-        if (ctx.successor) {
-          await this.commitRuns([{ ctx, loadedFrom: loaded.record }, { ctx: ctx.successor }], key.runId);
-        } else {
-          await this.commitRuns([{ ctx, loadedFrom: loaded.record }]);
-        }
-        return result;
-      } catch (err) {
-        if (err instanceof ConditionFailedError && attempt < MAX_CONDITION_RETRIES) {
-          this.cache.invalidate(key);
-          continue;
-        }
-        throw err;
-      }
-    }
-  }
-
-  /**
-   * Commits up to one existing-run update and one new run (e.g. terminate-and-start, continue-as-new)
-   * in one transaction, moving the workflow's current pointer as their statuses say.
-   * `expectedCurrentRunId` is required when a new run is created.
-   */
-  async commitRuns(writes: RunWrite[], expectedCurrentRunId?: string | null): Promise<void> {
-    if (this.closed) throw new UnavailableError(`shard ${this.shardId} is not owned by this host`);
-    const update = writes.find((w) => w.loadedFrom);
-    const create = writes.find((w) => !w.loadedFrom);
-    const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, transferTasks: [], timerTasks: [] };
-    const committed: ExecutionRecord[] = [];
-    for (const write of writes) {
-      const info = write.ctx.ms.executionInfo;
-      info.stateTransitionCount += 1;
-      const key: ExecutionKey = { namespaceId: info.namespaceId, workflowId: info.workflowId, runId: info.runId };
-      const body = {
-        key,
-        state: serializeMutableState(write.ctx.ms),
-        nextEventId: write.ctx.ms.nextEventId,
-        events: write.ctx.events.map((e, i) => ({ eventId: Number(e.eventId), data: write.ctx.encodedEvents[i] as Uint8Array })),
-      };
-      if (write.loadedFrom) commit.update = { ...body, expectedDbVersion: write.loadedFrom.dbVersion };
-      else commit.create = body;
-      committed.push({ ...key, state: body.state, nextEventId: body.nextEventId, dbVersion: write.loadedFrom ? write.loadedFrom.dbVersion + 1 : 1 });
-      for (const task of write.ctx.transferTasks) {
-        commit.transferTasks.push({ taskId: this.nextTaskId(), ...key, type: task.type, data: JSON.stringify(task) });
-      }
-      for (const { fireAt, task } of write.ctx.timerTasks) {
-        commit.timerTasks.push({ taskId: this.nextTaskId(), fireAt, ...key, type: task.type, data: JSON.stringify(task) });
-      }
-    }
-    // The current pointer follows the newest run: the created one, or the updated one when its status changed.
-    const pointerRun = create ?? (update && update.ctx.ms.executionInfo.status !== update.ctx.initialStatus ? update : undefined);
-    if (pointerRun) {
-      const info = pointerRun.ctx.ms.executionInfo;
-      commit.current = {
-        namespaceId: info.namespaceId,
-        workflowId: info.workflowId,
-        expectedRunId: create ? (expectedCurrentRunId ?? null) : info.runId,
-        record: {
-          namespaceId: info.namespaceId,
-          workflowId: info.workflowId,
-          runId: info.runId,
-          createRequestId: info.startRequestId,
-          running: info.closeTime === 0,
-          status: info.status,
-          startTime: info.startTime,
-        },
-      };
-    }
-    try {
-      await this.store.commit(commit);
-    } catch (err) {
-      for (const w of writes) this.cache.invalidate(keyOf(w.ctx));
-      if (err instanceof ShardOwnershipLostError) {
-        this.logger.error({ err, shardId: this.shardId }, 'shard ownership lost; this host stops writing to it');
-        this.closed = true;
-        this.cache.clear();
-        this.listeners.onOwnershipLost(this.shardId);
-        throw new UnavailableError(`shard ${this.shardId} ownership moved to another host; retry`, undefined, { cause: err });
-      }
-      throw err;
-    }
-    writes.forEach((write, i) => {
-      const record = committed[i] as ExecutionRecord;
-      this.cache.put(record);
-      this.listeners.onExecutionChanged(record, { nextEventId: record.nextEventId, closed: write.ctx.ms.executionInfo.closeTime !== 0 }, write.ctx.ms);
+  async readExecution<T>(key: ExecutionKey, read: (ms: MutableState) => T): Promise<T | undefined> {
+    return this.locks.run(lockKey(key.namespaceId, key.workflowId), async () => {
+      const cached = await this.load(key);
+      return cached ? read(cached.ms) : undefined;
     });
-    if (commit.transferTasks.length > 0) this.listeners.onTransferTasks(this.shardId, commit.transferTasks);
-    if (commit.timerTasks.length > 0) this.listeners.onTimerTasks(this.shardId, commit.timerTasks);
   }
 
-  /** Events [fromEventId, toEventId) of a run, decoded. */
+  /**
+   * THE way to change executions of one workflow id. `fn` loads the runs it changes through the
+   * transaction and mutates them; everything is committed in one transaction when it returns. A
+   * lost race (condition failed) runs `fn` again from a fresh read.
+   */
+  async updateWorkflow<T>(namespaceId: string, workflowId: string, fn: (tx: WorkflowTransaction) => T | Promise<T>): Promise<T> {
+    return this.locks.run(lockKey(namespaceId, workflowId), async () => {
+      try {
+        return await this.runTransaction(namespaceId, workflowId, fn);
+      } catch (err) {
+        if (!(err instanceof HistoryLimitExceededError)) throw err;
+        // The change would have pushed the history past its limit: it is dropped and the run terminated, as Temporal does.
+        await this.runTransaction(namespaceId, workflowId, async (tx) => {
+          const ctx = await tx.run(err.key.runId);
+          if (!ctx || !isRunning(ctx.ms)) return;
+          const namespace = await this.deps.namespaces.getById(namespaceId);
+          terminateWorkflow(ctx, { reason: err.reason, identity: 'history-service', retentionMs: namespace.retentionMs });
+        }, { limits: false });
+        throw new InvalidArgumentError(err.reason);
+      }
+    });
+  }
+
+  /** updateWorkflow for one run; `fn` gets undefined when the run does not exist. */
+  updateExecution<T>(key: ExecutionKey, fn: (ctx: MutationContext | undefined) => T | Promise<T>): Promise<T> {
+    return this.updateWorkflow(key.namespaceId, key.workflowId, async (tx) => fn(await tx.run(key.runId)));
+  }
+
+  /** Events [fromEventId, toEventId) of a run, decoded, at most `limit`. */
   async readHistory(key: ExecutionKey, fromEventId: number, toEventId: number, limit: number): Promise<HistoryEvent[]> {
     const rows = await this.store.readHistory(this.shardId, key, fromEventId, toEventId, limit);
     return rows.map((r) => decodeEvent(r.data));
   }
 
-  async deleteExecution(key: ExecutionKey): Promise<void> {
-    await this.store.deleteExecution(this.shardId, key);
-    this.cache.invalidate(key);
+  /**
+   * One page of [fromEventId, toEventId): at most `maxEvents` events and, past the first, at most
+   * `maxBytes` of encoded events (a page always has at least one). `nextEventId` is where the next
+   * page starts (toEventId when this page reached the end).
+   */
+  async readHistoryPage(key: ExecutionKey, fromEventId: number, toEventId: number, maxEvents: number, maxBytes: number): Promise<{ events: HistoryEvent[]; nextEventId: number }> {
+    const rows = fromEventId < toEventId ? await this.store.readHistory(this.shardId, key, fromEventId, toEventId, maxEvents) : [];
+    const events: HistoryEvent[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      if (events.length > 0 && bytes + row.data.length > maxBytes) break;
+      bytes += row.data.length;
+      events.push(decodeEvent(row.data));
+    }
+    const last = events.at(-1);
+    const nextEventId = last ? Number(last.eventId) + 1 : fromEventId;
+    return { events, nextEventId: rows.length < maxEvents && events.length === rows.length ? toEventId : nextEventId };
+  }
+
+  /** Every event in [fromEventId, toEventId), read page by page, yielding to other work between pages. */
+  async readHistoryRange(key: ExecutionKey, fromEventId: number, toEventId: number): Promise<HistoryEvent[]> {
+    const events: HistoryEvent[] = [];
+    for (let from = fromEventId; from < toEventId; ) {
+      const page = await this.readHistory(key, from, toEventId, HISTORY_READ_PAGE);
+      for (const event of page) events.push(event);
+      if (page.length < HISTORY_READ_PAGE) break;
+      from += page.length;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return events;
+  }
+
+  // --- internals -----------------------------------------------------------------------------------
+
+  private async load(key: ExecutionKey): Promise<{ ms: MutableState; dbVersion: number } | undefined> {
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const record = await this.store.getExecution(this.shardId, key);
+    if (!record) return undefined;
+    const entry = { ms: loadMutableState(record), dbVersion: record.dbVersion };
+    this.cache.put(key, entry);
+    return entry;
+  }
+
+  private async runTransaction<T>(
+    namespaceId: string,
+    workflowId: string,
+    fn: (tx: WorkflowTransaction) => T | Promise<T>,
+    options: { limits: boolean } = { limits: true },
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw new UnavailableError(`shard ${this.shardId} is not owned by this host`);
+      const now = this.clock.now();
+      const state: TxState = { runs: new Map(), created: undefined, deleted: undefined, current: null };
+      const tx: WorkflowTransaction = {
+        now,
+        current: async () => {
+          if (state.current === null) state.current = await this.getCurrentExecution(namespaceId, workflowId);
+          return state.current;
+        },
+        run: async (runId) => {
+          const open = state.runs.get(runId);
+          if (open) return open.ctx;
+          const loaded = await this.load({ namespaceId, workflowId, runId });
+          if (!loaded) return undefined;
+          const ctx = new MutationContext(loaded.ms, now);
+          state.runs.set(runId, { ctx, dbVersion: loaded.dbVersion });
+          return ctx;
+        },
+        startRun: (ctx) => {
+          if (state.created) throw new InvariantViolationError('one change may start at most one run');
+          state.created = ctx;
+        },
+        deleteRun: (ctx) => {
+          state.deleted = ctx;
+        },
+      };
+      try {
+        const result = await fn(tx);
+        await this.commitTransaction(namespaceId, state, options);
+        return result;
+      } catch (err) {
+        // Whatever the change did to cached state is not committed: forget it.
+        for (const runId of state.runs.keys()) this.cache.invalidate({ namespaceId, workflowId, runId });
+        if (err instanceof ConditionFailedError && attempt < MAX_CONDITION_RETRIES) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async commitTransaction(namespaceId: string, state: TxState, options: { limits: boolean }): Promise<void> {
+    const updated = [...state.runs.values()];
+    // A run continuing as new (or retried, or cron) brings its successor along.
+    for (const { ctx } of updated) {
+      if (ctx.successor) {
+        if (state.created) throw new InvariantViolationError('one change may start at most one run');
+        state.created = ctx.successor;
+      }
+    }
+    if (state.deleted) {
+      if (state.created || updated.some(({ ctx }) => ctx !== state.deleted && ctx.hasChanges())) {
+        throw new InvariantViolationError('a run deletion must be the only change of its transaction');
+      }
+      const entry = updated.find(({ ctx }) => ctx === state.deleted);
+      if (!entry) throw new InvariantViolationError('deleteRun needs a run loaded through the same transaction');
+      await this.commit({ shardId: this.shardId, rangeId: this.rangeId, deletion: { key: entry.ctx.ms.key, expectedDbVersion: entry.dbVersion }, tasks: [] }, []);
+      this.cache.invalidate(entry.ctx.ms.key);
+      return;
+    }
+    const changed = updated.filter(({ ctx }) => ctx.hasChanges());
+    const all = [...changed.map((u) => u.ctx), ...(state.created ? [state.created] : [])];
+    if (all.length === 0) return;
+    const scope = { settings: this.deps.settings, namespace: (await this.deps.namespaces.getById(namespaceId)).name, logger: this.logger };
+    for (const ctx of all) {
+      enforceBufferLimit(ctx, scope);
+      if (ctx.wantsWorkflowTask) scheduleWorkflowTaskIfNeeded(ctx);
+      if (options.limits) enforceHistoryLimits(ctx, scope);
+    }
+    if (changed.length > 1) throw new InvariantViolationError('one change may update at most one existing run');
+    const update = changed[0];
+    const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, tasks: [] };
+    const writes: { ctx: MutationContext; dbVersion: number }[] = [];
+    if (update) {
+      const body = this.rowsOf(update.ctx, commit);
+      commit.update = { ...body, expectedDbVersion: update.dbVersion, deleteItems: body.deleteItems };
+      writes.push({ ctx: update.ctx, dbVersion: update.dbVersion + 1 });
+    }
+    if (state.created) {
+      const { deleteItems: _none, ...body } = this.rowsOf(state.created, commit);
+      commit.create = body;
+      writes.push({ ctx: state.created, dbVersion: 1 });
+    }
+    // The current pointer follows the newest run: the created one, or the updated one when its status changed.
+    const pointerCtx = state.created ?? (update && update.ctx.ms.executionInfo.status !== update.ctx.initialStatus ? update.ctx : undefined);
+    if (pointerCtx) {
+      const info = pointerCtx.ms.executionInfo;
+      const expectedRunId = state.created ? ((await this.expectedCurrentRunId(state)) ?? null) : info.runId;
+      commit.current = {
+        namespaceId: info.namespaceId,
+        workflowId: info.workflowId,
+        expectedRunId,
+        record: {
+          namespaceId: info.namespaceId,
+          workflowId: info.workflowId,
+          runId: info.runId,
+          createRequestId: info.startRequestId,
+          running: isRunning(pointerCtx.ms),
+          status: info.status,
+          startTime: info.startTime,
+        },
+      };
+    }
+    await this.commit(commit, writes.map((w) => w.ctx));
+    for (const { ctx, dbVersion } of writes) {
+      ctx.ms.settle();
+      this.cache.put(ctx.ms.key, { ms: ctx.ms, dbVersion });
+      this.deps.listeners.onEventsCommitted?.(ctx.ms.key, ctx.events, ctx.ms);
+      this.deps.listeners.onExecutionChanged(ctx.ms.key, { nextEventId: ctx.ms.nextEventId, closed: !isRunning(ctx.ms) }, ctx.ms);
+    }
+    if (commit.tasks.length > 0) this.deps.listeners.onTasks(this.shardId, commit.tasks);
+  }
+
+  /** A created run replaces what the pointer pointed at when the change read it (or nothing). */
+  private async expectedCurrentRunId(state: TxState): Promise<string | undefined> {
+    if (state.current === null) {
+      const info = (state.created as MutationContext).ms.executionInfo;
+      state.current = await this.getCurrentExecution(info.namespaceId, info.workflowId);
+    }
+    return state.current?.runId;
+  }
+
+  private rowsOf(ctx: MutationContext, commit: ShardCommit) {
+    const ms = ctx.ms;
+    ms.executionInfo.stateTransitionCount += 1;
+    const key = ms.key;
+    const { state, upsertItems, deleteItems } = ms.pendingWrite();
+    for (const { category, fireAt, task } of ctx.tasks) {
+      commit.tasks.push({ categoryId: category.id, taskId: this.nextTaskId(), fireAt, ...key, type: task.type, data: JSON.stringify(task) });
+    }
+    return {
+      key,
+      state,
+      nextEventId: ms.nextEventId,
+      events: ctx.events.map((e, i) => ({ eventId: Number(e.eventId), data: ctx.encodedEvents[i] as Uint8Array })),
+      upsertItems,
+      deleteItems,
+    };
+  }
+
+  private async commit(commit: ShardCommit, writing: MutationContext[]): Promise<void> {
+    if (this.closed) throw new UnavailableError(`shard ${this.shardId} is not owned by this host`);
+    try {
+      await this.store.commit(commit);
+    } catch (err) {
+      for (const ctx of writing) this.cache.invalidate(ctx.ms.key);
+      if (err instanceof ShardOwnershipLostError) {
+        this.logger.error({ err, shardId: this.shardId }, `shard ${this.shardId} was taken over by another host: this host stops serving it`);
+        this.closed = true;
+        this.cache.clear();
+        this.deps.listeners.onOwnershipLost(this.shardId);
+        throw new UnavailableError(`shard ${this.shardId} ownership moved to another host; retry`, undefined, { cause: err });
+      }
+      throw err;
+    }
   }
 
   private nextTaskId(): number {
@@ -229,7 +388,6 @@ export class ShardContext {
   }
 }
 
-function keyOf(ctx: MutationContext): ExecutionKey {
-  const info = ctx.ms.executionInfo;
-  return { namespaceId: info.namespaceId, workflowId: info.workflowId, runId: info.runId };
+function lockKey(namespaceId: string, workflowId: string): string {
+  return `${namespaceId}\u0000${workflowId}`;
 }

@@ -2,7 +2,7 @@
  * Test support for history unit tests: a real engine on an in-memory SQLite store, a manual clock
  * and a matching stand-in that records what history pushes to it.
  */
-import { ManualClock, silentLogger, temporal, type HistoryEvent } from '@hourglass/common';
+import { ManualClock, SettingsRegistry, silentLogger, temporal, type HistoryEvent } from '@hourglass/common';
 import { openSqlitePersistence, type NamespaceRecord, type Persistence } from '@hourglass/persistence';
 import { DEFAULT_HISTORY_CONFIG } from '../config';
 import type { AddActivityTaskRequest, AddWorkflowTaskRequest, MatchingService } from '@hourglass/contracts';
@@ -62,6 +62,11 @@ export async function createTestEngine(): Promise<TestEngine> {
     clock,
     config: { ...DEFAULT_HISTORY_CONFIG, numHistoryShards: 2 },
     logger: silentLogger(),
+    // Every unit test also proves that each run's state is what its history rebuilds to.
+    settings: new SettingsRegistry({ 'history.verifyRebuild': [{ value: true }] }),
+    onStateDivergence: (message) => {
+      throw new Error(message);
+    },
   });
   await engine.start();
   const namespace = await namespaces.register({ name: 'unit', retentionMs: 86_400_000 });

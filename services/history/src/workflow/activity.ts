@@ -14,11 +14,13 @@ import {
   type Failure,
   type Payloads,
   int64,
+  quote,
 } from '@hourglass/common';
 import { BadCommandError } from './command-error';
 import { failureBlob, payloadsBlob } from './codec';
-import { newActivityInfo, type ActivityInfo } from './mutable-state';
+import { isActivityStarted, type ActivityInfo } from './mutable-state';
 import { BUFFERED_STARTED_EVENT_ID, type MutationContext } from './mutation';
+import type { CommandLimits } from './command-limits';
 import { decideRetry, normalizeRetryPolicy, retryPolicyToProto } from './retry';
 
 type ScheduleActivityAttributes = temporal.api.command.v1.IScheduleActivityTaskCommandAttributes;
@@ -62,19 +64,23 @@ export function normalizeActivityTimeouts(attrs: ScheduleActivityAttributes, run
   return { scheduleToCloseMs, scheduleToStartMs, startToCloseMs, heartbeatMs };
 }
 
-/** ScheduleActivityTask command → ActivityTaskScheduled, activity state, dispatch and timeout tasks. */
-export function scheduleActivity(ctx: MutationContext, attrs: ScheduleActivityAttributes, workflowTaskCompletedEventId: number): void {
+/** ScheduleActivityTask command → ActivityTaskScheduled (its apply creates the activity), then dispatch and timeout tasks. */
+export function scheduleActivity(ctx: MutationContext, attrs: ScheduleActivityAttributes, workflowTaskCompletedEventId: number, limits: CommandLimits): void {
   const ms = ctx.ms;
   const activityId = attrs.activityId ?? '';
   const activityTypeName = attrs.activityType?.name ?? '';
   if (!activityId) throw new BadCommandError(BAD_ATTRS, 'ActivityId is not set on ScheduleActivityTask');
   if (!activityTypeName) throw new BadCommandError(BAD_ATTRS, 'ActivityType is not set on ScheduleActivityTask');
-  if (Object.values(ms.activities).some((a) => a.activityId === activityId)) {
+  limits.checkId(BAD_ATTRS, 'ScheduleActivityTask.ActivityId', activityId);
+  limits.checkId(BAD_ATTRS, 'ScheduleActivityTask.ActivityType', activityTypeName);
+  if (attrs.taskQueue?.name) limits.checkId(BAD_ATTRS, 'ScheduleActivityTask.TaskQueue', attrs.taskQueue.name);
+  if (ms.activityById(activityId)) {
     throw new BadCommandError(
       WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,
-      `activity id ${JSON.stringify(activityId)} is already used by a pending activity`,
+      `activity id ${quote(activityId)} is already used by a pending activity`,
     );
   }
+  limits.checkPending(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_ACTIVITIES_LIMIT_EXCEEDED, 'activities', ms.activities.size, limits.pendingActivities);
   const timeouts = normalizeActivityTimeouts(attrs, ms.executionInfo.workflowRunTimeoutMs);
   let retryPolicy;
   try {
@@ -98,24 +104,15 @@ export function scheduleActivity(ctx: MutationContext, attrs: ScheduleActivityAt
     useWorkflowBuildId: attrs.useWorkflowBuildId ?? false,
     ...(attrs.priority ? { priority: attrs.priority } : {}),
   });
-  const scheduledEventId = Number(event.eventId);
-  const activity = newActivityInfo({
-    scheduledEventId,
-    activityId,
-    activityTypeName,
-    taskQueue,
-    scheduleToCloseTimeoutMs: timeouts.scheduleToCloseMs,
-    scheduleToStartTimeoutMs: timeouts.scheduleToStartMs,
-    startToCloseTimeoutMs: timeouts.startToCloseMs,
-    heartbeatTimeoutMs: timeouts.heartbeatMs,
-    retryPolicy,
-    scheduledTime: ctx.now,
-  });
-  ms.activities[String(scheduledEventId)] = activity;
-  if (timeouts.scheduleToCloseMs > 0) {
-    ctx.addTimerTask(ctx.now + timeouts.scheduleToCloseMs, {
+  generateActivityTasks(ctx, ms.activities.mutable(String(Number(event.eventId))) as ActivityInfo);
+}
+
+/** A scheduled activity's tasks: its schedule-to-close timeout and the dispatch of its current attempt. */
+export function generateActivityTasks(ctx: MutationContext, activity: ActivityInfo): void {
+  if (activity.scheduleToCloseTimeoutMs > 0) {
+    ctx.addTimerTask(activity.scheduledTime + activity.scheduleToCloseTimeoutMs, {
       type: 'activity-timeout',
-      scheduledEventId,
+      scheduledEventId: activity.scheduledEventId,
       attempt: 1,
       timeoutType: TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
     });
@@ -145,7 +142,6 @@ export function startActivityAttempt(ctx: MutationContext, activity: ActivityInf
   activity.startedRequestId = args.requestId;
   activity.lastHeartbeatTime = 0;
   activity.heartbeatTimerDeadline = 0;
-  ctx.markDirty();
   if (activity.startToCloseTimeoutMs > 0) {
     ctx.addTimerTask(ctx.now + activity.startToCloseTimeoutMs, {
       type: 'activity-timeout',
@@ -173,11 +169,10 @@ export function armHeartbeatTimer(ctx: MutationContext, activity: ActivityInfo):
 export function recordHeartbeat(ctx: MutationContext, activity: ActivityInfo, details: Payloads | null | undefined): void {
   if (details) activity.heartbeatDetails = payloadsBlob.pack(details);
   activity.lastHeartbeatTime = ctx.now;
-  ctx.markDirty();
 }
 
 /** Writes the lazy ActivityTaskStarted for the final attempt; returns its id (or the buffered placeholder). */
-function appendStartedEvent(ctx: MutationContext, activity: ActivityInfo): number {
+function appendStartedEvent(ctx: MutationContext, activity: Readonly<ActivityInfo>): number {
   const event = ctx.addEvent(
     'activityTaskStartedEventAttributes',
     {
@@ -192,22 +187,17 @@ function appendStartedEvent(ctx: MutationContext, activity: ActivityInfo): numbe
   return Number(event.eventId) || BUFFERED_STARTED_EVENT_ID;
 }
 
-function closeActivity(ctx: MutationContext, activity: ActivityInfo): void {
-  delete ctx.ms.activities[String(activity.scheduledEventId)];
-}
-
-export function completeActivity(ctx: MutationContext, activity: ActivityInfo, args: { result?: Payloads | null; identity: string }): void {
+export function completeActivity(ctx: MutationContext, activity: Readonly<ActivityInfo>, args: { result?: Payloads | null; identity: string }): void {
   const startedEventId = appendStartedEvent(ctx, activity);
   ctx.addEvent(
     'activityTaskCompletedEventAttributes',
     { scheduledEventId: int64(activity.scheduledEventId), startedEventId: int64(startedEventId), identity: args.identity, ...(args.result ? { result: args.result } : {}) },
     { bufferable: true },
   );
-  closeActivity(ctx, activity);
 }
 
-export function cancelActivity(ctx: MutationContext, activity: ActivityInfo, args: { details?: Payloads | null; identity: string }): void {
-  const startedEventId = activity.startedTime > 0 ? appendStartedEvent(ctx, activity) : 0;
+export function cancelActivity(ctx: MutationContext, activity: Readonly<ActivityInfo>, args: { details?: Payloads | null; identity: string }): void {
+  const startedEventId = isActivityStarted(activity) ? appendStartedEvent(ctx, activity) : 0;
   ctx.addEvent(
     'activityTaskCanceledEventAttributes',
     {
@@ -219,7 +209,6 @@ export function cancelActivity(ctx: MutationContext, activity: ActivityInfo, arg
     },
     { bufferable: true },
   );
-  closeActivity(ctx, activity);
 }
 
 /**
@@ -245,7 +234,6 @@ export function failActivityAttempt(
     activity.startedRequestId = '';
     activity.lastHeartbeatTime = 0;
     activity.heartbeatTimerDeadline = 0;
-    ctx.markDirty();
     if (decision.backoffMs > 0) {
       activity.currentAttemptScheduledTime = ctx.now + decision.backoffMs;
       ctx.addTimerTask(ctx.now + decision.backoffMs, { type: 'activity-retry', scheduledEventId: activity.scheduledEventId, attempt: activity.attempt });
@@ -254,8 +242,7 @@ export function failActivityAttempt(
     }
     return true;
   }
-  const started = activity.startedTime > 0;
-  const startedEventId = started ? appendStartedEvent(ctx, activity) : 0;
+  const startedEventId = isActivityStarted(activity) ? appendStartedEvent(ctx, activity) : 0;
   if (args.timeoutType !== undefined) {
     // Out of retries on a retryable timeout because the deadline would pass: reported as schedule-to-close.
     const timeoutType = decision.retryState === RetryState.RETRY_STATE_TIMEOUT ? TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE : args.timeoutType;
@@ -275,20 +262,18 @@ export function failActivityAttempt(
       { bufferable: true },
     );
   }
-  closeActivity(ctx, activity);
   return false;
 }
 
 /** A non-retryable timeout (schedule-to-start, schedule-to-close): close the activity. */
-export function timeoutActivity(ctx: MutationContext, activity: ActivityInfo, timeoutType: number): void {
+export function timeoutActivity(ctx: MutationContext, activity: Readonly<ActivityInfo>, timeoutType: number): void {
   const failure = activityTimeoutFailure(activity, timeoutType, failureBlob.unpack(activity.lastFailure) ?? undefined);
-  const startedEventId = activity.startedTime > 0 ? appendStartedEvent(ctx, activity) : 0;
+  const startedEventId = isActivityStarted(activity) ? appendStartedEvent(ctx, activity) : 0;
   ctx.addEvent(
     'activityTaskTimedOutEventAttributes',
     { scheduledEventId: int64(activity.scheduledEventId), startedEventId: int64(startedEventId), failure, retryState: RetryState.RETRY_STATE_TIMEOUT },
     { bufferable: true },
   );
-  closeActivity(ctx, activity);
 }
 
 const TIMEOUT_TYPE_NAMES: Record<number, string> = {
@@ -299,7 +284,7 @@ const TIMEOUT_TYPE_NAMES: Record<number, string> = {
 };
 
 /** The failure shape the SDK expects for a server-side activity timeout. */
-export function activityTimeoutFailure(activity: ActivityInfo, timeoutType: number, cause?: Failure, message?: string): Failure {
+export function activityTimeoutFailure(activity: Readonly<ActivityInfo>, timeoutType: number, cause?: Failure, message?: string): Failure {
   const name = TIMEOUT_TYPE_NAMES[timeoutType];
   if (!name) throw new InvariantViolationError(`unknown timeout type ${timeoutType}`);
   const details = payloadsBlob.unpack(activity.heartbeatDetails);
@@ -316,18 +301,16 @@ export function activityTimeoutFailure(activity: ActivityInfo, timeoutType: numb
  * right away. Returns true when the activity was canceled immediately (a new workflow task is due).
  */
 export function requestCancelActivity(ctx: MutationContext, scheduledEventId: number, workflowTaskCompletedEventId: number): boolean {
-  const activity = ctx.ms.activities[String(scheduledEventId)];
-  if (!activity) {
+  if (!ctx.ms.activities.has(String(scheduledEventId))) {
     throw new BadCommandError(
       WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES,
       `RequestCancelActivityTask names scheduled event ${scheduledEventId}, which is not a pending activity`,
     );
   }
-  if (activity.cancelRequested) return false;
-  const event = ctx.addEvent('activityTaskCancelRequestedEventAttributes', { scheduledEventId: int64(scheduledEventId), workflowTaskCompletedEventId: int64(workflowTaskCompletedEventId) });
-  activity.cancelRequested = true;
-  activity.cancelRequestedEventId = Number(event.eventId);
-  if (activity.startedTime === 0) {
+  if (ctx.ms.activities.get(String(scheduledEventId))?.cancelRequested) return false;
+  ctx.addEvent('activityTaskCancelRequestedEventAttributes', { scheduledEventId: int64(scheduledEventId), workflowTaskCompletedEventId: int64(workflowTaskCompletedEventId) });
+  const activity = ctx.ms.activities.get(String(scheduledEventId)) as Readonly<ActivityInfo>;
+  if (!isActivityStarted(activity)) {
     cancelActivity(ctx, activity, { identity: '' });
     return true;
   }

@@ -5,9 +5,9 @@
  */
 import { WorkflowTaskFailedCause, int64, temporal, type Failure, type Payloads } from '@hourglass/common';
 import { BadCommandError } from './command-error';
+import type { CommandLimits } from './command-limits';
 import type { ChildInfo } from './mutable-state';
-import { BUFFERED_STARTED_EVENT_ID, type MutationContext } from './mutation';
-import { scheduleWorkflowTaskIfNeeded } from './workflow-task';
+import type { MutationContext } from './mutation';
 
 type StartChildAttributes = temporal.api.command.v1.IStartChildWorkflowExecutionCommandAttributes;
 
@@ -19,11 +19,22 @@ export function initiateChild(
   attrs: StartChildAttributes,
   workflowTaskCompletedEventId: number,
   namespace: { id: string; name: string },
+  limits: CommandLimits,
 ): void {
   const workflowId = attrs.workflowId ?? '';
   const workflowTypeName = attrs.workflowType?.name ?? '';
   if (!workflowId) throw new BadCommandError(BAD, 'WorkflowId is not set on StartChildWorkflowExecution');
   if (!workflowTypeName) throw new BadCommandError(BAD, 'WorkflowType is not set on StartChildWorkflowExecution');
+  limits.checkId(BAD, 'StartChildWorkflowExecution.WorkflowId', workflowId);
+  limits.checkId(BAD, 'StartChildWorkflowExecution.WorkflowType', workflowTypeName);
+  if (attrs.taskQueue?.name) limits.checkId(BAD, 'StartChildWorkflowExecution.TaskQueue', attrs.taskQueue.name);
+  if (attrs.namespace) limits.checkId(BAD, 'StartChildWorkflowExecution.Namespace', attrs.namespace);
+  limits.checkPending(
+    WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED,
+    'child workflows',
+    ctx.ms.children.size,
+    limits.pendingChildren,
+  );
   const childNamespace = attrs.namespace || namespace.name;
   const parentClosePolicy = attrs.parentClosePolicy || ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE;
   const event = ctx.addEvent('startChildWorkflowExecutionInitiatedEventAttributes', {
@@ -47,25 +58,17 @@ export function initiateChild(
     ...(attrs.searchAttributes ? { searchAttributes: attrs.searchAttributes } : {}),
     ...(attrs.priority ? { priority: attrs.priority } : {}),
   });
-  const initiatedEventId = Number(event.eventId);
-  ctx.ms.children[String(initiatedEventId)] = {
-    initiatedEventId,
-    startedEventId: 0,
-    namespaceId: childNamespace === namespace.name ? namespace.id : '',
-    namespaceName: childNamespace,
-    workflowId,
-    runId: '',
-    workflowTypeName,
-    parentClosePolicy,
-  };
+  generateChildTask(ctx, Number(event.eventId));
+}
+
+/** The transfer task that starts an initiated child. */
+export function generateChildTask(ctx: MutationContext, initiatedEventId: number): void {
   ctx.addTransferTask({ type: 'start-child', initiatedEventId });
 }
 
 /** The child run exists: ChildWorkflowExecutionStarted. */
-export function recordChildStarted(ctx: MutationContext, child: ChildInfo, args: { namespaceId: string; runId: string; header?: temporal.api.common.v1.IHeader | null }): void {
-  child.namespaceId = args.namespaceId;
-  child.runId = args.runId;
-  const event = ctx.addEvent(
+export function recordChildStarted(ctx: MutationContext, child: Readonly<ChildInfo>, args: { namespaceId: string; runId: string; header?: temporal.api.common.v1.IHeader | null }): void {
+  ctx.addEvent(
     'childWorkflowExecutionStartedEventAttributes',
     {
       namespace: child.namespaceName,
@@ -77,11 +80,10 @@ export function recordChildStarted(ctx: MutationContext, child: ChildInfo, args:
     },
     { bufferable: true },
   );
-  child.startedEventId = Number(event.eventId) || BUFFERED_STARTED_EVENT_ID;
-  scheduleWorkflowTaskIfNeeded(ctx);
+  ctx.requestWorkflowTask();
 }
 
-export function recordChildStartFailed(ctx: MutationContext, child: ChildInfo, cause: number, control: string): void {
+export function recordChildStartFailed(ctx: MutationContext, child: Readonly<ChildInfo>, cause: number, control: string): void {
   ctx.addEvent(
     'startChildWorkflowExecutionFailedEventAttributes',
     {
@@ -95,8 +97,7 @@ export function recordChildStartFailed(ctx: MutationContext, child: ChildInfo, c
     },
     { bufferable: true },
   );
-  delete ctx.ms.children[String(child.initiatedEventId)];
-  scheduleWorkflowTaskIfNeeded(ctx);
+  ctx.requestWorkflowTask();
 }
 
 export type ChildOutcome =
@@ -107,7 +108,7 @@ export type ChildOutcome =
   | { status: 'timed-out'; retryState: number };
 
 /** The child's chain closed: its one close event in the parent. */
-export function recordChildClosed(ctx: MutationContext, child: ChildInfo, closedRunId: string, outcome: ChildOutcome): void {
+export function recordChildClosed(ctx: MutationContext, child: Readonly<ChildInfo>, closedRunId: string, outcome: ChildOutcome): void {
   const common = {
     namespace: child.namespaceName,
     namespaceId: child.namespaceId,
@@ -134,8 +135,7 @@ export function recordChildClosed(ctx: MutationContext, child: ChildInfo, closed
       ctx.addEvent('childWorkflowExecutionTimedOutEventAttributes', { ...common, retryState: outcome.retryState }, buffered);
       break;
   }
-  delete ctx.ms.children[String(child.initiatedEventId)];
-  scheduleWorkflowTaskIfNeeded(ctx);
+  ctx.requestWorkflowTask();
 }
 
 /** The close event of a run → the outcome its parent records; undefined for continue-as-new (the chain goes on). */

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   RetryState,
-  WorkflowExecutionStatus,
   WorkflowTaskFailedCause,
   durationToMs,
   int64,
@@ -17,6 +16,7 @@ import {
 } from '@hourglass/common';
 import { cronBackoffMs } from './cron';
 import { memoBlob, searchAttributesBlob } from './codec';
+import { isChildStarted } from './mutable-state';
 import type { MutationContext } from './mutation';
 import { decideRetry, normalizeRetryPolicy, type RetryPolicyMs } from './retry';
 import { newRun } from './start';
@@ -39,20 +39,14 @@ export function mayContinue(ctx: MutationContext): boolean {
   return Boolean(info.cronSchedule || info.retryPolicy);
 }
 
-type Status = temporal.api.enums.v1.WorkflowExecutionStatus;
-
-function markClosed(ctx: MutationContext, status: Status, retentionMs: number, continued: boolean): void {
+/** The tasks a closed run needs (its close event already set status and close time): retention, the parent's notification, the parent close policy. */
+function generateCloseTasks(ctx: MutationContext, retentionMs: number, continued: boolean): void {
   const ms = ctx.ms;
-  const info = ms.executionInfo;
-  info.status = status;
-  info.closeTime = ctx.now;
-  ms.workflowTask = null;
-  ms.sticky = null;
   ctx.addTimerTask(ctx.now + retentionMs, { type: 'delete-execution' });
   // The parent hears from the last run of the chain only.
-  if (info.parent && !continued) ctx.addTransferTask({ type: 'close-execution' });
-  const children = Object.values(ms.children)
-    .filter((c) => c.startedEventId !== 0 && c.parentClosePolicy !== ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON)
+  if (ms.executionInfo.parent && !continued) ctx.addTransferTask({ type: 'close-execution' });
+  const children = [...ms.children.values()]
+    .filter((c) => isChildStarted(c) && c.parentClosePolicy !== ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON)
     .map((c) => ({ namespaceId: c.namespaceId, workflowId: c.workflowId, runId: c.runId, policy: c.parentClosePolicy }));
   if (children.length > 0) ctx.addTransferTask({ type: 'parent-close-policy', children });
 }
@@ -90,8 +84,8 @@ function startSuccessor(ctx: MutationContext, args: SuccessorArgs): string {
     taskQueue: args.taskQueue || info.taskQueue,
     input: args.input ?? null,
     header: args.header ?? null,
-    memo: args.memo !== undefined ? args.memo : (memoBlob.unpack(info.memo) ?? null),
-    searchAttributes: args.searchAttributes !== undefined ? args.searchAttributes : (searchAttributesBlob.unpack(info.searchAttributes) ?? null),
+    memo: args.memo !== undefined ? args.memo : (memoBlob.unpack(ctx.ms.memo) ?? null),
+    searchAttributes: args.searchAttributes !== undefined ? args.searchAttributes : (searchAttributesBlob.unpack(ctx.ms.searchAttributes) ?? null),
     retryPolicy: args.retryPolicy !== undefined ? args.retryPolicy : info.retryPolicy,
     cronSchedule: args.cronSchedule ?? info.cronSchedule,
     executionTimeoutMs: info.workflowExecutionTimeoutMs,
@@ -103,7 +97,7 @@ function startSuccessor(ctx: MutationContext, args: SuccessorArgs): string {
     root: { workflowId: info.rootWorkflowId, runId: info.rootRunId },
     attempt: args.attempt,
     executionExpirationTime: info.executionExpirationTime,
-    inheritedRequestIds: ctx.ms.requestIds,
+    inheritedRequestIds: ctx.ms.rememberedRequestIds(),
     continuedFrom: {
       runId: info.runId,
       initiator: args.initiator,
@@ -154,7 +148,7 @@ export function completeWorkflow(ctx: MutationContext, args: { result?: Payloads
     workflowTaskCompletedEventId: int64(args.workflowTaskCompletedEventId),
     ...(newRunId ? { newExecutionRunId: newRunId } : {}),
   });
-  markClosed(ctx, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED, env.retentionMs, newRunId !== undefined);
+  generateCloseTasks(ctx, env.retentionMs, newRunId !== undefined);
 }
 
 export function failWorkflow(ctx: MutationContext, args: { failure?: Failure | null; workflowTaskCompletedEventId: number }, env: CloseEnv): void {
@@ -167,7 +161,7 @@ export function failWorkflow(ctx: MutationContext, args: { failure?: Failure | n
     workflowTaskCompletedEventId: int64(args.workflowTaskCompletedEventId),
     ...(newRunId ? { newExecutionRunId: newRunId } : {}),
   });
-  markClosed(ctx, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED, env.retentionMs, newRunId !== undefined);
+  generateCloseTasks(ctx, env.retentionMs, newRunId !== undefined);
 }
 
 export function cancelWorkflow(ctx: MutationContext, args: { details?: Payloads | null; workflowTaskCompletedEventId: number }, env: CloseEnv): void {
@@ -175,7 +169,7 @@ export function cancelWorkflow(ctx: MutationContext, args: { details?: Payloads 
     ...(args.details ? { details: args.details } : {}),
     workflowTaskCompletedEventId: int64(args.workflowTaskCompletedEventId),
   });
-  markClosed(ctx, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CANCELED, env.retentionMs, false);
+  generateCloseTasks(ctx, env.retentionMs, false);
 }
 
 /** ContinueAsNewWorkflowExecution: close with ContinuedAsNew and start the next run, unset fields taken from this one. */
@@ -184,8 +178,8 @@ export function continueAsNew(ctx: MutationContext, attrs: ContinueAsNewAttribut
   const runTimeoutMs = durationToMs(attrs.workflowRunTimeout) || info.workflowRunTimeoutMs;
   const workflowTaskTimeoutMs = durationToMs(attrs.workflowTaskTimeout) || info.workflowTaskTimeoutMs;
   const backoffMs = durationToMs(attrs.backoffStartInterval) ?? 0;
-  const memo = attrs.memo ?? memoBlob.unpack(info.memo) ?? null;
-  const searchAttributes = attrs.searchAttributes ?? searchAttributesBlob.unpack(info.searchAttributes) ?? null;
+  const memo = attrs.memo ?? memoBlob.unpack(ctx.ms.memo) ?? null;
+  const searchAttributes = attrs.searchAttributes ?? searchAttributesBlob.unpack(ctx.ms.searchAttributes) ?? null;
   const initiator = attrs.initiator || Initiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW;
   const newRunId = startSuccessor(ctx, {
     initiator,
@@ -220,7 +214,7 @@ export function continueAsNew(ctx: MutationContext, attrs: ContinueAsNewAttribut
     ...(memo ? { memo } : {}),
     ...(searchAttributes ? { searchAttributes } : {}),
   });
-  markClosed(ctx, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, env.retentionMs, true);
+  generateCloseTasks(ctx, env.retentionMs, true);
 }
 
 /**
@@ -236,7 +230,6 @@ function forceClose(ctx: MutationContext, identity: string): void {
       cause: WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
       identity,
     });
-    ctx.ms.workflowTask = null;
   }
   ctx.flushBufferedEvents();
 }
@@ -249,7 +242,7 @@ export function terminateWorkflow(ctx: MutationContext, args: { reason: string; 
     ...(args.details ? { details: args.details } : {}),
     identity: args.identity,
   });
-  markClosed(ctx, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED, args.retentionMs, false);
+  generateCloseTasks(ctx, args.retentionMs, false);
 }
 
 /** Run or execution timeout. A run timeout may be retried under the retry policy; cron continues. */
@@ -268,5 +261,5 @@ export function timeoutWorkflow(ctx: MutationContext, env: CloseEnv): void {
     retryState: retry.runId ? RetryState.RETRY_STATE_IN_PROGRESS : retry.retryState === RetryState.RETRY_STATE_RETRY_POLICY_NOT_SET ? RetryState.RETRY_STATE_TIMEOUT : retry.retryState,
     ...(newRunId ? { newExecutionRunId: newRunId } : {}),
   });
-  markClosed(ctx, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TIMED_OUT, env.retentionMs, newRunId !== undefined);
+  generateCloseTasks(ctx, env.retentionMs, newRunId !== undefined);
 }

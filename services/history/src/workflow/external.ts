@@ -2,10 +2,10 @@
  * Signals and cancellation requests this run sends to other executions: the Initiated event and a
  * transfer task; the outcome (delivered / target not found) comes back as an event later.
  */
-import { int64, temporal } from '@hourglass/common';
+import { WorkflowTaskFailedCause, int64, temporal } from '@hourglass/common';
+import type { CommandLimits } from './command-limits';
 import type { ExternalRequestInfo } from './mutable-state';
 import type { MutationContext } from './mutation';
-import { scheduleWorkflowTaskIfNeeded } from './workflow-task';
 
 type SignalExternalAttributes = temporal.api.command.v1.ISignalExternalWorkflowExecutionCommandAttributes;
 type CancelExternalAttributes = temporal.api.command.v1.IRequestCancelExternalWorkflowExecutionCommandAttributes;
@@ -19,19 +19,34 @@ interface ExternalTarget {
   childWorkflowOnly: boolean;
 }
 
-/** Common fields of the Initiated event, and the pending request kept until its outcome. */
-function describeTarget(target: ExternalTarget, own: { id: string; name: string }): { fields: Record<string, unknown>; request: Omit<ExternalRequestInfo, 'initiatedEventId'> } {
+/** Common fields of the Initiated event (whose apply records the pending request). */
+function describeTarget(target: ExternalTarget, own: { id: string; name: string }): { fields: Record<string, unknown> } {
   const name = target.namespace || own.name;
   const id = name === own.name ? own.id : '';
   const execution = { workflowId: target.workflowId, runId: target.runId };
-  return {
-    fields: { namespace: name, ...(id ? { namespaceId: id } : {}), workflowExecution: execution, control: target.control, childWorkflowOnly: target.childWorkflowOnly },
-    request: { namespaceId: id, namespaceName: name, ...execution, childWorkflowOnly: target.childWorkflowOnly, control: target.control },
-  };
+  return { fields: { namespace: name, ...(id ? { namespaceId: id } : {}), workflowExecution: execution, control: target.control, childWorkflowOnly: target.childWorkflowOnly } };
 }
 
-export function initiateSignalExternal(ctx: MutationContext, attrs: SignalExternalAttributes, workflowTaskCompletedEventId: number, namespace: { id: string; name: string }): void {
-  const { fields, request } = describeTarget(
+const Cause = WorkflowTaskFailedCause;
+
+function checkTarget(limits: CommandLimits, cause: number, command: string, target: { namespace?: string | null; workflowId: string; runId: string }): void {
+  limits.checkId(cause, `${command}.WorkflowId`, target.workflowId);
+  if (target.runId) limits.checkId(cause, `${command}.RunId`, target.runId);
+  if (target.namespace) limits.checkId(cause, `${command}.Namespace`, target.namespace);
+}
+
+export function initiateSignalExternal(
+  ctx: MutationContext,
+  attrs: SignalExternalAttributes,
+  workflowTaskCompletedEventId: number,
+  namespace: { id: string; name: string },
+  limits: CommandLimits,
+): void {
+  const bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES;
+  checkTarget(limits, bad, 'SignalExternalWorkflowExecution', { namespace: attrs.namespace, workflowId: attrs.execution?.workflowId ?? '', runId: attrs.execution?.runId ?? '' });
+  if (attrs.signalName) limits.checkId(bad, 'SignalExternalWorkflowExecution.SignalName', attrs.signalName);
+  limits.checkPending(Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_SIGNALS_LIMIT_EXCEEDED, 'signals to other workflows', ctx.ms.externalSignals.size, limits.pendingSignals);
+  const { fields } = describeTarget(
     {
       namespace: attrs.namespace,
       workflowId: attrs.execution?.workflowId ?? '',
@@ -48,13 +63,20 @@ export function initiateSignalExternal(ctx: MutationContext, attrs: SignalExtern
     ...(attrs.input ? { input: attrs.input } : {}),
     header: attrs.header ?? {},
   });
-  const initiatedEventId = Number(event.eventId);
-  ctx.ms.externalSignals[String(initiatedEventId)] = { initiatedEventId, ...request };
-  ctx.addTransferTask({ type: 'signal-external', initiatedEventId });
+  ctx.addTransferTask({ type: 'signal-external', initiatedEventId: Number(event.eventId) });
 }
 
-export function initiateCancelExternal(ctx: MutationContext, attrs: CancelExternalAttributes, workflowTaskCompletedEventId: number, namespace: { id: string; name: string }): void {
-  const { fields, request } = describeTarget(
+export function initiateCancelExternal(
+  ctx: MutationContext,
+  attrs: CancelExternalAttributes,
+  workflowTaskCompletedEventId: number,
+  namespace: { id: string; name: string },
+  limits: CommandLimits,
+): void {
+  const bad = Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES;
+  checkTarget(limits, bad, 'RequestCancelExternalWorkflowExecution', { namespace: attrs.namespace, workflowId: attrs.workflowId ?? '', runId: attrs.runId ?? '' });
+  limits.checkPending(Cause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_REQUEST_CANCEL_LIMIT_EXCEEDED, 'cancellation requests to other workflows', ctx.ms.externalCancels.size, limits.pendingCancels);
+  const { fields } = describeTarget(
     {
       namespace: attrs.namespace,
       workflowId: attrs.workflowId ?? '',
@@ -69,12 +91,10 @@ export function initiateCancelExternal(ctx: MutationContext, attrs: CancelExtern
     workflowTaskCompletedEventId: int64(workflowTaskCompletedEventId),
     reason: attrs.reason ?? '',
   });
-  const initiatedEventId = Number(event.eventId);
-  ctx.ms.externalCancels[String(initiatedEventId)] = { initiatedEventId, ...request };
-  ctx.addTransferTask({ type: 'cancel-external', initiatedEventId });
+  ctx.addTransferTask({ type: 'cancel-external', initiatedEventId: Number(event.eventId) });
 }
 
-export function recordExternalSignalOutcome(ctx: MutationContext, request: ExternalRequestInfo, delivered: boolean, failedCause: number): void {
+export function recordExternalSignalOutcome(ctx: MutationContext, request: Readonly<ExternalRequestInfo>, delivered: boolean, failedCause: number): void {
   const common = {
     namespace: request.namespaceName,
     ...(request.namespaceId ? { namespaceId: request.namespaceId } : {}),
@@ -84,11 +104,10 @@ export function recordExternalSignalOutcome(ctx: MutationContext, request: Exter
   };
   if (delivered) ctx.addEvent('externalWorkflowExecutionSignaledEventAttributes', common, { bufferable: true });
   else ctx.addEvent('signalExternalWorkflowExecutionFailedEventAttributes', { ...common, cause: failedCause }, { bufferable: true });
-  delete ctx.ms.externalSignals[String(request.initiatedEventId)];
-  scheduleWorkflowTaskIfNeeded(ctx);
+  ctx.requestWorkflowTask();
 }
 
-export function recordExternalCancelOutcome(ctx: MutationContext, request: ExternalRequestInfo, delivered: boolean, failedCause: number): void {
+export function recordExternalCancelOutcome(ctx: MutationContext, request: Readonly<ExternalRequestInfo>, delivered: boolean, failedCause: number): void {
   const common = {
     namespace: request.namespaceName,
     ...(request.namespaceId ? { namespaceId: request.namespaceId } : {}),
@@ -97,6 +116,5 @@ export function recordExternalCancelOutcome(ctx: MutationContext, request: Exter
   };
   if (delivered) ctx.addEvent('externalWorkflowExecutionCancelRequestedEventAttributes', common, { bufferable: true });
   else ctx.addEvent('requestCancelExternalWorkflowExecutionFailedEventAttributes', { ...common, control: request.control, cause: failedCause }, { bufferable: true });
-  delete ctx.ms.externalCancels[String(request.initiatedEventId)];
-  scheduleWorkflowTaskIfNeeded(ctx);
+  ctx.requestWorkflowTask();
 }

@@ -1,13 +1,20 @@
 /**
- * Mutable state: everything about one run that is not its history, persisted with every change
- * (in the same transaction as the events and tasks the change causes). Serialised as JSON;
- * protobuf blobs inside are base64 (see codec.ts). Times are ms since the epoch, durations ms
- * (0 = unset / infinite, as in Temporal).
+ * Mutable state: everything about one run that is not its history, persisted with every change in
+ * the same transaction as the events and tasks the change causes. Stored as Temporal stores it: one
+ * small execution row (`CoreState`: execution info, workflow task, counters) and one row per pending
+ * item (activity, timer, child, external request, update, buffered event, request id, memo, search
+ * attributes), so a change writes what it changed — never the whole state.
+ *
+ * Times are ms since the epoch, durations ms (0 = unset / infinite, as in Temporal). Protobuf blobs
+ * are base64 of their encoding (codec.ts). The persisted shapes are validated on load
+ * (mutable-state-schema.ts) and carry a version; older versions are migrated there.
  */
-import { InvariantViolationError } from '@hourglass/common';
+import type { ExecutionItemKey, ExecutionItemRow, ExecutionKey } from '@hourglass/persistence';
+import { ItemMap } from './item-map';
 import type { RetryPolicyMs } from './retry';
 
-export const MUTABLE_STATE_VERSION = 1;
+/** Version of the persisted execution row. 1: one JSON blob with every item inside; 2: execution row + item rows. */
+export const MUTABLE_STATE_VERSION = 2;
 
 export interface ExecutionInfo {
   namespaceId: string;
@@ -31,8 +38,6 @@ export interface ExecutionInfo {
   status: number;
   startRequestId: string;
   identity: string;
-  memo: string | null;
-  searchAttributes: string | null;
   retryPolicy: RetryPolicyMs | null;
   attempt: number;
   cronSchedule: string;
@@ -151,7 +156,8 @@ export interface StickyInfo {
   scheduleToStartTimeoutMs: number;
 }
 
-export interface MutableStateData {
+/** The execution row: small, rewritten with every change. */
+export interface CoreState {
   version: number;
   executionInfo: ExecutionInfo;
   /** Next event id to assign (history holds 1..nextEventId-1; buffered events have none yet). */
@@ -162,44 +168,262 @@ export interface MutableStateData {
   /** Consecutive failed/timed-out workflow task attempts; the next attempt is this + 1. */
   workflowTaskFailureStreak: number;
   sticky: StickyInfo | null;
-  activities: Record<string, ActivityInfo>;
-  timers: Record<string, UserTimerInfo>;
-  /** Events that arrived while a workflow task was started, waiting to be flushed (base64 events, ids unassigned). */
-  bufferedEvents: string[];
   /** The first workflow task waits for a start delay / backoff timer. */
   backoffPending: boolean;
-  /** Recently seen request ids (signal/cancel dedupe), bounded. */
-  requestIds: string[];
   /** A cancellation was requested (WorkflowExecutionCancelRequested written). */
   cancelRequested: boolean;
-  /** Child workflows by initiated event id. */
-  children: Record<string, ChildInfo>;
-  externalSignals: Record<string, ExternalRequestInfo>;
-  externalCancels: Record<string, ExternalRequestInfo>;
-  updates: Record<string, UpdateInfo>;
+  /** Signals this run received (WorkflowExecutionSignaled events). */
+  signalCount: number;
+  /** Updates this run admitted, ever (rejected and completed included). */
+  updateCount: number;
+  /** Sequence of the next buffered event item (ids are that sequence, so the buffer keeps its order). */
+  nextBufferedSeq: number;
+  /** Encoded bytes of the buffered events. */
+  bufferedBytes: number;
+  /** Sequence of the next remembered request id (the oldest is forgotten first). */
+  nextRequestIdSeq: number;
 }
 
-/** Mutable state of a run that has no history yet. */
-export function emptyMutableState(executionInfo: ExecutionInfo): MutableStateData {
-  return {
-    version: MUTABLE_STATE_VERSION,
-    executionInfo,
-    nextEventId: 1,
-    lastCompletedWorkflowTaskStartedEventId: 0,
-    workflowTask: null,
-    workflowTaskFailureStreak: 0,
-    sticky: null,
-    activities: {},
-    timers: {},
-    bufferedEvents: [],
-    backoffPending: false,
-    requestIds: [],
-    cancelRequested: false,
-    children: {},
-    externalSignals: {},
-    externalCancels: {},
-    updates: {},
-  };
+/** Item kinds: persisted in every item row. Never rename one. */
+export const ItemKind = {
+  activity: 'activity',
+  timer: 'timer',
+  child: 'child',
+  signalRequest: 'signal-request',
+  cancelRequest: 'cancel-request',
+  update: 'update',
+  bufferedEvent: 'buffered-event',
+  requestId: 'request-id',
+  memo: 'memo',
+  searchAttributes: 'search-attributes',
+} as const;
+
+/** How many request ids a run remembers for deduplication. */
+export const REQUEST_ID_MEMORY = 100;
+
+/** A buffered event: the encoded HistoryEvent (base64), its id still unassigned. */
+export interface BufferedEvent {
+  seq: number;
+  event: string;
+  bytes: number;
+}
+
+/** A remembered request id and the order it arrived in. */
+interface RequestIdEntry {
+  seq: number;
+}
+
+/** A singular value kept in an item row of its own (memo, search attributes): written only when it changes. */
+interface BlobItem {
+  blob: string;
+}
+
+const SINGLE = 'value';
+
+export class MutableState implements CoreState {
+  version = MUTABLE_STATE_VERSION;
+  executionInfo: ExecutionInfo;
+  nextEventId = 1;
+  lastCompletedWorkflowTaskStartedEventId = 0;
+  workflowTask: WorkflowTaskInfo | null = null;
+  workflowTaskFailureStreak = 0;
+  sticky: StickyInfo | null = null;
+  backoffPending = false;
+  cancelRequested = false;
+  signalCount = 0;
+  updateCount = 0;
+  nextBufferedSeq = 1;
+  bufferedBytes = 0;
+  nextRequestIdSeq = 1;
+
+  /** Pending activities by scheduled event id. */
+  readonly activities = new ItemMap<ActivityInfo>(ItemKind.activity);
+  /** Pending user timers by timer id. */
+  readonly timers = new ItemMap<UserTimerInfo>(ItemKind.timer);
+  /** Pending children by initiated event id. */
+  readonly children = new ItemMap<ChildInfo>(ItemKind.child);
+  /** Signals to other executions waiting for their outcome, by initiated event id. */
+  readonly externalSignals = new ItemMap<ExternalRequestInfo>(ItemKind.signalRequest);
+  /** Cancellation requests to other executions waiting for their outcome, by initiated event id. */
+  readonly externalCancels = new ItemMap<ExternalRequestInfo>(ItemKind.cancelRequest);
+  /** Updates by update id. */
+  readonly updates = new ItemMap<UpdateInfo>(ItemKind.update);
+  private readonly buffered = new ItemMap<BufferedEvent>(ItemKind.bufferedEvent);
+  private readonly requestIds = new ItemMap<RequestIdEntry>(ItemKind.requestId);
+  private readonly blobs = new ItemMap<BlobItem>(ItemKind.memo);
+  private readonly searchAttributeBlobs = new ItemMap<BlobItem>(ItemKind.searchAttributes);
+  /** activity id → scheduled event id, for duplicate checks and by-id completions (derived, not persisted). */
+  private readonly activityIds = new Map<string, number>();
+  /** Set when every row must be written (a state upgraded from an older format). */
+  private coreDirty = false;
+
+  constructor(executionInfo: ExecutionInfo) {
+    this.executionInfo = executionInfo;
+  }
+
+  get key(): ExecutionKey {
+    const info = this.executionInfo;
+    return { namespaceId: info.namespaceId, workflowId: info.workflowId, runId: info.runId };
+  }
+
+  // --- activities (with their id index) ---------------------------------------------------------
+
+  putActivity(activity: ActivityInfo): void {
+    this.activities.set(String(activity.scheduledEventId), activity);
+    this.activityIds.set(activity.activityId, activity.scheduledEventId);
+  }
+
+  deleteActivity(scheduledEventId: number): void {
+    const activity = this.activities.get(String(scheduledEventId));
+    if (!activity) return;
+    this.activities.delete(String(scheduledEventId));
+    this.activityIds.delete(activity.activityId);
+  }
+
+  activityById(activityId: string): Readonly<ActivityInfo> | undefined {
+    const id = this.activityIds.get(activityId);
+    return id === undefined ? undefined : this.activities.get(String(id));
+  }
+
+  // --- memo and search attributes ----------------------------------------------------------------
+
+  /** base64 temporal.api.common.v1.Memo, or null. */
+  get memo(): string | null {
+    return this.blobs.get(SINGLE)?.blob ?? null;
+  }
+
+  set memo(blob: string | null) {
+    if (blob === this.memo) return;
+    if (blob) this.blobs.set(SINGLE, { blob });
+    else this.blobs.delete(SINGLE);
+  }
+
+  /** base64 temporal.api.common.v1.SearchAttributes, or null. */
+  get searchAttributes(): string | null {
+    return this.searchAttributeBlobs.get(SINGLE)?.blob ?? null;
+  }
+
+  set searchAttributes(blob: string | null) {
+    if (blob === this.searchAttributes) return;
+    if (blob) this.searchAttributeBlobs.set(SINGLE, { blob });
+    else this.searchAttributeBlobs.delete(SINGLE);
+  }
+
+  // --- buffered events --------------------------------------------------------------------------
+
+  get bufferedEventCount(): number {
+    return this.buffered.size;
+  }
+
+  bufferEvent(encodedBase64: string, bytes: number): void {
+    const seq = this.nextBufferedSeq++;
+    this.buffered.set(String(seq), { seq, event: encodedBase64, bytes });
+    this.bufferedBytes += bytes;
+  }
+
+  /** Empties the buffer, oldest first. */
+  takeBufferedEvents(): string[] {
+    const all = [...this.buffered.values()].sort((a, b) => a.seq - b.seq);
+    for (const entry of all) this.buffered.delete(String(entry.seq));
+    this.bufferedBytes = 0;
+    return all.map((e) => e.event);
+  }
+
+  // --- request ids ------------------------------------------------------------------------------
+
+  /** Remembers a request id; returns false when it was seen before (the request is a retry). */
+  rememberRequestId(requestId: string): boolean {
+    if (!requestId) return true;
+    if (this.requestIds.has(requestId)) return false;
+    this.requestIds.set(requestId, { seq: this.nextRequestIdSeq++ });
+    if (this.requestIds.size > REQUEST_ID_MEMORY) {
+      let oldest: [string, Readonly<RequestIdEntry>] | undefined;
+      for (const entry of this.requestIds.entries()) if (!oldest || entry[1].seq < oldest[1].seq) oldest = entry;
+      if (oldest) this.requestIds.delete(oldest[0]);
+    }
+    return true;
+  }
+
+  /** Request ids in arrival order (a continuing run inherits them). */
+  rememberedRequestIds(): string[] {
+    return [...this.requestIds.entries()].sort((a, b) => a[1].seq - b[1].seq).map(([id]) => id);
+  }
+
+  // --- persistence --------------------------------------------------------------------------------
+
+  /** Every row is written with the next commit (new run, or upgraded from an older format). */
+  markAllDirty(): void {
+    this.coreDirty = true;
+    for (const map of this.itemMaps()) map.markAllDirty();
+  }
+
+  hasItemChanges(): boolean {
+    return this.coreDirty || this.itemMaps().some((m) => m.hasChanges());
+  }
+
+  core(): CoreState {
+    return {
+      version: this.version,
+      executionInfo: this.executionInfo,
+      nextEventId: this.nextEventId,
+      lastCompletedWorkflowTaskStartedEventId: this.lastCompletedWorkflowTaskStartedEventId,
+      workflowTask: this.workflowTask,
+      workflowTaskFailureStreak: this.workflowTaskFailureStreak,
+      sticky: this.sticky,
+      backoffPending: this.backoffPending,
+      cancelRequested: this.cancelRequested,
+      signalCount: this.signalCount,
+      updateCount: this.updateCount,
+      nextBufferedSeq: this.nextBufferedSeq,
+      bufferedBytes: this.bufferedBytes,
+      nextRequestIdSeq: this.nextRequestIdSeq,
+    };
+  }
+
+  /** What the next commit writes: the execution row and the changed item rows. */
+  pendingWrite(): { state: string; upsertItems: ExecutionItemRow[]; deleteItems: ExecutionItemKey[] } {
+    const upsertItems: ExecutionItemRow[] = [];
+    const deleteItems: ExecutionItemKey[] = [];
+    for (const map of this.itemMaps()) {
+      const { upserts, deletes } = map.changes();
+      for (const row of upserts) upsertItems.push(row);
+      for (const key of deletes) deleteItems.push(key);
+    }
+    return { state: JSON.stringify(this.core()), upsertItems, deleteItems };
+  }
+
+  /** After a successful commit. */
+  settle(): void {
+    this.coreDirty = false;
+    for (const map of this.itemMaps()) map.settle();
+  }
+
+  /** Restores a persisted item row (used by the loader). Unknown kinds are a bug. */
+  loadItem(kind: string, id: string, item: unknown): boolean {
+    const map = this.itemMaps().find((m) => m.kind === kind);
+    if (!map) return false;
+    (map as ItemMap<object>).load(id, item as object);
+    if (kind === ItemKind.activity) {
+      const activity = item as ActivityInfo;
+      this.activityIds.set(activity.activityId, activity.scheduledEventId);
+    }
+    return true;
+  }
+
+  private itemMaps(): ItemMap<object>[] {
+    return [
+      this.activities,
+      this.timers,
+      this.children,
+      this.externalSignals,
+      this.externalCancels,
+      this.updates,
+      this.buffered,
+      this.requestIds,
+      this.blobs,
+      this.searchAttributeBlobs,
+    ] as ItemMap<object>[];
+  }
 }
 
 /** A scheduled activity before its first attempt: what ActivityTaskScheduled says, nothing run yet. */
@@ -235,48 +459,18 @@ export function newActivityInfo(
   };
 }
 
-/** How many request ids a run remembers for deduplication. */
-export const REQUEST_ID_MEMORY = 100;
-
-/** Remembers a request id; returns false when it was seen before (the request is a retry). */
-export function rememberRequestId(ms: MutableStateData, requestId: string): boolean {
-  if (!requestId) return true;
-  if (ms.requestIds.includes(requestId)) return false;
-  ms.requestIds.push(requestId);
-  if (ms.requestIds.length > REQUEST_ID_MEMORY) ms.requestIds.splice(0, ms.requestIds.length - REQUEST_ID_MEMORY);
-  return true;
-}
-
-export function serializeMutableState(ms: MutableStateData): string {
-  return JSON.stringify(ms);
-}
-
-export function deserializeMutableState(state: string): MutableStateData {
-  const ms = JSON.parse(state) as MutableStateData;
-  if (ms.version !== MUTABLE_STATE_VERSION) {
-    throw new InvariantViolationError(`unsupported mutable state version ${ms.version}`);
-  }
-  // Fields added after version 1 was first written: default them.
-  ms.cancelRequested ??= false;
-  ms.children ??= {};
-  ms.externalSignals ??= {};
-  ms.externalCancels ??= {};
-  ms.updates ??= {};
-  for (const update of Object.values(ms.updates)) update.completedEventId ??= 0;
-  ms.executionInfo.parent ??= null;
-  ms.executionInfo.rootWorkflowId ??= ms.executionInfo.workflowId;
-  ms.executionInfo.rootRunId ??= ms.executionInfo.runId;
-  return ms;
-}
-
-export function isRunning(ms: MutableStateData): boolean {
+export function isRunning(ms: MutableState): boolean {
   return ms.executionInfo.closeTime === 0;
 }
 
-export function isWorkflowTaskStarted(ms: MutableStateData): boolean {
+export function isWorkflowTaskStarted(ms: MutableState): boolean {
   return ms.workflowTask !== null && ms.workflowTask.startedEventId > 0;
 }
 
-export function activityById(ms: MutableStateData, activityId: string): ActivityInfo | undefined {
-  return Object.values(ms.activities).find((a) => a.activityId === activityId);
+export function isActivityStarted(activity: Readonly<ActivityInfo>): boolean {
+  return activity.startedTime > 0;
+}
+
+export function isChildStarted(child: Readonly<ChildInfo>): boolean {
+  return child.startedEventId !== 0;
 }

@@ -1,19 +1,21 @@
 /**
  * MutationContext: what one change to a run produces — new history events (ids assigned, or
- * buffered while a workflow task is in flight), transfer tasks and timer tasks. The shard commits
- * all of it in one transaction (see shard/shard-context.ts `updateExecution`).
+ * buffered while a workflow task is in flight), tasks of every category, item rows — and what it
+ * asks of the mutation helper (a new workflow task, a successor run). The shard commits all of it
+ * in one transaction (shard/shard-context.ts `updateWorkflow`).
+ *
+ * Every appended or buffered event goes through `applyEvent`, its one effect on mutable state.
  */
 import { msToTimestamp, type HistoryEvent, int64 } from '@hourglass/common';
-import type { PendingTimerTask, TimerTask, TransferTask } from '../tasks';
+import type { TaskCategory } from '../queues/task-categories';
+import { TaskCategories } from '../queues/task-categories';
+import type { TimerTask, TransferTask } from '../tasks';
+import { applyEvent, BUFFERED_STARTED_EVENT_ID } from './apply-event';
 import { eventBlob } from './codec';
 import { attributesKeyOf, encodeEvent, eventTypeOf, type EventAttributes, type EventAttributesKey } from './events';
-import { isWorkflowTaskStarted, type MutableStateData } from './mutable-state';
+import { isWorkflowTaskStarted, type MutableState } from './mutable-state';
 
-/**
- * startedEventId placeholder in a close event (activity or child workflow) whose Started event is
- * still in the buffer; replaced by the Started event's real id when the buffer is flushed.
- */
-export const BUFFERED_STARTED_EVENT_ID = -1;
+export { BUFFERED_STARTED_EVENT_ID };
 
 /** Started events that close events may reference while both are buffered, with the id field linking them. */
 const STARTED_KEYS: Partial<Record<EventAttributesKey, 'scheduledEventId' | 'initiatedEventId'>> = {
@@ -42,26 +44,36 @@ export interface AddEventOptions {
   userMetadata?: HistoryEvent['userMetadata'];
 }
 
+/** A task produced by a mutation, before the shard gives it an id. */
+export interface PendingTask {
+  category: TaskCategory;
+  /** When due (scheduled categories); 0 for immediate ones. */
+  fireAt: number;
+  task: { type: string };
+}
+
 export class MutationContext {
   /** Events that got ids in this mutation, in order: the history append. */
   readonly events: HistoryEvent[] = [];
   /** `events`, encoded once: what gets persisted. */
   readonly encodedEvents: Uint8Array[] = [];
-  readonly transferTasks: TransferTask[] = [];
-  readonly timerTasks: PendingTimerTask[] = [];
-  /** Set when this mutation only touched mutable state (no events) but still must be persisted. */
-  private dirty = false;
+  readonly tasks: PendingTask[] = [];
+  /** The change asks for a workflow task (the mutation helper schedules one unless one is pending or the run cannot take one). */
+  private workflowTaskRequested = false;
 
   /** A run that continues this one (continue-as-new, retry, cron), created in the same commit. */
   successor: MutationContext | undefined;
   /** The run's status before this mutation: a change moves the workflow's current pointer. */
   readonly initialStatus: number;
+  /** The execution row as it was: a change to any of its fields is detected without bookkeeping. */
+  private readonly coreBefore: string;
 
-  constructor(readonly ms: MutableStateData, readonly now: number) {
+  constructor(readonly ms: MutableState, readonly now: number) {
     this.initialStatus = ms.executionInfo.status;
+    this.coreBefore = JSON.stringify(ms.core());
   }
 
-  /** Appends an event (or buffers it) and returns it; a buffered event has eventId 0 for now. */
+  /** Appends an event (or buffers it), applies its effect on state, and returns it; a buffered event has eventId 0 for now. */
   addEvent<K extends EventAttributesKey>(key: K, attributes: EventAttributes<K>, options: AddEventOptions = {}): HistoryEvent {
     const event: HistoryEvent = {
       eventId: int64(0),
@@ -71,23 +83,22 @@ export class MutationContext {
       ...(options.userMetadata ? { userMetadata: options.userMetadata } : {}),
     };
     if (options.bufferable && isWorkflowTaskStarted(this.ms)) {
-      this.ms.bufferedEvents.push(eventBlob.pack(event) as string);
-      this.dirty = true;
-      return event;
+      const encoded = encodeEvent(event);
+      this.ms.bufferEvent(Buffer.from(encoded).toString('base64'), encoded.length);
+    } else {
+      this.assignId(event);
     }
-    this.assignId(event);
+    applyEvent(this.ms, event);
     return event;
   }
 
   hasBufferedEvents(): boolean {
-    return this.ms.bufferedEvents.length > 0;
+    return this.ms.bufferedEventCount > 0;
   }
 
-  /** Gives buffered events their ids, after the workflow task that held them closed. Returns how many. */
+  /** Gives buffered events their ids (their effect on state was applied when they were buffered). Returns how many. */
   flushBufferedEvents(): number {
-    const buffered = this.ms.bufferedEvents;
-    if (buffered.length === 0) return 0;
-    this.ms.bufferedEvents = [];
+    const buffered = this.ms.takeBufferedEvents();
     const startedIds = new Map<string, number>();
     for (const blob of buffered) {
       const event = eventBlob.unpack(blob) as HistoryEvent;
@@ -105,14 +116,15 @@ export class MutationContext {
         const ref = Number((event[key] as Record<string, unknown>)[startedLink]);
         startedIds.set(`${startedLink}:${ref}`, Number(event.eventId));
         // A child's Started event id becomes known only now.
-        const child = startedLink === 'initiatedEventId' ? this.ms.children[String(ref)] : undefined;
-        if (child && child.startedEventId === BUFFERED_STARTED_EVENT_ID) child.startedEventId = Number(event.eventId);
+        if (startedLink === 'initiatedEventId' && this.ms.children.get(String(ref))?.startedEventId === BUFFERED_STARTED_EVENT_ID) {
+          (this.ms.children.mutable(String(ref)) as { startedEventId: number }).startedEventId = Number(event.eventId);
+        }
       }
     }
     return buffered.length;
   }
 
-  /** Events copied verbatim from another run (reset); mutable state already accounts for them. */
+  /** Events copied verbatim from another run (reset); mutable state was rebuilt from them already. */
   adoptEvents(events: HistoryEvent[]): void {
     for (const event of events) {
       this.events.push(event);
@@ -120,21 +132,40 @@ export class MutationContext {
     }
   }
 
+  addTask(category: TaskCategory, fireAt: number, task: { type: string }): void {
+    this.tasks.push({ category, fireAt: category.kind === 'immediate' ? 0 : fireAt, task });
+  }
+
   addTransferTask(task: TransferTask): void {
-    this.transferTasks.push(task);
+    this.addTask(TaskCategories.transfer, 0, task);
   }
 
   addTimerTask(fireAt: number, task: TimerTask): void {
-    this.timerTasks.push({ fireAt, task });
+    this.addTask(TaskCategories.timer, fireAt, task);
   }
 
-  /** Mutable state changed without events or tasks (e.g. an activity attempt started). */
-  markDirty(): void {
-    this.dirty = true;
+  /** Asks the mutation helper for a workflow task to deliver what this change recorded. */
+  requestWorkflowTask(): void {
+    this.workflowTaskRequested = true;
+  }
+
+  get wantsWorkflowTask(): boolean {
+    return this.workflowTaskRequested;
   }
 
   hasChanges(): boolean {
-    return this.dirty || this.events.length > 0 || this.transferTasks.length > 0 || this.timerTasks.length > 0;
+    return (
+      this.events.length > 0 ||
+      this.tasks.length > 0 ||
+      this.workflowTaskRequested ||
+      this.ms.hasItemChanges() ||
+      JSON.stringify(this.ms.core()) !== this.coreBefore
+    );
+  }
+
+  /** Encoded bytes of the events this change appends (what one history transaction writes). */
+  appendedBytes(): number {
+    return this.encodedEvents.reduce((total, e) => total + e.length, 0);
   }
 
   private assignId(event: HistoryEvent): void {

@@ -1,7 +1,6 @@
 /** Signals and cancellation requests arriving at a run (buffered while a workflow task runs). */
-import { int64, temporal, type Payloads } from '@hourglass/common';
+import { InvalidArgumentError, int64, temporal, type Payloads } from '@hourglass/common';
 import type { MutationContext } from './mutation';
-import { scheduleWorkflowTaskIfNeeded } from './workflow-task';
 
 export interface SignalArgs {
   signalName: string;
@@ -11,7 +10,11 @@ export interface SignalArgs {
   externalWorkflowExecution?: temporal.api.common.v1.IWorkflowExecution | null;
 }
 
-export function addSignal(ctx: MutationContext, args: SignalArgs): void {
+/** Appends the signal and asks for a workflow task to deliver it. `maxSignals` is the run's cap (Temporal's maximumSignalsPerExecution). */
+export function addSignal(ctx: MutationContext, args: SignalArgs, maxSignals: number): void {
+  if (ctx.ms.signalCount >= maxSignals) {
+    throw new InvalidArgumentError(`workflow ${ctx.ms.executionInfo.workflowId} already received ${ctx.ms.signalCount} signals, the most one run may receive; continue as new to take more`);
+  }
   ctx.addEvent(
     'workflowExecutionSignaledEventAttributes',
     {
@@ -23,7 +26,7 @@ export function addSignal(ctx: MutationContext, args: SignalArgs): void {
     },
     { bufferable: true },
   );
-  scheduleWorkflowTaskIfNeeded(ctx);
+  ctx.requestWorkflowTask();
 }
 
 /** Records a cancellation request once; the workflow decides what to do with it. Returns false if one was already recorded. */
@@ -32,7 +35,6 @@ export function requestCancellation(
   args: { reason: string; identity: string; externalInitiatedEventId?: number; externalWorkflowExecution?: temporal.api.common.v1.IWorkflowExecution | null },
 ): boolean {
   if (ctx.ms.cancelRequested) return false;
-  ctx.ms.cancelRequested = true;
   ctx.addEvent(
     'workflowExecutionCancelRequestedEventAttributes',
     {
@@ -43,6 +45,6 @@ export function requestCancellation(
     },
     { bufferable: true },
   );
-  scheduleWorkflowTaskIfNeeded(ctx);
+  ctx.requestWorkflowTask();
   return true;
 }

@@ -1,11 +1,10 @@
 /** A new run: its mutable state and first events (WorkflowExecutionStarted, then the first workflow task or its backoff). */
-import { TaskQueueKind, WorkflowExecutionStatus, int64, msToDuration, msToTimestamp, temporal, type Payloads } from '@hourglass/common';
-import { memoBlob, searchAttributesBlob } from './codec';
-import { REQUEST_ID_MEMORY, emptyMutableState, type ParentInfo } from './mutable-state';
+import { TaskQueueKind, int64, msToDuration, msToTimestamp, temporal, type Payloads } from '@hourglass/common';
+import type { ParentInfo } from './mutable-state';
+import { blankState } from './rebuild';
 import { MutationContext } from './mutation';
 import type { RetryPolicyMs } from './retry';
 import { retryPolicyToProto } from './retry';
-import { scheduleWorkflowTask } from './workflow-task';
 
 export interface NewRunArgs {
   namespaceId: string;
@@ -54,38 +53,9 @@ export function newRun(args: NewRunArgs): MutationContext {
   const now = args.now;
   const executionExpirationTime = args.executionExpirationTime ?? (args.executionTimeoutMs > 0 ? now + args.executionTimeoutMs : 0);
   const attempt = args.attempt ?? 1;
-  const runExpirationTime = args.runTimeoutMs > 0 ? now + args.runTimeoutMs : 0;
-  const ms = emptyMutableState({
-    namespaceId: args.namespaceId,
-    workflowId: args.workflowId,
-    runId: args.runId,
-    firstExecutionRunId: args.firstExecutionRunId,
-    workflowTypeName: args.workflowTypeName,
-    taskQueue: args.taskQueue,
-    workflowExecutionTimeoutMs: args.executionTimeoutMs,
-    workflowRunTimeoutMs: args.runTimeoutMs,
-    workflowTaskTimeoutMs: args.workflowTaskTimeoutMs,
-    executionExpirationTime,
-    runExpirationTime,
-    startTime: now,
-    executionTime: now + args.startDelayMs,
-    closeTime: 0,
-    status: WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
-    startRequestId: args.requestId,
-    identity: args.identity,
-    memo: memoBlob.pack(args.memo),
-    searchAttributes: searchAttributesBlob.pack(args.searchAttributes),
-    retryPolicy: args.retryPolicy,
-    attempt,
-    cronSchedule: args.cronSchedule,
-    historySizeBytes: 0,
-    stateTransitionCount: 0,
-    parent: args.parent ?? null,
-    rootWorkflowId: args.root?.workflowId ?? args.workflowId,
-    rootRunId: args.root?.runId ?? args.runId,
-  });
-  ms.backoffPending = args.startDelayMs > 0;
-  ms.requestIds = [...(args.inheritedRequestIds ?? []), args.requestId, ...(args.signal?.requestId ? [args.signal.requestId] : [])].slice(-REQUEST_ID_MEMORY);
+  // What WorkflowExecutionStarted does not say; the rest comes from the event (applyEvent).
+  const ms = blankState({ namespaceId: args.namespaceId, workflowId: args.workflowId, runId: args.runId, startRequestId: args.requestId, identity: args.identity }, now);
+  for (const id of [...(args.inheritedRequestIds ?? []), args.requestId, ...(args.signal?.requestId ? [args.signal.requestId] : [])]) ms.rememberRequestId(id);
   const ctx = new MutationContext(ms, now);
   ctx.addEvent('workflowExecutionStartedEventAttributes', {
     workflowType: { name: args.workflowTypeName },
@@ -132,12 +102,15 @@ export function newRun(args: NewRunArgs): MutationContext {
       header: args.signal.header ?? {},
     });
   }
-  if (args.startDelayMs > 0) {
-    ctx.addTimerTask(now + args.startDelayMs, { type: 'workflow-backoff' });
-  } else {
-    scheduleWorkflowTask(ctx);
-  }
-  const deadlines = [executionExpirationTime, runExpirationTime].filter((t) => t > 0);
-  if (deadlines.length > 0) ctx.addTimerTask(Math.min(...deadlines), { type: 'workflow-timeout' });
+  if (args.startDelayMs > 0) ctx.addTimerTask(now + args.startDelayMs, { type: 'workflow-backoff' });
+  else ctx.requestWorkflowTask();
+  generateRunTimeoutTask(ctx);
   return ctx;
+}
+
+/** The run's (or its chain's) timeout, if it has one. */
+export function generateRunTimeoutTask(ctx: MutationContext): void {
+  const info = ctx.ms.executionInfo;
+  const deadlines = [info.executionExpirationTime, info.runExpirationTime].filter((t) => t > 0);
+  if (deadlines.length > 0) ctx.addTimerTask(Math.min(...deadlines), { type: 'workflow-timeout' });
 }

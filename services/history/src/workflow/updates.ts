@@ -6,15 +6,12 @@
  */
 import { WorkflowTaskFailedCause, int64, temporal } from '@hourglass/common';
 import { BadCommandError } from './command-error';
-import type { MutableStateData, UpdateInfo } from './mutable-state';
+import type { MutableState, UpdateInfo } from './mutable-state';
 import type { MutationContext } from './mutation';
 
 const update = temporal.api.update.v1;
 const TYPE_PREFIX = 'type.googleapis.com/';
 const REQUEST_TYPE = `${TYPE_PREFIX}temporal.api.update.v1.Request`;
-
-/** Most updates a run keeps (Temporal's per-workflow total). */
-export const MAX_UPDATES_PER_RUN = 2000;
 
 export function admitUpdate(ctx: MutationContext, request: temporal.api.update.v1.IRequest): UpdateInfo {
   const updateId = request.meta?.updateId ?? '';
@@ -28,21 +25,30 @@ export function admitUpdate(ctx: MutationContext, request: temporal.api.update.v
     outcome: null,
     admittedTime: ctx.now,
   };
-  ctx.ms.updates[updateId] = info;
-  ctx.markDirty();
+  ctx.ms.updates.set(updateId, info);
+  ctx.ms.updateCount += 1;
   return info;
 }
 
-export function hasAdmittedUpdates(ms: MutableStateData): boolean {
-  return Object.values(ms.updates).some((u) => u.stage === 'admitted');
+export function hasAdmittedUpdates(ms: MutableState): boolean {
+  for (const u of ms.updates.values()) if (u.stage === 'admitted') return true;
+  return false;
+}
+
+/** Updates admitted and not yet completed (Temporal's in-flight count). */
+export function inFlightUpdates(ms: MutableState): number {
+  let n = 0;
+  for (const u of ms.updates.values()) if (u.stage !== 'completed') n += 1;
+  return n;
 }
 
 /** Request messages for the workflow task being started (marks them sent). */
 export function takeUpdateRequests(ctx: MutationContext, startedEventId: number): temporal.api.protocol.v1.IMessage[] {
   const messages: temporal.api.protocol.v1.IMessage[] = [];
-  for (const info of Object.values(ctx.ms.updates)) {
+  for (const [id, current] of [...ctx.ms.updates.entries()]) {
     // 'sent' with this task's id: the same poll asked again (idempotent start).
-    if (info.stage !== 'admitted' && !(info.stage === 'sent' && info.sentInStartedEventId === startedEventId)) continue;
+    if (current.stage !== 'admitted' && !(current.stage === 'sent' && current.sentInStartedEventId === startedEventId)) continue;
+    const info = ctx.ms.updates.mutable(id) as UpdateInfo;
     info.stage = 'sent';
     info.sentInStartedEventId = startedEventId;
     messages.push({
@@ -57,12 +63,12 @@ export function takeUpdateRequests(ctx: MutationContext, startedEventId: number)
 }
 
 /** The task that carried requests failed or timed out: they go again with the next one. */
-export function resendUnansweredUpdates(ms: MutableStateData): void {
-  for (const info of Object.values(ms.updates)) {
-    if (info.stage === 'sent') {
-      info.stage = 'admitted';
-      info.sentInStartedEventId = 0;
-    }
+export function resendUnansweredUpdates(ms: MutableState): void {
+  for (const [id, current] of [...ms.updates.entries()]) {
+    if (current.stage !== 'sent') continue;
+    const info = ms.updates.mutable(id) as UpdateInfo;
+    info.stage = 'admitted';
+    info.sentInStartedEventId = 0;
   }
 }
 
@@ -76,8 +82,8 @@ function bad(text: string): BadCommandError {
   return new BadCommandError(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, text);
 }
 
-function updateOf(ms: MutableStateData, message: Message): UpdateInfo {
-  const info = ms.updates[message.protocolInstanceId ?? ''];
+function updateOf(ms: MutableState, message: Message): Readonly<UpdateInfo> {
+  const info = ms.updates.get(message.protocolInstanceId ?? '');
   if (!info) throw bad(`protocol message ${message.id} names update ${JSON.stringify(message.protocolInstanceId)}, which this workflow does not have`);
   return info;
 }
@@ -90,28 +96,22 @@ export function applyProtocolMessageCommand(ctx: MutationContext, message: Messa
   switch (bodyType(message)) {
     case 'temporal.api.update.v1.Acceptance': {
       const acceptance = update.Acceptance.decode(value);
-      const event = ctx.addEvent('workflowExecutionUpdateAcceptedEventAttributes', {
+      ctx.addEvent('workflowExecutionUpdateAcceptedEventAttributes', {
         protocolInstanceId: info.updateId,
         acceptedRequestMessageId: acceptance.acceptedRequestMessageId,
         acceptedRequestSequencingEventId: acceptance.acceptedRequestSequencingEventId,
         acceptedRequest: acceptance.acceptedRequest ?? update.Request.decode(Buffer.from(info.request, 'base64')),
       });
-      info.stage = 'accepted';
-      info.acceptedEventId = Number(event.eventId);
-      // From now on the Accepted event holds the request.
-      info.request = '';
       return;
     }
     case 'temporal.api.update.v1.Response': {
       const response = update.Response.decode(value);
       if (info.acceptedEventId === 0) throw bad(`update ${info.updateId} completed before it was accepted`);
-      const event = ctx.addEvent('workflowExecutionUpdateCompletedEventAttributes', {
-        meta: response.meta ?? { updateId: info.updateId },
+      ctx.addEvent('workflowExecutionUpdateCompletedEventAttributes', {
+        meta: { ...(response.meta ?? {}), updateId: info.updateId },
         acceptedEventId: int64(info.acceptedEventId),
         outcome: response.outcome ?? {},
       });
-      info.stage = 'completed';
-      info.completedEventId = Number(event.eventId);
       return;
     }
     default:
@@ -126,16 +126,16 @@ export function applyUnreferencedMessages(ctx: MutationContext, messages: Messag
     if (bodyType(message) !== 'temporal.api.update.v1.Rejection') {
       throw bad(`message ${message.id} (${bodyType(message)}) is not referenced by any ProtocolMessage command`);
     }
-    const info = updateOf(ctx.ms, message);
+    const id = updateOf(ctx.ms, message).updateId;
     const rejection = update.Rejection.decode(message.body?.value ?? new Uint8Array());
+    const info = ctx.ms.updates.mutable(id) as UpdateInfo;
     info.stage = 'completed';
     info.outcome = Buffer.from(update.Outcome.encode({ failure: rejection.failure ?? { message: 'update rejected' } }).finish()).toString('base64');
-    ctx.markDirty();
   }
 }
 
 /** The outcome of a rejected update (completed ones keep theirs in history). */
-export function rejectionOutcomeOf(info: UpdateInfo): temporal.api.update.v1.IOutcome | undefined {
+export function rejectionOutcomeOf(info: Readonly<UpdateInfo>): temporal.api.update.v1.IOutcome | undefined {
   if (!info.outcome) return undefined;
   return update.Outcome.decode(Buffer.from(info.outcome, 'base64'));
 }

@@ -3,7 +3,7 @@ import { PendingActivityState, TaskQueueKind, int64, msToDuration, msToTimestamp
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import { failureBlob, memoBlob, payloadsBlob, searchAttributesBlob } from '../../workflow/codec';
-import type { ActivityInfo, MutableStateData } from '../../workflow/mutable-state';
+import { isActivityStarted, type ActivityInfo, type MutableState } from '../../workflow/mutable-state';
 import { executionNotFound, resolveRun } from '../shared';
 
 type Request = temporal.api.workflowservice.v1.IDescribeWorkflowExecutionRequest;
@@ -12,15 +12,15 @@ type Response = temporal.api.workflowservice.v1.IDescribeWorkflowExecutionRespon
 export async function describeWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: Request): Promise<Response> {
   const workflowId = req.execution?.workflowId ?? '';
   const key = await resolveRun(env, namespace.id, workflowId, req.execution?.runId);
-  const loaded = await env.shardFor(key.namespaceId, key.workflowId).loadExecution(key);
-  if (!loaded) throw executionNotFound(key.workflowId, key.runId);
-  return describeState(loaded.ms);
+  const described = await env.shardFor(key.namespaceId, key.workflowId).readExecution(key, describeState);
+  if (!described) throw executionNotFound(key.workflowId, key.runId);
+  return described;
 }
 
-export function describeState(ms: MutableStateData): Response {
+export function describeState(ms: MutableState): Response {
   const info = ms.executionInfo;
-  const memo = memoBlob.unpack(info.memo);
-  const searchAttributes = searchAttributesBlob.unpack(info.searchAttributes);
+  const memo = memoBlob.unpack(ms.memo);
+  const searchAttributes = searchAttributesBlob.unpack(ms.searchAttributes);
   const wft = ms.workflowTask;
   return {
     executionConfig: {
@@ -48,8 +48,8 @@ export function describeState(ms: MutableStateData): Response {
       rootExecution: { workflowId: info.rootWorkflowId, runId: info.rootRunId },
       stateTransitionCount: int64(info.stateTransitionCount),
     },
-    pendingActivities: Object.values(ms.activities).map(describeActivity),
-    pendingChildren: Object.values(ms.children).map((c) => ({
+    pendingActivities: [...ms.activities.values()].map(describeActivity),
+    pendingChildren: [...ms.children.values()].map((c) => ({
       workflowId: c.workflowId,
       runId: c.runId,
       workflowTypeName: c.workflowTypeName,
@@ -72,10 +72,10 @@ export function describeState(ms: MutableStateData): Response {
   };
 }
 
-function describeActivity(a: ActivityInfo): temporal.api.workflow.v1.IPendingActivityInfo {
+function describeActivity(a: Readonly<ActivityInfo>): temporal.api.workflow.v1.IPendingActivityInfo {
   const state = a.cancelRequested
     ? PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED
-    : a.startedTime > 0
+    : isActivityStarted(a)
       ? PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
       : PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
   const heartbeatDetails = payloadsBlob.unpack(a.heartbeatDetails);

@@ -21,7 +21,8 @@ import type { CallOptions } from '@hourglass/contracts';
 import type { EngineContext } from '../../engine-context';
 import type { QueryOutcome } from '../../query-registry';
 import { encodeTaskToken, type BuildQueryTaskRequest, type QueryTask } from '@hourglass/contracts';
-import { isRunning, type MutableStateData } from '../../workflow/mutable-state';
+import { isRunning, type MutableState } from '../../workflow/mutable-state';
+import { HISTORY_PAGE_BYTES, encodePageToken } from '../history-page';
 import { executionNotFound, resolveRun } from '../shared';
 
 type Request = temporal.api.workflowservice.v1.IQueryWorkflowRequest;
@@ -31,13 +32,36 @@ type WorkflowQuery = temporal.api.query.v1.IWorkflowQuery;
 const QueryRejectCondition = temporal.api.enums.v1.QueryRejectCondition;
 const QueryResultType = temporal.api.enums.v1.QueryResultType;
 
+/** What queries need to know of a run, read under its lock. */
+interface QueryView {
+  running: boolean;
+  status: number;
+  backoffPending: boolean;
+  /** A workflow task is pending (or none completed yet): a query rides on the next one. */
+  consistent: boolean;
+  lastCompletedWorkflowTaskStartedEventId: number;
+  taskQueue: string;
+  stickyQueue: string | undefined;
+}
+
+function queryView(ms: MutableState): QueryView {
+  const running = isRunning(ms);
+  return {
+    running,
+    status: ms.executionInfo.status,
+    backoffPending: ms.backoffPending,
+    consistent: running && (ms.workflowTask !== null || ms.lastCompletedWorkflowTaskStartedEventId === 0),
+    lastCompletedWorkflowTaskStartedEventId: ms.lastCompletedWorkflowTaskStartedEventId,
+    taskQueue: ms.executionInfo.taskQueue,
+    stickyQueue: running ? ms.sticky?.queueName : undefined,
+  };
+}
+
 export async function queryWorkflow(env: EngineContext, namespace: NamespaceRecord, req: Request, call: CallOptions): Promise<Response> {
   const key = await resolveRun(env, namespace.id, req.execution?.workflowId ?? '', req.execution?.runId);
-  const loaded = await env.shardFor(key.namespaceId, key.workflowId).loadExecution(key);
-  if (!loaded) throw executionNotFound(key.workflowId, key.runId);
-  const ms = loaded.ms;
-  const running = isRunning(ms);
-  const status = ms.executionInfo.status;
+  const view = await env.shardFor(key.namespaceId, key.workflowId).readExecution(key, queryView);
+  if (!view) throw executionNotFound(key.workflowId, key.runId);
+  const { running, status } = view;
   if (!running) {
     const condition = req.queryRejectCondition ?? QueryRejectCondition.QUERY_REJECT_CONDITION_NONE;
     if (
@@ -46,22 +70,21 @@ export async function queryWorkflow(env: EngineContext, namespace: NamespaceReco
     ) {
       return { queryRejected: { status } };
     }
-    if (ms.lastCompletedWorkflowTaskStartedEventId === 0) {
+    if (view.lastCompletedWorkflowTaskStartedEventId === 0) {
       throw new FailedPreconditionError('the workflow closed before its first workflow task completed, so no worker can answer queries for it');
     }
-  } else if (ms.backoffPending) {
+  } else if (view.backoffPending) {
     throw new FailedPreconditionError('the workflow has not started yet (its first workflow task is delayed); query it once it runs');
   }
-  const timeoutMs = queryTimeout(env, call);
-  const outcome =
-    running && (ms.workflowTask !== null || ms.lastCompletedWorkflowTaskStartedEventId === 0)
-      ? await consistentQuery(env, key, req.query ?? {}, timeoutMs, call.signal)
-      : await queryTask(env, key, req.query ?? {}, ms, timeoutMs, call.signal);
+  const timeoutMs = queryTimeout(env, namespace, call);
+  const outcome = view.consistent
+    ? await consistentQuery(env, key, req.query ?? {}, timeoutMs, view.taskQueue, call.signal)
+    : await queryTask(env, key, req.query ?? {}, view, timeoutMs, call.signal);
   return answerOf(outcome);
 }
 
-function queryTimeout(env: EngineContext, call: CallOptions): number {
-  const cap = env.config.queryTimeoutMs;
+function queryTimeout(env: EngineContext, namespace: NamespaceRecord, call: CallOptions): number {
+  const cap = env.settings.get(HistorySettings.queryTimeout, { namespace: namespace.name });
   return call.deadline ? Math.max(0, Math.min(cap, call.deadline - Date.now() - 500)) : cap;
 }
 
@@ -93,12 +116,10 @@ async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, signal: Ab
   }
 }
 
-async function consistentQuery(env: EngineContext, key: ExecutionKey, query: WorkflowQuery, timeoutMs: number, signal?: AbortSignal): Promise<QueryOutcome> {
+async function consistentQuery(env: EngineContext, key: ExecutionKey, query: WorkflowQuery, timeoutMs: number, taskQueue: string, signal?: AbortSignal): Promise<QueryOutcome> {
   const buffered = env.queries.buffer(key, query);
   // The task may have completed while we registered: then nothing will carry this query.
   await dispatchWaitingQueries(env, key);
-  const loaded = await env.shardFor(key.namespaceId, key.workflowId).loadExecution(key);
-  const taskQueue = loaded?.ms.executionInfo.taskQueue ?? '';
   try {
     return await withTimeout(buffered.outcome, timeoutMs, signal, () => noAnswer(timeoutMs, taskQueue));
   } finally {
@@ -112,23 +133,23 @@ async function consistentQuery(env: EngineContext, key: ExecutionKey, query: Wor
  */
 export async function dispatchWaitingQueries(env: EngineContext, key: ExecutionKey): Promise<void> {
   if (!env.queries.hasWaiting(key)) return;
-  const loaded = await env.shardFor(key.namespaceId, key.workflowId).loadExecution(key);
-  if (!loaded) return;
-  const ms = loaded.ms;
-  if (isRunning(ms) && (ms.workflowTask !== null || ms.lastCompletedWorkflowTaskStartedEventId === 0)) return;
+  const view = await env.shardFor(key.namespaceId, key.workflowId).readExecution(key, queryView);
+  if (!view || view.consistent) return;
+  const namespace = await env.namespaces.getById(key.namespaceId);
+  const timeoutMs = env.settings.get(HistorySettings.queryTimeout, { namespace: namespace.name });
   for (const waiting of env.queries.takeWaiting(key)) {
-    queryTask(env, key, waiting.query, ms, env.config.queryTimeoutMs).then(waiting.resolve, waiting.reject);
+    queryTask(env, key, waiting.query, view, timeoutMs).then(waiting.resolve, waiting.reject);
   }
 }
 
-async function queryTask(env: EngineContext, key: ExecutionKey, query: WorkflowQuery, ms: MutableStateData, timeoutMs: number, signal?: AbortSignal): Promise<QueryOutcome> {
+async function queryTask(env: EngineContext, key: ExecutionKey, query: WorkflowQuery, view: QueryView, timeoutMs: number, signal?: AbortSignal): Promise<QueryOutcome> {
   const queryId = randomUUID();
   const waiter = env.queries.awaitQueryTask(queryId);
   try {
     const started = Date.now();
-    const taken = await dispatchQueryTask(env, key, ms, { workflowId: key.workflowId, runId: key.runId, queryId, query }, timeoutMs, signal);
-    if (!taken) throw noAnswer(timeoutMs, ms.executionInfo.taskQueue);
-    return await withTimeout(waiter.outcome, timeoutMs - (Date.now() - started), signal, () => noAnswer(timeoutMs, ms.executionInfo.taskQueue));
+    const taken = await dispatchQueryTask(env, key, view, { workflowId: key.workflowId, runId: key.runId, queryId, query }, timeoutMs, signal);
+    if (!taken) throw noAnswer(timeoutMs, view.taskQueue);
+    return await withTimeout(waiter.outcome, timeoutMs - (Date.now() - started), signal, () => noAnswer(timeoutMs, view.taskQueue));
   } finally {
     waiter.cancel();
   }
@@ -139,21 +160,21 @@ async function queryTask(env: EngineContext, key: ExecutionKey, query: WorkflowQ
  * (matching says so at once) or does not take the task within the sticky query timeout, the run's
  * stickiness is cleared and the task goes to the normal queue, as Temporal does.
  */
-async function dispatchQueryTask(env: EngineContext, key: ExecutionKey, ms: MutableStateData, task: QueryTask, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+async function dispatchQueryTask(env: EngineContext, key: ExecutionKey, view: QueryView, task: QueryTask, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   const call = { deadline: 0, ...(signal ? { signal } : {}) };
-  const normal = { namespaceId: key.namespaceId, taskQueueName: ms.executionInfo.taskQueue, kind: 'normal' as const, task };
-  const sticky = isRunning(ms) ? ms.sticky : null;
+  const normal = { namespaceId: key.namespaceId, taskQueueName: view.taskQueue, kind: 'normal' as const, task };
+  const stickyQueue = view.stickyQueue;
   const started = Date.now();
-  if (sticky) {
+  if (stickyQueue) {
     const namespace = await env.namespaces.getById(key.namespaceId);
     const stickyTimeoutMs = Math.min(timeoutMs, env.settings.get(HistorySettings.stickyQueryTimeout, { namespace: namespace.name }));
     try {
-      if (await env.matching.dispatchQueryTask({ ...normal, taskQueueName: sticky.queueName, kind: 'sticky', timeoutMs: stickyTimeoutMs }, call)) return true;
+      if (await env.matching.dispatchQueryTask({ ...normal, taskQueueName: stickyQueue, kind: 'sticky', timeoutMs: stickyTimeoutMs }, call)) return true;
     } catch (err) {
       if (!(err instanceof StickyWorkerUnavailableError)) throw err;
     }
     if (signal?.aborted) return false;
-    await clearStickiness(env, key, sticky.queueName);
+    await clearStickiness(env, key, stickyQueue);
   }
   return env.matching.dispatchQueryTask({ ...normal, timeoutMs: Math.max(0, timeoutMs - (Date.now() - started)) }, call);
 }
@@ -161,9 +182,7 @@ async function dispatchQueryTask(env: EngineContext, key: ExecutionKey, ms: Muta
 /** The sticky worker is gone: the run's next workflow task goes to its normal queue too. */
 async function clearStickiness(env: EngineContext, key: ExecutionKey, queueName: string): Promise<void> {
   await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
-    if (!ctx || ctx.ms.sticky?.queueName !== queueName) return;
-    ctx.ms.sticky = null;
-    ctx.markDirty();
+    if (ctx && ctx.ms.sticky?.queueName === queueName) ctx.ms.sticky = null;
   });
 }
 
@@ -171,21 +190,28 @@ async function clearStickiness(env: EngineContext, key: ExecutionKey, queueName:
 export async function buildQueryTask(env: EngineContext, request: BuildQueryTaskRequest): Promise<temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse> {
   const key = { namespaceId: request.namespaceId, workflowId: request.workflowId, runId: request.runId };
   const shard = env.shardFor(key.namespaceId, key.workflowId);
-  const loaded = await shard.loadExecution(key);
-  if (!loaded) throw executionNotFound(key.workflowId, key.runId);
-  const ms = loaded.ms;
-  const previous = ms.lastCompletedWorkflowTaskStartedEventId;
-  // A sticky worker answers from its cache (it fetches the history itself after an eviction).
-  const events = request.pollKind === 'sticky' ? [] : await shard.readHistory(key, 1, ms.nextEventId, Number.MAX_SAFE_INTEGER);
+  const run = await shard.readExecution(key, (ms) => ({
+    previous: ms.lastCompletedWorkflowTaskStartedEventId,
+    nextEventId: ms.nextEventId,
+    workflowTypeName: ms.executionInfo.workflowTypeName,
+    taskQueue: ms.executionInfo.taskQueue,
+  }));
+  if (!run) throw executionNotFound(key.workflowId, key.runId);
+  // A sticky worker answers from its cache (it fetches the history itself after an eviction); others get the first page.
+  const page =
+    request.pollKind === 'sticky'
+      ? { events: [], nextEventId: run.nextEventId }
+      : await shard.readHistoryPage(key, 1, run.nextEventId, env.settings.get(HistorySettings.historyPageSize), HISTORY_PAGE_BYTES);
   return {
     taskToken: encodeTaskToken({ kind: 'query', ...key, queryId: request.queryId }),
     workflowExecution: { workflowId: key.workflowId, runId: key.runId },
-    workflowType: { name: ms.executionInfo.workflowTypeName },
-    workflowExecutionTaskQueue: { name: ms.executionInfo.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-    previousStartedEventId: int64(previous),
+    workflowType: { name: run.workflowTypeName },
+    workflowExecutionTaskQueue: { name: run.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    previousStartedEventId: int64(run.previous),
     startedEventId: int64(0),
     attempt: 1,
-    history: { events },
+    history: { events: page.events },
+    ...(page.nextEventId < run.nextEventId ? { nextPageToken: encodePageToken({ runId: key.runId, nextEventId: page.nextEventId }) } : {}),
     query: request.query,
   };
 }

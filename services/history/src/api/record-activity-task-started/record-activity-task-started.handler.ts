@@ -5,6 +5,7 @@ import { encodeTaskToken, type RecordActivityTaskStartedRequest } from '@hourgla
 import { startActivityAttempt } from '../../workflow/activity';
 import { payloadsBlob } from '../../workflow/codec';
 import { retryPolicyToProto } from '../../workflow/retry';
+import { isActivityStarted, type ActivityInfo } from '../../workflow/mutable-state';
 import { requireRunning } from '../shared';
 
 type PollResponse = temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse;
@@ -14,12 +15,13 @@ export async function recordActivityTaskStarted(env: EngineContext, args: Record
   const shard = env.shardFor(key.namespaceId, key.workflowId);
   const started = await shard.updateExecution(key, (maybe) => {
     const ctx = requireRunning(maybe, key);
-    const activity = ctx.ms.activities[String(args.task.scheduledEventId)];
-    if (!activity || activity.attempt !== args.task.attempt) throw new NotFoundError('activity task not found');
-    if (activity.currentAttemptScheduledTime > ctx.now) throw new NotFoundError('activity attempt is still in its retry backoff');
-    if (activity.startedTime > 0 && activity.startedRequestId !== args.pollRequestId) throw new NotFoundError('activity task already started');
-    if (activity.startedTime === 0) startActivityAttempt(ctx, activity, { requestId: args.pollRequestId, identity: args.identity });
-    return { activity: { ...activity }, workflowTypeName: ctx.ms.executionInfo.workflowTypeName };
+    const id = String(args.task.scheduledEventId);
+    const current = ctx.ms.activities.get(id);
+    if (!current || current.attempt !== args.task.attempt) throw new NotFoundError('activity task not found');
+    if (current.currentAttemptScheduledTime > ctx.now) throw new NotFoundError('activity attempt is still in its retry backoff');
+    if (isActivityStarted(current) && current.startedRequestId !== args.pollRequestId) throw new NotFoundError('activity task already started');
+    if (!isActivityStarted(current)) startActivityAttempt(ctx, ctx.ms.activities.mutable(id) as ActivityInfo, { requestId: args.pollRequestId, identity: args.identity });
+    return { activity: { ...(ctx.ms.activities.get(id) as ActivityInfo) }, workflowTypeName: ctx.ms.executionInfo.workflowTypeName };
   });
   const { activity } = started;
   const [scheduled] = await shard.readHistory(key, activity.scheduledEventId, activity.scheduledEventId + 1, 1);

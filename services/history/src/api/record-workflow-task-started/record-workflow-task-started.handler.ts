@@ -1,13 +1,15 @@
 /**
  * Matching hands a scheduled workflow task to a poller: append WorkflowTaskStarted and build the
  * poll response — full history from the normal queue, partial (since the last completed task)
- * from a sticky queue.
+ * from a sticky queue — its first page, with a token for the rest (the worker fetches it).
  */
-import { NotFoundError, TaskQueueKind, msToTimestamp, temporal, int64 } from '@hourglass/common';
-import type { EngineContext } from '../../engine-context';
+import { HistorySettings, NotFoundError, TaskQueueKind, msToTimestamp, temporal, int64 } from '@hourglass/common';
 import { encodeTaskToken, type RecordWorkflowTaskStartedRequest } from '@hourglass/contracts';
+import type { EngineContext } from '../../engine-context';
+import { shouldSuggestContinueAsNew } from '../../workflow/limits';
 import { takeUpdateRequests } from '../../workflow/updates';
 import { startWorkflowTask } from '../../workflow/workflow-task';
+import { HISTORY_PAGE_BYTES, encodePageToken } from '../history-page';
 import { requireRunning } from '../shared';
 
 type PollResponse = temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse;
@@ -15,12 +17,19 @@ type PollResponse = temporal.api.workflowservice.v1.IPollWorkflowTaskQueueRespon
 export async function recordWorkflowTaskStarted(env: EngineContext, args: RecordWorkflowTaskStartedRequest): Promise<PollResponse> {
   const key = { namespaceId: args.namespaceId, workflowId: args.task.workflowId, runId: args.task.runId };
   const shard = env.shardFor(key.namespaceId, key.workflowId);
+  const namespace = await env.namespaces.getById(key.namespaceId);
   const started = await shard.updateExecution(key, (maybe) => {
     const ctx = requireRunning(maybe, key);
     const wft = ctx.ms.workflowTask;
     if (!wft || wft.scheduledEventId !== args.task.scheduledEventId) throw new NotFoundError('workflow task not found');
     if (wft.startedEventId > 0 && wft.requestId !== args.pollRequestId) throw new NotFoundError('workflow task already started');
-    if (wft.startedEventId === 0) startWorkflowTask(ctx, { requestId: args.pollRequestId, identity: args.identity });
+    if (wft.startedEventId === 0) {
+      startWorkflowTask(ctx, {
+        requestId: args.pollRequestId,
+        identity: args.identity,
+        suggestContinueAsNew: shouldSuggestContinueAsNew(ctx, env.settings, namespace.name),
+      });
+    }
     const messages = takeUpdateRequests(ctx, wft.startedEventId);
     const info = ctx.ms.executionInfo;
     return {
@@ -37,7 +46,9 @@ export async function recordWorkflowTaskStarted(env: EngineContext, args: Record
   });
   const queries = env.queries.attachToTask(key, started.startedEventId);
   const from = args.pollKind === 'sticky' && started.previousStartedEventId > 0 ? started.previousStartedEventId + 1 : 1;
-  const events = await shard.readHistory(key, from, started.startedEventId + 1, Number.MAX_SAFE_INTEGER);
+  const end = started.startedEventId + 1;
+  const pageSize = env.settings.get(HistorySettings.historyPageSize, { namespace: namespace.name });
+  const page = await shard.readHistoryPage(key, from, end, pageSize, HISTORY_PAGE_BYTES);
   return {
     taskToken: encodeTaskToken({
       kind: 'workflow',
@@ -51,7 +62,8 @@ export async function recordWorkflowTaskStarted(env: EngineContext, args: Record
     previousStartedEventId: int64(started.previousStartedEventId),
     startedEventId: int64(started.startedEventId),
     attempt: started.attempt,
-    history: { events },
+    history: { events: page.events },
+    ...(page.nextEventId < end ? { nextPageToken: encodePageToken({ runId: key.runId, nextEventId: page.nextEventId }) } : {}),
     workflowExecutionTaskQueue: { name: started.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
     scheduledTime: msToTimestamp(started.scheduledTime),
     startedTime: msToTimestamp(started.startedTime),
@@ -61,8 +73,9 @@ export async function recordWorkflowTaskStarted(env: EngineContext, args: Record
 }
 
 /**
- * The sticky queue of a scheduled workflow task is unusable (its worker is gone): clear
- * stickiness and dispatch the same task on the normal queue.
+ * The sticky queue of a scheduled workflow task is unusable (its worker is gone): later tasks go
+ * to the normal queue, and this one is dispatched there too (it stays the task its Scheduled event
+ * says; whoever polls first starts it, as in Temporal).
  */
 export async function rescheduleStickyWorkflowTask(env: EngineContext, args: { namespaceId: string; task: { workflowId: string; runId: string; scheduledEventId: number } }): Promise<void> {
   const key = { namespaceId: args.namespaceId, workflowId: args.task.workflowId, runId: args.task.runId };
@@ -71,10 +84,7 @@ export async function rescheduleStickyWorkflowTask(env: EngineContext, args: { n
     const wft = ctx.ms.workflowTask;
     if (!wft || wft.scheduledEventId !== args.task.scheduledEventId || wft.startedEventId > 0) throw new NotFoundError('workflow task not found');
     ctx.ms.sticky = null;
-    ctx.markDirty();
     if (wft.taskQueueKind === 'normal') return;
-    wft.taskQueueKind = 'normal';
-    wft.taskQueueName = ctx.ms.executionInfo.taskQueue;
-    ctx.addTransferTask({ type: 'workflow-task', scheduledEventId: wft.scheduledEventId, taskQueueName: wft.taskQueueName, taskQueueKind: 'normal' });
+    ctx.addTransferTask({ type: 'workflow-task', scheduledEventId: wft.scheduledEventId, taskQueueName: ctx.ms.executionInfo.taskQueue, taskQueueKind: 'normal' });
   });
 }

@@ -5,7 +5,7 @@
 import { temporal } from '@hourglass/common';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
-import { isRunning, rememberRequestId } from '../../workflow/mutable-state';
+import { isRunning } from '../../workflow/mutable-state';
 import { requestCancellation } from '../../workflow/signals';
 import { requireChain, requireRun, updateNamedRun } from '../shared';
 
@@ -18,7 +18,7 @@ export async function requestCancelWorkflowExecution(env: EngineContext, namespa
     const ctx = requireRun(maybe, key);
     requireChain(ctx, req.firstExecutionRunId);
     if (!isRunning(ctx.ms)) return;
-    if (!rememberRequestId(ctx.ms, req.requestId ?? '')) return;
+    if (!ctx.ms.rememberRequestId(req.requestId ?? '')) return;
     requestCancellation(ctx, { reason: req.reason ?? '', identity: req.identity ?? '' });
   });
 }

@@ -8,13 +8,15 @@ import { randomUUID } from 'node:crypto';
 import { EventType, InvalidArgumentError, WorkflowTaskFailedCause, int64, temporal, toNumber } from '@hourglass/common';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
-import type { RunWrite } from '../../shard/shard-context';
-import { dispatchActivityAttempt } from '../../workflow/activity';
+import { generateActivityTasks } from '../../workflow/activity';
+import { generateChildTask } from '../../workflow/children';
+import { isChildStarted, type ActivityInfo } from '../../workflow/mutable-state';
+import { generateRunTimeoutTask } from '../../workflow/start';
+import { generateTimerTask } from '../../workflow/timers';
 import { terminateWorkflow } from '../../workflow/close';
 import { eventTypeName } from '../../workflow/events';
 import { MutationContext } from '../../workflow/mutation';
 import { rebuildMutableState } from '../../workflow/rebuild';
-import { scheduleWorkflowTask } from '../../workflow/workflow-task';
 import { executionNotFound, resolveRun } from '../shared';
 
 type Request = temporal.api.workflowservice.v1.IResetWorkflowExecutionRequest;
@@ -29,14 +31,14 @@ export async function resetWorkflowExecution(env: EngineContext, namespace: Name
   const baseKey = await resolveRun(env, namespace.id, req.workflowExecution?.workflowId ?? '', req.workflowExecution?.runId);
   const shard = env.shardFor(baseKey.namespaceId, baseKey.workflowId);
   const requestId = req.requestId || randomUUID();
-  return shard.withWorkflowLock(baseKey.namespaceId, baseKey.workflowId, async () => {
-    const base = await shard.loadExecution(baseKey);
+  return shard.updateWorkflow(baseKey.namespaceId, baseKey.workflowId, async (tx) => {
+    const base = await tx.run(baseKey.runId);
     if (!base) throw executionNotFound(baseKey.workflowId, baseKey.runId);
-    const current = await shard.getCurrentExecution(baseKey.namespaceId, baseKey.workflowId);
+    const current = await tx.current();
     if (current && current.createRequestId === requestId) return { runId: current.runId };
 
     const finishId = toNumber(req.workflowTaskFinishEventId);
-    const history = await shard.readHistory(baseKey, 1, base.ms.nextEventId, Number.MAX_SAFE_INTEGER);
+    const history = await shard.readHistoryRange(baseKey, 1, base.ms.nextEventId);
     const finish = history[finishId - 1];
     const started = history[finishId - 2];
     if (!finish || !FINISH_TYPES.has(finish.eventType ?? 0) || !started?.workflowTaskStartedEventAttributes) {
@@ -45,20 +47,22 @@ export async function resetWorkflowExecution(env: EngineContext, namespace: Name
         `workflowTaskFinishEventId ${finishId} is ${what}; reset needs the id of a WorkflowTaskCompleted, WorkflowTaskFailed or WorkflowTaskTimedOut event`,
       );
     }
-    const now = env.clock.now();
+    const now = tx.now;
     const runId = randomUUID();
     const prefix = history.slice(0, finishId - 1);
     const ms = rebuildMutableState(prefix, {
-      ...base.ms.executionInfo,
+      namespaceId: baseKey.namespaceId,
+      workflowId: baseKey.workflowId,
       runId,
-      startTime: now,
-      executionTime: now,
       startRequestId: requestId,
-      identity: req.identity ?? base.ms.executionInfo.identity,
-      runExpirationTime: base.ms.executionInfo.workflowRunTimeoutMs > 0 ? now + base.ms.executionInfo.workflowRunTimeoutMs : 0,
-      stateTransitionCount: 0,
+      identity: req.identity || base.ms.executionInfo.identity,
     });
-    ms.requestIds = [requestId];
+    // The new run starts now (its first events are the old run's).
+    const info = ms.executionInfo;
+    info.startTime = now;
+    info.executionTime = now;
+    info.runExpirationTime = info.workflowRunTimeoutMs > 0 ? now + info.workflowRunTimeoutMs : 0;
+    ms.rememberRequestId(requestId);
     const ctx = new MutationContext(ms, now);
     ctx.adoptEvents(prefix);
     ctx.addEvent('workflowTaskFailedEventAttributes', {
@@ -76,19 +80,13 @@ export async function resetWorkflowExecution(env: EngineContext, namespace: Name
         if (signal) ctx.addEvent('workflowExecutionSignaledEventAttributes', { ...signal });
       }
     }
-    scheduleWorkflowTask(ctx);
+    ctx.requestWorkflowTask();
     resumePendingWork(ctx);
-    const writes: RunWrite[] = [];
     if (current?.running) {
-      const running = current.runId === baseKey.runId ? base : await shard.loadExecution(current);
-      if (running) {
-        const terminate = new MutationContext(running.ms, now);
-        terminateWorkflow(terminate, { reason: `reset to run ${runId}: ${req.reason ?? ''}`, identity: req.identity ?? '', retentionMs: namespace.retentionMs });
-        writes.push({ ctx: terminate, loadedFrom: running.record });
-      }
+      const running = await tx.run(current.runId);
+      if (running) terminateWorkflow(running, { reason: `reset to run ${runId}: ${req.reason ?? ''}`, identity: req.identity ?? '', retentionMs: namespace.retentionMs });
     }
-    writes.push({ ctx });
-    await shard.commitRuns(writes, current?.runId ?? null);
+    tx.startRun(ctx);
     return { runId };
   });
 }
@@ -102,27 +100,16 @@ function reappliesSignals(req: Request): boolean {
 /** The new run re-arms what was pending at the reset point: activities, timers, children, external requests, its run timeout. */
 function resumePendingWork(ctx: MutationContext): void {
   const ms = ctx.ms;
-  for (const activity of Object.values(ms.activities)) {
+  for (const id of [...ms.activities.values()].map((a) => String(a.scheduledEventId))) {
+    const activity = ms.activities.mutable(id) as ActivityInfo;
     activity.scheduledTime = ctx.now;
-    if (activity.scheduleToCloseTimeoutMs > 0) {
-      ctx.addTimerTask(ctx.now + activity.scheduleToCloseTimeoutMs, {
-        type: 'activity-timeout',
-        scheduledEventId: activity.scheduledEventId,
-        attempt: 1,
-        timeoutType: temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
-      });
-    }
-    dispatchActivityAttempt(ctx, activity);
+    generateActivityTasks(ctx, activity);
   }
-  for (const timer of Object.values(ms.timers)) {
-    ctx.addTimerTask(Math.max(ctx.now, timer.expiryTime), { type: 'user-timer', timerId: timer.timerId, startedEventId: timer.startedEventId });
+  for (const timer of ms.timers.values()) generateTimerTask(ctx, timer);
+  for (const child of ms.children.values()) {
+    if (!isChildStarted(child)) generateChildTask(ctx, child.initiatedEventId);
   }
-  for (const child of Object.values(ms.children)) {
-    if (child.startedEventId === 0) ctx.addTransferTask({ type: 'start-child', initiatedEventId: child.initiatedEventId });
-  }
-  for (const request of Object.values(ms.externalSignals)) ctx.addTransferTask({ type: 'signal-external', initiatedEventId: request.initiatedEventId });
-  for (const request of Object.values(ms.externalCancels)) ctx.addTransferTask({ type: 'cancel-external', initiatedEventId: request.initiatedEventId });
-  const info = ms.executionInfo;
-  const deadlines = [info.executionExpirationTime, info.runExpirationTime].filter((t) => t > 0);
-  if (deadlines.length > 0) ctx.addTimerTask(Math.min(...deadlines), { type: 'workflow-timeout' });
+  for (const request of ms.externalSignals.values()) ctx.addTransferTask({ type: 'signal-external', initiatedEventId: request.initiatedEventId });
+  for (const request of ms.externalCancels.values()) ctx.addTransferTask({ type: 'cancel-external', initiatedEventId: request.initiatedEventId });
+  generateRunTimeoutTask(ctx);
 }

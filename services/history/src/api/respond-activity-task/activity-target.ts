@@ -3,7 +3,7 @@ import { NotFoundError } from '@hourglass/common';
 import type { ExecutionKey } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import type { ActivityTarget } from '@hourglass/contracts';
-import { activityById, type ActivityInfo } from '../../workflow/mutable-state';
+import { isActivityStarted, type ActivityInfo } from '../../workflow/mutable-state';
 import type { MutationContext } from '../../workflow/mutation';
 import { requireRunning, updateNamedRun } from '../shared';
 
@@ -20,19 +20,22 @@ function activityNotFound(): NotFoundError {
 }
 
 /**
- * The running attempt the target names. A token must match the current attempt and that attempt
- * must have started; by-id addressing takes the current attempt and starts it if needed.
+ * The running attempt the target names, writable (the caller changes it). A token must match the
+ * current attempt and that attempt must have started; by-id addressing takes the current attempt
+ * and starts it if needed.
  */
 export function requireActivityAttempt(maybe: MutationContext | undefined, key: ExecutionKey, target: ActivityTarget, identity: string): { ctx: MutationContext; activity: ActivityInfo } {
   const ctx = requireRunning(maybe, key);
   if (target.by === 'token') {
-    const activity = ctx.ms.activities[String(target.token.scheduledEventId)];
-    if (!activity || activity.attempt !== target.token.attempt || activity.startedTime === 0) throw activityNotFound();
-    return { ctx, activity };
+    const id = String(target.token.scheduledEventId);
+    const current = ctx.ms.activities.get(id);
+    if (!current || current.attempt !== target.token.attempt || !isActivityStarted(current)) throw activityNotFound();
+    return { ctx, activity: ctx.ms.activities.mutable(id) as ActivityInfo };
   }
-  const activity = activityById(ctx.ms, target.activityId);
-  if (!activity) throw activityNotFound();
-  if (activity.startedTime === 0) {
+  const current = ctx.ms.activityById(target.activityId);
+  if (!current) throw activityNotFound();
+  const activity = ctx.ms.activities.mutable(String(current.scheduledEventId)) as ActivityInfo;
+  if (!isActivityStarted(activity)) {
     activity.startedTime = ctx.now;
     activity.startedIdentity = identity;
     activity.startedRequestId = '';

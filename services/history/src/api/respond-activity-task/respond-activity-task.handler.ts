@@ -2,14 +2,13 @@
 import { InvalidArgumentError, type Failure, type Payloads } from '@hourglass/common';
 import type { EngineContext } from '../../engine-context';
 import { cancelActivity, completeActivity, failActivityAttempt } from '../../workflow/activity';
-import { scheduleWorkflowTaskIfNeeded } from '../../workflow/workflow-task';
 import { requireActivityAttempt, updateTargetRun, type ActivityTarget } from './activity-target';
 
 export async function respondActivityTaskCompleted(env: EngineContext, target: ActivityTarget, args: { result?: Payloads | null; identity: string }): Promise<void> {
   await updateTargetRun(env, target, (maybe, key) => {
     const { ctx, activity } = requireActivityAttempt(maybe, key, target, args.identity);
     completeActivity(ctx, activity, { result: args.result ?? null, identity: args.identity });
-    scheduleWorkflowTaskIfNeeded(ctx);
+    ctx.requestWorkflowTask();
   });
 }
 
@@ -21,7 +20,7 @@ export async function respondActivityTaskFailed(
   await updateTargetRun(env, target, (maybe, key) => {
     const { ctx, activity } = requireActivityAttempt(maybe, key, target, args.identity);
     const retrying = failActivityAttempt(ctx, activity, { failure: args.failure, identity: args.identity, lastHeartbeatDetails: args.lastHeartbeatDetails ?? null });
-    if (!retrying) scheduleWorkflowTaskIfNeeded(ctx);
+    if (!retrying) ctx.requestWorkflowTask();
   });
 }
 
@@ -32,6 +31,6 @@ export async function respondActivityTaskCanceled(env: EngineContext, target: Ac
       throw new InvalidArgumentError('unable to mark activity as canceled without activity being request canceled first');
     }
     cancelActivity(ctx, activity, { details: args.details ?? null, identity: args.identity });
-    scheduleWorkflowTaskIfNeeded(ctx);
+    ctx.requestWorkflowTask();
   });
 }

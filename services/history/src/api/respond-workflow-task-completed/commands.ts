@@ -3,10 +3,10 @@
  * every CommandType the SDK can send to its handler; types not built yet fail the workflow task
  * with a clear message.
  */
-import { CommandType, WorkflowTaskFailedCause, temporal, int64 } from '@hourglass/common';
+import { CommandType, WorkflowTaskFailedCause, formatBytes, temporal, int64 } from '@hourglass/common';
 import { requestCancelActivity, scheduleActivity } from '../../workflow/activity';
-import { memoBlob, searchAttributesBlob } from '../../workflow/codec';
 import { BadCommandError } from '../../workflow/command-error';
+import type { CommandLimits } from '../../workflow/command-limits';
 import { initiateChild } from '../../workflow/children';
 import { cancelWorkflow, completeWorkflow, continueAsNew, failWorkflow, type CloseEnv } from '../../workflow/close';
 import { initiateCancelExternal, initiateSignalExternal } from '../../workflow/external';
@@ -23,6 +23,7 @@ export interface CommandEnv {
   close: CloseEnv;
   /** The completion's protocol messages by id, for ProtocolMessage commands. */
   messages: Map<string, temporal.api.protocol.v1.IMessage>;
+  limits: CommandLimits;
 }
 
 export interface CommandEffect {
@@ -41,18 +42,19 @@ const Cause = WorkflowTaskFailedCause;
 
 const HANDLERS: Partial<Record<number, Handler>> = {
   [CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK]: (ctx, c, env) =>
-    scheduleActivity(ctx, attrs(c.scheduleActivityTaskCommandAttributes, 'ScheduleActivityTask', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES), env.workflowTaskCompletedEventId),
+    scheduleActivity(ctx, attrs(c.scheduleActivityTaskCommandAttributes, 'ScheduleActivityTask', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES), env.workflowTaskCompletedEventId, env.limits),
   [CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK]: (ctx, c, env) => {
     const a = attrs(c.requestCancelActivityTaskCommandAttributes, 'RequestCancelActivityTask', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES);
     return { needsWorkflowTask: requestCancelActivity(ctx, Number(a.scheduledEventId ?? 0), env.workflowTaskCompletedEventId) };
   },
   [CommandType.COMMAND_TYPE_START_TIMER]: (ctx, c, env) =>
-    startTimer(ctx, attrs(c.startTimerCommandAttributes, 'StartTimer', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES), env.workflowTaskCompletedEventId),
+    startTimer(ctx, attrs(c.startTimerCommandAttributes, 'StartTimer', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES), env.workflowTaskCompletedEventId, env.limits),
   [CommandType.COMMAND_TYPE_CANCEL_TIMER]: (ctx, c, env) =>
     cancelTimer(ctx, attrs(c.cancelTimerCommandAttributes, 'CancelTimer', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CANCEL_TIMER_ATTRIBUTES), env.workflowTaskCompletedEventId, env.identity),
   [CommandType.COMMAND_TYPE_RECORD_MARKER]: (ctx, c, env) => {
     const a = attrs(c.recordMarkerCommandAttributes, 'RecordMarker', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES);
     if (!a.markerName) throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES, 'MarkerName is not set on RecordMarker');
+    env.limits.checkId(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES, 'RecordMarker.MarkerName', a.markerName);
     ctx.addEvent('markerRecordedEventAttributes', {
       markerName: a.markerName,
       details: a.details ?? {},
@@ -86,6 +88,7 @@ const HANDLERS: Partial<Record<number, Handler>> = {
       attrs(c.startChildWorkflowExecutionCommandAttributes, 'StartChildWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES),
       env.workflowTaskCompletedEventId,
       env.namespace,
+      env.limits,
     ),
   [CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION]: (ctx, c, env) =>
     initiateSignalExternal(
@@ -93,6 +96,7 @@ const HANDLERS: Partial<Record<number, Handler>> = {
       attrs(c.signalExternalWorkflowExecutionCommandAttributes, 'SignalExternalWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES),
       env.workflowTaskCompletedEventId,
       env.namespace,
+      env.limits,
     ),
   [CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION]: (ctx, c, env) =>
     initiateCancelExternal(
@@ -100,37 +104,21 @@ const HANDLERS: Partial<Record<number, Handler>> = {
       attrs(c.requestCancelExternalWorkflowExecutionCommandAttributes, 'RequestCancelExternalWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES),
       env.workflowTaskCompletedEventId,
       env.namespace,
+      env.limits,
     ),
   [CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES]: (ctx, c, env) => {
     const a = attrs(c.upsertWorkflowSearchAttributesCommandAttributes, 'UpsertWorkflowSearchAttributes', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES);
-    const upsert = a.searchAttributes?.indexedFields ?? {};
     ctx.addEvent('upsertWorkflowSearchAttributesEventAttributes', {
       workflowTaskCompletedEventId: int64(env.workflowTaskCompletedEventId),
-      searchAttributes: { indexedFields: upsert },
+      searchAttributes: { indexedFields: a.searchAttributes?.indexedFields ?? {} },
     });
-    const info = ctx.ms.executionInfo;
-    const merged = { ...(searchAttributesBlob.unpack(info.searchAttributes)?.indexedFields ?? {}) };
-    for (const [name, value] of Object.entries(upsert)) {
-      // An empty payload (no data) unsets the attribute.
-      if (!value.data || value.data.length === 0) delete merged[name];
-      else merged[name] = value;
-    }
-    info.searchAttributes = searchAttributesBlob.pack({ indexedFields: merged });
   },
   [CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES]: (ctx, c, env) => {
     const a = attrs(c.modifyWorkflowPropertiesCommandAttributes, 'ModifyWorkflowProperties', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES);
-    const upserted = a.upsertedMemo?.fields ?? {};
     ctx.addEvent('workflowPropertiesModifiedEventAttributes', {
       workflowTaskCompletedEventId: int64(env.workflowTaskCompletedEventId),
-      upsertedMemo: { fields: upserted },
+      upsertedMemo: { fields: a.upsertedMemo?.fields ?? {} },
     });
-    const info = ctx.ms.executionInfo;
-    const merged = { ...(memoBlob.unpack(info.memo)?.fields ?? {}) };
-    for (const [name, value] of Object.entries(upserted)) {
-      if (!value.data || value.data.length === 0) delete merged[name];
-      else merged[name] = value;
-    }
-    info.memo = memoBlob.pack({ fields: merged });
   },
 };
 
@@ -141,19 +129,34 @@ const CLOSE_COMMANDS: ReadonlySet<number> = new Set([
   CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION,
 ]);
 
+function megabytes(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MB`;
+}
+
 export function isCloseCommand(command: Command): boolean {
   return CLOSE_COMMANDS.has(command.commandType ?? 0);
 }
 
-/** Checks that need no state: known command types, sizes, and a closing command only in last position. */
-export function validateCommandList(commands: Command[], blobSizeLimitBytes: number): void {
+/**
+ * Checks that need no state: known command types, sizes (each command within the payload limit,
+ * all of them within one history transaction), and a closing command only in last position.
+ */
+export function validateCommandList(commands: Command[], limits: Pick<CommandLimits, 'blobSize' | 'transactionSize'>): void {
+  let total = 0;
   commands.forEach((command, i) => {
     const type = command.commandType ?? 0;
     const size = temporal.api.command.v1.Command.encode(command).len;
-    if (size > blobSizeLimitBytes) {
+    total += size;
+    if (size > limits.blobSize) {
       throw new BadCommandError(
         Cause.WORKFLOW_TASK_FAILED_CAUSE_PAYLOADS_TOO_LARGE,
-        `${CommandType[type] ?? 'command'} #${i + 1} is ${(size / 1048576).toFixed(1)} MB, more than the ${(blobSizeLimitBytes / 1048576).toFixed(1)} MB payload limit`,
+        `${CommandType[type] ?? 'command'} #${i + 1} is ${megabytes(size)}, more than the ${megabytes(limits.blobSize)} payload limit`,
+      );
+    }
+    if (total > limits.transactionSize) {
+      throw new BadCommandError(
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_PAYLOADS_TOO_LARGE,
+        `the first ${i + 1} of ${commands.length} commands are already ${formatBytes(total)}, more than one history transaction may hold (${formatBytes(limits.transactionSize)})`,
       );
     }
     if (!HANDLERS[type]) {

@@ -4,16 +4,16 @@
  * otherwise WorkflowTaskCompleted, one event per command in order, stickiness, flush of buffered
  * events, and a new workflow task if anything is left to deliver.
  */
-import { InvalidArgumentError, WorkflowTaskFailedCause, durationToMs, temporal, type Failure, int64 } from '@hourglass/common';
+import { HistorySettings, InvalidArgumentError, WorkflowTaskFailedCause, durationToMs, quote, temporal, utf8Length, type Failure, int64 } from '@hourglass/common';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import type { WorkflowTaskToken } from '@hourglass/contracts';
 import { BadCommandError } from '../../workflow/command-error';
-import { isRunning } from '../../workflow/mutable-state';
+import { CommandLimits } from '../../workflow/command-limits';
 import type { MutationContext } from '../../workflow/mutation';
 import { mayContinue } from '../../workflow/close';
 import { applyUnreferencedMessages, hasAdmittedUpdates, resendUnansweredUpdates } from '../../workflow/updates';
-import { failWorkflowTask, scheduleWorkflowTask } from '../../workflow/workflow-task';
+import { failWorkflowTask } from '../../workflow/workflow-task';
 import { dispatchWaitingQueries } from '../query-workflow/query-workflow.handler';
 import { readStartedEvent, requireStartedWorkflowTask } from '../shared';
 import { applyCommand, isCloseCommand, validateCommandList } from './commands';
@@ -21,9 +21,6 @@ import { applyCommand, isCloseCommand, validateCommandList } from './commands';
 type Request = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
 type StartedAttributes = temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes;
 type Response = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedResponse;
-
-/** Sticky schedule-to-start timeout when the worker does not give one. */
-const DEFAULT_STICKY_SCHEDULE_TO_START_MS = 10_000;
 
 function failureOf(message: string): Failure {
   return { message, source: 'Server', applicationFailureInfo: { type: 'BadCommand', nonRetryable: false } };
@@ -33,24 +30,22 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
   const shard = env.shardFor(token.namespaceId, token.workflowId);
   const commands = req.commands ?? [];
   const identity = req.identity ?? '';
+  const limits = new CommandLimits(env.settings, namespace.name);
+  checkRequestIds(limits, req);
   let rejection: BadCommandError | undefined;
   try {
-    validateCommandList(commands, env.config.blobSizeLimitBytes);
+    validateCommandList(commands, limits);
     const closes = commands.some(isCloseCommand);
     const outcome = await shard.updateExecution(token, async (maybe) => {
       const ctx = requireStartedWorkflowTask(maybe, token);
       // Events or updates arrived while the worker decided to close: it must see them first.
       if ((ctx.hasBufferedEvents() || hasAdmittedUpdates(ctx.ms)) && closes) {
-        failWorkflowTask(ctx, {
-          cause: WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-          identity,
-          scheduleRetry: true,
-        });
+        failWorkflowTask(ctx, { cause: WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, identity });
         return 'unhandled-command' as const;
       }
       // Closing a cron or retrying run starts a successor that reuses the first event's input.
       const startedEvent = closes && mayContinue(ctx) ? await readStartedEvent(shard, token) : undefined;
-      completeWithCommands(ctx, namespace, req, commands, identity, startedEvent);
+      await completeWithCommands(env, ctx, namespace, req, commands, limits, startedEvent);
       return 'completed' as const;
     });
     env.queries.complete(token, outcome === 'completed' ? (req.queryResults ?? {}) : {});
@@ -67,22 +62,35 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
   // A bad command: nothing of the completion was written. Fail the task instead, then tell the worker.
   await shard.updateExecution(token, (maybe) => {
     const ctx = requireStartedWorkflowTask(maybe, token);
-    failWorkflowTask(ctx, { cause: rejection.failedCause, failure: failureOf(rejection.message), identity, scheduleRetry: true });
+    failWorkflowTask(ctx, { cause: rejection.failedCause, failure: failureOf(rejection.message), identity });
   });
   env.queries.requeue(token);
   throw new InvalidArgumentError(rejection.message);
 }
 
-function completeWithCommands(
+/** Ids of the request itself (not of its commands) that are over the limit: INVALID_ARGUMENT, nothing changes. */
+function checkRequestIds(limits: CommandLimits, req: Request): void {
+  const check = (field: string, value: string | null | undefined): void => {
+    if (!value) return;
+    const bytes = utf8Length(value);
+    if (bytes > limits.maxIdLength) throw new InvalidArgumentError(`${field} ${quote(value)} is ${bytes} bytes long, more than the limit of ${limits.maxIdLength}`);
+  };
+  check('identity', req.identity);
+  check('stickyAttributes.workerTaskQueue.name', req.stickyAttributes?.workerTaskQueue?.name);
+}
+
+async function completeWithCommands(
+  env: EngineContext,
   ctx: MutationContext,
   namespace: NamespaceRecord,
   req: Request,
   commands: temporal.api.command.v1.ICommand[],
-  identity: string,
+  limits: CommandLimits,
   startedEvent: StartedAttributes | undefined,
-): void {
+): Promise<void> {
   const ms = ctx.ms;
   const wft = ms.workflowTask!;
+  const identity = req.identity ?? '';
   const completed = ctx.addEvent('workflowTaskCompletedEventAttributes', {
     scheduledEventId: int64(wft.scheduledEventId),
     startedEventId: int64(wft.startedEventId),
@@ -92,19 +100,21 @@ function completeWithCommands(
     ...(req.sdkMetadata ? { sdkMetadata: req.sdkMetadata } : {}),
     ...(req.meteringMetadata ? { meteringMetadata: req.meteringMetadata } : {}),
   });
-  ms.lastCompletedWorkflowTaskStartedEventId = wft.startedEventId;
-  ms.workflowTask = null;
-  ms.workflowTaskFailureStreak = 0;
   const commandEnv = {
     workflowTaskCompletedEventId: Number(completed.eventId),
     identity,
     namespace: { id: namespace.id, name: namespace.name },
     close: { retentionMs: namespace.retentionMs, ...(startedEvent ? { startedEvent } : {}) },
     messages: new Map((req.messages ?? []).map((m) => [m.id ?? '', m])),
+    limits,
   };
+  const batch = env.settings.get(HistorySettings.commandBatchSize);
   let needsWorkflowTask = false;
   const referenced = new Set<string>();
-  for (const command of commands) {
+  for (let i = 0; i < commands.length; i++) {
+    // A completion with thousands of commands must not hold the event loop: other callers get turns.
+    if (i > 0 && i % batch === 0) await new Promise((resolve) => setImmediate(resolve));
+    const command = commands[i] as temporal.api.command.v1.ICommand;
     if (applyCommand(ctx, command, commandEnv).needsWorkflowTask) needsWorkflowTask = true;
     const messageId = command.protocolMessageCommandAttributes?.messageId;
     if (messageId) referenced.add(messageId);
@@ -114,8 +124,12 @@ function completeWithCommands(
   resendUnansweredUpdates(ms);
   const sticky = req.stickyAttributes?.workerTaskQueue?.name;
   ms.sticky = sticky
-    ? { queueName: sticky, scheduleToStartTimeoutMs: durationToMs(req.stickyAttributes?.scheduleToStartTimeout) || DEFAULT_STICKY_SCHEDULE_TO_START_MS }
+    ? {
+        queueName: sticky,
+        scheduleToStartTimeoutMs:
+          durationToMs(req.stickyAttributes?.scheduleToStartTimeout) || env.settings.get(HistorySettings.defaultStickyScheduleToStartTimeout, { namespace: namespace.name }),
+      }
     : null;
   const flushed = ctx.flushBufferedEvents();
-  if (isRunning(ms) && (flushed > 0 || needsWorkflowTask || req.forceCreateNewWorkflowTask || hasAdmittedUpdates(ms))) scheduleWorkflowTask(ctx);
+  if (flushed > 0 || needsWorkflowTask || req.forceCreateNewWorkflowTask || hasAdmittedUpdates(ms)) ctx.requestWorkflowTask();
 }

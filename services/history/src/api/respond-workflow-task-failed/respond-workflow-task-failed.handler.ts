@@ -14,7 +14,6 @@ export async function respondWorkflowTaskFailed(env: EngineContext, token: Workf
       cause: req.cause ?? temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED,
       failure: req.failure ?? null,
       identity: req.identity ?? '',
-      scheduleRetry: true,
     });
   });
   env.queries.requeue(token);

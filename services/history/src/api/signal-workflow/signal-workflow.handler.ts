@@ -1,8 +1,7 @@
 /** SignalWorkflowExecution: append WorkflowExecutionSignaled to the running run (deduplicated by request id). */
-import { temporal } from '@hourglass/common';
+import { Limits, temporal } from '@hourglass/common';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
-import { rememberRequestId } from '../../workflow/mutable-state';
 import { addSignal } from '../../workflow/signals';
 import { requireRunning, updateNamedRun } from '../shared';
 
@@ -12,7 +11,11 @@ export async function signalWorkflowExecution(env: EngineContext, namespace: Nam
   await updateNamedRun(env, namespace.id, req.workflowExecution?.workflowId ?? '', req.workflowExecution?.runId, (maybe, key) => {
     const ctx = requireRunning(maybe, key);
     // A client retry of a signal that was already applied changes nothing.
-    if (!rememberRequestId(ctx.ms, req.requestId ?? '')) return;
-    addSignal(ctx, { signalName: req.signalName ?? '', input: req.input ?? null, header: req.header ?? null, identity: req.identity ?? '' });
+    if (!ctx.ms.rememberRequestId(req.requestId ?? '')) return;
+    addSignal(
+      ctx,
+      { signalName: req.signalName ?? '', input: req.input ?? null, header: req.header ?? null, identity: req.identity ?? '' },
+      env.settings.get(Limits.maxSignalsPerExecution, { namespace: namespace.name }),
+    );
   });
 }

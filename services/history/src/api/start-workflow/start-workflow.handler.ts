@@ -5,7 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  HistorySettings,
   InvalidArgumentError,
+  Limits,
   WorkflowExecutionAlreadyStartedError,
   WorkflowExecutionStatus,
   WorkflowIdConflictPolicy,
@@ -16,14 +18,12 @@ import {
 import type { CurrentExecutionRecord, NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import { terminateWorkflow } from '../../workflow/close';
-import { MutationContext } from '../../workflow/mutation';
 import { normalizeRetryPolicy } from '../../workflow/retry';
 import { cronBackoffMs, validateCronSchedule } from '../../workflow/cron';
-import { rememberRequestId, type ParentInfo } from '../../workflow/mutable-state';
+import type { ParentInfo } from '../../workflow/mutable-state';
 import { addSignal } from '../../workflow/signals';
 import { newRun } from '../../workflow/start';
 import { requireRunning } from '../shared';
-import type { RunWrite } from '../../shard/shard-context';
 
 type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
 type StartResponse = temporal.api.workflowservice.v1.IStartWorkflowExecutionResponse;
@@ -74,6 +74,12 @@ function policiesOf(req: StartRequest): Policies {
     }
     reuse = WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE;
     conflict = WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING;
+  }
+  if (
+    reuse === WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE &&
+    conflict === WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
+  ) {
+    throw new InvalidArgumentError('workflowIdReusePolicy REJECT_DUPLICATE cannot be combined with workflowIdConflictPolicy TERMINATE_EXISTING');
   }
   if (reuse === WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED) reuse = WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE;
   if (conflict === WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED) conflict = WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL;
@@ -164,7 +170,11 @@ async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req
   const workflowId = req.workflowId ?? '';
   const requestId = req.requestId || randomUUID();
   const cronSchedule = req.cronSchedule ? validateCronSchedule(req.cronSchedule) : '';
-  const timeouts = normalizeWorkflowTimeouts(req, env.config);
+  const scope = { namespace: namespace.name };
+  const timeouts = normalizeWorkflowTimeouts(req, {
+    defaultWorkflowTaskTimeoutMs: env.settings.get(HistorySettings.defaultWorkflowTaskTimeout, scope),
+    maxWorkflowTaskTimeoutMs: env.settings.get(HistorySettings.maxWorkflowTaskTimeout, scope),
+  });
   const retryPolicy = req.retryPolicy ? normalizeRetryPolicy(req.retryPolicy, 'retryPolicy') : null;
   const startDelayMs = durationToMs(req.workflowStartDelay) ?? 0;
   if (startDelayMs < 0) throw new InvalidArgumentError('workflowStartDelay must not be negative');
@@ -172,9 +182,8 @@ async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req
   const policies = policiesOf(req);
   const shard = env.shardFor(namespace.id, workflowId);
 
-  return shard.withWorkflowLock(namespace.id, workflowId, async () => {
-    const current = await shard.getCurrentExecution(namespace.id, workflowId);
-    const writes: RunWrite[] = [];
+  return shard.updateWorkflow(namespace.id, workflowId, async (tx) => {
+    const current = await tx.current();
     if (current) {
       if (current.createRequestId === requestId) {
         return { runId: current.runId, started: true, status: current.status };
@@ -183,23 +192,20 @@ async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req
         switch (policies.conflict) {
           case WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
             if (signal) {
-              await shard.updateExecutionLocked(current, (maybe) => {
-                const ctx = requireRunning(maybe, current);
-                if (!rememberRequestId(ctx.ms, signal.requestId)) return;
-                addSignal(ctx, { ...signal, identity: req.identity ?? '' });
-              });
+              const ctx = requireRunning(await tx.run(current.runId), current);
+              if (ctx.ms.rememberRequestId(signal.requestId)) {
+                addSignal(ctx, { ...signal, identity: req.identity ?? '' }, env.settings.get(Limits.maxSignalsPerExecution, scope));
+              }
             }
             return { runId: current.runId, started: false, status: current.status };
           case WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING: {
-            const loaded = await shard.loadExecution(current);
-            if (loaded) {
-              const ctx = new MutationContext(loaded.ms, env.clock.now());
+            const ctx = await tx.run(current.runId);
+            if (ctx) {
               terminateWorkflow(ctx, {
                 reason: 'terminated by a new start (workflow id conflict policy TERMINATE_EXISTING)',
                 identity: req.identity ?? '',
                 retentionMs: namespace.retentionMs,
               });
-              writes.push({ ctx, loadedFrom: loaded.record });
             }
             break;
           }
@@ -214,33 +220,33 @@ async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req
       }
     }
     const runId = randomUUID();
-    const now = env.clock.now();
-    const ctx = newRun({
-      namespaceId: namespace.id,
-      workflowId,
-      runId,
-      firstExecutionRunId: runId,
-      requestId,
-      identity: req.identity ?? '',
-      workflowTypeName: req.workflowType?.name ?? '',
-      taskQueue: req.taskQueue?.name ?? '',
-      input: req.input ?? null,
-      header: req.header ?? null,
-      memo: req.memo ?? null,
-      searchAttributes: req.searchAttributes ?? null,
-      retryPolicy,
-      cronSchedule,
-      ...timeouts,
-      startDelayMs: cronSchedule ? cronBackoffMs(cronSchedule, now) : startDelayMs,
-      userMetadata: req.userMetadata ?? null,
-      priority: req.priority ?? null,
-      now,
-      ...(signal ? { signal: { ...signal, identity: req.identity ?? '' } } : {}),
-      ...(options.parent ? { parent: options.parent } : {}),
-      ...(options.root ? { root: options.root } : {}),
-    });
-    writes.push({ ctx });
-    await shard.commitRuns(writes, current?.runId ?? null);
+    const now = tx.now;
+    tx.startRun(
+      newRun({
+        namespaceId: namespace.id,
+        workflowId,
+        runId,
+        firstExecutionRunId: runId,
+        requestId,
+        identity: req.identity ?? '',
+        workflowTypeName: req.workflowType?.name ?? '',
+        taskQueue: req.taskQueue?.name ?? '',
+        input: req.input ?? null,
+        header: req.header ?? null,
+        memo: req.memo ?? null,
+        searchAttributes: req.searchAttributes ?? null,
+        retryPolicy,
+        cronSchedule,
+        ...timeouts,
+        startDelayMs: cronSchedule ? cronBackoffMs(cronSchedule, now) : startDelayMs,
+        userMetadata: req.userMetadata ?? null,
+        priority: req.priority ?? null,
+        now,
+        ...(signal ? { signal: { ...signal, identity: req.identity ?? '' } } : {}),
+        ...(options.parent ? { parent: options.parent } : {}),
+        ...(options.root ? { root: options.root } : {}),
+      }),
+    );
     return { runId, started: true, status: WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING };
   });
 }

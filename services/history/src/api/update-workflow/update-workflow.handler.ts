@@ -3,14 +3,13 @@
  * update id), make sure a workflow task will carry it, then wait — bounded — for the stage the
  * caller asked for. A wait that ends early returns the stage reached so far; the SDK asks again.
  */
-import { NotFoundError, ResourceExhaustedError, temporal } from '@hourglass/common';
+import { HistorySettings, Limits, NotFoundError, ResourceExhaustedError, quote, temporal } from '@hourglass/common';
 import type { ExecutionKey, NamespaceRecord } from '@hourglass/persistence';
 import type { CallOptions } from '@hourglass/contracts';
 import type { EngineContext } from '../../engine-context';
 import { isRunning, type UpdateInfo } from '../../workflow/mutable-state';
 import type { ShardContext } from '../../shard/shard-context';
-import { MAX_UPDATES_PER_RUN, admitUpdate, rejectionOutcomeOf } from '../../workflow/updates';
-import { scheduleWorkflowTaskIfNeeded } from '../../workflow/workflow-task';
+import { admitUpdate, inFlightUpdates, rejectionOutcomeOf } from '../../workflow/updates';
 import { executionNotFound, requireChain, requireRunning, resolveRun, updateNamedRun } from '../shared';
 
 type UpdateRequest = temporal.api.workflowservice.v1.IUpdateWorkflowExecutionRequest;
@@ -33,50 +32,60 @@ export async function updateWorkflowExecution(env: EngineContext, namespace: Nam
   const key = await updateNamedRun(env, namespace.id, workflowId, runId, (maybe, target) => {
     const ctx = requireRunning(maybe, target);
     requireChain(ctx, req.firstExecutionRunId);
-    if (ctx.ms.updates[updateId]) return target; // a retry of an update we already have
-    if (Object.keys(ctx.ms.updates).length >= MAX_UPDATES_PER_RUN) {
-      throw new ResourceExhaustedError(`workflow ${workflowId} already has ${MAX_UPDATES_PER_RUN} updates, the most one run may have`);
+    if (ctx.ms.updates.has(updateId)) return target; // a retry of an update we already have
+    const scope = { namespace: namespace.name };
+    const maxTotal = env.settings.get(Limits.maxUpdatesPerExecution, scope);
+    if (ctx.ms.updateCount >= maxTotal) {
+      throw new ResourceExhaustedError(`workflow ${quote(workflowId)} already received ${ctx.ms.updateCount} updates, the most one run may receive (${maxTotal}); continue as new to take more`);
+    }
+    const maxInFlight = env.settings.get(Limits.maxInFlightUpdates, scope);
+    if (inFlightUpdates(ctx.ms) >= maxInFlight) {
+      throw new ResourceExhaustedError(`workflow ${quote(workflowId)} has ${maxInFlight} updates in flight, the most one run may have; retry once some complete`);
     }
     admitUpdate(ctx, req.request ?? {});
-    scheduleWorkflowTaskIfNeeded(ctx);
+    ctx.requestWorkflowTask();
     return target;
   });
   const wanted = req.waitPolicy?.lifecycleStage || Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED;
-  return waitForStage(env, key, updateId, wanted, call);
+  return waitForStage(env, namespace, key, updateId, wanted, call);
 }
 
 export async function pollWorkflowExecutionUpdate(env: EngineContext, namespace: NamespaceRecord, req: PollRequest, call: CallOptions): Promise<UpdateResponse> {
   const ref = req.updateRef;
   const key = await resolveRun(env, namespace.id, ref?.workflowExecution?.workflowId ?? '', ref?.workflowExecution?.runId);
   const wanted = req.waitPolicy?.lifecycleStage || Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED;
-  return waitForStage(env, key, ref?.updateId ?? '', wanted, call);
+  return waitForStage(env, namespace, key, ref?.updateId ?? '', wanted, call);
 }
 
-async function waitForStage(env: EngineContext, key: ExecutionKey, updateId: string, wanted: number, call: CallOptions): Promise<UpdateResponse> {
+async function waitForStage(env: EngineContext, namespace: NamespaceRecord, key: ExecutionKey, updateId: string, wanted: number, call: CallOptions): Promise<UpdateResponse> {
   const shard = env.shardFor(key.namespaceId, key.workflowId);
-  const budget = call.deadline ? Math.max(0, Math.min(env.config.longPollTimeoutMs, call.deadline - Date.now() - 1000)) : env.config.longPollTimeoutMs;
+  const cap = env.settings.get(HistorySettings.longPollExpirationInterval, { namespace: namespace.name });
+  const budget = call.deadline ? Math.max(0, Math.min(cap, call.deadline - Date.now() - 1000)) : cap;
   const until = Date.now() + budget;
   for (;;) {
     // Subscribe before reading so a change between the two is not missed.
     const sub = env.notifier.subscribe(key, () => true, until - Date.now(), call.signal);
-    const loaded = await shard.loadExecution(key);
-    if (!loaded) {
+    const seen = await shard.readExecution(key, (ms) => {
+      const update = ms.updates.get(updateId);
+      return { running: isRunning(ms), info: update ? { ...update } : undefined };
+    });
+    if (!seen) {
       sub.cancel();
       throw executionNotFound(key.workflowId, key.runId);
     }
-    const info = loaded.ms.updates[updateId];
+    const info = seen.info;
     if (!info) {
       sub.cancel();
-      throw new NotFoundError(`update ${JSON.stringify(updateId)} not found on workflow ${JSON.stringify(key.workflowId)}`);
+      throw new NotFoundError(`update ${quote(updateId)} not found on workflow ${quote(key.workflowId)}`);
     }
     const stage = STAGE_RANK[info.stage];
     if (stage >= wanted) {
       sub.cancel();
       return responseOf(shard, key, info, stage);
     }
-    if (!isRunning(loaded.ms)) {
+    if (!seen.running) {
       sub.cancel();
-      throw new NotFoundError(`workflow execution ${JSON.stringify(key.workflowId)} closed before update ${JSON.stringify(updateId)} completed`);
+      throw new NotFoundError(`workflow execution ${quote(key.workflowId)} closed before update ${quote(updateId)} completed`);
     }
     const change = await sub.promise;
     if (!change || Date.now() >= until) return responseOf(shard, key, info, stage);

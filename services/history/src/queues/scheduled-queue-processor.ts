@@ -1,16 +1,18 @@
 /**
- * Fires a shard's timer tasks when due. Tasks due within the look-ahead window are held in memory
- * (a min-heap) with one clock wake-up for the earliest; later ones stay in the store until a
- * periodic scan brings them into the window. Deleted only after the executor succeeded.
+ * Fires a shard's tasks of one SCHEDULED category when due. Tasks due within the look-ahead window
+ * are held in memory (a min-heap) with one clock wake-up for the earliest; later ones stay in the
+ * store until a periodic scan brings them into the window. Deleted only after the executor succeeded.
  */
 import { type Clock, type Logger } from '@hourglass/common';
-import type { ExecutionStore, TimerTaskKey, TimerTaskRow } from '@hourglass/persistence';
+import type { ExecutionStore, HistoryTaskKey, HistoryTaskRow } from '@hourglass/persistence';
 import { BatchedDeleter } from './batched-deleter';
-import type { TaskExecutor } from './transfer-queue-processor';
+import type { QueueProcessor, QueueProcessorOptions, TaskExecutor } from './immediate-queue-processor';
+import type { TaskCategory } from './task-categories';
 
 const SCAN_PAGE_SIZE = 5000;
-const MAX_RETRY_DELAY_MS = 10_000;
 const MAX_SCAN_INTERVAL_MS = 60 * 60_000;
+
+type TimerTaskRow = HistoryTaskRow;
 
 function before(a: TimerTaskRow, b: TimerTaskRow): boolean {
   return a.fireAt < b.fireAt || (a.fireAt === b.fireAt && a.taskId < b.taskId);
@@ -62,7 +64,7 @@ class TimerHeap {
   }
 }
 
-export class TimerQueueProcessor {
+export class ScheduledQueueProcessor implements QueueProcessor {
   private readonly heap = new TimerHeap();
   /** Tasks in memory or running: taskId → the fireAt they are stored under, and failed attempts so far. */
   private readonly known = new Map<number, { storedFireAt: number; failures: number }>();
@@ -77,17 +79,22 @@ export class TimerQueueProcessor {
   private scanning: Promise<void> | undefined;
   private running = 0;
   private readonly idleWaiters: (() => void)[] = [];
-  private readonly deleter: BatchedDeleter<TimerTaskKey>;
+  private readonly deleter: BatchedDeleter<HistoryTaskKey>;
 
   constructor(
     private readonly shardId: number,
+    private readonly category: TaskCategory,
     private readonly store: ExecutionStore,
     private readonly clock: Clock,
-    private readonly execute: TaskExecutor<TimerTaskRow>,
-    private readonly lookaheadMs: number,
+    private readonly execute: TaskExecutor,
+    private readonly options: QueueProcessorOptions & { lookaheadMs: number },
     private readonly logger: Logger,
   ) {
-    this.deleter = new BatchedDeleter((keys) => store.deleteTimerTasks(shardId, keys), logger, 'timer tasks');
+    this.deleter = new BatchedDeleter((keys) => store.deleteTasks(shardId, keys), logger, `${category.name} tasks`);
+  }
+
+  private get lookaheadMs(): number {
+    return this.options.lookaheadMs;
   }
 
   async start(): Promise<void> {
@@ -105,7 +112,7 @@ export class TimerQueueProcessor {
     await this.deleter.flush();
   }
 
-  /** Timer tasks just committed by this process. */
+  /** Tasks of this category just committed by this process. */
   enqueue(rows: TimerTaskRow[]): void {
     const window = Math.max(this.loadedUntil, this.scanningUntil);
     for (const row of rows) {
@@ -126,13 +133,13 @@ export class TimerQueueProcessor {
       try {
         const horizon = this.clock.now() + this.lookaheadMs;
         this.scanningUntil = horizon;
-        const rows = await this.store.listTimerTasks(this.shardId, horizon, SCAN_PAGE_SIZE);
+        const rows = await this.store.listScheduledTasks(this.shardId, this.category.id, horizon, SCAN_PAGE_SIZE);
         for (const row of rows) this.add(row);
         const last = rows[rows.length - 1];
         this.loadedUntil = rows.length === SCAN_PAGE_SIZE && last ? last.fireAt : horizon;
         this.arm();
       } catch (err) {
-        this.logger.error({ err, shardId: this.shardId }, 'timer scan failed');
+        this.logger.error({ err, shardId: this.shardId, category: this.category.name }, 'scheduled task scan failed');
       } finally {
         this.scanningUntil = 0;
         this.scanning = undefined;
@@ -174,14 +181,14 @@ export class TimerQueueProcessor {
     const entry = this.known.get(row.taskId) ?? { storedFireAt: row.fireAt, failures: 0 };
     try {
       await this.execute({ ...row, fireAt: entry.storedFireAt });
-      this.deleter.add({ fireAt: entry.storedFireAt, taskId: row.taskId });
+      this.deleter.add({ categoryId: row.categoryId, fireAt: entry.storedFireAt, taskId: row.taskId });
       this.known.delete(row.taskId);
     } catch (err) {
       if (this.stopped) return;
       entry.failures += 1;
-      this.logger.warn({ err, shardId: this.shardId, taskId: row.taskId, type: row.type, failures: entry.failures }, 'timer task failed; will retry');
+      this.logger.warn({ err, shardId: this.shardId, taskId: row.taskId, type: row.type, failures: entry.failures }, `${this.category.name} task failed; will retry`);
       // Retry in memory; the row stays stored, so a restart retries it as well.
-      this.heap.push({ ...row, fireAt: this.clock.now() + Math.min(MAX_RETRY_DELAY_MS, 50 * 2 ** entry.failures) });
+      this.heap.push({ ...row, fireAt: this.clock.now() + Math.min(this.options.maxRetryDelayMs, 50 * 2 ** entry.failures) });
       this.arm();
     }
   }

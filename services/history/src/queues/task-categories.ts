@@ -1,0 +1,24 @@
+/**
+ * Task categories: the kinds of work a shard's queue processors run at least once after the commit
+ * that created them. IMMEDIATE categories run as soon as possible in task id order; SCHEDULED ones
+ * run when due, in (fireAt, taskId) order. Each category has its own processor, executor,
+ * concurrency and retry backoff, so a slow one (a visibility outage) never stalls another
+ * (workflow dispatch). A new category is a row here and an executor.
+ *
+ * The ids are persisted in every task row: never renumber or reuse one.
+ */
+export interface TaskCategory {
+  readonly id: number;
+  readonly name: string;
+  readonly kind: 'immediate' | 'scheduled';
+}
+
+export const TaskCategories = {
+  /** Dispatch to matching, children, cross-workflow signals and cancels, parent notifications. */
+  transfer: { id: 1, name: 'transfer', kind: 'immediate' },
+  /** User timers, activity and workflow-task timeouts, retry backoffs, run timeouts, retention. */
+  timer: { id: 2, name: 'timer', kind: 'scheduled' },
+  // 3: visibility (reserved), 4: usage (reserved).
+} as const satisfies Record<string, TaskCategory>;
+
+export const STANDARD_TASK_CATEGORIES: readonly TaskCategory[] = Object.values(TaskCategories);

@@ -1,0 +1,108 @@
+/**
+ * The pending items of a run (activities, timers, children, requests, updates…) as they are kept
+ * in memory and persisted: one row per item. An ItemMap knows which of its items a change touched,
+ * so a commit writes those rows and nothing else.
+ *
+ * Stored items are frozen: reading one is free, and changing one without `mutable()` throws
+ * (TypeError in strict mode) instead of silently skipping its write. `mutable(id)` hands out a
+ * fresh copy that the commit will persist.
+ */
+import type { ExecutionItemKey, ExecutionItemRow } from '@hourglass/persistence';
+
+export interface ItemChanges {
+  upserts: ExecutionItemRow[];
+  deletes: ExecutionItemKey[];
+}
+
+export class ItemMap<T extends object> {
+  private readonly items = new Map<string, T>();
+  private readonly dirty = new Set<string>();
+  private readonly deleted = new Set<string>();
+
+  constructor(readonly kind: string) {}
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  get(id: string): Readonly<T> | undefined {
+    return this.items.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.items.has(id);
+  }
+
+  values(): IterableIterator<Readonly<T>> {
+    return this.items.values();
+  }
+
+  entries(): IterableIterator<[string, Readonly<T>]> {
+    return this.items.entries();
+  }
+
+  /** Adds or replaces an item; it is written with the next commit. */
+  set(id: string, item: T): void {
+    this.items.set(id, item);
+    this.dirty.add(id);
+    this.deleted.delete(id);
+  }
+
+  /** A writable copy of the item, written with the next commit; undefined when absent. */
+  mutable(id: string): T | undefined {
+    const current = this.items.get(id);
+    if (!current) return undefined;
+    if (this.dirty.has(id) && !Object.isFrozen(current)) return current;
+    const copy = { ...current };
+    this.items.set(id, copy);
+    this.dirty.add(id);
+    return copy;
+  }
+
+  delete(id: string): boolean {
+    if (!this.items.delete(id)) return false;
+    this.dirty.delete(id);
+    this.deleted.add(id);
+    return true;
+  }
+
+  /** Loads a persisted item (not a change). */
+  load(id: string, item: T): void {
+    this.items.set(id, deepFreeze(item));
+  }
+
+  /** Every item is written with the next commit (a state upgraded from an older format). */
+  markAllDirty(): void {
+    for (const id of this.items.keys()) this.dirty.add(id);
+  }
+
+  hasChanges(): boolean {
+    return this.dirty.size > 0 || this.deleted.size > 0;
+  }
+
+  /** The rows the next commit must write for this map. */
+  changes(serialize: (item: T) => string = JSON.stringify): ItemChanges {
+    const upserts: ExecutionItemRow[] = [];
+    for (const id of this.dirty) upserts.push({ kind: this.kind, id, data: serialize(this.items.get(id) as T) });
+    const deletes = [...this.deleted].map((id) => ({ kind: this.kind, id }));
+    return { upserts, deletes };
+  }
+
+  /** After a commit: what was written is the stored state now. */
+  settle(): void {
+    for (const id of this.dirty) {
+      const item = this.items.get(id);
+      if (item) deepFreeze(item);
+    }
+    this.dirty.clear();
+    this.deleted.clear();
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value as Record<string, unknown>)) deepFreeze(inner);
+  }
+  return value;
+}
