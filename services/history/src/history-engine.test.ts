@@ -6,10 +6,10 @@
 import { TaskCategories } from './queues/task-categories';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { CommandType, RetryState, TimeoutType, WorkflowTaskFailedCause, msToDuration, temporal, toNumber, type HistoryEvent } from '@hourglass/common';
-import { decodeTaskToken, type ActivityTaskToken, type WorkflowTaskToken } from '@hourglass/contracts';
+import { CommandType, RetryState, TimeoutType, WorkflowTaskFailedCause, msToDuration, temporal, toNumber } from '@hourglass/common';
+import type { WorkflowTaskToken } from '@hourglass/contracts';
 import { continueAsNew } from './workflow/close';
-import { createTestEngine, eventually, typeNames, type TestEngine } from './testing/engine-fixture';
+import { completeWorkflow, createTestEngine, eventually, scheduleActivity, startTimer, typeNames, type TestEngine } from './testing/engine-fixture';
 
 type Command = temporal.api.command.v1.ICommand;
 
@@ -21,63 +21,11 @@ afterEach(async () => {
   await t.close();
 });
 
-async function start(workflowId: string, extra: Partial<temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest> = {}): Promise<string> {
-  const res = await t.engine.startWorkflowExecution({ namespaceId: t.namespace.id, request: {
-    namespace: t.namespace.name,
-    workflowId,
-    workflowType: { name: 'TestWorkflow' },
-    taskQueue: { name: 'tq' },
-    requestId: `req-${workflowId}`,
-    identity: 'unit-test',
-    ...extra,
-  } });
-  return res.runId as string;
-}
-
-async function history(workflowId: string, runId: string): Promise<HistoryEvent[]> {
-  const res = await t.engine.getWorkflowExecutionHistory({ namespaceId: t.namespace.id, request: { namespace: t.namespace.name, execution: { workflowId, runId } } }, { deadline: 0 });
-  const events = res.history?.events ?? [];
-  events.forEach((e, i) => assert.equal(toNumber(e.eventId), i + 1, 'event ids are contiguous from 1'));
-  return events;
-}
-
-async function startWorkflowTask(workflowId: string, runId: string, pollKind: 'normal' | 'sticky' = 'normal') {
-  const d = await t.engine.describeWorkflowExecution({ namespaceId: t.namespace.id, request: { namespace: t.namespace.name, execution: { workflowId, runId } } });
-  const scheduledEventId = await eventually(async () => {
-    return t.engine.shardFor(t.namespace.id, workflowId).readExecution({ namespaceId: t.namespace.id, workflowId, runId }, (ms) => ms.workflowTask?.scheduledEventId);
-  });
-  assert.ok(d.pendingWorkflowTask, 'a workflow task is pending');
-  const res = await t.engine.recordWorkflowTaskStarted({
-    namespaceId: t.namespace.id,
-    task: { workflowId, runId, scheduledEventId },
-    pollKind,
-    identity: 'worker-1',
-    pollRequestId: `poll-${Math.random()}`,
-  });
-  return { res, token: decodeTaskToken(res.taskToken) as WorkflowTaskToken };
-}
-
-async function complete(token: WorkflowTaskToken, commands: Command[], extra: Partial<temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest> = {}) {
-  return t.engine.respondWorkflowTaskCompleted({ namespaceId: t.namespace.id, token: token, request: { namespace: t.namespace.name, identity: 'worker-1', commands, ...extra } });
-}
-
-function scheduleActivity(activityId: string, extra: Partial<temporal.api.command.v1.IScheduleActivityTaskCommandAttributes> = {}): Command {
-  return {
-    commandType: CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
-    scheduleActivityTaskCommandAttributes: { activityId, activityType: { name: 'act' }, startToCloseTimeout: msToDuration(10_000), ...extra },
-  };
-}
-
-function startTimer(timerId: string, ms: number): Command {
-  return { commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId, startToFireTimeout: msToDuration(ms) } };
-}
-
-const completeWorkflow: Command = { commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} };
-
-async function startActivity(workflowId: string, runId: string, scheduledEventId: number, attempt = 1): Promise<ActivityTaskToken> {
-  const res = await t.engine.recordActivityTaskStarted({ namespaceId: t.namespace.id, task: { workflowId, runId, scheduledEventId, attempt }, identity: 'worker-1', pollRequestId: `p-${Math.random()}` });
-  return decodeTaskToken(res.taskToken) as ActivityTaskToken;
-}
+const start = (workflowId: string, extra?: Partial<temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest>) => t.start(workflowId, extra);
+const history = (workflowId: string, runId: string) => t.history(workflowId, runId);
+const startWorkflowTask = (workflowId: string, runId: string, pollKind?: 'normal' | 'sticky') => t.startWorkflowTask(workflowId, runId, pollKind);
+const complete = (token: WorkflowTaskToken, commands: Command[], extra?: Partial<temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest>) => t.complete(token, commands, extra);
+const startActivity = (workflowId: string, runId: string, scheduledEventId: number, attempt?: number) => t.startActivity(workflowId, runId, scheduledEventId, attempt);
 
 describe('history state machine', () => {
   it('start writes WorkflowExecutionStarted + WorkflowTaskScheduled and pushes the task to matching', async () => {

@@ -2,11 +2,13 @@
  * Test support for history unit tests: a real engine on an in-memory SQLite store, a manual clock
  * and a matching stand-in that records what history pushes to it.
  */
-import { ManualClock, SettingsRegistry, silentLogger, temporal, type HistoryEvent } from '@hourglass/common';
+import assert from 'node:assert/strict';
+import { CommandType, ManualClock, SettingsRegistry, msToDuration, silentLogger, temporal, toNumber, type HistoryEvent, type SettingOverrides } from '@hourglass/common';
+import { decodeTaskToken, type ActivityTaskToken, type WorkflowTaskToken } from '@hourglass/contracts';
 import { openSqlitePersistence, type NamespaceRecord, type Persistence } from '@hourglass/persistence';
 import { DEFAULT_HISTORY_CONFIG } from '../config';
 import type { AddActivityTaskRequest, AddWorkflowTaskRequest, MatchingService } from '@hourglass/contracts';
-import { HistoryEngine } from '../history-engine';
+import { HistoryEngine, type HistoryEngineDeps } from '../history-engine';
 import { NamespaceRegistry } from '../namespace-registry';
 
 export interface PushedTask {
@@ -41,16 +43,108 @@ export class RecordingMatching implements MatchingService {
   async shutdownStickyQueue(): Promise<void> {}
 }
 
-export interface TestEngine {
-  engine: HistoryEngine;
-  clock: ManualClock;
-  matching: RecordingMatching;
-  namespace: NamespaceRecord;
-  persistence: Persistence;
-  close(): Promise<void>;
+type Command = temporal.api.command.v1.ICommand;
+
+/** A real engine on an in-memory store, and the steps a worker takes, for driving it from tests. */
+export class TestEngine {
+  constructor(
+    readonly engine: HistoryEngine,
+    readonly clock: ManualClock,
+    readonly matching: RecordingMatching,
+    readonly namespace: NamespaceRecord,
+    readonly persistence: Persistence,
+  ) {}
+
+  async close(): Promise<void> {
+    await this.engine.stop();
+    await this.persistence.close();
+  }
+
+  async start(workflowId: string, extra: Partial<temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest> = {}): Promise<string> {
+    const res = await this.engine.startWorkflowExecution({
+      namespaceId: this.namespace.id,
+      request: {
+        namespace: this.namespace.name,
+        workflowId,
+        workflowType: { name: 'TestWorkflow' },
+        taskQueue: { name: 'tq' },
+        requestId: `req-${workflowId}`,
+        identity: 'unit-test',
+        ...extra,
+      },
+    });
+    return res.runId as string;
+  }
+
+  /** The run's whole history, checking that event ids are contiguous from 1. */
+  async history(workflowId: string, runId: string): Promise<HistoryEvent[]> {
+    const res = await this.engine.getWorkflowExecutionHistory(
+      { namespaceId: this.namespace.id, request: { namespace: this.namespace.name, execution: { workflowId, runId }, maximumPageSize: 100_000 } },
+      { deadline: 0 },
+    );
+    const events = res.history?.events ?? [];
+    events.forEach((e, i) => assert.equal(toNumber(e.eventId), i + 1, 'event ids are contiguous from 1'));
+    return events;
+  }
+
+  /** Starts the run's pending workflow task as a worker's poll would. */
+  async startWorkflowTask(workflowId: string, runId: string, pollKind: 'normal' | 'sticky' = 'normal') {
+    const d = await this.engine.describeWorkflowExecution({ namespaceId: this.namespace.id, request: { namespace: this.namespace.name, execution: { workflowId, runId } } });
+    const scheduledEventId = await eventually(() =>
+      this.engine.shardFor(this.namespace.id, workflowId).readExecution({ namespaceId: this.namespace.id, workflowId, runId }, (ms) => ms.workflowTask?.scheduledEventId),
+    );
+    assert.ok(d.pendingWorkflowTask, 'a workflow task is pending');
+    const res = await this.engine.recordWorkflowTaskStarted({
+      namespaceId: this.namespace.id,
+      task: { workflowId, runId, scheduledEventId },
+      pollKind,
+      identity: 'worker-1',
+      pollRequestId: `poll-${Math.random()}`,
+    });
+    return { res, token: decodeTaskToken(res.taskToken) as WorkflowTaskToken };
+  }
+
+  complete(token: WorkflowTaskToken, commands: Command[], extra: Partial<temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest> = {}) {
+    return this.engine.respondWorkflowTaskCompleted({
+      namespaceId: this.namespace.id,
+      token,
+      request: { namespace: this.namespace.name, identity: 'worker-1', commands, ...extra },
+    });
+  }
+
+  async startActivity(workflowId: string, runId: string, scheduledEventId: number, attempt = 1): Promise<ActivityTaskToken> {
+    const res = await this.engine.recordActivityTaskStarted({
+      namespaceId: this.namespace.id,
+      task: { workflowId, runId, scheduledEventId, attempt },
+      identity: 'worker-1',
+      pollRequestId: `p-${Math.random()}`,
+    });
+    return decodeTaskToken(res.taskToken) as ActivityTaskToken;
+  }
 }
 
-export async function createTestEngine(): Promise<TestEngine> {
+export function scheduleActivity(activityId: string, extra: Partial<temporal.api.command.v1.IScheduleActivityTaskCommandAttributes> = {}): Command {
+  return {
+    commandType: CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
+    scheduleActivityTaskCommandAttributes: { activityId, activityType: { name: 'act' }, startToCloseTimeout: msToDuration(10_000), ...extra },
+  };
+}
+
+export function startTimer(timerId: string, ms: number): Command {
+  return { commandType: CommandType.COMMAND_TYPE_START_TIMER, startTimerCommandAttributes: { timerId, startToFireTimeout: msToDuration(ms) } };
+}
+
+export const completeWorkflow: Command = { commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} };
+
+export interface TestEngineOptions {
+  /** Setting overrides (the rebuild verifier is always on). */
+  settings?: SettingOverrides;
+  /** Task categories besides the standard ones. */
+  extraTaskCategories?: HistoryEngineDeps['extraTaskCategories'];
+  retentionMs?: number;
+}
+
+export async function createTestEngine(options: TestEngineOptions = {}): Promise<TestEngine> {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const persistence = openSqlitePersistence({ path: ':memory:', clock });
   const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
@@ -63,24 +157,15 @@ export async function createTestEngine(): Promise<TestEngine> {
     config: { ...DEFAULT_HISTORY_CONFIG, numHistoryShards: 2 },
     logger: silentLogger(),
     // Every unit test also proves that each run's state is what its history rebuilds to.
-    settings: new SettingsRegistry({ 'history.verifyRebuild': [{ value: true }] }),
+    settings: new SettingsRegistry({ ...options.settings, 'history.verifyRebuild': [{ value: true }] }),
+    ...(options.extraTaskCategories ? { extraTaskCategories: options.extraTaskCategories } : {}),
     onStateDivergence: (message) => {
       throw new Error(message);
     },
   });
   await engine.start();
-  const namespace = await namespaces.register({ name: 'unit', retentionMs: 86_400_000 });
-  return {
-    engine,
-    clock,
-    matching,
-    namespace,
-    persistence,
-    close: async () => {
-      await engine.stop();
-      await persistence.close();
-    },
-  };
+  const namespace = await namespaces.register({ name: 'unit', retentionMs: options.retentionMs ?? 86_400_000 });
+  return new TestEngine(engine, clock, matching, namespace, persistence);
 }
 
 /** Polls until `fn` returns a truthy value (no fixed sleeps). */
