@@ -119,3 +119,4 @@ export async function activityThenSleep(value: string, ms: number): Promise<stri
   return echoed;
 }
 export * from './features';
+export * from './limits';
