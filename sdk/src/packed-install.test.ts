@@ -216,6 +216,11 @@ describe('@hourglass/sdk packed and installed into an outside project', () => {
       assert.match(p, /^(package\.json|README\.md|dist\/|src\/)/, `unexpected file in the tarball: ${p}`);
       assert.doesNotMatch(p, /\.test\.|test-support|examples|tsbuildinfo/, `test or example file in the tarball: ${p}`);
     }
+    // Every compiled file has its source beside it: no stale output of a file since moved or deleted.
+    for (const p of paths.filter((f) => f.startsWith('dist/'))) {
+      const source = p.replace(/^dist\//, 'src/').replace(/\.(js|d\.ts)(\.map)?$/, '.ts');
+      assert.ok(paths.includes(source), `${p} in the tarball has no ${source}: stale build output (remove sdk/dist and rebuild)`);
+    }
   });
 
   test('its package.json: the official packages are peers, nothing unpublished, the two entries exported', () => {
