@@ -241,7 +241,7 @@ export interface ConfigFile {
 export function parseConfigFile(path: string, source: string): ConfigFile {
   const doc = parseDocument(source);
   const yamlError = doc.errors[0];
-  if (yamlError) throw new InvalidArgumentError(`${path}: ${yamlError.message.split('\n')[0]}`);
+  if (yamlError) throw new InvalidArgumentError(`${path}: ${(yamlError.message.split('\n')[0] ?? '').replace(/:$/, '')}`);
   const data: unknown = doc.toJS() ?? {};
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new InvalidArgumentError(`${path}: expected a mapping of options (port: 7233, settings: …), got ${show(data)}`);
@@ -251,7 +251,7 @@ export function parseConfigFile(path: string, source: string): ConfigFile {
     const issue = result.error.issues[0];
     if (issue?.code === 'unrecognized_keys') {
       const key = issue.keys[0] ?? '';
-      const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : '';
       const known = issue.path.length === 0 ? [...Object.keys(fields), 'settings'] : issue.path.at(-1) === 'constraints' ? ['namespace', 'taskQueue'] : ['value', 'constraints'];
       throw new InvalidArgumentError(`${path}: ${where}unknown key ${quote(key)}${didYouMean(key, known)}`);
     }
