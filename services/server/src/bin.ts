@@ -5,6 +5,7 @@
  * precedence flags > env > config file > defaults is config.ts's, so commander's own env and
  * default values are only displayed, never used.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { allSettings, createLogger, quote } from '@hourglass/common';
 import { migrateMysql } from '@hourglass/persistence';
@@ -12,7 +13,7 @@ import { startBanner } from './banner';
 import { CONFIG_FILE_OPTION, DEV_DEFAULTS, START_DEV_OPTIONS, loadDevServerConfig, parseDevServerConfig, type ConfigFlags, type LoadedConfig } from './config';
 import { startDevServer } from './dev-server';
 import { describeStore } from './persistence';
-import { SETTINGS_FORMATS, formatSettings, type SettingsFormat } from './settings-table';
+import { SETTINGS_FORMATS, formatSettings, replaceGeneratedTable, type SettingsFormat } from './settings-table';
 import { SERVER_VERSION } from './version';
 
 /** Retention of the in-memory test server's namespace: effectively forever. */
@@ -105,8 +106,16 @@ program
   .command('settings')
   .description("every setting a config file's settings: section may override: key, scope, default and description")
   .addOption(new Option('--format <format>', 'output format').choices(SETTINGS_FORMATS).default('text'))
-  .action((opts: { format: SettingsFormat }) => {
-    console.log(formatSettings(allSettings(), opts.format));
+  .addOption(new Option('--write-into <file>', 'write the Markdown table between the generated-table markers of this file (docs/configuration.md)'))
+  .action((opts: { format: SettingsFormat; writeInto?: string }) => {
+    if (!opts.writeInto) return console.log(formatSettings(allSettings(), opts.format));
+    try {
+      const doc = readFileSync(opts.writeInto, 'utf8');
+      writeFileSync(opts.writeInto, replaceGeneratedTable(doc, formatSettings(allSettings(), 'markdown'), opts.writeInto));
+    } catch (err) {
+      fail((err as Error).message, 1);
+    }
+    console.log(`wrote ${allSettings().length} settings into ${opts.writeInto}`);
   });
 
 const db = program.command('db').description('database administration');
