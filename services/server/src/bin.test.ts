@@ -82,7 +82,7 @@ describe('the hourglass command', () => {
     const file = path.join(tmp, 'hourglass.yaml');
     writeFileSync(file, ['inMemory: true', 'port: 0', 'logLevel: silent', 'namespaces: [billing]', 'settings:', '  limit.blobSize.error:', '    - value: 1048576', '      constraints: { namespace: billing }'].join('\n'));
     const child = spawn(SHIM, ['start-dev', '--config', file], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`code ${code}, signal ${signal}`)));
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const lines: string[] = [];
@@ -103,6 +103,6 @@ describe('the hourglass command', () => {
     } finally {
       child.kill('SIGTERM');
     }
-    assert.equal(await exited, 0, `clean shutdown on SIGTERM; stderr:\n${stderr}`);
+    assert.equal(await exited, 'code 0, signal null', `clean shutdown on SIGTERM; stderr:\n${stderr}`);
   });
 });

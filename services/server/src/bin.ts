@@ -84,7 +84,6 @@ startDev.action(async (_opts: unknown, command: Command) => {
   } catch (err) {
     fail(`could not start: ${(err as Error).message}`, 1);
   }
-  console.log(startBanner({ ip: config.ip, port: server.port, store: describeStore(config), namespaces: ['default', ...config.namespaces] }).join('\n'));
   let signals = 0;
   const shutdown = (signal: string): void => {
     signals += 1;
@@ -100,6 +99,8 @@ startDev.action(async (_opts: unknown, command: Command) => {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Only once a signal stops it cleanly: whoever waits for the ready line may send one at once.
+  console.log(startBanner({ ip: config.ip, port: server.port, store: describeStore(config), namespaces: ['default', ...config.namespaces] }).join('\n'));
 });
 
 program
@@ -152,10 +153,10 @@ program
     }
     const logger = createLogger({ level: config.logLevel, name: 'hourglass-test-server' });
     const server = await startDevServer({ config, logger, timeSkipping: { locked: !opts.enableTimeSkipping } });
-    console.log(`Hourglass test server (time skipping) is serving on ${server.address}`);
     const stop = (): void => void server.stop().then(() => process.exit(0));
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    console.log(`Hourglass test server (time skipping) is serving on ${server.address}`);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
