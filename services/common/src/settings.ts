@@ -18,6 +18,7 @@
  * then the definition's default. Lookups are a Map access and a short scan, cheap enough for hot paths.
  */
 import { InvalidArgumentError } from './errors';
+import { didYouMean } from './text';
 
 export type SettingScope = 'global' | 'namespace' | 'taskQueue';
 
@@ -124,9 +125,7 @@ function parseOverride(definition: SettingDefinition<unknown>, entry: SettingOve
 }
 
 function suggestion(key: string): string {
-  const lower = key.toLowerCase();
-  const close = [...registry.keys()].find((k) => k.toLowerCase() === lower || k.toLowerCase().startsWith(lower.split('.')[0] ?? ''));
-  return close ? ` (did you mean ${close}?)` : '';
+  return didYouMean(key, registry.keys());
 }
 
 // --- Parsers for the common value types -------------------------------------------------------

@@ -2,13 +2,15 @@
  * Composition root of `hourglass start-dev`: every service in one process on the embedded SQLite
  * store, wired in process (history ⇄ matching), serving gRPC.
  */
-import { SystemClock, TimeSkippingClock, type Clock, type Logger } from '@hourglass/common';
+import { DEFAULT_SETTINGS, SystemClock, TimeSkippingClock, type Clock, type Logger, type Settings } from '@hourglass/common';
 import { DEFAULT_FRONTEND_CONFIG, FrontendServer, TEST_SERVICE, WORKFLOW_SERVICE, WorkflowService, testServiceHandlers, type ServiceRegistration } from '@hourglass/frontend';
-import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
-import { DEFAULT_MATCHING_CONFIG, MatchingEngine } from '@hourglass/matching';
+import { HistoryEngine, NamespaceRegistry } from '@hourglass/history';
+import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
 import type { DevServerConfig } from './config';
 import { openConfiguredPersistence } from './persistence';
+import { frontendLimitsFrom, historyConfigFrom, matchingConfigFrom } from './service-configs';
+import { SERVER_VERSION } from './version';
 
 export interface RunningServer {
   port: number;
@@ -20,6 +22,8 @@ export interface RunningServer {
 
 export interface DevServerOptions {
   config: DevServerConfig;
+  /** Tunables and limits, with the config file's overrides (defaults when absent). */
+  settings?: Settings;
   logger: Logger;
   clock?: Clock;
   /**
@@ -33,7 +37,7 @@ export interface DevServerOptions {
 /** Far enough that every timer is held in memory, so the skipping clock knows the next one. */
 const SKIPPING_TIMER_LOOKAHEAD_MS = 100 * 365 * 86_400_000;
 
-export async function startDevServer({ config, logger, clock: givenClock, timeSkipping }: DevServerOptions): Promise<RunningServer> {
+export async function startDevServer({ config, settings = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping }: DevServerOptions): Promise<RunningServer> {
   const skippingClock = timeSkipping ? new TimeSkippingClock() : undefined;
   const clock = skippingClock ?? givenClock ?? new SystemClock();
   const persistence: Persistence = await openConfiguredPersistence(config, clock);
@@ -46,14 +50,15 @@ export async function startDevServer({ config, logger, clock: givenClock, timeSk
     }
     const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
     // Matching times polls against callers' wall-clock deadlines: it always runs on the system clock.
-    const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), DEFAULT_MATCHING_CONFIG, logger.child({ service: 'matching' }));
+    const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), matchingConfigFrom(settings), logger.child({ service: 'matching' }));
     const history = new HistoryEngine({
       persistence,
       namespaces,
       matching,
       clock,
+      settings,
       config: {
-        ...DEFAULT_HISTORY_CONFIG,
+        ...historyConfigFrom(settings),
         numHistoryShards: cluster.numHistoryShards,
         hostIdentity: `dev-${process.pid}`,
         ...(skippingClock ? { timerLookaheadMs: SKIPPING_TIMER_LOOKAHEAD_MS } : {}),
@@ -71,7 +76,7 @@ export async function startDevServer({ config, logger, clock: givenClock, timeSk
     const retentionMs = config.retentionHours * 3600_000;
     for (const name of ['default', ...config.namespaces]) await namespaces.ensure({ name, retentionMs, description: 'created by start-dev' });
 
-    const frontendConfig = { ...DEFAULT_FRONTEND_CONFIG, host: config.ip, port: config.port };
+    const frontendConfig = { ...DEFAULT_FRONTEND_CONFIG, ...frontendLimitsFrom(settings), host: config.ip, port: config.port, serverVersion: SERVER_VERSION };
     const service = new WorkflowService({ config: frontendConfig, history, matching, namespaces });
     const registrations: ServiceRegistration[] = [{ serviceName: WORKFLOW_SERVICE, handlers: service.handlers() }];
     if (skippingClock) registrations.push({ serviceName: TEST_SERVICE, handlers: testServiceHandlers(skippingClock) });

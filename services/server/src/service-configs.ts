@@ -1,0 +1,47 @@
+/**
+ * The services' config objects, filled from the settings registry. Until each service reads its
+ * tunables through `Settings` itself (per namespace and task queue), this is how a `settings:`
+ * override in the config file reaches it: the global value of each setting, read once at start.
+ * A tunable that exists in both places is defined once, in settings-definitions.ts.
+ */
+import { HistorySettings, Limits, MatchingSettings, type Settings } from '@hourglass/common';
+import type { FrontendConfig } from '@hourglass/frontend';
+import type { HistoryConfig } from '@hourglass/history';
+import type { MatchingConfig } from '@hourglass/matching';
+
+/** Every history tunable but the two the server decides (shard count, host identity). */
+export function historyConfigFrom(settings: Settings): Omit<HistoryConfig, 'numHistoryShards' | 'hostIdentity'> {
+  return {
+    defaultWorkflowTaskTimeoutMs: settings.get(HistorySettings.defaultWorkflowTaskTimeout),
+    maxWorkflowTaskTimeoutMs: settings.get(HistorySettings.maxWorkflowTaskTimeout),
+    longPollTimeoutMs: settings.get(HistorySettings.longPollExpirationInterval),
+    defaultHistoryPageSize: settings.get(HistorySettings.historyPageSize),
+    timerLookaheadMs: settings.get(HistorySettings.timerLookahead),
+    transferConcurrency: settings.get(HistorySettings.transferConcurrency),
+    blobSizeLimitBytes: settings.get(Limits.blobSizeError),
+    queryTimeoutMs: settings.get(HistorySettings.queryTimeout),
+    executionCacheSize: settings.get(HistorySettings.executionCacheSize),
+  };
+}
+
+export function matchingConfigFrom(settings: Settings): MatchingConfig {
+  return {
+    longPollTimeoutMs: settings.get(MatchingSettings.longPollExpirationInterval),
+    deadlineMarginMs: settings.get(MatchingSettings.deadlineMargin),
+    stickyPollerUnavailableWindowMs: settings.get(MatchingSettings.stickyPollerUnavailableWindow),
+    backlogPageSize: settings.get(MatchingSettings.backlogPageSize),
+  };
+}
+
+/**
+ * The frontend limits that have a setting. The gRPC message cap stays the frontend's own for now:
+ * its constant (128 MB) and `frontend.maxMessageSize` (4 MB) disagree, and which one holds is the
+ * frontend's decision.
+ */
+export function frontendLimitsFrom(settings: Settings): Pick<FrontendConfig, 'blobSizeLimitBytes' | 'maxIdLength'> {
+  return {
+    blobSizeLimitBytes: settings.get(Limits.blobSizeError),
+    maxIdLength: settings.get(Limits.maxIdLength),
+  };
+}
+
