@@ -3,7 +3,7 @@
  * store, wired in process (history ⇄ matching), serving gRPC.
  */
 import { SystemClock, TimeSkippingClock, type Clock, type Logger } from '@hourglass/common';
-import { DEFAULT_FRONTEND_CONFIG, FrontendServer, TEST_SERVICE, WORKFLOW_SERVICE, WorkflowService, testServiceHandlers, type ServiceRegistration } from '@hourglass/frontend';
+import { DEFAULT_FRONTEND_CONFIG, createFrontend, validateNamespaceName } from '@hourglass/frontend';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { DEFAULT_MATCHING_CONFIG, MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
@@ -34,6 +34,7 @@ export interface DevServerOptions {
 const SKIPPING_TIMER_LOOKAHEAD_MS = 100 * 365 * 86_400_000;
 
 export async function startDevServer({ config, logger, clock: givenClock, timeSkipping }: DevServerOptions): Promise<RunningServer> {
+  for (const name of config.namespaces) validateNamespaceName(name, '--namespace');
   const skippingClock = timeSkipping ? new TimeSkippingClock() : undefined;
   const clock = skippingClock ?? givenClock ?? new SystemClock();
   const persistence: Persistence = await openConfiguredPersistence(config, clock);
@@ -71,11 +72,14 @@ export async function startDevServer({ config, logger, clock: givenClock, timeSk
     const retentionMs = config.retentionHours * 3600_000;
     for (const name of ['default', ...config.namespaces]) await namespaces.ensure({ name, retentionMs, description: 'created by start-dev' });
 
-    const frontendConfig = { ...DEFAULT_FRONTEND_CONFIG, host: config.ip, port: config.port };
-    const service = new WorkflowService({ config: frontendConfig, history, matching, namespaces });
-    const registrations: ServiceRegistration[] = [{ serviceName: WORKFLOW_SERVICE, handlers: service.handlers() }];
-    if (skippingClock) registrations.push({ serviceName: TEST_SERVICE, handlers: testServiceHandlers(skippingClock) });
-    const frontend = new FrontendServer(frontendConfig, logger.child({ service: 'frontend' }), registrations);
+    const frontend = createFrontend({
+      config: { ...DEFAULT_FRONTEND_CONFIG, host: config.ip, port: config.port },
+      logger: logger.child({ service: 'frontend' }),
+      history,
+      matching,
+      namespaces,
+      ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
+    });
     const port = await frontend.start();
     let stopping: Promise<void> | undefined;
     return {
