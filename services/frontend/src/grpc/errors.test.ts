@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { InvalidArgumentError, NotFoundError, silentLogger } from '@hourglass/common';
+import { InvalidArgumentError, NotFoundError, quote, silentLogger } from '@hourglass/common';
 import { MAX_STATUS_MESSAGE_LENGTH, capStatusMessage, toServiceError } from './errors';
 
 describe('status messages', () => {
@@ -9,6 +9,11 @@ describe('status messages', () => {
     const id = 'w'.repeat(100_000);
     const message = capStatusMessage(`workflow execution not found: workflowId ${JSON.stringify(id)}, runId "r-1"`);
     assert.equal(message, `workflow execution not found: workflowId "${'w'.repeat(100)}…" (100000 characters), runId "r-1"`);
+  });
+
+  it('leaves a value quote() already shortened alone', () => {
+    const text = `workflowId ${quote('x'.repeat(5000))} is 5000 bytes long in UTF-8, more than the limit of 1000`;
+    assert.equal(capStatusMessage(text), text);
   });
 
   it('keeps short messages and short quoted values as they are', () => {

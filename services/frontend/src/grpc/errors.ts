@@ -63,7 +63,9 @@ export function capStatusMessage(message: string): string {
     capped = capped.replace(JSON_STRING, (literal) => {
       if (literal.length <= QUOTE_LIMIT + 2) return literal;
       try {
-        return quote(JSON.parse(literal) as string);
+        const value = JSON.parse(literal) as string;
+        // quote()'s own output (QUOTE_LIMIT characters and '…') is already short.
+        return value.length > QUOTE_LIMIT + 1 ? quote(value) : literal;
       } catch {
         return literal;
       }
