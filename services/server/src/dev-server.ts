@@ -3,13 +3,13 @@
  * store, wired in process (history ⇄ matching), serving gRPC.
  */
 import { DEFAULT_SETTINGS, SystemClock, TimeSkippingClock, type Clock, type Logger, type Settings } from '@hourglass/common';
-import { DEFAULT_FRONTEND_CONFIG, FrontendServer, TEST_SERVICE, WORKFLOW_SERVICE, WorkflowService, testServiceHandlers, type ServiceRegistration } from '@hourglass/frontend';
+import { DEFAULT_FRONTEND_CONFIG, createFrontend, validateNamespaceName } from '@hourglass/frontend';
 import { HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
 import type { DevServerConfig } from './config';
 import { openConfiguredPersistence } from './persistence';
-import { frontendLimitsFrom, historyConfigFrom, matchingConfigFrom } from './service-configs';
+import { historyConfigFrom, matchingConfigFrom } from './service-configs';
 import { SERVER_VERSION } from './version';
 
 export interface RunningServer {
@@ -38,6 +38,7 @@ export interface DevServerOptions {
 const SKIPPING_TIMER_LOOKAHEAD_MS = 100 * 365 * 86_400_000;
 
 export async function startDevServer({ config, settings = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping }: DevServerOptions): Promise<RunningServer> {
+  for (const name of config.namespaces) validateNamespaceName(name, '--namespace');
   const skippingClock = timeSkipping ? new TimeSkippingClock() : undefined;
   const clock = skippingClock ?? givenClock ?? new SystemClock();
   const persistence: Persistence = await openConfiguredPersistence(config, clock);
@@ -76,11 +77,15 @@ export async function startDevServer({ config, settings = DEFAULT_SETTINGS, logg
     const retentionMs = config.retentionHours * 3600_000;
     for (const name of ['default', ...config.namespaces]) await namespaces.ensure({ name, retentionMs, description: 'created by start-dev' });
 
-    const frontendConfig = { ...DEFAULT_FRONTEND_CONFIG, ...frontendLimitsFrom(settings), host: config.ip, port: config.port, serverVersion: SERVER_VERSION };
-    const service = new WorkflowService({ config: frontendConfig, history, matching, namespaces });
-    const registrations: ServiceRegistration[] = [{ serviceName: WORKFLOW_SERVICE, handlers: service.handlers() }];
-    if (skippingClock) registrations.push({ serviceName: TEST_SERVICE, handlers: testServiceHandlers(skippingClock) });
-    const frontend = new FrontendServer(frontendConfig, logger.child({ service: 'frontend' }), registrations);
+    const frontend = createFrontend({
+      config: { ...DEFAULT_FRONTEND_CONFIG, host: config.ip, port: config.port, serverVersion: SERVER_VERSION },
+      logger: logger.child({ service: 'frontend' }),
+      history,
+      matching,
+      namespaces,
+      settings,
+      ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
+    });
     const port = await frontend.start();
     let stopping: Promise<void> | undefined;
     return {

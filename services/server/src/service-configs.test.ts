@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_SETTINGS, HistorySettings, Limits, MatchingSettings, SettingsRegistry } from '@hourglass/common';
-import { DEFAULT_FRONTEND_CONFIG } from '@hourglass/frontend';
 import { DEFAULT_HISTORY_CONFIG } from '@hourglass/history';
 import { DEFAULT_MATCHING_CONFIG } from '@hourglass/matching';
-import { frontendLimitsFrom, historyConfigFrom, matchingConfigFrom } from './service-configs';
+import { historyConfigFrom, matchingConfigFrom } from './service-configs';
 
 describe('service configs from settings', () => {
   it('with default settings, equal the services’ own defaults (the two never disagree)', () => {
     const { numHistoryShards: _shards, hostIdentity: _host, ...history } = DEFAULT_HISTORY_CONFIG;
     assert.deepEqual(historyConfigFrom(DEFAULT_SETTINGS), history);
     assert.deepEqual(matchingConfigFrom(DEFAULT_SETTINGS), DEFAULT_MATCHING_CONFIG);
-    assert.deepEqual(frontendLimitsFrom(DEFAULT_SETTINGS), { blobSizeLimitBytes: DEFAULT_FRONTEND_CONFIG.blobSizeLimitBytes, maxIdLength: DEFAULT_FRONTEND_CONFIG.maxIdLength });
   });
 
   it('carry global overrides to the services', () => {
@@ -23,6 +21,5 @@ describe('service configs from settings', () => {
     assert.equal(historyConfigFrom(settings).timerLookaheadMs, 300_000);
     assert.equal(historyConfigFrom(settings).blobSizeLimitBytes, 1024, 'the global value, not a namespace one');
     assert.equal(matchingConfigFrom(settings).longPollTimeoutMs, 30_000);
-    assert.equal(frontendLimitsFrom(settings).blobSizeLimitBytes, 1024);
   });
 });

@@ -1,11 +1,11 @@
 /**
- * The services' config objects, filled from the settings registry. Until each service reads its
+ * History's and matching's config objects, filled from the settings registry (the frontend reads
+ * `Settings` itself). Until each service reads its
  * tunables through `Settings` itself (per namespace and task queue), this is how a `settings:`
  * override in the config file reaches it: the global value of each setting, read once at start.
  * A tunable that exists in both places is defined once, in settings-definitions.ts.
  */
 import { HistorySettings, Limits, MatchingSettings, type Settings } from '@hourglass/common';
-import type { FrontendConfig } from '@hourglass/frontend';
 import type { HistoryConfig } from '@hourglass/history';
 import type { MatchingConfig } from '@hourglass/matching';
 
@@ -32,16 +32,3 @@ export function matchingConfigFrom(settings: Settings): MatchingConfig {
     backlogPageSize: settings.get(MatchingSettings.backlogPageSize),
   };
 }
-
-/**
- * The frontend limits that have a setting. The gRPC message cap stays the frontend's own for now:
- * its constant (128 MB) and `frontend.maxMessageSize` (4 MB) disagree, and which one holds is the
- * frontend's decision.
- */
-export function frontendLimitsFrom(settings: Settings): Pick<FrontendConfig, 'blobSizeLimitBytes' | 'maxIdLength'> {
-  return {
-    blobSizeLimitBytes: settings.get(Limits.blobSizeError),
-    maxIdLength: settings.get(Limits.maxIdLength),
-  };
-}
-
