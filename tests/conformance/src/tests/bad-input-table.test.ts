@@ -284,7 +284,7 @@ const CASES: BadInputCase[] = [
     code: status.NOT_FOUND,
     names: /workflowId "ghost-.*…" \(1000 characters\)/,
   },
-  { name: "RegisterNamespace 'bad name!'", send: (f) => f.raw.call('RegisterNamespace', { namespace: 'bad name!' }), code: status.INVALID_ARGUMENT, names: /^namespace name "bad name!" is invalid: start with a letter or digit/ },
+  { name: "RegisterNamespace 'bad name!'", send: (f) => f.raw.call('RegisterNamespace', { namespace: 'bad name!' }), code: status.INVALID_ARGUMENT, names: /^namespace name "bad name!" is invalid: use letters, digits, '\.', '_' or '-', starting with a letter or digit/ },
 ];
 
 for (const c of CASES) {
@@ -331,7 +331,8 @@ file.test("refused: start-dev -n 'bad name!' does not start, with RegisterNamesp
     (err: Error) => err,
   );
   assert.ok(started, 'the server must refuse to start');
-  assert.match(started.message, /--namespace name "bad name!" is invalid: start with a letter or digit/);
+  // The same rule, word for word, as RegisterNamespace's refusal above.
+  assert.match(started.message, /--namespace .*namespace name "bad name!" is invalid: use letters, digits, '\.', '_' or '-', starting with a letter or digit/);
 });
 
 // --- Accepted at the edges -----------------------------------------------------------------------
