@@ -5,9 +5,8 @@
  * answer with an empty (all-default) response.
  */
 import { randomUUID } from 'node:crypto';
-import { StickyWorkerUnavailableError, isHourglassError, type Clock, type Logger } from '@hourglass/common';
+import { MatchingSettings, StickyWorkerUnavailableError, isHourglassError, type Clock, type Logger, type Settings } from '@hourglass/common';
 import type { TaskQueueKey, TaskQueueStore, TaskQueueType } from '@hourglass/persistence';
-import type { MatchingConfig } from './config';
 
 import { TaskQueue, type Offer } from './task-queue';
 import type { CallOptions, MatchingService } from '@hourglass/contracts';
@@ -38,7 +37,7 @@ export class MatchingEngine implements MatchingService {
   constructor(
     private readonly store: TaskQueueStore,
     private readonly clock: Clock,
-    private readonly config: MatchingConfig,
+    private readonly settings: Settings,
     private readonly logger: Logger,
   ) {}
 
@@ -71,7 +70,7 @@ export class MatchingEngine implements MatchingService {
   /** Long-polls a workflow task queue; undefined means "no task" (the caller sends an empty response). */
   async pollWorkflowTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<WorkflowTaskResponse | null> {
     const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
-    return this.poll(queue, call, (offer, pollRequestId) =>
+    return this.poll(queue, request, call, (offer, pollRequestId) =>
       offer.query
         ? this.taskStarter().buildQueryTask({ namespaceId: request.namespaceId, pollKind: request.kind, ...offer.query })
         : this.taskStarter().recordWorkflowTaskStarted({ namespaceId: request.namespaceId, task: offer.task, pollKind: request.kind, identity: request.identity, pollRequestId }),
@@ -80,7 +79,7 @@ export class MatchingEngine implements MatchingService {
 
   async pollActivityTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<ActivityTaskResponse | null> {
     const queue = this.queue(request.namespaceId, request.taskQueueName, 'activity', 'normal');
-    return this.poll(queue, call, (offer, pollRequestId) =>
+    return this.poll(queue, request, call, (offer, pollRequestId) =>
       this.taskStarter().recordActivityTaskStarted({ namespaceId: request.namespaceId, task: offer.task, identity: request.identity, pollRequestId }),
     );
   }
@@ -122,16 +121,18 @@ export class MatchingEngine implements MatchingService {
     await queue.addToBacklog(task);
   }
 
-  private async poll<R>(queue: TaskQueue, call: CallOptions, start: (offer: Offer, pollRequestId: string) => Promise<R>): Promise<R | null> {
+  private async poll<R>(queue: TaskQueue, request: PollTaskQueueRequest, call: CallOptions, start: (offer: Offer, pollRequestId: string) => Promise<R>): Promise<R | null> {
     await queue.ensureLoaded();
     const now = this.clock.now();
     // Call deadlines are wall-clock times, whatever clock the engine runs on.
     const callDeadline = call.deadline || Date.now() + 70_000;
-    const deadline = Math.min(now + this.config.longPollTimeoutMs, callDeadline - this.config.deadlineMarginMs);
+    const longPollMs = this.settings.get(MatchingSettings.longPollExpirationInterval, { namespace: request.namespaceName, taskQueue: request.taskQueueName });
+    const deadline = Math.min(now + longPollMs, callDeadline - this.settings.get(MatchingSettings.deadlineMargin));
     const signal = call.signal ?? new AbortController().signal;
     // A sticky queue whose worker announced its shutdown never comes back (its name is unique to that worker).
     if (queue.closed) return null;
     queue.lastPollTime = now;
+    queue.namespaceName = request.namespaceName;
     try {
       while (!signal.aborted) {
         const fromBacklog = queue.takeFromBacklog();
@@ -180,7 +181,10 @@ export class MatchingEngine implements MatchingService {
 
   private hasRecentPoller(queue: TaskQueue): boolean {
     if (queue.closed) return false;
-    return queue.hasLivePoller() || this.clock.now() - queue.lastPollTime <= this.config.stickyPollerUnavailableWindowMs;
+    if (queue.hasLivePoller()) return true;
+    // Only polls carry the namespace name; a queue never polled has had no poller at all.
+    if (queue.lastPollTime === undefined || queue.namespaceName === undefined) return false;
+    return this.clock.now() - queue.lastPollTime <= this.settings.get(MatchingSettings.stickyPollerUnavailableWindow, { namespace: queue.namespaceName });
   }
 
   private taskStarter(): TaskStarter {
@@ -193,7 +197,7 @@ export class MatchingEngine implements MatchingService {
     const k = this.keyString(key);
     let queue = this.queues.get(k);
     if (!queue) {
-      queue = new TaskQueue(key, this.store, this.config.backlogPageSize);
+      queue = new TaskQueue(key, this.store, this.settings.get(MatchingSettings.backlogPageSize));
       this.queues.set(k, queue);
     }
     return queue;

@@ -47,8 +47,11 @@ export class TaskQueue {
   private lastLoadedTaskId = 0;
   private lease: Promise<number> | undefined;
   private sequence = 0;
-  lastPollTime = 0;
-  /** Set when the queue's worker announced its shutdown (sticky queues); a new poll reopens it. */
+  /** When a poll last started or ended here (engine clock); undefined until the first poll. */
+  lastPollTime: number | undefined;
+  /** The namespace's name as the last poll gave it (adds carry only its id), for namespace-scoped settings. */
+  namespaceName: string | undefined;
+  /** Set when the queue's worker announced its shutdown (sticky queues); it stays closed while this host keeps it in memory. */
   closed = false;
 
   constructor(readonly key: TaskQueueKey, private readonly store: TaskQueueStore, private readonly pageSize: number) {}
@@ -140,7 +143,7 @@ export class TaskQueue {
 
   /** Nothing waits here and nothing is held: the queue can be dropped from memory (it reloads on demand). */
   isUnused(now: number, idleMs: number): boolean {
-    return this.waiters.length === 0 && this.queries.length === 0 && this.backlog.length === 0 && now - this.lastPollTime > idleMs;
+    return this.waiters.length === 0 && this.queries.length === 0 && this.backlog.length === 0 && (this.lastPollTime === undefined || now - this.lastPollTime > idleMs);
   }
 
   /** Ends every waiting poll with no task and gives back every pending query untaken (the queue's worker is going away). */

@@ -2,10 +2,10 @@
  * Composition root of `hourglass start-dev`: every service in one process on the embedded SQLite
  * store, wired in process (history ⇄ matching), serving gRPC.
  */
-import { SystemClock, TimeSkippingClock, type Clock, type Logger } from '@hourglass/common';
+import { DEFAULT_SETTINGS, SystemClock, TimeSkippingClock, type Clock, type Logger } from '@hourglass/common';
 import { DEFAULT_FRONTEND_CONFIG, FrontendServer, TEST_SERVICE, WORKFLOW_SERVICE, WorkflowService, testServiceHandlers, type ServiceRegistration } from '@hourglass/frontend';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
-import { DEFAULT_MATCHING_CONFIG, MatchingEngine } from '@hourglass/matching';
+import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
 import type { DevServerConfig } from './config';
 import { openConfiguredPersistence } from './persistence';
@@ -46,7 +46,7 @@ export async function startDevServer({ config, logger, clock: givenClock, timeSk
     }
     const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
     // Matching times polls against callers' wall-clock deadlines: it always runs on the system clock.
-    const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), DEFAULT_MATCHING_CONFIG, logger.child({ service: 'matching' }));
+    const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), DEFAULT_SETTINGS, logger.child({ service: 'matching' }));
     const history = new HistoryEngine({
       persistence,
       namespaces,
