@@ -116,6 +116,16 @@ export class MatchingEngine implements MatchingService {
     }
   }
 
+  /** What this host holds for a queue: live polls, backlog tasks in memory, query tasks waiting for a poller. */
+  describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: TaskQueueType; kind: 'normal' | 'sticky' }): {
+    waitingPollers: number;
+    backlogTasks: number;
+    pendingQueries: number;
+  } {
+    const queue = this.queues.get(this.keyString({ namespaceId: key.namespaceId, name: key.taskQueueName, type: key.type, kind: key.kind, partition: 0 }));
+    return queue ? queue.describe() : { waitingPollers: 0, backlogTasks: 0, pendingQueries: 0 };
+  }
+
   private async add(queue: TaskQueue, task: MatchTask): Promise<void> {
     if (await queue.offerToPoller(task)) return;
     await queue.addToBacklog(task);

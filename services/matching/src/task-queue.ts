@@ -78,6 +78,11 @@ export class TaskQueue {
     return this.waiters.length > 0;
   }
 
+  describe(): { waitingPollers: number; backlogTasks: number; pendingQueries: number } {
+    this.hasLivePoller();
+    return { waitingPollers: this.waiters.length, backlogTasks: this.backlog.length, pendingQueries: this.queries.length };
+  }
+
   /**
    * Sync match: hands the task to a waiting poller and waits until that poller started it (or
    * dropped it as stale). Returns false when no live poller took it, so the caller persists it.

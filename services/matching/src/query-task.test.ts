@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { StickyWorkerUnavailableError } from '@hourglass/common';
+import type { DispatchQueryTaskRequest } from '@hourglass/contracts';
+import { cancellableCall, isPending, matchingFixture, pollersWaiting, pollRequest, queryTask, NAMESPACE_ID, STICKY_QUEUE, TASK_QUEUE } from './testing/fixture';
+
+function dispatch(overrides: Partial<DispatchQueryTaskRequest> = {}): DispatchQueryTaskRequest {
+  return { namespaceId: NAMESPACE_ID, taskQueueName: TASK_QUEUE, kind: 'normal', task: queryTask('q1'), timeoutMs: 5_000, ...overrides };
+}
+
+test('query task: taken by the next poller, which receives what buildQueryTask built with the query; never persisted', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  const dispatched = f.engine.dispatchQueryTask(dispatch());
+  assert.ok(await isPending(dispatched), 'waits for a poller');
+
+  const response = await f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 });
+  assert.equal(await dispatched, true);
+  assert.deepEqual(response?.query, queryTask('q1').query);
+  assert.deepEqual(f.starter.callsOf('buildQueryTask').map((c) => c.request), [{ namespaceId: NAMESPACE_ID, pollKind: 'normal', ...queryTask('q1') }]);
+  assert.equal(f.starter.callsOf('recordWorkflowTaskStarted').length, 0);
+  assert.deepEqual(await f.persistence.taskQueues.listQueuesWithTasks(), [], 'never persisted');
+});
+
+test('query task: handed to a poller already waiting', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  const poll = f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 });
+  await pollersWaiting(f, 1);
+  assert.equal(await f.engine.dispatchQueryTask(dispatch()), true);
+  assert.equal((await poll)?.query?.queryType, 'status');
+});
+
+test('query task: resolves false when its caller aborts', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  const call = cancellableCall();
+  const dispatched = f.engine.dispatchQueryTask(dispatch(), call);
+  call.cancel();
+  assert.equal(await dispatched, false);
+});
+
+test('query task: on a sticky queue with no poller rejects with StickyWorkerUnavailableError', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  await assert.rejects(f.engine.dispatchQueryTask(dispatch({ taskQueueName: STICKY_QUEUE, kind: 'sticky' })), StickyWorkerUnavailableError);
+});
