@@ -29,6 +29,9 @@ function isStaleTask(err: unknown): boolean {
 /** Queues untouched this long are dropped from memory (sticky queues of departed workers pile up otherwise). */
 const UNUSED_QUEUE_TTL_MS = 5 * 60_000;
 
+/** Longest delay setTimeout accepts; a caller deadline further away than that never comes first. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
 export class MatchingEngine implements MatchingService {
   private readonly queues = new Map<string, TaskQueue>();
   private starter: TaskStarter | undefined;
@@ -133,18 +136,26 @@ export class MatchingEngine implements MatchingService {
 
   private async poll<R>(queue: TaskQueue, request: PollTaskQueueRequest, call: CallOptions, start: (offer: Offer, pollRequestId: string) => Promise<R>): Promise<R | null> {
     await queue.ensureLoaded();
-    const now = this.clock.now();
-    // Call deadlines are wall-clock times, whatever clock the engine runs on.
-    const callDeadline = call.deadline || Date.now() + 70_000;
-    const longPollMs = this.settings.get(MatchingSettings.longPollExpirationInterval, { namespace: request.namespaceName, taskQueue: request.taskQueueName });
-    const deadline = Math.min(now + longPollMs, callDeadline - this.settings.get(MatchingSettings.deadlineMargin));
-    const signal = call.signal ?? new AbortController().signal;
     // A sticky queue whose worker announced its shutdown never comes back (its name is unique to that worker).
     if (queue.closed) return null;
-    queue.lastPollTime = now;
+    const callerSignal = call.signal;
+    if (callerSignal?.aborted) return null;
+    // The caller's deadline is a wall-clock time whatever clock the engine runs on, so it is timed
+    // on the wall clock; the long-poll interval runs on the engine's clock.
+    const answerWithinMs = call.deadline > 0 ? call.deadline - this.settings.get(MatchingSettings.deadlineMargin) - Date.now() : Infinity;
+    // An answer now would reach the caller too late: a task started for it would be stranded until its timeout.
+    if (answerWithinMs <= 0) return null;
+    const longPollMs = this.settings.get(MatchingSettings.longPollExpirationInterval, { namespace: request.namespaceName, taskQueue: request.taskQueueName });
+    // Aborted when the poll must end: its caller cancelled, the long poll expired or the caller's deadline nears.
+    const ended = new AbortController();
+    const end = (): void => ended.abort();
+    const cancelExpiry = this.clock.wakeAt(this.clock.now() + longPollMs, end);
+    const deadlineTimer = answerWithinMs < MAX_TIMEOUT_MS ? setTimeout(end, answerWithinMs) : undefined;
+    callerSignal?.addEventListener('abort', end, { once: true });
+    queue.lastPollTime = this.clock.now();
     queue.namespaceName = request.namespaceName;
     try {
-      while (!signal.aborted) {
+      while (!ended.signal.aborted) {
         const fromBacklog = queue.takeFromBacklog();
         const offer: Offer | undefined = fromBacklog
           ? {
@@ -154,16 +165,18 @@ export class MatchingEngine implements MatchingService {
                 if (outcome === 'returned') queue.returnToBacklog(fromBacklog);
               },
             }
-          : await queue.waitForTask(signal, deadline - this.clock.now());
+          : await queue.waitForTask(ended.signal);
         if (!offer) return null;
-        const response = await this.tryStart(queue, offer, signal, (id) => start(offer, id));
+        const response = await this.tryStart(queue, offer, ended.signal, (id) => start(offer, id));
         if (response !== undefined) return response;
-        if (this.clock.now() >= deadline) return null;
       }
       return null;
     } finally {
+      cancelExpiry();
+      if (deadlineTimer) clearTimeout(deadlineTimer);
+      callerSignal?.removeEventListener('abort', end);
       // A poll cancelled by its caller says nothing about the worker still being there.
-      if (!signal.aborted) queue.lastPollTime = this.clock.now();
+      if (!callerSignal?.aborted) queue.lastPollTime = this.clock.now();
     }
   }
 
@@ -207,7 +220,7 @@ export class MatchingEngine implements MatchingService {
     const k = this.keyString(key);
     let queue = this.queues.get(k);
     if (!queue) {
-      queue = new TaskQueue(key, this.store, this.settings.get(MatchingSettings.backlogPageSize));
+      queue = new TaskQueue(key, this.store, this.clock, this.settings.get(MatchingSettings.backlogPageSize));
       this.queues.set(k, queue);
     }
     return queue;

@@ -31,6 +31,25 @@ test('query task: handed to a poller already waiting', async (t) => {
   assert.equal((await poll)?.query?.queryType, 'status');
 });
 
+test('query task: resolves false after timeoutMs when nobody polls, and is not handed out afterwards', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  const dispatched = f.engine.dispatchQueryTask(dispatch({ timeoutMs: 5_000 }));
+  f.clock.advance(4_999);
+  assert.ok(await isPending(dispatched));
+  f.clock.advance(1);
+  assert.equal(await isPending(dispatched), false, 'ends when the engine clock reaches the timeout');
+  assert.equal(await dispatched, false);
+
+  const call = cancellableCall();
+  const poll = f.engine.pollWorkflowTaskQueue(pollRequest(), call);
+  assert.ok(await isPending(poll), 'the expired query is not offered');
+  call.cancel();
+  assert.equal(await poll, null);
+  assert.equal(f.starter.callsOf('buildQueryTask').length, 0);
+});
+
+
 test('query task: resolves false when its caller aborts', async (t) => {
   const f = await matchingFixture();
   t.after(() => f.close());

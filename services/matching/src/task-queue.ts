@@ -2,7 +2,7 @@
  * One task queue partition as this host serves it: pollers waiting on it, and its backlog
  * (persisted tasks, mirrored in memory in task id order).
  */
-import { deferred, type Deferred } from '@hourglass/common';
+import { deferred, type Clock, type Deferred } from '@hourglass/common';
 import { ConditionFailedError, type TaskQueueKey, type TaskQueueStore } from '@hourglass/persistence';
 import type { QueryTask } from '@hourglass/contracts';
 import type { MatchTask } from './types';
@@ -54,7 +54,12 @@ export class TaskQueue {
   /** Set when the queue's worker announced its shutdown (sticky queues); it stays closed while this host keeps it in memory. */
   closed = false;
 
-  constructor(readonly key: TaskQueueKey, private readonly store: TaskQueueStore, private readonly pageSize: number) {}
+  constructor(
+    readonly key: TaskQueueKey,
+    private readonly store: TaskQueueStore,
+    private readonly clock: Clock,
+    private readonly pageSize: number,
+  ) {}
 
   /** Loads the stored backlog once, before the first add or poll. */
   ensureLoaded(): Promise<void> {
@@ -131,16 +136,15 @@ export class TaskQueue {
     await this.store.deleteTasks(this.key, [taskId]);
   }
 
-  /** Registers a poller; resolves with an offer, or undefined when the wait ends without one. */
-  waitForTask(signal: AbortSignal, timeoutMs: number): Promise<Offer | undefined> {
+  /** Registers a poller; resolves with an offer, or undefined once `signal` aborts (the poll ended) without one. */
+  waitForTask(signal: AbortSignal): Promise<Offer | undefined> {
     const waiter: Waiter = { signal, offer: deferred<Offer | undefined>(), settled: false };
+    if (signal.aborted) return Promise.resolve(undefined);
     this.waiters.push(waiter);
     const finish = (): void => answer(waiter, undefined);
-    const timer = setTimeout(finish, Math.max(0, timeoutMs));
     signal.addEventListener('abort', finish, { once: true });
     this.pumpBacklog();
     return waiter.offer.promise.finally(() => {
-      clearTimeout(timer);
       signal.removeEventListener('abort', finish);
       this.waiters = this.waiters.filter((w) => w !== waiter);
     });
@@ -173,11 +177,11 @@ export class TaskQueue {
       if (i >= 0) this.queries.splice(i, 1);
       pending.outcome.resolve(false);
     };
-    const timer = setTimeout(giveUp, Math.max(0, timeoutMs));
+    const cancelTimeout = this.clock.wakeAt(this.clock.now() + Math.max(0, timeoutMs), giveUp);
     signal?.addEventListener('abort', giveUp, { once: true });
     this.pumpBacklog();
     return pending.outcome.promise.finally(() => {
-      clearTimeout(timer);
+      cancelTimeout();
       signal?.removeEventListener('abort', giveUp);
     });
   }
