@@ -156,16 +156,7 @@ export class MatchingEngine implements MatchingService {
     queue.namespaceName = request.namespaceName;
     try {
       while (!ended.signal.aborted) {
-        const fromBacklog = queue.takeFromBacklog();
-        const offer: Offer | undefined = fromBacklog
-          ? {
-              task: fromBacklog.task,
-              backlogTaskId: fromBacklog.taskId,
-              settle: (outcome) => {
-                if (outcome === 'returned') queue.returnToBacklog(fromBacklog);
-              },
-            }
-          : await queue.waitForTask(ended.signal);
+        const offer = queue.takeOffer() ?? (await queue.waitForTask(ended.signal));
         if (!offer) return null;
         const response = await this.tryStart(queue, offer, ended.signal, (id) => start(offer, id));
         if (response !== undefined) return response;

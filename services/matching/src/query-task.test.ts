@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StickyWorkerUnavailableError } from '@hourglass/common';
 import type { DispatchQueryTaskRequest } from '@hourglass/contracts';
-import { cancellableCall, isPending, matchingFixture, pollersWaiting, pollRequest, queryTask, NAMESPACE_ID, STICKY_QUEUE, TASK_QUEUE } from './testing/fixture';
+import { cancellableCall, isPending, matchingFixture, pollersWaiting, pollRequest, queryTask, storedBacklog, workflowTask, NAMESPACE_ID, STICKY_QUEUE, TASK_QUEUE } from './testing/fixture';
 
 function dispatch(overrides: Partial<DispatchQueryTaskRequest> = {}): DispatchQueryTaskRequest {
   return { namespaceId: NAMESPACE_ID, taskQueueName: TASK_QUEUE, kind: 'normal', task: queryTask('q1'), timeoutMs: 5_000, ...overrides };
@@ -64,3 +64,15 @@ test('query task: on a sticky queue with no poller rejects with StickyWorkerUnav
   t.after(() => f.close());
   await assert.rejects(f.engine.dispatchQueryTask(dispatch({ taskQueueName: STICKY_QUEUE, kind: 'sticky' })), StickyWorkerUnavailableError);
 });
+
+test('query task: goes to the next poller before backlog tasks (a caller waits on it)', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  await f.engine.addWorkflowTask(workflowTask(3));
+  const dispatched = f.engine.dispatchQueryTask(dispatch());
+  const response = await f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 });
+  assert.equal(response?.query?.queryType, 'status');
+  assert.equal(await dispatched, true);
+  assert.deepEqual(await storedBacklog(f), ['wf-3'], 'the workflow task waits for the next poll');
+});
+

@@ -19,6 +19,11 @@ export interface Offer {
   settle(outcome: OfferOutcome): void;
 }
 
+interface BacklogEntry {
+  taskId: number;
+  task: MatchTask;
+}
+
 interface PendingQuery {
   query: QueryTask;
   outcome: Deferred<boolean>;
@@ -41,7 +46,7 @@ const TASK_ID_RANGE_BITS = 2 ** 32;
 
 export class TaskQueue {
   private waiters: Waiter[] = [];
-  private backlog: { taskId: number; task: MatchTask }[] = [];
+  private backlog: BacklogEntry[] = [];
   private queries: PendingQuery[] = [];
   private loaded: Promise<void> | undefined;
   private lastLoadedTaskId = 0;
@@ -121,15 +126,42 @@ export class TaskQueue {
     this.pumpBacklog();
   }
 
-  /** Next backlog task for a poller, if any. */
-  takeFromBacklog(): { taskId: number; task: MatchTask } | undefined {
-    return this.backlog.shift();
+  /** The next task for a poller: query tasks first (a caller waits on each), then the backlog in order. */
+  takeOffer(): Offer | undefined {
+    const pending = this.queries.shift();
+    if (pending) return this.queryOffer(pending);
+    const entry = this.backlog.shift();
+    if (entry) return this.backlogOffer(entry);
+    return undefined;
   }
 
-  /** Puts a task back at the head (its start failed transiently). */
-  returnToBacklog(entry: { taskId: number; task: MatchTask }): void {
-    this.backlog.unshift(entry);
-    this.pumpBacklog();
+  private queryOffer(pending: PendingQuery): Offer {
+    return {
+      task: { workflowId: '', runId: '', scheduledEventId: 0, attempt: 0, createdAt: 0 },
+      query: pending.query,
+      settle: (outcome) => {
+        if (outcome === 'returned') {
+          this.queries.unshift(pending);
+          this.pumpBacklog();
+        } else {
+          pending.outcome.resolve(outcome === 'started');
+        }
+      },
+    };
+  }
+
+  private backlogOffer(entry: BacklogEntry): Offer {
+    return {
+      task: entry.task,
+      backlogTaskId: entry.taskId,
+      settle: (outcome) => {
+        // Its start failed transiently: back at the head, for the next poller.
+        if (outcome === 'returned') {
+          this.backlog.unshift(entry);
+          this.pumpBacklog();
+        }
+      },
+    };
   }
 
   async deleteFromBacklog(taskId: number): Promise<void> {
@@ -161,7 +193,7 @@ export class TaskQueue {
     for (const pending of this.queries.splice(0)) pending.outcome.resolve(false);
   }
 
-  drainBacklog(): { taskId: number; task: MatchTask }[] {
+  drainBacklog(): BacklogEntry[] {
     return this.backlog.splice(0);
   }
 
@@ -186,36 +218,12 @@ export class TaskQueue {
     });
   }
 
-  /** Queries first (a caller is waiting on each), then backlog tasks, go to waiting pollers. */
+  /** Hands what is waiting (see takeOffer) to waiting pollers. */
   private pumpBacklog(): void {
-    while (this.queries.length > 0) {
+    while (this.queries.length > 0 || this.backlog.length > 0) {
       const waiter = this.takeLiveWaiter();
       if (!waiter) return;
-      const pending = this.queries.shift() as PendingQuery;
-      answer(waiter, {
-        task: { workflowId: '', runId: '', scheduledEventId: 0, attempt: 0, createdAt: 0 },
-        query: pending.query,
-        settle: (outcome) => {
-          if (outcome === 'returned') {
-            this.queries.unshift(pending);
-            this.pumpBacklog();
-          } else {
-            pending.outcome.resolve(outcome === 'started');
-          }
-        },
-      });
-    }
-    while (this.backlog.length > 0) {
-      const waiter = this.takeLiveWaiter();
-      if (!waiter) return;
-      const entry = this.backlog.shift() as { taskId: number; task: MatchTask };
-      answer(waiter, {
-        task: entry.task,
-        backlogTaskId: entry.taskId,
-        settle: (outcome) => {
-          if (outcome === 'returned') this.returnToBacklog(entry);
-        },
-      });
+      answer(waiter, this.takeOffer());
     }
   }
 
