@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { StickyWorkerUnavailableError } from '@hourglass/common';
+import { StickyWorkerUnavailableError, UnavailableError } from '@hourglass/common';
 import type { DispatchQueryTaskRequest } from '@hourglass/contracts';
-import { cancellableCall, isPending, matchingFixture, pollersWaiting, pollRequest, queryTask, storedBacklog, workflowTask, NAMESPACE_ID, STICKY_QUEUE, TASK_QUEUE } from './testing/fixture';
+import { cancellableCall, isPending, matchingFixture, pollersWaiting, pollRequest, queryTask, storedBacklog, waitUntil, workflowTask, NAMESPACE_ID, STICKY_QUEUE, TASK_QUEUE } from './testing/fixture';
 
 function dispatch(overrides: Partial<DispatchQueryTaskRequest> = {}): DispatchQueryTaskRequest {
   return { namespaceId: NAMESPACE_ID, taskQueueName: TASK_QUEUE, kind: 'normal', task: queryTask('q1'), timeoutMs: 5_000, ...overrides };
@@ -76,3 +76,40 @@ test('query task: goes to the next poller before backlog tasks (a caller waits o
   assert.deepEqual(await storedBacklog(f), ['wf-3'], 'the workflow task waits for the next poll');
 });
 
+test('query task: a query whose caller gave up is not handed to a later poller after its first poller failed to build it', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  const hold = f.starter.holdNext('buildQueryTask');
+  const dispatched = f.engine.dispatchQueryTask(dispatch({ timeoutMs: 5_000 }));
+  const first = f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 });
+  await waitUntil(() => f.starter.callsOf('buildQueryTask').length === 1);
+
+  f.clock.advance(5_000);
+  assert.equal(await dispatched, false, 'the caller gave up');
+  hold.fail(new UnavailableError('history shard 3 is moving'));
+  await assert.rejects(first, UnavailableError);
+
+  const call = cancellableCall();
+  const second = f.engine.pollWorkflowTaskQueue(pollRequest(), call);
+  assert.ok(await isPending(second), 'nobody waits for that query any more');
+  call.cancel();
+  assert.equal(await second, null);
+  assert.equal(f.starter.callsOf('buildQueryTask').length, 1);
+});
+
+test('query task: resolves false at once when its caller had already cancelled, and is never offered', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  const call = cancellableCall();
+  call.cancel();
+  const dispatched = f.engine.dispatchQueryTask(dispatch(), call);
+  assert.equal(await isPending(dispatched), false);
+  assert.equal(await dispatched, false);
+
+  const pollCall = cancellableCall();
+  const poll = f.engine.pollWorkflowTaskQueue(pollRequest(), pollCall);
+  assert.ok(await isPending(poll), 'nothing to take');
+  pollCall.cancel();
+  assert.equal(await poll, null);
+  assert.equal(f.starter.callsOf('buildQueryTask').length, 0);
+});

@@ -27,6 +27,8 @@ interface BacklogEntry {
 interface PendingQuery {
   query: QueryTask;
   outcome: Deferred<boolean>;
+  /** Its caller has its answer (taken, timed out, cancelled, released): it must never be offered again. */
+  finished: boolean;
 }
 
 interface Waiter {
@@ -140,14 +142,21 @@ export class TaskQueue {
       task: { workflowId: '', runId: '', scheduledEventId: 0, attempt: 0, createdAt: 0 },
       query: pending.query,
       settle: (outcome) => {
-        if (outcome === 'returned') {
-          this.queries.unshift(pending);
-          this.pumpBacklog();
-        } else {
-          pending.outcome.resolve(outcome === 'started');
-        }
+        if (outcome !== 'returned') return this.finishQuery(pending, outcome === 'started');
+        // Its caller may have given up while the poller was building it.
+        if (pending.finished) return;
+        this.queries.unshift(pending);
+        this.pumpBacklog();
       },
     };
+  }
+
+  private finishQuery(pending: PendingQuery, taken: boolean): void {
+    if (pending.finished) return;
+    pending.finished = true;
+    const i = this.queries.indexOf(pending);
+    if (i >= 0) this.queries.splice(i, 1);
+    pending.outcome.resolve(taken);
   }
 
   private backlogOffer(entry: BacklogEntry): Offer {
@@ -190,7 +199,7 @@ export class TaskQueue {
   /** Ends every waiting poll with no task and gives back every pending query untaken (the queue's worker is going away). */
   releaseWaiters(): void {
     for (const w of this.waiters.splice(0)) answer(w, undefined);
-    for (const pending of this.queries.splice(0)) pending.outcome.resolve(false);
+    for (const pending of [...this.queries]) this.finishQuery(pending, false);
   }
 
   drainBacklog(): BacklogEntry[] {
@@ -202,13 +211,10 @@ export class TaskQueue {
    * true once a poller took it, false when none did in time or `signal` aborted.
    */
   offerQuery(query: QueryTask, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const pending: PendingQuery = { query, outcome: deferred<boolean>() };
+    if (signal?.aborted) return Promise.resolve(false);
+    const pending: PendingQuery = { query, outcome: deferred<boolean>(), finished: false };
     this.queries.push(pending);
-    const giveUp = (): void => {
-      const i = this.queries.indexOf(pending);
-      if (i >= 0) this.queries.splice(i, 1);
-      pending.outcome.resolve(false);
-    };
+    const giveUp = (): void => this.finishQuery(pending, false);
     const cancelTimeout = this.clock.wakeAt(this.clock.now() + Math.max(0, timeoutMs), giveUp);
     signal?.addEventListener('abort', giveUp, { once: true });
     this.pumpBacklog();
