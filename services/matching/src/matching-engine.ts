@@ -104,10 +104,9 @@ export class MatchingEngine implements MatchingService {
    * backlog moves back to the normal queue through history.
    */
   async shutdownStickyQueue({ namespaceId, stickyQueueName }: { namespaceId: string; stickyQueueName: string }): Promise<void> {
-    const queue = this.queues.get(this.keyString({ namespaceId, name: stickyQueueName, type: 'workflow', kind: 'sticky', partition: 0 }));
-    if (!queue) return;
-    queue.closed = true;
-    queue.releaseWaiters();
+    // Closed even if this host has not served it yet (say since a restart), so its worker's late polls end at once.
+    const queue = this.queue(namespaceId, stickyQueueName, 'workflow', 'sticky');
+    queue.close(this.clock.now());
     await queue.ensureLoaded();
     for (const entry of queue.drainBacklog()) {
       try {

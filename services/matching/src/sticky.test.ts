@@ -98,3 +98,13 @@ test('sticky: shutdownStickyQueue releases query tasks waiting on the queue', as
   assert.equal(await dispatched, false);
   assert.equal(f.starter.callsOf('buildQueryTask').length, 0);
 });
+
+test('sticky: shutdownStickyQueue closes a sticky queue this host had not served yet', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  // E.g. the worker's last poll reached another process before this one restarted.
+  await f.engine.shutdownStickyQueue({ namespaceId: NAMESPACE_ID, stickyQueueName: STICKY_QUEUE });
+  const poll = f.engine.pollWorkflowTaskQueue(pollRequest(sticky), { deadline: 0 });
+  assert.equal(await isPending(poll), false, 'no long poll on a closed queue');
+  assert.equal(await poll, null);
+});

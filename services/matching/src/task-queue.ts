@@ -58,8 +58,8 @@ export class TaskQueue {
   lastPollTime: number | undefined;
   /** The namespace's name as the last poll gave it (adds carry only its id), for namespace-scoped settings. */
   namespaceName: string | undefined;
-  /** Set when the queue's worker announced its shutdown (sticky queues); it stays closed while this host keeps it in memory. */
-  closed = false;
+  /** When the queue's worker announced its shutdown (sticky queues); the queue stays closed while this host keeps it in memory. */
+  private closedAt: number | undefined;
 
   constructor(
     readonly key: TaskQueueKey,
@@ -191,13 +191,25 @@ export class TaskQueue {
     });
   }
 
-  /** Nothing waits here and nothing is held: the queue can be dropped from memory (it reloads on demand). */
-  isUnused(now: number, idleMs: number): boolean {
-    return this.waiters.length === 0 && this.queries.length === 0 && this.backlog.length === 0 && (this.lastPollTime === undefined || now - this.lastPollTime > idleMs);
+  get closed(): boolean {
+    return this.closedAt !== undefined;
   }
 
-  /** Ends every waiting poll with no task and gives back every pending query untaken (the queue's worker is going away). */
-  releaseWaiters(): void {
+  /** The queue's worker is gone: every waiting poll ends with no task, every pending query is given back untaken. */
+  close(now: number): void {
+    this.closedAt ??= now;
+    this.releaseWaiters();
+  }
+
+  /** Nothing waits here and nothing is held: the queue can be dropped from memory (it reloads on demand). */
+  isUnused(now: number, idleMs: number): boolean {
+    if (this.waiters.length > 0 || this.queries.length > 0 || this.backlog.length > 0) return false;
+    // A closed queue is kept a while too, so a late poll of its departed worker finds it closed.
+    const lastUse = Math.max(this.lastPollTime ?? -Infinity, this.closedAt ?? -Infinity);
+    return now - lastUse > idleMs;
+  }
+
+  private releaseWaiters(): void {
     for (const w of this.waiters.splice(0)) answer(w, undefined);
     for (const pending of [...this.queries]) this.finishQuery(pending, false);
   }
