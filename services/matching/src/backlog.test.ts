@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NotFoundError, UnavailableError } from '@hourglass/common';
+import { ConditionFailedError } from '@hourglass/persistence';
 import { matchingFixture, pollRequest, storedBacklog, workflowTask, NAMESPACE_ID, TASK_QUEUE } from './testing/fixture';
 
 const QUEUE = { namespaceId: NAMESPACE_ID, taskQueueName: TASK_QUEUE, type: 'workflow', kind: 'normal' } as const;
@@ -71,4 +72,17 @@ test('backlog: a transient start failure returns the task to the backlog for the
   const response = await f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 });
   assert.equal(response?.workflowExecution?.workflowId, 'wf-3');
   assert.deepEqual(await storedBacklog(f), []);
+});
+
+test('backlog: a host whose lease another host took fails that add and leases again for the next', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  const first = f.engine;
+  await first.addWorkflowTask(workflowTask(3));
+  const second = await f.restart(); // leases the queue over the first engine, which keeps running
+  await second.addWorkflowTask(workflowTask(4));
+
+  await assert.rejects(first.addWorkflowTask(workflowTask(5)), ConditionFailedError);
+  await first.addWorkflowTask(workflowTask(6));
+  assert.deepEqual(await storedBacklog(f), ['wf-3', 'wf-4', 'wf-6']);
 });

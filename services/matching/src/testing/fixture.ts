@@ -5,7 +5,7 @@
  */
 import { DEFAULT_SETTINGS, ManualClock, deferred, silentLogger, type Settings } from '@hourglass/common';
 import type { BuildQueryTaskRequest, CallOptions, MatchTask, QueryTask, RecordActivityTaskStartedRequest, RecordWorkflowTaskStartedRequest } from '@hourglass/contracts';
-import { openSqlitePersistence, type Persistence, type TaskQueueKey } from '@hourglass/persistence';
+import { openSqlitePersistence, type Persistence, type TaskQueueKey, type TaskQueueLease, type TaskQueueStore, type TaskQueueTaskRow } from '@hourglass/persistence';
 import { MatchingEngine } from '../matching-engine';
 import type { AddWorkflowTaskRequest, PollTaskQueueRequest, TaskStarter, WorkflowTaskResponse, ActivityTaskResponse } from '../types';
 
@@ -27,20 +27,16 @@ export class FakeTaskStarter implements TaskStarter {
   readonly calls: StarterCall[] = [];
   /** The calls that succeeded ("history recorded the start"), in the order they completed. */
   readonly recorded: StarterCall[] = [];
-  private readonly plans = new Map<StarterMethod, (() => Promise<void>)[]>();
+  private readonly script = new Script<StarterMethod>();
 
   /** The next call of `method` fails with `err` (history's NotFoundError makes a task stale). */
   failNext(method: StarterMethod, err: Error): void {
-    this.plan(method, async () => {
-      throw err;
-    });
+    this.script.failNext(method, err);
   }
 
   /** The next call of `method` waits until `release()` (or fails on `fail(err)`). */
   holdNext(method: StarterMethod): { release(): void; fail(err: Error): void } {
-    const gate = deferred<void>();
-    this.plan(method, () => gate.promise);
-    return { release: () => gate.resolve(), fail: (err) => gate.reject(err) };
+    return this.script.holdNext(method);
   }
 
   callsOf(method: StarterMethod): StarterCall[] {
@@ -74,24 +70,86 @@ export class FakeTaskStarter implements TaskStarter {
     }));
   }
 
-  private plan(method: StarterMethod, step: () => Promise<void>): void {
-    const steps = this.plans.get(method) ?? [];
-    steps.push(step);
-    this.plans.set(method, steps);
-  }
-
   private async run<R>(method: StarterMethod, request: unknown, respond: () => R): Promise<R> {
     const call = { method, request };
     this.calls.push(call);
-    const step = this.plans.get(method)?.shift();
-    if (step) await step();
+    await this.script.step(method);
     this.recorded.push(call);
     return respond();
   }
 }
 
+/** Per-method steps the next calls go through first: hold until released, or fail. */
+class Script<M extends string> {
+  private readonly plans = new Map<M, (() => Promise<void>)[]>();
+
+  failNext(method: M, err: Error): void {
+    this.plan(method, async () => {
+      throw err;
+    });
+  }
+
+  holdNext(method: M): { release(): void; fail(err: Error): void } {
+    const gate = deferred<void>();
+    this.plan(method, () => gate.promise);
+    return { release: () => gate.resolve(), fail: (err) => gate.reject(err) };
+  }
+
+  async step(method: M): Promise<void> {
+    await this.plans.get(method)?.shift()?.();
+  }
+
+  private plan(method: M, step: () => Promise<void>): void {
+    const steps = this.plans.get(method) ?? [];
+    steps.push(step);
+    this.plans.set(method, steps);
+  }
+}
+
+/** The real store, with calls that can be held or failed (a slow or failing database). */
+export class ScriptedTaskQueueStore implements TaskQueueStore {
+  private readonly script = new Script<keyof TaskQueueStore>();
+
+  constructor(private readonly inner: TaskQueueStore) {}
+
+  failNext(method: keyof TaskQueueStore, err: Error): void {
+    this.script.failNext(method, err);
+  }
+
+  holdNext(method: keyof TaskQueueStore): { release(): void; fail(err: Error): void } {
+    return this.script.holdNext(method);
+  }
+
+  async leaseTaskQueue(key: TaskQueueKey): Promise<TaskQueueLease> {
+    await this.script.step('leaseTaskQueue');
+    return this.inner.leaseTaskQueue(key);
+  }
+
+  async createTasks(key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]): Promise<void> {
+    await this.script.step('createTasks');
+    return this.inner.createTasks(key, rangeId, tasks);
+  }
+
+  async listTasks(key: TaskQueueKey, afterTaskId: number, limit: number): Promise<TaskQueueTaskRow[]> {
+    await this.script.step('listTasks');
+    return this.inner.listTasks(key, afterTaskId, limit);
+  }
+
+  async deleteTasks(key: TaskQueueKey, taskIds: number[]): Promise<void> {
+    await this.script.step('deleteTasks');
+    return this.inner.deleteTasks(key, taskIds);
+  }
+
+  async listQueuesWithTasks(): Promise<TaskQueueKey[]> {
+    await this.script.step('listQueuesWithTasks');
+    return this.inner.listQueuesWithTasks();
+  }
+}
+
 export interface MatchingFixture {
   persistence: Persistence;
+  /** What the engine uses: the SQLite store behind a script (`store.holdNext('createTasks')`). */
+  store: ScriptedTaskQueueStore;
   clock: ManualClock;
   starter: FakeTaskStarter;
   engine: MatchingEngine;
@@ -105,14 +163,16 @@ export async function matchingFixture(options: { settings?: Settings } = {}): Pr
   const clock = new ManualClock();
   const starter = new FakeTaskStarter();
   const settings = options.settings ?? DEFAULT_SETTINGS;
+  const store = new ScriptedTaskQueueStore(persistence.taskQueues);
   const newEngine = async (): Promise<MatchingEngine> => {
-    const engine = new MatchingEngine(persistence.taskQueues, clock, settings, silentLogger());
+    const engine = new MatchingEngine(store, clock, settings, silentLogger());
     engine.setTaskStarter(starter);
     await engine.start();
     return engine;
   };
   const fixture: MatchingFixture = {
     persistence,
+    store,
     clock,
     starter,
     engine: await newEngine(),
