@@ -74,6 +74,15 @@ test('backlog: a transient start failure returns the task to the backlog for the
   assert.deepEqual(await storedBacklog(f), []);
 });
 
+test('backlog: a lease that failed is tried again by the next add', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  f.store.failNext('leaseTaskQueue', new UnavailableError('database is locked'));
+  await assert.rejects(f.engine.addWorkflowTask(workflowTask(3)), UnavailableError);
+  await f.engine.addWorkflowTask(workflowTask(4));
+  assert.deepEqual(await storedBacklog(f), ['wf-4']);
+});
+
 test('backlog: a host whose lease another host took fails that add and leases again for the next', async (t) => {
   const f = await matchingFixture();
   t.after(() => f.close());

@@ -112,9 +112,7 @@ export class TaskQueue {
   /** Persists a task that found no poller and makes it visible to pollers. */
   async addToBacklog(task: MatchTask): Promise<void> {
     await this.ensureLoaded();
-    // One lease per queue owner; concurrent adds share it (a second lease would fence the first).
-    this.lease ??= this.store.leaseTaskQueue(this.key).then((l) => l.rangeId);
-    const rangeId = await this.lease;
+    const rangeId = await this.currentLease();
     const taskId = rangeId * TASK_ID_RANGE_BITS + ++this.sequence;
     try {
       await this.store.createTasks(this.key, rangeId, [{ taskId, data: JSON.stringify(task), expiresAt: 0 }]);
@@ -126,6 +124,19 @@ export class TaskQueue {
     this.backlog.push({ taskId, task });
     this.lastLoadedTaskId = Math.max(this.lastLoadedTaskId, taskId);
     this.pumpBacklog();
+  }
+
+  /** One lease per queue owner; concurrent adds share it (a second lease would fence the first). */
+  private currentLease(): Promise<number> {
+    if (!this.lease) {
+      const lease = this.store.leaseTaskQueue(this.key).then((l) => l.rangeId);
+      this.lease = lease;
+      // A lease that failed (a transient store error) is taken again by the next add, not kept failed.
+      lease.catch(() => {
+        if (this.lease === lease) this.lease = undefined;
+      });
+    }
+    return this.lease;
   }
 
   /** The next task for a poller: query tasks first (a caller waits on each), then the backlog in order. */
