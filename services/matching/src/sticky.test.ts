@@ -108,3 +108,19 @@ test('sticky: shutdownStickyQueue closes a sticky queue this host had not served
   assert.equal(await isPending(poll), false, 'no long poll on a closed queue');
   assert.equal(await poll, null);
 });
+
+test('sticky: an add still being persisted when the queue closes fails with StickyWorkerUnavailableError and leaves no row', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  await pollOnceAndLeave(f);
+  const hold = f.store.holdNext('createTasks');
+  const added = f.engine.addWorkflowTask(workflowTask(3, sticky));
+  assert.ok(await isPending(added), 'persisting');
+
+  await f.engine.shutdownStickyQueue({ namespaceId: NAMESPACE_ID, stickyQueueName: STICKY_QUEUE });
+  hold.release();
+  // History then schedules the task on the normal queue, as for any add to a gone sticky worker.
+  await assert.rejects(added, StickyWorkerUnavailableError);
+  assert.deepEqual(await storedBacklog(f, STICKY_KEY), [], 'nothing stranded on the closed queue');
+  assert.equal(f.engine.describeTaskQueue({ namespaceId: NAMESPACE_ID, taskQueueName: STICKY_QUEUE, type: 'workflow', kind: 'sticky' }).backlogTasks, 0);
+});

@@ -2,7 +2,7 @@
  * One task queue partition as this host serves it: pollers waiting on it, and its backlog
  * (persisted tasks, mirrored in memory in task id order).
  */
-import { deferred, type Clock, type Deferred } from '@hourglass/common';
+import { StickyWorkerUnavailableError, deferred, quote, type Clock, type Deferred } from '@hourglass/common';
 import { ConditionFailedError, type TaskQueueKey, type TaskQueueStore } from '@hourglass/persistence';
 import type { QueryTask } from '@hourglass/contracts';
 import type { MatchTask } from './types';
@@ -120,6 +120,12 @@ export class TaskQueue {
       // Our lease was taken over: lease again on the next attempt (the caller retries).
       if (err instanceof ConditionFailedError) this.lease = undefined;
       throw err;
+    }
+    if (this.closed) {
+      // The worker shut down while the task was being written, after its backlog was moved away:
+      // kept here, the task would wait for a worker that never comes. The caller falls back to the normal queue.
+      await this.store.deleteTasks(this.key, [taskId]);
+      throw new StickyWorkerUnavailableError(`sticky queue ${quote(this.key.name)} closed while a task was added: its worker shut down`);
     }
     this.backlog.push({ taskId, task });
     this.lastLoadedTaskId = Math.max(this.lastLoadedTaskId, taskId);
