@@ -5,7 +5,7 @@
  * answer with an empty (all-default) response.
  */
 import { randomUUID } from 'node:crypto';
-import { MatchingSettings, StickyWorkerUnavailableError, isHourglassError, type Clock, type Logger, type Settings } from '@hourglass/common';
+import { MatchingSettings, StickyWorkerUnavailableError, isHourglassError, quote, type Clock, type Logger, type Settings } from '@hourglass/common';
 import type { TaskQueueKey, TaskQueueStore, TaskQueueType } from '@hourglass/persistence';
 
 import { TaskQueue, type Offer } from './task-queue';
@@ -52,9 +52,7 @@ export class MatchingEngine implements MatchingService {
   async addWorkflowTask(request: AddWorkflowTaskRequest): Promise<void> {
     const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
     await queue.ensureLoaded();
-    if (request.kind === 'sticky' && !this.hasRecentPoller(queue)) {
-      throw new StickyWorkerUnavailableError(`sticky queue ${request.taskQueueName} has no recent poller`);
-    }
+    if (request.kind === 'sticky') this.assertStickyWorkerAvailable(queue);
     await this.add(queue, { workflowId: request.workflowId, runId: request.runId, scheduledEventId: request.scheduledEventId, attempt: 0, createdAt: this.clock.now() });
   }
 
@@ -93,9 +91,7 @@ export class MatchingEngine implements MatchingService {
    */
   async dispatchQueryTask(request: DispatchQueryTaskRequest, call?: CallOptions): Promise<boolean> {
     const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
-    if (request.kind === 'sticky' && !this.hasRecentPoller(queue)) {
-      throw new StickyWorkerUnavailableError(`sticky queue ${request.taskQueueName} has no recent poller`);
-    }
+    if (request.kind === 'sticky') this.assertStickyWorkerAvailable(queue);
     return queue.offerQuery(request.task, request.timeoutMs, call?.signal);
   }
 
@@ -192,12 +188,18 @@ export class MatchingEngine implements MatchingService {
     }
   }
 
-  private hasRecentPoller(queue: TaskQueue): boolean {
-    if (queue.closed) return false;
-    if (queue.hasLivePoller()) return true;
+  /** A sticky queue takes tasks while its worker polls, or polled within the window, and has not shut down. */
+  private assertStickyWorkerAvailable(queue: TaskQueue): void {
+    const name = quote(queue.key.name);
+    if (queue.closed) throw new StickyWorkerUnavailableError(`sticky queue ${name} is closed: its worker shut down`);
+    if (queue.hasLivePoller()) return;
     // Only polls carry the namespace name; a queue never polled has had no poller at all.
-    if (queue.lastPollTime === undefined || queue.namespaceName === undefined) return false;
-    return this.clock.now() - queue.lastPollTime <= this.settings.get(MatchingSettings.stickyPollerUnavailableWindow, { namespace: queue.namespaceName });
+    if (queue.lastPollTime === undefined || queue.namespaceName === undefined) {
+      throw new StickyWorkerUnavailableError(`sticky queue ${name} has no poller`);
+    }
+    const windowMs = this.settings.get(MatchingSettings.stickyPollerUnavailableWindow, { namespace: queue.namespaceName });
+    const idleMs = this.clock.now() - queue.lastPollTime;
+    if (idleMs > windowMs) throw new StickyWorkerUnavailableError(`sticky queue ${name} has had no poller for ${idleMs} ms (more than ${windowMs} ms)`);
   }
 
   private taskStarter(): TaskStarter {

@@ -50,7 +50,11 @@ test('sticky: a sticky queue takes tasks within its namespace window after a pol
   await f.engine.addWorkflowTask(workflowTask(4, sticky));
   assert.deepEqual(await storedBacklog(f, STICKY_KEY), ['wf-4'], 'within the window: kept for the worker');
   f.clock.advance(1);
-  await assert.rejects(f.engine.addWorkflowTask(workflowTask(5, sticky)), StickyWorkerUnavailableError);
+  await assert.rejects(f.engine.addWorkflowTask(workflowTask(5, sticky)), (err: Error) => {
+    assert.ok(err instanceof StickyWorkerUnavailableError);
+    assert.match(err.message, /sticky queue "orders-sticky-worker-1" has had no poller for 3001 ms \(more than 3000 ms\)/);
+    return true;
+  });
 });
 
 test('sticky: after shutdownStickyQueue the queue is closed: waiting polls end, later polls answer null at once, adds fail', async (t) => {
@@ -64,7 +68,11 @@ test('sticky: after shutdownStickyQueue the queue is closed: waiting polls end, 
   const later = f.engine.pollWorkflowTaskQueue(pollRequest(sticky), { deadline: 0 });
   assert.equal(await isPending(later), false, 'no long poll on a closed queue');
   assert.equal(await later, null);
-  await assert.rejects(f.engine.addWorkflowTask(workflowTask(3, sticky)), StickyWorkerUnavailableError);
+  await assert.rejects(f.engine.addWorkflowTask(workflowTask(3, sticky)), (err: Error) => {
+    assert.ok(err instanceof StickyWorkerUnavailableError);
+    assert.match(err.message, /is closed: its worker shut down/);
+    return true;
+  });
   await assert.rejects(
     f.engine.dispatchQueryTask({ namespaceId: NAMESPACE_ID, taskQueueName: STICKY_QUEUE, kind: 'sticky', task: queryTask('q1'), timeoutMs: 5_000 }),
     StickyWorkerUnavailableError,
