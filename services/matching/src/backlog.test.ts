@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NotFoundError, UnavailableError } from '@hourglass/common';
 import { ConditionFailedError } from '@hourglass/persistence';
-import { matchingFixture, pollRequest, storedBacklog, workflowTask, NAMESPACE_ID, TASK_QUEUE } from './testing/fixture';
+import { cancellableCall, isPending, matchingFixture, pollRequest, storedBacklog, workflowTask, NAMESPACE_ID, TASK_QUEUE } from './testing/fixture';
 
 const QUEUE = { namespaceId: NAMESPACE_ID, taskQueueName: TASK_QUEUE, type: 'workflow', kind: 'normal' } as const;
 
@@ -94,4 +94,20 @@ test('backlog: a host whose lease another host took fails that add and leases ag
   await assert.rejects(first.addWorkflowTask(workflowTask(5)), ConditionFailedError);
   await first.addWorkflowTask(workflowTask(6));
   assert.deepEqual(await storedBacklog(f), ['wf-3', 'wf-4', 'wf-6']);
+});
+
+test('backlog: a started task reaches its poller even when deleting its row fails, and is not offered again', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  await f.engine.addWorkflowTask(workflowTask(3));
+  f.store.failNext('deleteTasks', new UnavailableError('database is locked'));
+
+  const response = await f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 });
+  assert.equal(response?.workflowExecution?.workflowId, 'wf-3');
+  const call = cancellableCall();
+  const next = f.engine.pollWorkflowTaskQueue(pollRequest(), call);
+  assert.ok(await isPending(next), 'history started it once; the row left behind is stale when reloaded');
+  call.cancel();
+  assert.equal(await next, null);
+  assert.equal(f.starter.callsOf('recordWorkflowTaskStarted').length, 1);
 });

@@ -110,7 +110,7 @@ export class MatchingEngine implements MatchingService {
       } catch (err) {
         if (!isStaleTask(err)) this.logger.warn({ err, stickyQueueName }, 'could not move a sticky task to the normal queue; its schedule-to-start timeout will');
       }
-      await queue.deleteFromBacklog(entry.taskId);
+      await this.deleteDone(queue, { backlogTaskId: entry.taskId });
     }
   }
 
@@ -172,19 +172,34 @@ export class MatchingEngine implements MatchingService {
       offer.settle('returned');
       return undefined;
     }
+    let response: R;
     try {
-      const response = await start(randomUUID());
-      if (offer.backlogTaskId !== undefined) await queue.deleteFromBacklog(offer.backlogTaskId);
-      offer.settle('started');
-      return response;
+      response = await start(randomUUID());
     } catch (err) {
-      if (isStaleTask(err)) {
-        if (offer.backlogTaskId !== undefined) await queue.deleteFromBacklog(offer.backlogTaskId);
-        offer.settle('dropped');
-        return undefined;
+      if (!isStaleTask(err)) {
+        offer.settle('returned');
+        throw err;
       }
-      offer.settle('returned');
-      throw err;
+      offer.settle('dropped');
+      await this.deleteDone(queue, offer);
+      return undefined;
+    }
+    offer.settle('started');
+    await this.deleteDone(queue, offer);
+    return response;
+  }
+
+  /**
+   * Deletes the backlog row of a task that was started, dropped or moved away. A failure must not
+   * cost the poller a task history already started (nor stop a sticky queue's move): the row stays,
+   * and history finds it stale when a later process loads it.
+   */
+  private async deleteDone(queue: TaskQueue, offer: Pick<Offer, 'backlogTaskId'>): Promise<void> {
+    if (offer.backlogTaskId === undefined) return;
+    try {
+      await queue.deleteFromBacklog(offer.backlogTaskId);
+    } catch (err) {
+      this.logger.warn({ err, taskQueue: queue.key.name, taskId: offer.backlogTaskId }, 'could not delete a finished backlog task; it is dropped as stale when reloaded');
     }
   }
 
