@@ -1,8 +1,9 @@
 /**
  * Matching: task queues keyed by (namespace, name, type, kind). A task that arrives while a poller
  * waits is handed over directly (sync match) and the add returns only after history recorded the
- * start; otherwise it is persisted as backlog. Polls wait up to the long-poll timeout and then
- * answer with an empty (all-default) response.
+ * start; otherwise it is persisted as backlog. Polls wait up to the long-poll interval (and the
+ * caller's deadline minus a margin) and then answer null, which the frontend sends as an empty
+ * (all-default) response.
  */
 import { randomUUID } from 'node:crypto';
 import { MatchingSettings, StickyWorkerUnavailableError, isHourglassError, quote, type Clock, type Logger, type Settings } from '@hourglass/common';
@@ -68,7 +69,7 @@ export class MatchingEngine implements MatchingService {
     });
   }
 
-  /** Long-polls a workflow task queue; undefined means "no task" (the caller sends an empty response). */
+  /** Long-polls a workflow task queue; null means "no task" (the caller sends an empty response). */
   async pollWorkflowTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<WorkflowTaskResponse | null> {
     const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
     return this.poll(queue, request, call, (offer, pollRequestId) =>
@@ -87,7 +88,8 @@ export class MatchingEngine implements MatchingService {
 
   /**
    * Hands a (legacy) query task to a poller of the workflow task queue. Resolves true once a
-   * poller took it; false when no poller came within `timeoutMs`.
+   * poller took it; false when no poller came within `timeoutMs`, the caller cancelled, or the
+   * sticky queue closed.
    */
   async dispatchQueryTask(request: DispatchQueryTaskRequest, call?: CallOptions): Promise<boolean> {
     const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
