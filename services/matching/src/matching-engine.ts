@@ -106,11 +106,18 @@ export class MatchingEngine implements MatchingService {
     const queue = this.queue(namespaceId, stickyQueueName, 'workflow', 'sticky');
     queue.close(this.clock.now());
     await queue.ensureLoaded();
+    await this.moveBacklogToNormalQueue(queue);
+  }
+
+  /** Moves a closed sticky queue's backlog to the normal queue through history. */
+  private async moveBacklogToNormalQueue(queue: TaskQueue): Promise<void> {
     for (const entry of queue.drainBacklog()) {
       try {
-        await this.taskStarter().rescheduleStickyWorkflowTask({ namespaceId, task: entry.task });
+        await this.taskStarter().rescheduleStickyWorkflowTask({ namespaceId: queue.key.namespaceId, task: entry.task });
       } catch (err) {
-        if (!isStaleTask(err)) this.logger.warn({ err, stickyQueueName }, 'could not move a sticky task to the normal queue; its schedule-to-start timeout will');
+        if (!isStaleTask(err)) {
+          this.logger.warn({ err, stickyQueueName: queue.key.name }, 'could not move a sticky task to the normal queue; its schedule-to-start timeout will');
+        }
       }
       await this.deleteDone(queue, { backlogTaskId: entry.taskId });
     }
@@ -171,7 +178,7 @@ export class MatchingEngine implements MatchingService {
   /** Starts an offered task in history; settles the offer; returns the response, or undefined if the task was stale. */
   private async tryStart<R>(queue: TaskQueue, offer: Offer, signal: AbortSignal, start: (pollRequestId: string) => Promise<R>): Promise<R | undefined> {
     if (signal.aborted) {
-      offer.settle('returned');
+      this.giveBack(queue, offer);
       return undefined;
     }
     let response: R;
@@ -179,7 +186,7 @@ export class MatchingEngine implements MatchingService {
       response = await start(randomUUID());
     } catch (err) {
       if (!isStaleTask(err)) {
-        offer.settle('returned');
+        this.giveBack(queue, offer);
         throw err;
       }
       offer.settle('dropped');
@@ -189,6 +196,15 @@ export class MatchingEngine implements MatchingService {
     offer.settle('started');
     await this.deleteDone(queue, offer);
     return response;
+  }
+
+  /** Puts an offer this poll could not start back for the next poller. */
+  private giveBack(queue: TaskQueue, offer: Offer): void {
+    offer.settle('returned');
+    // The queue closed while this poller held the task: no poller will come for it here.
+    if (queue.closed) {
+      this.moveBacklogToNormalQueue(queue).catch((err: unknown) => this.logger.warn({ err, stickyQueueName: queue.key.name }, 'could not move a closed sticky queue\'s backlog'));
+    }
   }
 
   /**
@@ -207,8 +223,8 @@ export class MatchingEngine implements MatchingService {
 
   /** A sticky queue takes tasks while its worker polls, or polled within the window, and has not shut down. */
   private assertStickyWorkerAvailable(queue: TaskQueue): void {
+    if (queue.closed) throw queue.closedError();
     const name = quote(queue.key.name);
-    if (queue.closed) throw new StickyWorkerUnavailableError(`sticky queue ${name} is closed: its worker shut down`);
     if (queue.hasLivePoller()) return;
     // Only polls carry the namespace name; a queue never polled has had no poller at all.
     if (queue.lastPollTime === undefined || queue.namespaceName === undefined) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SettingsRegistry, StickyWorkerUnavailableError } from '@hourglass/common';
+import { SettingsRegistry, StickyWorkerUnavailableError, UnavailableError } from '@hourglass/common';
 import {
   cancellableCall,
   isPending,
@@ -10,6 +10,7 @@ import {
   queryTask,
   queueKey,
   storedBacklog,
+  waitUntil,
   workflowTask,
   NAMESPACE_ID,
   NAMESPACE_NAME,
@@ -131,4 +132,39 @@ test('sticky: an add still being persisted when the queue closes fails with Stic
   await assert.rejects(added, StickyWorkerUnavailableError);
   assert.deepEqual(await storedBacklog(f, STICKY_KEY), [], 'nothing stranded on the closed queue');
   assert.equal(f.engine.describeTaskQueue({ namespaceId: NAMESPACE_ID, taskQueueName: STICKY_QUEUE, type: 'workflow', kind: 'sticky' }).backlogTasks, 0);
+});
+
+test('sticky: a backlog task whose start fails after the queue closed moves to the normal queue too', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  await pollOnceAndLeave(f);
+  await f.engine.addWorkflowTask(workflowTask(3, sticky));
+  const hold = f.starter.holdNext('recordWorkflowTaskStarted');
+  const poll = f.engine.pollWorkflowTaskQueue(pollRequest(sticky), { deadline: 0 });
+  await waitUntil(() => f.starter.callsOf('recordWorkflowTaskStarted').length === 1);
+
+  await f.engine.shutdownStickyQueue({ namespaceId: NAMESPACE_ID, stickyQueueName: STICKY_QUEUE });
+  assert.equal(f.starter.callsOf('rescheduleStickyWorkflowTask').length, 0, 'the task was with a poller');
+  hold.fail(new UnavailableError('history shard 3 is moving'));
+  await assert.rejects(poll, UnavailableError);
+
+  await waitUntil(() => f.starter.callsOf('rescheduleStickyWorkflowTask').length === 1);
+  assert.equal((f.starter.callsOf('rescheduleStickyWorkflowTask')[0]?.request as { task: { workflowId: string } }).task.workflowId, 'wf-3');
+  await waitUntil(async () => (await storedBacklog(f, STICKY_KEY)).length === 0);
+});
+
+test('sticky: a query whose poller fails to build it after the queue closed resolves false at once', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  await pollOnceAndLeave(f);
+  const dispatched = f.engine.dispatchQueryTask({ namespaceId: NAMESPACE_ID, taskQueueName: STICKY_QUEUE, kind: 'sticky', task: queryTask('q1'), timeoutMs: 5_000 });
+  const hold = f.starter.holdNext('buildQueryTask');
+  const poll = f.engine.pollWorkflowTaskQueue(pollRequest(sticky), { deadline: 0 });
+  await waitUntil(() => f.starter.callsOf('buildQueryTask').length === 1);
+
+  await f.engine.shutdownStickyQueue({ namespaceId: NAMESPACE_ID, stickyQueueName: STICKY_QUEUE });
+  hold.fail(new UnavailableError('history shard 3 is moving'));
+  await assert.rejects(poll, UnavailableError);
+  assert.equal(await isPending(dispatched), false, 'no sticky poller will come: the caller falls back now, not after its timeout');
+  assert.equal(await dispatched, false);
 });

@@ -112,6 +112,7 @@ export class TaskQueue {
   /** Persists a task that found no poller and makes it visible to pollers. */
   async addToBacklog(task: MatchTask): Promise<void> {
     await this.ensureLoaded();
+    if (this.closed) throw this.closedError();
     const rangeId = await this.currentLease();
     const taskId = rangeId * TASK_ID_RANGE_BITS + ++this.sequence;
     try {
@@ -125,11 +126,15 @@ export class TaskQueue {
       // The worker shut down while the task was being written, after its backlog was moved away:
       // kept here, the task would wait for a worker that never comes. The caller falls back to the normal queue.
       await this.store.deleteTasks(this.key, [taskId]);
-      throw new StickyWorkerUnavailableError(`sticky queue ${quote(this.key.name)} closed while a task was added: its worker shut down`);
+      throw this.closedError();
     }
     this.backlog.push({ taskId, task });
     this.lastLoadedTaskId = Math.max(this.lastLoadedTaskId, taskId);
     this.pumpBacklog();
+  }
+
+  closedError(): StickyWorkerUnavailableError {
+    return new StickyWorkerUnavailableError(`sticky queue ${quote(this.key.name)} is closed: its worker shut down`);
   }
 
   /** One lease per queue owner; concurrent adds share it (a second lease would fence the first). */
@@ -160,8 +165,9 @@ export class TaskQueue {
       query: pending.query,
       settle: (outcome) => {
         if (outcome !== 'returned') return this.finishQuery(pending, outcome === 'started');
-        // Its caller may have given up while the poller was building it.
+        // Its caller may have given up while the poller was building it; on a closed queue no poller will come.
         if (pending.finished) return;
+        if (this.closed) return this.finishQuery(pending, false);
         this.queries.unshift(pending);
         this.pumpBacklog();
       },
