@@ -9,7 +9,7 @@ import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
 import type { DevServerConfig } from './config';
 import { openConfiguredPersistence } from './persistence';
-import { historyConfigFrom, matchingConfigFrom } from './service-configs';
+import { historyConfigFrom } from './service-configs';
 import { SERVER_VERSION } from './version';
 
 export interface RunningServer {
@@ -51,7 +51,7 @@ export async function startDevServer({ config, settings = DEFAULT_SETTINGS, logg
     }
     const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
     // Matching times polls against callers' wall-clock deadlines: it always runs on the system clock.
-    const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), matchingConfigFrom(settings), logger.child({ service: 'matching' }));
+    const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), settings, logger.child({ service: 'matching' }));
     const history = new HistoryEngine({
       persistence,
       namespaces,

@@ -1,13 +1,12 @@
 /**
- * History's and matching's config objects, filled from the settings registry (the frontend reads
- * `Settings` itself). Until each service reads its
+ * History's config object, filled from the settings registry (the frontend and matching read
+ * `Settings` themselves). Until each service reads its
  * tunables through `Settings` itself (per namespace and task queue), this is how a `settings:`
  * override in the config file reaches it: the global value of each setting, read once at start.
  * A tunable that exists in both places is defined once, in settings-definitions.ts.
  */
-import { HistorySettings, Limits, MatchingSettings, type Settings } from '@hourglass/common';
+import { HistorySettings, Limits, type Settings } from '@hourglass/common';
 import type { HistoryConfig } from '@hourglass/history';
-import type { MatchingConfig } from '@hourglass/matching';
 
 /** Every history tunable but the two the server decides (shard count, host identity). */
 export function historyConfigFrom(settings: Settings): Omit<HistoryConfig, 'numHistoryShards' | 'hostIdentity'> {
@@ -24,11 +23,3 @@ export function historyConfigFrom(settings: Settings): Omit<HistoryConfig, 'numH
   };
 }
 
-export function matchingConfigFrom(settings: Settings): MatchingConfig {
-  return {
-    longPollTimeoutMs: settings.get(MatchingSettings.longPollExpirationInterval),
-    deadlineMarginMs: settings.get(MatchingSettings.deadlineMargin),
-    stickyPollerUnavailableWindowMs: settings.get(MatchingSettings.stickyPollerUnavailableWindow),
-    backlogPageSize: settings.get(MatchingSettings.backlogPageSize),
-  };
-}
