@@ -5,7 +5,7 @@ NODE ?= node
 # Extra flags for `hourglass start-dev`, e.g. `make dev ARGS="--port 7300 --in-memory"`.
 ARGS ?=
 
-PACKAGE_JSONS := package.json package-lock.json $(wildcard services/*/package.json) sdk/package.json tests/conformance/package.json load-tests/package.json
+PACKAGE_JSONS := package.json package-lock.json $(wildcard services/*/package.json) sdk/package.json sdk-testing/package.json tests/conformance/package.json load-tests/package.json
 
 .PHONY: install build dev test bench clean
 

@@ -44,7 +44,7 @@ function mysqlAnswers() {
   });
 }
 
-const unitAndConformance = [...readdirSync(path.join(root, 'services')).map((d) => path.join('services', d, 'dist')), 'sdk/dist', 'tests/conformance/dist', 'load-tests/dist'].filter(exists);
+const unitAndConformance = [...readdirSync(path.join(root, 'services')).map((d) => path.join('services', d, 'dist')), 'sdk/dist', 'sdk-testing/dist', 'tests/conformance/dist', 'load-tests/dist'].filter(exists);
 const totals = [runPass('unit + conformance (SQLite store)', unitAndConformance, {})];
 
 if ((await mysqlAnswers()) || process.env.CI === 'true') {

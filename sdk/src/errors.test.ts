@@ -5,9 +5,9 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
 import { causeChain, findApplicationFailure, findTimeoutFailure, isApplicationFailure, isCancellation, isTimeoutFailure, rootCause } from './errors';
-import { rejectionOf, uniqueName, useTestEnvironment } from './testing-support';
-import type { TestActivities } from './test-workflows/activities';
-import { failingActivity, timingOutActivity, waitForever } from './test-workflows';
+import { rejectionOf, uniqueName, useServer } from './test-support';
+import type { TestActivities } from './test-support/activities';
+import { failingActivity, timingOutActivity, waitForever } from './test-support/workflows';
 
 describe('error helpers on hand-built chains', () => {
   const declined = ApplicationFailure.create({ message: 'card declined', type: 'CardDeclined', details: [{ code: 51 }] });
@@ -50,17 +50,17 @@ describe('error helpers on hand-built chains', () => {
 });
 
 describe('error helpers on real failures from the SDK', () => {
-  const file = useTestEnvironment();
+  const file = useServer();
 
   async function failureOf(fn: (taskQueue: string) => Promise<unknown>, activities: Partial<TestActivities> = {}): Promise<unknown> {
     const taskQueue = uniqueName('errors');
-    const worker = await file.env.createWorker({ taskQueue, workflowBundle: file.workflowBundle, activities });
+    const worker = await file.createWorker({ taskQueue, workflowBundle: file.workflowBundle, activities });
     return worker.runUntil(rejectionOf(fn(taskQueue)));
   }
 
   test('an activity ApplicationFailure: WorkflowFailedError → ActivityFailure → ApplicationFailure', async () => {
     const err = await failureOf(
-      (taskQueue) => file.env.client.workflow.execute(failingActivity, { taskQueue, workflowId: uniqueName('fail'), args: ['CardDeclined', 'card declined'] }),
+      (taskQueue) => file.hg.client.workflow.execute(failingActivity, { taskQueue, workflowId: uniqueName('fail'), args: ['CardDeclined', 'card declined'] }),
       {
         fail: async (type: string, message: string) => {
           throw ApplicationFailure.create({ message, type, nonRetryable: true });
@@ -79,7 +79,7 @@ describe('error helpers on real failures from the SDK', () => {
   });
 
   test('an activity start-to-close timeout', async () => {
-    const err = await failureOf((taskQueue) => file.env.client.workflow.execute(timingOutActivity, { taskQueue, workflowId: uniqueName('timeout') }), {
+    const err = await failureOf((taskQueue) => file.hg.client.workflow.execute(timingOutActivity, { taskQueue, workflowId: uniqueName('timeout') }), {
       // Outlives its timeout; ends early when the worker shuts down.
       slow: async (ms: number) => {
         await Context.current().sleep(ms).catch(() => undefined);
@@ -93,7 +93,7 @@ describe('error helpers on real failures from the SDK', () => {
 
   test('a workflow execution timeout (one virtual day, skipped)', async () => {
     const err = await failureOf((taskQueue) =>
-      file.env.client.workflow.execute(waitForever, { taskQueue, workflowId: uniqueName('wf-timeout'), workflowExecutionTimeout: '1 day' }),
+      file.hg.client.workflow.execute(waitForever, { taskQueue, workflowId: uniqueName('wf-timeout'), workflowExecutionTimeout: '1 day' }),
     );
     assert.ok(err instanceof WorkflowFailedError);
     assert.ok(isTimeoutFailure(err, TimeoutType.START_TO_CLOSE));
@@ -101,7 +101,7 @@ describe('error helpers on real failures from the SDK', () => {
 
   test('a cancelled workflow', async () => {
     const err = await failureOf(async (taskQueue) => {
-      const handle = await file.env.client.workflow.start(waitForever, { taskQueue, workflowId: uniqueName('cancel') });
+      const handle = await file.hg.client.workflow.start(waitForever, { taskQueue, workflowId: uniqueName('cancel') });
       await handle.cancel();
       return handle.result();
     });

@@ -1,17 +1,20 @@
 /**
  * `@hourglass/sdk`: what a customer adds next to the official Temporal TypeScript SDK to use
- * Hourglass — connection helpers, error helpers and an offline, time-skipping test environment.
- * Workflow-side helpers (the `Saga`) live in the workflow-safe entry `@hourglass/sdk/workflow`.
+ * Hourglass — connection helpers and error helpers. Workflow-side helpers (the `Saga`) live in
+ * the workflow-safe entry `@hourglass/sdk/workflow`; the offline, time-skipping test environment
+ * is the separate dev dependency `@hourglass/testing` (it embeds the whole server).
  *
  * ```ts
- * import { connect, TestEnvironment, isApplicationFailure } from '@hourglass/sdk';
+ * import { connect, isApplicationFailure } from '@hourglass/sdk';
  * import { Saga } from '@hourglass/sdk/workflow'; // in workflow code
  * ```
  */
 export {
   connect,
   resolveConnectSettings,
+  ConnectConfigError,
   CONNECT_ENV_VARS,
+  TEMPORAL_ENV_VARS,
   DEFAULT_ADDRESS,
   DEFAULT_NAMESPACE,
   type ConnectOptions,
@@ -19,5 +22,3 @@ export {
   type HourglassConnection,
 } from './connect';
 export { causeChain, rootCause, findApplicationFailure, isApplicationFailure, findTimeoutFailure, isTimeoutFailure, isCancellation } from './errors';
-export { TestEnvironment, type TestEnvironmentOptions, type TestWorkerOptions } from './testing/environment';
-export { hourglassTestServer, hourglassTestServerPath } from './testing/launcher';

@@ -4,9 +4,9 @@ import { describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { isApplicationFailure, isCancellation, rootCause } from '../errors';
-import { rejectionOf, uniqueName, useTestEnvironment } from '../testing-support';
-import type { TestActivities } from '../test-workflows/activities';
-import { cancellableSaga, sagaWorkflow, stepsDoneQuery, type SagaInput } from '../test-workflows';
+import { rejectionOf, uniqueName, useServer } from '../test-support';
+import type { TestActivities } from '../test-support/activities';
+import { cancellableSaga, sagaWorkflow, stepsDoneQuery, type SagaInput } from '../test-support/workflows';
 
 interface Span {
   step: string;
@@ -33,19 +33,19 @@ function stepActivities(log: string[], spans: Span[] = [], undoMs = 0): Partial<
 }
 
 describe('Saga in workflows', () => {
-  const file = useTestEnvironment();
+  const file = useServer();
 
   async function runSaga(input: SagaInput, activities: Partial<TestActivities>): Promise<unknown> {
     const taskQueue = uniqueName('saga');
-    const worker = await file.env.createWorker({ taskQueue, workflowBundle: file.workflowBundle, activities });
-    return worker.runUntil(rejectionOf(file.env.client.workflow.execute(sagaWorkflow, { taskQueue, workflowId: uniqueName('saga'), args: [input] })));
+    const worker = await file.createWorker({ taskQueue, workflowBundle: file.workflowBundle, activities });
+    return worker.runUntil(rejectionOf(file.hg.client.workflow.execute(sagaWorkflow, { taskQueue, workflowId: uniqueName('saga'), args: [input] })));
   }
 
   test('all steps succeed: nothing is compensated', async () => {
     const log: string[] = [];
     const taskQueue = uniqueName('saga');
-    const worker = await file.env.createWorker({ taskQueue, workflowBundle: file.workflowBundle, activities: stepActivities(log) });
-    const result = await worker.runUntil(file.env.client.workflow.execute(sagaWorkflow, { taskQueue, workflowId: uniqueName('saga'), args: [{ steps: ['reserve', 'charge', 'ship'] }] }));
+    const worker = await file.createWorker({ taskQueue, workflowBundle: file.workflowBundle, activities: stepActivities(log) });
+    const result = await worker.runUntil(file.hg.client.workflow.execute(sagaWorkflow, { taskQueue, workflowId: uniqueName('saga'), args: [{ steps: ['reserve', 'charge', 'ship'] }] }));
     assert.deepEqual(result, ['reserve done', 'charge done', 'ship done']);
     assert.deepEqual(log, ['do reserve', 'do charge', 'do ship']);
   });
@@ -94,9 +94,9 @@ describe('Saga in workflows', () => {
   test('a cancelled workflow still compensates (compensations run in a non-cancellable scope)', async () => {
     const log: string[] = [];
     const taskQueue = uniqueName('saga-cancel');
-    const worker = await file.env.createWorker({ taskQueue, workflowBundle: file.workflowBundle, activities: stepActivities(log) });
+    const worker = await file.createWorker({ taskQueue, workflowBundle: file.workflowBundle, activities: stepActivities(log) });
     const err = await worker.runUntil(async () => {
-      const handle = await file.env.client.workflow.start(cancellableSaga, { taskQueue, workflowId: uniqueName('saga-cancel'), args: [['x', 'y']] });
+      const handle = await file.hg.client.workflow.start(cancellableSaga, { taskQueue, workflowId: uniqueName('saga-cancel'), args: [['x', 'y']] });
       const deadline = Date.now() + 5_000;
       while ((await handle.query(stepsDoneQuery)) < 2) {
         if (Date.now() > deadline) throw new Error('the steps did not finish in 5 s');

@@ -8,3 +8,4 @@ export * from './time-skipping-clock';
 export * from './settings';
 export * from './settings-definitions';
 export * from './text';
+export * from './names';

@@ -18,6 +18,7 @@
  * then the definition's default. Lookups are a Map access and a short scan, cheap enough for hot paths.
  */
 import { InvalidArgumentError } from './errors';
+import { didYouMean } from './text';
 
 export type SettingScope = 'global' | 'namespace' | 'taskQueue';
 
@@ -102,6 +103,13 @@ export class SettingsRegistry implements Settings {
   }
 }
 
+/** `base` with some settings replaced (e.g. what a time-skipping test server must hold). */
+export function overlaySettings(base: Settings, overrides: SettingOverrides): Settings {
+  const overlay = new SettingsRegistry(overrides);
+  const keys = new Set(Object.keys(overrides));
+  return { get: (setting, scope) => (keys.has(setting.key) ? overlay.get(setting, scope) : base.get(setting, scope)) };
+}
+
 /** Defaults only: for unit tests and embedded uses that configure nothing. */
 export const DEFAULT_SETTINGS: Settings = { get: (setting) => setting.defaultValue };
 
@@ -124,9 +132,7 @@ function parseOverride(definition: SettingDefinition<unknown>, entry: SettingOve
 }
 
 function suggestion(key: string): string {
-  const lower = key.toLowerCase();
-  const close = [...registry.keys()].find((k) => k.toLowerCase() === lower || k.toLowerCase().startsWith(lower.split('.')[0] ?? ''));
-  return close ? ` (did you mean ${close}?)` : '';
+  return didYouMean(key, registry.keys());
 }
 
 // --- Parsers for the common value types -------------------------------------------------------

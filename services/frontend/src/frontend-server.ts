@@ -1,41 +1,24 @@
 /**
- * The gRPC server: WorkflowService (handlers from workflow-service.ts; anything else answers
- * UNIMPLEMENTED with its name). grpc-js decompresses gzip requests itself, which the worker's
- * native connection sends by default.
+ * The gRPC server: each registered service (WorkflowService, OperatorService, and the TestService
+ * of the time-skipping server) with every method of its descriptor behind the interceptor chain.
+ * Methods without a handler pass the chain too and then answer UNIMPLEMENTED with their name.
+ *
+ * Requests larger than `Limits.grpcMaxMessageSize` are refused by grpc-js from the message's length
+ * prefix, before the body is buffered or decoded (RESOURCE_EXHAUSTED); that applies to the
+ * decompressed size of gzip requests too, which the worker's native connection sends by default.
  */
-import { Server, ServerCredentials, status, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
-import type { Logger } from '@hourglass/common';
+import { Server, ServerCredentials, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
+import { DEFAULT_SETTINGS, Limits, UnimplementedError, type Logger, type Settings } from '@hourglass/common';
 import type { CallContext } from './call-context';
 import type { FrontendConfig } from './config';
 import { toServiceError } from './grpc/errors';
-import { buildServiceDefinition, WORKFLOW_SERVICE, type BuiltService } from './grpc/service-definition';
-import type { UnaryHandler } from './workflow-service';
+import { buildServiceDefinition, type BuiltService } from './grpc/service-definition';
+import { handlerContext, type Call, type InterceptorChain, type UnaryHandler } from './interceptors';
+import { methodSpec, type MethodSpec } from './method-table';
 
 function deadlineMs(deadline: Date | number): number {
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;
   return Number.isFinite(ms) ? ms : 0;
-}
-
-export function unaryCall(method: string, handler: UnaryHandler, logger: Logger) {
-  return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
-    const abort = new AbortController();
-    call.on('cancelled', () => abort.abort());
-    const context: CallContext = { deadline: deadlineMs(call.getDeadline()), signal: abort.signal, metadata: call.metadata };
-    handler(call.request, context).then(
-      (response) => callback(null, response),
-      (err: unknown) => {
-        const error = toServiceError(err, method, logger);
-        logger.debug({ method, code: error.code, message: error.details }, 'rpc failed');
-        callback(error as ServiceError);
-      },
-    );
-  };
-}
-
-function unimplemented(service: string, method: string) {
-  return (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
-    callback({ code: status.UNIMPLEMENTED, details: `${service}/${method} is not implemented by Hourglass yet` } as ServiceError);
-  };
 }
 
 export interface ServiceRegistration {
@@ -43,30 +26,69 @@ export interface ServiceRegistration {
   handlers: Record<string, UnaryHandler>;
 }
 
+function unimplemented(service: string, method: string): UnaryHandler {
+  return async () => {
+    throw new UnimplementedError(`${service}/${method} is not implemented by Hourglass yet`);
+  };
+}
+
 export class FrontendServer {
   private readonly server: Server;
   private boundPort = 0;
 
-  constructor(private readonly config: FrontendConfig, private readonly logger: Logger, registrations: ServiceRegistration[]) {
+  constructor(
+    private readonly config: FrontendConfig,
+    private readonly logger: Logger,
+    private readonly chain: InterceptorChain,
+    registrations: ServiceRegistration[],
+    settings: Settings = DEFAULT_SETTINGS,
+  ) {
     this.server = new Server({
-      'grpc.max_receive_message_length': config.maxReceiveMessageBytes,
-      'grpc.max_send_message_length': config.maxReceiveMessageBytes,
+      'grpc.max_receive_message_length': settings.get(Limits.grpcMaxMessageSize),
+      // Responses are not capped (grpc-js' default): a history page may legitimately exceed 4 MB,
+      // and the SDKs accept up to 128 MB.
       'grpc.keepalive_permit_without_calls': 1,
     });
     for (const registration of registrations) this.register(buildServiceDefinition(registration.serviceName), registration.handlers);
   }
 
-  static forWorkflowService(config: FrontendConfig, logger: Logger, handlers: Record<string, UnaryHandler>): FrontendServer {
-    return new FrontendServer(config, logger, [{ serviceName: WORKFLOW_SERVICE, handlers }]);
-  }
-
   private register(service: BuiltService, handlers: Record<string, UnaryHandler>): void {
+    for (const name of Object.keys(handlers)) {
+      if (!service.methodNames.includes(name)) throw new Error(`handler ${name} names no method of ${service.name}`);
+    }
     const implementation: UntypedServiceImplementation = {};
     for (const method of service.methodNames) {
-      const handler = handlers[method];
-      implementation[method] = handler ? unaryCall(method, handler, this.logger) : unimplemented(service.name, method);
+      const spec = methodSpec(service.name, method);
+      if (!spec) throw new Error(`${service.name}/${method} has no row in the method table (src/method-table.ts)`);
+      implementation[method] = this.unaryCall(service.name, method, spec, handlers[method] ?? unimplemented(service.name, method));
     }
     this.server.addService(service.definition, implementation);
+  }
+
+  private unaryCall(service: string, method: string, spec: MethodSpec, handler: UnaryHandler) {
+    const fullMethod = `/${service}/${method}`;
+    return (grpcCall: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
+      const abort = new AbortController();
+      grpcCall.on('cancelled', () => abort.abort());
+      const context: CallContext = { deadline: deadlineMs(grpcCall.getDeadline()), signal: abort.signal, metadata: grpcCall.metadata };
+      const call: Call = {
+        service,
+        method,
+        fullMethod,
+        spec,
+        request: grpcCall.request,
+        context,
+        logger: this.logger,
+        namespaceName: '',
+        namespace: undefined,
+        claims: undefined,
+        taskToken: undefined,
+      };
+      this.chain.run(call, (c) => handler(c.request, handlerContext(c))).then(
+        (response) => callback(null, response),
+        (err: unknown) => callback(toServiceError(err, method, call.logger) as ServiceError),
+      );
+    };
   }
 
   /** Binds and serves; resolves with the port (useful when config.port is 0). */

@@ -3,7 +3,7 @@
  * time-skipping environment calls (lock/unlock, sleep, current time).
  */
 import { FailedPreconditionError, durationToMs, msToTimestamp, temporal, timestampToMs, type TimeSkippingClock } from '@hourglass/common';
-import type { UnaryHandler } from './workflow-service';
+import type { UnaryHandler } from './interceptors';
 
 type SleepRequest = temporal.api.testservice.v1.ISleepRequest;
 type SleepUntilRequest = temporal.api.testservice.v1.ISleepUntilRequest;

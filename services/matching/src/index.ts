@@ -1,3 +1,2 @@
 export * from './types';
-export * from './config';
 export { MatchingEngine } from './matching-engine';

@@ -1,13 +1,13 @@
 /**
  * Matching: task queues keyed by (namespace, name, type, kind). A task that arrives while a poller
  * waits is handed over directly (sync match) and the add returns only after history recorded the
- * start; otherwise it is persisted as backlog. Polls wait up to the long-poll timeout and then
- * answer with an empty (all-default) response.
+ * start; otherwise it is persisted as backlog. Polls wait up to the long-poll interval (and the
+ * caller's deadline minus a margin) and then answer null, which the frontend sends as an empty
+ * (all-default) response.
  */
 import { randomUUID } from 'node:crypto';
-import { StickyWorkerUnavailableError, isHourglassError, type Clock, type Logger } from '@hourglass/common';
+import { MatchingSettings, StickyWorkerUnavailableError, isHourglassError, quote, type Clock, type Logger, type Settings } from '@hourglass/common';
 import type { TaskQueueKey, TaskQueueStore, TaskQueueType } from '@hourglass/persistence';
-import type { MatchingConfig } from './config';
 
 import { TaskQueue, type Offer } from './task-queue';
 import type { CallOptions, MatchingService } from '@hourglass/contracts';
@@ -30,6 +30,9 @@ function isStaleTask(err: unknown): boolean {
 /** Queues untouched this long are dropped from memory (sticky queues of departed workers pile up otherwise). */
 const UNUSED_QUEUE_TTL_MS = 5 * 60_000;
 
+/** Longest delay setTimeout accepts; a caller deadline further away than that never comes first. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
 export class MatchingEngine implements MatchingService {
   private readonly queues = new Map<string, TaskQueue>();
   private starter: TaskStarter | undefined;
@@ -38,7 +41,7 @@ export class MatchingEngine implements MatchingService {
   constructor(
     private readonly store: TaskQueueStore,
     private readonly clock: Clock,
-    private readonly config: MatchingConfig,
+    private readonly settings: Settings,
     private readonly logger: Logger,
   ) {}
 
@@ -50,9 +53,7 @@ export class MatchingEngine implements MatchingService {
   async addWorkflowTask(request: AddWorkflowTaskRequest): Promise<void> {
     const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
     await queue.ensureLoaded();
-    if (request.kind === 'sticky' && !this.hasRecentPoller(queue)) {
-      throw new StickyWorkerUnavailableError(`sticky queue ${request.taskQueueName} has no recent poller`);
-    }
+    if (request.kind === 'sticky') this.assertStickyWorkerAvailable(queue);
     await this.add(queue, { workflowId: request.workflowId, runId: request.runId, scheduledEventId: request.scheduledEventId, attempt: 0, createdAt: this.clock.now() });
   }
 
@@ -68,10 +69,10 @@ export class MatchingEngine implements MatchingService {
     });
   }
 
-  /** Long-polls a workflow task queue; undefined means "no task" (the caller sends an empty response). */
+  /** Long-polls a workflow task queue; null means "no task" (the caller sends an empty response). */
   async pollWorkflowTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<WorkflowTaskResponse | null> {
     const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
-    return this.poll(queue, call, (offer, pollRequestId) =>
+    return this.poll(queue, request, call, (offer, pollRequestId) =>
       offer.query
         ? this.taskStarter().buildQueryTask({ namespaceId: request.namespaceId, pollKind: request.kind, ...offer.query })
         : this.taskStarter().recordWorkflowTaskStarted({ namespaceId: request.namespaceId, task: offer.task, pollKind: request.kind, identity: request.identity, pollRequestId }),
@@ -80,20 +81,19 @@ export class MatchingEngine implements MatchingService {
 
   async pollActivityTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<ActivityTaskResponse | null> {
     const queue = this.queue(request.namespaceId, request.taskQueueName, 'activity', 'normal');
-    return this.poll(queue, call, (offer, pollRequestId) =>
+    return this.poll(queue, request, call, (offer, pollRequestId) =>
       this.taskStarter().recordActivityTaskStarted({ namespaceId: request.namespaceId, task: offer.task, identity: request.identity, pollRequestId }),
     );
   }
 
   /**
    * Hands a (legacy) query task to a poller of the workflow task queue. Resolves true once a
-   * poller took it; false when no poller came within `timeoutMs`.
+   * poller took it; false when no poller came within `timeoutMs`, the caller cancelled, or the
+   * sticky queue closed.
    */
   async dispatchQueryTask(request: DispatchQueryTaskRequest, call?: CallOptions): Promise<boolean> {
     const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
-    if (request.kind === 'sticky' && !this.hasRecentPoller(queue)) {
-      throw new StickyWorkerUnavailableError(`sticky queue ${request.taskQueueName} has no recent poller`);
-    }
+    if (request.kind === 'sticky') this.assertStickyWorkerAvailable(queue);
     return queue.offerQuery(request.task, request.timeoutMs, call?.signal);
   }
 
@@ -102,19 +102,35 @@ export class MatchingEngine implements MatchingService {
    * backlog moves back to the normal queue through history.
    */
   async shutdownStickyQueue({ namespaceId, stickyQueueName }: { namespaceId: string; stickyQueueName: string }): Promise<void> {
-    const queue = this.queues.get(this.keyString({ namespaceId, name: stickyQueueName, type: 'workflow', kind: 'sticky', partition: 0 }));
-    if (!queue) return;
-    queue.closed = true;
-    queue.releaseWaiters();
+    // Closed even if this host has not served it yet (say since a restart), so its worker's late polls end at once.
+    const queue = this.queue(namespaceId, stickyQueueName, 'workflow', 'sticky');
+    queue.close(this.clock.now());
     await queue.ensureLoaded();
+    await this.moveBacklogToNormalQueue(queue);
+  }
+
+  /** Moves a closed sticky queue's backlog to the normal queue through history. */
+  private async moveBacklogToNormalQueue(queue: TaskQueue): Promise<void> {
     for (const entry of queue.drainBacklog()) {
       try {
-        await this.taskStarter().rescheduleStickyWorkflowTask({ namespaceId, task: entry.task });
+        await this.taskStarter().rescheduleStickyWorkflowTask({ namespaceId: queue.key.namespaceId, task: entry.task });
       } catch (err) {
-        if (!isStaleTask(err)) this.logger.warn({ err, stickyQueueName }, 'could not move a sticky task to the normal queue; its schedule-to-start timeout will');
+        if (!isStaleTask(err)) {
+          this.logger.warn({ err, stickyQueueName: queue.key.name }, 'could not move a sticky task to the normal queue; its schedule-to-start timeout will');
+        }
       }
-      await queue.deleteFromBacklog(entry.taskId);
+      await this.deleteDone(queue, { backlogTaskId: entry.taskId });
     }
+  }
+
+  /** What this host holds for a queue: live polls, backlog tasks in memory, query tasks waiting for a poller. */
+  describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: TaskQueueType; kind: 'normal' | 'sticky' }): {
+    waitingPollers: number;
+    backlogTasks: number;
+    pendingQueries: number;
+  } {
+    const queue = this.queues.get(this.keyString({ namespaceId: key.namespaceId, name: key.taskQueueName, type: key.type, kind: key.kind, partition: 0 }));
+    return queue ? queue.describe() : { waitingPollers: 0, backlogTasks: 0, pendingQueries: 0 };
   }
 
   private async add(queue: TaskQueue, task: MatchTask): Promise<void> {
@@ -122,65 +138,101 @@ export class MatchingEngine implements MatchingService {
     await queue.addToBacklog(task);
   }
 
-  private async poll<R>(queue: TaskQueue, call: CallOptions, start: (offer: Offer, pollRequestId: string) => Promise<R>): Promise<R | null> {
+  private async poll<R>(queue: TaskQueue, request: PollTaskQueueRequest, call: CallOptions, start: (offer: Offer, pollRequestId: string) => Promise<R>): Promise<R | null> {
     await queue.ensureLoaded();
-    const now = this.clock.now();
-    // Call deadlines are wall-clock times, whatever clock the engine runs on.
-    const callDeadline = call.deadline || Date.now() + 70_000;
-    const deadline = Math.min(now + this.config.longPollTimeoutMs, callDeadline - this.config.deadlineMarginMs);
-    const signal = call.signal ?? new AbortController().signal;
     // A sticky queue whose worker announced its shutdown never comes back (its name is unique to that worker).
     if (queue.closed) return null;
-    queue.lastPollTime = now;
+    const callerSignal = call.signal;
+    if (callerSignal?.aborted) return null;
+    // The caller's deadline is a wall-clock time whatever clock the engine runs on, so it is timed
+    // on the wall clock; the long-poll interval runs on the engine's clock.
+    const answerWithinMs = call.deadline > 0 ? call.deadline - this.settings.get(MatchingSettings.deadlineMargin) - Date.now() : Infinity;
+    // An answer now would reach the caller too late: a task started for it would be stranded until its timeout.
+    if (answerWithinMs <= 0) return null;
+    const longPollMs = this.settings.get(MatchingSettings.longPollExpirationInterval, { namespace: request.namespaceName, taskQueue: request.taskQueueName });
+    // Aborted when the poll must end: its caller cancelled, the long poll expired or the caller's deadline nears.
+    const ended = new AbortController();
+    const end = (): void => ended.abort();
+    const cancelExpiry = this.clock.wakeAt(this.clock.now() + longPollMs, end);
+    const deadlineTimer = answerWithinMs < MAX_TIMEOUT_MS ? setTimeout(end, answerWithinMs) : undefined;
+    callerSignal?.addEventListener('abort', end, { once: true });
+    queue.lastPollTime = this.clock.now();
+    queue.namespaceName = request.namespaceName;
     try {
-      while (!signal.aborted) {
-        const fromBacklog = queue.takeFromBacklog();
-        const offer: Offer | undefined = fromBacklog
-          ? {
-              task: fromBacklog.task,
-              backlogTaskId: fromBacklog.taskId,
-              settle: (outcome) => {
-                if (outcome === 'returned') queue.returnToBacklog(fromBacklog);
-              },
-            }
-          : await queue.waitForTask(signal, deadline - this.clock.now());
+      while (!ended.signal.aborted) {
+        const offer = queue.takeOffer() ?? (await queue.waitForTask(ended.signal));
         if (!offer) return null;
-        const response = await this.tryStart(queue, offer, signal, (id) => start(offer, id));
+        const response = await this.tryStart(queue, offer, ended.signal, (id) => start(offer, id));
         if (response !== undefined) return response;
-        if (this.clock.now() >= deadline) return null;
       }
       return null;
     } finally {
+      cancelExpiry();
+      if (deadlineTimer) clearTimeout(deadlineTimer);
+      callerSignal?.removeEventListener('abort', end);
       // A poll cancelled by its caller says nothing about the worker still being there.
-      if (!signal.aborted) queue.lastPollTime = this.clock.now();
+      if (!callerSignal?.aborted) queue.lastPollTime = this.clock.now();
     }
   }
 
   /** Starts an offered task in history; settles the offer; returns the response, or undefined if the task was stale. */
   private async tryStart<R>(queue: TaskQueue, offer: Offer, signal: AbortSignal, start: (pollRequestId: string) => Promise<R>): Promise<R | undefined> {
     if (signal.aborted) {
-      offer.settle('returned');
+      this.giveBack(queue, offer);
       return undefined;
     }
+    let response: R;
     try {
-      const response = await start(randomUUID());
-      if (offer.backlogTaskId !== undefined) await queue.deleteFromBacklog(offer.backlogTaskId);
-      offer.settle('started');
-      return response;
+      response = await start(randomUUID());
     } catch (err) {
-      if (isStaleTask(err)) {
-        if (offer.backlogTaskId !== undefined) await queue.deleteFromBacklog(offer.backlogTaskId);
-        offer.settle('dropped');
-        return undefined;
+      if (!isStaleTask(err)) {
+        this.giveBack(queue, offer);
+        throw err;
       }
-      offer.settle('returned');
-      throw err;
+      offer.settle('dropped');
+      await this.deleteDone(queue, offer);
+      return undefined;
+    }
+    offer.settle('started');
+    await this.deleteDone(queue, offer);
+    return response;
+  }
+
+  /** Puts an offer this poll could not start back for the next poller. */
+  private giveBack(queue: TaskQueue, offer: Offer): void {
+    offer.settle('returned');
+    // The queue closed while this poller held the task: no poller will come for it here.
+    if (queue.closed) {
+      this.moveBacklogToNormalQueue(queue).catch((err: unknown) => this.logger.warn({ err, stickyQueueName: queue.key.name }, 'could not move a closed sticky queue\'s backlog'));
     }
   }
 
-  private hasRecentPoller(queue: TaskQueue): boolean {
-    if (queue.closed) return false;
-    return queue.hasLivePoller() || this.clock.now() - queue.lastPollTime <= this.config.stickyPollerUnavailableWindowMs;
+  /**
+   * Deletes the backlog row of a task that was started, dropped or moved away. A failure must not
+   * cost the poller a task history already started (nor stop a sticky queue's move): the row stays,
+   * and history finds it stale when a later process loads it.
+   */
+  private async deleteDone(queue: TaskQueue, offer: Pick<Offer, 'backlogTaskId'>): Promise<void> {
+    if (offer.backlogTaskId === undefined) return;
+    try {
+      await queue.deleteFromBacklog(offer.backlogTaskId);
+    } catch (err) {
+      this.logger.warn({ err, taskQueue: queue.key.name, taskId: offer.backlogTaskId }, 'could not delete a finished backlog task; it is dropped as stale when reloaded');
+    }
+  }
+
+  /** A sticky queue takes tasks while its worker polls, or polled within the window, and has not shut down. */
+  private assertStickyWorkerAvailable(queue: TaskQueue): void {
+    if (queue.closed) throw queue.closedError();
+    const name = quote(queue.key.name);
+    if (queue.hasLivePoller()) return;
+    // Only polls carry the namespace name; a queue never polled has had no poller at all.
+    if (queue.lastPollTime === undefined || queue.namespaceName === undefined) {
+      throw new StickyWorkerUnavailableError(`sticky queue ${name} has no poller`);
+    }
+    const windowMs = this.settings.get(MatchingSettings.stickyPollerUnavailableWindow, { namespace: queue.namespaceName });
+    const idleMs = this.clock.now() - queue.lastPollTime;
+    if (idleMs > windowMs) throw new StickyWorkerUnavailableError(`sticky queue ${name} has had no poller for ${idleMs} ms (more than ${windowMs} ms)`);
   }
 
   private taskStarter(): TaskStarter {
@@ -193,7 +245,7 @@ export class MatchingEngine implements MatchingService {
     const k = this.keyString(key);
     let queue = this.queues.get(k);
     if (!queue) {
-      queue = new TaskQueue(key, this.store, this.config.backlogPageSize);
+      queue = new TaskQueue(key, this.store, this.clock, this.settings.get(MatchingSettings.backlogPageSize));
       this.queues.set(k, queue);
     }
     return queue;

@@ -2,7 +2,7 @@
  * One task queue partition as this host serves it: pollers waiting on it, and its backlog
  * (persisted tasks, mirrored in memory in task id order).
  */
-import { deferred, type Deferred } from '@hourglass/common';
+import { StickyWorkerUnavailableError, deferred, quote, type Clock, type Deferred } from '@hourglass/common';
 import { ConditionFailedError, type TaskQueueKey, type TaskQueueStore } from '@hourglass/persistence';
 import type { QueryTask } from '@hourglass/contracts';
 import type { MatchTask } from './types';
@@ -19,9 +19,16 @@ export interface Offer {
   settle(outcome: OfferOutcome): void;
 }
 
+interface BacklogEntry {
+  taskId: number;
+  task: MatchTask;
+}
+
 interface PendingQuery {
   query: QueryTask;
   outcome: Deferred<boolean>;
+  /** Its caller has its answer (taken, timed out, cancelled, released): it must never be offered again. */
+  finished: boolean;
 }
 
 interface Waiter {
@@ -41,17 +48,25 @@ const TASK_ID_RANGE_BITS = 2 ** 32;
 
 export class TaskQueue {
   private waiters: Waiter[] = [];
-  private backlog: { taskId: number; task: MatchTask }[] = [];
+  private backlog: BacklogEntry[] = [];
   private queries: PendingQuery[] = [];
   private loaded: Promise<void> | undefined;
   private lastLoadedTaskId = 0;
   private lease: Promise<number> | undefined;
   private sequence = 0;
-  lastPollTime = 0;
-  /** Set when the queue's worker announced its shutdown (sticky queues); a new poll reopens it. */
-  closed = false;
+  /** When a poll last started or ended here (engine clock); undefined until the first poll. */
+  lastPollTime: number | undefined;
+  /** The namespace's name as the last poll gave it (adds carry only its id), for namespace-scoped settings. */
+  namespaceName: string | undefined;
+  /** When the queue's worker announced its shutdown (sticky queues); the queue stays closed while this host keeps it in memory. */
+  private closedAt: number | undefined;
 
-  constructor(readonly key: TaskQueueKey, private readonly store: TaskQueueStore, private readonly pageSize: number) {}
+  constructor(
+    readonly key: TaskQueueKey,
+    private readonly store: TaskQueueStore,
+    private readonly clock: Clock,
+    private readonly pageSize: number,
+  ) {}
 
   /** Loads the stored backlog once, before the first add or poll. */
   ensureLoaded(): Promise<void> {
@@ -75,6 +90,11 @@ export class TaskQueue {
     return this.waiters.length > 0;
   }
 
+  describe(): { waitingPollers: number; backlogTasks: number; pendingQueries: number } {
+    this.hasLivePoller();
+    return { waitingPollers: this.waiters.length, backlogTasks: this.backlog.length, pendingQueries: this.queries.length };
+  }
+
   /**
    * Sync match: hands the task to a waiting poller and waits until that poller started it (or
    * dropped it as stale). Returns false when no live poller took it, so the caller persists it.
@@ -92,9 +112,8 @@ export class TaskQueue {
   /** Persists a task that found no poller and makes it visible to pollers. */
   async addToBacklog(task: MatchTask): Promise<void> {
     await this.ensureLoaded();
-    // One lease per queue owner; concurrent adds share it (a second lease would fence the first).
-    this.lease ??= this.store.leaseTaskQueue(this.key).then((l) => l.rangeId);
-    const rangeId = await this.lease;
+    if (this.closed) throw this.closedError();
+    const rangeId = await this.currentLease();
     const taskId = rangeId * TASK_ID_RANGE_BITS + ++this.sequence;
     try {
       await this.store.createTasks(this.key, rangeId, [{ taskId, data: JSON.stringify(task), expiresAt: 0 }]);
@@ -103,53 +122,122 @@ export class TaskQueue {
       if (err instanceof ConditionFailedError) this.lease = undefined;
       throw err;
     }
+    if (this.closed) {
+      // The worker shut down while the task was being written, after its backlog was moved away:
+      // kept here, the task would wait for a worker that never comes. The caller falls back to the normal queue.
+      await this.store.deleteTasks(this.key, [taskId]);
+      throw this.closedError();
+    }
     this.backlog.push({ taskId, task });
     this.lastLoadedTaskId = Math.max(this.lastLoadedTaskId, taskId);
     this.pumpBacklog();
   }
 
-  /** Next backlog task for a poller, if any. */
-  takeFromBacklog(): { taskId: number; task: MatchTask } | undefined {
-    return this.backlog.shift();
+  closedError(): StickyWorkerUnavailableError {
+    return new StickyWorkerUnavailableError(`sticky queue ${quote(this.key.name)} is closed: its worker shut down`);
   }
 
-  /** Puts a task back at the head (its start failed transiently). */
-  returnToBacklog(entry: { taskId: number; task: MatchTask }): void {
-    this.backlog.unshift(entry);
-    this.pumpBacklog();
+  /** One lease per queue owner; concurrent adds share it (a second lease would fence the first). */
+  private currentLease(): Promise<number> {
+    if (!this.lease) {
+      const lease = this.store.leaseTaskQueue(this.key).then((l) => l.rangeId);
+      this.lease = lease;
+      // A lease that failed (a transient store error) is taken again by the next add, not kept failed.
+      lease.catch(() => {
+        if (this.lease === lease) this.lease = undefined;
+      });
+    }
+    return this.lease;
+  }
+
+  /** The next task for a poller: query tasks first (a caller waits on each), then the backlog in order. */
+  takeOffer(): Offer | undefined {
+    const pending = this.queries.shift();
+    if (pending) return this.queryOffer(pending);
+    const entry = this.backlog.shift();
+    if (entry) return this.backlogOffer(entry);
+    return undefined;
+  }
+
+  private queryOffer(pending: PendingQuery): Offer {
+    return {
+      task: { workflowId: '', runId: '', scheduledEventId: 0, attempt: 0, createdAt: 0 },
+      query: pending.query,
+      settle: (outcome) => {
+        if (outcome !== 'returned') return this.finishQuery(pending, outcome === 'started');
+        // Its caller may have given up while the poller was building it; on a closed queue no poller will come.
+        if (pending.finished) return;
+        if (this.closed) return this.finishQuery(pending, false);
+        this.queries.unshift(pending);
+        this.pumpBacklog();
+      },
+    };
+  }
+
+  private finishQuery(pending: PendingQuery, taken: boolean): void {
+    if (pending.finished) return;
+    pending.finished = true;
+    const i = this.queries.indexOf(pending);
+    if (i >= 0) this.queries.splice(i, 1);
+    pending.outcome.resolve(taken);
+  }
+
+  private backlogOffer(entry: BacklogEntry): Offer {
+    return {
+      task: entry.task,
+      backlogTaskId: entry.taskId,
+      settle: (outcome) => {
+        // Its start failed transiently: back at the head, for the next poller.
+        if (outcome === 'returned') {
+          this.backlog.unshift(entry);
+          this.pumpBacklog();
+        }
+      },
+    };
   }
 
   async deleteFromBacklog(taskId: number): Promise<void> {
     await this.store.deleteTasks(this.key, [taskId]);
   }
 
-  /** Registers a poller; resolves with an offer, or undefined when the wait ends without one. */
-  waitForTask(signal: AbortSignal, timeoutMs: number): Promise<Offer | undefined> {
+  /** Registers a poller; resolves with an offer, or undefined once `signal` aborts (the poll ended) without one. */
+  waitForTask(signal: AbortSignal): Promise<Offer | undefined> {
     const waiter: Waiter = { signal, offer: deferred<Offer | undefined>(), settled: false };
+    if (signal.aborted) return Promise.resolve(undefined);
     this.waiters.push(waiter);
     const finish = (): void => answer(waiter, undefined);
-    const timer = setTimeout(finish, Math.max(0, timeoutMs));
     signal.addEventListener('abort', finish, { once: true });
     this.pumpBacklog();
     return waiter.offer.promise.finally(() => {
-      clearTimeout(timer);
       signal.removeEventListener('abort', finish);
       this.waiters = this.waiters.filter((w) => w !== waiter);
     });
   }
 
+  get closed(): boolean {
+    return this.closedAt !== undefined;
+  }
+
+  /** The queue's worker is gone: every waiting poll ends with no task, every pending query is given back untaken. */
+  close(now: number): void {
+    this.closedAt ??= now;
+    this.releaseWaiters();
+  }
+
   /** Nothing waits here and nothing is held: the queue can be dropped from memory (it reloads on demand). */
   isUnused(now: number, idleMs: number): boolean {
-    return this.waiters.length === 0 && this.queries.length === 0 && this.backlog.length === 0 && now - this.lastPollTime > idleMs;
+    if (this.waiters.length > 0 || this.queries.length > 0 || this.backlog.length > 0) return false;
+    // A closed queue is kept a while too, so a late poll of its departed worker finds it closed.
+    const lastUse = Math.max(this.lastPollTime ?? -Infinity, this.closedAt ?? -Infinity);
+    return now - lastUse > idleMs;
   }
 
-  /** Ends every waiting poll with no task and gives back every pending query untaken (the queue's worker is going away). */
-  releaseWaiters(): void {
+  private releaseWaiters(): void {
     for (const w of this.waiters.splice(0)) answer(w, undefined);
-    for (const pending of this.queries.splice(0)) pending.outcome.resolve(false);
+    for (const pending of [...this.queries]) this.finishQuery(pending, false);
   }
 
-  drainBacklog(): { taskId: number; task: MatchTask }[] {
+  drainBacklog(): BacklogEntry[] {
     return this.backlog.splice(0);
   }
 
@@ -158,52 +246,25 @@ export class TaskQueue {
    * true once a poller took it, false when none did in time or `signal` aborted.
    */
   offerQuery(query: QueryTask, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const pending: PendingQuery = { query, outcome: deferred<boolean>() };
+    if (signal?.aborted) return Promise.resolve(false);
+    const pending: PendingQuery = { query, outcome: deferred<boolean>(), finished: false };
     this.queries.push(pending);
-    const giveUp = (): void => {
-      const i = this.queries.indexOf(pending);
-      if (i >= 0) this.queries.splice(i, 1);
-      pending.outcome.resolve(false);
-    };
-    const timer = setTimeout(giveUp, Math.max(0, timeoutMs));
+    const giveUp = (): void => this.finishQuery(pending, false);
+    const cancelTimeout = this.clock.wakeAt(this.clock.now() + Math.max(0, timeoutMs), giveUp);
     signal?.addEventListener('abort', giveUp, { once: true });
     this.pumpBacklog();
     return pending.outcome.promise.finally(() => {
-      clearTimeout(timer);
+      cancelTimeout();
       signal?.removeEventListener('abort', giveUp);
     });
   }
 
-  /** Queries first (a caller is waiting on each), then backlog tasks, go to waiting pollers. */
+  /** Hands what is waiting (see takeOffer) to waiting pollers. */
   private pumpBacklog(): void {
-    while (this.queries.length > 0) {
+    while (this.queries.length > 0 || this.backlog.length > 0) {
       const waiter = this.takeLiveWaiter();
       if (!waiter) return;
-      const pending = this.queries.shift() as PendingQuery;
-      answer(waiter, {
-        task: { workflowId: '', runId: '', scheduledEventId: 0, attempt: 0, createdAt: 0 },
-        query: pending.query,
-        settle: (outcome) => {
-          if (outcome === 'returned') {
-            this.queries.unshift(pending);
-            this.pumpBacklog();
-          } else {
-            pending.outcome.resolve(outcome === 'started');
-          }
-        },
-      });
-    }
-    while (this.backlog.length > 0) {
-      const waiter = this.takeLiveWaiter();
-      if (!waiter) return;
-      const entry = this.backlog.shift() as { taskId: number; task: MatchTask };
-      answer(waiter, {
-        task: entry.task,
-        backlogTaskId: entry.taskId,
-        settle: (outcome) => {
-          if (outcome === 'returned') this.returnToBacklog(entry);
-        },
-      });
+      answer(waiter, this.takeOffer());
     }
   }
 

@@ -1,102 +1,142 @@
 #!/usr/bin/env node
-/** The `hourglass` command. */
+/**
+ * The `hourglass` command. Options are defined once in config.ts (START_DEV_OPTIONS): commander
+ * parses the command line and shows each option's default and env variable in --help, while the
+ * precedence flags > env > config file > defaults is config.ts's, so commander's own env and
+ * default values are only displayed, never used.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { createLogger } from '@hourglass/common';
-import { parseDevServerConfig } from './config';
+import { allSettings, createLogger, quote } from '@hourglass/common';
+import { migrateMysql } from '@hourglass/persistence';
+import { startBanner } from './banner';
+import { CONFIG_FILE_OPTION, DEV_DEFAULTS, START_DEV_OPTIONS, loadDevServerConfig, parseDevServerConfig, type ConfigFlags, type LoadedConfig } from './config';
 import { startDevServer } from './dev-server';
 import { describeStore } from './persistence';
-import { migrateMysql } from '@hourglass/persistence';
+import { SETTINGS_FORMATS, formatSettings, replaceGeneratedTable, type SettingsFormat } from './settings-table';
+import { SERVER_VERSION } from './version';
 
 /** Retention of the in-memory test server's namespace: effectively forever. */
 const TEST_SERVER_RETENTION_HOURS = 1000 * 365 * 24;
+/** Exit code of a refused configuration or command line (1 is a failure at run time). */
+const EXIT_USAGE = 2;
 
-const program = new Command('hourglass').description('Hourglass: durable execution that speaks the Temporal protocol');
+const program = new Command('hourglass')
+  .description('Hourglass: durable execution that speaks the Temporal protocol')
+  .version(SERVER_VERSION, '-V, --version', 'print the version')
+  .showHelpAfterError('(run with --help for every option)')
+  // Commander's own refusals (unknown option, missing argument) exit like a refused configuration.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE));
+
+function configFileOption(): Option {
+  return new Option(CONFIG_FILE_OPTION.flags, CONFIG_FILE_OPTION.description).env(CONFIG_FILE_OPTION.env).default('', 'none');
+}
+
+function fail(message: string, code: number): never {
+  console.error(`hourglass: ${message}`);
+  process.exit(code);
+}
+
+/** The values given on the command line itself (source `cli`), keyed by commander attribute name. */
+function cliValues(command: Command): Record<string, unknown> {
+  const opts = command.opts();
+  return Object.fromEntries(Object.keys(opts).filter((name) => command.getOptionValueSource(name) === 'cli').map((name) => [name, opts[name]]));
+}
+
+function load(flags: ConfigFlags, configFile: unknown): LoadedConfig {
+  try {
+    return loadDevServerConfig(flags, process.env, typeof configFile === 'string' && configFile !== '' ? configFile : undefined);
+  } catch (err) {
+    return fail((err as Error).message, EXIT_USAGE);
+  }
+}
+
+const startDev = program
+  .command('start-dev')
+  .description('run every service in one process, by default on the embedded SQLite store, serving gRPC on 127.0.0.1:7233')
+  .addOption(configFileOption());
+/** Commander attribute name (`dbFilename`, `namespace`, `mysqlShardDsn`) → config key. */
+const startDevKeys = new Map<string, (typeof START_DEV_OPTIONS)[number]['key']>();
+for (const spec of START_DEV_OPTIONS) {
+  const option = new Option(spec.flags, spec.description).env(spec.env);
+  const value = DEV_DEFAULTS[spec.key];
+  // No default value (numHistoryShards): only its description shows in --help; the config decides.
+  if (value === undefined) option.default('', 'what the store recorded; 4 for a new store');
+  else option.default(value, value === '' || (Array.isArray(value) && value.length === 0) ? 'none' : JSON.stringify(value));
+  startDevKeys.set(option.attributeName(), spec.key);
+  startDev.addOption(option);
+}
+startDev.addHelpText(
+  'after',
+  "\nEach option comes from its flag, else its env variable, else the --config file (camelCase keys: numHistoryShards), else its default.\nThe file's settings: section overrides tunables and limits, globally or per namespace / task queue: `hourglass settings` lists them.",
+);
+
+startDev.action(async (_opts: unknown, command: Command) => {
+  const given = cliValues(command);
+  const flags: ConfigFlags = {};
+  for (const [name, value] of Object.entries(given)) {
+    const key = startDevKeys.get(name);
+    if (key) flags[key] = value;
+  }
+  const { config, settings } = load(flags, given.config);
+  const logger = createLogger({ level: config.logLevel, name: 'hourglass' });
+  let server;
+  try {
+    server = await startDevServer({ config, settings, logger });
+  } catch (err) {
+    fail(`could not start: ${(err as Error).message}`, 1);
+  }
+  let signals = 0;
+  const shutdown = (signal: string): void => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    logger.info({ signal }, 'shutting down');
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Only once a signal stops it cleanly: whoever waits for the ready line may send one at once.
+  console.log(startBanner({ ip: config.ip, port: server.port, store: describeStore(config), namespaces: ['default', ...config.namespaces] }).join('\n'));
+});
 
 program
-  .command('start-dev')
-  .description('run every service in one process on the embedded SQLite store (gRPC on 127.0.0.1:7233)')
-  .addOption(new Option('--ip <address>', 'address to serve gRPC on (env HOURGLASS_IP)'))
-  .addOption(new Option('-p, --port <port>', 'gRPC port; 0 picks a free one (env HOURGLASS_PORT)'))
-  .addOption(new Option('-f, --db-filename <path>', 'SQLite file (env HOURGLASS_DB_FILENAME)'))
-  .addOption(new Option('--in-memory', 'keep everything in memory; lost on exit').default(false))
-  .addOption(new Option('-n, --namespace <name...>', 'extra namespaces to create at start'))
-  .addOption(new Option('--log-level <level>', 'trace|debug|info|warn|error|silent (env HOURGLASS_LOG_LEVEL)'))
-  .addOption(new Option('--num-history-shards <n>', 'history shards, fixed when the store is created (env HOURGLASS_NUM_HISTORY_SHARDS)'))
-  .addOption(new Option('--retention-hours <hours>', 'retention of closed executions in namespaces created at start'))
-  .addOption(new Option('--store <store>', 'sqlite (default) or mysql (env HOURGLASS_STORE)').choices(['sqlite', 'mysql']))
-  .addOption(new Option('--mysql-cluster-dsn <dsn>', 'MySQL cluster database, e.g. mysql://root@127.0.0.1:3306/hourglass (env HOURGLASS_MYSQL_CLUSTER_DSN)'))
-  .addOption(new Option('--mysql-shard-dsn <dsn...>', 'MySQL shard databases, one per flag or comma-separated in env HOURGLASS_MYSQL_SHARD_DSNS'))
-  .action(async (opts: Record<string, unknown>) => {
-    let config;
+  .command('settings')
+  .description("every setting a config file's settings: section may override: key, scope, default and description")
+  .addOption(new Option('--format <format>', 'output format').choices(SETTINGS_FORMATS).default('text'))
+  .addOption(new Option('--write-into <file>', 'write the Markdown table between the generated-table markers of this file (docs/configuration.md)'))
+  .action((opts: { format: SettingsFormat; writeInto?: string }) => {
+    if (!opts.writeInto) return console.log(formatSettings(allSettings(), opts.format));
     try {
-      config = parseDevServerConfig(
-        {
-          ip: opts.ip,
-          port: opts.port,
-          dbFilename: opts.dbFilename,
-          inMemory: opts.inMemory,
-          namespaces: opts.namespace ?? [],
-          logLevel: opts.logLevel,
-          numHistoryShards: opts.numHistoryShards,
-          retentionHours: opts.retentionHours,
-          store: opts.store,
-          mysqlClusterDsn: opts.mysqlClusterDsn,
-          mysqlShardDsns: opts.mysqlShardDsn ?? [],
-        },
-        process.env,
-      );
+      const doc = readFileSync(opts.writeInto, 'utf8');
+      writeFileSync(opts.writeInto, replaceGeneratedTable(doc, formatSettings(allSettings(), 'markdown'), opts.writeInto));
     } catch (err) {
-      console.error(`hourglass: ${(err as Error).message}`);
-      process.exit(2);
+      fail((err as Error).message, 1);
     }
-    const logger = createLogger({ level: config.logLevel, name: 'hourglass' });
-    let server;
-    try {
-      server = await startDevServer({ config, logger });
-    } catch (err) {
-      console.error(`hourglass: could not start: ${(err as Error).message}`);
-      process.exit(1);
-    }
-    console.log(`Hourglass is serving WorkflowService on ${server.address} (store: ${describeStore(config)}, namespace: default)`);
-    let signals = 0;
-    const shutdown = (signal: string): void => {
-      signals += 1;
-      if (signals > 1) process.exit(130);
-      logger.info({ signal }, 'shutting down');
-      server.stop().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGINT', () => shutdown('SIGINT'));
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    console.log(`wrote ${allSettings().length} settings into ${opts.writeInto}`);
   });
 
 const db = program.command('db').description('database administration');
 db.command('migrate')
   .description('create the MySQL databases if needed and apply pending schema migrations (idempotent)')
-  .addOption(new Option('--cluster-dsn <dsn>', 'cluster database (env HOURGLASS_MYSQL_CLUSTER_DSN)'))
-  .addOption(new Option('--shard-dsn <dsn...>', 'shard databases (env HOURGLASS_MYSQL_SHARD_DSNS, comma-separated)'))
-  .addOption(new Option('--dsn <dsn...>', 'same as --shard-dsn'))
-  .action(async (opts: { clusterDsn?: string; shardDsn?: string[]; dsn?: string[] }) => {
-    let config;
-    try {
-      config = parseDevServerConfig(
-        { store: 'mysql', mysqlClusterDsn: opts.clusterDsn, mysqlShardDsns: [...(opts.shardDsn ?? []), ...(opts.dsn ?? [])] },
-        process.env,
-      );
-    } catch (err) {
-      console.error(`hourglass: ${(err as Error).message}`);
-      process.exit(2);
-    }
+  .addOption(configFileOption())
+  .addOption(new Option('--cluster-dsn <dsn>', 'cluster database').env('HOURGLASS_MYSQL_CLUSTER_DSN').default('', 'none'))
+  .addOption(new Option('--shard-dsn <dsn...>', 'shard databases; comma-separated in the env').env('HOURGLASS_MYSQL_SHARD_DSNS').default([], 'none'))
+  .addOption(new Option('--dsn <dsn...>', 'same as --shard-dsn').default([], 'none'))
+  .action(async (_opts: unknown, command: Command) => {
+    const given = cliValues(command) as { config?: string; clusterDsn?: string; shardDsn?: string[]; dsn?: string[] };
+    const shardDsns = [...(given.shardDsn ?? []), ...(given.dsn ?? [])];
+    const { config } = load({ store: 'mysql', mysqlClusterDsn: given.clusterDsn, mysqlShardDsns: shardDsns }, given.config);
+    if (config.mysqlShardDsns.length === 0) fail('db migrate needs the shard databases: --shard-dsn (repeat it) or HOURGLASS_MYSQL_SHARD_DSNS', 2);
     try {
       await migrateMysql({ clusterDsn: config.mysqlClusterDsn, shardDsns: config.mysqlShardDsns });
     } catch (err) {
-      console.error(`hourglass: migration failed: ${(err as Error).message}`);
-      process.exit(1);
+      fail(`migration failed: ${(err as Error).message}`, 1);
     }
     console.log(`Hourglass schema is up to date in the cluster database and ${config.mysqlShardDsns.length} shard database(s)`);
   });
@@ -108,13 +148,18 @@ program
   .option('--enable-time-skipping', 'start with time skipping on (default: locked until a client unlocks it)', false)
   .action(async (port: string, opts: { enableTimeSkipping: boolean }) => {
     // Closed runs stay for the life of the test server: time skipping would otherwise jump straight to their deletion.
-    const config = parseDevServerConfig({ port, inMemory: true, logLevel: 'warn', retentionHours: TEST_SERVER_RETENTION_HOURS }, {});
+    let config;
+    try {
+      config = parseDevServerConfig({ port, inMemory: true, logLevel: 'warn', retentionHours: TEST_SERVER_RETENTION_HOURS }, {});
+    } catch {
+      fail(`invalid <port> ${quote(port)}: expected 0..65535`, EXIT_USAGE);
+    }
     const logger = createLogger({ level: config.logLevel, name: 'hourglass-test-server' });
     const server = await startDevServer({ config, logger, timeSkipping: { locked: !opts.enableTimeSkipping } });
-    console.log(`Hourglass test server (time skipping) is serving on ${server.address}`);
     const stop = (): void => void server.stop().then(() => process.exit(0));
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    console.log(`Hourglass test server (time skipping) is serving on ${server.address}`);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,37 +1,140 @@
 /**
- * Configuration of the `hourglass` command: flags and HOURGLASS_* environment variables, parsed
- * once at boot with zod. Nothing else in the process reads process.env.
+ * Configuration of the `hourglass` command, parsed once at boot with zod. Each option comes from,
+ * in order of precedence: its flag, its HOURGLASS_* environment variable, the YAML config file
+ * (`--config` / HOURGLASS_CONFIG), its default. The file also carries `settings:`, the overrides of
+ * the settings registry in Temporal's dynamic-config shape (see @hourglass/common's settings.ts).
+ * Nothing else in the process reads process.env.
+ *
+ * ```yaml
+ * # hourglass.yaml
+ * port: 7233
+ * dbFilename: .hourglass/dev.db
+ * namespaces: [billing]
+ * settings:
+ *   limit.blobSize.error:
+ *     - value: 1048576
+ *       constraints: { namespace: billing }
+ * ```
+ *
+ * Every error names where the bad value came from: `invalid --port / HOURGLASS_PORT: expected
+ * 0..65535, got 70000`, `hourglass.yaml: settings.limit.blobSize.error[0]: expected ...`.
  */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import {
+  InvalidArgumentError,
+  SettingsRegistry,
+  didYouMean,
+  namespaceNameProblem,
+  quote,
+  type SettingOverrides,
+} from '@hourglass/common';
 
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export const STORES = ['sqlite', 'mysql'] as const;
 
-export const devServerConfigSchema = z.object({
-  ip: z.string().min(1),
-  port: z.coerce.number().int().min(0).max(65535),
+// --- Value checks -------------------------------------------------------------------------------
+// Each takes a raw value (a flag's or env variable's text, or a YAML value) and reports
+// "expected …, got …", so the caller can prefix where the value came from.
+
+function show(raw: unknown): string {
+  // Numbers arrive as text from flags and env; 70000 reads better than "70000".
+  if (typeof raw === 'string') return /^-?\d+(\.\d+)?$/.test(raw) ? raw : quote(raw);
+  if (raw === undefined) return 'nothing';
+  const text = JSON.stringify(raw) ?? String(raw);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+function check<T>(accept: (raw: unknown) => T | undefined, expected: string) {
+  return z.unknown().transform((raw, ctx): T => {
+    const value = accept(raw);
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected ${expected}, got ${show(raw)}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+function toNumber(raw: unknown): number | undefined {
+  if (typeof raw === 'number') return raw;
+  if (typeof raw === 'string' && raw.trim() !== '') return Number(raw);
+  return undefined;
+}
+
+const wholeNumber = (min: number, max: number) =>
+  check((raw) => {
+    const n = toNumber(raw);
+    return n !== undefined && Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+  }, `${min}..${max}`);
+
+const positiveNumber = () =>
+  check((raw) => {
+    const n = toNumber(raw);
+    return n !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
+  }, 'a number above 0');
+
+const oneOf = <T extends string>(values: readonly T[]) =>
+  check((raw) => (values as readonly unknown[]).includes(raw) ? (raw as T) : undefined, values.join(', '));
+
+const text = (allowEmpty = false) =>
+  check((raw) => (typeof raw === 'string' && (allowEmpty || raw.trim() !== '') ? raw : undefined), allowEmpty ? 'text' : 'a non-empty text');
+
+const flag = () =>
+  check((raw) => {
+    if (typeof raw === 'boolean') return raw;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    return undefined;
+  }, 'true or false');
+
+/** A list: an array of texts, or one comma-separated text (as environment variables carry lists). */
+function textList(itemProblem?: (item: string) => string | undefined) {
+  return z.unknown().transform((raw, ctx): string[] => {
+    const items = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw;
+    if (!Array.isArray(items) || !items.every((i): i is string => typeof i === 'string' && i.trim() !== '')) {
+      ctx.addIssue({ code: 'custom', message: `expected a list of non-empty texts, got ${show(raw)}` });
+      return z.NEVER;
+    }
+    for (const item of items) {
+      const problem = itemProblem?.(item);
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: problem });
+        return z.NEVER;
+      }
+    }
+    return items;
+  });
+}
+
+// --- The options ----------------------------------------------------------------------------------
+
+const fields = {
+  ip: text(),
+  port: wholeNumber(0, 65535),
   /** SQLite file; ignored with inMemory. */
-  dbFilename: z.string().min(1),
-  inMemory: z.boolean(),
+  dbFilename: text(),
+  inMemory: flag(),
   /** Namespaces created at start (besides `default`). */
-  namespaces: z.array(z.string().min(1)),
-  logLevel: z.enum(LOG_LEVELS),
-  /** Fixed when the store is created (default 4 then); unset: the number the store recorded. */
-  numHistoryShards: z.coerce.number().int().min(1).max(16384).optional(),
+  namespaces: textList(namespaceNameProblem),
+  logLevel: oneOf(LOG_LEVELS),
+  /** Fixed when the store is created (4 then, unless given); unset: the number the store recorded. */
+  numHistoryShards: wholeNumber(1, 16384).optional(),
   /** Retention of closed executions in namespaces created at start. */
-  retentionHours: z.coerce.number().positive(),
+  retentionHours: positiveNumber(),
   /** Where state lives: the embedded SQLite file (default) or sharded MySQL. */
-  store: z.enum(['sqlite', 'mysql']),
+  store: oneOf(STORES),
   /** MySQL: the database of cluster metadata, namespaces and task queues. */
-  mysqlClusterDsn: z.string(),
+  mysqlClusterDsn: text(true),
   /** MySQL: one DSN per shard database; history shard s lives in database s mod N. */
-  mysqlShardDsns: z.array(z.string().min(1)),
-}).superRefine((c, ctx) => {
-  if (c.store !== 'mysql') return;
-  if (!c.mysqlClusterDsn) ctx.addIssue({ code: 'custom', path: ['mysqlClusterDsn'], message: 'store mysql needs a cluster DSN (--mysql-cluster-dsn or HOURGLASS_MYSQL_CLUSTER_DSN)' });
-  if (c.mysqlShardDsns.length === 0) ctx.addIssue({ code: 'custom', path: ['mysqlShardDsns'], message: 'store mysql needs at least one shard DSN (--mysql-shard-dsn or HOURGLASS_MYSQL_SHARD_DSNS)' });
-});
+  mysqlShardDsns: textList(),
+};
+
+export const devServerConfigSchema = z.object(fields);
 
 export type DevServerConfig = z.infer<typeof devServerConfigSchema>;
+export type OptionKey = keyof DevServerConfig;
 
 export const DEV_DEFAULTS: DevServerConfig = {
   ip: '127.0.0.1',
@@ -46,35 +149,191 @@ export const DEV_DEFAULTS: DevServerConfig = {
   mysqlShardDsns: [],
 };
 
-/** Environment variables that may set each option (flags win). */
-export const ENV_VARS: Partial<Record<keyof DevServerConfig, string>> = {
-  ip: 'HOURGLASS_IP',
-  port: 'HOURGLASS_PORT',
-  dbFilename: 'HOURGLASS_DB_FILENAME',
-  logLevel: 'HOURGLASS_LOG_LEVEL',
-  numHistoryShards: 'HOURGLASS_NUM_HISTORY_SHARDS',
-  retentionHours: 'HOURGLASS_RETENTION_HOURS',
-  store: 'HOURGLASS_STORE',
-  mysqlClusterDsn: 'HOURGLASS_MYSQL_CLUSTER_DSN',
-  mysqlShardDsns: 'HOURGLASS_MYSQL_SHARD_DSNS',
-};
+/** How an option is spelled on the command line, in the environment and (its key) in the config file. */
+export interface OptionSpec {
+  key: OptionKey;
+  /** Commander flags, e.g. `-p, --port <port>`. */
+  flags: string;
+  env: string;
+  description: string;
+}
 
-/** List-valued settings arrive comma-separated in the environment. */
-const LIST_SETTINGS: ReadonlySet<string> = new Set(['mysqlShardDsns']);
+/** Every option of `hourglass start-dev`; help, docs and error messages are built from this table. */
+export const START_DEV_OPTIONS: readonly OptionSpec[] = [
+  { key: 'ip', flags: '--ip <address>', env: 'HOURGLASS_IP', description: 'address to serve gRPC on (0.0.0.0: every interface)' },
+  { key: 'port', flags: '-p, --port <port>', env: 'HOURGLASS_PORT', description: 'gRPC port; 0 picks a free one' },
+  { key: 'dbFilename', flags: '-f, --db-filename <path>', env: 'HOURGLASS_DB_FILENAME', description: 'SQLite file, created with its folder if missing' },
+  { key: 'inMemory', flags: '--in-memory', env: 'HOURGLASS_IN_MEMORY', description: 'keep everything in memory, lost on exit (env value true or false)' },
+  {
+    key: 'namespaces',
+    flags: '-n, --namespace <name...>',
+    env: 'HOURGLASS_NAMESPACES',
+    description: "extra namespaces to create at start besides default, comma-separated in the env; letters, digits, '.', '_', '-', starting with a letter or digit, at most 255",
+  },
+  { key: 'logLevel', flags: '--log-level <level>', env: 'HOURGLASS_LOG_LEVEL', description: `${LOG_LEVELS.join('|')}; JSON logs on stderr` },
+  { key: 'numHistoryShards', flags: '--num-history-shards <n>', env: 'HOURGLASS_NUM_HISTORY_SHARDS', description: 'history shards, 1..16384, fixed when the store is created (a new store: 4; an existing one: what it recorded, so restarts need no flag)' },
+  { key: 'retentionHours', flags: '--retention-hours <hours>', env: 'HOURGLASS_RETENTION_HOURS', description: 'retention of closed executions in the namespaces created at start' },
+  { key: 'store', flags: '--store <store>', env: 'HOURGLASS_STORE', description: 'sqlite (embedded file) or mysql (sharded)' },
+  {
+    key: 'mysqlClusterDsn',
+    flags: '--mysql-cluster-dsn <dsn>',
+    env: 'HOURGLASS_MYSQL_CLUSTER_DSN',
+    description: 'MySQL cluster database (namespaces, task queues), e.g. mysql://root@127.0.0.1:3306/hourglass',
+  },
+  {
+    key: 'mysqlShardDsns',
+    flags: '--mysql-shard-dsn <dsn...>',
+    env: 'HOURGLASS_MYSQL_SHARD_DSNS',
+    description: 'MySQL shard databases, history shard s in database s mod N; comma-separated in the env',
+  },
+];
 
-/** Merges defaults < environment < flags and validates; throws a one-line error naming the bad option. */
-export function parseDevServerConfig(flags: Partial<Record<keyof DevServerConfig, unknown>>, env: NodeJS.ProcessEnv): DevServerConfig {
-  const fromEnv: Record<string, unknown> = {};
-  for (const [key, name] of Object.entries(ENV_VARS)) {
-    const value = name ? env[name] : undefined;
-    if (value === undefined || value === '') continue;
-    fromEnv[key] = LIST_SETTINGS.has(key) ? value.split(',').map((v) => v.trim()).filter(Boolean) : value;
+/** The config file option itself: a flag and an env variable, not a file key. */
+export const CONFIG_FILE_OPTION = {
+  flags: '-c, --config <file>',
+  env: 'HOURGLASS_CONFIG',
+  description: 'YAML file holding these options (keys as in docs/configuration.md, e.g. numHistoryShards) and a settings: section',
+} as const;
+
+const OPTION_BY_KEY = new Map<OptionKey, OptionSpec>(START_DEV_OPTIONS.map((o) => [o.key, o]));
+
+/** `--port / HOURGLASS_PORT`: how error messages name an option. */
+export function optionName(key: OptionKey): string {
+  const spec = OPTION_BY_KEY.get(key);
+  if (!spec) return key;
+  const long = spec.flags.split(/[ ,]+/).find((f) => f.startsWith('--')) ?? key;
+  return `${long} / ${spec.env}`;
+}
+
+// --- The config file ---------------------------------------------------------------------------
+
+const constraintsSchema = z.strictObject({
+  namespace: z
+    .string()
+    .refine((n) => namespaceNameProblem(n) === undefined, { error: (iss) => namespaceNameProblem(String(iss.input)) ?? 'invalid namespace name' })
+    .optional(),
+  taskQueue: z.string().min(1, { error: 'expected a non-empty task queue name' }).optional(),
+});
+
+const overrideSchema = z
+  .strictObject({ value: z.unknown(), constraints: constraintsSchema.optional() })
+  .refine((o) => o.value !== undefined, { error: 'every override needs a value:' });
+
+/** `settings:` in Temporal's dynamic-config shape: `key: [{ value, constraints: { namespace, taskQueue } }]`. */
+const settingsSectionSchema = z.record(z.string(), z.array(overrideSchema, { error: 'expected a list of { value, constraints } entries' }));
+
+const configFileSchema = z.strictObject({
+  ...Object.fromEntries(Object.entries(fields).map(([key, schema]) => [key, schema.optional()])),
+  settings: settingsSectionSchema.optional(),
+});
+
+/** A parsed, validated config file. */
+export interface ConfigFile {
+  /** As given; named in error messages. */
+  path: string;
+  /** The options it sets, validated. */
+  options: Partial<DevServerConfig>;
+  /** Its settings overrides, validated against the registry's definitions. */
+  settings: SettingsRegistry;
+}
+
+/** Parses a config file's text; every error names the file and the key (or line) at fault. */
+export function parseConfigFile(path: string, source: string): ConfigFile {
+  const doc = parseDocument(source);
+  const yamlError = doc.errors[0];
+  if (yamlError) throw new InvalidArgumentError(`${path}: ${(yamlError.message.split('\n')[0] ?? '').replace(/:$/, '')}`);
+  const data: unknown = doc.toJS() ?? {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new InvalidArgumentError(`${path}: expected a mapping of options (port: 7233, settings: …), got ${show(data)}`);
   }
-  const definedFlags = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
-  const result = devServerConfigSchema.safeParse({ ...DEV_DEFAULTS, ...fromEnv, ...definedFlags });
+  const result = configFileSchema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new Error(`invalid configuration: ${issue?.path.join('.') || 'value'}: ${issue?.message ?? 'invalid'}`);
+    if (issue?.code === 'unrecognized_keys') {
+      const key = issue.keys[0] ?? '';
+      const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : '';
+      const known = issue.path.length === 0 ? [...Object.keys(fields), 'settings'] : issue.path.at(-1) === 'constraints' ? ['namespace', 'taskQueue'] : ['value', 'constraints'];
+      throw new InvalidArgumentError(`${path}: ${where}unknown key ${quote(key)}${didYouMean(key, known)}`);
+    }
+    throw new InvalidArgumentError(`${path}: ${formatPath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`);
   }
-  return result.data;
+  const { settings: overrides, ...options } = result.data as Partial<DevServerConfig> & { settings?: SettingOverrides };
+  let settings: SettingsRegistry;
+  try {
+    settings = new SettingsRegistry(overrides ?? {});
+  } catch (err) {
+    throw new InvalidArgumentError(`${path}: ${(err as Error).message}`);
+  }
+  return { path, options, settings };
+}
+
+/** `settings.limit.blobSize.error[0].value`: dotted keys stay whole, list indexes in brackets. */
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${String(p)}`)).join('') || 'value';
+}
+
+/** Reads and parses the config file at `path`. */
+export function loadConfigFile(path: string, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): ConfigFile {
+  let source: string;
+  try {
+    source = read(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InvalidArgumentError(`cannot read config file ${path} (--config / ${CONFIG_FILE_OPTION.env}): ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  return parseConfigFile(path, source);
+}
+
+// --- Precedence ----------------------------------------------------------------------------------
+
+/** Values given on the command line; undefined (or an empty list) means not given. */
+export type ConfigFlags = Partial<Record<OptionKey, unknown>>;
+
+/**
+ * Merges flags > environment > config file > defaults and validates; throws an InvalidArgumentError
+ * naming the flag and env variable (or the file and key) of the bad value.
+ */
+export function parseDevServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, file?: ConfigFile): DevServerConfig {
+  const merged: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(fields) as [OptionKey, z.ZodType][]) {
+    const given = flags[key];
+    const envName = OPTION_BY_KEY.get(key)?.env;
+    const fromEnv = envName ? env[envName] : undefined;
+    let raw: unknown;
+    if (given !== undefined && !(Array.isArray(given) && given.length === 0)) raw = given;
+    else if (fromEnv !== undefined && fromEnv !== '') raw = fromEnv;
+    else if (file && file.options[key] !== undefined) {
+      merged[key] = file.options[key]; // validated when the file was parsed
+      continue;
+    } else raw = DEV_DEFAULTS[key];
+    const result = schema.safeParse(raw);
+    if (!result.success) throw new InvalidArgumentError(`invalid ${optionName(key)}: ${result.error.issues[0]?.message ?? 'invalid value'}`);
+    // An option without a default that nothing set stays unset (numHistoryShards: the store's own count).
+    if (result.data !== undefined) merged[key] = result.data;
+  }
+  const config = merged as DevServerConfig;
+  if (config.store === 'mysql') {
+    const inFile = file ? ` or mysqlClusterDsn in ${file.path}` : '';
+    // No shard DSNs: the cluster's recorded shard databases (a new cluster needs them once, at `db migrate`).
+    if (!config.mysqlClusterDsn) throw new InvalidArgumentError(`store mysql needs a cluster DSN (${optionName('mysqlClusterDsn')}${inFile})`);
+  }
+  return config;
+}
+
+export interface LoadedConfig {
+  config: DevServerConfig;
+  /** The settings registry: the config file's overrides, or defaults only without a file. */
+  settings: SettingsRegistry;
+  /** The config file read, if any. */
+  file: string | undefined;
+}
+
+/**
+ * Everything the `hourglass` command needs at boot: the config file named by `configFile` (the
+ * `--config` flag) or HOURGLASS_CONFIG, then the options by precedence.
+ */
+export function loadDevServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, configFile?: string, read?: (path: string) => string): LoadedConfig {
+  const path = configFile ?? (env[CONFIG_FILE_OPTION.env] || undefined);
+  const file = path ? loadConfigFile(path, read) : undefined;
+  return { config: parseDevServerConfig(flags, env, file), settings: file?.settings ?? new SettingsRegistry(), file: path };
 }

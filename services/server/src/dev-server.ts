@@ -2,13 +2,14 @@
  * Composition root of `hourglass start-dev`: every service in one process on the embedded SQLite
  * store, wired in process (history ⇄ matching), serving gRPC.
  */
-import { HistorySettings, SettingsRegistry, SystemClock, TimeSkippingClock, type Clock, type Logger } from '@hourglass/common';
-import { DEFAULT_FRONTEND_CONFIG, FrontendServer, TEST_SERVICE, WORKFLOW_SERVICE, WorkflowService, testServiceHandlers, type ServiceRegistration } from '@hourglass/frontend';
+import { DEFAULT_SETTINGS, HistorySettings, SystemClock, TimeSkippingClock, overlaySettings, type Clock, type Logger, type Settings } from '@hourglass/common';
+import { DEFAULT_FRONTEND_CONFIG, createFrontend, validateNamespaceName } from '@hourglass/frontend';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
-import { DEFAULT_MATCHING_CONFIG, MatchingEngine } from '@hourglass/matching';
+import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
 import type { DevServerConfig } from './config';
 import { openConfiguredPersistence } from './persistence';
+import { SERVER_VERSION } from './version';
 
 export interface RunningServer {
   port: number;
@@ -20,6 +21,8 @@ export interface RunningServer {
 
 export interface DevServerOptions {
   config: DevServerConfig;
+  /** Tunables and limits, with the config file's overrides (defaults when absent). */
+  settings?: Settings;
   logger: Logger;
   clock?: Clock;
   /**
@@ -35,7 +38,8 @@ export interface DevServerOptions {
 /** Far enough that every timer is held in memory, so the skipping clock knows the next one. */
 const SKIPPING_TIMER_LOOKAHEAD_MS = 100 * 365 * 86_400_000;
 
-export async function startDevServer({ config, logger, clock: givenClock, timeSkipping, onFatal }: DevServerOptions): Promise<RunningServer> {
+export async function startDevServer({ config, settings: given = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping, onFatal }: DevServerOptions): Promise<RunningServer> {
+  for (const name of config.namespaces) validateNamespaceName(name, '--namespace');
   const defaultFatal = (reason: string): void => {
     logger.fatal(reason);
     process.exit(1);
@@ -48,10 +52,9 @@ export async function startDevServer({ config, logger, clock: givenClock, timeSk
     const cluster = await persistence.cluster.getClusterMetadata();
     const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
     // Matching times polls against callers' wall-clock deadlines: it always runs on the system clock.
-    const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), DEFAULT_MATCHING_CONFIG, logger.child({ service: 'matching' }));
-    const settings = new SettingsRegistry({
-      ...(skippingClock ? { [HistorySettings.timerLookahead.key]: [{ value: SKIPPING_TIMER_LOOKAHEAD_MS }] } : {}),
-    });
+    // With time skipping every timer is held in memory, so the skipping clock knows the next one.
+    const settings = skippingClock ? overlaySettings(given, { [HistorySettings.timerLookahead.key]: [{ value: SKIPPING_TIMER_LOOKAHEAD_MS }] }) : given;
+    const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), settings, logger.child({ service: 'matching' }));
     const history = new HistoryEngine({
       persistence,
       namespaces,
@@ -77,11 +80,15 @@ export async function startDevServer({ config, logger, clock: givenClock, timeSk
     const retentionMs = config.retentionHours * 3600_000;
     for (const name of ['default', ...config.namespaces]) await namespaces.ensure({ name, retentionMs, description: 'created by start-dev' });
 
-    const frontendConfig = { ...DEFAULT_FRONTEND_CONFIG, host: config.ip, port: config.port };
-    const service = new WorkflowService({ config: frontendConfig, history, matching, namespaces });
-    const registrations: ServiceRegistration[] = [{ serviceName: WORKFLOW_SERVICE, handlers: service.handlers() }];
-    if (skippingClock) registrations.push({ serviceName: TEST_SERVICE, handlers: testServiceHandlers(skippingClock) });
-    const frontend = new FrontendServer(frontendConfig, logger.child({ service: 'frontend' }), registrations);
+    const frontend = createFrontend({
+      config: { ...DEFAULT_FRONTEND_CONFIG, host: config.ip, port: config.port, serverVersion: SERVER_VERSION },
+      logger: logger.child({ service: 'frontend' }),
+      history,
+      matching,
+      namespaces,
+      settings,
+      ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
+    });
     const port = await frontend.start();
     let stopping: Promise<void> | undefined;
     return {

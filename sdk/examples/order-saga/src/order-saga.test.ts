@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { TestEnvironment, isApplicationFailure } from '@hourglass/sdk';
+import { isApplicationFailure } from '@hourglass/sdk';
+import { TestEnvironment } from '@hourglass/testing';
 import { createActivities, DECLINED_CARD, FakeServices } from './activities';
 import { approveSignal, orderSaga, statusQuery, type Order } from './workflows';
 

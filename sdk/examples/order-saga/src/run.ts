@@ -46,7 +46,7 @@ function check(condition: boolean, what: string): void {
 async function main(): Promise<void> {
   // ERROR, not WARN: the declined card below is expected, and the worker logs every failed activity at WARN.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const hg = await connect(); // HOURGLASS_ADDRESS, HOURGLASS_NAMESPACE, HOURGLASS_API_KEY
+  const hg = await connect(); // HOURGLASS_*, else TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_PROFILE, else 127.0.0.1:7233
   console.log(`connected to Hourglass at ${hg.address}, namespace ${hg.namespace}`);
   const services = new FakeServices();
   const worker = await Worker.create({

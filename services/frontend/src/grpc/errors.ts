@@ -3,7 +3,7 @@
  * (grpc-status-details-bin carrying a google.rpc.Status whose details are Anys).
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { google, isHourglassError, temporal, type ErrorCode, type ErrorDetail, type Logger } from '@hourglass/common';
+import { QUOTE_LIMIT, google, isHourglassError, quote, temporal, type ErrorCode, type ErrorDetail, type Logger } from '@hourglass/common';
 
 const STATUS_BY_CODE: Record<ErrorCode, status> = {
   INVALID_ARGUMENT: status.INVALID_ARGUMENT,
@@ -45,6 +45,36 @@ function packDetail(detail: ErrorDetail): google.protobuf.IAny {
   }
 }
 
+/** Longest status message sent: it travels in an HTTP/2 trailer, and callers read it. */
+export const MAX_STATUS_MESSAGE_LENGTH = 1000;
+
+/** A JSON string literal (what `JSON.stringify(value)` puts in a message). */
+const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
+
+/**
+ * The safety net under every status message: a caller's value quoted whole somewhere below the
+ * frontend (`JSON.stringify(workflowId)` in a history error) is cut to QUOTE_LIMIT characters with
+ * its length, as quote() would have; then the message is capped at MAX_STATUS_MESSAGE_LENGTH. A
+ * 100,000-character value never goes back to the caller, and never stalls its connection.
+ */
+export function capStatusMessage(message: string): string {
+  let capped = message;
+  if (capped.length > QUOTE_LIMIT + 2) {
+    capped = capped.replace(JSON_STRING, (literal) => {
+      if (literal.length <= QUOTE_LIMIT + 2) return literal;
+      try {
+        const value = JSON.parse(literal) as string;
+        // quote()'s own output (QUOTE_LIMIT characters and '…') is already short.
+        return value.length > QUOTE_LIMIT + 1 ? quote(value) : literal;
+      } catch {
+        return literal;
+      }
+    });
+  }
+  if (capped.length > MAX_STATUS_MESSAGE_LENGTH) capped = `${capped.slice(0, MAX_STATUS_MESSAGE_LENGTH)}… (message of ${capped.length} characters cut)`;
+  return capped;
+}
+
 /** A grpc-js error for the callback. Unknown errors become INTERNAL and are logged loudly. */
 export function toServiceError(err: unknown, method: string, logger: Logger): Partial<ServiceError> {
   if (!isHourglassError(err)) {
@@ -53,10 +83,11 @@ export function toServiceError(err: unknown, method: string, logger: Logger): Pa
   }
   if (err.kind === 'invariant') logger.error({ err, method }, 'invariant violated');
   const code = STATUS_BY_CODE[err.code];
+  const message = capStatusMessage(err.message);
   const metadata = new Metadata();
   if (err.detail) {
-    const statusProto = google.rpc.Status.encode({ code, message: err.message, details: [packDetail(err.detail)] }).finish();
+    const statusProto = google.rpc.Status.encode({ code, message, details: [packDetail(err.detail)] }).finish();
     metadata.set('grpc-status-details-bin', Buffer.from(statusProto));
   }
-  return { code, details: err.message, metadata };
+  return { code, details: message, metadata };
 }

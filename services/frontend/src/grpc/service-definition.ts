@@ -4,9 +4,12 @@
  */
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import protoRoot from '@temporalio/proto';
+import type { ReflectedType } from '../validation/request-shape';
 
-interface MessageType {
-  encode(message: unknown): { finish(): Uint8Array };
+export { WORKFLOW_SERVICE, OPERATOR_SERVICE, TEST_SERVICE } from '../method-table';
+
+interface MessageType extends ReflectedType {
+  encode(message: unknown): { len: number; finish(): Uint8Array };
   decode(data: Uint8Array): unknown;
 }
 
@@ -25,9 +28,37 @@ interface ReflectedService {
 
 const root = protoRoot as unknown as { lookupService(name: string): ReflectedService };
 
-export const WORKFLOW_SERVICE = 'temporal.api.workflowservice.v1.WorkflowService';
-export const OPERATOR_SERVICE = 'temporal.api.operatorservice.v1.OperatorService';
-export const TEST_SERVICE = 'temporal.api.testservice.v1.TestService';
+export interface ServiceMethod {
+  name: string;
+  requestType: MessageType;
+  responseType: MessageType;
+  streaming: boolean;
+}
+
+const methodsCache = new Map<string, ServiceMethod[]>();
+
+/** Every method of a service as @temporalio/proto describes it (resolved once). */
+export function serviceMethods(serviceName: string): ServiceMethod[] {
+  let methods = methodsCache.get(serviceName);
+  if (!methods) {
+    methods = Object.entries(root.lookupService(serviceName).methods).map(([name, method]) => {
+      method.resolve();
+      return {
+        name,
+        requestType: method.resolvedRequestType as MessageType,
+        responseType: method.resolvedResponseType as MessageType,
+        streaming: method.requestStream === true || method.responseStream === true,
+      };
+    });
+    methodsCache.set(serviceName, methods);
+  }
+  return methods;
+}
+
+/** The request message type of one method; undefined when the service has no such method. */
+export function requestTypeOf(serviceName: string, method: string): MessageType | undefined {
+  return serviceMethods(serviceName).find((m) => m.name === method)?.requestType;
+}
 
 export interface BuiltService {
   name: string;
@@ -36,21 +67,19 @@ export interface BuiltService {
 }
 
 export function buildServiceDefinition(serviceName: string): BuiltService {
-  const service = root.lookupService(serviceName);
   const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
-  for (const [name, method] of Object.entries(service.methods)) {
-    method.resolve();
-    const req = method.resolvedRequestType as MessageType;
-    const res = method.resolvedResponseType as MessageType;
+  const methods = serviceMethods(serviceName);
+  for (const { name, requestType: req, responseType: res, streaming } of methods) {
+    if (streaming) throw new Error(`${serviceName}/${name} streams; the frontend serves unary methods only`);
     definition[name] = {
       path: `/${serviceName}/${name}`,
-      requestStream: method.requestStream === true,
-      responseStream: method.responseStream === true,
+      requestStream: false,
+      responseStream: false,
       requestSerialize: (m: unknown) => Buffer.from(req.encode(m).finish()),
       requestDeserialize: (b: Buffer) => req.decode(b),
       responseSerialize: (m: unknown) => Buffer.from(res.encode(m).finish()),
       responseDeserialize: (b: Buffer) => res.decode(b),
     };
   }
-  return { name: serviceName, methodNames: Object.keys(service.methods), definition: definition as ServiceDefinition };
+  return { name: serviceName, methodNames: methods.map((m) => m.name), definition: definition as ServiceDefinition };
 }

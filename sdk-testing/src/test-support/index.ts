@@ -1,14 +1,14 @@
 /**
- * Helpers for the sdk's own tests (not exported): a quiet SDK runtime, the test workflows bundled
- * once per test file, unique names, deadlines.
+ * Helpers for this package's own tests (not exported, not shipped): a quiet SDK runtime, the test
+ * workflows bundled once per test file, unique names, deadlines.
  */
 import { after, before } from 'node:test';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { TestEnvironment } from './testing/environment';
+import { TestEnvironment } from '../environment';
 
 let runtimeInstalled = false;
 
-/** Installs the SDK runtime with an ERROR logger (expected failures log WARN) (once per process), before any connection or worker. */
+/** Installs the SDK runtime with an ERROR logger (once per process), before any connection or worker. */
 export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
@@ -17,10 +17,10 @@ export function installQuietRuntime(): void {
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** `src/test-workflows` bundled once per process (each test file is a process). */
+/** `./workflows` bundled once per process (each test file is a process). */
 export function testWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   installQuietRuntime();
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('./test-workflows'), logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
   return bundle;
 }
 
@@ -45,16 +45,6 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** What `promise` rejects with; throws if it resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection, but the promise resolved');
 }
 
 /** What {@link useTestEnvironment} gives a test file once its `before` hook ran. */

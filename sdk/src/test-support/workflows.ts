@@ -2,42 +2,12 @@
  * Workflows of the sdk's own tests, bundled once per test file. Only `@temporalio/workflow` and
  * the workflow-safe entry (`../workflow`) are imported here.
  */
-import { CancellationScope, condition, defineQuery, isCancellation, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { CancellationScope, condition, defineQuery, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
 import { Saga } from '../workflow';
 import type { TestActivities } from './activities';
 
 const noRetry = { startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 1 } } as const;
 const acts = proxyActivities<TestActivities>(noRetry);
-
-export interface SleepForDaysResult {
-  emails: number;
-  /** Workflow time (ms) at start and at the end. */
-  startedAt: number;
-  finishedAt: number;
-}
-
-/** The classic SleepForDays: an email, then a sleep of `days`, `times` over. */
-export async function sleepForDays(times = 12, days = 30): Promise<SleepForDaysResult> {
-  const startedAt = Date.now();
-  let emails = 0;
-  for (let i = 1; i <= times; i++) {
-    await acts.sendEmail('customer@example.com', `reminder ${i} of ${times}`);
-    emails++;
-    await sleep(`${days} days`);
-  }
-  return { emails, startedAt, finishedAt: Date.now() };
-}
-
-export const sleptQuery = defineQuery<boolean>('slept');
-
-/** Sleeps `duration` (ms); answers `slept` once done and returns the workflow time it woke at. */
-export async function sleeper(durationMs: number): Promise<number> {
-  let slept = false;
-  setHandler(sleptQuery, () => slept);
-  await sleep(durationMs);
-  slept = true;
-  return Date.now();
-}
 
 export interface SagaInput {
   /** Step names; the tests' activities fail `doStep` of `failing-*` and `undoStep` of `fragile-*`. */
@@ -98,16 +68,4 @@ export async function timingOutActivity(): Promise<void> {
 /** Waits forever with no timer (for cancellation and execution timeouts). */
 export async function waitForever(): Promise<void> {
   await CancellationScope.current().cancelRequested;
-}
-
-export interface OrderResult {
-  receiptId: string;
-  emailedTo: string;
-}
-
-/** Charges a card and emails the receipt: activities a test replaces with stubs. */
-export async function processOrder(order: { card: string; amountCents: number; email: string }): Promise<OrderResult> {
-  const { receiptId } = await acts.chargeCard(order.card, order.amountCents);
-  await acts.sendReceipt(order.email, receiptId);
-  return { receiptId, emailedTo: order.email };
 }

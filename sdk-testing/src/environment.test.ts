@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { installQuietRuntime, uniqueName, useTestEnvironment, withTimeout } from '../testing-support';
-import type { TestActivities } from '../test-workflows/activities';
-import { processOrder, sleepForDays, sleeper, sleptQuery } from '../test-workflows';
+import { installQuietRuntime, uniqueName, useTestEnvironment, withTimeout } from './test-support';
+import type { TestActivities } from './test-support/activities';
+import { processOrder, sleepForDays, sleeper, sleptQuery } from './test-support/workflows';
 import { TestEnvironment } from './environment';
 
 const DAY_MS = 86_400_000;

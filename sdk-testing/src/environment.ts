@@ -47,7 +47,7 @@ const STOPPED_STATES: ReadonlySet<string> = new Set(['STOPPED', 'FAILED']);
  * ```ts
  * import { before, after, test } from 'node:test';
  * import assert from 'node:assert/strict';
- * import { TestEnvironment } from '@hourglass/sdk';
+ * import { TestEnvironment } from '@hourglass/testing';
  *
  * let env: TestEnvironment;
  * before(async () => { env = await TestEnvironment.create(); });

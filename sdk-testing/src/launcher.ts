@@ -12,7 +12,7 @@ import path from 'node:path';
  * ```
  */
 export function hourglassTestServerPath(): string {
-  return path.resolve(__dirname, '../../bin/hourglass-test-server');
+  return path.resolve(__dirname, '../bin/hourglass-test-server');
 }
 
 /**
@@ -21,7 +21,7 @@ export function hourglassTestServerPath(): string {
  *
  * ```ts
  * import { TestWorkflowEnvironment } from '@temporalio/testing';
- * import { hourglassTestServer } from '@hourglass/sdk';
+ * import { hourglassTestServer } from '@hourglass/testing';
  *
  * const env = await TestWorkflowEnvironment.createTimeSkipping({ server: hourglassTestServer() });
  * ```

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { installQuietRuntime, testWorkflowBundle, uniqueName } from '../testing-support';
-import { sleepForDays, sleeper, sleptQuery } from '../test-workflows';
+import { installQuietRuntime, testWorkflowBundle, uniqueName } from './test-support';
+import { sleepForDays, sleeper, sleptQuery } from './test-support/workflows';
 import { hourglassTestServer, hourglassTestServerPath } from './launcher';
 
 const DAY_MS = 86_400_000;

@@ -1,0 +1,39 @@
+/**
+ * First in the chain: the logging context of the call (method, and the namespace the request names)
+ * and its outcome — a debug line for a failed call, and a usage record for a billable one that
+ * succeeded (the metering hook).
+ */
+import { isHourglassError, type Logger } from '@hourglass/common';
+import type { NamespaceRecord } from '@hourglass/persistence';
+import { namespaceField } from '../method-table';
+import type { Interceptor } from './chain';
+
+/** Receives one record per successful billable call (an Action). */
+export interface UsageMeter {
+  recordAction(record: { method: string; namespace: NamespaceRecord | undefined; namespaceName: string }): void;
+}
+
+export const NOOP_USAGE_METER: UsageMeter = { recordAction: () => undefined };
+
+/** Characters of a namespace name kept in log lines (a 1000-byte name is legal but unreadable). */
+const LOGGED_NAME_LIMIT = 100;
+
+export function callContextInterceptor(logger: Logger, meter: UsageMeter): Interceptor {
+  return {
+    name: 'callContext',
+    async intercept(call, next) {
+      const field = namespaceField(call.spec);
+      const named = field ? (call.request as Record<string, unknown> | null)?.[field] : undefined;
+      const namespace = typeof named === 'string' && named ? named.slice(0, LOGGED_NAME_LIMIT) : undefined;
+      call.logger = logger.child(namespace ? { method: call.method, namespace } : { method: call.method });
+      try {
+        const response = await next();
+        if (call.spec.billable) meter.recordAction({ method: call.method, namespace: call.namespace, namespaceName: call.namespaceName });
+        return response;
+      } catch (err) {
+        if (isHourglassError(err)) call.logger.debug({ code: err.code, message: err.message.slice(0, 300) }, 'rpc failed');
+        throw err;
+      }
+    },
+  };
+}

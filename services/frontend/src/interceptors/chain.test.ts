@@ -1,0 +1,275 @@
+/**
+ * The interceptor chain: its fixed order, namespace resolution before any handler, cluster-scoped
+ * methods without a namespace, and errors of any step as the gRPC status the SDK reads.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Metadata, status } from '@grpc/grpc-js';
+import {
+  DEFAULT_SETTINGS,
+  InvariantViolationError,
+  NamespaceNotFoundError,
+  ResourceExhaustedError,
+  google,
+  silentLogger,
+  temporal,
+} from '@hourglass/common';
+import type { NamespaceRecord } from '@hourglass/persistence';
+import { toServiceError } from '../grpc/errors';
+import { WORKFLOW_SERVICE, methodSpec } from '../method-table';
+import { RequestValidator } from '../validation/request-validator';
+import { CHAIN_ORDER, frontendChain, handlerContext, type Call, type HandlerContext, type NamespaceLookup } from './index';
+
+const NAMESPACE: NamespaceRecord = {
+  id: 'ns-id-1',
+  name: 'orders',
+  state: 'registered',
+  description: '',
+  ownerEmail: '',
+  retentionMs: 86_400_000,
+  data: {},
+  createdAt: 0,
+  updatedAt: 0,
+};
+
+function fakeNamespaces(record: NamespaceRecord, journal?: string[]): NamespaceLookup {
+  return {
+    async getByName(name) {
+      journal?.push('namespace');
+      if (name !== record.name) throw new NamespaceNotFoundError(name);
+      return record;
+    },
+    async getById(id) {
+      journal?.push('namespace');
+      if (id !== record.id) throw new NamespaceNotFoundError(id);
+      return record;
+    },
+  };
+}
+
+function newCall(method: string, request: unknown): Call {
+  const spec = methodSpec(WORKFLOW_SERVICE, method);
+  assert.ok(spec, `${method} has a row`);
+  return {
+    service: WORKFLOW_SERVICE,
+    method,
+    fullMethod: `/${WORKFLOW_SERVICE}/${method}`,
+    spec,
+    request,
+    context: { deadline: 0, signal: new AbortController().signal, metadata: new Metadata() },
+    logger: silentLogger(),
+    namespaceName: '',
+    namespace: undefined,
+    claims: undefined,
+    taskToken: undefined,
+  };
+}
+
+const startRequest = (namespace: string): temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest => ({
+  namespace,
+  workflowId: 'wf-1',
+  workflowType: { name: 'Greet' },
+  taskQueue: { name: 'tq' },
+  requestId: 'r-1',
+});
+
+/** Decodes the NamespaceNotFoundFailure the SDK reads from grpc-status-details-bin. */
+function namespaceNotFoundDetail(metadata: Metadata | undefined): string | undefined {
+  const bin = metadata?.get('grpc-status-details-bin')[0];
+  if (!(bin instanceof Buffer)) return undefined;
+  const detail = google.rpc.Status.decode(bin).details?.[0];
+  if (detail?.type_url !== 'type.googleapis.com/temporal.api.errordetails.v1.NamespaceNotFoundFailure') return undefined;
+  return temporal.api.errordetails.v1.NamespaceNotFoundFailure.decode(detail.value as Uint8Array).namespace;
+}
+
+describe('interceptor chain', () => {
+  it('runs its interceptors in the order CHAIN_ORDER says, then the handler', async () => {
+    const journal: string[] = [];
+    class RecordingValidator extends RequestValidator {
+      override validate(...args: Parameters<RequestValidator['validate']>) {
+        journal.push('validation');
+        return super.validate(...args);
+      }
+    }
+    const chain = frontendChain({
+      logger: {
+        ...silentLogger(),
+        child: (bindings: object) => {
+          journal.push('callContext');
+          return silentLogger().child(bindings);
+        },
+      } as unknown as ReturnType<typeof silentLogger>,
+      namespaces: fakeNamespaces(NAMESPACE, journal),
+      claimMapper: {
+        claims: () => {
+          journal.push('authorization');
+          return { subject: 'tester' };
+        },
+      },
+      authorizer: { authorize: () => ({ decision: 'allow' }) },
+      rateLimiter: {
+        acquire: () => {
+          journal.push('rateLimit');
+        },
+      },
+      validator: new RecordingValidator(DEFAULT_SETTINGS),
+    });
+    assert.deepEqual(chain.names, [...CHAIN_ORDER]);
+    await chain.run(newCall('StartWorkflowExecution', startRequest('orders')), async () => {
+      journal.push('handler');
+      return {};
+    });
+    assert.deepEqual(journal, [...CHAIN_ORDER, 'handler']);
+  });
+
+  it('refuses an unknown namespace with NOT_FOUND and NamespaceNotFoundFailure before the handler runs', async () => {
+    let handled = false;
+    let authorized = false;
+    const chain = frontendChain({
+      logger: silentLogger(),
+      namespaces: fakeNamespaces(NAMESPACE),
+      authorizer: {
+        authorize: () => {
+          authorized = true;
+          return { decision: 'allow' };
+        },
+      },
+    });
+    const err = await chain.run(newCall('StartWorkflowExecution', startRequest('no-such-namespace')), async () => {
+      handled = true;
+      return {};
+    }).then(
+      () => assert.fail('the call must be refused'),
+      (e: unknown) => e,
+    );
+    assert.equal(handled, false, 'the handler never ran');
+    assert.equal(authorized, false, 'nor did the authorizer');
+    const grpc = toServiceError(err, 'StartWorkflowExecution', silentLogger());
+    assert.equal(grpc.code, status.NOT_FOUND);
+    assert.match(grpc.details ?? '', /no-such-namespace/);
+    assert.equal(namespaceNotFoundDetail(grpc.metadata), 'no-such-namespace');
+  });
+
+  it('hands the handler the resolved namespace', async () => {
+    const chain = frontendChain({ logger: silentLogger(), namespaces: fakeNamespaces(NAMESPACE) });
+    let seen: NamespaceRecord | undefined;
+    await chain.run(newCall('StartWorkflowExecution', startRequest('orders')), async (call) => {
+      seen = handlerContext(call).namespace;
+      return {};
+    });
+    assert.equal(seen, NAMESPACE);
+  });
+
+  it('resolves DescribeNamespace by id when no name is given', async () => {
+    const chain = frontendChain({ logger: silentLogger(), namespaces: fakeNamespaces(NAMESPACE) });
+    let seen: HandlerContext | undefined;
+    await chain.run(newCall('DescribeNamespace', { id: NAMESPACE.id }), async (call) => {
+      seen = handlerContext(call);
+      return {};
+    });
+    assert.equal(seen?.namespace, NAMESPACE);
+    assert.equal(seen?.namespaceName, 'orders');
+  });
+
+  it('runs a method whose row names no namespace (GetSystemInfo) without one', async () => {
+    const journal: string[] = [];
+    const chain = frontendChain({ logger: silentLogger(), namespaces: fakeNamespaces(NAMESPACE, journal) });
+    let context: HandlerContext | undefined;
+    const response = await chain.run(newCall('GetSystemInfo', {}), async (call) => {
+      context = handlerContext(call);
+      return { serverVersion: 'x' };
+    });
+    assert.deepEqual(response, { serverVersion: 'x' });
+    assert.deepEqual(journal, [], 'no namespace was looked up');
+    assert.equal(context?.namespaceName, '');
+    assert.throws(() => context?.namespace, InvariantViolationError, 'reading a namespace the row does not resolve is a bug');
+  });
+
+  it('names a namespace for RegisterNamespace without resolving it', async () => {
+    const journal: string[] = [];
+    const chain = frontendChain({ logger: silentLogger(), namespaces: fakeNamespaces(NAMESPACE, journal) });
+    let name = '';
+    await chain.run(newCall('RegisterNamespace', { namespace: 'brand-new' }), async (call) => {
+      name = handlerContext(call).namespaceName;
+      return {};
+    });
+    assert.equal(name, 'brand-new');
+    assert.deepEqual(journal, []);
+  });
+
+  it('refuses a missing or too long namespace name as INVALID_ARGUMENT, quoting at most ~100 characters', async () => {
+    const chain = frontendChain({ logger: silentLogger(), namespaces: fakeNamespaces(NAMESPACE) });
+    const missing = await chain.run(newCall('StartWorkflowExecution', startRequest('')), async () => ({})).catch((e: unknown) => e);
+    assert.equal(toServiceError(missing, 'x', silentLogger()).code, status.INVALID_ARGUMENT);
+    assert.match((missing as Error).message, /namespace is not set/);
+    const long = await chain.run(newCall('StartWorkflowExecution', startRequest('n'.repeat(1001))), async () => ({})).catch((e: unknown) => e);
+    assert.equal(toServiceError(long, 'x', silentLogger()).code, status.INVALID_ARGUMENT);
+    assert.match((long as Error).message, /namespace .*1001 bytes/);
+    assert.ok((long as Error).message.length < 300, `short message: ${(long as Error).message.length}`);
+  });
+
+  it('quotes a long unknown namespace name instead of echoing it', async () => {
+    const chain = frontendChain({ logger: silentLogger(), namespaces: fakeNamespaces(NAMESPACE) });
+    const name = 'x'.repeat(900);
+    const err = await chain.run(newCall('StartWorkflowExecution', startRequest(name)), async () => ({})).catch((e: unknown) => e);
+    const grpc = toServiceError(err, 'x', silentLogger());
+    assert.equal(grpc.code, status.NOT_FOUND);
+    assert.ok((grpc.details ?? '').length < 300, grpc.details);
+    assert.match(grpc.details ?? '', /900 characters/);
+    assert.equal(namespaceNotFoundDetail(grpc.metadata), name, 'the failure detail still names the namespace');
+  });
+
+  it('turns a denial and a refused rate limit into PERMISSION_DENIED and RESOURCE_EXHAUSTED', async () => {
+    const denied = await frontendChain({
+      logger: silentLogger(),
+      namespaces: fakeNamespaces(NAMESPACE),
+      authorizer: { authorize: (_claims, target) => ({ decision: 'deny', reason: `no write on ${target.namespace} for ${target.method}` }) },
+    })
+      .run(newCall('StartWorkflowExecution', startRequest('orders')), async () => ({}))
+      .catch((e: unknown) => e);
+    const deniedStatus = toServiceError(denied, 'x', silentLogger());
+    assert.equal(deniedStatus.code, status.PERMISSION_DENIED);
+    assert.match(deniedStatus.details ?? '', /no write on orders for \/temporal\.api\.workflowservice\.v1\.WorkflowService\/StartWorkflowExecution/);
+
+    let key: unknown;
+    const limited = await frontendChain({
+      logger: silentLogger(),
+      namespaces: fakeNamespaces(NAMESPACE),
+      rateLimiter: {
+        acquire: (request) => {
+          key = request;
+          throw new ResourceExhaustedError('namespace rate limit exceeded', { type: 'ResourceExhaustedFailure', cause: 1 });
+        },
+      },
+    })
+      .run(newCall('GetWorkflowExecutionHistory', { namespace: 'orders', execution: { workflowId: 'w' }, waitNewEvent: true }), async () => ({}))
+      .catch((e: unknown) => e);
+    assert.equal(toServiceError(limited, 'x', silentLogger()).code, status.RESOURCE_EXHAUSTED);
+    assert.deepEqual(key, { bucket: 'execution', priority: 5, namespace: 'orders', method: 'GetWorkflowExecutionHistory', caller: undefined });
+  });
+
+  it('validates after resolution: a bad request in a known namespace is INVALID_ARGUMENT and never reaches the handler', async () => {
+    let handled = false;
+    const chain = frontendChain({ logger: silentLogger(), namespaces: fakeNamespaces(NAMESPACE) });
+    const err = await chain
+      .run(newCall('StartWorkflowExecution', { ...startRequest('orders'), workflowIdReusePolicy: 42 }), async () => {
+        handled = true;
+        return {};
+      })
+      .catch((e: unknown) => e);
+    assert.equal(handled, false);
+    assert.equal(toServiceError(err, 'x', silentLogger()).code, status.INVALID_ARGUMENT);
+    assert.match((err as Error).message, /workflowIdReusePolicy is 42/);
+  });
+
+  it('records one usage record per successful billable call', async () => {
+    const records: string[] = [];
+    const chain = frontendChain({ logger: silentLogger(), namespaces: fakeNamespaces(NAMESPACE), meter: { recordAction: (r) => records.push(`${r.method}@${r.namespaceName}`) } });
+    await chain.run(newCall('StartWorkflowExecution', startRequest('orders')), async () => ({}));
+    await chain.run(newCall('DescribeWorkflowExecution', { namespace: 'orders', execution: { workflowId: 'w' } }), async () => ({}));
+    await chain.run(newCall('SignalWorkflowExecution', { namespace: 'orders', workflowExecution: { workflowId: 'w' }, signalName: 's' }), async () => {
+      throw new NamespaceNotFoundError('gone');
+    }).catch(() => undefined);
+    assert.deepEqual(records, ['StartWorkflowExecution@orders']);
+  });
+});

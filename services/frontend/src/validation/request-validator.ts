@@ -1,0 +1,202 @@
+/**
+ * Input validation at the edge, run by the chain after the namespace is resolved and before the
+ * handler: the generic shape checks of request-shape.ts for every method, then the rules of the
+ * method (required fields, policy pairs, task tokens) from METHOD_RULES. Every failure is
+ * INVALID_ARGUMENT naming the field; caller values are quoted with quote() (at most ~100 characters
+ * and their length).
+ */
+import {
+  InvalidArgumentError,
+  Limits,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  durationToMs,
+  quote,
+  temporal,
+  type Settings,
+} from '@hourglass/common';
+import { decodeTaskToken, type TaskToken } from '@hourglass/contracts';
+import type { NamespaceRecord } from '@hourglass/persistence';
+import { requestTypeOf } from '../grpc/service-definition';
+import { OPERATOR_SERVICE, TEST_SERVICE, WORKFLOW_SERVICE } from '../method-table';
+import { validateNamespaceName } from './namespace-name';
+import { checkId, checkRequestShape, type ShapeLimits } from './request-shape';
+
+/** What validation learned that the handler needs: the decoded task token of token-addressed calls. */
+export interface Validated {
+  taskToken?: TaskToken;
+}
+
+interface RuleContext {
+  namespace: NamespaceRecord | undefined;
+  limits: ShapeLimits;
+}
+
+type Rule = (request: any, context: RuleContext) => Validated | void;
+
+/** Top-level fields the generic checks leave alone, per method. */
+const SKIP_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
+  // History validates commands and protocol messages itself and fails the workflow task with the
+  // precise cause (BAD_*_ATTRIBUTES…); refusing the RPC instead would leave the task to time out.
+  RespondWorkflowTaskCompleted: new Set(['commands', 'messages']),
+};
+
+export class RequestValidator {
+  constructor(private readonly settings: Settings) {}
+
+  /** The limits that apply in a namespace (or globally for cluster-scoped calls). */
+  limits(namespaceName: string | undefined): ShapeLimits {
+    const scope = namespaceName ? { namespace: namespaceName } : {};
+    return {
+      maxIdBytes: this.settings.get(Limits.maxIdLength, scope),
+      blobBytes: this.settings.get(Limits.blobSizeError, scope),
+      memoBytes: this.settings.get(Limits.memoSizeError, scope),
+      transactionBytes: this.settings.get(Limits.transactionSize, scope),
+    };
+  }
+
+  /** Throws InvalidArgumentError for the first problem; returns what the handler may reuse. */
+  validate(service: string, method: string, request: unknown, namespace: NamespaceRecord | undefined, namespaceName?: string): Validated {
+    const limits = this.limits(namespace?.name ?? namespaceName);
+    const type = requestTypeOf(service, method);
+    if (type) checkRequestShape(type, request, limits, { ...(SKIP_FIELDS[method] ? { skipFields: SKIP_FIELDS[method] } : {}) });
+    const rule = METHOD_RULES[service]?.[method];
+    return (rule?.(request ?? {}, { namespace, limits }) ?? {}) as Validated;
+  }
+}
+
+// --- Rules ---------------------------------------------------------------------------------------
+
+/** A required string: present and non-empty (lengths are checked generically). */
+export function required(value: string | null | undefined, path: string): string {
+  if (!value) throw new InvalidArgumentError(`${path} is not set`);
+  return value;
+}
+
+const reuseName = (v: number): string => WorkflowIdReusePolicy[v] ?? String(v);
+const conflictName = (v: number): string => WorkflowIdConflictPolicy[v] ?? String(v);
+
+/**
+ * The workflow id policy pairs Temporal refuses: the deprecated TERMINATE_IF_RUNNING already says
+ * what to do with a running workflow, so it takes no conflict policy; REJECT_DUPLICATE forbids a new
+ * run while TERMINATE_EXISTING would start one over the running run.
+ */
+export function checkIdPolicies(reuse: number, conflict: number): void {
+  if (reuse === WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING && conflict !== WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED) {
+    throw new InvalidArgumentError(
+      `workflowIdReusePolicy ${reuseName(reuse)} cannot be combined with workflowIdConflictPolicy ${conflictName(conflict)}: use WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING instead`,
+    );
+  }
+  if (reuse === WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE && conflict === WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING) {
+    throw new InvalidArgumentError(`workflowIdReusePolicy ${reuseName(reuse)} cannot be combined with workflowIdConflictPolicy ${conflictName(conflict)}`);
+  }
+}
+
+type StartLike = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest | temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest;
+
+function checkStart(r: StartLike): void {
+  required(r.workflowId, 'workflowId');
+  required(r.workflowType?.name, 'workflowType.name');
+  required(r.taskQueue?.name, 'taskQueue.name');
+  checkIdPolicies(r.workflowIdReusePolicy ?? 0, r.workflowIdConflictPolicy ?? 0);
+}
+
+/**
+ * Decodes a task token and checks it names this namespace, the expected kind of task and ids within
+ * the limits (a forged token must not smuggle a 3 MB workflow id past the id checks).
+ */
+function checkTaskToken(bytes: Uint8Array | null | undefined, kind: TaskToken['kind'], context: RuleContext): Validated {
+  const token = decodeTaskToken(bytes);
+  const max = context.limits.maxIdBytes;
+  checkId(token.workflowId, 'taskToken.workflowId', max);
+  checkId(token.runId, 'taskToken.runId', max);
+  if (token.kind === 'activity') checkId(token.activityId, 'taskToken.activityId', max);
+  if (token.kind === 'query') checkId(token.queryId, 'taskToken.queryId', max);
+  const ns = context.namespace;
+  if (ns && token.namespaceId !== ns.id) throw new InvalidArgumentError(`task token does not belong to namespace ${quote(ns.name)}`);
+  if (token.kind !== kind) throw new InvalidArgumentError(`task token is for ${describeKind(token.kind)}, not ${describeKind(kind)}`);
+  return { taskToken: token };
+}
+
+function describeKind(kind: TaskToken['kind']): string {
+  return kind === 'workflow' ? 'a workflow task' : kind === 'activity' ? 'an activity task' : 'a query task';
+}
+
+const workflowTaskToken: Rule = (r, c) => checkTaskToken(r.taskToken, 'workflow', c);
+const activityTaskToken: Rule = (r, c) => checkTaskToken(r.taskToken, 'activity', c);
+const activityById = (r: { workflowId?: string | null; activityId?: string | null }): void => {
+  required(r.workflowId, 'workflowId');
+  required(r.activityId, 'activityId');
+};
+const failureRequired = (r: { failure?: unknown }): void => {
+  if (!r.failure) throw new InvalidArgumentError('failure is not set');
+};
+const workflowExecution: Rule = (r) => void required(r.workflowExecution?.workflowId, 'workflowExecution.workflowId');
+const execution: Rule = (r) => void required(r.execution?.workflowId, 'execution.workflowId');
+const taskQueue: Rule = (r) => void required(r.taskQueue?.name, 'taskQueue.name');
+
+const workflowServiceRules: Record<string, Rule> = {
+  RegisterNamespace: (r: temporal.api.workflowservice.v1.IRegisterNamespaceRequest) => {
+    validateNamespaceName(r.namespace ?? '');
+    const retentionMs = durationToMs(r.workflowExecutionRetentionPeriod);
+    if (retentionMs !== undefined && retentionMs <= 0) throw new InvalidArgumentError('workflowExecutionRetentionPeriod must be positive');
+  },
+  StartWorkflowExecution: (r) => checkStart(r),
+  SignalWithStartWorkflowExecution: (r: temporal.api.workflowservice.v1.ISignalWithStartWorkflowExecutionRequest) => {
+    checkStart(r);
+    required(r.signalName, 'signalName');
+    if (r.workflowIdConflictPolicy === WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL) {
+      throw new InvalidArgumentError('workflowIdConflictPolicy WORKFLOW_ID_CONFLICT_POLICY_FAIL is not supported by SignalWithStartWorkflowExecution');
+    }
+  },
+  SignalWorkflowExecution: (r) => {
+    required(r.workflowExecution?.workflowId, 'workflowExecution.workflowId');
+    required(r.signalName, 'signalName');
+  },
+  RequestCancelWorkflowExecution: workflowExecution,
+  TerminateWorkflowExecution: workflowExecution,
+  ResetWorkflowExecution: workflowExecution,
+  GetWorkflowExecutionHistory: execution,
+  DescribeWorkflowExecution: execution,
+  ResetStickyTaskQueue: execution,
+  QueryWorkflow: (r) => {
+    required(r.execution?.workflowId, 'execution.workflowId');
+    required(r.query?.queryType, 'query.queryType');
+  },
+  UpdateWorkflowExecution: (r) => {
+    required(r.workflowExecution?.workflowId, 'workflowExecution.workflowId');
+    required(r.request?.meta?.updateId, 'request.meta.updateId');
+    required(r.request?.input?.name, 'request.input.name');
+  },
+  PollWorkflowExecutionUpdate: (r) => {
+    required(r.updateRef?.workflowExecution?.workflowId, 'updateRef.workflowExecution.workflowId');
+    required(r.updateRef?.updateId, 'updateRef.updateId');
+  },
+  PollWorkflowTaskQueue: taskQueue,
+  PollActivityTaskQueue: taskQueue,
+  RespondWorkflowTaskCompleted: workflowTaskToken,
+  RespondWorkflowTaskFailed: workflowTaskToken,
+  RespondActivityTaskCompleted: activityTaskToken,
+  RespondActivityTaskFailed: (r, c) => {
+    const validated = checkTaskToken(r.taskToken, 'activity', c);
+    failureRequired(r);
+    return validated;
+  },
+  RespondActivityTaskCanceled: activityTaskToken,
+  RecordActivityTaskHeartbeat: activityTaskToken,
+  RespondActivityTaskCompletedById: activityById,
+  RespondActivityTaskFailedById: (r) => {
+    activityById(r);
+    failureRequired(r);
+  },
+  RespondActivityTaskCanceledById: activityById,
+  RecordActivityTaskHeartbeatById: activityById,
+  RespondQueryTaskCompleted: (r, c) => checkTaskToken(r.taskToken, 'query', c),
+};
+
+/** Service → method → the method's own rules (methods without a row get the generic checks only). */
+export const METHOD_RULES: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
+  [WORKFLOW_SERVICE]: workflowServiceRules,
+  [OPERATOR_SERVICE]: {},
+  [TEST_SERVICE]: {},
+};

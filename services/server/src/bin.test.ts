@@ -1,0 +1,108 @@
+/**
+ * The `hourglass` command as a user runs it: through the committed `bin/hourglass` shim that npm
+ * links (`npx hourglass`), in a child process.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { after, describe, it } from 'node:test';
+import { allSettings } from '@hourglass/common';
+import { START_DEV_OPTIONS } from './config';
+
+const run = promisify(execFile);
+const SHIM = path.join(__dirname, '..', 'bin', 'hourglass');
+const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'hourglass-bin-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Environment without HOURGLASS_* variables, so the machine's own cannot change the outcome. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HOURGLASS_'))), ...extra };
+}
+
+async function hourglass(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(SHIM, args, { env: cleanEnv(env), timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe('the hourglass command', () => {
+  it('prints the package version with --version', async () => {
+    const { code, stdout } = await hourglass(['--version']);
+    assert.equal(code, 0);
+    assert.equal(stdout.trim(), VERSION);
+  });
+
+  it("shows every start-dev option's default and env variable in --help", async () => {
+    const { code, stdout } = await hourglass(['start-dev', '--help']);
+    assert.equal(code, 0);
+    // Commander wraps long lines: compare with whitespace collapsed.
+    const help = stdout.replace(/\s+/g, ' ');
+    for (const option of [...START_DEV_OPTIONS.map((o) => o.env), 'HOURGLASS_CONFIG']) assert.ok(help.includes(`env: ${option})`), `${option} in:\n${stdout}`);
+    assert.equal(help.match(/\(default: /g)?.length, START_DEV_OPTIONS.length + 1, 'a default for every option and --config');
+    assert.match(help, /-p, --port <port> .*\(default: 7233, env: HOURGLASS_PORT\)/);
+  });
+
+  it('refuses a bad flag, env value or config file with one line naming it, exit code 2', async () => {
+    const port = await hourglass(['start-dev', '--port', '70000']);
+    assert.equal(port.code, 2);
+    assert.equal(port.stderr.trim(), 'hourglass: invalid --port / HOURGLASS_PORT: expected 0..65535, got 70000');
+
+    const namespace = await hourglass(['start-dev', '--in-memory', '-n', 'bad name!']);
+    assert.equal(namespace.code, 2);
+    assert.match(namespace.stderr.trim(), /^hourglass: invalid --namespace \/ HOURGLASS_NAMESPACES: namespace name "bad name!" is invalid/);
+
+    const file = path.join(tmp, 'bad.yaml');
+    writeFileSync(file, 'settings:\n  limit.blobSize.eror:\n    - value: 1\n');
+    const bad = await hourglass(['start-dev', '--in-memory'], { HOURGLASS_CONFIG: file });
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.trim(), `hourglass: ${file}: settings: unknown setting "limit.blobSize.eror" (did you mean limit.blobSize.error?)`);
+
+    const unknown = await hourglass(['start-dev', '--prot', '1']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown option '--prot'/);
+  });
+
+  it('lists every setting with hourglass settings', async () => {
+    const { code, stdout } = await hourglass(['settings', '--format', 'json']);
+    assert.equal(code, 0);
+    const keys = (JSON.parse(stdout) as { key: string }[]).map((s) => s.key).sort();
+    assert.deepEqual(keys, allSettings().map((s) => s.key).sort());
+  });
+
+  it('starts from a config file and prints where it serves and the next step', async () => {
+    const file = path.join(tmp, 'hourglass.yaml');
+    writeFileSync(file, ['inMemory: true', 'port: 0', 'logLevel: silent', 'namespaces: [billing]', 'settings:', '  limit.blobSize.error:', '    - value: 1048576', '      constraints: { namespace: billing }'].join('\n'));
+    const child = spawn(SHIM, ['start-dev', '--config', file], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`code ${code}, signal ${signal}`)));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const lines: string[] = [];
+    try {
+      const deadline = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      for await (const line of createInterface({ input: child.stdout })) {
+        lines.push(line);
+        if (line.includes('await worker.run()')) break;
+      }
+      clearTimeout(deadline);
+      const ready = /^Hourglass is serving WorkflowService on 127\.0\.0\.1:(\d+) \(store: in memory, namespaces: default, billing\)$/.exec(lines[0] ?? '');
+      assert.ok(ready, `ready line, got:\n${lines.join('\n')}\n${stderr}`);
+      const port = Number(ready[1]);
+      assert.ok(port > 0);
+      const text = lines.join('\n');
+      assert.ok(text.includes(`NativeConnection.connect({ address: '127.0.0.1:${port}' })`), text);
+      assert.ok(text.includes("namespace: 'default'"), text);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 'code 0, signal null', `clean shutdown on SIGTERM; stderr:\n${stderr}`);
+  });
+});

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HistorySettings, InvalidArgumentError, Limits, MatchingSettings } from '@hourglass/common';
+import { DEV_DEFAULTS, loadDevServerConfig, parseConfigFile, parseDevServerConfig } from './config';
+
+/** Asserts that `fn` throws an InvalidArgumentError whose message is exactly `message` (or matches it). */
+function refuses(fn: () => unknown, message: string | RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof InvalidArgumentError, `expected an InvalidArgumentError, got ${String(err)}`);
+    if (typeof message === 'string') assert.equal(err.message, message);
+    else assert.match(err.message, message);
+    return true;
+  });
+}
+
+describe('configuration precedence', () => {
+  it('takes each option from its flag, else its env variable, else the config file, else its default', () => {
+    const file = parseConfigFile('hourglass.yaml', ['port: 1000', 'logLevel: debug', 'numHistoryShards: 8', 'ip: 0.0.0.0'].join('\n'));
+    const env = { HOURGLASS_PORT: '2000', HOURGLASS_LOG_LEVEL: 'warn' };
+    const config = parseDevServerConfig({ port: '3000' }, env, file);
+    assert.equal(config.port, 3000, 'the flag beats env and file');
+    assert.equal(config.logLevel, 'warn', 'env beats the file');
+    assert.equal(config.numHistoryShards, 8, 'the file beats the default');
+    assert.equal(config.ip, '0.0.0.0');
+    assert.equal(config.dbFilename, DEV_DEFAULTS.dbFilename, 'the default when nothing sets it');
+    assert.deepEqual(parseDevServerConfig({}, {}), DEV_DEFAULTS);
+  });
+
+  it('reads lists comma-separated and booleans as true/false from the environment', () => {
+    const config = parseDevServerConfig({}, { HOURGLASS_NAMESPACES: 'billing, orders', HOURGLASS_IN_MEMORY: 'true' });
+    assert.deepEqual(config.namespaces, ['billing', 'orders']);
+    assert.equal(config.inMemory, true);
+    assert.equal(parseDevServerConfig({}, { HOURGLASS_IN_MEMORY: 'false' }).inMemory, false);
+    assert.deepEqual(parseDevServerConfig({ namespaces: ['a'] }, { HOURGLASS_NAMESPACES: 'b' }).namespaces, ['a'], 'a flag list replaces the env list');
+  });
+
+  it('reads the file named by HOURGLASS_CONFIG unless --config names another', () => {
+    const files: Record<string, string> = { 'env.yaml': 'port: 1111', 'flag.yaml': 'port: 2222' };
+    const read = (path: string): string => {
+      const text = files[path];
+      if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+      return text;
+    };
+    assert.equal(loadDevServerConfig({}, { HOURGLASS_CONFIG: 'env.yaml' }, undefined, read).config.port, 1111);
+    assert.equal(loadDevServerConfig({}, { HOURGLASS_CONFIG: 'env.yaml' }, 'flag.yaml', read).config.port, 2222);
+    assert.equal(loadDevServerConfig({}, {}, undefined, read).file, undefined, 'no file unless one is named');
+    refuses(() => loadDevServerConfig({}, {}, 'missing.yaml', read), 'cannot read config file missing.yaml (--config / HOURGLASS_CONFIG): no such file');
+  });
+});
+
+describe('configuration errors name where the bad value came from', () => {
+  it('names the flag and the env variable', () => {
+    refuses(() => parseDevServerConfig({ port: '70000' }, {}), 'invalid --port / HOURGLASS_PORT: expected 0..65535, got 70000');
+    refuses(() => parseDevServerConfig({}, { HOURGLASS_PORT: 'abc' }), 'invalid --port / HOURGLASS_PORT: expected 0..65535, got "abc"');
+    refuses(() => parseDevServerConfig({}, { HOURGLASS_STORE: 'postgres' }), 'invalid --store / HOURGLASS_STORE: expected sqlite, mysql, got "postgres"');
+    refuses(() => parseDevServerConfig({ numHistoryShards: 0 }, {}), /^invalid --num-history-shards \/ HOURGLASS_NUM_HISTORY_SHARDS: expected 1\.\.16384, got 0$/);
+    refuses(() => parseDevServerConfig({}, { HOURGLASS_IN_MEMORY: 'yes' }), 'invalid --in-memory / HOURGLASS_IN_MEMORY: expected true or false, got "yes"');
+  });
+
+  it('refuses invalid namespace names at start', () => {
+    refuses(
+      () => parseDevServerConfig({ namespaces: ['bad name!'] }, {}),
+      `invalid --namespace / HOURGLASS_NAMESPACES: namespace name "bad name!" is invalid: use letters, digits, '.', '_' or '-', starting with a letter or digit, at most 255 characters`,
+    );
+    refuses(() => parseDevServerConfig({ namespaces: ['-leading-dash'] }, {}), /namespace name "-leading-dash" is invalid/);
+    refuses(() => parseDevServerConfig({ namespaces: ['a'.repeat(256)] }, {}), /namespace name "a+…" \(256 characters\) is invalid/);
+    assert.deepEqual(parseDevServerConfig({ namespaces: ['a'.repeat(255), 'billing.prod_2-eu'] }, {}).namespaces, ['a'.repeat(255), 'billing.prod_2-eu']);
+  });
+
+  it('names the file and the key of a bad file value', () => {
+    refuses(() => parseConfigFile('hourglass.yaml', 'port: 70000'), 'hourglass.yaml: port: expected 0..65535, got 70000');
+    refuses(() => parseConfigFile('hourglass.yaml', 'namespaces: [ok, "bad name!"]'), /^hourglass\.yaml: namespaces: namespace name "bad name!" is invalid/);
+    refuses(
+      () => parseConfigFile('hourglass.yaml', 'settings:\n  limit.blobSize.error:\n    - value: lots'),
+      'hourglass.yaml: settings.limit.blobSize.error[0]: expected a whole number of at least 1, got "lots"',
+    );
+    refuses(() => parseConfigFile('hourglass.yaml', 'settings:\n  limit.blobSize.error: 1024'), /^hourglass\.yaml: settings\.limit\.blobSize\.error: expected a list of \{ value, constraints \} entries/);
+    refuses(
+      () => parseConfigFile('hourglass.yaml', 'settings:\n  limit.blobSize.error:\n    - value: 1\n      constraints: { namespace: "bad name!" }'),
+      /^hourglass\.yaml: settings\.limit\.blobSize\.error\[0\]\.constraints\.namespace: namespace name "bad name!" is invalid/,
+    );
+    refuses(
+      () => parseConfigFile('hourglass.yaml', 'settings:\n  limit.blobSize.error:\n    - value: 1\n      constraints: { taskQueue: orders }'),
+      'hourglass.yaml: settings.limit.blobSize.error[0]: limit.blobSize.error cannot differ per task queue (its scope is namespace)',
+    );
+    refuses(
+      () => parseConfigFile('hourglass.yaml', 'settings:\n  history.timerLookahead:\n    - value: 1s\n      constraints: { namespace: billing }'),
+      'hourglass.yaml: settings.history.timerLookahead[0]: history.timerLookahead cannot differ per namespace (it is a global setting)',
+    );
+  });
+
+  it('refuses unknown keys with a suggestion', () => {
+    refuses(() => parseConfigFile('hourglass.yaml', 'prot: 7233'), 'hourglass.yaml: unknown key "prot" (did you mean port?)');
+    refuses(() => parseConfigFile('hourglass.yaml', 'db-filename: x.db'), 'hourglass.yaml: unknown key "db-filename" (did you mean dbFilename?)');
+    refuses(
+      () => parseConfigFile('hourglass.yaml', 'settings:\n  limit.blobSize.eror:\n    - value: 1'),
+      'hourglass.yaml: settings: unknown setting "limit.blobSize.eror" (did you mean limit.blobSize.error?)',
+    );
+    refuses(
+      () => parseConfigFile('hourglass.yaml', 'settings:\n  history.cacheMaxSzie:\n    - value: 1'),
+      'hourglass.yaml: settings: unknown setting "history.cacheMaxSzie" (did you mean history.cacheMaxSize?)',
+    );
+    refuses(() => parseConfigFile('hourglass.yaml', 'settings:\n  no.such.thing:\n    - value: 1'), 'hourglass.yaml: settings: unknown setting "no.such.thing"');
+    refuses(
+      () => parseConfigFile('hourglass.yaml', 'settings:\n  limit.blobSize.error:\n    - value: 1\n      constraints: { namespaces: billing }'),
+      'hourglass.yaml: settings.limit.blobSize.error[0].constraints: unknown key "namespaces" (did you mean namespace?)',
+    );
+  });
+
+  it('names the file and line of a YAML syntax error, and refuses a file that is not a mapping', () => {
+    refuses(() => parseConfigFile('hourglass.yaml', 'port: 7233\nip: [unclosed'), /^hourglass\.yaml: Flow sequence .* at line 2, column 14$/);
+    refuses(() => parseConfigFile('hourglass.yaml', 'port: 7233\nport: 7234'), 'hourglass.yaml: Map keys must be unique at line 2, column 1');
+    refuses(() => parseConfigFile('hourglass.yaml', '- port'), /^hourglass\.yaml: expected a mapping of options/);
+    assert.deepEqual(parseConfigFile('empty.yaml', '').options, {}, 'an empty file sets nothing');
+  });
+
+  it('says which options store mysql still needs', () => {
+    refuses(() => parseDevServerConfig({ store: 'mysql' }, {}), 'store mysql needs a cluster DSN (--mysql-cluster-dsn / HOURGLASS_MYSQL_CLUSTER_DSN)');
+    // Shard databases may be left out: the cluster database recorded them when it was created.
+    const file = parseConfigFile('h.yaml', 'store: mysql\nmysqlClusterDsn: mysql://root@127.0.0.1:3306/hg');
+    assert.deepEqual(parseDevServerConfig({}, {}, file).mysqlShardDsns, []);
+  });
+});
+
+describe('the settings section', () => {
+  it('parses overrides in the dynamic-config shape into a registry with namespace and task-queue scopes', () => {
+    const { settings } = parseConfigFile(
+      'hourglass.yaml',
+      [
+        'settings:',
+        '  limit.blobSize.error:',
+        '    - value: 2000000',
+        '    - value: 1048576',
+        '      constraints: { namespace: billing }',
+        '  matching.longPollExpirationInterval:',
+        '    - value: 30s',
+        '      constraints: { namespace: default, taskQueue: orders }',
+        '  history.timerLookahead:',
+        '    - value: 2m',
+      ].join('\n'),
+    );
+    assert.equal(settings.get(Limits.blobSizeError, { namespace: 'billing' }), 1048576, 'the namespace override');
+    assert.equal(settings.get(Limits.blobSizeError, { namespace: 'orders' }), 2000000, 'the global override elsewhere');
+    assert.equal(settings.get(Limits.blobSizeError), 2000000);
+    assert.equal(settings.get(MatchingSettings.longPollExpirationInterval, { namespace: 'default', taskQueue: 'orders' }), 30_000);
+    assert.equal(settings.get(MatchingSettings.longPollExpirationInterval, { namespace: 'default', taskQueue: 'other' }), MatchingSettings.longPollExpirationInterval.defaultValue);
+    assert.equal(settings.get(HistorySettings.timerLookahead), 120_000);
+    assert.equal(settings.get(HistorySettings.queryTimeout), HistorySettings.queryTimeout.defaultValue, 'untouched settings keep their default');
+  });
+
+  it('gives defaults only without a config file', () => {
+    const { settings } = loadDevServerConfig({}, {});
+    assert.equal(settings.get(Limits.blobSizeError, { namespace: 'billing' }), Limits.blobSizeError.defaultValue);
+  });
+});
