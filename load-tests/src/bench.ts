@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 /**
  * `make bench`: the official SDK (worker + client in this process) against a real Hourglass
- * server process on this machine. Two measurements:
- *  - throughput: N single-activity workflows started as fast as the client can, workflows/s;
- *  - latency: workflows offered at a fixed rate, start-to-close (start call → result) p50/p99.
+ * server process on this machine. Measurements (`--mode all` runs each):
+ *  - throughput: N single-activity workflows started as fast as the client can, workflows/s, and
+ *    the server process's CPU per workflow (its own user + system time, from /proc);
+ *  - latency: workflows offered at a fixed rate, start-to-close (start call → result) p50/p99;
+ *  - neighbours: on a fresh server, one workflow schedules 2,000 activities and another takes
+ *    10,000 signals while a third namespace runs single-activity workflows at a fixed rate: that
+ *    namespace's start-to-close p50/p99, and the server's longest event-loop stall.
  * Results print as a table and as one JSON line; record them in BENCHMARKS.md with the command.
  */
 import { randomUUID } from 'node:crypto';
@@ -13,6 +17,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { MYSQL_SHARD_DATABASES, MYSQL_URL, startServer, type ServerProcess } from '@hourglass/conformance';
 import { measureRoundTrips } from './db-roundtrips';
+import { parseEventLoopReport, processCpuMs } from './server-stats';
 import { summarize, type LatencySummary } from './stats';
 
 const { values: args } = parseArgs({
@@ -29,6 +34,10 @@ const { values: args } = parseArgs({
 });
 
 const TASK_QUEUE = `bench-${randomUUID().slice(0, 8)}`;
+
+const NEIGHBOUR_NAMESPACE = 'neighbour';
+const FAN_OUT = 2000;
+const SIGNALS = 10_000;
 
 async function runOne(client: Client): Promise<number> {
   const t0 = performance.now();
@@ -72,11 +81,85 @@ function fmt(l: LatencySummary): string {
   return `p50 ${l.p50.toFixed(0)} ms, p90 ${l.p90.toFixed(0)} ms, p99 ${l.p99.toFixed(0)} ms, max ${l.max.toFixed(0)} ms (n=${l.count})`;
 }
 
+/** The server's CPU (ms) spent while `phase` ran, per workflow it ran. */
+async function withServerCpu<T extends object>(pid: number | undefined, workflows: number, phase: () => Promise<T>): Promise<T & { serverCpuMsPerWorkflow?: number }> {
+  const before = processCpuMs(pid);
+  const result = await phase();
+  const after = processCpuMs(pid);
+  return before === undefined || after === undefined ? result : { ...result, serverCpuMsPerWorkflow: (after - before) / workflows };
+}
+
+async function createWorker(address: string, namespace: string, workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>) {
+  const connection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: TASK_QUEUE,
+    workflowBundle,
+    activities: { noop: async (input: string) => input },
+    maxConcurrentWorkflowTaskExecutions: 100,
+    maxConcurrentActivityTaskExecutions: 200,
+  });
+  return { connection, worker };
+}
+
+/**
+ * One tenant's big fan-out and another's signal storm, while a third namespace runs
+ * single-activity workflows at `rate`/s: that namespace's start-to-close, and the longest stall
+ * of the server's event loop (which it reports when it stops).
+ */
+async function neighbours(store: 'sqlite' | 'mysql', workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>, rate: number) {
+  const server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, extraArgs: ['--log-level', 'warn', '-n', NEIGHBOUR_NAMESPACE] });
+  const noisy = await createWorker(server.address, 'default', workflowBundle);
+  const quiet = await createWorker(server.address, NEIGHBOUR_NAMESPACE, workflowBundle);
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const neighbour = new Client({ connection, namespace: NEIGHBOUR_NAMESPACE });
+  try {
+    const measured = await noisy.worker.runUntil(() =>
+      quiet.worker.runUntil(async () => {
+        await throughput(neighbour, 20, 5); // warm-up of the quiet namespace
+        const t0 = performance.now();
+        const fanOut = await client.workflow.start('fanOut', { taskQueue: TASK_QUEUE, workflowId: `fan-out-${randomUUID()}`, args: [FAN_OUT] });
+        const counter = await client.workflow.start('countSignals', { taskQueue: TASK_QUEUE, workflowId: `signals-${randomUUID()}`, args: [SIGNALS] });
+        const noise = (async () => {
+          for (let sent = 0; sent < SIGNALS; ) {
+            const batch = Math.min(100, SIGNALS - sent);
+            await Promise.all(Array.from({ length: batch }, () => counter.signal('tick')));
+            sent += batch;
+          }
+          await Promise.all([fanOut.result(), counter.result()]);
+          return (performance.now() - t0) / 1000;
+        })();
+        let noiseDone = false;
+        const noiseSeconds = noise.finally(() => (noiseDone = true));
+        // The quiet namespace runs at a fixed rate for as long as the noise lasts.
+        const latencies: number[] = [];
+        const runs: Promise<void>[] = [];
+        for (let i = 0; !noiseDone; i++) {
+          const wait = t0 + (i * 1000) / rate - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          runs.push(runOne(neighbour).then((ms) => void latencies.push(ms)));
+        }
+        await Promise.all(runs);
+        return { noiseSeconds: await noiseSeconds, neighbour: summarize(latencies) };
+      }),
+    );
+    await connection.close();
+    await noisy.connection.close();
+    await quiet.connection.close();
+    await server.stop();
+    return { ...measured, eventLoop: parseEventLoopReport(server.recentOutput()) };
+  } finally {
+    await server.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   let server: ServerProcess | undefined;
   const store = args.store === 'mysql' ? 'mysql' : 'sqlite';
-  const address = args.address ?? (server = await startServer({ inMemory: args['in-memory'], store, extraArgs: ['--log-level', 'warn'] })).address;
+  const address = args.address ?? (server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, extraArgs: ['--log-level', 'warn'] })).address;
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
@@ -98,12 +181,13 @@ async function main(): Promise<void> {
     await worker.runUntil(async () => {
       await throughput(client, 50, 10); // warm-up: JIT, caches, connections
       if (args.mode === 'all' || args.mode === 'throughput') {
-        const t = await throughput(client, Number(args.workflows), Number(args.concurrency));
+        const t = await withServerCpu(server?.pid, Number(args.workflows), () => throughput(client, Number(args.workflows), Number(args.concurrency)));
         result.throughput = t;
-        console.log(`throughput: ${Number(args.workflows)} workflows in ${t.seconds.toFixed(1)} s = ${t.workflowsPerSecond.toFixed(1)} workflows/s; start-to-close ${fmt(t.latency)}`);
+        const cpu = t.serverCpuMsPerWorkflow === undefined ? '' : `; server CPU ${t.serverCpuMsPerWorkflow.toFixed(2)} ms per workflow`;
+        console.log(`throughput: ${Number(args.workflows)} workflows in ${t.seconds.toFixed(1)} s = ${t.workflowsPerSecond.toFixed(1)} workflows/s${cpu}; start-to-close ${fmt(t.latency)}`);
       }
       if (args.mode === 'all' || args.mode === 'latency') {
-        const l = await fixedRate(client, Number(args.rate), Number(args.duration));
+        const l = await withServerCpu(server?.pid, Math.round(Number(args.rate) * Number(args.duration)), () => fixedRate(client, Number(args.rate), Number(args.duration)));
         result.latency = l;
         console.log(`latency at ${l.offered} workflows/s offered for ${args.duration} s: start-to-close ${fmt(l.latency)}`);
       }
@@ -119,6 +203,12 @@ async function main(): Promise<void> {
     await connection.close();
     await nativeConnection.close();
     await server?.dispose();
+  }
+  if (!args.address && (args.mode === 'all' || args.mode === 'neighbours')) {
+    const n = await neighbours(store, workflowBundle, 20);
+    result.neighbours = n;
+    const loop = n.eventLoop ? `; server event loop: longest stall ${n.eventLoop.maxMs.toFixed(0)} ms, p99 ${n.eventLoop.p99Ms.toFixed(1)} ms` : '';
+    console.log(`neighbours: ${FAN_OUT} activities in one workflow task and ${SIGNALS} signals took ${n.noiseSeconds.toFixed(1)} s; meanwhile namespace ${NEIGHBOUR_NAMESPACE} at 20/s: start-to-close ${fmt(n.neighbour)}${loop}`);
   }
   console.log(JSON.stringify(result));
 }

@@ -1,9 +1,25 @@
 // Workflow code for the benchmarks (runs in the SDK's workflow sandbox).
-import { proxyActivities } from '@temporalio/workflow';
+import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 
 const { noop } = proxyActivities<{ noop(input: string): Promise<string> }>({ startToCloseTimeout: '30s' });
 
 /** One activity, then return: the cheapest end-to-end unit (omes' workflow_with_single_noop_activity). */
 export async function singleActivity(input: string): Promise<string> {
   return noop(input);
+}
+
+/** Schedules `count` activities in one workflow task: one tenant's big fan-out. */
+export async function fanOut(count: number): Promise<number> {
+  const results = await Promise.all(Array.from({ length: count }, (_, i) => noop(`a${i}`)));
+  return results.length;
+}
+
+export const tick = defineSignal('tick');
+
+/** Takes `target` signals: one tenant's signal storm. */
+export async function countSignals(target: number): Promise<number> {
+  let ticks = 0;
+  setHandler(tick, () => void (ticks += 1));
+  await condition(() => ticks >= target);
+  return ticks;
 }

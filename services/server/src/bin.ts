@@ -6,6 +6,7 @@
  * default values are only displayed, never used.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Command, Option } from 'commander';
 import { allSettings, createLogger, quote } from '@hourglass/common';
 import { migrateMysql } from '@hourglass/persistence';
@@ -86,13 +87,24 @@ startDev.action(async (_opts: unknown, command: Command) => {
   } catch (err) {
     fail(`could not start: ${(err as Error).message}`, 1);
   }
+  // How long the event loop was held up while serving (one tenant must never stall the others): said when the server stops.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const servingSince = Date.now();
   let signals = 0;
   const shutdown = (signal: string): void => {
     signals += 1;
     if (signals > 1) process.exit(130);
     logger.info({ signal }, 'shutting down');
+    loopDelay.disable();
     server.stop().then(
-      () => process.exit(0),
+      () => {
+        const ms = (ns: number): string => (ns / 1e6).toFixed(1);
+        console.log(
+          `Hourglass stopped after ${((Date.now() - servingSince) / 1000).toFixed(0)} s of serving: event-loop delay p50 ${ms(loopDelay.percentile(50))} ms, p99 ${ms(loopDelay.percentile(99))} ms, max ${ms(loopDelay.max)} ms`,
+        );
+        process.exit(0);
+      },
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);

@@ -67,6 +67,8 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       // Only one process may own this store: another one took a shard over, so this one must not go on serving.
       onShardOwnershipLost: (shardId) =>
         (onFatal ?? defaultFatal)(`history shard ${shardId} was taken over by another Hourglass process on the same store; this one stops`),
+      // history.verifyRebuild found a bug: a test suite must see it fail, not a server that goes on.
+      onStateDivergence: (message) => (onFatal ?? defaultFatal)(message),
     });
     matching.setTaskStarter(history);
     const workTracker = history.workTracker;

@@ -262,8 +262,11 @@ function applyWorkflowExecutionStarted(ms: MutableState, a: temporal.api.history
     : null;
   info.rootWorkflowId = a.rootWorkflowExecution?.workflowId || info.workflowId;
   info.rootRunId = a.rootWorkflowExecution?.runId || info.runId;
-  ms.memo = a.memo && Object.keys(a.memo.fields ?? {}).length > 0 ? memoBlob.pack(a.memo) : null;
-  ms.searchAttributes = a.searchAttributes && Object.keys(a.searchAttributes.indexedFields ?? {}).length > 0 ? searchAttributesBlob.pack(a.searchAttributes) : null;
+  // Nil values given at start are no values (Temporal's FilterNilSearchAttributes).
+  const memo = mergeUnsetting({}, a.memo?.fields ?? {});
+  const searchAttributes = mergeUnsetting({}, a.searchAttributes?.indexedFields ?? {});
+  ms.memo = Object.keys(memo).length > 0 ? memoBlob.pack({ fields: memo }) : null;
+  ms.searchAttributes = Object.keys(searchAttributes).length > 0 ? searchAttributesBlob.pack({ indexedFields: searchAttributes }) : null;
   ms.backoffPending = backoffMs > 0;
 }
 
@@ -370,14 +373,25 @@ function externalRequestOf(
   };
 }
 
-/** Upserts keyed values; an empty payload (no data) unsets its key, as Temporal does. */
-function mergeUnsetting(
-  current: Record<string, temporal.api.common.v1.IPayload>,
-  upsert: Record<string, temporal.api.common.v1.IPayload>,
-): Record<string, temporal.api.common.v1.IPayload> {
+type Payload = temporal.api.common.v1.IPayload;
+
+/**
+ * A value that means "no value", as Temporal reads it (payload.isNilPayload): no data, JSON `null`,
+ * or — for backwards compatibility — an empty JSON list. Upserting it unsets the key.
+ */
+function isNilPayload(value: Payload | null | undefined): boolean {
+  const data = value?.data;
+  if (!data || data.length === 0) return true;
+  if (data.length > 4) return false;
+  const text = Buffer.from(data).toString('utf8');
+  return text === 'null' || text === '[]';
+}
+
+/** Upserts keyed values; a nil value unsets its key, as Temporal does (payload.MergeMapOfPayload). */
+function mergeUnsetting(current: Record<string, Payload>, upsert: Record<string, Payload>): Record<string, Payload> {
   const merged = { ...current };
   for (const [name, value] of Object.entries(upsert)) {
-    if (!value.data || value.data.length === 0) delete merged[name];
+    if (isNilPayload(value)) delete merged[name];
     else merged[name] = value;
   }
   return merged;

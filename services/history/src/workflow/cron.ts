@@ -64,7 +64,9 @@ function parseSchedule(spec: string): Schedule {
   try {
     fields = CronExpressionParser.parse(expression, { tz: zone }).fields;
   } catch (err) {
-    throw invalid(spec, (err as Error).message);
+    // cron-parser's own message repeats the bad field unquoted: keep it short.
+    const why = (err as Error).message;
+    throw invalid(spec, why.length > 160 ? `${why.slice(0, 160)}…` : why);
   }
   const hours = new Set<number>(fields.hour.values);
   const minutes = new Set<number>(fields.minute.values);

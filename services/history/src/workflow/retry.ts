@@ -9,6 +9,7 @@ import {
   msToDuration,
   temporal,
   type Failure,
+  quote,
 } from '@hourglass/common';
 
 export interface RetryPolicyMs {
@@ -41,7 +42,7 @@ export function normalizeRetryPolicy(policy: temporal.api.common.v1.IRetryPolicy
   const nonRetryableErrorTypes = [...(p.nonRetryableErrorTypes ?? [])];
   for (const t of nonRetryableErrorTypes) {
     if (t.startsWith('TemporalTimeout:') && !/^TemporalTimeout:(StartToClose|Heartbeat|ScheduleToStart|ScheduleToClose)$/.test(t)) {
-      throw new InvalidArgumentError(`${what}.nonRetryableErrorTypes has an unknown timeout type ${JSON.stringify(t)}`);
+      throw new InvalidArgumentError(`${what}.nonRetryableErrorTypes has an unknown timeout type ${quote(t)}`);
     }
   }
   return { initialIntervalMs, backoffCoefficient, maximumIntervalMs, maximumAttempts, nonRetryableErrorTypes };

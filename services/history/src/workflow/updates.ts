@@ -4,7 +4,7 @@
  * Rejection / Response messages; Acceptance and Response become history events at the position of
  * the ProtocolMessage commands that reference them. Rejections leave no event.
  */
-import { WorkflowTaskFailedCause, int64, temporal } from '@hourglass/common';
+import { WorkflowTaskFailedCause, int64, quote, temporal } from '@hourglass/common';
 import { BadCommandError } from './command-error';
 import type { MutableState, UpdateInfo } from './mutable-state';
 import type { MutationContext } from './mutation';
@@ -84,13 +84,13 @@ function bad(text: string): BadCommandError {
 
 function updateOf(ms: MutableState, message: Message): Readonly<UpdateInfo> {
   const info = ms.updates.get(message.protocolInstanceId ?? '');
-  if (!info) throw bad(`protocol message ${message.id} names update ${JSON.stringify(message.protocolInstanceId)}, which this workflow does not have`);
+  if (!info) throw bad(`protocol message ${quote(message.id ?? '')} names update ${quote(message.protocolInstanceId ?? '')}, which this workflow does not have`);
   return info;
 }
 
 /** ProtocolMessage command → the event of the message it references (Acceptance or Response). */
 export function applyProtocolMessageCommand(ctx: MutationContext, message: Message | undefined, messageId: string): void {
-  if (!message) throw bad(`ProtocolMessage command references message ${JSON.stringify(messageId)}, which is not in the completion`);
+  if (!message) throw bad(`ProtocolMessage command references message ${quote(messageId)}, which is not in the completion`);
   const info = updateOf(ctx.ms, message);
   const value = message.body?.value ?? new Uint8Array();
   switch (bodyType(message)) {
@@ -106,7 +106,7 @@ export function applyProtocolMessageCommand(ctx: MutationContext, message: Messa
     }
     case 'temporal.api.update.v1.Response': {
       const response = update.Response.decode(value);
-      if (info.acceptedEventId === 0) throw bad(`update ${info.updateId} completed before it was accepted`);
+      if (info.acceptedEventId === 0) throw bad(`update ${quote(info.updateId)} completed before it was accepted`);
       ctx.addEvent('workflowExecutionUpdateCompletedEventAttributes', {
         meta: { ...(response.meta ?? {}), updateId: info.updateId },
         acceptedEventId: int64(info.acceptedEventId),
@@ -124,7 +124,7 @@ export function applyUnreferencedMessages(ctx: MutationContext, messages: Messag
   for (const message of messages) {
     if (referenced.has(message.id ?? '')) continue;
     if (bodyType(message) !== 'temporal.api.update.v1.Rejection') {
-      throw bad(`message ${message.id} (${bodyType(message)}) is not referenced by any ProtocolMessage command`);
+      throw bad(`message ${quote(message.id ?? '')} (${quote(bodyType(message))}) is not referenced by any ProtocolMessage command`);
     }
     const id = updateOf(ctx.ms, message).updateId;
     const rejection = update.Rejection.decode(message.body?.value ?? new Uint8Array());

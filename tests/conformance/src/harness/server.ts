@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,14 @@ export interface StartServerOptions {
   extraArgs?: string[];
   /** Store to run on; default from HOURGLASS_TEST_STORE (sqlite). */
   store?: TestStore;
+  /**
+   * Setting overrides (Temporal dynamic-config shape, as in the `settings:` section of the config
+   * file). `history.verifyRebuild` is always on: every conformance workflow proves at each step that
+   * its mutable state is what its history rebuilds to (a divergence stops the server).
+   */
+  settings?: Record<string, { value: unknown; constraints?: { namespace?: string; taskQueue?: string } }[]>;
+  /** Benchmarks turn the (costly) rebuild verification off. Default true. */
+  verifyRebuild?: boolean;
 }
 
 export interface ExitStatus {
@@ -326,8 +334,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       dbPath = path.join(ownedTempDir, 'hourglass.db');
     }
   }
+  const configDir = ownedTempDir ?? makeTempDir('hourglass-config-');
+  const configFile = path.join(configDir, 'hourglass.yaml');
+  // JSON is YAML: the settings section as the server's config file expects it.
+  const verify = options.verifyRebuild === false ? {} : { 'history.verifyRebuild': [{ value: true }] };
+  writeFileSync(configFile, JSON.stringify({ settings: { ...verify, ...options.settings } }));
   const args = [
     'start-dev',
+    '--config',
+    configFile,
     '--ip',
     '127.0.0.1',
     '--port',

@@ -78,3 +78,13 @@ export async function lockWorkflow(state: LockState = { granted: [], waiting: []
   }
   await continueAsNew<typeof lockWorkflow>({ granted, waiting, runs: state.runs + 1 });
 }
+
+export const tickSignal = defineSignal('tick');
+
+/** Counts `tick` signals until it has `target` of them. */
+export async function countSignals(target: number): Promise<number> {
+  let ticks = 0;
+  setHandler(tickSignal, () => void (ticks += 1));
+  await condition(() => ticks >= target);
+  return ticks;
+}

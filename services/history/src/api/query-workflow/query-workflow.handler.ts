@@ -15,6 +15,7 @@ import {
   WorkflowExecutionStatus,
   int64,
   temporal,
+  quote,
 } from '@hourglass/common';
 import type { ExecutionKey, NamespaceRecord } from '@hourglass/persistence';
 import type { CallOptions } from '@hourglass/contracts';
@@ -95,7 +96,7 @@ function answerOf(outcome: QueryOutcome): Response {
 }
 
 function noAnswer(timeoutMs: number, taskQueue: string): DeadlineExceededError {
-  return new DeadlineExceededError(`no worker answered the query within ${Math.round(timeoutMs / 1000)}s: is a worker polling task queue ${JSON.stringify(taskQueue)}?`);
+  return new DeadlineExceededError(`no worker answered the query within ${Math.round(timeoutMs / 1000)}s: is a worker polling task queue ${quote(taskQueue)}?`);
 }
 
 async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, signal: AbortSignal | undefined, onTimeout: () => Error): Promise<T> {
