@@ -334,15 +334,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       dbPath = path.join(ownedTempDir, 'hourglass.db');
     }
   }
-  const configDir = ownedTempDir ?? makeTempDir('hourglass-config-');
-  const configFile = path.join(configDir, 'hourglass.yaml');
-  // JSON is YAML: the settings section as the server's config file expects it.
   const verify = options.verifyRebuild === false ? {} : { 'history.verifyRebuild': [{ value: true }] };
-  writeFileSync(configFile, JSON.stringify({ settings: { ...verify, ...options.settings } }));
+  const settings = { ...verify, ...options.settings };
+  let configArgs: string[] = [];
+  if (Object.keys(settings).length > 0) {
+    const configFile = path.join(ownedTempDir ?? makeTempDir('hourglass-config-'), 'hourglass.yaml');
+    // JSON is YAML: the settings section as the server's config file expects it.
+    writeFileSync(configFile, JSON.stringify({ settings }));
+    configArgs = ['--config', configFile];
+  }
   const args = [
     'start-dev',
-    '--config',
-    configFile,
+    ...configArgs,
     '--ip',
     '127.0.0.1',
     '--port',
