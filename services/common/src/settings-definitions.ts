@@ -186,7 +186,8 @@ export const HistorySettings = {
   historyPageSize: defineSetting({
     key: 'history.defaultPageSize',
     scope: 'namespace',
-    defaultValue: 1000,
+    // Temporal's frontend.historyMaxPageSize: pages small enough that no one response holds the event loop long.
+    defaultValue: 256,
     parse: integerSetting(1),
     description: 'Events per GetWorkflowExecutionHistory page when the caller does not say, and the cap of what a caller may ask.',
   }),

@@ -64,8 +64,10 @@ test('sync match: when the start fails transiently the poller gets the error and
   const poll = f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 });
   await pollersWaiting(f, 1);
 
+  // The poll fails while the add is still persisting the task: watch for it from the start.
+  const pollFails = assert.rejects(poll, UnavailableError);
   await f.engine.addWorkflowTask(workflowTask(3));
-  await assert.rejects(poll, UnavailableError);
+  await pollFails;
   assert.deepEqual(await storedBacklog(f), ['wf-3'], 'no live poller was left: the task is persisted');
 
   const next = await f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 });

@@ -8,6 +8,7 @@
 import { sleep, type Logger } from '@hourglass/common';
 import type { ExecutionStore, HistoryTaskKey, HistoryTaskRow } from '@hourglass/persistence';
 import { BatchedDeleter } from './batched-deleter';
+import { FairQueue } from './fair-queue';
 import type { TaskCategory } from './task-categories';
 
 const LOAD_PAGE_SIZE = 1000;
@@ -29,7 +30,8 @@ export interface QueueProcessor {
 }
 
 export class ImmediateQueueProcessor implements QueueProcessor {
-  private readonly queue: HistoryTaskRow[] = [];
+  /** Waiting tasks, served round robin by namespace (one tenant's burst never queues another's work behind it). */
+  private readonly queue = new FairQueue<HistoryTaskRow>();
   private readonly known = new Set<number>();
   private active = 0;
   private stopped = false;
@@ -62,7 +64,7 @@ export class ImmediateQueueProcessor implements QueueProcessor {
     for (const row of rows) {
       if (this.known.has(row.taskId)) continue;
       this.known.add(row.taskId);
-      this.queue.push(row);
+      this.queue.push(row.namespaceId, row);
     }
     this.pump();
   }
@@ -75,7 +77,7 @@ export class ImmediateQueueProcessor implements QueueProcessor {
   }
 
   private pump(): void {
-    while (!this.stopped && this.active < this.options.concurrency && this.queue.length > 0) {
+    while (!this.stopped && this.active < this.options.concurrency && this.queue.size > 0) {
       const row = this.queue.shift() as HistoryTaskRow;
       this.active += 1;
       void this.run(row).finally(() => {

@@ -76,13 +76,18 @@ export class TestEngine {
     return res.runId as string;
   }
 
-  /** The run's whole history, checking that event ids are contiguous from 1. */
+  /** The run's whole history (every page), checking that event ids are contiguous from 1. */
   async history(workflowId: string, runId: string): Promise<HistoryEvent[]> {
-    const res = await this.engine.getWorkflowExecutionHistory(
-      { namespaceId: this.namespace.id, request: { namespace: this.namespace.name, execution: { workflowId, runId }, maximumPageSize: 100_000 } },
-      { deadline: 0 },
-    );
-    const events = res.history?.events ?? [];
+    const events: HistoryEvent[] = [];
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const res = await this.engine.getWorkflowExecutionHistory(
+        { namespaceId: this.namespace.id, request: { namespace: this.namespace.name, execution: { workflowId, runId }, ...(nextPageToken ? { nextPageToken } : {}) } },
+        { deadline: 0 },
+      );
+      events.push(...(res.history?.events ?? []));
+      nextPageToken = res.nextPageToken && res.nextPageToken.length > 0 ? res.nextPageToken : undefined;
+    } while (nextPageToken);
     events.forEach((e, i) => assert.equal(toNumber(e.eventId), i + 1, 'event ids are contiguous from 1'));
     return events;
   }

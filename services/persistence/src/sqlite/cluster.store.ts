@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { SqliteLane } from './sql';
 import { InvariantViolationError } from '@hourglass/common';
 import { checkRecordedNumHistoryShards, newClusterMetadata } from '../store-checks';
 import type { ClusterMetadata, ClusterStore } from '../types';
@@ -6,15 +7,17 @@ import type { ClusterMetadata, ClusterStore } from '../types';
 export class SqliteClusterStore implements ClusterStore {
   private readonly select: Database.Statement<[], { data: string }>;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, private readonly lane: SqliteLane) {
     this.select = db.prepare('SELECT data FROM cluster_metadata WHERE id = 1');
   }
 
-  async getClusterMetadata(): Promise<ClusterMetadata> {
-    const row = this.select.get();
-    // openSqlitePersistence records it before handing the store out.
-    if (!row) throw new InvariantViolationError('the store has no cluster metadata');
-    return JSON.parse(row.data) as ClusterMetadata;
+  getClusterMetadata(): Promise<ClusterMetadata> {
+    return this.lane.run(() => {
+      const row = this.select.get();
+      // openSqlitePersistence records it before handing the store out.
+      if (!row) throw new InvariantViolationError('the store has no cluster metadata');
+      return JSON.parse(row.data) as ClusterMetadata;
+    });
   }
 }
 

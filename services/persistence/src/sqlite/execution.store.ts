@@ -18,7 +18,7 @@ import type {
   ShardCommit,
   ShardRecord,
 } from '../types';
-import { checkLimit, isDuplicateKey, toBytes } from './sql';
+import { checkLimit, isDuplicateKey, runTransaction, toBytes, type SqliteLane } from './sql';
 
 interface RunParams {
   shardId: number;
@@ -145,83 +145,106 @@ export class SqliteExecutionStore implements ExecutionStore {
   private readonly sql: Statements;
   // IMMEDIATE: every one of these reads then writes; taking the write lock first avoids
   // SQLITE_BUSY on lock upgrade when another connection wrote in between.
-  private readonly commitTx: (commit: ShardCommit) => void;
   private readonly deleteTasksTx: (shardId: number, keys: HistoryTaskKey[]) => void;
 
-  constructor(db: Database.Database, private readonly clock: Clock) {
+  constructor(private readonly db: Database.Database, private readonly lane: SqliteLane, private readonly clock: Clock) {
     this.sql = prepareStatements(db);
-    this.commitTx = db.transaction((commit: ShardCommit) => this.commitLocked(commit)).immediate;
     this.deleteTasksTx = db.transaction((shardId: number, keys: HistoryTaskKey[]) => {
       for (const key of keys) this.sql.deleteTask.run(shardId, key.categoryId, key.fireAt, key.taskId);
     }).immediate;
   }
 
-  async acquireShard(shardId: number, owner: string): Promise<ShardRecord> {
-    // One upsert statement: atomic even against another process acquiring the same shard.
-    return toShard(this.sql.acquireShard.get({ shardId, owner, now: this.clock.now() })!);
+  acquireShard(shardId: number, owner: string): Promise<ShardRecord> {
+    return this.lane.run(() => {
+      // One upsert statement: atomic even against another process acquiring the same shard.
+      return toShard(this.sql.acquireShard.get({ shardId, owner, now: this.clock.now() })!);
+    });
   }
 
-  async getShard(shardId: number): Promise<ShardRecord | undefined> {
-    const row = this.sql.getShard.get(shardId);
-    return row && toShard(row);
+  getShard(shardId: number): Promise<ShardRecord | undefined> {
+    return this.lane.run(() => {
+      const row = this.sql.getShard.get(shardId);
+      return row && toShard(row);
+    });
   }
 
   async commit(commit: ShardCommit): Promise<void> {
     checkCommitShape(commit);
-    this.commitTx(commit);
+    // Alone on the connection; a large commit (thousands of rows) gives the event loop turns while it writes.
+    return this.lane.run(() => runTransaction(this.db, this.commitSteps(commit)));
   }
 
-  async getExecution(shardId: number, key: ExecutionKey): Promise<ExecutionRecord | undefined> {
-    // Both reads run synchronously on the one connection, so no commit can fall between them.
-    const run = runParams(shardId, key);
-    const row = this.sql.getExecution.get(run);
-    if (!row) return undefined;
-    const items: ExecutionItemRow[] = this.sql.listItems.all(run).map((item) => ({ kind: item.kind, id: item.item_id, data: item.data }));
-    return { ...pickKey(key), state: row.state, items, nextEventId: row.next_event_id, dbVersion: row.db_version };
+  getExecution(shardId: number, key: ExecutionKey): Promise<ExecutionRecord | undefined> {
+    return this.lane.run(() => {
+      // Both reads run synchronously on the one connection, so no commit can fall between them.
+      const run = runParams(shardId, key);
+      const row = this.sql.getExecution.get(run);
+      if (!row) return undefined;
+      const items: ExecutionItemRow[] = this.sql.listItems.all(run).map((item) => ({ kind: item.kind, id: item.item_id, data: item.data }));
+      return { ...pickKey(key), state: row.state, items, nextEventId: row.next_event_id, dbVersion: row.db_version };
+    });
   }
 
-  async getCurrentExecution(shardId: number, namespaceId: string, workflowId: string): Promise<CurrentExecutionRecord | undefined> {
-    const row = this.sql.getCurrent.get(shardId, namespaceId, workflowId);
-    return row && toCurrent(namespaceId, workflowId, row);
+  getCurrentExecution(shardId: number, namespaceId: string, workflowId: string): Promise<CurrentExecutionRecord | undefined> {
+    return this.lane.run(() => {
+      const row = this.sql.getCurrent.get(shardId, namespaceId, workflowId);
+      return row && toCurrent(namespaceId, workflowId, row);
+    });
   }
 
-  async readHistory(shardId: number, key: ExecutionKey, fromEventId: number, toEventId: number, limit: number): Promise<HistoryEventRow[]> {
-    checkLimit(limit);
-    const rows = this.sql.readHistory.all({ ...runParams(shardId, key), from: fromEventId, to: toEventId, limit });
-    return rows.map((row) => ({ eventId: row.event_id, data: toBytes(row.data) }));
+  readHistory(shardId: number, key: ExecutionKey, fromEventId: number, toEventId: number, limit: number): Promise<HistoryEventRow[]> {
+    return this.lane.run(() => {
+      checkLimit(limit);
+      const rows = this.sql.readHistory.all({ ...runParams(shardId, key), from: fromEventId, to: toEventId, limit });
+      return rows.map((row) => ({ eventId: row.event_id, data: toBytes(row.data) }));
+    });
   }
 
-  async listImmediateTasks(shardId: number, categoryId: number, afterTaskId: number, limit: number): Promise<HistoryTaskRow[]> {
-    checkLimit(limit);
-    return this.sql.listImmediate.all(shardId, categoryId, afterTaskId, limit).map(toTask);
+  listImmediateTasks(shardId: number, categoryId: number, afterTaskId: number, limit: number): Promise<HistoryTaskRow[]> {
+    return this.lane.run(() => {
+      checkLimit(limit);
+      return this.sql.listImmediate.all(shardId, categoryId, afterTaskId, limit).map(toTask);
+    });
   }
 
-  async listScheduledTasks(shardId: number, categoryId: number, beforeFireAt: number, limit: number): Promise<HistoryTaskRow[]> {
-    checkLimit(limit);
-    return this.sql.listScheduled.all(shardId, categoryId, beforeFireAt, limit).map(toTask);
+  listScheduledTasks(shardId: number, categoryId: number, beforeFireAt: number, limit: number): Promise<HistoryTaskRow[]> {
+    return this.lane.run(() => {
+      checkLimit(limit);
+      return this.sql.listScheduled.all(shardId, categoryId, beforeFireAt, limit).map(toTask);
+    });
   }
 
-  async deleteTasks(shardId: number, keys: HistoryTaskKey[]): Promise<void> {
-    this.deleteTasksTx(shardId, keys);
+  deleteTasks(shardId: number, keys: HistoryTaskKey[]): Promise<void> {
+    return this.lane.run(() => {
+      this.deleteTasksTx(shardId, keys);
+    });
   }
 
-  async deleteImmediateTasksUpTo(shardId: number, categoryId: number, maxTaskId: number): Promise<void> {
-    // One statement: atomic on its own. The high-water mark is raised by the inserts, not here.
-    this.sql.deleteImmediateUpTo.run(shardId, categoryId, maxTaskId);
+  deleteImmediateTasksUpTo(shardId: number, categoryId: number, maxTaskId: number): Promise<void> {
+    return this.lane.run(() => {
+      // One statement: atomic on its own. The high-water mark is raised by the inserts, not here.
+      this.sql.deleteImmediateUpTo.run(shardId, categoryId, maxTaskId);
+    });
   }
 
-  async maxTaskId(shardId: number): Promise<number> {
-    return this.sql.maxTaskId.get(shardId) ?? 0;
+  maxTaskId(shardId: number): Promise<number> {
+    return this.lane.run(() => {
+      return this.sql.maxTaskId.get(shardId) ?? 0;
+    });
   }
 
-  /** Runs inside the transaction: a throw at any step also undoes the writes of the steps before it. */
-  private commitLocked(commit: ShardCommit): void {
-    this.checkRangeId(commit.shardId, commit.rangeId);
-    if (commit.current) this.writeCurrent(commit.shardId, commit.current);
-    if (commit.update) this.writeUpdate(commit.shardId, commit.update);
-    if (commit.create) this.writeCreate(commit.shardId, commit.create);
-    if (commit.deletion) this.writeDeletion(commit.shardId, commit.deletion);
-    this.writeTasks(commit);
+  /**
+   * The commit as a list of statements (and the checks before them), run in one transaction: a throw
+   * at any step also undoes the writes of the steps before it. The checks come first.
+   */
+  private commitSteps(commit: ShardCommit): (() => void)[] {
+    const steps: (() => void)[] = [() => this.checkRangeId(commit.shardId, commit.rangeId)];
+    if (commit.current) steps.push(() => this.writeCurrent(commit.shardId, commit.current as CurrentExecutionUpdate));
+    if (commit.update) this.updateSteps(commit.shardId, commit.update, steps);
+    if (commit.create) this.createSteps(commit.shardId, commit.create, steps);
+    if (commit.deletion) steps.push(() => this.writeDeletion(commit.shardId, commit.deletion as ExecutionDeletion));
+    this.taskSteps(commit, steps);
+    return steps;
   }
 
   private checkRangeId(shardId: number, expected: number): void {
@@ -256,40 +279,46 @@ export class SqliteExecutionStore implements ExecutionStore {
     }
   }
 
-  private writeUpdate(shardId: number, update: ExecutionUpdate): void {
+  private updateSteps(shardId: number, update: ExecutionUpdate, steps: (() => void)[]): void {
     const run = runParams(shardId, update.key);
-    this.checkDbVersion(run, update.key, update.expectedDbVersion, 'update');
-    checkAppendedEvents(update, (this.sql.maxEventId.get(run) ?? 0) + 1);
-    const { state, nextEventId, expectedDbVersion } = update;
-    const { changes } = this.sql.updateExecution.run({ ...run, state, nextEventId, expectedDbVersion });
-    if (changes !== 1) throw new InvariantViolationError(`${describeRun(update.key)}: checked update changed ${changes} rows`);
-    for (const item of update.deleteItems) this.sql.deleteItem.run({ ...run, kind: item.kind, itemId: item.id });
-    this.upsertItems(run, update);
-    this.appendEvents(run, update);
+    steps.push(() => {
+      this.checkDbVersion(run, update.key, update.expectedDbVersion, 'update');
+      checkAppendedEvents(update, (this.sql.maxEventId.get(run) ?? 0) + 1);
+      const { state, nextEventId, expectedDbVersion } = update;
+      const { changes } = this.sql.updateExecution.run({ ...run, state, nextEventId, expectedDbVersion });
+      if (changes !== 1) throw new InvariantViolationError(`${describeRun(update.key)}: checked update changed ${changes} rows`);
+    });
+    for (const item of update.deleteItems) steps.push(() => this.sql.deleteItem.run({ ...run, kind: item.kind, itemId: item.id }));
+    this.itemSteps(run, update, steps);
+    this.eventSteps(run, update, steps);
   }
 
-  private writeCreate(shardId: number, create: ExecutionWrite): void {
+  private createSteps(shardId: number, create: ExecutionWrite, steps: (() => void)[]): void {
     const run = runParams(shardId, create.key);
-    if (this.sql.getExecution.get(run)) throw new ConditionFailedError(`${describeRun(create.key)} already exists`);
-    checkAppendedEvents(create, 1);
-    this.sql.insertExecution.run({ ...run, state: create.state, nextEventId: create.nextEventId });
-    this.upsertItems(run, create);
-    this.appendEvents(run, create);
+    steps.push(() => {
+      if (this.sql.getExecution.get(run)) throw new ConditionFailedError(`${describeRun(create.key)} already exists`);
+      checkAppendedEvents(create, 1);
+      this.sql.insertExecution.run({ ...run, state: create.state, nextEventId: create.nextEventId });
+    });
+    this.itemSteps(run, create, steps);
+    this.eventSteps(run, create, steps);
   }
 
-  private upsertItems(run: RunParams, write: ExecutionWrite): void {
-    for (const item of lastItemPerKey(write.upsertItems)) this.sql.upsertItem.run({ ...run, kind: item.kind, itemId: item.id, data: item.data });
+  private itemSteps(run: RunParams, write: ExecutionWrite, steps: (() => void)[]): void {
+    for (const item of lastItemPerKey(write.upsertItems)) steps.push(() => this.sql.upsertItem.run({ ...run, kind: item.kind, itemId: item.id, data: item.data }));
   }
 
   /** The checks above make a duplicate unreachable; the primary key is the last line of defence, never an overwrite. */
-  private appendEvents(run: RunParams, write: ExecutionWrite): void {
+  private eventSteps(run: RunParams, write: ExecutionWrite, steps: (() => void)[]): void {
     for (const event of write.events) {
-      try {
-        this.sql.insertEvent.run({ ...run, eventId: event.eventId, data: event.data });
-      } catch (err) {
-        if (isDuplicateKey(err)) throw new ConditionFailedError(`${describeRun(write.key)}: event ${event.eventId} already exists`);
-        throw err;
-      }
+      steps.push(() => {
+        try {
+          this.sql.insertEvent.run({ ...run, eventId: event.eventId, data: event.data });
+        } catch (err) {
+          if (isDuplicateKey(err)) throw new ConditionFailedError(`${describeRun(write.key)}: event ${event.eventId} already exists`);
+          throw err;
+        }
+      });
     }
   }
 
@@ -303,19 +332,21 @@ export class SqliteExecutionStore implements ExecutionStore {
     this.sql.deleteExecution.run(run);
   }
 
-  private writeTasks(commit: ShardCommit): void {
+  private taskSteps(commit: ShardCommit, steps: (() => void)[]): void {
     const { shardId } = commit;
     for (const task of commit.tasks) {
-      try {
-        this.sql.insertTask.run(shardId, pickTask(task));
-      } catch (err) {
-        // A duplicate task id means the id allocator handed one out twice: a bug, not a lost race.
-        if (isDuplicateKey(err)) throw new InvariantViolationError(`task ${task.taskId} (category ${task.categoryId}) already exists in shard ${shardId}`);
-        throw err;
-      }
+      steps.push(() => {
+        try {
+          this.sql.insertTask.run(shardId, pickTask(task));
+        } catch (err) {
+          // A duplicate task id means the id allocator handed one out twice: a bug, not a lost race.
+          if (isDuplicateKey(err)) throw new InvariantViolationError(`task ${task.taskId} (category ${task.categoryId}) already exists in shard ${shardId}`);
+          throw err;
+        }
+      });
     }
     const maxId = commit.tasks.reduce((max, task) => Math.max(max, task.taskId), 0);
-    if (maxId > 0) this.sql.raiseMaxTaskId.run(maxId, shardId);
+    if (maxId > 0) steps.push(() => this.sql.raiseMaxTaskId.run(maxId, shardId));
   }
 }
 

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@hourglass/common';
 import type { ListPage, NamespaceRecord, NamespaceStore } from '../types';
-import { checkLimit } from './sql';
+import { checkLimit, type SqliteLane } from './sql';
 import { decodeNamespacePageToken, encodeNamespacePageToken } from '../store-checks';
 
 interface NamespaceRow {
@@ -19,7 +19,7 @@ export class SqliteNamespaceStore implements NamespaceStore {
   private readonly createTx: (record: NamespaceRecord) => void;
   private readonly updateTx: (record: NamespaceRecord) => void;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, private readonly lane: SqliteLane) {
     this.byName = db.prepare('SELECT id, name, data FROM namespaces WHERE name = ?');
     this.byId = db.prepare('SELECT id, name, data FROM namespaces WHERE id = ?');
     this.pageAfter = db.prepare('SELECT id, name, data FROM namespaces WHERE name > ? ORDER BY name LIMIT ?');
@@ -30,30 +30,40 @@ export class SqliteNamespaceStore implements NamespaceStore {
     this.updateTx = db.transaction((record: NamespaceRecord) => this.updateLocked(record)).immediate;
   }
 
-  async createNamespace(record: NamespaceRecord): Promise<void> {
-    this.createTx(record);
+  createNamespace(record: NamespaceRecord): Promise<void> {
+    return this.lane.run(() => {
+      this.createTx(record);
+    });
   }
 
-  async getNamespaceByName(name: string): Promise<NamespaceRecord | undefined> {
-    return fromRow(this.byName.get(name));
+  getNamespaceByName(name: string): Promise<NamespaceRecord | undefined> {
+    return this.lane.run(() => {
+      return fromRow(this.byName.get(name));
+    });
   }
 
-  async getNamespaceById(id: string): Promise<NamespaceRecord | undefined> {
-    return fromRow(this.byId.get(id));
+  getNamespaceById(id: string): Promise<NamespaceRecord | undefined> {
+    return this.lane.run(() => {
+      return fromRow(this.byId.get(id));
+    });
   }
 
-  async listNamespaces(options: { pageSize: number; nextPageToken?: string }): Promise<ListPage<NamespaceRecord>> {
-    checkLimit(options.pageSize, 'pageSize');
-    const after = options.nextPageToken === undefined ? '' : decodeNamespacePageToken(options.nextPageToken);
-    // One extra row tells whether another page exists without a second query.
-    const rows = this.pageAfter.all(after, options.pageSize + 1);
-    const items = rows.slice(0, options.pageSize).map((row) => parse(row));
-    const last = items[items.length - 1];
-    return rows.length > options.pageSize && last ? { items, nextPageToken: encodeNamespacePageToken(last.name) } : { items };
+  listNamespaces(options: { pageSize: number; nextPageToken?: string }): Promise<ListPage<NamespaceRecord>> {
+    return this.lane.run(() => {
+      checkLimit(options.pageSize, 'pageSize');
+      const after = options.nextPageToken === undefined ? '' : decodeNamespacePageToken(options.nextPageToken);
+      // One extra row tells whether another page exists without a second query.
+      const rows = this.pageAfter.all(after, options.pageSize + 1);
+      const items = rows.slice(0, options.pageSize).map((row) => parse(row));
+      const last = items[items.length - 1];
+      return rows.length > options.pageSize && last ? { items, nextPageToken: encodeNamespacePageToken(last.name) } : { items };
+    });
   }
 
-  async updateNamespace(record: NamespaceRecord): Promise<void> {
-    this.updateTx(record);
+  updateNamespace(record: NamespaceRecord): Promise<void> {
+    return this.lane.run(() => {
+      this.updateTx(record);
+    });
   }
 
   private createLocked(record: NamespaceRecord): void {

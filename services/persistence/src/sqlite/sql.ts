@@ -20,3 +20,62 @@ export function checkLimit(limit: number, what = 'limit'): void {
 export function toBytes(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
+
+/**
+ * The one way onto a SQLite connection. better-sqlite3 runs every statement synchronously on the
+ * event loop, so without care a chain of store calls (each a resolved promise) never gives other
+ * callers a turn, and one large commit holds the loop for its whole length. The lane runs one
+ * operation at a time (a large commit may yield the loop between its statements and still be the
+ * only thing on the connection, so nothing reads its uncommitted rows or nests a transaction in
+ * it), and lets the event loop take a turn before the caller continues.
+ */
+export class SqliteLane {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(op: () => T | Promise<T>): Promise<T> {
+    const result = this.tail.then(op);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result.then(
+      (value) => new Promise<T>((resolve) => setImmediate(() => resolve(value))),
+      (err: unknown) => new Promise<T>((_, reject) => setImmediate(() => reject(err))),
+    );
+  }
+}
+
+/** Longest stretch of statements a large transaction runs before giving the event loop a turn. */
+export const SQLITE_SLICE_MS = 8;
+
+/** A transaction at most this many statements long runs in one go (small enough to never matter). */
+export const SQLITE_SYNC_STEPS = 200;
+
+/**
+ * Runs `steps` (single statements or checks) as one IMMEDIATE transaction. A long one gives the
+ * event loop a turn every SQLITE_SLICE_MS while it holds the lane; a throw at any step rolls back
+ * everything before it. Must run inside `SqliteLane.run`.
+ */
+export async function runTransaction(db: Database.Database, steps: readonly (() => void)[]): Promise<void> {
+  if (steps.length <= SQLITE_SYNC_STEPS) {
+    db.transaction(() => {
+      for (const step of steps) step();
+    }).immediate();
+    return;
+  }
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    let sliceStart = performance.now();
+    for (const step of steps) {
+      step();
+      if (performance.now() - sliceStart > SQLITE_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+    }
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+}

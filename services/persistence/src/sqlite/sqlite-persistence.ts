@@ -6,6 +6,7 @@ import { SystemClock, type Clock } from '@hourglass/common';
 import { StoreInUseError, type StoreOwner } from '../errors';
 import { checkNumHistoryShards } from '../store-checks';
 import type { Persistence } from '../types';
+import { SqliteLane } from './sql';
 import { SqliteClusterStore, recordOrCheckClusterMetadata } from './cluster.store';
 import { SqliteExecutionStore } from './execution.store';
 import { migrate } from './migrations';
@@ -137,15 +138,19 @@ class SqlitePersistence implements Persistence {
   readonly executions: SqliteExecutionStore;
   readonly taskQueues: SqliteTaskQueueStore;
 
+  /** Every store goes through the one lane of the one connection. */
+  private readonly lane = new SqliteLane();
+
   constructor(private readonly db: Database.Database, clock: Clock, private readonly owner: OwnerFile | undefined) {
-    this.cluster = new SqliteClusterStore(db);
-    this.namespaces = new SqliteNamespaceStore(db);
-    this.executions = new SqliteExecutionStore(db, clock);
-    this.taskQueues = new SqliteTaskQueueStore(db);
+    this.cluster = new SqliteClusterStore(db, this.lane);
+    this.namespaces = new SqliteNamespaceStore(db, this.lane);
+    this.executions = new SqliteExecutionStore(db, this.lane, clock);
+    this.taskQueues = new SqliteTaskQueueStore(db, this.lane);
   }
 
-  /** Idempotent, so shutdown paths need not track whether they already closed. */
+  /** Idempotent, so shutdown paths need not track whether they already closed; waits for what is on the connection. */
   async close(): Promise<void> {
+    await this.lane.run(() => undefined);
     if (!this.db.open) return;
     this.owner?.remove();
     this.db.close();

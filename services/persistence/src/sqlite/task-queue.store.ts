@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { InvariantViolationError } from '@hourglass/common';
 import { ConditionFailedError } from '../errors';
 import type { TaskQueueKey, TaskQueueKindName, TaskQueueLease, TaskQueueStore, TaskQueueTaskRow, TaskQueueType } from '../types';
-import { checkLimit, isDuplicateKey } from './sql';
+import { checkLimit, isDuplicateKey, type SqliteLane } from './sql';
 
 /** Named parameters of a queue key; `partition` is an SQL keyword, hence partition_id. */
 const KEY_WHERE = 'namespace_id = @namespaceId AND name = @name AND type = @type AND kind = @kind AND partition_id = @partition';
@@ -52,7 +52,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   private readonly createTasksTx: (key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]) => void;
   private readonly deleteTasksTx: (key: TaskQueueKey, taskIds: number[]) => void;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, private readonly lane: SqliteLane) {
     this.sql = prepareStatements(db);
     // IMMEDIATE: the lease check and the inserts must see the same range_id.
     this.createTasksTx = db.transaction((key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]) =>
@@ -63,33 +63,43 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
     }).immediate;
   }
 
-  async leaseTaskQueue(key: TaskQueueKey): Promise<TaskQueueLease> {
-    return { rangeId: this.sql.lease.get(queueParams(key))! };
+  leaseTaskQueue(key: TaskQueueKey): Promise<TaskQueueLease> {
+    return this.lane.run(() => {
+      return { rangeId: this.sql.lease.get(queueParams(key))! };
+    });
   }
 
-  async createTasks(key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]): Promise<void> {
-    this.createTasksTx(key, rangeId, tasks);
+  createTasks(key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]): Promise<void> {
+    return this.lane.run(() => {
+      this.createTasksTx(key, rangeId, tasks);
+    });
   }
 
-  async listTasks(key: TaskQueueKey, afterTaskId: number, limit: number): Promise<TaskQueueTaskRow[]> {
-    checkLimit(limit);
-    return this.sql.listTasks
-      .all({ ...queueParams(key), afterTaskId, limit })
-      .map((row) => ({ taskId: row.task_id, data: row.data, expiresAt: row.expires_at }));
+  listTasks(key: TaskQueueKey, afterTaskId: number, limit: number): Promise<TaskQueueTaskRow[]> {
+    return this.lane.run(() => {
+      checkLimit(limit);
+      return this.sql.listTasks
+        .all({ ...queueParams(key), afterTaskId, limit })
+        .map((row) => ({ taskId: row.task_id, data: row.data, expiresAt: row.expires_at }));
+    });
   }
 
-  async deleteTasks(key: TaskQueueKey, taskIds: number[]): Promise<void> {
-    this.deleteTasksTx(key, taskIds);
+  deleteTasks(key: TaskQueueKey, taskIds: number[]): Promise<void> {
+    return this.lane.run(() => {
+      this.deleteTasksTx(key, taskIds);
+    });
   }
 
-  async listQueuesWithTasks(): Promise<TaskQueueKey[]> {
-    return this.sql.queuesWithTasks.all().map((row) => ({
-      namespaceId: row.namespace_id,
-      name: row.name,
-      type: row.type,
-      kind: row.kind,
-      partition: row.partition_id,
-    }));
+  listQueuesWithTasks(): Promise<TaskQueueKey[]> {
+    return this.lane.run(() => {
+      return this.sql.queuesWithTasks.all().map((row) => ({
+        namespaceId: row.namespace_id,
+        name: row.name,
+        type: row.type,
+        kind: row.kind,
+        partition: row.partition_id,
+      }));
+    });
   }
 
   private createTasksLocked(key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]): void {

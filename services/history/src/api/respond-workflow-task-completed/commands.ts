@@ -137,13 +137,30 @@ export function isCloseCommand(command: Command): boolean {
   return CLOSE_COMMANDS.has(command.commandType ?? 0);
 }
 
-/**
- * Checks that need no state: known command types, sizes (each command within the payload limit,
- * all of them within one history transaction), and a closing command only in last position.
- */
-export function validateCommandList(commands: Command[], limits: Pick<CommandLimits, 'blobSize' | 'transactionSize'>): void {
-  let total = 0;
+/** Checks that need no state and no encoding: known command types, and a closing command only in last position. */
+export function validateCommandList(commands: Command[]): void {
   commands.forEach((command, i) => {
+    const type = command.commandType ?? 0;
+    if (!HANDLERS[type]) {
+      const name = CommandType[type] ?? `command type ${type}`;
+      throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, `${name} is not supported by this Hourglass version`);
+    }
+    if (isCloseCommand(command) && i !== commands.length - 1) {
+      throw new BadCommandError(
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_COMPLETE_WORKFLOW_EXECUTION_ATTRIBUTES,
+        `${CommandType[type]} must be the last command of a workflow task completion (it is #${i + 1} of ${commands.length})`,
+      );
+    }
+  });
+}
+
+/**
+ * Size checks, one command at a time (they encode it, so they run in the batched command loop):
+ * each command within the payload limit, all of them within one history transaction.
+ */
+export function commandSizeChecker(limits: Pick<CommandLimits, 'blobSize' | 'transactionSize'>, count: number): (command: Command, index: number) => void {
+  let total = 0;
+  return (command, i) => {
     const type = command.commandType ?? 0;
     const size = temporal.api.command.v1.Command.encode(command).len;
     total += size;
@@ -156,20 +173,10 @@ export function validateCommandList(commands: Command[], limits: Pick<CommandLim
     if (total > limits.transactionSize) {
       throw new BadCommandError(
         Cause.WORKFLOW_TASK_FAILED_CAUSE_PAYLOADS_TOO_LARGE,
-        `the first ${i + 1} of ${commands.length} commands are already ${formatBytes(total)}, more than one history transaction may hold (${formatBytes(limits.transactionSize)})`,
+        `the first ${i + 1} of ${count} commands are already ${formatBytes(total)}, more than one history transaction may hold (${formatBytes(limits.transactionSize)})`,
       );
     }
-    if (!HANDLERS[type]) {
-      const name = CommandType[type] ?? `command type ${type}`;
-      throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, `${name} is not supported by this Hourglass version`);
-    }
-    if (isCloseCommand(command) && i !== commands.length - 1) {
-      throw new BadCommandError(
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_COMPLETE_WORKFLOW_EXECUTION_ATTRIBUTES,
-        `${CommandType[type]} must be the last command of a workflow task completion (it is #${i + 1} of ${commands.length})`,
-      );
-    }
-  });
+  };
 }
 
 export function applyCommand(ctx: MutationContext, command: Command, env: CommandEnv): CommandEffect {

@@ -16,7 +16,7 @@ import { applyUnreferencedMessages, hasAdmittedUpdates, resendUnansweredUpdates 
 import { failWorkflowTask } from '../../workflow/workflow-task';
 import { dispatchWaitingQueries } from '../query-workflow/query-workflow.handler';
 import { readStartedEvent, requireStartedWorkflowTask } from '../shared';
-import { applyCommand, isCloseCommand, validateCommandList } from './commands';
+import { applyCommand, commandSizeChecker, isCloseCommand, validateCommandList } from './commands';
 
 type Request = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
 type StartedAttributes = temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes;
@@ -34,7 +34,7 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
   checkRequestIds(limits, req);
   let rejection: BadCommandError | undefined;
   try {
-    validateCommandList(commands, limits);
+    validateCommandList(commands);
     const closes = commands.some(isCloseCommand);
     const outcome = await shard.updateExecution(token, async (maybe) => {
       const ctx = requireStartedWorkflowTask(maybe, token);
@@ -109,12 +109,14 @@ async function completeWithCommands(
     limits,
   };
   const batch = env.settings.get(HistorySettings.commandBatchSize);
+  const checkSize = commandSizeChecker(limits, commands.length);
   let needsWorkflowTask = false;
   const referenced = new Set<string>();
   for (let i = 0; i < commands.length; i++) {
     // A completion with thousands of commands must not hold the event loop: other callers get turns.
     if (i > 0 && i % batch === 0) await new Promise((resolve) => setImmediate(resolve));
     const command = commands[i] as temporal.api.command.v1.ICommand;
+    checkSize(command, i);
     if (applyCommand(ctx, command, commandEnv).needsWorkflowTask) needsWorkflowTask = true;
     const messageId = command.protocolMessageCommandAttributes?.messageId;
     if (messageId) referenced.add(messageId);
