@@ -5,6 +5,7 @@
 import { StickyWorkerUnavailableError, deferred, quote, type Clock, type Deferred } from '@hourglass/common';
 import { ConditionFailedError, type TaskQueueKey, type TaskQueueStore } from '@hourglass/persistence';
 import type { QueryTask } from '@hourglass/contracts';
+import { parseBacklogTask } from './backlog-schema';
 import type { MatchTask } from './types';
 
 /** How a poller that was offered a task (sync match) dealt with it. */
@@ -78,7 +79,7 @@ export class TaskQueue {
     for (;;) {
       const rows = await this.store.listTasks(this.key, this.lastLoadedTaskId, this.pageSize);
       for (const row of rows) {
-        this.backlog.push({ taskId: row.taskId, task: JSON.parse(row.data) as MatchTask });
+        this.backlog.push({ taskId: row.taskId, task: parseBacklogTask(row.data, `task queue ${this.key.name} (${this.key.type}, ${this.key.kind})`) });
         this.lastLoadedTaskId = row.taskId;
       }
       if (rows.length < this.pageSize) return;

@@ -93,3 +93,36 @@ file.test('MySQL: a restart needs no shard list; a shorter or reordered one is r
   }
 });
 
+
+file.test('MySQL: a server whose shards another server took over stops, saying why, instead of serving "not owned"', async (t) => {
+  if (testStore() !== 'mysql') return t.skip('runs in the MySQL pass');
+  const databases: TestDatabases = await createTestDatabases(serverBinPath());
+  try {
+    const args = ['--store', 'mysql', '--mysql-cluster-dsn', databases.clusterDsn];
+    const first = await launch({ store: 'sqlite', inMemory: false, extraArgs: [...args, '--mysql-shard-dsn', ...databases.shardDsns] });
+    const second = await launch({ store: 'sqlite', inMemory: false, extraArgs: args });
+    // The second server acquired every shard: the first one's next write is fenced out.
+    const stale = await connectClient(first.address);
+    // (The client would retry an UNAVAILABLE server for a long time: a short deadline is enough to see it refuse.)
+    await rejectionOf(
+      stale.connection.withDeadline(Date.now() + 3000, () =>
+        stale.client.workflow.start('echoWorkflow', { taskQueue: uniqueName('nobody'), workflowId: uniqueName('fenced'), args: ['x'] }),
+      ),
+      'a start on the fenced-out server',
+    );
+    await stale.connection.close().catch(() => undefined);
+    const exit = await first.stop();
+    assert.equal(exit.code, 1, `the fenced-out server exits with an error (${JSON.stringify(exit)})`);
+    assert.match(first.recentOutput(), /was taken over by another Hourglass process on the same store/);
+    // The new owner serves.
+    const owner = await connectClient(second.address);
+    try {
+      const handle = await owner.client.workflow.start('echoWorkflow', { taskQueue: uniqueName('nobody'), workflowId: uniqueName('owned'), args: ['x'] });
+      assert.equal((await handle.describe()).status.name, 'RUNNING');
+    } finally {
+      await owner.connection.close();
+    }
+  } finally {
+    await databases.drop();
+  }
+});
