@@ -180,11 +180,11 @@ export class HistoryEngine implements HistoryService {
     return this.env.namespaces.getById(id);
   }
 
-  async startWorkflowExecution(r: NamespacedRequest<Ws<'StartWorkflowExecutionRequest'>>) {
+  async startWorkflowExecution(r: NamespacedRequest<Ws<'StartWorkflowExecutionRequest'>>): Promise<Ws<'StartWorkflowExecutionResponse'>> {
     return startWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
-  async signalWithStartWorkflowExecution(r: NamespacedRequest<Ws<'SignalWithStartWorkflowExecutionRequest'>>) {
+  async signalWithStartWorkflowExecution(r: NamespacedRequest<Ws<'SignalWithStartWorkflowExecutionRequest'>>): Promise<Ws<'SignalWithStartWorkflowExecutionResponse'>> {
     const res = await signalWithStartWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
     return { runId: res.runId ?? '', started: res.started ?? false };
   }
@@ -201,27 +201,27 @@ export class HistoryEngine implements HistoryService {
     await terminateWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
-  async resetWorkflowExecution(r: NamespacedRequest<Ws<'ResetWorkflowExecutionRequest'>>) {
+  async resetWorkflowExecution(r: NamespacedRequest<Ws<'ResetWorkflowExecutionRequest'>>): Promise<Ws<'ResetWorkflowExecutionResponse'>> {
     return resetWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
-  async describeWorkflowExecution(r: NamespacedRequest<Ws<'DescribeWorkflowExecutionRequest'>>) {
+  async describeWorkflowExecution(r: NamespacedRequest<Ws<'DescribeWorkflowExecutionRequest'>>): Promise<Ws<'DescribeWorkflowExecutionResponse'>> {
     return describeWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
-  async getWorkflowExecutionHistory(r: NamespacedRequest<Ws<'GetWorkflowExecutionHistoryRequest'>>, call: CallOptions = NO_DEADLINE) {
+  async getWorkflowExecutionHistory(r: NamespacedRequest<Ws<'GetWorkflowExecutionHistoryRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'GetWorkflowExecutionHistoryResponse'>> {
     return getWorkflowExecutionHistory(this.env, await this.namespace(r.namespaceId), r.request, call);
   }
 
-  async queryWorkflow(r: NamespacedRequest<Ws<'QueryWorkflowRequest'>>, call: CallOptions = NO_DEADLINE) {
+  async queryWorkflow(r: NamespacedRequest<Ws<'QueryWorkflowRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'QueryWorkflowResponse'>> {
     return queryWorkflow(this.env, await this.namespace(r.namespaceId), r.request, call);
   }
 
-  async updateWorkflowExecution(r: NamespacedRequest<Ws<'UpdateWorkflowExecutionRequest'>>, call: CallOptions = NO_DEADLINE) {
+  async updateWorkflowExecution(r: NamespacedRequest<Ws<'UpdateWorkflowExecutionRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'UpdateWorkflowExecutionResponse'>> {
     return updateWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request, call);
   }
 
-  async pollWorkflowExecutionUpdate(r: NamespacedRequest<Ws<'PollWorkflowExecutionUpdateRequest'>>, call: CallOptions = NO_DEADLINE) {
+  async pollWorkflowExecutionUpdate(r: NamespacedRequest<Ws<'PollWorkflowExecutionUpdateRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'PollWorkflowExecutionUpdateResponse'>> {
     return pollWorkflowExecutionUpdate(this.env, await this.namespace(r.namespaceId), r.request, call);
   }
 
@@ -231,7 +231,7 @@ export class HistoryEngine implements HistoryService {
     });
   }
 
-  async respondWorkflowTaskCompleted(r: { namespaceId: string; token: WorkflowTaskToken; request: Ws<'RespondWorkflowTaskCompletedRequest'> }) {
+  async respondWorkflowTaskCompleted(r: { namespaceId: string; token: WorkflowTaskToken; request: Ws<'RespondWorkflowTaskCompletedRequest'> }): Promise<Ws<'RespondWorkflowTaskCompletedResponse'>> {
     return respondWorkflowTaskCompleted(this.env, await this.namespace(r.namespaceId), r.token, r.request);
   }
 
@@ -251,7 +251,7 @@ export class HistoryEngine implements HistoryService {
     return respondActivityTaskCanceled(this.env, r.target, r);
   }
 
-  recordActivityTaskHeartbeat(r: { target: ActivityTarget; details?: Payloads | null; identity: string }) {
+  recordActivityTaskHeartbeat(r: { target: ActivityTarget; details?: Payloads | null; identity: string }): Promise<Ws<'RecordActivityTaskHeartbeatResponse'>> {
     return recordActivityTaskHeartbeat(this.env, r.target, r);
   }
 
@@ -259,19 +259,19 @@ export class HistoryEngine implements HistoryService {
     respondQueryTaskCompleted(this.env, r.queryId, r.request);
   }
 
-  recordWorkflowTaskStarted(r: RecordWorkflowTaskStartedRequest) {
+  recordWorkflowTaskStarted(r: RecordWorkflowTaskStartedRequest): Promise<Ws<'PollWorkflowTaskQueueResponse'>> {
     return recordWorkflowTaskStarted(this.env, r);
   }
 
-  recordActivityTaskStarted(r: RecordActivityTaskStartedRequest) {
+  recordActivityTaskStarted(r: RecordActivityTaskStartedRequest): Promise<Ws<'PollActivityTaskQueueResponse'>> {
     return recordActivityTaskStarted(this.env, r);
   }
 
-  rescheduleStickyWorkflowTask(r: { namespaceId: string; task: { workflowId: string; runId: string; scheduledEventId: number } }) {
+  rescheduleStickyWorkflowTask(r: { namespaceId: string; task: { workflowId: string; runId: string; scheduledEventId: number } }): Promise<void> {
     return rescheduleStickyWorkflowTask(this.env, r);
   }
 
-  buildQueryTask(r: BuildQueryTaskRequest) {
+  buildQueryTask(r: BuildQueryTaskRequest): Promise<Ws<'PollWorkflowTaskQueueResponse'>> {
     return buildQueryTask(this.env, r);
   }
 }

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AlreadyExistsError, NamespaceNotFoundError, type Clock } from '@hourglass/common';
-import type { NamespaceRecord, NamespaceStore } from '@hourglass/persistence';
+import type { ListPage, NamespaceRecord, NamespaceStore } from '@hourglass/persistence';
 
 const CACHE_TTL_MS = 10_000;
 
@@ -69,7 +69,7 @@ export class NamespaceRegistry {
     }
   }
 
-  list(pageSize: number, nextPageToken?: string) {
+  list(pageSize: number, nextPageToken?: string): Promise<ListPage<NamespaceRecord>> {
     return this.store.listNamespaces({ pageSize, ...(nextPageToken ? { nextPageToken } : {}) });
   }
 

@@ -21,8 +21,13 @@ export class BatchedDeleter<K> {
 
   add(key: K): void {
     this.pending.push(key);
-    if (this.pending.length >= MAX_BATCH) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
+    // Fire and forget: flush() never rejects (a failed delete is logged inside it), and whoever
+    // needs the deletes done awaits flush() itself.
+    if (this.pending.length >= MAX_BATCH) void this.flush();
+    else
+      this.timer ??= setTimeout(() => {
+        void this.flush();
+      }, FLUSH_DELAY_MS);
   }
 
   /** Deletes what is pending now; resolves when every delete issued so far is done. */

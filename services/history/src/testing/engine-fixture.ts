@@ -7,7 +7,7 @@ import { CommandType, ManualClock, SettingsRegistry, msToDuration, silentLogger,
 import { decodeTaskToken, type ActivityTaskToken, type WorkflowTaskToken } from '@hourglass/contracts';
 import { openSqlitePersistence, type NamespaceRecord, type Persistence } from '@hourglass/persistence';
 import { DEFAULT_HISTORY_CONFIG } from '../config';
-import type { AddActivityTaskRequest, AddWorkflowTaskRequest, MatchingService } from '@hourglass/contracts';
+import type { AddActivityTaskRequest, AddWorkflowTaskRequest, MatchingService, Ws } from '@hourglass/contracts';
 import { HistoryEngine, type HistoryEngineDeps } from '../history-engine';
 import { NamespaceRegistry } from '../namespace-registry';
 
@@ -93,7 +93,7 @@ export class TestEngine {
   }
 
   /** Starts the run's pending workflow task as a worker's poll would. */
-  async startWorkflowTask(workflowId: string, runId: string, pollKind: 'normal' | 'sticky' = 'normal') {
+  async startWorkflowTask(workflowId: string, runId: string, pollKind: 'normal' | 'sticky' = 'normal'): Promise<{ res: Ws<'PollWorkflowTaskQueueResponse'>; token: WorkflowTaskToken }> {
     const d = await this.engine.describeWorkflowExecution({ namespaceId: this.namespace.id, request: { namespace: this.namespace.name, execution: { workflowId, runId } } });
     const scheduledEventId = await eventually(() =>
       this.engine.shardFor(this.namespace.id, workflowId).readExecution({ namespaceId: this.namespace.id, workflowId, runId }, (ms) => ms.workflowTask?.scheduledEventId),
@@ -109,7 +109,7 @@ export class TestEngine {
     return { res, token: decodeTaskToken(res.taskToken) as WorkflowTaskToken };
   }
 
-  complete(token: WorkflowTaskToken, commands: Command[], extra: Partial<temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest> = {}) {
+  complete(token: WorkflowTaskToken, commands: Command[], extra: Partial<temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest> = {}): Promise<Ws<'RespondWorkflowTaskCompletedResponse'>> {
     return this.engine.respondWorkflowTaskCompleted({
       namespaceId: this.namespace.id,
       token,
