@@ -2,6 +2,7 @@ import type {
   CurrentExecutionRecord,
   ExecutionItemRow,
   ExecutionKey,
+  ExecutionRecord,
   ExecutionStore,
   HistoryEventRow,
   HistoryTaskRow,
@@ -102,8 +103,17 @@ export function startCommit(shardId: number, rangeId: number, key: ExecutionKey,
   };
 }
 
+/** Everything a commit could have touched for one run (items sorted), as `snapshot` reads it. */
+export interface RunSnapshot {
+  execution: ExecutionRecord | undefined;
+  current: CurrentExecutionRecord | undefined;
+  history: HistoryEventRow[];
+  tasks: Record<number, HistoryTaskRow[]>;
+  maxTaskId: number;
+}
+
 /** Everything a commit could have touched for one run, to prove a failed commit wrote nothing. */
-export async function snapshot(store: ExecutionStore, shardId: number, key: ExecutionKey) {
+export async function snapshot(store: ExecutionStore, shardId: number, key: ExecutionKey): Promise<RunSnapshot> {
   const execution = await store.getExecution(shardId, key);
   return {
     execution: execution && { ...execution, items: sortItems(execution.items) },

@@ -242,11 +242,12 @@ const SHARD_V3: readonly MysqlMigrationStatement[] = [
     CONSTRAINT shard_database_identity_single_row CHECK (id = 1)
   ) ${TABLE_OPTIONS}`,
   // Never replaced once written, so re-running the step keeps the first identity.
-  async (db) =>
-    db.run('INSERT INTO shard_database_identity (id, database_id, created_at) VALUES (1, ?, ?) ON DUPLICATE KEY UPDATE id = id', [
+  async (db: MysqlMigrationContext): Promise<void> => {
+    await db.run('INSERT INTO shard_database_identity (id, database_id, created_at) VALUES (1, ?, ?) ON DUPLICATE KEY UPDATE id = id', [
       randomUUID(),
       Date.now(),
-    ]),
+    ]);
+  },
 ];
 
 /** Ordered; version N is at index N-1. */

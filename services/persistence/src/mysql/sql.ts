@@ -3,6 +3,7 @@ import {
   createPool,
   TypedParameter,
   type Connection,
+  type ConnectionOptions,
   type ExecuteValues,
   type Pool,
   type ResultSetHeader,
@@ -194,7 +195,7 @@ export class ConnectionExecutor implements SqlExecutor {
 }
 
 /** Options shared by pools and the one-off connections of migrations. */
-export function connectionOptions(dsn: MysqlDsn) {
+export function connectionOptions(dsn: MysqlDsn): ConnectionOptions {
   return {
     host: dsn.host,
     port: dsn.port,
