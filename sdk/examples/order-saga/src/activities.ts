@@ -30,7 +30,21 @@ export class FakeServices {
   }
 }
 
-export function createActivities(services = new FakeServices(), log: (line: string) => void = () => undefined) {
+/** What the workflow calls (through `proxyActivities<OrderActivities>`); `createActivities` implements it. */
+export interface OrderActivities {
+  /** Takes the lines out of stock; fails non-retryably (`OutOfStock`) when there are not enough. */
+  reserveInventory(orderId: string, lines: OrderLine[]): Promise<string>;
+  /** Puts a reservation's lines back; idempotent, as a compensation must be. */
+  releaseInventory(reservationId: string): Promise<void>;
+  /** Charges the card; fails non-retryably (`CardDeclined`) for DECLINED_CARD. */
+  chargePayment(orderId: string, card: string, amountCents: number): Promise<string>;
+  /** Refunds a payment; idempotent. */
+  refundPayment(paymentId: string): Promise<void>;
+  /** Ships the order; returns the tracking id. */
+  shipOrder(orderId: string, address: string): Promise<string>;
+}
+
+export function createActivities(services = new FakeServices(), log: (line: string) => void = () => undefined): OrderActivities {
   const note = (line: string): void => {
     services.journal.push(line);
     log(line);
@@ -82,5 +96,3 @@ export function createActivities(services = new FakeServices(), log: (line: stri
     },
   };
 }
-
-export type OrderActivities = ReturnType<typeof createActivities>;
