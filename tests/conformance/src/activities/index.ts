@@ -11,12 +11,45 @@ export interface CheckpointResult {
   processed: number[];
 }
 
+/** The activities the conformance workflows call (through `proxyActivities<Activities>`). */
+export interface Activities {
+  greet(name: string): Promise<string>;
+  add(a: number, b: number): Promise<number>;
+  echo(value: string): Promise<string>;
+  /** A saga step; the one asked to fail is declined with a non-retryable error. */
+  sagaStep(step: string, fail: boolean): Promise<string>;
+  compensate(step: string): Promise<void>;
+  /** Fails with a retryable error on every attempt before `successAttempt`. */
+  failUntilAttempt(successAttempt: number): Promise<string>;
+  /** Always throws an ApplicationFailure of the given type. */
+  failWith(type: string, message: string, nonRetryable: boolean): Promise<never>;
+  /** Sleeps (cancellably) and returns `value`. */
+  sleepThenEcho(value: string, ms: number): Promise<string>;
+  /** Heartbeats `beats` times, then goes silent for `silentMs`. */
+  heartbeatThenGoSilent(beats: number, silentMs: number): Promise<string>;
+  /**
+   * Heartbeats until cancelled (or `maxMs` passes). Records the step
+   * `activity:saw-cancellation:<what it caught>`, so a test can tell a real CancelledFailure
+   * (delivered through the heartbeat response) from any other error.
+   */
+  waitForCancellation(maxMs: number): Promise<string>;
+  /** Multiplies by 100 — unless the test's "bug" flag is still set, then fails non-retryably. */
+  compute(n: number): Promise<number>;
+  /** Prices `n` items at 100 each — or, until the test sets the `priceFixed` flag, wrongly at -1. */
+  price(n: number): Promise<number>;
+  /**
+   * Processes items `[resumeFrom, total)`, heartbeating the index of the next item after each one.
+   * On attempt 1 it fails after `failAfter` items; a retry resumes from the heartbeat details.
+   */
+  processWithCheckpoints(total: number, failAfter: number, stepMs: number): Promise<CheckpointResult>;
+}
+
 /**
  * Builds the activity implementations as closures over `recorder`, so a test can count invocations
  * (by workflow id and activity id) and see the order in which steps ran. Every call is recorded
  * with its attempt number, start/end time and outcome before the activity body runs.
  */
-export function createActivities(recorder: ActivityRecorder) {
+export function createActivities(recorder: ActivityRecorder): Activities {
   function tracked<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
     return async (...args: A): Promise<R> => {
       const info = activityInfo();
@@ -51,7 +84,6 @@ export function createActivities(recorder: ActivityRecorder) {
 
     echo: tracked(async (value: string): Promise<string> => value),
 
-    /** A saga step; the one asked to fail is declined with a non-retryable error. */
     sagaStep: tracked(async (step: string, fail: boolean): Promise<string> => {
       recorder.step(workflowId(), `do:${step}`);
       if (fail) throw ApplicationFailure.nonRetryable(`${step} was declined`, 'StepDeclined');
@@ -62,7 +94,6 @@ export function createActivities(recorder: ActivityRecorder) {
       recorder.step(workflowId(), `undo:${step}`);
     }),
 
-    /** Fails with a retryable error on every attempt before `successAttempt`. */
     failUntilAttempt: tracked(async (successAttempt: number): Promise<string> => {
       const { attempt } = activityInfo();
       if (attempt < successAttempt) {
@@ -71,18 +102,15 @@ export function createActivities(recorder: ActivityRecorder) {
       return `succeeded on attempt ${attempt}`;
     }),
 
-    /** Always throws an ApplicationFailure of the given type. */
     failWith: tracked(async (type: string, message: string, nonRetryable: boolean): Promise<never> => {
       throw ApplicationFailure.create({ type, message, nonRetryable });
     }),
 
-    /** Sleeps (cancellably) and returns `value`. */
     sleepThenEcho: tracked(async (value: string, ms: number): Promise<string> => {
       await sleep(ms);
       return value;
     }),
 
-    /** Heartbeats `beats` times, then goes silent for `silentMs`. */
     heartbeatThenGoSilent: tracked(async (beats: number, silentMs: number): Promise<string> => {
       for (let i = 0; i < beats; i++) {
         heartbeat(i);
@@ -92,11 +120,6 @@ export function createActivities(recorder: ActivityRecorder) {
       return 'finished without being timed out';
     }),
 
-    /**
-     * Heartbeats until cancelled (or `maxMs` passes). Records the step
-     * `activity:saw-cancellation:<what it caught>`, so a test can tell a real CancelledFailure
-     * (delivered through the heartbeat response) from any other error.
-     */
     waitForCancellation: tracked(async (maxMs: number): Promise<string> => {
       const ctx = Context.current();
       const until = Date.now() + maxMs;
@@ -113,19 +136,13 @@ export function createActivities(recorder: ActivityRecorder) {
       }
     }),
 
-    /** Multiplies by 100 — unless the test's "bug" flag is still set, then fails non-retryably. */
     compute: tracked(async (n: number): Promise<number> => {
       if (!recorder.flags.get('bugFixed')) throw ApplicationFailure.nonRetryable(`cannot compute ${n}: bug`, 'Bug');
       return n * 100;
     }),
 
-    /** Prices `n` items at 100 each — or, until the test sets the `priceFixed` flag, wrongly at -1. */
     price: tracked(async (n: number): Promise<number> => (recorder.flags.get('priceFixed') ? n * 100 : -n)),
 
-    /**
-     * Processes items `[resumeFrom, total)`, heartbeating the index of the next item after each one.
-     * On attempt 1 it fails after `failAfter` items; a retry resumes from the heartbeat details.
-     */
     processWithCheckpoints: tracked(
       async (total: number, failAfter: number, stepMs: number): Promise<CheckpointResult> => {
         const ctx = Context.current();
@@ -149,5 +166,3 @@ export function createActivities(recorder: ActivityRecorder) {
     ),
   };
 }
-
-export type Activities = ReturnType<typeof createActivities>;
