@@ -142,6 +142,7 @@ export class HistoryEngine implements HistoryService {
           for (const row of rows) byCategory?.get(row.categoryId)?.enqueue([row]);
         },
         onOwnershipLost: (id) => {
+          // The listener is synchronous; stop() never rejects and only waits for running tasks to end.
           for (const processor of this.processors[id]?.values() ?? []) void processor.stop();
           deps.onShardOwnershipLost?.(id);
         },

@@ -80,6 +80,7 @@ export class ImmediateQueueProcessor implements QueueProcessor {
     while (!this.stopped && this.active < this.options.concurrency && this.queue.size > 0) {
       const row = this.queue.shift() as HistoryTaskRow;
       this.active += 1;
+      // Tracked by `active` (stop() waits for it); run() never rejects, it retries until stopped.
       void this.run(row).finally(() => {
         this.active -= 1;
         if (this.active === 0) this.idleWaiters.splice(0).forEach((w) => w());

@@ -100,6 +100,7 @@ export class ScheduledQueueProcessor implements QueueProcessor {
   async start(): Promise<void> {
     await this.scan();
     // Capped: setInterval treats delays beyond 2^31-1 ms as 1 ms (a time-skipping server looks 100 years ahead).
+    // scan() never rejects (a failed scan is logged and the next tick tries again).
     this.scanInterval = setInterval(() => void this.scan(), Math.min(MAX_SCAN_INTERVAL_MS, Math.max(1000, this.lookaheadMs / 2)));
     this.scanInterval.unref();
   }
@@ -168,11 +169,13 @@ export class ScheduledQueueProcessor implements QueueProcessor {
     for (let next = this.heap.peek(); next && next.fireAt <= now; next = this.heap.peek()) {
       this.heap.pop();
       this.running += 1;
+      // Tracked by `running` (stop() waits for it); run() never rejects, a failed task is retried.
       void this.run(next).finally(() => {
         this.running -= 1;
         if (this.running === 0) this.idleWaiters.splice(0).forEach((w) => w());
       });
     }
+    // In the background: scan() never rejects, and arms the wake-up for what it loads.
     if (this.heap.size === 0 && this.loadedUntil < now + this.lookaheadMs) void this.scan();
     this.arm();
   }
