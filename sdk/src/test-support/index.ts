@@ -126,6 +126,7 @@ export function startServer(options: StartServerOptions = {}): Promise<ServerPro
   };
   return new Promise<ServerProcess>((resolve, reject) => {
     const fail = (why: string): void => {
+      // Not awaited: the start already failed, and stop() never rejects (it only kills and waits).
       void stop();
       reject(new Error(`hourglass ${args.join(' ')} ${why}${stderr ? `; stderr:\n${stderr}` : ''}`));
     };
