@@ -251,6 +251,7 @@ class ServerProcessImpl implements ServerProcess {
         }
       });
       child.once('error', (err) => settle(new Error(`could not spawn the server: ${err.message}`)));
+      // `exited` never rejects; settle() ignores this once the server was ready.
       void this.exited!.then(({ code, signal }) =>
         settle(
           new Error(
