@@ -1,4 +1,4 @@
-# Hourglass: the two commands are `make dev` and `make test`.
+# Hourglass: the two commands are `make dev` and `make test` (`make lint` runs only the linter).
 SHELL := /bin/bash
 NPM ?= npm
 NODE ?= node
@@ -7,7 +7,7 @@ ARGS ?=
 
 PACKAGE_JSONS := package.json package-lock.json $(wildcard services/*/package.json) sdk/package.json sdk-testing/package.json tests/conformance/package.json load-tests/package.json
 
-.PHONY: install build dev test bench clean
+.PHONY: install build dev test lint bench clean
 
 node_modules/.install-stamp: $(PACKAGE_JSONS)
 	$(NPM) ci --no-audit --no-fund
@@ -23,6 +23,10 @@ dev: build
 
 test: build
 	$(NODE) scripts/run-tests.mjs
+
+# ESLint with type information (eslint.config.mjs); `make test` runs it first as one of its tests.
+lint: install
+	$(NODE) node_modules/eslint/bin/eslint.js .
 
 bench: build
 	$(NODE) load-tests/dist/bench.js $(ARGS)

@@ -48,7 +48,7 @@ const sources = [
 const testFiles = ['**/*.test.ts'];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.d.ts'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.d.ts', '.hourglass/**', '.test-tmp/**', 'coverage/**'] },
   {
     files: sources,
     extends: [importX.flatConfigs.typescript],

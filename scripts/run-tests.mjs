@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every test with node's test runner:
+// Runs ESLint, then every test with node's test runner:
+//  0. ESLint (eslint.config.mjs: type-aware rules on every workspace's sources), counted as one test;
 //  1. unit tests beside the code (compiled to dist/) and the conformance suite (the official SDK
 //     against a real server process) on the embedded SQLite store;
 //  2. the conformance suite again on sharded MySQL (4 shard databases on the machine's MariaDB).
@@ -17,6 +18,16 @@ const tapDir = mkdtempSync(path.join(os.tmpdir(), 'hourglass-tests-'));
 
 function exists(d) {
   return existsSync(path.join(root, d));
+}
+
+/** Runs ESLint over the tree, printing its report; one passed or one failed test. */
+function runLint() {
+  console.log('\n=== lint (ESLint) ===');
+  const started = Date.now();
+  const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.'], { cwd: root, stdio: 'inherit' });
+  const ok = result.status === 0;
+  console.log(`lint ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { passed: ok ? 1 : 0, failed: ok ? 0 : 1 };
 }
 
 /** Runs node --test on `dirs`, printing the spec report; returns the pass/fail counts from a TAP copy. */
@@ -45,7 +56,7 @@ function mysqlAnswers() {
 }
 
 const unitAndConformance = [...readdirSync(path.join(root, 'services')).map((d) => path.join('services', d, 'dist')), 'sdk/dist', 'sdk-testing/dist', 'tests/conformance/dist', 'load-tests/dist'].filter(exists);
-const totals = [runPass('unit + conformance (SQLite store)', unitAndConformance, {})];
+const totals = [runLint(), runPass('unit + conformance (SQLite store)', unitAndConformance, {})];
 
 if ((await mysqlAnswers()) || process.env.CI === 'true') {
   totals.push(runPass('conformance (sharded MySQL store, 4 databases)', ['tests/conformance/dist'].filter(exists), { HOURGLASS_TEST_STORE: 'mysql' }));
