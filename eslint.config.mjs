@@ -61,7 +61,7 @@ export default tseslint.config(
     settings: {
       // Other workspace packages are ours, not external, so no-cycle follows them (ignoreExternal).
       'import-x/internal-regex': '^@hourglass/',
-      'import-x/resolver-next': [createWorkspaceResolver(), createNodeResolver({ extensions: ['.ts', '.d.ts', '.js', '.json', '.node'] })],
+      'import-x/resolver-next': [createWorkspaceResolver(), createNodeResolver({ extensions: ['.ts', '.d.ts', '.js', '.json', '.node'], extensionAlias: { '.js': ['.ts', '.js'] } })],
     },
     rules: {
       // A promise nobody awaits loses its rejection (an unhandled rejection stops the process) and
