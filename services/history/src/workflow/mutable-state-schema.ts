@@ -225,6 +225,7 @@ export function loadMutableState(record: ExecutionRecord): MutableState {
     }
     ms.loadItem(row.kind, row.id, item);
   }
+  ms.markStored();
   return ms;
 }
 

@@ -256,6 +256,10 @@ export class MutableState implements CoreState {
   private readonly activityIds = new Map<string, number>();
   /** Set when every row must be written (a state upgraded from an older format). */
   private coreDirty = false;
+  /** The execution row as stored (undefined: never stored, or stored in an older format). */
+  private storedCore: string | undefined;
+  /** The execution row the commit in flight writes. */
+  private writingCore: string | undefined;
 
   constructor(executionInfo: ExecutionInfo) {
     this.executionInfo = executionInfo;
@@ -357,6 +361,16 @@ export class MutableState implements CoreState {
     for (const map of this.itemMaps()) map.markAllDirty();
   }
 
+  /** The stored execution row is the current one: what a loader calls once the state is built. */
+  markStored(): void {
+    this.storedCore = JSON.stringify(this.core());
+  }
+
+  /** Whether the execution row differs from the stored one (any field: no bookkeeping per setter). */
+  coreChanged(): boolean {
+    return this.storedCore === undefined || JSON.stringify(this.core()) !== this.storedCore;
+  }
+
   hasItemChanges(): boolean {
     return this.coreDirty || this.itemMaps().some((m) => m.hasChanges());
   }
@@ -389,11 +403,14 @@ export class MutableState implements CoreState {
       for (const row of upserts) upsertItems.push(row);
       for (const key of deletes) deleteItems.push(key);
     }
-    return { state: JSON.stringify(this.core()), upsertItems, deleteItems };
+    this.writingCore = JSON.stringify(this.core());
+    return { state: this.writingCore, upsertItems, deleteItems };
   }
 
   /** After a successful commit. */
   settle(): void {
+    this.storedCore = this.writingCore;
+    this.writingCore = undefined;
     this.coreDirty = false;
     for (const map of this.itemMaps()) map.settle();
   }

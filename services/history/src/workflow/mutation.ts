@@ -65,12 +65,8 @@ export class MutationContext {
   successor: MutationContext | undefined;
   /** The run's status before this mutation: a change moves the workflow's current pointer. */
   readonly initialStatus: number;
-  /** The execution row as it was: a change to any of its fields is detected without bookkeeping. */
-  private readonly coreBefore: string;
-
   constructor(readonly ms: MutableState, readonly now: number) {
     this.initialStatus = ms.executionInfo.status;
-    this.coreBefore = JSON.stringify(ms.core());
   }
 
   /** Appends an event (or buffers it), applies its effect on state, and returns it; a buffered event has eventId 0 for now. */
@@ -159,7 +155,7 @@ export class MutationContext {
       this.tasks.length > 0 ||
       this.workflowTaskRequested ||
       this.ms.hasItemChanges() ||
-      JSON.stringify(this.ms.core()) !== this.coreBefore
+      this.ms.coreChanged()
     );
   }
 

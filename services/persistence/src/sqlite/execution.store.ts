@@ -75,6 +75,8 @@ function prepareStatements(db: Database.Database) {
     maxTaskId: db.prepare<[number], number>('SELECT max_task_id FROM shards WHERE shard_id = ?').pluck(),
     raiseMaxTaskId: db.prepare<[number, number]>('UPDATE shards SET max_task_id = MAX(max_task_id, ?) WHERE shard_id = ?'),
     getExecution: db.prepare<[RunParams], ExecutionRow>(`SELECT state, next_event_id, db_version FROM executions WHERE ${RUN_WHERE}`),
+    // The checks read the version alone: the state blob is not decoded into a string to be dropped.
+    dbVersion: db.prepare<[RunParams], number>(`SELECT db_version FROM executions WHERE ${RUN_WHERE}`).pluck(),
     insertExecution: db.prepare<[RunParams & { state: string; nextEventId: number }]>(
       `INSERT INTO executions (shard_id, namespace_id, workflow_id, run_id, state, next_event_id, db_version)
        VALUES (@shardId, @namespaceId, @workflowId, @runId, @state, @nextEventId, 1)`,
@@ -272,9 +274,9 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   /** The stored db_version must be `expected`; `what` names the write in the message. */
   private checkDbVersion(run: RunParams, key: ExecutionKey, expected: number, what: string): void {
-    const row = this.sql.getExecution.get(run);
-    if (!row || row.db_version !== expected) {
-      const found = row ? `db version is ${row.db_version}` : 'it does not exist';
+    const actual = this.sql.dbVersion.get(run);
+    if (actual !== expected) {
+      const found = actual === undefined ? 'it does not exist' : `db version is ${actual}`;
       throw new ConditionFailedError(`${describeRun(key)}: ${found}, the ${what} expected db version ${expected}`);
     }
   }
@@ -283,7 +285,7 @@ export class SqliteExecutionStore implements ExecutionStore {
     const run = runParams(shardId, update.key);
     steps.push(() => {
       this.checkDbVersion(run, update.key, update.expectedDbVersion, 'update');
-      checkAppendedEvents(update, (this.sql.maxEventId.get(run) ?? 0) + 1);
+      if (update.events.length > 0) checkAppendedEvents(update, (this.sql.maxEventId.get(run) ?? 0) + 1);
       const { state, nextEventId, expectedDbVersion } = update;
       const { changes } = this.sql.updateExecution.run({ ...run, state, nextEventId, expectedDbVersion });
       if (changes !== 1) throw new InvariantViolationError(`${describeRun(update.key)}: checked update changed ${changes} rows`);
@@ -296,7 +298,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   private createSteps(shardId: number, create: ExecutionWrite, steps: (() => void)[]): void {
     const run = runParams(shardId, create.key);
     steps.push(() => {
-      if (this.sql.getExecution.get(run)) throw new ConditionFailedError(`${describeRun(create.key)} already exists`);
+      if (this.sql.dbVersion.get(run) !== undefined) throw new ConditionFailedError(`${describeRun(create.key)} already exists`);
       checkAppendedEvents(create, 1);
       this.sql.insertExecution.run({ ...run, state: create.state, nextEventId: create.nextEventId });
     });
