@@ -233,6 +233,20 @@ export const HistorySettings = {
     parse: integerSetting(1),
     description: 'Runs whose mutable state is kept in memory, per shard.',
   }),
+  cachedTailEvents: defineSetting({
+    key: 'history.cachedHistoryTailEvents',
+    scope: 'global',
+    defaultValue: 32,
+    parse: integerSetting(0),
+    description: "Latest events of each cached run kept in memory, so the reads that follow a change (poll responses, an activity's scheduled event, a result's close event) skip the store.",
+  }),
+  cachedTailBytes: defineSetting({
+    key: 'history.cachedHistoryTailBytes',
+    scope: 'global',
+    defaultValue: 16 * KB,
+    parse: integerSetting(0),
+    description: 'Encoded bytes of the latest events kept per cached run (the oldest go first; a larger event is never kept).',
+  }),
   verifyRebuild: defineSetting({
     key: 'history.verifyRebuild',
     scope: 'global',

@@ -4,6 +4,7 @@
  * at `fireAt`. Every executor re-validates against mutable state, so running a task twice is harmless.
  */
 import { InvariantViolationError } from '@hourglass/common';
+import type { HistoryTaskRow } from '@hourglass/persistence';
 import { z } from 'zod';
 import type { TaskQueueKindName } from './workflow/mutable-state';
 
@@ -73,12 +74,24 @@ function parse<T>(schema: z.ZodType<T>, data: string, what: string): T {
   return result.data;
 }
 
-/** A stored transfer task's payload, validated. */
-export function parseTransferTask(data: string): TransferTask {
-  return parse(transferTaskSchema, data, 'transfer');
+/**
+ * Tasks this process created, by the row it committed them in: a row handed straight from the
+ * commit to its queue is typed by construction and skips the parse. Rows read back from the store
+ * are not in it and are validated.
+ */
+const committedTasks = new WeakMap<HistoryTaskRow, TransferTask | TimerTask>();
+
+/** Records the task a committed row carries (see committedTasks). */
+export function rememberCommittedTask(row: HistoryTaskRow, task: TransferTask | TimerTask): void {
+  committedTasks.set(row, task);
 }
 
-/** A stored timer task's payload, validated. */
-export function parseTimerTask(data: string): TimerTask {
-  return parse(timerTaskSchema, data, 'timer');
+/** A transfer task's payload: the committed task itself, or the stored row's data validated. */
+export function parseTransferTask(row: HistoryTaskRow): TransferTask {
+  return (committedTasks.get(row) as TransferTask | undefined) ?? parse(transferTaskSchema, row.data, 'transfer');
+}
+
+/** A timer task's payload: the committed task itself, or the stored row's data validated. */
+export function parseTimerTask(row: HistoryTaskRow): TimerTask {
+  return (committedTasks.get(row) as TimerTask | undefined) ?? parse(timerTaskSchema, row.data, 'timer');
 }

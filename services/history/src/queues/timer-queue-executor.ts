@@ -18,7 +18,7 @@ import { timeoutWorkflowTask } from '../workflow/workflow-task';
 
 export function createTimerTaskExecutor(env: EngineContext) {
   return async function executeTimerTask(row: HistoryTaskRow): Promise<void> {
-    const task = parseTimerTask(row.data);
+    const task = parseTimerTask(row);
     const key = { namespaceId: row.namespaceId, workflowId: row.workflowId, runId: row.runId };
     const shard = env.shardFor(key.namespaceId, key.workflowId);
     if (task.type === 'delete-execution') {

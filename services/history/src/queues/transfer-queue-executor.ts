@@ -9,7 +9,7 @@ import { executeCancelExternal, executeCloseExecution, executeParentClosePolicy,
 
 export function createTransferTaskExecutor(env: EngineContext) {
   return async function executeTransferTask(row: HistoryTaskRow): Promise<void> {
-    const task = parseTransferTask(row.data);
+    const task = parseTransferTask(row);
     const key = { namespaceId: row.namespaceId, workflowId: row.workflowId, runId: row.runId };
     const shard = env.shardFor(key.namespaceId, key.workflowId);
     switch (task.type) {

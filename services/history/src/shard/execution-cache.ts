@@ -1,14 +1,16 @@
 import type { ExecutionKey } from '@hourglass/persistence';
 import type { MutableState } from '../workflow/mutable-state';
+import type { EventTail } from './event-tail';
 
 export function executionCacheKey(key: ExecutionKey): string {
   return `${key.namespaceId}\u0000${key.workflowId}\u0000${key.runId}`;
 }
 
-/** A run's live mutable state and the db version it was committed as. */
+/** A run's live mutable state, the db version it was committed as, and its latest committed events. */
 export interface CachedExecution {
   ms: MutableState;
   dbVersion: number;
+  tail: EventTail;
 }
 
 /** Runs whose mutable state is kept in memory (LRU). Entries are live: the shard drops one whose change failed. */

@@ -20,6 +20,7 @@ import {
   type HistoryEvent,
   type Logger,
   type Settings,
+  HistorySettings,
 } from '@hourglass/common';
 import {
   ConditionFailedError,
@@ -31,6 +32,7 @@ import {
   type ShardCommit,
 } from '@hourglass/persistence';
 import type { NamespaceRegistry } from '../namespace-registry';
+import { rememberCommittedTask, type TimerTask, type TransferTask } from '../tasks';
 import { decodeEvent } from '../workflow/events';
 import { isRunning, type MutableState } from '../workflow/mutable-state';
 import { loadMutableState } from '../workflow/mutable-state-schema';
@@ -38,7 +40,8 @@ import { MutationContext } from '../workflow/mutation';
 import { enforceBufferLimit, enforceHistoryLimits, HistoryLimitExceededError } from '../workflow/limits';
 import { terminateWorkflow } from '../workflow/close';
 import { scheduleWorkflowTaskIfNeeded } from '../workflow/workflow-task';
-import { ExecutionCache } from './execution-cache';
+import { EventTail, type EventTailLimits } from './event-tail';
+import { ExecutionCache, type CachedExecution } from './execution-cache';
 
 /** Task ids: rangeId in the high bits, a per-range sequence below, so a new owner never reuses an id. */
 const TASK_ID_RANGE_BITS = 2 ** 32;
@@ -172,6 +175,8 @@ export class ShardContext {
 
   /** Events [fromEventId, toEventId) of a run, decoded, at most `limit`. */
   async readHistory(key: ExecutionKey, fromEventId: number, toEventId: number, limit: number): Promise<HistoryEvent[]> {
+    const cached = this.cache.get(key)?.tail.read(fromEventId, toEventId, limit);
+    if (cached) return cached.events;
     const rows = await this.store.readHistory(this.shardId, key, fromEventId, toEventId, limit);
     return rows.map((r) => decodeEvent(r.data));
   }
@@ -182,6 +187,11 @@ export class ShardContext {
    * page starts (toEventId when this page reached the end).
    */
   async readHistoryPage(key: ExecutionKey, fromEventId: number, toEventId: number, maxEvents: number, maxBytes: number): Promise<{ events: HistoryEvent[]; nextEventId: number }> {
+    const cached = this.cache.get(key)?.tail.read(fromEventId, toEventId, maxEvents, maxBytes);
+    if (cached) {
+      const last = cached.events.at(-1);
+      return { events: cached.events, nextEventId: cached.complete ? toEventId : last ? Number(last.eventId) + 1 : fromEventId };
+    }
     const rows = fromEventId < toEventId ? await this.store.readHistory(this.shardId, key, fromEventId, toEventId, maxEvents) : [];
     const events: HistoryEvent[] = [];
     let bytes = 0;
@@ -210,12 +220,13 @@ export class ShardContext {
 
   // --- internals -----------------------------------------------------------------------------------
 
-  private async load(key: ExecutionKey): Promise<{ ms: MutableState; dbVersion: number } | undefined> {
+  private async load(key: ExecutionKey): Promise<CachedExecution | undefined> {
     const cached = this.cache.get(key);
     if (cached) return cached;
     const record = await this.store.getExecution(this.shardId, key);
     if (!record) return undefined;
-    const entry = { ms: loadMutableState(record), dbVersion: record.dbVersion };
+    const ms = loadMutableState(record);
+    const entry = { ms, dbVersion: record.dbVersion, tail: new EventTail(ms.nextEventId) };
     this.cache.put(key, entry);
     return entry;
   }
@@ -329,9 +340,12 @@ export class ShardContext {
       };
     }
     await this.commit(commit, writes.map((w) => w.ctx));
+    const tailLimits = this.tailLimits();
     for (const { ctx, dbVersion } of writes) {
       ctx.ms.settle();
-      this.cache.put(ctx.ms.key, { ms: ctx.ms, dbVersion });
+      const tail = ctx === state.created ? new EventTail(1) : (this.cache.get(ctx.ms.key)?.tail ?? new EventTail(ctx.ms.nextEventId));
+      tail.append(ctx.events, ctx.encodedEvents.map((e) => e.length), tailLimits);
+      this.cache.put(ctx.ms.key, { ms: ctx.ms, dbVersion, tail });
       this.deps.listeners.onEventsCommitted?.(ctx.ms.key, ctx.events, ctx.ms);
       this.deps.listeners.onExecutionChanged(ctx.ms.key, { nextEventId: ctx.ms.nextEventId, closed: !isRunning(ctx.ms) }, ctx.ms);
     }
@@ -353,7 +367,9 @@ export class ShardContext {
     const key = ms.key;
     const { state, upsertItems, deleteItems } = ms.pendingWrite();
     for (const { category, fireAt, task } of ctx.tasks) {
-      commit.tasks.push({ categoryId: category.id, taskId: this.nextTaskId(), fireAt, ...key, type: task.type, data: JSON.stringify(task) });
+      const row: HistoryTaskRow = { categoryId: category.id, taskId: this.nextTaskId(), fireAt, ...key, type: task.type, data: JSON.stringify(task) };
+      rememberCommittedTask(row, task as TransferTask | TimerTask);
+      commit.tasks.push(row);
     }
     return {
       key,
@@ -380,6 +396,10 @@ export class ShardContext {
       }
       throw err;
     }
+  }
+
+  private tailLimits(): EventTailLimits {
+    return { maxEvents: this.deps.settings.get(HistorySettings.cachedTailEvents), maxBytes: this.deps.settings.get(HistorySettings.cachedTailBytes) };
   }
 
   private nextTaskId(): number {

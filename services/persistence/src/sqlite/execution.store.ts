@@ -72,7 +72,16 @@ function prepareStatements(db: Database.Database) {
     ),
     getShard: db.prepare<[number], ShardRow>('SELECT shard_id, range_id, owner, updated_at FROM shards WHERE shard_id = ?'),
     rangeId: db.prepare<[number], number>('SELECT range_id FROM shards WHERE shard_id = ?').pluck(),
-    maxTaskId: db.prepare<[number], number>('SELECT max_task_id FROM shards WHERE shard_id = ?').pluck(),
+    // The larger of the mark (ids deleted) and the ids still stored; no shard row: 0.
+    maxTaskId: db
+      .prepare<[number, number], number>(
+        'SELECT MAX(COALESCE((SELECT max_task_id FROM shards WHERE shard_id = ?), 0), COALESCE((SELECT MAX(task_id) FROM history_tasks WHERE shard_id = ?), 0))',
+      )
+      .pluck(),
+    maxImmediateUpTo: db
+      .prepare<[number, number, number], number | null>('SELECT MAX(task_id) FROM history_tasks WHERE shard_id = ? AND category_id = ? AND fire_at = 0 AND task_id <= ?')
+      .pluck(),
+    maxTaskIdOfRun: db.prepare<[RunParams], number | null>(`SELECT MAX(task_id) FROM history_tasks WHERE ${RUN_WHERE}`).pluck(),
     raiseMaxTaskId: db.prepare<[number, number]>('UPDATE shards SET max_task_id = MAX(max_task_id, ?) WHERE shard_id = ?'),
     getExecution: db.prepare<[RunParams], ExecutionRow>(`SELECT state, next_event_id, db_version FROM executions WHERE ${RUN_WHERE}`),
     // The checks read the version alone: the state blob is not decoded into a string to be dropped.
@@ -148,11 +157,17 @@ export class SqliteExecutionStore implements ExecutionStore {
   // IMMEDIATE: every one of these reads then writes; taking the write lock first avoids
   // SQLITE_BUSY on lock upgrade when another connection wrote in between.
   private readonly deleteTasksTx: (shardId: number, keys: HistoryTaskKey[]) => void;
+  private readonly deleteImmediateUpToTx: (shardId: number, categoryId: number, maxTaskId: number) => void;
 
   constructor(private readonly db: Database.Database, private readonly lane: SqliteLane, private readonly clock: Clock) {
     this.sql = prepareStatements(db);
     this.deleteTasksTx = db.transaction((shardId: number, keys: HistoryTaskKey[]) => {
+      this.markTaskIdsUsed(shardId, keys.reduce((max, key) => Math.max(max, key.taskId), 0));
       for (const key of keys) this.sql.deleteTask.run(shardId, key.categoryId, key.fireAt, key.taskId);
+    }).immediate;
+    this.deleteImmediateUpToTx = db.transaction((shardId: number, categoryId: number, maxTaskId: number) => {
+      this.markTaskIdsUsed(shardId, this.sql.maxImmediateUpTo.get(shardId, categoryId, maxTaskId) ?? 0);
+      this.sql.deleteImmediateUpTo.run(shardId, categoryId, maxTaskId);
     }).immediate;
   }
 
@@ -224,14 +239,13 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   deleteImmediateTasksUpTo(shardId: number, categoryId: number, maxTaskId: number): Promise<void> {
     return this.lane.run(() => {
-      // One statement: atomic on its own. The high-water mark is raised by the inserts, not here.
-      this.sql.deleteImmediateUpTo.run(shardId, categoryId, maxTaskId);
+      this.deleteImmediateUpToTx(shardId, categoryId, maxTaskId);
     });
   }
 
   maxTaskId(shardId: number): Promise<number> {
     return this.lane.run(() => {
-      return this.sql.maxTaskId.get(shardId) ?? 0;
+      return this.sql.maxTaskId.get(shardId, shardId) ?? 0;
     });
   }
 
@@ -327,7 +341,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   private writeDeletion(shardId: number, deletion: ExecutionDeletion): void {
     const run = runParams(shardId, deletion.key);
     this.checkDbVersion(run, deletion.key, deletion.expectedDbVersion, 'deletion');
-    // The high-water mark is a column of the shard row, so the deleted task ids stay counted.
+    this.markTaskIdsUsed(shardId, this.sql.maxTaskIdOfRun.get(run) ?? 0);
     this.sql.deleteTasksOfRun.run(run);
     // Only when the pointer is at this run: a newer run of the workflow id keeps its pointer.
     this.sql.deleteCurrentIfRun.run(run);
@@ -347,8 +361,15 @@ export class SqliteExecutionStore implements ExecutionStore {
         }
       });
     }
-    const maxId = commit.tasks.reduce((max, task) => Math.max(max, task.taskId), 0);
-    if (maxId > 0) steps.push(() => this.sql.raiseMaxTaskId.run(maxId, shardId));
+  }
+
+  /**
+   * Deleted task ids stay counted in maxTaskId: before the last trace of an id leaves history_tasks,
+   * the shard row's mark is raised past it. Only deletions write it, so a commit never touches the
+   * shard row.
+   */
+  private markTaskIdsUsed(shardId: number, maxTaskId: number): void {
+    if (maxTaskId > 0) this.sql.raiseMaxTaskId.run(maxTaskId, shardId);
   }
 }
 
