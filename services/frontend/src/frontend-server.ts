@@ -8,7 +8,7 @@
  * decompressed size of gzip requests too, which the worker's native connection sends by default.
  */
 import { Server, ServerCredentials, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
-import { DEFAULT_SETTINGS, Limits, UnimplementedError, type Logger, type Settings } from '@hourglass/common';
+import { CancelledError, DEFAULT_SETTINGS, Limits, UnimplementedError, type Logger, type Settings } from '@hourglass/common';
 import type { CallContext } from './call-context';
 import type { FrontendConfig } from './config';
 import { toServiceError } from './grpc/errors';
@@ -31,6 +31,9 @@ function unimplemented(service: string, method: string): UnaryHandler {
     throw new UnimplementedError(`${service}/${method} is not implemented by Hourglass yet`);
   };
 }
+
+/** The abort reason of a call its caller cancelled. */
+const CALL_CANCELLED = new CancelledError('the caller cancelled the call');
 
 export class FrontendServer {
   private readonly server: Server;
@@ -69,7 +72,13 @@ export class FrontendServer {
     const fullMethod = `/${service}/${method}`;
     return (grpcCall: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
       const abort = new AbortController();
-      grpcCall.on('cancelled', () => abort.abort());
+      // grpc-js reports 'cancelled' when any call's stream closes, answered or not: only a call
+      // still running is aborted, and with a ready-made reason (a bare abort() builds a DOMException
+      // with a stack trace, ~16 µs, on every call).
+      let answered = false;
+      grpcCall.on('cancelled', () => {
+        if (!answered) abort.abort(CALL_CANCELLED);
+      });
       const context: CallContext = { deadline: deadlineMs(grpcCall.getDeadline()), signal: abort.signal, metadata: grpcCall.metadata };
       const call: Call = {
         service,
@@ -85,8 +94,14 @@ export class FrontendServer {
         taskToken: undefined,
       };
       this.chain.run(call, (c) => handler(c.request, handlerContext(c))).then(
-        (response) => callback(null, response),
-        (err: unknown) => callback(toServiceError(err, method, call.logger) as ServiceError),
+        (response) => {
+          answered = true;
+          callback(null, response);
+        },
+        (err: unknown) => {
+          answered = true;
+          callback(toServiceError(err, method, call.logger) as ServiceError);
+        },
       );
     };
   }

@@ -134,20 +134,39 @@ function planOf(type: ReflectedType): Plan[] {
   return plan;
 }
 
-/** The values a field holds: one, the elements of a repeated field, or a map's values (with keys for paths). */
-function valuesOf(field: ReflectedField, value: unknown, path: string): Array<[unknown, string]> {
-  if (value === null || value === undefined) return [];
-  if (field.map) return Object.entries(value as Record<string, unknown>).map(([k, v]) => [v, `${path}[${JSON.stringify(k.slice(0, 40))}]`]);
-  if (field.repeated) return (value as unknown[]).map((v, i) => [v, `${path}[${i}]`]);
-  return [[value, path]];
+/**
+ * Where a value sits in the request, built into a path string only for an error message: a walk
+ * over a valid request allocates one of these per nested message, not a string per field.
+ */
+interface Loc {
+  parent: Loc | undefined;
+  name: string;
+  /** Element index of a repeated field, or key of a map field. */
+  key: number | string | undefined;
+}
+
+function pathOf(parent: Loc | undefined, name: string, key: number | string | undefined): string {
+  const parts: string[] = [];
+  for (let loc: Loc | undefined = { parent, name, key }; loc; loc = loc.parent) {
+    const keyPart = loc.key === undefined ? '' : typeof loc.key === 'number' ? `[${loc.key}]` : `[${JSON.stringify(loc.key.slice(0, 40))}]`;
+    parts.push(loc.name + keyPart);
+  }
+  return parts.reverse().join('.');
 }
 
 interface Pending {
   type: ReflectedType;
   message: Record<string, unknown>;
-  path: string;
+  loc: Loc | undefined;
   /** Inside a Failure: only enums are checked (its payloads were measured with it). */
   enumsOnly: boolean;
+}
+
+interface Blob {
+  parent: Loc | undefined;
+  name: string;
+  key: number | string | undefined;
+  bytes: number;
 }
 
 export interface ShapeOptions {
@@ -158,64 +177,93 @@ export interface ShapeOptions {
 /** Checks one request; throws InvalidArgumentError naming the first bad field. */
 export function checkRequestShape(type: ReflectedType, request: unknown, limits: ShapeLimits, options: ShapeOptions = {}): void {
   if (request === null || typeof request !== 'object') return;
-  const blobs: Array<{ path: string; bytes: number }> = [];
-  const stack: Pending[] = [{ type, message: request as Record<string, unknown>, path: '', enumsOnly: false }];
+  const walk = new ShapeWalk(limits);
+  const stack: Pending[] = [{ type, message: request as Record<string, unknown>, loc: undefined, enumsOnly: false }];
   while (stack.length > 0) {
-    const { type: current, message, path: prefix, enumsOnly } = stack.pop() as Pending;
-    for (const plan of planOf(current)) {
+    const pending = stack.pop() as Pending;
+    for (const plan of planOf(pending.type)) {
       const { field } = plan;
-      if (prefix === '' && options.skipFields?.has(field.name)) continue;
-      const path = prefix ? `${prefix}.${field.name}` : field.name;
-      for (const [value, at] of valuesOf(field, message[field.name], path)) {
-        if (value === null || value === undefined) continue;
-        switch (plan.kind) {
-          case 'enum':
-            checkEnum(plan.enumType, value, at);
-            break;
-          case 'duration':
-            if (!enumsOnly) checkDuration(value as DurationLike, at);
-            break;
-          case 'id':
-            if (!enumsOnly) checkId(value as string, at, limits.maxIdBytes);
-            break;
-          case 'message':
-            stack.push({ type: plan.type, message: value as Record<string, unknown>, path: at, enumsOnly });
-            break;
-          case 'blob':
-            if (!enumsOnly) {
-              const bytes = plan.type.encode(value).len;
-              const limit = plan.blob === 'memo' ? limits.memoBytes : limits.blobBytes;
-              if (bytes > limit) throw new InvalidArgumentError(`${at} is ${formatBytes(bytes)}, more than the ${formatBytes(limit)} limit`);
-              blobs.push({ path: at, bytes });
-              if (plan.type.fullName === SEARCH_ATTRIBUTES_TYPE) checkSearchAttributeNames(value, at);
-            }
-            if (plan.type.fullName === FAILURE_TYPE) stack.push({ type: plan.type, message: value as Record<string, unknown>, path: at, enumsOnly: true });
-            break;
-        }
+      if (pending.loc === undefined && options.skipFields?.has(field.name)) continue;
+      const value = pending.message[field.name];
+      if (value === null || value === undefined) continue;
+      if (field.map) {
+        for (const [key, element] of Object.entries(value as Record<string, unknown>)) walk.visit(plan, element, pending, key, stack);
+      } else if (field.repeated) {
+        const list = value as unknown[];
+        for (let i = 0; i < list.length; i++) walk.visit(plan, list[i], pending, i, stack);
+      } else {
+        walk.visit(plan, value, pending, undefined, stack);
       }
     }
   }
-  const total = blobs.reduce((sum, b) => sum + b.bytes, 0);
-  if (total > limits.transactionBytes) {
-    const largest = [...blobs].sort((a, b) => b.bytes - a.bytes).slice(0, 3).map((b) => `${b.path} ${formatBytes(b.bytes)}`);
+  walk.checkTotal();
+}
+
+/** One request's walk: the per-value checks and the payload bytes seen so far. */
+class ShapeWalk {
+  private readonly blobs: Blob[] = [];
+
+  constructor(private readonly limits: ShapeLimits) {}
+
+  visit(plan: Plan, value: unknown, at: Pending, key: number | string | undefined, stack: Pending[]): void {
+    if (value === null || value === undefined) return;
+    const name = plan.field.name;
+    switch (plan.kind) {
+      case 'enum':
+        checkEnum(plan.enumType, value, at.loc, name, key);
+        break;
+      case 'duration':
+        if (!at.enumsOnly) checkDuration(value as DurationLike, at.loc, name, key);
+        break;
+      case 'id':
+        if (!at.enumsOnly) checkIdAt(value as string, this.limits.maxIdBytes, at.loc, name, key);
+        break;
+      case 'message':
+        stack.push({ type: plan.type, message: value as Record<string, unknown>, loc: { parent: at.loc, name, key }, enumsOnly: at.enumsOnly });
+        break;
+      case 'blob':
+        if (!at.enumsOnly) {
+          const bytes = plan.type.encode(value).len;
+          const limit = plan.blob === 'memo' ? this.limits.memoBytes : this.limits.blobBytes;
+          if (bytes > limit) throw new InvalidArgumentError(`${pathOf(at.loc, name, key)} is ${formatBytes(bytes)}, more than the ${formatBytes(limit)} limit`);
+          this.blobs.push({ parent: at.loc, name, key, bytes });
+          if (plan.type.fullName === SEARCH_ATTRIBUTES_TYPE) checkSearchAttributeNames(value, pathOf(at.loc, name, key));
+        }
+        if (plan.type.fullName === FAILURE_TYPE) stack.push({ type: plan.type, message: value as Record<string, unknown>, loc: { parent: at.loc, name, key }, enumsOnly: true });
+        break;
+    }
+  }
+
+  /** All payloads together fit in one history transaction. */
+  checkTotal(): void {
+    const total = this.blobs.reduce((sum, b) => sum + b.bytes, 0);
+    if (total <= this.limits.transactionBytes) return;
+    const largest = [...this.blobs]
+      .sort((a, b) => b.bytes - a.bytes)
+      .slice(0, 3)
+      .map((b) => `${pathOf(b.parent, b.name, b.key)} ${formatBytes(b.bytes)}`);
     throw new InvalidArgumentError(
-      `the payloads of this request total ${formatBytes(total)} (${largest.join(', ')}${blobs.length > 3 ? ', …' : ''}), more than the ${formatBytes(limits.transactionBytes)} one history transaction may write`,
+      `the payloads of this request total ${formatBytes(total)} (${largest.join(', ')}${this.blobs.length > 3 ? ', …' : ''}), more than the ${formatBytes(this.limits.transactionBytes)} one history transaction may write`,
     );
   }
 }
 
-function checkEnum(enumType: ReflectedEnum, value: unknown, path: string): void {
+function checkEnum(enumType: ReflectedEnum, value: unknown, parent: Loc | undefined, name: string, key: Loc['key']): void {
   if (typeof value === 'number' && enumType.valuesById[value] !== undefined) return;
   const shown = typeof value === 'number' ? String(value) : quote(String(value));
-  throw new InvalidArgumentError(`${path} is ${shown}, which is not a defined ${enumType.name} value`);
+  throw new InvalidArgumentError(`${pathOf(parent, name, key)} is ${shown}, which is not a defined ${enumType.name} value`);
 }
 
 /** An id or name: at most `max` UTF-8 bytes (empty is allowed here; required fields are per method). */
 export function checkId(value: string, path: string, max: number): void {
+  checkIdAt(value, max, undefined, path, undefined);
+}
+
+function checkIdAt(value: string, max: number, parent: Loc | undefined, name: string, key: Loc['key']): void {
   // A string of n UTF-16 units is at most 3n UTF-8 bytes: short ones need no count.
   if (value.length * 3 <= max) return;
   const bytes = utf8Length(value);
-  if (bytes > max) throw new InvalidArgumentError(`${path} ${quote(value)} is ${bytes} bytes long in UTF-8, more than the limit of ${max}`);
+  if (bytes > max) throw new InvalidArgumentError(`${pathOf(parent, name, key)} ${quote(value)} is ${bytes} bytes long in UTF-8, more than the limit of ${max}`);
 }
 
 interface DurationLike {
@@ -223,16 +271,17 @@ interface DurationLike {
   nanos?: number | null;
 }
 
-function checkDuration(value: DurationLike, path: string): void {
+function checkDuration(value: DurationLike, parent: Loc | undefined, name: string, key: Loc['key']): void {
+  const at = (): string => pathOf(parent, name, key);
   const seconds = toNumber(value.seconds as Parameters<typeof toNumber>[0]);
   const nanos = value.nanos ?? 0;
   if (!Number.isFinite(seconds) || !Number.isInteger(nanos) || Math.abs(nanos) > MAX_NANOS) {
-    throw new InvalidArgumentError(`${path} is not a valid duration (seconds ${seconds}, nanos ${nanos})`);
+    throw new InvalidArgumentError(`${at()} is not a valid duration (seconds ${seconds}, nanos ${nanos})`);
   }
   if ((seconds > 0 && nanos < 0) || (seconds < 0 && nanos > 0)) {
-    throw new InvalidArgumentError(`${path} is not a valid duration: seconds (${seconds}) and nanos (${nanos}) have different signs`);
+    throw new InvalidArgumentError(`${at()} is not a valid duration: seconds (${seconds}) and nanos (${nanos}) have different signs`);
   }
-  if (seconds < 0 || nanos < 0) throw new InvalidArgumentError(`${path} must not be negative`);
+  if (seconds < 0 || nanos < 0) throw new InvalidArgumentError(`${at()} must not be negative`);
 }
 
 function checkSearchAttributeNames(value: unknown, path: string): void {

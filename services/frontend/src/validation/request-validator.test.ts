@@ -103,6 +103,26 @@ describe('request validation', () => {
       );
     });
 
+    it('names the element of a repeated field and the key of a map field', () => {
+      refuses(
+        'ExecuteMultiOperation',
+        decoded('ExecuteMultiOperationRequest', {
+          namespace: 'default',
+          operations: [
+            { startWorkflow: { namespace: 'default', workflowId: 'w', workflowType: { name: 't' }, taskQueue: { name: 'tq' } } },
+            { startWorkflow: { namespace: 'default', workflowId: 'w', workflowType: { name: 't' }, taskQueue: { name: 'tq' }, workflowIdReusePolicy: 17 } },
+          ],
+        }),
+        /^operations\[1\]\.startWorkflow\.workflowIdReusePolicy is 17, which is not a defined WorkflowIdReusePolicy value$/,
+      );
+      const taskToken = encodeTaskToken({ kind: 'workflow', namespaceId: NAMESPACE.id, workflowId: 'w', runId: 'r', scheduledEventId: 2, startedEventId: 3, attempt: 1 });
+      refuses(
+        'RespondWorkflowTaskCompleted',
+        decoded('RespondWorkflowTaskCompletedRequest', { namespace: 'default', taskToken, queryResults: { 'q-1': { resultType: 9 } } }),
+        /^queryResults\["q-1"\]\.resultType is 9, which is not a defined QueryResultType value$/,
+      );
+    });
+
     it('refuses undefined enums inside a failure (its payloads count as the failure)', () => {
       refuses(
         'RespondActivityTaskFailedById',
