@@ -15,94 +15,98 @@ export interface ItemChanges {
 }
 
 export class ItemMap<T extends object> {
-  private readonly items = new Map<string, T>();
-  private readonly dirty = new Set<string>();
-  private readonly deleted = new Set<string>();
+  // Allocated on first use: most runs leave most of their ten maps empty.
+  private items: Map<string, T> | undefined;
+  private dirty: Set<string> | undefined;
+  private deleted: Set<string> | undefined;
 
   constructor(readonly kind: string) {}
 
   get size(): number {
-    return this.items.size;
+    return this.items?.size ?? 0;
   }
 
   get(id: string): Readonly<T> | undefined {
-    return this.items.get(id);
+    return this.items?.get(id);
   }
 
   has(id: string): boolean {
-    return this.items.has(id);
+    return this.items?.has(id) ?? false;
   }
 
   values(): IterableIterator<Readonly<T>> {
-    return this.items.values();
+    return (this.items ?? EMPTY).values() as IterableIterator<Readonly<T>>;
   }
 
   entries(): IterableIterator<[string, Readonly<T>]> {
-    return this.items.entries();
+    return (this.items ?? EMPTY).entries() as IterableIterator<[string, Readonly<T>]>;
   }
 
   /** Adds or replaces an item; it is written with the next commit. */
   set(id: string, item: T): void {
-    this.items.set(id, item);
-    this.dirty.add(id);
-    this.deleted.delete(id);
+    (this.items ??= new Map()).set(id, item);
+    (this.dirty ??= new Set()).add(id);
+    this.deleted?.delete(id);
   }
 
   /** A writable copy of the item, written with the next commit; undefined when absent. */
   mutable(id: string): T | undefined {
-    const current = this.items.get(id);
-    if (!current) return undefined;
-    if (this.dirty.has(id) && !Object.isFrozen(current)) return current;
+    const current = this.items?.get(id);
+    if (!current || !this.items) return undefined;
+    if (this.dirty?.has(id) && !Object.isFrozen(current)) return current;
     const copy = { ...current };
     this.items.set(id, copy);
-    this.dirty.add(id);
+    (this.dirty ??= new Set()).add(id);
     return copy;
   }
 
   delete(id: string): boolean {
-    if (!this.items.delete(id)) return false;
-    this.dirty.delete(id);
-    this.deleted.add(id);
+    if (!this.items?.delete(id)) return false;
+    this.dirty?.delete(id);
+    (this.deleted ??= new Set()).add(id);
     return true;
   }
 
   /** Loads a persisted item (not a change). */
   load(id: string, item: T): void {
-    this.items.set(id, deepFreeze(item));
+    (this.items ??= new Map()).set(id, deepFreeze(item));
   }
 
   /** Every item is written with the next commit (a state upgraded from an older format). */
   markAllDirty(): void {
-    for (const id of this.items.keys()) this.dirty.add(id);
+    for (const id of this.items?.keys() ?? []) (this.dirty ??= new Set()).add(id);
   }
 
   hasChanges(): boolean {
-    return this.dirty.size > 0 || this.deleted.size > 0;
+    return (this.dirty?.size ?? 0) > 0 || (this.deleted?.size ?? 0) > 0;
   }
 
   /** The rows the next commit must write for this map. */
   changes(serialize: (item: T) => string = JSON.stringify): ItemChanges {
     const upserts: ExecutionItemRow[] = [];
-    for (const id of this.dirty) upserts.push({ kind: this.kind, id, data: serialize(this.items.get(id) as T) });
-    const deletes = [...this.deleted].map((id) => ({ kind: this.kind, id }));
+    for (const id of this.dirty ?? []) upserts.push({ kind: this.kind, id, data: serialize(this.items?.get(id) as T) });
+    const deletes = [...(this.deleted ?? [])].map((id) => ({ kind: this.kind, id }));
     return { upserts, deletes };
   }
 
   /** After a commit: what was written is the stored state now. */
   settle(): void {
-    for (const id of this.dirty) {
-      const item = this.items.get(id);
+    for (const id of this.dirty ?? []) {
+      const item = this.items?.get(id);
       if (item) deepFreeze(item);
     }
-    this.dirty.clear();
-    this.deleted.clear();
+    this.dirty?.clear();
+    this.deleted?.clear();
   }
 }
+
+const EMPTY: ReadonlyMap<string, never> = new Map<string, never>();
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const inner of Object.values(value as Record<string, unknown>)) deepFreeze(inner);
+    const record = value as Record<string, unknown>;
+    for (const key in record) deepFreeze(record[key]);
   }
   return value;
 }

@@ -427,8 +427,10 @@ export class MutableState implements CoreState {
     return true;
   }
 
+  private itemMapList: ItemMap<object>[] | undefined;
+
   private itemMaps(): ItemMap<object>[] {
-    return [
+    this.itemMapList ??= [
       this.activities,
       this.timers,
       this.children,
@@ -440,6 +442,7 @@ export class MutableState implements CoreState {
       this.blobs,
       this.searchAttributeBlobs,
     ] as ItemMap<object>[];
+    return this.itemMapList;
   }
 }
 
