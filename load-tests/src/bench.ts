@@ -8,6 +8,8 @@
  *  - neighbours: on a fresh server, one workflow schedules 2,000 activities and another takes
  *    10,000 signals while a third namespace runs single-activity workflows at a fixed rate: that
  *    namespace's start-to-close p50/p99, and the server's longest event-loop stall.
+ * `--address` runs against a server started elsewhere (another build, say); `--server-pid` then
+ * names its process so its CPU is read too.
  * Results print as a table and as one JSON line; record them in BENCHMARKS.md with the command.
  */
 import { randomUUID } from 'node:crypto';
@@ -30,6 +32,8 @@ const { values: args } = parseArgs({
     'in-memory': { type: 'boolean', default: false },
     store: { type: 'string', default: 'sqlite' },
     address: { type: 'string' },
+    /** With --address: the server's pid, so its CPU per workflow is measured too (same machine). */
+    'server-pid': { type: 'string' },
   },
 });
 
@@ -177,6 +181,7 @@ async function main(): Promise<void> {
   });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
+  const serverPid = server?.pid ?? (args['server-pid'] === undefined ? undefined : Number(args['server-pid']));
   const result: Record<string, unknown> = {
     machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
     store: args.address ? 'external' : store === 'mysql' ? `mysql (${MYSQL_SHARD_DATABASES} shard databases)` : args['in-memory'] ? 'sqlite (in memory)' : 'sqlite (file)',
@@ -185,15 +190,16 @@ async function main(): Promise<void> {
     await worker.runUntil(async () => {
       await throughput(client, 50, 10); // warm-up: JIT, caches, connections
       if (args.mode === 'all' || args.mode === 'throughput') {
-        const t = await withServerCpu(server?.pid, Number(args.workflows), () => throughput(client, Number(args.workflows), Number(args.concurrency)));
+        const t = await withServerCpu(serverPid, Number(args.workflows), () => throughput(client, Number(args.workflows), Number(args.concurrency)));
         result.throughput = t;
         const cpu = t.serverCpuMsPerWorkflow === undefined ? '' : `; server CPU ${t.serverCpuMsPerWorkflow.toFixed(2)} ms per workflow`;
         console.log(`throughput: ${Number(args.workflows)} workflows in ${t.seconds.toFixed(1)} s = ${t.workflowsPerSecond.toFixed(1)} workflows/s${cpu}; start-to-close ${fmt(t.latency)}`);
       }
       if (args.mode === 'all' || args.mode === 'latency') {
-        const l = await withServerCpu(server?.pid, Math.round(Number(args.rate) * Number(args.duration)), () => fixedRate(client, Number(args.rate), Number(args.duration)));
+        const l = await withServerCpu(serverPid, Math.round(Number(args.rate) * Number(args.duration)), () => fixedRate(client, Number(args.rate), Number(args.duration)));
         result.latency = l;
-        console.log(`latency at ${l.offered} workflows/s offered for ${args.duration} s: start-to-close ${fmt(l.latency)}`);
+        const cpu = l.serverCpuMsPerWorkflow === undefined ? '' : `; server CPU ${l.serverCpuMsPerWorkflow.toFixed(2)} ms per workflow`;
+        console.log(`latency at ${l.offered} workflows/s offered for ${args.duration} s: start-to-close ${fmt(l.latency)}${cpu}`);
       }
       if (store === 'mysql') {
         const r = await measureRoundTrips(connection, MYSQL_URL);

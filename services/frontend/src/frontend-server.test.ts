@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { Client, compressionAlgorithms, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { DEFAULT_SETTINGS, NamespaceNotFoundError, silentLogger, temporal } from '@hourglass/common';
 import type { HistoryService, MatchingService } from '@hourglass/contracts';
 import type { NamespaceRegistry } from '@hourglass/history';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import { DEFAULT_FRONTEND_CONFIG } from './config';
 import { FrontendServer } from './frontend-server';
+import { inflateMessage, installInflate } from './grpc/inflate';
 import { frontendChain } from './interceptors';
 import { OPERATOR_SERVICE, WORKFLOW_SERVICE } from './method-table';
 import { operatorServiceHandlers } from './operator-service';
@@ -115,6 +116,31 @@ describe('frontend server', () => {
     assert.match(err.details, /OperatorService\/ListSearchAttributes/);
     const list = operator.ListNexusEndpointsResponse.decode(await call(OPERATOR_SERVICE, 'ListNexusEndpoints', new Uint8Array()));
     assert.deepEqual(list.endpoints, []);
+  });
+
+  it('inflates gzip requests in one call (the official worker gzips every request), under the same cap', async () => {
+    assert.equal(installInflate(), true, 'this grpc-js no longer has the method installInflate replaces');
+    const gzipClient = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure(), { 'grpc.default_compression_algorithm': compressionAlgorithms.gzip });
+    try {
+      const unary = (body: Uint8Array): Promise<Buffer> =>
+        new Promise((resolve, reject) => {
+          gzipClient.makeUnaryRequest(`/${WORKFLOW_SERVICE}/StartWorkflowExecution`, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(body), { deadline: Date.now() + 10_000 }, (err, response) =>
+            err ? reject(err) : resolve(response as Buffer),
+          );
+        });
+      assert.equal(ws.StartWorkflowExecutionResponse.decode(await unary(startBytes())).runId, 'run-1');
+      // 5 MB of zeros gzips to a few KB: inflated in one call, and refused at the 4 MB cap.
+      const before = { lookups, started };
+      const err = await failure(unary(startBytes({ input: { payloads: [{ data: Buffer.alloc(5 * 1024 * 1024) }] } })));
+      assert.equal(err.code, status.RESOURCE_EXHAUSTED, err.details);
+      assert.match(err.details, /decompresses to a size larger than 4194304/);
+      assert.deepEqual({ lookups, started }, before, 'no step of the chain ran');
+    } finally {
+      gzipClient.close();
+    }
+    const corrupt = inflateMessage(Buffer.from('not gzip at all'), 'gzip', 1024);
+    assert.ok(!Buffer.isBuffer(corrupt));
+    assert.deepEqual(corrupt, { code: status.INTERNAL, details: 'Failed to decompress message' });
   });
 
   it('refuses to start with a handler for a method that does not exist', () => {

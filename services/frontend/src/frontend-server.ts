@@ -5,13 +5,15 @@
  *
  * Requests larger than `Limits.grpcMaxMessageSize` are refused by grpc-js from the message's length
  * prefix, before the body is buffered or decoded (RESOURCE_EXHAUSTED); that applies to the
- * decompressed size of gzip requests too, which the worker's native connection sends by default.
+ * decompressed size of gzip requests too, which the worker's native connection sends by default
+ * (small ones are inflated in one call: grpc/inflate.ts).
  */
 import { Server, ServerCredentials, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
 import { CancelledError, DEFAULT_SETTINGS, Limits, UnimplementedError, type Logger, type Settings } from '@hourglass/common';
 import type { CallContext } from './call-context';
 import type { FrontendConfig } from './config';
 import { toServiceError } from './grpc/errors';
+import { installInflate } from './grpc/inflate';
 import { buildServiceDefinition, type BuiltService } from './grpc/service-definition';
 import { handlerContext, type Call, type InterceptorChain, type UnaryHandler } from './interceptors';
 import { methodSpec, type MethodSpec } from './method-table';
@@ -46,6 +48,7 @@ export class FrontendServer {
     registrations: ServiceRegistration[],
     settings: Settings = DEFAULT_SETTINGS,
   ) {
+    installInflate();
     this.server = new Server({
       'grpc.max_receive_message_length': settings.get(Limits.grpcMaxMessageSize),
       // Responses are not capped (grpc-js' default): a history page may legitimately exceed 4 MB,

@@ -18,7 +18,7 @@ import type {
   ShardCommit,
   ShardRecord,
 } from '../types';
-import { checkLimit, isDuplicateKey, runTransaction, toBytes, type SqliteLane } from './sql';
+import { checkLimit, isDuplicateKey, toBytes, type SqliteLane } from './sql';
 
 interface RunParams {
   shardId: number;
@@ -187,8 +187,9 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   async commit(commit: ShardCommit): Promise<void> {
     checkCommitShape(commit);
-    // Alone on the connection; a large commit (thousands of rows) gives the event loop turns while it writes.
-    return this.lane.run(() => runTransaction(this.db, this.commitSteps(commit)));
+    // Alone on the connection, or grouped with other short commits waiting with it; a large commit
+    // (thousands of rows) gives the event loop turns while it writes.
+    return this.lane.transaction(this.db, this.commitSteps(commit));
   }
 
   getExecution(shardId: number, key: ExecutionKey): Promise<ExecutionRecord | undefined> {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteLane, runTransaction } from './sql';
@@ -78,6 +81,97 @@ describe('runTransaction', () => {
     const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
     await runTransaction(db, Array.from({ length: 5000 }, (_, i) => () => void insert.run(i)));
     assert.equal((db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n, 5000);
+    db.close();
+  });
+});
+
+describe('SqliteLane group commit', () => {
+  function table(): Database.Database {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    return db;
+  }
+  const count = (db: Database.Database): number => (db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n;
+
+  it('commits transactions that wait together as one, each caller answered after that commit', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lane-'));
+    const db = new Database(path.join(dir, 'db'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    const reader = new Database(path.join(dir, 'db'), { readonly: true });
+    const lane = new SqliteLane();
+    const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+    const committed = (): number => (reader.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n;
+    // A first operation holds the lane while ten transactions queue up behind it.
+    const holder = lane.run(async () => new Promise((resolve) => setTimeout(resolve, 5)));
+    let seenByOthersDuringLast = -1;
+    const writes = Array.from({ length: 10 }, (_, i) =>
+      lane.transaction(db, [
+        () => void insert.run(i),
+        () => {
+          if (i === 9) seenByOthersDuringLast = committed();
+        },
+      ]),
+    );
+    let seenByOthersWhenFirstAnswered = -1;
+    void writes[0]?.then(() => (seenByOthersWhenFirstAnswered = committed()));
+    await Promise.all([holder, ...writes]);
+    assert.equal(seenByOthersDuringLast, 0, 'the first nine were committed one by one before the tenth ran');
+    assert.equal(seenByOthersWhenFirstAnswered, 10, 'a caller was answered before its group committed');
+    reader.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a member that throws undoes only its own steps and rejects only its caller', async () => {
+    const db = table();
+    const lane = new SqliteLane();
+    const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+    const holder = lane.run(async () => new Promise((resolve) => setTimeout(resolve, 5)));
+    const first = lane.transaction(db, [() => void insert.run(1), () => void insert.run(2)]);
+    const failing = lane.transaction(db, [
+      () => void insert.run(3),
+      () => {
+        throw new Error('condition failed');
+      },
+    ]);
+    const last = lane.transaction(db, [() => void insert.run(4)]);
+    await holder;
+    await first;
+    await assert.rejects(failing, /condition failed/);
+    await last;
+    assert.deepEqual(
+      db.prepare('SELECT id FROM t ORDER BY id').pluck().all(),
+      [1, 2, 4],
+    );
+    db.close();
+  });
+
+  it('a failure that ends the whole transaction fails every member, and nothing of the group is written', async () => {
+    const db = table();
+    const lane = new SqliteLane();
+    const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+    const holder = lane.run(async () => new Promise((resolve) => setTimeout(resolve, 5)));
+    const before = lane.transaction(db, [() => void insert.run(1)]);
+    const fatal = lane.transaction(db, [
+      () => {
+        // What SQLite does on a disk-full or I/O error: the transaction is gone.
+        db.exec('ROLLBACK');
+        throw new Error('disk I/O error');
+      },
+    ]);
+    const after = lane.transaction(db, [() => void insert.run(2)]);
+    await holder;
+    const results = await Promise.allSettled([before, fatal, after]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected', 'rejected'],
+    );
+    assert.equal(count(db), 0);
+    assert.equal(db.inTransaction, false);
+    // The lane goes on.
+    await lane.transaction(db, [() => void insert.run(5)]);
+    assert.equal(count(db), 1);
     db.close();
   });
 });

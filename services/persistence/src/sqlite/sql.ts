@@ -37,49 +37,140 @@ export class SqliteLane {
 
   run<T>(op: () => T | Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.waiting.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      this.waiting.push({ op, write: undefined, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.busy) this.next();
+    });
+  }
+
+  /**
+   * Runs `steps` as one transaction (as runTransaction does). Short transactions that wait in the
+   * lane together are committed as ONE SQLite transaction (group commit): each runs in a savepoint
+   * of its own, so a throw undoes only its own steps and rejects only its caller, and every caller is
+   * answered after the one COMMIT, so nothing is acknowledged before it is written.
+   */
+  transaction(db: Database.Database, steps: readonly (() => void)[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const entry: LaneEntry = { op: () => runTransaction(db, steps), write: { db, steps }, resolve: resolve as (value: unknown) => void, reject };
+      this.waiting.push(entry);
       if (!this.busy) this.next();
     });
   }
 
   private next(): void {
-    const entry = this.waiting.shift();
+    const entry = this.waiting[0];
     if (!entry) {
       this.busy = false;
       return;
     }
     this.busy = true;
+    const group = this.takeGroup();
+    if (group) {
+      this.runGroup(group);
+      return;
+    }
+    this.waiting.shift();
     let result: unknown;
     try {
       result = entry.op();
     } catch (err) {
-      this.finish(entry, false, err);
+      this.finish([entry], [{ ok: false, value: err }]);
       return;
     }
     if (result instanceof Promise) {
       result.then(
-        (value: unknown) => this.finish(entry, true, value),
-        (err: unknown) => this.finish(entry, false, err),
+        (value: unknown) => this.finish([entry], [{ ok: true, value }]),
+        (err: unknown) => this.finish([entry], [{ ok: false, value: err }]),
       );
     } else {
-      this.finish(entry, true, result);
+      this.finish([entry], [{ ok: true, value: result }]);
     }
   }
 
-  /** The event loop takes a turn, then the caller continues and the next operation starts. */
-  private finish(entry: LaneEntry, ok: boolean, value: unknown): void {
+  /** Two or more short transactions at the head of the queue, on one connection; undefined otherwise. */
+  private takeGroup(): LaneEntry[] | undefined {
+    const first = this.waiting[0]?.write;
+    if (!first || first.steps.length > SQLITE_SYNC_STEPS) return undefined;
+    let count = 1;
+    let steps = first.steps.length;
+    for (; count < this.waiting.length && count < SQLITE_GROUP_MAX_TRANSACTIONS; count++) {
+      const write = this.waiting[count]?.write;
+      if (!write || write.db !== first.db || steps + write.steps.length > SQLITE_SYNC_STEPS) break;
+      steps += write.steps.length;
+    }
+    return count < 2 ? undefined : this.waiting.splice(0, count);
+  }
+
+  private runGroup(group: LaneEntry[]): void {
+    const outcomes: Outcome[] = group.map(() => ({ ok: true, value: undefined }));
+    try {
+      groupTransaction((group[0]?.write as LaneWrite).db)(group, outcomes);
+    } catch (err) {
+      // The COMMIT itself, or a failure that ended the whole transaction: nothing of the group is written.
+      this.finish(group, group.map(() => ({ ok: false, value: err })));
+      return;
+    }
+    this.finish(group, outcomes);
+  }
+
+  /** The event loop takes a turn, then the callers continue and the next operation starts. */
+  private finish(entries: LaneEntry[], outcomes: Outcome[]): void {
     setImmediate(() => {
-      if (ok) entry.resolve(value);
-      else entry.reject(value);
+      entries.forEach((entry, i) => {
+        const outcome = outcomes[i] as Outcome;
+        if (outcome.ok) entry.resolve(outcome.value);
+        else entry.reject(outcome.value);
+      });
       this.next();
     });
   }
 }
 
+interface LaneWrite {
+  db: Database.Database;
+  steps: readonly (() => void)[];
+}
+
 interface LaneEntry {
   op: () => unknown;
+  /** Set for a transaction that may be grouped with its neighbours. */
+  write: LaneWrite | undefined;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
+}
+
+interface Outcome {
+  ok: boolean;
+  value: unknown;
+}
+
+/** Most transactions one group commit takes (its steps are also capped at SQLITE_SYNC_STEPS). */
+export const SQLITE_GROUP_MAX_TRANSACTIONS = 64;
+
+/** One group-commit function per connection: an IMMEDIATE transaction with a savepoint per member. */
+const groupTransactions = new WeakMap<Database.Database, (group: LaneEntry[], outcomes: Outcome[]) => void>();
+
+function groupTransaction(db: Database.Database): (group: LaneEntry[], outcomes: Outcome[]) => void {
+  let run = groupTransactions.get(db);
+  if (!run) {
+    // Called inside a transaction, a better-sqlite3 transaction function is a savepoint: a throw
+    // rolls back to it and rethrows.
+    const member = db.transaction((steps: readonly (() => void)[]) => {
+      for (const step of steps) step();
+    });
+    run = db.transaction((group: LaneEntry[], outcomes: Outcome[]) => {
+      group.forEach((entry, i) => {
+        try {
+          member((entry.write as LaneWrite).steps);
+        } catch (err) {
+          // Some errors (disk full, I/O) end the whole transaction: then the group fails as one.
+          if (!db.inTransaction) throw err;
+          outcomes[i] = { ok: false, value: err };
+        }
+      });
+    }).immediate;
+    groupTransactions.set(db, run);
+  }
+  return run;
 }
 
 /** Longest stretch of statements a large transaction runs before giving the event loop a turn. */
