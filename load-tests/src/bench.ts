@@ -6,12 +6,14 @@
  *    the server process's CPU per workflow (its own user + system time, from /proc);
  *  - latency: workflows offered at a fixed rate, start-to-close (start call → result) p50/p99;
  *  - neighbours: on a fresh server, one workflow schedules 2,000 activities and another takes
- *    10,000 signals while a third namespace runs single-activity workflows at a fixed rate: that
- *    namespace's start-to-close p50/p99, and the server's longest event-loop stall.
+ *    10,000 signals (a separate process, noise.ts) while another namespace runs single-activity
+ *    workflows at a fixed rate: that namespace's start-to-close p50/p99, and the server's event-loop
+ *    stalls over the noise.
  * `--address` runs against a server started elsewhere (another build, say); `--server-pid` then
  * names its process so its CPU is read too.
  * Results print as a table and as one JSON line; record them in BENCHMARKS.md with the command.
  */
+import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -19,6 +21,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { MYSQL_SHARD_DATABASES, MYSQL_URL, startServer, type ServerProcess } from '@hourglass/conformance';
 import { measureRoundTrips } from './db-roundtrips';
+import type { NoiseMessage } from './noise';
 import { parseEventLoopReport, processCpuMs } from './server-stats';
 import { summarize, type LatencySummary } from './stats';
 
@@ -108,9 +111,10 @@ async function createWorker(address: string, namespace: string, workflowBundle: 
 }
 
 /**
- * One tenant's big fan-out and another's signal storm, while a third namespace runs
- * single-activity workflows at `rate`/s: that namespace's start-to-close, and the longest stall
- * of the server's event loop (which it reports when it stops).
+ * One tenant's big fan-out and its signal storm (noise.ts, a process of its own), while a second
+ * namespace runs single-activity workflows at `rate`/s from this process: that namespace's
+ * start-to-close, and the longest stalls of the server's event loop over the noise (the server
+ * starts a new stall window on SIGUSR2 and reports it when it stops).
  */
 async function neighbours(store: 'sqlite' | 'mysql', workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>, rate: number) {
   // Temporal's buffered-event limit (100 behind a running workflow task) would fail nearly every task
@@ -118,47 +122,50 @@ async function neighbours(store: 'sqlite' | 'mysql', workflowBundle: Awaited<Ret
   // noisy-neighbours conformance test, so what is measured is isolation.
   const settings = { 'history.maximumBufferedEventsBatch': [{ value: 1_000_000 }] };
   const server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, settings, extraArgs: ['--log-level', 'warn', '-n', NEIGHBOUR_NAMESPACE] });
-  const noisy = await createWorker(server.address, 'default', workflowBundle);
   const quiet = await createWorker(server.address, NEIGHBOUR_NAMESPACE, workflowBundle);
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
   const neighbour = new Client({ connection, namespace: NEIGHBOUR_NAMESPACE });
+  const noise = fork(require.resolve('./noise'), ['--address', server.address, '--fan-out', String(FAN_OUT), '--signals', String(SIGNALS)], { stdio: 'inherit' });
+  // A customer's workers run on its own machines: here the noisy tenant's worker and client get the
+  // CPU the server and the quiet tenant leave, instead of a third of two shared cores.
+  if (noise.pid !== undefined) os.setPriority(noise.pid, 19);
+  const messages = (kind: NoiseMessage['kind']): Promise<NoiseMessage> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (message: NoiseMessage): void => {
+        if (message.kind !== kind) return;
+        noise.off('message', onMessage);
+        resolve(message);
+      };
+      noise.on('message', onMessage);
+      noise.once('exit', (code) => reject(new Error(`the noise process exited (code ${code}) before saying ${kind}`)));
+    });
   try {
-    const measured = await noisy.worker.runUntil(() =>
-      quiet.worker.runUntil(async () => {
-        await throughput(neighbour, 20, 5); // warm-up of the quiet namespace
-        const t0 = performance.now();
-        const fanOut = await client.workflow.start('fanOut', { taskQueue: TASK_QUEUE, workflowId: `fan-out-${randomUUID()}`, args: [FAN_OUT] });
-        const counter = await client.workflow.start('countSignals', { taskQueue: TASK_QUEUE, workflowId: `signals-${randomUUID()}`, args: [SIGNALS] });
-        const noise = (async () => {
-          for (let sent = 0; sent < SIGNALS; ) {
-            const batch = Math.min(100, SIGNALS - sent);
-            await Promise.all(Array.from({ length: batch }, () => counter.signal('tick')));
-            sent += batch;
-          }
-          await Promise.all([fanOut.result(), counter.result()]);
-          return (performance.now() - t0) / 1000;
-        })();
-        let noiseDone = false;
-        const noiseSeconds = noise.finally(() => (noiseDone = true));
-        // The quiet namespace runs at a fixed rate for as long as the noise lasts.
-        const latencies: number[] = [];
-        const runs: Promise<void>[] = [];
-        for (let i = 0; !noiseDone; i++) {
-          const wait = t0 + (i * 1000) / rate - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          runs.push(runOne(neighbour).then((ms) => void latencies.push(ms)));
-        }
-        await Promise.all(runs);
-        return { noiseSeconds: await noiseSeconds, neighbour: summarize(latencies) };
-      }),
-    );
+    const measured = await quiet.worker.runUntil(async () => {
+      await throughput(neighbour, 20, 5); // warm-up of the quiet namespace
+      await messages('ready');
+      const done = messages('done');
+      process.kill(server.pid as number, 'SIGUSR2'); // the stall window starts with the noise
+      noise.send('go');
+      let noiseDone = false;
+      const noiseSeconds = done.then((m) => (m.kind === 'done' ? m.seconds : NaN)).finally(() => (noiseDone = true));
+      // The quiet namespace runs at a fixed rate for as long as the noise lasts.
+      const latencies: number[] = [];
+      const runs: Promise<void>[] = [];
+      const t0 = performance.now();
+      for (let i = 0; !noiseDone; i++) {
+        const wait = t0 + (i * 1000) / rate - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        runs.push(runOne(neighbour).then((ms) => void latencies.push(ms)));
+      }
+      await Promise.all(runs);
+      return { noiseSeconds: await noiseSeconds, neighbour: summarize(latencies) };
+    });
     await connection.close();
-    await noisy.connection.close();
     await quiet.connection.close();
     await server.stop();
     return { ...measured, eventLoop: parseEventLoopReport(server.recentOutput()) };
   } finally {
+    noise.kill();
     await server.dispose();
   }
 }

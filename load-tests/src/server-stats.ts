@@ -1,6 +1,6 @@
 /**
  * What the benchmarks read off the server process: its CPU time (from /proc, Linux) and the
- * event-loop delay it reports when it stops.
+ * event-loop stalls it reports.
  */
 import { readFileSync } from 'node:fs';
 
@@ -25,9 +25,13 @@ export interface EventLoopReport {
   maxMs: number;
 }
 
-/** The event-loop delay line `hourglass start-dev` prints when it stops. */
+/**
+ * The last event-loop stall report in the server's output: `hourglass start-dev` prints one on
+ * SIGUSR2 (and starts a new window) and one when it stops.
+ */
 export function parseEventLoopReport(output: string): EventLoopReport | undefined {
-  const m = /event-loop delay p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms/.exec(output);
+  const all = [...output.matchAll(/event-loop stalls over \d+ s: p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms/g)];
+  const m = all[all.length - 1];
   if (!m) return undefined;
   return { p50Ms: Number(m[1]), p99Ms: Number(m[2]), maxMs: Number(m[3]) };
 }

@@ -305,4 +305,12 @@ export const FrontendSettings = {
     parse: integerSetting(1),
     description: 'Largest page a List* call may ask for.',
   }),
+  maxConcurrentCalls: defineSetting({
+    key: 'frontend.maxConcurrentCalls',
+    scope: 'global',
+    defaultValue: 16,
+    parse: integerSetting(1),
+    description:
+      'Short calls (not polls or calls that wait on a worker) served at once; past it, calls wait in one queue per namespace and are admitted round robin across namespaces, so a flood from one tenant never delays another by more than a turn.',
+  }),
 } as const;

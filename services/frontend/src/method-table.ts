@@ -305,6 +305,14 @@ export function callPriority(spec: MethodSpec, request: unknown): number {
   return rateLimit.priority;
 }
 
+/** Whether this call may be held open: a poll, a call that waits on a worker, or a history long poll. */
+export function isLongPoll(spec: MethodSpec, request: unknown): boolean {
+  const { polling } = spec;
+  if (polling === 'never') return false;
+  if (polling === 'always' || polling === 'longRunning') return true;
+  return isSet((request as Record<string, unknown> | null)?.[polling.whenField]);
+}
+
 function isSet(value: unknown): boolean {
   if (value === null || value === undefined || value === false) return false;
   if (value instanceof Uint8Array) return value.length > 0;

@@ -6,13 +6,13 @@
  * default values are only displayed, never used.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Command, Option } from 'commander';
 import { allSettings, createLogger, quote } from '@hourglass/common';
 import { migrateMysql } from '@hourglass/persistence';
 import { startBanner } from './banner';
 import { CONFIG_FILE_OPTION, DEV_DEFAULTS, START_DEV_OPTIONS, loadDevServerConfig, parseDevServerConfig, type ConfigFlags, type LoadedConfig } from './config';
 import { startDevServer } from './dev-server';
+import { EventLoopStallMonitor, formatStalls } from './loop-monitor';
 import { describeStore } from './persistence';
 import { SETTINGS_FORMATS, formatSettings, replaceGeneratedTable, type SettingsFormat } from './settings-table';
 import { SERVER_VERSION } from './version';
@@ -87,22 +87,25 @@ startDev.action(async (_opts: unknown, command: Command) => {
   } catch (err) {
     fail(`could not start: ${(err as Error).message}`, 1);
   }
-  // How long the event loop was held up while serving (one tenant must never stall the others): said when the server stops.
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
+  // How long the event loop was held up while serving (one tenant must never stall the others):
+  // said when the server stops, and on SIGUSR2, which also starts a new window (a benchmark
+  // measures one phase that way).
+  const loop = new EventLoopStallMonitor();
+  process.on('SIGUSR2', () => {
+    console.log(`Hourglass ${formatStalls(loop.stalls())}`);
+    loop.reset();
+  });
   const servingSince = Date.now();
   let signals = 0;
   const shutdown = (signal: string): void => {
     signals += 1;
     if (signals > 1) process.exit(130);
     logger.info({ signal }, 'shutting down');
-    loopDelay.disable();
+    const stalls = loop.stalls();
+    loop.stop();
     server.stop().then(
       () => {
-        const ms = (ns: number): string => (ns / 1e6).toFixed(1);
-        console.log(
-          `Hourglass stopped after ${((Date.now() - servingSince) / 1000).toFixed(0)} s of serving: event-loop delay p50 ${ms(loopDelay.percentile(50))} ms, p99 ${ms(loopDelay.percentile(99))} ms, max ${ms(loopDelay.max)} ms`,
-        );
+        console.log(`Hourglass stopped after ${((Date.now() - servingSince) / 1000).toFixed(0)} s of serving: ${formatStalls(stalls)}`);
         process.exit(0);
       },
       (err: unknown) => {

@@ -18,7 +18,7 @@ import type { NamespaceRecord } from '@hourglass/persistence';
 import { toServiceError } from '../grpc/errors';
 import { WORKFLOW_SERVICE, methodSpec } from '../method-table';
 import { RequestValidator } from '../validation/request-validator';
-import { CHAIN_ORDER, frontendChain, handlerContext, type Call, type HandlerContext, type NamespaceLookup } from './index';
+import { CHAIN_ORDER, FairAdmission, frontendChain, handlerContext, type Call, type HandlerContext, type NamespaceLookup } from './index';
 
 const NAMESPACE: NamespaceRecord = {
   id: 'ns-id-1',
@@ -85,6 +85,12 @@ function namespaceNotFoundDetail(metadata: Metadata | undefined): string | undef
 describe('interceptor chain', () => {
   it('runs its interceptors in the order CHAIN_ORDER says, then the handler', async () => {
     const journal: string[] = [];
+    class RecordingAdmission extends FairAdmission {
+      override enter(...args: Parameters<FairAdmission['enter']>) {
+        journal.push('admission');
+        return super.enter(...args);
+      }
+    }
     class RecordingValidator extends RequestValidator {
       override validate(...args: Parameters<RequestValidator['validate']>) {
         journal.push('validation');
@@ -113,6 +119,7 @@ describe('interceptor chain', () => {
         },
       },
       validator: new RecordingValidator(DEFAULT_SETTINGS),
+      admission: new RecordingAdmission(() => 16),
     });
     assert.deepEqual(chain.names, [...CHAIN_ORDER]);
     await chain.run(newCall('StartWorkflowExecution', startRequest('orders')), async () => {

@@ -1,15 +1,17 @@
 /**
  * The frontend's chain, in its one fixed order:
  *
- *   callContext → namespace → authorization → rateLimit → validation → handler
+ *   callContext → namespace → authorization → rateLimit → admission → validation → handler
  *
  * Logging context first, so every later failure is logged with method and namespace; the namespace
  * before authorization, because permissions are per namespace; authorization before rate limiting,
- * so an unauthorized caller cannot spend a tenant's quota; validation last, so it runs with the
- * namespace's limits and only for calls that are allowed and admitted.
+ * so an unauthorized caller cannot spend a tenant's quota; admission after the rate limit, so only
+ * calls within their quota wait for a place (fairly across namespaces); validation last, so it runs
+ * with the namespace's limits and only for calls that are allowed and admitted.
  */
-import { DEFAULT_SETTINGS, type Logger, type Settings } from '@hourglass/common';
+import { DEFAULT_SETTINGS, FrontendSettings, type Logger, type Settings } from '@hourglass/common';
 import { RequestValidator } from '../validation/request-validator';
+import { FairAdmission, admissionInterceptor } from './admission';
 import { ANONYMOUS_CLAIM_MAPPER, NOOP_AUTHORIZER, authorizationInterceptor, type Authorizer, type ClaimMapper } from './authorization';
 import { NOOP_USAGE_METER, callContextInterceptor, type UsageMeter } from './call-context.interceptor';
 import { InterceptorChain } from './chain';
@@ -17,7 +19,7 @@ import { namespaceInterceptor, type NamespaceLookup } from './namespace.intercep
 import { NOOP_RATE_LIMITER, rateLimitInterceptor, type RateLimiter } from './rate-limit';
 import { validationInterceptor } from './validation.interceptor';
 
-export const CHAIN_ORDER = ['callContext', 'namespace', 'authorization', 'rateLimit', 'validation'] as const;
+export const CHAIN_ORDER = ['callContext', 'namespace', 'authorization', 'rateLimit', 'admission', 'validation'] as const;
 
 export interface ChainDeps {
   logger: Logger;
@@ -28,6 +30,7 @@ export interface ChainDeps {
   rateLimiter?: RateLimiter;
   meter?: UsageMeter;
   validator?: RequestValidator;
+  admission?: FairAdmission;
 }
 
 export function frontendChain(deps: ChainDeps): InterceptorChain {
@@ -37,6 +40,7 @@ export function frontendChain(deps: ChainDeps): InterceptorChain {
     namespaceInterceptor(deps.namespaces, settings),
     authorizationInterceptor(deps.claimMapper ?? ANONYMOUS_CLAIM_MAPPER, deps.authorizer ?? NOOP_AUTHORIZER),
     rateLimitInterceptor(deps.rateLimiter ?? NOOP_RATE_LIMITER),
+    admissionInterceptor(deps.admission ?? new FairAdmission(() => settings.get(FrontendSettings.maxConcurrentCalls))),
     validationInterceptor(deps.validator ?? new RequestValidator(settings)),
   ]);
 }
@@ -44,5 +48,6 @@ export function frontendChain(deps: ChainDeps): InterceptorChain {
 export * from './chain';
 export * from './authorization';
 export * from './rate-limit';
+export { FairAdmission, isAdmitted, type Release } from './admission';
 export { NOOP_USAGE_METER, type UsageMeter } from './call-context.interceptor';
 export type { NamespaceLookup } from './namespace.interceptor';
