@@ -59,6 +59,7 @@ export class WorkflowService {
       RegisterNamespace: wsHandler('RegisterNamespaceRequest', (r, ctx) =>
         done(
           namespaces.register({
+            accountId: '',
             name: ctx.namespaceName,
             description: r.description ?? '',
             ownerEmail: r.ownerEmail ?? '',

@@ -10,6 +10,8 @@ const CACHE_TTL_MS = 10_000;
 
 export interface RegisterNamespaceArgs {
   name: string;
+  /** The owning account. */
+  accountId: string;
   description?: string;
   ownerEmail?: string;
   retentionMs: number;
@@ -46,6 +48,9 @@ export class NamespaceRegistry {
     const record: NamespaceRecord = {
       id: randomUUID(),
       name: args.name,
+      accountId: args.accountId,
+      resourceVersion: 1,
+      limits: {},
       state: 'registered',
       description: args.description ?? '',
       ownerEmail: args.ownerEmail ?? '',

@@ -80,7 +80,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     await history.start();
     await matching.start();
     const retentionMs = config.retentionHours * 3600_000;
-    for (const name of ['default', ...config.namespaces]) await namespaces.ensure({ name, retentionMs, description: 'created by start-dev' });
+    for (const name of ['default', ...config.namespaces]) await namespaces.ensure({ accountId: '', name, retentionMs, description: 'created by start-dev' });
 
     const frontend = createFrontend({
       config: { ...DEFAULT_FRONTEND_CONFIG, host: config.ip, port: config.port, serverVersion: SERVER_VERSION },

@@ -23,6 +23,9 @@ import { CHAIN_ORDER, FairAdmission, frontendChain, handlerContext, type Call, t
 const NAMESPACE: NamespaceRecord = {
   id: 'ns-id-1',
   name: 'orders',
+  accountId: 'acct1',
+  resourceVersion: 1,
+  limits: {},
   state: 'registered',
   description: '',
   ownerEmail: '',

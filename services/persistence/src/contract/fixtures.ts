@@ -35,6 +35,9 @@ export function namespace(name: string, overrides: Partial<NamespaceRecord> = {}
   return {
     id: `id-${name}`,
     name,
+    accountId: 'acct1',
+    resourceVersion: 1,
+    limits: {},
     state: 'registered',
     description: `the ${name} namespace`,
     ownerEmail: 'owner@example.com',

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, SystemClock, type Clock } from '@hourglass/common';
+import { PENDING_IDENTITY_STORE } from '../identity-types';
 import { DEFAULT_NUM_HISTORY_SHARDS, checkNumHistoryShards } from '../store-checks';
 import type { Persistence, ShardDatabaseRecord } from '../types';
 import { MysqlClusterStore, readClusterRecord, readShardDatabaseIdentity, recordOrCheckCluster, shardDsnsToOpen, writeShardDatabases } from './cluster.store';
@@ -147,6 +148,7 @@ export async function recordMysqlShardDatabases(change: MysqlShardDatabasesChang
 class MysqlPersistence implements Persistence {
   readonly backend = 'mysql';
   readonly cluster: MysqlClusterStore;
+  readonly identity = PENDING_IDENTITY_STORE;
   readonly namespaces: MysqlNamespaceStore;
   readonly executions: MysqlExecutionStore;
   readonly taskQueues: MysqlTaskQueueStore;

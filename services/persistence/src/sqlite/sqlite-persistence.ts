@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { PENDING_IDENTITY_STORE } from '../identity-types';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -135,6 +136,7 @@ class SqlitePersistence implements Persistence {
   readonly backend = 'sqlite';
   readonly cluster: SqliteClusterStore;
   readonly namespaces: SqliteNamespaceStore;
+  readonly identity = PENDING_IDENTITY_STORE;
   readonly executions: SqliteExecutionStore;
   readonly taskQueues: SqliteTaskQueueStore;
 

@@ -19,6 +19,9 @@ function namespace(name: string): NamespaceRecord {
   return {
     id: `id-${name}`,
     name,
+    accountId: 'acct1',
+    resourceVersion: 1,
+    limits: {},
     state: 'registered',
     description: '',
     ownerEmail: '',
