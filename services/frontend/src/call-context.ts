@@ -7,4 +7,6 @@ export interface CallContext {
   /** Aborted when the caller cancels the call (or its deadline passes). */
   signal: AbortSignal;
   metadata: Metadata;
+  /** Which listener the call came in on: key-less dev calls are allowed on plaintext only. */
+  transport: 'tls' | 'plaintext';
 }

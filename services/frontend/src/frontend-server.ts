@@ -82,7 +82,7 @@ export class FrontendServer {
       grpcCall.on('cancelled', () => {
         if (!answered) abort.abort(CALL_CANCELLED);
       });
-      const context: CallContext = { deadline: deadlineMs(grpcCall.getDeadline()), signal: abort.signal, metadata: grpcCall.metadata };
+      const context: CallContext = { deadline: deadlineMs(grpcCall.getDeadline()), signal: abort.signal, metadata: grpcCall.metadata, transport: 'plaintext' };
       const call: Call = {
         service,
         method,
@@ -93,7 +93,7 @@ export class FrontendServer {
         logger: this.logger,
         namespaceName: '',
         namespace: undefined,
-        claims: undefined,
+        principal: undefined,
         taskToken: undefined,
       };
       this.chain.run(call, (c) => handler(c.request, handlerContext(c))).then(

@@ -3,21 +3,23 @@ export { FrontendServer, type ServiceRegistration } from './frontend-server';
 export { WorkflowService, type WorkflowServiceDeps } from './workflow-service';
 export { DEFAULT_FRONTEND_CONFIG, type FrontendConfig } from './config';
 export type { CallContext } from './call-context';
-export { METHOD_TABLE, methodSpec, WORKFLOW_SERVICE, OPERATOR_SERVICE, TEST_SERVICE, type MethodSpec, type NamespaceRule, type Permission, type RateLimit, type RateLimitBucket, type Polling } from './method-table';
+export { METHOD_TABLE, methodSpec, WORKFLOW_SERVICE, OPERATOR_SERVICE, TEST_SERVICE, CLOUD_SERVICE, type MethodSpec, type NamespaceRule, type Permission, type RateLimit, type RateLimitBucket, type Polling } from './method-table';
 export {
   CHAIN_ORDER,
   frontendChain,
   InterceptorChain,
   NOOP_AUTHORIZER,
-  ANONYMOUS_CLAIM_MAPPER,
+  IDENTITY_AUTHORIZER,
+  ANONYMOUS_AUTHENTICATOR,
+  ApiKeyCallAuthenticator,
+  OPEN_NAMESPACE_POLICY,
+  identityNamespacePolicy,
   NOOP_RATE_LIMITER,
   NOOP_USAGE_METER,
   type Authorizer,
-  type AuthorizationResult,
+  type Authenticator,
   type CallTarget,
-  type Claims,
-  type ClaimMapper,
-  type Role,
+  type NamespacePolicy,
   type RateLimiter,
   type RateLimitRequest,
   type UsageMeter,

@@ -9,6 +9,7 @@ import {
   DEFAULT_SETTINGS,
   InvariantViolationError,
   NamespaceNotFoundError,
+  PermissionDeniedError,
   ResourceExhaustedError,
   google,
   silentLogger,
@@ -59,11 +60,11 @@ function newCall(method: string, request: unknown): Call {
     fullMethod: `/${WORKFLOW_SERVICE}/${method}`,
     spec,
     request,
-    context: { deadline: 0, signal: new AbortController().signal, metadata: new Metadata() },
+    context: { deadline: 0, signal: new AbortController().signal, metadata: new Metadata(), transport: 'plaintext' },
     logger: silentLogger(),
     namespaceName: '',
     namespace: undefined,
-    claims: undefined,
+    principal: undefined,
     taskToken: undefined,
   };
 }
@@ -109,13 +110,17 @@ describe('interceptor chain', () => {
         },
       } as unknown as ReturnType<typeof silentLogger>,
       namespaces: fakeNamespaces(NAMESPACE, journal),
-      claimMapper: {
-        claims: () => {
-          journal.push('authorization');
-          return { subject: 'tester' };
+      authenticator: {
+        authenticate: async () => {
+          journal.push('authentication');
+          return undefined;
         },
       },
-      authorizer: { authorize: () => ({ decision: 'allow' }) },
+      authorizer: {
+        authorize: () => {
+          journal.push('authorization');
+        },
+      },
       rateLimiter: {
         acquire: () => {
           journal.push('rateLimit');
@@ -141,7 +146,6 @@ describe('interceptor chain', () => {
       authorizer: {
         authorize: () => {
           authorized = true;
-          return { decision: 'allow' };
         },
       },
     });
@@ -233,7 +237,11 @@ describe('interceptor chain', () => {
     const denied = await frontendChain({
       logger: silentLogger(),
       namespaces: fakeNamespaces(NAMESPACE),
-      authorizer: { authorize: (_claims, target) => ({ decision: 'deny', reason: `no write on ${target.namespace} for ${target.method}` }) },
+      authorizer: {
+        authorize: (_principal, target) => {
+          throw new PermissionDeniedError(`no write on ${target.namespaceName} for ${target.method}`);
+        },
+      },
     })
       .run(newCall('StartWorkflowExecution', startRequest('orders')), async () => ({}))
       .catch((e: unknown) => e);

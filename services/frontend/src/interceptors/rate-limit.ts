@@ -38,7 +38,7 @@ export function rateLimitInterceptor(limiter: RateLimiter): Interceptor {
           priority: callPriority(call.spec, call.request),
           namespace: call.namespaceName,
           method: call.method,
-          caller: call.claims?.subject,
+          caller: call.principal ? `${call.principal.type}:${call.principal.id}` : undefined,
         });
       }
       return next();
