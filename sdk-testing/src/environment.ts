@@ -106,7 +106,7 @@ export class TestEnvironment {
     );
     const logger = createLogger({ level: config.logLevel, name: 'hourglass-test-environment' });
     const timeSkipping = options.timeSkipping ?? true;
-    const server = await startDevServer({ config, logger, ...(timeSkipping ? { timeSkipping: { locked: false } } : {}) });
+    const server = await startDevServer({ config, logger, identity: false, ...(timeSkipping ? { timeSkipping: { locked: false } } : {}) });
     let connection: Connection | undefined;
     try {
       connection = await Connection.connect({ address: server.address });

@@ -9,10 +9,11 @@ import type { NamespaceRegistry } from '@hourglass/history';
 import type { FrontendConfig } from './config';
 import { FrontendServer, type ServiceRegistration } from './frontend-server';
 import type { IdentityService } from '@hourglass/identity';
-import type { NamespaceRecord } from '@hourglass/persistence';
+import type { NamespaceLimits, NamespaceRecord } from '@hourglass/persistence';
 import { cloudServiceHandlers } from './cloud-service';
+import { operatorApiHandlers } from './operator-api';
 import { frontendChain, type Authenticator, type Authorizer, type NamespacePolicy, type RateLimiter, type UsageMeter } from './interceptors';
-import { CLOUD_SERVICE, OPERATOR_SERVICE, TEST_SERVICE, WORKFLOW_SERVICE } from './method-table';
+import { CLOUD_SERVICE, OPERATOR_API, OPERATOR_SERVICE, TEST_SERVICE, WORKFLOW_SERVICE } from './method-table';
 import { operatorServiceHandlers } from './operator-service';
 import { testServiceHandlers } from './test-service';
 import { WorkflowService } from './workflow-service';
@@ -42,8 +43,8 @@ export interface FrontendIdentity {
   devAccountId: () => string | undefined;
   /** Where customers connect (namespace endpoints in CloudService). */
   grpcAddress: () => string;
-  /** A namespace's actions-per-second limit, as rate limiting applies it. */
-  actionsPerSecondLimit: (ns: NamespaceRecord) => number;
+  /** A namespace's limits as rate limiting applies them (its own, else the defaults). */
+  effectiveLimits: (ns: NamespaceRecord) => Required<NamespaceLimits>;
 }
 
 export function createFrontend(deps: FrontendDeps): FrontendServer {
@@ -63,8 +64,9 @@ export function createFrontend(deps: FrontendDeps): FrontendServer {
   if (identity) {
     registrations.push({
       serviceName: CLOUD_SERVICE,
-      handlers: cloudServiceHandlers({ identity: identity.service, grpcAddress: identity.grpcAddress, actionsPerSecondLimit: identity.actionsPerSecondLimit }),
+      handlers: cloudServiceHandlers({ identity: identity.service, grpcAddress: identity.grpcAddress, actionsPerSecondLimit: (ns) => identity.effectiveLimits(ns).aps }),
     });
+    registrations.push({ serviceName: OPERATOR_API, handlers: operatorApiHandlers({ identity: identity.service, effectiveLimits: identity.effectiveLimits }) });
   }
   if (deps.timeSkippingClock) registrations.push({ serviceName: TEST_SERVICE, handlers: testServiceHandlers(deps.timeSkippingClock) });
   const chain = frontendChain({

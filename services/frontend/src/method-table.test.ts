@@ -5,16 +5,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { serviceMethods } from './grpc/service-definition';
-import { CLOUD_SERVICE, METHOD_TABLE, OPERATOR_SERVICE, TEST_SERVICE, WORKFLOW_SERVICE, callPriority, methodSpec } from './method-table';
+import { CLOUD_SERVICE, METHOD_TABLE, OPERATOR_API, OPERATOR_SERVICE, TEST_SERVICE, WORKFLOW_SERVICE, callPriority, methodSpec } from './method-table';
 
-const SERVICES = [WORKFLOW_SERVICE, OPERATOR_SERVICE, TEST_SERVICE, CLOUD_SERVICE];
+const SERVICES = [WORKFLOW_SERVICE, OPERATOR_SERVICE, TEST_SERVICE, CLOUD_SERVICE, OPERATOR_API];
 
 function fieldType(requestFields: Record<string, { type: string }>, name: string): string | undefined {
   return requestFields[name]?.type;
 }
 
 describe('method table', () => {
-  it('serves exactly the four services', () => {
+  it('serves exactly the five services', () => {
     assert.deepEqual(Object.keys(METHOD_TABLE).sort(), [...SERVICES].sort());
   });
 

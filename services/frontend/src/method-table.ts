@@ -80,6 +80,7 @@ export const WORKFLOW_SERVICE = 'temporal.api.workflowservice.v1.WorkflowService
 export const OPERATOR_SERVICE = 'temporal.api.operatorservice.v1.OperatorService';
 export const TEST_SERVICE = 'temporal.api.testservice.v1.TestService';
 export const CLOUD_SERVICE = 'temporal.api.cloud.cloudservice.v1.CloudService';
+export const OPERATOR_API = 'hourglass.operator.v1.OperatorApi';
 
 // Shorthands, so each row below reads as one line.
 const NS: NamespaceRule = { kind: 'resolve', field: 'namespace' };
@@ -379,6 +380,14 @@ const cloudService: Record<string, MethodSpec> = {
   DeleteCustomRole: account('accountAdmin'),
 };
 
+/** hourglass.operator.v1.OperatorApi (proto/): the platform's staff, with operator keys. */
+const operatorApi: Record<string, MethodSpec> = {
+  CreateAccount: row('operator', ctl(2), { namespace: CLUSTER }),
+  SetAccountState: row('operator', ctl(2), { namespace: CLUSTER }),
+  ListAccounts: row('operator', ctl(3), { namespace: CLUSTER }),
+  SetNamespaceLimits: row('operator', ctl(2), { namespace: CLUSTER }),
+};
+
 /** temporal.api.testservice.v1.TestService: served by the time-skipping test server only. */
 const TEST: MethodSpec = { namespace: CLUSTER, permission: 'none', rateLimit: { bucket: 'none', priority: 0 }, polling: 'never', billable: false };
 const testService: Record<string, MethodSpec> = {
@@ -396,6 +405,7 @@ export const METHOD_TABLE: Readonly<Record<string, Readonly<Record<string, Metho
   [OPERATOR_SERVICE]: operatorService,
   [TEST_SERVICE]: testService,
   [CLOUD_SERVICE]: cloudService,
+  [OPERATOR_API]: operatorApi,
 };
 
 /** The spec of one method; undefined when the table has no row (the server refuses to start then). */

@@ -203,6 +203,39 @@ export class IdentityService {
     return { result: updated, operation };
   }
 
+  /**
+   * The operator issues a key for a user or service account of any account, with or without an
+   * expiry (start-dev's owner key; a replacement when an owner has lost every key).
+   */
+  async issueApiKey(ctx: ActorContext, args: { accountId: string; ownerType: 'user' | 'serviceAccount'; ownerId: string; displayName: string; description?: string; expiresAt?: number }): Promise<Changed<CreatedKey>> {
+    this.operator(ctx);
+    const account = await this.store.getAccount(args.accountId);
+    if (!account || account.state === 'deleted') throw new NotFoundError(`account ${quote(args.accountId)} not found`);
+    if (args.ownerType === 'user') await this.user(account.id, args.ownerId);
+    else await this.serviceAccount(account.id, args.ownerId);
+    this.checkExpiry(args.expiresAt, false);
+    const created = await this.newKey(account.id, args.ownerType, args.ownerId, { displayName: args.displayName, description: args.description ?? '', expiresAt: args.expiresAt, disabled: false });
+    const operation = await this.commit(ctx, account.id, {
+      writes: [{ kind: 'apiKey', record: created.key }],
+      details: { keyId: created.key.id, ownerType: args.ownerType, ownerId: args.ownerId, displayName: created.key.displayName, issuedByOperator: true },
+    });
+    return { result: created, operation };
+  }
+
+  /** A new operator key (the operator API's credential), issued by an operator or by bootstrap. */
+  async createOperatorKey(ctx: ActorContext, displayName: string): Promise<Changed<CreatedKey>> {
+    this.operator(ctx);
+    const created = await this.newKey('', 'operator', 'operator', { displayName, description: 'operator key', expiresAt: undefined, disabled: false });
+    const operation = await this.commit(ctx, '', { writes: [{ kind: 'apiKey', record: created.key }], details: { keyId: created.key.id, displayName: created.key.displayName } });
+    return { result: created, operation };
+  }
+
+  /** Operator keys that are not deleted (to tell whether a deployment was bootstrapped). */
+  async listOperatorKeys(ctx: ActorContext): Promise<ApiKeyRecord[]> {
+    this.operator(ctx);
+    return (await this.store.listApiKeys('', { ownerId: 'operator' }, { pageSize: 1000 })).items.filter((k) => k.ownerType === 'operator');
+  }
+
   listAccounts(ctx: ActorContext, page: IdentityPage): Promise<ListPage<AccountRecord>> {
     this.operator(ctx);
     return this.store.listAccounts(page);

@@ -78,3 +78,11 @@ export function describePrincipal(principal: Pick<Principal, 'type' | 'name'>): 
       return 'the operator';
   }
 }
+
+/**
+ * The operator as the server itself acts for it when it bootstraps (start-dev's development
+ * account, `hourglass admin bootstrap`): audit records name it `bootstrap`.
+ */
+export function bootstrapPrincipal(name = 'bootstrap'): Principal {
+  return { type: 'operator', id: name, name, accountId: '', account: undefined, role: undefined, grants: new Map(), apiKeyId: '' };
+}

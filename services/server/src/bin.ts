@@ -170,7 +170,7 @@ program
       fail(`invalid <port> ${quote(port)}: expected 0..65535`, EXIT_USAGE);
     }
     const logger = createLogger({ level: config.logLevel, name: 'hourglass-test-server' });
-    const server = await startDevServer({ config, logger, timeSkipping: { locked: !opts.enableTimeSkipping } });
+    const server = await startDevServer({ config, logger, identity: false, timeSkipping: { locked: !opts.enableTimeSkipping } });
     const stop = (): void => void server.stop().then(() => process.exit(0));
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

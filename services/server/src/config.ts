@@ -129,6 +129,10 @@ const fields = {
   mysqlClusterDsn: text(true),
   /** MySQL: one DSN per shard database; history shard s lives in database s mod N. */
   mysqlShardDsns: textList(),
+  /** Refuse key-less calls on the plaintext port too (they act as the dev account's owner otherwise). */
+  requireAuth: flag(),
+  /** Where the dev account's keys are written; '' for the default (beside the SQLite file). */
+  devCredentialsFile: text(true),
 };
 
 export const devServerConfigSchema = z.object(fields);
@@ -147,6 +151,8 @@ export const DEV_DEFAULTS: DevServerConfig = {
   store: 'sqlite',
   mysqlClusterDsn: '',
   mysqlShardDsns: [],
+  requireAuth: false,
+  devCredentialsFile: '',
 };
 
 /** How an option is spelled on the command line, in the environment and (its key) in the config file. */
@@ -185,6 +191,18 @@ export const START_DEV_OPTIONS: readonly OptionSpec[] = [
     flags: '--mysql-shard-dsn <dsn...>',
     env: 'HOURGLASS_MYSQL_SHARD_DSNS',
     description: 'MySQL shard databases, history shard s in database s mod N; comma-separated in the env',
+  },
+  {
+    key: 'requireAuth',
+    flags: '--require-auth',
+    env: 'HOURGLASS_REQUIRE_AUTH',
+    description: "every call needs an API key, on the plaintext port too (without it a key-less call there acts as the dev account's owner on the namespaces start-dev serves)",
+  },
+  {
+    key: 'devCredentialsFile',
+    flags: '--dev-credentials-file <path>',
+    env: 'HOURGLASS_DEV_CREDENTIALS_FILE',
+    description: "where start-dev writes the dev account's id and API keys (mode 0600); default: dev-credentials.json beside the SQLite file, not written with --in-memory",
   },
 ];
 

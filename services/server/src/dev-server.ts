@@ -3,10 +3,21 @@
  * store, wired in process (history ⇄ matching), serving gRPC.
  */
 import { DEFAULT_SETTINGS, HistorySettings, SystemClock, TimeSkippingClock, overlaySettings, type Clock, type Logger, type Settings } from '@hourglass/common';
-import { DEFAULT_FRONTEND_CONFIG, createFrontend, validateNamespaceName } from '@hourglass/frontend';
+import {
+  ApiKeyCallAuthenticator,
+  DEFAULT_FRONTEND_CONFIG,
+  IDENTITY_AUTHORIZER,
+  createFrontend,
+  identityNamespacePolicy,
+  validateNamespaceName,
+  type FrontendIdentity,
+} from '@hourglass/frontend';
+import { ApiKeyAuthenticator, IdentityService } from '@hourglass/identity';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
-import type { Persistence } from '@hourglass/persistence';
+import type { NamespaceLimits, NamespaceRecord, Persistence } from '@hourglass/persistence';
+import path from 'node:path';
+import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
 import type { DevServerConfig } from './config';
 import { openConfiguredPersistence } from './persistence';
 import { SERVER_VERSION } from './version';
@@ -14,6 +25,8 @@ import { SERVER_VERSION } from './version';
 export interface RunningServer {
   port: number;
   address: string;
+  /** The development account and its keys (absent without identity: the time-skipping test server). */
+  dev?: { credentials: DevCredentials; credentialsFile: string | undefined };
   /** Present when started with time skipping. */
   timeSkippingClock?: TimeSkippingClock;
   stop(): Promise<void>;
@@ -33,12 +46,14 @@ export interface DevServerOptions {
   timeSkipping?: { locked: boolean };
   /** The server cannot go on (e.g. another process took over its store): default logs and exits the process. */
   onFatal?: (reason: string) => void;
+  /** Accounts and API keys (default on); the time-skipping test server runs without. */
+  identity?: boolean;
 }
 
 /** Far enough that every timer is held in memory, so the skipping clock knows the next one. */
 const SKIPPING_TIMER_LOOKAHEAD_MS = 100 * 365 * 86_400_000;
 
-export async function startDevServer({ config, settings: given = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping, onFatal }: DevServerOptions): Promise<RunningServer> {
+export async function startDevServer({ config, settings: given = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping, onFatal, identity: withIdentity = true }: DevServerOptions): Promise<RunningServer> {
   for (const name of config.namespaces) validateNamespaceName(name, '--namespace');
   const defaultFatal = (reason: string): void => {
     logger.fatal(reason);
@@ -80,7 +95,37 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     await history.start();
     await matching.start();
     const retentionMs = config.retentionHours * 3600_000;
-    for (const name of ['default', ...config.namespaces]) await namespaces.ensure({ accountId: '', name, retentionMs, description: 'created by start-dev' });
+    const namespaceNames = ['default', ...config.namespaces];
+    let frontendIdentity: FrontendIdentity | undefined;
+    let dev: DevIdentity | undefined;
+    let grpcAddress = `${config.ip}:${config.port}`;
+    if (withIdentity) {
+      const identityLogger = logger.child({ service: 'identity' });
+      const keys = new ApiKeyAuthenticator({ store: persistence.identity, clock, logger: identityLogger });
+      const service = new IdentityService({
+        store: persistence.identity,
+        namespaces: persistence.namespaces,
+        clock,
+        logger: identityLogger,
+        onNamespaceChanged: (record) => namespaces.remember(record),
+        onAccountChanged: (accountId) => keys.forgetAccount(accountId),
+        onApiKeyChanged: (keyId) => keys.forgetKey(keyId),
+      });
+      // Before the first call is served: the dev account owns `default` and the `-n` namespaces.
+      const devIdentity = await bootstrapDevIdentity({ persistence, identity: service, namespaces, namespaceNames, retentionMs, credentialsFile: devCredentialsFile(config), logger: identityLogger });
+      dev = devIdentity;
+      frontendIdentity = {
+        service,
+        authenticator: new ApiKeyCallAuthenticator({ keys, ...(config.requireAuth ? {} : { devPrincipal: () => devIdentity.principal }) }),
+        authorizer: IDENTITY_AUTHORIZER,
+        namespacePolicy: identityNamespacePolicy(() => devIdentity.account.id),
+        devAccountId: () => devIdentity.account.id,
+        grpcAddress: () => grpcAddress,
+        effectiveLimits: (ns) => effectiveLimits(ns),
+      };
+    } else {
+      for (const name of namespaceNames) await namespaces.ensure({ accountId: '', name, retentionMs, description: 'created by start-dev' });
+    }
 
     const frontend = createFrontend({
       config: { ...DEFAULT_FRONTEND_CONFIG, host: config.ip, port: config.port, serverVersion: SERVER_VERSION },
@@ -90,13 +135,17 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       namespaces,
       settings,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
+      ...(frontendIdentity ? { identity: frontendIdentity } : {}),
     });
     const port = await frontend.start();
+    grpcAddress = `${config.ip}:${port}`;
+    const credentials = dev?.publish({ address: grpcAddress });
     let stopping: Promise<void> | undefined;
     return {
       port,
       address: `${config.ip}:${port}`,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
+      ...(dev && credentials ? { dev: { credentials, credentialsFile: dev.credentialsFile } } : {}),
       stop: () => {
         stopping ??= (async () => {
           await frontend.stop();
@@ -111,4 +160,19 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     await persistence.close();
     throw err;
   }
+}
+
+/** The dev credentials file: the flag's, else beside the SQLite file; none for in-memory stores. */
+function devCredentialsFile(config: DevServerConfig): string | undefined {
+  if (config.devCredentialsFile) return path.resolve(config.devCredentialsFile);
+  if (config.store === 'sqlite' && config.inMemory) return undefined;
+  const dir = config.store === 'sqlite' ? path.dirname(path.resolve(config.dbFilename)) : path.resolve('.hourglass');
+  return path.join(dir, 'dev-credentials.json');
+}
+
+/** Hourglass's defaults for a namespace's limits, under what an operator set. */
+const DEFAULT_NAMESPACE_LIMITS: Required<NamespaceLimits> = { rps: 2400, aps: 500, maxConcurrentPolls: 1000 };
+
+function effectiveLimits(ns: NamespaceRecord): Required<NamespaceLimits> {
+  return { ...DEFAULT_NAMESPACE_LIMITS, ...Object.fromEntries(Object.entries(ns.limits).filter(([, v]) => v !== undefined)) };
 }
