@@ -300,8 +300,14 @@ function nonEmpty(value: string, what: string): void {
   if (value === '') throw new InvalidArgumentError(`${what} must not be empty`);
 }
 
-function checkTime(value: number, what: string): void {
+/** SQLite would store a fraction and MySQL's binder refuses one: both refuse it here, alike. */
+export function checkTime(value: number, what: string): void {
   if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`${what} must be an integer (ms since epoch), got ${value}`);
+}
+
+export function checkAuditRange(range: { from: number; to: number }): void {
+  checkTime(range.from, 'audit range from');
+  checkTime(range.to, 'audit range to');
 }
 
 /** The stored version (undefined: no row) is not the one the writer read. */
@@ -337,7 +343,8 @@ export function auditExists(record: AuditRecord): AlreadyExistsError {
   return new AlreadyExistsError(`audit record ${record.id} already exists`);
 }
 
-export function grantPrincipal(grant: Omit<NamespaceGrantRecord, 'permission'>): SqlValue[] {
+/** The key of a grant row, in key column order. */
+export function grantKey(grant: Omit<NamespaceGrantRecord, 'permission'>): SqlValue[] {
   return [grant.principalType, grant.principalId, grant.namespaceId];
 }
 

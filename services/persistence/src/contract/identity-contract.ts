@@ -561,6 +561,7 @@ export function runIdentityContract(name: string, open: () => Promise<Persistenc
         assert.deepEqual(await ids({ from: T0 + 4, to: T0 + 9 }, 10), [[]]);
         assert.deepEqual((await p.identity.listAudit('acct1', { from: T0 + 2, to: T0 + 3 }, { pageSize: 5 })).items, [records[4]]);
         assert.deepEqual(await pageIds((page) => p.identity.listAudit('acct2', EVER, page), 10), [['b-1']]);
+        await rejection(p.identity.listAudit('acct1', { from: T0 + 0.5, to: T0 + 3 }, { pageSize: 5 }), InvalidArgumentError);
       });
 
       test('a page of the audit log holds at most 1,000 records', async (p) => {
@@ -612,6 +613,7 @@ export function runIdentityContract(name: string, open: () => Promise<Persistenc
         await p.identity.commit({ writes: [updated(disabled, later)] });
         assert.equal((await p.identity.getApiKey('k-1'))?.lastUsedAt, T0 + 200);
 
+        await rejection(p.identity.touchApiKey('k-1', T0 + 300.5), InvalidArgumentError);
         await p.identity.touchApiKey('k-missing', T0);
         assert.equal(await p.identity.getApiKey('k-missing'), undefined);
       });

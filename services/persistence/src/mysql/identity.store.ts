@@ -8,12 +8,14 @@ import {
   auditExists,
   auditFromData,
   auditToData,
+  checkAuditRange,
   checkIdentityCommit,
+  checkTime,
   decodePageToken,
   describeWrite,
   emailKey,
   emailTaken,
-  grantPrincipal,
+  grantKey,
   identityRow,
   identityRowSql,
   insertParams,
@@ -166,6 +168,7 @@ export class MysqlIdentityStore implements IdentityStore {
   }
 
   async touchApiKey(id: string, lastUsedAt: number): Promise<void> {
+    checkTime(lastUsedAt, 'lastUsedAt');
     // Only forward: touches from several frontends may land out of order.
     await this.db.run('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)', [lastUsedAt, id, lastUsedAt]);
   }
@@ -192,6 +195,7 @@ export class MysqlIdentityStore implements IdentityStore {
 
   async listAudit(accountId: string, range: { from: number; to: number }, page: IdentityPage): Promise<ListPage<AuditRecord>> {
     checkLimit(page.pageSize, 'pageSize');
+    checkAuditRange(range);
     const pageSize = Math.min(page.pageSize, MAX_AUDIT_PAGE_SIZE);
     const [afterTime, afterId] = page.nextPageToken === undefined ? [range.from, ''] : decodePageToken('audit', page.nextPageToken, ['number', 'string']);
     // Starts after (afterTime, afterId): the first term bounds the index range, the last skips
@@ -206,6 +210,7 @@ export class MysqlIdentityStore implements IdentityStore {
 
   async deleteAuditBefore(before: number, limit: number): Promise<number> {
     checkLimit(limit);
+    checkTime(before, 'before');
     const result = await this.db.run('DELETE FROM audit_log WHERE time < ? ORDER BY time, id LIMIT ?', [before, limit]);
     return result.affectedRows;
   }
@@ -254,10 +259,10 @@ async function writeGrant(tx: SqlExecutor, grant: GrantWrite): Promise<void> {
     await tx.run(
       `INSERT INTO namespace_grants (${GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?)
        ON DUPLICATE KEY UPDATE account_id = VALUES(account_id), permission = VALUES(permission)`,
-      [...grantPrincipal(set), set.accountId, set.permission],
+      [...grantKey(set), set.accountId, set.permission],
     );
   } else if ('remove' in grant) {
-    await tx.run('DELETE FROM namespace_grants WHERE principal_type = ? AND principal_id = ? AND namespace_id = ?', grantPrincipal(grant.remove));
+    await tx.run('DELETE FROM namespace_grants WHERE principal_type = ? AND principal_id = ? AND namespace_id = ?', grantKey(grant.remove));
   } else {
     assertNever(grant, 'grant write');
   }

@@ -8,12 +8,14 @@ import {
   auditExists,
   auditFromData,
   auditToData,
+  checkAuditRange,
   checkIdentityCommit,
+  checkTime,
   decodePageToken,
   describeWrite,
   emailKey,
   emailTaken,
-  grantPrincipal,
+  grantKey,
   identityRow,
   identityRowSql,
   insertParams,
@@ -237,6 +239,7 @@ export class SqliteIdentityStore implements IdentityStore {
 
   touchApiKey(id: string, lastUsedAt: number): Promise<void> {
     return this.lane.run(() => {
+      checkTime(lastUsedAt, 'lastUsedAt');
       // Only forward: touches from several frontends may land out of order.
       this.sql.touchApiKey.run(lastUsedAt, id, lastUsedAt);
     });
@@ -257,6 +260,7 @@ export class SqliteIdentityStore implements IdentityStore {
   listAudit(accountId: string, range: { from: number; to: number }, page: IdentityPage): Promise<ListPage<AuditRecord>> {
     return this.lane.run(() => {
       checkLimit(page.pageSize, 'pageSize');
+      checkAuditRange(range);
       const pageSize = Math.min(page.pageSize, MAX_AUDIT_PAGE_SIZE);
       const [afterTime, afterId] = page.nextPageToken === undefined ? [range.from, ''] : decodePageToken('audit', page.nextPageToken, ['number', 'string']);
       const rows = this.sql.listAudit
@@ -269,6 +273,7 @@ export class SqliteIdentityStore implements IdentityStore {
   deleteAuditBefore(before: number, limit: number): Promise<number> {
     return this.lane.run(() => {
       checkLimit(limit);
+      checkTime(before, 'before');
       return this.sql.deleteAuditBefore.run(before, limit).changes;
     });
   }
@@ -311,9 +316,9 @@ export class SqliteIdentityStore implements IdentityStore {
   private writeGrant(grant: GrantWrite): void {
     if ('set' in grant) {
       const { set } = grant;
-      this.sql.setGrant.run(...grantPrincipal(set), set.accountId, set.permission);
+      this.sql.setGrant.run(...grantKey(set), set.accountId, set.permission);
     } else if ('remove' in grant) {
-      this.sql.removeGrant.run(...grantPrincipal(grant.remove));
+      this.sql.removeGrant.run(...grantKey(grant.remove));
     } else {
       assertNever(grant, 'grant write');
     }
