@@ -5,10 +5,24 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { InvalidArgumentError } from '@hourglass/common';
-import { TIMER, TRANSFER, events, item, namespace, queueKey, runKey, snapshot, startCommit, timerTask, transferTask } from '../contract/fixtures';
+import {
+  TIMER,
+  TRANSFER,
+  events,
+  item,
+  namespace,
+  preAccountNamespace,
+  queueKey,
+  runKey,
+  snapshot,
+  startCommit,
+  timerTask,
+  transferTask,
+  withAccountDefaults,
+} from '../contract/fixtures';
 import { runIdentityContract, runStoreContract } from '../contract/store-contract';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, SchemaVersionTooNewError, ShardOwnershipLostError, StoreMismatchError } from '../errors';
-import type { NamespaceRecord, Persistence, ShardCommit } from '../types';
+import type { Persistence, ShardCommit } from '../types';
 import { MysqlConnectionError, MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
 import { CLUSTER_MIGRATIONS, MYSQL_SCHEMA_VERSIONS, SHARD_MIGRATIONS, migrateMysql } from './migrations';
 import { openMysqlPersistence, recordMysqlShardDatabases, type MysqlPersistenceOptions } from './mysql-persistence';
@@ -656,6 +670,7 @@ if (probe.ok) {
           await p.close();
         }
       });
+
       it('brings a cluster database at version 2 to version 3: namespaces are kept, with their account when their JSON has one; re-running the step is safe', async () => {
         for (const db of [MIGRATE_CLUSTER_DB, MIGRATE_SHARD_DB]) await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
         await migrateMysql(scratch, { cluster: CLUSTER_MIGRATIONS.slice(0, 2), shard: SHARD_MIGRATIONS });
@@ -685,12 +700,12 @@ if (probe.ok) {
         await admin.query(`INSERT INTO ${clusterDb}.namespaces (id, name, data) VALUES ('id-raw', 'raw', ?)`, [JSON.stringify(preAccountNamespace('raw'))]);
         const p = await openMysqlPersistence({ ...scratch, numHistoryShards: 1 });
         try {
-          assert.deepEqual(await p.namespaces.getNamespaceByName('old'), withDefaults(preAccountNamespace('old')));
-          assert.deepEqual(await p.namespaces.getNamespaceById('id-raw'), withDefaults(preAccountNamespace('raw')));
+          assert.deepEqual(await p.namespaces.getNamespaceByName('old'), withAccountDefaults(preAccountNamespace('old')));
+          assert.deepEqual(await p.namespaces.getNamespaceById('id-raw'), withAccountDefaults(preAccountNamespace('raw')));
           assert.deepEqual(await p.namespaces.getNamespaceById('id-branch'), namespace('branch'));
           assert.deepEqual((await p.identity.listNamespacesOfAccount('acct1', { pageSize: 10 })).items, [namespace('branch')]);
           assert.deepEqual((await p.identity.listNamespacesOfAccount('', { pageSize: 10 })).items.map((n) => n.name), ['old', 'raw']);
-          await p.namespaces.updateNamespace({ ...withDefaults(preAccountNamespace('old')), accountId: 'acct7', updatedAt: 9 });
+          await p.namespaces.updateNamespace({ ...withAccountDefaults(preAccountNamespace('old')), accountId: 'acct7', updatedAt: 9 });
           assert.deepEqual((await p.identity.listNamespacesOfAccount('acct7', { pageSize: 10 })).items.map((n) => n.id), ['id-old']);
         } finally {
           await p.close();
@@ -812,16 +827,6 @@ const AUDIT = {
   xForwardedFor: '',
   asyncOperationId: '',
 };
-
-/** A namespace as builds before accounts wrote it: no accountId, resourceVersion or limits. */
-function preAccountNamespace(name: string): Omit<NamespaceRecord, 'accountId' | 'resourceVersion' | 'limits'> {
-  const { accountId: _a, resourceVersion: _r, limits: _l, ...rest } = namespace(name);
-  return rest;
-}
-
-function withDefaults(record: Omit<NamespaceRecord, 'accountId' | 'resourceVersion' | 'limits'>): NamespaceRecord {
-  return { ...record, accountId: '', resourceVersion: 1, limits: {} };
-}
 
 /**
  * Test registration is synchronous, so the server is probed synchronously, from a child process.

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Clock } from '@hourglass/common';
+import { preAccountNamespace, withAccountDefaults } from '../contract/fixtures';
 import { runIdentityContract, runStoreContract } from '../contract/store-contract';
 import { SchemaVersionTooNewError, StoreInUseError, StoreMismatchError } from '../errors';
 import type { NamespaceRecord } from '../types';
@@ -30,16 +31,6 @@ function namespace(name: string): NamespaceRecord {
     createdAt: T0,
     updatedAt: T0,
   };
-}
-
-/** A namespace as builds before accounts wrote it: no accountId, resourceVersion or limits. */
-function preAccountNamespace(name: string): Omit<NamespaceRecord, 'accountId' | 'resourceVersion' | 'limits'> {
-  const { accountId: _a, resourceVersion: _r, limits: _l, ...rest } = namespace(name);
-  return rest;
-}
-
-function withDefaults(record: Omit<NamespaceRecord, 'accountId' | 'resourceVersion' | 'limits'>): NamespaceRecord {
-  return { ...record, accountId: '', resourceVersion: 1, limits: {} };
 }
 
 /** Reads or pokes a closed store's file directly, bypassing the persistence layer. */
@@ -158,10 +149,10 @@ describe('sqlite persistence', () => {
     });
     const p = openSqlitePersistence({ path: file });
     try {
-      assert.deepEqual(await p.namespaces.getNamespaceByName('old'), withDefaults(preAccountNamespace('old')));
+      assert.deepEqual(await p.namespaces.getNamespaceByName('old'), withAccountDefaults(preAccountNamespace('old')));
       assert.deepEqual(await p.namespaces.getNamespaceById('id-branch'), namespace('branch'));
       assert.deepEqual((await p.identity.listNamespacesOfAccount('acct1', { pageSize: 10 })).items, [namespace('branch')]);
-      assert.deepEqual((await p.identity.listNamespacesOfAccount('', { pageSize: 10 })).items, [withDefaults(preAccountNamespace('old'))]);
+      assert.deepEqual((await p.identity.listNamespacesOfAccount('', { pageSize: 10 })).items, [withAccountDefaults(preAccountNamespace('old'))]);
       assert.deepEqual((await p.namespaces.listNamespaces({ pageSize: 10 })).items.map((n) => n.name), ['branch', 'old']);
     } finally {
       await p.close();
@@ -176,8 +167,8 @@ describe('sqlite persistence', () => {
     const p = openSqlitePersistence({ path: file });
     try {
       const old = await p.namespaces.getNamespaceById('id-old');
-      assert.deepEqual(old, withDefaults(preAccountNamespace('old')));
-      await p.namespaces.updateNamespace({ ...withDefaults(preAccountNamespace('old')), accountId: 'acct7', updatedAt: T0 + 1 });
+      assert.deepEqual(old, withAccountDefaults(preAccountNamespace('old')));
+      await p.namespaces.updateNamespace({ ...withAccountDefaults(preAccountNamespace('old')), accountId: 'acct7', updatedAt: T0 + 1 });
       assert.deepEqual((await p.identity.listNamespacesOfAccount('acct7', { pageSize: 10 })).items.map((n) => n.id), ['id-old']);
       assert.deepEqual((await p.identity.listNamespacesOfAccount('', { pageSize: 10 })).items, []);
     } finally {
