@@ -201,10 +201,3 @@ export interface IdentityStore {
 
   getOperation(accountId: string, id: string): Promise<AsyncOperationRecord | undefined>;
 }
-
-/** BRANCH PLACEHOLDER (tenancy): replaced by the real store before this branch merges. */
-export const PENDING_IDENTITY_STORE = new Proxy({}, {
-  get(_t, prop) {
-    return () => Promise.reject(new Error(`identity store: ${String(prop)} is not built yet`));
-  },
-}) as import('./identity-types').IdentityStore;

@@ -1,5 +1,4 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { PENDING_IDENTITY_STORE } from '../identity-types';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -10,6 +9,7 @@ import type { Persistence } from '../types';
 import { SqliteLane } from './sql';
 import { SqliteClusterStore, recordOrCheckClusterMetadata } from './cluster.store';
 import { SqliteExecutionStore } from './execution.store';
+import { SqliteIdentityStore } from './identity.store';
 import { migrate } from './migrations';
 import { SqliteNamespaceStore } from './namespace.store';
 import { SqliteTaskQueueStore } from './task-queue.store';
@@ -136,7 +136,7 @@ class SqlitePersistence implements Persistence {
   readonly backend = 'sqlite';
   readonly cluster: SqliteClusterStore;
   readonly namespaces: SqliteNamespaceStore;
-  readonly identity = PENDING_IDENTITY_STORE;
+  readonly identity: SqliteIdentityStore;
   readonly executions: SqliteExecutionStore;
   readonly taskQueues: SqliteTaskQueueStore;
 
@@ -146,6 +146,7 @@ class SqlitePersistence implements Persistence {
   constructor(private readonly db: Database.Database, clock: Clock, private readonly owner: OwnerFile | undefined) {
     this.cluster = new SqliteClusterStore(db, this.lane);
     this.namespaces = new SqliteNamespaceStore(db, this.lane);
+    this.identity = new SqliteIdentityStore(db, this.lane, this.namespaces);
     this.executions = new SqliteExecutionStore(db, this.lane, clock);
     this.taskQueues = new SqliteTaskQueueStore(db, this.lane);
   }
