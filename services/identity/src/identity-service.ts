@@ -163,8 +163,9 @@ export class IdentityService {
 
   // --- Accounts -------------------------------------------------------------------------------
 
-  getAccount(ctx: ActorContext): Promise<AccountRecord> {
-    return Promise.resolve(this.member(ctx));
+  /** Async so that a refusal is a rejection, like every other method's. */
+  async getAccount(ctx: ActorContext): Promise<AccountRecord> {
+    return this.member(ctx);
   }
 
   /** The operator creates an account with its owner user and that user's first API key (shown once). */
@@ -845,7 +846,7 @@ export class IdentityService {
       finishedAt: now,
     };
     const audit: AuditRecord = {
-      id: randomUUID(),
+      id: auditId(now),
       accountId,
       time: now,
       operation: ctx.operation,
@@ -865,6 +866,14 @@ export class IdentityService {
     }
     return operation;
   }
+}
+
+let auditSequence = 0;
+
+/** Audit ids sort in the order the records were written (time, then this process's sequence). */
+function auditId(time: number): string {
+  auditSequence = (auditSequence + 1) % 36 ** 6;
+  return `${time.toString(36).padStart(9, '0')}${auditSequence.toString(36).padStart(6, '0')}-${randomUUID().slice(0, 8)}`;
 }
 
 function newId(prefix: string): string {
