@@ -1,8 +1,8 @@
 export { createFrontend, type FrontendDeps } from './frontend';
 export { FrontendServer, type ServiceRegistration } from './frontend-server';
 export { WorkflowService, type WorkflowServiceDeps } from './workflow-service';
-export { DEFAULT_FRONTEND_CONFIG, type FrontendConfig } from './config';
-export type { CallContext } from './call-context';
+export { DEFAULT_FRONTEND_CONFIG, type FrontendConfig, type FrontendTlsConfig } from './config';
+export type { CallContext, Transport } from './call-context';
 export { METHOD_TABLE, methodSpec, WORKFLOW_SERVICE, OPERATOR_SERVICE, TEST_SERVICE, type MethodSpec, type NamespaceRule, type Permission, type RateLimit, type RateLimitBucket, type Polling } from './method-table';
 export {
   CHAIN_ORDER,

@@ -59,7 +59,7 @@ function newCall(method: string, request: unknown): Call {
     fullMethod: `/${WORKFLOW_SERVICE}/${method}`,
     spec,
     request,
-    context: { deadline: 0, signal: new AbortController().signal, metadata: new Metadata() },
+    context: { deadline: 0, signal: new AbortController().signal, metadata: new Metadata(), transport: 'plaintext' },
     logger: silentLogger(),
     namespaceName: '',
     namespace: undefined,

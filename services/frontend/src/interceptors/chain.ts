@@ -79,6 +79,7 @@ export function handlerContext(call: Call): HandlerContext {
     deadline: call.context.deadline,
     signal: call.context.signal,
     metadata: call.context.metadata,
+    transport: call.context.transport,
     method: call.method,
     logger: call.logger,
     namespaceName: call.namespaceName,
