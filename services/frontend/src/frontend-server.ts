@@ -54,6 +54,18 @@ interface Listener {
   port: number;
 }
 
+/** A listener could not be bound (its port is taken, its address is not this host's). */
+export class ListenError extends Error {
+  constructor(
+    readonly transport: Transport,
+    readonly address: string,
+    cause: Error,
+  ) {
+    super(`cannot serve ${transport === 'tls' ? 'TLS' : 'plaintext gRPC'} on ${address}: ${cause.message}`, { cause });
+    this.name = 'ListenError';
+  }
+}
+
 function unimplemented(service: string, method: string): UnaryHandler {
   return async () => {
     throw new UnimplementedError(`${service}/${method} is not implemented by Hourglass yet`);
@@ -139,16 +151,16 @@ export class FrontendServer {
    * config.port is 0). When the TLS port cannot be bound, neither listener stays up.
    */
   async start(): Promise<number> {
-    this.plaintext.port = await bind(this.plaintext.server, `${this.config.host}:${this.config.port}`, ServerCredentials.createInsecure());
+    this.plaintext.port = await bind(this.plaintext, `${this.config.host}:${this.config.port}`, ServerCredentials.createInsecure());
     const tls = this.config.tls;
     if (this.tls && tls) {
-      const address = `${this.config.host}:${tls.port}`;
       try {
         // No client certificates are asked for: callers authenticate with API keys in metadata.
-        this.tls.port = await bind(this.tls.server, address, ServerCredentials.createSsl(null, [{ cert_chain: tls.certChain, private_key: tls.privateKey }], false));
+        const credentials = ServerCredentials.createSsl(null, [{ cert_chain: tls.certChain, private_key: tls.privateKey }], false);
+        this.tls.port = await bind(this.tls, `${this.config.host}:${tls.port}`, credentials);
       } catch (err) {
         this.plaintext.server.forceShutdown();
-        throw new Error(`cannot serve TLS on ${address}: ${(err as Error).message}`);
+        throw err;
       }
     }
     return this.plaintext.port;
@@ -182,9 +194,9 @@ function served(service: BuiltService, handlers: Record<string, UnaryHandler>): 
   return { definition: service.definition, methods };
 }
 
-function bind(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
+function bind({ server, transport }: Listener, address: string, credentials: ServerCredentials): Promise<number> {
   return new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(new ListenError(transport, address, err)) : resolve(port)));
   });
 }
 

@@ -1,5 +1,5 @@
 export { createFrontend, type FrontendDeps } from './frontend';
-export { FrontendServer, type ServiceRegistration } from './frontend-server';
+export { FrontendServer, ListenError, type ServiceRegistration } from './frontend-server';
 export { WorkflowService, type WorkflowServiceDeps } from './workflow-service';
 export { DEFAULT_FRONTEND_CONFIG, type FrontendConfig, type FrontendTlsConfig } from './config';
 export type { CallContext, Transport } from './call-context';
