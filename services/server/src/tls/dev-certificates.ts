@@ -73,7 +73,8 @@ export interface DevCertificateOptions {
 /** Reuses the credentials in `dir`, or makes what is missing or unusable; see the file comment. */
 export async function ensureDevCertificates(dir: string, options: DevCertificateOptions = {}): Promise<DevCertificates> {
   const now = (options.now ?? (() => new Date()))();
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // The folder and the certificates stay readable (a client running as another user needs ca.pem); the keys do not.
+  await mkdir(dir, { recursive: true, mode: 0o755 });
   const files = {
     ca: path.join(dir, DEV_TLS_FILES.ca),
     caKey: path.join(dir, DEV_TLS_FILES.caKey),
