@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, type Logger } from '@hourglass/common';
 import { optionName, type DevServerConfig, type OptionKey } from '../config';
-import { ensureDevCertificates } from './dev-certificates';
 
 export interface ServerTls {
   certChain: Buffer;
@@ -39,6 +38,9 @@ export async function resolveServerTls(config: DevServerConfig, logger: Logger):
     if (temporary) await rm(temporary, { recursive: true, force: true });
   };
   try {
+    // Loaded only here: @peculiar/x509 installs the reflect-metadata polyfill, which a process that
+    // generates nothing (--no-tls, the embedded TestEnvironment, your own certificate) need not carry.
+    const { ensureDevCertificates } = await import('./dev-certificates.js');
     const dev = await ensureDevCertificates(temporary ?? devTlsDir(config));
     logger.info({ dir: dev.dir, ca: dev.outcome.ca, serverCertificate: dev.outcome.server }, 'development TLS credentials');
     return { certChain: Buffer.from(dev.cert), privateKey: Buffer.from(dev.key), certFile: dev.certFile, caFile: dev.caFile, generated: true, dispose };
