@@ -101,6 +101,9 @@ export class TestEnvironment {
         numHistoryShards: 1,
         retentionHours: KEEP_CLOSED_RUNS_HOURS,
         namespaces: namespace === 'default' ? [] : [namespace],
+        // Plaintext only: the environment connects without TLS, and test processes running side by
+        // side must not contend for the TLS port.
+        tls: false,
       },
       {},
     );

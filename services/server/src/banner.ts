@@ -1,6 +1,7 @@
 /**
- * What `hourglass start-dev` prints once it serves: where, on which store, and the next step, a
- * worker with the official SDK pointed at this address and namespace.
+ * What `hourglass start-dev` prints once it serves: where (plaintext, and TLS with the CA file a
+ * client trusts), on which store, and the next step, a worker with the official SDK pointed at this
+ * address and namespace.
  */
 
 export interface BannerInput {
@@ -9,6 +10,14 @@ export interface BannerInput {
   port: number;
   store: string;
   namespaces: readonly string[];
+  /** The TLS listener; absent with `--no-tls`. */
+  tls?: {
+    port: number;
+    /** The CA certificate clients trust (generated, or `--tls-ca-file`). */
+    caFile: string | undefined;
+    /** The certificate served, named when there is no CA file to point at. */
+    certFile: string;
+  };
 }
 
 /** The address a client on this machine dials: a wildcard bind is reached on loopback. */
@@ -17,13 +26,32 @@ export function clientAddress(ip: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-export function startBanner({ ip, port, store, namespaces }: BannerInput): string[] {
+/** The start of the TLS line; scripts and the conformance harness read the port and CA file from it. */
+export const TLS_LINE_PREFIX = 'Hourglass serves the same over TLS on';
+
+export function startBanner({ ip, port, store, namespaces, tls }: BannerInput): string[] {
   const address = clientAddress(ip, port);
   const namespace = namespaces[0] ?? 'default';
   const names = namespaces.length > 1 ? `namespaces: ${namespaces.join(', ')}` : `namespace: ${namespace}`;
+  const tlsLines = tls
+    ? [
+        tls.caFile
+          ? `${TLS_LINE_PREFIX} ${ip}:${tls.port}, clients trust the CA certificate ${tls.caFile}`
+          : `${TLS_LINE_PREFIX} ${ip}:${tls.port}, with the certificate ${tls.certFile}`,
+      ]
+    : [];
+  const tlsSnippet = tls
+    ? [
+        `Over TLS (what the SDKs use whenever they are given an API key), connect to ${clientAddress(ip, tls.port)}${tls.caFile ? ' trusting that CA' : ''}:`,
+        `  const connection = await NativeConnection.connect({ address: '${clientAddress(ip, tls.port)}', tls: ${
+          tls.caFile ? `{ serverRootCACertificate: readFileSync('${tls.caFile}') }` : 'true'
+        } });`,
+      ]
+    : [];
   return [
     // The first line is the ready line that scripts and the conformance harness wait for: keep its start.
     `Hourglass is serving WorkflowService on ${ip}:${port} (store: ${store}, ${names})`,
+    ...tlsLines,
     '',
     'Next: run a worker with the official TypeScript SDK (npm install @temporalio/worker), e.g. in worker.ts:',
     "  import { NativeConnection, Worker } from '@temporalio/worker';",
@@ -31,6 +59,8 @@ export function startBanner({ ip, port, store, namespaces }: BannerInput): strin
     `  const connection = await NativeConnection.connect({ address: '${address}' });`,
     `  const worker = await Worker.create({ connection, namespace: '${namespace}', taskQueue: 'hello', workflowsPath: require.resolve('./workflows'), activities });`,
     '  await worker.run();',
-    `then start workflows with @temporalio/client at the same address. Ctrl-C stops the server; \`hourglass start-dev --help\` lists every option.`,
+    'then start workflows with @temporalio/client at the same address.',
+    ...tlsSnippet,
+    'Ctrl-C stops the server; `hourglass start-dev --help` lists every option.',
   ];
 }

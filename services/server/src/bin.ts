@@ -56,7 +56,7 @@ function load(flags: ConfigFlags, configFile: unknown): LoadedConfig {
 
 const startDev = program
   .command('start-dev')
-  .description('run every service in one process, by default on the embedded SQLite store, serving gRPC on 127.0.0.1:7233')
+  .description('run every service in one process, by default on the embedded SQLite store, serving gRPC on 127.0.0.1:7233 and over TLS on 127.0.0.1:7234')
   .addOption(configFileOption());
 /** Commander attribute name (`dbFilename`, `namespace`, `mysqlShardDsn`) → config key. */
 const startDevKeys = new Map<string, (typeof START_DEV_OPTIONS)[number]['key']>();
@@ -71,7 +71,13 @@ for (const spec of START_DEV_OPTIONS) {
 }
 startDev.addHelpText(
   'after',
-  "\nEach option comes from its flag, else its env variable, else the --config file (camelCase keys: numHistoryShards), else its default.\nThe file's settings: section overrides tunables and limits, globally or per namespace / task queue: `hourglass settings` lists them.",
+  [
+    '',
+    'Each option comes from its flag, else its env variable, else the --config file (camelCase keys: numHistoryShards), else its default.',
+    "The file's settings: section overrides tunables and limits, globally or per namespace / task queue: `hourglass settings` lists them.",
+    'TLS: the same services on --tls-port. Without --tls-cert-file/--tls-key-file, a local CA and a certificate for localhost, 127.0.0.1 and ::1',
+    'are made on first start in tls/ beside the SQLite file (.hourglass/tls/ca.pem is the CA file clients trust) and reused after.',
+  ].join('\n'),
 );
 
 startDev.action(async (_opts: unknown, command: Command) => {
@@ -119,7 +125,8 @@ startDev.action(async (_opts: unknown, command: Command) => {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // Only once a signal stops it cleanly: whoever waits for the ready line may send one at once.
-  console.log(startBanner({ ip: config.ip, port: server.port, store: describeStore(config), namespaces: ['default', ...config.namespaces] }).join('\n'));
+  const tls = server.tlsPort === undefined ? undefined : { port: server.tlsPort, caFile: server.tlsCaFile, certFile: server.tlsCertFile ?? '' };
+  console.log(startBanner({ ip: config.ip, port: server.port, store: describeStore(config), namespaces: ['default', ...config.namespaces], ...(tls ? { tls } : {}) }).join('\n'));
 });
 
 program
@@ -263,7 +270,8 @@ program
     // Closed runs stay for the life of the test server: time skipping would otherwise jump straight to their deletion.
     let config;
     try {
-      config = parseDevServerConfig({ port, inMemory: true, logLevel: 'warn', retentionHours: TEST_SERVER_RETENTION_HOURS }, {});
+      // Plaintext only: the launch contract of @temporalio/testing has no TLS.
+      config = parseDevServerConfig({ port, inMemory: true, logLevel: 'warn', retentionHours: TEST_SERVER_RETENTION_HOURS, tls: false }, {});
     } catch {
       fail(`invalid <port> ${quote(port)}: expected 0..65535`, EXIT_USAGE);
     }

@@ -1,12 +1,14 @@
 /**
  * Composition root of `hourglass start-dev`: every service in one process on the embedded SQLite
- * store, wired in process (history ⇄ matching), serving gRPC.
+ * store, wired in process (history ⇄ matching), serving gRPC in plaintext and, unless turned off,
+ * the same services over TLS on a second port.
  */
 import { DEFAULT_SETTINGS, HistorySettings, SystemClock, TimeSkippingClock, overlaySettings, type Clock, type Logger, type Settings } from '@hourglass/common';
 import {
   ApiKeyCallAuthenticator,
   DEFAULT_FRONTEND_CONFIG,
   IDENTITY_AUTHORIZER,
+  ListenError,
   createFrontend,
   identityNamespacePolicy,
   validateNamespaceName,
@@ -18,13 +20,23 @@ import { MatchingEngine } from '@hourglass/matching';
 import type { NamespaceLimits, NamespaceRecord, Persistence } from '@hourglass/persistence';
 import path from 'node:path';
 import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
-import type { DevServerConfig } from './config';
+import { optionName, type DevServerConfig } from './config';
 import { openConfiguredPersistence } from './persistence';
+import { resolveServerTls, type ServerTls } from './tls/server-tls';
 import { SERVER_VERSION } from './version';
 
 export interface RunningServer {
   port: number;
+  /** `ip:port` of the plaintext listener. */
   address: string;
+  /** The TLS listener's port; undefined with TLS off (`--no-tls`). */
+  tlsPort: number | undefined;
+  /** `ip:port` of the TLS listener, serving the same services; undefined with TLS off. */
+  tlsAddress: string | undefined;
+  /** The CA certificate (PEM file) clients of the TLS listener trust: the generated one or `--tls-ca-file`. */
+  tlsCaFile: string | undefined;
+  /** The certificate the TLS listener presents (PEM file). */
+  tlsCertFile: string | undefined;
   /** The development account and its keys (absent without identity: the time-skipping test server). */
   dev?: { credentials: DevCredentials; credentialsFile: string | undefined };
   /** Present when started with time skipping. */
@@ -62,9 +74,14 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
   const skippingClock = timeSkipping ? new TimeSkippingClock() : undefined;
   const clock = skippingClock ?? givenClock ?? new SystemClock();
   const persistence: Persistence = await openConfiguredPersistence(config, clock);
+  // What has started, undone in reverse order when a later step fails.
+  const undo: (() => Promise<unknown> | void)[] = [() => persistence.close()];
   try {
     // Opening the store recorded the shard count (a new store) or refused a different one.
     const cluster = await persistence.cluster.getClusterMetadata();
+    // After the store: it holds its SQLite file exclusively, and so the tls/ folder beside it.
+    const tls: ServerTls | undefined = await resolveServerTls(config, logger);
+    if (tls) undo.push(() => tls.dispose());
     const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
     // Matching times polls against callers' wall-clock deadlines: it always runs on the system clock.
     // With time skipping every timer is held in memory, so the skipping clock knows the next one.
@@ -93,7 +110,9 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       workTracker.onIdle(() => skippingClock.poke());
     }
     await history.start();
+    undo.push(() => history.stop());
     await matching.start();
+    undo.push(() => matching.stop());
     const retentionMs = config.retentionHours * 3600_000;
     const namespaceNames = ['default', ...config.namespaces];
     let frontendIdentity: FrontendIdentity | undefined;
@@ -128,7 +147,13 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     }
 
     const frontend = createFrontend({
-      config: { ...DEFAULT_FRONTEND_CONFIG, host: config.ip, port: config.port, serverVersion: SERVER_VERSION },
+      config: {
+        ...DEFAULT_FRONTEND_CONFIG,
+        host: config.ip,
+        port: config.port,
+        ...(tls ? { tls: { port: config.tlsPort, certChain: tls.certChain, privateKey: tls.privateKey } } : {}),
+        serverVersion: SERVER_VERSION,
+      },
       logger: logger.child({ service: 'frontend' }),
       history,
       matching,
@@ -137,13 +162,24 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       ...(frontendIdentity ? { identity: frontendIdentity } : {}),
     });
-    const port = await frontend.start();
-    grpcAddress = `${config.ip}:${port}`;
-    const credentials = dev?.publish({ address: grpcAddress });
+    const port = await frontend.start().catch((err: unknown) => {
+      throw err instanceof ListenError ? new Error(`${err.message} (${optionName(err.transport === 'tls' ? 'tlsPort' : 'port')})`, { cause: err }) : err;
+    });
+    const tlsPort = frontend.tlsPort;
+    grpcAddress = tlsPort === undefined ? `${config.ip}:${port}` : `${config.ip}:${tlsPort}`;
+    const credentials = dev?.publish({
+      address: `${config.ip}:${port}`,
+      ...(tlsPort === undefined ? {} : { tlsAddress: `${config.ip}:${tlsPort}` }),
+      ...(tls?.caFile ? { caCertFile: path.resolve(tls.caFile) } : {}),
+    });
     let stopping: Promise<void> | undefined;
     return {
       port,
       address: `${config.ip}:${port}`,
+      tlsPort,
+      tlsAddress: tlsPort === undefined ? undefined : `${config.ip}:${tlsPort}`,
+      tlsCaFile: tls?.caFile,
+      tlsCertFile: tls?.certFile,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       ...(dev && credentials ? { dev: { credentials, credentialsFile: dev.credentialsFile } } : {}),
       stop: () => {
@@ -152,12 +188,19 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
           matching.stop();
           await history.stop();
           await persistence.close();
+          await tls?.dispose();
         })();
         return stopping;
       },
     };
   } catch (err) {
-    await persistence.close();
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch (cleanupErr) {
+        logger.warn({ err: cleanupErr }, 'cleanup after a failed start failed');
+      }
+    }
     throw err;
   }
 }
