@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +39,17 @@ export interface StartServerOptions {
   tls?: boolean;
 }
 
+/** start-dev's dev credentials file. */
+export interface DevCredentials {
+  address: string;
+  tlsAddress?: string;
+  caCertFile?: string;
+  accountId: string;
+  namespace: string;
+  ownerApiKey: string;
+  operatorApiKey: string;
+}
+
 export interface ExitStatus {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -56,6 +67,12 @@ export interface ServerProcess {
    * (an in-memory server makes a new CA at every start; one on a db file keeps it).
    */
   readonly tlsCaFile: string | undefined;
+  /**
+   * What start-dev wrote to its dev credentials file (a temp file): the development account, its
+   * owner's key and an operator key. Read afresh on each call (a restart of an in-memory server
+   * makes a new account).
+   */
+  devCredentials(): DevCredentials;
   /** The db file, or `undefined` when started `--in-memory`. */
   readonly dbPath: string | undefined;
   /** The pid of the current server process (changes on restart). */
@@ -181,6 +198,7 @@ class ServerProcessImpl implements ServerProcess {
     readonly dbPath: string | undefined,
     private readonly args: string[],
     private readonly ownedTempDir: string | undefined,
+    private readonly credentialsFile: string,
     private readonly onDispose: () => Promise<void> = async () => undefined,
   ) {
     this.address = `127.0.0.1:${port}`;
@@ -189,6 +207,10 @@ class ServerProcessImpl implements ServerProcess {
 
   get tlsCaFile(): string | undefined {
     return this.caFile;
+  }
+
+  devCredentials(): DevCredentials {
+    return JSON.parse(readFileSync(this.credentialsFile, 'utf8')) as DevCredentials;
   }
 
   get pid(): number | undefined {
@@ -375,6 +397,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   // On MySQL the development TLS credentials go beside where --db-filename points (the SQLite file
   // is not used): a temp dir, never the working tree.
   if (mysql && tlsPort !== undefined) ownedTempDir = makeTempDir();
+  const credentialsFile = path.join(ownedTempDir ?? makeTempDir('hourglass-credentials-'), 'dev-credentials.json');
   const verify = options.verifyRebuild === false ? {} : { 'history.verifyRebuild': [{ value: true }] };
   const settings = { ...verify, ...options.settings };
   let configArgs: string[] = [];
@@ -393,11 +416,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     String(port),
     ...(mysql ? [...mysql.args, ...(ownedTempDir ? ['--db-filename', path.join(ownedTempDir, 'unused.db')] : [])] : dbPath ? ['--db-filename', dbPath] : ['--in-memory']),
     ...(tlsPort === undefined ? ['--no-tls'] : ['--tls-port', String(tlsPort)]),
+    '--dev-credentials-file',
+    credentialsFile,
     '--log-level',
     'warn',
     ...(options.extraArgs ?? []),
   ];
-  const server = new ServerProcessImpl(port, tlsPort, dbPath, args, ownedTempDir, async () => mysql?.drop());
+  const server = new ServerProcessImpl(port, tlsPort, dbPath, args, ownedTempDir, credentialsFile, async () => mysql?.drop());
   try {
     await server.launch();
   } catch (err) {
