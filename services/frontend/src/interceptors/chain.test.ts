@@ -255,7 +255,17 @@ describe('interceptor chain', () => {
       .run(newCall('GetWorkflowExecutionHistory', { namespace: 'orders', execution: { workflowId: 'w' }, waitNewEvent: true }), async () => ({}))
       .catch((e: unknown) => e);
     assert.equal(toServiceError(limited, 'x', silentLogger()).code, status.RESOURCE_EXHAUSTED);
-    assert.deepEqual(key, { bucket: 'execution', priority: 5, namespace: 'orders', method: 'GetWorkflowExecutionHistory', caller: undefined });
+    assert.deepEqual(key, {
+      bucket: 'execution',
+      priority: 5,
+      namespace: 'orders',
+      method: 'GetWorkflowExecutionHistory',
+      caller: undefined,
+      limits: {},
+      billable: false,
+      poll: false,
+      workerProgress: false,
+    });
   });
 
   it('validates after resolution: a bad request in a known namespace is INVALID_ARGUMENT and never reaches the handler', async () => {
