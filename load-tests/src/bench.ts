@@ -220,7 +220,10 @@ async function apsPhase(
       flood.on('message', onMessage);
       flood.once('exit', (code) => reject(new Error(`the flood process exited (code ${code}) before saying ${kind}`)));
     });
-  const command = (c: FloodCommand): void => void flood.send(c);
+  const command = (c: FloodCommand): void => {
+    if (flood.connected) flood.send(c);
+  };
+  const exited = new Promise<void>((resolve) => flood.once('exit', () => resolve()));
   try {
     const ready = message('ready');
     return await steadyWorker.worker.runUntil(async () => {
@@ -235,7 +238,12 @@ async function apsPhase(
       return { ...(baseline ? { baseline } : {}), flooded, flood: counts };
     });
   } finally {
-    flood.kill();
+    // The flood's worker drains its in-flight tasks and exits on its own after 'stop'; it must be
+    // gone before the server is, or it retries against a closed port for minutes.
+    command('stop');
+    const killer = setTimeout(() => flood.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(killer);
     await connection.close();
     await steadyWorker.connection.close();
     await server.dispose();
