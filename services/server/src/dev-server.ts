@@ -10,6 +10,7 @@ import {
   IDENTITY_AUTHORIZER,
   ListenError,
   createFrontend,
+  effectiveNamespaceLimits,
   identityNamespacePolicy,
   validateNamespaceName,
   type FrontendIdentity,
@@ -17,7 +18,7 @@ import {
 import { ApiKeyAuthenticator, IdentityService } from '@hourglass/identity';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
-import type { NamespaceLimits, NamespaceRecord, Persistence } from '@hourglass/persistence';
+import type { Persistence } from '@hourglass/persistence';
 import path from 'node:path';
 import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
 import { optionName, type DevServerConfig } from './config';
@@ -140,7 +141,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         namespacePolicy: identityNamespacePolicy(() => devIdentity.account.id),
         devAccountId: () => devIdentity.account.id,
         grpcAddress: () => grpcAddress,
-        effectiveLimits: (ns) => effectiveLimits(ns),
+        effectiveLimits: (ns) => effectiveNamespaceLimits(settings, ns),
       };
     } else {
       for (const name of namespaceNames) await namespaces.ensure({ accountId: '', name, retentionMs, description: 'created by start-dev' });
@@ -211,11 +212,4 @@ function devCredentialsFile(config: DevServerConfig): string | undefined {
   if (config.store === 'sqlite' && config.inMemory) return undefined;
   const dir = config.store === 'sqlite' ? path.dirname(path.resolve(config.dbFilename)) : path.resolve('.hourglass');
   return path.join(dir, 'dev-credentials.json');
-}
-
-/** Hourglass's defaults for a namespace's limits, under what an operator set. */
-const DEFAULT_NAMESPACE_LIMITS: Required<NamespaceLimits> = { rps: 2400, aps: 500, maxConcurrentPolls: 1000 };
-
-function effectiveLimits(ns: NamespaceRecord): Required<NamespaceLimits> {
-  return { ...DEFAULT_NAMESPACE_LIMITS, ...Object.fromEntries(Object.entries(ns.limits).filter(([, v]) => v !== undefined)) };
 }

@@ -11,6 +11,7 @@ import {
   NamespaceNotFoundError,
   PermissionDeniedError,
   ResourceExhaustedError,
+  SettingsRegistry,
   google,
   silentLogger,
   temporal,
@@ -263,7 +264,17 @@ describe('interceptor chain', () => {
       .run(newCall('GetWorkflowExecutionHistory', { namespace: 'orders', execution: { workflowId: 'w' }, waitNewEvent: true }), async () => ({}))
       .catch((e: unknown) => e);
     assert.equal(toServiceError(limited, 'x', silentLogger()).code, status.RESOURCE_EXHAUSTED);
-    assert.deepEqual(key, { bucket: 'execution', priority: 5, namespace: 'orders', method: 'GetWorkflowExecutionHistory', caller: undefined });
+    assert.deepEqual(key, {
+      bucket: 'execution',
+      priority: 5,
+      namespace: 'orders',
+      method: 'GetWorkflowExecutionHistory',
+      caller: undefined,
+      limits: {},
+      billable: false,
+      poll: false,
+      workerProgress: false,
+    });
   });
 
   it('validates after resolution: a bad request in a known namespace is INVALID_ARGUMENT and never reaches the handler', async () => {
@@ -289,5 +300,25 @@ describe('interceptor chain', () => {
       throw new NamespaceNotFoundError('gone');
     }).catch(() => undefined);
     assert.deepEqual(records, ['StartWorkflowExecution@orders']);
+  });
+
+  it("rate-limits per namespace by default, from the settings and the namespace record's limits", async () => {
+    const settings = new SettingsRegistry({ 'frontend.namespaceAPS': [{ value: 1 }], 'frontend.namespaceWorkerReservePercent': [{ value: 0 }] });
+    /** Three starts through one chain: 'ok' or the gRPC status each ended with. */
+    const threeStarts = async (record: NamespaceRecord): Promise<Array<number | undefined | 'ok'>> => {
+      const chain = frontendChain({ logger: silentLogger(), namespaces: fakeNamespaces(record), settings });
+      const outcomes: Array<number | undefined | 'ok'> = [];
+      for (let i = 0; i < 3; i++) {
+        outcomes.push(
+          await chain.run(newCall('StartWorkflowExecution', startRequest('orders')), async () => ({})).then(
+            () => 'ok' as const,
+            (err: unknown) => toServiceError(err, 'x', silentLogger()).code,
+          ),
+        );
+      }
+      return outcomes;
+    };
+    assert.deepEqual(await threeStarts(NAMESPACE), ['ok', 'ok', status.RESOURCE_EXHAUSTED], 'frontend.namespaceAPS 1: a burst of 2');
+    assert.deepEqual(await threeStarts({ ...NAMESPACE, limits: { aps: 0 } }), ['ok', 'ok', 'ok'], "the record's limits.aps 0 lifts it");
   });
 });

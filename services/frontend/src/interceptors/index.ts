@@ -11,7 +11,7 @@
  * calls within their quota wait for a place (fairly across namespaces); validation last, so it runs
  * with the namespace's limits and only for calls that are allowed and admitted.
  */
-import { DEFAULT_SETTINGS, FrontendSettings, type Logger, type Settings } from '@hourglass/common';
+import { DEFAULT_SETTINGS, FrontendSettings, SystemClock, type Logger, type Settings } from '@hourglass/common';
 import { RequestValidator } from '../validation/request-validator';
 import { FairAdmission, admissionInterceptor } from './admission';
 import { ANONYMOUS_AUTHENTICATOR, authenticationInterceptor, type Authenticator } from './authentication';
@@ -19,7 +19,8 @@ import { NOOP_AUTHORIZER, authorizationInterceptor, type Authorizer } from './au
 import { NOOP_USAGE_METER, callContextInterceptor, type UsageMeter } from './call-context.interceptor';
 import { InterceptorChain } from './chain';
 import { OPEN_NAMESPACE_POLICY, namespaceInterceptor, type NamespaceLookup, type NamespacePolicy } from './namespace.interceptor';
-import { NOOP_RATE_LIMITER, rateLimitInterceptor, type RateLimiter } from './rate-limit';
+import { rateLimitInterceptor, type RateLimiter } from './rate-limit';
+import { NamespaceRateLimiter } from './rate-limiter';
 import { validationInterceptor } from './validation.interceptor';
 
 export const CHAIN_ORDER = ['callContext', 'authentication', 'namespace', 'authorization', 'rateLimit', 'admission', 'validation'] as const;
@@ -31,6 +32,7 @@ export interface ChainDeps {
   authenticator?: Authenticator;
   namespacePolicy?: NamespacePolicy;
   authorizer?: Authorizer;
+  /** Default: per-namespace RPS, APS and poll limits from `settings` (rate-limiter.ts), on the system clock. */
   rateLimiter?: RateLimiter;
   meter?: UsageMeter;
   validator?: RequestValidator;
@@ -44,7 +46,7 @@ export function frontendChain(deps: ChainDeps): InterceptorChain {
     authenticationInterceptor(deps.authenticator ?? ANONYMOUS_AUTHENTICATOR),
     namespaceInterceptor(deps.namespaces, settings, deps.namespacePolicy ?? OPEN_NAMESPACE_POLICY),
     authorizationInterceptor(deps.authorizer ?? NOOP_AUTHORIZER),
-    rateLimitInterceptor(deps.rateLimiter ?? NOOP_RATE_LIMITER),
+    rateLimitInterceptor(deps.rateLimiter ?? new NamespaceRateLimiter(settings, new SystemClock())),
     admissionInterceptor(deps.admission ?? new FairAdmission(() => settings.get(FrontendSettings.maxConcurrentCalls))),
     validationInterceptor(deps.validator ?? new RequestValidator(settings)),
   ]);
@@ -54,6 +56,7 @@ export * from './chain';
 export * from './authorization';
 export * from './authentication';
 export * from './rate-limit';
+export { NamespaceRateLimiter, effectiveNamespaceLimits } from './rate-limiter';
 export { FairAdmission, isAdmitted, type Release } from './admission';
 export { NOOP_USAGE_METER, type UsageMeter } from './call-context.interceptor';
 export { OPEN_NAMESPACE_POLICY, identityNamespacePolicy, type NamespaceLookup, type NamespacePolicy } from './namespace.interceptor';
