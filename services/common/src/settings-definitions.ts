@@ -355,3 +355,21 @@ export const FrontendSettings = {
       "Task-queue and update polls one namespace may hold open at once; more are refused with RESOURCE_EXHAUSTED (cause CONCURRENT_LIMIT). Temporal's frontend.namespaceCount and its default for one frontend: far above what the SDKs' default workers open (a few to a hundred polls each). A namespace's limits.maxConcurrentPolls overrides it; 0 turns the limit off.",
   }),
 } as const;
+
+/** Identity and the audit log. */
+export const IdentitySettings = {
+  auditRetention: defineSetting({
+    key: 'identity.auditRetention',
+    scope: 'global',
+    defaultValue: 30 * 86_400_000,
+    parse: durationSetting(),
+    description: "How long audit records of control-plane changes are kept (Temporal Cloud keeps 30 days); older ones are deleted in the background.",
+  }),
+  auditPruneInterval: defineSetting({
+    key: 'identity.auditPruneInterval',
+    scope: 'global',
+    defaultValue: 3_600_000,
+    parse: durationSetting(),
+    description: 'How often expired audit records are looked for.',
+  }),
+} as const;

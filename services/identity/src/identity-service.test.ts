@@ -112,7 +112,7 @@ describe('identity service', () => {
     const keyRecord = audit.items.find((r) => r.operation === 'CreateApiKey');
     assert.equal(keyRecord?.xForwardedFor, '203.0.113.9');
     assert.equal(keyRecord?.principal.id, owner.id);
-    const secret = key.result.token.split('_').pop() as string;
+    const secret = key.result.token.slice(25); // after hgk_<20-character key id>_
     for (const record of audit.items) assert.ok(!record.details.includes(secret) && !record.details.includes(key.result.token), `${record.operation} details hold no secret`);
     const stored = await persistence.identity.getApiKey(key.result.key.id);
     assert.ok(stored && !stored.secretHash.includes(secret), 'only a hash is stored');

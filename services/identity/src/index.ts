@@ -4,3 +4,4 @@ export * from './tokens';
 export * from './authenticator';
 export * from './identity-service';
 export * from './access';
+export * from './audit-retention';

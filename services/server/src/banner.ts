@@ -18,6 +18,14 @@ export interface BannerInput {
     /** The certificate served, named when there is no CA file to point at. */
     certFile: string;
   };
+  /** The development account (absent without identity). */
+  dev?: {
+    accountId: string;
+    /** Where its keys were written; undefined when none was (in-memory stores). */
+    credentialsFile: string | undefined;
+    /** --require-auth: key-less calls are refused on the plaintext port too. */
+    requireAuth: boolean;
+  };
 }
 
 /** The address a client on this machine dials: a wildcard bind is reached on loopback. */
@@ -29,7 +37,7 @@ export function clientAddress(ip: string, port: number): string {
 /** The start of the TLS line; scripts and the conformance harness read the port and CA file from it. */
 export const TLS_LINE_PREFIX = 'Hourglass serves the same over TLS on';
 
-export function startBanner({ ip, port, store, namespaces, tls }: BannerInput): string[] {
+export function startBanner({ ip, port, store, namespaces, tls, dev }: BannerInput): string[] {
   const address = clientAddress(ip, port);
   const namespace = namespaces[0] ?? 'default';
   const names = namespaces.length > 1 ? `namespaces: ${namespaces.join(', ')}` : `namespace: ${namespace}`;
@@ -48,11 +56,21 @@ export function startBanner({ ip, port, store, namespaces, tls }: BannerInput): 
         } });`,
       ]
     : [];
+  const devLines = dev
+    ? [
+        `Development account ${dev.accountId}: ${dev.credentialsFile ? `its owner's API key and an operator key are in ${dev.credentialsFile} (mode 0600)` : 'its keys were not written (in-memory store; --dev-credentials-file writes them)'}.`,
+        dev.requireAuth
+          ? 'Every call needs an API key (--require-auth).'
+          : `Calls without a key on ${address} act as its owner on ${namespaces.join(', ')}; TLS calls and the account APIs need a key.`,
+        '',
+      ]
+    : [];
   return [
     // The first line is the ready line that scripts and the conformance harness wait for: keep its start.
     `Hourglass is serving WorkflowService on ${ip}:${port} (store: ${store}, ${names})`,
     ...tlsLines,
     '',
+    ...devLines,
     'Next: run a worker with the official TypeScript SDK (npm install @temporalio/worker), e.g. in worker.ts:',
     "  import { NativeConnection, Worker } from '@temporalio/worker';",
     "  import * as activities from './activities';",

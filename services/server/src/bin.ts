@@ -126,7 +126,10 @@ startDev.action(async (_opts: unknown, command: Command) => {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // Only once a signal stops it cleanly: whoever waits for the ready line may send one at once.
   const tls = server.tlsPort === undefined ? undefined : { port: server.tlsPort, caFile: server.tlsCaFile, certFile: server.tlsCertFile ?? '' };
-  console.log(startBanner({ ip: config.ip, port: server.port, store: describeStore(config), namespaces: ['default', ...config.namespaces], ...(tls ? { tls } : {}) }).join('\n'));
+  const dev = server.dev ? { accountId: server.dev.credentials.accountId, credentialsFile: server.dev.credentialsFile, requireAuth: config.requireAuth } : undefined;
+  console.log(
+    startBanner({ ip: config.ip, port: server.port, store: describeStore(config), namespaces: ['default', ...config.namespaces], ...(tls ? { tls } : {}), ...(dev ? { dev } : {}) }).join('\n'),
+  );
 });
 
 program

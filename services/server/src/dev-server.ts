@@ -15,7 +15,7 @@ import {
   validateNamespaceName,
   type FrontendIdentity,
 } from '@hourglass/frontend';
-import { ApiKeyAuthenticator, IdentityService } from '@hourglass/identity';
+import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass/identity';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
@@ -118,6 +118,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     const namespaceNames = ['default', ...config.namespaces];
     let frontendIdentity: FrontendIdentity | undefined;
     let dev: DevIdentity | undefined;
+    let auditRetention: AuditRetention | undefined;
     let grpcAddress = `${config.ip}:${config.port}`;
     if (withIdentity) {
       const identityLogger = logger.child({ service: 'identity' });
@@ -131,6 +132,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         onAccountChanged: (accountId) => keys.forgetAccount(accountId),
         onApiKeyChanged: (keyId) => keys.forgetKey(keyId),
       });
+      auditRetention = new AuditRetention({ store: persistence.identity, clock, settings, logger: identityLogger });
       // Before the first call is served: the dev account owns `default` and the `-n` namespaces.
       const devIdentity = await bootstrapDevIdentity({ persistence, identity: service, namespaces, namespaceNames, retentionMs, credentialsFile: devCredentialsFile(config), logger: identityLogger });
       dev = devIdentity;
@@ -168,6 +170,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     });
     const tlsPort = frontend.tlsPort;
     grpcAddress = tlsPort === undefined ? `${config.ip}:${port}` : `${config.ip}:${tlsPort}`;
+    auditRetention?.start();
     const credentials = dev?.publish({
       address: `${config.ip}:${port}`,
       ...(tlsPort === undefined ? {} : { tlsAddress: `${config.ip}:${tlsPort}` }),
@@ -186,6 +189,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       stop: () => {
         stopping ??= (async () => {
           await frontend.stop();
+          await auditRetention?.stop();
           matching.stop();
           await history.stop();
           await persistence.close();

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
 
   const logs = await cloud.getAuditLogs({ pageSize: 1000, startTimeInclusive: { seconds: Long.fromNumber(Math.floor(Date.now() / 1000) - 3600) } });
   observed.auditOperations = [...new Set(logs.logs.map((l) => l.operation))].sort();
-  observed.auditMentionsToken = JSON.stringify(logs.logs).includes(key.token.split('_').pop() as string);
+  observed.auditMentionsToken = JSON.stringify(logs.logs).includes(key.token.slice(25)); // the secret: after hgk_<key id>_
 
   await connection.close();
   console.log(JSON.stringify(observed));

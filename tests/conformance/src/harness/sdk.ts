@@ -57,18 +57,19 @@ export interface ClientConnection {
 
 /**
  * A `Client` (and its `Connection`, for raw `workflowService` calls) for namespace `default`;
- * plaintext unless `tls` is given (e.g. `{ serverRootCACertificate }` for a server's `tlsAddress`).
+ * plaintext unless `tls` is given (e.g. `{ serverRootCACertificate }` for a server's `tlsAddress`),
+ * key-less unless `apiKey` is given (a key-less call is the dev account's owner on plaintext only).
  */
-export async function connectClient(address: string, namespace = NAMESPACE, tls?: TLSConfig): Promise<ClientConnection> {
-  const connection = await Connection.connect({ address, ...(tls ? { tls } : {}) });
+export async function connectClient(address: string, namespace = NAMESPACE, tls?: TLSConfig, apiKey?: string): Promise<ClientConnection> {
+  const connection = await Connection.connect({ address, ...(tls ? { tls } : {}), ...(apiKey ? { apiKey } : {}) });
   const client = new Client({ connection, namespace });
   return { connection, client };
 }
 
-/** A `NativeConnection` for workers; plaintext unless `tls` is given. */
-export async function connectWorker(address: string, tls?: TLSConfig): Promise<NativeConnection> {
+/** A `NativeConnection` for workers; plaintext unless `tls` is given, key-less unless `apiKey` is. */
+export async function connectWorker(address: string, tls?: TLSConfig, apiKey?: string): Promise<NativeConnection> {
   installQuietRuntime();
-  return NativeConnection.connect({ address, ...(tls ? { tls } : {}) });
+  return NativeConnection.connect({ address, ...(tls ? { tls } : {}), ...(apiKey ? { apiKey } : {}) });
 }
 
 export interface RunningWorker {

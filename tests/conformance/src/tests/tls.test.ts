@@ -23,8 +23,10 @@ file.test('a client and a worker trusting the development CA run a workflow over
   const { tlsAddress, tlsCaFile } = env.server;
   assert.ok(tlsAddress && tlsAddress !== env.server.address, `a TLS address of its own, got ${tlsAddress}`);
   const tls = devTls(tlsCaFile);
-  const { connection, client } = await connectClient(tlsAddress, 'default', tls);
-  const nativeConnection = await connectWorker(tlsAddress, tls);
+  // Calls over TLS carry a key (the dev account owner's): the key-less dev caller is plaintext only.
+  const apiKey = env.server.devCredentials().ownerApiKey;
+  const { connection, client } = await connectClient(tlsAddress, 'default', tls, apiKey);
+  const nativeConnection = await connectWorker(tlsAddress, tls, apiKey);
   const recorder = new ActivityRecorder();
   const taskQueue = uniqueName('tq-tls');
   const worker = await startWorker({ connection: nativeConnection, taskQueue, activities: createActivities(recorder), identity: 'tls-worker' });
