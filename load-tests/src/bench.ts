@@ -43,6 +43,14 @@ const { values: args } = parseArgs({
     address: { type: 'string' },
     /** With --address: the server's pid, so its CPU per workflow is measured too (same machine). */
     'server-pid': { type: 'string' },
+    /**
+     * How the throughput and latency phases' client and worker authenticate: `none` (the key-less
+     * development caller of the plaintext port) or `key` (an API key on every call: the dev
+     * account owner's from a server the bench starts, else --api-key), still over plaintext, so
+     * what is measured is authentication and authorization, not TLS.
+     */
+    auth: { type: 'string', default: 'none' },
+    'api-key': { type: 'string' },
     /** aps-neighbours: the flooded namespace's actions per second (it is offered 10× that). */
     'flood-aps': { type: 'string', default: '20' },
   },
@@ -271,7 +279,11 @@ async function main(): Promise<void> {
   const store = args.store === 'mysql' ? 'mysql' : 'sqlite';
   const address = args.address ?? (server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, extraArgs: ['--log-level', 'warn'] })).address;
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
-  const nativeConnection = await NativeConnection.connect({ address });
+  const apiKey = args.auth === 'key' ? (args['api-key'] ?? server?.devCredentials().ownerApiKey) : undefined;
+  if (args.auth === 'key' && !apiKey) throw new Error('--auth key against a server the bench did not start needs --api-key');
+  // An API key turns TLS on in the SDK by default: plaintext here, to measure the key alone.
+  const auth = apiKey ? { apiKey, tls: false as const } : {};
+  const nativeConnection = await NativeConnection.connect({ address, ...auth });
   const worker = await Worker.create({
     connection: nativeConnection,
     namespace: 'default',
@@ -281,12 +293,13 @@ async function main(): Promise<void> {
     maxConcurrentWorkflowTaskExecutions: 100,
     maxConcurrentActivityTaskExecutions: 200,
   });
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect({ address, ...auth });
   const client = new Client({ connection });
   const serverPid = server?.pid ?? (args['server-pid'] === undefined ? undefined : Number(args['server-pid']));
   const result: Record<string, unknown> = {
     machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
     store: args.address ? 'external' : store === 'mysql' ? `mysql (${MYSQL_SHARD_DATABASES} shard databases)` : args['in-memory'] ? 'sqlite (in memory)' : 'sqlite (file)',
+    auth: apiKey ? 'API key on every call' : 'none (key-less dev caller)',
   };
   try {
     await worker.runUntil(async () => {
