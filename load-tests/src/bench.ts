@@ -9,6 +9,11 @@
  *    10,000 signals (a separate process, noise.ts) while another namespace runs single-activity
  *    workflows at a fixed rate: that namespace's start-to-close p50/p99, and the server's event-loop
  *    stalls over the noise.
+ *  - aps-neighbours: on a fresh server, namespace `flooded` (its APS set to `--flood-aps` through a
+ *    namespace-scoped setting) is offered 10× its APS in starts from a separate process (flood.ts),
+ *    while namespace `steady` runs single-activity workflows at `--rate`/s from this process:
+ *    steady's start-to-close alone (the baseline) and under the flood, then on a second server with
+ *    flooded's APS limit off, for contrast. Runs only when asked for (not part of `all`).
  * `--address` runs against a server started elsewhere (another build, say); `--server-pid` then
  * names its process so its CPU is read too.
  * Results print as a table and as one JSON line; record them in BENCHMARKS.md with the command.
@@ -21,6 +26,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { MYSQL_SHARD_DATABASES, MYSQL_URL, startServer, type ServerProcess } from '@hourglass/conformance';
 import { measureRoundTrips } from './db-roundtrips';
+import type { FloodCommand, FloodMessage } from './flood';
 import type { NoiseMessage } from './noise';
 import { parseEventLoopReport, processCpuMs } from './server-stats';
 import { summarize, type LatencySummary } from './stats';
@@ -37,6 +43,16 @@ const { values: args } = parseArgs({
     address: { type: 'string' },
     /** With --address: the server's pid, so its CPU per workflow is measured too (same machine). */
     'server-pid': { type: 'string' },
+    /**
+     * How the throughput and latency phases' client and worker authenticate: `none` (the key-less
+     * development caller of the plaintext port) or `key` (an API key on every call: the dev
+     * account owner's from a server the bench starts, else --api-key), still over plaintext, so
+     * what is measured is authentication and authorization, not TLS.
+     */
+    auth: { type: 'string', default: 'none' },
+    'api-key': { type: 'string' },
+    /** aps-neighbours: the flooded namespace's actions per second (it is offered 10× that). */
+    'flood-aps': { type: 'string', default: '20' },
   },
 });
 
@@ -170,13 +186,104 @@ async function neighbours(store: 'sqlite' | 'mysql', workflowBundle: Awaited<Ret
   }
 }
 
+const FLOODED_NAMESPACE = 'flooded';
+const STEADY_NAMESPACE = 'steady';
+/** How far over its APS the flooded namespace is offered starts. */
+const FLOOD_FACTOR = 10;
+
+interface FloodCounts {
+  seconds: number;
+  offered: number;
+  admitted: number;
+  refused: number;
+  failed: number;
+  firstFailure?: string;
+}
+
+/**
+ * One server: `steady` at `rate`/s alone (when `baseline`), then while flood.ts offers `flooded`
+ * FLOOD_FACTOR × `floodAps` starts per second; `floodAps` 0 runs the server with flooded's APS off.
+ */
+async function apsPhase(
+  store: 'sqlite' | 'mysql',
+  workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>,
+  options: { rate: number; durationSeconds: number; floodAps: number; offered: number; baseline: boolean },
+): Promise<{ baseline?: LatencySummary; flooded: LatencySummary; flood: FloodCounts }> {
+  const settings = { 'frontend.namespaceAPS': [{ value: options.floodAps, constraints: { namespace: FLOODED_NAMESPACE } }] };
+  const server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, settings, extraArgs: ['--log-level', 'warn', '-n', FLOODED_NAMESPACE, STEADY_NAMESPACE] });
+  const steadyWorker = await createWorker(server.address, STEADY_NAMESPACE, workflowBundle);
+  const connection = await Connection.connect({ address: server.address });
+  const steady = new Client({ connection, namespace: STEADY_NAMESPACE });
+  const flood = fork(require.resolve('./flood'), ['--address', server.address, '--namespace', FLOODED_NAMESPACE, '--rate', String(options.offered)], { stdio: 'inherit' });
+  // As in the neighbours mode: a customer's clients and workers run on its own machines, so the
+  // flooding tenant gets the CPU the server and the steady tenant leave.
+  if (flood.pid !== undefined) os.setPriority(flood.pid, 19);
+  const message = <K extends FloodMessage['kind']>(kind: K): Promise<Extract<FloodMessage, { kind: K }>> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (m: FloodMessage): void => {
+        if (m.kind !== kind) return;
+        flood.off('message', onMessage);
+        resolve(m as Extract<FloodMessage, { kind: K }>);
+      };
+      flood.on('message', onMessage);
+      flood.once('exit', (code) => reject(new Error(`the flood process exited (code ${code}) before saying ${kind}`)));
+    });
+  const command = (c: FloodCommand): void => {
+    if (flood.connected) flood.send(c);
+  };
+  const exited = new Promise<void>((resolve) => flood.once('exit', () => resolve()));
+  try {
+    const ready = message('ready');
+    return await steadyWorker.worker.runUntil(async () => {
+      await throughput(steady, 20, 5); // warm-up of the steady namespace
+      await ready;
+      const baseline = options.baseline ? (await fixedRate(steady, options.rate, options.durationSeconds)).latency : undefined;
+      const done = message('done');
+      command('go');
+      const flooded = (await fixedRate(steady, options.rate, options.durationSeconds)).latency;
+      command('stop');
+      const { kind: _kind, ...counts } = await done;
+      return { ...(baseline ? { baseline } : {}), flooded, flood: counts };
+    });
+  } finally {
+    // The flood's worker drains its in-flight tasks and exits on its own after 'stop'; it must be
+    // gone before the server is, or it retries against a closed port for minutes.
+    command('stop');
+    const killer = setTimeout(() => flood.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(killer);
+    await connection.close();
+    await steadyWorker.connection.close();
+    await server.dispose();
+  }
+}
+
+async function apsNeighbours(store: 'sqlite' | 'mysql', workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>) {
+  const rate = Number(args.rate);
+  const durationSeconds = Number(args.duration);
+  const floodAps = Number(args['flood-aps']);
+  const offered = floodAps * FLOOD_FACTOR;
+  const limited = await apsPhase(store, workflowBundle, { rate, durationSeconds, floodAps, offered, baseline: true });
+  const unlimited = await apsPhase(store, workflowBundle, { rate, durationSeconds, floodAps: 0, offered, baseline: false });
+  return { rate, durationSeconds, floodAps, offered, limited, unlimited };
+}
+
+function fmtFlood(f: FloodCounts): string {
+  const failed = f.failed > 0 ? `, ${f.failed} failed otherwise (${f.firstFailure ?? ''})` : '';
+  return `${f.offered} starts offered in ${f.seconds.toFixed(1)} s: ${f.admitted} admitted (${(f.admitted / f.seconds).toFixed(1)}/s), ${f.refused} refused with RESOURCE_EXHAUSTED${failed}`;
+}
+
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   let server: ServerProcess | undefined;
   const store = args.store === 'mysql' ? 'mysql' : 'sqlite';
   const address = args.address ?? (server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, extraArgs: ['--log-level', 'warn'] })).address;
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
-  const nativeConnection = await NativeConnection.connect({ address });
+  const apiKey = args.auth === 'key' ? (args['api-key'] ?? server?.devCredentials().ownerApiKey) : undefined;
+  if (args.auth === 'key' && !apiKey) throw new Error('--auth key against a server the bench did not start needs --api-key');
+  // An API key turns TLS on in the SDK by default: plaintext here, to measure the key alone.
+  const auth = apiKey ? { apiKey, tls: false as const } : {};
+  const nativeConnection = await NativeConnection.connect({ address, ...auth });
   const worker = await Worker.create({
     connection: nativeConnection,
     namespace: 'default',
@@ -186,12 +293,13 @@ async function main(): Promise<void> {
     maxConcurrentWorkflowTaskExecutions: 100,
     maxConcurrentActivityTaskExecutions: 200,
   });
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect({ address, ...auth });
   const client = new Client({ connection });
   const serverPid = server?.pid ?? (args['server-pid'] === undefined ? undefined : Number(args['server-pid']));
   const result: Record<string, unknown> = {
     machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
     store: args.address ? 'external' : store === 'mysql' ? `mysql (${MYSQL_SHARD_DATABASES} shard databases)` : args['in-memory'] ? 'sqlite (in memory)' : 'sqlite (file)',
+    auth: apiKey ? 'API key on every call' : 'none (key-less dev caller)',
   };
   try {
     await worker.runUntil(async () => {
@@ -226,6 +334,16 @@ async function main(): Promise<void> {
     result.neighbours = n;
     const loop = n.eventLoop ? `; server event loop: longest stall ${n.eventLoop.maxMs.toFixed(0)} ms, p99 ${n.eventLoop.p99Ms.toFixed(1)} ms` : '';
     console.log(`neighbours: ${FAN_OUT} activities in one workflow task and ${SIGNALS} signals took ${n.noiseSeconds.toFixed(1)} s; meanwhile namespace ${NEIGHBOUR_NAMESPACE} at 20/s: start-to-close ${fmt(n.neighbour)}${loop}`);
+  }
+  if (!args.address && args.mode === 'aps-neighbours') {
+    const a = await apsNeighbours(store, workflowBundle);
+    result.apsNeighbours = a;
+    console.log(`aps-neighbours: namespace ${FLOODED_NAMESPACE} offered ${a.offered} starts/s (${FLOOD_FACTOR}× its ${a.floodAps} APS) for ${a.durationSeconds} s while ${STEADY_NAMESPACE} runs ${a.rate} workflows/s`);
+    if (a.limited.baseline) console.log(`  ${STEADY_NAMESPACE} alone (baseline):            start-to-close ${fmt(a.limited.baseline)}`);
+    console.log(`  ${STEADY_NAMESPACE} under the flood, APS limited: start-to-close ${fmt(a.limited.flooded)}`);
+    console.log(`    ${FLOODED_NAMESPACE}: ${fmtFlood(a.limited.flood)}`);
+    console.log(`  ${STEADY_NAMESPACE} under the flood, APS off:     start-to-close ${fmt(a.unlimited.flooded)}`);
+    console.log(`    ${FLOODED_NAMESPACE}: ${fmtFlood(a.unlimited.flood)}`);
   }
   console.log(JSON.stringify(result));
 }

@@ -101,12 +101,15 @@ export class TestEnvironment {
         numHistoryShards: 1,
         retentionHours: KEEP_CLOSED_RUNS_HOURS,
         namespaces: namespace === 'default' ? [] : [namespace],
+        // Plaintext only: the environment connects without TLS, and test processes running side by
+        // side must not contend for the TLS port.
+        tls: false,
       },
       {},
     );
     const logger = createLogger({ level: config.logLevel, name: 'hourglass-test-environment' });
     const timeSkipping = options.timeSkipping ?? true;
-    const server = await startDevServer({ config, logger, ...(timeSkipping ? { timeSkipping: { locked: false } } : {}) });
+    const server = await startDevServer({ config, logger, identity: false, ...(timeSkipping ? { timeSkipping: { locked: false } } : {}) });
     let connection: Connection | undefined;
     try {
       connection = await Connection.connect({ address: server.address });

@@ -170,14 +170,17 @@ describe('connect() against a server', () => {
     }
   });
 
-  test('an API key from the environment with tls: false talks plaintext', async () => {
-    const hg = await connect({ tls: false }, { HOURGLASS_ADDRESS: server.address, HOURGLASS_API_KEY: 'test-key' });
+  test('an API key from the environment with tls: false talks plaintext, and the key is sent', async () => {
+    const hg = await connect({ tls: false }, { HOURGLASS_ADDRESS: server.address, HOURGLASS_API_KEY: server.ownerApiKey(), HOURGLASS_NAMESPACE: 'sdk-connect' });
     try {
-      const res = await hg.connection.workflowService.getSystemInfo({});
-      assert.ok(res.capabilities);
+      const res = await hg.connection.workflowService.describeNamespace({ namespace: hg.namespace });
+      assert.equal(res.namespaceInfo?.name, 'sdk-connect');
     } finally {
       await hg.close();
     }
+    // The server verifies every key it is sent: a made-up one is refused, so the one above was sent and accepted.
+    const err = await rejectionOf(connect({ tls: false }, { HOURGLASS_ADDRESS: server.address, HOURGLASS_API_KEY: 'made-up-key' }));
+    assert.match(String((err as Error & { cause?: Error }).cause?.message ?? err), /UNAUTHENTICATED: malformed API key/);
   });
 
   test('an API key alone turns TLS on, which a plaintext server refuses', async () => {

@@ -8,6 +8,8 @@
  * `@hourglass/testing`, which itself depends on this package's build).
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before } from 'node:test';
@@ -75,6 +77,8 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 export interface ServerProcess {
   /** `127.0.0.1:<port>`, from the server's ready line. */
   address: string;
+  /** `dev` mode: the development account owner's API key (start-dev's dev credentials file). */
+  ownerApiKey(): string;
   /** SIGTERM, then waits for the exit (SIGKILL after a deadline). Idempotent. */
   stop(): Promise<void>;
 }
@@ -95,10 +99,24 @@ const READY_LINE = /^Hourglass (?:is serving WorkflowService|test server \(time 
 
 /** Starts the repository's `hourglass` command on a free port and waits for its ready line. */
 export function startServer(options: StartServerOptions = {}): Promise<ServerProcess> {
+  const credentialsFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'hourglass-sdk-')), 'dev-credentials.json');
   const args =
     options.mode === 'time-skipping'
       ? ['test-server', '0', '--enable-time-skipping']
-      : ['start-dev', '--port', '0', '--in-memory', '--log-level', 'warn', ...(options.namespaces?.length ? ['--namespace', ...options.namespaces] : [])];
+      : [
+          'start-dev',
+          '--port',
+          '0',
+          // A free TLS port too: test files run side by side, and 7234 is taken by the first.
+          '--tls-port',
+          '0',
+          '--in-memory',
+          '--dev-credentials-file',
+          credentialsFile,
+          '--log-level',
+          'warn',
+          ...(options.namespaces?.length ? ['--namespace', ...options.namespaces] : []),
+        ];
   const child = spawn(process.execPath, [HOURGLASS_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   // A test file that dies half-way must not leave its server running.
   const killOnExit = (): void => void child.kill('SIGKILL');
@@ -145,7 +163,7 @@ export function startServer(options: StartServerOptions = {}): Promise<ServerPro
       if (address === undefined) return;
       clearTimeout(timer);
       child.off('exit', exitedEarly);
-      resolve({ address, stop });
+      resolve({ address, stop, ownerApiKey: () => (JSON.parse(readFileSync(credentialsFile, 'utf8')) as { ownerApiKey: string }).ownerApiKey });
     });
   });
 }

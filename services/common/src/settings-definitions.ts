@@ -3,7 +3,7 @@
  * config (common/dynamicconfig/constants.go) where Temporal has the same knob, so an operator's
  * knowledge carries over. Keys are persisted in configuration files: never rename one.
  */
-import { booleanSetting, defineSetting, durationSetting, integerSetting } from './settings';
+import { booleanSetting, defineSetting, durationSetting, integerSetting, numberSetting } from './settings';
 
 const MB = 1024 * 1024;
 const KB = 1024;
@@ -312,5 +312,64 @@ export const FrontendSettings = {
     parse: integerSetting(1),
     description:
       'Short calls (not polls or calls that wait on a worker) served at once; past it, calls wait in one queue per namespace and are admitted round robin across namespaces, so a flood from one tenant never delays another by more than a turn.',
+  }),
+  namespaceRps: defineSetting({
+    key: 'frontend.namespaceRPS',
+    scope: 'namespace',
+    // Temporal's frontend.namespaceRPS default for one frontend instance, and start-dev is one.
+    defaultValue: 2400,
+    parse: integerSetting(0),
+    description:
+      "Requests per second one namespace may make, every call counted (polls included); more are refused with RESOURCE_EXHAUSTED (cause RPS_LIMIT). Temporal's frontend.namespaceRPS and its default for one frontend: a guard against runaway clients (tight retry loops, hot polling of Describe*), set above what one server serves on a few cores (a one-activity workflow makes about 8 calls), because sharing the server between tenants is what frontend.namespaceAPS and fair admission (frontend.maxConcurrentCalls) do. A namespace's limits.rps overrides it; 0 turns the limit off.",
+  }),
+  namespaceAps: defineSetting({
+    key: 'frontend.namespaceAPS',
+    scope: 'namespace',
+    defaultValue: 500,
+    parse: integerSetting(0),
+    description:
+      "Billable actions per second one namespace may make (calls whose method-table row is billable: starts, signals, updates, queries, heartbeats…); more are refused with RESOURCE_EXHAUSTED (cause APS_LIMIT), which the SDKs back off on. 500 is Temporal Cloud's default per namespace. A namespace's limits.aps overrides it; 0 turns the limit off.",
+  }),
+  namespaceBurstRatio: defineSetting({
+    key: 'frontend.namespaceBurstRatio',
+    scope: 'namespace',
+    defaultValue: 2,
+    parse: numberSetting(0.1),
+    description:
+      "Size of a namespace's RPS and APS token buckets, in seconds of their rate (Temporal's frontend.namespaceBurstRatio): a namespace that was quiet may send this many seconds' worth at once (at least one call).",
+  }),
+  namespaceWorkerReservePercent: defineSetting({
+    key: 'frontend.namespaceWorkerReservePercent',
+    scope: 'namespace',
+    defaultValue: 20,
+    parse: numberSetting(0, 100),
+    description:
+      "Percentage of a namespace's RPS and APS buckets that only worker progress (polls, task completions, heartbeats) and system calls may take: new starts, signals and reads stop short of it, so a flood of starts never starves the namespace's running workflows.",
+  }),
+  namespaceMaxConcurrentPolls: defineSetting({
+    key: 'frontend.namespaceCount',
+    scope: 'namespace',
+    defaultValue: 1200,
+    parse: integerSetting(0),
+    description:
+      "Task-queue and update polls one namespace may hold open at once; more are refused with RESOURCE_EXHAUSTED (cause CONCURRENT_LIMIT). Temporal's frontend.namespaceCount and its default for one frontend: far above what the SDKs' default workers open (a few to a hundred polls each). A namespace's limits.maxConcurrentPolls overrides it; 0 turns the limit off.",
+  }),
+} as const;
+
+/** Identity and the audit log. */
+export const IdentitySettings = {
+  auditRetention: defineSetting({
+    key: 'identity.auditRetention',
+    scope: 'global',
+    defaultValue: 30 * 86_400_000,
+    parse: durationSetting(),
+    description: "How long audit records of control-plane changes are kept (Temporal Cloud keeps 30 days); older ones are deleted in the background.",
+  }),
+  auditPruneInterval: defineSetting({
+    key: 'identity.auditPruneInterval',
+    scope: 'global',
+    defaultValue: 3_600_000,
+    parse: durationSetting(),
+    description: 'How often expired audit records are looked for.',
   }),
 } as const;

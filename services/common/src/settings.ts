@@ -146,6 +146,17 @@ export function integerSetting(min = 0): SettingParser<number> {
   };
 }
 
+/** A number, fractions allowed, between `min` and `max` inclusive (ratios, percentages). Accepts numeric strings. */
+export function numberSetting(min: number, max = Number.POSITIVE_INFINITY): SettingParser<number> {
+  return (value) => {
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
+      throw new Error(`expected a number ${max === Number.POSITIVE_INFINITY ? `of at least ${min}` : `from ${min} to ${max}`}, got ${describe(value)}`);
+    }
+    return n;
+  };
+}
+
 const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** A duration in ms: a number of ms, or text such as `500ms`, `30s`, `1m30s`, `2h`, `7d`. */

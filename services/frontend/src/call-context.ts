@@ -1,5 +1,12 @@
 import type { Metadata } from '@grpc/grpc-js';
 
+/**
+ * How a call reached the server: over the TLS listener or the plaintext one. Authentication keys
+ * on it (a call without an API key is allowed only over plaintext, the local development port),
+ * so it comes from the listener that accepted the connection, never from anything the caller sends.
+ */
+export type Transport = 'tls' | 'plaintext';
+
 /** What a handler knows about the gRPC call it serves. */
 export interface CallContext {
   /** Absolute ms deadline of the call; 0 when the caller set none. */
@@ -7,4 +14,6 @@ export interface CallContext {
   /** Aborted when the caller cancels the call (or its deadline passes). */
   signal: AbortSignal;
   metadata: Metadata;
+  /** The listener the call arrived on: key-less dev calls are allowed on plaintext only. */
+  transport: Transport;
 }

@@ -19,7 +19,7 @@ import { operatorServiceHandlers } from './operator-service';
 import { WorkflowService } from './workflow-service';
 
 const ws = temporal.api.workflowservice.v1;
-const NAMESPACE: NamespaceRecord = { id: 'ns-1', name: 'default', state: 'registered', description: '', ownerEmail: '', retentionMs: 1, data: {}, createdAt: 0, updatedAt: 0 };
+const NAMESPACE: NamespaceRecord = { id: 'ns-1', name: 'default', accountId: 'acct1', resourceVersion: 1, limits: {}, state: 'registered', description: '', ownerEmail: '', retentionMs: 1, data: {}, createdAt: 0, updatedAt: 0 };
 
 let lookups = 0;
 const namespaces = {

@@ -7,10 +7,16 @@
  * prefix, before the body is buffered or decoded (RESOURCE_EXHAUSTED); that applies to the
  * decompressed size of gzip requests too, which the worker's native connection sends by default
  * (small ones are inflated in one call: grpc/inflate.ts).
+ *
+ * With `config.tls` it listens twice: plaintext on `config.port` and TLS on `config.tls.port`, two
+ * grpc-js servers over one method table (the same handlers, the same interceptor chain). Two servers
+ * because each call must know which listener it came in on (`CallContext.transport`), and grpc-js's
+ * `getAuthContext()` cannot tell: it is empty for a TLS connection without a client certificate,
+ * exactly as for a plaintext one.
  */
 import { Server, ServerCredentials, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
 import { CancelledError, DEFAULT_SETTINGS, Limits, UnimplementedError, type Logger, type Settings } from '@hourglass/common';
-import type { CallContext } from './call-context';
+import type { CallContext, Transport } from './call-context';
 import type { FrontendConfig } from './config';
 import { toServiceError } from './grpc/errors';
 import { installInflate } from './grpc/inflate';
@@ -28,6 +34,38 @@ export interface ServiceRegistration {
   handlers: Record<string, UnaryHandler>;
 }
 
+/** One method as every listener serves it. */
+interface ServedMethod {
+  service: string;
+  method: string;
+  spec: MethodSpec;
+  handler: UnaryHandler;
+}
+
+/** A service definition with its methods, built once and added to each listener's grpc-js server. */
+interface ServedService {
+  definition: BuiltService['definition'];
+  methods: ServedMethod[];
+}
+
+interface Listener {
+  readonly transport: Transport;
+  readonly server: Server;
+  port: number;
+}
+
+/** A listener could not be bound (its port is taken, its address is not this host's). */
+export class ListenError extends Error {
+  constructor(
+    readonly transport: Transport,
+    readonly address: string,
+    cause: Error,
+  ) {
+    super(`cannot serve ${transport === 'tls' ? 'TLS' : 'plaintext gRPC'} on ${address}: ${cause.message}`, { cause });
+    this.name = 'ListenError';
+  }
+}
+
 function unimplemented(service: string, method: string): UnaryHandler {
   return async () => {
     throw new UnimplementedError(`${service}/${method} is not implemented by Hourglass yet`);
@@ -38,8 +76,8 @@ function unimplemented(service: string, method: string): UnaryHandler {
 const CALL_CANCELLED = new CancelledError('the caller cancelled the call');
 
 export class FrontendServer {
-  private readonly server: Server;
-  private boundPort = 0;
+  private readonly plaintext: Listener;
+  private readonly tls: Listener | undefined;
 
   constructor(
     private readonly config: FrontendConfig,
@@ -49,29 +87,28 @@ export class FrontendServer {
     settings: Settings = DEFAULT_SETTINGS,
   ) {
     installInflate();
-    this.server = new Server({
+    const services = registrations.map((registration) => served(buildServiceDefinition(registration.serviceName), registration.handlers));
+    const options = {
       'grpc.max_receive_message_length': settings.get(Limits.grpcMaxMessageSize),
       // Responses are not capped (grpc-js' default): a history page may legitimately exceed 4 MB,
       // and the SDKs accept up to 128 MB.
       'grpc.keepalive_permit_without_calls': 1,
-    });
-    for (const registration of registrations) this.register(buildServiceDefinition(registration.serviceName), registration.handlers);
+    };
+    this.plaintext = this.listener('plaintext', services, options);
+    this.tls = config.tls ? this.listener('tls', services, options) : undefined;
   }
 
-  private register(service: BuiltService, handlers: Record<string, UnaryHandler>): void {
-    for (const name of Object.keys(handlers)) {
-      if (!service.methodNames.includes(name)) throw new Error(`handler ${name} names no method of ${service.name}`);
+  private listener(transport: Transport, services: ServedService[], options: Record<string, number>): Listener {
+    const server = new Server(options);
+    for (const service of services) {
+      const implementation: UntypedServiceImplementation = {};
+      for (const method of service.methods) implementation[method.method] = this.unaryCall(method, transport);
+      server.addService(service.definition, implementation);
     }
-    const implementation: UntypedServiceImplementation = {};
-    for (const method of service.methodNames) {
-      const spec = methodSpec(service.name, method);
-      if (!spec) throw new Error(`${service.name}/${method} has no row in the method table (src/method-table.ts)`);
-      implementation[method] = this.unaryCall(service.name, method, spec, handlers[method] ?? unimplemented(service.name, method));
-    }
-    this.server.addService(service.definition, implementation);
+    return { transport, server, port: 0 };
   }
 
-  private unaryCall(service: string, method: string, spec: MethodSpec, handler: UnaryHandler) {
+  private unaryCall({ service, method, spec, handler }: ServedMethod, transport: Transport) {
     const fullMethod = `/${service}/${method}`;
     return (grpcCall: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
       const abort = new AbortController();
@@ -82,7 +119,7 @@ export class FrontendServer {
       grpcCall.on('cancelled', () => {
         if (!answered) abort.abort(CALL_CANCELLED);
       });
-      const context: CallContext = { deadline: deadlineMs(grpcCall.getDeadline()), signal: abort.signal, metadata: grpcCall.metadata };
+      const context: CallContext = { deadline: deadlineMs(grpcCall.getDeadline()), signal: abort.signal, metadata: grpcCall.metadata, transport };
       const call: Call = {
         service,
         method,
@@ -93,7 +130,7 @@ export class FrontendServer {
         logger: this.logger,
         namespaceName: '',
         namespace: undefined,
-        claims: undefined,
+        principal: undefined,
         taskToken: undefined,
       };
       this.chain.run(call, (c) => handler(c.request, handlerContext(c))).then(
@@ -109,30 +146,69 @@ export class FrontendServer {
     };
   }
 
-  /** Binds and serves; resolves with the port (useful when config.port is 0). */
+  /**
+   * Binds and serves, plaintext first, then TLS; resolves with the plaintext port (useful when
+   * config.port is 0). When the TLS port cannot be bound, neither listener stays up.
+   */
   async start(): Promise<number> {
-    const address = `${this.config.host}:${this.config.port}`;
-    this.boundPort = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
-    });
-    return this.boundPort;
+    this.plaintext.port = await bind(this.plaintext, `${this.config.host}:${this.config.port}`, ServerCredentials.createInsecure());
+    const tls = this.config.tls;
+    if (this.tls && tls) {
+      try {
+        // No client certificates are asked for: callers authenticate with API keys in metadata.
+        const credentials = ServerCredentials.createSsl(null, [{ cert_chain: tls.certChain, private_key: tls.privateKey }], false);
+        this.tls.port = await bind(this.tls, `${this.config.host}:${tls.port}`, credentials);
+      } catch (err) {
+        this.plaintext.server.forceShutdown();
+        throw err;
+      }
+    }
+    return this.plaintext.port;
   }
 
+  /** The plaintext listener's port, once started. */
   get port(): number {
-    return this.boundPort;
+    return this.plaintext.port;
   }
 
-  /** Stops accepting calls, lets running ones finish for up to `graceMs`, then cuts the rest. */
-  async stop(graceMs = 2000): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, graceMs);
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+  /** The TLS listener's port once started; undefined without TLS. */
+  get tlsPort(): number | undefined {
+    return this.tls?.port;
   }
+
+  /** Stops accepting calls on every listener, lets running ones finish for up to `graceMs`, then cuts the rest. */
+  async stop(graceMs = 2000): Promise<void> {
+    await Promise.all([this.plaintext, ...(this.tls ? [this.tls] : [])].map(({ server }) => shutdown(server, graceMs)));
+  }
+}
+
+function served(service: BuiltService, handlers: Record<string, UnaryHandler>): ServedService {
+  for (const name of Object.keys(handlers)) {
+    if (!service.methodNames.includes(name)) throw new Error(`handler ${name} names no method of ${service.name}`);
+  }
+  const methods = service.methodNames.map((method): ServedMethod => {
+    const spec = methodSpec(service.name, method);
+    if (!spec) throw new Error(`${service.name}/${method} has no row in the method table (src/method-table.ts)`);
+    return { service: service.name, method, spec, handler: handlers[method] ?? unimplemented(service.name, method) };
+  });
+  return { definition: service.definition, methods };
+}
+
+function bind({ server, transport }: Listener, address: string, credentials: ServerCredentials): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(new ListenError(transport, address, err)) : resolve(port)));
+  });
+}
+
+function shutdown(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -1,14 +1,19 @@
 /**
  * Builds the frontend of one deployable: the interceptor chain and the services it serves
- * (WorkflowService and OperatorService; the TestService too when a time-skipping clock is given).
+ * (WorkflowService and OperatorService; CloudService with identity; the TestService too when a
+ * time-skipping clock is given).
  */
 import { DEFAULT_SETTINGS, type Logger, type Settings, type TimeSkippingClock } from '@hourglass/common';
 import type { HistoryService, MatchingService } from '@hourglass/contracts';
 import type { NamespaceRegistry } from '@hourglass/history';
 import type { FrontendConfig } from './config';
 import { FrontendServer, type ServiceRegistration } from './frontend-server';
-import { frontendChain, type Authorizer, type ClaimMapper, type RateLimiter, type UsageMeter } from './interceptors';
-import { OPERATOR_SERVICE, TEST_SERVICE, WORKFLOW_SERVICE } from './method-table';
+import type { IdentityService } from '@hourglass/identity';
+import type { NamespaceLimits, NamespaceRecord } from '@hourglass/persistence';
+import { cloudServiceHandlers } from './cloud-service';
+import { operatorApiHandlers } from './operator-api';
+import { frontendChain, type Authenticator, type Authorizer, type NamespacePolicy, type RateLimiter, type UsageMeter } from './interceptors';
+import { CLOUD_SERVICE, OPERATOR_API, OPERATOR_SERVICE, TEST_SERVICE, WORKFLOW_SERVICE } from './method-table';
 import { operatorServiceHandlers } from './operator-service';
 import { testServiceHandlers } from './test-service';
 import { WorkflowService } from './workflow-service';
@@ -23,26 +28,52 @@ export interface FrontendDeps {
   settings?: Settings;
   /** Serves the TestService over this clock (the time-skipping test server). */
   timeSkippingClock?: TimeSkippingClock;
-  claimMapper?: ClaimMapper;
-  authorizer?: Authorizer;
+  /** Accounts and API keys: with it, every call is authenticated and authorized and CloudService is served. */
+  identity?: FrontendIdentity;
   rateLimiter?: RateLimiter;
   meter?: UsageMeter;
 }
 
+export interface FrontendIdentity {
+  service: IdentityService;
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  namespacePolicy: NamespacePolicy;
+  /** The account of start-dev's unsuffixed namespaces; undefined outside development. */
+  devAccountId: () => string | undefined;
+  /** Where customers connect (namespace endpoints in CloudService). */
+  grpcAddress: () => string;
+  /** A namespace's limits as rate limiting applies them (its own, else the defaults). */
+  effectiveLimits: (ns: NamespaceRecord) => Required<NamespaceLimits>;
+}
+
 export function createFrontend(deps: FrontendDeps): FrontendServer {
   const settings = deps.settings ?? DEFAULT_SETTINGS;
-  const service = new WorkflowService({ config: deps.config, history: deps.history, matching: deps.matching, namespaces: deps.namespaces });
+  const { identity } = deps;
+  const service = new WorkflowService({
+    config: deps.config,
+    history: deps.history,
+    matching: deps.matching,
+    namespaces: deps.namespaces,
+    ...(identity ? { identity: { service: identity.service, devAccountId: identity.devAccountId } } : {}),
+  });
   const registrations: ServiceRegistration[] = [
     { serviceName: WORKFLOW_SERVICE, handlers: service.handlers() },
     { serviceName: OPERATOR_SERVICE, handlers: operatorServiceHandlers() },
   ];
+  if (identity) {
+    registrations.push({
+      serviceName: CLOUD_SERVICE,
+      handlers: cloudServiceHandlers({ identity: identity.service, grpcAddress: identity.grpcAddress, actionsPerSecondLimit: (ns) => identity.effectiveLimits(ns).aps }),
+    });
+    registrations.push({ serviceName: OPERATOR_API, handlers: operatorApiHandlers({ identity: identity.service, effectiveLimits: identity.effectiveLimits }) });
+  }
   if (deps.timeSkippingClock) registrations.push({ serviceName: TEST_SERVICE, handlers: testServiceHandlers(deps.timeSkippingClock) });
   const chain = frontendChain({
     logger: deps.logger,
     namespaces: deps.namespaces,
     settings,
-    ...(deps.claimMapper ? { claimMapper: deps.claimMapper } : {}),
-    ...(deps.authorizer ? { authorizer: deps.authorizer } : {}),
+    ...(identity ? { authenticator: identity.authenticator, authorizer: identity.authorizer, namespacePolicy: identity.namespacePolicy } : {}),
     ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}),
     ...(deps.meter ? { meter: deps.meter } : {}),
   });

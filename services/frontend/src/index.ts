@@ -1,25 +1,31 @@
-export { createFrontend, type FrontendDeps } from './frontend';
-export { FrontendServer, type ServiceRegistration } from './frontend-server';
+export { createFrontend, type FrontendDeps, type FrontendIdentity } from './frontend';
+export { PROTO_DIR, hourglassProtoRoot } from './grpc/hourglass-protos';
+export { FrontendServer, ListenError, type ServiceRegistration } from './frontend-server';
 export { WorkflowService, type WorkflowServiceDeps } from './workflow-service';
-export { DEFAULT_FRONTEND_CONFIG, type FrontendConfig } from './config';
-export type { CallContext } from './call-context';
-export { METHOD_TABLE, methodSpec, WORKFLOW_SERVICE, OPERATOR_SERVICE, TEST_SERVICE, type MethodSpec, type NamespaceRule, type Permission, type RateLimit, type RateLimitBucket, type Polling } from './method-table';
+export { DEFAULT_FRONTEND_CONFIG, type FrontendConfig, type FrontendTlsConfig } from './config';
+export type { CallContext, Transport } from './call-context';
+export { METHOD_TABLE, methodSpec, WORKFLOW_SERVICE, OPERATOR_SERVICE, TEST_SERVICE, CLOUD_SERVICE, OPERATOR_API, type MethodSpec, type NamespaceRule, type Permission, type RateLimit, type RateLimitBucket, type Polling } from './method-table';
 export {
   CHAIN_ORDER,
   frontendChain,
   InterceptorChain,
   NOOP_AUTHORIZER,
-  ANONYMOUS_CLAIM_MAPPER,
+  IDENTITY_AUTHORIZER,
+  ANONYMOUS_AUTHENTICATOR,
+  ApiKeyCallAuthenticator,
+  OPEN_NAMESPACE_POLICY,
+  identityNamespacePolicy,
+  effectiveNamespaceLimits,
   NOOP_RATE_LIMITER,
+  NamespaceRateLimiter,
   NOOP_USAGE_METER,
   type Authorizer,
-  type AuthorizationResult,
+  type Authenticator,
   type CallTarget,
-  type Claims,
-  type ClaimMapper,
-  type Role,
+  type NamespacePolicy,
   type RateLimiter,
   type RateLimitRequest,
+  type RateLimitRelease,
   type UsageMeter,
   type HandlerContext,
   type UnaryHandler,

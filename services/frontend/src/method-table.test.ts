@@ -5,16 +5,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { serviceMethods } from './grpc/service-definition';
-import { METHOD_TABLE, OPERATOR_SERVICE, TEST_SERVICE, WORKFLOW_SERVICE, callPriority, methodSpec } from './method-table';
+import { CLOUD_SERVICE, METHOD_TABLE, OPERATOR_API, OPERATOR_SERVICE, TEST_SERVICE, WORKFLOW_SERVICE, callPriority, methodSpec } from './method-table';
 
-const SERVICES = [WORKFLOW_SERVICE, OPERATOR_SERVICE, TEST_SERVICE];
+const SERVICES = [WORKFLOW_SERVICE, OPERATOR_SERVICE, TEST_SERVICE, CLOUD_SERVICE, OPERATOR_API];
 
 function fieldType(requestFields: Record<string, { type: string }>, name: string): string | undefined {
   return requestFields[name]?.type;
 }
 
 describe('method table', () => {
-  it('serves exactly the three services', () => {
+  it('serves exactly the five services', () => {
     assert.deepEqual(Object.keys(METHOD_TABLE).sort(), [...SERVICES].sort());
   });
 
@@ -42,6 +42,8 @@ describe('method table', () => {
           const rule = spec.namespace;
           if (rule.kind === 'none') {
             assert.equal(fieldType(fields, 'namespace'), undefined, `${name} has a namespace field but its row says cluster-scoped`);
+          } else if (rule.kind === 'account') {
+            assert.equal(service, CLOUD_SERVICE, `${name}: only the account API leaves its namespaces to the identity service`);
           } else {
             assert.equal(fieldType(fields, rule.field), 'string', `${name}: namespace field ${rule.field}`);
             if (rule.kind === 'resolveByNameOrId') assert.equal(fieldType(fields, rule.idField), 'string', `${name}: namespace id field ${rule.idField}`);
@@ -55,7 +57,7 @@ describe('method table', () => {
           const { priority, pollingPriority } = spec.rateLimit;
           assert.ok(Number.isInteger(priority) && priority >= 0 && priority <= 5, `${name}: priority ${priority}`);
           if (pollingPriority !== undefined) assert.ok(pollingPriority > priority, `${name}: polling is served after the plain call`);
-          if (spec.namespace.kind === 'none') {
+          if (spec.namespace.kind === 'none' || spec.namespace.kind === 'account') {
             assert.ok(!['write', 'worker', 'namespaceAdmin'].includes(spec.permission), `${name}: a namespace permission on a cluster-scoped method`);
           }
         }

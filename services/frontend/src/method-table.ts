@@ -19,6 +19,8 @@
  * starts.
  */
 
+import type { PermissionClass } from '@hourglass/identity';
+
 /** How the chain finds and resolves the namespace a request targets. */
 export type NamespaceRule =
   /** Cluster-scoped: the call has no namespace. */
@@ -28,18 +30,26 @@ export type NamespaceRule =
   /** As `resolve`, or by id when `idField` is set (DescribeNamespace). */
   | { readonly kind: 'resolveByNameOrId'; readonly field: string; readonly idField: string }
   /** `field` names a namespace that need not exist (RegisterNamespace): validated, not resolved. */
-  | { readonly kind: 'name'; readonly field: string };
+  | { readonly kind: 'name'; readonly field: string }
+  /**
+   * Temporal Cloud's account API: any namespace in the request (a filter, a target, a spec) is the
+   * identity service's to resolve under its rules; the chain does not touch it.
+   */
+  | { readonly kind: 'account' };
 
 /**
- * What the caller must be allowed, for the authorizer. `read`, `write`, `worker` and
- * `namespaceAdmin` apply to the call's namespace (or, for cluster-scoped reads, to any namespace the
- * claims name); `system` is account/cluster administration; `none` needs no permission (health and
- * capability checks, the test server's clock).
+ * What the caller must be allowed, for the authorizer (@hourglass/identity's PermissionClass, which
+ * documents each): `read`, `write`, `worker` and `namespaceAdmin` on the call's namespace;
+ * `developer`, `accountMember` account-wide; `system` (the cluster itself) and `operator` (the
+ * operator API); `none` for capability checks and the test server's clock.
  */
-export type Permission = 'none' | 'read' | 'write' | 'worker' | 'namespaceAdmin' | 'system';
+export type Permission = PermissionClass;
 
-/** Which token bucket a call draws from. `none`: not rate limited (the time-skipping test service). */
-export type RateLimitBucket = 'execution' | 'visibility' | 'namespaceReplication' | 'none';
+/**
+ * Which token bucket a call draws from. `control`: the account and operator APIs (per account);
+ * `none`: not rate limited (the time-skipping test service).
+ */
+export type RateLimitBucket = 'execution' | 'visibility' | 'namespaceReplication' | 'control' | 'none';
 
 export interface RateLimit {
   readonly bucket: RateLimitBucket;
@@ -69,6 +79,8 @@ export interface MethodSpec {
 export const WORKFLOW_SERVICE = 'temporal.api.workflowservice.v1.WorkflowService';
 export const OPERATOR_SERVICE = 'temporal.api.operatorservice.v1.OperatorService';
 export const TEST_SERVICE = 'temporal.api.testservice.v1.TestService';
+export const CLOUD_SERVICE = 'temporal.api.cloud.cloudservice.v1.CloudService';
+export const OPERATOR_API = 'hourglass.operator.v1.OperatorApi';
 
 // Shorthands, so each row below reads as one line.
 const NS: NamespaceRule = { kind: 'resolve', field: 'namespace' };
@@ -101,7 +113,7 @@ const LONG = { polling: 'longRunning' } as const;
 /** temporal.api.workflowservice.v1.WorkflowService */
 const workflowService: Record<string, MethodSpec> = {
   // Namespaces
-  RegisterNamespace: row('system', repl(1), { namespace: { kind: 'name', field: 'namespace' } }),
+  RegisterNamespace: row('developer', repl(1), { namespace: { kind: 'name', field: 'namespace' } }),
   DescribeNamespace: row('read', exec(0), { namespace: { kind: 'resolveByNameOrId', field: 'namespace', idField: 'id' } }),
   ListNamespaces: row('read', exec(0), { namespace: CLUSTER }),
   UpdateNamespace: row('namespaceAdmin', repl(1)),
@@ -259,12 +271,121 @@ const operatorService: Record<string, MethodSpec> = {
   DeleteNamespace: row('namespaceAdmin', exec(5), { namespace: { kind: 'resolveByNameOrId', field: 'namespace', idField: 'namespaceId' } }),
   AddOrUpdateRemoteCluster: row('system', exec(5), { namespace: CLUSTER }),
   RemoveRemoteCluster: row('system', exec(5), { namespace: CLUSTER }),
-  ListClusters: row('system', exec(5), { namespace: CLUSTER }),
-  GetNexusEndpoint: row('system', exec(5), { namespace: CLUSTER }),
-  CreateNexusEndpoint: row('system', exec(5), { namespace: CLUSTER }),
-  UpdateNexusEndpoint: row('system', exec(5), { namespace: CLUSTER }),
-  DeleteNexusEndpoint: row('system', exec(5), { namespace: CLUSTER }),
-  ListNexusEndpoints: row('system', exec(5), { namespace: CLUSTER }),
+  ListClusters: row('accountMember', exec(5), { namespace: CLUSTER }),
+  GetNexusEndpoint: row('accountMember', exec(5), { namespace: CLUSTER }),
+  CreateNexusEndpoint: row('developer', exec(5), { namespace: CLUSTER }),
+  UpdateNexusEndpoint: row('developer', exec(5), { namespace: CLUSTER }),
+  DeleteNexusEndpoint: row('developer', exec(5), { namespace: CLUSTER }),
+  ListNexusEndpoints: row('accountMember', exec(5), { namespace: CLUSTER }),
+};
+
+/**
+ * temporal.api.cloud.cloudservice.v1.CloudService, Temporal Cloud's Cloud Ops API, with the
+ * permissions of Temporal Cloud's permissions reference. Account-wide rows leave any namespace in
+ * the request to the identity service; namespace rows resolve it in the chain like any other.
+ * The identity service checks the same rules again (the portal calls it directly).
+ */
+const ACCOUNT: NamespaceRule = { kind: 'account' };
+const CLOUD_NS: NamespaceRule = { kind: 'resolve', field: 'namespace' };
+const ctl = (priority: number): RateLimit => ({ bucket: 'control', priority });
+const account = (permission: Permission, read = false): MethodSpec => row(permission, ctl(read ? 3 : 2), { namespace: ACCOUNT });
+const onNamespace = (permission: Permission, read = false): MethodSpec => row(permission, ctl(read ? 3 : 2), { namespace: CLOUD_NS });
+const cloudService: Record<string, MethodSpec> = {
+  GetCurrentIdentity: account('accountMember', true),
+  GetAccount: account('accountMember', true),
+  UpdateAccount: account('accountAdmin'),
+  GetUsage: account('finance', true),
+  CreateBillingReport: account('finance'),
+  GetBillingReport: account('finance', true),
+  GetAsyncOperation: account('accountMember', true),
+  GetRegions: account('accountMember', true),
+  GetRegion: account('accountMember', true),
+
+  GetUsers: account('accountMember', true),
+  GetUser: account('accountMember', true),
+  CreateUser: account('accountAdmin'),
+  UpdateUser: account('accountAdmin'),
+  DeleteUser: account('accountAdmin'),
+  SetUserNamespaceAccess: onNamespace('namespaceAdmin'),
+  GetUserNamespaceAssignments: onNamespace('read', true),
+
+  GetUserGroups: account('accountMember', true),
+  GetUserGroup: account('accountMember', true),
+  GetUserGroupMembers: account('accountMember', true),
+  CreateUserGroup: account('accountAdmin'),
+  UpdateUserGroup: account('accountAdmin'),
+  DeleteUserGroup: account('accountAdmin'),
+  AddUserGroupMember: account('accountAdmin'),
+  RemoveUserGroupMember: account('accountAdmin'),
+  SetUserGroupNamespaceAccess: onNamespace('namespaceAdmin'),
+  GetUserGroupNamespaceAssignments: onNamespace('read', true),
+
+  // Scoped rules (a namespace admin manages that namespace's service accounts): the identity service.
+  GetServiceAccounts: account('accountMember', true),
+  GetServiceAccount: account('accountMember', true),
+  CreateServiceAccount: account('accountMember'),
+  UpdateServiceAccount: account('accountMember'),
+  DeleteServiceAccount: account('accountMember'),
+  SetServiceAccountNamespaceAccess: onNamespace('namespaceAdmin'),
+  GetServiceAccountNamespaceAssignments: onNamespace('read', true),
+
+  // Everyone manages its own keys; owners and admins every key: the identity service.
+  GetApiKeys: account('accountMember', true),
+  GetApiKey: account('accountMember', true),
+  CreateApiKey: account('accountMember'),
+  UpdateApiKey: account('accountMember'),
+  DeleteApiKey: account('accountMember'),
+
+  GetNamespaces: account('accountMember', true),
+  CreateNamespace: account('developer'),
+  GetNamespace: onNamespace('read', true),
+  UpdateNamespace: onNamespace('namespaceAdmin'),
+  DeleteNamespace: onNamespace('namespaceAdmin'),
+  GetNamespaceCapacityInfo: onNamespace('read', true),
+  RenameCustomSearchAttribute: onNamespace('namespaceAdmin'),
+  UpdateNamespaceTags: account('accountAdmin'),
+  FailoverNamespaceRegion: onNamespace('namespaceAdmin'),
+  AddNamespaceRegion: onNamespace('namespaceAdmin'),
+  DeleteNamespaceRegion: onNamespace('namespaceAdmin'),
+  CreateNamespaceExportSink: onNamespace('namespaceAdmin'),
+  GetNamespaceExportSink: onNamespace('read', true),
+  GetNamespaceExportSinks: onNamespace('read', true),
+  UpdateNamespaceExportSink: onNamespace('namespaceAdmin'),
+  DeleteNamespaceExportSink: onNamespace('namespaceAdmin'),
+  ValidateNamespaceExportSink: onNamespace('namespaceAdmin'),
+
+  GetNexusEndpoints: account('accountMember', true),
+  GetNexusEndpoint: account('accountMember', true),
+  CreateNexusEndpoint: account('developer'),
+  UpdateNexusEndpoint: account('developer'),
+  DeleteNexusEndpoint: account('developer'),
+
+  CreateConnectivityRule: account('accountAdmin'),
+  GetConnectivityRule: account('developer', true),
+  GetConnectivityRules: account('developer', true),
+  DeleteConnectivityRule: account('accountAdmin'),
+
+  GetAuditLogs: account('accountAdmin', true),
+  ValidateAccountAuditLogSink: account('accountAdmin'),
+  CreateAccountAuditLogSink: account('accountAdmin'),
+  GetAccountAuditLogSink: account('accountAdmin', true),
+  GetAccountAuditLogSinks: account('accountAdmin', true),
+  UpdateAccountAuditLogSink: account('accountAdmin'),
+  DeleteAccountAuditLogSink: account('accountAdmin'),
+
+  GetCustomRoles: account('accountMember', true),
+  GetCustomRole: account('accountMember', true),
+  CreateCustomRole: account('accountAdmin'),
+  UpdateCustomRole: account('accountAdmin'),
+  DeleteCustomRole: account('accountAdmin'),
+};
+
+/** hourglass.operator.v1.OperatorApi (proto/): the platform's staff, with operator keys. */
+const operatorApi: Record<string, MethodSpec> = {
+  CreateAccount: row('operator', ctl(2), { namespace: CLUSTER }),
+  SetAccountState: row('operator', ctl(2), { namespace: CLUSTER }),
+  ListAccounts: row('operator', ctl(3), { namespace: CLUSTER }),
+  SetNamespaceLimits: row('operator', ctl(2), { namespace: CLUSTER }),
 };
 
 /** temporal.api.testservice.v1.TestService: served by the time-skipping test server only. */
@@ -283,6 +404,8 @@ export const METHOD_TABLE: Readonly<Record<string, Readonly<Record<string, Metho
   [WORKFLOW_SERVICE]: workflowService,
   [OPERATOR_SERVICE]: operatorService,
   [TEST_SERVICE]: testService,
+  [CLOUD_SERVICE]: cloudService,
+  [OPERATOR_API]: operatorApi,
 };
 
 /** The spec of one method; undefined when the table has no row (the server refuses to start then). */
@@ -293,7 +416,7 @@ export function methodSpec(service: string, method: string): MethodSpec | undefi
 
 /** The namespace field of a spec, or undefined for cluster-scoped methods. */
 export function namespaceField(spec: MethodSpec): string | undefined {
-  return spec.namespace.kind === 'none' ? undefined : spec.namespace.field;
+  return spec.namespace.kind === 'none' || spec.namespace.kind === 'account' ? undefined : spec.namespace.field;
 }
 
 /** The rate-limit priority of one call: the polling priority when the request long-polls. */

@@ -5,7 +5,9 @@
  * (executions) or matching (task queues). Methods not listed in `handlers()` answer UNIMPLEMENTED
  * with their name.
  */
-import { durationToMs, temporal } from '@hourglass/common';
+import { PermissionDeniedError, durationToMs, quote, temporal } from '@hourglass/common';
+import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type IdentityService, type Principal } from '@hourglass/identity';
+import type { NamespaceRecord } from '@hourglass/persistence';
 import type { ActivityTarget, ActivityTaskToken, HistoryService, MatchingService, Ws, WorkflowTaskToken } from '@hourglass/contracts';
 import type { NamespaceRegistry } from '@hourglass/history';
 import type { FrontendConfig } from './config';
@@ -21,7 +23,11 @@ export interface WorkflowServiceDeps {
   history: HistoryService;
   matching: MatchingService;
   namespaces: NamespaceRegistry;
+  /** With accounts: namespaces belong to them, and callers see only what they may use. */
+  identity?: { service: IdentityService; devAccountId: () => string | undefined };
 }
+
+const DAY_MS = 86_400_000;
 
 /** Types a handler by its request message name. */
 function wsHandler<K extends keyof typeof temporal.api.workflowservice.v1>(_request: K, handler: (r: Ws<K>, ctx: HandlerContext) => Promise<unknown>): UnaryHandler {
@@ -45,6 +51,14 @@ function byId(r: ActivityById, ctx: HandlerContext): ActivityTarget {
 export class WorkflowService {
   constructor(private readonly deps: WorkflowServiceDeps) {}
 
+  /** Every namespace without accounts; with them, the caller's account's, as far as it may see them. */
+  private async listNamespaces(principal: Principal | undefined, method: string, pageSize: number, token: string | undefined): Promise<{ items: NamespaceRecord[]; nextPageToken?: string }> {
+    const { identity, namespaces } = this.deps;
+    if (!identity || !principal) return namespaces.list(pageSize, token);
+    const page = await identity.service.listNamespaces({ principal, operation: method }, token ? { pageSize, nextPageToken: token } : { pageSize });
+    return { ...page, items: page.items.filter((ns) => namespacePermission(principal, ns) !== undefined) };
+  }
+
   /** RPC name → handler. */
   handlers(): Record<string, UnaryHandler> {
     const { history, matching, namespaces, config } = this.deps;
@@ -56,21 +70,35 @@ export class WorkflowService {
     const handlers: Record<string, UnaryHandler> = {
       GetSystemInfo: async () => getSystemInfo(config),
 
-      RegisterNamespace: wsHandler('RegisterNamespaceRequest', (r, ctx) =>
-        done(
-          namespaces.register({
-            name: ctx.namespaceName,
-            description: r.description ?? '',
-            ownerEmail: r.ownerEmail ?? '',
-            retentionMs: durationToMs(r.workflowExecutionRetentionPeriod) ?? DEFAULT_RETENTION_MS,
-            data: { ...(r.data ?? {}) },
-          }),
-        ),
-      ),
+      RegisterNamespace: wsHandler('RegisterNamespaceRequest', async (r, ctx) => {
+        const retentionMs = durationToMs(r.workflowExecutionRetentionPeriod) ?? DEFAULT_RETENTION_MS;
+        const args = { name: ctx.namespaceName, description: r.description ?? '', ownerEmail: r.ownerEmail ?? '', retentionMs, data: { ...(r.data ?? {}) } };
+        const { identity } = this.deps;
+        if (!identity || !ctx.principal) return done(namespaces.register({ accountId: '', ...args }));
+        const principal = ctx.principal;
+        // A namespace of the caller's account, named as Temporal Cloud names them: its rules apply.
+        if (accountIdOfNamespaceName(args.name) === principal.accountId) {
+          const created = await identity.service.createNamespace(
+            { principal, operation: ctx.method },
+            { name: shortNameOf(args.name), retentionDays: Math.ceil(retentionMs / DAY_MS), description: args.description },
+          );
+          namespaces.remember(created.result);
+          return {};
+        }
+        // Unsuffixed names belong to the development account (start-dev's `default` and `-n`).
+        if (accountIdOfNamespaceName(args.name) === undefined && principal.accountId === identity.devAccountId()) {
+          return done(namespaces.register({ accountId: principal.accountId, ...args }));
+        }
+        throw new PermissionDeniedError(`RegisterNamespace: namespaces of account ${principal.accountId} are named <name>.${principal.accountId}; ${quote(args.name)} is not`, {
+          type: 'PermissionDeniedFailure',
+          reason: 'namespace name outside the account',
+        });
+      }),
       DescribeNamespace: async (_r, ctx) => describeNamespace(ctx.namespace),
-      ListNamespaces: wsHandler('ListNamespacesRequest', async (r) => {
+      ListNamespaces: wsHandler('ListNamespacesRequest', async (r, ctx) => {
         const token = r.nextPageToken && r.nextPageToken.length > 0 ? Buffer.from(r.nextPageToken).toString('utf8') : undefined;
-        const page = await namespaces.list(r.pageSize && r.pageSize > 0 ? Math.min(r.pageSize, MAX_LIST_PAGE_SIZE) : DEFAULT_LIST_PAGE_SIZE, token);
+        const pageSize = r.pageSize && r.pageSize > 0 ? Math.min(r.pageSize, MAX_LIST_PAGE_SIZE) : DEFAULT_LIST_PAGE_SIZE;
+        const page = await this.listNamespaces(ctx.principal, ctx.method, pageSize, token);
         return {
           namespaces: page.items.filter((n) => n.state !== 'deleted').map(describeNamespace),
           ...(page.nextPageToken ? { nextPageToken: Buffer.from(page.nextPageToken, 'utf8') } : {}),

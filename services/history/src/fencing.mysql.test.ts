@@ -64,7 +64,7 @@ describe('shard ownership fencing between two history hosts (MySQL)', () => {
     if (!available) return t.skip('MySQL unavailable');
     const clock = new ManualClock();
     const a = await startHost('host-a', clock);
-    const namespace = await a.namespaces.ensure({ name: 'fencing', retentionMs: 86_400_000 });
+    const namespace = await a.namespaces.ensure({ accountId: 'test-account', name: 'fencing', retentionMs: 86_400_000 });
     const start = (host: Host, workflowId: string) =>
       host.engine.startWorkflowExecution({ namespaceId: namespace.id, request: { workflowId, workflowType: { name: 'W' }, taskQueue: { name: 'q' }, requestId: `req-${workflowId}` } });
     const first = await start(a, 'wf-fence');

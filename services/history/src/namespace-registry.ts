@@ -10,6 +10,8 @@ const CACHE_TTL_MS = 10_000;
 
 export interface RegisterNamespaceArgs {
   name: string;
+  /** The owning account. */
+  accountId: string;
   description?: string;
   ownerEmail?: string;
   retentionMs: number;
@@ -25,7 +27,10 @@ export class NamespaceRegistry {
   /** Throws NamespaceNotFoundError (NOT_FOUND + NamespaceNotFoundFailure) for unknown or deleted names. */
   async getByName(name: string): Promise<NamespaceRecord> {
     const cached = this.byName.get(name);
-    if (cached && this.clock.now() - cached.loadedAt < CACHE_TTL_MS) return cached.record;
+    if (cached && this.clock.now() - cached.loadedAt < CACHE_TTL_MS) {
+      if (cached.record.state === 'deleted') throw new NamespaceNotFoundError(name);
+      return cached.record;
+    }
     const record = await this.store.getNamespaceByName(name);
     if (!record || record.state === 'deleted') throw new NamespaceNotFoundError(name);
     this.remember(record);
@@ -46,6 +51,9 @@ export class NamespaceRegistry {
     const record: NamespaceRecord = {
       id: randomUUID(),
       name: args.name,
+      accountId: args.accountId,
+      resourceVersion: 1,
+      limits: {},
       state: 'registered',
       description: args.description ?? '',
       ownerEmail: args.ownerEmail ?? '',
@@ -73,7 +81,8 @@ export class NamespaceRegistry {
     return this.store.listNamespaces({ pageSize, ...(nextPageToken ? { nextPageToken } : {}) });
   }
 
-  private remember(record: NamespaceRecord): void {
+  /** Caches a record this process just wrote (or was told of), so lookups see the change at once. */
+  remember(record: NamespaceRecord): void {
     const entry = { record, loadedAt: this.clock.now() };
     this.byName.set(record.name, entry);
     this.byId.set(record.id, entry);

@@ -1,4 +1,5 @@
 export * from './types';
+export * from './identity-types';
 export * from './errors';
 export { openSqlitePersistence, type SqlitePersistenceOptions } from './sqlite';
 export { DEFAULT_NUM_HISTORY_SHARDS } from './store-checks';

@@ -7,11 +7,18 @@
  * buffered event…), so a change writes what it changed and nothing else. Persistence owns
  * atomicity and the conditional checks (shard range_id, execution db_version, current-run pointer).
  */
+import type { IdentityStore, NamespaceLimits } from './identity-types';
 
 /** A namespace (tenant). Names are unique; ids are UUIDs and never change. */
 export interface NamespaceRecord {
   id: string;
   name: string;
+  /** The account that owns it (identity-types.ts). Records written before accounts existed read as ''. */
+  accountId: string;
+  /** Starts at 1, up by one with every change (Cloud's resource_version). Older records read as 1. */
+  resourceVersion: number;
+  /** Operator-set limits; absent fields take the settings' defaults. Older records read as {}. */
+  limits: NamespaceLimits;
   state: NamespaceStateName;
   description: string;
   ownerEmail: string;
@@ -272,6 +279,7 @@ export interface Persistence {
   readonly backend: 'sqlite' | 'mysql';
   readonly cluster: ClusterStore;
   readonly namespaces: NamespaceStore;
+  readonly identity: IdentityStore;
   readonly executions: ExecutionStore;
   readonly taskQueues: TaskQueueStore;
   close(): Promise<void>;

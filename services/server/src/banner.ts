@@ -1,6 +1,7 @@
 /**
- * What `hourglass start-dev` prints once it serves: where, on which store, and the next step, a
- * worker with the official SDK pointed at this address and namespace.
+ * What `hourglass start-dev` prints once it serves: where (plaintext, and TLS with the CA file a
+ * client trusts), on which store, and the next step, a worker with the official SDK pointed at this
+ * address and namespace.
  */
 
 export interface BannerInput {
@@ -9,6 +10,22 @@ export interface BannerInput {
   port: number;
   store: string;
   namespaces: readonly string[];
+  /** The TLS listener; absent with `--no-tls`. */
+  tls?: {
+    port: number;
+    /** The CA certificate clients trust (generated, or `--tls-ca-file`). */
+    caFile: string | undefined;
+    /** The certificate served, named when there is no CA file to point at. */
+    certFile: string;
+  };
+  /** The development account (absent without identity). */
+  dev?: {
+    accountId: string;
+    /** Where its keys were written; undefined when none was (in-memory stores). */
+    credentialsFile: string | undefined;
+    /** --require-auth: key-less calls are refused on the plaintext port too. */
+    requireAuth: boolean;
+  };
 }
 
 /** The address a client on this machine dials: a wildcard bind is reached on loopback. */
@@ -17,20 +34,51 @@ export function clientAddress(ip: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-export function startBanner({ ip, port, store, namespaces }: BannerInput): string[] {
+/** The start of the TLS line; scripts and the conformance harness read the port and CA file from it. */
+export const TLS_LINE_PREFIX = 'Hourglass serves the same over TLS on';
+
+export function startBanner({ ip, port, store, namespaces, tls, dev }: BannerInput): string[] {
   const address = clientAddress(ip, port);
   const namespace = namespaces[0] ?? 'default';
   const names = namespaces.length > 1 ? `namespaces: ${namespaces.join(', ')}` : `namespace: ${namespace}`;
+  const tlsLines = tls
+    ? [
+        tls.caFile
+          ? `${TLS_LINE_PREFIX} ${ip}:${tls.port}, clients trust the CA certificate ${tls.caFile}`
+          : `${TLS_LINE_PREFIX} ${ip}:${tls.port}, with the certificate ${tls.certFile}`,
+      ]
+    : [];
+  const tlsSnippet = tls
+    ? [
+        `Over TLS (what the SDKs use whenever they are given an API key), connect to ${clientAddress(ip, tls.port)}${tls.caFile ? ' trusting that CA' : ''}:`,
+        `  const connection = await NativeConnection.connect({ address: '${clientAddress(ip, tls.port)}', tls: ${
+          tls.caFile ? `{ serverRootCACertificate: readFileSync('${tls.caFile}') }` : 'true'
+        } });`,
+      ]
+    : [];
+  const devLines = dev
+    ? [
+        `Development account ${dev.accountId}: ${dev.credentialsFile ? `its owner's API key and an operator key are in ${dev.credentialsFile} (mode 0600)` : 'its keys were not written (in-memory store; --dev-credentials-file writes them)'}.`,
+        dev.requireAuth
+          ? 'Every call needs an API key (--require-auth).'
+          : `Calls without a key on ${address} act as its owner on ${namespaces.join(', ')}; TLS calls and the account APIs need a key.`,
+        '',
+      ]
+    : [];
   return [
     // The first line is the ready line that scripts and the conformance harness wait for: keep its start.
     `Hourglass is serving WorkflowService on ${ip}:${port} (store: ${store}, ${names})`,
+    ...tlsLines,
     '',
+    ...devLines,
     'Next: run a worker with the official TypeScript SDK (npm install @temporalio/worker), e.g. in worker.ts:',
     "  import { NativeConnection, Worker } from '@temporalio/worker';",
     "  import * as activities from './activities';",
     `  const connection = await NativeConnection.connect({ address: '${address}' });`,
     `  const worker = await Worker.create({ connection, namespace: '${namespace}', taskQueue: 'hello', workflowsPath: require.resolve('./workflows'), activities });`,
     '  await worker.run();',
-    `then start workflows with @temporalio/client at the same address. Ctrl-C stops the server; \`hourglass start-dev --help\` lists every option.`,
+    'then start workflows with @temporalio/client at the same address.',
+    ...tlsSnippet,
+    'Ctrl-C stops the server; `hourglass start-dev --help` lists every option.',
   ];
 }

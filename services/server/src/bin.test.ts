@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -47,8 +48,13 @@ describe('the hourglass command', () => {
     // Commander wraps long lines: compare with whitespace collapsed.
     const help = stdout.replace(/\s+/g, ' ');
     for (const option of [...START_DEV_OPTIONS.map((o) => o.env), 'HOURGLASS_CONFIG']) assert.ok(help.includes(`env: ${option})`), `${option} in:\n${stdout}`);
-    assert.equal(help.match(/\(default: /g)?.length, START_DEV_OPTIONS.length + 1, 'a default for every option and --config');
+    // Commander shows no default for a negated flag (--no-tls): its description says it.
+    const negated = START_DEV_OPTIONS.filter((o) => o.flags.startsWith('--no-')).length;
+    assert.equal(help.match(/\(default: /g)?.length, START_DEV_OPTIONS.length - negated + 1, 'a default for every option and --config');
     assert.match(help, /-p, --port <port> .*\(default: 7233, env: HOURGLASS_PORT\)/);
+    assert.match(help, /--no-tls .*\(by default TLS is on; env value true or false\) \(env: HOURGLASS_TLS\)/);
+    assert.match(help, /--tls-port <port> .*\(default: 7234, env: HOURGLASS_TLS_PORT\)/);
+    assert.ok(help.includes('.hourglass/tls/ca.pem is the CA file clients trust'), 'where the generated CA file is');
   });
 
   it('refuses a bad flag, env value or config file with one line naming it, exit code 2', async () => {
@@ -66,6 +72,10 @@ describe('the hourglass command', () => {
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr.trim(), `hourglass: ${file}: settings: unknown setting "limit.blobSize.eror" (did you mean limit.blobSize.error?)`);
 
+    const half = await hourglass(['start-dev', '--in-memory', '--tls-cert-file', 'server.pem']);
+    assert.equal(half.code, 2);
+    assert.match(half.stderr.trim(), /^hourglass: --tls-cert-file \/ HOURGLASS_TLS_CERT_FILE needs --tls-key-file \/ HOURGLASS_TLS_KEY_FILE too/);
+
     const unknown = await hourglass(['start-dev', '--prot', '1']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown option '--prot'/);
@@ -78,19 +88,20 @@ describe('the hourglass command', () => {
     assert.deepEqual(keys, allSettings().map((s) => s.key).sort());
   });
 
-  it('starts from a config file and prints where it serves and the next step', async () => {
+  it('starts from a config file and prints where it serves, plaintext and TLS, and the next step', async () => {
     const file = path.join(tmp, 'hourglass.yaml');
-    writeFileSync(file, ['inMemory: true', 'port: 0', 'logLevel: silent', 'namespaces: [billing]', 'settings:', '  limit.blobSize.error:', '    - value: 1048576', '      constraints: { namespace: billing }'].join('\n'));
+    writeFileSync(file, ['inMemory: true', 'port: 0', 'tlsPort: 0', 'logLevel: silent', 'namespaces: [billing]', 'settings:', '  limit.blobSize.error:', '    - value: 1048576', '      constraints: { namespace: billing }'].join('\n'));
     const child = spawn(SHIM, ['start-dev', '--config', file], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`code ${code}, signal ${signal}`)));
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const lines: string[] = [];
+    let caFile = '';
     try {
       const deadline = setTimeout(() => child.kill('SIGKILL'), 30_000);
       for await (const line of createInterface({ input: child.stdout })) {
         lines.push(line);
-        if (line.includes('await worker.run()')) break;
+        if (line.startsWith('Ctrl-C stops the server')) break;
       }
       clearTimeout(deadline);
       const ready = /^Hourglass is serving WorkflowService on 127\.0\.0\.1:(\d+) \(store: in memory, namespaces: default, billing\)$/.exec(lines[0] ?? '');
@@ -100,9 +111,16 @@ describe('the hourglass command', () => {
       const text = lines.join('\n');
       assert.ok(text.includes(`NativeConnection.connect({ address: '127.0.0.1:${port}' })`), text);
       assert.ok(text.includes("namespace: 'default'"), text);
+      const tls = /^Hourglass serves the same over TLS on 127\.0\.0\.1:(\d+), clients trust the CA certificate (.+ca\.pem)$/.exec(lines[1] ?? '');
+      assert.ok(tls, `TLS line, got:\n${text}`);
+      assert.ok(![0, port].includes(Number(tls[1])), 'a port of its own');
+      caFile = tls[2]!;
+      assert.ok(new X509Certificate(readFileSync(caFile)).ca, 'the CA file exists while the server runs');
+      assert.ok(text.includes(`tls: { serverRootCACertificate: readFileSync('${caFile}') }`), text);
     } finally {
       child.kill('SIGTERM');
     }
     assert.equal(await exited, 'code 0, signal null', `clean shutdown on SIGTERM; stderr:\n${stderr}`);
+    assert.ok(!existsSync(caFile), 'an in-memory server removes its generated credentials');
   });
 });

@@ -11,6 +11,8 @@ import { allSettings, createLogger, quote } from '@hourglass/common';
 import { migrateMysql } from '@hourglass/persistence';
 import { startBanner } from './banner';
 import { CONFIG_FILE_OPTION, DEV_DEFAULTS, START_DEV_OPTIONS, loadDevServerConfig, parseDevServerConfig, type ConfigFlags, type LoadedConfig } from './config';
+import { OPERATOR_KEY_ENV, callOperatorApi, resolveOperatorKey } from './admin-client';
+import { bootstrapOperatorKey } from './bootstrap';
 import { startDevServer } from './dev-server';
 import { EventLoopStallMonitor, formatStalls } from './loop-monitor';
 import { describeStore } from './persistence';
@@ -54,7 +56,7 @@ function load(flags: ConfigFlags, configFile: unknown): LoadedConfig {
 
 const startDev = program
   .command('start-dev')
-  .description('run every service in one process, by default on the embedded SQLite store, serving gRPC on 127.0.0.1:7233')
+  .description('run every service in one process, by default on the embedded SQLite store, serving gRPC on 127.0.0.1:7233 and over TLS on 127.0.0.1:7234')
   .addOption(configFileOption());
 /** Commander attribute name (`dbFilename`, `namespace`, `mysqlShardDsn`) → config key. */
 const startDevKeys = new Map<string, (typeof START_DEV_OPTIONS)[number]['key']>();
@@ -69,7 +71,13 @@ for (const spec of START_DEV_OPTIONS) {
 }
 startDev.addHelpText(
   'after',
-  "\nEach option comes from its flag, else its env variable, else the --config file (camelCase keys: numHistoryShards), else its default.\nThe file's settings: section overrides tunables and limits, globally or per namespace / task queue: `hourglass settings` lists them.",
+  [
+    '',
+    'Each option comes from its flag, else its env variable, else the --config file (camelCase keys: numHistoryShards), else its default.',
+    "The file's settings: section overrides tunables and limits, globally or per namespace / task queue: `hourglass settings` lists them.",
+    'TLS: the same services on --tls-port. Without --tls-cert-file/--tls-key-file, a local CA and a certificate for localhost, 127.0.0.1 and ::1',
+    'are made on first start in tls/ beside the SQLite file (.hourglass/tls/ca.pem is the CA file clients trust) and reused after.',
+  ].join('\n'),
 );
 
 startDev.action(async (_opts: unknown, command: Command) => {
@@ -117,7 +125,11 @@ startDev.action(async (_opts: unknown, command: Command) => {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // Only once a signal stops it cleanly: whoever waits for the ready line may send one at once.
-  console.log(startBanner({ ip: config.ip, port: server.port, store: describeStore(config), namespaces: ['default', ...config.namespaces] }).join('\n'));
+  const tls = server.tlsPort === undefined ? undefined : { port: server.tlsPort, caFile: server.tlsCaFile, certFile: server.tlsCertFile ?? '' };
+  const dev = server.dev ? { accountId: server.dev.credentials.accountId, credentialsFile: server.dev.credentialsFile, requireAuth: config.requireAuth } : undefined;
+  console.log(
+    startBanner({ ip: config.ip, port: server.port, store: describeStore(config), namespaces: ['default', ...config.namespaces], ...(tls ? { tls } : {}), ...(dev ? { dev } : {}) }).join('\n'),
+  );
 });
 
 program
@@ -156,6 +168,102 @@ db.command('migrate')
     console.log(`Hourglass schema is up to date in the cluster database and ${config.mysqlShardDsns.length} shard database(s)`);
   });
 
+// --- hourglass admin: the operator API, and the first operator key -------------------------------
+
+const admin = program.command('admin').description("the platform operator's commands: accounts, namespace limits, the first operator key");
+
+interface AdminFlags {
+  address: string;
+  caFile?: string;
+  devCredentialsFile: string;
+}
+
+function adminOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--address <host:port>', 'the Hourglass gRPC endpoint').env('HOURGLASS_ADDRESS').default('127.0.0.1:7233'))
+    .addOption(new Option('--ca-file <pem>', 'connect with TLS, trusting this CA (start-dev: .hourglass/tls/ca.pem); plaintext without it').env('HOURGLASS_CA_FILE'))
+    .addOption(
+      new Option('--dev-credentials-file <path>', `where start-dev wrote its operator key, read when ${OPERATOR_KEY_ENV} is not set`).default('.hourglass/dev-credentials.json'),
+    );
+}
+
+/** Runs one operator API call and prints its response as one JSON object. */
+async function adminCall(flags: AdminFlags, method: string, request: Record<string, unknown>, shape: (response: Record<string, unknown>) => unknown): Promise<void> {
+  let operatorKey: string;
+  try {
+    operatorKey = resolveOperatorKey(process.env, flags.devCredentialsFile);
+  } catch (err) {
+    return fail((err as Error).message, EXIT_USAGE);
+  }
+  try {
+    const tlsCa = flags.caFile ? readFileSync(flags.caFile) : undefined;
+    const response = await callOperatorApi({ address: flags.address, tlsCa, operatorKey }, method, request);
+    console.log(JSON.stringify(shape(response), null, 2));
+  } catch (err) {
+    const e = err as { code?: number; details?: string; message: string };
+    fail(`${method} failed: ${e.details ?? e.message}`, 1);
+  }
+}
+
+const adminAccount = admin.command('account').description('create, suspend, resume, delete and list accounts');
+adminOptions(adminAccount.command('create'))
+  .description("create an account with its owner user; prints accountId and the owner's first API key (shown once)")
+  .requiredOption('--name <name>', 'the account name')
+  .requiredOption('--owner-email <email>', "the owner's email")
+  .action((opts: AdminFlags & { name: string; ownerEmail: string }) =>
+    adminCall(opts, 'CreateAccount', { name: opts.name, ownerEmail: opts.ownerEmail }, (r) => {
+      const account = r.account as Record<string, unknown>;
+      return { accountId: account.id, name: account.name, ownerUserId: r.ownerUserId, ownerApiKeyId: r.ownerApiKeyId, ownerApiKey: r.ownerApiKey };
+    }),
+  );
+for (const [verb, state] of [
+  ['suspend', 'suspended'],
+  ['resume', 'active'],
+  ['delete', 'deleted'],
+] as const) {
+  adminOptions(adminAccount.command(verb))
+    .description(`${verb} an account${verb === 'suspend' ? ' (its keys are refused with PERMISSION_DENIED; nothing is deleted)' : ''}`)
+    .requiredOption('--account <id>', 'the account id')
+    .option('--reason <text>', 'said to its callers while suspended', '')
+    .action((opts: AdminFlags & { account: string; reason: string }) => adminCall(opts, 'SetAccountState', { accountId: opts.account, state, reason: opts.reason }, (r) => r.account));
+}
+adminOptions(adminAccount.command('list'))
+  .description('list accounts')
+  .action((opts: AdminFlags) => adminCall(opts, 'ListAccounts', { pageSize: 1000 }, (r) => r.accounts));
+
+const adminNamespace = admin.command('namespace').description('namespace limits');
+adminOptions(adminNamespace.command('limits'))
+  .description("set a namespace's limits (omitted ones go back to the defaults); prints the limits in force")
+  .requiredOption('--namespace <name>', 'the namespace')
+  .option('--rps <n>', 'requests per second', Number)
+  .option('--aps <n>', 'billable actions per second', Number)
+  .option('--max-polls <n>', 'concurrent long polls', Number)
+  .action((opts: AdminFlags & { namespace: string; rps?: number; aps?: number; maxPolls?: number }) => {
+    for (const [flag, value] of [['--rps', opts.rps], ['--aps', opts.aps], ['--max-polls', opts.maxPolls]] as const) {
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) fail(`invalid ${flag}: expected a number above 0`, EXIT_USAGE);
+    }
+    return adminCall(opts, 'SetNamespaceLimits', { targetNamespace: opts.namespace, limits: { rps: opts.rps ?? 0, aps: opts.aps ?? 0, maxConcurrentPolls: opts.maxPolls ?? 0 } }, (r) => ({ namespace: opts.namespace, ...(r.limits as object) }));
+  });
+
+admin
+  .command('bootstrap')
+  .description('create the first operator key of a deployment, straight in its store, and print it once (refused when one exists)')
+  .addOption(configFileOption())
+  .addOption(new Option('--store <store>', 'sqlite or mysql').env('HOURGLASS_STORE').default('mysql'))
+  .addOption(new Option('-f, --db-filename <path>', 'SQLite file (not while a server holds it)').env('HOURGLASS_DB_FILENAME'))
+  .addOption(new Option('--mysql-cluster-dsn <dsn>', 'MySQL cluster database').env('HOURGLASS_MYSQL_CLUSTER_DSN'))
+  .action(async (_opts: unknown, command: Command) => {
+    const given = cliValues(command) as { config?: string; store?: string; dbFilename?: string; mysqlClusterDsn?: string };
+    const opts = command.opts<{ store: string; dbFilename?: string; mysqlClusterDsn?: string }>();
+    const { config } = load({ store: opts.store, ...(opts.dbFilename ? { dbFilename: opts.dbFilename } : {}), ...(opts.mysqlClusterDsn ? { mysqlClusterDsn: opts.mysqlClusterDsn } : {}) }, given.config);
+    try {
+      const key = await bootstrapOperatorKey(config);
+      console.log(JSON.stringify({ operatorApiKeyId: key.keyId, operatorApiKey: key.token }, null, 2));
+    } catch (err) {
+      fail((err as Error).message, 1);
+    }
+  });
+
 program
   .command('test-server')
   .description("a time-skipping test server on 127.0.0.1:<port>, in memory; the launch contract of @temporalio/testing's TestWorkflowEnvironment.createTimeSkipping")
@@ -165,12 +273,13 @@ program
     // Closed runs stay for the life of the test server: time skipping would otherwise jump straight to their deletion.
     let config;
     try {
-      config = parseDevServerConfig({ port, inMemory: true, logLevel: 'warn', retentionHours: TEST_SERVER_RETENTION_HOURS }, {});
+      // Plaintext only: the launch contract of @temporalio/testing has no TLS.
+      config = parseDevServerConfig({ port, inMemory: true, logLevel: 'warn', retentionHours: TEST_SERVER_RETENTION_HOURS, tls: false }, {});
     } catch {
       fail(`invalid <port> ${quote(port)}: expected 0..65535`, EXIT_USAGE);
     }
     const logger = createLogger({ level: config.logLevel, name: 'hourglass-test-server' });
-    const server = await startDevServer({ config, logger, timeSkipping: { locked: !opts.enableTimeSkipping } });
+    const server = await startDevServer({ config, logger, identity: false, timeSkipping: { locked: !opts.enableTimeSkipping } });
     const stop = (): void => void server.stop().then(() => process.exit(0));
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -122,6 +122,55 @@ describe('configuration errors name where the bad value came from', () => {
   });
 });
 
+describe('the TLS options', () => {
+  it('serve TLS on 7234 by default, each option from its flag, env variable or file key', () => {
+    assert.equal(DEV_DEFAULTS.tls, true);
+    assert.equal(DEV_DEFAULTS.tlsPort, 7234);
+    const file = parseConfigFile('hourglass.yaml', ['tlsPort: 1000', 'tlsCertFile: file.pem', 'tlsKeyFile: file-key.pem', 'tlsCaFile: file-ca.pem'].join('\n'));
+    assert.equal(parseDevServerConfig({}, {}, file).tlsPort, 1000, 'the file beats the default');
+    assert.equal(parseDevServerConfig({}, { HOURGLASS_TLS_PORT: '2000' }, file).tlsPort, 2000, 'env beats the file');
+    assert.equal(parseDevServerConfig({ tlsPort: '0' }, { HOURGLASS_TLS_PORT: '2000' }, file).tlsPort, 0, 'the flag beats env; 0 picks a free port');
+    const fromEnv = parseDevServerConfig({ tlsCertFile: 'flag.pem' }, { HOURGLASS_TLS_CERT_FILE: 'env.pem', HOURGLASS_TLS_KEY_FILE: 'env-key.pem' }, file);
+    assert.deepEqual([fromEnv.tlsCertFile, fromEnv.tlsKeyFile, fromEnv.tlsCaFile], ['flag.pem', 'env-key.pem', 'file-ca.pem']);
+  });
+
+  it('turn TLS off with --no-tls, HOURGLASS_TLS=false or tls: false, the flag first', () => {
+    assert.equal(parseDevServerConfig({ tls: false }, {}).tls, false);
+    assert.equal(parseDevServerConfig({}, { HOURGLASS_TLS: 'false' }).tls, false);
+    assert.equal(parseDevServerConfig({}, {}, parseConfigFile('h.yaml', 'tls: false')).tls, false);
+    assert.equal(parseDevServerConfig({}, { HOURGLASS_TLS: 'true' }, parseConfigFile('h.yaml', 'tls: false')).tls, true, 'env beats the file');
+    assert.equal(parseDevServerConfig({ tls: false }, { HOURGLASS_TLS: 'true' }).tls, false, 'the flag beats env');
+    refuses(() => parseDevServerConfig({}, { HOURGLASS_TLS: 'off' }), 'invalid --no-tls / HOURGLASS_TLS: expected true or false, got "off"');
+    refuses(() => parseConfigFile('h.yaml', 'tlsPort: 70000'), 'h.yaml: tlsPort: expected 0..65535, got 70000');
+    refuses(() => parseDevServerConfig({}, { HOURGLASS_TLS_PORT: '-1' }), 'invalid --tls-port / HOURGLASS_TLS_PORT: expected 0..65535, got -1');
+  });
+
+  it('take a certificate and its key together or neither, naming the flags', () => {
+    refuses(
+      () => parseDevServerConfig({ tlsCertFile: 'server.pem' }, {}),
+      '--tls-cert-file / HOURGLASS_TLS_CERT_FILE needs --tls-key-file / HOURGLASS_TLS_KEY_FILE too: give both (your certificate) or neither (generated development credentials)',
+    );
+    refuses(
+      () => parseDevServerConfig({}, { HOURGLASS_TLS_KEY_FILE: 'server-key.pem' }),
+      '--tls-key-file / HOURGLASS_TLS_KEY_FILE needs --tls-cert-file / HOURGLASS_TLS_CERT_FILE too: give both (your certificate) or neither (generated development credentials)',
+    );
+    refuses(() => parseDevServerConfig({ tlsCaFile: 'ca.pem' }, {}), /^--tls-ca-file \/ HOURGLASS_TLS_CA_FILE goes with --tls-cert-file \/ HOURGLASS_TLS_CERT_FILE and --tls-key-file/);
+    const both = parseDevServerConfig({ tlsCertFile: 'server.pem', tlsKeyFile: 'server-key.pem', tlsCaFile: 'ca.pem' }, {});
+    assert.deepEqual([both.tlsCertFile, both.tlsKeyFile, both.tlsCaFile], ['server.pem', 'server-key.pem', 'ca.pem']);
+    // TLS off: its options are left alone (a file keeps its paths while HOURGLASS_TLS=false holds).
+    assert.equal(parseDevServerConfig({ tlsCertFile: 'server.pem' }, { HOURGLASS_TLS: 'false' }).tlsCertFile, 'server.pem');
+  });
+
+  it('refuses the plaintext port as the TLS port', () => {
+    refuses(
+      () => parseDevServerConfig({ port: '7300', tlsPort: '7300' }, {}),
+      'invalid --tls-port / HOURGLASS_TLS_PORT: 7300 is also the plaintext port (--port / HOURGLASS_PORT); give another, 0 for a free one, or --no-tls',
+    );
+    assert.equal(parseDevServerConfig({ port: '0', tlsPort: '0' }, {}).tlsPort, 0, 'two free ports');
+    assert.equal(parseDevServerConfig({ port: '7234', tls: false }, {}).port, 7234, 'TLS off: its port is free to take');
+  });
+});
+
 describe('the settings section', () => {
   it('parses overrides in the dynamic-config shape into a registry with namespace and task-queue scopes', () => {
     const { settings } = parseConfigFile(

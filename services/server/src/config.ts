@@ -129,6 +129,18 @@ const fields = {
   mysqlClusterDsn: text(true),
   /** MySQL: one DSN per shard database; history shard s lives in database s mod N. */
   mysqlShardDsns: textList(),
+  /** Refuse key-less calls on the plaintext port too (they act as the dev account's owner otherwise). */
+  requireAuth: flag(),
+  /** Where the dev account's keys are written; '' for the default (beside the SQLite file). */
+  devCredentialsFile: text(true),
+  /** A TLS listener besides the plaintext one (the SDKs turn TLS on whenever they have an API key). */
+  tls: flag(),
+  tlsPort: wholeNumber(0, 65535),
+  /** PEM certificate (chain) and key of the TLS listener; neither: development credentials are generated. */
+  tlsCertFile: text(true),
+  tlsKeyFile: text(true),
+  /** PEM CA that clients of tlsCertFile should trust: only named to them (banner), never loaded. */
+  tlsCaFile: text(true),
 };
 
 export const devServerConfigSchema = z.object(fields);
@@ -147,6 +159,13 @@ export const DEV_DEFAULTS: DevServerConfig = {
   store: 'sqlite',
   mysqlClusterDsn: '',
   mysqlShardDsns: [],
+  requireAuth: false,
+  devCredentialsFile: '',
+  tls: true,
+  tlsPort: 7234,
+  tlsCertFile: '',
+  tlsKeyFile: '',
+  tlsCaFile: '',
 };
 
 /** How an option is spelled on the command line, in the environment and (its key) in the config file. */
@@ -185,6 +204,40 @@ export const START_DEV_OPTIONS: readonly OptionSpec[] = [
     flags: '--mysql-shard-dsn <dsn...>',
     env: 'HOURGLASS_MYSQL_SHARD_DSNS',
     description: 'MySQL shard databases, history shard s in database s mod N; comma-separated in the env',
+  },
+  {
+    key: 'requireAuth',
+    flags: '--require-auth',
+    env: 'HOURGLASS_REQUIRE_AUTH',
+    description: "every call needs an API key, on the plaintext port too (without it a key-less call there acts as the dev account's owner on the namespaces start-dev serves)",
+  },
+  {
+    key: 'devCredentialsFile',
+    flags: '--dev-credentials-file <path>',
+    env: 'HOURGLASS_DEV_CREDENTIALS_FILE',
+    description: "where start-dev writes the dev account's id and API keys (mode 0600); default: dev-credentials.json beside the SQLite file, not written with --in-memory",
+  },
+  {
+    key: 'tls',
+    flags: '--no-tls',
+    env: 'HOURGLASS_TLS',
+    // Commander shows no default for a negated flag: the description says it.
+    description: 'serve plaintext only, no TLS listener on --tls-port (by default TLS is on; env value true or false)',
+  },
+  { key: 'tlsPort', flags: '--tls-port <port>', env: 'HOURGLASS_TLS_PORT', description: 'TLS gRPC port, serving the same services as --port; 0 picks a free one' },
+  {
+    key: 'tlsCertFile',
+    flags: '--tls-cert-file <path>',
+    env: 'HOURGLASS_TLS_CERT_FILE',
+    description:
+      'PEM server certificate (chain) for the TLS port, with --tls-key-file; without both, a local CA and a certificate for localhost, 127.0.0.1 and ::1 are generated into tls/ beside the SQLite file (a temp dir with --in-memory) and reused',
+  },
+  { key: 'tlsKeyFile', flags: '--tls-key-file <path>', env: 'HOURGLASS_TLS_KEY_FILE', description: 'PEM private key of --tls-cert-file' },
+  {
+    key: 'tlsCaFile',
+    flags: '--tls-ca-file <path>',
+    env: 'HOURGLASS_TLS_CA_FILE',
+    description: 'PEM CA certificate that clients of --tls-cert-file should trust, shown in the start banner (generated credentials show their own ca.pem)',
   },
 ];
 
@@ -317,7 +370,25 @@ export function parseDevServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv,
     // No shard DSNs: the cluster's recorded shard databases (a new cluster needs them once, at `db migrate`).
     if (!config.mysqlClusterDsn) throw new InvalidArgumentError(`store mysql needs a cluster DSN (${optionName('mysqlClusterDsn')}${inFile})`);
   }
+  // With TLS off its other options are ignored: a file may keep its certificate paths while an
+  // env variable turns TLS off for a while.
+  if (config.tls) checkTls(config);
   return config;
+}
+
+function checkTls(config: DevServerConfig): void {
+  if (config.port !== 0 && config.tlsPort === config.port) {
+    throw new InvalidArgumentError(`invalid ${optionName('tlsPort')}: ${config.tlsPort} is also the plaintext port (${optionName('port')}); give another, 0 for a free one, or --no-tls`);
+  }
+  if (Boolean(config.tlsCertFile) !== Boolean(config.tlsKeyFile)) {
+    const [given, missing] = config.tlsCertFile ? (['tlsCertFile', 'tlsKeyFile'] as const) : (['tlsKeyFile', 'tlsCertFile'] as const);
+    throw new InvalidArgumentError(`${optionName(given)} needs ${optionName(missing)} too: give both (your certificate) or neither (generated development credentials)`);
+  }
+  if (config.tlsCaFile && !config.tlsCertFile) {
+    throw new InvalidArgumentError(
+      `${optionName('tlsCaFile')} goes with ${optionName('tlsCertFile')} and ${optionName('tlsKeyFile')}: without them the development CA is generated and named in the banner`,
+    );
+  }
 }
 
 export interface LoadedConfig {

@@ -1,19 +1,45 @@
 /**
  * Composition root of `hourglass start-dev`: every service in one process on the embedded SQLite
- * store, wired in process (history ⇄ matching), serving gRPC.
+ * store, wired in process (history ⇄ matching), serving gRPC in plaintext and, unless turned off,
+ * the same services over TLS on a second port.
  */
 import { DEFAULT_SETTINGS, HistorySettings, SystemClock, TimeSkippingClock, overlaySettings, type Clock, type Logger, type Settings } from '@hourglass/common';
-import { DEFAULT_FRONTEND_CONFIG, createFrontend, validateNamespaceName } from '@hourglass/frontend';
+import {
+  ApiKeyCallAuthenticator,
+  DEFAULT_FRONTEND_CONFIG,
+  IDENTITY_AUTHORIZER,
+  ListenError,
+  createFrontend,
+  effectiveNamespaceLimits,
+  identityNamespacePolicy,
+  validateNamespaceName,
+  type FrontendIdentity,
+} from '@hourglass/frontend';
+import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass/identity';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
-import type { DevServerConfig } from './config';
+import path from 'node:path';
+import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
+import { optionName, type DevServerConfig } from './config';
 import { openConfiguredPersistence } from './persistence';
+import { resolveServerTls, type ServerTls } from './tls/server-tls';
 import { SERVER_VERSION } from './version';
 
 export interface RunningServer {
   port: number;
+  /** `ip:port` of the plaintext listener. */
   address: string;
+  /** The TLS listener's port; undefined with TLS off (`--no-tls`). */
+  tlsPort: number | undefined;
+  /** `ip:port` of the TLS listener, serving the same services; undefined with TLS off. */
+  tlsAddress: string | undefined;
+  /** The CA certificate (PEM file) clients of the TLS listener trust: the generated one or `--tls-ca-file`. */
+  tlsCaFile: string | undefined;
+  /** The certificate the TLS listener presents (PEM file). */
+  tlsCertFile: string | undefined;
+  /** The development account and its keys (absent without identity: the time-skipping test server). */
+  dev?: { credentials: DevCredentials; credentialsFile: string | undefined };
   /** Present when started with time skipping. */
   timeSkippingClock?: TimeSkippingClock;
   stop(): Promise<void>;
@@ -33,12 +59,14 @@ export interface DevServerOptions {
   timeSkipping?: { locked: boolean };
   /** The server cannot go on (e.g. another process took over its store): default logs and exits the process. */
   onFatal?: (reason: string) => void;
+  /** Accounts and API keys (default on); the time-skipping test server runs without. */
+  identity?: boolean;
 }
 
 /** Far enough that every timer is held in memory, so the skipping clock knows the next one. */
 const SKIPPING_TIMER_LOOKAHEAD_MS = 100 * 365 * 86_400_000;
 
-export async function startDevServer({ config, settings: given = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping, onFatal }: DevServerOptions): Promise<RunningServer> {
+export async function startDevServer({ config, settings: given = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping, onFatal, identity: withIdentity = true }: DevServerOptions): Promise<RunningServer> {
   for (const name of config.namespaces) validateNamespaceName(name, '--namespace');
   const defaultFatal = (reason: string): void => {
     logger.fatal(reason);
@@ -47,9 +75,14 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
   const skippingClock = timeSkipping ? new TimeSkippingClock() : undefined;
   const clock = skippingClock ?? givenClock ?? new SystemClock();
   const persistence: Persistence = await openConfiguredPersistence(config, clock);
+  // What has started, undone in reverse order when a later step fails.
+  const undo: (() => Promise<unknown> | void)[] = [() => persistence.close()];
   try {
     // Opening the store recorded the shard count (a new store) or refused a different one.
     const cluster = await persistence.cluster.getClusterMetadata();
+    // After the store: it holds its SQLite file exclusively, and so the tls/ folder beside it.
+    const tls: ServerTls | undefined = await resolveServerTls(config, logger);
+    if (tls) undo.push(() => tls.dispose());
     const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
     // Matching times polls against callers' wall-clock deadlines: it always runs on the system clock.
     // With time skipping every timer is held in memory, so the skipping clock knows the next one.
@@ -78,37 +111,109 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       workTracker.onIdle(() => skippingClock.poke());
     }
     await history.start();
+    undo.push(() => history.stop());
     await matching.start();
+    undo.push(() => matching.stop());
     const retentionMs = config.retentionHours * 3600_000;
-    for (const name of ['default', ...config.namespaces]) await namespaces.ensure({ name, retentionMs, description: 'created by start-dev' });
+    const namespaceNames = ['default', ...config.namespaces];
+    let frontendIdentity: FrontendIdentity | undefined;
+    let dev: DevIdentity | undefined;
+    let auditRetention: AuditRetention | undefined;
+    let grpcAddress = `${config.ip}:${config.port}`;
+    if (withIdentity) {
+      const identityLogger = logger.child({ service: 'identity' });
+      const keys = new ApiKeyAuthenticator({ store: persistence.identity, clock, logger: identityLogger });
+      const service = new IdentityService({
+        store: persistence.identity,
+        namespaces: persistence.namespaces,
+        clock,
+        logger: identityLogger,
+        onNamespaceChanged: (record) => namespaces.remember(record),
+        onAccountChanged: (accountId) => keys.forgetAccount(accountId),
+        onApiKeyChanged: (keyId) => keys.forgetKey(keyId),
+      });
+      auditRetention = new AuditRetention({ store: persistence.identity, clock, settings, logger: identityLogger });
+      // Before the first call is served: the dev account owns `default` and the `-n` namespaces.
+      const devIdentity = await bootstrapDevIdentity({ persistence, identity: service, namespaces, namespaceNames, retentionMs, credentialsFile: devCredentialsFile(config), logger: identityLogger });
+      dev = devIdentity;
+      frontendIdentity = {
+        service,
+        authenticator: new ApiKeyCallAuthenticator({ keys, ...(config.requireAuth ? {} : { devPrincipal: () => devIdentity.principal }) }),
+        authorizer: IDENTITY_AUTHORIZER,
+        namespacePolicy: identityNamespacePolicy(() => devIdentity.account.id),
+        devAccountId: () => devIdentity.account.id,
+        grpcAddress: () => grpcAddress,
+        effectiveLimits: (ns) => effectiveNamespaceLimits(settings, ns),
+      };
+    } else {
+      for (const name of namespaceNames) await namespaces.ensure({ accountId: '', name, retentionMs, description: 'created by start-dev' });
+    }
 
     const frontend = createFrontend({
-      config: { ...DEFAULT_FRONTEND_CONFIG, host: config.ip, port: config.port, serverVersion: SERVER_VERSION },
+      config: {
+        ...DEFAULT_FRONTEND_CONFIG,
+        host: config.ip,
+        port: config.port,
+        ...(tls ? { tls: { port: config.tlsPort, certChain: tls.certChain, privateKey: tls.privateKey } } : {}),
+        serverVersion: SERVER_VERSION,
+      },
       logger: logger.child({ service: 'frontend' }),
       history,
       matching,
       namespaces,
       settings,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
+      ...(frontendIdentity ? { identity: frontendIdentity } : {}),
     });
-    const port = await frontend.start();
+    const port = await frontend.start().catch((err: unknown) => {
+      throw err instanceof ListenError ? new Error(`${err.message} (${optionName(err.transport === 'tls' ? 'tlsPort' : 'port')})`, { cause: err }) : err;
+    });
+    const tlsPort = frontend.tlsPort;
+    grpcAddress = tlsPort === undefined ? `${config.ip}:${port}` : `${config.ip}:${tlsPort}`;
+    auditRetention?.start();
+    const credentials = dev?.publish({
+      address: `${config.ip}:${port}`,
+      ...(tlsPort === undefined ? {} : { tlsAddress: `${config.ip}:${tlsPort}` }),
+      ...(tls?.caFile ? { caCertFile: path.resolve(tls.caFile) } : {}),
+    });
     let stopping: Promise<void> | undefined;
     return {
       port,
       address: `${config.ip}:${port}`,
+      tlsPort,
+      tlsAddress: tlsPort === undefined ? undefined : `${config.ip}:${tlsPort}`,
+      tlsCaFile: tls?.caFile,
+      tlsCertFile: tls?.certFile,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
+      ...(dev && credentials ? { dev: { credentials, credentialsFile: dev.credentialsFile } } : {}),
       stop: () => {
         stopping ??= (async () => {
           await frontend.stop();
+          await auditRetention?.stop();
           matching.stop();
           await history.stop();
           await persistence.close();
+          await tls?.dispose();
         })();
         return stopping;
       },
     };
   } catch (err) {
-    await persistence.close();
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch (cleanupErr) {
+        logger.warn({ err: cleanupErr }, 'cleanup after a failed start failed');
+      }
+    }
     throw err;
   }
+}
+
+/** The dev credentials file: the flag's, else beside the SQLite file; none for in-memory stores. */
+function devCredentialsFile(config: DevServerConfig): string | undefined {
+  if (config.devCredentialsFile) return path.resolve(config.devCredentialsFile);
+  if (config.store === 'sqlite' && config.inMemory) return undefined;
+  const dir = config.store === 'sqlite' ? path.dirname(path.resolve(config.dbFilename)) : path.resolve('.hourglass');
+  return path.join(dir, 'dev-credentials.json');
 }

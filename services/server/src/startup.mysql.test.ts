@@ -32,6 +32,8 @@ const startArgs = (cluster: string, shards: string[]): string[] => [
   'start-dev',
   '--port',
   '0',
+  '--tls-port',
+  '0',
   '--log-level',
   'silent',
   '--store',

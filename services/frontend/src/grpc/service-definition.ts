@@ -5,6 +5,7 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import protoRoot from '@temporalio/proto';
 import type { ReflectedType } from '../validation/request-shape';
+import { hourglassProtoRoot } from './hourglass-protos';
 
 export { WORKFLOW_SERVICE, OPERATOR_SERVICE, TEST_SERVICE } from '../method-table';
 
@@ -26,7 +27,12 @@ interface ReflectedService {
   methods: Record<string, ReflectedMethod>;
 }
 
-const root = protoRoot as unknown as { lookupService(name: string): ReflectedService };
+const temporalRoot = protoRoot as unknown as { lookupService(name: string): ReflectedService };
+
+/** Temporal's services from @temporalio/proto; Hourglass's own (`hourglass.*`) from proto/. */
+function lookupService(name: string): ReflectedService {
+  return name.startsWith('hourglass.') ? (hourglassProtoRoot().lookupService(name) as unknown as ReflectedService) : temporalRoot.lookupService(name);
+}
 
 export interface ServiceMethod {
   name: string;
@@ -41,7 +47,7 @@ const methodsCache = new Map<string, ServiceMethod[]>();
 export function serviceMethods(serviceName: string): ServiceMethod[] {
   let methods = methodsCache.get(serviceName);
   if (!methods) {
-    methods = Object.entries(root.lookupService(serviceName).methods).map(([name, method]) => {
+    methods = Object.entries(lookupService(serviceName).methods).map(([name, method]) => {
       method.resolve();
       return {
         name,

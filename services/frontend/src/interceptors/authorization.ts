@@ -1,70 +1,62 @@
 /**
- * Authentication and authorization, in the shape of Temporal's `ClaimMapper` and
- * `Authorizer.Authorize(claims, CallTarget)`: the claim mapper turns what the caller presented
- * (metadata: an API key, a JWT, a TLS identity) into Claims; the authorizer decides whether those
- * claims may call `target.method` on `target.namespace`, with the method table's permission class
- * at hand. Both default to allowing everything until accounts and API keys exist.
+ * Authorization, in the shape of Temporal's `Authorizer.Authorize(claims, CallTarget)`: the
+ * authenticated principal against the method table's permission class of the method, on the
+ * resolved namespace. With identity configured (IdentityAuthorizer) that is Temporal Cloud's
+ * model (@hourglass/identity's authorizeCall); without it (unit tests, the time-skipping test
+ * server) every call is allowed.
  */
 import { PermissionDeniedError } from '@hourglass/common';
-import type { CallContext } from '../call-context';
+import { authorizeCall, type Principal } from '@hourglass/identity';
+import type { NamespaceRecord } from '@hourglass/persistence';
 import type { Permission } from '../method-table';
 import type { Interceptor } from './chain';
-
-/** A role on one namespace or on the whole system. */
-export type Role = 'reader' | 'writer' | 'worker' | 'admin';
-
-/** Who the caller is, as the claim mapper established it. */
-export interface Claims {
-  /** The authenticated principal (user, service account, API key id). */
-  subject?: string;
-  /** Account/cluster-wide role. */
-  system?: Role;
-  /** Namespace name → role. */
-  namespaces?: Readonly<Record<string, Role>>;
-  /** Whatever else a claim mapper wants to pass its authorizer. */
-  extensions?: unknown;
-}
 
 /** What is being called. */
 export interface CallTarget {
   /** `/temporal.api.workflowservice.v1.WorkflowService/StartWorkflowExecution`. */
   readonly method: string;
+  /** The method's short name, for messages. */
+  readonly methodName: string;
   /** The namespace the request names; '' for cluster-scoped methods. */
-  readonly namespace: string;
+  readonly namespaceName: string;
+  /** The resolved namespace, when the method's row resolves one. */
+  readonly namespace: NamespaceRecord | undefined;
   /** The decoded request, for decisions that depend on it. */
   readonly request: unknown;
   /** The method table's permission class of the method. */
   readonly permission: Permission;
 }
 
-export type AuthorizationResult = { readonly decision: 'allow' } | { readonly decision: 'deny'; readonly reason: string };
-
 export interface Authorizer {
-  authorize(claims: Claims | undefined, target: CallTarget): AuthorizationResult | Promise<AuthorizationResult>;
+  /** Throws PermissionDeniedError (or UnauthenticatedError) to refuse the call. */
+  authorize(principal: Principal | undefined, target: CallTarget): void | Promise<void>;
 }
-
-export interface ClaimMapper {
-  /** Claims of the caller; undefined for an anonymous caller. Throw UnauthenticatedError for bad credentials. */
-  claims(context: CallContext): Claims | undefined | Promise<Claims | undefined>;
-}
-
-const ALLOW: AuthorizationResult = { decision: 'allow' };
 
 /** Allows every call (Temporal's noopAuthorizer). */
-export const NOOP_AUTHORIZER: Authorizer = { authorize: () => ALLOW };
+export const NOOP_AUTHORIZER: Authorizer = { authorize: () => undefined };
 
-/** Every caller is anonymous. */
-export const ANONYMOUS_CLAIM_MAPPER: ClaimMapper = { claims: () => undefined };
+/** Temporal Cloud's permissions, for deployments with identity. */
+export const IDENTITY_AUTHORIZER: Authorizer = {
+  authorize(principal, target) {
+    if (target.permission === 'none') return;
+    // The authenticator lets a key-less call through only for methods that need nothing.
+    if (!principal) throw new PermissionDeniedError(`${target.methodName}: an anonymous caller may not call it`, { type: 'PermissionDeniedFailure', reason: 'anonymous' });
+    authorizeCall(principal, target.methodName, target.permission, target.namespace);
+  },
+};
 
-export function authorizationInterceptor(claimMapper: ClaimMapper, authorizer: Authorizer): Interceptor {
+export function authorizationInterceptor(authorizer: Authorizer): Interceptor {
   return {
     name: 'authorization',
     async intercept(call, next) {
-      call.claims = await claimMapper.claims(call.context);
-      const result = await authorizer.authorize(call.claims, { method: call.fullMethod, namespace: call.namespaceName, request: call.request, permission: call.spec.permission });
-      if (result.decision === 'deny') {
-        throw new PermissionDeniedError(`${call.method}: permission denied: ${result.reason}`, { type: 'PermissionDeniedFailure', reason: result.reason });
-      }
+      await authorizer.authorize(call.principal, {
+        method: call.fullMethod,
+        methodName: call.method,
+        namespaceName: call.namespaceName,
+        namespace: call.namespace,
+        request: call.request,
+        permission: call.spec.permission,
+      });
       return next();
     },
   };

@@ -9,7 +9,9 @@ import {
   DEFAULT_SETTINGS,
   InvariantViolationError,
   NamespaceNotFoundError,
+  PermissionDeniedError,
   ResourceExhaustedError,
+  SettingsRegistry,
   google,
   silentLogger,
   temporal,
@@ -23,6 +25,9 @@ import { CHAIN_ORDER, FairAdmission, frontendChain, handlerContext, type Call, t
 const NAMESPACE: NamespaceRecord = {
   id: 'ns-id-1',
   name: 'orders',
+  accountId: 'acct1',
+  resourceVersion: 1,
+  limits: {},
   state: 'registered',
   description: '',
   ownerEmail: '',
@@ -56,11 +61,11 @@ function newCall(method: string, request: unknown): Call {
     fullMethod: `/${WORKFLOW_SERVICE}/${method}`,
     spec,
     request,
-    context: { deadline: 0, signal: new AbortController().signal, metadata: new Metadata() },
+    context: { deadline: 0, signal: new AbortController().signal, metadata: new Metadata(), transport: 'plaintext' },
     logger: silentLogger(),
     namespaceName: '',
     namespace: undefined,
-    claims: undefined,
+    principal: undefined,
     taskToken: undefined,
   };
 }
@@ -106,13 +111,17 @@ describe('interceptor chain', () => {
         },
       } as unknown as ReturnType<typeof silentLogger>,
       namespaces: fakeNamespaces(NAMESPACE, journal),
-      claimMapper: {
-        claims: () => {
-          journal.push('authorization');
-          return { subject: 'tester' };
+      authenticator: {
+        authenticate: async () => {
+          journal.push('authentication');
+          return undefined;
         },
       },
-      authorizer: { authorize: () => ({ decision: 'allow' }) },
+      authorizer: {
+        authorize: () => {
+          journal.push('authorization');
+        },
+      },
       rateLimiter: {
         acquire: () => {
           journal.push('rateLimit');
@@ -138,7 +147,6 @@ describe('interceptor chain', () => {
       authorizer: {
         authorize: () => {
           authorized = true;
-          return { decision: 'allow' };
         },
       },
     });
@@ -230,7 +238,11 @@ describe('interceptor chain', () => {
     const denied = await frontendChain({
       logger: silentLogger(),
       namespaces: fakeNamespaces(NAMESPACE),
-      authorizer: { authorize: (_claims, target) => ({ decision: 'deny', reason: `no write on ${target.namespace} for ${target.method}` }) },
+      authorizer: {
+        authorize: (_principal, target) => {
+          throw new PermissionDeniedError(`no write on ${target.namespaceName} for ${target.method}`);
+        },
+      },
     })
       .run(newCall('StartWorkflowExecution', startRequest('orders')), async () => ({}))
       .catch((e: unknown) => e);
@@ -252,7 +264,17 @@ describe('interceptor chain', () => {
       .run(newCall('GetWorkflowExecutionHistory', { namespace: 'orders', execution: { workflowId: 'w' }, waitNewEvent: true }), async () => ({}))
       .catch((e: unknown) => e);
     assert.equal(toServiceError(limited, 'x', silentLogger()).code, status.RESOURCE_EXHAUSTED);
-    assert.deepEqual(key, { bucket: 'execution', priority: 5, namespace: 'orders', method: 'GetWorkflowExecutionHistory', caller: undefined });
+    assert.deepEqual(key, {
+      bucket: 'execution',
+      priority: 5,
+      namespace: 'orders',
+      method: 'GetWorkflowExecutionHistory',
+      caller: undefined,
+      limits: {},
+      billable: false,
+      poll: false,
+      workerProgress: false,
+    });
   });
 
   it('validates after resolution: a bad request in a known namespace is INVALID_ARGUMENT and never reaches the handler', async () => {
@@ -278,5 +300,25 @@ describe('interceptor chain', () => {
       throw new NamespaceNotFoundError('gone');
     }).catch(() => undefined);
     assert.deepEqual(records, ['StartWorkflowExecution@orders']);
+  });
+
+  it("rate-limits per namespace by default, from the settings and the namespace record's limits", async () => {
+    const settings = new SettingsRegistry({ 'frontend.namespaceAPS': [{ value: 1 }], 'frontend.namespaceWorkerReservePercent': [{ value: 0 }] });
+    /** Three starts through one chain: 'ok' or the gRPC status each ended with. */
+    const threeStarts = async (record: NamespaceRecord): Promise<Array<number | undefined | 'ok'>> => {
+      const chain = frontendChain({ logger: silentLogger(), namespaces: fakeNamespaces(record), settings });
+      const outcomes: Array<number | undefined | 'ok'> = [];
+      for (let i = 0; i < 3; i++) {
+        outcomes.push(
+          await chain.run(newCall('StartWorkflowExecution', startRequest('orders')), async () => ({})).then(
+            () => 'ok' as const,
+            (err: unknown) => toServiceError(err, 'x', silentLogger()).code,
+          ),
+        );
+      }
+      return outcomes;
+    };
+    assert.deepEqual(await threeStarts(NAMESPACE), ['ok', 'ok', status.RESOURCE_EXHAUSTED], 'frontend.namespaceAPS 1: a burst of 2');
+    assert.deepEqual(await threeStarts({ ...NAMESPACE, limits: { aps: 0 } }), ['ok', 'ok', 'ok'], "the record's limits.aps 0 lifts it");
   });
 });

@@ -9,7 +9,7 @@ import type { TaskToken } from '@hourglass/contracts';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { CallContext } from '../call-context';
 import type { MethodSpec } from '../method-table';
-import type { Claims } from './authorization';
+import type { Principal } from '@hourglass/identity';
 
 /** One RPC on its way through the chain. */
 export interface Call {
@@ -27,8 +27,8 @@ export interface Call {
   namespaceName: string;
   /** Resolved by the namespace interceptor for methods whose row says `resolve`. */
   namespace: NamespaceRecord | undefined;
-  /** Who is calling, from the claim mapper (undefined: anonymous). */
-  claims: Claims | undefined;
+  /** Who is calling, from authentication (undefined: anonymous, where no identity is configured). */
+  principal: Principal | undefined;
   /** Decoded and checked by validation for task-token-addressed methods. */
   taskToken: TaskToken | undefined;
 }
@@ -67,6 +67,8 @@ export interface HandlerContext extends CallContext {
   readonly namespace: NamespaceRecord;
   /** The namespace the request names ('' for cluster-scoped methods). */
   readonly namespaceName: string;
+  /** Who is calling (undefined: anonymous, where no identity is configured). */
+  readonly principal: Principal | undefined;
   /** The checked task token of token-addressed methods (invariant error on others). */
   readonly taskToken: TaskToken;
 }
@@ -79,9 +81,11 @@ export function handlerContext(call: Call): HandlerContext {
     deadline: call.context.deadline,
     signal: call.context.signal,
     metadata: call.context.metadata,
+    transport: call.context.transport,
     method: call.method,
     logger: call.logger,
     namespaceName: call.namespaceName,
+    principal: call.principal,
     get namespace(): NamespaceRecord {
       if (!call.namespace) throw new InvariantViolationError(`${call.method} has no resolved namespace: its method-table row resolves none`);
       return call.namespace;

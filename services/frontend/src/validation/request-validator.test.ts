@@ -25,7 +25,7 @@ type Messages = typeof ws;
 const NAMESPACE: NamespaceRecord = {
   id: 'ns-1',
   name: 'default',
-  state: 'registered',
+  accountId: 'acct1', resourceVersion: 1, limits: {}, state: 'registered',
   description: '',
   ownerEmail: '',
   retentionMs: 1,

@@ -169,7 +169,7 @@ export async function createTestEngine(options: TestEngineOptions = {}): Promise
     },
   });
   await engine.start();
-  const namespace = await namespaces.register({ name: 'unit', retentionMs: options.retentionMs ?? 86_400_000 });
+  const namespace = await namespaces.register({ accountId: 'test-account', name: 'unit', retentionMs: options.retentionMs ?? 86_400_000 });
   return new TestEngine(engine, clock, matching, namespace, persistence);
 }
 

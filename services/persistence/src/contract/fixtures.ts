@@ -35,6 +35,9 @@ export function namespace(name: string, overrides: Partial<NamespaceRecord> = {}
   return {
     id: `id-${name}`,
     name,
+    accountId: 'acct1',
+    resourceVersion: 1,
+    limits: {},
     state: 'registered',
     description: `the ${name} namespace`,
     ownerEmail: 'owner@example.com',
@@ -44,6 +47,17 @@ export function namespace(name: string, overrides: Partial<NamespaceRecord> = {}
     updatedAt: T0,
     ...overrides,
   };
+}
+
+/** A namespace as builds before accounts wrote it: no accountId, resourceVersion or limits. */
+export function preAccountNamespace(name: string): Omit<NamespaceRecord, 'accountId' | 'resourceVersion' | 'limits'> {
+  const { accountId: _a, resourceVersion: _r, limits: _l, ...rest } = namespace(name);
+  return rest;
+}
+
+/** What a namespace written before accounts reads back as. */
+export function withAccountDefaults(record: Omit<NamespaceRecord, 'accountId' | 'resourceVersion' | 'limits'>): NamespaceRecord {
+  return { ...record, accountId: '', resourceVersion: 1, limits: {} };
 }
 
 /** Events with ids from..to inclusive; the payload encodes the id so reads can be checked. */

@@ -34,6 +34,8 @@ import {
   withStore,
 } from './fixtures';
 
+export { runIdentityContract } from './identity-contract';
+
 /**
  * The behaviour every persistence backend must have, as node:test tests. Each backend's test
  * file calls this once per configuration.

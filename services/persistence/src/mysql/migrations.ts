@@ -7,7 +7,7 @@ import { ConnectionExecutor, connectMysql, toInt, toText, translateMysqlError, t
 
 /**
  * The MySQL schemas. A deployment has one CLUSTER database (cluster metadata, namespaces, task
- * queues and their backlog) and N SHARD databases (history shard s lives in shard database
+ * queues and their backlog, the identity store) and N SHARD databases (history shard s lives in shard database
  * s % N: its ownership row, executions and their item rows, current pointers, history and tasks).
  * One database may hold both schemas (e.g. a single-database deployment): their table names are
  * disjoint and `schema_version` has one row per schema.
@@ -250,10 +250,114 @@ const SHARD_V3: readonly MysqlMigrationStatement[] = [
   },
 ];
 
+/** Adds a column unless a run cut short by a crash already did (MySQL 8 has no ADD COLUMN IF NOT EXISTS). */
+function addColumn(table: string, column: string, definition: string) {
+  return async (db: MysqlMigrationContext): Promise<void> => {
+    const [row] = await db.rows<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?',
+      [table, column],
+    );
+    if (Number(row?.n ?? 0) === 0) await db.query(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  };
+}
+
+/** Adds an index unless it is there already (MySQL 8 has no ADD INDEX IF NOT EXISTS). */
+function addIndex(table: string, index: string, columns: string) {
+  return async (db: MysqlMigrationContext): Promise<void> => {
+    const [row] = await db.rows<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?',
+      [table, index],
+    );
+    if (Number(row?.n ?? 0) === 0) await db.query(`ALTER TABLE ${table} ADD INDEX ${index} (${columns})`);
+  };
+}
+
+/**
+ * Cluster schema version 3: accounts and what they own (identity-types.ts), and each namespace's
+ * account as a column, so an account's namespaces are one index range. A namespace written before
+ * accounts existed gets '' (its JSON has no accountId); one written by a build of the tenancy
+ * branch before this migration already carries it in its JSON, and keeps it. Every identity row
+ * holds its key, the columns looked up or filtered on, resource_version (which the conditional
+ * writes compare) and the whole record as JSON in data.
+ */
+const CLUSTER_V3: readonly MysqlMigrationStatement[] = [
+  addColumn('namespaces', 'account_id', "VARBINARY(255) NOT NULL DEFAULT ''"),
+  // Only rows still at '': re-running it after a crash changes nothing already done.
+  `UPDATE namespaces SET account_id = JSON_UNQUOTE(JSON_EXTRACT(data, '$.accountId'))
+   WHERE account_id = '' AND JSON_TYPE(JSON_EXTRACT(data, '$.accountId')) = 'STRING'`,
+  addIndex('namespaces', 'namespaces_by_account', 'account_id, name'),
+  `CREATE TABLE IF NOT EXISTS accounts (
+    id               VARBINARY(255) NOT NULL PRIMARY KEY,
+    deleted          TINYINT NOT NULL,
+    resource_version BIGINT NOT NULL,
+    data             MEDIUMTEXT NOT NULL
+  ) ${TABLE_OPTIONS}`,
+  // active_email: the lower-cased email while the user is not deleted, NULL once deleted: live
+  // emails are unique per account, and a deleted user's email may be taken again.
+  `CREATE TABLE IF NOT EXISTS users (
+    account_id       VARBINARY(255) NOT NULL,
+    id               VARBINARY(255) NOT NULL,
+    active_email     VARBINARY(1024) NULL,
+    deleted          TINYINT NOT NULL,
+    resource_version BIGINT NOT NULL,
+    data             MEDIUMTEXT NOT NULL,
+    PRIMARY KEY (account_id, id),
+    UNIQUE KEY users_by_email (account_id, active_email)
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS service_accounts (
+    account_id       VARBINARY(255) NOT NULL,
+    id               VARBINARY(255) NOT NULL,
+    deleted          TINYINT NOT NULL,
+    resource_version BIGINT NOT NULL,
+    data             MEDIUMTEXT NOT NULL,
+    PRIMARY KEY (account_id, id)
+  ) ${TABLE_OPTIONS}`,
+  // Keyed by id alone: every authenticated call looks its key up by id. last_used_at is not in
+  // data: touchApiKey sets it without rewriting the record.
+  `CREATE TABLE IF NOT EXISTS api_keys (
+    id               VARBINARY(255) NOT NULL PRIMARY KEY,
+    account_id       VARBINARY(255) NOT NULL,
+    owner_id         VARBINARY(255) NOT NULL,
+    deleted          TINYINT NOT NULL,
+    resource_version BIGINT NOT NULL,
+    last_used_at     BIGINT NULL,
+    data             MEDIUMTEXT NOT NULL,
+    KEY api_keys_by_account (account_id, id),
+    KEY api_keys_by_owner (account_id, owner_id, id)
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS namespace_grants (
+    principal_type VARBINARY(32) NOT NULL,
+    principal_id   VARBINARY(255) NOT NULL,
+    namespace_id   VARBINARY(255) NOT NULL,
+    account_id     VARBINARY(255) NOT NULL,
+    permission     VARBINARY(16) NOT NULL,
+    PRIMARY KEY (principal_type, principal_id, namespace_id),
+    KEY namespace_grants_by_namespace (namespace_id, principal_type, principal_id)
+  ) ${TABLE_OPTIONS}`,
+  // Clustered by account and time: listAudit reads one range. Retention deletes the oldest
+  // records of every account through audit_log_by_time.
+  `CREATE TABLE IF NOT EXISTS audit_log (
+    account_id VARBINARY(255) NOT NULL,
+    time       BIGINT NOT NULL,
+    id         VARBINARY(255) NOT NULL,
+    data       MEDIUMTEXT NOT NULL,
+    PRIMARY KEY (account_id, time, id),
+    UNIQUE KEY audit_log_by_id (id),
+    KEY audit_log_by_time (time, id)
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS async_operations (
+    account_id VARBINARY(255) NOT NULL,
+    id         VARBINARY(255) NOT NULL,
+    data       MEDIUMTEXT NOT NULL,
+    PRIMARY KEY (account_id, id)
+  ) ${TABLE_OPTIONS}`,
+];
+
 /** Ordered; version N is at index N-1. */
 export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial cluster schema', statements: CLUSTER_V1 },
   { version: 2, description: 'the ordered list of shard databases', statements: CLUSTER_V2 },
+  { version: 3, description: 'accounts, users, service accounts, API keys, namespace grants, audit log, async operations; namespaces by account', statements: CLUSTER_V3 },
 ];
 export const SHARD_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial shard schema', statements: SHARD_V1 },

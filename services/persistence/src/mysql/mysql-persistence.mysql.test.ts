@@ -5,8 +5,22 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { InvalidArgumentError } from '@hourglass/common';
-import { TIMER, TRANSFER, events, item, namespace, queueKey, runKey, snapshot, startCommit, timerTask, transferTask } from '../contract/fixtures';
-import { runStoreContract } from '../contract/store-contract';
+import {
+  TIMER,
+  TRANSFER,
+  events,
+  item,
+  namespace,
+  preAccountNamespace,
+  queueKey,
+  runKey,
+  snapshot,
+  startCommit,
+  timerTask,
+  transferTask,
+  withAccountDefaults,
+} from '../contract/fixtures';
+import { runIdentityContract, runStoreContract } from '../contract/store-contract';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, SchemaVersionTooNewError, ShardOwnershipLostError, StoreMismatchError } from '../errors';
 import type { Persistence, ShardCommit } from '../types';
 import { MysqlConnectionError, MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
@@ -81,6 +95,7 @@ if (probe.ok) {
     };
 
     runStoreContract('mysql', () => openEmpty());
+    runIdentityContract('mysql', () => openEmpty());
 
     describe('shard ownership fencing across hosts', () => {
       /**
@@ -262,6 +277,25 @@ if (probe.ok) {
             const [row] = await select<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${CLUSTER_DB}\`.\`${table}\``);
             assert.equal(Number(row?.n), rows, table);
           }
+        } finally {
+          await p.close();
+        }
+      });
+
+      it('the identity store lives in the cluster database', async () => {
+        const p = await openEmpty();
+        try {
+          const record = { id: 'acct1', resourceVersion: 1, createdAt: 1, updatedAt: 1, name: 'ab12c', state: 'active' as const, stateReason: '' };
+          await p.identity.commit({ writes: [{ kind: 'account', record }], audit: { ...AUDIT, id: 'audit-1' } });
+          for (const table of ['accounts', 'audit_log']) {
+            const [row] = await select<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${CLUSTER_DB}\`.\`${table}\``);
+            assert.equal(Number(row?.n), 1, table);
+          }
+          const [shardTables] = await select<{ n: number }>(
+            "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema IN (?) AND table_name IN ('accounts', 'users', 'api_keys', 'audit_log')",
+            [SHARD_DBS],
+          );
+          assert.equal(Number(shardTables?.n), 0, 'no shard database has identity tables');
         } finally {
           await p.close();
         }
@@ -636,6 +670,47 @@ if (probe.ok) {
           await p.close();
         }
       });
+
+      it('brings a cluster database at version 2 to version 3: namespaces are kept, with their account when their JSON has one; re-running the step is safe', async () => {
+        for (const db of [MIGRATE_CLUSTER_DB, MIGRATE_SHARD_DB]) await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
+        await migrateMysql(scratch, { cluster: CLUSTER_MIGRATIONS.slice(0, 2), shard: SHARD_MIGRATIONS });
+        const clusterDb = `\`${MIGRATE_CLUSTER_DB}\``;
+        // What a version 2 build wrote; the second row by a build of the tenancy branch, before this migration.
+        await admin.query(`INSERT INTO ${clusterDb}.namespaces (id, name, data) VALUES (?, ?, ?), (?, ?, ?)`, [
+          'id-old',
+          'old',
+          JSON.stringify(preAccountNamespace('old')),
+          'id-branch',
+          'branch',
+          JSON.stringify(namespace('branch')),
+        ]);
+        const steps = await migrateMysql(scratch);
+        assert.deepEqual(steps.map((s) => `${s.database} ${s.schema} ${s.fromVersion}->${s.toVersion}`), [`${MIGRATE_CLUSTER_DB} cluster 2->3`]);
+        const accounts = async () => select<{ id: Buffer; account_id: Buffer }>(`SELECT id, account_id FROM ${clusterDb}.namespaces ORDER BY id`);
+        assert.deepEqual((await accounts()).map((row) => [String(row.id), String(row.account_id)]), [['id-branch', 'acct1'], ['id-old', '']]);
+
+        // As if the step had crashed after its statements but before its version was recorded.
+        const schema = await schemaOf([MIGRATE_CLUSTER_DB]);
+        await admin.query(`UPDATE ${clusterDb}.schema_version SET version = 2 WHERE schema_name = 'cluster'`);
+        assert.deepEqual((await migrateMysql(scratch)).map((s) => `${s.schema} ${s.fromVersion}->${s.toVersion}`), ['cluster 2->3']);
+        assert.deepEqual(await schemaOf([MIGRATE_CLUSTER_DB]), schema);
+        assert.equal((await accounts()).length, 2);
+
+        // A row in the old shape written into the new table (account_id takes its default).
+        await admin.query(`INSERT INTO ${clusterDb}.namespaces (id, name, data) VALUES ('id-raw', 'raw', ?)`, [JSON.stringify(preAccountNamespace('raw'))]);
+        const p = await openMysqlPersistence({ ...scratch, numHistoryShards: 1 });
+        try {
+          assert.deepEqual(await p.namespaces.getNamespaceByName('old'), withAccountDefaults(preAccountNamespace('old')));
+          assert.deepEqual(await p.namespaces.getNamespaceById('id-raw'), withAccountDefaults(preAccountNamespace('raw')));
+          assert.deepEqual(await p.namespaces.getNamespaceById('id-branch'), namespace('branch'));
+          assert.deepEqual((await p.identity.listNamespacesOfAccount('acct1', { pageSize: 10 })).items, [namespace('branch')]);
+          assert.deepEqual((await p.identity.listNamespacesOfAccount('', { pageSize: 10 })).items.map((n) => n.name), ['old', 'raw']);
+          await p.namespaces.updateNamespace({ ...withAccountDefaults(preAccountNamespace('old')), accountId: 'acct7', updatedAt: 9 });
+          assert.deepEqual((await p.identity.listNamespacesOfAccount('acct7', { pageSize: 10 })).items.map((n) => n.id), ['id-old']);
+        } finally {
+          await p.close();
+        }
+      });
     });
 
     describe('concurrency', () => {
@@ -740,6 +815,18 @@ if (probe.ok) {
     it(`runs against MySQL at ${HOST}:${PORT}`, { skip: `no MySQL at ${HOST}:${PORT}: ${probe.reason}` }, () => undefined);
   });
 }
+
+/** An audit record the tests write; they set its id. */
+const AUDIT = {
+  accountId: 'acct1',
+  time: 1,
+  operation: 'CreateAccount',
+  principal: { type: 'operator' as const, id: 'op', name: 'ops', apiKeyId: 'k-op' },
+  status: 'OK' as const,
+  details: '{}',
+  xForwardedFor: '',
+  asyncOperationId: '',
+};
 
 /**
  * Test registration is synchronous, so the server is probed synchronously, from a child process.

@@ -4,13 +4,14 @@ import type { Persistence, ShardDatabaseRecord } from '../types';
 import { MysqlClusterStore, readClusterRecord, readShardDatabaseIdentity, recordOrCheckCluster, shardDsnsToOpen, writeShardDatabases } from './cluster.store';
 import { mysqlDsnKey, parseMysqlDsn, type MysqlDsn } from './dsn';
 import { MysqlExecutionStore, ShardRouter } from './execution.store';
+import { MysqlIdentityStore } from './identity.store';
 import { checkSchemaVersions, deploymentTargets, readSchemaVersions } from './migrations';
 import { MysqlNamespaceStore } from './namespace.store';
 import { MysqlDatabase } from './sql';
 import { MysqlTaskQueueStore } from './task-queue.store';
 
 export interface MysqlPersistenceOptions {
-  /** The cluster database: cluster metadata, the shard database list, namespaces, task queues and their backlog. */
+  /** The cluster database: cluster metadata, the shard database list, namespaces, the identity store, task queues and their backlog. */
   clusterDsn: string;
   /**
    * History shard s lives in shardDsns[s % shardDsns.length]. A new cluster records the list;
@@ -147,6 +148,7 @@ export async function recordMysqlShardDatabases(change: MysqlShardDatabasesChang
 class MysqlPersistence implements Persistence {
   readonly backend = 'mysql';
   readonly cluster: MysqlClusterStore;
+  readonly identity: MysqlIdentityStore;
   readonly namespaces: MysqlNamespaceStore;
   readonly executions: MysqlExecutionStore;
   readonly taskQueues: MysqlTaskQueueStore;
@@ -154,6 +156,7 @@ class MysqlPersistence implements Persistence {
   constructor(private readonly databases: readonly MysqlDatabase[], clusterDb: MysqlDatabase, shards: ShardRouter, clock: Clock) {
     this.cluster = new MysqlClusterStore(clusterDb);
     this.namespaces = new MysqlNamespaceStore(clusterDb);
+    this.identity = new MysqlIdentityStore(clusterDb);
     this.executions = new MysqlExecutionStore(shards, clock);
     this.taskQueues = new MysqlTaskQueueStore(clusterDb);
   }

@@ -170,10 +170,97 @@ DROP TABLE transfer_tasks;
 DROP TABLE timer_tasks;
 `;
 
+/**
+ * Version 3: accounts and what they own (identity-types.ts), and each namespace's account as a
+ * column, so an account's namespaces are one index range. A namespace written before accounts
+ * existed gets '' (its JSON has no accountId); one written by a build of the tenancy branch before
+ * this migration already carries it in its JSON, and keeps it.
+ */
+const IDENTITY = `
+ALTER TABLE namespaces ADD COLUMN account_id TEXT NOT NULL DEFAULT '';
+UPDATE namespaces SET account_id = CASE WHEN json_type(data, '$.accountId') = 'text' THEN json_extract(data, '$.accountId') ELSE '' END;
+CREATE INDEX namespaces_by_account ON namespaces (account_id, name);
+
+-- Every identity row: its key, the columns looked up or filtered on, resource_version (which the
+-- conditional writes compare) and the whole record as JSON in data.
+CREATE TABLE accounts (
+  id               TEXT PRIMARY KEY,
+  -- 1 when the account's state is 'deleted': lists leave it out.
+  deleted          INTEGER NOT NULL,
+  resource_version INTEGER NOT NULL,
+  data             TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE users (
+  account_id       TEXT NOT NULL,
+  id               TEXT NOT NULL,
+  -- The lower-cased email while the user is not deleted, NULL once deleted: live emails are
+  -- unique per account, and a deleted user's email may be taken again.
+  active_email     TEXT,
+  deleted          INTEGER NOT NULL,
+  resource_version INTEGER NOT NULL,
+  data             TEXT NOT NULL,
+  PRIMARY KEY (account_id, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX users_by_email ON users (account_id, active_email);
+
+CREATE TABLE service_accounts (
+  account_id       TEXT NOT NULL,
+  id               TEXT NOT NULL,
+  deleted          INTEGER NOT NULL,
+  resource_version INTEGER NOT NULL,
+  data             TEXT NOT NULL,
+  PRIMARY KEY (account_id, id)
+) WITHOUT ROWID;
+
+-- Keyed by id alone: every authenticated call looks its key up by id.
+CREATE TABLE api_keys (
+  id               TEXT PRIMARY KEY,
+  account_id       TEXT NOT NULL,
+  owner_id         TEXT NOT NULL,
+  deleted          INTEGER NOT NULL,
+  resource_version INTEGER NOT NULL,
+  -- Not in data: touchApiKey sets it without rewriting the record.
+  last_used_at     INTEGER,
+  data             TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX api_keys_by_account ON api_keys (account_id, id);
+CREATE INDEX api_keys_by_owner ON api_keys (account_id, owner_id, id);
+
+CREATE TABLE namespace_grants (
+  principal_type TEXT NOT NULL,
+  principal_id   TEXT NOT NULL,
+  namespace_id   TEXT NOT NULL,
+  account_id     TEXT NOT NULL,
+  permission     TEXT NOT NULL,
+  PRIMARY KEY (principal_type, principal_id, namespace_id)
+) WITHOUT ROWID;
+CREATE INDEX namespace_grants_by_namespace ON namespace_grants (namespace_id, principal_type, principal_id);
+
+-- Audit details may be large: a rowid table (see the note on executions).
+CREATE TABLE audit_log (
+  account_id TEXT NOT NULL,
+  time       INTEGER NOT NULL,
+  id         TEXT NOT NULL UNIQUE,
+  data       TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_account ON audit_log (account_id, time, id);
+-- Retention deletes the oldest records of every account.
+CREATE INDEX audit_log_by_time ON audit_log (time, id);
+
+CREATE TABLE async_operations (
+  account_id TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  data       TEXT NOT NULL,
+  PRIMARY KEY (account_id, id)
+);
+`;
+
 /** Ordered; version N is at index N-1. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'initial schema', up: (db) => db.exec(INITIAL_SCHEMA) },
   { version: 2, description: 'execution item rows; one history_tasks table for every task category', up: (db) => db.exec(ITEMS_AND_TASK_CATEGORIES) },
+  { version: 3, description: 'accounts, users, service accounts, API keys, namespace grants, audit log, async operations; namespaces by account', up: (db) => db.exec(IDENTITY) },
 ];
 
 export const LATEST_SCHEMA_VERSION = checkedLatestVersion(MIGRATIONS);

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@hourglass/common';
+import { InvalidArgumentError, NotFoundError } from '@hourglass/common';
+import type { IdentityPage } from '../identity-types';
+import { afterKey, namespaceExists, namespaceFromData, pageOf, staleNamespace } from '../identity-records';
 import type { ListPage, NamespaceRecord, NamespaceStore } from '../types';
 import { checkLimit, type SqliteLane } from './sql';
 import { decodeNamespacePageToken, encodeNamespacePageToken } from '../store-checks';
@@ -10,12 +12,25 @@ interface NamespaceRow {
   data: string;
 }
 
+interface NamespaceWriteRow extends NamespaceRow {
+  accountId: string;
+}
+
+/** Issued by listNamespacesOfAccount. */
+const OF_ACCOUNT_LIST = 'namespacesOfAccount';
+
+/**
+ * Namespaces, for the NamespaceStore and for the identity store's commits (which create and
+ * replace namespaces in their own transaction through `createLocked` and `replaceLocked`): the
+ * namespaces table is written here only.
+ */
 export class SqliteNamespaceStore implements NamespaceStore {
   private readonly byName: Database.Statement<[string], NamespaceRow>;
   private readonly byId: Database.Statement<[string], NamespaceRow>;
   private readonly pageAfter: Database.Statement<[string, number], NamespaceRow>;
-  private readonly insert: Database.Statement<[NamespaceRow]>;
-  private readonly update: Database.Statement<[NamespaceRow]>;
+  private readonly ofAccountAfter: Database.Statement<[string, string, number], NamespaceRow>;
+  private readonly insert: Database.Statement<[NamespaceWriteRow]>;
+  private readonly update: Database.Statement<[NamespaceWriteRow]>;
   private readonly createTx: (record: NamespaceRecord) => void;
   private readonly updateTx: (record: NamespaceRecord) => void;
 
@@ -23,8 +38,12 @@ export class SqliteNamespaceStore implements NamespaceStore {
     this.byName = db.prepare('SELECT id, name, data FROM namespaces WHERE name = ?');
     this.byId = db.prepare('SELECT id, name, data FROM namespaces WHERE id = ?');
     this.pageAfter = db.prepare('SELECT id, name, data FROM namespaces WHERE name > ? ORDER BY name LIMIT ?');
-    this.insert = db.prepare('INSERT INTO namespaces (id, name, data) VALUES (@id, @name, @data)');
-    this.update = db.prepare('UPDATE namespaces SET name = @name, data = @data WHERE id = @id');
+    this.ofAccountAfter = db.prepare(
+      `SELECT id, name, data FROM namespaces WHERE account_id = ? AND name > ? AND json_extract(data, '$.state') IS NOT 'deleted'
+       ORDER BY name LIMIT ?`,
+    );
+    this.insert = db.prepare('INSERT INTO namespaces (id, name, account_id, data) VALUES (@id, @name, @accountId, @data)');
+    this.update = db.prepare('UPDATE namespaces SET name = @name, account_id = @accountId, data = @data WHERE id = @id');
     // Check-then-write under the write lock, so the error can say which key collided.
     this.createTx = db.transaction((record: NamespaceRecord) => this.createLocked(record)).immediate;
     this.updateTx = db.transaction((record: NamespaceRecord) => this.updateLocked(record)).immediate;
@@ -60,13 +79,23 @@ export class SqliteNamespaceStore implements NamespaceStore {
     });
   }
 
+  /** IdentityStore.listNamespacesOfAccount: by name, deleted ones left out. */
+  listNamespacesOfAccount(accountId: string, page: IdentityPage): Promise<ListPage<NamespaceRecord>> {
+    return this.lane.run(() => {
+      checkLimit(page.pageSize, 'pageSize');
+      const rows = this.ofAccountAfter.all(accountId, afterKey(OF_ACCOUNT_LIST, page.nextPageToken), page.pageSize + 1).map(parse);
+      return pageOf(rows, page.pageSize, OF_ACCOUNT_LIST, (record) => [record.name]);
+    });
+  }
+
   updateNamespace(record: NamespaceRecord): Promise<void> {
     return this.lane.run(() => {
       this.updateTx(record);
     });
   }
 
-  private createLocked(record: NamespaceRecord): void {
+  /** Inside a transaction. */
+  createLocked(record: NamespaceRecord): void {
     // Paging starts after '', so an empty name would be unlistable.
     if (record.name === '') throw new InvalidArgumentError('namespace name must not be empty');
     if (this.byName.get(record.name)) throw namespaceExists(`namespace ${record.name} already exists`);
@@ -74,27 +103,33 @@ export class SqliteNamespaceStore implements NamespaceStore {
     this.insert.run(toRow(record));
   }
 
+  /** Inside a transaction: replaces the record if its stored updatedAt is still `expectedUpdatedAt`. */
+  replaceLocked(record: NamespaceRecord, expectedUpdatedAt: number): void {
+    const stored = fromRow(this.byId.get(record.id));
+    if (stored?.updatedAt !== expectedUpdatedAt) throw staleNamespace(record, expectedUpdatedAt, stored);
+    this.writeOver(record);
+  }
+
   private updateLocked(record: NamespaceRecord): void {
     if (!this.byId.get(record.id)) throw new NotFoundError(`namespace id ${record.id} not found`);
+    this.writeOver(record);
+  }
+
+  private writeOver(record: NamespaceRecord): void {
     const sameName = this.byName.get(record.name);
     if (sameName && sameName.id !== record.id) throw namespaceExists(`namespace ${record.name} already exists`);
     this.update.run(toRow(record));
   }
 }
 
-function namespaceExists(message: string): AlreadyExistsError {
-  return new AlreadyExistsError(message, { type: 'NamespaceAlreadyExistsFailure' });
-}
-
-function toRow(record: NamespaceRecord): NamespaceRow {
-  return { id: record.id, name: record.name, data: JSON.stringify(record) };
+function toRow(record: NamespaceRecord): NamespaceWriteRow {
+  return { id: record.id, name: record.name, accountId: record.accountId, data: JSON.stringify(record) };
 }
 
 function parse(row: NamespaceRow): NamespaceRecord {
-  return JSON.parse(row.data) as NamespaceRecord;
+  return namespaceFromData(row.data);
 }
 
 function fromRow(row: NamespaceRow | undefined): NamespaceRecord | undefined {
   return row && parse(row);
 }
-

@@ -9,6 +9,7 @@ import type { Persistence } from '../types';
 import { SqliteLane } from './sql';
 import { SqliteClusterStore, recordOrCheckClusterMetadata } from './cluster.store';
 import { SqliteExecutionStore } from './execution.store';
+import { SqliteIdentityStore } from './identity.store';
 import { migrate } from './migrations';
 import { SqliteNamespaceStore } from './namespace.store';
 import { SqliteTaskQueueStore } from './task-queue.store';
@@ -135,6 +136,7 @@ class SqlitePersistence implements Persistence {
   readonly backend = 'sqlite';
   readonly cluster: SqliteClusterStore;
   readonly namespaces: SqliteNamespaceStore;
+  readonly identity: SqliteIdentityStore;
   readonly executions: SqliteExecutionStore;
   readonly taskQueues: SqliteTaskQueueStore;
 
@@ -144,6 +146,7 @@ class SqlitePersistence implements Persistence {
   constructor(private readonly db: Database.Database, clock: Clock, private readonly owner: OwnerFile | undefined) {
     this.cluster = new SqliteClusterStore(db, this.lane);
     this.namespaces = new SqliteNamespaceStore(db, this.lane);
+    this.identity = new SqliteIdentityStore(db, this.lane, this.namespaces);
     this.executions = new SqliteExecutionStore(db, this.lane, clock);
     this.taskQueues = new SqliteTaskQueueStore(db, this.lane);
   }

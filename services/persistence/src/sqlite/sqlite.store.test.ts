@@ -7,7 +7,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Clock } from '@hourglass/common';
-import { runStoreContract } from '../contract/store-contract';
+import { preAccountNamespace, withAccountDefaults } from '../contract/fixtures';
+import { runIdentityContract, runStoreContract } from '../contract/store-contract';
 import { SchemaVersionTooNewError, StoreInUseError, StoreMismatchError } from '../errors';
 import type { NamespaceRecord } from '../types';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, readSchemaVersion } from './migrations';
@@ -19,6 +20,9 @@ function namespace(name: string): NamespaceRecord {
   return {
     id: `id-${name}`,
     name,
+    accountId: 'acct1',
+    resourceVersion: 1,
+    limits: {},
     state: 'registered',
     description: '',
     ownerEmail: '',
@@ -47,6 +51,8 @@ describe('sqlite persistence', () => {
 
   runStoreContract('sqlite :memory:', async () => openSqlitePersistence({ path: ':memory:' }));
   runStoreContract('sqlite file', async () => openSqlitePersistence({ path: freshFile() }));
+  runIdentityContract('sqlite :memory:', async () => openSqlitePersistence({ path: ':memory:' }));
+  runIdentityContract('sqlite file', async () => openSqlitePersistence({ path: freshFile() }));
 
   it('keeps data across close and reopen of a file', async () => {
     const file = freshFile();
@@ -130,6 +136,44 @@ describe('sqlite persistence', () => {
       const tables = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
       assert.ok(!tables.includes('transfer_tasks') && !tables.includes('timer_tasks'), tables.join(', '));
     });
+  });
+
+  it('brings a version 2 file to version 3: namespaces are kept, with their account when their JSON has one', async () => {
+    const file = freshFile();
+    withRawDb(file, (db) => {
+      migrate(db, MIGRATIONS.slice(0, 2));
+      const insert = db.prepare('INSERT INTO namespaces (id, name, data) VALUES (?, ?, ?)');
+      insert.run('id-old', 'old', JSON.stringify(preAccountNamespace('old')));
+      // Written by a build of this branch before the migration: the account is in the JSON only.
+      insert.run('id-branch', 'branch', JSON.stringify(namespace('branch')));
+    });
+    const p = openSqlitePersistence({ path: file });
+    try {
+      assert.deepEqual(await p.namespaces.getNamespaceByName('old'), withAccountDefaults(preAccountNamespace('old')));
+      assert.deepEqual(await p.namespaces.getNamespaceById('id-branch'), namespace('branch'));
+      assert.deepEqual((await p.identity.listNamespacesOfAccount('acct1', { pageSize: 10 })).items, [namespace('branch')]);
+      assert.deepEqual((await p.identity.listNamespacesOfAccount('', { pageSize: 10 })).items, [withAccountDefaults(preAccountNamespace('old'))]);
+      assert.deepEqual((await p.namespaces.listNamespaces({ pageSize: 10 })).items.map((n) => n.name), ['branch', 'old']);
+    } finally {
+      await p.close();
+    }
+    assert.equal(withRawDb(file, readSchemaVersion), 3);
+  });
+
+  it('a namespace row in the shape written before accounts reads with the defaults, and gets an account when updated', async () => {
+    const file = freshFile();
+    await openSqlitePersistence({ path: file }).close();
+    withRawDb(file, (db) => db.prepare('INSERT INTO namespaces (id, name, data) VALUES (?, ?, ?)').run('id-old', 'old', JSON.stringify(preAccountNamespace('old'))));
+    const p = openSqlitePersistence({ path: file });
+    try {
+      const old = await p.namespaces.getNamespaceById('id-old');
+      assert.deepEqual(old, withAccountDefaults(preAccountNamespace('old')));
+      await p.namespaces.updateNamespace({ ...withAccountDefaults(preAccountNamespace('old')), accountId: 'acct7', updatedAt: T0 + 1 });
+      assert.deepEqual((await p.identity.listNamespacesOfAccount('acct7', { pageSize: 10 })).items.map((n) => n.id), ['id-old']);
+      assert.deepEqual((await p.identity.listNamespacesOfAccount('', { pageSize: 10 })).items, []);
+    } finally {
+      await p.close();
+    }
   });
 
   it('refuses a database whose schema version is newer than this build supports', async () => {

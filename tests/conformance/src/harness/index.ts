@@ -4,3 +4,4 @@ export * from './sdk';
 export * from './history';
 export * from './env';
 export * from './mysql';
+export * from './raw-service';

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import {
   DefaultLogger,
   NativeConnection,
@@ -55,17 +55,21 @@ export interface ClientConnection {
   client: Client;
 }
 
-/** A `Client` (and its `Connection`, for raw `workflowService` calls) for namespace `default`. */
-export async function connectClient(address: string, namespace = NAMESPACE): Promise<ClientConnection> {
-  const connection = await Connection.connect({ address });
+/**
+ * A `Client` (and its `Connection`, for raw `workflowService` calls) for namespace `default`;
+ * plaintext unless `tls` is given (e.g. `{ serverRootCACertificate }` for a server's `tlsAddress`),
+ * key-less unless `apiKey` is given (a key-less call is the dev account's owner on plaintext only).
+ */
+export async function connectClient(address: string, namespace = NAMESPACE, tls?: TLSConfig, apiKey?: string): Promise<ClientConnection> {
+  const connection = await Connection.connect({ address, ...(tls ? { tls } : {}), ...(apiKey ? { apiKey } : {}) });
   const client = new Client({ connection, namespace });
   return { connection, client };
 }
 
-/** A `NativeConnection` for workers. */
-export async function connectWorker(address: string): Promise<NativeConnection> {
+/** A `NativeConnection` for workers; plaintext unless `tls` is given, key-less unless `apiKey` is. */
+export async function connectWorker(address: string, tls?: TLSConfig, apiKey?: string): Promise<NativeConnection> {
   installQuietRuntime();
-  return NativeConnection.connect({ address });
+  return NativeConnection.connect({ address, ...(tls ? { tls } : {}), ...(apiKey ? { apiKey } : {}) });
 }
 
 export interface RunningWorker {

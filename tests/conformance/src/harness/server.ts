@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +32,22 @@ export interface StartServerOptions {
   settings?: Record<string, { value: unknown; constraints?: { namespace?: string; taskQueue?: string } }[]>;
   /** Benchmarks turn the (costly) rebuild verification off. Default true. */
   verifyRebuild?: boolean;
+  /**
+   * Serve TLS too (default true), on a free port of its own picked like `port`, so that servers
+   * started side by side never contend for start-dev's default 7234 and a restart keeps its ports.
+   */
+  tls?: boolean;
+}
+
+/** start-dev's dev credentials file. */
+export interface DevCredentials {
+  address: string;
+  tlsAddress?: string;
+  caCertFile?: string;
+  accountId: string;
+  namespace: string;
+  ownerApiKey: string;
+  operatorApiKey: string;
 }
 
 export interface ExitStatus {
@@ -43,6 +59,20 @@ export interface ServerProcess {
   /** `127.0.0.1:<port>`, what `Connection.connect({ address })` wants. */
   readonly address: string;
   readonly port: number;
+  /** `127.0.0.1:<tlsPort>`: the same services over TLS; undefined when started with `tls: false`. */
+  readonly tlsAddress: string | undefined;
+  readonly tlsPort: number | undefined;
+  /**
+   * The CA certificate (PEM file) the server's banner names for TLS clients, as of its last start
+   * (an in-memory server makes a new CA at every start; one on a db file keeps it).
+   */
+  readonly tlsCaFile: string | undefined;
+  /**
+   * What start-dev wrote to its dev credentials file (a temp file): the development account, its
+   * owner's key and an operator key. Read afresh on each call (a restart of an in-memory server
+   * makes a new account).
+   */
+  devCredentials(): DevCredentials;
   /** The db file, or `undefined` when started `--in-memory`. */
   readonly dbPath: string | undefined;
   /** The pid of the current server process (changes on restart). */
@@ -150,9 +180,13 @@ class LineRing {
 }
 
 const READY_PATTERN = /Hourglass is serving WorkflowService on 127\.0\.0\.1:(\d+)/;
+/** The line after the ready line when TLS is served: its port and the CA file clients trust. */
+const TLS_PATTERN = /^Hourglass serves the same over TLS on 127\.0\.0\.1:(\d+), clients trust the CA certificate (.+)$/;
 
 class ServerProcessImpl implements ServerProcess {
   readonly address: string;
+  readonly tlsAddress: string | undefined;
+  private caFile: string | undefined;
   private child: ChildProcess | undefined;
   private exited: Promise<ExitStatus> | undefined;
   private readonly output = new LineRing(LOG_RING_SIZE);
@@ -160,12 +194,23 @@ class ServerProcessImpl implements ServerProcess {
 
   constructor(
     readonly port: number,
+    readonly tlsPort: number | undefined,
     readonly dbPath: string | undefined,
     private readonly args: string[],
     private readonly ownedTempDir: string | undefined,
+    private readonly credentialsFile: string,
     private readonly onDispose: () => Promise<void> = async () => undefined,
   ) {
     this.address = `127.0.0.1:${port}`;
+    this.tlsAddress = tlsPort === undefined ? undefined : `127.0.0.1:${tlsPort}`;
+  }
+
+  get tlsCaFile(): string | undefined {
+    return this.caFile;
+  }
+
+  devCredentials(): DevCredentials {
+    return JSON.parse(readFileSync(this.credentialsFile, 'utf8')) as DevCredentials;
   }
 
   get pid(): number | undefined {
@@ -239,16 +284,24 @@ class ServerProcessImpl implements ServerProcess {
           ),
         );
       }, READY_TIMEOUT_MS);
+      // Ready once the ready line, and with TLS the TLS line right after it, have been read.
+      let ready = false;
       stdoutLines.on('line', (line) => {
         this.output.push(`[stdout] ${line}`);
-        const m = READY_PATTERN.exec(line);
-        if (m) {
-          if (Number(m[1]) !== this.port) {
-            settle(new Error(`server announced port ${m[1]} but was asked for ${this.port}: ${line}`));
-          } else {
-            settle();
-          }
+        if (!ready) {
+          const m = READY_PATTERN.exec(line);
+          if (!m) return;
+          if (Number(m[1]) !== this.port) return settle(new Error(`server announced port ${m[1]} but was asked for ${this.port}: ${line}`));
+          ready = true;
+          if (this.tlsPort === undefined) settle();
+          return;
         }
+        if (settled) return;
+        const tls = TLS_PATTERN.exec(line);
+        if (!tls) return settle(new Error(`server printed no TLS line after its ready line, but was asked for TLS on ${this.tlsPort}: ${line}`));
+        if (Number(tls[1]) !== this.tlsPort) return settle(new Error(`server announced TLS port ${tls[1]} but was asked for ${this.tlsPort}: ${line}`));
+        this.caFile = tls[2];
+        settle();
       });
       child.once('error', (err) => settle(new Error(`could not spawn the server: ${err.message}`)));
       // `exited` never rejects; settle() ignores this once the server was ready.
@@ -315,6 +368,7 @@ class ServerProcessImpl implements ServerProcess {
  * ```ts
  * const server = await startServer();
  * const { client } = await connectClient(server.address);
+ * // over TLS: connectClient(server.tlsAddress!, 'default', { serverRootCACertificate: readFileSync(server.tlsCaFile!) })
  * // ...
  * await server.kill();     // SIGKILL
  * await server.restart();  // same port, same db file
@@ -323,6 +377,11 @@ class ServerProcessImpl implements ServerProcess {
  */
 export async function startServer(options: StartServerOptions = {}): Promise<ServerProcess> {
   const port = options.port ?? (await getFreePort());
+  let tlsPort: number | undefined;
+  if (options.tls !== false) {
+    do tlsPort = await getFreePort();
+    while (tlsPort === port);
+  }
   let ownedTempDir: string | undefined;
   let dbPath: string | undefined;
   // MySQL mode: fresh databases per server; `restart()` reuses them like it reuses a db file.
@@ -335,6 +394,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       dbPath = path.join(ownedTempDir, 'hourglass.db');
     }
   }
+  // On MySQL the development TLS credentials go beside where --db-filename points (the SQLite file
+  // is not used): a temp dir, never the working tree.
+  if (mysql && tlsPort !== undefined) ownedTempDir = makeTempDir();
+  const credentialsFile = path.join(ownedTempDir ?? makeTempDir('hourglass-credentials-'), 'dev-credentials.json');
   const verify = options.verifyRebuild === false ? {} : { 'history.verifyRebuild': [{ value: true }] };
   const settings = { ...verify, ...options.settings };
   let configArgs: string[] = [];
@@ -351,12 +414,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     '127.0.0.1',
     '--port',
     String(port),
-    ...(mysql ? mysql.args : dbPath ? ['--db-filename', dbPath] : ['--in-memory']),
+    ...(mysql ? [...mysql.args, ...(ownedTempDir ? ['--db-filename', path.join(ownedTempDir, 'unused.db')] : [])] : dbPath ? ['--db-filename', dbPath] : ['--in-memory']),
+    ...(tlsPort === undefined ? ['--no-tls'] : ['--tls-port', String(tlsPort)]),
+    '--dev-credentials-file',
+    credentialsFile,
     '--log-level',
     'warn',
     ...(options.extraArgs ?? []),
   ];
-  const server = new ServerProcessImpl(port, dbPath, args, ownedTempDir, async () => mysql?.drop());
+  const server = new ServerProcessImpl(port, tlsPort, dbPath, args, ownedTempDir, credentialsFile, async () => mysql?.drop());
   try {
     await server.launch();
   } catch (err) {
