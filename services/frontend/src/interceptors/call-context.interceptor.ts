@@ -31,7 +31,10 @@ export function callContextInterceptor(logger: Logger, meter: UsageMeter): Inter
         if (call.spec.billable) meter.recordAction({ method: call.method, namespace: call.namespace, namespaceName: call.namespaceName });
         return response;
       } catch (err) {
-        if (isHourglassError(err)) call.logger.debug({ code: err.code, message: err.message.slice(0, 300) }, 'rpc failed');
+        if (isHourglassError(err)) {
+          const who = call.principal ? { principal: `${call.principal.type}:${call.principal.id}`, apiKeyId: call.principal.apiKeyId } : {};
+          call.logger.debug({ code: err.code, message: err.message.slice(0, 300), ...who }, 'rpc failed');
+        }
         throw err;
       }
     },
