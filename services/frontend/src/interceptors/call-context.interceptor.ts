@@ -25,7 +25,7 @@ export function callContextInterceptor(logger: Logger, meter: UsageMeter): Inter
       const field = namespaceField(call.spec);
       const named = field ? (call.request as Record<string, unknown> | null)?.[field] : undefined;
       const namespace = typeof named === 'string' && named ? named.slice(0, LOGGED_NAME_LIMIT) : undefined;
-      call.logger = logger.child(namespace ? { method: call.method, namespace } : { method: call.method });
+      call.logger = lazyChild(logger, namespace ? { method: call.method, namespace } : { method: call.method });
       try {
         const response = await next();
         if (call.spec.billable) meter.recordAction({ method: call.method, namespace: call.namespace, namespaceName: call.namespaceName });
@@ -39,4 +39,19 @@ export function callContextInterceptor(logger: Logger, meter: UsageMeter): Inter
       }
     },
   };
+}
+
+/**
+ * A child logger made on first use. A call logs only when something goes wrong, and a pino child
+ * per call (it serializes its bindings) cost about as much as authenticating the call.
+ */
+export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  return new Proxy({} as Logger, {
+    get(_target, property) {
+      child ??= parent.child(bindings);
+      const value: unknown = Reflect.get(child, property, child);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(child) : value;
+    },
+  });
 }
