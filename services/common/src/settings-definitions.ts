@@ -330,6 +330,14 @@ export const FrontendSettings = {
     description:
       "Billable actions per second one namespace may make (calls whose method-table row is billable: starts, signals, updates, queries, heartbeats…); more are refused with RESOURCE_EXHAUSTED (cause APS_LIMIT), which the SDKs back off on. 500 is Temporal Cloud's default per namespace. A namespace's limits.aps overrides it; 0 turns the limit off.",
   }),
+  accountControlRps: defineSetting({
+    key: 'frontend.accountControlRPS',
+    scope: 'global',
+    defaultValue: 50,
+    parse: integerSetting(0),
+    description:
+      "Calls per second one account may make to the account APIs (CloudService), and the operator to the operator API; more are refused with RESOURCE_EXHAUSTED (cause RPS_LIMIT). A bucket holds frontend.namespaceBurstRatio seconds' worth. 0 turns the limit off.",
+  }),
   namespaceBurstRatio: defineSetting({
     key: 'frontend.namespaceBurstRatio',
     scope: 'namespace',

@@ -17,8 +17,10 @@ export interface RateLimitRequest {
   /** '' for cluster-scoped methods. */
   readonly namespace: string;
   readonly method: string;
-  /** The caller's subject, when the claim mapper knows it. */
+  /** The caller, `type:id`, when authenticated. */
   readonly caller: string | undefined;
+  /** The caller's account id ('' for the operator): what the `control` bucket (account APIs) is keyed by. */
+  readonly account: string | undefined;
   /** The resolved namespace record's operator-set limits; undefined when no record was resolved (RegisterNamespace). */
   readonly limits: NamespaceLimits | undefined;
   /** An Action (the row's `billable`): counted against actions per second too. */
@@ -54,6 +56,7 @@ export function rateLimitInterceptor(limiter: RateLimiter): Interceptor {
         namespace: call.namespaceName,
         method: call.method,
         caller: call.principal ? `${call.principal.type}:${call.principal.id}` : undefined,
+        account: call.principal?.accountId,
         limits: call.namespace?.limits,
         billable: spec.billable,
         poll: spec.polling === 'always',

@@ -193,7 +193,7 @@ describe('per-namespace rate limiter', () => {
   it('gives a poll place back once, however often its release is called', () => {
     const clock = new ManualClock();
     const limiter = new NamespaceRateLimiter(new SettingsRegistry({ 'frontend.namespaceCount': [{ value: 1 }] }), clock);
-    const request = { bucket: 'execution', priority: 4, namespace: 'orders', method: 'PollWorkflowTaskQueue', caller: undefined, limits: {}, billable: false, poll: true, workerProgress: true } as const;
+    const request = { bucket: 'execution', priority: 4, namespace: 'orders', method: 'PollWorkflowTaskQueue', caller: undefined, account: undefined, limits: {}, billable: false, poll: true, workerProgress: true } as const;
     const release = limiter.acquire(request);
     assert.ok(release);
     release();
@@ -285,5 +285,40 @@ describe('per-namespace rate limiter', () => {
     assert.equal(await h.admitted(3, 'StartWorkflowExecution'), 1);
     h.clock.advance(1000);
     assert.equal(await h.admitted(3, 'StartWorkflowExecution'), 1);
+  });
+});
+
+describe('account API rate limit', () => {
+  const control = (account: string | undefined, method = 'CreateUser') =>
+    ({ bucket: 'control', priority: 2, namespace: '', method, caller: undefined, account, limits: undefined, billable: false, poll: false, workerProgress: false }) as const;
+
+  it('gives each account, and the operator, a bucket of its own', () => {
+    const clock = new ManualClock();
+    const limiter = new NamespaceRateLimiter(new SettingsRegistry({ 'frontend.accountControlRPS': [{ value: 5 }], 'frontend.namespaceBurstRatio': [{ value: 1 }] }), clock);
+    const admitted = (account: string): number => {
+      let n = 0;
+      for (let i = 0; i < 20; i++) {
+        try {
+          limiter.acquire(control(account));
+          n += 1;
+        } catch (err) {
+          assert.ok(err instanceof ResourceExhaustedError);
+          assert.match(err.message, account ? new RegExp(`^account ${account} is over its 5 account-API calls per second \\(frontend\\.accountControlRPS\\): CreateUser refused`) : /^the operator is over its 5/);
+        }
+      }
+      return n;
+    };
+    assert.equal(admitted('acme1'), 5, 'the burst, then refused');
+    assert.equal(admitted('other'), 5, "another account's bucket is untouched");
+    assert.equal(admitted(''), 5, 'the operator has its own');
+    clock.advance(1_000);
+    assert.equal(admitted('acme1'), 5, 'refilled at its rate');
+  });
+
+  it('an unauthenticated call (refused by authentication anyway) and a limit of 0 take nothing', () => {
+    const limiter = new NamespaceRateLimiter(new SettingsRegistry({ 'frontend.accountControlRPS': [{ value: 0 }] }), new ManualClock());
+    for (let i = 0; i < 1000; i++) limiter.acquire(control('acme1'));
+    const limited = new NamespaceRateLimiter(new SettingsRegistry({ 'frontend.accountControlRPS': [{ value: 1 }] }), new ManualClock());
+    for (let i = 0; i < 10; i++) limited.acquire(control(undefined));
   });
 });

@@ -106,6 +106,8 @@ function refill(bucket: Bucket, rate: number, capacity: number, now: number): vo
 
 export class NamespaceRateLimiter implements RateLimiter {
   private readonly states = new Map<string, NamespaceState>();
+  /** The account APIs' buckets, by account. */
+  private readonly control = new Map<string, Bucket>();
   private nextSweepAt: number;
 
   constructor(
@@ -121,10 +123,14 @@ export class NamespaceRateLimiter implements RateLimiter {
   }
 
   acquire(request: RateLimitRequest): RateLimitRelease | undefined {
-    const { namespace } = request;
-    if (!namespace) return undefined;
     const now = this.clock.now();
     if (now >= this.nextSweepAt) this.sweep(now);
+    if (request.bucket === 'control') {
+      this.acquireControl(request, now);
+      return undefined;
+    }
+    const { namespace } = request;
+    if (!namespace) return undefined;
     const scope = { namespace };
     const burst = this.settings.get(FrontendSettings.namespaceBurstRatio, scope);
     const rps = this.limit(request, 'rps');
@@ -176,6 +182,31 @@ export class NamespaceRateLimiter implements RateLimiter {
     };
   }
 
+  /**
+   * The account APIs (CloudService) and the operator API: one RPS bucket per account (and one for
+   * the operator), so one tenant's automation cannot crowd out another's, nor the control plane.
+   */
+  private acquireControl(request: RateLimitRequest, now: number): void {
+    const rps = this.settings.get(FrontendSettings.accountControlRps);
+    if (rps <= 0 || request.account === undefined) return;
+    const key = request.account === '' ? 'the operator' : `account ${request.account}`;
+    const capacity = Math.max(1, rps * this.settings.get(FrontendSettings.namespaceBurstRatio));
+    let bucket = this.control.get(key);
+    if (!bucket) {
+      bucket = { tokens: Number.POSITIVE_INFINITY, at: now };
+      this.control.set(key, bucket);
+    }
+    refill(bucket, rps, capacity, now);
+    if (bucket.tokens + EPSILON < 1) {
+      throw new ResourceExhaustedError(`${key} is over its ${rps} account-API calls per second (${FrontendSettings.accountControlRps.key}): ${request.method} refused, retry later`, {
+        type: 'ResourceExhaustedFailure',
+        cause: Cause.RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT,
+        scope: Scope.RESOURCE_EXHAUSTED_SCOPE_SYSTEM,
+      });
+    }
+    bucket.tokens -= 1;
+  }
+
   /** The namespace's limit of this kind: the record's operator-set value, else the setting. */
   private limit(request: RateLimitRequest, kind: LimitKind): number {
     return operatorLimit(request.limits, kind) ?? this.settings.get(SETTING_OF[kind], { namespace: request.namespace });
@@ -213,6 +244,10 @@ export class NamespaceRateLimiter implements RateLimiter {
     this.nextSweepAt = now + SWEEP_INTERVAL_MS;
     for (const [namespace, state] of this.states) {
       if (state.polls === 0 && state.fullAt <= now) this.states.delete(namespace);
+    }
+    // A control bucket untouched for a sweep interval is full again (its burst is seconds): as fresh.
+    for (const [key, bucket] of this.control) {
+      if (now - bucket.at >= SWEEP_INTERVAL_MS) this.control.delete(key);
     }
   }
 }
