@@ -23,8 +23,9 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { MYSQL_SHARD_DATABASES, MYSQL_URL, startServer, type ServerProcess } from '@hourglass/conformance';
+import { bundleBenchWorkflows, createBenchWorker, type WorkflowBundle } from './bench-worker';
 import { measureRoundTrips } from './db-roundtrips';
 import type { FloodCommand, FloodMessage } from './flood';
 import type { NoiseMessage } from './noise';
@@ -112,18 +113,8 @@ async function withServerCpu<T extends object>(pid: number | undefined, workflow
   return before === undefined || after === undefined ? result : { ...result, serverCpuMsPerWorkflow: (after - before) / workflows };
 }
 
-async function createWorker(address: string, namespace: string, workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>) {
-  const connection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({
-    connection,
-    namespace,
-    taskQueue: TASK_QUEUE,
-    workflowBundle,
-    activities: { noop: async (input: string) => input },
-    maxConcurrentWorkflowTaskExecutions: 100,
-    maxConcurrentActivityTaskExecutions: 200,
-  });
-  return { connection, worker };
+function createWorker(address: string, namespace: string, workflowBundle: WorkflowBundle): ReturnType<typeof createBenchWorker> {
+  return createBenchWorker({ address }, namespace, TASK_QUEUE, workflowBundle);
 }
 
 /**
@@ -132,7 +123,7 @@ async function createWorker(address: string, namespace: string, workflowBundle: 
  * start-to-close, and the longest stalls of the server's event loop over the noise (the server
  * starts a new stall window on SIGUSR2 and reports it when it stops).
  */
-async function neighbours(store: 'sqlite' | 'mysql', workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>, rate: number) {
+async function neighbours(store: 'sqlite' | 'mysql', workflowBundle: WorkflowBundle, rate: number) {
   // Temporal's buffered-event limit (100 behind a running workflow task) would fail nearly every task
   // of the two noisy runs here and make their worker replay whole histories; lifted, as in the
   // noisy-neighbours conformance test, so what is measured is isolation.
@@ -206,7 +197,7 @@ interface FloodCounts {
  */
 async function apsPhase(
   store: 'sqlite' | 'mysql',
-  workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>,
+  workflowBundle: WorkflowBundle,
   options: { rate: number; durationSeconds: number; floodAps: number; offered: number; baseline: boolean },
 ): Promise<{ baseline?: LatencySummary; flooded: LatencySummary; flood: FloodCounts }> {
   const settings = { 'frontend.namespaceAPS': [{ value: options.floodAps, constraints: { namespace: FLOODED_NAMESPACE } }] };
@@ -258,7 +249,7 @@ async function apsPhase(
   }
 }
 
-async function apsNeighbours(store: 'sqlite' | 'mysql', workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>) {
+async function apsNeighbours(store: 'sqlite' | 'mysql', workflowBundle: WorkflowBundle) {
   const rate = Number(args.rate);
   const durationSeconds = Number(args.duration);
   const floodAps = Number(args['flood-aps']);
@@ -278,21 +269,12 @@ async function main(): Promise<void> {
   let server: ServerProcess | undefined;
   const store = args.store === 'mysql' ? 'mysql' : 'sqlite';
   const address = args.address ?? (server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, extraArgs: ['--log-level', 'warn'] })).address;
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
+  const workflowBundle = await bundleBenchWorkflows();
   const apiKey = args.auth === 'key' ? (args['api-key'] ?? server?.devCredentials().ownerApiKey) : undefined;
   if (args.auth === 'key' && !apiKey) throw new Error('--auth key against a server the bench did not start needs --api-key');
   // An API key turns TLS on in the SDK by default: plaintext here, to measure the key alone.
   const auth = apiKey ? { apiKey, tls: false as const } : {};
-  const nativeConnection = await NativeConnection.connect({ address, ...auth });
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace: 'default',
-    taskQueue: TASK_QUEUE,
-    workflowBundle,
-    activities: { noop: async (input: string) => input },
-    maxConcurrentWorkflowTaskExecutions: 100,
-    maxConcurrentActivityTaskExecutions: 200,
-  });
+  const { connection: nativeConnection, worker } = await createBenchWorker({ address, ...auth }, 'default', TASK_QUEUE, workflowBundle);
   const connection = await Connection.connect({ address, ...auth });
   const client = new Client({ connection });
   const serverPid = server?.pid ?? (args['server-pid'] === undefined ? undefined : Number(args['server-pid']));

@@ -10,7 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client, Connection, isGrpcServiceError } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { bundleBenchWorkflows, createBenchWorker } from './bench-worker';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,17 +46,7 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const rate = Number(args.rate);
   const taskQueue = `flood-${randomUUID().slice(0, 8)}`;
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
-  const nativeConnection = await NativeConnection.connect({ address: args.address });
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace: args.namespace,
-    taskQueue,
-    workflowBundle,
-    activities: { noop: async (input: string) => input },
-    maxConcurrentWorkflowTaskExecutions: 100,
-    maxConcurrentActivityTaskExecutions: 200,
-  });
+  const { connection: nativeConnection, worker } = await createBenchWorker({ address: args.address }, args.namespace as string, taskQueue, await bundleBenchWorkflows());
   const connection = await Connection.connect({ address: args.address, interceptors: [] });
   const client = new Client({ connection, namespace: args.namespace });
   let stopped = false;

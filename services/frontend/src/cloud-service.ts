@@ -13,6 +13,7 @@ import type {
   ActorContext,
   IdentityService,
   NamespaceAccessView,
+  ServiceAccountSpec,
   ServiceAccountView,
   UserView,
 } from '@hourglass/identity';
@@ -78,6 +79,18 @@ function namespaceAccessFrom(access: temporal.api.cloud.identity.v1.IAccess | nu
   const map = new Map<string, NamespacePermission>();
   for (const [namespace, entry] of Object.entries(access?.namespaceAccesses ?? {})) map.set(namespace, permissionFrom(entry, `${what}'s access to ${quote(namespace)}`));
   return map;
+}
+
+/**
+ * A service account's spec: namespace-scoped (its one namespace and permission) or account-level
+ * (a role and namespace access). An update that names neither keeps the account's access.
+ */
+function serviceAccountSpecFrom(spec: temporal.api.cloud.identity.v1.IServiceAccountSpec, use: 'create' | 'update'): ServiceAccountSpec {
+  const base = { name: spec.name ?? '', description: spec.description ?? '' };
+  const scoped = spec.namespaceScopedAccess;
+  if (scoped?.namespace) return { ...base, scoped: { namespace: scoped.namespace, permission: permissionFrom(scoped.access, 'a namespace-scoped service account') } };
+  if (use === 'update' && !spec.access?.accountAccess) return base;
+  return { ...base, role: roleFrom(spec.access?.accountAccess, 'a service account'), namespaceAccess: namespaceAccessFrom(spec.access, 'the service account') };
 }
 
 function ownerTypeFrom(spec: temporal.api.cloud.identity.v1.IApiKeySpec): 'user' | 'serviceAccount' {
@@ -334,34 +347,16 @@ export function cloudServiceHandlers(options: CloudServiceOptions): Record<strin
       serviceAccount: serviceAccountProto(await identity.getServiceAccount(actor(ctx), requiredText(r.serviceAccountId, 'service_account_id'))),
     }),
     CreateServiceAccount: async (r: temporal.api.cloud.cloudservice.v1.CreateServiceAccountRequest, ctx) => {
-      const spec = r.spec;
-      if (!spec) throw new InvalidArgumentError('spec is required');
-      const scoped = spec.namespaceScopedAccess;
-      const created = await identity.createServiceAccount(actor(ctx, r.asyncOperationId), {
-        name: spec.name ?? '',
-        description: spec.description ?? '',
-        ...(scoped?.namespace
-          ? { scoped: { namespace: scoped.namespace, permission: permissionFrom(scoped.access, 'a namespace-scoped service account') } }
-          : { role: roleFrom(spec.access?.accountAccess, 'a service account'), namespaceAccess: namespaceAccessFrom(spec.access, 'the service account') }),
-      });
+      if (!r.spec) throw new InvalidArgumentError('spec is required');
+      const created = await identity.createServiceAccount(actor(ctx, r.asyncOperationId), serviceAccountSpecFrom(r.spec, 'create'));
       return { serviceAccountId: created.result.serviceAccount.id, asyncOperation: operationProto(created.operation) };
     },
     UpdateServiceAccount: async (r: temporal.api.cloud.cloudservice.v1.UpdateServiceAccountRequest, ctx) => {
-      const spec = r.spec;
-      if (!spec) throw new InvalidArgumentError('spec is required');
-      const scoped = spec.namespaceScopedAccess;
+      if (!r.spec) throw new InvalidArgumentError('spec is required');
       const updated = await identity.updateServiceAccount(
         actor(ctx, r.asyncOperationId),
         requiredText(r.serviceAccountId, 'service_account_id'),
-        {
-          name: spec.name ?? '',
-          description: spec.description ?? '',
-          ...(scoped?.namespace
-            ? { scoped: { namespace: scoped.namespace, permission: permissionFrom(scoped.access, 'a namespace-scoped service account') } }
-            : spec.access?.accountAccess
-              ? { role: roleFrom(spec.access.accountAccess, 'a service account'), namespaceAccess: namespaceAccessFrom(spec.access, 'the service account') }
-              : {}),
-        },
+        serviceAccountSpecFrom(r.spec, 'update'),
         r.resourceVersion ?? '',
       );
       return { asyncOperation: operationProto(updated.operation) };
