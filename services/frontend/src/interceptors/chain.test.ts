@@ -279,6 +279,7 @@ describe('interceptor chain', () => {
       namespace: 'orders',
       method: 'GetWorkflowExecutionHistory',
       caller: undefined,
+      account: undefined,
       limits: {},
       billable: false,
       poll: false,
