@@ -1,0 +1,1 @@
+export { toEsQuery, toEsCount, type EsQueryOptions, type EsSearchBody, type EsCountBody } from './query';
