@@ -94,6 +94,7 @@ export function fixtureRows(): FixtureRow[] {
     if (next() < 0.7) sa.Attempts = Math.floor(next() * 6);
     if (next() < 0.6) sa.Urgent = next() < 0.5;
     if (next() < 0.6) sa.DueAt = BASE_TIME + Math.floor(next() * 10) * 3_600_000;
+    if (i % 23 === 4) sa.TemporalNamespaceDivision = i % 2 ? 'TemporalScheduler' : 'Other';
     if (next() < 0.1) sa.TemporalChangeVersion = ['patch-1', 'patch-2'].slice(0, 1 + Math.floor(next() * 2));
     const child = next() < 0.25;
     rows.push({
@@ -210,6 +211,10 @@ export const FIXTURE_QUERIES: readonly string[] = [
   "DueAt BETWEEN '2024-01-01T02:00:00Z' AND '2024-01-01T05:00:00+01:00'",
   'DueAt IS NOT NULL ORDER BY DueAt DESC',
   "TemporalChangeVersion = 'patch-2'",
+  "TemporalNamespaceDivision = 'TemporalScheduler'",
+  'TemporalNamespaceDivision IS NULL OR TemporalNamespaceDivision IS NOT NULL',
+  "TemporalNamespaceDivision != 'Other' ORDER BY StartTime",
+  'ORDER BY TemporalNamespaceDivision DESC',
   "(CustomerId = 'acme' OR CustomerId = 'beta') AND (Urgent = true OR Attempts > 3)",
   "NOT (CustomerId = 'acme' OR Tags = 'red' OR NOT Urgent = false)",
   "NOT NOT (WorkflowType = 'Shipment' AND NOT (ExecutionStatus = 'Running'))",
