@@ -108,6 +108,12 @@ describe('SQL translation executed on SQLite against the TypeScript oracle', () 
     assert.throws(() => toSqlList(q, 'sqlite', { namespaceId: NAMESPACE, pageSize: 0 }), /page size 0/);
   });
 
+  it('pages by ExecutionStatus with the status name in the cursor', () => {
+    const q = compileQuery('ORDER BY ExecutionStatus DESC', CATALOG);
+    assert.deepEqual(pageCursorOf({ run_id: 'r', status: 6 }, q), { values: ['ContinuedAsNew', 'r'] });
+    assert.throws(() => toSqlList(q, 'sqlite', { namespaceId: NAMESPACE, pageSize: 5, after: { values: [6, 'r'] } }), /ExecutionStatus is not of type Keyword/);
+  });
+
   it('builds a cursor from a row with search attributes as JSON text or parsed', () => {
     const q = compileQuery('ORDER BY Amount DESC, Urgent', CATALOG);
     assert.deepEqual(pageCursorOf({ run_id: 'r', search_attributes: '{"Amount": 2.5, "Urgent": true}' }, q), { values: [2.5, true, 'r'] });

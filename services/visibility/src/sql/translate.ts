@@ -12,6 +12,7 @@
  *   run_id ascending, so every order is total and keyset pagination (`after`) is exact.
  */
 import { InvalidArgumentError } from '@hourglass/common';
+import { EXECUTION_STATUS_NUMBERS, executionStatusName } from '../attributes';
 import type { CheckedExpr, CheckedQuery, CheckedValue, CompareOp, ResolvedAttribute, SortDirection } from '../query/ast';
 import { VisibilityQueryError } from '../query/errors';
 import { NULLABLE_SYSTEM_COLUMNS, SYSTEM_ATTRIBUTE_COLUMNS, VISIBILITY_COLUMNS, VISIBILITY_TABLE } from './schema';
@@ -157,6 +158,7 @@ export function pageCursorOf(row: VisibilityRowLike, q: CheckedQuery): PageCurso
       }
       value = attributes[key.attribute.name];
     }
+    if (key.attribute.name === 'ExecutionStatus') return executionStatusName(Number(value)) ?? null;
     return cursorValue(value, key.attribute);
   });
   return { values };
@@ -298,8 +300,18 @@ class Builder {
   }
 
   /** ORDER BY terms of a key: NULL as the largest value. */
+  /**
+   * The SQL a key sorts by: its value, except ExecutionStatus, which sorts by status name (as
+   * Elasticsearch, which holds the name, sorts it).
+   */
+  sortValue(attribute: ResolvedAttribute): ValueExpr {
+    if (attribute.name !== 'ExecutionStatus') return this.value(attribute);
+    const cases = [...EXECUTION_STATUS_NUMBERS].map(([name, number]) => `WHEN ${number} THEN '${name}'`).join(' ');
+    return { sql: `(CASE status ${cases} END)`, nullable: false };
+  }
+
   orderTerms(key: SortKey): string[] {
-    const v = this.value(key.attribute);
+    const v = this.sortValue(key.attribute);
     if (!(key.nullable ?? v.nullable)) return [`${v.sql} ${key.direction}`];
     return [`(${v.sql} IS NULL) ${key.direction}`, `${v.sql} ${key.direction}`];
   }
@@ -311,7 +323,7 @@ class Builder {
     }
     // Emitters, not strings: each use of a condition binds its own parameters, in text order.
     const parts = keys.map((key, i) => {
-      const v = { ...this.value(key.attribute) };
+      const v = { ...this.sortValue(key.attribute) };
       if (key.nullable === false) v.nullable = false;
       const c = checkCursorValue(cursor.values[i], key.attribute);
       const equal = (): string => (c === null ? `${v.sql} IS NULL` : `${v.sql} = ${this.param(c)}`);
@@ -351,7 +363,7 @@ function checkCursorValue(value: unknown, attribute: ResolvedAttribute): Checked
       return value;
     default:
       if (attribute.name === 'ExecutionStatus') {
-        if (typeof value !== 'number' || !Number.isInteger(value)) throw bad();
+        if (typeof value !== 'string' || !EXECUTION_STATUS_NUMBERS.has(value)) throw bad();
         return value;
       }
       if (typeof value !== 'string') throw bad();

@@ -227,6 +227,8 @@ export const FIXTURE_QUERIES: readonly string[] = [
   'ORDER BY CustomerId DESC, Amount ASC',
   'ORDER BY Attempts DESC, Urgent ASC, DueAt',
   'ORDER BY RunId DESC',
+  'ORDER BY ExecutionStatus',
+  'ORDER BY ExecutionStatus DESC, StartTime',
   "Urgent = true ORDER BY Amount DESC",
   "WorkflowType STARTS_WITH 'Order' ORDER BY HistoryLength, RunId",
   'ExecutionStatus IN (1, 2) GROUP BY ExecutionStatus',
@@ -318,6 +320,8 @@ function holds(row: FixtureRow, expr: CheckedExpr): boolean {
   }
 }
 
+const STATUS_NAMES = ['Unspecified', 'Running', 'Completed', 'Failed', 'Canceled', 'Terminated', 'ContinuedAsNew', 'TimedOut'];
+
 /** NULL sorts as the largest value; then run id in the last key's direction. Default: CloseTime DESC, StartTime DESC. */
 function compareRows(a: FixtureRow, b: FixtureRow, q: CheckedQuery): number {
   const keys = q.orderBy.length > 0 ? q.orderBy : [
@@ -325,8 +329,10 @@ function compareRows(a: FixtureRow, b: FixtureRow, q: CheckedQuery): number {
     { attribute: { name: 'StartTime', type: 'Datetime', kind: 'system' } as ResolvedAttribute, direction: 'DESC' as const },
   ];
   for (const key of keys) {
-    const x = valueOf(a, key.attribute);
-    const y = valueOf(b, key.attribute);
+    // ExecutionStatus sorts by name, as Elasticsearch (which holds the name) sorts it.
+    const sortable = (row: FixtureRow): unknown => (key.attribute.name === 'ExecutionStatus' ? STATUS_NAMES[row.status] : valueOf(row, key.attribute));
+    const x = sortable(a);
+    const y = sortable(b);
     let c: number;
     if (x === null && y === null) c = 0;
     else if (x === null) c = 1;
