@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { attributeCatalog } from '../attributes';
 import { compileQuery } from '../query/checker';
 import { VisibilityQueryError } from '../query/errors';
+import { MAX_QUERY_LENGTH } from '../query/parser';
 import { VISIBILITY_SQLITE_DDL } from './schema';
 import { CATALOG, FIXTURE_QUERIES, INSERT_SQL, NAMESPACE, fixtureRows, insertParams } from './testing/fixture';
 import { checkAllFixtureQueries, checkList, type RunSql } from './testing/suite';
@@ -82,6 +83,22 @@ describe('SQL translation executed on SQLite against the TypeScript oracle', () 
     // The three that parse: two tautologies over attributes, and an injection that is only a string.
     assert.equal(answered, 3);
     assert.equal((db.prepare('SELECT COUNT(*) AS n FROM visibility_executions').get() as { n: number }).n, rows.length);
+  });
+
+  it('answers the largest queries (16 KB of IN lists, NOTs and ORs) correctly and quickly', async () => {
+    const terms: string[] = [];
+    for (let k = 0; terms.join(' OR ').length < MAX_QUERY_LENGTH - 200; k++) {
+      const values = Array.from({ length: 40 }, (_, j) => `'${['red', 'acme', 'x'][j % 3]}${j}'`).join(',');
+      terms.push(k % 2 ? `NOT (Tags IN (${values}) AND CustomerId NOT IN (${values}))` : `(CustomerId IN (${values}, 'acme') OR Attempts IN (${k}, ${k + 1}))`);
+    }
+    while (terms.join(' OR ').length > MAX_QUERY_LENGTH) terms.pop();
+    const text = terms.join(' OR ');
+    assert.ok(text.length <= MAX_QUERY_LENGTH && text.length > MAX_QUERY_LENGTH - 1000);
+    const started = process.hrtime.bigint();
+    const n = await checkList(run, 'sqlite', rows, text, 50);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    assert.ok(n > 0);
+    assert.ok(ms < 2000, `a 16 KB query took ${ms} ms`);
   });
 
   it('refuses a catalog name that is not a plain name before it enters a JSON path', () => {
