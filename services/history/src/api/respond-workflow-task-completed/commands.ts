@@ -4,6 +4,7 @@
  * with a clear message.
  */
 import { CommandType, WorkflowTaskFailedCause, formatBytes, temporal, int64 } from '@hourglass/common';
+import type { AttributeCatalog } from '@hourglass/visibility';
 import { requestCancelActivity, scheduleActivity } from '../../workflow/activity';
 import { BadCommandError } from '../../workflow/command-error';
 import type { CommandLimits } from '../../workflow/command-limits';
@@ -24,6 +25,8 @@ export interface CommandEnv {
   /** The completion's protocol messages by id, for ProtocolMessage commands. */
   messages: Map<string, temporal.api.protocol.v1.IMessage>;
   limits: CommandLimits;
+  /** The namespace's search attributes, which upsert, continue-as-new and child start commands are checked against. */
+  searchAttributes: AttributeCatalog;
 }
 
 export interface CommandEffect {
