@@ -262,19 +262,25 @@ class Builder {
     if (!cursor || !Array.isArray(cursor.values) || cursor.values.length !== keys.length) {
       throw new InvalidArgumentError('invalid next page token: it does not belong to this query');
     }
-    const alternatives: string[] = [];
-    const equalities: string[] = [];
-    keys.forEach((key, i) => {
+    // Emitters, not strings: each use of a condition binds its own parameters, in text order.
+    const parts = keys.map((key, i) => {
       const v = this.value(key.attribute);
       const c = checkCursorValue(cursor.values[i], key.attribute);
-      let after: string | undefined;
+      const equal = (): string => (c === null ? `${v.sql} IS NULL` : `${v.sql} = ${this.param(c)}`);
+      let after: (() => string) | undefined;
       if (key.direction === 'ASC') {
-        if (c !== null) after = v.nullable ? `${v.sql} IS NULL OR ${v.sql} > ${this.param(c)}` : `${v.sql} > ${this.param(c)}`;
+        if (c !== null) after = () => (v.nullable ? `${v.sql} IS NULL OR ${v.sql} > ${this.param(c)}` : `${v.sql} > ${this.param(c)}`);
       } else {
-        after = c === null ? `${v.sql} IS NOT NULL` : `${v.sql} < ${this.param(c)}`;
+        after = () => (c === null ? `${v.sql} IS NOT NULL` : `${v.sql} < ${this.param(c)}`);
       }
-      if (after !== undefined) alternatives.push([...equalities, `(${after})`].join(' AND '));
-      equalities.push(c === null ? `${v.sql} IS NULL` : `${v.sql} = ${this.param(c)}`);
+      return { equal, after };
+    });
+    const alternatives: string[] = [];
+    parts.forEach((part, i) => {
+      if (part.after === undefined) return;
+      const terms = parts.slice(0, i).map((earlier) => earlier.equal());
+      terms.push(`(${part.after()})`);
+      alternatives.push(terms.join(' AND '));
     });
     return alternatives.length === 0 ? '1 = 0' : alternatives.map((a) => `(${a})`).join(' OR ');
   }
