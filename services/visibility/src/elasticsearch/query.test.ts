@@ -19,7 +19,7 @@ const NS = { term: { NamespaceId: 'ns-1' } };
 const DEFAULT_SORT = [
   { CloseTime: { order: 'desc', missing: '_first', unmapped_type: 'date' } },
   { StartTime: { order: 'desc', missing: '_first', unmapped_type: 'date' } },
-  { RunId: { order: 'asc', missing: '_last', unmapped_type: 'keyword' } },
+  { RunId: { order: 'desc', missing: '_first', unmapped_type: 'keyword' } },
 ];
 const T0 = Date.UTC(2024, 0, 1);
 const notQ = (query: unknown): unknown => ({ bool: { must_not: [query] } });

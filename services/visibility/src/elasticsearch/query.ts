@@ -3,7 +3,7 @@
  * query-mapping.ts. The namespace filter is always the outer bool's first filter, with the
  * caller's expression beside it. Semantics match the SQL translation: a condition on a missing
  * field is false and NOT is its complement (must_not); NULL (missing) sorts as the largest value;
- * ties are broken by RunId ascending, so `search_after` pages exactly.
+ * ties are broken by RunId in the last key's direction, so `search_after` pages exactly.
  */
 import { executionStatusName } from '../attributes';
 import type { CheckedExpr, CheckedQuery, CheckedValue, ResolvedAttribute, SortDirection } from '../query/ast';
@@ -63,7 +63,7 @@ function esSort(q: CheckedQuery): Record<string, unknown>[] {
           { attribute: { name: 'CloseTime', type: 'Datetime', kind: 'system' }, direction: 'DESC' },
           { attribute: { name: 'StartTime', type: 'Datetime', kind: 'system' }, direction: 'DESC' },
         ];
-  if (!keys.some((k) => k.attribute.name === 'RunId')) keys.push({ attribute: RUN_ID, direction: 'ASC' });
+  if (!keys.some((k) => k.attribute.name === 'RunId')) keys.push({ attribute: RUN_ID, direction: keys[keys.length - 1]!.direction });
   return keys.map((k) => ({
     [esFieldOf(k.attribute)]: { order: k.direction === 'ASC' ? 'asc' : 'desc', missing: k.direction === 'ASC' ? '_last' : '_first', unmapped_type: unmappedType(k.attribute) },
   }));

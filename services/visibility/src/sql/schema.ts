@@ -36,7 +36,7 @@ export const VISIBILITY_SQLITE_DDL: string[] = [
   PRIMARY KEY (namespace_id, run_id)
 )`,
   'CREATE INDEX IF NOT EXISTS visibility_executions_start ON visibility_executions (namespace_id, start_time, run_id)',
-  'CREATE INDEX IF NOT EXISTS visibility_executions_close ON visibility_executions (namespace_id, close_time, run_id)',
+  'CREATE INDEX IF NOT EXISTS visibility_executions_close ON visibility_executions (namespace_id, close_time, start_time, run_id)',
   'CREATE INDEX IF NOT EXISTS visibility_executions_status ON visibility_executions (namespace_id, status, start_time)',
   'CREATE INDEX IF NOT EXISTS visibility_executions_type ON visibility_executions (namespace_id, workflow_type, start_time)',
   'CREATE INDEX IF NOT EXISTS visibility_executions_workflow_id ON visibility_executions (namespace_id, workflow_id)',
@@ -66,7 +66,7 @@ export const VISIBILITY_MYSQL_DDL: string[] = [
   record_version BIGINT NOT NULL,
   PRIMARY KEY (namespace_id, run_id),
   KEY visibility_executions_start (namespace_id, start_time, run_id),
-  KEY visibility_executions_close (namespace_id, close_time, run_id),
+  KEY visibility_executions_close (namespace_id, close_time, start_time, run_id),
   KEY visibility_executions_status (namespace_id, status, start_time),
   KEY visibility_executions_type (namespace_id, workflow_type, start_time),
   KEY visibility_executions_workflow_id (namespace_id, workflow_id)

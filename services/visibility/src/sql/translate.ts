@@ -46,13 +46,18 @@ export const MAX_SQL_PAGE_SIZE = 10_000;
 interface SortKey {
   attribute: ResolvedAttribute;
   direction: SortDirection;
+  /** false where the rows are known to hold a value (overrides the column's nullability). */
+  nullable?: boolean;
 }
 
 const RUN_ID: ResolvedAttribute = { name: 'RunId', type: 'Keyword', kind: 'system' };
 const CLOSE_TIME: ResolvedAttribute = { name: 'CloseTime', type: 'Datetime', kind: 'system' };
 const START_TIME: ResolvedAttribute = { name: 'StartTime', type: 'Datetime', kind: 'system' };
 
-/** The query's order, completed to a total order: its keys (or the default), then RunId ascending. */
+/**
+ * The query's order, completed to a total order: its keys (or the default), then RunId in the
+ * direction of the last key (so one index, read forwards or backwards, serves the whole order).
+ */
 export function sortKeysOf(q: CheckedQuery): SortKey[] {
   const keys: SortKey[] =
     q.orderBy.length > 0
@@ -61,7 +66,7 @@ export function sortKeysOf(q: CheckedQuery): SortKey[] {
           { attribute: CLOSE_TIME, direction: 'DESC' },
           { attribute: START_TIME, direction: 'DESC' },
         ];
-  if (!keys.some((k) => k.attribute.name === 'RunId')) keys.push({ attribute: RUN_ID, direction: 'ASC' });
+  if (!keys.some((k) => k.attribute.name === 'RunId')) keys.push({ attribute: RUN_ID, direction: keys[keys.length - 1]!.direction });
   return keys;
 }
 
@@ -71,13 +76,55 @@ export function toSqlList(q: CheckedQuery, dialect: SqlDialect, opts: SqlListOpt
     throw new InvalidArgumentError(`page size ${String(opts.pageSize)} is not an integer from 1 to ${MAX_SQL_PAGE_SIZE}`);
   }
   const b = new Builder(dialect);
-  const conditions = [`namespace_id = ${b.param(opts.namespaceId)}`];
-  if (q.where) conditions.push(`(${b.expr(q.where, false)})`);
   const keys = sortKeysOf(q);
-  if (opts.after) conditions.push(`(${b.keyset(keys, opts.after)})`);
-  const order = keys.flatMap((k) => b.orderTerms(k));
-  // pageSize is a checked integer, not caller text; inlined because some drivers refuse LIMIT ?.
-  const sql = `SELECT ${VISIBILITY_COLUMNS.join(', ')} FROM ${VISIBILITY_TABLE} WHERE ${conditions.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ${opts.pageSize}`;
+  const columns = VISIBILITY_COLUMNS.join(', ');
+  const first = b.value(keys[0]!.attribute);
+  const column = keys[0]!.attribute.kind === 'system' ? SYSTEM_ATTRIBUTE_COLUMNS.get(keys[0]!.attribute.name) : undefined;
+  if (!first.nullable || column === undefined) {
+    const conditions = [`namespace_id = ${b.param(opts.namespaceId)}`];
+    if (q.where) conditions.push(`(${b.expr(q.where, false)})`);
+    if (opts.after) conditions.push(`(${b.keyset(keys, opts.after)})`);
+    const order = keys.flatMap((k) => b.orderTerms(k));
+    // pageSize is a checked integer, not caller text; inlined because some drivers refuse LIMIT ?.
+    const sql = `SELECT ${columns} FROM ${VISIBILITY_TABLE} WHERE ${conditions.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ${opts.pageSize}`;
+    return { sql, params: b.params };
+  }
+  // A nullable column first (the default order's CloseTime): the rows without it and the rows
+  // with it are two ranges of the (namespace_id, column, ...) index, each read in order and cut
+  // at a page, then merged; one ORDER BY over "column IS NULL" would sort the whole namespace.
+  const rest = keys.slice(1);
+  const nullsFirst = keys[0]!.direction === 'DESC';
+  const cursorValue = opts.after?.values[0];
+  if (opts.after && (!Array.isArray(opts.after.values) || opts.after.values.length !== keys.length)) {
+    throw new InvalidArgumentError('invalid next page token: it does not belong to this query');
+  }
+  const part = (withValue: boolean): string => {
+    const conditions = [`namespace_id = ${b.param(opts.namespaceId)}`];
+    if (q.where) conditions.push(`(${b.expr(q.where, false)})`);
+    conditions.push(`${column} IS ${withValue ? 'NOT NULL' : 'NULL'}`);
+    if (opts.after) {
+      const cursorHasValue = cursorValue !== null && cursorValue !== undefined;
+      if (cursorHasValue === withValue) {
+        const partKeys = withValue ? [{ attribute: keys[0]!.attribute, direction: keys[0]!.direction, nullable: false }, ...rest] : rest;
+        const partCursor = withValue ? opts.after.values : opts.after.values.slice(1);
+        conditions.push(`(${b.keyset(partKeys, { values: partCursor })})`);
+      }
+    }
+    const order = (withValue ? [{ attribute: keys[0]!.attribute, direction: keys[0]!.direction, nullable: false }, ...rest] : rest).flatMap((k) => b.orderTerms(k));
+    return `SELECT ${columns} FROM ${VISIBILITY_TABLE} WHERE ${conditions.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ${opts.pageSize}`;
+  };
+  // Parts wholly before the cursor are left out.
+  const cursorInNulls = opts.after !== undefined && (cursorValue === null || cursorValue === undefined);
+  const cursorInValues = opts.after !== undefined && !cursorInNulls;
+  const parts: string[] = [];
+  for (const withValue of nullsFirst ? [false, true] : [true, false]) {
+    const before = nullsFirst ? !withValue && cursorInValues : withValue && cursorInNulls;
+    if (!before) parts.push(part(withValue));
+  }
+  const outer = keys.flatMap((k) => b.orderTerms(k));
+  const union = parts.map((sql, i) => `SELECT * FROM (${sql}) AS part_${i}`).join(' UNION ALL ');
+  const sql = `SELECT ${columns} FROM (${union}) AS page ORDER BY ${outer.join(', ')} LIMIT ${opts.pageSize}`;
+  return { sql, params: b.params };
   return { sql, params: b.params };
 }
 
@@ -253,7 +300,7 @@ class Builder {
   /** ORDER BY terms of a key: NULL as the largest value. */
   orderTerms(key: SortKey): string[] {
     const v = this.value(key.attribute);
-    if (!v.nullable) return [`${v.sql} ${key.direction}`];
+    if (!(key.nullable ?? v.nullable)) return [`${v.sql} ${key.direction}`];
     return [`(${v.sql} IS NULL) ${key.direction}`, `${v.sql} ${key.direction}`];
   }
 
@@ -264,7 +311,8 @@ class Builder {
     }
     // Emitters, not strings: each use of a condition binds its own parameters, in text order.
     const parts = keys.map((key, i) => {
-      const v = this.value(key.attribute);
+      const v = { ...this.value(key.attribute) };
+      if (key.nullable === false) v.nullable = false;
       const c = checkCursorValue(cursor.values[i], key.attribute);
       const equal = (): string => (c === null ? `${v.sql} IS NULL` : `${v.sql} = ${this.param(c)}`);
       let after: (() => string) | undefined;

@@ -313,7 +313,7 @@ function holds(row: FixtureRow, expr: CheckedExpr): boolean {
   }
 }
 
-/** NULL sorts as the largest value; then run id ascending. Default: CloseTime DESC, StartTime DESC. */
+/** NULL sorts as the largest value; then run id in the last key's direction. Default: CloseTime DESC, StartTime DESC. */
 function compareRows(a: FixtureRow, b: FixtureRow, q: CheckedQuery): number {
   const keys = q.orderBy.length > 0 ? q.orderBy : [
     { attribute: { name: 'CloseTime', type: 'Datetime', kind: 'system' } as ResolvedAttribute, direction: 'DESC' as const },
@@ -329,7 +329,8 @@ function compareRows(a: FixtureRow, b: FixtureRow, q: CheckedQuery): number {
     else c = compareScalars(x, y);
     if (c !== 0) return key.direction === 'ASC' ? c : -c;
   }
-  return compareScalars(a.run_id, b.run_id);
+  const c = compareScalars(a.run_id, b.run_id);
+  return keys[keys.length - 1]!.direction === 'ASC' ? c : -c;
 }
 
 /** The run ids a list query must return, in order. */
