@@ -11,3 +11,7 @@ export * from './payloads';
 export * from './record';
 export * from './bus';
 export * from './indexer';
+export * from './search';
+export * from './kafka/message';
+export * from './kafka/kafka-bus';
+export * from './elasticsearch/es-store';

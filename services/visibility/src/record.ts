@@ -5,6 +5,7 @@
  * already holds a newer version ignores a late or duplicated record.
  */
 
+import type { SearchAttributeType } from './attributes';
 import type { SearchAttributeValue } from './payloads';
 
 export interface VisibilityRecord {
@@ -33,6 +34,11 @@ export interface VisibilityRecord {
   memo: Uint8Array | null;
   /** Attribute name → value, null when the run has none. */
   searchAttributes: Record<string, SearchAttributeValue> | null;
+  /**
+   * The type of each attribute in `searchAttributes` when the record was built (the namespace's
+   * catalog then), for indexes that lay values out by type (Elasticsearch). Not stored by SQL.
+   */
+  searchAttributeTypes?: Record<string, SearchAttributeType>;
   /** Monotonic per run: a store ignores a record whose version is not greater than the one it holds. */
   version: number;
 }

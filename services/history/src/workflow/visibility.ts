@@ -74,13 +74,17 @@ export function buildVisibilityRecord(ms: MutableState, catalog: AttributeCatalo
   const info = ms.executionInfo;
   const closed = !isRunning(ms);
   const attributes: Record<string, SearchAttributeValue> = {};
+  const types: Record<string, SearchAttributeType> = {};
   const fields = searchAttributesBlob.unpack(ms.searchAttributes)?.indexedFields ?? {};
   for (const [name, payload] of Object.entries(fields)) {
     const type = catalog.lookup(name);
     if (type === undefined || attributeKind(name) === 'system') continue;
     try {
       const value = decodeSearchAttributeValue(payload, type, name);
-      if (value !== null) attributes[name] = value;
+      if (value !== null) {
+        attributes[name] = value;
+        types[name] = type;
+      }
     } catch {
       // Not decodable as the attribute's current type: not searchable, as in Temporal.
     }
@@ -106,6 +110,7 @@ export function buildVisibilityRecord(ms: MutableState, catalog: AttributeCatalo
     rootRunId: info.rootRunId || null,
     memo: ms.memo ? new Uint8Array(Buffer.from(ms.memo, 'base64')) : null,
     searchAttributes: Object.keys(attributes).length > 0 ? attributes : null,
+    ...(Object.keys(types).length > 0 ? { searchAttributeTypes: types } : {}),
     version: info.stateTransitionCount,
   };
 }
