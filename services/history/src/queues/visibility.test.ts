@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CommandType, temporal } from '@hourglass/common';
+import { encodeSearchAttributeValue } from '@hourglass/visibility';
 import { createTestEngine, eventually, type TestEngine } from '../testing/engine-fixture';
 
 let t: TestEngine;
@@ -96,5 +97,38 @@ describe('visibility records', () => {
       t.engine.deleteWorkflowExecution({ namespaceId: t.namespace.id, request: { namespace: t.namespace.name, workflowExecution: { workflowId: 'wf-never' } } }),
       (err: { code?: string }) => err.code === 'NOT_FOUND',
     );
+  });
+
+  it('search attributes: registered ones are checked and indexed by type, unregistered ones refused at start and in workflow code', async () => {
+    // Register Tier (Keyword) and Score (Int); the registry's cache is refreshed after its TTL.
+    await t.persistence.namespaces.updateNamespace({ ...t.namespace, searchAttributes: { Tier: 'Keyword', Score: 'Int' } });
+    t.clock.advance(11_000);
+    const runId = await t.start('wf-sa', { searchAttributes: { indexedFields: { Tier: encodeSearchAttributeValue('gold', 'Keyword'), Score: encodeSearchAttributeValue(7, 'Int') } } });
+    const record = await eventually(() => t.persistence.visibility.get(t.namespace.id, runId));
+    assert.deepEqual(record.searchAttributes, { Tier: 'gold', Score: 7 });
+
+    await assert.rejects(
+      t.start('wf-sa-bad', { searchAttributes: { indexedFields: { Nope: encodeSearchAttributeValue('x', 'Keyword') } } }),
+      (err: { code?: string; message: string }) => err.code === 'INVALID_ARGUMENT' && /search attribute "Nope" is not defined/.test(err.message),
+    );
+    await assert.rejects(
+      t.start('wf-sa-bad', { searchAttributes: { indexedFields: { Score: encodeSearchAttributeValue('seven', 'Keyword') } } }),
+      (err: { code?: string; message: string }) => err.code === 'INVALID_ARGUMENT' && /Score/.test(err.message),
+    );
+    assert.equal(await t.engine.shardFor(t.namespace.id, 'wf-sa-bad').getCurrentExecution(t.namespace.id, 'wf-sa-bad'), undefined, 'nothing was created');
+
+    const { token } = await t.startWorkflowTask('wf-sa', runId);
+    await assert.rejects(
+      t.complete(token, [
+        {
+          commandType: CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+          upsertWorkflowSearchAttributesCommandAttributes: { searchAttributes: { indexedFields: { Nope: encodeSearchAttributeValue('x', 'Keyword') } } },
+        },
+      ]),
+      /Nope/,
+    );
+    const failed = (await t.history('wf-sa', runId)).find((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+    assert.equal(failed?.workflowTaskFailedEventAttributes?.cause, temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES);
+    assert.deepEqual((await t.persistence.visibility.get(t.namespace.id, runId))?.searchAttributes, { Tier: 'gold', Score: 7 }, 'the record is unchanged');
   });
 });

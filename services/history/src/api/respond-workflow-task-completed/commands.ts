@@ -97,14 +97,20 @@ const HANDLERS: Partial<Record<number, Handler>> = {
     const messageId = c.protocolMessageCommandAttributes?.messageId ?? '';
     applyProtocolMessageCommand(ctx, env.messages.get(messageId), messageId);
   },
-  [CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION]: (ctx, c, env) =>
-    initiateChild(
+  [CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION]: (ctx, c, env) => {
+    const a = attrs(c.startChildWorkflowExecutionCommandAttributes, 'StartChildWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES);
+    // A child in this namespace: its attributes are checked now, so its start cannot fail on them later.
+    if (!a.namespace || a.namespace === env.namespace.name) {
+      checkCommandSearchAttributes(a.searchAttributes?.indexedFields, env, 'StartChildWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES);
+    }
+    return initiateChild(
       ctx,
-      attrs(c.startChildWorkflowExecutionCommandAttributes, 'StartChildWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES),
+      a,
       env.workflowTaskCompletedEventId,
       env.namespace,
       env.limits,
-    ),
+    );
+  },
   [CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION]: (ctx, c, env) =>
     initiateSignalExternal(
       ctx,
