@@ -73,6 +73,8 @@ export interface HistoryService extends TaskStarter {
   ): Promise<Ws<'SignalWithStartWorkflowExecutionResponse'>>;
   signalWorkflowExecution(request: NamespacedRequest<Ws<'SignalWorkflowExecutionRequest'>>, call?: CallOptions): Promise<void>;
   requestCancelWorkflowExecution(request: NamespacedRequest<Ws<'RequestCancelWorkflowExecutionRequest'>>, call?: CallOptions): Promise<void>;
+  /** Removes a run with its history and visibility record (a running one is terminated first). */
+  deleteWorkflowExecution(request: NamespacedRequest<Ws<'DeleteWorkflowExecutionRequest'>>): Promise<void>;
   terminateWorkflowExecution(request: NamespacedRequest<Ws<'TerminateWorkflowExecutionRequest'>>, call?: CallOptions): Promise<void>;
   resetWorkflowExecution(request: NamespacedRequest<Ws<'ResetWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'ResetWorkflowExecutionResponse'>>;
   describeWorkflowExecution(request: NamespacedRequest<Ws<'DescribeWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'DescribeWorkflowExecutionResponse'>>;

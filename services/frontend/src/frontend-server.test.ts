@@ -111,9 +111,9 @@ describe('frontend server', () => {
 
   it('serves the OperatorService: UNIMPLEMENTED with its name, an empty Nexus endpoint list', async () => {
     const operator = temporal.api.operatorservice.v1;
-    const err = await failure(call(OPERATOR_SERVICE, 'ListSearchAttributes', operator.ListSearchAttributesRequest.encode({ namespace: 'default' }).finish()));
+    const err = await failure(call(OPERATOR_SERVICE, 'DeleteNamespace', operator.DeleteNamespaceRequest.encode({ namespace: 'default' }).finish()));
     assert.equal(err.code, status.UNIMPLEMENTED);
-    assert.match(err.details, /OperatorService\/ListSearchAttributes/);
+    assert.match(err.details, /OperatorService\/DeleteNamespace/);
     const list = operator.ListNexusEndpointsResponse.decode(await call(OPERATOR_SERVICE, 'ListNexusEndpoints', new Uint8Array()));
     assert.deepEqual(list.endpoints, []);
   });

@@ -10,6 +10,7 @@ import type { FrontendConfig } from './config';
 import { FrontendServer, type ServiceRegistration } from './frontend-server';
 import type { IdentityService } from '@hourglass/identity';
 import type { NamespaceLimits, NamespaceRecord } from '@hourglass/persistence';
+import type { VisibilitySearch } from '@hourglass/visibility';
 import { cloudServiceHandlers } from './cloud-service';
 import { operatorApiHandlers } from './operator-api';
 import { frontendChain, type Authenticator, type Authorizer, type NamespacePolicy, type RateLimiter, type UsageMeter } from './interceptors';
@@ -24,6 +25,8 @@ export interface FrontendDeps {
   history: HistoryService;
   matching: MatchingService;
   namespaces: NamespaceRegistry;
+  /** List, scan and count over executions; absent: those RPCs answer UNIMPLEMENTED. */
+  visibility?: VisibilitySearch;
   /** Limits are read here (`Limits.*`); default: every setting's default. */
   settings?: Settings;
   /** Serves the TestService over this clock (the time-skipping test server). */
@@ -55,11 +58,12 @@ export function createFrontend(deps: FrontendDeps): FrontendServer {
     history: deps.history,
     matching: deps.matching,
     namespaces: deps.namespaces,
+    ...(deps.visibility ? { visibility: deps.visibility } : {}),
     ...(identity ? { identity: { service: identity.service, devAccountId: identity.devAccountId } } : {}),
   });
   const registrations: ServiceRegistration[] = [
     { serviceName: WORKFLOW_SERVICE, handlers: service.handlers() },
-    { serviceName: OPERATOR_SERVICE, handlers: operatorServiceHandlers() },
+    { serviceName: OPERATOR_SERVICE, handlers: operatorServiceHandlers({ namespaces: deps.namespaces }) },
   ];
   if (identity) {
     registrations.push({

@@ -10,9 +10,11 @@ import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type Identi
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { ActivityTarget, ActivityTaskToken, HistoryService, MatchingService, Ws, WorkflowTaskToken } from '@hourglass/contracts';
 import type { NamespaceRegistry } from '@hourglass/history';
+import type { VisibilitySearch } from '@hourglass/visibility';
 import type { FrontendConfig } from './config';
 import type { HandlerContext, UnaryHandler } from './interceptors';
 import { describeNamespace } from './namespace-views';
+import { builtInSearchAttributes } from './operator-service';
 
 const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_LIST_PAGE_SIZE = 100;
@@ -23,6 +25,8 @@ export interface WorkflowServiceDeps {
   history: HistoryService;
   matching: MatchingService;
   namespaces: NamespaceRegistry;
+  /** Search over executions (list, scan, count); absent: those RPCs answer UNIMPLEMENTED. */
+  visibility?: VisibilitySearch;
   /** With accounts: namespaces belong to them, and callers see only what they may use. */
   identity?: { service: IdentityService; devAccountId: () => string | undefined };
 }
@@ -180,6 +184,17 @@ export class WorkflowService {
         history.recordActivityTaskHeartbeat({ target: byId(r, ctx), details: r.details ?? null, identity: r.identity ?? '' }),
       ),
     };
+    const { visibility } = this.deps;
+    if (visibility) {
+      handlers.ListWorkflowExecutions = wsHandler('ListWorkflowExecutionsRequest', (r, ctx) => visibility.list(ctx.namespace, r));
+      handlers.ScanWorkflowExecutions = wsHandler('ScanWorkflowExecutionsRequest', (r, ctx) => visibility.list(ctx.namespace, r));
+      handlers.CountWorkflowExecutions = wsHandler('CountWorkflowExecutionsRequest', (r, ctx) => visibility.count(ctx.namespace, r.query));
+      handlers.ListOpenWorkflowExecutions = wsHandler('ListOpenWorkflowExecutionsRequest', (r, ctx) => visibility.listLegacy(ctx.namespace, true, r));
+      handlers.ListClosedWorkflowExecutions = wsHandler('ListClosedWorkflowExecutionsRequest', (r, ctx) => visibility.listLegacy(ctx.namespace, false, r));
+    }
+    // Cluster-wide: no namespace, so only the attributes every namespace has (custom ones are per namespace: ListSearchAttributes).
+    handlers.GetSearchAttributes = async () => ({ keys: builtInSearchAttributes() });
+    handlers.DeleteWorkflowExecution = wsHandler('DeleteWorkflowExecutionRequest', (r, ctx) => done(history.deleteWorkflowExecution({ namespaceId: ns(ctx), request: r })));
     return handlers;
   }
 }

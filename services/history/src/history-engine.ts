@@ -16,6 +16,7 @@ import type {
   Ws,
 } from '@hourglass/contracts';
 import type { HistoryTaskRow, NamespaceRecord, Persistence } from '@hourglass/persistence';
+import { deleteWorkflowExecution } from './api/delete-workflow/delete-workflow.handler';
 import { describeWorkflowExecution } from './api/describe-workflow-execution/describe-workflow-execution.handler';
 import { getWorkflowExecutionHistory } from './api/get-workflow-execution-history/get-workflow-execution-history.handler';
 import { recordActivityTaskHeartbeat } from './api/record-activity-task-heartbeat/record-activity-task-heartbeat.handler';
@@ -43,6 +44,8 @@ import { ScheduledQueueProcessor } from './queues/scheduled-queue-processor';
 import { TaskCategories, type TaskCategory } from './queues/task-categories';
 import { createTimerTaskExecutor } from './queues/timer-queue-executor';
 import { createTransferTaskExecutor } from './queues/transfer-queue-executor';
+import { createVisibilityTaskExecutor, DISCARDING_PUBLISHER } from './queues/visibility-queue-executor';
+import type { VisibilityPublisher } from '@hourglass/visibility';
 import { ShardContext, type ShardListeners } from './shard/shard-context';
 import { RebuildVerifier } from './workflow/rebuild-verifier';
 
@@ -58,6 +61,8 @@ export interface HistoryEngineDeps {
   settings?: Settings;
   /** Keep track of which runs have work in progress (time-skipping test servers). */
   trackWork?: boolean;
+  /** Where visibility tasks publish records (the visibility bus). Absent: records are dropped (engines in unit tests). */
+  visibility?: VisibilityPublisher;
   /** Task categories besides the standard ones (tests; future categories register the same way). */
   extraTaskCategories?: readonly TaskCategoryRegistration[];
   /** Another host took a shard over: the owner of this process decides what to do (start-dev exits). */
@@ -72,10 +77,13 @@ export interface TaskCategoryRegistration {
   executor(env: EngineContext): TaskExecutor;
 }
 
-const STANDARD_REGISTRATIONS: readonly TaskCategoryRegistration[] = [
-  { category: TaskCategories.transfer, executor: createTransferTaskExecutor },
-  { category: TaskCategories.timer, executor: createTimerTaskExecutor },
-];
+function standardRegistrations(visibility: VisibilityPublisher): TaskCategoryRegistration[] {
+  return [
+    { category: TaskCategories.transfer, executor: createTransferTaskExecutor },
+    { category: TaskCategories.timer, executor: createTimerTaskExecutor },
+    { category: TaskCategories.visibility, executor: createVisibilityTaskExecutor(visibility) },
+  ];
+}
 
 /** Longest wait between retries of a failing task, per category. */
 const MAX_TASK_RETRY_DELAY_MS = 10_000;
@@ -112,7 +120,7 @@ export class HistoryEngine implements HistoryService {
             }),
         )
       : undefined;
-    const registrations = [...STANDARD_REGISTRATIONS, ...(deps.extraTaskCategories ?? [])];
+    const registrations = [...standardRegistrations(deps.visibility ?? DISCARDING_PUBLISHER), ...(deps.extraTaskCategories ?? [])];
     const ids = new Set<number>();
     for (const { category } of registrations) {
       if (ids.has(category.id)) throw new InvariantViolationError(`task category id ${category.id} (${category.name}) is registered twice`);
@@ -204,6 +212,10 @@ export class HistoryEngine implements HistoryService {
 
   async resetWorkflowExecution(r: NamespacedRequest<Ws<'ResetWorkflowExecutionRequest'>>): Promise<Ws<'ResetWorkflowExecutionResponse'>> {
     return resetWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
+  }
+
+  async deleteWorkflowExecution(r: NamespacedRequest<Ws<'DeleteWorkflowExecutionRequest'>>): Promise<void> {
+    await deleteWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
   async describeWorkflowExecution(r: NamespacedRequest<Ws<'DescribeWorkflowExecutionRequest'>>): Promise<Ws<'DescribeWorkflowExecutionResponse'>> {

@@ -3,7 +3,7 @@
  * registry refreshes the cache at once).
  */
 import { randomUUID } from 'node:crypto';
-import { AlreadyExistsError, NamespaceNotFoundError, type Clock } from '@hourglass/common';
+import { AlreadyExistsError, KeyedMutex, NamespaceNotFoundError, type Clock } from '@hourglass/common';
 import type { ListPage, NamespaceRecord, NamespaceStore } from '@hourglass/persistence';
 
 const CACHE_TTL_MS = 10_000;
@@ -21,6 +21,8 @@ export interface RegisterNamespaceArgs {
 export class NamespaceRegistry {
   private readonly byName = new Map<string, { record: NamespaceRecord; loadedAt: number }>();
   private readonly byId = new Map<string, { record: NamespaceRecord; loadedAt: number }>();
+  /** Read-modify-write changes of one namespace, one at a time in this process. */
+  private readonly writes = new KeyedMutex();
 
   constructor(private readonly store: NamespaceStore, private readonly clock: Clock) {}
 
@@ -79,6 +81,26 @@ export class NamespaceRegistry {
 
   list(pageSize: number, nextPageToken?: string): Promise<ListPage<NamespaceRecord>> {
     return this.store.listNamespaces({ pageSize, ...(nextPageToken ? { nextPageToken } : {}) });
+  }
+
+  /**
+   * Replaces the namespace's custom search attributes with what `change` returns for the stored
+   * ones (it may throw to refuse the change: nothing is written). Bumps the resource version.
+   */
+  async updateSearchAttributes(id: string, change: (current: Record<string, string>) => Record<string, string>): Promise<NamespaceRecord> {
+    return this.writes.run(id, async () => {
+      const record = await this.store.getNamespaceById(id);
+      if (!record || record.state === 'deleted') throw new NamespaceNotFoundError(id);
+      const next: NamespaceRecord = {
+        ...record,
+        searchAttributes: change({ ...(record.searchAttributes ?? {}) }),
+        resourceVersion: record.resourceVersion + 1,
+        updatedAt: this.clock.now(),
+      };
+      await this.store.updateNamespace(next);
+      this.remember(next);
+      return next;
+    });
   }
 
   /** Caches a record this process just wrote (or was told of), so lookups see the change at once. */

@@ -37,6 +37,17 @@ export type TimerTask =
   /** Retention is over for a closed run: delete it. */
   | { type: 'delete-execution' };
 
+/**
+ * Visibility tasks carry no record: the executor builds it from the run's state when it runs, so a
+ * late task publishes the newest state (versioned by the state transition count) and several
+ * tasks of one run cost one store write each at most.
+ */
+export type VisibilityTask =
+  /** Something search shows changed (start, close, search attributes, memo): publish the run's record. */
+  | { type: 'upsert-execution'; committedAt: number }
+  /** The run was deleted (retention, DeleteWorkflowExecution): remove its record up to this version. */
+  | { type: 'delete-execution'; committedAt: number; version: number };
+
 export type TransferTaskType = TransferTask['type'];
 export type TimerTaskType = TimerTask['type'];
 
@@ -65,6 +76,11 @@ const timerTaskSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('delete-execution') }),
 ]);
 
+const visibilityTaskSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('upsert-execution'), committedAt: z.number() }),
+  z.object({ type: z.literal('delete-execution'), committedAt: z.number(), version: z.number() }),
+]);
+
 function parse<T>(schema: z.ZodType<T>, data: string, what: string): T {
   const result = schema.safeParse(JSON.parse(data));
   if (!result.success) {
@@ -79,10 +95,10 @@ function parse<T>(schema: z.ZodType<T>, data: string, what: string): T {
  * commit to its queue is typed by construction and skips the parse. Rows read back from the store
  * are not in it and are validated.
  */
-const committedTasks = new WeakMap<HistoryTaskRow, TransferTask | TimerTask>();
+const committedTasks = new WeakMap<HistoryTaskRow, TransferTask | TimerTask | VisibilityTask>();
 
 /** Records the task a committed row carries (see committedTasks). */
-export function rememberCommittedTask(row: HistoryTaskRow, task: TransferTask | TimerTask): void {
+export function rememberCommittedTask(row: HistoryTaskRow, task: TransferTask | TimerTask | VisibilityTask): void {
   committedTasks.set(row, task);
 }
 
@@ -94,4 +110,9 @@ export function parseTransferTask(row: HistoryTaskRow): TransferTask {
 /** A timer task's payload: the committed task itself, or the stored row's data validated. */
 export function parseTimerTask(row: HistoryTaskRow): TimerTask {
   return (committedTasks.get(row) as TimerTask | undefined) ?? parse(timerTaskSchema, row.data, 'timer');
+}
+
+/** A visibility task's payload: the committed task itself, or the stored row's data validated. */
+export function parseVisibilityTask(row: HistoryTaskRow): VisibilityTask {
+  return (committedTasks.get(row) as VisibilityTask | undefined) ?? parse(visibilityTaskSchema, row.data, 'visibility');
 }

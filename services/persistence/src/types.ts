@@ -7,6 +7,7 @@
  * buffered event…), so a change writes what it changed and nothing else. Persistence owns
  * atomicity and the conditional checks (shard range_id, execution db_version, current-run pointer).
  */
+import type { VisibilityDeletion, VisibilityIndex, VisibilityRecord } from '@hourglass/visibility';
 import type { IdentityStore, NamespaceLimits } from './identity-types';
 
 /** A namespace (tenant). Names are unique; ids are UUIDs and never change. */
@@ -26,6 +27,11 @@ export interface NamespaceRecord {
   retentionMs: number;
   /** Free-form key/values (Temporal's namespace `data`). */
   data: Record<string, string>;
+  /**
+   * Custom search attributes registered for the namespace (OperatorService AddSearchAttributes):
+   * name → type (Keyword, Text, Int, Double, Bool, Datetime, KeywordList). Absent: none.
+   */
+  searchAttributes?: Record<string, string>;
   createdAt: number;
   updatedAt: number;
 }
@@ -274,6 +280,28 @@ export interface TaskQueueStore {
   listQueuesWithTasks(): Promise<TaskQueueKey[]>;
 }
 
+/** A SELECT or COUNT from the visibility query translator, run as is against visibility_executions. */
+export interface VisibilitySqlQuery {
+  sql: string;
+  params: readonly unknown[];
+}
+
+/**
+ * The SQL visibility index (table visibility_executions, one row per run). Writes are versioned:
+ * a record is written only when the stored row of its run has a smaller record_version (or there
+ * is none), so records applied late, twice or out of order leave the newest state.
+ */
+export interface VisibilityStore extends VisibilityIndex {
+  readonly dialect: 'sqlite' | 'mysql';
+  upsert(records: readonly VisibilityRecord[]): Promise<void>;
+  delete(deletions: readonly VisibilityDeletion[]): Promise<void>;
+  get(namespaceId: string, runId: string): Promise<VisibilityRecord | undefined>;
+  /** Runs a translated list query (selecting every column); rows as records. */
+  list(query: VisibilitySqlQuery): Promise<VisibilityRecord[]>;
+  /** Runs a translated count query; rows as the database returns them (numbers as numbers, text as strings). */
+  count(query: VisibilitySqlQuery): Promise<Record<string, unknown>[]>;
+}
+
 /** The stores of one deployment, opened together. */
 export interface Persistence {
   readonly backend: 'sqlite' | 'mysql';
@@ -282,5 +310,6 @@ export interface Persistence {
   readonly identity: IdentityStore;
   readonly executions: ExecutionStore;
   readonly taskQueues: TaskQueueStore;
+  readonly visibility: VisibilityStore;
   close(): Promise<void>;
 }

@@ -33,6 +33,7 @@ import {
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export const STORES = ['sqlite', 'mysql'] as const;
+export const VISIBILITY_STORES = ['sql', 'elasticsearch'] as const;
 
 // --- Value checks -------------------------------------------------------------------------------
 // Each takes a raw value (a flag's or env variable's text, or a YAML value) and reports
@@ -141,6 +142,12 @@ const fields = {
   tlsKeyFile: text(true),
   /** PEM CA that clients of tlsCertFile should trust: only named to them (banner), never loaded. */
   tlsCaFile: text(true),
+  /** Where visibility records are indexed and searched: the SQL table of the store, or Elasticsearch. */
+  visibilityStore: oneOf(VISIBILITY_STORES),
+  /** Kafka brokers of the visibility bus; none: the in-process bus. */
+  kafkaBrokers: textList(),
+  /** Elasticsearch of `visibilityStore: elasticsearch`. */
+  elasticsearchUrl: text(true),
 };
 
 export const devServerConfigSchema = z.object(fields);
@@ -166,6 +173,9 @@ export const DEV_DEFAULTS: DevServerConfig = {
   tlsCertFile: '',
   tlsKeyFile: '',
   tlsCaFile: '',
+  visibilityStore: 'sql',
+  kafkaBrokers: [],
+  elasticsearchUrl: '',
 };
 
 /** How an option is spelled on the command line, in the environment and (its key) in the config file. */
@@ -239,6 +249,19 @@ export const START_DEV_OPTIONS: readonly OptionSpec[] = [
     env: 'HOURGLASS_TLS_CA_FILE',
     description: 'PEM CA certificate that clients of --tls-cert-file should trust, shown in the start banner (generated credentials show their own ca.pem)',
   },
+  {
+    key: 'visibilityStore',
+    flags: '--visibility-store <store>',
+    env: 'HOURGLASS_VISIBILITY_STORE',
+    description: "where executions are indexed for search: sql (a table of --store's database) or elasticsearch (--elasticsearch-url)",
+  },
+  {
+    key: 'kafkaBrokers',
+    flags: '--kafka-brokers <host:port...>',
+    env: 'KAFKA_BROKERS',
+    description: 'Kafka brokers carrying visibility records from history to the indexer (topic hourglass-visibility), comma-separated in the env; none: in process',
+  },
+  { key: 'elasticsearchUrl', flags: '--elasticsearch-url <url>', env: 'ELASTICSEARCH_URL', description: 'Elasticsearch of --visibility-store elasticsearch, e.g. http://127.0.0.1:9200 (index hourglass-visibility)' },
 ];
 
 /** The config file option itself: a flag and an env variable, not a file key. */
@@ -369,6 +392,9 @@ export function parseDevServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv,
     const inFile = file ? ` or mysqlClusterDsn in ${file.path}` : '';
     // No shard DSNs: the cluster's recorded shard databases (a new cluster needs them once, at `db migrate`).
     if (!config.mysqlClusterDsn) throw new InvalidArgumentError(`store mysql needs a cluster DSN (${optionName('mysqlClusterDsn')}${inFile})`);
+  }
+  if (config.visibilityStore === 'elasticsearch' && !config.elasticsearchUrl) {
+    throw new InvalidArgumentError(`visibility store elasticsearch needs ${optionName('elasticsearchUrl')}`);
   }
   // With TLS off its other options are ignored: a file may keep its certificate paths while an
   // env variable turns TLS off for a while.

@@ -25,6 +25,7 @@ import { optionName, type DevServerConfig } from './config';
 import { openConfiguredPersistence } from './persistence';
 import { resolveServerTls, type ServerTls } from './tls/server-tls';
 import { SERVER_VERSION } from './version';
+import { registerDevSearchAttributes, startVisibility } from './visibility';
 
 export interface RunningServer {
   port: number;
@@ -88,7 +89,10 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     // With time skipping every timer is held in memory, so the skipping clock knows the next one.
     const settings = skippingClock ? overlaySettings(given, { [HistorySettings.timerLookahead.key]: [{ value: SKIPPING_TIMER_LOOKAHEAD_MS }] }) : given;
     const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), settings, logger.child({ service: 'matching' }));
+    const visibility = await startVisibility({ persistence, logger: logger.child({ service: 'visibility' }), config });
+    undo.push(() => visibility.stop());
     const history = new HistoryEngine({
+      visibility: visibility.bus,
       persistence,
       namespaces,
       matching,
@@ -148,6 +152,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     } else {
       for (const name of namespaceNames) await namespaces.ensure({ accountId: '', name, retentionMs, description: 'created by start-dev' });
     }
+    await registerDevSearchAttributes(namespaces, namespaceNames);
 
     const frontend = createFrontend({
       config: {
@@ -161,6 +166,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       history,
       matching,
       namespaces,
+      visibility: visibility.search,
       settings,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       ...(frontendIdentity ? { identity: frontendIdentity } : {}),
@@ -192,6 +198,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
           await auditRetention?.stop();
           matching.stop();
           await history.stop();
+          await visibility.stop();
           await persistence.close();
           await tls?.dispose();
         })();

@@ -18,7 +18,9 @@ export const TaskCategories = {
   transfer: { id: 1, name: 'transfer', kind: 'immediate' },
   /** User timers, activity and workflow-task timeouts, retry backoffs, run timeouts, retention. */
   timer: { id: 2, name: 'timer', kind: 'scheduled' },
-  // 3: visibility (reserved), 4: usage (reserved).
+  /** Publish the run's visibility record (or its deletion) to the visibility bus: one per commit that changed what search shows. */
+  visibility: { id: 3, name: 'visibility', kind: 'immediate' },
+  // 4: usage (reserved).
 } as const satisfies Record<string, TaskCategory>;
 
 export const STANDARD_TASK_CATEGORIES: readonly TaskCategory[] = Object.values(TaskCategories);

@@ -32,7 +32,9 @@ import {
   type ShardCommit,
 } from '@hourglass/persistence';
 import type { NamespaceRegistry } from '../namespace-registry';
-import { rememberCommittedTask, type TimerTask, type TransferTask } from '../tasks';
+import { rememberCommittedTask, type TimerTask, type TransferTask, type VisibilityTask } from '../tasks';
+import { TaskCategories } from '../queues/task-categories';
+import { visibleStateChanged } from '../workflow/visibility';
 import { decodeEvent } from '../workflow/events';
 import { isRunning, type MutableState } from '../workflow/mutable-state';
 import { loadMutableState } from '../workflow/mutable-state-schema';
@@ -292,8 +294,13 @@ export class ShardContext {
       }
       const entry = updated.find(({ ctx }) => ctx === state.deleted);
       if (!entry) throw new InvariantViolationError('deleteRun needs a run loaded through the same transaction');
-      await this.commit({ shardId: this.shardId, rangeId: this.rangeId, deletion: { key: entry.ctx.ms.key, expectedDbVersion: entry.dbVersion }, tasks: [] }, []);
+      // The run's visibility record goes with it: a task in the same commit (the deletion removes the run's other tasks first).
+      const deletion: VisibilityTask = { type: 'delete-execution', committedAt: this.clock.now(), version: entry.ctx.ms.executionInfo.stateTransitionCount + 1 };
+      const row: HistoryTaskRow = { categoryId: TaskCategories.visibility.id, taskId: this.nextTaskId(), fireAt: 0, ...entry.ctx.ms.key, type: deletion.type, data: JSON.stringify(deletion) };
+      rememberCommittedTask(row, deletion);
+      await this.commit({ shardId: this.shardId, rangeId: this.rangeId, deletion: { key: entry.ctx.ms.key, expectedDbVersion: entry.dbVersion }, tasks: [row] }, []);
       this.cache.invalidate(entry.ctx.ms.key);
+      this.deps.listeners.onTasks(this.shardId, [row]);
       return;
     }
     const changed = updated.filter(({ ctx }) => ctx.hasChanges());
@@ -310,12 +317,12 @@ export class ShardContext {
     const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, tasks: [] };
     const writes: { ctx: MutationContext; dbVersion: number }[] = [];
     if (update) {
-      const body = this.rowsOf(update.ctx, commit);
+      const body = this.rowsOf(update.ctx, commit, false);
       commit.update = { ...body, expectedDbVersion: update.dbVersion, deleteItems: body.deleteItems };
       writes.push({ ctx: update.ctx, dbVersion: update.dbVersion + 1 });
     }
     if (state.created) {
-      const { deleteItems: _none, ...body } = this.rowsOf(state.created, commit);
+      const { deleteItems: _none, ...body } = this.rowsOf(state.created, commit, true);
       commit.create = body;
       writes.push({ ctx: state.created, dbVersion: 1 });
     }
@@ -361,14 +368,18 @@ export class ShardContext {
     return state.current?.runId;
   }
 
-  private rowsOf(ctx: MutationContext, commit: ShardCommit) {
+  private rowsOf(ctx: MutationContext, commit: ShardCommit, created: boolean) {
     const ms = ctx.ms;
     ms.executionInfo.stateTransitionCount += 1;
     const key = ms.key;
+    if (created || visibleStateChanged(ctx.initialVisible, ms)) {
+      const task: VisibilityTask = { type: 'upsert-execution', committedAt: ctx.now };
+      ctx.addTask(TaskCategories.visibility, 0, task);
+    }
     const { state, upsertItems, deleteItems } = ms.pendingWrite();
     for (const { category, fireAt, task } of ctx.tasks) {
       const row: HistoryTaskRow = { categoryId: category.id, taskId: this.nextTaskId(), fireAt, ...key, type: task.type, data: JSON.stringify(task) };
-      rememberCommittedTask(row, task as TransferTask | TimerTask);
+      rememberCommittedTask(row, task as TransferTask | TimerTask | VisibilityTask);
       commit.tasks.push(row);
     }
     return {

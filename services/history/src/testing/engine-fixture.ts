@@ -10,6 +10,7 @@ import { DEFAULT_HISTORY_CONFIG } from '../config';
 import type { AddActivityTaskRequest, AddWorkflowTaskRequest, MatchingService, Ws } from '@hourglass/contracts';
 import { HistoryEngine, type HistoryEngineDeps } from '../history-engine';
 import { NamespaceRegistry } from '../namespace-registry';
+import { InProcessVisibilityBus, VisibilityIndexer } from '@hourglass/visibility';
 
 export interface PushedTask {
   kind: 'workflow' | 'activity';
@@ -53,6 +54,8 @@ export class TestEngine {
     readonly matching: RecordingMatching,
     readonly namespace: NamespaceRecord,
     readonly persistence: Persistence,
+    /** Applies the engine's visibility records to persistence.visibility (in-process bus). */
+    readonly indexer: VisibilityIndexer,
   ) {}
 
   async close(): Promise<void> {
@@ -154,7 +157,12 @@ export async function createTestEngine(options: TestEngineOptions = {}): Promise
   const persistence = openSqlitePersistence({ path: ':memory:', clock });
   const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
   const matching = new RecordingMatching();
+  const bus = new InProcessVisibilityBus();
+  const indexer = new VisibilityIndexer(persistence.visibility, () => clock.now());
+  bus.subscribe(indexer.consume);
+  await bus.start();
   const engine = new HistoryEngine({
+    visibility: bus,
     persistence,
     namespaces,
     matching,
@@ -170,7 +178,7 @@ export async function createTestEngine(options: TestEngineOptions = {}): Promise
   });
   await engine.start();
   const namespace = await namespaces.register({ accountId: 'test-account', name: 'unit', retentionMs: options.retentionMs ?? 86_400_000 });
-  return new TestEngine(engine, clock, matching, namespace, persistence);
+  return new TestEngine(engine, clock, matching, namespace, persistence, indexer);
 }
 
 /** Polls until `fn` returns a truthy value (no fixed sleeps). */

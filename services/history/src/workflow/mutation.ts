@@ -14,6 +14,7 @@ import { applyEvent, BUFFERED_STARTED_EVENT_ID } from './apply-event';
 import { eventBlob } from './codec';
 import { attributesKeyOf, encodeEvent, eventTypeOf, type EventAttributes, type EventAttributesKey } from './events';
 import { isWorkflowTaskStarted, type MutableState } from './mutable-state';
+import { visibleStateOf, type VisibleState } from './visibility';
 
 export { BUFFERED_STARTED_EVENT_ID };
 
@@ -65,8 +66,11 @@ export class MutationContext {
   successor: MutationContext | undefined;
   /** The run's status before this mutation: a change moves the workflow's current pointer. */
   readonly initialStatus: number;
+  /** What search showed of the run before this mutation: a change of it adds a visibility task to the commit. */
+  readonly initialVisible: VisibleState;
   constructor(readonly ms: MutableState, readonly now: number) {
     this.initialStatus = ms.executionInfo.status;
+    this.initialVisible = visibleStateOf(ms);
   }
 
   /** Appends an event (or buffers it), applies its effect on state, and returns it; a buffered event has eventId 0 for now. */

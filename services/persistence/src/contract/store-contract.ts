@@ -35,6 +35,7 @@ import {
 } from './fixtures';
 
 export { runIdentityContract } from './identity-contract';
+export { runVisibilityContract, visibilityRecord } from './visibility-contract';
 
 /**
  * The behaviour every persistence backend must have, as node:test tests. Each backend's test

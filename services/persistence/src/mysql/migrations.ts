@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mysql2/promise';
 import { InvariantViolationError } from '@hourglass/common';
+import { VISIBILITY_MYSQL_DDL } from '@hourglass/visibility';
 import { mysqlAddress, mysqlDsnKey, parseMysqlDsn, type MysqlDsn } from './dsn';
 import { MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
 import { ConnectionExecutor, connectMysql, toInt, toText, translateMysqlError, type SqlExecutor, type SqlParam } from './sql';
@@ -353,11 +354,18 @@ const CLUSTER_V3: readonly MysqlMigrationStatement[] = [
   ) ${TABLE_OPTIONS}`,
 ];
 
+/**
+ * Cluster schema version 4: the SQL visibility index, one row per run of every shard (a query
+ * spans all shards, so the index lives beside the namespaces, not in the shard databases).
+ */
+const CLUSTER_V4: readonly MysqlMigrationStatement[] = VISIBILITY_MYSQL_DDL;
+
 /** Ordered; version N is at index N-1. */
 export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial cluster schema', statements: CLUSTER_V1 },
   { version: 2, description: 'the ordered list of shard databases', statements: CLUSTER_V2 },
   { version: 3, description: 'accounts, users, service accounts, API keys, namespace grants, audit log, async operations; namespaces by account', statements: CLUSTER_V3 },
+  { version: 4, description: 'visibility_executions: the SQL visibility index (one row per run)', statements: CLUSTER_V4 },
 ];
 export const SHARD_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial shard schema', statements: SHARD_V1 },

@@ -20,7 +20,7 @@ import {
   transferTask,
   withAccountDefaults,
 } from '../contract/fixtures';
-import { runIdentityContract, runStoreContract } from '../contract/store-contract';
+import { runIdentityContract, runStoreContract, runVisibilityContract, visibilityRecord } from '../contract/store-contract';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, SchemaVersionTooNewError, ShardOwnershipLostError, StoreMismatchError } from '../errors';
 import type { Persistence, ShardCommit } from '../types';
 import { MysqlConnectionError, MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
@@ -96,6 +96,7 @@ if (probe.ok) {
 
     runStoreContract('mysql', () => openEmpty());
     runIdentityContract('mysql', () => openEmpty());
+    runVisibilityContract('mysql', () => openEmpty());
 
     describe('shard ownership fencing across hosts', () => {
       /**
@@ -671,7 +672,7 @@ if (probe.ok) {
         }
       });
 
-      it('brings a cluster database at version 2 to version 3: namespaces are kept, with their account when their JSON has one; re-running the step is safe', async () => {
+      it('brings a cluster database at version 2 to version 3 (namespaces are kept, with their account when their JSON has one; re-running the step is safe), then to version 4 (the visibility table)', async () => {
         for (const db of [MIGRATE_CLUSTER_DB, MIGRATE_SHARD_DB]) await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
         await migrateMysql(scratch, { cluster: CLUSTER_MIGRATIONS.slice(0, 2), shard: SHARD_MIGRATIONS });
         const clusterDb = `\`${MIGRATE_CLUSTER_DB}\``;
@@ -684,7 +685,8 @@ if (probe.ok) {
           'branch',
           JSON.stringify(namespace('branch')),
         ]);
-        const steps = await migrateMysql(scratch);
+        const toV3 = { cluster: CLUSTER_MIGRATIONS.slice(0, 3), shard: SHARD_MIGRATIONS };
+        const steps = await migrateMysql(scratch, toV3);
         assert.deepEqual(steps.map((s) => `${s.database} ${s.schema} ${s.fromVersion}->${s.toVersion}`), [`${MIGRATE_CLUSTER_DB} cluster 2->3`]);
         const accounts = async () => select<{ id: Buffer; account_id: Buffer }>(`SELECT id, account_id FROM ${clusterDb}.namespaces ORDER BY id`);
         assert.deepEqual((await accounts()).map((row) => [String(row.id), String(row.account_id)]), [['id-branch', 'acct1'], ['id-old', '']]);
@@ -692,8 +694,11 @@ if (probe.ok) {
         // As if the step had crashed after its statements but before its version was recorded.
         const schema = await schemaOf([MIGRATE_CLUSTER_DB]);
         await admin.query(`UPDATE ${clusterDb}.schema_version SET version = 2 WHERE schema_name = 'cluster'`);
-        assert.deepEqual((await migrateMysql(scratch)).map((s) => `${s.schema} ${s.fromVersion}->${s.toVersion}`), ['cluster 2->3']);
+        assert.deepEqual((await migrateMysql(scratch, toV3)).map((s) => `${s.schema} ${s.fromVersion}->${s.toVersion}`), ['cluster 2->3']);
         assert.deepEqual(await schemaOf([MIGRATE_CLUSTER_DB]), schema);
+        assert.equal((await accounts()).length, 2);
+        // Version 4 adds the visibility table beside them.
+        assert.deepEqual((await migrateMysql(scratch)).map((s) => `${s.schema} ${s.fromVersion}->${s.toVersion}`), ['cluster 3->4']);
         assert.equal((await accounts()).length, 2);
 
         // A row in the old shape written into the new table (account_id takes its default).
@@ -707,6 +712,9 @@ if (probe.ok) {
           assert.deepEqual((await p.identity.listNamespacesOfAccount('', { pageSize: 10 })).items.map((n) => n.name), ['old', 'raw']);
           await p.namespaces.updateNamespace({ ...withAccountDefaults(preAccountNamespace('old')), accountId: 'acct7', updatedAt: 9 });
           assert.deepEqual((await p.identity.listNamespacesOfAccount('acct7', { pageSize: 10 })).items.map((n) => n.id), ['id-old']);
+          const record = visibilityRecord('run-1', 3);
+          await p.visibility.upsert([record]);
+          assert.deepEqual(await p.visibility.get(record.namespaceId, 'run-1'), record);
         } finally {
           await p.close();
         }

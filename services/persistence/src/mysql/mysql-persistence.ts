@@ -9,6 +9,7 @@ import { checkSchemaVersions, deploymentTargets, readSchemaVersions } from './mi
 import { MysqlNamespaceStore } from './namespace.store';
 import { MysqlDatabase } from './sql';
 import { MysqlTaskQueueStore } from './task-queue.store';
+import { MysqlVisibilityStore } from './visibility.store';
 
 export interface MysqlPersistenceOptions {
   /** The cluster database: cluster metadata, the shard database list, namespaces, the identity store, task queues and their backlog. */
@@ -152,6 +153,7 @@ class MysqlPersistence implements Persistence {
   readonly namespaces: MysqlNamespaceStore;
   readonly executions: MysqlExecutionStore;
   readonly taskQueues: MysqlTaskQueueStore;
+  readonly visibility: MysqlVisibilityStore;
 
   constructor(private readonly databases: readonly MysqlDatabase[], clusterDb: MysqlDatabase, shards: ShardRouter, clock: Clock) {
     this.cluster = new MysqlClusterStore(clusterDb);
@@ -159,6 +161,7 @@ class MysqlPersistence implements Persistence {
     this.identity = new MysqlIdentityStore(clusterDb);
     this.executions = new MysqlExecutionStore(shards, clock);
     this.taskQueues = new MysqlTaskQueueStore(clusterDb);
+    this.visibility = new MysqlVisibilityStore(clusterDb);
   }
 
   /** Idempotent, so shutdown paths need not track whether they already closed. */

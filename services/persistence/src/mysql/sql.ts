@@ -228,6 +228,8 @@ export async function connectMysql(dsn: MysqlDsn, database: string | undefined):
 function bind(params: readonly SqlParam[]): ExecuteValues[] {
   return params.map((param) => {
     if (typeof param !== 'number') return param;
+    // Doubles come only from visibility queries (a Double search attribute compared with 1.5).
+    if (Number.isFinite(param) && !Number.isInteger(param)) return TypedParameter.DOUBLE(param);
     if (!Number.isSafeInteger(param)) throw new InvalidArgumentError(`expected an integer, got ${param}`);
     return TypedParameter.BIGINT(param);
   });

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { InvariantViolationError } from '@hourglass/common';
+import { VISIBILITY_SQLITE_DDL } from '@hourglass/visibility';
 import { SchemaVersionTooNewError } from '../errors';
 
 /**
@@ -261,6 +262,13 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'initial schema', up: (db) => db.exec(INITIAL_SCHEMA) },
   { version: 2, description: 'execution item rows; one history_tasks table for every task category', up: (db) => db.exec(ITEMS_AND_TASK_CATEGORIES) },
   { version: 3, description: 'accounts, users, service accounts, API keys, namespace grants, audit log, async operations; namespaces by account', up: (db) => db.exec(IDENTITY) },
+  {
+    version: 4,
+    description: 'visibility_executions: the SQL visibility index (one row per run)',
+    up: (db: Database.Database): void => {
+      for (const statement of VISIBILITY_SQLITE_DDL) db.exec(statement);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = checkedLatestVersion(MIGRATIONS);

@@ -13,6 +13,7 @@ import { SqliteIdentityStore } from './identity.store';
 import { migrate } from './migrations';
 import { SqliteNamespaceStore } from './namespace.store';
 import { SqliteTaskQueueStore } from './task-queue.store';
+import { SqliteVisibilityStore } from './visibility.store';
 
 export interface SqlitePersistenceOptions {
   /** Database file, or ':memory:' for a store that lives as long as the returned object. */
@@ -139,6 +140,7 @@ class SqlitePersistence implements Persistence {
   readonly identity: SqliteIdentityStore;
   readonly executions: SqliteExecutionStore;
   readonly taskQueues: SqliteTaskQueueStore;
+  readonly visibility: SqliteVisibilityStore;
 
   /** Every store goes through the one lane of the one connection. */
   private readonly lane = new SqliteLane();
@@ -149,6 +151,7 @@ class SqlitePersistence implements Persistence {
     this.identity = new SqliteIdentityStore(db, this.lane, this.namespaces);
     this.executions = new SqliteExecutionStore(db, this.lane, clock);
     this.taskQueues = new SqliteTaskQueueStore(db, this.lane);
+    this.visibility = new SqliteVisibilityStore(db, this.lane);
   }
 
   /** Idempotent, so shutdown paths need not track whether they already closed; waits for what is on the connection. */

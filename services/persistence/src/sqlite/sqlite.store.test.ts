@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Clock } from '@hourglass/common';
 import { preAccountNamespace, withAccountDefaults } from '../contract/fixtures';
-import { runIdentityContract, runStoreContract } from '../contract/store-contract';
+import { runIdentityContract, runStoreContract, runVisibilityContract, visibilityRecord } from '../contract/store-contract';
 import { SchemaVersionTooNewError, StoreInUseError, StoreMismatchError } from '../errors';
 import type { NamespaceRecord } from '../types';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, readSchemaVersion } from './migrations';
@@ -53,6 +53,7 @@ describe('sqlite persistence', () => {
   runStoreContract('sqlite file', async () => openSqlitePersistence({ path: freshFile() }));
   runIdentityContract('sqlite :memory:', async () => openSqlitePersistence({ path: ':memory:' }));
   runIdentityContract('sqlite file', async () => openSqlitePersistence({ path: freshFile() }));
+  runVisibilityContract('sqlite :memory:', async () => openSqlitePersistence({ path: ':memory:' }));
 
   it('keeps data across close and reopen of a file', async () => {
     const file = freshFile();
@@ -138,7 +139,7 @@ describe('sqlite persistence', () => {
     });
   });
 
-  it('brings a version 2 file to version 3: namespaces are kept, with their account when their JSON has one', async () => {
+  it('brings a version 2 file to the latest version: namespaces are kept, with their account when their JSON has one', async () => {
     const file = freshFile();
     withRawDb(file, (db) => {
       migrate(db, MIGRATIONS.slice(0, 2));
@@ -157,7 +158,21 @@ describe('sqlite persistence', () => {
     } finally {
       await p.close();
     }
-    assert.equal(withRawDb(file, readSchemaVersion), 3);
+    assert.equal(withRawDb(file, readSchemaVersion), LATEST_SCHEMA_VERSION);
+  });
+
+  it('brings a version 3 file to version 4: the visibility table exists and takes records', async () => {
+    const file = freshFile();
+    withRawDb(file, (db) => migrate(db, MIGRATIONS.slice(0, 3)));
+    const p = openSqlitePersistence({ path: file });
+    try {
+      const record = visibilityRecord('run-1', 2);
+      await p.visibility.upsert([record]);
+      assert.deepEqual(await p.visibility.get(record.namespaceId, 'run-1'), record);
+    } finally {
+      await p.close();
+    }
+    assert.equal(withRawDb(file, readSchemaVersion), 4);
   });
 
   it('a namespace row in the shape written before accounts reads with the defaults, and gets an account when updated', async () => {

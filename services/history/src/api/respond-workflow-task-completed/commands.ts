@@ -3,7 +3,8 @@
  * every CommandType the SDK can send to its handler; types not built yet fail the workflow task
  * with a clear message.
  */
-import { CommandType, WorkflowTaskFailedCause, formatBytes, temporal, int64 } from '@hourglass/common';
+import { CommandType, InvalidArgumentError, WorkflowTaskFailedCause, formatBytes, temporal, int64 } from '@hourglass/common';
+import type { AttributeCatalog } from '@hourglass/visibility';
 import { requestCancelActivity, scheduleActivity } from '../../workflow/activity';
 import { BadCommandError } from '../../workflow/command-error';
 import type { CommandLimits } from '../../workflow/command-limits';
@@ -13,6 +14,7 @@ import { initiateCancelExternal, initiateSignalExternal } from '../../workflow/e
 import type { MutationContext } from '../../workflow/mutation';
 import { cancelTimer, startTimer } from '../../workflow/timers';
 import { applyProtocolMessageCommand } from '../../workflow/updates';
+import { checkSearchAttributes } from '../../workflow/visibility';
 
 type Command = temporal.api.command.v1.ICommand;
 
@@ -24,6 +26,18 @@ export interface CommandEnv {
   /** The completion's protocol messages by id, for ProtocolMessage commands. */
   messages: Map<string, temporal.api.protocol.v1.IMessage>;
   limits: CommandLimits;
+  /** The namespace's search attributes, which upsert, continue-as-new and child start commands are checked against. */
+  searchAttributes: AttributeCatalog;
+}
+
+/** A bad search attribute fails the workflow task with `cause`, its message naming the attribute. */
+function checkCommandSearchAttributes(fields: Record<string, temporal.api.common.v1.IPayload> | null | undefined, env: CommandEnv, command: string, cause: number): void {
+  try {
+    checkSearchAttributes(fields, env.searchAttributes, command);
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw new BadCommandError(cause, err.message);
+    throw err;
+  }
 }
 
 export interface CommandEffect {
@@ -71,6 +85,7 @@ const HANDLERS: Partial<Record<number, Handler>> = {
     cancelWorkflow(ctx, { details: c.cancelWorkflowExecutionCommandAttributes?.details ?? null, workflowTaskCompletedEventId: env.workflowTaskCompletedEventId }, env.close),
   [CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION]: (ctx, c, env) => {
     const a = attrs(c.continueAsNewWorkflowExecutionCommandAttributes, 'ContinueAsNewWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES);
+    checkCommandSearchAttributes(a.searchAttributes?.indexedFields, env, 'ContinueAsNewWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES);
     try {
       continueAsNew(ctx, a, env.workflowTaskCompletedEventId, env.close);
     } catch (err) {
@@ -82,14 +97,20 @@ const HANDLERS: Partial<Record<number, Handler>> = {
     const messageId = c.protocolMessageCommandAttributes?.messageId ?? '';
     applyProtocolMessageCommand(ctx, env.messages.get(messageId), messageId);
   },
-  [CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION]: (ctx, c, env) =>
-    initiateChild(
+  [CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION]: (ctx, c, env) => {
+    const a = attrs(c.startChildWorkflowExecutionCommandAttributes, 'StartChildWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES);
+    // A child in this namespace: its attributes are checked now, so its start cannot fail on them later.
+    if (!a.namespace || a.namespace === env.namespace.name) {
+      checkCommandSearchAttributes(a.searchAttributes?.indexedFields, env, 'StartChildWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES);
+    }
+    return initiateChild(
       ctx,
-      attrs(c.startChildWorkflowExecutionCommandAttributes, 'StartChildWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES),
+      a,
       env.workflowTaskCompletedEventId,
       env.namespace,
       env.limits,
-    ),
+    );
+  },
   [CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION]: (ctx, c, env) =>
     initiateSignalExternal(
       ctx,
@@ -108,6 +129,7 @@ const HANDLERS: Partial<Record<number, Handler>> = {
     ),
   [CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES]: (ctx, c, env) => {
     const a = attrs(c.upsertWorkflowSearchAttributesCommandAttributes, 'UpsertWorkflowSearchAttributes', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES);
+    checkCommandSearchAttributes(a.searchAttributes?.indexedFields, env, 'UpsertWorkflowSearchAttributes', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES);
     ctx.addEvent('upsertWorkflowSearchAttributesEventAttributes', {
       workflowTaskCompletedEventId: int64(env.workflowTaskCompletedEventId),
       searchAttributes: { indexedFields: a.searchAttributes?.indexedFields ?? {} },

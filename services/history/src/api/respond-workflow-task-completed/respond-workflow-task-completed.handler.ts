@@ -10,6 +10,7 @@ import type { EngineContext } from '../../engine-context';
 import type { WorkflowTaskToken } from '@hourglass/contracts';
 import { BadCommandError } from '../../workflow/command-error';
 import { CommandLimits } from '../../workflow/command-limits';
+import { namespaceCatalog } from '../../workflow/visibility';
 import type { MutationContext } from '../../workflow/mutation';
 import { mayContinue } from '../../workflow/close';
 import { applyUnreferencedMessages, hasAdmittedUpdates, resendUnansweredUpdates } from '../../workflow/updates';
@@ -107,6 +108,7 @@ async function completeWithCommands(
     close: { retentionMs: namespace.retentionMs, ...(startedEvent ? { startedEvent } : {}) },
     messages: new Map((req.messages ?? []).map((m) => [m.id ?? '', m])),
     limits,
+    searchAttributes: namespaceCatalog(namespace),
   };
   const batch = env.settings.get(HistorySettings.commandBatchSize);
   const checkSize = commandSizeChecker(limits, commands.length);

@@ -23,6 +23,7 @@ import { cronBackoffMs, validateCronSchedule } from '../../workflow/cron';
 import type { ParentInfo } from '../../workflow/mutable-state';
 import { addSignal } from '../../workflow/signals';
 import { newRun } from '../../workflow/start';
+import { checkSearchAttributes, namespaceCatalog } from '../../workflow/visibility';
 import { requireRunning } from '../shared';
 
 type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
@@ -167,6 +168,7 @@ interface StartOptions {
 
 async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req: StartRequest, options: StartOptions): Promise<StartResponse> {
   const { signal } = options;
+  checkSearchAttributes(req.searchAttributes?.indexedFields, namespaceCatalog(namespace), 'searchAttributes');
   const workflowId = req.workflowId ?? '';
   const requestId = req.requestId || randomUUID();
   const cronSchedule = req.cronSchedule ? validateCronSchedule(req.cronSchedule) : '';

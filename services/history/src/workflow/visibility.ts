@@ -1,0 +1,116 @@
+/**
+ * What search shows of a run, and whether a change touched it. Only a change of these fields makes
+ * a commit write a visibility task (one per commit, not per event), which keeps the cost per
+ * workflow to a few tasks: start, upserts and memo changes, close.
+ */
+import { InvalidArgumentError, quote } from '@hourglass/common';
+import type { NamespaceRecord } from '@hourglass/persistence';
+import {
+  attributeCatalog,
+  attributeKind,
+  decodeSearchAttributeValue,
+  type AttributeCatalog,
+  type Payload,
+  type SearchAttributeType,
+  type SearchAttributeValue,
+  type VisibilityRecord,
+} from '@hourglass/visibility';
+import { searchAttributesBlob } from './codec';
+import { isRunning, type MutableState } from './mutable-state';
+
+export interface VisibleState {
+  status: number;
+  executionTime: number;
+  closeTime: number;
+  /** Blobs are compared by identity of their encoded strings: a change assigns a new one. */
+  memo: string | null;
+  searchAttributes: string | null;
+}
+
+export function visibleStateOf(ms: MutableState): VisibleState {
+  const info = ms.executionInfo;
+  return { status: info.status, executionTime: info.executionTime, closeTime: info.closeTime, memo: ms.memo, searchAttributes: ms.searchAttributes };
+}
+
+export function visibleStateChanged(before: VisibleState, ms: MutableState): boolean {
+  const info = ms.executionInfo;
+  return (
+    before.status !== info.status ||
+    before.executionTime !== info.executionTime ||
+    before.closeTime !== info.closeTime ||
+    before.memo !== ms.memo ||
+    before.searchAttributes !== ms.searchAttributes
+  );
+}
+
+/** The catalog a namespace's queries and search attribute values are checked against: system, predefined and its custom attributes. */
+export function namespaceCatalog(namespace: Pick<NamespaceRecord, 'searchAttributes'>): AttributeCatalog {
+  return attributeCatalog((namespace.searchAttributes ?? {}) as Record<string, SearchAttributeType>);
+}
+
+/**
+ * Checks search attributes a caller sets (at start, by an upsert command, at continue-as-new):
+ * each must be registered (predefined or custom; system attributes are set by the server alone)
+ * and hold a value of its type. Throws InvalidArgumentError naming the first bad attribute.
+ */
+export function checkSearchAttributes(fields: Record<string, Payload> | null | undefined, catalog: AttributeCatalog, where: string): void {
+  for (const [name, payload] of Object.entries(fields ?? {})) {
+    const type = catalog.lookup(name);
+    if (type === undefined) throw new InvalidArgumentError(`${where}: search attribute ${quote(name)} is not defined in this namespace`);
+    if (attributeKind(name) === 'system') throw new InvalidArgumentError(`${where}: search attribute ${quote(name)} is a system attribute and cannot be set`);
+    decodeSearchAttributeValue(payload, type, name);
+  }
+}
+
+/** Nanoseconds that still fit a safe integer (~104 days): a longer execution's duration is clamped. */
+const MAX_DURATION_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1_000_000);
+
+/**
+ * The run's visibility record as of its committed state. Search attribute values are decoded by
+ * the type registered now; a value that no longer decodes (its attribute was removed or the
+ * stored payload is not of the type) is left out of the record rather than blocking it.
+ */
+export function buildVisibilityRecord(ms: MutableState, catalog: AttributeCatalog): VisibilityRecord {
+  const info = ms.executionInfo;
+  const closed = !isRunning(ms);
+  const attributes: Record<string, SearchAttributeValue> = {};
+  const types: Record<string, SearchAttributeType> = {};
+  const fields = searchAttributesBlob.unpack(ms.searchAttributes)?.indexedFields ?? {};
+  for (const [name, payload] of Object.entries(fields)) {
+    const type = catalog.lookup(name);
+    if (type === undefined || attributeKind(name) === 'system') continue;
+    try {
+      const value = decodeSearchAttributeValue(payload, type, name);
+      if (value !== null) {
+        attributes[name] = value;
+        types[name] = type;
+      }
+    } catch {
+      // Not decodable as the attribute's current type: not searchable, as in Temporal.
+    }
+  }
+  const closeTime = closed ? info.closeTime : null;
+  return {
+    namespaceId: info.namespaceId,
+    workflowId: info.workflowId,
+    runId: info.runId,
+    workflowType: info.workflowTypeName,
+    status: info.status,
+    startTime: info.startTime,
+    executionTime: info.executionTime || info.startTime,
+    closeTime,
+    executionDuration: closeTime === null ? null : Math.min(Math.max(0, closeTime - (info.executionTime || info.startTime)), MAX_DURATION_MS) * 1_000_000,
+    taskQueue: info.taskQueue,
+    historyLength: ms.nextEventId - 1,
+    historySizeBytes: info.historySizeBytes,
+    stateTransitionCount: info.stateTransitionCount,
+    parentWorkflowId: info.parent?.workflowId ?? null,
+    parentRunId: info.parent?.runId ?? null,
+    rootWorkflowId: info.rootWorkflowId || null,
+    rootRunId: info.rootRunId || null,
+    memo: ms.memo ? new Uint8Array(Buffer.from(ms.memo, 'base64')) : null,
+    searchAttributes: Object.keys(attributes).length > 0 ? attributes : null,
+    ...(Object.keys(types).length > 0 ? { searchAttributeTypes: types } : {}),
+    version: info.stateTransitionCount,
+  };
+}
