@@ -45,6 +45,8 @@ import { createTimerTaskExecutor } from './queues/timer-queue-executor';
 import { createTransferTaskExecutor } from './queues/transfer-queue-executor';
 import { ShardContext, type ShardListeners } from './shard/shard-context';
 import { RebuildVerifier } from './workflow/rebuild-verifier';
+import { BillableActionCounter } from './usage/billable-action-counter';
+import { createUsageTaskExecutor } from './usage/usage-task';
 
 
 export interface HistoryEngineDeps {
@@ -87,6 +89,8 @@ export class HistoryEngine implements HistoryService {
   private readonly env: EngineContext;
   /** Runs with work in progress (for time skipping in test environments); undefined unless asked for. */
   readonly workTracker: WorkTracker | undefined;
+  /** hourglass_billable_actions_total: billable actions folded into the hourly counters since this process started. */
+  readonly billableActions = new BillableActionCounter();
 
   constructor(deps: HistoryEngineDeps) {
     const notifier = new ExecutionNotifier();
@@ -112,7 +116,11 @@ export class HistoryEngine implements HistoryService {
             }),
         )
       : undefined;
-    const registrations = [...STANDARD_REGISTRATIONS, ...(deps.extraTaskCategories ?? [])];
+    const usage: TaskCategoryRegistration = {
+      category: TaskCategories.usage,
+      executor: (env) => createUsageTaskExecutor(env, (namespaceId, increments) => this.billableActions.add(namespaceId, increments)),
+    };
+    const registrations = [...STANDARD_REGISTRATIONS, usage, ...(deps.extraTaskCategories ?? [])];
     const ids = new Set<number>();
     for (const { category } of registrations) {
       if (ids.has(category.id)) throw new InvariantViolationError(`task category id ${category.id} (${category.name}) is registered twice`);

@@ -18,7 +18,9 @@ export const TaskCategories = {
   transfer: { id: 1, name: 'transfer', kind: 'immediate' },
   /** User timers, activity and workflow-task timeouts, retry backoffs, run timeouts, retention. */
   timer: { id: 2, name: 'timer', kind: 'scheduled' },
-  // 3: visibility (reserved), 4: usage (reserved).
+  // 3: visibility (reserved).
+  /** Usage deltas (billable actions, storage) committed with the change that caused them, folded into hourly counters exactly once. */
+  usage: { id: 4, name: 'usage', kind: 'immediate' },
 } as const satisfies Record<string, TaskCategory>;
 
 export const STANDARD_TASK_CATEGORIES: readonly TaskCategory[] = Object.values(TaskCategories);

@@ -30,7 +30,11 @@ import {
   type ExecutionStore,
   type HistoryTaskRow,
   type ShardCommit,
+  type UsageIncrement,
 } from '@hourglass/persistence';
+import { TaskCategories } from '../queues/task-categories';
+import { usageTaskOf, type UsageTask } from '../usage/usage-task';
+import type { BillableAction } from '../usage/billable-actions';
 import type { NamespaceRegistry } from '../namespace-registry';
 import { rememberCommittedTask, type TimerTask, type TransferTask } from '../tasks';
 import { decodeEvent } from '../workflow/events';
@@ -319,6 +323,7 @@ export class ShardContext {
       commit.create = body;
       writes.push({ ctx: state.created, dbVersion: 1 });
     }
+    this.addUsageTask(all, commit);
     // The current pointer follows the newest run: the created one, or the updated one when its status changed.
     const pointerCtx = state.created ?? (update && update.ctx.ms.executionInfo.status !== update.ctx.initialStatus ? update.ctx : undefined);
     if (pointerCtx) {
@@ -350,6 +355,44 @@ export class ShardContext {
       this.deps.listeners.onExecutionChanged(ctx.ms.key, { nextEventId: ctx.ms.nextEventId, closed: !isRunning(ctx.ms) }, ctx.ms);
     }
     if (commit.tasks.length > 0) this.deps.listeners.onTasks(this.shardId, commit.tasks);
+  }
+
+  /** The billable actions of every run the change wrote, as one usage task of the same commit. */
+  private addUsageTask(ctxs: readonly MutationContext[], commit: ShardCommit): void {
+    const first = ctxs[0];
+    if (!first) return;
+    const usage = new Map<BillableAction, number>();
+    for (const ctx of ctxs) for (const [action, n] of ctx.usage) usage.set(action, (usage.get(action) ?? 0) + n);
+    const task = usageTaskOf(usage, first.now);
+    if (task) commit.tasks.push(this.usageRow(first.ms.key, task));
+  }
+
+  private usageRow(key: ExecutionKey, task: UsageTask): HistoryTaskRow {
+    const { namespaceId, workflowId, runId } = key;
+    return { categoryId: TaskCategories.usage.id, taskId: this.nextTaskId(), fireAt: 0, namespaceId, workflowId, runId, type: task.type, data: JSON.stringify(task) };
+  }
+
+  /**
+   * Usage that no history change carries (a query answered): a commit of one usage task, fenced
+   * like every commit. Resolves once it is durable.
+   */
+  async commitUsage(key: ExecutionKey, usage: ReadonlyMap<BillableAction, number>): Promise<void> {
+    const task = usageTaskOf(usage, this.clock.now());
+    if (!task) return;
+    const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, tasks: [this.usageRow(key, task)] };
+    await this.commit(commit, []);
+    this.deps.listeners.onTasks(this.shardId, commit.tasks);
+  }
+
+  /** Folds a usage task into the hourly counters and deletes it, in one transaction fenced by this host's range id. */
+  async foldUsage(row: HistoryTaskRow, increments: readonly UsageIncrement[]): Promise<boolean> {
+    if (this.closed) throw new UnavailableError(`shard ${this.shardId} is not owned by this host`);
+    try {
+      return await this.store.foldUsageTask(this.shardId, this.rangeId, { categoryId: row.categoryId, fireAt: row.fireAt, taskId: row.taskId }, increments);
+    } catch (err) {
+      if (err instanceof ShardOwnershipLostError) this.ownershipLost(err);
+      throw err;
+    }
   }
 
   /** A created run replaces what the pointer pointed at when the change read it (or nothing). */
@@ -387,15 +430,19 @@ export class ShardContext {
       await this.store.commit(commit);
     } catch (err) {
       for (const ctx of writing) this.cache.invalidate(ctx.ms.key);
-      if (err instanceof ShardOwnershipLostError) {
-        this.logger.error({ err, shardId: this.shardId }, `shard ${this.shardId} was taken over by another host: this host stops serving it`);
-        this.closed = true;
-        this.cache.clear();
-        this.deps.listeners.onOwnershipLost(this.shardId);
-        throw new UnavailableError(`shard ${this.shardId} ownership moved to another host; retry`, undefined, { cause: err });
-      }
+      if (err instanceof ShardOwnershipLostError) this.ownershipLost(err);
       throw err;
     }
+  }
+
+  private ownershipLost(err: ShardOwnershipLostError): never {
+    if (!this.closed) {
+      this.logger.error({ err, shardId: this.shardId }, `shard ${this.shardId} was taken over by another host: this host stops serving it`);
+      this.closed = true;
+      this.cache.clear();
+      this.deps.listeners.onOwnershipLost(this.shardId);
+    }
+    throw new UnavailableError(`shard ${this.shardId} ownership moved to another host; retry`, undefined, { cause: err });
   }
 
   private tailLimits(): EventTailLimits {

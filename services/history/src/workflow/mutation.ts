@@ -14,6 +14,7 @@ import { applyEvent, BUFFERED_STARTED_EVENT_ID } from './apply-event';
 import { eventBlob } from './codec';
 import { attributesKeyOf, encodeEvent, eventTypeOf, type EventAttributes, type EventAttributesKey } from './events';
 import { isWorkflowTaskStarted, type MutableState } from './mutable-state';
+import { ACTION_OF_EVENT, type BillableAction } from '../usage/billable-actions';
 
 export { BUFFERED_STARTED_EVENT_ID };
 
@@ -42,6 +43,8 @@ export interface AddEventOptions {
   eventTime?: number;
   /** Summary/details the SDK attached (HistoryEvent.user_metadata). */
   userMetadata?: HistoryEvent['userMetadata'];
+  /** Not a billable action even if its type is one (signals a reset re-applies were billed when first received). */
+  unbilled?: boolean;
 }
 
 /** A task produced by a mutation, before the shard gives it an id. */
@@ -58,6 +61,8 @@ export class MutationContext {
   /** `events`, encoded once: what gets persisted. */
   readonly encodedEvents: Uint8Array[] = [];
   readonly tasks: PendingTask[] = [];
+  /** Billable actions this change records, committed with it as a usage task (exactly once). */
+  readonly usage = new Map<BillableAction, number>();
   /** The change asks for a workflow task (the mutation helper schedules one unless one is pending or the run cannot take one). */
   private workflowTaskRequested = false;
 
@@ -78,6 +83,10 @@ export class MutationContext {
       [key]: attributes,
       ...(options.userMetadata ? { userMetadata: options.userMetadata } : {}),
     };
+    // Billed when recorded, buffered or not: a buffered event is persisted with the change too.
+    const action = options.unbilled ? undefined : ACTION_OF_EVENT[key];
+    if (action) this.bill(action);
+    if (key === 'markerRecordedEventAttributes') this.usage.set('marker', 1);
     if (options.bufferable && isWorkflowTaskStarted(this.ms)) {
       const encoded = encodeEvent(event);
       this.ms.bufferEvent(Buffer.from(encoded).toString('base64'), encoded.length);
@@ -86,6 +95,11 @@ export class MutationContext {
     }
     applyEvent(this.ms, event);
     return event;
+  }
+
+  /** Counts a billable action of this change (committed with it, so counted exactly once). */
+  bill(action: BillableAction, count = 1): void {
+    this.usage.set(action, (this.usage.get(action) ?? 0) + count);
   }
 
   hasBufferedEvents(): boolean {
@@ -153,6 +167,7 @@ export class MutationContext {
     return (
       this.events.length > 0 ||
       this.tasks.length > 0 ||
+      this.usage.size > 0 ||
       this.workflowTaskRequested ||
       this.ms.hasItemChanges() ||
       this.ms.coreChanged()

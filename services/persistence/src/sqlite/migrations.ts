@@ -256,11 +256,26 @@ CREATE TABLE async_operations (
 );
 `;
 
+// Usage metering: one counter per (namespace, UTC hour, record type), folded exactly once from
+// usage tasks (history_tasks category 4) in the transaction that deletes the task.
+const USAGE = `
+CREATE TABLE usage_hourly (
+  namespace_id TEXT NOT NULL,
+  hour_start   INTEGER NOT NULL,
+  record_type  TEXT NOT NULL,
+  amount       INTEGER NOT NULL,
+  PRIMARY KEY (namespace_id, hour_start, record_type)
+) WITHOUT ROWID;
+`;
+
 /** Ordered; version N is at index N-1. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'initial schema', up: (db) => db.exec(INITIAL_SCHEMA) },
   { version: 2, description: 'execution item rows; one history_tasks table for every task category', up: (db) => db.exec(ITEMS_AND_TASK_CATEGORIES) },
   { version: 3, description: 'accounts, users, service accounts, API keys, namespace grants, audit log, async operations; namespaces by account', up: (db) => db.exec(IDENTITY) },
+  // Version 4 is the visibility schema (another branch); this no-op keeps the versions contiguous until the two meet.
+  { version: 4, description: 'reserved for visibility', up: () => undefined },
+  { version: 5, description: 'hourly usage counters (metering)', up: (db) => db.exec(USAGE) },
 ];
 
 export const LATEST_SCHEMA_VERSION = checkedLatestVersion(MIGRATIONS);

@@ -157,7 +157,7 @@ describe('sqlite persistence', () => {
     } finally {
       await p.close();
     }
-    assert.equal(withRawDb(file, readSchemaVersion), 3);
+    assert.equal(withRawDb(file, readSchemaVersion), LATEST_SCHEMA_VERSION);
   });
 
   it('a namespace row in the shape written before accounts reads with the defaults, and gets an account when updated', async () => {
