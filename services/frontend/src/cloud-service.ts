@@ -8,7 +8,7 @@
  * Enums are written both ways Cloud clients read them: the enum and its deprecated string form
  * (older tcld and the Terraform provider read the strings).
  */
-import { InvalidArgumentError, NotFoundError, msToTimestamp, quote, temporal, timestampToMs, google } from '@hourglass/common';
+import { InvalidArgumentError, NotFoundError, UnimplementedError, msToTimestamp, quote, temporal, timestampToMs, google } from '@hourglass/common';
 import type {
   ActorContext,
   IdentityService,
@@ -19,6 +19,7 @@ import type {
 } from '@hourglass/identity';
 import { shortNameOf } from '@hourglass/identity';
 import type { AccountRecord, AccountRole, ApiKeyRecord, AsyncOperationRecord, AuditRecord, NamespacePermission, NamespaceRecord } from '@hourglass/persistence';
+import { getUsage, type Billing } from '@hourglass/usage';
 import type { HandlerContext, UnaryHandler } from './interceptors';
 
 const cloud = temporal.api.cloud;
@@ -39,6 +40,8 @@ export interface CloudServiceOptions {
   actionsPerSecondLimit: (ns: NamespaceRecord) => number;
   /** The region name namespaces report (Hourglass runs in one). */
   region?: string;
+  /** Usage and billing (GetUsage, billing reports); absent: those methods answer UNIMPLEMENTED. */
+  billing?: Billing;
 }
 
 const ROLE_TO_PROTO: Record<AccountRole, number> = {
@@ -282,7 +285,19 @@ export function cloudServiceHandlers(options: CloudServiceOptions): Record<strin
     }
   };
 
+  /** The caller's account, for the account-wide usage and billing methods (the chain checked the finance role). */
+  const billingAccount = (ctx: HandlerContext): { billing: Billing; accountId: string } => {
+    if (!options.billing) throw new UnimplementedError(`${ctx.method} is not served by this deployment (no usage store)`);
+    return { billing: options.billing, accountId: actor(ctx).principal.accountId };
+  };
+
   return {
+    // Usage and billing
+    GetUsage: async (r: temporal.api.cloud.cloudservice.v1.GetUsageRequest, ctx) => {
+      const { billing, accountId } = billingAccount(ctx);
+      return getUsage(billing.reader, accountId, r);
+    },
+
     GetCurrentIdentity: async (_r, ctx) => {
       const me = await identity.currentIdentity(actor(ctx));
       return {

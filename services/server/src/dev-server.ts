@@ -19,6 +19,7 @@ import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
+import { Billing } from '@hourglass/usage';
 import path from 'node:path';
 import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
 import { optionName, type DevServerConfig } from './config';
@@ -144,6 +145,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         devAccountId: () => devIdentity.account.id,
         grpcAddress: () => grpcAddress,
         effectiveLimits: (ns) => effectiveNamespaceLimits(settings, ns),
+        billing: new Billing({ persistence, clock }),
       };
     } else {
       for (const name of namespaceNames) await namespaces.ensure({ accountId: '', name, retentionMs, description: 'created by start-dev' });

@@ -34,7 +34,7 @@ import {
 } from '@hourglass/persistence';
 import { TaskCategories } from '../queues/task-categories';
 import { usageTaskOf, type UsageTask } from '../usage/usage-task';
-import type { BillableAction } from '../usage/billable-actions';
+import type { BillableAction } from '@hourglass/usage';
 import type { NamespaceRegistry } from '../namespace-registry';
 import { rememberCommittedTask, type TimerTask, type TransferTask } from '../tasks';
 import { decodeEvent } from '../workflow/events';

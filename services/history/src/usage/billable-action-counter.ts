@@ -5,7 +5,7 @@
  * restart starts it at zero as a Prometheus counter reset; bills always read the store.
  */
 import type { UsageIncrement } from '@hourglass/persistence';
-import { actionOfRecordType, BillableActions, type BillableAction } from './billable-actions';
+import { actionOfRecordType, BillableActions, type BillableAction } from '@hourglass/usage';
 
 export interface BillableActionSample {
   namespaceId: string;

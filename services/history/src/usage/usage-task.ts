@@ -10,7 +10,7 @@ import { InvariantViolationError } from '@hourglass/common';
 import { z } from 'zod';
 import type { EngineContext } from '../engine-context';
 import type { TaskExecutor } from '../queues/immediate-queue-processor';
-import { BillableActions, type BillableAction } from './billable-actions';
+import { BillableActions, type BillableAction } from '@hourglass/usage';
 
 export const USAGE_TASK_TYPE = 'usage';
 export const HOUR_MS = 3_600_000;

@@ -14,7 +14,8 @@ import { applyEvent, BUFFERED_STARTED_EVENT_ID } from './apply-event';
 import { eventBlob } from './codec';
 import { attributesKeyOf, encodeEvent, eventTypeOf, type EventAttributes, type EventAttributesKey } from './events';
 import { isWorkflowTaskStarted, type MutableState } from './mutable-state';
-import { ACTION_OF_EVENT, type BillableAction } from '../usage/billable-actions';
+import type { BillableAction } from '@hourglass/usage';
+import { ACTION_OF_EVENT } from '../usage/action-of-event';
 
 export { BUFFERED_STARTED_EVENT_ID };
 

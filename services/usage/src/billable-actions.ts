@@ -3,11 +3,9 @@
  * (https://docs.temporal.io/cloud/actions). Each row is one action type: its persisted record type
  * (the `record_type` of the hourly usage counters: never rename or reuse one), what counts it, and
  * where Hourglass counts it. Actions are counted by the commit that records them (see
- * `MutationContext.bill` and the usage task category), so a worker's replay never counts and a
+ * the history service's `MutationContext.bill` and its usage task category), so a worker's replay never counts and a
  * retried or crashed write counts exactly once. docs/metering.md has the same table.
  */
-import type { EventAttributesKey } from '../workflow/events';
-
 export interface BillableActionType {
   /** Persisted: the record type of its hourly counters. */
   readonly recordType: string;
@@ -44,15 +42,11 @@ export const StorageRecordTypes = {
   retained: 'retained_storage_byte_seconds',
 } as const;
 
-/** Events whose recording is itself the billable action (markers are counted per workflow task instead). */
-export const ACTION_OF_EVENT: Partial<Record<EventAttributesKey, BillableAction>> = {
-  workflowExecutionStartedEventAttributes: 'workflowStarted',
-  workflowExecutionSignaledEventAttributes: 'signal',
-  timerStartedEventAttributes: 'timerStarted',
-  upsertWorkflowSearchAttributesEventAttributes: 'upsert',
-  workflowPropertiesModifiedEventAttributes: 'upsert',
-};
-
 export function actionOfRecordType(recordType: string): BillableAction | undefined {
   return BILLABLE_ACTIONS.find((a) => BillableActions[a].recordType === recordType);
+}
+
+/** True for the record types of billable actions (RECORD_TYPE_ACTIONS), false for storage. */
+export function isActionRecordType(recordType: string): boolean {
+  return actionOfRecordType(recordType) !== undefined;
 }

@@ -1,0 +1,6 @@
+export * from './billable-actions';
+export * from './usage-reader';
+export * from './cloud-usage';
+export * from './billing';
+export * from './prices';
+export * from './invoice';
