@@ -87,11 +87,11 @@ startDev.action(async (_opts: unknown, command: Command) => {
     const key = startDevKeys.get(name);
     if (key) flags[key] = value;
   }
-  const { config, settings } = load(flags, given.config);
+  const { config, settings, billing } = load(flags, given.config);
   const logger = createLogger({ level: config.logLevel, name: 'hourglass' });
   let server;
   try {
-    server = await startDevServer({ config, settings, logger });
+    server = await startDevServer({ config, settings, logger, ...(billing ? { billing } : {}) });
   } catch (err) {
     fail(`could not start: ${(err as Error).message}`, 1);
   }

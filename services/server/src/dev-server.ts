@@ -19,7 +19,7 @@ import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
-import { Billing } from '@hourglass/usage';
+import { Billing, type BillingConfig } from '@hourglass/usage';
 import path from 'node:path';
 import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
 import { optionName, type DevServerConfig } from './config';
@@ -62,12 +62,14 @@ export interface DevServerOptions {
   onFatal?: (reason: string) => void;
   /** Accounts and API keys (default on); the time-skipping test server runs without. */
   identity?: boolean;
+  /** The config file's `billing:` section: prices and per-account prices (default: Temporal Cloud's list prices). */
+  billing?: BillingConfig;
 }
 
 /** Far enough that every timer is held in memory, so the skipping clock knows the next one. */
 const SKIPPING_TIMER_LOOKAHEAD_MS = 100 * 365 * 86_400_000;
 
-export async function startDevServer({ config, settings: given = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping, onFatal, identity: withIdentity = true }: DevServerOptions): Promise<RunningServer> {
+export async function startDevServer({ config, settings: given = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping, onFatal, identity: withIdentity = true, billing: billingConfig }: DevServerOptions): Promise<RunningServer> {
   for (const name of config.namespaces) validateNamespaceName(name, '--namespace');
   const defaultFatal = (reason: string): void => {
     logger.fatal(reason);
@@ -145,7 +147,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         devAccountId: () => devIdentity.account.id,
         grpcAddress: () => grpcAddress,
         effectiveLimits: (ns) => effectiveNamespaceLimits(settings, ns),
-        billing: new Billing({ persistence, clock }),
+        billing: new Billing({ persistence, clock, ...(billingConfig ? { config: billingConfig } : {}) }),
       };
     } else {
       for (const name of namespaceNames) await namespaces.ensure({ accountId: '', name, retentionMs, description: 'created by start-dev' });
