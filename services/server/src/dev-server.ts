@@ -19,7 +19,7 @@ import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
-import { Billing, type BillingConfig } from '@hourglass/usage';
+import { Billing, startReportServer, type BillingConfig, type ReportServer } from '@hourglass/usage';
 import path from 'node:path';
 import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
 import { optionName, type DevServerConfig } from './config';
@@ -122,9 +122,16 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     let frontendIdentity: FrontendIdentity | undefined;
     let dev: DevIdentity | undefined;
     let auditRetention: AuditRetention | undefined;
+    let reportServer: ReportServer | undefined;
     let grpcAddress = `${config.ip}:${config.port}`;
     if (withIdentity) {
       const identityLogger = logger.child({ service: 'identity' });
+      const billing = new Billing({ persistence, clock, ...(billingConfig ? { config: billingConfig } : {}) });
+      // Billing report downloads (signed, expiring URLs) over HTTP on the server's address.
+      const reports = await startReportServer(billing, config.ip, logger.child({ service: 'usage' }));
+      reportServer = reports;
+      undo.push(() => reports.stop());
+      billing.downloadBaseUrl = reports.baseUrl;
       const keys = new ApiKeyAuthenticator({ store: persistence.identity, clock, logger: identityLogger });
       const service = new IdentityService({
         store: persistence.identity,
@@ -147,7 +154,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         devAccountId: () => devIdentity.account.id,
         grpcAddress: () => grpcAddress,
         effectiveLimits: (ns) => effectiveNamespaceLimits(settings, ns),
-        billing: new Billing({ persistence, clock, ...(billingConfig ? { config: billingConfig } : {}) }),
+        billing,
       };
     } else {
       for (const name of namespaceNames) await namespaces.ensure({ accountId: '', name, retentionMs, description: 'created by start-dev' });
@@ -194,6 +201,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         stopping ??= (async () => {
           await frontend.stop();
           await auditRetention?.stop();
+          await reportServer?.stop();
           matching.stop();
           await history.stop();
           await persistence.close();

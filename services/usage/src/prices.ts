@@ -67,8 +67,10 @@ export const billingConfigSchema = z.strictObject({
   accounts: z.record(z.string(), priceOverrideSchema).optional(),
   /** Secret that signs billing report download URLs; default: a random one per process (URLs die with it). */
   reportSigningKey: z.string().min(16).optional(),
-  /** Where billing report downloads are served, e.g. http://127.0.0.1:8234; default: the server's report listener. */
-  reportBaseUrl: z.string().url().optional(),
+  /** Port of the HTTP listener serving billing report downloads (default 0: a free port), on the server's --ip. */
+  reportPort: z.number().int().min(0).max(65535).optional(),
+  /** Public base URL of those downloads when a proxy or ingress fronts the listener (e.g. https://billing.example.com). */
+  reportBaseUrl: z.url().optional(),
 });
 export type BillingConfig = z.infer<typeof billingConfigSchema>;
 

@@ -8,8 +8,8 @@ import { BillableActions, BILLABLE_ACTIONS, isActionRecordType, StorageRecordTyp
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
-/** The longest range one read may cover (a bit over a year of hourly rows per namespace and type). */
-export const MAX_RANGE_MS = 400 * DAY_MS;
+/** The longest range one read may cover (the whole months of a year-long report, with room to spare). */
+export const MAX_RANGE_MS = 500 * DAY_MS;
 const NAMESPACE_PAGE = 1000;
 
 /** The three kinds of usage a bill has (Cloud's RecordType). */

@@ -4,6 +4,7 @@
 // of it and may not ask the operator API for it.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { parse } from 'csv-parse/sync';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
@@ -205,3 +206,45 @@ file.test("@temporalio/cloud's getUsage() returns the same counts, and another a
     raw.close();
   }
 }, { timeoutMs: 90_000 });
+
+file.test("a billing report's CSV, downloaded from its signed URL, sums to the month's invoice; another account may not read it", async (_t, env) => {
+  const credentials = env.server.devCredentials();
+  const now = new Date();
+  const month = now.toISOString().slice(0, 7);
+  const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+  const end = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+  const seconds = (ms: number): { seconds: number } => ({ seconds: ms / 1000 });
+  const raw = rawServiceClient(env.server.address);
+  try {
+    const owner = { apiKey: credentials.ownerApiKey };
+    const created = await raw.call(SERVICES.cloud, 'CreateBillingReport', { spec: { startTimeInclusive: seconds(start), endTimeExclusive: seconds(end), granularity: 2 /* DAILY */, description: 'this month' } }, owner);
+    const id = created.billingReportId as string;
+    assert.ok(id, 'a report id');
+    const got = await raw.call(SERVICES.cloud, 'GetBillingReport', { billingReportId: id }, owner);
+    const report = got.billingReport as { state: number; downloadInfo: { url: string; fileFormat: number; fileSizeBytes: number }[] };
+    assert.equal(report.state, 2 /* GENERATED */);
+    const download = report.downloadInfo[0];
+    assert.ok(download, 'a download');
+    assert.equal(download.fileFormat, 1 /* CSV */);
+    // Hourglass serves the file at the signed URL.
+    const res = await fetch(download.url);
+    assert.equal(res.status, 200);
+    const csv = await res.text();
+    assert.equal(Buffer.byteLength(csv), download.fileSizeBytes);
+    const rows = parse(csv, { columns: true }) as Record<string, string>[];
+    const invoice = (await admin(['invoice', '--account', credentials.accountId, '--month', month], credentials.operatorApiKey, env.server.address)) as { totalCents: number; lines: { namespace: string; type: string; quantity: number }[] };
+    const billed = rows.reduce((sum, r) => sum + Math.round(Number(r.BilledCost) * 100), 0);
+    assert.equal(billed, invoice.totalCents, 'the CSV sums to the invoice, to the cent');
+    const actionsLine = invoice.lines.find((l) => l.namespace === 'default' && l.type === 'actions');
+    assert.equal(actionsLine?.quantity, total(sum(SCRIPTED, CRASHED)), "the invoice bills this file's actions");
+    // A URL whose signature does not match is refused.
+    const tampered = await fetch(download.url.replace(/sig=[^&]+/, 'sig=AAAA'));
+    assert.equal(tampered.status, 403);
+
+    const other = await admin(['account', 'create', '--name', 'metering-c', '--owner-email', 'owner@metering-c.test'], credentials.operatorApiKey, env.server.address);
+    const denied = await raw.outcome(SERVICES.cloud, 'GetBillingReport', { billingReportId: id }, { apiKey: other.ownerApiKey as string });
+    assert.equal(denied.code, status.PERMISSION_DENIED, denied.details);
+  } finally {
+    raw.close();
+  }
+}, { timeoutMs: 60_000 });
