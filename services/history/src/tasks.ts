@@ -35,7 +35,9 @@ export type TimerTask =
   /** The first workflow task of a run whose start was delayed (start delay, cron, retry backoff). */
   | { type: 'workflow-backoff' }
   /** Retention is over for a closed run: delete it. */
-  | { type: 'delete-execution' };
+  | { type: 'delete-execution' }
+  /** Storage metering: accrue the run's storage up to now and arm the next accrual. */
+  | { type: 'storage-accrual' };
 
 export type TransferTaskType = TransferTask['type'];
 export type TimerTaskType = TimerTask['type'];
@@ -63,6 +65,7 @@ const timerTaskSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('workflow-timeout') }),
   z.object({ type: z.literal('workflow-backoff') }),
   z.object({ type: z.literal('delete-execution') }),
+  z.object({ type: z.literal('storage-accrual') }),
 ]);
 
 function parse<T>(schema: z.ZodType<T>, data: string, what: string): T {

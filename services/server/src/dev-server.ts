@@ -89,7 +89,10 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
     // Matching times polls against callers' wall-clock deadlines: it always runs on the system clock.
     // With time skipping every timer is held in memory, so the skipping clock knows the next one.
-    const settings = skippingClock ? overlaySettings(given, { [HistorySettings.timerLookahead.key]: [{ value: SKIPPING_TIMER_LOOKAHEAD_MS }] }) : given;
+    // Periodic storage accrual timers are off there too: the clock would otherwise skip to each one.
+    const settings = skippingClock
+      ? overlaySettings(given, { [HistorySettings.timerLookahead.key]: [{ value: SKIPPING_TIMER_LOOKAHEAD_MS }], [HistorySettings.storageAccrualInterval.key]: [{ value: 0 }] })
+      : given;
     const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), settings, logger.child({ service: 'matching' }));
     const history = new HistoryEngine({
       persistence,

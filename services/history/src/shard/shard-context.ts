@@ -34,6 +34,7 @@ import {
 } from '@hourglass/persistence';
 import { TaskCategories } from '../queues/task-categories';
 import { usageTaskOf, type UsageTask } from '../usage/usage-task';
+import { accrueStorage, nextAccrualAt, storageBytesOf } from '../usage/storage-accrual';
 import type { BillableAction } from '@hourglass/usage';
 import type { NamespaceRegistry } from '../namespace-registry';
 import { rememberCommittedTask, type TimerTask, type TransferTask } from '../tasks';
@@ -296,7 +297,13 @@ export class ShardContext {
       }
       const entry = updated.find(({ ctx }) => ctx === state.deleted);
       if (!entry) throw new InvariantViolationError('deleteRun needs a run loaded through the same transaction');
-      await this.commit({ shardId: this.shardId, rangeId: this.rangeId, deletion: { key: entry.ctx.ms.key, expectedDbVersion: entry.dbVersion }, tasks: [] }, []);
+      // Its retained storage accrues up to the deletion, in the same commit; nothing accrues after.
+      const storage: UsageTask['increments'] = [];
+      accrueStorage(entry.ctx, entry.ctx.now, 0, storage);
+      const usage = usageTaskOf(new Map(), entry.ctx.now, storage);
+      const tasks = usage ? [this.usageRow(entry.ctx.ms.key, usage)] : [];
+      await this.commit({ shardId: this.shardId, rangeId: this.rangeId, deletion: { key: entry.ctx.ms.key, expectedDbVersion: entry.dbVersion }, tasks }, []);
+      if (tasks.length > 0) this.deps.listeners.onTasks(this.shardId, tasks);
       this.cache.invalidate(entry.ctx.ms.key);
       return;
     }
@@ -310,6 +317,15 @@ export class ShardContext {
       if (options.limits) enforceHistoryLimits(ctx, scope);
     }
     if (changed.length > 1) throw new InvariantViolationError('one change may update at most one existing run');
+    // Storage metering: every written run accrues what it held since its last accrual; a new run arms its periodic accrual.
+    const storage: UsageTask['increments'] = [];
+    const accrualMs = this.deps.settings.get(HistorySettings.storageAccrualInterval);
+    for (const ctx of all) {
+      if (ctx === state.created && accrualMs > 0 && ctx.ms.executionInfo.storageAccruedAt === undefined) {
+        ctx.addTimerTask(nextAccrualAt(ctx.now, accrualMs), { type: 'storage-accrual' });
+      }
+      accrueStorage(ctx, ctx.now, storageBytesOf(ctx, ctx.ms.storedStateBytes), storage);
+    }
     const update = changed[0];
     const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, tasks: [] };
     const writes: { ctx: MutationContext; dbVersion: number }[] = [];
@@ -323,7 +339,7 @@ export class ShardContext {
       commit.create = body;
       writes.push({ ctx: state.created, dbVersion: 1 });
     }
-    this.addUsageTask(all, commit);
+    this.addUsageTask(all, storage, commit);
     // The current pointer follows the newest run: the created one, or the updated one when its status changed.
     const pointerCtx = state.created ?? (update && update.ctx.ms.executionInfo.status !== update.ctx.initialStatus ? update.ctx : undefined);
     if (pointerCtx) {
@@ -358,18 +374,19 @@ export class ShardContext {
   }
 
   /** The billable actions of every run the change wrote, as one usage task of the same commit. */
-  private addUsageTask(ctxs: readonly MutationContext[], commit: ShardCommit): void {
+  private addUsageTask(ctxs: readonly MutationContext[], storage: UsageTask['increments'], commit: ShardCommit): void {
     const first = ctxs[0];
     if (!first) return;
     const usage = new Map<BillableAction, number>();
     for (const ctx of ctxs) for (const [action, n] of ctx.usage) usage.set(action, (usage.get(action) ?? 0) + n);
-    const task = usageTaskOf(usage, first.now);
+    const task = usageTaskOf(usage, first.now, storage);
     if (task) commit.tasks.push(this.usageRow(first.ms.key, task));
   }
 
+  /** A usage task row. It belongs to no run (run id ''): deleting a run never deletes usage not yet folded. */
   private usageRow(key: ExecutionKey, task: UsageTask): HistoryTaskRow {
-    const { namespaceId, workflowId, runId } = key;
-    return { categoryId: TaskCategories.usage.id, taskId: this.nextTaskId(), fireAt: 0, namespaceId, workflowId, runId, type: task.type, data: JSON.stringify(task) };
+    const { namespaceId, workflowId } = key;
+    return { categoryId: TaskCategories.usage.id, taskId: this.nextTaskId(), fireAt: 0, namespaceId, workflowId, runId: '', type: task.type, data: JSON.stringify(task) };
   }
 
   /**

@@ -29,9 +29,12 @@ export function hourOf(ms: number): number {
   return Math.floor(ms / HOUR_MS) * HOUR_MS;
 }
 
-/** The usage task of a change that billed these actions at `now`; undefined when it billed none. */
-export function usageTaskOf(usage: ReadonlyMap<BillableAction, number>, now: number): UsageTask | undefined {
-  const increments = [...usage].filter(([, n]) => n > 0).map(([action, amount]) => ({ hourStart: hourOf(now), recordType: BillableActions[action].recordType, amount }));
+/** The usage task of a change that billed these actions at `now`, plus its storage increments; undefined when there is nothing. */
+export function usageTaskOf(usage: ReadonlyMap<BillableAction, number>, now: number, storage: UsageTask['increments'] = []): UsageTask | undefined {
+  const increments: UsageTask['increments'] = [...usage]
+    .filter(([, n]) => n > 0)
+    .map(([action, amount]) => ({ hourStart: hourOf(now), recordType: BillableActions[action].recordType as string, amount }));
+  increments.push(...storage);
   return increments.length > 0 ? { type: USAGE_TASK_TYPE, increments } : undefined;
 }
 
