@@ -226,6 +226,14 @@ export const HistorySettings = {
     parse: durationSetting(),
     description: 'Timer tasks due within this window are held in memory; later ones are loaded by periodic scans.',
   }),
+  storageAccrualInterval: defineSetting({
+    key: 'history.storageAccrualInterval',
+    scope: 'global',
+    defaultValue: 86_400_000,
+    parse: durationSetting(),
+    description:
+      "Storage metering: besides every change, each run's active or retained storage is accrued at every multiple of this interval (UTC), so a day's byte-seconds are complete soon after it ends. 0: only at changes and deletion.",
+  }),
   executionCacheSize: defineSetting({
     key: 'history.cacheMaxSize',
     scope: 'global',

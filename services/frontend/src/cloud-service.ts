@@ -8,7 +8,7 @@
  * Enums are written both ways Cloud clients read them: the enum and its deprecated string form
  * (older tcld and the Terraform provider read the strings).
  */
-import { InvalidArgumentError, NotFoundError, msToTimestamp, quote, temporal, timestampToMs, google } from '@hourglass/common';
+import { InvalidArgumentError, Long, NotFoundError, UnimplementedError, durationToMs, msToDuration, msToTimestamp, quote, temporal, timestampToMs, google } from '@hourglass/common';
 import type {
   ActorContext,
   IdentityService,
@@ -19,6 +19,7 @@ import type {
 } from '@hourglass/identity';
 import { shortNameOf } from '@hourglass/identity';
 import type { AccountRecord, AccountRole, ApiKeyRecord, AsyncOperationRecord, AuditRecord, NamespacePermission, NamespaceRecord } from '@hourglass/persistence';
+import { getUsage, type Billing, type Granularity as BillingGranularity } from '@hourglass/usage';
 import type { HandlerContext, UnaryHandler } from './interceptors';
 
 const cloud = temporal.api.cloud;
@@ -39,6 +40,8 @@ export interface CloudServiceOptions {
   actionsPerSecondLimit: (ns: NamespaceRecord) => number;
   /** The region name namespaces report (Hourglass runs in one). */
   region?: string;
+  /** Usage and billing (GetUsage, billing reports); absent: those methods answer UNIMPLEMENTED. */
+  billing?: Billing;
 }
 
 const ROLE_TO_PROTO: Record<AccountRole, number> = {
@@ -235,6 +238,21 @@ function page(request: { pageSize?: number | null; pageToken?: string | null }):
   return request.pageToken ? { pageSize: size, nextPageToken: request.pageToken } : { pageSize: size };
 }
 
+const Granularity = cloud.billing.v1.BillingReportSpec.BillingReportGranularity;
+const GRANULARITY_TO_PROTO: Record<BillingGranularity, number> = {
+  hourly: Granularity.BILLING_REPORT_GRANULARITY_HOURLY,
+  daily: Granularity.BILLING_REPORT_GRANULARITY_DAILY,
+  monthly: Granularity.BILLING_REPORT_GRANULARITY_MONTHLY,
+};
+
+/** Unspecified: daily. */
+function granularityFrom(value: number | null | undefined): BillingGranularity {
+  if (!value) return 'daily';
+  const found = (Object.entries(GRANULARITY_TO_PROTO) as [BillingGranularity, number][]).find(([, v]) => v === value)?.[0];
+  if (!found) throw new InvalidArgumentError(`spec.granularity must be HOURLY, DAILY or MONTHLY, got ${value}`);
+  return found;
+}
+
 function requiredText(value: string | null | undefined, field: string): string {
   if (!value) throw new InvalidArgumentError(`${field} is required`);
   return value;
@@ -282,7 +300,70 @@ export function cloudServiceHandlers(options: CloudServiceOptions): Record<strin
     }
   };
 
+  /** The caller's account, for the account-wide usage and billing methods (the chain checked the finance role). */
+  const billingAccount = (ctx: HandlerContext): { billing: Billing; accountId: string } => {
+    if (!options.billing) throw new UnimplementedError(`${ctx.method} is not served by this deployment (no usage store)`);
+    return { billing: options.billing, accountId: actor(ctx).principal.accountId };
+  };
+
   return {
+    // Usage and billing
+    GetUsage: async (r: temporal.api.cloud.cloudservice.v1.GetUsageRequest, ctx) => {
+      const { billing, accountId } = billingAccount(ctx);
+      return getUsage(billing.reader, accountId, r);
+    },
+
+    CreateBillingReport: async (r: temporal.api.cloud.cloudservice.v1.CreateBillingReportRequest, ctx) => {
+      const { billing, accountId } = billingAccount(ctx);
+      const spec = r.spec ?? {};
+      const start = timestampToMs(spec.startTimeInclusive);
+      const end = timestampToMs(spec.endTimeExclusive);
+      if (start === undefined || end === undefined) throw new InvalidArgumentError('spec.start_time_inclusive and spec.end_time_exclusive are required');
+      const ttl = spec.downloadUrlExpirationDuration ? durationToMs(spec.downloadUrlExpirationDuration) : undefined;
+      const created = billing.createReport(accountId, {
+        startMs: start,
+        endMs: end,
+        granularity: granularityFrom(spec.granularity),
+        ...(ttl !== undefined ? { urlTtlMs: ttl } : {}),
+        description: spec.description ?? '',
+      });
+      const at = time(created.spec.requestedMs);
+      return {
+        billingReportId: created.id,
+        asyncOperation: { id: r.asyncOperationId || `billing-report-${created.spec.requestedMs}`, state: OperationState.STATE_FULFILLED, stateDeprecated: 'fulfilled', operationType: 'create-billing-report', startedTime: at, finishedTime: at },
+      };
+    },
+    GetBillingReport: async (r: temporal.api.cloud.cloudservice.v1.GetBillingReportRequest, ctx) => {
+      const { billing, accountId } = billingAccount(ctx);
+      const report = await billing.getReport(accountId, requiredText(r.billingReportId, 'billing_report_id'));
+      const base = billing.downloadBaseUrl;
+      if (!base) throw new UnimplementedError('billing report downloads are not served by this deployment');
+      const spec = report.spec;
+      return {
+        billingReport: {
+          id: report.id,
+          state: cloud.billing.v1.BillingReport.BillingReportState.BILLING_REPORT_STATE_GENERATED,
+          spec: {
+            startTimeInclusive: time(spec.startMs),
+            endTimeExclusive: time(spec.endMs),
+            downloadUrlExpirationDuration: msToDuration(spec.urlTtlMs),
+            description: spec.description,
+            granularity: GRANULARITY_TO_PROTO[spec.granularity],
+          },
+          downloadInfo: [
+            {
+              url: `${base}${report.downloadPath}`,
+              urlExpirationTime: time(report.urlExpiresMs),
+              fileFormat: cloud.billing.v1.BillingReport.Download.FileFormat.FILE_FORMAT_CSV,
+              fileSizeBytes: Long.fromNumber(report.sizeBytes),
+            },
+          ],
+          requestedTime: time(spec.requestedMs),
+          generatedTime: time(report.generatedMs),
+        },
+      };
+    },
+
     GetCurrentIdentity: async (_r, ctx) => {
       const me = await identity.currentIdentity(actor(ctx));
       return {

@@ -11,6 +11,7 @@ import { FrontendServer, type ServiceRegistration } from './frontend-server';
 import type { IdentityService } from '@hourglass/identity';
 import type { NamespaceLimits, NamespaceRecord } from '@hourglass/persistence';
 import type { VisibilitySearch } from '@hourglass/visibility';
+import type { Billing } from '@hourglass/usage';
 import { cloudServiceHandlers } from './cloud-service';
 import { operatorApiHandlers } from './operator-api';
 import { frontendChain, type Authenticator, type Authorizer, type NamespacePolicy, type RateLimiter, type UsageMeter } from './interceptors';
@@ -48,6 +49,8 @@ export interface FrontendIdentity {
   grpcAddress: () => string;
   /** A namespace's limits as rate limiting applies them (its own, else the defaults). */
   effectiveLimits: (ns: NamespaceRecord) => Required<NamespaceLimits>;
+  /** Usage and billing (CloudService GetUsage and billing reports, the operator API's usage and invoices). */
+  billing?: Billing;
 }
 
 export function createFrontend(deps: FrontendDeps): FrontendServer {
@@ -68,9 +71,17 @@ export function createFrontend(deps: FrontendDeps): FrontendServer {
   if (identity) {
     registrations.push({
       serviceName: CLOUD_SERVICE,
-      handlers: cloudServiceHandlers({ identity: identity.service, grpcAddress: identity.grpcAddress, actionsPerSecondLimit: (ns) => identity.effectiveLimits(ns).aps }),
+      handlers: cloudServiceHandlers({
+        identity: identity.service,
+        grpcAddress: identity.grpcAddress,
+        actionsPerSecondLimit: (ns) => identity.effectiveLimits(ns).aps,
+        ...(identity.billing ? { billing: identity.billing } : {}),
+      }),
     });
-    registrations.push({ serviceName: OPERATOR_API, handlers: operatorApiHandlers({ identity: identity.service, effectiveLimits: identity.effectiveLimits }) });
+    registrations.push({
+      serviceName: OPERATOR_API,
+      handlers: operatorApiHandlers({ identity: identity.service, effectiveLimits: identity.effectiveLimits, ...(identity.billing ? { billing: identity.billing } : {}) }),
+    });
   }
   if (deps.timeSkippingClock) registrations.push({ serviceName: TEST_SERVICE, handlers: testServiceHandlers(deps.timeSkippingClock) });
   const chain = frontendChain({

@@ -386,6 +386,8 @@ const operatorApi: Record<string, MethodSpec> = {
   SetAccountState: row('operator', ctl(2), { namespace: CLUSTER }),
   ListAccounts: row('operator', ctl(3), { namespace: CLUSTER }),
   SetNamespaceLimits: row('operator', ctl(2), { namespace: CLUSTER }),
+  GetAccountUsage: row('operator', ctl(3), { namespace: CLUSTER }),
+  GetInvoice: row('operator', ctl(3), { namespace: CLUSTER }),
 };
 
 /** temporal.api.testservice.v1.TestService: served by the time-skipping test server only. */

@@ -3,13 +3,16 @@
  * platform's staff create, suspend, resume and delete accounts and set namespace limits, with an
  * operator key. The rules are the identity service's; this maps the protos.
  */
-import { InvalidArgumentError, Long } from '@hourglass/common';
+import { InvalidArgumentError, Long, UnimplementedError } from '@hourglass/common';
+import type { Billing, Granularity, Invoice, NamespaceUsage } from '@hourglass/usage';
 import type { ActorContext, IdentityService } from '@hourglass/identity';
 import type { AccountRecord, AccountState, NamespaceLimits, NamespaceRecord } from '@hourglass/persistence';
 import type { HandlerContext, UnaryHandler } from './interceptors';
 
 export interface OperatorApiOptions {
   identity: IdentityService;
+  /** Usage and invoices; absent: those methods answer UNIMPLEMENTED. */
+  billing?: Billing;
   /** A namespace's limits with the deployment's defaults filled in. */
   effectiveLimits: (ns: NamespaceRecord) => Required<NamespaceLimits>;
 }
@@ -48,9 +51,63 @@ function limitsFrom(message: LimitsMessage | null | undefined): NamespaceLimits 
   return limits;
 }
 
+const GRANULARITIES: readonly Granularity[] = ['hourly', 'daily', 'monthly'];
+
+function usageMessage(ns: NamespaceUsage) {
+  return {
+    namespaceId: ns.namespaceId,
+    namespace: ns.namespace,
+    actions: Object.fromEntries(Object.entries(ns.actions).map(([k, v]) => [k, Long.fromNumber(v)])),
+    actionsTotal: Long.fromNumber(ns.actionsTotal),
+    activeStorageByteSeconds: Long.fromNumber(ns.activeStorageByteSeconds),
+    retainedStorageByteSeconds: Long.fromNumber(ns.retainedStorageByteSeconds),
+  };
+}
+
+function invoiceMessage(invoice: Invoice) {
+  const n = (v: number): Long => Long.fromNumber(v);
+  return {
+    ...invoice,
+    periodStartMs: n(invoice.periodStartMs),
+    periodEndMs: n(invoice.periodEndMs),
+    subtotalCents: n(invoice.subtotalCents),
+    planMinimumCents: n(invoice.planMinimumCents),
+    minimumAdjustmentCents: n(invoice.minimumAdjustmentCents),
+    totalCents: n(invoice.totalCents),
+    lines: invoice.lines.map((l) => ({
+      ...l,
+      quantity: n(l.quantity),
+      amountCents: n(l.amountCents),
+      tiers: l.tiers.map((t) => ({ from: n(t.from), to: n(t.to ?? 0), quantity: n(t.quantity), unitPriceUsd: t.unitPriceUsd })),
+    })),
+  };
+}
+
 export function operatorApiHandlers(options: OperatorApiOptions): Record<string, UnaryHandler> {
   const { identity } = options;
+  const billing = (ctx: HandlerContext): Billing => {
+    actor(ctx);
+    if (!options.billing) throw new UnimplementedError(`${ctx.method} is not served by this deployment (no usage store)`);
+    return options.billing;
+  };
   return {
+    GetAccountUsage: async (r: { accountId?: string; fromTimeMs?: Long | number; toTimeMs?: Long | number; granularity?: string }, ctx) => {
+      const b = billing(ctx);
+      const granularity = GRANULARITIES.find((g) => g === (r.granularity || 'daily'));
+      if (!granularity) throw new InvalidArgumentError(`granularity must be one of ${GRANULARITIES.join(', ')}`);
+      const accountId = r.accountId ?? '';
+      await b.requireAccount(accountId);
+      const periods = await b.reader.periods(accountId, Number(r.fromTimeMs ?? 0), Number(r.toTimeMs ?? 0), granularity);
+      return {
+        accountId,
+        periods: periods.map((p) => ({ startTimeMs: Long.fromNumber(p.start), endTimeMs: Long.fromNumber(p.end), namespaces: p.namespaces.map(usageMessage) })),
+      };
+    },
+    GetInvoice: async (r: { accountId?: string; month?: string }, ctx) => {
+      const b = billing(ctx);
+      await b.requireAccount(r.accountId ?? '');
+      return { invoice: invoiceMessage(await b.invoice(r.accountId ?? '', r.month ?? '')) };
+    },
     CreateAccount: async (r: { name?: string; ownerEmail?: string }, ctx) => {
       const created = await identity.createAccount(actor(ctx), { name: r.name ?? '', ownerEmail: r.ownerEmail ?? '' });
       const { account, owner, ownerKey } = created.result;

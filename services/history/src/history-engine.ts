@@ -48,6 +48,8 @@ import { createVisibilityTaskExecutor, DISCARDING_PUBLISHER } from './queues/vis
 import type { VisibilityPublisher } from '@hourglass/visibility';
 import { ShardContext, type ShardListeners } from './shard/shard-context';
 import { RebuildVerifier } from './workflow/rebuild-verifier';
+import { BillableActionCounter } from './usage/billable-action-counter';
+import { createUsageTaskExecutor } from './usage/usage-task';
 
 
 export interface HistoryEngineDeps {
@@ -95,6 +97,8 @@ export class HistoryEngine implements HistoryService {
   private readonly env: EngineContext;
   /** Runs with work in progress (for time skipping in test environments); undefined unless asked for. */
   readonly workTracker: WorkTracker | undefined;
+  /** hourglass_billable_actions_total: billable actions folded into the hourly counters since this process started. */
+  readonly billableActions = new BillableActionCounter();
 
   constructor(deps: HistoryEngineDeps) {
     const notifier = new ExecutionNotifier();
@@ -120,7 +124,11 @@ export class HistoryEngine implements HistoryService {
             }),
         )
       : undefined;
-    const registrations = [...standardRegistrations(deps.visibility ?? DISCARDING_PUBLISHER), ...(deps.extraTaskCategories ?? [])];
+    const usage: TaskCategoryRegistration = {
+      category: TaskCategories.usage,
+      executor: (env) => createUsageTaskExecutor(env, (namespaceId, increments) => this.billableActions.add(namespaceId, increments)),
+    };
+    const registrations = [...standardRegistrations(deps.visibility ?? DISCARDING_PUBLISHER), usage, ...(deps.extraTaskCategories ?? [])];
     const ids = new Set<number>();
     for (const { category } of registrations) {
       if (ids.has(category.id)) throw new InvariantViolationError(`task category id ${category.id} (${category.name}) is registered twice`);

@@ -35,7 +35,9 @@ export type TimerTask =
   /** The first workflow task of a run whose start was delayed (start delay, cron, retry backoff). */
   | { type: 'workflow-backoff' }
   /** Retention is over for a closed run: delete it. */
-  | { type: 'delete-execution' };
+  | { type: 'delete-execution' }
+  /** Storage metering: accrue the run's storage up to now and arm the next accrual. */
+  | { type: 'storage-accrual' };
 
 /**
  * Visibility tasks carry no record: the executor builds it from the run's state when it runs, so a
@@ -74,6 +76,7 @@ const timerTaskSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('workflow-timeout') }),
   z.object({ type: z.literal('workflow-backoff') }),
   z.object({ type: z.literal('delete-execution') }),
+  z.object({ type: z.literal('storage-accrual') }),
 ]);
 
 const visibilityTaskSchema = z.discriminatedUnion('type', [

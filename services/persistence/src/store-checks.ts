@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, quote, utf8Length } from '@hourglass/common';
 import { ConditionFailedError, StoreMismatchError } from './errors';
-import type { ClusterMetadata, ExecutionItemKey, ExecutionKey, ExecutionWrite, HistoryTaskRow, ShardCommit } from './types';
+import type { ClusterMetadata, ExecutionItemKey, ExecutionKey, ExecutionWrite, HistoryTaskRow, ShardCommit, UsageIncrement, UsageQuery } from './types';
 
 /** Limits of the item key columns (see ExecutionItemRow); the MySQL schema is sized by them. */
 export const MAX_ITEM_KIND_LENGTH = 32;
@@ -141,4 +141,33 @@ export function checkRecordedNumHistoryShards(recorded: ClusterMetadata, given: 
   throw new StoreMismatchError(
     `this store was created with ${recorded.numHistoryShards} history shards and that cannot change, but ${given} were asked for: ask for ${recorded.numHistoryShards} or leave the number unset`,
   );
+}
+
+const HOUR_MS = 3_600_000;
+const MAX_USAGE_RECORD_TYPE_LENGTH = 64;
+const USAGE_RECORD_TYPE = /^[a-z0-9_.-]+$/;
+/** Namespaces one usage read may name (an account's namespaces are far fewer). */
+export const MAX_USAGE_QUERY_NAMESPACES = 10_000;
+
+/** Usage increments: whole hours, a short ASCII record type, non-negative safe integer amounts. */
+export function checkUsageIncrements(increments: readonly UsageIncrement[]): void {
+  for (const i of increments) {
+    if (!Number.isSafeInteger(i.hourStart) || i.hourStart < 0 || i.hourStart % HOUR_MS !== 0) {
+      throw new InvalidArgumentError(`usage hourStart must be the start of a UTC hour in ms, got ${i.hourStart}`);
+    }
+    if (i.recordType.length > MAX_USAGE_RECORD_TYPE_LENGTH || !USAGE_RECORD_TYPE.test(i.recordType)) {
+      throw new InvalidArgumentError(`usage record type must be 1-${MAX_USAGE_RECORD_TYPE_LENGTH} characters of [a-z0-9_.-], got ${quote(i.recordType)}`);
+    }
+    if (!Number.isSafeInteger(i.amount) || i.amount < 0) throw new InvalidArgumentError(`usage amount must be a non-negative safe integer, got ${i.amount}`);
+    if (i.namespaceId.length === 0) throw new InvalidArgumentError('usage namespaceId must not be empty');
+  }
+}
+
+export function checkUsageQuery(query: UsageQuery): void {
+  if (!Number.isSafeInteger(query.fromMs) || !Number.isSafeInteger(query.toMs) || query.fromMs > query.toMs) {
+    throw new InvalidArgumentError(`usage range must be fromMs <= toMs (ms since epoch), got ${query.fromMs}..${query.toMs}`);
+  }
+  if (query.namespaceIds.length > MAX_USAGE_QUERY_NAMESPACES) {
+    throw new InvalidArgumentError(`a usage read names at most ${MAX_USAGE_QUERY_NAMESPACES} namespaces, got ${query.namespaceIds.length}`);
+  }
 }

@@ -242,6 +242,37 @@ export interface ExecutionStore {
 
   /** Largest task id ever written in the shard (any category), 0 if none. */
   maxTaskId(shardId: number): Promise<number>;
+
+  /**
+   * Usage metering, exactly once: in ONE transaction checks the shard's rangeId (else
+   * ShardOwnershipLostError), deletes the usage task and adds `increments` to the hourly usage
+   * counters. A task already folded (absent) changes nothing and returns false.
+   */
+  foldUsageTask(shardId: number, rangeId: number, task: HistoryTaskKey, increments: readonly UsageIncrement[]): Promise<boolean>;
+  /**
+   * Hourly usage rows of these namespaces with fromMs <= hourStart < toMs, summed over every
+   * shard (database), ordered by (hourStart, namespaceId, recordType). Work is O(hours × types).
+   */
+  readHourlyUsage(query: UsageQuery): Promise<UsageRow[]>;
+}
+
+/** An amount to add to one hourly usage counter. */
+export interface UsageIncrement {
+  namespaceId: string;
+  /** Start of the UTC hour, ms since epoch (a multiple of 3 600 000). */
+  hourStart: number;
+  /** The usage record type, owned by the history service (at most 64 ASCII characters). */
+  recordType: string;
+  /** A non-negative safe integer. */
+  amount: number;
+}
+
+export type UsageRow = UsageIncrement;
+
+export interface UsageQuery {
+  namespaceIds: readonly string[];
+  fromMs: number;
+  toMs: number;
 }
 
 export type TaskQueueType = 'workflow' | 'activity';

@@ -87,11 +87,11 @@ startDev.action(async (_opts: unknown, command: Command) => {
     const key = startDevKeys.get(name);
     if (key) flags[key] = value;
   }
-  const { config, settings } = load(flags, given.config);
+  const { config, settings, billing } = load(flags, given.config);
   const logger = createLogger({ level: config.logLevel, name: 'hourglass' });
   let server;
   try {
-    server = await startDevServer({ config, settings, logger });
+    server = await startDevServer({ config, settings, logger, ...(billing ? { billing } : {}) });
   } catch (err) {
     fail(`could not start: ${(err as Error).message}`, 1);
   }
@@ -170,7 +170,7 @@ db.command('migrate')
 
 // --- hourglass admin: the operator API, and the first operator key -------------------------------
 
-const admin = program.command('admin').description("the platform operator's commands: accounts, namespace limits, the first operator key");
+const admin = program.command('admin').description("the platform operator's commands: accounts, namespace limits, usage and invoices, the first operator key");
 
 interface AdminFlags {
   address: string;
@@ -244,6 +244,40 @@ adminOptions(adminNamespace.command('limits'))
     }
     return adminCall(opts, 'SetNamespaceLimits', { targetNamespace: opts.namespace, limits: { rps: opts.rps ?? 0, aps: opts.aps ?? 0, maxConcurrentPolls: opts.maxPolls ?? 0 } }, (r) => ({ namespace: opts.namespace, ...(r.limits as object) }));
   });
+
+/** A CLI date: YYYY-MM-DD (UTC midnight) or an ISO 8601 time. */
+function parseCliDate(value: string, flag: string): number {
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Date.parse(value);
+  if (!Number.isFinite(ms)) fail(`invalid ${flag} ${quote(value)}: expected YYYY-MM-DD or an ISO 8601 time`, EXIT_USAGE);
+  return ms;
+}
+
+const iso = (ms: unknown): string => new Date(Number(ms)).toISOString();
+
+adminOptions(admin.command('usage'))
+  .description("an account's metered usage per namespace: billable actions by type and storage byte-seconds, from the durable hourly counters")
+  .requiredOption('--account <id>', 'account id')
+  .requiredOption('--from <date>', 'start, inclusive: YYYY-MM-DD (UTC) or an ISO time on a whole hour')
+  .requiredOption('--to <date>', 'end, exclusive: YYYY-MM-DD (UTC) or an ISO time on a whole hour')
+  .addOption(new Option('--granularity <g>', 'hourly, daily or monthly').choices(['hourly', 'daily', 'monthly']).default('daily'))
+  .action((opts: AdminFlags & { account: string; from: string; to: string; granularity: string }) => {
+    const from = parseCliDate(opts.from, '--from');
+    const to = parseCliDate(opts.to, '--to');
+    return adminCall(opts, 'GetAccountUsage', { accountId: opts.account, fromTimeMs: from, toTimeMs: to, granularity: opts.granularity }, (r) => {
+      const periods = (r.periods as { startTimeMs: number; endTimeMs: number; namespaces: Record<string, unknown>[] }[]).map((p) => ({
+        start: iso(p.startTimeMs),
+        end: iso(p.endTimeMs),
+        namespaces: p.namespaces,
+      }));
+      return { accountId: r.accountId, from: iso(from), to: iso(to), granularity: opts.granularity, periods };
+    });
+  });
+
+adminOptions(admin.command('invoice'))
+  .description("an account's invoice for one UTC calendar month: line items per namespace and type, tiers, plan minimum, total in integer cents")
+  .requiredOption('--account <id>', 'account id')
+  .requiredOption('--month <YYYY-MM>', 'the month')
+  .action((opts: AdminFlags & { account: string; month: string }) => adminCall(opts, 'GetInvoice', { accountId: opts.account, month: opts.month }, (r) => r.invoice));
 
 admin
   .command('bootstrap')

@@ -67,6 +67,17 @@ describe('configuration errors name where the bad value came from', () => {
     assert.deepEqual(parseDevServerConfig({ namespaces: ['a'.repeat(255), 'billing.prod_2-eu'] }, {}).namespaces, ['a'.repeat(255), 'billing.prod_2-eu']);
   });
 
+  it('reads the billing section: prices, per-account prices; a bad price names its key', () => {
+    const file = parseConfigFile(
+      'hourglass.yaml',
+      ['billing:', '  prices:', '    planMinimumUsd: 50', '  accounts:', '    a1b2c:', '      activeStorageUsdPerGbHour: 0.03'].join('\n'),
+    );
+    assert.deepEqual(file.billing, { prices: { planMinimumUsd: 50 }, accounts: { a1b2c: { activeStorageUsdPerGbHour: 0.03 } } });
+    refuses(() => parseConfigFile('hourglass.yaml', 'billing:\n  prices:\n    planMinimumUsd: -1'), /^hourglass\.yaml: billing\.prices\.planMinimumUsd: /);
+    refuses(() => parseConfigFile('hourglass.yaml', 'billing:\n  price: {}'), 'hourglass.yaml: billing: unknown key "price"');
+    assert.equal(parseConfigFile('hourglass.yaml', 'port: 1').billing, undefined);
+  });
+
   it('names the file and the key of a bad file value', () => {
     refuses(() => parseConfigFile('hourglass.yaml', 'port: 70000'), 'hourglass.yaml: port: expected 0..65535, got 70000');
     refuses(() => parseConfigFile('hourglass.yaml', 'namespaces: [ok, "bad name!"]'), /^hourglass\.yaml: namespaces: namespace name "bad name!" is invalid/);

@@ -20,6 +20,7 @@
  * 0..65535, got 70000`, `hourglass.yaml: settings.limit.blobSize.error[0]: expected ...`.
  */
 import { readFileSync } from 'node:fs';
+import { billingConfigSchema, type BillingConfig } from '@hourglass/usage';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import {
@@ -301,6 +302,8 @@ const settingsSectionSchema = z.record(z.string(), z.array(overrideSchema, { err
 const configFileSchema = z.strictObject({
   ...Object.fromEntries(Object.entries(fields).map(([key, schema]) => [key, schema.optional()])),
   settings: settingsSectionSchema.optional(),
+  /** Usage billing: prices (over Temporal Cloud's list prices), per-account prices, report URL signing (docs/metering.md). */
+  billing: billingConfigSchema.optional(),
 });
 
 /** A parsed, validated config file. */
@@ -311,6 +314,8 @@ export interface ConfigFile {
   options: Partial<DevServerConfig>;
   /** Its settings overrides, validated against the registry's definitions. */
   settings: SettingsRegistry;
+  /** Its `billing:` section, validated. */
+  billing: BillingConfig | undefined;
 }
 
 /** Parses a config file's text; every error names the file and the key (or line) at fault. */
@@ -328,19 +333,19 @@ export function parseConfigFile(path: string, source: string): ConfigFile {
     if (issue?.code === 'unrecognized_keys') {
       const key = issue.keys[0] ?? '';
       const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : '';
-      const known = issue.path.length === 0 ? [...Object.keys(fields), 'settings'] : issue.path.at(-1) === 'constraints' ? ['namespace', 'taskQueue'] : ['value', 'constraints'];
+      const known = issue.path[0] === 'billing' ? [] : issue.path.length === 0 ? [...Object.keys(fields), 'settings', 'billing'] : issue.path.at(-1) === 'constraints' ? ['namespace', 'taskQueue'] : ['value', 'constraints'];
       throw new InvalidArgumentError(`${path}: ${where}unknown key ${quote(key)}${didYouMean(key, known)}`);
     }
     throw new InvalidArgumentError(`${path}: ${formatPath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`);
   }
-  const { settings: overrides, ...options } = result.data as Partial<DevServerConfig> & { settings?: SettingOverrides };
+  const { settings: overrides, billing, ...options } = result.data as Partial<DevServerConfig> & { settings?: SettingOverrides; billing?: BillingConfig };
   let settings: SettingsRegistry;
   try {
     settings = new SettingsRegistry(overrides ?? {});
   } catch (err) {
     throw new InvalidArgumentError(`${path}: ${(err as Error).message}`);
   }
-  return { path, options, settings };
+  return { path, options, settings, billing };
 }
 
 /** `settings.limit.blobSize.error[0].value`: dotted keys stay whole, list indexes in brackets. */
@@ -421,6 +426,8 @@ export interface LoadedConfig {
   config: DevServerConfig;
   /** The settings registry: the config file's overrides, or defaults only without a file. */
   settings: SettingsRegistry;
+  /** The config file's `billing:` section, if any. */
+  billing: BillingConfig | undefined;
   /** The config file read, if any. */
   file: string | undefined;
 }
@@ -432,5 +439,5 @@ export interface LoadedConfig {
 export function loadDevServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, configFile?: string, read?: (path: string) => string): LoadedConfig {
   const path = configFile ?? (env[CONFIG_FILE_OPTION.env] || undefined);
   const file = path ? loadConfigFile(path, read) : undefined;
-  return { config: parseDevServerConfig(flags, env, file), settings: file?.settings ?? new SettingsRegistry(), file: path };
+  return { config: parseDevServerConfig(flags, env, file), settings: file?.settings ?? new SettingsRegistry(), billing: file?.billing, file: path };
 }

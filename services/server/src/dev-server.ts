@@ -19,6 +19,7 @@ import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
+import { Billing, startReportServer, type BillingConfig, type ReportServer } from '@hourglass/usage';
 import path from 'node:path';
 import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
 import { optionName, type DevServerConfig } from './config';
@@ -62,12 +63,14 @@ export interface DevServerOptions {
   onFatal?: (reason: string) => void;
   /** Accounts and API keys (default on); the time-skipping test server runs without. */
   identity?: boolean;
+  /** The config file's `billing:` section: prices and per-account prices (default: Temporal Cloud's list prices). */
+  billing?: BillingConfig;
 }
 
 /** Far enough that every timer is held in memory, so the skipping clock knows the next one. */
 const SKIPPING_TIMER_LOOKAHEAD_MS = 100 * 365 * 86_400_000;
 
-export async function startDevServer({ config, settings: given = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping, onFatal, identity: withIdentity = true }: DevServerOptions): Promise<RunningServer> {
+export async function startDevServer({ config, settings: given = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping, onFatal, identity: withIdentity = true, billing: billingConfig }: DevServerOptions): Promise<RunningServer> {
   for (const name of config.namespaces) validateNamespaceName(name, '--namespace');
   const defaultFatal = (reason: string): void => {
     logger.fatal(reason);
@@ -87,7 +90,10 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
     // Matching times polls against callers' wall-clock deadlines: it always runs on the system clock.
     // With time skipping every timer is held in memory, so the skipping clock knows the next one.
-    const settings = skippingClock ? overlaySettings(given, { [HistorySettings.timerLookahead.key]: [{ value: SKIPPING_TIMER_LOOKAHEAD_MS }] }) : given;
+    // Periodic storage accrual timers are off there too: the clock would otherwise skip to each one.
+    const settings = skippingClock
+      ? overlaySettings(given, { [HistorySettings.timerLookahead.key]: [{ value: SKIPPING_TIMER_LOOKAHEAD_MS }], [HistorySettings.storageAccrualInterval.key]: [{ value: 0 }] })
+      : given;
     const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), settings, logger.child({ service: 'matching' }));
     const visibility = await startVisibility({ persistence, logger: logger.child({ service: 'visibility' }), config });
     undo.push(() => visibility.stop());
@@ -123,9 +129,16 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     let frontendIdentity: FrontendIdentity | undefined;
     let dev: DevIdentity | undefined;
     let auditRetention: AuditRetention | undefined;
+    let reportServer: ReportServer | undefined;
     let grpcAddress = `${config.ip}:${config.port}`;
     if (withIdentity) {
       const identityLogger = logger.child({ service: 'identity' });
+      const billing = new Billing({ persistence, clock, ...(billingConfig ? { config: billingConfig } : {}) });
+      // Billing report downloads (signed, expiring URLs) over HTTP on the server's address.
+      const reports = await startReportServer(billing, config.ip, logger.child({ service: 'usage' }));
+      reportServer = reports;
+      undo.push(() => reports.stop());
+      billing.downloadBaseUrl = reports.baseUrl;
       const keys = new ApiKeyAuthenticator({ store: persistence.identity, clock, logger: identityLogger });
       const service = new IdentityService({
         store: persistence.identity,
@@ -148,6 +161,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         devAccountId: () => devIdentity.account.id,
         grpcAddress: () => grpcAddress,
         effectiveLimits: (ns) => effectiveNamespaceLimits(settings, ns),
+        billing,
       };
     } else {
       for (const name of namespaceNames) await namespaces.ensure({ accountId: '', name, retentionMs, description: 'created by start-dev' });
@@ -196,6 +210,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         stopping ??= (async () => {
           await frontend.stop();
           await auditRetention?.stop();
+          await reportServer?.stop();
           matching.stop();
           await history.stop();
           await visibility.stop();

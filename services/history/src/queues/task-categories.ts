@@ -20,7 +20,8 @@ export const TaskCategories = {
   timer: { id: 2, name: 'timer', kind: 'scheduled' },
   /** Publish the run's visibility record (or its deletion) to the visibility bus: one per commit that changed what search shows. */
   visibility: { id: 3, name: 'visibility', kind: 'immediate' },
-  // 4: usage (reserved).
+  /** Usage deltas (billable actions, storage) committed with the change that caused them, folded into hourly counters exactly once. */
+  usage: { id: 4, name: 'usage', kind: 'immediate' },
 } as const satisfies Record<string, TaskCategory>;
 
 export const STANDARD_TASK_CATEGORIES: readonly TaskCategory[] = Object.values(TaskCategories);

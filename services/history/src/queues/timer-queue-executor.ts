@@ -1,9 +1,10 @@
 /**
  * Executes timer-category tasks: user timers, activity and workflow-task timeouts, activity
- * retries, run timeouts, start backoff and retention. Each re-checks mutable state: a task that no
+ * retries, run timeouts, start backoff, retention and storage accrual. Each re-checks mutable state: a task that no
  * longer applies (timer canceled, attempt moved on, run closed) does nothing.
  */
-import { TimeoutType, assertNever } from '@hourglass/common';
+import { HistorySettings, TimeoutType, assertNever } from '@hourglass/common';
+import { nextAccrualAt } from '../usage/storage-accrual';
 import type { HistoryTaskRow } from '@hourglass/persistence';
 import type { EngineContext } from '../engine-context';
 import { parseTimerTask, type TimerTask } from '../tasks';
@@ -29,6 +30,14 @@ export function createTimerTaskExecutor(env: EngineContext) {
       });
       return;
     }
+    if (task.type === 'storage-accrual') {
+      // The change itself accrues (shard-context); this only arms the next accrual, open or closed, until retention deletes the run.
+      const intervalMs = env.settings.get(HistorySettings.storageAccrualInterval);
+      await shard.updateExecution(key, (ctx) => {
+        if (ctx && intervalMs > 0) ctx.addTimerTask(nextAccrualAt(ctx.now, intervalMs), { type: 'storage-accrual' });
+      });
+      return;
+    }
     const closeEnv: CloseEnv = { retentionMs: 0 };
     if (task.type === 'workflow-timeout') closeEnv.retentionMs = (await env.namespaces.getById(key.namespaceId)).retentionMs;
     await shard.updateExecution(key, async (ctx) => {
@@ -43,7 +52,7 @@ export function createTimerTaskExecutor(env: EngineContext) {
   };
 }
 
-function applyTimer(ctx: MutationContext, task: Exclude<TimerTask, { type: 'delete-execution' }>, fireAt: number, closeEnv: CloseEnv): void {
+function applyTimer(ctx: MutationContext, task: Exclude<TimerTask, { type: 'delete-execution' | 'storage-accrual' }>, fireAt: number, closeEnv: CloseEnv): void {
   const ms = ctx.ms;
   switch (task.type) {
     case 'user-timer':

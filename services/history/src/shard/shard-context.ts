@@ -30,10 +30,14 @@ import {
   type ExecutionStore,
   type HistoryTaskRow,
   type ShardCommit,
+  type UsageIncrement,
 } from '@hourglass/persistence';
+import { TaskCategories } from '../queues/task-categories';
+import { usageTaskOf, type UsageTask } from '../usage/usage-task';
+import { accrueStorage, nextAccrualAt, storageBytesOf } from '../usage/storage-accrual';
+import type { BillableAction } from '@hourglass/usage';
 import type { NamespaceRegistry } from '../namespace-registry';
 import { rememberCommittedTask, type TimerTask, type TransferTask, type VisibilityTask } from '../tasks';
-import { TaskCategories } from '../queues/task-categories';
 import { visibleStateChanged } from '../workflow/visibility';
 import { decodeEvent } from '../workflow/events';
 import { isRunning, type MutableState } from '../workflow/mutable-state';
@@ -298,9 +302,14 @@ export class ShardContext {
       const deletion: VisibilityTask = { type: 'delete-execution', committedAt: this.clock.now(), version: entry.ctx.ms.executionInfo.stateTransitionCount + 1 };
       const row: HistoryTaskRow = { categoryId: TaskCategories.visibility.id, taskId: this.nextTaskId(), fireAt: 0, ...entry.ctx.ms.key, type: deletion.type, data: JSON.stringify(deletion) };
       rememberCommittedTask(row, deletion);
-      await this.commit({ shardId: this.shardId, rangeId: this.rangeId, deletion: { key: entry.ctx.ms.key, expectedDbVersion: entry.dbVersion }, tasks: [row] }, []);
+      // Its retained storage accrues up to the deletion, in the same commit; nothing accrues after.
+      const storage: UsageTask['increments'] = [];
+      accrueStorage(entry.ctx, entry.ctx.now, 0, storage);
+      const usage = usageTaskOf(new Map(), entry.ctx.now, storage);
+      const tasks = usage ? [row, this.usageRow(entry.ctx.ms.key, usage)] : [row];
+      await this.commit({ shardId: this.shardId, rangeId: this.rangeId, deletion: { key: entry.ctx.ms.key, expectedDbVersion: entry.dbVersion }, tasks }, []);
       this.cache.invalidate(entry.ctx.ms.key);
-      this.deps.listeners.onTasks(this.shardId, [row]);
+      this.deps.listeners.onTasks(this.shardId, tasks);
       return;
     }
     const changed = updated.filter(({ ctx }) => ctx.hasChanges());
@@ -313,6 +322,15 @@ export class ShardContext {
       if (options.limits) enforceHistoryLimits(ctx, scope);
     }
     if (changed.length > 1) throw new InvariantViolationError('one change may update at most one existing run');
+    // Storage metering: every written run accrues what it held since its last accrual; a new run arms its periodic accrual.
+    const storage: UsageTask['increments'] = [];
+    const accrualMs = this.deps.settings.get(HistorySettings.storageAccrualInterval);
+    for (const ctx of all) {
+      if (ctx === state.created && accrualMs > 0 && ctx.ms.executionInfo.storageAccruedAt === undefined) {
+        ctx.addTimerTask(nextAccrualAt(ctx.now, accrualMs), { type: 'storage-accrual' });
+      }
+      accrueStorage(ctx, ctx.now, storageBytesOf(ctx, ctx.ms.storedStateBytes), storage);
+    }
     const update = changed[0];
     const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, tasks: [] };
     const writes: { ctx: MutationContext; dbVersion: number }[] = [];
@@ -326,6 +344,7 @@ export class ShardContext {
       commit.create = body;
       writes.push({ ctx: state.created, dbVersion: 1 });
     }
+    this.addUsageTask(all, storage, commit);
     // The current pointer follows the newest run: the created one, or the updated one when its status changed.
     const pointerCtx = state.created ?? (update && update.ctx.ms.executionInfo.status !== update.ctx.initialStatus ? update.ctx : undefined);
     if (pointerCtx) {
@@ -357,6 +376,45 @@ export class ShardContext {
       this.deps.listeners.onExecutionChanged(ctx.ms.key, { nextEventId: ctx.ms.nextEventId, closed: !isRunning(ctx.ms) }, ctx.ms);
     }
     if (commit.tasks.length > 0) this.deps.listeners.onTasks(this.shardId, commit.tasks);
+  }
+
+  /** The billable actions of every run the change wrote, as one usage task of the same commit. */
+  private addUsageTask(ctxs: readonly MutationContext[], storage: UsageTask['increments'], commit: ShardCommit): void {
+    const first = ctxs[0];
+    if (!first) return;
+    const usage = new Map<BillableAction, number>();
+    for (const ctx of ctxs) for (const [action, n] of ctx.usage) usage.set(action, (usage.get(action) ?? 0) + n);
+    const task = usageTaskOf(usage, first.now, storage);
+    if (task) commit.tasks.push(this.usageRow(first.ms.key, task));
+  }
+
+  /** A usage task row. It belongs to no run (run id ''): deleting a run never deletes usage not yet folded. */
+  private usageRow(key: ExecutionKey, task: UsageTask): HistoryTaskRow {
+    const { namespaceId, workflowId } = key;
+    return { categoryId: TaskCategories.usage.id, taskId: this.nextTaskId(), fireAt: 0, namespaceId, workflowId, runId: '', type: task.type, data: JSON.stringify(task) };
+  }
+
+  /**
+   * Usage that no history change carries (a query answered): a commit of one usage task, fenced
+   * like every commit. Resolves once it is durable.
+   */
+  async commitUsage(key: ExecutionKey, usage: ReadonlyMap<BillableAction, number>): Promise<void> {
+    const task = usageTaskOf(usage, this.clock.now());
+    if (!task) return;
+    const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, tasks: [this.usageRow(key, task)] };
+    await this.commit(commit, []);
+    this.deps.listeners.onTasks(this.shardId, commit.tasks);
+  }
+
+  /** Folds a usage task into the hourly counters and deletes it, in one transaction fenced by this host's range id. */
+  async foldUsage(row: HistoryTaskRow, increments: readonly UsageIncrement[]): Promise<boolean> {
+    if (this.closed) throw new UnavailableError(`shard ${this.shardId} is not owned by this host`);
+    try {
+      return await this.store.foldUsageTask(this.shardId, this.rangeId, { categoryId: row.categoryId, fireAt: row.fireAt, taskId: row.taskId }, increments);
+    } catch (err) {
+      if (err instanceof ShardOwnershipLostError) this.ownershipLost(err);
+      throw err;
+    }
   }
 
   /** A created run replaces what the pointer pointed at when the change read it (or nothing). */
@@ -398,15 +456,19 @@ export class ShardContext {
       await this.store.commit(commit);
     } catch (err) {
       for (const ctx of writing) this.cache.invalidate(ctx.ms.key);
-      if (err instanceof ShardOwnershipLostError) {
-        this.logger.error({ err, shardId: this.shardId }, `shard ${this.shardId} was taken over by another host: this host stops serving it`);
-        this.closed = true;
-        this.cache.clear();
-        this.deps.listeners.onOwnershipLost(this.shardId);
-        throw new UnavailableError(`shard ${this.shardId} ownership moved to another host; retry`, undefined, { cause: err });
-      }
+      if (err instanceof ShardOwnershipLostError) this.ownershipLost(err);
       throw err;
     }
+  }
+
+  private ownershipLost(err: ShardOwnershipLostError): never {
+    if (!this.closed) {
+      this.logger.error({ err, shardId: this.shardId }, `shard ${this.shardId} was taken over by another host: this host stops serving it`);
+      this.closed = true;
+      this.cache.clear();
+      this.deps.listeners.onOwnershipLost(this.shardId);
+    }
+    throw new UnavailableError(`shard ${this.shardId} ownership moved to another host; retry`, undefined, { cause: err });
   }
 
   private tailLimits(): EventTailLimits {

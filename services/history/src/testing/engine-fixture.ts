@@ -150,11 +150,15 @@ export interface TestEngineOptions {
   /** Task categories besides the standard ones. */
   extraTaskCategories?: HistoryEngineDeps['extraTaskCategories'];
   retentionMs?: number;
+  /** The store (default: SQLite in memory); it must be empty. */
+  openPersistence?: (clock: ManualClock) => Promise<Persistence>;
+  /** The clock's start (default 2026-01-01T00:00Z). */
+  startMs?: number;
 }
 
 export async function createTestEngine(options: TestEngineOptions = {}): Promise<TestEngine> {
-  const clock = new ManualClock(Date.UTC(2026, 0, 1));
-  const persistence = openSqlitePersistence({ path: ':memory:', clock });
+  const clock = new ManualClock(options.startMs ?? Date.UTC(2026, 0, 1));
+  const persistence = options.openPersistence ? await options.openPersistence(clock) : openSqlitePersistence({ path: ':memory:', clock });
   const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
   const matching = new RecordingMatching();
   const bus = new InProcessVisibilityBus();

@@ -137,6 +137,7 @@ export function dispatchActivityAttempt(ctx: MutationContext, activity: Activity
 
 /** A worker took the attempt: remember who and when, arm start-to-close and heartbeat timeouts. No event (it is written lazily). */
 export function startActivityAttempt(ctx: MutationContext, activity: ActivityInfo, args: { requestId: string; identity: string }): void {
+  ctx.bill('activityStarted');
   activity.startedTime = ctx.now;
   activity.startedIdentity = args.identity;
   activity.startedRequestId = args.requestId;
@@ -167,6 +168,7 @@ export function armHeartbeatTimer(ctx: MutationContext, activity: ActivityInfo):
 }
 
 export function recordHeartbeat(ctx: MutationContext, activity: ActivityInfo, details: Payloads | null | undefined): void {
+  ctx.bill('activityHeartbeat');
   if (details) activity.heartbeatDetails = payloadsBlob.pack(details);
   activity.lastHeartbeatTime = ctx.now;
 }

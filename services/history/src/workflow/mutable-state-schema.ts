@@ -56,6 +56,8 @@ const executionInfo = z.object({
   parent: parent.nullable().default(null),
   rootWorkflowId: z.string().optional(),
   rootRunId: z.string().optional(),
+  storageAccruedAt: z.number().optional(),
+  storageAccruedBytes: z.number().optional(),
 });
 
 const workflowTask = z.object({

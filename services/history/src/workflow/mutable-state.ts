@@ -48,6 +48,9 @@ export interface ExecutionInfo {
   /** The root of the workflow's child tree (itself when it has no parent). */
   rootWorkflowId: string;
   rootRunId: string;
+  /** Storage metering: when the run's storage was last accrued, and the bytes it held since then (absent: never). */
+  storageAccruedAt?: number;
+  storageAccruedBytes?: number;
 }
 
 export interface ParentInfo {
@@ -405,6 +408,11 @@ export class MutableState implements CoreState {
     }
     this.writingCore = JSON.stringify(this.core());
     return { state: this.writingCore, upsertItems, deleteItems };
+  }
+
+  /** Bytes of the execution row as last stored (0 before the first write). */
+  get storedStateBytes(): number {
+    return this.storedCore?.length ?? 0;
   }
 
   /** After a successful commit. */

@@ -15,6 +15,8 @@ import { eventBlob } from './codec';
 import { attributesKeyOf, encodeEvent, eventTypeOf, type EventAttributes, type EventAttributesKey } from './events';
 import { isWorkflowTaskStarted, type MutableState } from './mutable-state';
 import { visibleStateOf, type VisibleState } from './visibility';
+import type { BillableAction } from '@hourglass/usage';
+import { ACTION_OF_EVENT } from '../usage/action-of-event';
 
 export { BUFFERED_STARTED_EVENT_ID };
 
@@ -43,6 +45,8 @@ export interface AddEventOptions {
   eventTime?: number;
   /** Summary/details the SDK attached (HistoryEvent.user_metadata). */
   userMetadata?: HistoryEvent['userMetadata'];
+  /** Not a billable action even if its type is one (signals a reset re-applies were billed when first received). */
+  unbilled?: boolean;
 }
 
 /** A task produced by a mutation, before the shard gives it an id. */
@@ -59,6 +63,8 @@ export class MutationContext {
   /** `events`, encoded once: what gets persisted. */
   readonly encodedEvents: Uint8Array[] = [];
   readonly tasks: PendingTask[] = [];
+  /** Billable actions this change records, committed with it as a usage task (exactly once). */
+  readonly usage = new Map<BillableAction, number>();
   /** The change asks for a workflow task (the mutation helper schedules one unless one is pending or the run cannot take one). */
   private workflowTaskRequested = false;
 
@@ -82,6 +88,10 @@ export class MutationContext {
       [key]: attributes,
       ...(options.userMetadata ? { userMetadata: options.userMetadata } : {}),
     };
+    // Billed when recorded, buffered or not: a buffered event is persisted with the change too.
+    const action = options.unbilled ? undefined : ACTION_OF_EVENT[key];
+    if (action) this.bill(action);
+    if (key === 'markerRecordedEventAttributes') this.usage.set('marker', 1);
     if (options.bufferable && isWorkflowTaskStarted(this.ms)) {
       const encoded = encodeEvent(event);
       this.ms.bufferEvent(Buffer.from(encoded).toString('base64'), encoded.length);
@@ -90,6 +100,11 @@ export class MutationContext {
     }
     applyEvent(this.ms, event);
     return event;
+  }
+
+  /** Counts a billable action of this change (committed with it, so counted exactly once). */
+  bill(action: BillableAction, count = 1): void {
+    this.usage.set(action, (this.usage.get(action) ?? 0) + count);
   }
 
   hasBufferedEvents(): boolean {
@@ -157,6 +172,7 @@ export class MutationContext {
     return (
       this.events.length > 0 ||
       this.tasks.length > 0 ||
+      this.usage.size > 0 ||
       this.workflowTaskRequested ||
       this.ms.hasItemChanges() ||
       this.ms.coreChanged()

@@ -65,7 +65,7 @@ function describe(key: ExecutionKey): string {
  * The parts of mutable state that history determines. Left out, each on purpose: who runs an
  * activity attempt and how it goes (attempt, start, heartbeats, last failure: not in history until
  * the outcome), stickiness and the queue a task was pushed to, remembered request ids, updates
- * not yet accepted, counters of admitted updates and state transitions, and — in a reset run —
+ * not yet accepted, counters of admitted updates and state transitions, storage metering, and — in a reset run —
  * the times and identity the reset gave it.
  */
 export function derivedState(ms: MutableState, reset: boolean): Record<string, unknown> {
@@ -76,6 +76,8 @@ export function derivedState(ms: MutableState, reset: boolean): Record<string, u
     executionTime,
     runExpirationTime,
     identity,
+    storageAccruedAt: _accruedAt,
+    storageAccruedBytes: _accruedBytes,
     ...info
   } = ms.executionInfo;
   const sorted = <T>(entries: Iterable<[string, Readonly<T>]>): [string, Readonly<T>][] => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

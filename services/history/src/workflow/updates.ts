@@ -15,6 +15,7 @@ const REQUEST_TYPE = `${TYPE_PREFIX}temporal.api.update.v1.Request`;
 
 export function admitUpdate(ctx: MutationContext, request: temporal.api.update.v1.IRequest): UpdateInfo {
   const updateId = request.meta?.updateId ?? '';
+  ctx.bill('update');
   const info: UpdateInfo = {
     updateId,
     stage: 'admitted',

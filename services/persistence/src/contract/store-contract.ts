@@ -643,6 +643,68 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
       });
     });
 
+    describe('usage counters', () => {
+      const USAGE = 4;
+      const H = 3_600_000;
+      const HOUR = Math.floor(T0 / H) * H;
+      const usageKey = (taskId: number) => ({ categoryId: USAGE, fireAt: 0, taskId });
+      test('folding a usage task deletes it and adds its increments once; a second fold changes nothing', async (p) => {
+        const shard = await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(tasksCommit(1, [task(USAGE, 0, 7), task(USAGE, 0, 8)], []));
+        const inc = [
+          { namespaceId: 'ns-a', hourStart: HOUR, recordType: 'signal', amount: 2 },
+          { namespaceId: 'ns-a', hourStart: HOUR + H, recordType: 'signal', amount: 1 },
+          { namespaceId: 'ns-b', hourStart: HOUR, recordType: 'timer', amount: 5 },
+        ];
+        assert.equal(await p.executions.foldUsageTask(1, shard.rangeId, usageKey(7), inc), true);
+        assert.equal(await p.executions.foldUsageTask(1, shard.rangeId, usageKey(7), inc), false);
+        assert.equal(await p.executions.foldUsageTask(1, shard.rangeId, usageKey(8), [{ namespaceId: 'ns-a', hourStart: HOUR, recordType: 'signal', amount: 3 }]), true);
+        assert.deepEqual(await p.executions.listImmediateTasks(1, USAGE, 0, 100), []);
+        assert.equal(await p.executions.maxTaskId(1), 8);
+        assert.deepEqual(await p.executions.readHourlyUsage({ namespaceIds: ['ns-a', 'ns-b'], fromMs: HOUR, toMs: HOUR + 2 * H }), [
+          { namespaceId: 'ns-a', hourStart: HOUR, recordType: 'signal', amount: 5 },
+          { namespaceId: 'ns-b', hourStart: HOUR, recordType: 'timer', amount: 5 },
+          { namespaceId: 'ns-a', hourStart: HOUR + H, recordType: 'signal', amount: 1 },
+        ]);
+        // The range is [from, to), and only the namespaces asked for.
+        assert.deepEqual(await p.executions.readHourlyUsage({ namespaceIds: ['ns-a'], fromMs: HOUR + H, toMs: HOUR + 2 * H }), [
+          { namespaceId: 'ns-a', hourStart: HOUR + H, recordType: 'signal', amount: 1 },
+        ]);
+        assert.deepEqual(await p.executions.readHourlyUsage({ namespaceIds: ['ns-c'], fromMs: 0, toMs: HOUR * 2 }), []);
+      });
+
+      test('counters of several shards sum; a fold with a stale rangeId fails and writes nothing', async (p) => {
+        const one = await p.executions.acquireShard(1, 'host-a');
+        const two = await p.executions.acquireShard(2, 'host-a');
+        await p.executions.commit(tasksCommit(1, [task(USAGE, 0, 1)], []));
+        await p.executions.commit(tasksCommit(2, [task(USAGE, 0, 1)], []));
+        const inc = [{ namespaceId: 'ns-a', hourStart: HOUR, recordType: 'query', amount: 1 }];
+        await p.executions.acquireShard(1, 'host-b');
+        await assert.rejects(p.executions.foldUsageTask(1, one.rangeId, usageKey(1), inc), ShardOwnershipLostError);
+        assert.equal((await p.executions.listImmediateTasks(1, USAGE, 0, 100)).length, 1);
+        assert.equal(await p.executions.foldUsageTask(1, one.rangeId + 1, usageKey(1), inc), true);
+        assert.equal(await p.executions.foldUsageTask(2, two.rangeId, usageKey(1), inc), true);
+        assert.deepEqual(await p.executions.readHourlyUsage({ namespaceIds: ['ns-a'], fromMs: 0, toMs: HOUR + H }), [
+          { namespaceId: 'ns-a', hourStart: HOUR, recordType: 'query', amount: 2 },
+        ]);
+      });
+
+      test('rejects increments that are not whole hours, negative or fractional, or of a malformed type, and writes nothing', async (p) => {
+        const shard = await p.executions.acquireShard(1, 'host-a');
+        await p.executions.commit(tasksCommit(1, [task(USAGE, 0, 1)], []));
+        for (const bad of [
+          { namespaceId: 'ns-a', hourStart: HOUR + 1, recordType: 'query', amount: 1 },
+          { namespaceId: 'ns-a', hourStart: HOUR, recordType: 'query', amount: -1 },
+          { namespaceId: 'ns-a', hourStart: HOUR, recordType: 'query', amount: 1.5 },
+          { namespaceId: 'ns-a', hourStart: HOUR, recordType: 'Query Type', amount: 1 },
+        ]) {
+          await assert.rejects(p.executions.foldUsageTask(1, shard.rangeId, usageKey(1), [bad]), InvalidArgumentError);
+        }
+        assert.equal((await p.executions.listImmediateTasks(1, USAGE, 0, 100)).length, 1);
+        await assert.rejects(p.executions.readHourlyUsage({ namespaceIds: ['ns-a'], fromMs: 10, toMs: 5 }), InvalidArgumentError);
+      });
+    });
+
     describe('task queues', () => {
       test('leaseTaskQueue creates at rangeId 1 and bumps it, per queue key', async (p) => {
         const key = queueKey('orders');

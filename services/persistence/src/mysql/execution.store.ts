@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError, InvariantViolationError, type Clock } from '@hourglass/common';
-import { checkAppendedEvents, checkCommitShape, describeRun, lastItemPerKey } from '../store-checks';
+import { checkAppendedEvents, checkCommitShape, checkUsageIncrements, checkUsageQuery, describeRun, lastItemPerKey } from '../store-checks';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, ShardOwnershipLostError } from '../errors';
 import type {
   CurrentExecutionRecord,
@@ -18,6 +18,9 @@ import type {
   HistoryTaskRow,
   ShardCommit,
   ShardRecord,
+  UsageIncrement,
+  UsageQuery,
+  UsageRow,
 } from '../types';
 import { DuplicateKeyError } from './errors';
 import {
@@ -46,6 +49,11 @@ export class ShardRouter {
       );
     }
     return this.databases[shardId % this.databases.length]!;
+  }
+
+  /** Every shard database once. */
+  get all(): readonly MysqlDatabase[] {
+    return [...new Set(this.databases)];
   }
 }
 
@@ -276,6 +284,58 @@ export class MysqlExecutionStore implements ExecutionStore {
       [shardId, shardId],
     );
     return row ? toInt(row.max_task_id, 'max_task_id') : 0;
+  }
+
+  async foldUsageTask(shardId: number, rangeId: number, task: HistoryTaskKey, increments: readonly UsageIncrement[]): Promise<boolean> {
+    checkUsageIncrements(increments);
+    const db = this.shards.databaseFor(shardId);
+    return db.transaction(async (tx) => {
+      await checkRangeId(tx, shardId, rangeId);
+      // Locking read: two folds of the same task (a retry racing the first) serialise here, and only one finds the row.
+      const found = await tx.rows<{ task_id: number }>(
+        `SELECT task_id FROM history_tasks WHERE shard_id = ? AND ${TASK_KEY_WHERE} FOR UPDATE`,
+        taskKeyParams(shardId, [task]),
+      );
+      if (found.length === 0) return false;
+      await raiseTaskIdMark(tx, shardId, task.taskId);
+      await tx.run(`DELETE FROM history_tasks WHERE shard_id = ? AND ${TASK_KEY_WHERE}`, taskKeyParams(shardId, [task]));
+      for (const i of increments) {
+        await tx.run(
+          `INSERT INTO usage_hourly (namespace_id, hour_start, record_type, amount) VALUES (?, ?, ?, ?)
+           ON DUPLICATE KEY UPDATE amount = amount + VALUES(amount)`,
+          [i.namespaceId, i.hourStart, i.recordType, i.amount],
+        );
+      }
+      return true;
+    });
+  }
+
+  async readHourlyUsage(query: UsageQuery): Promise<UsageRow[]> {
+    checkUsageQuery(query);
+    const ids = [...new Set(query.namespaceIds)];
+    const sums = new Map<string, UsageRow>();
+    for (const chunk of inListChunks(ids)) {
+      for (const db of this.shards.all) {
+        const rows = await db.rows<{ namespace_id: Buffer | string; hour_start: number; record_type: Buffer | string; amount: number | string }>(
+          `SELECT namespace_id, hour_start, record_type, amount FROM usage_hourly
+           WHERE namespace_id IN (${placeholders(chunk.length)}) AND hour_start >= ? AND hour_start < ?`,
+          [...chunk, query.fromMs, query.toMs],
+        );
+        for (const row of rows) {
+          const namespaceId = toText(row.namespace_id);
+          const hourStart = toInt(row.hour_start, 'usage_hourly.hour_start');
+          const recordType = toText(row.record_type);
+          const amount = toInt(row.amount, 'usage_hourly.amount');
+          const k = `${hourStart}\u0000${namespaceId}\u0000${recordType}`;
+          const sum = sums.get(k);
+          if (sum) sum.amount += amount;
+          else sums.set(k, { namespaceId, hourStart, recordType, amount });
+        }
+      }
+    }
+    return [...sums.values()].sort(
+      (a, b) => a.hourStart - b.hourStart || (a.namespaceId < b.namespaceId ? -1 : a.namespaceId > b.namespaceId ? 1 : 0) || (a.recordType < b.recordType ? -1 : a.recordType > b.recordType ? 1 : 0),
+    );
   }
 }
 

@@ -361,6 +361,18 @@ const CLUSTER_V3: readonly MysqlMigrationStatement[] = [
 const CLUSTER_V4: readonly MysqlMigrationStatement[] = VISIBILITY_MYSQL_DDL;
 
 /** Ordered; version N is at index N-1. */
+// Usage metering: one counter per (namespace, UTC hour, record type) in each shard database,
+// folded exactly once from usage tasks in the transaction that deletes the task (reads sum over shards).
+const SHARD_V4: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS usage_hourly (
+    namespace_id VARBINARY(255) NOT NULL,
+    hour_start   BIGINT NOT NULL,
+    record_type  VARBINARY(64) NOT NULL,
+    amount       BIGINT NOT NULL,
+    PRIMARY KEY (namespace_id, hour_start, record_type)
+  ) ${TABLE_OPTIONS}`,
+];
+
 export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial cluster schema', statements: CLUSTER_V1 },
   { version: 2, description: 'the ordered list of shard databases', statements: CLUSTER_V2 },
@@ -371,6 +383,7 @@ export const SHARD_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial shard schema', statements: SHARD_V1 },
   { version: 2, description: 'execution item rows; one history_tasks table for every task category', statements: SHARD_V2 },
   { version: 3, description: 'shard database identity', statements: SHARD_V3 },
+  { version: 4, description: 'hourly usage counters (metering)', statements: SHARD_V4 },
 ];
 
 export interface MysqlMigrationSet {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { InvalidArgumentError, InvariantViolationError, type Clock } from '@hourglass/common';
-import { checkAppendedEvents, checkCommitShape, describeRun, lastItemPerKey } from '../store-checks';
+import { checkAppendedEvents, checkCommitShape, checkUsageIncrements, checkUsageQuery, describeRun, lastItemPerKey } from '../store-checks';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, ShardOwnershipLostError } from '../errors';
 import type {
   CurrentExecutionRecord,
@@ -17,6 +17,9 @@ import type {
   HistoryTaskRow,
   ShardCommit,
   ShardRecord,
+  UsageIncrement,
+  UsageQuery,
+  UsageRow,
 } from '../types';
 import { checkLimit, isDuplicateKey, toBytes, type SqliteLane } from './sql';
 
@@ -147,6 +150,14 @@ function prepareStatements(db: Database.Database) {
       'DELETE FROM history_tasks WHERE shard_id = ? AND category_id = ? AND fire_at = 0 AND task_id <= ?',
     ),
     deleteTasksOfRun: db.prepare<[RunParams]>(`DELETE FROM history_tasks WHERE ${RUN_WHERE}`),
+    addUsage: db.prepare<[UsageIncrement]>(
+      `INSERT INTO usage_hourly (namespace_id, hour_start, record_type, amount) VALUES (@namespaceId, @hourStart, @recordType, @amount)
+       ON CONFLICT (namespace_id, hour_start, record_type) DO UPDATE SET amount = amount + excluded.amount`,
+    ),
+    readUsage: db.prepare<[string, number, number], { hour_start: number; record_type: string; amount: number }>(
+      `SELECT hour_start, record_type, amount FROM usage_hourly WHERE namespace_id = ? AND hour_start >= ? AND hour_start < ?
+       ORDER BY hour_start, record_type`,
+    ),
   };
 }
 
@@ -158,6 +169,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   // SQLITE_BUSY on lock upgrade when another connection wrote in between.
   private readonly deleteTasksTx: (shardId: number, keys: HistoryTaskKey[]) => void;
   private readonly deleteImmediateUpToTx: (shardId: number, categoryId: number, maxTaskId: number) => void;
+  private readonly foldUsageTx: (shardId: number, rangeId: number, task: HistoryTaskKey, increments: readonly UsageIncrement[]) => boolean;
 
   constructor(private readonly db: Database.Database, private readonly lane: SqliteLane, private readonly clock: Clock) {
     this.sql = prepareStatements(db);
@@ -169,6 +181,32 @@ export class SqliteExecutionStore implements ExecutionStore {
       this.markTaskIdsUsed(shardId, this.sql.maxImmediateUpTo.get(shardId, categoryId, maxTaskId) ?? 0);
       this.sql.deleteImmediateUpTo.run(shardId, categoryId, maxTaskId);
     }).immediate;
+    this.foldUsageTx = db.transaction((shardId: number, rangeId: number, task: HistoryTaskKey, increments: readonly UsageIncrement[]) => {
+      this.checkRangeId(shardId, rangeId);
+      this.markTaskIdsUsed(shardId, task.taskId);
+      const { changes } = this.sql.deleteTask.run(shardId, task.categoryId, task.fireAt, task.taskId);
+      if (changes === 0) return false;
+      for (const increment of increments) this.sql.addUsage.run(pickIncrement(increment));
+      return true;
+    }).immediate;
+  }
+
+  async foldUsageTask(shardId: number, rangeId: number, task: HistoryTaskKey, increments: readonly UsageIncrement[]): Promise<boolean> {
+    checkUsageIncrements(increments);
+    return this.lane.run(() => this.foldUsageTx(shardId, rangeId, task, increments));
+  }
+
+  async readHourlyUsage(query: UsageQuery): Promise<UsageRow[]> {
+    checkUsageQuery(query);
+    return this.lane.run(() => {
+      const rows: UsageRow[] = [];
+      for (const namespaceId of new Set(query.namespaceIds)) {
+        for (const row of this.sql.readUsage.all(namespaceId, query.fromMs, query.toMs)) {
+          rows.push({ namespaceId, hourStart: row.hour_start, recordType: row.record_type, amount: row.amount });
+        }
+      }
+      return sortUsage(rows);
+    });
   }
 
   acquireShard(shardId: number, owner: string): Promise<ShardRecord> {
@@ -402,6 +440,18 @@ function toCurrent(namespaceId: string, workflowId: string, row: CurrentRow): Cu
 function pickTask(task: HistoryTaskRow): HistoryTaskRow {
   const { categoryId, taskId, fireAt, namespaceId, workflowId, runId, type, data } = task;
   return { categoryId, taskId, fireAt, namespaceId, workflowId, runId, type, data };
+}
+
+function pickIncrement(i: UsageIncrement): UsageIncrement {
+  return { namespaceId: i.namespaceId, hourStart: i.hourStart, recordType: i.recordType, amount: i.amount };
+}
+
+function sortUsage(rows: UsageRow[]): UsageRow[] {
+  return rows.sort((a, b) => a.hourStart - b.hourStart || cmp(a.namespaceId, b.namespaceId) || cmp(a.recordType, b.recordType));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function toTask(row: TaskRow): HistoryTaskRow {

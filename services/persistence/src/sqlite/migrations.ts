@@ -257,6 +257,18 @@ CREATE TABLE async_operations (
 );
 `;
 
+// Usage metering: one counter per (namespace, UTC hour, record type), folded exactly once from
+// usage tasks (history_tasks category 4) in the transaction that deletes the task.
+const USAGE = `
+CREATE TABLE usage_hourly (
+  namespace_id TEXT NOT NULL,
+  hour_start   INTEGER NOT NULL,
+  record_type  TEXT NOT NULL,
+  amount       INTEGER NOT NULL,
+  PRIMARY KEY (namespace_id, hour_start, record_type)
+) WITHOUT ROWID;
+`;
+
 /** Ordered; version N is at index N-1. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'initial schema', up: (db) => db.exec(INITIAL_SCHEMA) },
@@ -269,6 +281,7 @@ export const MIGRATIONS: readonly Migration[] = [
       for (const statement of VISIBILITY_SQLITE_DDL) db.exec(statement);
     },
   },
+  { version: 5, description: 'hourly usage counters (metering)', up: (db) => db.exec(USAGE) },
 ];
 
 export const LATEST_SCHEMA_VERSION = checkedLatestVersion(MIGRATIONS);

@@ -121,3 +121,4 @@ export async function activityThenSleep(value: string, ms: number): Promise<stri
 export * from './features';
 export * from './limits';
 export * from './visibility';
+export * from './metering';

@@ -2,7 +2,8 @@
  * QueryWorkflow. While the run has a workflow task pending (or none completed yet) the query is
  * consistent: it rides on the next workflow task and is answered in its completion. Otherwise, and
  * for closed runs, it goes as a legacy query task to the sticky worker (partial history) or the
- * normal queue (full history, the worker replays). Queries change nothing in history.
+ * normal queue (full history, the worker replays). Queries change nothing in history; an answered
+ * one is billed by a usage commit of its own.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -81,6 +82,9 @@ export async function queryWorkflow(env: EngineContext, namespace: NamespaceReco
   const outcome = view.consistent
     ? await consistentQuery(env, key, req.query ?? {}, timeoutMs, view.taskQueue, call.signal)
     : await queryTask(env, key, req.query ?? {}, view, timeoutMs, call.signal);
+  // A worker answered (a result or a query failure): one billable query, made durable by a usage
+  // commit of its own before the caller gets the answer (queries write no history).
+  await env.shardFor(key.namespaceId, key.workflowId).commitUsage(key, new Map([['query', 1]]));
   return answerOf(outcome);
 }
 

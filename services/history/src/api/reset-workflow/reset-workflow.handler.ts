@@ -65,6 +65,7 @@ export async function resetWorkflowExecution(env: EngineContext, namespace: Name
     ms.rememberRequestId(requestId);
     const ctx = new MutationContext(ms, now);
     ctx.adoptEvents(prefix);
+    ctx.bill('workflowReset');
     ctx.addEvent('workflowTaskFailedEventAttributes', {
       scheduledEventId: started.workflowTaskStartedEventAttributes.scheduledEventId ?? int64(0),
       startedEventId: started.eventId ?? int64(0),
@@ -77,7 +78,7 @@ export async function resetWorkflowExecution(env: EngineContext, namespace: Name
     if (reappliesSignals(req)) {
       for (const event of history.slice(finishId - 1)) {
         const signal = event.workflowExecutionSignaledEventAttributes;
-        if (signal) ctx.addEvent('workflowExecutionSignaledEventAttributes', { ...signal });
+        if (signal) ctx.addEvent('workflowExecutionSignaledEventAttributes', { ...signal }, { unbilled: true });
       }
     }
     ctx.requestWorkflowTask();

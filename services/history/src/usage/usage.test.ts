@@ -1,0 +1,120 @@
+/**
+ * Billable actions are committed with the change that records them (a usage task) and folded into
+ * the hourly counters exactly once: retries of the same request, a fold repeated after a crash and
+ * a second engine on the same store never count twice.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { CommandType, int64, msToDuration, temporal } from '@hourglass/common';
+import type { UsageRow } from '@hourglass/persistence';
+import { TaskCategories } from '../queues/task-categories';
+import { createTestEngine, eventually, scheduleActivity, startTimer, type TestEngine } from '../testing/engine-fixture';
+import { HOUR_MS } from './usage-task';
+
+type Command = temporal.api.command.v1.ICommand;
+
+let t: TestEngine | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+async function folded(engine: TestEngine): Promise<void> {
+  await eventually(async () => {
+    for (const shardId of [0, 1]) {
+      if ((await engine.persistence.executions.listImmediateTasks(shardId, TaskCategories.usage.id, 0, 10)).length > 0) return false;
+    }
+    return true;
+  });
+}
+
+async function usage(engine: TestEngine, fromMs = 0, toMs = Number.MAX_SAFE_INTEGER): Promise<Record<string, number>> {
+  const rows: UsageRow[] = await engine.persistence.executions.readHourlyUsage({ namespaceIds: [engine.namespace.id], fromMs, toMs });
+  const out: Record<string, number> = {};
+  // Actions only: storage byte-seconds are storage.test.ts's.
+  for (const row of rows) if (!row.recordType.endsWith('_byte_seconds')) out[row.recordType] = (out[row.recordType] ?? 0) + row.amount;
+  return out;
+}
+
+const marker: Command = { commandType: CommandType.COMMAND_TYPE_RECORD_MARKER, recordMarkerCommandAttributes: { markerName: 'SideEffect' } };
+const memo: Command = {
+  commandType: CommandType.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES,
+  modifyWorkflowPropertiesCommandAttributes: { upsertedMemo: { fields: { k: { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('1') } } } },
+};
+
+describe('usage metering', () => {
+  it('counts each billable action once, in the hour its commit happened; request retries are not counted again', async () => {
+    t = await createTestEngine();
+    const e = t;
+    const hour0 = Math.floor(e.clock.now() / HOUR_MS) * HOUR_MS;
+    const runId = await e.start('wf-1');
+    await e.start('wf-1'); // the same request id: the same run, no second start
+    const signal = (requestId: string) =>
+      e.engine.signalWorkflowExecution({ namespaceId: e.namespace.id, request: { workflowExecution: { workflowId: 'wf-1' }, signalName: 's', requestId } });
+    await signal('sig-1');
+    await signal('sig-1'); // a retry
+    await signal('sig-2');
+    const { token } = await e.startWorkflowTask('wf-1', runId);
+    // Two markers in one workflow task are one marker action; the timer, the memo upsert and the activity one each.
+    await e.complete(token, [
+      scheduleActivity('a1', { retryPolicy: { maximumAttempts: 3, initialInterval: msToDuration(1000) }, heartbeatTimeout: msToDuration(5000) }),
+      startTimer('t1', 60_000),
+      marker,
+      marker,
+      memo,
+    ]);
+    const scheduled = (await e.history('wf-1', runId)).find((ev) => ev.activityTaskScheduledEventAttributes);
+    const scheduledId = Number(scheduled?.eventId);
+    const act = await e.startActivity('wf-1', runId, scheduledId);
+    await e.engine.recordActivityTaskHeartbeat({ target: { by: 'token', token: act }, details: null, identity: 'w' });
+    await e.engine.recordActivityTaskHeartbeat({ target: { by: 'token', token: act }, details: null, identity: 'w' });
+    // The first attempt fails; the retry is a second activity action, in the next hour.
+    await e.engine.respondActivityTaskFailed({ target: { by: 'token', token: act }, failure: { message: 'boom' }, identity: 'w' });
+    e.clock.advance(HOUR_MS);
+    await eventually(() => e.startActivity('wf-1', runId, scheduledId, 2));
+    await folded(e);
+    assert.deepEqual(await usage(e, hour0, hour0 + HOUR_MS), {
+      workflow_started: 1,
+      signal: 2,
+      marker: 1,
+      timer_started: 1,
+      upsert: 1,
+      activity_started: 1,
+      activity_heartbeat: 2,
+    });
+    assert.deepEqual(await usage(e, hour0 + HOUR_MS, hour0 + 2 * HOUR_MS), { activity_started: 1 });
+    // The in-process counter (hourglass_billable_actions_total) agrees with the durable one.
+    const samples = Object.fromEntries(e.engine.billableActions.samples().map((s) => [s.action, s.value]));
+    assert.deepEqual(samples, { workflow_started: 1, signal: 2, marker: 1, timer_started: 1, upsert: 1, activity_started: 2, activity_heartbeat: 2 });
+  });
+
+  it('a usage task folded twice (a crash between the fold and the ack) counts once', async () => {
+    t = await createTestEngine();
+    const e = t;
+    const runId = await e.start('wf-2');
+    await folded(e);
+    const key = { namespaceId: e.namespace.id, workflowId: 'wf-2', runId };
+    const shard = e.engine.shardFor(key.namespaceId, key.workflowId);
+    // A query's usage commit: the task is stored before the fold.
+    await shard.commitUsage(key, new Map([['query', 1]]));
+    await folded(e);
+    const row = { categoryId: TaskCategories.usage.id, fireAt: 0, taskId: 1, ...key, type: 'usage', data: '{}' };
+    assert.equal(await shard.foldUsage(row, [{ namespaceId: key.namespaceId, hourStart: 0, recordType: 'query', amount: 1 }]), false, 'an absent task adds nothing');
+    assert.deepEqual(await usage(e), { workflow_started: 1, query: 1 });
+  });
+
+  it('a reset counts one reset and does not bill the copied start or the re-applied signals again', async () => {
+    t = await createTestEngine();
+    const e = t;
+    const runId = await e.start('wf-3');
+    const { token } = await e.startWorkflowTask('wf-3', runId);
+    await e.complete(token, [startTimer('t1', 60_000)]);
+    await e.engine.signalWorkflowExecution({ namespaceId: e.namespace.id, request: { workflowExecution: { workflowId: 'wf-3' }, signalName: 's', requestId: 'r1' } });
+    await e.engine.resetWorkflowExecution({
+      namespaceId: e.namespace.id,
+      request: { workflowExecution: { workflowId: 'wf-3', runId }, workflowTaskFinishEventId: int64(4), requestId: 'reset-1', reason: 'test' },
+    });
+    await folded(e);
+    assert.deepEqual(await usage(e), { workflow_started: 1, timer_started: 1, signal: 1, workflow_reset: 1 });
+  });
+});
