@@ -223,6 +223,8 @@ export const FIXTURE_QUERIES: readonly string[] = [
   'ORDER BY StartTime DESC, WorkflowId ASC',
   'ORDER BY CloseTime ASC, StartTime DESC',
   'ORDER BY ExecutionDuration DESC',
+  'ORDER BY CloseTime DESC, CustomerId, Amount DESC',
+  "ExecutionStatus IN ('Completed', 'Failed') ORDER BY ParentRunId, Urgent DESC",
   'ORDER BY CustomerId ASC',
   'ORDER BY CustomerId DESC, Amount ASC',
   'ORDER BY Attempts DESC, Urgent ASC, DueAt',
