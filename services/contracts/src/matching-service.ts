@@ -50,6 +50,8 @@ export interface MatchingService {
   /** Waits up to the long-poll timeout (and the call's deadline minus a margin); null means "no task". */
   pollWorkflowTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<Ws<'PollWorkflowTaskQueueResponse'> | null>;
   pollActivityTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<Ws<'PollActivityTaskQueueResponse'> | null>;
+  /** Hourglass serves no Nexus tasks: held like an empty long poll, then null. */
+  pollNexusTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<null>;
   /**
    * Hands a legacy query task to the next poller of the queue. True once a poller took it, false when
    * none did within `timeoutMs`; fails at once with StickyWorkerUnavailableError on a sticky queue

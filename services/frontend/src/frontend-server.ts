@@ -66,9 +66,15 @@ export class ListenError extends Error {
   }
 }
 
+/** "temporal.api.workflowservice.v1.WorkflowService" → "WorkflowService": how users name a service. */
+function shortServiceName(service: string): string {
+  return service.slice(service.lastIndexOf('.') + 1);
+}
+
 function unimplemented(service: string, method: string): UnaryHandler {
+  const error = new UnimplementedError(`${shortServiceName(service)}/${method} is not implemented by Hourglass`);
   return async () => {
-    throw new UnimplementedError(`${service}/${method} is not implemented by Hourglass yet`);
+    throw error;
   };
 }
 

@@ -140,6 +140,11 @@ export class WorkflowService {
         );
         return response ?? {};
       }),
+      // Nexus is off (GetSystemInfo says so): the poll is held and answered empty, as for a queue without tasks.
+      PollNexusTaskQueue: wsHandler('PollNexusTaskQueueRequest', async (r, ctx) => {
+        await matching.pollNexusTaskQueue({ namespaceId: ns(ctx), namespaceName: ctx.namespace.name, taskQueueName: r.taskQueue?.name ?? '', kind: 'normal', identity: r.identity ?? '' }, ctx);
+        return {};
+      }),
       ShutdownWorker: wsHandler('ShutdownWorkerRequest', (r, ctx) =>
         done(r.stickyTaskQueue ? matching.shutdownStickyQueue({ namespaceId: ns(ctx), stickyQueueName: r.stickyTaskQueue }) : Promise.resolve()),
       ),
@@ -195,6 +200,9 @@ function getSystemInfo(config: FrontendConfig): temporal.api.workflowservice.v1.
       upsertMemo: true,
       // WorkflowTaskCompleted events keep the worker's sdk_metadata verbatim, so core may rely on its flags.
       sdkMetadata: true,
+      // No Nexus endpoints, tasks or operations: workers poll Nexus queues in vain and
+      // ScheduleNexusOperation commands fail their workflow task with FEATURE_DISABLED.
+      nexus: false,
     },
   };
 }

@@ -87,6 +87,32 @@ export class MatchingEngine implements MatchingService {
   }
 
   /**
+   * Hourglass has no Nexus: no Nexus task ever arrives, so a Nexus poll is held as an empty one is
+   * (the long-poll interval, or the caller's deadline minus the margin) and answers null. A worker
+   * that registers a Nexus service keeps polling quietly instead of failing on an error.
+   */
+  async pollNexusTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<null> {
+    const callerSignal = call.signal;
+    if (callerSignal?.aborted) return null;
+    const answerWithinMs = call.deadline > 0 ? call.deadline - this.settings.get(MatchingSettings.deadlineMargin) - Date.now() : Infinity;
+    if (answerWithinMs <= 0) return null;
+    const longPollMs = this.settings.get(MatchingSettings.longPollExpirationInterval, { namespace: request.namespaceName, taskQueue: request.taskQueueName });
+    const ended = new AbortController();
+    const end = (): void => ended.abort();
+    const cancelExpiry = this.clock.wakeAt(this.clock.now() + longPollMs, end);
+    const deadlineTimer = answerWithinMs < MAX_TIMEOUT_MS ? setTimeout(end, answerWithinMs) : undefined;
+    callerSignal?.addEventListener('abort', end, { once: true });
+    try {
+      if (!ended.signal.aborted) await new Promise((resolve) => ended.signal.addEventListener('abort', resolve, { once: true }));
+    } finally {
+      cancelExpiry();
+      if (deadlineTimer) clearTimeout(deadlineTimer);
+      callerSignal?.removeEventListener('abort', end);
+    }
+    return null;
+  }
+
+  /**
    * Hands a (legacy) query task to a poller of the workflow task queue. Resolves true once a
    * poller took it; false when no poller came within `timeoutMs`, the caller cancelled, or the
    * sticky queue closed.

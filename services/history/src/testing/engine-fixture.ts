@@ -40,6 +40,9 @@ export class RecordingMatching implements MatchingService {
   async pollActivityTaskQueue(): Promise<null> {
     return null;
   }
+  async pollNexusTaskQueue(): Promise<null> {
+    return null;
+  }
   async shutdownStickyQueue(): Promise<void> {}
 }
 

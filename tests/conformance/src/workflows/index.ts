@@ -120,3 +120,4 @@ export async function activityThenSleep(value: string, ms: number): Promise<stri
 }
 export * from './features';
 export * from './limits';
+export * from './nexus';
