@@ -118,6 +118,7 @@ export class WorkflowService {
       GetWorkflowExecutionHistory: wsHandler('GetWorkflowExecutionHistoryRequest', (r, ctx) => history.getWorkflowExecutionHistory({ namespaceId: ns(ctx), request: r }, ctx)),
       DescribeWorkflowExecution: wsHandler('DescribeWorkflowExecutionRequest', (r, ctx) => history.describeWorkflowExecution({ namespaceId: ns(ctx), request: r })),
       QueryWorkflow: wsHandler('QueryWorkflowRequest', (r, ctx) => history.queryWorkflow({ namespaceId: ns(ctx), request: r }, ctx)),
+      ExecuteMultiOperation: wsHandler('ExecuteMultiOperationRequest', (r, ctx) => history.executeMultiOperation({ namespaceId: ns(ctx), request: r }, ctx)),
       UpdateWorkflowExecution: wsHandler('UpdateWorkflowExecutionRequest', (r, ctx) => history.updateWorkflowExecution({ namespaceId: ns(ctx), request: r }, ctx)),
       PollWorkflowExecutionUpdate: wsHandler('PollWorkflowExecutionUpdateRequest', (r, ctx) => history.pollWorkflowExecutionUpdate({ namespaceId: ns(ctx), request: r }, ctx)),
       ResetStickyTaskQueue: wsHandler('ResetStickyTaskQueueRequest', (r, ctx) =>

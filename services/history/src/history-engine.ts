@@ -30,7 +30,7 @@ import { pollWorkflowExecutionUpdate, updateWorkflowExecution } from './api/upda
 import { resetWorkflowExecution } from './api/reset-workflow/reset-workflow.handler';
 import { requestCancelWorkflowExecution } from './api/request-cancel-workflow/request-cancel-workflow.handler';
 import { signalWorkflowExecution } from './api/signal-workflow/signal-workflow.handler';
-import { signalWithStartWorkflowExecution, startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
+import { executeMultiOperation, signalWithStartWorkflowExecution, startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
 import { terminateWorkflowExecution } from './api/terminate-workflow/terminate-workflow.handler';
 import type { HistoryConfig } from './config';
 import type { EngineContext } from './engine-context';
@@ -216,6 +216,10 @@ export class HistoryEngine implements HistoryService {
 
   async queryWorkflow(r: NamespacedRequest<Ws<'QueryWorkflowRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'QueryWorkflowResponse'>> {
     return queryWorkflow(this.env, await this.namespace(r.namespaceId), r.request, call);
+  }
+
+  async executeMultiOperation(r: NamespacedRequest<Ws<'ExecuteMultiOperationRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'ExecuteMultiOperationResponse'>> {
+    return executeMultiOperation(this.env, await this.namespace(r.namespaceId), r.request, call);
   }
 
   async updateWorkflowExecution(r: NamespacedRequest<Ws<'UpdateWorkflowExecutionRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'UpdateWorkflowExecutionResponse'>> {
