@@ -77,6 +77,8 @@ export interface HistoryService extends TaskStarter {
   resetWorkflowExecution(request: NamespacedRequest<Ws<'ResetWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'ResetWorkflowExecutionResponse'>>;
   describeWorkflowExecution(request: NamespacedRequest<Ws<'DescribeWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'DescribeWorkflowExecutionResponse'>>;
   /** Long-polls with `wait_new_event` until the call's deadline (minus a margin) at most. */
+  /** The newest events first, paged. */
+  getWorkflowExecutionHistoryReverse(request: NamespacedRequest<Ws<'GetWorkflowExecutionHistoryReverseRequest'>>): Promise<Ws<'GetWorkflowExecutionHistoryReverseResponse'>>;
   getWorkflowExecutionHistory(
     request: NamespacedRequest<Ws<'GetWorkflowExecutionHistoryRequest'>>,
     call?: CallOptions,

@@ -43,7 +43,33 @@ export interface DispatchQueryTaskRequest {
   timeoutMs: number;
 }
 
+/** A worker identity that polled a queue, and when it was last seen (a poll started or ended). */
+export interface PollerSeen {
+  identity: string;
+  lastAccessTime: number;
+}
+
+/** One task queue (name, type, kind) as matching holds it. */
+export interface TaskQueueDescription {
+  /** Polls waiting right now. */
+  waitingPollers: number;
+  backlogTasks: number;
+  pendingQueries: number;
+  /** When the oldest task of the backlog was added; undefined without backlog. */
+  oldestBacklogTime: number | undefined;
+  /** Identities that polled within the last five minutes, most recent first. */
+  pollers: PollerSeen[];
+}
+
+export type WorkerHeartbeat = Ws<'RecordWorkerHeartbeatRequest'>['workerHeartbeat'] extends (infer H)[] | null | undefined ? H : never;
+
 export interface MatchingService {
+  describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: 'workflow' | 'activity'; kind: TaskQueueKindName }): TaskQueueDescription;
+  /** Workers report themselves every heartbeat interval; kept in memory, forgotten after five minutes of silence. */
+  recordWorkerHeartbeat(request: { namespaceId: string; heartbeats: WorkerHeartbeat[] }): void;
+  /** Live workers of a namespace, most recently heard first. */
+  listWorkers(request: { namespaceId: string; pageSize: number; nextPageToken?: string }): { workers: WorkerHeartbeat[]; nextPageToken?: string };
+  describeWorker(request: { namespaceId: string; workerInstanceKey: string }): WorkerHeartbeat | undefined;
   /** Sync match to a waiting poller, else backlog. Fails with StickyWorkerUnavailableError on a sticky queue nobody polls. */
   addWorkflowTask(request: AddWorkflowTaskRequest, call?: CallOptions): Promise<void>;
   addActivityTask(request: AddActivityTaskRequest, call?: CallOptions): Promise<void>;

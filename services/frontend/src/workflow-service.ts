@@ -5,21 +5,33 @@
  * (executions) or matching (task queues). Methods not listed in `handlers()` answer UNIMPLEMENTED
  * with their name.
  */
-import { PermissionDeniedError, durationToMs, quote, temporal } from '@hourglass/common';
+import { hostname } from 'node:os';
+import { InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, quote, temporal } from '@hourglass/common';
 import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type IdentityService, type Principal } from '@hourglass/identity';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { ActivityTarget, ActivityTaskToken, HistoryService, MatchingService, Ws, WorkflowTaskToken } from '@hourglass/contracts';
 import type { NamespaceRegistry } from '@hourglass/history';
 import type { FrontendConfig } from './config';
 import type { HandlerContext, UnaryHandler } from './interceptors';
-import { describeNamespace } from './namespace-views';
+import { CLUSTER_NAME, describeNamespace } from './namespace-views';
+import { describeTaskQueue } from './task-queue-views';
 
 const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_LIST_PAGE_SIZE = 100;
 const MAX_LIST_PAGE_SIZE = 1000;
 
+/** What GetClusterInfo reports about the deployment. */
+export interface ClusterInfo {
+  clusterName: string;
+  clusterId: string;
+  historyShardCount: number;
+  persistenceStore: string;
+  visibilityStore: string;
+}
+
 export interface WorkflowServiceDeps {
   config: FrontendConfig;
+  cluster?: ClusterInfo;
   history: HistoryService;
   matching: MatchingService;
   namespaces: NamespaceRegistry;
@@ -115,6 +127,7 @@ export class WorkflowService {
       ),
       TerminateWorkflowExecution: wsHandler('TerminateWorkflowExecutionRequest', (r, ctx) => done(history.terminateWorkflowExecution({ namespaceId: ns(ctx), request: r }))),
       ResetWorkflowExecution: wsHandler('ResetWorkflowExecutionRequest', (r, ctx) => history.resetWorkflowExecution({ namespaceId: ns(ctx), request: r })),
+      GetWorkflowExecutionHistoryReverse: wsHandler('GetWorkflowExecutionHistoryReverseRequest', (r, ctx) => history.getWorkflowExecutionHistoryReverse({ namespaceId: ns(ctx), request: r })),
       GetWorkflowExecutionHistory: wsHandler('GetWorkflowExecutionHistoryRequest', (r, ctx) => history.getWorkflowExecutionHistory({ namespaceId: ns(ctx), request: r }, ctx)),
       DescribeWorkflowExecution: wsHandler('DescribeWorkflowExecutionRequest', (r, ctx) => history.describeWorkflowExecution({ namespaceId: ns(ctx), request: r })),
       QueryWorkflow: wsHandler('QueryWorkflowRequest', (r, ctx) => history.queryWorkflow({ namespaceId: ns(ctx), request: r }, ctx)),
@@ -146,9 +159,38 @@ export class WorkflowService {
         await matching.pollNexusTaskQueue({ namespaceId: ns(ctx), namespaceName: ctx.namespace.name, taskQueueName: r.taskQueue?.name ?? '', kind: 'normal', identity: r.identity ?? '' }, ctx);
         return {};
       }),
-      ShutdownWorker: wsHandler('ShutdownWorkerRequest', (r, ctx) =>
-        done(r.stickyTaskQueue ? matching.shutdownStickyQueue({ namespaceId: ns(ctx), stickyQueueName: r.stickyTaskQueue }) : Promise.resolve()),
-      ),
+      ShutdownWorker: wsHandler('ShutdownWorkerRequest', async (r, ctx) => {
+        // The worker's last heartbeat (status SHUTTING_DOWN) tells ListWorkers it is leaving.
+        if (r.workerHeartbeat?.workerInstanceKey) matching.recordWorkerHeartbeat({ namespaceId: ns(ctx), heartbeats: [r.workerHeartbeat] });
+        if (r.stickyTaskQueue) await matching.shutdownStickyQueue({ namespaceId: ns(ctx), stickyQueueName: r.stickyTaskQueue });
+        return {};
+      }),
+      RecordWorkerHeartbeat: wsHandler('RecordWorkerHeartbeatRequest', async (r, ctx) => {
+        matching.recordWorkerHeartbeat({ namespaceId: ns(ctx), heartbeats: r.workerHeartbeat ?? [] });
+        return {};
+      }),
+      ListWorkers: wsHandler('ListWorkersRequest', async (r, ctx) => {
+        if (r.query) throw new InvalidArgumentError(`ListWorkers: query filters are not supported by Hourglass yet (got ${quote(r.query)}); list without a query`);
+        const pageSize = r.pageSize && r.pageSize > 0 ? Math.min(r.pageSize, MAX_LIST_PAGE_SIZE) : DEFAULT_LIST_PAGE_SIZE;
+        const token = r.nextPageToken && r.nextPageToken.length > 0 ? Buffer.from(r.nextPageToken).toString('utf8') : undefined;
+        const page = matching.listWorkers({ namespaceId: ns(ctx), pageSize, ...(token ? { nextPageToken: token } : {}) });
+        return {
+          workersInfo: page.workers.map((workerHeartbeat) => ({ workerHeartbeat })),
+          ...(page.nextPageToken ? { nextPageToken: Buffer.from(page.nextPageToken, 'utf8') } : {}),
+        };
+      }),
+      DescribeWorker: wsHandler('DescribeWorkerRequest', async (r, ctx) => {
+        const workerHeartbeat = matching.describeWorker({ namespaceId: ns(ctx), workerInstanceKey: r.workerInstanceKey ?? '' });
+        if (!workerHeartbeat) throw new NotFoundError(`no worker with instance key ${quote(r.workerInstanceKey ?? '')} has sent a heartbeat to namespace ${quote(ctx.namespace.name)} in the last five minutes`);
+        return { workerInfo: { workerHeartbeat } };
+      }),
+      DescribeTaskQueue: wsHandler('DescribeTaskQueueRequest', async (r, ctx) => describeTaskQueue(matching, ns(ctx), r, Date.now())),
+      // One partition per task queue type, served by this process.
+      ListTaskQueuePartitions: wsHandler('ListTaskQueuePartitionsRequest', async (r) => {
+        const partition = [{ key: r.taskQueue?.name ?? '', ownerHostName: hostname() }];
+        return { workflowTaskQueuePartitions: partition, activityTaskQueuePartitions: partition };
+      }),
+      GetClusterInfo: async () => getClusterInfo(config, this.deps.cluster),
 
       RespondWorkflowTaskCompleted: wsHandler('RespondWorkflowTaskCompletedRequest', (r, ctx) =>
         history.respondWorkflowTaskCompleted({ namespaceId: ns(ctx), token: ctx.taskToken as WorkflowTaskToken, request: r }),
@@ -188,6 +230,20 @@ export class WorkflowService {
     };
     return handlers;
   }
+}
+
+/** Clients and versions as Temporal's frontend reports them; the rest describes this deployment. */
+function getClusterInfo(config: FrontendConfig, cluster: ClusterInfo | undefined): temporal.api.workflowservice.v1.IGetClusterInfoResponse {
+  return {
+    supportedClients: { 'temporal-cli': '>=0.1.0', 'temporal-go': '>=1.0.0', 'temporal-java': '>=1.0.0', 'temporal-typescript': '>=1.0.0', 'temporal-server': '>=1.0.0' },
+    serverVersion: config.serverVersion,
+    clusterId: cluster?.clusterId ?? '',
+    clusterName: cluster?.clusterName ?? CLUSTER_NAME,
+    historyShardCount: cluster?.historyShardCount ?? 0,
+    persistenceStore: cluster?.persistenceStore ?? '',
+    visibilityStore: cluster?.visibilityStore ?? '',
+    versionInfo: { current: { version: config.serverVersion } },
+  };
 }
 
 function getSystemInfo(config: FrontendConfig): temporal.api.workflowservice.v1.IGetSystemInfoResponse {

@@ -17,7 +17,7 @@ import type {
 } from '@hourglass/contracts';
 import type { HistoryTaskRow, NamespaceRecord, Persistence } from '@hourglass/persistence';
 import { describeWorkflowExecution } from './api/describe-workflow-execution/describe-workflow-execution.handler';
-import { getWorkflowExecutionHistory } from './api/get-workflow-execution-history/get-workflow-execution-history.handler';
+import { getWorkflowExecutionHistory, getWorkflowExecutionHistoryReverse } from './api/get-workflow-execution-history/get-workflow-execution-history.handler';
 import { recordActivityTaskHeartbeat } from './api/record-activity-task-heartbeat/record-activity-task-heartbeat.handler';
 import { recordActivityTaskStarted } from './api/record-activity-task-started/record-activity-task-started.handler';
 import { recordWorkflowTaskStarted, rescheduleStickyWorkflowTask } from './api/record-workflow-task-started/record-workflow-task-started.handler';
@@ -208,6 +208,10 @@ export class HistoryEngine implements HistoryService {
 
   async describeWorkflowExecution(r: NamespacedRequest<Ws<'DescribeWorkflowExecutionRequest'>>): Promise<Ws<'DescribeWorkflowExecutionResponse'>> {
     return describeWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
+  }
+
+  async getWorkflowExecutionHistoryReverse(r: NamespacedRequest<Ws<'GetWorkflowExecutionHistoryReverseRequest'>>): Promise<Ws<'GetWorkflowExecutionHistoryReverseResponse'>> {
+    return getWorkflowExecutionHistoryReverse(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
   async getWorkflowExecutionHistory(r: NamespacedRequest<Ws<'GetWorkflowExecutionHistoryRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'GetWorkflowExecutionHistoryResponse'>> {
