@@ -6,7 +6,7 @@
  * with their name.
  */
 import { hostname } from 'node:os';
-import { InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, quote, temporal } from '@hourglass/common';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, quote, temporal } from '@hourglass/common';
 import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type IdentityService, type Principal } from '@hourglass/identity';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { ActivityTarget, ActivityTaskToken, HistoryService, MatchingService, Ws, WorkflowTaskToken } from '@hourglass/contracts';
@@ -52,6 +52,17 @@ interface ActivityById {
   activityId?: string | null;
 }
 
+/**
+ * The namespace id of a call that starts a workflow: a deprecated namespace runs what it has and
+ * starts nothing new (Temporal's NamespaceInvalidState: FAILED_PRECONDITION).
+ */
+function acceptingStarts(ctx: HandlerContext): string {
+  if (ctx.namespace.state === 'deprecated') {
+    throw new FailedPreconditionError(`namespace ${quote(ctx.namespace.name)} is deprecated: its workflows run to completion but no new workflow starts in it`);
+  }
+  return ctx.namespace.id;
+}
+
 function byToken(ctx: HandlerContext): ActivityTarget {
   return { by: 'token', token: ctx.taskToken as ActivityTaskToken };
 }
@@ -69,6 +80,32 @@ export class WorkflowService {
     if (!identity || !principal) return namespaces.list(pageSize, token);
     const page = await identity.service.listNamespaces({ principal, operation: method }, token ? { pageSize, nextPageToken: token } : { pageSize });
     return { ...page, items: page.items.filter((ns) => namespacePermission(principal, ns) !== undefined) };
+  }
+
+  /**
+   * Changes the call's namespace: through the identity service when there are accounts (its rules,
+   * its audit log), else in the registry. Retention is whole days there, as in Temporal Cloud.
+   */
+  private async changeNamespace(
+    ctx: HandlerContext,
+    change: { description?: string; ownerEmail?: string; data?: Record<string, string>; retentionMs?: number; state?: 'deprecated' },
+  ): Promise<NamespaceRecord> {
+    const { identity, namespaces } = this.deps;
+    if (identity && ctx.principal) {
+      const { retentionMs, ...rest } = change;
+      if (retentionMs !== undefined && retentionMs % DAY_MS !== 0) {
+        throw new InvalidArgumentError(`config.workflowExecutionRetentionTtl must be a whole number of days, got ${retentionMs / 3_600_000} hours`);
+      }
+      const changed = await identity.service.updateNamespace(
+        { principal: ctx.principal, operation: ctx.method },
+        ctx.namespace.name,
+        { ...rest, ...(retentionMs !== undefined ? { retentionDays: retentionMs / DAY_MS } : {}) },
+        '',
+      );
+      namespaces.remember(changed.result);
+      return changed.result;
+    }
+    return namespaces.update(ctx.namespace.name, () => change);
   }
 
   /** RPC name → handler. */
@@ -107,6 +144,26 @@ export class WorkflowService {
         });
       }),
       DescribeNamespace: async (_r, ctx) => describeNamespace(ctx.namespace),
+      UpdateNamespace: wsHandler('UpdateNamespaceRequest', async (r, ctx) => {
+        const retentionMs = durationToMs(r.config?.workflowExecutionRetentionTtl);
+        if (retentionMs !== undefined && retentionMs <= 0) throw new InvalidArgumentError('config.workflowExecutionRetentionTtl must be positive');
+        // As Temporal: empty strings leave a field unchanged; data entries are merged.
+        const info = r.updateInfo;
+        const data = info?.data && Object.keys(info.data).length > 0 ? { ...info.data } : undefined;
+        const change = {
+          ...(info?.description ? { description: info.description } : {}),
+          ...(info?.ownerEmail ? { ownerEmail: info.ownerEmail } : {}),
+          ...(data ? { data } : {}),
+        };
+        const all = { ...change, ...(retentionMs !== undefined ? { retentionMs } : {}) };
+        // Nothing to change: nothing is written (no new resource version, no audit record).
+        if (Object.keys(all).length === 0) return describeNamespace(ctx.namespace);
+        return describeNamespace(await this.changeNamespace(ctx, all));
+      }),
+      DeprecateNamespace: wsHandler('DeprecateNamespaceRequest', async (_r, ctx) => {
+        await this.changeNamespace(ctx, { state: 'deprecated' });
+        return {};
+      }),
       ListNamespaces: wsHandler('ListNamespacesRequest', async (r, ctx) => {
         const token = r.nextPageToken && r.nextPageToken.length > 0 ? Buffer.from(r.nextPageToken).toString('utf8') : undefined;
         const pageSize = r.pageSize && r.pageSize > 0 ? Math.min(r.pageSize, MAX_LIST_PAGE_SIZE) : DEFAULT_LIST_PAGE_SIZE;
@@ -117,9 +174,9 @@ export class WorkflowService {
         };
       }),
 
-      StartWorkflowExecution: wsHandler('StartWorkflowExecutionRequest', (r, ctx) => history.startWorkflowExecution({ namespaceId: ns(ctx), request: r })),
+      StartWorkflowExecution: wsHandler('StartWorkflowExecutionRequest', (r, ctx) => history.startWorkflowExecution({ namespaceId: acceptingStarts(ctx), request: r })),
       SignalWithStartWorkflowExecution: wsHandler('SignalWithStartWorkflowExecutionRequest', (r, ctx) =>
-        history.signalWithStartWorkflowExecution({ namespaceId: ns(ctx), request: r }),
+        history.signalWithStartWorkflowExecution({ namespaceId: acceptingStarts(ctx), request: r }),
       ),
       SignalWorkflowExecution: wsHandler('SignalWorkflowExecutionRequest', (r, ctx) => done(history.signalWorkflowExecution({ namespaceId: ns(ctx), request: r }))),
       RequestCancelWorkflowExecution: wsHandler('RequestCancelWorkflowExecutionRequest', (r, ctx) =>
@@ -131,7 +188,7 @@ export class WorkflowService {
       GetWorkflowExecutionHistory: wsHandler('GetWorkflowExecutionHistoryRequest', (r, ctx) => history.getWorkflowExecutionHistory({ namespaceId: ns(ctx), request: r }, ctx)),
       DescribeWorkflowExecution: wsHandler('DescribeWorkflowExecutionRequest', (r, ctx) => history.describeWorkflowExecution({ namespaceId: ns(ctx), request: r })),
       QueryWorkflow: wsHandler('QueryWorkflowRequest', (r, ctx) => history.queryWorkflow({ namespaceId: ns(ctx), request: r }, ctx)),
-      ExecuteMultiOperation: wsHandler('ExecuteMultiOperationRequest', (r, ctx) => history.executeMultiOperation({ namespaceId: ns(ctx), request: r }, ctx)),
+      ExecuteMultiOperation: wsHandler('ExecuteMultiOperationRequest', (r, ctx) => history.executeMultiOperation({ namespaceId: acceptingStarts(ctx), request: r }, ctx)),
       UpdateWorkflowExecution: wsHandler('UpdateWorkflowExecutionRequest', (r, ctx) => history.updateWorkflowExecution({ namespaceId: ns(ctx), request: r }, ctx)),
       PollWorkflowExecutionUpdate: wsHandler('PollWorkflowExecutionUpdateRequest', (r, ctx) => history.pollWorkflowExecutionUpdate({ namespaceId: ns(ctx), request: r }, ctx)),
       ResetStickyTaskQueue: wsHandler('ResetStickyTaskQueueRequest', (r, ctx) =>
