@@ -27,7 +27,11 @@ export type ErrorDetail =
   | { type: 'NotFoundFailure'; currentCluster?: string; activeCluster?: string }
   | { type: 'QueryFailedFailure'; failure?: unknown }
   | { type: 'ResourceExhaustedFailure'; cause: number; scope?: number }
-  | { type: 'PermissionDeniedFailure'; reason: string };
+  | { type: 'PermissionDeniedFailure'; reason: string }
+  | { type: 'MultiOperationExecutionFailure'; statuses: MultiOperationStatus[] };
+
+/** One operation's outcome in a failed ExecuteMultiOperation: its error, or aborted because another failed. */
+export type MultiOperationStatus = { aborted: true } | { aborted: false; code: ErrorCode; message: string; detail?: ErrorDetail };
 
 export abstract class HourglassError extends Error {
   abstract readonly code: ErrorCode;
@@ -116,6 +120,29 @@ export class UnimplementedError extends HourglassError {
 export class InvariantViolationError extends HourglassError {
   readonly code = 'INTERNAL';
   readonly kind = 'invariant';
+}
+
+/**
+ * ExecuteMultiOperation (update-with-start) failed: one operation's error, the others aborted, as
+ * Temporal's MultiOperationExecutionFailure carries them. The call's own status is the failed
+ * operation's (ALREADY_EXISTS for a running workflow under conflict policy FAIL, which the SDK turns
+ * into WorkflowExecutionAlreadyStartedError).
+ */
+export class MultiOperationExecutionError extends HourglassError {
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+
+  constructor(failedIndex: number, count: number, cause: HourglassError) {
+    const statuses: MultiOperationStatus[] = [];
+    for (let i = 0; i < count; i++) {
+      statuses.push(
+        i === failedIndex ? { aborted: false, code: cause.code, message: cause.message, ...(cause.detail ? { detail: cause.detail } : {}) } : { aborted: true },
+      );
+    }
+    super(`Update-with-Start could not be executed: operation ${failedIndex + 1} of ${count} failed: ${cause.message}`, { type: 'MultiOperationExecutionFailure', statuses }, { cause });
+    this.code = cause.code;
+    this.kind = cause.kind;
+  }
 }
 
 export function isHourglassError(err: unknown): err is HourglassError {

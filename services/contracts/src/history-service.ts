@@ -79,11 +79,15 @@ export interface HistoryService extends TaskStarter {
   resetWorkflowExecution(request: NamespacedRequest<Ws<'ResetWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'ResetWorkflowExecutionResponse'>>;
   describeWorkflowExecution(request: NamespacedRequest<Ws<'DescribeWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'DescribeWorkflowExecutionResponse'>>;
   /** Long-polls with `wait_new_event` until the call's deadline (minus a margin) at most. */
+  /** The newest events first, paged. */
+  getWorkflowExecutionHistoryReverse(request: NamespacedRequest<Ws<'GetWorkflowExecutionHistoryReverseRequest'>>): Promise<Ws<'GetWorkflowExecutionHistoryReverseResponse'>>;
   getWorkflowExecutionHistory(
     request: NamespacedRequest<Ws<'GetWorkflowExecutionHistoryRequest'>>,
     call?: CallOptions,
   ): Promise<Ws<'GetWorkflowExecutionHistoryResponse'>>;
   queryWorkflow(request: NamespacedRequest<Ws<'QueryWorkflowRequest'>>, call?: CallOptions): Promise<Ws<'QueryWorkflowResponse'>>;
+  /** Update-with-start: a start (or the running run, by conflict policy) and an update, admitted together. */
+  executeMultiOperation(request: NamespacedRequest<Ws<'ExecuteMultiOperationRequest'>>, call?: CallOptions): Promise<Ws<'ExecuteMultiOperationResponse'>>;
   updateWorkflowExecution(request: NamespacedRequest<Ws<'UpdateWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'UpdateWorkflowExecutionResponse'>>;
   pollWorkflowExecutionUpdate(
     request: NamespacedRequest<Ws<'PollWorkflowExecutionUpdateRequest'>>,

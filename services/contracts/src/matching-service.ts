@@ -43,13 +43,41 @@ export interface DispatchQueryTaskRequest {
   timeoutMs: number;
 }
 
+/** A worker identity that polled a queue, and when it was last seen (a poll started or ended). */
+export interface PollerSeen {
+  identity: string;
+  lastAccessTime: number;
+}
+
+/** One task queue (name, type, kind) as matching holds it. */
+export interface TaskQueueDescription {
+  /** Polls waiting right now. */
+  waitingPollers: number;
+  backlogTasks: number;
+  pendingQueries: number;
+  /** When the oldest task of the backlog was added; undefined without backlog. */
+  oldestBacklogTime: number | undefined;
+  /** Identities that polled within the last five minutes, most recent first. */
+  pollers: PollerSeen[];
+}
+
+export type WorkerHeartbeat = Ws<'RecordWorkerHeartbeatRequest'>['workerHeartbeat'] extends (infer H)[] | null | undefined ? H : never;
+
 export interface MatchingService {
+  describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: 'workflow' | 'activity'; kind: TaskQueueKindName }): TaskQueueDescription;
+  /** Workers report themselves every heartbeat interval; kept in memory, forgotten after five minutes of silence. */
+  recordWorkerHeartbeat(request: { namespaceId: string; heartbeats: WorkerHeartbeat[] }): void;
+  /** Live workers of a namespace, most recently heard first. */
+  listWorkers(request: { namespaceId: string; pageSize: number; nextPageToken?: string }): { workers: WorkerHeartbeat[]; nextPageToken?: string };
+  describeWorker(request: { namespaceId: string; workerInstanceKey: string }): WorkerHeartbeat | undefined;
   /** Sync match to a waiting poller, else backlog. Fails with StickyWorkerUnavailableError on a sticky queue nobody polls. */
   addWorkflowTask(request: AddWorkflowTaskRequest, call?: CallOptions): Promise<void>;
   addActivityTask(request: AddActivityTaskRequest, call?: CallOptions): Promise<void>;
   /** Waits up to the long-poll timeout (and the call's deadline minus a margin); null means "no task". */
   pollWorkflowTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<Ws<'PollWorkflowTaskQueueResponse'> | null>;
   pollActivityTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<Ws<'PollActivityTaskQueueResponse'> | null>;
+  /** Hourglass serves no Nexus tasks: held like an empty long poll, then null. */
+  pollNexusTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<null>;
   /**
    * Hands a legacy query task to the next poller of the queue. True once a poller took it, false when
    * none did within `timeoutMs`; fails at once with StickyWorkerUnavailableError on a sticky queue

@@ -102,18 +102,18 @@ describe('frontend server', () => {
   });
 
   it('answers UNIMPLEMENTED naming a method without a handler, after the chain', async () => {
-    const err = await failure(call(WORKFLOW_SERVICE, 'ListSchedules', ws.ListSchedulesRequest.encode({ namespace: 'default' }).finish()));
+    const err = await failure(call(WORKFLOW_SERVICE, 'ListWorkflowRules', ws.ListWorkflowRulesRequest.encode({ namespace: 'default' }).finish()));
     assert.equal(err.code, status.UNIMPLEMENTED);
-    assert.match(err.details, /temporal\.api\.workflowservice\.v1\.WorkflowService\/ListSchedules is not implemented/);
-    const unknownNs = await failure(call(WORKFLOW_SERVICE, 'ListSchedules', ws.ListSchedulesRequest.encode({ namespace: 'nope' }).finish()));
+    assert.equal(err.details, 'WorkflowService/ListWorkflowRules is not implemented by Hourglass');
+    const unknownNs = await failure(call(WORKFLOW_SERVICE, 'ListWorkflowRules', ws.ListWorkflowRulesRequest.encode({ namespace: 'nope' }).finish()));
     assert.equal(unknownNs.code, status.NOT_FOUND, 'the namespace is resolved first');
   });
 
   it('serves the OperatorService: UNIMPLEMENTED with its name, an empty Nexus endpoint list', async () => {
     const operator = temporal.api.operatorservice.v1;
-    const err = await failure(call(OPERATOR_SERVICE, 'DeleteNamespace', operator.DeleteNamespaceRequest.encode({ namespace: 'default' }).finish()));
+    const err = await failure(call(OPERATOR_SERVICE, 'ListClusters', operator.ListClustersRequest.encode({}).finish()));
     assert.equal(err.code, status.UNIMPLEMENTED);
-    assert.match(err.details, /OperatorService\/DeleteNamespace/);
+    assert.equal(err.details, 'OperatorService/ListClusters is not implemented by Hourglass');
     const list = operator.ListNexusEndpointsResponse.decode(await call(OPERATOR_SERVICE, 'ListNexusEndpoints', new Uint8Array()));
     assert.deepEqual(list.endpoints, []);
   });

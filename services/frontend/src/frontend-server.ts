@@ -14,6 +14,7 @@
  * `getAuthContext()` cannot tell: it is empty for a TLS connection without a client certificate,
  * exactly as for a plaintext one.
  */
+import { HealthImplementation } from 'grpc-health-check';
 import { Server, ServerCredentials, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
 import { CancelledError, DEFAULT_SETTINGS, Limits, UnimplementedError, type Logger, type Settings } from '@hourglass/common';
 import type { CallContext, Transport } from './call-context';
@@ -66,9 +67,15 @@ export class ListenError extends Error {
   }
 }
 
+/** "temporal.api.workflowservice.v1.WorkflowService" → "WorkflowService": how users name a service. */
+function shortServiceName(service: string): string {
+  return service.slice(service.lastIndexOf('.') + 1);
+}
+
 function unimplemented(service: string, method: string): UnaryHandler {
+  const error = new UnimplementedError(`${shortServiceName(service)}/${method} is not implemented by Hourglass`);
   return async () => {
-    throw new UnimplementedError(`${service}/${method} is not implemented by Hourglass yet`);
+    throw error;
   };
 }
 
@@ -78,6 +85,13 @@ const CALL_CANCELLED = new CancelledError('the caller cancelled the call');
 export class FrontendServer {
   private readonly plaintext: Listener;
   private readonly tls: Listener | undefined;
+  /**
+   * grpc.health.v1.Health on every listener (the whole server as '' and each service by its full
+   * name): what load balancers and Kubernetes probes ask. Outside the interceptor chain on purpose:
+   * probes carry no API key and the answer says nothing about any tenant.
+   */
+  private readonly health: HealthImplementation;
+  private readonly servedServiceNames: string[];
 
   constructor(
     private readonly config: FrontendConfig,
@@ -88,6 +102,8 @@ export class FrontendServer {
   ) {
     installInflate();
     const services = registrations.map((registration) => served(buildServiceDefinition(registration.serviceName), registration.handlers));
+    this.servedServiceNames = registrations.map((r) => r.serviceName);
+    this.health = new HealthImplementation(Object.fromEntries(['', ...this.servedServiceNames].map((name) => [name, 'SERVING' as const])));
     const options = {
       'grpc.max_receive_message_length': settings.get(Limits.grpcMaxMessageSize),
       // Responses are not capped (grpc-js' default): a history page may legitimately exceed 4 MB,
@@ -105,6 +121,7 @@ export class FrontendServer {
       for (const method of service.methods) implementation[method.method] = this.unaryCall(method, transport);
       server.addService(service.definition, implementation);
     }
+    this.health.addToServer(server);
     return { transport, server, port: 0 };
   }
 
@@ -178,6 +195,8 @@ export class FrontendServer {
 
   /** Stops accepting calls on every listener, lets running ones finish for up to `graceMs`, then cuts the rest. */
   async stop(graceMs = 2000): Promise<void> {
+    // Health watchers and probes learn first that this server is going away.
+    for (const name of ['', ...this.servedServiceNames]) this.health.setStatus(name, 'NOT_SERVING');
     await Promise.all([this.plaintext, ...(this.tls ? [this.tls] : [])].map(({ server }) => shutdown(server, graceMs)));
   }
 }

@@ -18,10 +18,12 @@ import { frontendChain, type Authenticator, type Authorizer, type NamespacePolic
 import { CLOUD_SERVICE, OPERATOR_API, OPERATOR_SERVICE, TEST_SERVICE, WORKFLOW_SERVICE } from './method-table';
 import { operatorServiceHandlers } from './operator-service';
 import { testServiceHandlers } from './test-service';
-import { WorkflowService } from './workflow-service';
+import { WorkflowService, type ClusterInfo } from './workflow-service';
 
 export interface FrontendDeps {
   config: FrontendConfig;
+  /** For GetClusterInfo. */
+  cluster?: ClusterInfo;
   logger: Logger;
   history: HistoryService;
   matching: MatchingService;
@@ -58,6 +60,7 @@ export function createFrontend(deps: FrontendDeps): FrontendServer {
   const { identity } = deps;
   const service = new WorkflowService({
     config: deps.config,
+    ...(deps.cluster ? { cluster: deps.cluster } : {}),
     history: deps.history,
     matching: deps.matching,
     namespaces: deps.namespaces,

@@ -1,7 +1,7 @@
 export { createFrontend, type FrontendDeps, type FrontendIdentity } from './frontend';
 export { PROTO_DIR, hourglassProtoRoot } from './grpc/hourglass-protos';
 export { FrontendServer, ListenError, type ServiceRegistration } from './frontend-server';
-export { WorkflowService, type WorkflowServiceDeps } from './workflow-service';
+export { WorkflowService, type WorkflowServiceDeps, type ClusterInfo } from './workflow-service';
 export { DEFAULT_FRONTEND_CONFIG, type FrontendConfig, type FrontendTlsConfig } from './config';
 export type { CallContext, Transport } from './call-context';
 export { METHOD_TABLE, methodSpec, WORKFLOW_SERVICE, OPERATOR_SERVICE, TEST_SERVICE, CLOUD_SERVICE, OPERATOR_API, type MethodSpec, type NamespaceRule, type Permission, type RateLimit, type RateLimitBucket, type Polling } from './method-table';

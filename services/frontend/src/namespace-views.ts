@@ -20,7 +20,8 @@ export function describeNamespace(ns: NamespaceRecord): temporal.api.workflowser
       data: ns.data,
       id: ns.id,
       // Only what Hourglass really does is advertised; core changes behaviour on several of these flags.
-      capabilities: { syncUpdate: true, asyncUpdate: true },
+      // workerHeartbeats: workers send RecordWorkerHeartbeat (ListWorkers / DescribeWorker show them).
+      capabilities: { syncUpdate: true, asyncUpdate: true, workerHeartbeats: true },
       supportsSchedules: false,
     },
     config: {

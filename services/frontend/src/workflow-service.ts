@@ -5,7 +5,8 @@
  * (executions) or matching (task queues). Methods not listed in `handlers()` answer UNIMPLEMENTED
  * with their name.
  */
-import { PermissionDeniedError, durationToMs, quote, temporal } from '@hourglass/common';
+import { hostname } from 'node:os';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, quote, temporal } from '@hourglass/common';
 import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type IdentityService, type Principal } from '@hourglass/identity';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { ActivityTarget, ActivityTaskToken, HistoryService, MatchingService, Ws, WorkflowTaskToken } from '@hourglass/contracts';
@@ -13,15 +14,26 @@ import type { NamespaceRegistry } from '@hourglass/history';
 import type { VisibilitySearch } from '@hourglass/visibility';
 import type { FrontendConfig } from './config';
 import type { HandlerContext, UnaryHandler } from './interceptors';
-import { describeNamespace } from './namespace-views';
+import { CLUSTER_NAME, describeNamespace } from './namespace-views';
 import { builtInSearchAttributes } from './operator-service';
+import { describeTaskQueue } from './task-queue-views';
 
 const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_LIST_PAGE_SIZE = 100;
 const MAX_LIST_PAGE_SIZE = 1000;
 
+/** What GetClusterInfo reports about the deployment. */
+export interface ClusterInfo {
+  clusterName: string;
+  clusterId: string;
+  historyShardCount: number;
+  persistenceStore: string;
+  visibilityStore: string;
+}
+
 export interface WorkflowServiceDeps {
   config: FrontendConfig;
+  cluster?: ClusterInfo;
   history: HistoryService;
   matching: MatchingService;
   namespaces: NamespaceRegistry;
@@ -44,6 +56,17 @@ interface ActivityById {
   activityId?: string | null;
 }
 
+/**
+ * The namespace id of a call that starts a workflow: a deprecated namespace runs what it has and
+ * starts nothing new (Temporal's NamespaceInvalidState: FAILED_PRECONDITION).
+ */
+function acceptingStarts(ctx: HandlerContext): string {
+  if (ctx.namespace.state === 'deprecated') {
+    throw new FailedPreconditionError(`namespace ${quote(ctx.namespace.name)} is deprecated: its workflows run to completion but no new workflow starts in it`);
+  }
+  return ctx.namespace.id;
+}
+
 function byToken(ctx: HandlerContext): ActivityTarget {
   return { by: 'token', token: ctx.taskToken as ActivityTaskToken };
 }
@@ -61,6 +84,32 @@ export class WorkflowService {
     if (!identity || !principal) return namespaces.list(pageSize, token);
     const page = await identity.service.listNamespaces({ principal, operation: method }, token ? { pageSize, nextPageToken: token } : { pageSize });
     return { ...page, items: page.items.filter((ns) => namespacePermission(principal, ns) !== undefined) };
+  }
+
+  /**
+   * Changes the call's namespace: through the identity service when there are accounts (its rules,
+   * its audit log), else in the registry. Retention is whole days there, as in Temporal Cloud.
+   */
+  private async changeNamespace(
+    ctx: HandlerContext,
+    change: { description?: string; ownerEmail?: string; data?: Record<string, string>; retentionMs?: number; state?: 'deprecated' },
+  ): Promise<NamespaceRecord> {
+    const { identity, namespaces } = this.deps;
+    if (identity && ctx.principal) {
+      const { retentionMs, ...rest } = change;
+      if (retentionMs !== undefined && retentionMs % DAY_MS !== 0) {
+        throw new InvalidArgumentError(`config.workflowExecutionRetentionTtl must be a whole number of days, got ${retentionMs / 3_600_000} hours`);
+      }
+      const changed = await identity.service.updateNamespace(
+        { principal: ctx.principal, operation: ctx.method },
+        ctx.namespace.name,
+        { ...rest, ...(retentionMs !== undefined ? { retentionDays: retentionMs / DAY_MS } : {}) },
+        '',
+      );
+      namespaces.remember(changed.result);
+      return changed.result;
+    }
+    return namespaces.update(ctx.namespace.name, () => change);
   }
 
   /** RPC name → handler. */
@@ -99,6 +148,26 @@ export class WorkflowService {
         });
       }),
       DescribeNamespace: async (_r, ctx) => describeNamespace(ctx.namespace),
+      UpdateNamespace: wsHandler('UpdateNamespaceRequest', async (r, ctx) => {
+        const retentionMs = durationToMs(r.config?.workflowExecutionRetentionTtl);
+        if (retentionMs !== undefined && retentionMs <= 0) throw new InvalidArgumentError('config.workflowExecutionRetentionTtl must be positive');
+        // As Temporal: empty strings leave a field unchanged; data entries are merged.
+        const info = r.updateInfo;
+        const data = info?.data && Object.keys(info.data).length > 0 ? { ...info.data } : undefined;
+        const change = {
+          ...(info?.description ? { description: info.description } : {}),
+          ...(info?.ownerEmail ? { ownerEmail: info.ownerEmail } : {}),
+          ...(data ? { data } : {}),
+        };
+        const all = { ...change, ...(retentionMs !== undefined ? { retentionMs } : {}) };
+        // Nothing to change: nothing is written (no new resource version, no audit record).
+        if (Object.keys(all).length === 0) return describeNamespace(ctx.namespace);
+        return describeNamespace(await this.changeNamespace(ctx, all));
+      }),
+      DeprecateNamespace: wsHandler('DeprecateNamespaceRequest', async (_r, ctx) => {
+        await this.changeNamespace(ctx, { state: 'deprecated' });
+        return {};
+      }),
       ListNamespaces: wsHandler('ListNamespacesRequest', async (r, ctx) => {
         const token = r.nextPageToken && r.nextPageToken.length > 0 ? Buffer.from(r.nextPageToken).toString('utf8') : undefined;
         const pageSize = r.pageSize && r.pageSize > 0 ? Math.min(r.pageSize, MAX_LIST_PAGE_SIZE) : DEFAULT_LIST_PAGE_SIZE;
@@ -109,9 +178,9 @@ export class WorkflowService {
         };
       }),
 
-      StartWorkflowExecution: wsHandler('StartWorkflowExecutionRequest', (r, ctx) => history.startWorkflowExecution({ namespaceId: ns(ctx), request: r })),
+      StartWorkflowExecution: wsHandler('StartWorkflowExecutionRequest', (r, ctx) => history.startWorkflowExecution({ namespaceId: acceptingStarts(ctx), request: r })),
       SignalWithStartWorkflowExecution: wsHandler('SignalWithStartWorkflowExecutionRequest', (r, ctx) =>
-        history.signalWithStartWorkflowExecution({ namespaceId: ns(ctx), request: r }),
+        history.signalWithStartWorkflowExecution({ namespaceId: acceptingStarts(ctx), request: r }),
       ),
       SignalWorkflowExecution: wsHandler('SignalWorkflowExecutionRequest', (r, ctx) => done(history.signalWorkflowExecution({ namespaceId: ns(ctx), request: r }))),
       RequestCancelWorkflowExecution: wsHandler('RequestCancelWorkflowExecutionRequest', (r, ctx) =>
@@ -119,9 +188,11 @@ export class WorkflowService {
       ),
       TerminateWorkflowExecution: wsHandler('TerminateWorkflowExecutionRequest', (r, ctx) => done(history.terminateWorkflowExecution({ namespaceId: ns(ctx), request: r }))),
       ResetWorkflowExecution: wsHandler('ResetWorkflowExecutionRequest', (r, ctx) => history.resetWorkflowExecution({ namespaceId: ns(ctx), request: r })),
+      GetWorkflowExecutionHistoryReverse: wsHandler('GetWorkflowExecutionHistoryReverseRequest', (r, ctx) => history.getWorkflowExecutionHistoryReverse({ namespaceId: ns(ctx), request: r })),
       GetWorkflowExecutionHistory: wsHandler('GetWorkflowExecutionHistoryRequest', (r, ctx) => history.getWorkflowExecutionHistory({ namespaceId: ns(ctx), request: r }, ctx)),
       DescribeWorkflowExecution: wsHandler('DescribeWorkflowExecutionRequest', (r, ctx) => history.describeWorkflowExecution({ namespaceId: ns(ctx), request: r })),
       QueryWorkflow: wsHandler('QueryWorkflowRequest', (r, ctx) => history.queryWorkflow({ namespaceId: ns(ctx), request: r }, ctx)),
+      ExecuteMultiOperation: wsHandler('ExecuteMultiOperationRequest', (r, ctx) => history.executeMultiOperation({ namespaceId: acceptingStarts(ctx), request: r }, ctx)),
       UpdateWorkflowExecution: wsHandler('UpdateWorkflowExecutionRequest', (r, ctx) => history.updateWorkflowExecution({ namespaceId: ns(ctx), request: r }, ctx)),
       PollWorkflowExecutionUpdate: wsHandler('PollWorkflowExecutionUpdateRequest', (r, ctx) => history.pollWorkflowExecutionUpdate({ namespaceId: ns(ctx), request: r }, ctx)),
       ResetStickyTaskQueue: wsHandler('ResetStickyTaskQueueRequest', (r, ctx) =>
@@ -144,9 +215,43 @@ export class WorkflowService {
         );
         return response ?? {};
       }),
-      ShutdownWorker: wsHandler('ShutdownWorkerRequest', (r, ctx) =>
-        done(r.stickyTaskQueue ? matching.shutdownStickyQueue({ namespaceId: ns(ctx), stickyQueueName: r.stickyTaskQueue }) : Promise.resolve()),
-      ),
+      // Nexus is off (GetSystemInfo says so): the poll is held and answered empty, as for a queue without tasks.
+      PollNexusTaskQueue: wsHandler('PollNexusTaskQueueRequest', async (r, ctx) => {
+        await matching.pollNexusTaskQueue({ namespaceId: ns(ctx), namespaceName: ctx.namespace.name, taskQueueName: r.taskQueue?.name ?? '', kind: 'normal', identity: r.identity ?? '' }, ctx);
+        return {};
+      }),
+      ShutdownWorker: wsHandler('ShutdownWorkerRequest', async (r, ctx) => {
+        // The worker's last heartbeat (status SHUTTING_DOWN) tells ListWorkers it is leaving.
+        if (r.workerHeartbeat?.workerInstanceKey) matching.recordWorkerHeartbeat({ namespaceId: ns(ctx), heartbeats: [r.workerHeartbeat] });
+        if (r.stickyTaskQueue) await matching.shutdownStickyQueue({ namespaceId: ns(ctx), stickyQueueName: r.stickyTaskQueue });
+        return {};
+      }),
+      RecordWorkerHeartbeat: wsHandler('RecordWorkerHeartbeatRequest', async (r, ctx) => {
+        matching.recordWorkerHeartbeat({ namespaceId: ns(ctx), heartbeats: r.workerHeartbeat ?? [] });
+        return {};
+      }),
+      ListWorkers: wsHandler('ListWorkersRequest', async (r, ctx) => {
+        if (r.query) throw new InvalidArgumentError(`ListWorkers: query filters are not supported by Hourglass yet (got ${quote(r.query)}); list without a query`);
+        const pageSize = r.pageSize && r.pageSize > 0 ? Math.min(r.pageSize, MAX_LIST_PAGE_SIZE) : DEFAULT_LIST_PAGE_SIZE;
+        const token = r.nextPageToken && r.nextPageToken.length > 0 ? Buffer.from(r.nextPageToken).toString('utf8') : undefined;
+        const page = matching.listWorkers({ namespaceId: ns(ctx), pageSize, ...(token ? { nextPageToken: token } : {}) });
+        return {
+          workersInfo: page.workers.map((workerHeartbeat) => ({ workerHeartbeat })),
+          ...(page.nextPageToken ? { nextPageToken: Buffer.from(page.nextPageToken, 'utf8') } : {}),
+        };
+      }),
+      DescribeWorker: wsHandler('DescribeWorkerRequest', async (r, ctx) => {
+        const workerHeartbeat = matching.describeWorker({ namespaceId: ns(ctx), workerInstanceKey: r.workerInstanceKey ?? '' });
+        if (!workerHeartbeat) throw new NotFoundError(`no worker with instance key ${quote(r.workerInstanceKey ?? '')} has sent a heartbeat to namespace ${quote(ctx.namespace.name)} in the last five minutes`);
+        return { workerInfo: { workerHeartbeat } };
+      }),
+      DescribeTaskQueue: wsHandler('DescribeTaskQueueRequest', async (r, ctx) => describeTaskQueue(matching, ns(ctx), r, Date.now())),
+      // One partition per task queue type, served by this process.
+      ListTaskQueuePartitions: wsHandler('ListTaskQueuePartitionsRequest', async (r) => {
+        const partition = [{ key: r.taskQueue?.name ?? '', ownerHostName: hostname() }];
+        return { workflowTaskQueuePartitions: partition, activityTaskQueuePartitions: partition };
+      }),
+      GetClusterInfo: async () => getClusterInfo(config, this.deps.cluster),
 
       RespondWorkflowTaskCompleted: wsHandler('RespondWorkflowTaskCompletedRequest', (r, ctx) =>
         history.respondWorkflowTaskCompleted({ namespaceId: ns(ctx), token: ctx.taskToken as WorkflowTaskToken, request: r }),
@@ -199,6 +304,20 @@ export class WorkflowService {
   }
 }
 
+/** Clients and versions as Temporal's frontend reports them; the rest describes this deployment. */
+function getClusterInfo(config: FrontendConfig, cluster: ClusterInfo | undefined): temporal.api.workflowservice.v1.IGetClusterInfoResponse {
+  return {
+    supportedClients: { 'temporal-cli': '>=0.1.0', 'temporal-go': '>=1.0.0', 'temporal-java': '>=1.0.0', 'temporal-typescript': '>=1.0.0', 'temporal-server': '>=1.0.0' },
+    serverVersion: config.serverVersion,
+    clusterId: cluster?.clusterId ?? '',
+    clusterName: cluster?.clusterName ?? CLUSTER_NAME,
+    historyShardCount: cluster?.historyShardCount ?? 0,
+    persistenceStore: cluster?.persistenceStore ?? '',
+    visibilityStore: cluster?.visibilityStore ?? '',
+    versionInfo: { current: { version: config.serverVersion } },
+  };
+}
+
 function getSystemInfo(config: FrontendConfig): temporal.api.workflowservice.v1.IGetSystemInfoResponse {
   return {
     serverVersion: config.serverVersion,
@@ -210,6 +329,9 @@ function getSystemInfo(config: FrontendConfig): temporal.api.workflowservice.v1.
       upsertMemo: true,
       // WorkflowTaskCompleted events keep the worker's sdk_metadata verbatim, so core may rely on its flags.
       sdkMetadata: true,
+      // No Nexus endpoints, tasks or operations: workers poll Nexus queues in vain and
+      // ScheduleNexusOperation commands fail their workflow task with FEATURE_DISABLED.
+      nexus: false,
     },
   };
 }

@@ -124,6 +124,44 @@ describe('history state machine', () => {
     assert.equal(d.workflowExecutionInfo?.status, temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
   });
 
+  it('a Nexus command fails the task with FEATURE_DISABLED; repeated rejections wait before the next attempt (a persisted timer) instead of spinning', async () => {
+    const runId = await start('wf-nexus');
+    const nexus: Command = {
+      commandType: CommandType.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION,
+      scheduleNexusOperationCommandAttributes: { endpoint: 'ep', service: 'svc', operation: 'op', scheduleToCloseTimeout: msToDuration(60_000) },
+    };
+    const first = await startWorkflowTask('wf-nexus', runId);
+    await assert.rejects(complete(first.token, [nexus]), /SCHEDULE_NEXUS_OPERATION: Nexus operations are not supported by Hourglass/);
+    let events = await history('wf-nexus', runId);
+    assert.equal(events.at(-2)?.workflowTaskFailedEventAttributes?.cause, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FEATURE_DISABLED);
+    assert.equal(typeNames(events).at(-1), 'WORKFLOW_TASK_SCHEDULED', 'the first rejection retries at once');
+    // The second attempt is rejected too: no workflow task until the pause (1 s) is over.
+    const second = await startWorkflowTask('wf-nexus', runId);
+    assert.equal(second.res.attempt, 2);
+    await assert.rejects(complete(second.token, [nexus]), /not supported/);
+    events = await history('wf-nexus', runId);
+    assert.equal(typeNames(events).at(-1), 'WORKFLOW_TASK_FAILED');
+    const rows = await t.persistence.executions.listScheduledTasks(t.engine.shardFor(t.namespace.id, 'wf-nexus').shardId, TaskCategories.timer.id, Number.MAX_SAFE_INTEGER, 100);
+    assert.ok(rows.some((r) => r.type === 'workflow-task-retry' && r.runId === runId), 'the pause is a persisted timer task');
+    t.clock.advance(999);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(typeNames(await history('wf-nexus', runId)).at(-1), 'WORKFLOW_TASK_FAILED');
+    t.clock.advance(1);
+    await eventually(async () => typeNames(await history('wf-nexus', runId)).at(-1) === 'WORKFLOW_TASK_SCHEDULED');
+    const third = await startWorkflowTask('wf-nexus', runId);
+    assert.equal(third.res.attempt, 3);
+    // A signal during the pause is new input: it brings a workflow task at once.
+    await assert.rejects(complete(third.token, [nexus]), /not supported/);
+    assert.equal(typeNames(await history('wf-nexus', runId)).at(-1), 'WORKFLOW_TASK_FAILED');
+    await t.engine.signalWorkflowExecution({ namespaceId: t.namespace.id, request: { namespace: t.namespace.name, workflowExecution: { workflowId: 'wf-nexus', runId }, signalName: 's', identity: 'test' } });
+    assert.deepEqual(typeNames(await history('wf-nexus', runId)).slice(-2), ['WORKFLOW_EXECUTION_SIGNALED', 'WORKFLOW_TASK_SCHEDULED']);
+    // The 2 s pause timer then finds a workflow task already there and adds nothing.
+    t.clock.advance(2_000);
+    const fourth = await startWorkflowTask('wf-nexus', runId);
+    await complete(fourth.token, [completeWorkflow]);
+    assert.equal(typeNames(await history('wf-nexus', runId)).at(-1), 'WORKFLOW_EXECUTION_COMPLETED');
+  });
+
   it('a bad command fails the workflow task with its cause, writes none of the completion and answers INVALID_ARGUMENT', async () => {
     const runId = await start('wf-bad');
     const { token } = await startWorkflowTask('wf-bad', runId);

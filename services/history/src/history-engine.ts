@@ -18,7 +18,7 @@ import type {
 import type { HistoryTaskRow, NamespaceRecord, Persistence } from '@hourglass/persistence';
 import { deleteWorkflowExecution } from './api/delete-workflow/delete-workflow.handler';
 import { describeWorkflowExecution } from './api/describe-workflow-execution/describe-workflow-execution.handler';
-import { getWorkflowExecutionHistory } from './api/get-workflow-execution-history/get-workflow-execution-history.handler';
+import { getWorkflowExecutionHistory, getWorkflowExecutionHistoryReverse } from './api/get-workflow-execution-history/get-workflow-execution-history.handler';
 import { recordActivityTaskHeartbeat } from './api/record-activity-task-heartbeat/record-activity-task-heartbeat.handler';
 import { recordActivityTaskStarted } from './api/record-activity-task-started/record-activity-task-started.handler';
 import { recordWorkflowTaskStarted, rescheduleStickyWorkflowTask } from './api/record-workflow-task-started/record-workflow-task-started.handler';
@@ -31,7 +31,7 @@ import { pollWorkflowExecutionUpdate, updateWorkflowExecution } from './api/upda
 import { resetWorkflowExecution } from './api/reset-workflow/reset-workflow.handler';
 import { requestCancelWorkflowExecution } from './api/request-cancel-workflow/request-cancel-workflow.handler';
 import { signalWorkflowExecution } from './api/signal-workflow/signal-workflow.handler';
-import { signalWithStartWorkflowExecution, startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
+import { executeMultiOperation, signalWithStartWorkflowExecution, startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
 import { terminateWorkflowExecution } from './api/terminate-workflow/terminate-workflow.handler';
 import type { HistoryConfig } from './config';
 import type { EngineContext } from './engine-context';
@@ -230,12 +230,20 @@ export class HistoryEngine implements HistoryService {
     return describeWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
+  async getWorkflowExecutionHistoryReverse(r: NamespacedRequest<Ws<'GetWorkflowExecutionHistoryReverseRequest'>>): Promise<Ws<'GetWorkflowExecutionHistoryReverseResponse'>> {
+    return getWorkflowExecutionHistoryReverse(this.env, await this.namespace(r.namespaceId), r.request);
+  }
+
   async getWorkflowExecutionHistory(r: NamespacedRequest<Ws<'GetWorkflowExecutionHistoryRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'GetWorkflowExecutionHistoryResponse'>> {
     return getWorkflowExecutionHistory(this.env, await this.namespace(r.namespaceId), r.request, call);
   }
 
   async queryWorkflow(r: NamespacedRequest<Ws<'QueryWorkflowRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'QueryWorkflowResponse'>> {
     return queryWorkflow(this.env, await this.namespace(r.namespaceId), r.request, call);
+  }
+
+  async executeMultiOperation(r: NamespacedRequest<Ws<'ExecuteMultiOperationRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'ExecuteMultiOperationResponse'>> {
+    return executeMultiOperation(this.env, await this.namespace(r.namespaceId), r.request, call);
   }
 
   async updateWorkflowExecution(r: NamespacedRequest<Ws<'UpdateWorkflowExecutionRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'UpdateWorkflowExecutionResponse'>> {

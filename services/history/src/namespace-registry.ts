@@ -79,6 +79,16 @@ export class NamespaceRegistry {
     }
   }
 
+  /** Without accounts: changes a namespace in place (WorkflowService UpdateNamespace, DeprecateNamespace). */
+  async update(name: string, change: (record: NamespaceRecord) => Partial<Pick<NamespaceRecord, 'description' | 'ownerEmail' | 'retentionMs' | 'data' | 'state'>>): Promise<NamespaceRecord> {
+    const current = await this.store.getNamespaceByName(name);
+    if (!current || current.state === 'deleted') throw new NamespaceNotFoundError(name);
+    const updated: NamespaceRecord = { ...current, ...change(current), resourceVersion: current.resourceVersion + 1, updatedAt: Math.max(this.clock.now(), current.updatedAt + 1) };
+    await this.store.updateNamespace(updated);
+    this.remember(updated);
+    return updated;
+  }
+
   list(pageSize: number, nextPageToken?: string): Promise<ListPage<NamespaceRecord>> {
     return this.store.listNamespaces({ pageSize, ...(nextPageToken ? { nextPageToken } : {}) });
   }

@@ -34,6 +34,11 @@ export type TimerTask =
   | { type: 'workflow-timeout' }
   /** The first workflow task of a run whose start was delayed (start delay, cron, retry backoff). */
   | { type: 'workflow-backoff' }
+  /**
+   * The pause after a workflow task the server failed again for the same bad commands is over:
+   * schedule the next attempt, if no other workflow task came meanwhile (`failureStreak` unchanged).
+   */
+  | { type: 'workflow-task-retry'; failureStreak: number }
   /** Retention is over for a closed run: delete it. */
   | { type: 'delete-execution' }
   /** Storage metering: accrue the run's storage up to now and arm the next accrual. */
@@ -75,6 +80,7 @@ const timerTaskSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('workflow-task-timeout'), scheduledEventId: z.number(), startedEventId: z.number(), attempt: z.number(), timeoutType: z.number() }),
   z.object({ type: z.literal('workflow-timeout') }),
   z.object({ type: z.literal('workflow-backoff') }),
+  z.object({ type: z.literal('workflow-task-retry'), failureStreak: z.number() }),
   z.object({ type: z.literal('delete-execution') }),
   z.object({ type: z.literal('storage-accrual') }),
 ]);

@@ -503,7 +503,17 @@ export class IdentityService {
     return { result: record, operation };
   }
 
-  async updateNamespace(ctx: ActorContext, name: string, spec: { retentionDays?: number; description?: string }, resourceVersion: string): Promise<Changed<NamespaceRecord>> {
+  /**
+   * Changes a namespace (CloudService UpdateNamespace; WorkflowService UpdateNamespace and
+   * DeprecateNamespace with an empty resource version). `data` entries are merged into the
+   * namespace's, as Temporal does; `state: 'deprecated'` deprecates it (no new workflows start).
+   */
+  async updateNamespace(
+    ctx: ActorContext,
+    name: string,
+    spec: { retentionDays?: number; description?: string; ownerEmail?: string; data?: Record<string, string>; state?: 'deprecated' },
+    resourceVersion: string,
+  ): Promise<Changed<NamespaceRecord>> {
     const account = this.member(ctx);
     const ns = await this.namespace(ctx, name, 'admin', 'change it');
     checkVersion(`namespace ${ns.name}`, ns.resourceVersion, resourceVersion);
@@ -512,10 +522,21 @@ export class IdentityService {
       ...ns,
       ...(retentionDays === undefined ? {} : { retentionMs: retentionDays * DAY_MS }),
       ...(spec.description === undefined ? {} : { description: checkDescription(spec.description) }),
+      ...(spec.ownerEmail === undefined ? {} : { ownerEmail: spec.ownerEmail }),
+      ...(spec.data === undefined ? {} : { data: { ...ns.data, ...spec.data } }),
+      ...(spec.state === undefined ? {} : { state: spec.state }),
       resourceVersion: ns.resourceVersion + 1,
       updatedAt: this.later(ns.updatedAt),
     };
-    const operation = await this.commit(ctx, account.id, { namespace: { record: updated, expectedUpdatedAt: ns.updatedAt }, details: { namespace: ns.name, retentionDays: retentionDays ?? 'unchanged', description: spec.description ?? 'unchanged' } });
+    const details = {
+      namespace: ns.name,
+      retentionDays: retentionDays ?? 'unchanged',
+      description: spec.description ?? 'unchanged',
+      ...(spec.ownerEmail === undefined ? {} : { ownerEmail: spec.ownerEmail }),
+      ...(spec.data === undefined ? {} : { dataKeys: Object.keys(spec.data).join(',') }),
+      ...(spec.state === undefined ? {} : { state: spec.state }),
+    };
+    const operation = await this.commit(ctx, account.id, { namespace: { record: updated, expectedUpdatedAt: ns.updatedAt }, details });
     this.options.onNamespaceChanged?.(updated);
     return { result: updated, operation };
   }

@@ -10,7 +10,8 @@ import { MatchingSettings, StickyWorkerUnavailableError, isHourglassError, quote
 import type { TaskQueueKey, TaskQueueStore, TaskQueueType } from '@hourglass/persistence';
 
 import { TaskQueue, type Offer } from './task-queue';
-import type { CallOptions, MatchingService } from '@hourglass/contracts';
+import { WorkerRegistry, type WorkerHeartbeat } from './worker-registry';
+import type { CallOptions, MatchingService, TaskQueueDescription } from '@hourglass/contracts';
 import type {
   ActivityTaskResponse,
   AddActivityTaskRequest,
@@ -30,6 +31,9 @@ function isStaleTask(err: unknown): boolean {
 /** Queues untouched this long are dropped from memory (sticky queues of departed workers pile up otherwise). */
 const UNUSED_QUEUE_TTL_MS = 5 * 60_000;
 
+/** Pollers not seen for this long leave DescribeTaskQueue's list (Temporal keeps five minutes too). */
+const POLLER_HISTORY_TTL_MS = 5 * 60_000;
+
 /** Longest delay setTimeout accepts; a caller deadline further away than that never comes first. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
@@ -37,6 +41,7 @@ export class MatchingEngine implements MatchingService {
   private readonly queues = new Map<string, TaskQueue>();
   private starter: TaskStarter | undefined;
   private sweeper: NodeJS.Timeout | undefined;
+  private readonly workers = new WorkerRegistry();
 
   constructor(
     private readonly store: TaskQueueStore,
@@ -87,6 +92,32 @@ export class MatchingEngine implements MatchingService {
   }
 
   /**
+   * Hourglass has no Nexus: no Nexus task ever arrives, so a Nexus poll is held as an empty one is
+   * (the long-poll interval, or the caller's deadline minus the margin) and answers null. A worker
+   * that registers a Nexus service keeps polling quietly instead of failing on an error.
+   */
+  async pollNexusTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<null> {
+    const callerSignal = call.signal;
+    if (callerSignal?.aborted) return null;
+    const answerWithinMs = call.deadline > 0 ? call.deadline - this.settings.get(MatchingSettings.deadlineMargin) - Date.now() : Infinity;
+    if (answerWithinMs <= 0) return null;
+    const longPollMs = this.settings.get(MatchingSettings.longPollExpirationInterval, { namespace: request.namespaceName, taskQueue: request.taskQueueName });
+    const ended = new AbortController();
+    const end = (): void => ended.abort();
+    const cancelExpiry = this.clock.wakeAt(this.clock.now() + longPollMs, end);
+    const deadlineTimer = answerWithinMs < MAX_TIMEOUT_MS ? setTimeout(end, answerWithinMs) : undefined;
+    callerSignal?.addEventListener('abort', end, { once: true });
+    try {
+      if (!ended.signal.aborted) await new Promise((resolve) => ended.signal.addEventListener('abort', resolve, { once: true }));
+    } finally {
+      cancelExpiry();
+      if (deadlineTimer) clearTimeout(deadlineTimer);
+      callerSignal?.removeEventListener('abort', end);
+    }
+    return null;
+  }
+
+  /**
    * Hands a (legacy) query task to a poller of the workflow task queue. Resolves true once a
    * poller took it; false when no poller came within `timeoutMs`, the caller cancelled, or the
    * sticky queue closed.
@@ -123,14 +154,26 @@ export class MatchingEngine implements MatchingService {
     }
   }
 
-  /** What this host holds for a queue: live polls, backlog tasks in memory, query tasks waiting for a poller. */
-  describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: TaskQueueType; kind: 'normal' | 'sticky' }): {
-    waitingPollers: number;
-    backlogTasks: number;
-    pendingQueries: number;
-  } {
+  /**
+   * What this host holds for a queue: live polls, its backlog (count and oldest task), query tasks
+   * waiting for a poller, and the identities that polled it within the last five minutes.
+   */
+  describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: TaskQueueType; kind: 'normal' | 'sticky' }): TaskQueueDescription {
     const queue = this.queues.get(this.keyString({ namespaceId: key.namespaceId, name: key.taskQueueName, type: key.type, kind: key.kind, partition: 0 }));
-    return queue ? queue.describe() : { waitingPollers: 0, backlogTasks: 0, pendingQueries: 0 };
+    // A queue not in memory has no backlog: every queue with stored tasks is loaded at start and kept while it has any.
+    return queue ? queue.describe(this.clock.now() - POLLER_HISTORY_TTL_MS) : { waitingPollers: 0, backlogTasks: 0, pendingQueries: 0, oldestBacklogTime: undefined, pollers: [] };
+  }
+
+  recordWorkerHeartbeat(request: { namespaceId: string; heartbeats: WorkerHeartbeat[] }): void {
+    for (const heartbeat of request.heartbeats) this.workers.record(request.namespaceId, heartbeat, this.clock.now());
+  }
+
+  listWorkers(request: { namespaceId: string; pageSize: number; nextPageToken?: string }): { workers: WorkerHeartbeat[]; nextPageToken?: string } {
+    return this.workers.list(request.namespaceId, this.clock.now(), request.pageSize, request.nextPageToken);
+  }
+
+  describeWorker(request: { namespaceId: string; workerInstanceKey: string }): WorkerHeartbeat | undefined {
+    return this.workers.get(request.namespaceId, request.workerInstanceKey, this.clock.now());
   }
 
   private async add(queue: TaskQueue, task: MatchTask): Promise<void> {
@@ -158,6 +201,7 @@ export class MatchingEngine implements MatchingService {
     callerSignal?.addEventListener('abort', end, { once: true });
     queue.lastPollTime = this.clock.now();
     queue.namespaceName = request.namespaceName;
+    queue.recordPoller(request.identity, this.clock.now());
     try {
       while (!ended.signal.aborted) {
         const offer = queue.takeOffer() ?? (await queue.waitForTask(ended.signal));
@@ -171,7 +215,10 @@ export class MatchingEngine implements MatchingService {
       if (deadlineTimer) clearTimeout(deadlineTimer);
       callerSignal?.removeEventListener('abort', end);
       // A poll cancelled by its caller says nothing about the worker still being there.
-      if (!callerSignal?.aborted) queue.lastPollTime = this.clock.now();
+      if (!callerSignal?.aborted) {
+        queue.lastPollTime = this.clock.now();
+        queue.recordPoller(request.identity, this.clock.now());
+      }
     }
   }
 

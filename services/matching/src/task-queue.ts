@@ -4,7 +4,7 @@
  */
 import { StickyWorkerUnavailableError, deferred, quote, type Clock, type Deferred } from '@hourglass/common';
 import { ConditionFailedError, type TaskQueueKey, type TaskQueueStore } from '@hourglass/persistence';
-import type { QueryTask } from '@hourglass/contracts';
+import type { PollerSeen, QueryTask, TaskQueueDescription } from '@hourglass/contracts';
 import { parseBacklogTask } from './backlog-schema';
 import type { MatchTask } from './types';
 
@@ -47,6 +47,9 @@ function answer(waiter: Waiter, offer: Offer | undefined): void {
 
 const TASK_ID_RANGE_BITS = 2 ** 32;
 
+/** Pollers remembered per queue (by identity); the least recently seen goes first past this. */
+const MAX_REMEMBERED_POLLERS = 1000;
+
 export class TaskQueue {
   private waiters: Waiter[] = [];
   private backlog: BacklogEntry[] = [];
@@ -59,6 +62,8 @@ export class TaskQueue {
   lastPollTime: number | undefined;
   /** The namespace's name as the last poll gave it (adds carry only its id), for namespace-scoped settings. */
   namespaceName: string | undefined;
+  /** identity → when it last polled; insertion order is recency order (re-inserted on each poll). */
+  private readonly pollers = new Map<string, number>();
   /** When the queue's worker announced its shutdown (sticky queues); the queue stays closed while this host keeps it in memory. */
   private closedAt: number | undefined;
 
@@ -91,9 +96,33 @@ export class TaskQueue {
     return this.waiters.length > 0;
   }
 
-  describe(): { waitingPollers: number; backlogTasks: number; pendingQueries: number } {
+  /** A poll by `identity` started or ended now. */
+  recordPoller(identity: string, now: number): void {
+    this.pollers.delete(identity);
+    this.pollers.set(identity, now);
+    if (this.pollers.size > MAX_REMEMBERED_POLLERS) {
+      const oldest = this.pollers.keys().next();
+      if (!oldest.done) this.pollers.delete(oldest.value);
+    }
+  }
+
+  /** Pollers seen since `since`, most recent first; older ones are forgotten. */
+  describe(since = -Infinity): TaskQueueDescription {
     this.hasLivePoller();
-    return { waitingPollers: this.waiters.length, backlogTasks: this.backlog.length, pendingQueries: this.queries.length };
+    const pollers: PollerSeen[] = [];
+    for (const [identity, lastAccessTime] of this.pollers) {
+      if (lastAccessTime < since) this.pollers.delete(identity);
+      else pollers.push({ identity, lastAccessTime });
+    }
+    pollers.reverse();
+    return {
+      waitingPollers: this.waiters.length,
+      backlogTasks: this.backlog.length,
+      pendingQueries: this.queries.length,
+      // The backlog is in task id order (add order; a task given back returns to the head): its head is the oldest.
+      oldestBacklogTime: this.backlog[0]?.task.createdAt,
+      pollers,
+    };
   }
 
   /**

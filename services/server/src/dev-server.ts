@@ -3,6 +3,7 @@
  * store, wired in process (history ⇄ matching), serving gRPC in plaintext and, unless turned off,
  * the same services over TLS on a second port.
  */
+import { createHash } from 'node:crypto';
 import { DEFAULT_SETTINGS, HistorySettings, SystemClock, TimeSkippingClock, overlaySettings, type Clock, type Logger, type Settings } from '@hourglass/common';
 import {
   ApiKeyCallAuthenticator,
@@ -65,6 +66,12 @@ export interface DevServerOptions {
   identity?: boolean;
   /** The config file's `billing:` section: prices and per-account prices (default: Temporal Cloud's list prices). */
   billing?: BillingConfig;
+}
+
+/** A UUID-shaped id derived from `seed` (the same seed, the same id). */
+function stableUuid(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 /** Far enough that every timer is held in memory, so the skipping clock knows the next one. */
@@ -175,6 +182,14 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         port: config.port,
         ...(tls ? { tls: { port: config.tlsPort, certChain: tls.certChain, privateKey: tls.privateKey } } : {}),
         serverVersion: SERVER_VERSION,
+      },
+      cluster: {
+        clusterName: cluster.clusterName,
+        // Stable for the store's life: derived from what the store recorded when it was created.
+        clusterId: stableUuid(`${cluster.clusterName}:${cluster.createdAt}`),
+        historyShardCount: cluster.numHistoryShards,
+        persistenceStore: persistence.backend,
+        visibilityStore: persistence.backend,
       },
       logger: logger.child({ service: 'frontend' }),
       history,

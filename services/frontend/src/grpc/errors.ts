@@ -42,6 +42,17 @@ function packDetail(detail: ErrorDetail): google.protobuf.IAny {
       return pack(detail.type, errordetails.ResourceExhaustedFailure.encode({ cause: detail.cause, ...(detail.scope ? { scope: detail.scope } : {}) }).finish());
     case 'PermissionDeniedFailure':
       return pack(detail.type, errordetails.PermissionDeniedFailure.encode({ reason: detail.reason }).finish());
+    case 'MultiOperationExecutionFailure':
+      return pack(
+        detail.type,
+        errordetails.MultiOperationExecutionFailure.encode({
+          statuses: detail.statuses.map((s) =>
+            s.aborted
+              ? { code: status.ABORTED, message: 'Operation was aborted.' }
+              : { code: STATUS_BY_CODE[s.code], message: capStatusMessage(s.message), details: s.detail ? [packDetail(s.detail)] : [] },
+          ),
+        }).finish(),
+      );
   }
 }
 

@@ -8,6 +8,7 @@
 import {
   InvalidArgumentError,
   Limits,
+  MultiOperationExecutionError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   durationToMs,
@@ -135,7 +136,55 @@ const workflowExecution: Rule = (r) => void required(r.workflowExecution?.workfl
 const execution: Rule = (r) => void required(r.execution?.workflowId, 'execution.workflowId');
 const taskQueue: Rule = (r) => void required(r.taskQueue?.name, 'taskQueue.name');
 
+type MultiOperationRequest = temporal.api.workflowservice.v1.IExecuteMultiOperationRequest;
+
+/** Runs one operation's checks; its error becomes the MultiOperationExecutionFailure of its position. */
+function checkOperation(index: number, count: number, check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw new MultiOperationExecutionError(index, count, err);
+    throw err;
+  }
+}
+
+/**
+ * Update-with-start, the one multi-operation Temporal defines: a start then an update of the same
+ * workflow id, in this namespace. A malformed list is refused as a whole; a bad operation is
+ * refused in its own position (MultiOperationExecutionFailure), as Temporal does.
+ */
+function checkMultiOperation(r: MultiOperationRequest): void {
+  const ops = r.operations ?? [];
+  if (ops.length !== 2 || !ops[0]?.startWorkflow || !ops[1]?.updateWorkflow) {
+    throw new InvalidArgumentError(`operations must be exactly a startWorkflow then an updateWorkflow (update-with-start); got ${ops.length} operation(s)`);
+  }
+  const start = ops[0].startWorkflow;
+  const update = ops[1].updateWorkflow;
+  checkOperation(0, 2, () => {
+    checkStart(start);
+    if (start.namespace && start.namespace !== r.namespace) throw new InvalidArgumentError(`startWorkflow.namespace ${quote(start.namespace)} is not the request's namespace`);
+    if (start.cronSchedule) throw new InvalidArgumentError('startWorkflow.cronSchedule is not allowed in update-with-start');
+    if (start.requestEagerExecution) throw new InvalidArgumentError('startWorkflow.requestEagerExecution is not allowed in update-with-start');
+    if ((durationToMs(start.workflowStartDelay) ?? 0) > 0) throw new InvalidArgumentError('startWorkflow.workflowStartDelay is not allowed in update-with-start');
+    if (start.workflowIdConflictPolicy === WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_UNSPECIFIED || !start.workflowIdConflictPolicy) {
+      throw new InvalidArgumentError('startWorkflow.workflowIdConflictPolicy must be set in update-with-start (USE_EXISTING, FAIL or TERMINATE_EXISTING)');
+    }
+  });
+  checkOperation(1, 2, () => {
+    required(update.workflowExecution?.workflowId, 'updateWorkflow.workflowExecution.workflowId');
+    required(update.request?.meta?.updateId, 'updateWorkflow.request.meta.updateId');
+    required(update.request?.input?.name, 'updateWorkflow.request.input.name');
+    if (update.namespace && update.namespace !== r.namespace) throw new InvalidArgumentError(`updateWorkflow.namespace ${quote(update.namespace)} is not the request's namespace`);
+    if (update.workflowExecution?.workflowId !== start.workflowId) {
+      throw new InvalidArgumentError(`updateWorkflow.workflowExecution.workflowId ${quote(update.workflowExecution?.workflowId ?? '')} is not the started workflow's id ${quote(start.workflowId ?? '')}`);
+    }
+    if (update.workflowExecution?.runId) throw new InvalidArgumentError('updateWorkflow.workflowExecution.runId must not be set in update-with-start');
+    if (update.firstExecutionRunId) throw new InvalidArgumentError('updateWorkflow.firstExecutionRunId must not be set in update-with-start');
+  });
+}
+
 const workflowServiceRules: Record<string, Rule> = {
+  ExecuteMultiOperation: (r: MultiOperationRequest) => checkMultiOperation(r),
   RegisterNamespace: (r: temporal.api.workflowservice.v1.IRegisterNamespaceRequest) => {
     validateNamespaceName(r.namespace ?? '');
     const retentionMs = durationToMs(r.workflowExecutionRetentionPeriod);
@@ -174,6 +223,11 @@ const workflowServiceRules: Record<string, Rule> = {
   },
   PollWorkflowTaskQueue: taskQueue,
   PollActivityTaskQueue: taskQueue,
+  PollNexusTaskQueue: taskQueue,
+  DescribeTaskQueue: taskQueue,
+  ListTaskQueuePartitions: taskQueue,
+  GetWorkflowExecutionHistoryReverse: execution,
+  DescribeWorker: (r) => void required(r.workerInstanceKey, 'workerInstanceKey'),
   RespondWorkflowTaskCompleted: workflowTaskToken,
   RespondWorkflowTaskFailed: workflowTaskToken,
   RespondActivityTaskCompleted: activityTaskToken,

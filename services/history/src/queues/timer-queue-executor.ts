@@ -118,6 +118,11 @@ function applyTimer(ctx: MutationContext, task: Exclude<TimerTask, { type: 'dele
       ms.backoffPending = false;
       ctx.requestWorkflowTask();
       return;
+    case 'workflow-task-retry':
+      // A new event (a signal, an update) already brought a workflow task, or the run moved on.
+      if (ms.workflowTask || ms.workflowTaskFailureStreak !== task.failureStreak) return;
+      ctx.requestWorkflowTask();
+      return;
     default:
       assertNever(task, 'timer task');
   }

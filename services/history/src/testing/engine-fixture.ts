@@ -7,7 +7,7 @@ import { CommandType, ManualClock, SettingsRegistry, msToDuration, silentLogger,
 import { decodeTaskToken, type ActivityTaskToken, type WorkflowTaskToken } from '@hourglass/contracts';
 import { openSqlitePersistence, type NamespaceRecord, type Persistence } from '@hourglass/persistence';
 import { DEFAULT_HISTORY_CONFIG } from '../config';
-import type { AddActivityTaskRequest, AddWorkflowTaskRequest, MatchingService, Ws } from '@hourglass/contracts';
+import type { AddActivityTaskRequest, AddWorkflowTaskRequest, MatchingService, TaskQueueDescription, Ws } from '@hourglass/contracts';
 import { HistoryEngine, type HistoryEngineDeps } from '../history-engine';
 import { NamespaceRegistry } from '../namespace-registry';
 import { InProcessVisibilityBus, VisibilityIndexer } from '@hourglass/visibility';
@@ -40,6 +40,19 @@ export class RecordingMatching implements MatchingService {
   }
   async pollActivityTaskQueue(): Promise<null> {
     return null;
+  }
+  async pollNexusTaskQueue(): Promise<null> {
+    return null;
+  }
+  describeTaskQueue(): TaskQueueDescription {
+    return { waitingPollers: 0, backlogTasks: 0, pendingQueries: 0, oldestBacklogTime: undefined, pollers: [] };
+  }
+  recordWorkerHeartbeat(): void {}
+  listWorkers(): { workers: never[] } {
+    return { workers: [] };
+  }
+  describeWorker(): undefined {
+    return undefined;
   }
   async shutdownStickyQueue(): Promise<void> {}
 }

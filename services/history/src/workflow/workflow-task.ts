@@ -69,7 +69,19 @@ export function startWorkflowTask(ctx: MutationContext, args: { requestId: strin
  * buffered events): record it, deliver what was buffered, and ask for the next attempt (on the
  * normal queue: a failure drops stickiness).
  */
-export function failWorkflowTask(ctx: MutationContext, args: { cause: number; failure?: Failure | null; identity: string }): void {
+/**
+ * How long the next attempt waits after the server itself failed a workflow task for its commands
+ * (a command this server does not support, bad attributes): the worker sends the same commands
+ * again on every attempt, so without a pause a run would spin through tasks as fast as the worker
+ * answers. The first failure retries at once (a deploy may have fixed it); then 1 s, doubling, to
+ * at most a minute. `failureStreak` counts the attempt that just failed.
+ */
+export function rejectedCommandRetryDelayMs(failureStreak: number): number {
+  if (failureStreak <= 1) return 0;
+  return Math.min(1000 * 2 ** (failureStreak - 2), 60_000);
+}
+
+export function failWorkflowTask(ctx: MutationContext, args: { cause: number; failure?: Failure | null; identity: string; retryAfterMs?: number }): void {
   const wft = ctx.ms.workflowTask;
   if (!wft || wft.startedEventId === 0) throw new InvariantViolationError('failWorkflowTask without a started workflow task');
   ctx.addEvent('workflowTaskFailedEventAttributes', {
@@ -79,6 +91,13 @@ export function failWorkflowTask(ctx: MutationContext, args: { cause: number; fa
     ...(args.failure ? { failure: args.failure } : {}),
     identity: args.identity,
   });
+  if (args.retryAfterMs && args.retryAfterMs > 0) {
+    resendUnansweredUpdates(ctx.ms);
+    // Events that were waiting are new input: they get a workflow task now, as they would anyway.
+    if (ctx.flushBufferedEvents() > 0) ctx.requestWorkflowTask();
+    else ctx.addTimerTask(ctx.now + args.retryAfterMs, { type: 'workflow-task-retry', failureStreak: ctx.ms.workflowTaskFailureStreak });
+    return;
+  }
   afterWorkflowTaskAttempt(ctx);
 }
 

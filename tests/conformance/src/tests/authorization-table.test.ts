@@ -7,7 +7,8 @@
 // The expected outcome is derived here, independently, from the method table's permission class
 // of each method (the table is the declaration under test; this is the rule it must produce).
 // Requests are minimal and carry a stale resource_version, so nothing a call lets through changes
-// anything.
+// anything, with one exception: DeprecateNamespace has nothing to make stale, so the namespace ends
+// deprecated (later starts in it answer FAILED_PRECONDITION, which is past authorization all the same).
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { methodSpec, type MethodSpec } from '@hourglass/frontend';

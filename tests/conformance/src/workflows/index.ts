@@ -122,3 +122,4 @@ export * from './features';
 export * from './limits';
 export * from './visibility';
 export * from './metering';
+export * from './nexus';

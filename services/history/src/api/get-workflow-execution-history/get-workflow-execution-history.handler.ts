@@ -40,6 +40,39 @@ export async function getWorkflowExecutionHistory(env: EngineContext, namespace:
   };
 }
 
+type ReverseRequest = temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryReverseRequest;
+type ReverseResponse = temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryReverseResponse;
+
+/**
+ * GetWorkflowExecutionHistoryReverse: the newest events first, in pages bounded by count and bytes
+ * like the forward read. The page token is the run and the event id the next page ends before.
+ */
+export async function getWorkflowExecutionHistoryReverse(env: EngineContext, namespace: NamespaceRecord, req: ReverseRequest): Promise<ReverseResponse> {
+  const token = req.nextPageToken && req.nextPageToken.length > 0 ? decodePageToken(req.nextPageToken) : undefined;
+  const key = await resolveRun(env, namespace.id, req.execution?.workflowId ?? '', token?.runId ?? req.execution?.runId);
+  const shard = env.shardFor(key.namespaceId, key.workflowId);
+  const maxPageSize = env.settings.get(HistorySettings.historyPageSize, { namespace: namespace.name });
+  const pageSize = req.maximumPageSize && req.maximumPageSize > 0 ? Math.min(req.maximumPageSize, maxPageSize) : maxPageSize;
+  const state = await readState(shard, key);
+  const before = Math.min(token?.nextEventId ?? state.nextEventId, state.nextEventId);
+  const from = Math.max(1, before - pageSize);
+  const events = from < before ? await shard.readHistory(key, from, before, pageSize) : [];
+  // Newest first, within the byte budget (a page always has at least one event).
+  const page: HistoryEvent[] = [];
+  let bytes = 0;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const event = events[i] as HistoryEvent;
+    bytes += temporal.api.history.v1.HistoryEvent.encode(event).len;
+    if (page.length > 0 && bytes > HISTORY_PAGE_BYTES) break;
+    page.push(event);
+  }
+  const oldest = page.length > 0 ? Number(page[page.length - 1]?.eventId) : 1;
+  return {
+    history: { events: page },
+    ...(oldest > 1 ? { nextPageToken: encodePageToken({ runId: key.runId, nextEventId: oldest }) } : {}),
+  };
+}
+
 function longPollBudget(env: EngineContext, namespace: NamespaceRecord, poll: CallOptions): number {
   const cap = env.settings.get(HistorySettings.longPollExpirationInterval, { namespace: namespace.name });
   if (!poll.deadline) return cap;

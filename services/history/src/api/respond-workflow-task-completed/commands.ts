@@ -159,13 +159,25 @@ export function isCloseCommand(command: Command): boolean {
   return CLOSE_COMMANDS.has(command.commandType ?? 0);
 }
 
+/**
+ * Commands of features this server does not have. Temporal with Nexus disabled fails the workflow
+ * task with FEATURE_DISABLED; so does Hourglass, and the attempts that follow wait
+ * (rejectedCommandRetryDelayMs) rather than spin.
+ */
+const DISABLED_FEATURES: Readonly<Record<number, string>> = {
+  [CommandType.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION]: 'Nexus operations are not supported by Hourglass (GetSystemInfo reports capabilities.nexus false)',
+  [CommandType.COMMAND_TYPE_REQUEST_CANCEL_NEXUS_OPERATION]: 'Nexus operations are not supported by Hourglass (GetSystemInfo reports capabilities.nexus false)',
+};
+
 /** Checks that need no state and no encoding: known command types, and a closing command only in last position. */
 export function validateCommandList(commands: Command[]): void {
   commands.forEach((command, i) => {
     const type = command.commandType ?? 0;
     if (!HANDLERS[type]) {
       const name = CommandType[type] ?? `command type ${type}`;
-      throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, `${name} is not supported by this Hourglass version`);
+      const disabled = DISABLED_FEATURES[type];
+      // Not UNHANDLED_COMMAND: that cause means "new events raced the decision" and does not count as a failed attempt.
+      throw new BadCommandError(Cause.WORKFLOW_TASK_FAILED_CAUSE_FEATURE_DISABLED, disabled ? `${name}: ${disabled}` : `${name} is not supported by this Hourglass version`);
     }
     if (isCloseCommand(command) && i !== commands.length - 1) {
       throw new BadCommandError(

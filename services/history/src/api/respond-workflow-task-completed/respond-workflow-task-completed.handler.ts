@@ -14,7 +14,7 @@ import { namespaceCatalog } from '../../workflow/visibility';
 import type { MutationContext } from '../../workflow/mutation';
 import { mayContinue } from '../../workflow/close';
 import { applyUnreferencedMessages, hasAdmittedUpdates, resendUnansweredUpdates } from '../../workflow/updates';
-import { failWorkflowTask } from '../../workflow/workflow-task';
+import { failWorkflowTask, rejectedCommandRetryDelayMs } from '../../workflow/workflow-task';
 import { dispatchWaitingQueries } from '../query-workflow/query-workflow.handler';
 import { readStartedEvent, requireStartedWorkflowTask } from '../shared';
 import { applyCommand, commandSizeChecker, isCloseCommand, validateCommandList } from './commands';
@@ -63,7 +63,9 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
   // A bad command: nothing of the completion was written. Fail the task instead, then tell the worker.
   await shard.updateExecution(token, (maybe) => {
     const ctx = requireStartedWorkflowTask(maybe, token);
-    failWorkflowTask(ctx, { cause: rejection.failedCause, failure: failureOf(rejection.message), identity });
+    // The streak this failure makes: the worker will send the same commands again, so later attempts wait.
+    const retryAfterMs = rejectedCommandRetryDelayMs(ctx.ms.workflowTaskFailureStreak + 1);
+    failWorkflowTask(ctx, { cause: rejection.failedCause, failure: failureOf(rejection.message), identity, retryAfterMs });
   });
   env.queries.requeue(token);
   throw new InvalidArgumentError(rejection.message);

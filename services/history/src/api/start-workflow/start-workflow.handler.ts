@@ -8,7 +8,9 @@ import {
   HistorySettings,
   InvalidArgumentError,
   Limits,
+  MultiOperationExecutionError,
   WorkflowExecutionAlreadyStartedError,
+  isHourglassError,
   WorkflowExecutionStatus,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
@@ -16,7 +18,10 @@ import {
   temporal,
 } from '@hourglass/common';
 import type { CurrentExecutionRecord, NamespaceRecord } from '@hourglass/persistence';
+import type { CallOptions } from '@hourglass/contracts';
 import type { EngineContext } from '../../engine-context';
+import type { MutationContext } from '../../workflow/mutation';
+import { admitUpdateOnce, waitForUpdateStage } from '../update-workflow/update-workflow.handler';
 import { terminateWorkflow } from '../../workflow/close';
 import { normalizeRetryPolicy } from '../../workflow/retry';
 import { cronBackoffMs, validateCronSchedule } from '../../workflow/cron';
@@ -162,8 +167,52 @@ export function signalWithStartWorkflowExecution(env: EngineContext, namespace: 
 
 interface StartOptions {
   signal?: StartSignal;
+  /** Update-with-start: the update admitted into the run started or used, in the same transaction. */
+  update?: temporal.api.update.v1.IRequest;
   parent?: ParentInfo;
   root?: { workflowId: string; runId: string };
+}
+
+/** Admits the update-with-start's update; its refusal is the update operation's (position 2 of 2). */
+function admitWithStart(env: EngineContext, namespace: NamespaceRecord, ctx: MutationContext, update: temporal.api.update.v1.IRequest): void {
+  try {
+    admitUpdateOnce(env, namespace, ctx, update);
+  } catch (err) {
+    if (isHourglassError(err)) throw new MultiOperationExecutionError(1, 2, err);
+    throw err;
+  }
+}
+
+type MultiOperationRequest = temporal.api.workflowservice.v1.IExecuteMultiOperationRequest;
+type MultiOperationResponse = temporal.api.workflowservice.v1.IExecuteMultiOperationResponse;
+
+/**
+ * ExecuteMultiOperation as Temporal defines it, update-with-start: under the workflow id's lock,
+ * start a run (or, by the id conflict policy, use or terminate the running one) and admit the
+ * update into that run in the same transaction, so the run's first workflow task carries it. Then
+ * wait, bounded, for the stage the update asked for. A start refused (FAIL on a running id) is the
+ * start operation's error with the update aborted (MultiOperationExecutionFailure).
+ */
+export async function executeMultiOperation(env: EngineContext, namespace: NamespaceRecord, req: MultiOperationRequest, call: CallOptions): Promise<MultiOperationResponse> {
+  const start = req.operations?.[0]?.startWorkflow ?? {};
+  const update = req.operations?.[1]?.updateWorkflow ?? {};
+  let started: StartResponse;
+  try {
+    started = await startOrSignal(env, namespace, { ...start, requestId: start.requestId || randomUUID() }, { update: update.request ?? {} });
+  } catch (err) {
+    if (isHourglassError(err) && !(err instanceof MultiOperationExecutionError)) throw new MultiOperationExecutionError(0, 2, err);
+    throw err;
+  }
+  const key = { namespaceId: namespace.id, workflowId: start.workflowId ?? '', runId: started.runId ?? '' };
+  const wanted = update.waitPolicy?.lifecycleStage || temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED;
+  let updated: temporal.api.workflowservice.v1.IUpdateWorkflowExecutionResponse;
+  try {
+    updated = await waitForUpdateStage(env, namespace, key, update.request?.meta?.updateId ?? '', wanted, call);
+  } catch (err) {
+    if (isHourglassError(err)) throw new MultiOperationExecutionError(1, 2, err);
+    throw err;
+  }
+  return { responses: [{ startWorkflow: started }, { updateWorkflow: updated }] };
 }
 
 async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req: StartRequest, options: StartOptions): Promise<StartResponse> {
@@ -188,6 +237,8 @@ async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req
     const current = await tx.current();
     if (current) {
       if (current.createRequestId === requestId) {
+        // The same start again (the SDK repeats update-with-start until the update is durable).
+        if (options.update && current.running) admitWithStart(env, namespace, requireRunning(await tx.run(current.runId), current), options.update);
         return { runId: current.runId, started: true, status: current.status };
       }
       if (current.running) {
@@ -199,6 +250,7 @@ async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req
                 addSignal(ctx, { ...signal, identity: req.identity ?? '' }, env.settings.get(Limits.maxSignalsPerExecution, scope));
               }
             }
+            if (options.update) admitWithStart(env, namespace, requireRunning(await tx.run(current.runId), current), options.update);
             return { runId: current.runId, started: false, status: current.status };
           case WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING: {
             const ctx = await tx.run(current.runId);
@@ -223,32 +275,32 @@ async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req
     }
     const runId = randomUUID();
     const now = tx.now;
-    tx.startRun(
-      newRun({
-        namespaceId: namespace.id,
-        workflowId,
-        runId,
-        firstExecutionRunId: runId,
-        requestId,
-        identity: req.identity ?? '',
-        workflowTypeName: req.workflowType?.name ?? '',
-        taskQueue: req.taskQueue?.name ?? '',
-        input: req.input ?? null,
-        header: req.header ?? null,
-        memo: req.memo ?? null,
-        searchAttributes: req.searchAttributes ?? null,
-        retryPolicy,
-        cronSchedule,
-        ...timeouts,
-        startDelayMs: cronSchedule ? cronBackoffMs(cronSchedule, now) : startDelayMs,
-        userMetadata: req.userMetadata ?? null,
-        priority: req.priority ?? null,
-        now,
-        ...(signal ? { signal: { ...signal, identity: req.identity ?? '' } } : {}),
-        ...(options.parent ? { parent: options.parent } : {}),
-        ...(options.root ? { root: options.root } : {}),
-      }),
-    );
+    const run = newRun({
+      namespaceId: namespace.id,
+      workflowId,
+      runId,
+      firstExecutionRunId: runId,
+      requestId,
+      identity: req.identity ?? '',
+      workflowTypeName: req.workflowType?.name ?? '',
+      taskQueue: req.taskQueue?.name ?? '',
+      input: req.input ?? null,
+      header: req.header ?? null,
+      memo: req.memo ?? null,
+      searchAttributes: req.searchAttributes ?? null,
+      retryPolicy,
+      cronSchedule,
+      ...timeouts,
+      startDelayMs: cronSchedule ? cronBackoffMs(cronSchedule, now) : startDelayMs,
+      userMetadata: req.userMetadata ?? null,
+      priority: req.priority ?? null,
+      now,
+      ...(signal ? { signal: { ...signal, identity: req.identity ?? '' } } : {}),
+      ...(options.parent ? { parent: options.parent } : {}),
+      ...(options.root ? { root: options.root } : {}),
+    });
+    if (options.update) admitWithStart(env, namespace, run, options.update);
+    tx.startRun(run);
     return { runId, started: true, status: WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING };
   });
 }

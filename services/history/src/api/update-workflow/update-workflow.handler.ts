@@ -9,6 +9,7 @@ import type { CallOptions } from '@hourglass/contracts';
 import type { EngineContext } from '../../engine-context';
 import { isRunning, type UpdateInfo } from '../../workflow/mutable-state';
 import type { ShardContext } from '../../shard/shard-context';
+import type { MutationContext } from '../../workflow/mutation';
 import { admitUpdate, inFlightUpdates, rejectionOutcomeOf } from '../../workflow/updates';
 import { executionNotFound, requireChain, requireRunning, resolveRun, updateNamedRun } from '../shared';
 
@@ -32,21 +33,36 @@ export async function updateWorkflowExecution(env: EngineContext, namespace: Nam
   const key = await updateNamedRun(env, namespace.id, workflowId, runId, (maybe, target) => {
     const ctx = requireRunning(maybe, target);
     requireChain(ctx, req.firstExecutionRunId);
-    if (ctx.ms.updates.has(updateId)) return target; // a retry of an update we already have
-    const scope = { namespace: namespace.name };
-    const maxTotal = env.settings.get(Limits.maxUpdatesPerExecution, scope);
-    if (ctx.ms.updateCount >= maxTotal) {
-      throw new ResourceExhaustedError(`workflow ${quote(workflowId)} already received ${ctx.ms.updateCount} updates, the most one run may receive (${maxTotal}); continue as new to take more`);
-    }
-    const maxInFlight = env.settings.get(Limits.maxInFlightUpdates, scope);
-    if (inFlightUpdates(ctx.ms) >= maxInFlight) {
-      throw new ResourceExhaustedError(`workflow ${quote(workflowId)} has ${maxInFlight} updates in flight, the most one run may have; retry once some complete`);
-    }
-    admitUpdate(ctx, req.request ?? {});
-    ctx.requestWorkflowTask();
+    admitUpdateOnce(env, namespace, ctx, req.request ?? {});
     return target;
   });
   const wanted = req.waitPolicy?.lifecycleStage || Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED;
+  return waitForStage(env, namespace, key, updateId, wanted, call);
+}
+
+/**
+ * Admits an update into a running run unless the run already has it (a retry), within the
+ * per-run limits, and asks for the workflow task that will carry it.
+ */
+export function admitUpdateOnce(env: EngineContext, namespace: NamespaceRecord, ctx: MutationContext, request: temporal.api.update.v1.IRequest): void {
+  const updateId = request.meta?.updateId ?? '';
+  const workflowId = ctx.ms.executionInfo.workflowId;
+  if (ctx.ms.updates.has(updateId)) return; // a retry of an update we already have
+  const scope = { namespace: namespace.name };
+  const maxTotal = env.settings.get(Limits.maxUpdatesPerExecution, scope);
+  if (ctx.ms.updateCount >= maxTotal) {
+    throw new ResourceExhaustedError(`workflow ${quote(workflowId)} already received ${ctx.ms.updateCount} updates, the most one run may receive (${maxTotal}); continue as new to take more`);
+  }
+  const maxInFlight = env.settings.get(Limits.maxInFlightUpdates, scope);
+  if (inFlightUpdates(ctx.ms) >= maxInFlight) {
+    throw new ResourceExhaustedError(`workflow ${quote(workflowId)} has ${maxInFlight} updates in flight, the most one run may have; retry once some complete`);
+  }
+  admitUpdate(ctx, request);
+  ctx.requestWorkflowTask();
+}
+
+/** Waits (bounded by the long-poll interval and the call's deadline) for an update to reach `wanted`. */
+export function waitForUpdateStage(env: EngineContext, namespace: NamespaceRecord, key: ExecutionKey, updateId: string, wanted: number, call: CallOptions): Promise<UpdateResponse> {
   return waitForStage(env, namespace, key, updateId, wanted, call);
 }
 

@@ -1,0 +1,62 @@
+/**
+ * DescribeTaskQueue in both of Temporal's modes, from what matching holds: pollers (identity and
+ * last access time, seen within five minutes) and the backlog (count and age) per task queue type.
+ * The legacy mode answers one type (`taskQueueType`, workflow by default) with `pollers` and, when
+ * asked, `taskQueueStatus` and `stats`; the enhanced mode answers `versionsInfo` keyed by build id
+ * ('' for unversioned workers: Hourglass does not version task queues) with each requested type.
+ */
+import { InvalidArgumentError, int64, msToDuration, msToTimestamp, temporal } from '@hourglass/common';
+import type { MatchingService, TaskQueueDescription } from '@hourglass/contracts';
+
+type Request = temporal.api.workflowservice.v1.IDescribeTaskQueueRequest;
+type Response = temporal.api.workflowservice.v1.IDescribeTaskQueueResponse;
+type PollerInfo = temporal.api.taskqueue.v1.IPollerInfo;
+type TaskQueueStats = temporal.api.taskqueue.v1.ITaskQueueStats;
+
+const TaskQueueType = temporal.api.enums.v1.TaskQueueType;
+const TYPES: Readonly<Record<number, 'workflow' | 'activity'>> = {
+  [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW]: 'workflow',
+  [TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]: 'activity',
+};
+
+function pollersOf(d: TaskQueueDescription): PollerInfo[] {
+  return d.pollers.map((p) => ({ identity: p.identity, lastAccessTime: msToTimestamp(p.lastAccessTime), ratePerSecond: 0 }));
+}
+
+function statsOf(d: TaskQueueDescription, now: number): TaskQueueStats {
+  return {
+    approximateBacklogCount: int64(d.backlogTasks),
+    approximateBacklogAge: msToDuration(d.oldestBacklogTime === undefined ? 0 : Math.max(0, now - d.oldestBacklogTime)),
+    tasksAddRate: 0,
+    tasksDispatchRate: 0,
+  };
+}
+
+export function describeTaskQueue(matching: MatchingService, namespaceId: string, r: Request, now: number): Response {
+  const name = r.taskQueue?.name ?? '';
+  const kind = r.taskQueue?.kind === temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY ? 'sticky' : 'normal';
+  const describe = (type: 'workflow' | 'activity') => matching.describeTaskQueue({ namespaceId, taskQueueName: name, type, kind });
+  const typeOf = (value: number, field: string): 'workflow' | 'activity' => {
+    const type = TYPES[value];
+    if (!type) {
+      if (value === TaskQueueType.TASK_QUEUE_TYPE_NEXUS) throw new InvalidArgumentError(`${field} TASK_QUEUE_TYPE_NEXUS: Hourglass has no Nexus task queues`);
+      throw new InvalidArgumentError(`${field} ${value} is not a task queue type`);
+    }
+    return type;
+  };
+  if (r.apiMode === temporal.api.enums.v1.DescribeTaskQueueMode.DESCRIBE_TASK_QUEUE_MODE_ENHANCED) {
+    const requested = r.taskQueueTypes && r.taskQueueTypes.length > 0 ? r.taskQueueTypes : [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY];
+    const typesInfo: Record<number, temporal.api.taskqueue.v1.ITaskQueueTypeInfo> = {};
+    for (const value of requested) {
+      const d = describe(typeOf(value, 'taskQueueTypes'));
+      typesInfo[value] = { ...(r.reportPollers ? { pollers: pollersOf(d) } : {}), ...(r.reportStats ? { stats: statsOf(d, now) } : {}) };
+    }
+    return { versionsInfo: { '': { typesInfo, taskReachability: temporal.api.enums.v1.BuildIdTaskReachability.BUILD_ID_TASK_REACHABILITY_REACHABLE } } };
+  }
+  const d = describe(typeOf(r.taskQueueType || TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, 'taskQueueType'));
+  return {
+    pollers: pollersOf(d),
+    ...(r.reportStats ? { stats: statsOf(d, now) } : {}),
+    ...(r.includeTaskQueueStatus ? { taskQueueStatus: { backlogCountHint: int64(d.backlogTasks), ratePerSecond: 0 } } : {}),
+  };
+}
