@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { allSettings, createLogger, quote } from '@hourglass/common';
+import { ServerMetrics, allSettings, createLogger, quote, startTracing, tracingSettingsFromEnv } from '@hourglass/common';
 import { migrateMysql } from '@hourglass/persistence';
 import { startBanner } from './banner';
 import { CONFIG_FILE_OPTION, DEV_DEFAULTS, START_DEV_OPTIONS, loadDevServerConfig, parseDevServerConfig, type ConfigFlags, type LoadedConfig } from './config';
@@ -89,12 +89,16 @@ startDev.action(async (_opts: unknown, command: Command) => {
   }
   const { config, settings } = load(flags, given.config);
   const logger = createLogger({ level: config.logLevel, name: 'hourglass' });
+  // Tracing only when the OTEL_* variables configure an exporter; metrics always (served unless --metrics-address off).
+  const tracing = startTracing(tracingSettingsFromEnv(process.env));
+  const metrics = new ServerMetrics();
   let server;
   try {
-    server = await startDevServer({ config, settings, logger });
+    server = await startDevServer({ config, settings, logger, telemetry: { metrics, ...(tracing ? { tracer: tracing.tracer } : {}) } });
   } catch (err) {
     fail(`could not start: ${(err as Error).message}`, 1);
   }
+
   // How long the event loop was held up while serving (one tenant must never stall the others):
   // said when the server stops, and on SIGUSR2, which also starts a new window (a benchmark
   // measures one phase that way).
@@ -111,7 +115,10 @@ startDev.action(async (_opts: unknown, command: Command) => {
     logger.info({ signal }, 'shutting down');
     const stalls = loop.stalls();
     loop.stop();
-    server.stop().then(
+    server
+      .stop()
+      .then(() => tracing?.shutdown())
+      .then(
       () => {
         console.log(`Hourglass stopped after ${((Date.now() - servingSince) / 1000).toFixed(0)} s of serving: ${formatStalls(stalls)}`);
         process.exit(0);
@@ -128,7 +135,15 @@ startDev.action(async (_opts: unknown, command: Command) => {
   const tls = server.tlsPort === undefined ? undefined : { port: server.tlsPort, caFile: server.tlsCaFile, certFile: server.tlsCertFile ?? '' };
   const dev = server.dev ? { accountId: server.dev.credentials.accountId, credentialsFile: server.dev.credentialsFile, requireAuth: config.requireAuth } : undefined;
   console.log(
-    startBanner({ ip: config.ip, port: server.port, store: describeStore(config), namespaces: ['default', ...config.namespaces], ...(tls ? { tls } : {}), ...(dev ? { dev } : {}) }).join('\n'),
+    startBanner({
+      ip: config.ip,
+      port: server.port,
+      store: describeStore(config),
+      namespaces: ['default', ...config.namespaces],
+      ...(tls ? { tls } : {}),
+      ...(dev ? { dev } : {}),
+      ...(server.metricsPort === undefined ? {} : { metricsUrl: `http://${config.metricsAddress.slice(0, config.metricsAddress.lastIndexOf(':'))}:${server.metricsPort}/metrics` }),
+    }).join('\n'),
   );
 });
 

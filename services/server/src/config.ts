@@ -141,7 +141,18 @@ const fields = {
   tlsKeyFile: text(true),
   /** PEM CA that clients of tlsCertFile should trust: only named to them (banner), never loaded. */
   tlsCaFile: text(true),
+  /** `host:port` of the metrics endpoint (HTTP: /metrics, /v1/metrics); port 0 picks a free one; `off`: none. */
+  metricsAddress: check((raw) => (typeof raw === 'string' && (raw === 'off' || parseHostPort(raw) !== undefined) ? raw : undefined), 'host:port (port 0..65535) or off'),
 };
+
+/** `127.0.0.1:9090` → its parts; `[::1]:9090` too. Undefined when it is not host:port. */
+export function parseHostPort(value: string): { host: string; port: number } | undefined {
+  const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  if (port > 65535) return undefined;
+  return { host: (match[1] as string).replace(/^\[|\]$/g, ''), port };
+}
 
 export const devServerConfigSchema = z.object(fields);
 
@@ -166,6 +177,7 @@ export const DEV_DEFAULTS: DevServerConfig = {
   tlsCertFile: '',
   tlsKeyFile: '',
   tlsCaFile: '',
+  metricsAddress: '127.0.0.1:9090',
 };
 
 /** How an option is spelled on the command line, in the environment and (its key) in the config file. */
@@ -238,6 +250,12 @@ export const START_DEV_OPTIONS: readonly OptionSpec[] = [
     flags: '--tls-ca-file <path>',
     env: 'HOURGLASS_TLS_CA_FILE',
     description: 'PEM CA certificate that clients of --tls-cert-file should trust, shown in the start banner (generated credentials show their own ca.pem)',
+  },
+  {
+    key: 'metricsAddress',
+    flags: '--metrics-address <host:port>',
+    env: 'HOURGLASS_METRICS_ADDRESS',
+    description: 'HTTP endpoint of Prometheus metrics (/metrics) and of namespace-scoped scrapes with an API key (/v1/metrics); port 0 picks a free one; off: none',
   },
 ];
 
