@@ -18,6 +18,9 @@ import { EventLoopStallMonitor, formatStalls } from './loop-monitor';
 import { describeStore } from './persistence';
 import { SETTINGS_FORMATS, formatSettings, replaceGeneratedTable, type SettingsFormat } from './settings-table';
 import { SERVER_VERSION } from './version';
+import type { CliError } from './cli/cli-support';
+import { registerOperatorCommands } from './cli/operator-commands';
+import { registerWorkflowCommands } from './cli/workflow-commands';
 
 /** Retention of the in-memory test server's namespace: effectively forever. */
 const TEST_SERVER_RETENTION_HOURS = 1000 * 365 * 24;
@@ -300,6 +303,12 @@ program
     process.on('SIGTERM', stop);
     console.log(`Hourglass test server (time skipping) is serving on ${server.address}`);
   });
+
+// --- hourglass workflow / operator: the temporal CLI's commands on the official client -----------
+
+const cliFailure = (err: CliError): never => fail(err.message, err.exitCode);
+registerWorkflowCommands(program, cliFailure);
+registerOperatorCommands(program, cliFailure);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`hourglass: ${(err as Error).message}`);
