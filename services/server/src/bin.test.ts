@@ -122,6 +122,8 @@ describe('the hourglass command', () => {
       const scrape = await fetch(metrics[1]!);
       assert.equal(scrape.status, 200);
       assert.match(await scrape.text(), /^nodejs_heap_size_used_bytes \d+/m, 'the process metrics are served');
+      const health = await fetch(metrics[1]!.replace('/metrics', '/healthz'));
+      assert.equal(health.status, 200, 'the health endpoint of probes');
     } finally {
       child.kill('SIGTERM');
     }

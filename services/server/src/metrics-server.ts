@@ -8,6 +8,8 @@
  *   account roles metrics-read, admin and owner, on their own account's namespaces); keys are
  *   verified by the same ApiKeyAuthenticator as gRPC calls (hashed at rest, never logged).
  *
+ * - `GET /healthz`: 200 while the process serves (probes of orchestrators).
+ *
  * Names and labels of every metric: docs/observability.md.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -42,6 +44,7 @@ export class MetricsServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'only GET\n');
+    if (path === '/healthz') return answer(res, 200, 'ok\n');
     if (path === '/metrics') return answer(res, 200, await this.deps.metrics.exposition(), this.deps.metrics.contentType);
     if (path === '/v1/metrics' && this.deps.keys) return this.tenantScrape(req, res, this.deps.keys);
     return answer(res, 404, 'not found: /metrics (all metrics) or /v1/metrics (a namespace-scoped scrape with an API key)\n');
