@@ -9,3 +9,4 @@ export * from './settings';
 export * from './settings-definitions';
 export * from './text';
 export * from './names';
+export * from './telemetry';

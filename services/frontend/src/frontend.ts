@@ -14,7 +14,7 @@ import type { VisibilitySearch } from '@hourglass/visibility';
 import type { Billing } from '@hourglass/usage';
 import { cloudServiceHandlers } from './cloud-service';
 import { operatorApiHandlers } from './operator-api';
-import { frontendChain, type Authenticator, type Authorizer, type NamespacePolicy, type RateLimiter, type UsageMeter } from './interceptors';
+import { frontendChain, type Authenticator, type Authorizer, type NamespacePolicy, type RateLimiter, type UsageMeter, type CallTelemetry } from './interceptors';
 import { CLOUD_SERVICE, OPERATOR_API, OPERATOR_SERVICE, TEST_SERVICE, WORKFLOW_SERVICE } from './method-table';
 import { operatorServiceHandlers } from './operator-service';
 import { testServiceHandlers } from './test-service';
@@ -38,6 +38,8 @@ export interface FrontendDeps {
   identity?: FrontendIdentity;
   rateLimiter?: RateLimiter;
   meter?: UsageMeter;
+  /** Metrics and tracing of every call (none by default). */
+  telemetry?: CallTelemetry;
 }
 
 export interface FrontendIdentity {
@@ -94,6 +96,7 @@ export function createFrontend(deps: FrontendDeps): FrontendServer {
     ...(identity ? { authenticator: identity.authenticator, authorizer: identity.authorizer, namespacePolicy: identity.namespacePolicy } : {}),
     ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}),
     ...(deps.meter ? { meter: deps.meter } : {}),
+    ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
   });
   return new FrontendServer(deps.config, deps.logger, chain, registrations, settings);
 }

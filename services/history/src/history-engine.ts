@@ -2,7 +2,7 @@
  * The history service: owns the shards, their queue processors and the API handlers. In-process
  * for now; its methods are the future internal gRPC surface.
  */
-import { DEFAULT_SETTINGS, HistorySettings, InvariantViolationError, shardIdFor, type Clock, type Failure, type Logger, type Payloads, type Settings } from '@hourglass/common';
+import { DEFAULT_SETTINGS, HistorySettings, InvariantViolationError, shardIdFor, type Clock, type Failure, type Logger, type Payloads, type ServerMetrics, type Settings } from '@hourglass/common';
 import type {
   ActivityTarget,
   BuildQueryTaskRequest,
@@ -71,6 +71,8 @@ export interface HistoryEngineDeps {
   onShardOwnershipLost?: (shardId: number) => void;
   /** With `history.verifyRebuild` on: a run's state diverged from its history (a bug). Default: log fatally and throw. */
   onStateDivergence?: (message: string) => void;
+  /** Shard ownership changes and store latency (none by default). */
+  metrics?: ServerMetrics;
 }
 
 /** A task category and the executor of its tasks: all a new category needs. */
@@ -171,7 +173,7 @@ export class HistoryEngine implements HistoryService {
       this.shards.push(
         new ShardContext(
           shardId,
-          { store, clock: deps.clock, logger: deps.logger, settings, namespaces: deps.namespaces, hostIdentity: deps.config.hostIdentity, listeners },
+          { store, clock: deps.clock, logger: deps.logger, settings, namespaces: deps.namespaces, hostIdentity: deps.config.hostIdentity, listeners, ...(deps.metrics ? { metrics: deps.metrics } : {}) },
           settings.get(HistorySettings.executionCacheSize),
         ),
       );

@@ -62,6 +62,22 @@ export function mayCreateNamespaces(principal: Principal): boolean {
   return principal.role === 'owner' || principal.role === 'admin' || principal.role === 'developer';
 }
 
+/**
+ * Whether the principal may read a namespace's metrics (the namespace-scoped metrics endpoint, as
+ * Temporal Cloud's OpenMetrics endpoint): the account roles metrics-read, admin and owner, on their
+ * own account's namespaces only.
+ */
+export function mayReadNamespaceMetrics(principal: Principal, namespace: Pick<NamespaceRecord, 'name' | 'accountId' | 'state'>): boolean {
+  if (principal.type === 'operator' || principal.accountId === '' || namespace.accountId !== principal.accountId || namespace.state === 'deleted') return false;
+  if (principal.restrictedToNamespaces && !principal.restrictedToNamespaces.has(namespace.name)) return false;
+  return principal.role === 'metricsRead' || isAccountAdmin(principal);
+}
+
+/** Whether the principal may use the metrics endpoint at all (some namespace may then be readable). */
+export function mayReadMetrics(principal: Principal): boolean {
+  return principal.type !== 'operator' && principal.accountId !== '' && (principal.role === 'metricsRead' || isAccountAdmin(principal));
+}
+
 /** Account roles that see usage and billing. */
 export function mayReadBilling(principal: Principal): boolean {
   return principal.role === 'owner' || principal.role === 'admin' || principal.role === 'financeAdmin';

@@ -6,7 +6,7 @@
  * (all-default) response.
  */
 import { randomUUID } from 'node:crypto';
-import { MatchingSettings, StickyWorkerUnavailableError, isHourglassError, quote, type Clock, type Logger, type Settings } from '@hourglass/common';
+import { MatchingSettings, StickyWorkerUnavailableError, isHourglassError, quote, type Clock, type Logger, type ServerMetrics, type Settings } from '@hourglass/common';
 import type { TaskQueueKey, TaskQueueStore, TaskQueueType } from '@hourglass/persistence';
 
 import { TaskQueue, type Offer } from './task-queue';
@@ -48,7 +48,45 @@ export class MatchingEngine implements MatchingService {
     private readonly clock: Clock,
     private readonly settings: Settings,
     private readonly logger: Logger,
-  ) {}
+    private readonly metrics?: ServerMetrics,
+  ) {
+    metrics?.setBacklogSource(() => this.backlogByNamespace());
+  }
+
+  /** Stored tasks per (namespace, task type), for the backlog gauge (read at scrape time). */
+  private *backlogByNamespace(): Iterable<{ namespace: string; taskType: string; tasks: number }> {
+    const sums = new Map<string, { namespace: string; taskType: string; tasks: number }>();
+    for (const queue of this.queues.values()) {
+      const tasks = queue.describe().backlogTasks;
+      if (tasks === 0) continue;
+      const namespace = queue.namespaceName ?? '';
+      const key = `${namespace}\u0000${queue.key.type}`;
+      const sum = sums.get(key) ?? { namespace, taskType: queue.key.type, tasks: 0 };
+      sum.tasks += tasks;
+      sums.set(key, sum);
+    }
+    yield* sums.values();
+  }
+
+  /** The metric children of a (namespace, task type), made once. */
+  private readonly matchMetrics = new Map<string, { sync: { inc(): void }; backlog: { inc(): void }; scheduleToStart: { observe(seconds: number): void } }>();
+
+  private metricsOf(queue: TaskQueue) {
+    const metrics = this.metrics;
+    if (!metrics) return undefined;
+    const namespace = queue.namespaceName ?? '';
+    const key = `${namespace}\u0000${queue.key.type}`;
+    let found = this.matchMetrics.get(key);
+    if (!found) {
+      found = {
+        sync: metrics.tasksAdded.labels(namespace, queue.key.type, 'sync'),
+        backlog: metrics.tasksAdded.labels(namespace, queue.key.type, 'backlog'),
+        scheduleToStart: metrics.scheduleToStart.labels(namespace, queue.key.type),
+      };
+      this.matchMetrics.set(key, found);
+    }
+    return found;
+  }
 
   /** History and matching reference each other; the composition root connects them. */
   setTaskStarter(starter: TaskStarter): void {
@@ -177,8 +215,12 @@ export class MatchingEngine implements MatchingService {
   }
 
   private async add(queue: TaskQueue, task: MatchTask): Promise<void> {
-    if (await queue.offerToPoller(task)) return;
+    if (await queue.offerToPoller(task)) {
+      this.metricsOf(queue)?.sync.inc();
+      return;
+    }
     await queue.addToBacklog(task);
+    this.metricsOf(queue)?.backlog.inc();
   }
 
   private async poll<R>(queue: TaskQueue, request: PollTaskQueueRequest, call: CallOptions, start: (offer: Offer, pollRequestId: string) => Promise<R>): Promise<R | null> {
@@ -241,6 +283,8 @@ export class MatchingEngine implements MatchingService {
       return undefined;
     }
     offer.settle('started');
+    // Query tasks carry no creation time (they are not tasks of the run's history).
+    if (!offer.query && offer.task.createdAt > 0) this.metricsOf(queue)?.scheduleToStart.observe(Math.max(0, this.clock.now() - offer.task.createdAt) / 1000);
     await this.deleteDone(queue, offer);
     return response;
   }

@@ -18,6 +18,8 @@ export interface BannerInput {
     /** The certificate served, named when there is no CA file to point at. */
     certFile: string;
   };
+  /** Where Prometheus scrapes (`http://host:port/metrics`); absent when no metrics endpoint is served. */
+  metricsUrl?: string;
   /** The development account (absent without identity). */
   dev?: {
     accountId: string;
@@ -37,7 +39,10 @@ export function clientAddress(ip: string, port: number): string {
 /** The start of the TLS line; scripts and the conformance harness read the port and CA file from it. */
 export const TLS_LINE_PREFIX = 'Hourglass serves the same over TLS on';
 
-export function startBanner({ ip, port, store, namespaces, tls, dev }: BannerInput): string[] {
+/** The start of the metrics line (after the TLS line). */
+export const METRICS_LINE_PREFIX = 'Hourglass serves Prometheus metrics on';
+
+export function startBanner({ ip, port, store, namespaces, tls, dev, metricsUrl }: BannerInput): string[] {
   const address = clientAddress(ip, port);
   const namespace = namespaces[0] ?? 'default';
   const names = namespaces.length > 1 ? `namespaces: ${namespaces.join(', ')}` : `namespace: ${namespace}`;
@@ -69,6 +74,7 @@ export function startBanner({ ip, port, store, namespaces, tls, dev }: BannerInp
     // The first line is the ready line that scripts and the conformance harness wait for: keep its start.
     `Hourglass is serving WorkflowService on ${ip}:${port} (store: ${store}, ${names})`,
     ...tlsLines,
+    ...(metricsUrl ? [`${METRICS_LINE_PREFIX} ${metricsUrl}`] : []),
     '',
     ...devLines,
     'Next: run a worker with the official TypeScript SDK (npm install @temporalio/worker), e.g. in worker.ts:',

@@ -90,7 +90,7 @@ describe('the hourglass command', () => {
 
   it('starts from a config file and prints where it serves, plaintext and TLS, and the next step', async () => {
     const file = path.join(tmp, 'hourglass.yaml');
-    writeFileSync(file, ['inMemory: true', 'port: 0', 'tlsPort: 0', 'logLevel: silent', 'namespaces: [billing]', 'settings:', '  limit.blobSize.error:', '    - value: 1048576', '      constraints: { namespace: billing }'].join('\n'));
+    writeFileSync(file, ['inMemory: true', 'port: 0', 'tlsPort: 0', 'metricsAddress: 127.0.0.1:0', 'logLevel: silent', 'namespaces: [billing]', 'settings:', '  limit.blobSize.error:', '    - value: 1048576', '      constraints: { namespace: billing }'].join('\n'));
     const child = spawn(SHIM, ['start-dev', '--config', file], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`code ${code}, signal ${signal}`)));
     let stderr = '';
@@ -117,6 +117,13 @@ describe('the hourglass command', () => {
       caFile = tls[2]!;
       assert.ok(new X509Certificate(readFileSync(caFile)).ca, 'the CA file exists while the server runs');
       assert.ok(text.includes(`tls: { serverRootCACertificate: readFileSync('${caFile}') }`), text);
+      const metrics = /^Hourglass serves Prometheus metrics on (http:\/\/127\.0\.0\.1:(\d+)\/metrics)$/.exec(lines[2] ?? '');
+      assert.ok(metrics && Number(metrics[2]) > 0, `metrics line with the port picked for metricsAddress 127.0.0.1:0, got:\n${text}`);
+      const scrape = await fetch(metrics[1]!);
+      assert.equal(scrape.status, 200);
+      assert.match(await scrape.text(), /^nodejs_heap_size_used_bytes \d+/m, 'the process metrics are served');
+      const health = await fetch(metrics[1]!.replace('/metrics', '/healthz'));
+      assert.equal(health.status, 200, 'the health endpoint of probes');
     } finally {
       child.kill('SIGTERM');
     }

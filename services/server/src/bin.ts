@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { allSettings, createLogger, quote } from '@hourglass/common';
+import { ServerMetrics, allSettings, createLogger, quote, startTracing, tracingSettingsFromEnv } from '@hourglass/common';
 import { migrateMysql } from '@hourglass/persistence';
 import { startBanner } from './banner';
 import { CONFIG_FILE_OPTION, DEV_DEFAULTS, START_DEV_OPTIONS, loadDevServerConfig, parseDevServerConfig, type ConfigFlags, type LoadedConfig } from './config';
@@ -18,6 +18,9 @@ import { EventLoopStallMonitor, formatStalls } from './loop-monitor';
 import { describeStore } from './persistence';
 import { SETTINGS_FORMATS, formatSettings, replaceGeneratedTable, type SettingsFormat } from './settings-table';
 import { SERVER_VERSION } from './version';
+import type { CliError } from './cli/cli-support';
+import { registerOperatorCommands } from './cli/operator-commands';
+import { registerWorkflowCommands } from './cli/workflow-commands';
 
 /** Retention of the in-memory test server's namespace: effectively forever. */
 const TEST_SERVER_RETENTION_HOURS = 1000 * 365 * 24;
@@ -89,12 +92,16 @@ startDev.action(async (_opts: unknown, command: Command) => {
   }
   const { config, settings, billing } = load(flags, given.config);
   const logger = createLogger({ level: config.logLevel, name: 'hourglass' });
+  // Tracing only when the OTEL_* variables configure an exporter; metrics always (served unless --metrics-address off).
+  const tracing = startTracing(tracingSettingsFromEnv(process.env));
+  const metrics = new ServerMetrics();
   let server;
   try {
-    server = await startDevServer({ config, settings, logger, ...(billing ? { billing } : {}) });
+    server = await startDevServer({ config, settings, logger, ...(billing ? { billing } : {}), telemetry: { metrics, ...(tracing ? { tracer: tracing.tracer } : {}) } });
   } catch (err) {
     fail(`could not start: ${(err as Error).message}`, 1);
   }
+
   // How long the event loop was held up while serving (one tenant must never stall the others):
   // said when the server stops, and on SIGUSR2, which also starts a new window (a benchmark
   // measures one phase that way).
@@ -111,7 +118,10 @@ startDev.action(async (_opts: unknown, command: Command) => {
     logger.info({ signal }, 'shutting down');
     const stalls = loop.stalls();
     loop.stop();
-    server.stop().then(
+    server
+      .stop()
+      .then(() => tracing?.shutdown())
+      .then(
       () => {
         console.log(`Hourglass stopped after ${((Date.now() - servingSince) / 1000).toFixed(0)} s of serving: ${formatStalls(stalls)}`);
         process.exit(0);
@@ -128,7 +138,15 @@ startDev.action(async (_opts: unknown, command: Command) => {
   const tls = server.tlsPort === undefined ? undefined : { port: server.tlsPort, caFile: server.tlsCaFile, certFile: server.tlsCertFile ?? '' };
   const dev = server.dev ? { accountId: server.dev.credentials.accountId, credentialsFile: server.dev.credentialsFile, requireAuth: config.requireAuth } : undefined;
   console.log(
-    startBanner({ ip: config.ip, port: server.port, store: describeStore(config), namespaces: ['default', ...config.namespaces], ...(tls ? { tls } : {}), ...(dev ? { dev } : {}) }).join('\n'),
+    startBanner({
+      ip: config.ip,
+      port: server.port,
+      store: describeStore(config),
+      namespaces: ['default', ...config.namespaces],
+      ...(tls ? { tls } : {}),
+      ...(dev ? { dev } : {}),
+      ...(server.metricsPort === undefined ? {} : { metricsUrl: `http://${config.metricsAddress.slice(0, config.metricsAddress.lastIndexOf(':'))}:${server.metricsPort}/metrics` }),
+    }).join('\n'),
   );
 });
 
@@ -319,6 +337,12 @@ program
     process.on('SIGTERM', stop);
     console.log(`Hourglass test server (time skipping) is serving on ${server.address}`);
   });
+
+// --- hourglass workflow / operator: the temporal CLI's commands on the official client -----------
+
+const cliFailure = (err: CliError): never => fail(err.message, err.exitCode);
+registerWorkflowCommands(program, cliFailure);
+registerOperatorCommands(program, cliFailure);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`hourglass: ${(err as Error).message}`);

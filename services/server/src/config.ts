@@ -149,7 +149,18 @@ const fields = {
   kafkaBrokers: textList(),
   /** Elasticsearch of `visibilityStore: elasticsearch`. */
   elasticsearchUrl: text(true),
+  /** `host:port` of the metrics endpoint (HTTP: /metrics, /v1/metrics); port 0 picks a free one; `off`: none. */
+  metricsAddress: check((raw) => (typeof raw === 'string' && (raw === 'off' || parseHostPort(raw) !== undefined) ? raw : undefined), 'host:port (port 0..65535) or off'),
 };
+
+/** `127.0.0.1:9090` → its parts; `[::1]:9090` too. Undefined when it is not host:port. */
+export function parseHostPort(value: string): { host: string; port: number } | undefined {
+  const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(value);
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  if (port > 65535) return undefined;
+  return { host: (match[1] as string).replace(/^\[|\]$/g, ''), port };
+}
 
 export const devServerConfigSchema = z.object(fields);
 
@@ -177,6 +188,7 @@ export const DEV_DEFAULTS: DevServerConfig = {
   visibilityStore: 'sql',
   kafkaBrokers: [],
   elasticsearchUrl: '',
+  metricsAddress: '127.0.0.1:9090',
 };
 
 /** How an option is spelled on the command line, in the environment and (its key) in the config file. */
@@ -263,6 +275,12 @@ export const START_DEV_OPTIONS: readonly OptionSpec[] = [
     description: 'Kafka brokers carrying visibility records from history to the indexer (topic hourglass-visibility), comma-separated in the env; none: in process',
   },
   { key: 'elasticsearchUrl', flags: '--elasticsearch-url <url>', env: 'ELASTICSEARCH_URL', description: 'Elasticsearch of --visibility-store elasticsearch, e.g. http://127.0.0.1:9200 (index hourglass-visibility)' },
+  {
+    key: 'metricsAddress',
+    flags: '--metrics-address <host:port>',
+    env: 'HOURGLASS_METRICS_ADDRESS',
+    description: 'HTTP endpoint of Prometheus metrics (/metrics) and of namespace-scoped scrapes with an API key (/v1/metrics); port 0 picks a free one; off: none',
+  },
 ];
 
 /** The config file option itself: a flag and an env variable, not a file key. */

@@ -4,7 +4,7 @@
  * the same services over TLS on a second port.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_SETTINGS, HistorySettings, SystemClock, TimeSkippingClock, overlaySettings, type Clock, type Logger, type Settings } from '@hourglass/common';
+import { DEFAULT_SETTINGS, HistorySettings, SystemClock, TimeSkippingClock, overlaySettings, type Clock, type Logger, type ServerMetrics, type Settings, type Tracer } from '@hourglass/common';
 import {
   ApiKeyCallAuthenticator,
   DEFAULT_FRONTEND_CONFIG,
@@ -19,11 +19,12 @@ import {
 import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass/identity';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
-import type { Persistence } from '@hourglass/persistence';
+import type { NamespaceRecord, Persistence } from '@hourglass/persistence';
 import { Billing, startReportServer, type BillingConfig, type ReportServer } from '@hourglass/usage';
 import path from 'node:path';
 import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
-import { optionName, type DevServerConfig } from './config';
+import { DEV_DEFAULTS, optionName, parseHostPort, type DevServerConfig } from './config';
+import { MetricsServer } from './metrics-server';
 import { openConfiguredPersistence } from './persistence';
 import { resolveServerTls, type ServerTls } from './tls/server-tls';
 import { SERVER_VERSION } from './version';
@@ -41,6 +42,8 @@ export interface RunningServer {
   tlsCaFile: string | undefined;
   /** The certificate the TLS listener presents (PEM file). */
   tlsCertFile: string | undefined;
+  /** The metrics endpoint's port (`--metrics-address`); undefined when none is served. */
+  metricsPort: number | undefined;
   /** The development account and its keys (absent without identity: the time-skipping test server). */
   dev?: { credentials: DevCredentials; credentialsFile: string | undefined };
   /** Present when started with time skipping. */
@@ -66,6 +69,11 @@ export interface DevServerOptions {
   identity?: boolean;
   /** The config file's `billing:` section: prices and per-account prices (default: Temporal Cloud's list prices). */
   billing?: BillingConfig;
+  /**
+   * Metrics of every service, served on `config.metricsAddress` (unless `off`), and the tracer of
+   * RPC spans when tracing is on. None by default.
+   */
+  telemetry?: { metrics?: ServerMetrics; tracer?: Tracer };
 }
 
 /** A UUID-shaped id derived from `seed` (the same seed, the same id). */
@@ -77,7 +85,8 @@ function stableUuid(seed: string): string {
 /** Far enough that every timer is held in memory, so the skipping clock knows the next one. */
 const SKIPPING_TIMER_LOOKAHEAD_MS = 100 * 365 * 86_400_000;
 
-export async function startDevServer({ config, settings: given = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping, onFatal, identity: withIdentity = true, billing: billingConfig }: DevServerOptions): Promise<RunningServer> {
+export async function startDevServer({ config, settings: given = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping, onFatal, identity: withIdentity = true, billing: billingConfig, telemetry = {} }: DevServerOptions): Promise<RunningServer> {
+  const { metrics } = telemetry;
   for (const name of config.namespaces) validateNamespaceName(name, '--namespace');
   const defaultFatal = (reason: string): void => {
     logger.fatal(reason);
@@ -101,7 +110,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     const settings = skippingClock
       ? overlaySettings(given, { [HistorySettings.timerLookahead.key]: [{ value: SKIPPING_TIMER_LOOKAHEAD_MS }], [HistorySettings.storageAccrualInterval.key]: [{ value: 0 }] })
       : given;
-    const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), settings, logger.child({ service: 'matching' }));
+    const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), settings, logger.child({ service: 'matching' }), metrics);
     const visibility = await startVisibility({ persistence, logger: logger.child({ service: 'visibility' }), config });
     undo.push(() => visibility.stop());
     const history = new HistoryEngine({
@@ -114,6 +123,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       config: { ...DEFAULT_HISTORY_CONFIG, numHistoryShards: cluster.numHistoryShards, hostIdentity: `dev-${process.pid}` },
       logger: logger.child({ service: 'history' }),
       trackWork: skippingClock !== undefined,
+      ...(metrics ? { metrics } : {}),
       // Only one process may own this store: another one took a shard over, so this one must not go on serving.
       onShardOwnershipLost: (shardId) =>
         (onFatal ?? defaultFatal)(`history shard ${shardId} was taken over by another Hourglass process on the same store; this one stops`),
@@ -138,6 +148,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     let auditRetention: AuditRetention | undefined;
     let reportServer: ReportServer | undefined;
     let grpcAddress = `${config.ip}:${config.port}`;
+    let keys: ApiKeyAuthenticator | undefined;
     if (withIdentity) {
       const identityLogger = logger.child({ service: 'identity' });
       const billing = new Billing({ persistence, clock, ...(billingConfig ? { config: billingConfig } : {}) });
@@ -146,15 +157,15 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       reportServer = reports;
       undo.push(() => reports.stop());
       billing.downloadBaseUrl = reports.baseUrl;
-      const keys = new ApiKeyAuthenticator({ store: persistence.identity, clock, logger: identityLogger });
+      keys = new ApiKeyAuthenticator({ store: persistence.identity, clock, logger: identityLogger });
       const service = new IdentityService({
         store: persistence.identity,
         namespaces: persistence.namespaces,
         clock,
         logger: identityLogger,
         onNamespaceChanged: (record) => namespaces.remember(record),
-        onAccountChanged: (accountId) => keys.forgetAccount(accountId),
-        onApiKeyChanged: (keyId) => keys.forgetKey(keyId),
+        onAccountChanged: (accountId) => keys?.forgetAccount(accountId),
+        onApiKeyChanged: (keyId) => keys?.forgetKey(keyId),
       });
       auditRetention = new AuditRetention({ store: persistence.identity, clock, settings, logger: identityLogger });
       // Before the first call is served: the dev account owns `default` and the `-n` namespaces.
@@ -162,7 +173,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       dev = devIdentity;
       frontendIdentity = {
         service,
-        authenticator: new ApiKeyCallAuthenticator({ keys, ...(config.requireAuth ? {} : { devPrincipal: () => devIdentity.principal }) }),
+        authenticator: new ApiKeyCallAuthenticator({ keys: keys, ...(config.requireAuth ? {} : { devPrincipal: () => devIdentity.principal }) }),
         authorizer: IDENTITY_AUTHORIZER,
         namespacePolicy: identityNamespacePolicy(() => devIdentity.account.id),
         devAccountId: () => devIdentity.account.id,
@@ -199,10 +210,14 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       settings,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       ...(frontendIdentity ? { identity: frontendIdentity } : {}),
+      ...(telemetry.metrics || telemetry.tracer ? { telemetry } : {}),
     });
     const port = await frontend.start().catch((err: unknown) => {
       throw err instanceof ListenError ? new Error(`${err.message} (${optionName(err.transport === 'tls' ? 'tlsPort' : 'port')})`, { cause: err }) : err;
     });
+    undo.push(() => frontend.stop());
+    const metricsServer = metrics ? await serveMetrics(config, metrics, logger, keys, (name) => namespaces.getByName(name)) : undefined;
+    if (metricsServer) undo.push(() => metricsServer.server.close());
     const tlsPort = frontend.tlsPort;
     grpcAddress = tlsPort === undefined ? `${config.ip}:${port}` : `${config.ip}:${tlsPort}`;
     auditRetention?.start();
@@ -219,10 +234,12 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       tlsAddress: tlsPort === undefined ? undefined : `${config.ip}:${tlsPort}`,
       tlsCaFile: tls?.caFile,
       tlsCertFile: tls?.certFile,
+      metricsPort: metricsServer?.port,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       ...(dev && credentials ? { dev: { credentials, credentialsFile: dev.credentialsFile } } : {}),
       stop: () => {
         stopping ??= (async () => {
+          await metricsServer?.server.close();
           await frontend.stop();
           await auditRetention?.stop();
           await reportServer?.stop();
@@ -244,6 +261,34 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       }
     }
     throw err;
+  }
+}
+
+/**
+ * The metrics endpoint on `config.metricsAddress`. When the default address is taken (another
+ * start-dev on this machine), start-dev serves on without it and says so; an address that was
+ * asked for and cannot be bound stops the start.
+ */
+async function serveMetrics(
+  config: DevServerConfig,
+  metrics: ServerMetrics,
+  logger: Logger,
+  keys: ApiKeyAuthenticator | undefined,
+  namespaceByName: (name: string) => Promise<NamespaceRecord>,
+): Promise<{ server: MetricsServer; port: number } | undefined> {
+  if (config.metricsAddress === 'off') return undefined;
+  const address = parseHostPort(config.metricsAddress);
+  if (!address) throw new Error(`invalid ${optionName('metricsAddress')}: ${config.metricsAddress}`);
+  const server = new MetricsServer({ metrics, logger: logger.child({ service: 'metrics' }), ...(keys ? { keys, namespaceByName } : {}) });
+  try {
+    return { server, port: await server.listen(address.host, address.port) };
+  } catch (err) {
+    const message = `cannot serve metrics on ${config.metricsAddress}: ${(err as Error).message} (${optionName('metricsAddress')})`;
+    if (config.metricsAddress === DEV_DEFAULTS.metricsAddress && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      logger.warn(`${message}; serving without metrics`);
+      return undefined;
+    }
+    throw new Error(message, { cause: err });
   }
 }
 

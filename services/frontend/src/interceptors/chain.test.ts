@@ -11,7 +11,12 @@ import {
   NamespaceNotFoundError,
   PermissionDeniedError,
   ResourceExhaustedError,
+  ServerMetrics,
   SettingsRegistry,
+  createLogger,
+  UnimplementedError,
+  DeadlineExceededError,
+  InvalidArgumentError,
   google,
   silentLogger,
   temporal,
@@ -129,11 +134,11 @@ describe('interceptor chain', () => {
       journal.push('handler');
       return {};
     });
-    // callContext (first, by chain.names) leaves no trace unless the call logs: see the next test.
-    assert.deepEqual(journal, [...CHAIN_ORDER.filter((name) => name !== 'callContext'), 'handler']);
+    // telemetry and callContext (first, by chain.names) leave no trace here: metrics and logging are tested below.
+    assert.deepEqual(journal, [...CHAIN_ORDER.filter((name) => name !== 'callContext' && name !== 'telemetry'), 'handler']);
   });
 
-  it("gives the call a logger carrying its method and namespace, made only when the call logs", async () => {
+  it("gives the call a logger carrying its method, namespace and workflow id, made only when the call logs", async () => {
     const children: object[] = [];
     const root = { ...silentLogger(), child: (bindings: object) => (children.push(bindings), silentLogger().child(bindings)) } as unknown as ReturnType<typeof silentLogger>;
     const chain = frontendChain({ logger: root, namespaces: fakeNamespaces(NAMESPACE) });
@@ -144,7 +149,44 @@ describe('interceptor chain', () => {
       call.logger.warn('second line');
       return {};
     });
-    assert.deepEqual(children, [{ method: 'StartWorkflowExecution', namespace: 'orders' }], 'one child, on first use');
+    assert.deepEqual(children, [{ method: 'StartWorkflowExecution', namespace: 'orders', workflowId: 'wf-1' }], 'one child, on first use');
+  });
+
+  it('logs an unimplemented method, rejected commands and a timed-out query once each at warn, rate limited; other failures at debug', async () => {
+    const lines: { level: number; msg: string; code?: string; suppressedSinceLast?: number }[] = [];
+    const sink = { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) };
+    const logger = createLogger({ level: 'debug', destination: sink });
+    const chain = frontendChain({ logger, namespaces: fakeNamespaces(NAMESPACE) });
+    const fail = (method: string, request: unknown, err: Error) => chain.run(newCall(method, request), async () => Promise.reject(err)).catch(() => undefined);
+    for (let i = 0; i < 8; i++) await fail('StartWorkflowExecution', startRequest('orders'), new UnimplementedError('WorkflowService/StartWorkflowExecution is not implemented by Hourglass yet'));
+    await fail('QueryWorkflow', { namespace: 'orders', execution: { workflowId: 'wf-1' }, query: { queryType: 'q' } }, new DeadlineExceededError('no worker answered the query within 10s'));
+    await fail('StartWorkflowExecution', startRequest('orders'), new InvalidArgumentError('workflowId must not be empty'));
+    const warns = lines.filter((l) => l.level === 40);
+    assert.deepEqual(
+      warns.map((l) => l.msg),
+      [...Array(5).fill('method not implemented'), 'query timed out'],
+      'five unimplemented lines a minute per method, then silence; the query timeout has its own window',
+    );
+    assert.equal(warns[0]?.code, 'UNIMPLEMENTED');
+    const debug = lines.filter((l) => l.level === 20);
+    assert.deepEqual(debug.map((l) => [l.msg, l.code]), [['rpc failed', 'INVALID_ARGUMENT']], 'an ordinary user error stays at debug');
+  });
+
+  it('counts every call by method, namespace and outcome, with its latency and rate-limit refusals', async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    const chain = frontendChain({ logger: silentLogger(), namespaces: fakeNamespaces(NAMESPACE), telemetry: { metrics } });
+    await chain.run(newCall('StartWorkflowExecution', startRequest('orders')), async () => ({}));
+    await chain.run(newCall('StartWorkflowExecution', startRequest('orders')), async () => ({}));
+    await chain
+      .run(newCall('StartWorkflowExecution', startRequest('orders')), async () => {
+        throw new ResourceExhaustedError('namespace orders is over its rps', { type: 'ResourceExhaustedFailure', cause: 1 });
+      })
+      .catch(() => undefined);
+    const text = await metrics.exposition();
+    assert.match(text, /^hourglass_rpc_requests_total\{service="WorkflowService",method="StartWorkflowExecution",namespace="orders",code="OK"\} 2$/m);
+    assert.match(text, /^hourglass_rpc_requests_total\{service="WorkflowService",method="StartWorkflowExecution",namespace="orders",code="RESOURCE_EXHAUSTED"\} 1$/m);
+    assert.match(text, /^hourglass_rpc_latency_seconds_count\{service="WorkflowService",method="StartWorkflowExecution",namespace="orders"\} 3$/m);
+    assert.match(text, /^hourglass_rate_limit_rejections_total\{namespace="orders",cause="rps"\} 1$/m);
   });
 
   it('refuses an unknown namespace with NOT_FOUND and NamespaceNotFoundFailure before the handler runs', async () => {

@@ -1,9 +1,10 @@
 /**
  * The frontend's chain, in its one fixed order:
  *
- *   callContext → authentication → namespace → authorization → rateLimit → admission → validation → handler
+ *   telemetry → callContext → authentication → namespace → authorization → rateLimit → admission → validation → handler
  *
- * Logging context first, so every later failure is logged with method and namespace;
+ * Telemetry first, so a call's span and latency cover all of it (and its log lines carry the trace id);
+ * the logging context next, so every later failure is logged with method and namespace;
  * authentication before the namespace, because whether a missing namespace is NOT_FOUND or
  * PERMISSION_DENIED depends on who asks; the namespace before authorization, because permissions
  * are per namespace; authorization before rate limiting,
@@ -21,9 +22,10 @@ import { InterceptorChain } from './chain';
 import { OPEN_NAMESPACE_POLICY, namespaceInterceptor, type NamespaceLookup, type NamespacePolicy } from './namespace.interceptor';
 import { rateLimitInterceptor, type RateLimiter } from './rate-limit';
 import { NamespaceRateLimiter } from './rate-limiter';
+import { telemetryInterceptor, type CallTelemetry } from './telemetry.interceptor';
 import { validationInterceptor } from './validation.interceptor';
 
-export const CHAIN_ORDER = ['callContext', 'authentication', 'namespace', 'authorization', 'rateLimit', 'admission', 'validation'] as const;
+export const CHAIN_ORDER = ['telemetry', 'callContext', 'authentication', 'namespace', 'authorization', 'rateLimit', 'admission', 'validation'] as const;
 
 export interface ChainDeps {
   logger: Logger;
@@ -37,11 +39,14 @@ export interface ChainDeps {
   meter?: UsageMeter;
   validator?: RequestValidator;
   admission?: FairAdmission;
+  /** Metrics and tracing (none by default). */
+  telemetry?: CallTelemetry;
 }
 
 export function frontendChain(deps: ChainDeps): InterceptorChain {
   const settings = deps.settings ?? DEFAULT_SETTINGS;
   return new InterceptorChain([
+    telemetryInterceptor(deps.telemetry ?? {}),
     callContextInterceptor(deps.logger, deps.meter ?? NOOP_USAGE_METER),
     authenticationInterceptor(deps.authenticator ?? ANONYMOUS_AUTHENTICATOR),
     namespaceInterceptor(deps.namespaces, settings, deps.namespacePolicy ?? OPEN_NAMESPACE_POLICY),
@@ -59,4 +64,5 @@ export * from './rate-limit';
 export { NamespaceRateLimiter, effectiveNamespaceLimits } from './rate-limiter';
 export { FairAdmission, isAdmitted, type Release } from './admission';
 export { NOOP_USAGE_METER, type UsageMeter } from './call-context.interceptor';
+export { telemetryInterceptor, type CallTelemetry } from './telemetry.interceptor';
 export { OPEN_NAMESPACE_POLICY, identityNamespacePolicy, type NamespaceLookup, type NamespacePolicy } from './namespace.interceptor';

@@ -19,9 +19,12 @@ import {
   type Clock,
   type HistoryEvent,
   type Logger,
+  type ServerMetrics,
   type Settings,
   HistorySettings,
+  childSpan,
 } from '@hourglass/common';
+import { performance } from 'node:perf_hooks';
 import {
   ConditionFailedError,
   ShardOwnershipLostError,
@@ -72,6 +75,8 @@ export interface ShardDeps {
   namespaces: NamespaceRegistry;
   hostIdentity: string;
   listeners: ShardListeners;
+  /** Shard ownership changes and store latency (none by default). */
+  metrics?: ServerMetrics;
 }
 
 /**
@@ -107,7 +112,10 @@ export class ShardContext {
   readonly clock: Clock;
   private readonly logger: Logger;
 
+  private readonly storeCommitLatency: { observe(seconds: number): void } | undefined;
+
   constructor(readonly shardId: number, private readonly deps: ShardDeps, cacheSize: number) {
+    this.storeCommitLatency = deps.metrics?.storeLatency.labels('commit');
     this.store = deps.store;
     this.clock = deps.clock;
     this.logger = deps.logger;
@@ -120,6 +128,8 @@ export class ShardContext {
     this.taskSequence = 0;
     this.cache.clear();
     this.closed = false;
+    this.deps.metrics?.shardOwnershipChanges.inc({ event: 'acquired' });
+    this.deps.metrics?.shardsOwned.inc();
     this.logger.debug({ shardId: this.shardId, rangeId: this.rangeId }, 'shard acquired');
   }
 
@@ -452,8 +462,11 @@ export class ShardContext {
 
   private async commit(commit: ShardCommit, writing: MutationContext[]): Promise<void> {
     if (this.closed) throw new UnavailableError(`shard ${this.shardId} is not owned by this host`);
+    const started = performance.now();
     try {
-      await this.store.commit(commit);
+      // A child span of the RPC being served when it is traced; no span otherwise.
+      await childSpan('store.commit', { 'hourglass.shard': this.shardId }, () => this.store.commit(commit));
+      this.storeCommitLatency?.observe((performance.now() - started) / 1000);
     } catch (err) {
       for (const ctx of writing) this.cache.invalidate(ctx.ms.key);
       if (err instanceof ShardOwnershipLostError) this.ownershipLost(err);
@@ -463,6 +476,8 @@ export class ShardContext {
 
   private ownershipLost(err: ShardOwnershipLostError): never {
     if (!this.closed) {
+      this.deps.metrics?.shardOwnershipChanges.inc({ event: 'lost' });
+      this.deps.metrics?.shardsOwned.dec();
       this.logger.error({ err, shardId: this.shardId }, `shard ${this.shardId} was taken over by another host: this host stops serving it`);
       this.closed = true;
       this.cache.clear();

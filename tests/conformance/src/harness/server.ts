@@ -37,6 +37,8 @@ export interface StartServerOptions {
    * started side by side never contend for start-dev's default 7234 and a restart keeps its ports.
    */
   tls?: boolean;
+  /** Environment variables set for the server process besides the test's own (e.g. OTEL_* to trace). */
+  env?: Record<string, string>;
 }
 
 /** start-dev's dev credentials file. */
@@ -67,6 +69,8 @@ export interface ServerProcess {
    * (an in-memory server makes a new CA at every start; one on a db file keeps it).
    */
   readonly tlsCaFile: string | undefined;
+  /** `http://127.0.0.1:<port>`: the metrics endpoint (`/metrics`, `/v1/metrics`), on a free port of its own. */
+  readonly metricsUrl: string;
   /**
    * What start-dev wrote to its dev credentials file (a temp file): the development account, its
    * owner's key and an operator key. Read afresh on each call (a restart of an in-memory server
@@ -199,6 +203,8 @@ class ServerProcessImpl implements ServerProcess {
     private readonly args: string[],
     private readonly ownedTempDir: string | undefined,
     private readonly credentialsFile: string,
+    readonly metricsUrl: string,
+    private readonly env: Record<string, string>,
     private readonly onDispose: () => Promise<void> = async () => undefined,
   ) {
     this.address = `127.0.0.1:${port}`;
@@ -238,7 +244,7 @@ class ServerProcessImpl implements ServerProcess {
     }
     const child = spawn(process.execPath, [bin, ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env },
+      env: { ...process.env, ...this.env },
     });
     this.child = child;
     liveChildren.add(child);
@@ -382,6 +388,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     do tlsPort = await getFreePort();
     while (tlsPort === port);
   }
+  let metricsPort: number;
+  do metricsPort = await getFreePort();
+  while (metricsPort === port || metricsPort === tlsPort);
   let ownedTempDir: string | undefined;
   let dbPath: string | undefined;
   // MySQL mode: fresh databases per server; `restart()` reuses them like it reuses a db file.
@@ -418,11 +427,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     ...(tlsPort === undefined ? ['--no-tls'] : ['--tls-port', String(tlsPort)]),
     '--dev-credentials-file',
     credentialsFile,
+    '--metrics-address',
+    `127.0.0.1:${metricsPort}`,
     '--log-level',
     'warn',
     ...(options.extraArgs ?? []),
   ];
-  const server = new ServerProcessImpl(port, tlsPort, dbPath, args, ownedTempDir, credentialsFile, async () => mysql?.drop());
+  const server = new ServerProcessImpl(port, tlsPort, dbPath, args, ownedTempDir, credentialsFile, `http://127.0.0.1:${metricsPort}`, options.env ?? {}, async () => mysql?.drop());
   try {
     await server.launch();
   } catch (err) {

@@ -1,0 +1,3 @@
+export * from './metrics';
+export * from './rate-limited-log';
+export * from './tracing';

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { ServerMetrics, filterExposition } from './metrics';
+import { TEMPORAL_TRACE_HEADER, tracingSettingsFromEnv } from './tracing';
+import { extractCallerContext } from './tracing';
+
+const noMetadata = { get: () => [] };
+
+describe('metrics', () => {
+  it("a namespace's exposition keeps only its series, with their HELP and TYPE lines", async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    metrics.rpc('WorkflowService', 'StartWorkflowExecution', 'a').done('OK', 0.01);
+    metrics.rpc('WorkflowService', 'StartWorkflowExecution', 'b').done('OK', 0.01);
+    metrics.rpc('WorkflowService', 'GetSystemInfo', '').done('OK', 0.001);
+    metrics.shardsOwned.set(4);
+    const text = await metrics.namespaceExposition((ns) => ns === 'a');
+    assert.match(text, /^# TYPE hourglass_rpc_requests_total counter$/m);
+    assert.match(text, /^hourglass_rpc_requests_total\{service="WorkflowService",method="StartWorkflowExecution",namespace="a",code="OK"\} 1$/m);
+    assert.doesNotMatch(text, /namespace="b"|namespace=""|hourglass_shards_owned/);
+    assert.equal(filterExposition(await metrics.exposition(), () => false), '', 'nothing at all for a caller with no namespace');
+  });
+
+  it('counts repeated calls on the cached label set', async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    for (let i = 0; i < 3; i++) metrics.rpc('WorkflowService', 'SignalWorkflowExecution', 'a').done(i === 2 ? 'NOT_FOUND' : 'OK', 0.002);
+    const text = await metrics.exposition();
+    assert.match(text, /method="SignalWorkflowExecution",namespace="a",code="OK"\} 2$/m);
+    assert.match(text, /method="SignalWorkflowExecution",namespace="a",code="NOT_FOUND"\} 1$/m);
+  });
+});
+
+describe('tracing settings', () => {
+  it('is off unless an OTLP exporter is configured, and OTEL_SDK_DISABLED wins', () => {
+    assert.equal(tracingSettingsFromEnv({}).enabled, false);
+    assert.equal(tracingSettingsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).enabled, true);
+    assert.equal(tracingSettingsFromEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces' }).enabled, true);
+    assert.equal(tracingSettingsFromEnv({ OTEL_TRACES_EXPORTER: 'otlp' }).enabled, true);
+    assert.equal(tracingSettingsFromEnv({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c' }).enabled, false);
+    assert.equal(tracingSettingsFromEnv({ OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' }).enabled, false);
+    assert.equal(tracingSettingsFromEnv({ OTEL_SERVICE_NAME: 'frontend' }).serviceName, 'frontend');
+  });
+
+  it('reads no context from a request without a carrier, or with a broken one', () => {
+    assert.equal(extractCallerContext(noMetadata, { namespace: 'x' }), ROOT_CONTEXT);
+    const broken = { header: { fields: { [TEMPORAL_TRACE_HEADER]: { data: Buffer.from('{not json') } } } };
+    assert.equal(trace.getSpanContext(extractCallerContext(noMetadata, broken)), undefined);
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * Tracing with OpenTelemetry: off unless configured by the standard OTEL_* variables; when on, a
+ * span per RPC (the frontend's telemetry interceptor) with internal work and store writes as child
+ * spans, exported over OTLP/HTTP. The exporter and the sampler read their own variables
+ * (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS,
+ * OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG...), as every OpenTelemetry SDK does.
+ *
+ * A caller's trace continues on the server from either carrier the Temporal SDKs and gRPC
+ * instrumentations use: W3C `traceparent`/`tracestate` gRPC metadata, or the `_tracer-data` header
+ * that @temporalio/interceptors-opentelemetry puts into the request's Temporal `Header` (a JSON
+ * payload holding the same two fields) for start, signal, signal-with-start, query and update.
+ */
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { Resource } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+export { SpanKind, SpanStatusCode, context as otelContext, trace as otelTrace, type Context, type Span, type Tracer };
+
+/** The name of the tracer every Hourglass span comes from. */
+export const TRACER_NAME = 'hourglass';
+
+export interface TracingSettings {
+  /** Tracing runs (an exporter was configured, and the SDK not disabled). */
+  enabled: boolean;
+  serviceName: string;
+}
+
+/**
+ * What the OTEL_* variables say (the caller passes the environment: config is read in one place).
+ * Tracing is on when OTEL_TRACES_EXPORTER is `otlp`, or when it is unset and an OTLP endpoint is
+ * given; OTEL_SDK_DISABLED=true and OTEL_TRACES_EXPORTER=none turn it off.
+ */
+export function tracingSettingsFromEnv(env: Record<string, string | undefined>, defaultServiceName = 'hourglass'): TracingSettings {
+  const serviceName = env.OTEL_SERVICE_NAME || defaultServiceName;
+  if ((env.OTEL_SDK_DISABLED ?? '').toLowerCase() === 'true') return { enabled: false, serviceName };
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (exporters.length > 0) return { enabled: exporters.includes('otlp'), serviceName };
+  return { enabled: Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), serviceName };
+}
+
+export interface RunningTracing {
+  readonly tracer: Tracer;
+  /** Sends what is buffered and stops. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts tracing for this process (the global tracer provider, context manager and W3C propagator)
+ * or returns undefined when it is off. `exporter` replaces OTLP (tests).
+ */
+export function startTracing(settings: TracingSettings, exporter?: SpanExporter): RunningTracing | undefined {
+  if (!settings.enabled && !exporter) return undefined;
+  const provider = new BasicTracerProvider({ resource: new Resource({ 'service.name': settings.serviceName }) });
+  provider.addSpanProcessor(new BatchSpanProcessor(exporter ?? new OTLPTraceExporter()));
+  provider.register({ contextManager: new AsyncLocalStorageContextManager(), propagator: new W3CTraceContextPropagator() });
+  return {
+    tracer: provider.getTracer(TRACER_NAME),
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+/**
+ * Runs `fn` in a child span of the active span when that span is recording (a traced RPC), else
+ * just runs it: no span objects at all when tracing is off or the call was not sampled.
+ */
+export function childSpan<T>(name: string, attributes: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
+  const parent = trace.getActiveSpan();
+  if (!parent?.isRecording()) return fn();
+  const tracer = trace.getTracer(TRACER_NAME);
+  return tracer.startActiveSpan(name, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
+    try {
+      return await fn();
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message?.slice(0, 200) });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** The ids of the active span, for log lines; undefined outside a traced call. */
+export function activeTraceIds(): { traceId: string; spanId: string } | undefined {
+  const span = trace.getActiveSpan();
+  if (!span) return undefined;
+  const { traceId, spanId } = span.spanContext();
+  return { traceId, spanId };
+}
+
+interface TextCarrier {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** Where the Temporal SDK's tracing interceptors put the trace context in a request's Header. */
+export const TEMPORAL_TRACE_HEADER = '_tracer-data';
+
+type PayloadLike = { data?: Uint8Array | null } | null | undefined;
+type HeaderLike = { fields?: Record<string, PayloadLike> | null } | null | undefined;
+
+/**
+ * The caller's trace context: from `traceparent` metadata, else from the Temporal header of the
+ * request (its `header`, a query's `query.header`, an update's `request.input.header`). ROOT_CONTEXT
+ * when the caller sent none (or sent something unreadable: a bad carrier never fails a call).
+ */
+export function extractCallerContext(metadata: { get(key: string): unknown[] }, request: unknown): Context {
+  const traceparent = metadata.get('traceparent')[0];
+  if (typeof traceparent === 'string') {
+    const tracestate = metadata.get('tracestate')[0];
+    return propagation.extract(ROOT_CONTEXT, { traceparent, ...(typeof tracestate === 'string' ? { tracestate } : {}) });
+  }
+  const r = request as { header?: HeaderLike; query?: { header?: HeaderLike } | null; request?: { input?: { header?: HeaderLike } | null } | null } | null;
+  const header = r?.header ?? r?.query?.header ?? r?.request?.input?.header;
+  const data = header?.fields?.[TEMPORAL_TRACE_HEADER]?.data;
+  if (!data || data.length > 4096) return ROOT_CONTEXT;
+  try {
+    const carrier = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as TextCarrier;
+    if (typeof carrier?.traceparent !== 'string') return ROOT_CONTEXT;
+    return propagation.extract(ROOT_CONTEXT, { traceparent: carrier.traceparent, ...(typeof carrier.tracestate === 'string' ? { tracestate: carrier.tracestate } : {}) });
+  } catch {
+    return ROOT_CONTEXT;
+  }
+}
