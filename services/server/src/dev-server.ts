@@ -19,6 +19,7 @@ import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
+import type { VisibilityLagSnapshot } from '@hourglass/visibility';
 import path from 'node:path';
 import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
 import { optionName, type DevServerConfig } from './config';
@@ -43,6 +44,8 @@ export interface RunningServer {
   dev?: { credentials: DevCredentials; credentialsFile: string | undefined };
   /** Present when started with time skipping. */
   timeSkippingClock?: TimeSkippingClock;
+  /** Visibility lag (commit → written to the index): gauge, max and histogram, for the metrics exporter. */
+  visibilityLag(): VisibilityLagSnapshot;
   stop(): Promise<void>;
 }
 
@@ -192,6 +195,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       tlsCertFile: tls?.certFile,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       ...(dev && credentials ? { dev: { credentials, credentialsFile: dev.credentialsFile } } : {}),
+      visibilityLag: () => visibility.indexer.lag.snapshot(),
       stop: () => {
         stopping ??= (async () => {
           await frontend.stop();
