@@ -16,6 +16,9 @@ const catalog = attributeCatalog({
 });
 
 const NS = { term: { NamespaceId: 'ns-1' } };
+const HIDE_DIVISIONS = { bool: { must_not: [{ exists: { field: 'SearchAttributes.Keyword.TemporalNamespaceDivision' } }] } };
+/** The query of `expected` under the namespace filter and the hidden divisions. */
+const scoped = (expected?: unknown): unknown => ({ bool: { filter: [NS, expected === undefined ? HIDE_DIVISIONS : { bool: { filter: [HIDE_DIVISIONS, expected] } }] } });
 const DEFAULT_SORT = [
   { CloseTime: { order: 'desc', missing: '_first', unmapped_type: 'date' } },
   { StartTime: { order: 'desc', missing: '_first', unmapped_type: 'date' } },
@@ -76,13 +79,16 @@ describe('toEsQuery', () => {
   it(`translates ${SNAPSHOTS.length} query shapes, always inside the namespace filter`, () => {
     for (const [text, expected] of SNAPSHOTS) {
       const body = toEsQuery(compileQuery(text, catalog), { namespaceId: 'ns-1', pageSize: 25 });
-      assert.deepEqual(body, { query: { bool: { filter: [NS, expected] } }, sort: DEFAULT_SORT, size: 25 }, text);
+      assert.deepEqual(body, { query: scoped(expected), sort: DEFAULT_SORT, size: 25 }, text);
       assert.doesNotThrow(() => JSON.stringify(body), text);
     }
   });
 
-  it('an empty query is the namespace filter alone', () => {
-    assert.deepEqual(toEsQuery(compileQuery('', catalog), { namespaceId: 'ns-1', pageSize: 10 }), { query: { bool: { filter: [NS] } }, sort: DEFAULT_SORT, size: 10 });
+  it('an empty query is the namespace filter and the hidden divisions', () => {
+    assert.deepEqual(toEsQuery(compileQuery('', catalog), { namespaceId: 'ns-1', pageSize: 10 }), { query: scoped(), sort: DEFAULT_SORT, size: 10 });
+    assert.deepEqual(toEsQuery(compileQuery("TemporalNamespaceDivision = 'x'", catalog), { namespaceId: 'ns-1', pageSize: 10 }).query, {
+      bool: { filter: [NS, { term: { 'SearchAttributes.Keyword.TemporalNamespaceDivision': 'x' } }] },
+    });
   });
 
   it('sorts by the ORDER BY keys (missing values as the largest), then RunId, and pages with search_after', () => {
@@ -104,12 +110,12 @@ describe('toEsQuery', () => {
 
   it('counts with total hits, grouped by ExecutionStatus through a terms aggregation', () => {
     assert.deepEqual(toEsCount(compileQuery("WorkflowType = 'a'", catalog), { namespaceId: 'ns-1' }), {
-      query: { bool: { filter: [NS, { term: { WorkflowType: 'a' } }] } },
+      query: scoped({ term: { WorkflowType: 'a' } }),
       size: 0,
       track_total_hits: true,
     });
     assert.deepEqual(toEsCount(compileQuery('GROUP BY ExecutionStatus', catalog), { namespaceId: 'ns-1' }), {
-      query: { bool: { filter: [NS] } },
+      query: scoped(),
       size: 0,
       track_total_hits: true,
       aggs: { group_by: { terms: { field: 'ExecutionStatus', size: 100 } } },

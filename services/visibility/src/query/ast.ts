@@ -80,6 +80,7 @@ export interface CheckedOrderKey {
 export interface CheckedQuery {
   /** The query text as the caller sent it. */
   text: string;
+  /** The filter; unless the query names TemporalNamespaceDivision, `TemporalNamespaceDivision IS NULL AND (...)`. */
   where?: CheckedExpr;
   /** The caller's ORDER BY; empty means the default order (see the README). */
   orderBy: CheckedOrderKey[];

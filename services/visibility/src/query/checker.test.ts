@@ -15,10 +15,14 @@ const catalog = attributeCatalog({
   DueAt: 'Datetime',
 });
 
+const HIDE_DIVISIONS: CheckedExpr = { kind: 'isNull', negated: false, attribute: { name: 'TemporalNamespaceDivision', type: 'Keyword', kind: 'predefined' } };
+
+/** The caller's filter (under the TemporalNamespaceDivision IS NULL that typeCheck adds). */
 function where(text: string): CheckedExpr {
   const checked = compileQuery(text, catalog);
-  assert.ok(checked.where, text);
-  return checked.where;
+  assert.ok(checked.where?.kind === 'and', text);
+  assert.deepEqual(checked.where.operands[0], HIDE_DIVISIONS);
+  return checked.where.operands[1]!;
 }
 
 function value(text: string): unknown {
@@ -177,14 +181,30 @@ describe('typeCheck', () => {
       where: {
         kind: 'and',
         operands: [
-          { kind: 'compare', op: '=', attribute: { name: 'TemporalChangeVersion', type: 'KeywordList', kind: 'predefined' }, value: 'p1' },
-          { kind: 'compare', op: '=', attribute: { name: 'CustomerId', type: 'Keyword', kind: 'custom' }, value: 'c' },
-          { kind: 'isNull', negated: false, attribute: { name: 'CloseTime', type: 'Datetime', kind: 'system' } },
+          HIDE_DIVISIONS,
+          {
+            kind: 'and',
+            operands: [
+              { kind: 'compare', op: '=', attribute: { name: 'TemporalChangeVersion', type: 'KeywordList', kind: 'predefined' }, value: 'p1' },
+              { kind: 'compare', op: '=', attribute: { name: 'CustomerId', type: 'Keyword', kind: 'custom' }, value: 'c' },
+              { kind: 'isNull', negated: false, attribute: { name: 'CloseTime', type: 'Datetime', kind: 'system' } },
+            ],
+          },
         ],
       },
       orderBy: [{ attribute: { name: 'StartTime', type: 'Datetime', kind: 'system' }, direction: 'DESC' }],
       groupBy: [],
     });
+    // Executions with a TemporalNamespaceDivision are hidden unless the query names it.
+    assert.deepEqual(compileQuery('', catalog).where, HIDE_DIVISIONS);
+    assert.deepEqual(compileQuery('ORDER BY StartTime', catalog).where, HIDE_DIVISIONS);
+    assert.deepEqual(compileQuery("TemporalNamespaceDivision = 'TemporalScheduler'", catalog).where, {
+      kind: 'compare',
+      op: '=',
+      attribute: { name: 'TemporalNamespaceDivision', type: 'Keyword', kind: 'predefined' },
+      value: 'TemporalScheduler',
+    });
+    assert.equal(compileQuery('TemporalNamespaceDivision IS NULL OR TemporalNamespaceDivision IS NOT NULL', catalog).where?.kind, 'or');
     // A namespace without the custom attribute does not know it.
     assert.throws(() => compileQuery("CustomerId = 'c'", attributeCatalog()), /unknown search attribute CustomerId/);
     // A custom attribute cannot shadow a system one.

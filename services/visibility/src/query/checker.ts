@@ -17,10 +17,42 @@ export function compileQuery(text: string, catalog: AttributeCatalog): CheckedQu
   return typeCheck(parseQuery(text), catalog, text);
 }
 
-/** Resolves names and converts values against `catalog`; throws VisibilityQueryError. */
+/**
+ * Temporal hides executions that carry this attribute (internal ones, such as a schedule's
+ * workflow) from every query that does not name it; `TemporalNamespaceDivision IS NULL OR
+ * TemporalNamespaceDivision IS NOT NULL` shows everything.
+ */
+export const NAMESPACE_DIVISION = 'TemporalNamespaceDivision';
+
+/** Whether the query names TemporalNamespaceDivision anywhere. */
+function mentionsDivision(ast: QueryAst): boolean {
+  const inExpr = (e: Expr): boolean => {
+    switch (e.kind) {
+      case 'and':
+      case 'or':
+        return e.operands.some(inExpr);
+      case 'not':
+        return inExpr(e.operand);
+      default:
+        return e.attribute.name === NAMESPACE_DIVISION;
+    }
+  };
+  return (ast.where !== undefined && inExpr(ast.where)) || ast.orderBy.some((k) => k.attribute.name === NAMESPACE_DIVISION) || ast.groupBy.some((n) => n.name === NAMESPACE_DIVISION);
+}
+
+/**
+ * Resolves names and converts values against `catalog`; throws VisibilityQueryError. Unless the
+ * query names TemporalNamespaceDivision, the checked filter is ANDed with
+ * `TemporalNamespaceDivision IS NULL` (as Temporal does).
+ */
 export function typeCheck(ast: QueryAst, catalog: AttributeCatalog, text = ''): CheckedQuery {
   const checked: CheckedQuery = { text, orderBy: [], groupBy: [] };
   if (ast.where) checked.where = checkExpr(ast.where, catalog);
+  const divisionType = catalog.lookup(NAMESPACE_DIVISION);
+  if (divisionType !== undefined && !mentionsDivision(ast)) {
+    const hidden: CheckedExpr = { kind: 'isNull', negated: false, attribute: { name: NAMESPACE_DIVISION, type: divisionType, kind: attributeKind(NAMESPACE_DIVISION) } };
+    checked.where = checked.where ? { kind: 'and', operands: [hidden, checked.where] } : hidden;
+  }
   if (ast.groupBy.length > 1) throw new VisibilityQueryError(ast.groupBy[1]!.position, 'GROUP BY supports a single attribute');
   for (const name of ast.groupBy) {
     const attribute = resolve(name, catalog);

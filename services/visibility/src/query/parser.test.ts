@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Expr, Literal, QueryAst } from './ast';
-import { MAX_QUERY_DEPTH, MAX_QUERY_LENGTH, parseQuery } from './parser';
+import { MAX_IN_VALUES, MAX_QUERY_DEPTH, MAX_QUERY_LENGTH, parseQuery } from './parser';
 import { VisibilityQueryError } from './errors';
 
 // Compact constructors of the expected ASTs (positions are checked separately, against the text).
@@ -326,6 +326,14 @@ describe('parseQuery', () => {
     assert.throws(() => parseQuery(nots), (e: VisibilityQueryError) => e.position === MAX_QUERY_DEPTH * 4 && /nesting deeper/.test(e.reason));
     const parens = '('.repeat(MAX_QUERY_LENGTH);
     assert.throws(() => parseQuery(parens), /nesting deeper/);
+  });
+
+  it(`caps an IN list at ${MAX_IN_VALUES} values`, () => {
+    const values = (n: number): string => Array.from({ length: n }, (_, k) => String(k)).join(',');
+    const ok = parseQuery(`HistoryLength IN (${values(MAX_IN_VALUES)})`).where as Extract<Expr, { kind: 'in' }>;
+    assert.equal(ok.values.length, MAX_IN_VALUES);
+    const text = `HistoryLength IN (${values(MAX_IN_VALUES + 1)})`;
+    assert.throws(() => parseQuery(text), (e: VisibilityQueryError) => e.position === text.lastIndexOf(',') + 1 && /more than 1000 values in one IN list/.test(e.reason));
   });
 
   it('parses the longest allowed flat query quickly (linear work)', () => {

@@ -1,2 +1,2 @@
 export * from './schema';
-export { toSqlList, toSqlCount, pageCursorOf, type SqlDialect, type SqlStatement, type PageCursor, type SqlListOptions, type VisibilityRowLike } from './translate';
+export { toSqlList, toSqlCount, pageCursorOf, MAX_SQL_PAGE_SIZE, type SqlDialect, type SqlStatement, type PageCursor, type SqlListOptions, type VisibilityRowLike } from './translate';

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { attributeCatalog } from '../attributes';
 import { compileQuery } from '../query/checker';
+import { VisibilityQueryError } from '../query/errors';
+import { MAX_QUERY_LENGTH } from '../query/parser';
 import { VISIBILITY_SQLITE_DDL } from './schema';
 import { CATALOG, FIXTURE_QUERIES, INSERT_SQL, NAMESPACE, fixtureRows, insertParams } from './testing/fixture';
 import { checkAllFixtureQueries, checkList, type RunSql } from './testing/suite';
@@ -38,7 +41,70 @@ describe('SQL translation executed on SQLite against the TypeScript oracle', () 
   });
 
   it('pages of 1 walk the whole default order', async () => {
-    assert.equal(await checkList(run, 'sqlite', rows, "ExecutionStatus = 'Running' OR CustomerId = 'acme'", 1), rows.filter((r) => r.namespace_id === NAMESPACE && (r.status === 1 || r.search_attributes?.CustomerId === 'acme')).length);
+    assert.equal(await checkList(run, 'sqlite', rows, "ExecutionStatus = 'Running' OR CustomerId = 'acme'", 1), rows.filter((r) => r.namespace_id === NAMESPACE && !r.search_attributes?.TemporalNamespaceDivision && (r.status === 1 || r.search_attributes?.CustomerId === 'acme')).length);
+  });
+
+  it('keeps every adversarial query inside the namespace: refused, or answered from the namespace alone', async () => {
+    const adversarial = [
+      '1=1) OR (1=1',
+      "WorkflowId = 'x') OR (1=1",
+      "WorkflowId = 'x' OR 1=1",
+      "WorkflowId = 'x' -- ",
+      "WorkflowId = 'x' /* */",
+      "WorkflowId = 'x'; DELETE FROM visibility_executions",
+      "NamespaceId = 'ns-b'",
+      "`namespace_id` = 'ns-b'",
+      "namespace_id = 'ns-b'",
+      "WorkflowId = 'x' UNION SELECT * FROM visibility_executions",
+      "WorkflowId IN (SELECT run_id FROM visibility_executions)",
+      "WorkflowId = 'x' OR WorkflowId != 'x'",
+      "WorkflowId = '\\' OR namespace_id = 'ns-b' -- '",
+      "WorkflowId = 'ʼ OR 1=1 --'",
+      "CustomerId IS NULL OR NOT CustomerId IS NULL",
+    ];
+    let answered = 0;
+    for (const text of adversarial) {
+      let q;
+      try {
+        q = compileQuery(text, CATALOG);
+      } catch (error) {
+        assert.ok(error instanceof VisibilityQueryError, `${text}: ${String(error)}`);
+        continue;
+      }
+      for (const namespaceId of [NAMESPACE, 'ns-b']) {
+        const statement = toSqlList(q, 'sqlite', { namespaceId, pageSize: 1000 });
+        const found = await run(statement.sql, statement.params);
+        for (const row of found) assert.equal(row.namespace_id, namespaceId, text);
+        const count = toSqlCount(q, 'sqlite', { namespaceId });
+        assert.equal(Number((await run(count.sql, count.params))[0]!.count), found.length, text);
+      }
+      answered++;
+    }
+    // The three that parse: two tautologies over attributes, and an injection that is only a string.
+    assert.equal(answered, 3);
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM visibility_executions').get() as { n: number }).n, rows.length);
+  });
+
+  it('answers the largest queries (16 KB of IN lists, NOTs and ORs) correctly and quickly', async () => {
+    const terms: string[] = [];
+    for (let k = 0; terms.join(' OR ').length < MAX_QUERY_LENGTH - 200; k++) {
+      const values = Array.from({ length: 40 }, (_, j) => `'${['red', 'acme', 'x'][j % 3]}${j}'`).join(',');
+      terms.push(k % 2 ? `NOT (Tags IN (${values}) AND CustomerId NOT IN (${values}))` : `(CustomerId IN (${values}, 'acme') OR Attempts IN (${k}, ${k + 1}))`);
+    }
+    while (terms.join(' OR ').length > MAX_QUERY_LENGTH) terms.pop();
+    const text = terms.join(' OR ');
+    assert.ok(text.length <= MAX_QUERY_LENGTH && text.length > MAX_QUERY_LENGTH - 1000);
+    const started = process.hrtime.bigint();
+    const n = await checkList(run, 'sqlite', rows, text, 50);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    assert.ok(n > 0);
+    assert.ok(ms < 2000, `a 16 KB query took ${ms} ms`);
+  });
+
+  it('refuses a catalog name that is not a plain name before it enters a JSON path', () => {
+    const q = compileQuery("`a'b` = 'x'", attributeCatalog({ "a'b": 'Keyword' }));
+    assert.throws(() => toSqlList(q, 'sqlite', { namespaceId: NAMESPACE, pageSize: 1 }), /cannot be queried: its name is not letters, digits/);
+    assert.throws(() => toSqlCount(q, 'mysql', { namespaceId: NAMESPACE }), /cannot be queried/);
   });
 
   it('never binds a value into the SQL text', () => {
@@ -57,6 +123,12 @@ describe('SQL translation executed on SQLite against the TypeScript oracle', () 
     assert.throws(() => toSqlList(q, 'sqlite', { namespaceId: NAMESPACE, pageSize: 5, after: { values: ['x'] } }), /invalid next page token/);
     assert.throws(() => toSqlList(q, 'sqlite', { namespaceId: NAMESPACE, pageSize: 5, after: { values: ['not a time', 'run'] } }), /StartTime is not of type Datetime/);
     assert.throws(() => toSqlList(q, 'sqlite', { namespaceId: NAMESPACE, pageSize: 0 }), /page size 0/);
+  });
+
+  it('pages by ExecutionStatus with the status name in the cursor', () => {
+    const q = compileQuery('ORDER BY ExecutionStatus DESC', CATALOG);
+    assert.deepEqual(pageCursorOf({ run_id: 'r', status: 6 }, q), { values: ['ContinuedAsNew', 'r'] });
+    assert.throws(() => toSqlList(q, 'sqlite', { namespaceId: NAMESPACE, pageSize: 5, after: { values: [6, 'r'] } }), /ExecutionStatus is not of type Keyword/);
   });
 
   it('builds a cursor from a row with search attributes as JSON text or parsed', () => {

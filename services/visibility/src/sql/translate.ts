@@ -12,6 +12,7 @@
  *   run_id ascending, so every order is total and keyset pagination (`after`) is exact.
  */
 import { InvalidArgumentError } from '@hourglass/common';
+import { EXECUTION_STATUS_NUMBERS, executionStatusName } from '../attributes';
 import type { CheckedExpr, CheckedQuery, CheckedValue, CompareOp, ResolvedAttribute, SortDirection } from '../query/ast';
 import { VisibilityQueryError } from '../query/errors';
 import { NULLABLE_SYSTEM_COLUMNS, SYSTEM_ATTRIBUTE_COLUMNS, VISIBILITY_COLUMNS, VISIBILITY_TABLE } from './schema';
@@ -113,19 +114,57 @@ export function toSqlList(q: CheckedQuery, dialect: SqlDialect, opts: SqlListOpt
     const order = (withValue ? [{ attribute: keys[0]!.attribute, direction: keys[0]!.direction, nullable: false }, ...rest] : rest).flatMap((k) => b.orderTerms(k));
     return `SELECT ${columns} FROM ${VISIBILITY_TABLE} WHERE ${conditions.join(' AND ')} ORDER BY ${order.join(', ')} LIMIT ${opts.pageSize}`;
   };
-  // Parts wholly before the cursor are left out.
+  // Parts wholly before the cursor are left out, and so is a part the filter excludes.
   const cursorInNulls = opts.after !== undefined && (cursorValue === null || cursorValue === undefined);
   const cursorInValues = opts.after !== undefined && !cursorInNulls;
+  const implied = q.where ? impliedPresence(q.where, keys[0]!.attribute) : undefined;
   const parts: string[] = [];
   for (const withValue of nullsFirst ? [false, true] : [true, false]) {
     const before = nullsFirst ? !withValue && cursorInValues : withValue && cursorInNulls;
-    if (!before) parts.push(part(withValue));
+    const excluded = implied !== undefined && (implied === 'value') !== withValue;
+    if (!before && !excluded) parts.push(part(withValue));
   }
+  if (parts.length === 0) return { sql: `SELECT ${columns} FROM ${VISIBILITY_TABLE} WHERE 1 = 0`, params: [] };
+  if (parts.length === 1) return { sql: parts[0]!, params: b.params };
   const outer = keys.flatMap((k) => b.orderTerms(k));
   const union = parts.map((sql, i) => `SELECT * FROM (${sql}) AS part_${i}`).join(' UNION ALL ');
   const sql = `SELECT ${columns} FROM (${union}) AS page ORDER BY ${outer.join(', ')} LIMIT ${opts.pageSize}`;
   return { sql, params: b.params };
-  return { sql, params: b.params };
+}
+
+/**
+ * Whether `where` holds only for rows where `attribute` is NULL ('null') or only where it has a
+ * value ('value'), judged from its top-level AND terms; undefined when it cannot tell. For
+ * CloseTime, ExecutionStatus tells too: a run is Running exactly while it has no close time.
+ */
+function impliedPresence(where: CheckedExpr, attribute: ResolvedAttribute): 'null' | 'value' | undefined {
+  const terms: CheckedExpr[] = [];
+  const collect = (e: CheckedExpr): void => {
+    if (e.kind === 'and') e.operands.forEach(collect);
+    else terms.push(e);
+  };
+  collect(where);
+  const RUNNING = EXECUTION_STATUS_NUMBERS.get('Running');
+  for (const e of terms) {
+    if (e.kind === 'and' || e.kind === 'or' || e.kind === 'not') continue;
+    if (e.attribute.name === 'ExecutionStatus' && attribute.name === 'CloseTime') {
+      let statuses: CheckedValue[] | undefined;
+      let negated = false;
+      if (e.kind === 'compare') [statuses, negated] = [[e.value], e.op === '!='];
+      else if (e.kind === 'in') [statuses, negated] = [e.values, e.negated];
+      if (statuses === undefined) continue;
+      const running = statuses.filter((s) => s === RUNNING).length;
+      if (!negated && running === statuses.length) return 'null';
+      if (!negated && running === 0) return 'value';
+      if (negated && running > 0) return 'value';
+      continue;
+    }
+    if (e.attribute.name !== attribute.name) continue;
+    if (e.kind === 'isNull') return e.negated ? 'value' : 'null';
+    if (e.kind === 'compare' && e.op !== '!=') return 'value';
+    if ((e.kind === 'in' || e.kind === 'between' || e.kind === 'startsWith' || e.kind === 'textMatch') && !e.negated) return 'value';
+  }
+  return undefined;
 }
 
 /**
@@ -157,6 +196,7 @@ export function pageCursorOf(row: VisibilityRowLike, q: CheckedQuery): PageCurso
       }
       value = attributes[key.attribute.name];
     }
+    if (key.attribute.name === 'ExecutionStatus') return executionStatusName(Number(value)) ?? null;
     return cursorValue(value, key.attribute);
   });
   return { values };
@@ -298,8 +338,18 @@ class Builder {
   }
 
   /** ORDER BY terms of a key: NULL as the largest value. */
+  /**
+   * The SQL a key sorts by: its value, except ExecutionStatus, which sorts by status name (as
+   * Elasticsearch, which holds the name, sorts it).
+   */
+  sortValue(attribute: ResolvedAttribute): ValueExpr {
+    if (attribute.name !== 'ExecutionStatus') return this.value(attribute);
+    const cases = [...EXECUTION_STATUS_NUMBERS].map(([name, number]) => `WHEN ${number} THEN '${name}'`).join(' ');
+    return { sql: `(CASE status ${cases} END)`, nullable: false };
+  }
+
   orderTerms(key: SortKey): string[] {
-    const v = this.value(key.attribute);
+    const v = this.sortValue(key.attribute);
     if (!(key.nullable ?? v.nullable)) return [`${v.sql} ${key.direction}`];
     return [`(${v.sql} IS NULL) ${key.direction}`, `${v.sql} ${key.direction}`];
   }
@@ -311,7 +361,7 @@ class Builder {
     }
     // Emitters, not strings: each use of a condition binds its own parameters, in text order.
     const parts = keys.map((key, i) => {
-      const v = { ...this.value(key.attribute) };
+      const v = { ...this.sortValue(key.attribute) };
       if (key.nullable === false) v.nullable = false;
       const c = checkCursorValue(cursor.values[i], key.attribute);
       const equal = (): string => (c === null ? `${v.sql} IS NULL` : `${v.sql} = ${this.param(c)}`);
@@ -351,7 +401,7 @@ function checkCursorValue(value: unknown, attribute: ResolvedAttribute): Checked
       return value;
     default:
       if (attribute.name === 'ExecutionStatus') {
-        if (typeof value !== 'number' || !Number.isInteger(value)) throw bad();
+        if (typeof value !== 'string' || !EXECUTION_STATUS_NUMBERS.has(value)) throw bad();
         return value;
       }
       if (typeof value !== 'string') throw bad();

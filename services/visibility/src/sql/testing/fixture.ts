@@ -94,6 +94,7 @@ export function fixtureRows(): FixtureRow[] {
     if (next() < 0.7) sa.Attempts = Math.floor(next() * 6);
     if (next() < 0.6) sa.Urgent = next() < 0.5;
     if (next() < 0.6) sa.DueAt = BASE_TIME + Math.floor(next() * 10) * 3_600_000;
+    if (i % 23 === 4) sa.TemporalNamespaceDivision = i % 2 ? 'TemporalScheduler' : 'Other';
     if (next() < 0.1) sa.TemporalChangeVersion = ['patch-1', 'patch-2'].slice(0, 1 + Math.floor(next() * 2));
     const child = next() < 0.25;
     rows.push({
@@ -210,6 +211,10 @@ export const FIXTURE_QUERIES: readonly string[] = [
   "DueAt BETWEEN '2024-01-01T02:00:00Z' AND '2024-01-01T05:00:00+01:00'",
   'DueAt IS NOT NULL ORDER BY DueAt DESC',
   "TemporalChangeVersion = 'patch-2'",
+  "TemporalNamespaceDivision = 'TemporalScheduler'",
+  'TemporalNamespaceDivision IS NULL OR TemporalNamespaceDivision IS NOT NULL',
+  "TemporalNamespaceDivision != 'Other' ORDER BY StartTime",
+  'ORDER BY TemporalNamespaceDivision DESC',
   "(CustomerId = 'acme' OR CustomerId = 'beta') AND (Urgent = true OR Attempts > 3)",
   "NOT (CustomerId = 'acme' OR Tags = 'red' OR NOT Urgent = false)",
   "NOT NOT (WorkflowType = 'Shipment' AND NOT (ExecutionStatus = 'Running'))",
@@ -218,10 +223,14 @@ export const FIXTURE_QUERIES: readonly string[] = [
   'ORDER BY StartTime DESC, WorkflowId ASC',
   'ORDER BY CloseTime ASC, StartTime DESC',
   'ORDER BY ExecutionDuration DESC',
+  'ORDER BY CloseTime DESC, CustomerId, Amount DESC',
+  "ExecutionStatus IN ('Completed', 'Failed') ORDER BY ParentRunId, Urgent DESC",
   'ORDER BY CustomerId ASC',
   'ORDER BY CustomerId DESC, Amount ASC',
   'ORDER BY Attempts DESC, Urgent ASC, DueAt',
   'ORDER BY RunId DESC',
+  'ORDER BY ExecutionStatus',
+  'ORDER BY ExecutionStatus DESC, StartTime',
   "Urgent = true ORDER BY Amount DESC",
   "WorkflowType STARTS_WITH 'Order' ORDER BY HistoryLength, RunId",
   'ExecutionStatus IN (1, 2) GROUP BY ExecutionStatus',
@@ -313,6 +322,8 @@ function holds(row: FixtureRow, expr: CheckedExpr): boolean {
   }
 }
 
+const STATUS_NAMES = ['Unspecified', 'Running', 'Completed', 'Failed', 'Canceled', 'Terminated', 'ContinuedAsNew', 'TimedOut'];
+
 /** NULL sorts as the largest value; then run id in the last key's direction. Default: CloseTime DESC, StartTime DESC. */
 function compareRows(a: FixtureRow, b: FixtureRow, q: CheckedQuery): number {
   const keys = q.orderBy.length > 0 ? q.orderBy : [
@@ -320,8 +331,10 @@ function compareRows(a: FixtureRow, b: FixtureRow, q: CheckedQuery): number {
     { attribute: { name: 'StartTime', type: 'Datetime', kind: 'system' } as ResolvedAttribute, direction: 'DESC' as const },
   ];
   for (const key of keys) {
-    const x = valueOf(a, key.attribute);
-    const y = valueOf(b, key.attribute);
+    // ExecutionStatus sorts by name, as Elasticsearch (which holds the name) sorts it.
+    const sortable = (row: FixtureRow): unknown => (key.attribute.name === 'ExecutionStatus' ? STATUS_NAMES[row.status] : valueOf(row, key.attribute));
+    const x = sortable(a);
+    const y = sortable(b);
     let c: number;
     if (x === null && y === null) c = 0;
     else if (x === null) c = 1;
