@@ -16,7 +16,7 @@ import {
   type FrontendIdentity,
 } from '@hourglass/frontend';
 import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass/identity';
-import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
+import { BatchRunner, DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
 import type { VisibilityLagSnapshot } from '@hourglass/visibility';
@@ -121,6 +121,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     undo.push(() => history.stop());
     await matching.start();
     undo.push(() => matching.stop());
+    const batch = new BatchRunner({ store: persistence.batchOperations, search: visibility.backend, history, namespaces, clock, logger: logger.child({ service: 'batch' }) });
     const retentionMs = config.retentionHours * 3600_000;
     const namespaceNames = ['default', ...config.namespaces];
     let frontendIdentity: FrontendIdentity | undefined;
@@ -170,6 +171,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       matching,
       namespaces,
       visibility: visibility.search,
+      batch,
       settings,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       ...(frontendIdentity ? { identity: frontendIdentity } : {}),
@@ -180,6 +182,8 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     const tlsPort = frontend.tlsPort;
     grpcAddress = tlsPort === undefined ? `${config.ip}:${port}` : `${config.ip}:${tlsPort}`;
     auditRetention?.start();
+    // Jobs left running by the previous process (a stop or a crash) go on from their last page.
+    await batch.start();
     const credentials = dev?.publish({
       address: `${config.ip}:${port}`,
       ...(tlsPort === undefined ? {} : { tlsAddress: `${config.ip}:${tlsPort}` }),
@@ -199,6 +203,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       stop: () => {
         stopping ??= (async () => {
           await frontend.stop();
+          await batch.stop();
           await auditRetention?.stop();
           matching.stop();
           await history.stop();
