@@ -119,6 +119,8 @@ export interface NamespaceSpec {
   name: string;
   retentionDays?: number;
   description?: string;
+  /** Custom search attributes (name → type), already checked by the caller against the caps. */
+  searchAttributes?: Record<string, string>;
 }
 
 export interface ApiKeySpec {
@@ -489,6 +491,7 @@ export class IdentityService {
       ownerEmail: ctx.principal.type === 'user' ? ctx.principal.name : '',
       retentionMs: retentionDays * DAY_MS,
       data: {},
+      ...(spec.searchAttributes && Object.keys(spec.searchAttributes).length > 0 ? { searchAttributes: spec.searchAttributes } : {}),
       createdAt: now,
       updatedAt: now,
     };
@@ -503,7 +506,12 @@ export class IdentityService {
     return { result: record, operation };
   }
 
-  async updateNamespace(ctx: ActorContext, name: string, spec: { retentionDays?: number; description?: string }, resourceVersion: string): Promise<Changed<NamespaceRecord>> {
+  async updateNamespace(
+    ctx: ActorContext,
+    name: string,
+    spec: { retentionDays?: number; description?: string; searchAttributes?: (current: Record<string, string>) => Record<string, string> },
+    resourceVersion: string,
+  ): Promise<Changed<NamespaceRecord>> {
     const account = this.member(ctx);
     const ns = await this.namespace(ctx, name, 'admin', 'change it');
     checkVersion(`namespace ${ns.name}`, ns.resourceVersion, resourceVersion);
@@ -512,6 +520,7 @@ export class IdentityService {
       ...ns,
       ...(retentionDays === undefined ? {} : { retentionMs: retentionDays * DAY_MS }),
       ...(spec.description === undefined ? {} : { description: checkDescription(spec.description) }),
+      ...(spec.searchAttributes === undefined ? {} : { searchAttributes: spec.searchAttributes({ ...(ns.searchAttributes ?? {}) }) }),
       resourceVersion: ns.resourceVersion + 1,
       updatedAt: this.later(ns.updatedAt),
     };
