@@ -21,6 +21,8 @@ import { shortNameOf } from '@hourglass/identity';
 import type { AccountRecord, AccountRole, ApiKeyRecord, AsyncOperationRecord, AuditRecord, NamespacePermission, NamespaceRecord } from '@hourglass/persistence';
 import { getUsage, type Billing, type Granularity as BillingGranularity } from '@hourglass/usage';
 import type { HandlerContext, UnaryHandler } from './interceptors';
+import { INDEXED_VALUE_TYPE_NUMBERS, type SearchAttributeType } from '@hourglass/visibility';
+import { addCustomSearchAttributes, customSearchAttributeTypes } from './operator-service';
 
 const cloud = temporal.api.cloud;
 const Role = cloud.identity.v1.AccountAccess.Role;
@@ -282,6 +284,9 @@ export function cloudServiceHandlers(options: CloudServiceOptions): Record<strin
       regions: [region],
       retentionDays: Math.max(1, Math.round(ns.retentionMs / 86_400_000)),
       apiKeyAuth: { enabled: true },
+      searchAttributes: customSearchAttributeTypes(ns.searchAttributes),
+      // Older tcld and Terraform provider versions read the deprecated map of type names.
+      customSearchAttributes: { ...(ns.searchAttributes ?? {}) },
     },
     state: ns.state === 'deleted' ? ResourceState.RESOURCE_STATE_DELETED : ResourceState.RESOURCE_STATE_ACTIVE,
     stateDeprecated: ns.state === 'deleted' ? 'deleted' : 'active',
@@ -293,6 +298,22 @@ export function cloudServiceHandlers(options: CloudServiceOptions): Record<strin
   });
 
   const retentionDaysFrom = (spec: temporal.api.cloud.namespace.v1.INamespaceSpec | null | undefined): number | undefined => (spec?.retentionDays ? spec.retentionDays : undefined);
+
+  /**
+   * The custom search attributes a spec asks for (search_attributes, or the deprecated
+   * custom_search_attributes with type names), added to what the namespace has: as in Temporal
+   * Cloud, a spec cannot delete an attribute (one it leaves out stays).
+   */
+  const wantedSearchAttributes = (spec: temporal.api.cloud.namespace.v1.INamespaceSpec): [string, number][] | undefined => {
+    const typed = Object.entries(spec.searchAttributes ?? {}).map(([name, type]): [string, number] => [name, Number(type)]);
+    const named = Object.entries(spec.customSearchAttributes ?? {}).map(([name, type]): [string, number] => {
+      const number = INDEXED_VALUE_TYPE_NUMBERS[type as SearchAttributeType];
+      if (number === undefined) throw new InvalidArgumentError(`spec.custom_search_attributes: ${quote(type)} (of ${quote(name)}) is not a search attribute type (Keyword, Text, Int, Double, Bool, Datetime, KeywordList)`);
+      return [name, number];
+    });
+    const all = [...typed, ...named];
+    return all.length > 0 ? all : undefined;
+  };
 
   const refuseUnsupportedSpec = (spec: temporal.api.cloud.namespace.v1.INamespaceSpec): void => {
     if (spec.mtlsAuth?.acceptedClientCa?.length || spec.mtlsAuth?.acceptedClientCaDeprecated) {
@@ -505,7 +526,13 @@ export function cloudServiceHandlers(options: CloudServiceOptions): Record<strin
       if (!spec) throw new InvalidArgumentError('spec is required');
       refuseUnsupportedSpec(spec);
       const retentionDays = retentionDaysFrom(spec);
-      const created = await identity.createNamespace(actor(ctx, r.asyncOperationId), { name: spec.name ?? '', ...(retentionDays === undefined ? {} : { retentionDays }) });
+      const wanted = wantedSearchAttributes(spec);
+      const searchAttributes = wanted ? addCustomSearchAttributes({}, wanted, spec.name ?? '') : undefined;
+      const created = await identity.createNamespace(actor(ctx, r.asyncOperationId), {
+        name: spec.name ?? '',
+        ...(retentionDays === undefined ? {} : { retentionDays }),
+        ...(searchAttributes ? { searchAttributes } : {}),
+      });
       return { namespace: created.result.name, asyncOperation: operationProto(created.operation) };
     },
     UpdateNamespace: async (r: temporal.api.cloud.cloudservice.v1.UpdateNamespaceRequest, ctx) => {
@@ -514,7 +541,16 @@ export function cloudServiceHandlers(options: CloudServiceOptions): Record<strin
       refuseUnsupportedSpec(spec);
       if (spec.name && spec.name !== shortNameOf(ctx.namespaceName)) throw new InvalidArgumentError(`a namespace cannot be renamed (spec.name ${quote(spec.name)}, namespace ${ctx.namespaceName})`);
       const retentionDays = retentionDaysFrom(spec);
-      const updated = await identity.updateNamespace(actor(ctx, r.asyncOperationId), ctx.namespaceName, retentionDays === undefined ? {} : { retentionDays }, r.resourceVersion ?? '');
+      const wanted = wantedSearchAttributes(spec);
+      const updated = await identity.updateNamespace(
+        actor(ctx, r.asyncOperationId),
+        ctx.namespaceName,
+        {
+          ...(retentionDays === undefined ? {} : { retentionDays }),
+          ...(wanted ? { searchAttributes: (current: Record<string, string>) => addCustomSearchAttributes(current, wanted, ctx.namespaceName) } : {}),
+        },
+        r.resourceVersion ?? '',
+      );
       return { asyncOperation: operationProto(updated.operation) };
     },
     DeleteNamespace: async (r: temporal.api.cloud.cloudservice.v1.DeleteNamespaceRequest, ctx) => {

@@ -54,6 +54,34 @@ function checkNewAttribute(name: string, type: SearchAttributeType | undefined, 
   if (!type) throw new InvalidArgumentError(`search attribute ${quote(name)}: ${typeNumber} is not an indexed value type (1 Text to 7 KeywordList)`);
 }
 
+/**
+ * `current` with `wanted` (name → IndexedValueType number) added: names and types checked, an
+ * attribute already there with the same type kept, another type refused, the per-type caps of the
+ * namespace enforced. Throws InvalidArgumentError naming the attribute; returns a new object.
+ */
+export function addCustomSearchAttributes(current: Readonly<Record<string, string>>, wanted: Iterable<[string, number]>, namespaceName: string): Record<string, string> {
+  const next = { ...current };
+  for (const [name, typeNumber] of wanted) {
+    const type = searchAttributeTypeOfNumber(Number(typeNumber));
+    checkNewAttribute(name, type, Number(typeNumber));
+    const existing = next[name];
+    // Adding what is already there is a no-op, as in Temporal; a different type is refused.
+    if (existing === type) continue;
+    if (existing !== undefined) throw new InvalidArgumentError(`search attribute ${quote(name)} already exists with type ${existing}; remove it first to register it as ${type}`);
+    next[name] = type;
+  }
+  for (const [type, cap] of Object.entries(CUSTOM_ATTRIBUTE_CAPS)) {
+    const count = Object.values(next).filter((t) => t === type).length;
+    if (count > cap) throw new InvalidArgumentError(`namespace ${namespaceName} would have ${count} custom ${type} search attributes, more than the ${cap} allowed`);
+  }
+  return next;
+}
+
+/** name → IndexedValueType number of a namespace's custom attributes (also Cloud's SearchAttributeType numbers). */
+export function customSearchAttributeTypes(attributes: Readonly<Record<string, string>> | undefined): Record<string, number> {
+  return typeMap(Object.entries(attributes ?? {}));
+}
+
 export function operatorServiceHandlers(deps?: OperatorServiceDeps): Record<string, UnaryHandler> {
   const handlers: Record<string, UnaryHandler> = {
     ListNexusEndpoints: async () => ({ endpoints: [] }),
@@ -61,25 +89,9 @@ export function operatorServiceHandlers(deps?: OperatorServiceDeps): Record<stri
   if (!deps) return handlers;
   const { namespaces } = deps;
   handlers.AddSearchAttributes = osHandler('AddSearchAttributesRequest', async (r, ctx) => {
-    const wanted = Object.entries(r.searchAttributes ?? {});
+    const wanted = Object.entries(r.searchAttributes ?? {}).map(([name, type]): [string, number] => [name, Number(type)]);
     if (wanted.length === 0) throw new InvalidArgumentError('searchAttributes must name at least one attribute to add');
-    await namespaces.updateSearchAttributes(ctx.namespace.id, (current) => {
-      const next = { ...current };
-      for (const [name, typeNumber] of wanted) {
-        const type = searchAttributeTypeOfNumber(Number(typeNumber));
-        checkNewAttribute(name, type, Number(typeNumber));
-        const existing = next[name];
-        // Adding what is already there is a no-op, as in Temporal; a different type is refused.
-        if (existing === type) continue;
-        if (existing !== undefined) throw new InvalidArgumentError(`search attribute ${quote(name)} already exists with type ${existing}; remove it first to register it as ${type}`);
-        next[name] = type;
-      }
-      for (const [type, cap] of Object.entries(CUSTOM_ATTRIBUTE_CAPS)) {
-        const count = Object.values(next).filter((t) => t === type).length;
-        if (count > cap) throw new InvalidArgumentError(`namespace ${ctx.namespace.name} would have ${count} custom ${type} search attributes, more than the ${cap} allowed`);
-      }
-      return next;
-    });
+    await namespaces.updateSearchAttributes(ctx.namespace.id, (current) => addCustomSearchAttributes(current, wanted, ctx.namespace.name));
     return {};
   });
   handlers.RemoveSearchAttributes = osHandler('RemoveSearchAttributesRequest', async (r, ctx) => {

@@ -119,6 +119,8 @@ export interface NamespaceSpec {
   name: string;
   retentionDays?: number;
   description?: string;
+  /** Custom search attributes (name → type), already checked by the caller against the caps. */
+  searchAttributes?: Record<string, string>;
 }
 
 export interface ApiKeySpec {
@@ -489,6 +491,7 @@ export class IdentityService {
       ownerEmail: ctx.principal.type === 'user' ? ctx.principal.name : '',
       retentionMs: retentionDays * DAY_MS,
       data: {},
+      ...(spec.searchAttributes && Object.keys(spec.searchAttributes).length > 0 ? { searchAttributes: spec.searchAttributes } : {}),
       createdAt: now,
       updatedAt: now,
     };
@@ -511,7 +514,7 @@ export class IdentityService {
   async updateNamespace(
     ctx: ActorContext,
     name: string,
-    spec: { retentionDays?: number; description?: string; ownerEmail?: string; data?: Record<string, string>; state?: 'deprecated' },
+    spec: { retentionDays?: number; description?: string; ownerEmail?: string; data?: Record<string, string>; state?: 'deprecated'; searchAttributes?: (current: Record<string, string>) => Record<string, string> },
     resourceVersion: string,
   ): Promise<Changed<NamespaceRecord>> {
     const account = this.member(ctx);
@@ -525,6 +528,7 @@ export class IdentityService {
       ...(spec.ownerEmail === undefined ? {} : { ownerEmail: spec.ownerEmail }),
       ...(spec.data === undefined ? {} : { data: { ...ns.data, ...spec.data } }),
       ...(spec.state === undefined ? {} : { state: spec.state }),
+      ...(spec.searchAttributes === undefined ? {} : { searchAttributes: spec.searchAttributes({ ...(ns.searchAttributes ?? {}) }) }),
       resourceVersion: ns.resourceVersion + 1,
       updatedAt: this.later(ns.updatedAt),
     };

@@ -17,10 +17,11 @@ import {
   type FrontendIdentity,
 } from '@hourglass/frontend';
 import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass/identity';
-import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
+import { BatchRunner, DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import type { NamespaceRecord, Persistence } from '@hourglass/persistence';
 import { Billing, startReportServer, type BillingConfig, type ReportServer } from '@hourglass/usage';
+import type { VisibilityLagSnapshot } from '@hourglass/visibility';
 import path from 'node:path';
 import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
 import { DEV_DEFAULTS, optionName, parseHostPort, type DevServerConfig } from './config';
@@ -48,6 +49,8 @@ export interface RunningServer {
   dev?: { credentials: DevCredentials; credentialsFile: string | undefined };
   /** Present when started with time skipping. */
   timeSkippingClock?: TimeSkippingClock;
+  /** Visibility lag (commit → written to the index): gauge, max and histogram, for the metrics exporter. */
+  visibilityLag(): VisibilityLagSnapshot;
   stop(): Promise<void>;
 }
 
@@ -141,6 +144,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     undo.push(() => history.stop());
     await matching.start();
     undo.push(() => matching.stop());
+    const batch = new BatchRunner({ store: persistence.batchOperations, search: visibility.backend, history, namespaces, clock, logger: logger.child({ service: 'batch' }) });
     const retentionMs = config.retentionHours * 3600_000;
     const namespaceNames = ['default', ...config.namespaces];
     let frontendIdentity: FrontendIdentity | undefined;
@@ -207,6 +211,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       matching,
       namespaces,
       visibility: visibility.search,
+      batch,
       settings,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       ...(frontendIdentity ? { identity: frontendIdentity } : {}),
@@ -221,6 +226,8 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     const tlsPort = frontend.tlsPort;
     grpcAddress = tlsPort === undefined ? `${config.ip}:${port}` : `${config.ip}:${tlsPort}`;
     auditRetention?.start();
+    // Jobs left running by the previous process (a stop or a crash) go on from their last page.
+    await batch.start();
     const credentials = dev?.publish({
       address: `${config.ip}:${port}`,
       ...(tlsPort === undefined ? {} : { tlsAddress: `${config.ip}:${tlsPort}` }),
@@ -237,10 +244,12 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       metricsPort: metricsServer?.port,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       ...(dev && credentials ? { dev: { credentials, credentialsFile: dev.credentialsFile } } : {}),
+      visibilityLag: () => visibility.indexer.lag.snapshot(),
       stop: () => {
         stopping ??= (async () => {
           await metricsServer?.server.close();
           await frontend.stop();
+          await batch.stop();
           await auditRetention?.stop();
           await reportServer?.stop();
           matching.stop();

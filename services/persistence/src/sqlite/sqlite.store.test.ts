@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Clock } from '@hourglass/common';
 import { preAccountNamespace, withAccountDefaults } from '../contract/fixtures';
-import { runIdentityContract, runStoreContract, runVisibilityContract, visibilityRecord } from '../contract/store-contract';
+import { runBatchOperationContract, runIdentityContract, runStoreContract, runVisibilityContract, visibilityRecord } from '../contract/store-contract';
 import { SchemaVersionTooNewError, StoreInUseError, StoreMismatchError } from '../errors';
 import type { NamespaceRecord } from '../types';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, readSchemaVersion } from './migrations';
@@ -54,6 +54,7 @@ describe('sqlite persistence', () => {
   runIdentityContract('sqlite :memory:', async () => openSqlitePersistence({ path: ':memory:' }));
   runIdentityContract('sqlite file', async () => openSqlitePersistence({ path: freshFile() }));
   runVisibilityContract('sqlite :memory:', async () => openSqlitePersistence({ path: ':memory:' }));
+  runBatchOperationContract('sqlite :memory:', async () => openSqlitePersistence({ path: ':memory:' }));
 
   it('keeps data across close and reopen of a file', async () => {
     const file = freshFile();

@@ -12,6 +12,8 @@ ${VISIBILITY_COLUMNS.filter((c) => c !== 'namespace_id' && c !== 'run_id')
   .join(',\n')}
 WHERE excluded.record_version > visibility_executions.record_version`;
 
+const STATEMENT_CACHE_SIZE = 256;
+
 /** The SQL visibility index on the embedded store. */
 export class SqliteVisibilityStore implements VisibilityStore {
   readonly dialect = 'sqlite';
@@ -20,6 +22,7 @@ export class SqliteVisibilityStore implements VisibilityStore {
   private readonly getOne: Database.Statement<[string, string], Record<string, unknown>>;
   private readonly upsertTx: (records: readonly VisibilityRecord[]) => void;
   private readonly deleteTx: (deletions: readonly VisibilityDeletion[]) => void;
+  private readonly statements = new Map<string, Database.Statement<unknown[]>>();
 
   constructor(private readonly db: Database.Database, private readonly lane: SqliteLane) {
     this.upsertOne = db.prepare(UPSERT);
@@ -51,11 +54,24 @@ export class SqliteVisibilityStore implements VisibilityStore {
   }
 
   list(query: VisibilitySqlQuery): Promise<VisibilityRecord[]> {
-    return this.lane.run(() => (this.db.prepare(query.sql).all(...sqliteParams(query.params)) as Record<string, unknown>[]).map(visibilityRecordOfRow));
+    return this.lane.run(() => (this.statement(query.sql).all(...sqliteParams(query.params)) as Record<string, unknown>[]).map(visibilityRecordOfRow));
   }
 
   count(query: VisibilitySqlQuery): Promise<Record<string, unknown>[]> {
-    return this.lane.run(() => this.db.prepare(query.sql).all(...sqliteParams(query.params)) as Record<string, unknown>[]);
+    return this.lane.run(() => this.statement(query.sql).all(...sqliteParams(query.params)) as Record<string, unknown>[]);
+  }
+
+  /** Translated queries repeat (a UI polling one filter, pages of one list): their statements are kept, the least recently used dropped. */
+  private statement(sql: string): Database.Statement<unknown[]> {
+    let statement = this.statements.get(sql);
+    if (statement) {
+      this.statements.delete(sql);
+    } else {
+      statement = this.db.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value as string);
+    }
+    this.statements.set(sql, statement);
+    return statement;
   }
 }
 

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { VisibilityRecord } from '../record';
 import { rowOf } from '../search';
 import { toEsDocument } from './query-index';
-import { esDocumentId, esUpsertOperations, recordOfDocument } from './es-store';
+import { silentLogger } from '@hourglass/common';
+import { ElasticsearchVisibilityStore, esDocumentId, esUpsertOperations, recordOfDocument } from './es-store';
 
 const record: VisibilityRecord = {
   namespaceId: 'ns-1',
@@ -44,5 +45,15 @@ describe('the Elasticsearch visibility store, without a server', () => {
     const doc = toEsDocument(rowOf(record), (name) => record.searchAttributeTypes?.[name]);
     const { searchAttributeTypes: _types, ...rest } = record;
     assert.deepEqual(recordOfDocument(doc), rest);
+  });
+});
+
+describe('the Elasticsearch visibility store, unreachable', () => {
+  it('open() fails with one line naming the host, never the credentials', async () => {
+    await assert.rejects(
+      ElasticsearchVisibilityStore.open({ url: 'http://user:secret@127.0.0.1:1', logger: silentLogger() }),
+      (err: Error) => /^Elasticsearch at http:\/\/127\.0\.0\.1:1 is unreachable/.test(err.message) && !err.message.includes('secret'),
+    );
+    await assert.rejects(ElasticsearchVisibilityStore.open({ url: 'not a url', logger: silentLogger() }), /ELASTICSEARCH_URL is not a URL/);
   });
 });

@@ -5,7 +5,7 @@
  * commits a partition's offset only after the batch is written to the index, so a crash replays
  * the batch (the index's versions make the replay harmless).
  */
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type LogEntry, type Producer } from 'kafkajs';
 import { UnavailableError, type Logger } from '@hourglass/common';
 import type { VisibilityBus, VisibilityConsumer } from '../bus';
 import type { VisibilityChange } from '../record';
@@ -43,6 +43,13 @@ export class KafkaVisibilityBus implements VisibilityBus {
       brokers: options.brokers,
       connectionTimeout: options.connectionTimeoutMs ?? 10_000,
       logLevel: logLevel.WARN,
+      // kafkajs's own lines go to the server's logger (JSON on stderr), not to stdout.
+      logCreator: () => (entry: LogEntry) => {
+        const { message, ...fields } = entry.log;
+        const line = { ...fields, kafkaLogger: entry.namespace };
+        if (entry.level <= logLevel.ERROR) options.logger.error(line, `kafka: ${message}`);
+        else options.logger.warn(line, `kafka: ${message}`);
+      },
       retry: { retries: 5 },
     });
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });

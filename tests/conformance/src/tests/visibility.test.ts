@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { isGrpcServiceError, type WorkflowExecutionInfo } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { EventType, NAMESPACE, conformanceFile, eventually, eventsOfType, fetchEvents, rejectionOf, uniqueName, type ConformanceEnv } from '../harness';
+import { EventType, NAMESPACE, SERVICES, conformanceFile, eventually, eventsOfType, fetchEvents, rawServiceClient, rejectionOf, uniqueName, type ConformanceEnv } from '../harness';
 import { visibilityFinish, upsertsThenWaits, upsertsUnregistered } from '../workflows';
 
 const OTHER_NAMESPACE = 'vis-other';
@@ -265,4 +265,31 @@ file.test("another namespace's executions are never returned", async (_t, env) =
   assert.equal((await env.connection.workflowService.countWorkflowExecutions({ namespace: other, query: '' })).count?.toString(), '1');
   // Custom attributes are per namespace too: the other one never registered Tier.
   await expectGrpcError(env.connection.workflowService.countWorkflowExecutions({ namespace: other, query: "Tier = 'gold'" }), status.INVALID_ARGUMENT, /Tier/);
+});
+
+file.test("Cloud Ops API namespaces carry their custom search attributes: set at creation, added by an update, within the caps", async (_t, env) => {
+  const credentials = env.server.devCredentials();
+  const raw = rawServiceClient(env.server.address, { apiKey: credentials.ownerApiKey });
+  try {
+    await raw.call(SERVICES.cloud, 'CreateNamespace', { spec: { name: 'vis-cloud', retentionDays: 1, searchAttributes: { Region: IVT.INDEXED_VALUE_TYPE_KEYWORD } } });
+    const name = `vis-cloud.${credentials.accountId}`;
+    const created = (await raw.call(SERVICES.cloud, 'GetNamespace', { namespace: name })) as { namespace: { resourceVersion: string; spec: { searchAttributes: Record<string, number> } } };
+    assert.deepEqual(created.namespace.spec.searchAttributes, { Region: IVT.INDEXED_VALUE_TYPE_KEYWORD });
+    await raw.call(SERVICES.cloud, 'UpdateNamespace', {
+      namespace: name,
+      resourceVersion: created.namespace.resourceVersion,
+      spec: { name: 'vis-cloud', retentionDays: 1, searchAttributes: { Region: IVT.INDEXED_VALUE_TYPE_KEYWORD, Rank: IVT.INDEXED_VALUE_TYPE_INT } },
+    });
+    const listed = (await raw.call(SERVICES.operator, 'ListSearchAttributes', { namespace: name })) as { customAttributes: Record<string, number> };
+    assert.deepEqual(listed.customAttributes, { Region: IVT.INDEXED_VALUE_TYPE_KEYWORD, Rank: IVT.INDEXED_VALUE_TYPE_INT });
+    const updated = (await raw.call(SERVICES.cloud, 'GetNamespace', { namespace: name })) as { namespace: { resourceVersion: string } };
+    const tooMany = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`Words${i}`, IVT.INDEXED_VALUE_TYPE_TEXT]));
+    const refused = await raw.outcome(SERVICES.cloud, 'UpdateNamespace', { namespace: name, resourceVersion: updated.namespace.resourceVersion, spec: { name: 'vis-cloud', retentionDays: 1, searchAttributes: tooMany } });
+    assert.equal(refused.code, status.INVALID_ARGUMENT, refused.details);
+    assert.match(refused.details, /6 custom Text search attributes, more than the 5 allowed/);
+    const after = (await raw.call(SERVICES.operator, 'ListSearchAttributes', { namespace: name })) as { customAttributes: Record<string, number> };
+    assert.deepEqual(after.customAttributes, listed.customAttributes, 'the refused update changed nothing');
+  } finally {
+    raw.close();
+  }
 });
