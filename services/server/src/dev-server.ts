@@ -16,7 +16,7 @@ import {
   type FrontendIdentity,
 } from '@hourglass/frontend';
 import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass/identity';
-import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
+import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry, type BillableActionCounter } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import type { Persistence } from '@hourglass/persistence';
 import { Billing, startReportServer, type BillingConfig, type ReportServer } from '@hourglass/usage';
@@ -43,6 +43,8 @@ export interface RunningServer {
   dev?: { credentials: DevCredentials; credentialsFile: string | undefined };
   /** Present when started with time skipping. */
   timeSkippingClock?: TimeSkippingClock;
+  /** hourglass_billable_actions_total: billable actions folded into the usage counters since start, by namespace and type. */
+  billableActions: BillableActionCounter;
   stop(): Promise<void>;
 }
 
@@ -199,6 +201,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       tlsCaFile: tls?.caFile,
       tlsCertFile: tls?.certFile,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
+      billableActions: history.billableActions,
       ...(dev && credentials ? { dev: { credentials, credentialsFile: dev.credentialsFile } } : {}),
       stop: () => {
         stopping ??= (async () => {
