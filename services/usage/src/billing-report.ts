@@ -135,10 +135,16 @@ interface Charge {
  */
 export function reportCsv(spec: BillingReportSpec, months: readonly Invoice[], rows: readonly Row[]): string {
   const charges: Charge[] = [];
+  const byNamespace = new Map<string, Row[]>();
+  for (const row of rows) {
+    const list = byNamespace.get(row.usage.namespaceId);
+    if (list) list.push(row);
+    else byNamespace.set(row.usage.namespaceId, [row]);
+  }
   for (const invoice of months) {
     for (const line of invoice.lines) {
-      const mine = rows
-        .filter((r) => r.start >= invoice.periodStartMs && r.start < invoice.periodEndMs && r.usage.namespaceId === line.namespaceId)
+      const mine = (byNamespace.get(line.namespaceId) ?? [])
+        .filter((r) => r.start >= invoice.periodStartMs && r.start < invoice.periodEndMs)
         .map((r) => ({
           monthStart: invoice.periodStartMs,
           start: r.start,
