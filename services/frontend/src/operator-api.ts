@@ -78,7 +78,7 @@ function invoiceMessage(invoice: Invoice) {
       ...l,
       quantity: n(l.quantity),
       amountCents: n(l.amountCents),
-      tiers: l.tiers.map((t) => ({ from: n(t.from), to: n(t.to ?? 0), quantity: n(t.quantity), unitPriceUsd: t.unitPriceUsd })),
+      tiers: l.tiers.map((t) => ({ fromQuantity: n(t.from), toQuantity: n(t.to ?? 0), quantity: n(t.quantity), unitPriceUsd: t.unitPriceUsd })),
     })),
   };
 }

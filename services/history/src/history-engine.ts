@@ -79,6 +79,8 @@ export interface HistoryEngineDeps {
 export interface TaskCategoryRegistration {
   category: TaskCategory;
   executor(env: EngineContext): TaskExecutor;
+  /** The executor deletes its task itself, in its own transaction (usage): the processor does not delete it again. */
+  executorDeletesTask?: boolean;
 }
 
 function standardRegistrations(visibility: VisibilityPublisher): TaskCategoryRegistration[] {
@@ -129,6 +131,7 @@ export class HistoryEngine implements HistoryService {
     const usage: TaskCategoryRegistration = {
       category: TaskCategories.usage,
       executor: (env) => createUsageTaskExecutor(env, (namespaceId, increments) => this.billableActions.add(namespaceId, increments)),
+      executorDeletesTask: true,
     };
     const registrations = [...standardRegistrations(deps.visibility ?? DISCARDING_PUBLISHER), usage, ...(deps.extraTaskCategories ?? [])];
     const ids = new Set<number>();
@@ -136,7 +139,7 @@ export class HistoryEngine implements HistoryService {
       if (ids.has(category.id)) throw new InvariantViolationError(`task category id ${category.id} (${category.name}) is registered twice`);
       ids.add(category.id);
     }
-    const executors = registrations.map((r) => ({ category: r.category, execute: r.executor(this.env) }));
+    const executors = registrations.map((r) => ({ category: r.category, execute: r.executor(this.env), deletes: r.executorDeletesTask ?? false }));
     const store = deps.persistence.executions;
     const options = {
       concurrency: settings.get(HistorySettings.transferConcurrency),
@@ -145,11 +148,11 @@ export class HistoryEngine implements HistoryService {
     };
     for (let shardId = 0; shardId < deps.config.numHistoryShards; shardId++) {
       const processors = new Map<number, QueueProcessor>();
-      for (const { category, execute } of executors) {
+      for (const { category, execute, deletes } of executors) {
         processors.set(
           category.id,
           category.kind === 'immediate'
-            ? new ImmediateQueueProcessor(shardId, category, store, execute, options, deps.logger)
+            ? new ImmediateQueueProcessor(shardId, category, store, execute, { ...options, executorDeletesTask: deletes }, deps.logger)
             : new ScheduledQueueProcessor(shardId, category, store, deps.clock, execute, options, deps.logger),
         );
       }

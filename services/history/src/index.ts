@@ -3,3 +3,4 @@ export { DEFAULT_HISTORY_CONFIG, type HistoryConfig } from './config';
 export { NamespaceRegistry, type RegisterNamespaceArgs } from './namespace-registry';
 export { WorkTracker } from './work-tracker';
 export { BatchRunner, BATCH_OPERATION_TYPES, MAX_BATCH_OPERATIONS_PER_SECOND, encodeHeader, encodePayloads, parseBatchData, type BatchJobData, type BatchKind, type StartBatchArgs } from './batch/batch-runner';
+export { BillableActionCounter, type BillableActionSample } from './usage/billable-action-counter';

@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, quote, utf8Length } from '@hourglass/common';
 import { ConditionFailedError, StoreMismatchError } from './errors';
-import type { ClusterMetadata, ExecutionItemKey, ExecutionKey, ExecutionWrite, HistoryTaskRow, ShardCommit, UsageIncrement, UsageQuery } from './types';
+import type { ClusterMetadata, ExecutionItemKey, ExecutionKey, ExecutionWrite, HistoryTaskRow, ShardCommit, UsageFold, UsageIncrement, UsageQuery } from './types';
 
 /** Limits of the item key columns (see ExecutionItemRow); the MySQL schema is sized by them. */
 export const MAX_ITEM_KIND_LENGTH = 32;
@@ -170,4 +170,19 @@ export function checkUsageQuery(query: UsageQuery): void {
   if (query.namespaceIds.length > MAX_USAGE_QUERY_NAMESPACES) {
     throw new InvalidArgumentError(`a usage read names at most ${MAX_USAGE_QUERY_NAMESPACES} namespaces, got ${query.namespaceIds.length}`);
   }
+}
+
+/** The increments of a batch's folded tasks, one per counter, in key order (a fixed lock order). */
+export function mergeIncrements(batch: readonly UsageFold[], folded: readonly boolean[]): UsageIncrement[] {
+  const merged = new Map<string, UsageIncrement>();
+  batch.forEach((fold, i) => {
+    if (!folded[i]) return;
+    for (const inc of fold.increments) {
+      const key = `${inc.namespaceId}\u0000${String(inc.hourStart).padStart(16, '0')}\u0000${inc.recordType}`;
+      const seen = merged.get(key);
+      if (seen) seen.amount += inc.amount;
+      else merged.set(key, { namespaceId: inc.namespaceId, hourStart: inc.hourStart, recordType: inc.recordType, amount: inc.amount });
+    }
+  });
+  return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, inc]) => inc);
 }

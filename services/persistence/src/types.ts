@@ -245,10 +245,10 @@ export interface ExecutionStore {
 
   /**
    * Usage metering, exactly once: in ONE transaction checks the shard's rangeId (else
-   * ShardOwnershipLostError), deletes the usage task and adds `increments` to the hourly usage
-   * counters. A task already folded (absent) changes nothing and returns false.
+   * ShardOwnershipLostError), deletes each usage task of the batch and adds its increments to the
+   * hourly usage counters. A task already folded (absent) adds nothing: its result is false.
    */
-  foldUsageTask(shardId: number, rangeId: number, task: HistoryTaskKey, increments: readonly UsageIncrement[]): Promise<boolean>;
+  foldUsageTasks(shardId: number, rangeId: number, batch: readonly UsageFold[]): Promise<boolean[]>;
   /**
    * Hourly usage rows of these namespaces with fromMs <= hourStart < toMs, summed over every
    * shard (database), ordered by (hourStart, namespaceId, recordType). Work is O(hours × types).
@@ -268,6 +268,12 @@ export interface UsageIncrement {
 }
 
 export type UsageRow = UsageIncrement;
+
+/** One usage task to fold: its key, and what it adds. */
+export interface UsageFold {
+  task: HistoryTaskKey;
+  increments: readonly UsageIncrement[];
+}
 
 export interface UsageQuery {
   namespaceIds: readonly string[];

@@ -17,7 +17,7 @@ import {
   type FrontendIdentity,
 } from '@hourglass/frontend';
 import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass/identity';
-import { BatchRunner, DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
+import { BatchRunner, DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry, type BillableActionCounter } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import type { NamespaceRecord, Persistence } from '@hourglass/persistence';
 import { Billing, startReportServer, type BillingConfig, type ReportServer } from '@hourglass/usage';
@@ -51,6 +51,8 @@ export interface RunningServer {
   timeSkippingClock?: TimeSkippingClock;
   /** Visibility lag (commit → written to the index): gauge, max and histogram, for the metrics exporter. */
   visibilityLag(): VisibilityLagSnapshot;
+  /** hourglass_billable_actions_total: billable actions folded into the usage counters since start, by namespace and type. */
+  billableActions: BillableActionCounter;
   stop(): Promise<void>;
 }
 
@@ -243,6 +245,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       tlsCertFile: tls?.certFile,
       metricsPort: metricsServer?.port,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
+      billableActions: history.billableActions,
       ...(dev && credentials ? { dev: { credentials, credentialsFile: dev.credentialsFile } } : {}),
       visibilityLag: () => visibility.indexer.lag.snapshot(),
       stop: () => {

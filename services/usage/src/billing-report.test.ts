@@ -103,7 +103,7 @@ describe('billing reports', () => {
     await assert.rejects(billing.download(id, url.searchParams.get('expires'), url.searchParams.get('sig')), /expired/);
   });
 
-  it('refuses a bad spec: a range not on whole hours, reversed, over a year; a URL lifetime over 7 days', async () => {
+  it('refuses a bad spec: a range not on whole hours, reversed, over a year (hourly: a month); a URL lifetime over 7 days', async () => {
     const { billing } = await november();
     const bad = [
       { startMs: NOV + 1, endMs: DEC },
@@ -112,5 +112,6 @@ describe('billing reports', () => {
       { startMs: NOV, endMs: DEC, urlTtlMs: 8 * 86_400_000 },
     ];
     for (const spec of bad) assert.throws(() => billing.createReport('acct1', { granularity: 'daily', ...spec }), InvalidArgumentError);
+    assert.throws(() => billing.createReport('acct1', { granularity: 'hourly', startMs: NOV, endMs: NOV + 32 * 86_400_000 }), /at most 31 days/);
   });
 });

@@ -32,6 +32,8 @@ export const MAX_REPORT_DESCRIPTION = 200;
 export const DEFAULT_URL_TTL_MS = 3_600_000;
 export const MAX_URL_TTL_MS = 7 * 86_400_000;
 export const MAX_REPORT_RANGE_MS = 366 * 86_400_000;
+/** Hourly reports are bounded tighter: a year of hours per namespace would make a file too big to build in one request. */
+export const MAX_HOURLY_REPORT_RANGE_MS = 31 * 86_400_000;
 
 export const FOCUS_COLUMNS = [
   'BillingAccountId',
@@ -98,6 +100,9 @@ export class ReportSigner {
 export function checkReportSpec(spec: BillingReportSpec): BillingReportSpec {
   checkRange(spec.startMs, spec.endMs);
   if (spec.endMs - spec.startMs > MAX_REPORT_RANGE_MS) throw new InvalidArgumentError('a billing report covers at most 366 days');
+  if (spec.granularity === 'hourly' && spec.endMs - spec.startMs > MAX_HOURLY_REPORT_RANGE_MS) {
+    throw new InvalidArgumentError('an hourly billing report covers at most 31 days; use daily or monthly granularity for longer ranges');
+  }
   for (const [name, ms] of [['start_time_inclusive', spec.startMs], ['end_time_exclusive', spec.endMs]] as const) {
     if (ms % 3_600_000 !== 0) throw new InvalidArgumentError(`${name} must be on a whole UTC hour, got ${new Date(ms).toISOString()}`);
   }
@@ -130,10 +135,16 @@ interface Charge {
  */
 export function reportCsv(spec: BillingReportSpec, months: readonly Invoice[], rows: readonly Row[]): string {
   const charges: Charge[] = [];
+  const byNamespace = new Map<string, Row[]>();
+  for (const row of rows) {
+    const list = byNamespace.get(row.usage.namespaceId);
+    if (list) list.push(row);
+    else byNamespace.set(row.usage.namespaceId, [row]);
+  }
   for (const invoice of months) {
     for (const line of invoice.lines) {
-      const mine = rows
-        .filter((r) => r.start >= invoice.periodStartMs && r.start < invoice.periodEndMs && r.usage.namespaceId === line.namespaceId)
+      const mine = (byNamespace.get(line.namespaceId) ?? [])
+        .filter((r) => r.start >= invoice.periodStartMs && r.start < invoice.periodEndMs)
         .map((r) => ({
           monthStart: invoice.periodStartMs,
           start: r.start,

@@ -38,5 +38,5 @@ export async function addUsage(persistence: Persistence, increments: UsageIncrem
     rangeId: shard.rangeId,
     tasks: [{ categoryId: 4, taskId, fireAt: 0, namespaceId: 'x', workflowId: 'w', runId: 'r', type: 'usage', data: '{}' }],
   });
-  await persistence.executions.foldUsageTask(0, shard.rangeId, { categoryId: 4, fireAt: 0, taskId }, increments);
+  await persistence.executions.foldUsageTasks(0, shard.rangeId, [{ task: { categoryId: 4, fireAt: 0, taskId }, increments }]);
 }

@@ -20,6 +20,8 @@ export interface QueueProcessorOptions {
   concurrency: number;
   /** Longest wait between retries of a failing task. */
   maxRetryDelayMs: number;
+  /** The executor deletes each task itself (in the transaction that applies it): nothing to acknowledge after it. */
+  executorDeletesTask?: boolean;
 }
 
 /** What the engine needs of every category's processor. */
@@ -93,7 +95,7 @@ export class ImmediateQueueProcessor implements QueueProcessor {
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
         await this.execute(row);
-        this.deleter.add({ categoryId: row.categoryId, fireAt: row.fireAt, taskId: row.taskId });
+        if (!this.options.executorDeletesTask) this.deleter.add({ categoryId: row.categoryId, fireAt: row.fireAt, taskId: row.taskId });
         this.known.delete(row.taskId);
         return;
       } catch (err) {

@@ -33,6 +33,7 @@ import {
   type ExecutionStore,
   type HistoryTaskRow,
   type ShardCommit,
+  type UsageFold,
   type UsageIncrement,
 } from '@hourglass/persistence';
 import { TaskCategories } from '../queues/task-categories';
@@ -55,6 +56,8 @@ import { ExecutionCache, type CachedExecution } from './execution-cache';
 /** Task ids: rangeId in the high bits, a per-range sequence below, so a new owner never reuses an id. */
 const TASK_ID_RANGE_BITS = 2 ** 32;
 const MAX_CONDITION_RETRIES = 3;
+/** Usage tasks folded in one transaction at most. */
+const MAX_USAGE_FOLD_BATCH = 500;
 /** Events per store read when a caller wants a long range. */
 export const HISTORY_READ_PAGE = 1000;
 
@@ -107,6 +110,9 @@ export class ShardContext {
   private taskSequence = 0;
   private closed = false;
   private readonly cache: ExecutionCache;
+  /** Usage tasks waiting for the next fold (see foldUsage), and whether one is running. */
+  private readonly usageFolds: { fold: UsageFold; resolve: (folded: boolean) => void; reject: (err: unknown) => void }[] = [];
+  private folding = false;
   private readonly locks = new KeyedMutex();
   private readonly store: ExecutionStore;
   readonly clock: Clock;
@@ -416,14 +422,41 @@ export class ShardContext {
     this.deps.listeners.onTasks(this.shardId, commit.tasks);
   }
 
-  /** Folds a usage task into the hourly counters and deletes it, in one transaction fenced by this host's range id. */
-  async foldUsage(row: HistoryTaskRow, increments: readonly UsageIncrement[]): Promise<boolean> {
-    if (this.closed) throw new UnavailableError(`shard ${this.shardId} is not owned by this host`);
+  /**
+   * Folds a usage task into the hourly counters and deletes it, in one transaction fenced by this
+   * host's range id. Tasks that arrive while a fold is running wait and go together in the next
+   * one (one transaction for many tasks). Resolves with whether this task's usage was added.
+   */
+  foldUsage(row: HistoryTaskRow, increments: readonly UsageIncrement[]): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.usageFolds.push({ fold: { task: { categoryId: row.categoryId, fireAt: row.fireAt, taskId: row.taskId }, increments }, resolve, reject });
+      if (!this.folding) void this.foldPending();
+    });
+  }
+
+  private async foldPending(): Promise<void> {
+    this.folding = true;
     try {
-      return await this.store.foldUsageTask(this.shardId, this.rangeId, { categoryId: row.categoryId, fireAt: row.fireAt, taskId: row.taskId }, increments);
-    } catch (err) {
-      if (err instanceof ShardOwnershipLostError) this.ownershipLost(err);
-      throw err;
+      while (this.usageFolds.length > 0) {
+        const waiting = this.usageFolds.splice(0, MAX_USAGE_FOLD_BATCH);
+        try {
+          if (this.closed) throw new UnavailableError(`shard ${this.shardId} is not owned by this host`);
+          const folded = await this.store.foldUsageTasks(this.shardId, this.rangeId, waiting.map((w) => w.fold));
+          waiting.forEach((w, i) => w.resolve(folded[i] ?? false));
+        } catch (err) {
+          let failure = err;
+          if (err instanceof ShardOwnershipLostError) {
+            try {
+              this.ownershipLost(err);
+            } catch (lost) {
+              failure = lost;
+            }
+          }
+          for (const w of waiting) w.reject(failure);
+        }
+      }
+    } finally {
+      this.folding = false;
     }
   }
 

@@ -87,7 +87,7 @@ export function runStorageRetentionSuite(name: string, open: (clock: ManualClock
       assert.equal(timers.filter((row) => row.runId === runs.a!.runId).length, 0, 'no timer of a deleted run is left');
     });
 
-    it('the periodic accrual brings an idle run up to date at every interval boundary, split by hour', async (ctx) => {
+    it('the periodic accrual brings an idle run up to date at every interval boundary, split by hour, open then closed', async (ctx) => {
       if (!enabled()) return ctx.skip('store unavailable');
       t = await createTestEngine({ openPersistence: open, settings: { 'history.storageAccrualInterval': [{ value: H }], 'history.timerLookahead': [{ value: 1000 * 24 * H }] } });
       const e = t;
@@ -109,6 +109,15 @@ export function runStorageRetentionSuite(name: string, open: (clock: ManualClock
           [H, (second.bytes * H) / 1000],
         ],
       );
+      // Closed half an hour later: active up to the close, then the next boundary accrues it as retained.
+      const atTwo = (await snapshot(e, 'wf-idle', runId))!;
+      e.clock.set(T0 + 2 * H + H / 2);
+      await terminate(e, 'wf-idle');
+      const closed = (await snapshot(e, 'wf-idle', runId))!;
+      assert.equal(closed.at, T0 + 2 * H + H / 2);
+      e.clock.set(T0 + 3 * H);
+      await eventually(async () => (await snapshot(e, 'wf-idle', runId))?.at === T0 + 3 * H);
+      assert.deepEqual(await storage(e), { active: expected + (atTwo.bytes * (H / 2)) / 1000, retained: (closed.bytes * (H / 2)) / 1000 });
     });
   });
 }

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { CommandType, int64, msToDuration, temporal } from '@hourglass/common';
-import type { UsageRow } from '@hourglass/persistence';
+import { CommandType, int64, msToDuration, shardIdFor, temporal } from '@hourglass/common';
+import { openSqlitePersistence, type UsageRow } from '@hourglass/persistence';
 import { TaskCategories } from '../queues/task-categories';
 import { createTestEngine, eventually, scheduleActivity, startTimer, type TestEngine } from '../testing/engine-fixture';
 import { HOUR_MS } from './usage-task';
@@ -101,6 +101,39 @@ describe('usage metering', () => {
     const row = { categoryId: TaskCategories.usage.id, fireAt: 0, taskId: 1, ...key, type: 'usage', data: '{}' };
     assert.equal(await shard.foldUsage(row, [{ namespaceId: key.namespaceId, hourStart: 0, recordType: 'query', amount: 1 }]), false, 'an absent task adds nothing');
     assert.deepEqual(await usage(e), { workflow_started: 1, query: 1 });
+  });
+
+  it('usage tasks a crashed process left unfolded are folded once by the next owner of the shard', async () => {
+    const H0 = Date.UTC(2026, 0, 1);
+    let namespaceId = '';
+    let workflowId = '';
+    t = await createTestEngine({
+      openPersistence: async (clock) => {
+        const persistence = openSqlitePersistence({ path: ':memory:', clock });
+        // What a process that committed and then died before folding leaves behind: usage tasks under its (older) range id.
+        const shard = await persistence.executions.acquireShard(0, 'crashed-host');
+        namespaceId = 'ns-of-the-crashed-host';
+        // A workflow id of shard 0 (of the fixture's 2), as the rows a shard writes always are.
+        workflowId = Array.from({ length: 100 }, (_, i) => `wf-crashed-${i}`).find((id) => shardIdFor(namespaceId, id, 2) === 0) as string;
+        const usageTask = (taskId: number, amount: number) => ({
+          categoryId: TaskCategories.usage.id,
+          taskId,
+          fireAt: 0,
+          namespaceId,
+          workflowId,
+          runId: '',
+          type: 'usage',
+          data: JSON.stringify({ type: 'usage', increments: [{ hourStart: H0, recordType: 'signal', amount }] }),
+        });
+        await persistence.executions.commit({ shardId: 0, rangeId: shard.rangeId, tasks: [usageTask(shard.rangeId * 2 ** 32 + 1, 2), usageTask(shard.rangeId * 2 ** 32 + 2, 3)] });
+        return persistence;
+      },
+    });
+    const e = t;
+    // The new owner acquires the shard (a higher range id), its processor loads the tasks at start and folds them.
+    await eventually(async () => (await e.persistence.executions.listImmediateTasks(0, TaskCategories.usage.id, 0, 10)).length === 0);
+    const rows = await e.persistence.executions.readHourlyUsage({ namespaceIds: [namespaceId], fromMs: 0, toMs: Number.MAX_SAFE_INTEGER });
+    assert.deepEqual(rows, [{ namespaceId, hourStart: H0, recordType: 'signal', amount: 5 }]);
   });
 
   it('a reset counts one reset and does not bill the copied start or the re-applied signals again', async () => {

@@ -657,9 +657,17 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
           { namespaceId: 'ns-a', hourStart: HOUR + H, recordType: 'signal', amount: 1 },
           { namespaceId: 'ns-b', hourStart: HOUR, recordType: 'timer', amount: 5 },
         ];
-        assert.equal(await p.executions.foldUsageTask(1, shard.rangeId, usageKey(7), inc), true);
-        assert.equal(await p.executions.foldUsageTask(1, shard.rangeId, usageKey(7), inc), false);
-        assert.equal(await p.executions.foldUsageTask(1, shard.rangeId, usageKey(8), [{ namespaceId: 'ns-a', hourStart: HOUR, recordType: 'signal', amount: 3 }]), true);
+        assert.deepEqual(await p.executions.foldUsageTasks(1, shard.rangeId, [{ task: usageKey(7), increments: inc }]), [true]);
+        // Folded again (a retry after a crash before the ack), alone or in a batch with a new task: only the new one counts.
+        assert.deepEqual(await p.executions.foldUsageTasks(1, shard.rangeId, [{ task: usageKey(7), increments: inc }]), [false]);
+        assert.deepEqual(
+          await p.executions.foldUsageTasks(1, shard.rangeId, [
+            { task: usageKey(7), increments: inc },
+            { task: usageKey(8), increments: [{ namespaceId: 'ns-a', hourStart: HOUR, recordType: 'signal', amount: 3 }] },
+          ]),
+          [false, true],
+        );
+        assert.deepEqual(await p.executions.foldUsageTasks(1, shard.rangeId, []), []);
         assert.deepEqual(await p.executions.listImmediateTasks(1, USAGE, 0, 100), []);
         assert.equal(await p.executions.maxTaskId(1), 8);
         assert.deepEqual(await p.executions.readHourlyUsage({ namespaceIds: ['ns-a', 'ns-b'], fromMs: HOUR, toMs: HOUR + 2 * H }), [
@@ -674,6 +682,25 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
         assert.deepEqual(await p.executions.readHourlyUsage({ namespaceIds: ['ns-c'], fromMs: 0, toMs: HOUR * 2 }), []);
       });
 
+      test('a large batch folds in one call: every task deleted, every increment counted once', async (p) => {
+        const shard = await p.executions.acquireShard(1, 'host-a');
+        const ids = Array.from({ length: 600 }, (_, i) => i + 1);
+        await p.executions.commit(tasksCommit(1, ids.map((id) => task(USAGE, 0, id)), []));
+        const batch = ids.map((id) => ({
+          task: usageKey(id),
+          increments: [
+            { namespaceId: `ns-${id % 3}`, hourStart: HOUR + (id % 2) * H, recordType: 'signal', amount: 1 },
+            { namespaceId: 'ns-all', hourStart: HOUR, recordType: 'timer_started', amount: 2 },
+          ],
+        }));
+        const folded = await p.executions.foldUsageTasks(1, shard.rangeId, [...batch, batch[0]!]);
+        assert.equal(folded.filter(Boolean).length, 600, 'a task listed twice in one batch counts once');
+        assert.deepEqual(await p.executions.listImmediateTasks(1, USAGE, 0, 1000), []);
+        const rows = await p.executions.readHourlyUsage({ namespaceIds: ['ns-0', 'ns-1', 'ns-2', 'ns-all'], fromMs: 0, toMs: HOUR + 2 * H });
+        assert.equal(rows.filter((r) => r.recordType === 'signal').reduce((s, r) => s + r.amount, 0), 600);
+        assert.deepEqual(rows.filter((r) => r.namespaceId === 'ns-all'), [{ namespaceId: 'ns-all', hourStart: HOUR, recordType: 'timer_started', amount: 1200 }]);
+      });
+
       test('counters of several shards sum; a fold with a stale rangeId fails and writes nothing', async (p) => {
         const one = await p.executions.acquireShard(1, 'host-a');
         const two = await p.executions.acquireShard(2, 'host-a');
@@ -681,10 +708,10 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
         await p.executions.commit(tasksCommit(2, [task(USAGE, 0, 1)], []));
         const inc = [{ namespaceId: 'ns-a', hourStart: HOUR, recordType: 'query', amount: 1 }];
         await p.executions.acquireShard(1, 'host-b');
-        await assert.rejects(p.executions.foldUsageTask(1, one.rangeId, usageKey(1), inc), ShardOwnershipLostError);
+        await assert.rejects(p.executions.foldUsageTasks(1, one.rangeId, [{ task: usageKey(1), increments: inc }]), ShardOwnershipLostError);
         assert.equal((await p.executions.listImmediateTasks(1, USAGE, 0, 100)).length, 1);
-        assert.equal(await p.executions.foldUsageTask(1, one.rangeId + 1, usageKey(1), inc), true);
-        assert.equal(await p.executions.foldUsageTask(2, two.rangeId, usageKey(1), inc), true);
+        assert.deepEqual(await p.executions.foldUsageTasks(1, one.rangeId + 1, [{ task: usageKey(1), increments: inc }]), [true]);
+        assert.deepEqual(await p.executions.foldUsageTasks(2, two.rangeId, [{ task: usageKey(1), increments: inc }]), [true]);
         assert.deepEqual(await p.executions.readHourlyUsage({ namespaceIds: ['ns-a'], fromMs: 0, toMs: HOUR + H }), [
           { namespaceId: 'ns-a', hourStart: HOUR, recordType: 'query', amount: 2 },
         ]);
@@ -699,7 +726,7 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
           { namespaceId: 'ns-a', hourStart: HOUR, recordType: 'query', amount: 1.5 },
           { namespaceId: 'ns-a', hourStart: HOUR, recordType: 'Query Type', amount: 1 },
         ]) {
-          await assert.rejects(p.executions.foldUsageTask(1, shard.rangeId, usageKey(1), [bad]), InvalidArgumentError);
+          await assert.rejects(p.executions.foldUsageTasks(1, shard.rangeId, [{ task: usageKey(1), increments: [bad] }]), InvalidArgumentError);
         }
         assert.equal((await p.executions.listImmediateTasks(1, USAGE, 0, 100)).length, 1);
         await assert.rejects(p.executions.readHourlyUsage({ namespaceIds: ['ns-a'], fromMs: 10, toMs: 5 }), InvalidArgumentError);

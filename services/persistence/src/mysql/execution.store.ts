@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError, InvariantViolationError, type Clock } from '@hourglass/common';
-import { checkAppendedEvents, checkCommitShape, checkUsageIncrements, checkUsageQuery, describeRun, lastItemPerKey } from '../store-checks';
+import { checkAppendedEvents, checkCommitShape, checkUsageIncrements, checkUsageQuery, describeRun, lastItemPerKey, mergeIncrements } from '../store-checks';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, ShardOwnershipLostError } from '../errors';
 import type {
   CurrentExecutionRecord,
@@ -18,7 +18,7 @@ import type {
   HistoryTaskRow,
   ShardCommit,
   ShardRecord,
-  UsageIncrement,
+  UsageFold,
   UsageQuery,
   UsageRow,
 } from '../types';
@@ -286,27 +286,44 @@ export class MysqlExecutionStore implements ExecutionStore {
     return row ? toInt(row.max_task_id, 'max_task_id') : 0;
   }
 
-  async foldUsageTask(shardId: number, rangeId: number, task: HistoryTaskKey, increments: readonly UsageIncrement[]): Promise<boolean> {
-    checkUsageIncrements(increments);
+  async foldUsageTasks(shardId: number, rangeId: number, batch: readonly UsageFold[]): Promise<boolean[]> {
+    for (const fold of batch) checkUsageIncrements(fold.increments);
+    if (batch.length === 0) return [];
     const db = this.shards.databaseFor(shardId);
     return db.transaction(async (tx) => {
       await checkRangeId(tx, shardId, rangeId);
       // Locking read: two folds of the same task (a retry racing the first) serialise here, and only one finds the row.
-      const found = await tx.rows<{ task_id: number }>(
-        `SELECT task_id FROM history_tasks WHERE shard_id = ? AND ${TASK_KEY_WHERE} FOR UPDATE`,
-        taskKeyParams(shardId, [task]),
-      );
-      if (found.length === 0) return false;
-      await raiseTaskIdMark(tx, shardId, task.taskId);
-      await tx.run(`DELETE FROM history_tasks WHERE shard_id = ? AND ${TASK_KEY_WHERE}`, taskKeyParams(shardId, [task]));
-      for (const i of increments) {
+      const present = new Set<number>();
+      for (const chunk of inListChunks(batch.map((f) => f.task))) {
+        const rows = await tx.rows<TaskKeyRow>(
+          `SELECT category_id, fire_at, task_id FROM history_tasks WHERE shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')}) FOR UPDATE`,
+          taskKeyParams(shardId, chunk),
+        );
+        for (const row of rows) present.add(toInt(row.task_id, 'task_id'));
+      }
+      // A task listed twice in the batch folds once.
+      const taken = new Set<number>();
+      const folded = batch.map(({ task }) => {
+        if (!present.has(task.taskId) || taken.has(task.taskId)) return false;
+        taken.add(task.taskId);
+        return true;
+      });
+      const found = batch.filter((_, i) => folded[i]).map((f) => f.task);
+      if (found.length === 0) return folded;
+      await raiseTaskIdMark(tx, shardId, Math.max(...found.map((t) => t.taskId)));
+      for (const chunk of inListChunks(found)) {
+        await tx.run(`DELETE FROM history_tasks WHERE shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')})`, taskKeyParams(shardId, chunk));
+      }
+      // In key order, so concurrent folds take the counter rows' locks in the same order.
+      // Multi-row inserts without padding (a repeated row would count twice).
+      for (const chunk of insertBatches(mergeIncrements(batch, folded), () => 128)) {
         await tx.run(
-          `INSERT INTO usage_hourly (namespace_id, hour_start, record_type, amount) VALUES (?, ?, ?, ?)
+          `INSERT INTO usage_hourly (namespace_id, hour_start, record_type, amount) VALUES ${placeholders(chunk.length, '(?, ?, ?, ?)')}
            ON DUPLICATE KEY UPDATE amount = amount + VALUES(amount)`,
-          [i.namespaceId, i.hourStart, i.recordType, i.amount],
+          chunk.flatMap((i) => [i.namespaceId, i.hourStart, i.recordType, i.amount]),
         );
       }
-      return true;
+      return folded;
     });
   }
 

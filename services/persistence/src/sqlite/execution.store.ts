@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { InvalidArgumentError, InvariantViolationError, type Clock } from '@hourglass/common';
-import { checkAppendedEvents, checkCommitShape, checkUsageIncrements, checkUsageQuery, describeRun, lastItemPerKey } from '../store-checks';
+import { checkAppendedEvents, checkCommitShape, checkUsageIncrements, checkUsageQuery, describeRun, lastItemPerKey, mergeIncrements } from '../store-checks';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, ShardOwnershipLostError } from '../errors';
 import type {
   CurrentExecutionRecord,
@@ -17,6 +17,7 @@ import type {
   HistoryTaskRow,
   ShardCommit,
   ShardRecord,
+  UsageFold,
   UsageIncrement,
   UsageQuery,
   UsageRow,
@@ -169,7 +170,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   // SQLITE_BUSY on lock upgrade when another connection wrote in between.
   private readonly deleteTasksTx: (shardId: number, keys: HistoryTaskKey[]) => void;
   private readonly deleteImmediateUpToTx: (shardId: number, categoryId: number, maxTaskId: number) => void;
-  private readonly foldUsageTx: (shardId: number, rangeId: number, task: HistoryTaskKey, increments: readonly UsageIncrement[]) => boolean;
+  private readonly foldUsageTx: (shardId: number, rangeId: number, batch: readonly UsageFold[]) => boolean[];
 
   constructor(private readonly db: Database.Database, private readonly lane: SqliteLane, private readonly clock: Clock) {
     this.sql = prepareStatements(db);
@@ -181,19 +182,19 @@ export class SqliteExecutionStore implements ExecutionStore {
       this.markTaskIdsUsed(shardId, this.sql.maxImmediateUpTo.get(shardId, categoryId, maxTaskId) ?? 0);
       this.sql.deleteImmediateUpTo.run(shardId, categoryId, maxTaskId);
     }).immediate;
-    this.foldUsageTx = db.transaction((shardId: number, rangeId: number, task: HistoryTaskKey, increments: readonly UsageIncrement[]) => {
+    this.foldUsageTx = db.transaction((shardId: number, rangeId: number, batch: readonly UsageFold[]) => {
       this.checkRangeId(shardId, rangeId);
-      this.markTaskIdsUsed(shardId, task.taskId);
-      const { changes } = this.sql.deleteTask.run(shardId, task.categoryId, task.fireAt, task.taskId);
-      if (changes === 0) return false;
-      for (const increment of increments) this.sql.addUsage.run(pickIncrement(increment));
-      return true;
+      this.markTaskIdsUsed(shardId, batch.reduce((max, f) => Math.max(max, f.task.taskId), 0));
+      const folded = batch.map(({ task }) => this.sql.deleteTask.run(shardId, task.categoryId, task.fireAt, task.taskId).changes > 0);
+      for (const increment of mergeIncrements(batch, folded)) this.sql.addUsage.run(increment);
+      return folded;
     }).immediate;
   }
 
-  async foldUsageTask(shardId: number, rangeId: number, task: HistoryTaskKey, increments: readonly UsageIncrement[]): Promise<boolean> {
-    checkUsageIncrements(increments);
-    return this.lane.run(() => this.foldUsageTx(shardId, rangeId, task, increments));
+  async foldUsageTasks(shardId: number, rangeId: number, batch: readonly UsageFold[]): Promise<boolean[]> {
+    for (const fold of batch) checkUsageIncrements(fold.increments);
+    if (batch.length === 0) return [];
+    return this.lane.run(() => this.foldUsageTx(shardId, rangeId, batch));
   }
 
   async readHourlyUsage(query: UsageQuery): Promise<UsageRow[]> {
@@ -440,10 +441,6 @@ function toCurrent(namespaceId: string, workflowId: string, row: CurrentRow): Cu
 function pickTask(task: HistoryTaskRow): HistoryTaskRow {
   const { categoryId, taskId, fireAt, namespaceId, workflowId, runId, type, data } = task;
   return { categoryId, taskId, fireAt, namespaceId, workflowId, runId, type, data };
-}
-
-function pickIncrement(i: UsageIncrement): UsageIncrement {
-  return { namespaceId: i.namespaceId, hourStart: i.hourStart, recordType: i.recordType, amount: i.amount };
 }
 
 function sortUsage(rows: UsageRow[]): UsageRow[] {

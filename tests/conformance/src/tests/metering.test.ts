@@ -188,6 +188,8 @@ file.test("@temporalio/cloud's getUsage() returns the same counts, and another a
   for (const type of [2, 3] /* ACTIVE_STORAGE, RETAINED_STORAGE */) {
     assert.equal(group.records.find((r) => r.type === type)?.unit, 2 /* RECORD_UNIT_BYTE_SECONDS */);
   }
+  // Every change of a run accrues its storage since the previous one: the open runs of this file held bytes for seconds.
+  assert.ok((group.records.find((r) => r.type === 2)?.value ?? 0) > 0, 'active storage accrued');
   // Days before this month's first are never listed; every day listed ends where the next starts.
   for (const [i, s] of summaries.entries()) if (i > 0) assert.equal(s.startMs, summaries[i - 1]?.endMs);
 
