@@ -62,7 +62,10 @@ export function createFrontend(deps: FrontendDeps): FrontendServer {
   });
   const registrations: ServiceRegistration[] = [
     { serviceName: WORKFLOW_SERVICE, handlers: service.handlers() },
-    { serviceName: OPERATOR_SERVICE, handlers: operatorServiceHandlers() },
+    {
+      serviceName: OPERATOR_SERVICE,
+      handlers: operatorServiceHandlers({ history: deps.history, namespaces: deps.namespaces, ...(identity ? { identity: identity.service } : {}) }),
+    },
   ];
   if (identity) {
     registrations.push({
