@@ -6,7 +6,7 @@
  * with their name.
  */
 import { hostname } from 'node:os';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, quote, temporal } from '@hourglass/common';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, int64, quote, temporal } from '@hourglass/common';
 import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type IdentityService, type Principal } from '@hourglass/identity';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { ActivityTarget, ActivityTaskToken, HistoryService, MatchingService, Ws, WorkflowTaskToken } from '@hourglass/contracts';
@@ -235,6 +235,10 @@ export class WorkflowService {
           workersInfo: page.workers.map((workerHeartbeat) => ({ workerHeartbeat })),
           ...(page.nextPageToken ? { nextPageToken: Buffer.from(page.nextPageToken, 'utf8') } : {}),
         };
+      }),
+      CountWorkers: wsHandler('CountWorkersRequest', async (r, ctx) => {
+        if (r.query) throw new InvalidArgumentError(`CountWorkers: query filters are not supported by Hourglass yet (got ${quote(r.query)}); count without a query`);
+        return { count: int64(matching.countWorkers({ namespaceId: ns(ctx) })) };
       }),
       DescribeWorker: wsHandler('DescribeWorkerRequest', async (r, ctx) => {
         const workerHeartbeat = matching.describeWorker({ namespaceId: ns(ctx), workerInstanceKey: r.workerInstanceKey ?? '' });

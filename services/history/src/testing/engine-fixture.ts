@@ -50,6 +50,9 @@ export class RecordingMatching implements MatchingService {
   listWorkers(): { workers: never[] } {
     return { workers: [] };
   }
+  countWorkers(): number {
+    return 0;
+  }
   describeWorker(): undefined {
     return undefined;
   }
