@@ -86,6 +86,8 @@ export interface HistoryService extends TaskStarter {
     call?: CallOptions,
   ): Promise<Ws<'GetWorkflowExecutionHistoryResponse'>>;
   queryWorkflow(request: NamespacedRequest<Ws<'QueryWorkflowRequest'>>, call?: CallOptions): Promise<Ws<'QueryWorkflowResponse'>>;
+  /** A namespace was marked deleted: its executions are deleted in the background (resolves after a pass). */
+  onNamespaceDeleted(): Promise<void>;
   /** Update-with-start: a start (or the running run, by conflict policy) and an update, admitted together. */
   executeMultiOperation(request: NamespacedRequest<Ws<'ExecuteMultiOperationRequest'>>, call?: CallOptions): Promise<Ws<'ExecuteMultiOperationResponse'>>;
   updateWorkflowExecution(request: NamespacedRequest<Ws<'UpdateWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'UpdateWorkflowExecutionResponse'>>;

@@ -69,6 +69,7 @@ export interface MatchingService {
   recordWorkerHeartbeat(request: { namespaceId: string; heartbeats: WorkerHeartbeat[] }): void;
   /** Live workers of a namespace, most recently heard first. */
   listWorkers(request: { namespaceId: string; pageSize: number; nextPageToken?: string }): { workers: WorkerHeartbeat[]; nextPageToken?: string };
+  countWorkers(request: { namespaceId: string }): number;
   describeWorker(request: { namespaceId: string; workerInstanceKey: string }): WorkerHeartbeat | undefined;
   /** Sync match to a waiting poller, else backlog. Fails with StickyWorkerUnavailableError on a sticky queue nobody polls. */
   addWorkflowTask(request: AddWorkflowTaskRequest, call?: CallOptions): Promise<void>;

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { METHOD_TABLE, OPERATOR_SERVICE, WORKFLOW_SERVICE } from './method-table';
-import { operatorServiceHandlers, type OperatorServiceDeps } from './operator-service';
+import { operatorHandlers, type DeleteNamespaceDeps } from './operator-delete-namespace';
 import { WorkflowService, type WorkflowServiceDeps } from './workflow-service';
 
 const README = path.resolve(__dirname, '../../../README.md');
@@ -17,7 +17,7 @@ const README = path.resolve(__dirname, '../../../README.md');
 /** handlers() only builds closures; its dependencies are used when a call comes (visibility and batch operations: as start-dev has them). */
 const served: Record<string, Set<string>> = {
   [WORKFLOW_SERVICE]: new Set(Object.keys(new WorkflowService({ config: { serverVersion: 'test' }, visibility: {}, batch: {} } as unknown as WorkflowServiceDeps).handlers())),
-  [OPERATOR_SERVICE]: new Set(Object.keys(operatorServiceHandlers({} as OperatorServiceDeps))),
+  [OPERATOR_SERVICE]: new Set(Object.keys(operatorHandlers({} as unknown as DeleteNamespaceDeps))),
 };
 
 function section(text: string, heading: string, level: string): string {

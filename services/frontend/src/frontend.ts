@@ -16,7 +16,7 @@ import { cloudServiceHandlers } from './cloud-service';
 import { operatorApiHandlers } from './operator-api';
 import { frontendChain, type Authenticator, type Authorizer, type NamespacePolicy, type RateLimiter, type UsageMeter, type CallTelemetry } from './interceptors';
 import { CLOUD_SERVICE, OPERATOR_API, OPERATOR_SERVICE, TEST_SERVICE, WORKFLOW_SERVICE } from './method-table';
-import { operatorServiceHandlers } from './operator-service';
+import { operatorHandlers } from './operator-delete-namespace';
 import { testServiceHandlers } from './test-service';
 import { WorkflowService, type ClusterInfo } from './workflow-service';
 
@@ -74,7 +74,10 @@ export function createFrontend(deps: FrontendDeps): FrontendServer {
   });
   const registrations: ServiceRegistration[] = [
     { serviceName: WORKFLOW_SERVICE, handlers: service.handlers() },
-    { serviceName: OPERATOR_SERVICE, handlers: operatorServiceHandlers({ namespaces: deps.namespaces }) },
+    {
+      serviceName: OPERATOR_SERVICE,
+      handlers: operatorHandlers({ history: deps.history, namespaces: deps.namespaces, ...(identity ? { identity: identity.service } : {}) }),
+    },
   ];
   if (identity) {
     registrations.push({

@@ -243,6 +243,10 @@ export class WorkflowService {
           ...(page.nextPageToken ? { nextPageToken: Buffer.from(page.nextPageToken, 'utf8') } : {}),
         };
       }),
+      CountWorkers: wsHandler('CountWorkersRequest', async (r, ctx) => {
+        if (r.query) throw new InvalidArgumentError(`CountWorkers: query filters are not supported by Hourglass yet (got ${quote(r.query)}); count without a query`);
+        return { count: int64(matching.countWorkers({ namespaceId: ns(ctx) })) };
+      }),
       DescribeWorker: wsHandler('DescribeWorkerRequest', async (r, ctx) => {
         const workerHeartbeat = matching.describeWorker({ namespaceId: ns(ctx), workerInstanceKey: r.workerInstanceKey ?? '' });
         if (!workerHeartbeat) throw new NotFoundError(`no worker with instance key ${quote(r.workerInstanceKey ?? '')} has sent a heartbeat to namespace ${quote(ctx.namespace.name)} in the last five minutes`);

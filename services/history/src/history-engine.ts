@@ -18,6 +18,7 @@ import type {
 import type { HistoryTaskRow, NamespaceRecord, Persistence } from '@hourglass/persistence';
 import { deleteWorkflowExecution } from './api/delete-workflow/delete-workflow.handler';
 import { describeWorkflowExecution } from './api/describe-workflow-execution/describe-workflow-execution.handler';
+import { NamespaceDeletion } from './namespace-deletion';
 import { getWorkflowExecutionHistory, getWorkflowExecutionHistoryReverse } from './api/get-workflow-execution-history/get-workflow-execution-history.handler';
 import { recordActivityTaskHeartbeat } from './api/record-activity-task-heartbeat/record-activity-task-heartbeat.handler';
 import { recordActivityTaskStarted } from './api/record-activity-task-started/record-activity-task-started.handler';
@@ -96,6 +97,7 @@ const MAX_TASK_RETRY_DELAY_MS = 10_000;
 
 export class HistoryEngine implements HistoryService {
   private readonly shards: ShardContext[] = [];
+  private readonly namespaceDeletion: NamespaceDeletion;
   /** Per shard: category id → its processor. */
   private readonly processors: Map<number, QueueProcessor>[] = [];
   private readonly env: EngineContext;
@@ -181,15 +183,23 @@ export class HistoryEngine implements HistoryService {
         ),
       );
     }
+    this.namespaceDeletion = new NamespaceDeletion({ store, namespaces: deps.namespaces, shards: this.shards, logger: deps.logger });
   }
 
   /** Acquires every shard (fencing out any previous owner) and starts their queue processors. */
   async start(): Promise<void> {
     for (const shard of this.shards) await shard.acquire();
     await Promise.all(this.processors.flatMap((byCategory) => [...byCategory.values()].map((p) => p.start())));
+    this.namespaceDeletion.start();
+  }
+
+  /** A namespace was marked deleted: delete its executions now (a durable job: see namespace-deletion.ts). */
+  onNamespaceDeleted(): Promise<void> {
+    return this.namespaceDeletion.kick();
   }
 
   async stop(): Promise<void> {
+    await this.namespaceDeletion.stop();
     await Promise.all(this.processors.flatMap((byCategory) => [...byCategory.values()].map((p) => p.stop())));
     for (const shard of this.shards) shard.stop();
   }

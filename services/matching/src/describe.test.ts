@@ -60,8 +60,10 @@ test('worker registry: the latest heartbeat per instance, most recent first, pag
   const page2 = registry.list('ns', 30, 1, page1.nextPageToken);
   assert.deepEqual(page2.workers.map((w) => w.workerInstanceKey), ['w2']);
   assert.equal(page2.nextPageToken, undefined);
+  assert.equal(registry.count('ns', 30), 2);
   assert.equal(registry.get('other', 'w1', 30), undefined, 'one namespace never sees another one\'s workers');
   assert.equal(registry.get('ns', 'w2', 10 + WORKER_TTL_MS + 1), undefined);
   assert.deepEqual(registry.list('ns', 20 + WORKER_TTL_MS + 1, 10).workers, []);
+  assert.equal(registry.count('ns', 20 + WORKER_TTL_MS + 1), 0);
   assert.throws(() => registry.record('ns', { taskQueue: 'q' }, 0), /workerInstanceKey is not set/);
 });

@@ -210,6 +210,10 @@ export class MatchingEngine implements MatchingService {
     return this.workers.list(request.namespaceId, this.clock.now(), request.pageSize, request.nextPageToken);
   }
 
+  countWorkers(request: { namespaceId: string }): number {
+    return this.workers.count(request.namespaceId, this.clock.now());
+  }
+
   describeWorker(request: { namespaceId: string; workerInstanceKey: string }): WorkerHeartbeat | undefined {
     return this.workers.get(request.namespaceId, request.workerInstanceKey, this.clock.now());
   }

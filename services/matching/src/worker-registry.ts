@@ -44,6 +44,15 @@ export class WorkerRegistry {
     return entry && now - entry.lastSeen <= WORKER_TTL_MS ? entry.heartbeat : undefined;
   }
 
+  /** Live workers of the namespace. */
+  count(namespaceId: string, now: number): number {
+    const workers = this.byNamespace.get(namespaceId);
+    if (!workers) return 0;
+    let n = 0;
+    for (const entry of workers.values()) if (now - entry.lastSeen <= WORKER_TTL_MS) n += 1;
+    return n;
+  }
+
   /** Most recently heard first; the page token is the instance key to continue after. */
   list(namespaceId: string, now: number, pageSize: number, after?: string): { workers: WorkerHeartbeat[]; nextPageToken?: string } {
     const workers = this.byNamespace.get(namespaceId);

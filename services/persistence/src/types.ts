@@ -230,6 +230,11 @@ export interface ExecutionStore {
 
   /** Events with fromEventId <= eventId < toEventId, ascending, at most `limit`. */
   readHistory(shardId: number, key: ExecutionKey, fromEventId: number, toEventId: number, limit: number): Promise<HistoryEventRow[]>;
+  /**
+   * The runs of a namespace in a shard, in (workflowId, runId) order after `after`, at most `limit`
+   * (deleting a namespace's executions in batches).
+   */
+  listExecutionKeys(shardId: number, namespaceId: string, after: { workflowId: string; runId: string } | undefined, limit: number): Promise<ExecutionKey[]>;
 
   /** Tasks of an immediate category with taskId > afterTaskId, ascending, at most `limit`. */
   listImmediateTasks(shardId: number, categoryId: number, afterTaskId: number, limit: number): Promise<HistoryTaskRow[]>;

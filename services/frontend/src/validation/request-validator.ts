@@ -6,6 +6,7 @@
  * and their length).
  */
 import {
+  FailedPreconditionError,
   InvalidArgumentError,
   Limits,
   MultiOperationExecutionError,
@@ -183,6 +184,20 @@ function checkMultiOperation(r: MultiOperationRequest): void {
   });
 }
 
+/**
+ * A poll names its task queue, and does not ask for worker versioning: Hourglass does not route by
+ * build id or deployment version yet, and serving a versioned worker as an unversioned one would
+ * break its pinned workflows silently (Temporal too refuses versioned polls where versioning is off).
+ */
+const pollRule: Rule = (r: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueRequest) => {
+  required(r.taskQueue?.name, 'taskQueue.name');
+  if (r.deploymentOptions?.workerVersioningMode === temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED || r.workerVersionCapabilities?.useVersioning) {
+    throw new FailedPreconditionError(
+      'worker versioning is not supported by Hourglass yet: this worker asks for it (deployment options with WORKER_VERSIONING_MODE_VERSIONED, or build-id versioning); run it without useWorkerVersioning',
+    );
+  }
+};
+
 const workflowServiceRules: Record<string, Rule> = {
   ExecuteMultiOperation: (r: MultiOperationRequest) => checkMultiOperation(r),
   RegisterNamespace: (r: temporal.api.workflowservice.v1.IRegisterNamespaceRequest) => {
@@ -221,9 +236,9 @@ const workflowServiceRules: Record<string, Rule> = {
     required(r.updateRef?.workflowExecution?.workflowId, 'updateRef.workflowExecution.workflowId');
     required(r.updateRef?.updateId, 'updateRef.updateId');
   },
-  PollWorkflowTaskQueue: taskQueue,
-  PollActivityTaskQueue: taskQueue,
-  PollNexusTaskQueue: taskQueue,
+  PollWorkflowTaskQueue: pollRule,
+  PollActivityTaskQueue: pollRule,
+  PollNexusTaskQueue: pollRule,
   DescribeTaskQueue: taskQueue,
   ListTaskQueuePartitions: taskQueue,
   GetWorkflowExecutionHistoryReverse: execution,

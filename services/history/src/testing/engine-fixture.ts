@@ -51,6 +51,9 @@ export class RecordingMatching implements MatchingService {
   listWorkers(): { workers: never[] } {
     return { workers: [] };
   }
+  countWorkers(): number {
+    return 0;
+  }
   describeWorker(): undefined {
     return undefined;
   }

@@ -188,6 +188,20 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
         assert.equal((await p.executions.getExecution(1, key))?.dbVersion, 1);
       });
 
+      test("lists a namespace's runs in a shard in (workflowId, runId) order, in pages", async (p) => {
+        await p.executions.acquireShard(1, 'host-a');
+        await p.executions.acquireShard(2, 'host-a');
+        const keys = [runKey('r-2', 'wf-b'), runKey('r-1', 'wf-a'), runKey('r-3', 'wf-c')];
+        for (const key of keys) await p.executions.commit(startCommit(1, 1, key));
+        await p.executions.commit(startCommit(1, 1, { ...runKey('r-9', 'wf-0'), namespaceId: 'another-namespace' }));
+        await p.executions.commit(startCommit(2, 1, runKey('r-8', 'wf-a0')));
+        const first = await p.executions.listExecutionKeys(1, NAMESPACE_ID, undefined, 2);
+        assert.deepEqual(first, [runKey('r-1', 'wf-a'), runKey('r-2', 'wf-b')]);
+        const rest = await p.executions.listExecutionKeys(1, NAMESPACE_ID, first[1], 2);
+        assert.deepEqual(rest, [runKey('r-3', 'wf-c')], 'after the last key of the page; other namespaces and shards are not listed');
+        assert.deepEqual(await p.executions.listExecutionKeys(1, NAMESPACE_ID, rest[0], 2), []);
+      });
+
       test('update checks dbVersion; a stale version fails and writes nothing', async (p) => {
         const key = runKey('run-1');
         await p.executions.acquireShard(1, 'host-a');

@@ -197,6 +197,20 @@ export class MysqlExecutionStore implements ExecutionStore {
     return row && toCurrent(namespaceId, workflowId, row);
   }
 
+  async listExecutionKeys(shardId: number, namespaceId: string, after: { workflowId: string; runId: string } | undefined, limit: number): Promise<ExecutionKey[]> {
+    checkLimit(limit);
+    const db = this.shards.databaseFor(shardId);
+    const workflowId = after?.workflowId ?? '';
+    const runId = after?.runId ?? '';
+    const rows = await db.rows<{ workflow_id: Buffer; run_id: Buffer }>(
+      `SELECT workflow_id, run_id FROM executions
+       WHERE shard_id = ? AND namespace_id = ? AND (workflow_id > ? OR (workflow_id = ? AND run_id > ?))
+       ORDER BY workflow_id, run_id LIMIT ?`,
+      [shardId, namespaceId, workflowId, workflowId, runId, limit],
+    );
+    return rows.map((row) => ({ namespaceId, workflowId: toText(row.workflow_id), runId: toText(row.run_id) }));
+  }
+
   async readHistory(shardId: number, key: ExecutionKey, fromEventId: number, toEventId: number, limit: number): Promise<HistoryEventRow[]> {
     checkLimit(limit);
     const db = this.shards.databaseFor(shardId);

@@ -128,6 +128,11 @@ function prepareStatements(db: Database.Database) {
       `INSERT INTO history_events (shard_id, namespace_id, workflow_id, run_id, event_id, data)
        VALUES (@shardId, @namespaceId, @workflowId, @runId, @eventId, @data)`,
     ),
+    listExecutionKeys: db.prepare<[{ shardId: number; namespaceId: string; workflowId: string; runId: string; limit: number }], { workflow_id: string; run_id: string }>(
+      `SELECT workflow_id, run_id FROM executions
+       WHERE shard_id = @shardId AND namespace_id = @namespaceId AND (workflow_id > @workflowId OR (workflow_id = @workflowId AND run_id > @runId))
+       ORDER BY workflow_id, run_id LIMIT @limit`,
+    ),
     readHistory: db.prepare<[RunParams & { from: number; to: number; limit: number }], { event_id: number; data: Buffer }>(
       `SELECT event_id, data FROM history_events WHERE ${RUN_WHERE} AND event_id >= @from AND event_id < @to
        ORDER BY event_id LIMIT @limit`,
@@ -246,6 +251,14 @@ export class SqliteExecutionStore implements ExecutionStore {
     return this.lane.run(() => {
       const row = this.sql.getCurrent.get(shardId, namespaceId, workflowId);
       return row && toCurrent(namespaceId, workflowId, row);
+    });
+  }
+
+  listExecutionKeys(shardId: number, namespaceId: string, after: { workflowId: string; runId: string } | undefined, limit: number): Promise<ExecutionKey[]> {
+    return this.lane.run(() => {
+      checkLimit(limit);
+      const rows = this.sql.listExecutionKeys.all({ shardId, namespaceId, workflowId: after?.workflowId ?? '', runId: after?.runId ?? '', limit });
+      return rows.map((row) => ({ namespaceId, workflowId: row.workflow_id, runId: row.run_id }));
     });
   }
 

@@ -25,6 +25,20 @@ file.test('methods not served answer UNIMPLEMENTED naming themselves, OperatorSe
   assert.match(String((op as Error).message), /OperatorService\/ListClusters is not implemented by Hourglass/);
 });
 
+file.test('a worker asking for worker versioning is refused with a reason, not served as an unversioned one', async (_t, env) => {
+  const poll = await rejectionOf(
+    env.connection.workflowService.pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: env.taskQueue },
+      identity: 'versioned-worker',
+      deploymentOptions: { deploymentName: 'orders', buildId: 'v1', workerVersioningMode: temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED },
+    }),
+    'a versioned poll',
+  );
+  assert.equal((poll as { code?: number }).code, status.FAILED_PRECONDITION);
+  assert.match(String((poll as Error).message), /worker versioning is not supported by Hourglass yet/);
+});
+
 file.test('GetSystemInfo says Nexus is absent; a worker with a Nexus service outlives many empty Nexus polls', async (_t, env) => {
   const info = await env.connection.workflowService.getSystemInfo({});
   assert.equal(info.capabilities?.nexus ?? false, false);

@@ -7,8 +7,10 @@
 // The expected outcome is derived here, independently, from the method table's permission class
 // of each method (the table is the declaration under test; this is the rule it must produce).
 // Requests are minimal and carry a stale resource_version, so nothing a call lets through changes
-// anything, with one exception: DeprecateNamespace has nothing to make stale, so the namespace ends
-// deprecated (later starts in it answer FAILED_PRECONDITION, which is past authorization all the same).
+// anything, with two exceptions: DeprecateNamespace has nothing to make stale, so the namespace ends
+// deprecated (later starts in it answer FAILED_PRECONDITION, which is past authorization all the
+// same); OperatorService DeleteNamespace is called on a second namespace with the same grants, which
+// the first caller allowed deletes (later allowed callers get NOT_FOUND: past authorization too).
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { methodSpec, type MethodSpec } from '@hourglass/frontend';
@@ -65,6 +67,8 @@ interface Setup {
   raw: RawServiceClient;
   keys: Record<Exclude<Identity, 'noKey'>, string>;
   namespace: string;
+  /** Granted like `namespace`; OperatorService DeleteNamespace deletes this one. */
+  doomed: string;
 }
 
 let setup: Setup | undefined;
@@ -85,11 +89,12 @@ async function prepare(address: string, operatorKey: string): Promise<Setup> {
   const owner = { apiKey: a.key };
   const created = await raw.call(SERVICES.cloud, 'CreateNamespace', { spec: { name: 'table', retentionDays: 1 } }, owner);
   const namespace = created.namespace as string;
+  const doomed = (await raw.call(SERVICES.cloud, 'CreateNamespace', { spec: { name: 'doomed', retentionDays: 1 } }, owner)).namespace as string;
   const serviceAccount = async (permission: number): Promise<string> => {
     const sa = await raw.call(
       SERVICES.cloud,
       'CreateServiceAccount',
-      { spec: { name: `sa-${permission}`, access: { accountAccess: { role: 5 /* ROLE_READ */ }, namespaceAccesses: { [namespace]: { permission } } } } },
+      { spec: { name: `sa-${permission}`, access: { accountAccess: { role: 5 /* ROLE_READ */ }, namespaceAccesses: { [namespace]: { permission }, [doomed]: { permission } } } } },
       owner,
     );
     const key = await raw.call(
@@ -103,6 +108,7 @@ async function prepare(address: string, operatorKey: string): Promise<Setup> {
   setup = {
     raw,
     namespace,
+    doomed,
     keys: { owner: a.key, otherOwner: b.key, suspended: c.key, nsAdmin: await serviceAccount(1), nsWrite: await serviceAccount(2), nsRead: await serviceAccount(3) },
   };
   return setup;
@@ -124,7 +130,8 @@ for (const service of [SERVICES.workflow, SERVICES.operator, SERVICES.cloud, SER
     for (const method of methodsOf(service)) {
       const spec = methodSpec(service, method.name);
       assert.ok(spec, `${service}/${method.name} has a row in the method table`);
-      const request = minimalRequest(method.requestType.fields as unknown as Record<string, { type: string }>, s.namespace);
+      const deletes = service === SERVICES.operator && method.name === 'DeleteNamespace';
+      const request = minimalRequest(method.requestType.fields as unknown as Record<string, { type: string }>, deletes ? s.doomed : s.namespace);
       for (const who of IDENTITIES) {
         const want = expected(who, spec);
         const got = await s.raw.outcome(service, method.name, request, { ...(who === 'noKey' ? {} : { apiKey: s.keys[who] }), timeoutMs: 5_000 });

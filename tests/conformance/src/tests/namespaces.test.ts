@@ -6,12 +6,14 @@ import { status } from '@grpc/grpc-js';
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import Long from 'long';
-import { conformanceFile, rejectionOf, uniqueName } from '../harness';
+import { conformanceFile, eventually, rejectionOf, uniqueName } from '../harness';
 import { accountWorkflow, closeSignal, depositUpdate } from '../workflows';
 
 const UPDATED = 'ns-updated';
 const DEPRECATED = 'ns-deprecated';
-const file = conformanceFile({ name: 'namespaces', server: { extraArgs: ['-n', UPDATED, '-n', DEPRECATED] } });
+const DELETED = 'ns-deleted';
+// Info logs: the namespace deletion job reports what it deleted.
+const file = conformanceFile({ name: 'namespaces', server: { extraArgs: ['-n', UPDATED, '-n', DEPRECATED, '-n', DELETED, '--log-level', 'info'] } });
 const DAY_S = 86_400;
 const days = (n: number) => ({ seconds: Long.fromNumber(n * DAY_S) });
 
@@ -65,4 +67,43 @@ file.test('DeprecateNamespace: running workflows go on, no new workflow starts',
   } finally {
     await worker.shutdown();
   }
+});
+
+file.test('OperatorService DeleteNamespace: the namespace is gone at once, its executions are terminated and deleted in the background', async (_t, env) => {
+  const namespace = DELETED;
+  const ws = env.connection.workflowService;
+  const id = (await ws.describeNamespace({ namespace })).namespaceInfo?.id ?? '';
+  assert.ok(id);
+  const client = new Client({ connection: env.connection, namespace });
+  const worker = await env.startExtraWorker({ namespace, taskQueue: uniqueName('deleted-tq') });
+  let running: Awaited<ReturnType<typeof client.workflow.start<typeof accountWorkflow>>>;
+  try {
+    running = await client.workflow.start(accountWorkflow, { taskQueue: worker.taskQueue, workflowId: uniqueName('running') });
+    await client.workflow.start(accountWorkflow, { taskQueue: worker.taskQueue, workflowId: uniqueName('running') });
+    const done = await client.workflow.start(accountWorkflow, { taskQueue: worker.taskQueue, workflowId: uniqueName('done') });
+    await done.signal(closeSignal);
+    assert.equal(await done.result(), 0);
+    assert.equal(await running.executeUpdate(depositUpdate, { args: [1] }), 1);
+  } finally {
+    await worker.shutdown();
+  }
+  const since = env.server.recentOutput().length;
+  const answer = await env.connection.operatorService.deleteNamespace({ namespace });
+  assert.equal(answer.deletedNamespace, namespace);
+
+  const described = await rejectionOf(ws.describeNamespace({ namespace }), 'describe of a deleted namespace');
+  assert.equal((described as { code?: number }).code, status.NOT_FOUND);
+  const start = await rejectionOf(client.workflow.start(accountWorkflow, { taskQueue: 'any', workflowId: uniqueName('late') }), 'a start in a deleted namespace');
+  assert.equal((start as Error).name, 'NamespaceNotFoundError', String(start));
+  const again = await rejectionOf(env.connection.operatorService.deleteNamespace({ namespace }), 'deleting it again');
+  assert.equal((again as { code?: number }).code, status.NOT_FOUND);
+
+  // The background job reports the three runs (two of them running until then) deleted.
+  const report = await eventually(() => {
+    const lines = env.server.recentOutput().slice(since).split('\n').filter((l) => l.includes('its executions are deleted') && l.includes(id));
+    return lines[0];
+  }, { timeoutMs: 20_000, description: 'the deletion job to report' });
+  assert.equal((JSON.parse(report.slice(report.indexOf('{'))) as { deleted?: number }).deleted, 3, report);
+  // Other namespaces are untouched.
+  assert.equal((await ws.describeNamespace({ namespace: UPDATED })).namespaceInfo?.name, UPDATED);
 });

@@ -89,6 +89,7 @@ file.test("the official worker's heartbeats: ListWorkers and DescribeWorker show
   const key = ours?.workerHeartbeat?.workerInstanceKey ?? '';
   assert.ok(key, 'the heartbeat names its worker instance');
   assert.match(ours?.workerHeartbeat?.sdkName ?? '', /temporal/);
+  assert.ok(Number((await ws.countWorkers({ namespace: 'default' })).count) >= 1, 'CountWorkers counts it');
   const described = await ws.describeWorker({ namespace: 'default', workerInstanceKey: key });
   assert.equal(described.workerInfo?.workerHeartbeat?.workerIdentity, WORKER_IDENTITY);
   const missing = await rejectionOf(ws.describeWorker({ namespace: 'default', workerInstanceKey: 'no-such-worker' }), 'an unknown worker');

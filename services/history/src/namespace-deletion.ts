@@ -1,0 +1,114 @@
+/**
+ * Deleting a namespace's executions (OperatorService DeleteNamespace) as a durable background job.
+ * The job's persisted state is the namespace record itself: state `deleted`. This process works
+ * through every deleted namespace's runs in each shard it owns, a bounded batch at a time: a running
+ * run is terminated, then deleted with everything it has (the same deletion as retention's). After a
+ * crash or restart the job starts again from what the store still holds, so nothing is left behind;
+ * each step is idempotent. A periodic recheck (and a kick from DeleteNamespace) drives it: the
+ * recheck is not a deadline of its own, only how soon persisted work is picked up again.
+ */
+import { type Logger } from '@hourglass/common';
+import type { ExecutionKey, ExecutionStore, NamespaceRecord } from '@hourglass/persistence';
+import type { NamespaceRegistry } from './namespace-registry';
+import type { ShardContext } from './shard/shard-context';
+import { terminateWorkflow } from './workflow/close';
+import { isRunning } from './workflow/mutable-state';
+
+/** Runs listed (and deleted) per batch; the event loop gets a turn between runs. */
+const BATCH = 100;
+/** How often deleted namespaces are looked at again (new runs cannot start in them; stragglers can). */
+const RECHECK_MS = 60_000;
+const NAMESPACE_PAGE = 100;
+
+export interface NamespaceDeletionDeps {
+  store: ExecutionStore;
+  namespaces: NamespaceRegistry;
+  shards: readonly ShardContext[];
+  logger: Logger;
+}
+
+export class NamespaceDeletion {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** Namespaces whose runs this process has all deleted (looked at again after a restart). */
+  private readonly finished = new Set<string>();
+
+  constructor(private readonly deps: NamespaceDeletionDeps) {}
+
+  start(): void {
+    // kick() never rejects: a failed pass is logged and retried at the next recheck.
+    void this.kick();
+    this.timer = setInterval(() => void this.kick(), RECHECK_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Look for work now (a namespace was just deleted). Resolves when that pass is over. */
+  kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.pass()
+      .catch((err: unknown) => this.deps.logger.warn({ err }, 'namespace deletion pass failed; it is retried at the next recheck'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          void this.kick();
+        }
+      });
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    let token: string | undefined;
+    do {
+      const page = await this.deps.namespaces.list(NAMESPACE_PAGE, token);
+      for (const ns of page.items) {
+        if (this.stopped) return;
+        if (ns.state === 'deleted' && !this.finished.has(ns.id)) await this.deleteExecutionsOf(ns);
+      }
+      token = page.nextPageToken;
+    } while (token);
+  }
+
+  private async deleteExecutionsOf(ns: NamespaceRecord): Promise<void> {
+    let deleted = 0;
+    for (const shard of this.deps.shards) {
+      let after: ExecutionKey | undefined;
+      for (;;) {
+        if (this.stopped) return;
+        const keys = await this.deps.store.listExecutionKeys(shard.shardId, ns.id, after, BATCH);
+        for (const key of keys) {
+          await this.deleteRun(shard, key, ns);
+          deleted += 1;
+        }
+        if (keys.length < BATCH) break;
+        after = keys[keys.length - 1];
+      }
+    }
+    this.finished.add(ns.id);
+    this.deps.logger.info({ namespace: ns.name, namespaceId: ns.id, deleted }, 'deleted namespace: its executions are deleted');
+  }
+
+  /** Terminates the run if it still runs, then deletes it, each through the one mutation path. */
+  private async deleteRun(shard: ShardContext, key: ExecutionKey, ns: NamespaceRecord): Promise<void> {
+    await shard.updateWorkflow(key.namespaceId, key.workflowId, async (tx) => {
+      const ctx = await tx.run(key.runId);
+      if (ctx && isRunning(ctx.ms)) terminateWorkflow(ctx, { reason: `namespace ${ns.name} was deleted`, identity: 'hourglass namespace deletion', retentionMs: 0 });
+    });
+    await shard.updateWorkflow(key.namespaceId, key.workflowId, async (tx) => {
+      const ctx = await tx.run(key.runId);
+      if (ctx && !isRunning(ctx.ms)) tx.deleteRun(ctx);
+    });
+  }
+}
