@@ -3,7 +3,7 @@
  * store, wired in process (history ⇄ matching), serving gRPC in plaintext and, unless turned off,
  * the same services over TLS on a second port.
  */
-import { DEFAULT_SETTINGS, HistorySettings, SystemClock, TimeSkippingClock, overlaySettings, type Clock, type Logger, type ServerMetrics, type Settings, type Tracer } from '@hourglass/common';
+import { DEFAULT_SETTINGS, HistorySettings, SystemClock, TimeSkippingClock, overlaySettings, tracedService, type Clock, type Logger, type ServerMetrics, type Settings, type Tracer } from '@hourglass/common';
 import {
   ApiKeyCallAuthenticator,
   DEFAULT_FRONTEND_CONFIG,
@@ -169,8 +169,9 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         serverVersion: SERVER_VERSION,
       },
       logger: logger.child({ service: 'frontend' }),
-      history,
-      matching,
+      // With tracing on, the frontend's calls into history and matching are child spans of the RPC's.
+      history: telemetry.tracer ? tracedService(history, 'history') : history,
+      matching: telemetry.tracer ? tracedService(matching, 'matching') : matching,
       namespaces,
       settings,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),

@@ -96,10 +96,15 @@ file.test("the server's spans continue the trace of a client using the SDK's Ope
   const attribute = (span: ReceivedSpan, key: string) => span.attributes?.find((a) => a.key === key)?.value.stringValue;
   assert.equal(attribute(serverSpan, 'rpc.method'), 'StartWorkflowExecution');
   assert.equal(attribute(serverSpan, 'temporal.namespace'), 'default');
-  // The store write of the start is a child of the server span.
+  // The call into history is a child of the server span, and the store write of the start its child.
+  const historyCall = await eventually(() => {
+    const found = receiver.spans.find((s) => s.name === 'history.startWorkflowExecution' && s.parentSpanId === serverSpan.spanId);
+    assert.ok(found, `a history.startWorkflowExecution span under the StartWorkflowExecution span; spans of the trace: ${receiver.spans.filter((s) => s.traceId === traceId).map((s) => s.name).join(', ')}`);
+    return found;
+  });
   const commit = await eventually(() => {
-    const found = receiver.spans.find((s) => s.name === 'store.commit' && s.parentSpanId === serverSpan.spanId);
-    assert.ok(found, 'a store.commit span under the StartWorkflowExecution span');
+    const found = receiver.spans.find((s) => s.name === 'store.commit' && s.parentSpanId === historyCall.spanId);
+    assert.ok(found, 'a store.commit span under the history call');
     return found;
   });
   assert.equal(commit.traceId, traceId);
