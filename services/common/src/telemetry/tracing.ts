@@ -43,6 +43,8 @@ export function tracingSettingsFromEnv(env: Record<string, string | undefined>, 
 
 export interface RunningTracing {
   readonly tracer: Tracer;
+  /** Sends what is buffered. */
+  flush(): Promise<void>;
   /** Sends what is buffered and stops. */
   shutdown(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export function startTracing(settings: TracingSettings, exporter?: SpanExporter)
   provider.register({ contextManager: new AsyncLocalStorageContextManager(), propagator: new W3CTraceContextPropagator() });
   return {
     tracer: provider.getTracer(TRACER_NAME),
+    flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
 }
