@@ -196,6 +196,11 @@ file.test('TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE stand in for the flags', asyn
   const started = await hourglass(['workflow', 'start', '--type', 'echoWorkflow', '-t', env.taskQueue, '-w', workflowId, '-i', '"hi"', '-o', 'json'], vars);
   assert.equal(started.code, 0, started.stderr);
   await until(async () => assert.equal(json(await hourglass(['workflow', 'describe', '-w', workflowId, '-o', 'json'], vars)).status, 'COMPLETED'));
+  // TEMPORAL_TLS=false means plaintext (this port serves no TLS); TEMPORAL_TLS=true means TLS, which it refuses.
+  assert.equal((await hourglass(['workflow', 'describe', '-w', workflowId], { ...vars, TEMPORAL_TLS: 'false' })).code, 0);
+  const tlsOnPlaintext = await hourglass(['workflow', 'describe', '-w', workflowId], { ...vars, TEMPORAL_TLS: 'true' });
+  assert.equal(tlsOnPlaintext.code, 1);
+  assert.match(tlsOnPlaintext.stderr, /cannot connect to .* \(TLS\)/);
   const wrongNamespace = await hourglass(['workflow', 'describe', '-w', workflowId], { ...vars, TEMPORAL_NAMESPACE: 'no-such-namespace' });
   assert.equal(wrongNamespace.code, 1);
   assert.match(wrongNamespace.stderr, /no-such-namespace/);
