@@ -4,10 +4,11 @@
  * docs/observability.md. Other services add their own metrics to `registry` (visibility lag,
  * billable actions): `new Counter({ name, help, labelNames, registers: [metrics.registry] })`.
  *
- * Per-call cost is a Map lookup: the label children of a (service, method, namespace) are made once
- * and kept (`rpc()`), so an RPC's count and latency never hash a label set.
+ * Per-call cost is a Map lookup and a few additions: an RPC's count and latency go into plain
+ * numbers kept per (service, method, namespace) (`rpc()`, RpcSeries), turned into Prometheus
+ * samples only when scraped; prom-client's own counters hash their label set on every increment.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 /** Seconds; from a fast cached read to a full long poll. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 90];
@@ -27,10 +28,49 @@ export interface ServerMetricsOptions {
   processMetrics?: boolean;
 }
 
+/** The counts and latency histogram of one (service, method, namespace), as plain numbers. */
+class RpcSeries implements RpcMetrics {
+  readonly codes = new Map<string, number>();
+  /** Per bucket of LATENCY_BUCKETS (not cumulative), and one more for +Inf. */
+  readonly buckets = new Float64Array(LATENCY_BUCKETS.length + 1);
+  sum = 0;
+  count = 0;
+
+  constructor(readonly labels: { service: string; method: string; namespace: string }) {}
+
+  done(code: string, seconds: number): void {
+    this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[i] as number)) i++;
+    this.buckets[i] = (this.buckets[i] ?? 0) + 1;
+    this.sum += seconds;
+    this.count += 1;
+  }
+}
+
+interface Sample {
+  metricName?: string;
+  labels: Record<string, string | number>;
+  value: number;
+}
+
+/**
+ * A metric prom-client's registry exposes like its own (its `get()` contract): the RPC series are
+ * read when scraped.
+ */
+function scrapedMetric(name: string, help: string, type: 'counter' | 'histogram', samples: () => Sample[]): Metric {
+  return {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    get: async () => ({ name, help, type, aggregator: 'sum', values: samples() }),
+    reset: () => undefined,
+  } as unknown as Metric;
+}
+
 export class ServerMetrics {
   readonly registry = new Registry();
-  readonly rpcRequests: Counter<'service' | 'method' | 'namespace' | 'code'>;
-  readonly rpcLatency: Histogram<'service' | 'method' | 'namespace'>;
   readonly rateLimitRejections: Counter<'namespace' | 'cause'>;
   readonly tasksAdded: Counter<'namespace' | 'task_type' | 'match'>;
   readonly scheduleToStart: Histogram<'namespace' | 'task_type'>;
@@ -38,13 +78,33 @@ export class ServerMetrics {
   readonly shardsOwned: Gauge;
   readonly storeLatency: Histogram<'operation'>;
   readonly taskQueueBacklog: Gauge<'namespace' | 'task_type'>;
-  private readonly rpcs = new Map<string, RpcMetrics>();
+  private readonly rpcs = new Map<string, RpcSeries>();
   private backlogSource: (() => Iterable<{ namespace: string; taskType: string; tasks: number }>) | undefined;
 
   constructor(options: ServerMetricsOptions = {}) {
     const registers = [this.registry];
-    this.rpcRequests = new Counter({ name: 'hourglass_rpc_requests_total', help: 'RPCs served, by service, method, namespace and outcome (OK or the gRPC status name)', labelNames: ['service', 'method', 'namespace', 'code'], registers });
-    this.rpcLatency = new Histogram({ name: 'hourglass_rpc_latency_seconds', help: 'Time from a call entering the interceptor chain to its answer (long polls included)', labelNames: ['service', 'method', 'namespace'], buckets: LATENCY_BUCKETS, registers });
+    const series = (): RpcSeries[] => [...this.rpcs.values()];
+    this.registry.registerMetric(
+      scrapedMetric('hourglass_rpc_requests_total', 'RPCs served, by service, method, namespace and outcome (OK or the gRPC status name)', 'counter', () =>
+        series().flatMap((s) => [...s.codes].map(([code, value]) => ({ labels: { ...s.labels, code }, value }))),
+      ),
+    );
+    this.registry.registerMetric(
+      scrapedMetric('hourglass_rpc_latency_seconds', 'Time from a call entering the interceptor chain to its answer (long polls included)', 'histogram', () =>
+        series().flatMap((s) => {
+          const samples: Sample[] = [];
+          let cumulative = 0;
+          LATENCY_BUCKETS.forEach((le, i) => {
+            cumulative += s.buckets[i] ?? 0;
+            samples.push({ metricName: 'hourglass_rpc_latency_seconds_bucket', labels: { ...s.labels, le }, value: cumulative });
+          });
+          samples.push({ metricName: 'hourglass_rpc_latency_seconds_bucket', labels: { ...s.labels, le: '+Inf' }, value: s.count });
+          samples.push({ metricName: 'hourglass_rpc_latency_seconds_sum', labels: s.labels, value: s.sum });
+          samples.push({ metricName: 'hourglass_rpc_latency_seconds_count', labels: s.labels, value: s.count });
+          return samples;
+        }),
+      ),
+    );
     this.rateLimitRejections = new Counter({ name: 'hourglass_rate_limit_rejections_total', help: 'Calls refused with RESOURCE_EXHAUSTED by a limit, by namespace and cause (rps, aps, concurrent, system)', labelNames: ['namespace', 'cause'], registers });
     this.tasksAdded = new Counter({ name: 'hourglass_tasks_added_total', help: 'Workflow and activity tasks added to task queues, by whether a waiting poller took them at once (sync) or they were stored (backlog)', labelNames: ['namespace', 'task_type', 'match'], registers });
     this.scheduleToStart = new Histogram({ name: 'hourglass_schedule_to_start_latency_seconds', help: 'Time from a task being added to its task queue to a poller receiving it', labelNames: ['namespace', 'task_type'], buckets: LATENCY_BUCKETS, registers });
@@ -72,20 +132,7 @@ export class ServerMetrics {
     const key = `${service}\u0000${method}\u0000${namespace}`;
     let found = this.rpcs.get(key);
     if (!found) {
-      const latency = this.rpcLatency.labels(service, method, namespace);
-      const byCode = new Map<string, Counter.Internal>();
-      const requests = this.rpcRequests;
-      found = {
-        done(code, seconds) {
-          let counter = byCode.get(code);
-          if (!counter) {
-            counter = requests.labels(service, method, namespace, code);
-            byCode.set(code, counter);
-          }
-          counter.inc();
-          latency.observe(seconds);
-        },
-      };
+      found = new RpcSeries({ service, method, namespace });
       this.rpcs.set(key, found);
     }
     return found;

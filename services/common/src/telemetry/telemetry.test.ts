@@ -22,6 +22,20 @@ describe('metrics', () => {
     assert.equal(filterExposition(await metrics.exposition(), () => false), '', 'nothing at all for a caller with no namespace');
   });
 
+  it('keeps the latency histogram cumulative, with its sum and count', async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    const rpc = metrics.rpc('WorkflowService', 'QueryWorkflow', 'a');
+    rpc.done('OK', 0.003);
+    rpc.done('OK', 0.0005);
+    rpc.done('DEADLINE_EXCEEDED', 120);
+    const text = await metrics.exposition();
+    const bucket = (le: string) => new RegExp(`^hourglass_rpc_latency_seconds_bucket\\{service="WorkflowService",method="QueryWorkflow",namespace="a",le="${le.replace('+', '\\+')}"\\} (\\d+)$`, 'm').exec(text)?.[1];
+    assert.deepEqual(['0.001', '0.0025', '0.005', '90', '+Inf'].map(bucket), ['1', '1', '2', '2', '3']);
+    assert.match(text, /^hourglass_rpc_latency_seconds_sum\{service="WorkflowService",method="QueryWorkflow",namespace="a"\} 120\.0035$/m);
+    assert.match(text, /^hourglass_rpc_latency_seconds_count\{service="WorkflowService",method="QueryWorkflow",namespace="a"\} 3$/m);
+    assert.match(text, /^# TYPE hourglass_rpc_latency_seconds histogram$/m);
+  });
+
   it('counts repeated calls on the cached label set', async () => {
     const metrics = new ServerMetrics({ processMetrics: false });
     for (let i = 0; i < 3; i++) metrics.rpc('WorkflowService', 'SignalWorkflowExecution', 'a').done(i === 2 ? 'NOT_FOUND' : 'OK', 0.002);
