@@ -1,5 +1,5 @@
 // Workflow code for the benchmarks (runs in the SDK's workflow sandbox).
-import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 
 const { noop } = proxyActivities<{ noop(input: string): Promise<string> }>({ startToCloseTimeout: '30s' });
 
@@ -21,5 +21,22 @@ export async function countSignals(target: number): Promise<number> {
   let ticks = 0;
   setHandler(tick, () => void (ticks += 1));
   await condition(() => ticks >= target);
+  return ticks;
+}
+
+export const stop = defineSignal('stop');
+export const ticksQuery = defineQuery<number>('ticks');
+
+/**
+ * An entity for the k6 load test (load-tests/k6): counts `tick` signals, answers the `ticks` query,
+ * and ends on `stop` (or when the soak run's cleanup terminates it).
+ */
+export async function k6Entity(): Promise<number> {
+  let ticks = 0;
+  let stopped = false;
+  setHandler(tick, () => void (ticks += 1));
+  setHandler(ticksQuery, () => ticks);
+  setHandler(stop, () => void (stopped = true));
+  await condition(() => stopped);
   return ticks;
 }

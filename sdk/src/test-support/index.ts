@@ -111,6 +111,9 @@ export function startServer(options: StartServerOptions = {}): Promise<ServerPro
           '--tls-port',
           '0',
           '--in-memory',
+          // Metrics on a free port of their own, never contending for start-dev's default 9090.
+          '--metrics-address',
+          '127.0.0.1:0',
           '--dev-credentials-file',
           credentialsFile,
           '--log-level',

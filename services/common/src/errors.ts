@@ -50,6 +50,13 @@ export class InvalidArgumentError extends HourglassError {
   readonly kind = 'user';
 }
 
+/**
+ * A worker's workflow task completion carried a command the server refused: the task was failed
+ * (the worker is told why) and nothing of the completion was written. INVALID_ARGUMENT on the wire;
+ * its own class so operators see it in the log (it is a bug in workflow code or the SDK).
+ */
+export class CommandRejectedError extends InvalidArgumentError {}
+
 export class NotFoundError extends HourglassError {
   readonly code = 'NOT_FOUND';
   readonly kind = 'user';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { PermissionDeniedError } from '@hourglass/common';
 import type { AccountRecord, NamespacePermission, NamespaceRecord } from '@hourglass/persistence';
 import { authorizeCall, namespaceLookupOutcome, type PermissionClass } from './access';
-import type { Principal } from './principal';
+import { mayReadMetrics, mayReadNamespaceMetrics, type Principal } from './principal';
 
 const ACCOUNT: AccountRecord = { id: 'acme1', name: 'Acme', state: 'active', stateReason: '', resourceVersion: 1, createdAt: 0, updatedAt: 0 };
 const OTHER: AccountRecord = { ...ACCOUNT, id: 'other' };
@@ -88,5 +88,22 @@ describe('namespaceLookupOutcome', () => {
     assert.equal(namespaceLookupOutcome(devOwner, 'nope', undefined, 'other'), 'denied');
     assert.equal(namespaceLookupOutcome(devOwner, 'default', ns('default', 'acme1'), 'acme1'), 'visible');
     assert.equal(namespaceLookupOutcome(devOwner, 'extra', ns('extra', 'acme1'), 'acme1'), 'denied');
+  });
+});
+
+describe('metrics access (the namespace-scoped metrics endpoint)', () => {
+  it("metrics-read, admin and owner read their own account's namespaces' metrics; nobody reads another account's", () => {
+    for (const role of ['metricsRead', 'admin', 'owner'] as const) {
+      assert.ok(mayReadMetrics(principal({ role })), role);
+      assert.ok(mayReadNamespaceMetrics(principal({ role }), ORDERS), `${role} on its own namespace`);
+      assert.ok(!mayReadNamespaceMetrics(principal({ role }), FOREIGN), `${role} on another account's namespace`);
+    }
+    for (const role of ['developer', 'read', 'financeAdmin'] as const) {
+      assert.ok(!mayReadMetrics(principal({ role })), role);
+      assert.ok(!mayReadNamespaceMetrics(principal({ role, grants: new Map([[ORDERS.id, 'admin']]) }), ORDERS), `${role}, even as namespace admin`);
+    }
+    assert.ok(!mayReadNamespaceMetrics(principal({ role: 'metricsRead' }), { ...ORDERS, state: 'deleted' }), 'a deleted namespace');
+    assert.ok(!mayReadNamespaceMetrics(principal({ role: 'owner', restrictedToNamespaces: new Set(['billing.acme1']) }), ORDERS), 'the key-less dev caller sees only its namespaces');
+    assert.ok(!mayReadMetrics(principal({ type: 'operator', accountId: '', role: undefined, account: undefined })), 'operator keys are not tenants');
   });
 });

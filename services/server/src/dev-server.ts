@@ -4,7 +4,7 @@
  * the same services over TLS on a second port.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_SETTINGS, HistorySettings, SystemClock, TimeSkippingClock, overlaySettings, type Clock, type Logger, type ServerMetrics, type Settings, type Tracer } from '@hourglass/common';
+import { DEFAULT_SETTINGS, HistorySettings, SystemClock, TimeSkippingClock, overlaySettings, tracedService, type Clock, type Logger, type ServerMetrics, type Settings, type Tracer } from '@hourglass/common';
 import {
   ApiKeyCallAuthenticator,
   DEFAULT_FRONTEND_CONFIG,
@@ -209,8 +209,9 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         visibilityStore: persistence.backend,
       },
       logger: logger.child({ service: 'frontend' }),
-      history,
-      matching,
+      // With tracing on, the frontend's calls into history and matching are child spans of the RPC's.
+      history: telemetry.tracer ? tracedService(history, 'history') : history,
+      matching: telemetry.tracer ? tracedService(matching, 'matching') : matching,
       namespaces,
       visibility: visibility.search,
       batch,

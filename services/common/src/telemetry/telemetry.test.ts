@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context as otelContext, propagation, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { createLogger } from '../logger';
 import { ServerMetrics, filterExposition } from './metrics';
-import { TEMPORAL_TRACE_HEADER, tracingSettingsFromEnv } from './tracing';
-import { extractCallerContext } from './tracing';
+import { TEMPORAL_TRACE_HEADER, childSpan, extractCallerContext, startTracing, tracingSettingsFromEnv } from './tracing';
 
 const noMetadata = { get: () => [] };
 
@@ -19,6 +20,20 @@ describe('metrics', () => {
     assert.match(text, /^hourglass_rpc_requests_total\{service="WorkflowService",method="StartWorkflowExecution",namespace="a",code="OK"\} 1$/m);
     assert.doesNotMatch(text, /namespace="b"|namespace=""|hourglass_shards_owned/);
     assert.equal(filterExposition(await metrics.exposition(), () => false), '', 'nothing at all for a caller with no namespace');
+  });
+
+  it('keeps the latency histogram cumulative, with its sum and count', async () => {
+    const metrics = new ServerMetrics({ processMetrics: false });
+    const rpc = metrics.rpc('WorkflowService', 'QueryWorkflow', 'a');
+    rpc.done('OK', 0.003);
+    rpc.done('OK', 0.0005);
+    rpc.done('DEADLINE_EXCEEDED', 120);
+    const text = await metrics.exposition();
+    const bucket = (le: string) => new RegExp(`^hourglass_rpc_latency_seconds_bucket\\{service="WorkflowService",method="QueryWorkflow",namespace="a",le="${le.replace('+', '\\+')}"\\} (\\d+)$`, 'm').exec(text)?.[1];
+    assert.deepEqual(['0.001', '0.0025', '0.005', '90', '+Inf'].map(bucket), ['1', '1', '2', '2', '3']);
+    assert.match(text, /^hourglass_rpc_latency_seconds_sum\{service="WorkflowService",method="QueryWorkflow",namespace="a"\} 120\.0035$/m);
+    assert.match(text, /^hourglass_rpc_latency_seconds_count\{service="WorkflowService",method="QueryWorkflow",namespace="a"\} 3$/m);
+    assert.match(text, /^# TYPE hourglass_rpc_latency_seconds histogram$/m);
   });
 
   it('counts repeated calls on the cached label set', async () => {
@@ -45,5 +60,39 @@ describe('tracing settings', () => {
     assert.equal(extractCallerContext(noMetadata, { namespace: 'x' }), ROOT_CONTEXT);
     const broken = { header: { fields: { [TEMPORAL_TRACE_HEADER]: { data: Buffer.from('{not json') } } } };
     assert.equal(trace.getSpanContext(extractCallerContext(noMetadata, broken)), undefined);
+  });
+});
+
+describe('log lines', () => {
+  it('carry the trace and span id inside a traced call, and never a secret', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) } });
+    const exporter = new InMemorySpanExporter();
+    const tracing = startTracing({ enabled: true, serviceName: 'test' }, exporter);
+    assert.ok(tracing);
+    try {
+      await tracing.tracer.startActiveSpan('rpc', async (span) => {
+        await childSpan('store.commit', { shard: 1 }, async () => logger.info({ authorization: 'Bearer hgk_secret', request: { apiKey: 'hgk_other', token: 't' } }, 'inside'));
+        span.end();
+      });
+      logger.info('outside');
+      await tracing.flush();
+      const [inside, outside] = lines;
+      const spans = exporter.getFinishedSpans();
+      const commit = spans.find((s) => s.name === 'store.commit');
+      assert.ok(commit, `spans: ${spans.map((s) => s.name).join(', ')}`);
+      assert.equal(inside?.traceId, commit.spanContext().traceId);
+      assert.equal(inside?.spanId, commit.spanContext().spanId, 'the line names the innermost span');
+      assert.equal(commit.parentSpanId, spans.find((s) => s.name === 'rpc')?.spanContext().spanId);
+      assert.equal(outside?.traceId, undefined, 'no trace outside a traced call');
+      const text = JSON.stringify(lines);
+      assert.ok(!text.includes('hgk_secret') && !text.includes('hgk_other'), text);
+      assert.equal(inside?.authorization, '[redacted]');
+    } finally {
+      await tracing.shutdown();
+      trace.disable();
+      otelContext.disable();
+      propagation.disable();
+    }
   });
 });

@@ -43,6 +43,8 @@ export function tracingSettingsFromEnv(env: Record<string, string | undefined>, 
 
 export interface RunningTracing {
   readonly tracer: Tracer;
+  /** Sends what is buffered. */
+  flush(): Promise<void>;
   /** Sends what is buffered and stops. */
   shutdown(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export function startTracing(settings: TracingSettings, exporter?: SpanExporter)
   provider.register({ contextManager: new AsyncLocalStorageContextManager(), propagator: new W3CTraceContextPropagator() });
   return {
     tracer: provider.getTracer(TRACER_NAME),
+    flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
 }
@@ -123,4 +126,50 @@ export function extractCallerContext(metadata: { get(key: string): unknown[] }, 
   } catch {
     return ROOT_CONTEXT;
   }
+}
+
+/**
+ * `service` with each method call a child span `<prefix>.<method>` of the active span, when that is
+ * recording (internal calls of a traced RPC: frontend → history, → matching). Sync methods stay
+ * sync. Wrap only when tracing is on: off, the service is used as it is.
+ */
+export function tracedService<T extends object>(service: T, prefix: string): T {
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(service, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      let traced = wrapped.get(property);
+      if (!traced) {
+        const method = value as (...args: unknown[]) => unknown;
+        const name = `${prefix}.${property}`;
+        traced = function (this: unknown, ...args: unknown[]): unknown {
+          const parent = trace.getActiveSpan();
+          if (!parent?.isRecording()) return method.apply(target, args);
+          const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind: SpanKind.INTERNAL });
+          const fail = (err: unknown): never => {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message?.slice(0, 200) });
+            span.end();
+            throw err;
+          };
+          let result: unknown;
+          try {
+            result = context.with(trace.setSpan(context.active(), span), () => method.apply(target, args));
+          } catch (err) {
+            return fail(err);
+          }
+          if (result && typeof (result as Promise<unknown>).then === 'function') {
+            return (result as Promise<unknown>).then((v) => {
+              span.end();
+              return v;
+            }, fail);
+          }
+          span.end();
+          return result;
+        };
+        wrapped.set(property, traced);
+      }
+      return traced;
+    },
+  });
 }

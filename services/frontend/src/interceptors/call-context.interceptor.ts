@@ -5,7 +5,7 @@
  * implement, a query no worker answered in time), rate limited per kind and method, and a usage
  * record for a billable call that succeeded (the metering hook).
  */
-import { RateLimitedLog, isHourglassError, type HourglassError, type Logger } from '@hourglass/common';
+import { CommandRejectedError, RateLimitedLog, isHourglassError, type HourglassError, type Logger } from '@hourglass/common';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import { namespaceField } from '../method-table';
 import type { Call, Interceptor } from './chain';
@@ -23,8 +23,8 @@ const LOGGED_NAME_LIMIT = 100;
 /** A failure an operator should see in the log, and the line it gets. */
 function notable(call: Call, err: HourglassError): string | undefined {
   if (err.code === 'UNIMPLEMENTED') return 'method not implemented';
-  // 'UnhandledCommand' is no rejection: events arrived while the worker decided, and it retries.
-  if (call.method === 'RespondWorkflowTaskCompleted' && err.code === 'INVALID_ARGUMENT' && err.message !== 'UnhandledCommand') return 'workflow task commands rejected';
+  // Only history's refusal of a command ('UnhandledCommand' is none: events arrived while the worker decided, and it retries).
+  if (err instanceof CommandRejectedError) return 'workflow task commands rejected';
   if (call.method === 'QueryWorkflow' && err.code === 'DEADLINE_EXCEEDED') return 'query timed out';
   return undefined;
 }

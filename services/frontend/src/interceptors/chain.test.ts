@@ -12,6 +12,7 @@ import {
   PermissionDeniedError,
   ResourceExhaustedError,
   ServerMetrics,
+  CommandRejectedError,
   SettingsRegistry,
   createLogger,
   UnimplementedError,
@@ -157,19 +158,35 @@ describe('interceptor chain', () => {
     const sink = { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) };
     const logger = createLogger({ level: 'debug', destination: sink });
     const chain = frontendChain({ logger, namespaces: fakeNamespaces(NAMESPACE) });
+    const chainWithoutValidation = frontendChain({ logger, namespaces: fakeNamespaces(NAMESPACE), validator: { validate: () => ({}) } as unknown as RequestValidator });
     const fail = (method: string, request: unknown, err: Error) => chain.run(newCall(method, request), async () => Promise.reject(err)).catch(() => undefined);
+    // A task-token method's call as validation sees it (a decoded token): the failure is the handler's.
+    const failFromHandler = (method: string, err: Error) => {
+      const call = newCall(method, { namespace: 'orders' });
+      call.taskToken = { namespaceId: NAMESPACE.id, workflowId: 'wf-1', runId: 'r', scheduledEventId: 2, attempt: 1 } as unknown as Call['taskToken'];
+      return chainWithoutValidation.run(call, async () => Promise.reject(err)).catch(() => undefined);
+    };
     for (let i = 0; i < 8; i++) await fail('StartWorkflowExecution', startRequest('orders'), new UnimplementedError('WorkflowService/StartWorkflowExecution is not implemented by Hourglass yet'));
     await fail('QueryWorkflow', { namespace: 'orders', execution: { workflowId: 'wf-1' }, query: { queryType: 'q' } }, new DeadlineExceededError('no worker answered the query within 10s'));
     await fail('StartWorkflowExecution', startRequest('orders'), new InvalidArgumentError('workflowId must not be empty'));
+    await failFromHandler('RespondWorkflowTaskCompleted', new CommandRejectedError('BadScheduleActivityAttributes: activityId is not set'));
+    await failFromHandler('RespondWorkflowTaskCompleted', new InvalidArgumentError('UnhandledCommand'));
     const warns = lines.filter((l) => l.level === 40);
     assert.deepEqual(
       warns.map((l) => l.msg),
-      [...Array(5).fill('method not implemented'), 'query timed out'],
+      [...Array(5).fill('method not implemented'), 'query timed out', 'workflow task commands rejected'],
       'five unimplemented lines a minute per method, then silence; the query timeout has its own window',
     );
     assert.equal(warns[0]?.code, 'UNIMPLEMENTED');
     const debug = lines.filter((l) => l.level === 20);
-    assert.deepEqual(debug.map((l) => [l.msg, l.code]), [['rpc failed', 'INVALID_ARGUMENT']], 'an ordinary user error stays at debug');
+    assert.deepEqual(
+      debug.map((l) => [l.msg, l.code]),
+      [
+        ['rpc failed', 'INVALID_ARGUMENT'],
+        ['rpc failed', 'INVALID_ARGUMENT'],
+      ],
+      'an ordinary user error stays at debug, and so does UnhandledCommand (no rejection: the worker retries)',
+    );
   });
 
   it('counts every call by method, namespace and outcome, with its latency and rate-limit refusals', async () => {

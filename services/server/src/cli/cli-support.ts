@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { status } from '@grpc/grpc-js';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -39,13 +39,22 @@ export interface ConnectionFlags {
   output: OutputFormat;
 }
 
+/** `--tls` alone, or a true/false value (TEMPORAL_TLS=false must mean off, as in the temporal CLI). */
+function parseBoolean(value: string | undefined): boolean {
+  if (value === undefined) return true;
+  const text = value.toLowerCase();
+  if (['true', '1', 'yes'].includes(text)) return true;
+  if (['false', '0', 'no'].includes(text)) return false;
+  throw new InvalidArgumentError(`expected true or false, got ${JSON.stringify(value.slice(0, 40))} (an argument after --tls? put it before)`);
+}
+
 /** Adds the connection and output options (temporal CLI spelling and variables) to a command. */
 export function withConnectionOptions(command: Command): Command {
   return command
     .addOption(new Option('--address <host:port>', 'the Hourglass (Temporal) gRPC endpoint').env('TEMPORAL_ADDRESS').default('127.0.0.1:7233'))
     .addOption(new Option('-n, --namespace <name>', 'the namespace').env('TEMPORAL_NAMESPACE').default('default'))
     .addOption(new Option('--api-key <key>', 'API key, sent as "authorization: Bearer <key>" (turns TLS on unless --no-tls)').env('TEMPORAL_API_KEY'))
-    .addOption(new Option('--tls', 'connect with TLS (the system CAs unless --tls-ca-file)').env('TEMPORAL_TLS'))
+    .addOption(new Option('--tls [enabled]', 'connect with TLS (the system CAs unless --tls-ca-file); TEMPORAL_TLS=false turns it off').env('TEMPORAL_TLS').argParser(parseBoolean))
     .addOption(new Option('--no-tls', 'connect in plaintext even with an API key (start-dev accepts keys on its plaintext port)'))
     .addOption(new Option('--tls-ca-file <pem>', 'trust this CA (start-dev: .hourglass/tls/ca.pem); implies --tls').env('TEMPORAL_TLS_CA_PATH'))
     .addOption(new Option('--tls-cert-file <pem>', 'client certificate for mutual TLS; implies --tls').env('TEMPORAL_TLS_CLIENT_CERT_PATH'))

@@ -19,7 +19,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { Client } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { SERVICES, conformanceFile, eventually, rawServiceClient, serverBinPath, uniqueName, type StartServerOptions } from '../harness';
-import { greetAndAdd } from '../workflows';
+import { greetAndAdd, waitForFinish } from '../workflows';
 
 const exec = promisify(execFile);
 
@@ -96,10 +96,15 @@ file.test("the server's spans continue the trace of a client using the SDK's Ope
   const attribute = (span: ReceivedSpan, key: string) => span.attributes?.find((a) => a.key === key)?.value.stringValue;
   assert.equal(attribute(serverSpan, 'rpc.method'), 'StartWorkflowExecution');
   assert.equal(attribute(serverSpan, 'temporal.namespace'), 'default');
-  // The store write of the start is a child of the server span.
+  // The call into history is a child of the server span, and the store write of the start its child.
+  const historyCall = await eventually(() => {
+    const found = receiver.spans.find((s) => s.name === 'history.startWorkflowExecution' && s.parentSpanId === serverSpan.spanId);
+    assert.ok(found, `a history.startWorkflowExecution span under the StartWorkflowExecution span; spans of the trace: ${receiver.spans.filter((s) => s.traceId === traceId).map((s) => s.name).join(', ')}`);
+    return found;
+  });
   const commit = await eventually(() => {
-    const found = receiver.spans.find((s) => s.name === 'store.commit' && s.parentSpanId === serverSpan.spanId);
-    assert.ok(found, 'a store.commit span under the StartWorkflowExecution span');
+    const found = receiver.spans.find((s) => s.name === 'store.commit' && s.parentSpanId === historyCall.spanId);
+    assert.ok(found, 'a store.commit span under the history call');
     return found;
   });
   assert.equal(commit.traceId, traceId);
@@ -190,4 +195,34 @@ file.test("a tenant's scrape with a metrics-read key has only its own namespace'
   } finally {
     raw.close();
   }
+});
+
+file.test('a query no worker answers in time gets one warn line naming its namespace and workflow', async (_t, env) => {
+  const mark = env.server.outputMark();
+  const taskQueue = uniqueName('tq-gone');
+  const workflowId = uniqueName('unanswered');
+  // A worker runs the workflow's first task, then leaves: nobody is left to answer queries.
+  const worker = await env.startExtraWorker({ taskQueue });
+  await env.client.workflow.start(waitForFinish, { taskQueue, workflowId });
+  await eventually(async () => (await env.client.workflow.getHandle(workflowId).fetchHistory()).events!.length >= 4);
+  await worker.shutdown();
+  const raw = rawServiceClient(env.server.address);
+  try {
+    const outcome = await raw.outcome(SERVICES.workflow, 'QueryWorkflow', { namespace: 'default', execution: { workflowId }, query: { queryType: 'anything' } }, { timeoutMs: 3000 });
+    assert.equal(outcome.code, 4 /* DEADLINE_EXCEEDED */, outcome.details);
+  } finally {
+    raw.close();
+  }
+  const line = await eventually(() =>
+    env.server
+      .recentOutput(mark)
+      .split('\n')
+      .map((l) => l.replace(/^\[stderr\] /, ''))
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'query timed out'),
+  );
+  assert.deepEqual([line.level, line.method, line.namespace, line.workflowId, line.code], [40, 'QueryWorkflow', 'default', workflowId, 'DEADLINE_EXCEEDED']);
+  const after = await (await fetch(`${env.server.metricsUrl}/metrics`)).text();
+  assert.ok((sample(after, 'hourglass_rpc_requests_total', { method: 'QueryWorkflow', namespace: 'default', code: 'DEADLINE_EXCEEDED' }) ?? 0) >= 1);
 });

@@ -4,7 +4,7 @@
  * otherwise WorkflowTaskCompleted, one event per command in order, stickiness, flush of buffered
  * events, and a new workflow task if anything is left to deliver.
  */
-import { HistorySettings, InvalidArgumentError, WorkflowTaskFailedCause, durationToMs, quote, temporal, utf8Length, type Failure, int64 } from '@hourglass/common';
+import { CommandRejectedError, HistorySettings, InvalidArgumentError, WorkflowTaskFailedCause, durationToMs, quote, temporal, utf8Length, type Failure, int64 } from '@hourglass/common';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import type { WorkflowTaskToken } from '@hourglass/contracts';
@@ -68,7 +68,7 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
     failWorkflowTask(ctx, { cause: rejection.failedCause, failure: failureOf(rejection.message), identity, retryAfterMs });
   });
   env.queries.requeue(token);
-  throw new InvalidArgumentError(rejection.message);
+  throw new CommandRejectedError(rejection.message);
 }
 
 /** Ids of the request itself (not of its commands) that are over the limit: INVALID_ARGUMENT, nothing changes. */
