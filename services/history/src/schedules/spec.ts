@@ -136,12 +136,19 @@ function toNaive(ms: number, zone: string): number {
   return Date.UTC(dt.year, dt.month - 1, dt.day, dt.hour, dt.minute, dt.second);
 }
 
-/** The instant of a naive wall-clock time in `zone`; undefined when that time does not exist there (a DST gap). */
+/**
+ * The instant of a naive wall-clock time in `zone`: undefined when that time does not exist there
+ * (a DST gap); its first occurrence when it happens twice (a DST fall-back).
+ */
 function fromNaive(naive: number, zone: string): number | undefined {
-  const p = naiveParts(naive);
-  const dt = DateTime.fromObject({ year: p.year, month: p.month, day: p.day, hour: p.hour, minute: p.minute, second: p.second }, { zone });
-  if (dt.hour !== p.hour || dt.minute !== p.minute || dt.day !== p.day) return undefined;
-  return dt.toMillis();
+  const z = IANAZone.create(zone);
+  let first: number | undefined;
+  // The offsets in force around that time: one of them maps the wall-clock time to each occurrence.
+  for (const probe of [naive - 12 * 3_600_000, naive, naive + 12 * 3_600_000]) {
+    const instant = naive - z.offset(probe) * 60_000;
+    if (toNaive(instant, zone) === naive && (first === undefined || instant < first)) first = instant;
+  }
+  return first;
 }
 
 /** The first instant strictly after `after` that the calendar matches in `zone`. */
