@@ -38,6 +38,7 @@ import { startScheduledWorkflow } from '../api/start-workflow/start-workflow.han
 import { requestCancelWorkflowExecution } from '../api/request-cancel-workflow/request-cancel-workflow.handler';
 import { terminateWorkflowExecution } from '../api/terminate-workflow/terminate-workflow.handler';
 import { checkSearchAttributes, namespaceCatalog } from '../workflow/visibility';
+import type { EntityChange } from '../shard/shard-context';
 import { CompiledSpec, canonicalizeSpec } from './spec';
 
 const v1 = temporal.api.schedule.v1;
@@ -62,6 +63,8 @@ const MAX_BUFFER = 1000;
 const MAX_BACKFILL_TIMES = 1000;
 const MAX_MATCHING_TIMES = 1000;
 const MAX_SCHEDULE_ID_LENGTH = 1000;
+/** Temporal Cloud bills a schedule execution as 3 actions: 2 for the schedule, 1 for the workflow start (metered as a start). */
+const SCHEDULE_ACTIONS_PER_ACTION = 2;
 /** The memo field of a schedule's visibility record that carries its ScheduleListInfo. */
 export const SCHEDULE_INFO_MEMO_FIELD = '__hourglass_schedule_info';
 
@@ -70,6 +73,8 @@ interface BufferedStart {
   actual: number;
   overlap: number;
   manual: boolean;
+  /** Manual starts: a sequence number of the schedule, so two triggers in the same millisecond are two starts. */
+  seq?: number;
 }
 
 interface StoredSchedule {
@@ -93,6 +98,8 @@ interface StoredSchedule {
   wakeAt: number | null;
   /** Version of the visibility record last published (monotonic across delete and re-create). */
   visVersion: number;
+  /** Manual starts buffered so far (their sequence numbers). */
+  manualSeq?: number;
 }
 
 /** Tasks of the schedule category (persisted type names: never rename). */
@@ -235,8 +242,8 @@ export class Scheduler {
         ...(r.requestId ? { requestId: r.requestId } : {}),
       };
       this.applyPatch(s, schedule, patch, now);
-      const tasks = await this.process(s, namespace, now);
-      return { write: JSON.stringify(s), tasks, result: { conflictToken: conflictTokenBytes(s.conflictToken) } };
+      const effects = await this.process(s, namespace, now);
+      return { write: JSON.stringify(s), ...effects, result: { conflictToken: conflictTokenBytes(s.conflictToken) } };
     });
   }
 
@@ -315,8 +322,8 @@ export class Scheduler {
       s.conflictToken += 1;
       // Times between the last firing and now are not taken again under the new spec.
       s.highWater = Math.max(s.highWater, now);
-      const tasks = await this.process(s, namespace, now);
-      return { write: JSON.stringify(s), tasks, result: undefined };
+      const effects = await this.process(s, namespace, now);
+      return { write: JSON.stringify(s), ...effects, result: undefined };
     });
   }
 
@@ -332,8 +339,8 @@ export class Scheduler {
       const now = this.env.clock.now();
       this.applyPatch(s, schedule, patch, now);
       s.updateTime = now;
-      const tasks = await this.process(s, namespace, now);
-      return { write: JSON.stringify(s), tasks, result: undefined };
+      const effects = await this.process(s, namespace, now);
+      return { write: JSON.stringify(s), ...effects, result: undefined };
     });
   }
 
@@ -355,7 +362,7 @@ export class Scheduler {
     const added: BufferedStart[] = [];
     if (patch.triggerImmediately) {
       const overlap = checkOverlap(patch.triggerImmediately.overlapPolicy, 'patch.triggerImmediately.overlapPolicy');
-      added.push({ nominal: now, actual: now, overlap, manual: true });
+      added.push({ nominal: now, actual: now, overlap, manual: true, seq: (s.manualSeq = (s.manualSeq ?? 0) + 1) });
     }
     const spec = this.compiled(s, schedule);
     for (const [i, b] of (patch.backfillRequest ?? []).entries()) {
@@ -366,7 +373,7 @@ export class Scheduler {
       if (end < start) throw new InvalidArgumentError(`patch.backfillRequest[${i}].endTime is before its startTime`);
       const times = spec.between(start - 1, end, MAX_BACKFILL_TIMES + 1);
       if (times.length > MAX_BACKFILL_TIMES) throw new InvalidArgumentError(`patch.backfillRequest[${i}] covers more than ${MAX_BACKFILL_TIMES} action times; split it`);
-      for (const t of times) added.push({ nominal: t.nominal, actual: t.nominal, overlap, manual: true });
+      for (const t of times) added.push({ nominal: t.nominal, actual: t.nominal, overlap, manual: true, seq: (s.manualSeq = (s.manualSeq ?? 0) + 1) });
     }
     if (s.buffer.length + added.length > MAX_BUFFER) throw new FailedPreconditionError(`schedule ${quote(s.scheduleId)} has ${s.buffer.length} buffered actions; at most ${MAX_BUFFER}`);
     s.buffer.push(...added);
@@ -419,8 +426,8 @@ export class Scheduler {
       // A timer replaced by a newer one (the schedule changed since) does nothing.
       if (task.gen !== s.timerGen) return { write: undefined, result: undefined };
       s.wakeAt = null;
-      const tasks = await this.process(s, namespace, this.env.clock.now());
-      return { write: JSON.stringify(s), tasks, result: undefined };
+      const effects = await this.process(s, namespace, this.env.clock.now());
+      return { write: JSON.stringify(s), ...effects, result: undefined };
     });
   }
 
@@ -439,7 +446,7 @@ export class Scheduler {
    * resolve the buffer against the overlap policy, start what may start, and set the next timer.
    * Mutates `s`; returns the tasks of the commit that stores it.
    */
-  private async process(s: StoredSchedule, namespace: NamespaceRecord, now: number): Promise<{ category: { id: number }; fireAt: number; type: string; data: string }[]> {
+  private async process(s: StoredSchedule, namespace: NamespaceRecord, now: number): Promise<Pick<EntityChange<unknown>, 'tasks' | 'usage'>> {
     const schedule = decodeSchedule(s);
     const spec = this.compiled(s, schedule);
     const state = schedule.state ?? {};
@@ -527,7 +534,8 @@ export class Scheduler {
         if (s.running.length === 0 && s.buffer.length > 0) toStart.push(s.buffer.shift() as BufferedStart);
       }
     }
-    for (const b of toStart) await this.start(s, schedule, namespace, b, now);
+    let taken = 0;
+    for (const b of toStart) if (await this.start(s, schedule, namespace, b, now)) taken += 1;
     s.schedule = b64(v1.Schedule.encode(schedule).finish());
 
     // The next wake: the next time's actual time, or soon while a start waits behind a running workflow.
@@ -549,14 +557,14 @@ export class Scheduler {
     s.visVersion = Math.max(s.visVersion + 1, now);
     const publish: ScheduleTask = { type: 'schedule-publish', version: s.visVersion, deleted: false };
     tasks.push({ category: TaskCategories.schedule, fireAt: now, type: publish.type, data: JSON.stringify(publish) });
-    return tasks;
+    return { tasks, ...(taken > 0 ? { usage: new Map([['scheduleAction', SCHEDULE_ACTIONS_PER_ACTION * taken]]) } : {}) };
   }
 
   /** Starts one action's workflow; idempotent by its request id (a retried firing finds the run it started). */
-  private async start(s: StoredSchedule, schedule: Schedule, namespace: NamespaceRecord, b: BufferedStart, now: number): Promise<void> {
+  private async start(s: StoredSchedule, schedule: Schedule, namespace: NamespaceRecord, b: BufferedStart, now: number): Promise<boolean> {
     const action = schedule.action?.startWorkflow ?? {};
     const workflowId = schedule.policies?.keepOriginalWorkflowId ? action.workflowId ?? '' : `${action.workflowId ?? ''}-${rfc3339(b.nominal)}`;
-    const requestId = `sched:${s.scheduleId}:${b.nominal}:${b.manual ? 'm' : 's'}`;
+    const requestId = `sched:${s.scheduleId}:${b.nominal}:${b.manual ? `m${b.seq ?? 0}` : 's'}`;
     let runId: string;
     try {
       const res = await startScheduledWorkflow(
@@ -593,7 +601,7 @@ export class Scheduler {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         this.env.logger.warn({ scheduleId: s.scheduleId, workflowId }, 'schedule action skipped: its workflow id is already in use');
         s.counts.overlapSkipped += 1;
-        return;
+        return false;
       }
       throw err;
     }
@@ -603,6 +611,7 @@ export class Scheduler {
     s.running.push({ workflowId, runId });
     s.recent.push({ scheduleTime: b.nominal, actualTime: now, workflowId, runId });
     if (s.recent.length > RECENT_ACTIONS) s.recent.splice(0, s.recent.length - RECENT_ACTIONS);
+    return true;
   }
 
   /** The schedule's row in its namespace's schedule visibility (ListSchedules, CountSchedules). */

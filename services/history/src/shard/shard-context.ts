@@ -72,6 +72,8 @@ export interface ShardListeners {
 export interface EntityChange<T> {
   write: string | 'delete' | undefined;
   tasks?: { category: { id: number }; fireAt: number; type: string; data: string }[];
+  /** Billable actions of the change, committed with it as a usage task. */
+  usage?: ReadonlyMap<BillableAction, number>;
   result: T;
 }
 
@@ -452,6 +454,8 @@ export class ShardContext {
       const change = await fn(record);
       if (change.write === undefined) return change.result;
       const rows: HistoryTaskRow[] = (change.tasks ?? []).map((t) => ({ categoryId: t.category.id, taskId: this.nextTaskId(), fireAt: t.fireAt, namespaceId: key.namespaceId, workflowId: key.workflowId, runId: '', type: t.type, data: t.data }));
+      const usage = change.usage ? usageTaskOf(change.usage, this.clock.now()) : undefined;
+      if (usage) rows.push(this.usageRow(key, usage));
       const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, tasks: rows };
       if (change.write === 'delete') {
         if (!record) return change.result;
