@@ -4,6 +4,8 @@
 // of the server across a firing (no lost and no doubled run).
 import assert from 'node:assert/strict';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import Long from 'long';
 import { conformanceFile, eventually, uniqueName } from '../harness';
 import { echoWorkflow, waitForFinish } from '../workflows';
@@ -305,4 +307,90 @@ file.test('SIGKILL across a firing: after the restart every time runs exactly on
   for (let i = 1; i < times.length; i++) assert.equal(times[i]! - times[i - 1]!, 1000, `no time lost between ${new Date(times[i - 1]!).toISOString()} and ${new Date(times[i]!).toISOString()}`);
   assert.ok(before.info.numActionsTaken >= 6);
   await h.delete();
+});
+
+file.test('search attributes and memo of the schedule and of its runs; list queries; update with its conflict token', async (_t, env) => {
+  const IVT = temporal.api.enums.v1.IndexedValueType;
+  await env.connection.operatorService.addSearchAttributes({ namespace: 'default', searchAttributes: { SchedTeam: IVT.INDEXED_VALUE_TYPE_KEYWORD, RunTier: IVT.INDEXED_VALUE_TYPE_KEYWORD } });
+  const team = defineSearchAttributeKey('SchedTeam', SearchAttributeType.KEYWORD);
+  const tier = defineSearchAttributeKey('RunTier', SearchAttributeType.KEYWORD);
+  const scheduleId = uniqueName('sched-attrs');
+  const handle = await env.client.schedule.create({
+    scheduleId,
+    spec: { intervals: [{ every: '1h' }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: echoWorkflow,
+      args: ['a'],
+      taskQueue: env.taskQueue,
+      workflowId: `${scheduleId}-wf`,
+      memo: { runNote: 'from the action' },
+      typedSearchAttributes: [{ key: tier, value: 'gold' }],
+    },
+    memo: { scheduleNote: 'of the schedule' },
+    typedSearchAttributes: [{ key: team, value: 'payments' }],
+    state: { paused: true },
+  });
+  const d = await handle.describe();
+  assert.equal(d.typedSearchAttributes.get(team), 'payments');
+  assert.equal(d.memo?.scheduleNote, 'of the schedule');
+  assert.deepEqual(d.action.type === 'startWorkflow' && d.action.searchAttributes?.RunTier, ['gold']);
+
+  await handle.trigger();
+  const runId = await eventually(async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId, { timeoutMs: 10_000, description: 'triggered' });
+  const run = await env.client.workflow.getHandle(runId).describe();
+  assert.equal(run.memo?.runNote, 'from the action');
+  assert.equal(run.typedSearchAttributes.get(tier), 'gold');
+  assert.deepEqual(run.searchAttributes.TemporalScheduledById, [scheduleId]);
+
+  // ListSchedules over the schedule's own attributes and TemporalSchedulePaused.
+  const listed = async (query: string): Promise<string[]> => {
+    const out: string[] = [];
+    for await (const s of env.client.schedule.list({ query })) out.push(s.scheduleId);
+    return out;
+  };
+  await eventually(async () => (await listed(`SchedTeam = 'payments' AND TemporalSchedulePaused = true`)).includes(scheduleId), { timeoutMs: 10_000, description: 'listed by attribute' });
+  assert.ok(!(await listed(`SchedTeam = 'other'`)).includes(scheduleId));
+  const count = await env.client.workflowService.countSchedules({ namespace: 'default', query: `SchedTeam = 'payments'` });
+  assert.equal(Number(count.count), 1);
+
+  // Update: a new spec (the client reads, changes and writes back with the conflict token).
+  await handle.update((prev) => ({ ...prev, spec: { calendars: [{ hour: 7, minute: 15 }], timezone: 'Europe/Paris' }, state: { ...prev.state, paused: false } }));
+  const u = await handle.describe();
+  assert.equal(u.spec.timezone, 'Europe/Paris');
+  assert.equal(u.spec.intervals?.length ?? 0, 0);
+  assert.ok(u.info.lastUpdatedAt, 'update time set');
+  for (const t of u.info.nextActionTimes) assert.equal(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' }).format(t), '07:15');
+  // A stale conflict token is refused and changes nothing.
+  const stale = d.raw.conflictToken;
+  await assert.rejects(
+    env.client.workflowService.updateSchedule({ namespace: 'default', scheduleId, schedule: d.raw.schedule, conflictToken: stale, requestId: uniqueName('req') }),
+    /changed since the conflict token was read/,
+  );
+  assert.equal((await handle.describe()).spec.timezone, 'Europe/Paris');
+  await handle.delete();
+});
+
+file.test('after downtime longer than the catch-up window, the late times are counted as missed, not run', async (_t, env) => {
+  const scheduleId = uniqueName('sched-catchup');
+  const handle = await env.client.schedule.create({
+    scheduleId,
+    spec: { intervals: [{ every: '1s' }] },
+    action: { type: 'startWorkflow', workflowType: echoWorkflow, args: ['c'], taskQueue: env.taskQueue, workflowId: `${scheduleId}-wf` },
+    policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL, catchupWindow: '10s' },
+  });
+  await eventually(async () => (await handle.describe()).info.numActionsTaken >= 1, { timeoutMs: 10_000, description: 'fired before the kill' });
+  await env.server.kill();
+  await new Promise((r) => setTimeout(r, 13_000));
+  await env.server.restart();
+  const d = await eventually(
+    async () => {
+      const x = await env.client.schedule.getHandle(scheduleId).describe();
+      return x.info.numActionsMissedCatchupWindow > 0 ? x : undefined;
+    },
+    { timeoutMs: 15_000, description: 'missed times counted' },
+  );
+  // About 3 of the ~13 down seconds were more than 10 s late; the other ~10 were caught up.
+  assert.ok(d.info.numActionsMissedCatchupWindow >= 1 && d.info.numActionsMissedCatchupWindow <= 6, `missed ${d.info.numActionsMissedCatchupWindow}`);
+  await env.client.schedule.getHandle(scheduleId).delete();
 });
