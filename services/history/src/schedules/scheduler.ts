@@ -45,6 +45,9 @@ const v1 = temporal.api.schedule.v1;
 type Schedule = temporal.api.schedule.v1.ISchedule;
 type WsNs = typeof temporal.api.workflowservice.v1;
 const Overlap = temporal.api.enums.v1.ScheduleOverlapPolicy;
+const Status = temporal.api.enums.v1.WorkflowExecutionStatus;
+/** Closes that pauseOnFailure pauses on, as Temporal: failed and timed out (not canceled or terminated). */
+const FAILURE_STATUSES: ReadonlySet<number> = new Set([Status.WORKFLOW_EXECUTION_STATUS_FAILED, Status.WORKFLOW_EXECUTION_STATUS_TIMED_OUT]);
 
 /** Workflow id prefix of a schedule's row, as Temporal names its scheduler workflows. */
 export const SCHEDULER_WORKFLOW_ID_PREFIX = 'temporal-sys-scheduler:';
@@ -431,14 +434,26 @@ export class Scheduler {
     });
   }
 
-  /** Which of these workflows still run (each one's current run is still that run, running). */
+  /**
+   * Which of these workflows still run. A workflow id is the chain of its runs (retries,
+   * continue-as-new, as Temporal's scheduler watches it), so its current run decides.
+   */
   private async stillRunning(namespaceId: string, list: readonly { workflowId: string; runId: string }[]): Promise<{ workflowId: string; runId: string }[]> {
-    const out: { workflowId: string; runId: string }[] = [];
+    return (await this.refreshRunning(namespaceId, list)).running;
+  }
+
+  private async refreshRunning(
+    namespaceId: string,
+    list: readonly { workflowId: string; runId: string }[],
+  ): Promise<{ running: { workflowId: string; runId: string }[]; failed: string[] }> {
+    const running: { workflowId: string; runId: string }[] = [];
+    const failed: string[] = [];
     for (const w of list) {
       const current = await this.env.shardFor(namespaceId, w.workflowId).getCurrentExecution(namespaceId, w.workflowId);
-      if (current && current.runId === w.runId && current.running) out.push(w);
+      if (current?.running) running.push(w);
+      else if (current && FAILURE_STATUSES.has(current.status)) failed.push(w.workflowId);
     }
-    return out;
+    return { running, failed };
   }
 
   /**
@@ -449,7 +464,8 @@ export class Scheduler {
   private async process(s: StoredSchedule, namespace: NamespaceRecord, now: number): Promise<Pick<EntityChange<unknown>, 'tasks' | 'usage'>> {
     const schedule = decodeSchedule(s);
     const spec = this.compiled(s, schedule);
-    const state = schedule.state ?? {};
+    schedule.state ??= {};
+    const state = schedule.state;
     const catchupMs = durationToMs(schedule.policies?.catchupWindow) ?? DEFAULT_CATCHUP_WINDOW_MS;
     let more = false;
     if (state.paused) {
@@ -476,7 +492,15 @@ export class Scheduler {
       }
     }
 
-    s.running = await this.stillRunning(namespace.id, s.running);
+    const refreshed = await this.refreshRunning(namespace.id, s.running);
+    s.running = refreshed.running;
+    // pauseOnFailure: a run that failed or timed out pauses the schedule before its next action.
+    if (schedule.policies?.pauseOnFailure && refreshed.failed.length > 0 && !state.paused) {
+      state.paused = true;
+      state.notes = `paused after workflow ${refreshed.failed[0] ?? ''} failed`;
+      s.highWater = Math.max(s.highWater, now);
+      s.buffer = s.buffer.filter((b) => b.manual);
+    }
     let isRunning = s.running.length > 0;
     const toStart: BufferedStart[] = [];
     const newBuffer: BufferedStart[] = [];

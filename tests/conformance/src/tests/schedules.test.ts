@@ -8,7 +8,7 @@ import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/commo
 import { temporal } from '@temporalio/proto';
 import Long from 'long';
 import { conformanceFile, eventually, uniqueName } from '../harness';
-import { echoWorkflow, waitForFinish } from '../workflows';
+import { echoWorkflow, failingWorkflow, waitForFinish } from '../workflows';
 
 const file = conformanceFile({ name: 'sched' });
 
@@ -393,4 +393,28 @@ file.test('after downtime longer than the catch-up window, the late times are co
   // About 3 of the ~13 down seconds were more than 10 s late; the other ~10 were caught up.
   assert.ok(d.info.numActionsMissedCatchupWindow >= 1 && d.info.numActionsMissedCatchupWindow <= 6, `missed ${d.info.numActionsMissedCatchupWindow}`);
   await env.client.schedule.getHandle(scheduleId).delete();
+});
+
+file.test('pauseOnFailure: a run that fails pauses the schedule before its next action', async (_t, env) => {
+  const scheduleId = uniqueName('sched-pof');
+  const handle = await env.client.schedule.create({
+    scheduleId,
+    spec: { intervals: [{ every: '1s' }] },
+    action: { type: 'startWorkflow', workflowType: failingWorkflow, args: ['boom', 'Boom'], taskQueue: env.taskQueue, workflowId: `${scheduleId}-wf` },
+    policies: { pauseOnFailure: true },
+  });
+  const d = await eventually(
+    async () => {
+      const x = await handle.describe();
+      return x.state.paused ? x : undefined;
+    },
+    { timeoutMs: 10_000, description: 'paused after the failure' },
+  );
+  assert.match(d.state.note ?? '', /failed/);
+  assert.equal(d.policies.pauseOnFailure, true);
+  const taken = d.info.numActionsTaken;
+  assert.ok(taken >= 1 && taken <= 2, `stopped after the failure (${taken} actions)`);
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal((await handle.describe()).info.numActionsTaken, taken, 'no action while paused');
+  await handle.delete();
 });
