@@ -3,7 +3,7 @@
 // (a workflow blocked on a signal makes overlap observable), list/delete, bad input, and a SIGKILL
 // of the server across a firing (no lost and no doubled run).
 import assert from 'node:assert/strict';
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import Long from 'long';
@@ -259,6 +259,26 @@ file.test('bad input is INVALID_ARGUMENT and creates nothing', async (_t, env) =
     );
     await assert.rejects(env.client.schedule.getHandle(scheduleId).describe(), ScheduleNotFoundError, `${what}: nothing created`);
   }
+  // An id in use: ScheduleAlreadyRunning (ALREADY_EXISTS), the first schedule unchanged.
+  const taken = uniqueName('sched-taken');
+  const first = await env.client.schedule.create({
+    scheduleId: taken,
+    spec: { intervals: [{ every: '1h' }] },
+    action: { type: 'startWorkflow', workflowType: echoWorkflow, args: ['x'], taskQueue: env.taskQueue },
+    state: { paused: true, note: 'first' },
+  });
+  await assert.rejects(
+    env.client.schedule.create({ scheduleId: taken, spec: { intervals: [{ every: '1m' }] }, action: { type: 'startWorkflow', workflowType: echoWorkflow, args: ['y'], taskQueue: env.taskQueue } }),
+    ScheduleAlreadyRunning,
+  );
+  assert.equal((await first.describe()).state.note, 'first');
+  await first.delete();
+  // Unknown schedules: NOT_FOUND for every call that names one.
+  const unknown = env.client.schedule.getHandle(uniqueName('sched-unknown'));
+  await assert.rejects(unknown.pause(), ScheduleNotFoundError);
+  await assert.rejects(unknown.trigger(), ScheduleNotFoundError);
+  await assert.rejects(unknown.delete(), ScheduleNotFoundError);
+
   const scheduleId = uniqueName('sched-bad-overlap');
   await assert.rejects(
     env.client.workflowService.createSchedule({
