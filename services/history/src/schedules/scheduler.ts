@@ -401,7 +401,8 @@ export class Scheduler {
     const end = timestampToMs(r.endTime);
     if (start === undefined || end === undefined) throw new InvalidArgumentError('startTime and endTime are required');
     if (end < start) throw new InvalidArgumentError('endTime is before startTime');
-    const times = this.compiled(s, decodeSchedule(s)).between(start - 1, end, MAX_MATCHING_TIMES);
+    // As Temporal: the times after startTime whose actual (jittered) time is not after endTime.
+    const times = this.compiled(s, decodeSchedule(s)).between(start, end, MAX_MATCHING_TIMES).filter((t) => t.actual <= end);
     return { startTime: times.map((t) => msToTimestamp(t.actual)) };
   }
 
