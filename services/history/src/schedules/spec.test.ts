@@ -78,6 +78,23 @@ describe('schedule spec: intervals, exclusions, start and end', () => {
     assert.deepEqual(times(spec, '2030-01-01T00:30:00Z', 4), ['2030-01-01T01:00:00.000Z', '2030-01-01T03:00:00.000Z', '2030-01-01T03:30:00.000Z', '2030-01-01T04:00:00.000Z']);
   });
 
+  it('a long excluded run is skipped at once, not one candidate at a time', () => {
+    const spec: Spec = {
+      interval: [{ interval: msToDuration(1000) }],
+      excludeStructuredCalendar: [{ second: [{ start: 0, end: 59 }], minute: [{ start: 0, end: 59 }], hour: [{ start: 2, end: 3 }] }],
+      timezoneName: 'Europe/Berlin',
+    };
+    // 01:59:59 in Berlin (UTC+1 in January) is 00:59:59Z; the next time is 04:00:00 Berlin, 03:00:00Z.
+    assert.deepEqual(times(spec, '2030-01-01T00:59:58Z', 2), ['2030-01-01T00:59:59.000Z', '2030-01-01T03:00:00.000Z']);
+    // Every day excluded for a whole year of Mondays... a weekday-only spec over weekends.
+    const weekdays: Spec = {
+      interval: [{ interval: msToDuration(60_000) }],
+      excludeStructuredCalendar: [{ second: [{ start: 0, end: 59 }], minute: [{ start: 0, end: 59 }], hour: [{ start: 0, end: 23 }], dayOfWeek: [{ start: 0 }, { start: 6 }] }],
+    };
+    // Friday 2030-01-04 23:59 UTC, then Monday 00:00.
+    assert.deepEqual(times(weekdays, '2030-01-04T23:58:30Z', 2), ['2030-01-04T23:59:00.000Z', '2030-01-07T00:00:00.000Z']);
+  });
+
   it('start and end times clip the spec', () => {
     const spec = { interval: [{ interval: msToDuration(HOUR) }], startTime: msToTimestamp(Date.parse('2030-01-01T05:00:00Z')), endTime: msToTimestamp(Date.parse('2030-01-01T07:00:00Z')) };
     assert.deepEqual(times(spec, '2030-01-01T00:00:00Z', 5), ['2030-01-01T05:00:00.000Z', '2030-01-01T06:00:00.000Z', '2030-01-01T07:00:00.000Z']);

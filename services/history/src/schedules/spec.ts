@@ -19,6 +19,9 @@ type StructuredCalendar = temporal.api.schedule.v1.IStructuredCalendarSpec;
 type Range = temporal.api.schedule.v1.IRange;
 
 const SECOND = 1000;
+const MIN_MS = 60 * SECOND;
+const HOUR_MS = 60 * MIN_MS;
+const DAY_MS = 24 * HOUR_MS;
 /** Years a calendar may name (Temporal's bound too). */
 const MIN_YEAR = 2000;
 const MAX_YEAR = 2100;
@@ -164,6 +167,30 @@ function nextCalendarTime(cal: CalendarMatcher, zone: string, after: number): nu
   return undefined;
 }
 
+const FULL = { second: 60, minute: 60, hour: 24 };
+
+/**
+ * The first instant after `at` (a time the calendar matches) that it does not match, found by whole
+ * seconds, minutes, hours or days at a time (an "every second, skip 02:00-03:59" spec must not step
+ * through 7,200 excluded seconds). Undefined when no such time is found quickly.
+ */
+function endOfMatchingRun(cal: CalendarMatcher, zone: string, at: number): number | undefined {
+  let unit = SECOND;
+  if (cal.second.size === FULL.second) {
+    unit = MIN_MS;
+    if (cal.minute.size === FULL.minute) {
+      unit = HOUR_MS;
+      if (cal.hour.size === FULL.hour) unit = DAY_MS;
+    }
+  }
+  let naive = toNaive(at, zone);
+  for (let i = 0; i < 400; i++) {
+    naive = Math.floor(naive / unit) * unit + unit;
+    if (nextNaive(cal, naive) !== naive) return fromNaive(naive, zone);
+  }
+  return undefined;
+}
+
 function calendarMatches(cal: CalendarMatcher, zone: string, at: number): boolean {
   if (at % SECOND !== 0) return false;
   const naive = toNaive(at, zone);
@@ -219,8 +246,12 @@ export class CompiledSpec {
       }
       if (best === undefined) return undefined;
       if (this.endMs !== undefined && best > this.endMs) return undefined;
-      if (!this.excluded(best)) return best;
-      t = best;
+      const excludedBy = this.excludes.filter((cal) => calendarMatches(cal, this.zone, best as number));
+      if (excludedBy.length === 0) return best;
+      // Past the whole excluded run at once (each exclusion's), not one candidate at a time.
+      let resume = best;
+      for (const cal of excludedBy) resume = Math.max(resume, (endOfMatchingRun(cal, this.zone, best) ?? best + 1) - 1);
+      t = resume;
     }
     return undefined;
   }
@@ -243,10 +274,6 @@ export class CompiledSpec {
       t = n.nominal;
     }
     return out;
-  }
-
-  private excluded(at: number): boolean {
-    return this.excludes.some((cal) => calendarMatches(cal, this.zone, at));
   }
 
   /** Deterministic per (schedule, nominal time): a restart computes the same actual time. */
