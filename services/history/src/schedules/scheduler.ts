@@ -10,11 +10,13 @@
  * schedule and the time, BEFORE the state that records it is committed: a crash in between retries
  * the same start, which finds the run it created (request-id idempotency), so no run is lost or
  * doubled. Overlap policies watch the schedule's running workflows: while a start is buffered
- * behind a running one, the schedule re-checks every WATCH_INTERVAL_MS (a persisted timer too).
+ * behind a running one, the schedule re-checks every `history.scheduleWatchInterval` (a persisted
+ * timer too).
  */
 import { createHash } from 'node:crypto';
 import {
   FailedPreconditionError,
+  HistorySettings,
   InvalidArgumentError,
   NotFoundError,
   WorkflowExecutionAlreadyStartedError,
@@ -53,8 +55,6 @@ const FAILURE_STATUSES: ReadonlySet<number> = new Set([Status.WORKFLOW_EXECUTION
 export const SCHEDULER_WORKFLOW_ID_PREFIX = 'temporal-sys-scheduler:';
 /** The run id of every schedule row (rows of a workflow id are otherwise keyed by run). */
 const SCHEDULE_RUN_ID = '00000000-0000-4000-8000-5c4ed0100000';
-/** While a start waits behind a running workflow, how often the schedule checks whether it closed. */
-export const WATCH_INTERVAL_MS = 1000;
 /** Temporal's defaults and bounds. */
 const DEFAULT_CATCHUP_WINDOW_MS = 365 * 86_400_000;
 const MIN_CATCHUP_WINDOW_MS = 10_000;
@@ -569,7 +569,7 @@ export class Scheduler {
     const outOfActions = state.limitedActions && toNumber(state.remainingActions) <= 0;
     if (more) wake = now;
     else if (!state.paused && !outOfActions) wake = spec.next(s.highWater)?.actual;
-    if (s.buffer.length > 0 && (s.running.length > 0 || cancel)) wake = Math.min(wake ?? Infinity, now + WATCH_INTERVAL_MS);
+    if (s.buffer.length > 0 && (s.running.length > 0 || cancel)) wake = Math.min(wake ?? Infinity, now + Math.max(100, this.env.settings.get(HistorySettings.scheduleWatchInterval)));
     if (wake !== undefined && wake !== s.wakeAt) {
       s.timerGen += 1;
       s.wakeAt = wake;
