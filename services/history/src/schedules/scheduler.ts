@@ -507,16 +507,26 @@ export class Scheduler {
     const newBuffer: BufferedStart[] = [];
     let cancel = false;
     let terminate = false;
+    // As Temporal: a start of the spec (not a trigger or backfill) is dropped when it would run while
+    // the schedule is paused or out of remaining actions.
+    let budget = state.limitedActions ? toNumber(state.remainingActions) : Infinity;
+    const mayStart = (b: BufferedStart): boolean => {
+      if (b.manual) return true;
+      if (state.paused || budget <= 0) return false;
+      budget -= 1;
+      return true;
+    };
     for (const b of s.buffer) {
-      if (!b.manual && state.limitedActions && toNumber(state.remainingActions) <= 0) continue;
       const policy = resolveOverlap(b.overlap, schedule);
       if (policy === Overlap.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL) {
-        toStart.push(b);
+        if (mayStart(b)) toStart.push(b);
         continue;
       }
       if (!isRunning && newBuffer.length === 0) {
-        toStart.push(b);
-        isRunning = true;
+        if (mayStart(b)) {
+          toStart.push(b);
+          isRunning = true;
+        }
         continue;
       }
       switch (policy) {
@@ -556,7 +566,8 @@ export class Scheduler {
       // Terminated runs are closed now: a buffered start need not wait for the next check.
       if (terminate) {
         s.running = await this.stillRunning(namespace.id, s.running);
-        if (s.running.length === 0 && s.buffer.length > 0) toStart.push(s.buffer.shift() as BufferedStart);
+        const next = s.running.length === 0 ? s.buffer.shift() : undefined;
+        if (next && mayStart(next)) toStart.push(next);
       }
     }
     let taken = 0;
