@@ -139,6 +139,19 @@ file.test('pause, unpause, trigger now, backfill and remaining actions', async (
   for (const t of ['2024-01-01T00:00:00Z', '2024-01-01T01:00:00Z', '2024-01-01T02:00:00Z']) assert.ok(ids.includes(`${scheduleId}-wf-${t}`), `backfilled ${t}`);
   await handle.delete();
 
+  // Created with an initial patch: trigger at once and backfill one past time.
+  const initial = uniqueName('sched-initial');
+  const h3 = await env.client.schedule.create({
+    scheduleId: initial,
+    spec: { intervals: [{ every: '1h' }] },
+    action: { type: 'startWorkflow', workflowType: echoWorkflow, args: ['i'], taskQueue: env.taskQueue, workflowId: `${initial}-wf` },
+    state: { paused: true, triggerImmediately: true, backfill: [{ start: new Date('2024-06-01T10:00:00Z'), end: new Date('2024-06-01T10:00:00Z'), overlap: ScheduleOverlapPolicy.ALLOW_ALL }] },
+  });
+  await eventually(async () => (await h3.describe()).info.numActionsTaken === 2, { timeoutMs: 10_000, description: 'initial trigger and backfill' });
+  const initialIds = (await h3.describe()).info.recentActions.map((a) => a.action.workflow.workflowId);
+  assert.ok(initialIds.includes(`${initial}-wf-2024-06-01T10:00:00Z`), `backfilled run among ${initialIds.join(', ')}`);
+  await h3.delete();
+
   // Remaining actions: two, then the schedule stops on its own.
   const limited = uniqueName('sched-limited');
   const h2 = await env.client.schedule.create({
