@@ -63,6 +63,7 @@ const FUTURE_ACTIONS = 10;
 /** Scheduled times one firing takes at most (the rest are taken by the next, immediately). */
 const MAX_TIMES_PER_FIRING = 100;
 const MAX_BUFFER = 1000;
+const MAX_RUNNING_TRACKED = 1000;
 const MAX_BACKFILL_TIMES = 1000;
 const MAX_MATCHING_TIMES = 1000;
 const MAX_SCHEDULE_ID_LENGTH = 1000;
@@ -645,6 +646,8 @@ export class Scheduler {
     if (!b.manual && state.limitedActions) state.remainingActions = int64(Math.max(0, toNumber(state.remainingActions) - 1));
     s.counts.actions += 1;
     s.running.push({ workflowId, runId });
+    // Bounded work per firing: the oldest of very many running workflows (ALLOW_ALL) are no longer watched.
+    if (s.running.length > MAX_RUNNING_TRACKED) s.running.splice(0, s.running.length - MAX_RUNNING_TRACKED);
     s.recent.push({ scheduleTime: b.nominal, actualTime: now, workflowId, runId });
     if (s.recent.length > RECENT_ACTIONS) s.recent.splice(0, s.recent.length - RECENT_ACTIONS);
     return true;
