@@ -234,6 +234,13 @@ export const HistorySettings = {
     description:
       "Storage metering: besides every change, each run's active or retained storage is accrued at every multiple of this interval (UTC), so a day's byte-seconds are complete soon after it ends. 0: only at changes and deletion.",
   }),
+  scheduleWatchInterval: defineSetting({
+    key: 'history.scheduleWatchInterval',
+    scope: 'global',
+    defaultValue: 1000,
+    parse: durationSetting(),
+    description: "Schedules: while a start waits behind the schedule's running workflow (overlap policies BUFFER_ONE, BUFFER_ALL, CANCEL_OTHER), how often the schedule checks whether that workflow closed (a persisted timer).",
+  }),
   executionCacheSize: defineSetting({
     key: 'history.cacheMaxSize',
     scope: 'global',

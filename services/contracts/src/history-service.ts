@@ -113,6 +113,14 @@ export interface HistoryService extends TaskStarter {
     request: { target: ActivityTarget; details?: Payloads | null; identity: string },
     call?: CallOptions,
   ): Promise<Ws<'RecordActivityTaskHeartbeatResponse'>>;
+  /** Schedules (a durable entity of the history service; ListSchedules/CountSchedules are visibility's). */
+  createSchedule(request: NamespacedRequest<Ws<'CreateScheduleRequest'>>): Promise<Ws<'CreateScheduleResponse'>>;
+  describeSchedule(request: NamespacedRequest<Ws<'DescribeScheduleRequest'>>): Promise<Ws<'DescribeScheduleResponse'>>;
+  updateSchedule(request: NamespacedRequest<Ws<'UpdateScheduleRequest'>>): Promise<void>;
+  /** Pause, unpause, trigger now, backfill. */
+  patchSchedule(request: NamespacedRequest<Ws<'PatchScheduleRequest'>>): Promise<void>;
+  deleteSchedule(request: NamespacedRequest<Ws<'DeleteScheduleRequest'>>): Promise<void>;
+  listScheduleMatchingTimes(request: NamespacedRequest<Ws<'ListScheduleMatchingTimesRequest'>>): Promise<Ws<'ListScheduleMatchingTimesResponse'>>;
   /** A worker's answer to a legacy query task, handed to the waiting QueryWorkflow call. */
   respondQueryTaskCompleted(request: { namespaceId: string; queryId: string; request: Ws<'RespondQueryTaskCompletedRequest'> }, call?: CallOptions): Promise<void>;
 }

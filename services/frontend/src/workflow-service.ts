@@ -10,7 +10,7 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError, Permissio
 import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type IdentityService, type Principal } from '@hourglass/identity';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { ActivityTarget, ActivityTaskToken, HistoryService, MatchingService, Ws, WorkflowTaskToken } from '@hourglass/contracts';
-import { BATCH_OPERATION_TYPES, encodeHeader, encodePayloads, parseBatchData, type BatchKind, type BatchRunner, type NamespaceRegistry } from '@hourglass/history';
+import { BATCH_OPERATION_TYPES, SCHEDULE_INFO_MEMO_FIELD, encodeHeader, encodePayloads, parseBatchData, scheduleNamespaceId, type BatchKind, type BatchRunner, type NamespaceRegistry } from '@hourglass/history';
 import type { BatchOperationRecord } from '@hourglass/persistence';
 import type { VisibilitySearch } from '@hourglass/visibility';
 import type { FrontendConfig } from './config';
@@ -295,9 +295,22 @@ export class WorkflowService {
       RecordActivityTaskHeartbeatById: wsHandler('RecordActivityTaskHeartbeatByIdRequest', (r, ctx) =>
         history.recordActivityTaskHeartbeat({ target: byId(r, ctx), details: r.details ?? null, identity: r.identity ?? '' }),
       ),
+      CreateSchedule: wsHandler('CreateScheduleRequest', (r, ctx) => history.createSchedule({ namespaceId: acceptingStarts(ctx), request: r })),
+      DescribeSchedule: wsHandler('DescribeScheduleRequest', (r, ctx) => history.describeSchedule({ namespaceId: ns(ctx), request: r })),
+      UpdateSchedule: wsHandler('UpdateScheduleRequest', (r, ctx) => done(history.updateSchedule({ namespaceId: ns(ctx), request: r }))),
+      PatchSchedule: wsHandler('PatchScheduleRequest', (r, ctx) => done(history.patchSchedule({ namespaceId: ns(ctx), request: r }))),
+      DeleteSchedule: wsHandler('DeleteScheduleRequest', (r, ctx) => done(history.deleteSchedule({ namespaceId: ns(ctx), request: r }))),
+      ListScheduleMatchingTimes: wsHandler('ListScheduleMatchingTimesRequest', (r, ctx) => history.listScheduleMatchingTimes({ namespaceId: ns(ctx), request: r })),
     };
     const { visibility } = this.deps;
     if (visibility) {
+      // A namespace's schedules are indexed in a visibility namespace of their own (see @hourglass/history's scheduler).
+      const schedulesOf = (ctx: HandlerContext) => ({ ...ctx.namespace, id: scheduleNamespaceId(ctx.namespace.id) });
+      handlers.ListSchedules = wsHandler('ListSchedulesRequest', async (r, ctx) => {
+        const page = await visibility.list(schedulesOf(ctx), { query: r.query ?? '', pageSize: r.maximumPageSize ?? 0, nextPageToken: r.nextPageToken ?? null });
+        return { schedules: page.executions.map(scheduleListEntry), nextPageToken: page.nextPageToken };
+      });
+      handlers.CountSchedules = wsHandler('CountSchedulesRequest', (r, ctx) => visibility.count(schedulesOf(ctx), r.query));
       handlers.ListWorkflowExecutions = wsHandler('ListWorkflowExecutionsRequest', (r, ctx) => visibility.list(ctx.namespace, r));
       handlers.ScanWorkflowExecutions = wsHandler('ScanWorkflowExecutionsRequest', (r, ctx) => visibility.list(ctx.namespace, r));
       handlers.CountWorkflowExecutions = wsHandler('CountWorkflowExecutionsRequest', (r, ctx) => visibility.count(ctx.namespace, r.query));
@@ -420,5 +433,20 @@ function getSystemInfo(config: FrontendConfig): temporal.api.workflowservice.v1.
       // ScheduleNexusOperation commands fail their workflow task with FEATURE_DISABLED.
       nexus: false,
     },
+  };
+}
+
+/** A schedule's visibility row as ListSchedules answers it: its ScheduleListInfo travels in a memo field of its own. */
+function scheduleListEntry(e: temporal.api.workflow.v1.IWorkflowExecutionInfo): temporal.api.schedule.v1.IScheduleListEntry {
+  const fields = { ...(e.memo?.fields ?? {}) };
+  const infoPayload = fields[SCHEDULE_INFO_MEMO_FIELD];
+  delete fields[SCHEDULE_INFO_MEMO_FIELD];
+  const attributes = { ...(e.searchAttributes?.indexedFields ?? {}) };
+  delete attributes.TemporalSchedulePaused;
+  return {
+    scheduleId: e.execution?.workflowId ?? '',
+    memo: { fields },
+    searchAttributes: { indexedFields: attributes },
+    info: infoPayload?.data ? temporal.api.schedule.v1.ScheduleListInfo.decode(infoPayload.data) : null,
   };
 }

@@ -51,6 +51,7 @@ import { ShardContext, type ShardListeners } from './shard/shard-context';
 import { RebuildVerifier } from './workflow/rebuild-verifier';
 import { BillableActionCounter } from './usage/billable-action-counter';
 import { createUsageTaskExecutor } from './usage/usage-task';
+import { Scheduler } from './schedules/scheduler';
 
 
 export interface HistoryEngineDeps {
@@ -105,6 +106,7 @@ export class HistoryEngine implements HistoryService {
   readonly workTracker: WorkTracker | undefined;
   /** hourglass_billable_actions_total: billable actions folded into the hourly counters since this process started. */
   readonly billableActions = new BillableActionCounter();
+  private readonly scheduler: Scheduler;
 
   constructor(deps: HistoryEngineDeps) {
     const notifier = new ExecutionNotifier();
@@ -135,7 +137,13 @@ export class HistoryEngine implements HistoryService {
       executor: (env) => createUsageTaskExecutor(env, (namespaceId, increments) => this.billableActions.add(namespaceId, increments)),
       executorDeletesTask: true,
     };
-    const registrations = [...standardRegistrations(deps.visibility ?? DISCARDING_PUBLISHER), usage, ...(deps.extraTaskCategories ?? [])];
+    this.scheduler = new Scheduler({ env: this.env, namespace: (id) => this.namespace(id) });
+    const publisher = deps.visibility ?? DISCARDING_PUBLISHER;
+    const schedules: TaskCategoryRegistration = {
+      category: TaskCategories.schedule,
+      executor: () => (row) => this.scheduler.execute(row, (changes) => publisher.publish(changes)),
+    };
+    const registrations = [...standardRegistrations(deps.visibility ?? DISCARDING_PUBLISHER), usage, schedules, ...(deps.extraTaskCategories ?? [])];
     const ids = new Set<number>();
     for (const { category } of registrations) {
       if (ids.has(category.id)) throw new InvariantViolationError(`task category id ${category.id} (${category.name}) is registered twice`);
@@ -301,6 +309,30 @@ export class HistoryEngine implements HistoryService {
 
   async respondQueryTaskCompleted(r: { namespaceId: string; queryId: string; request: Ws<'RespondQueryTaskCompletedRequest'> }): Promise<void> {
     respondQueryTaskCompleted(this.env, r.queryId, r.request);
+  }
+
+  createSchedule(r: NamespacedRequest<Ws<'CreateScheduleRequest'>>): Promise<Ws<'CreateScheduleResponse'>> {
+    return this.scheduler.createSchedule(r.namespaceId, r.request);
+  }
+
+  describeSchedule(r: NamespacedRequest<Ws<'DescribeScheduleRequest'>>): Promise<Ws<'DescribeScheduleResponse'>> {
+    return this.scheduler.describeSchedule(r.namespaceId, r.request);
+  }
+
+  updateSchedule(r: NamespacedRequest<Ws<'UpdateScheduleRequest'>>): Promise<void> {
+    return this.scheduler.updateSchedule(r.namespaceId, r.request);
+  }
+
+  patchSchedule(r: NamespacedRequest<Ws<'PatchScheduleRequest'>>): Promise<void> {
+    return this.scheduler.patchSchedule(r.namespaceId, r.request);
+  }
+
+  deleteSchedule(r: NamespacedRequest<Ws<'DeleteScheduleRequest'>>): Promise<void> {
+    return this.scheduler.deleteSchedule(r.namespaceId, r.request);
+  }
+
+  listScheduleMatchingTimes(r: NamespacedRequest<Ws<'ListScheduleMatchingTimesRequest'>>): Promise<Ws<'ListScheduleMatchingTimesResponse'>> {
+    return this.scheduler.listScheduleMatchingTimes(r.namespaceId, r.request);
   }
 
   recordWorkflowTaskStarted(r: RecordWorkflowTaskStartedRequest): Promise<Ws<'PollWorkflowTaskQueueResponse'>> {

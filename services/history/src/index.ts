@@ -4,3 +4,4 @@ export { NamespaceRegistry, type RegisterNamespaceArgs } from './namespace-regis
 export { WorkTracker } from './work-tracker';
 export { BatchRunner, BATCH_OPERATION_TYPES, MAX_BATCH_OPERATIONS_PER_SECOND, encodeHeader, encodePayloads, parseBatchData, type BatchJobData, type BatchKind, type StartBatchArgs } from './batch/batch-runner';
 export { BillableActionCounter, type BillableActionSample } from './usage/billable-action-counter';
+export { scheduleNamespaceId, SCHEDULE_INFO_MEMO_FIELD } from './schedules/scheduler';

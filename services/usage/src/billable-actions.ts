@@ -30,6 +30,10 @@ export const BillableActions = {
   marker: { recordType: 'marker', counts: 'a workflow task completion records local-activity or side-effect markers: once per such workflow task' },
   timerStarted: { recordType: 'timer_started', counts: 'a timer is started (StartTimer command)' },
   upsert: { recordType: 'upsert', counts: 'search attributes or memo are upserted (UpsertWorkflowSearchAttributes, ModifyWorkflowProperties)' },
+  scheduleAction: {
+    recordType: 'schedule_action',
+    counts: 'a schedule takes an action (on its spec, triggered or backfilled): 2 per action, as Temporal Cloud counts a schedule execution as 3 actions with the workflow it starts',
+  },
 } as const satisfies Record<string, BillableActionType>;
 
 export type BillableAction = keyof typeof BillableActions;

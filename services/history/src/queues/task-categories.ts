@@ -22,6 +22,8 @@ export const TaskCategories = {
   visibility: { id: 3, name: 'visibility', kind: 'immediate' },
   /** Usage deltas (billable actions, storage) committed with the change that caused them, folded into hourly counters exactly once. */
   usage: { id: 4, name: 'usage', kind: 'immediate' },
+  /** Schedules: a schedule's next firing (and the re-checks of its running workflows), and the publication of its visibility record. */
+  schedule: { id: 5, name: 'schedule', kind: 'scheduled' },
 } as const satisfies Record<string, TaskCategory>;
 
 export const STANDARD_TASK_CATEGORIES: readonly TaskCategory[] = Object.values(TaskCategories);

@@ -29,6 +29,7 @@ import {
   ConditionFailedError,
   ShardOwnershipLostError,
   type CurrentExecutionRecord,
+  type ExecutionRecord,
   type ExecutionKey,
   type ExecutionStore,
   type HistoryTaskRow,
@@ -68,6 +69,15 @@ export interface ShardListeners {
   onEventsCommitted?(key: ExecutionKey, events: readonly HistoryEvent[], ms: MutableState): void;
   /** Another host took the shard over: this host stops its work on it (and may not serve it again). */
   onOwnershipLost(shardId: number): void;
+}
+
+/** What updateEntity's closure decides: the new state ('delete': remove the entity; undefined: write nothing), tasks of the same commit, and what to return. */
+export interface EntityChange<T> {
+  write: string | 'delete' | undefined;
+  tasks?: { category: { id: number }; fireAt: number; type: string; data: string }[];
+  /** Billable actions of the change, committed with it as a usage task. */
+  usage?: ReadonlyMap<BillableAction, number>;
+  result: T;
 }
 
 export interface ShardDeps {
@@ -458,6 +468,45 @@ export class ShardContext {
     } finally {
       this.folding = false;
     }
+  }
+
+  /**
+   * Entities that are not workflow runs (schedules) live in the shard's execution rows under a
+   * workflow id of their own, with no current-run pointer and no history, so no workflow API finds
+   * them. `fn` runs under the id's lock with the stored record (undefined: none) and returns the new
+   * state (or 'delete'), plus the tasks of the same commit; the write is conditional on the record's
+   * version and fenced by the shard's range id like every commit. Its tasks belong to no run (run id
+   * ''), so the deletion of the entity never deletes a task committed with it.
+   */
+  async updateEntity<T>(
+    key: ExecutionKey,
+    fn: (record: ExecutionRecord | undefined) => Promise<EntityChange<T>> | EntityChange<T>,
+  ): Promise<T> {
+    return this.locks.run(lockKey(key.namespaceId, key.workflowId), async () => {
+      const record = await this.store.getExecution(this.shardId, key);
+      const change = await fn(record);
+      if (change.write === undefined) return change.result;
+      const rows: HistoryTaskRow[] = (change.tasks ?? []).map((t) => ({ categoryId: t.category.id, taskId: this.nextTaskId(), fireAt: t.fireAt, namespaceId: key.namespaceId, workflowId: key.workflowId, runId: '', type: t.type, data: t.data }));
+      const usage = change.usage ? usageTaskOf(change.usage, this.clock.now()) : undefined;
+      if (usage) rows.push(this.usageRow(key, usage));
+      const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, tasks: rows };
+      if (change.write === 'delete') {
+        if (!record) return change.result;
+        commit.deletion = { key, expectedDbVersion: record.dbVersion };
+      } else if (record) {
+        commit.update = { key, state: change.write, nextEventId: 1, events: [], upsertItems: [], deleteItems: [], expectedDbVersion: record.dbVersion };
+      } else {
+        commit.create = { key, state: change.write, nextEventId: 1, events: [], upsertItems: [] };
+      }
+      await this.commit(commit, []);
+      if (rows.length > 0) this.deps.listeners.onTasks(this.shardId, rows);
+      return change.result;
+    });
+  }
+
+  /** The stored record of an entity (see updateEntity), read without its lock. */
+  readEntity(key: ExecutionKey): Promise<ExecutionRecord | undefined> {
+    return this.store.getExecution(this.shardId, key);
   }
 
   /** A created run replaces what the pointer pointed at when the change read it (or nothing). */

@@ -8,9 +8,9 @@ import { parse } from 'csv-parse/sync';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
-import type { WorkflowHandle } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type WorkflowHandle } from '@temporalio/client';
 import { EventType, SERVICES, conformanceFile, eventually, eventsOfType, fetchEvents, rawServiceClient, serverBinPath, uniqueName } from '../harness';
-import { meterQuery, meterSignal, meterUpdate, meteredSignalTarget, meteredSleeper, meteredWorkflow } from '../workflows';
+import { echoWorkflow, meterQuery, meterSignal, meterUpdate, meteredSignalTarget, meteredSleeper, meteredWorkflow } from '../workflows';
 
 const exec = promisify(execFile);
 const file = conformanceFile({ name: 'metering' });
@@ -29,13 +29,14 @@ const NONE: Actions = {
   marker: 0,
   timer_started: 0,
   upsert: 0,
+  schedule_action: 0,
 };
 
 // Written by hand from the workflow code (workflows/metering.ts), not read back from the server.
 const SCRIPTED: Actions = {
   ...NONE,
-  // The client's start, the child, the continue-as-new run, the signal-with-start.
-  workflow_started: 4,
+  // The client's start, the child, the continue-as-new run, the signal-with-start, a schedule's trigger and backfill.
+  workflow_started: 6,
   // Two SignalWorkflowExecution calls and the signal of the signal-with-start.
   signal: 3,
   query: 1,
@@ -48,6 +49,8 @@ const SCRIPTED: Actions = {
   timer_started: 1,
   // upsertMemo.
   upsert: 1,
+  // Two schedule actions (a trigger, a backfilled time): 2 each, as Temporal Cloud bills a schedule execution.
+  schedule_action: 4,
 };
 
 // Three meteredSleeper workflows: each starts, starts a timer and receives one signal.
@@ -145,6 +148,16 @@ file.test('a scripted set of workflows produces exactly the expected billable ac
     signalArgs: ['go'],
   });
   assert.equal(await sws.result(), 1);
+  const schedule = await env.client.schedule.create({
+    scheduleId: uniqueName('metered-schedule'),
+    spec: { intervals: [{ every: '1h' }] },
+    action: { type: 'startWorkflow', workflowType: echoWorkflow, args: ['scheduled'], taskQueue: env.taskQueue },
+    state: { paused: true },
+  });
+  await schedule.trigger();
+  await schedule.backfill({ start: new Date('2024-01-01T00:00:00Z'), end: new Date('2024-01-01T00:00:00Z'), overlap: ScheduleOverlapPolicy.ALLOW_ALL });
+  await eventually(async () => (await schedule.describe()).info.numActionsTaken === 2, { timeoutMs: 10_000, description: 'the schedule took two actions' });
+  await schedule.delete();
   await expectActions(env, SCRIPTED);
 }, { timeoutMs: 90_000 });
 

@@ -171,6 +171,21 @@ interface StartOptions {
   update?: temporal.api.update.v1.IRequest;
   parent?: ParentInfo;
   root?: { workflowId: string; runId: string };
+  /** Search attributes the server sets (a schedule's TemporalScheduledById...), added after the caller's are checked. */
+  systemSearchAttributes?: Record<string, temporal.api.common.v1.IPayload>;
+}
+
+/**
+ * A start by a schedule: the caller's search attributes are checked as a client's are, then the
+ * system attributes Temporal sets on scheduled runs are added.
+ */
+export function startScheduledWorkflow(
+  env: EngineContext,
+  namespace: NamespaceRecord,
+  req: StartRequest,
+  systemSearchAttributes: Record<string, temporal.api.common.v1.IPayload>,
+): Promise<StartResponse> {
+  return startOrSignal(env, namespace, req, { systemSearchAttributes });
 }
 
 /** Admits the update-with-start's update; its refusal is the update operation's (position 2 of 2). */
@@ -287,7 +302,9 @@ async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req
       input: req.input ?? null,
       header: req.header ?? null,
       memo: req.memo ?? null,
-      searchAttributes: req.searchAttributes ?? null,
+      searchAttributes: options.systemSearchAttributes
+        ? { indexedFields: { ...(req.searchAttributes?.indexedFields ?? {}), ...options.systemSearchAttributes } }
+        : (req.searchAttributes ?? null),
       retryPolicy,
       cronSchedule,
       ...timeouts,
