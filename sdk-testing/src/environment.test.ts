@@ -17,7 +17,7 @@ function unexpected(name: string) {
 describe('TestEnvironment with time skipping', () => {
   const file = useTestEnvironment();
 
-  test('SleepForDays: 12 emails 30 days apart finish in under 2 s of wall time', async (t) => {
+  test('SleepForDays: 12 emails 30 days apart finish without waiting out the 360 days (wall time reported, not asserted)', async (t) => {
     const emails: string[] = [];
     const taskQueue = uniqueName('sleep-for-days');
     const worker = await file.env.createWorker({
@@ -37,7 +37,8 @@ describe('TestEnvironment with time skipping', () => {
     assert.equal(result.emails, 12);
     assert.ok(result.finishedAt - result.startedAt >= 360 * DAY_MS, `the workflow saw ${(result.finishedAt - result.startedAt) / DAY_MS} days pass`);
     t.diagnostic(`wall time ${Math.round(wallMs)} ms`);
-    assert.ok(wallMs < 2_000, `took ${Math.round(wallMs)} ms of wall time`);
+    // Skipping is proven by the days the workflow saw pass (a real wait would outlast the test's timeout);
+    // wall time depends on the machine's load, so it is reported, never asserted.
 
     // The closed run stays readable however far time skips (no retention deletes it).
     await file.env.sleep('400 days');

@@ -23,7 +23,7 @@ describe('@temporalio/testing TestWorkflowEnvironment.createTimeSkipping on Hour
   });
   after(() => env?.teardown());
 
-  test('SleepForDays runs through the time-skipping client in under 2 s of wall time', async (t) => {
+  test('SleepForDays runs through the time-skipping client without waiting out its days (wall time reported, not asserted)', async (t) => {
     assert.equal(env.supportsTimeSkipping, true);
     const emails: string[] = [];
     const taskQueue = uniqueName('testing-sleep-for-days');
@@ -39,7 +39,8 @@ describe('@temporalio/testing TestWorkflowEnvironment.createTimeSkipping on Hour
     assert.equal(emails.length, 12);
     assert.ok(result.finishedAt - result.startedAt >= 360 * DAY_MS);
     t.diagnostic(`wall time ${Math.round(wallMs)} ms`);
-    assert.ok(wallMs < 2_000, `took ${Math.round(wallMs)} ms of wall time`);
+    // Skipping is proven by the days the workflow saw pass (a real wait would outlast the test's timeout);
+    // wall time depends on the machine's load, so it is reported, never asserted.
   });
 
   test('time stays locked until the client waits for a result; env.sleep skips ahead', async () => {

@@ -135,24 +135,41 @@ export class MatchingEngine implements MatchingService {
    * that registers a Nexus service keeps polling quietly instead of failing on an error.
    */
   async pollNexusTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<null> {
+    const window = this.openPollWindow(request, call);
+    if (!window) return null;
+    try {
+      if (!window.signal.aborted) await new Promise((resolve) => window.signal.addEventListener('abort', resolve, { once: true }));
+    } finally {
+      window.close();
+    }
+    return null;
+  }
+
+  /**
+   * How long a poll may wait: until its caller cancels, the long-poll interval ends (on the engine's
+   * clock) or the caller's deadline nears (a wall-clock time whatever clock the engine runs on, so
+   * timed on the wall clock). Undefined when an answer now would already reach the caller too late:
+   * a task started for it would be stranded until its timeout. `close` releases the timers.
+   */
+  private openPollWindow(request: PollTaskQueueRequest, call: CallOptions): { signal: AbortSignal; close(): void } | undefined {
     const callerSignal = call.signal;
-    if (callerSignal?.aborted) return null;
+    if (callerSignal?.aborted) return undefined;
     const answerWithinMs = call.deadline > 0 ? call.deadline - this.settings.get(MatchingSettings.deadlineMargin) - Date.now() : Infinity;
-    if (answerWithinMs <= 0) return null;
+    if (answerWithinMs <= 0) return undefined;
     const longPollMs = this.settings.get(MatchingSettings.longPollExpirationInterval, { namespace: request.namespaceName, taskQueue: request.taskQueueName });
     const ended = new AbortController();
     const end = (): void => ended.abort();
     const cancelExpiry = this.clock.wakeAt(this.clock.now() + longPollMs, end);
     const deadlineTimer = answerWithinMs < MAX_TIMEOUT_MS ? setTimeout(end, answerWithinMs) : undefined;
     callerSignal?.addEventListener('abort', end, { once: true });
-    try {
-      if (!ended.signal.aborted) await new Promise((resolve) => ended.signal.addEventListener('abort', resolve, { once: true }));
-    } finally {
-      cancelExpiry();
-      if (deadlineTimer) clearTimeout(deadlineTimer);
-      callerSignal?.removeEventListener('abort', end);
-    }
-    return null;
+    return {
+      signal: ended.signal,
+      close: () => {
+        cancelExpiry();
+        if (deadlineTimer) clearTimeout(deadlineTimer);
+        callerSignal?.removeEventListener('abort', end);
+      },
+    };
   }
 
   /**
@@ -231,37 +248,23 @@ export class MatchingEngine implements MatchingService {
     await queue.ensureLoaded();
     // A sticky queue whose worker announced its shutdown never comes back (its name is unique to that worker).
     if (queue.closed) return null;
-    const callerSignal = call.signal;
-    if (callerSignal?.aborted) return null;
-    // The caller's deadline is a wall-clock time whatever clock the engine runs on, so it is timed
-    // on the wall clock; the long-poll interval runs on the engine's clock.
-    const answerWithinMs = call.deadline > 0 ? call.deadline - this.settings.get(MatchingSettings.deadlineMargin) - Date.now() : Infinity;
-    // An answer now would reach the caller too late: a task started for it would be stranded until its timeout.
-    if (answerWithinMs <= 0) return null;
-    const longPollMs = this.settings.get(MatchingSettings.longPollExpirationInterval, { namespace: request.namespaceName, taskQueue: request.taskQueueName });
-    // Aborted when the poll must end: its caller cancelled, the long poll expired or the caller's deadline nears.
-    const ended = new AbortController();
-    const end = (): void => ended.abort();
-    const cancelExpiry = this.clock.wakeAt(this.clock.now() + longPollMs, end);
-    const deadlineTimer = answerWithinMs < MAX_TIMEOUT_MS ? setTimeout(end, answerWithinMs) : undefined;
-    callerSignal?.addEventListener('abort', end, { once: true });
+    const window = this.openPollWindow(request, call);
+    if (!window) return null;
     queue.lastPollTime = this.clock.now();
     queue.namespaceName = request.namespaceName;
     queue.recordPoller(request.identity, this.clock.now());
     try {
-      while (!ended.signal.aborted) {
-        const offer = queue.takeOffer() ?? (await queue.waitForTask(ended.signal));
+      while (!window.signal.aborted) {
+        const offer = queue.takeOffer() ?? (await queue.waitForTask(window.signal));
         if (!offer) return null;
-        const response = await this.tryStart(queue, offer, ended.signal, (id) => start(offer, id));
+        const response = await this.tryStart(queue, offer, window.signal, (id) => start(offer, id));
         if (response !== undefined) return response;
       }
       return null;
     } finally {
-      cancelExpiry();
-      if (deadlineTimer) clearTimeout(deadlineTimer);
-      callerSignal?.removeEventListener('abort', end);
+      window.close();
       // A poll cancelled by its caller says nothing about the worker still being there.
-      if (!callerSignal?.aborted) {
+      if (!call.signal?.aborted) {
         queue.lastPollTime = this.clock.now();
         queue.recordPoller(request.identity, this.clock.now());
       }

@@ -3,31 +3,13 @@
  * a record as statement parameters, and a row (as either driver returns it) as a record.
  */
 import { InvariantViolationError } from '@hourglass/common';
-import type { SearchAttributeValue, VisibilityRecord } from '@hourglass/visibility';
+import { VISIBILITY_COLUMNS, type SearchAttributeValue, type VisibilityRecord } from '@hourglass/visibility';
 
-/** Every column, in the order `visibilityParams` binds them; record_version last (MySQL's conditional update relies on it). */
-export const VISIBILITY_COLUMNS = [
-  'namespace_id',
-  'run_id',
-  'workflow_id',
-  'workflow_type',
-  'status',
-  'start_time',
-  'execution_time',
-  'close_time',
-  'execution_duration',
-  'task_queue',
-  'history_length',
-  'history_size_bytes',
-  'state_transition_count',
-  'parent_workflow_id',
-  'parent_run_id',
-  'root_workflow_id',
-  'root_run_id',
-  'memo',
-  'search_attributes',
-  'record_version',
-] as const;
+/**
+ * Every column, in the order `visibilityParams` binds them (the table's own list, from its DDL's
+ * package); record_version last (MySQL's conditional update relies on it).
+ */
+export { VISIBILITY_COLUMNS };
 
 export type VisibilityParam = string | number | Buffer | null;
 

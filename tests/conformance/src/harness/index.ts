@@ -5,3 +5,4 @@ export * from './history';
 export * from './env';
 export * from './mysql';
 export * from './raw-service';
+export * from './cloud-scenario';

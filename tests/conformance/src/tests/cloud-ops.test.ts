@@ -4,34 +4,13 @@
 // refused; a deleted key refused within 5 s and an expired one refused; the audit log holds each
 // change and no secret. The client runs in a process of its own (cloud/cloud-ops-scenario.ts).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { conformanceFile } from '../harness';
+import { conformanceFile, runCloudScenario } from '../harness';
 
 const file = conformanceFile({ name: 'cloudops', worker: false });
 
 function runScenario(args: string[], caFile: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.resolve(__dirname, '../cloud/cloud-ops-scenario.js'), ...args], {
-      // grpc-js reads the roots file when it loads: the Cloud client trusts the development CA through it.
-      env: { ...process.env, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: caFile },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code !== 0) return reject(new Error(`the Cloud client scenario failed (exit ${code}):\n${err.slice(-4000)}\n${out.slice(-2000)}`));
-      try {
-        resolve(JSON.parse(last) as Record<string, unknown>);
-      } catch {
-        reject(new Error(`no result line from the scenario:\n${out.slice(-2000)}`));
-      }
-    });
-  });
+  return runCloudScenario('cloud-ops-scenario.js', args, caFile);
 }
 
 file.test("@temporalio/cloud's CloudOperationsClient manages namespaces, users, service accounts and keys", async (_t, env) => {

@@ -3,13 +3,12 @@
 // the server; `@temporalio/cloud`'s getUsage() returns the same counts; another account sees none
 // of it and may not ask the operator API for it.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { parse } from 'csv-parse/sync';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { ScheduleOverlapPolicy, type WorkflowHandle } from '@temporalio/client';
-import { EventType, SERVICES, conformanceFile, eventually, eventsOfType, fetchEvents, rawServiceClient, serverBinPath, uniqueName } from '../harness';
+import { EventType, SERVICES, conformanceFile, eventually, eventsOfType, fetchEvents, rawServiceClient, runCloudScenario, serverBinPath, uniqueName } from '../harness';
 import { echoWorkflow, meterQuery, meterSignal, meterUpdate, meteredSignalTarget, meteredSleeper, meteredWorkflow } from '../workflows';
 
 const exec = promisify(execFile);
@@ -109,24 +108,7 @@ async function expectActions(env: { server: { address: string; devCredentials():
 }
 
 function runUsageScenario(args: string[], caFile: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.resolve(__dirname, '../cloud/usage-scenario.js'), ...args], {
-      env: { ...process.env, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: caFile },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`the usage scenario failed (exit ${code}):\n${err.slice(-4000)}\n${out.slice(-2000)}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as Record<string, unknown>);
-      } catch {
-        reject(new Error(`no result line from the usage scenario:\n${out.slice(-2000)}`));
-      }
-    });
-  });
+  return runCloudScenario('usage-scenario.js', args, caFile);
 }
 
 file.test('a scripted set of workflows produces exactly the expected billable actions of every type', async (_t, env) => {
