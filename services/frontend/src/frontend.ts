@@ -5,7 +5,7 @@
  */
 import { DEFAULT_SETTINGS, type Logger, type Settings, type TimeSkippingClock } from '@hourglass/common';
 import type { HistoryService, MatchingService } from '@hourglass/contracts';
-import type { BatchRunner, NamespaceRegistry } from '@hourglass/history';
+import type { NamespaceRegistry } from '@hourglass/history';
 import type { FrontendConfig } from './config';
 import { FrontendServer, type ServiceRegistration } from './frontend-server';
 import type { IdentityService } from '@hourglass/identity';
@@ -30,8 +30,6 @@ export interface FrontendDeps {
   namespaces: NamespaceRegistry;
   /** List, scan and count over executions; absent: those RPCs answer UNIMPLEMENTED. */
   visibility?: VisibilitySearch;
-  /** Batch operations; absent: those RPCs answer UNIMPLEMENTED. */
-  batch?: BatchRunner;
   /** Limits are read here (`Limits.*`); default: every setting's default. */
   settings?: Settings;
   /** Serves the TestService over this clock (the time-skipping test server). */
@@ -69,7 +67,6 @@ export function createFrontend(deps: FrontendDeps): FrontendServer {
     matching: deps.matching,
     namespaces: deps.namespaces,
     ...(deps.visibility ? { visibility: deps.visibility } : {}),
-    ...(deps.batch ? { batch: deps.batch } : {}),
     ...(identity ? { identity: { service: identity.service, devAccountId: identity.devAccountId } } : {}),
   });
   const registrations: ServiceRegistration[] = [

@@ -6,12 +6,11 @@
  * with their name.
  */
 import { hostname } from 'node:os';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, int64, msToTimestamp, quote, temporal } from '@hourglass/common';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, int64, quote, temporal } from '@hourglass/common';
 import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type IdentityService, type Principal } from '@hourglass/identity';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { ActivityTarget, ActivityTaskToken, HistoryService, MatchingService, Ws, WorkflowTaskToken } from '@hourglass/contracts';
-import { BATCH_OPERATION_TYPES, SCHEDULE_INFO_MEMO_FIELD, encodeHeader, encodePayloads, parseBatchData, scheduleNamespaceId, type BatchKind, type BatchRunner, type NamespaceRegistry } from '@hourglass/history';
-import type { BatchOperationRecord } from '@hourglass/persistence';
+import { SCHEDULE_INFO_MEMO_FIELD, scheduleNamespaceId, type NamespaceRegistry } from '@hourglass/history';
 import type { VisibilitySearch } from '@hourglass/visibility';
 import type { FrontendConfig } from './config';
 import type { HandlerContext, UnaryHandler } from './interceptors';
@@ -40,8 +39,6 @@ export interface WorkflowServiceDeps {
   namespaces: NamespaceRegistry;
   /** Search over executions (list, scan, count); absent: those RPCs answer UNIMPLEMENTED. */
   visibility?: VisibilitySearch;
-  /** Batch operations over a query; absent: those RPCs answer UNIMPLEMENTED. */
-  batch?: BatchRunner;
   /** With accounts: namespaces belong to them, and callers see only what they may use. */
   identity?: { service: IdentityService; devAccountId: () => string | undefined };
 }
@@ -317,37 +314,6 @@ export class WorkflowService {
       handlers.ListOpenWorkflowExecutions = wsHandler('ListOpenWorkflowExecutionsRequest', (r, ctx) => visibility.listLegacy(ctx.namespace, true, r));
       handlers.ListClosedWorkflowExecutions = wsHandler('ListClosedWorkflowExecutionsRequest', (r, ctx) => visibility.listLegacy(ctx.namespace, false, r));
     }
-    const { batch } = this.deps;
-    if (batch) {
-      handlers.StartBatchOperation = wsHandler('StartBatchOperationRequest', async (r, ctx) => {
-        const { kind, identity, signal } = batchOperationOf(r);
-        await batch.startJob({
-          namespace: ctx.namespace,
-          jobId: r.jobId ?? '',
-          query: batchQueryOf(r),
-          reason: r.reason ?? '',
-          identity,
-          kind,
-          rps: r.maxOperationsPerSecond ?? 0,
-          ...(signal ? { signal } : {}),
-        });
-        return {};
-      });
-      handlers.StopBatchOperation = wsHandler('StopBatchOperationRequest', (r, ctx) => done(batch.stopJob(ns(ctx), r.jobId ?? '', r.reason ?? '')));
-      handlers.DescribeBatchOperation = wsHandler('DescribeBatchOperationRequest', async (r, ctx) => describeBatch(await batch.describeJob(ns(ctx), r.jobId ?? '')));
-      handlers.ListBatchOperations = wsHandler('ListBatchOperationsRequest', async (r, ctx) => {
-        const pageSize = r.pageSize && r.pageSize > 0 ? Math.min(r.pageSize, MAX_LIST_PAGE_SIZE) : DEFAULT_LIST_PAGE_SIZE;
-        const token = r.nextPageToken && r.nextPageToken.length > 0 ? Buffer.from(r.nextPageToken).toString('utf8') : undefined;
-        const page = await batch.listJobs(ns(ctx), pageSize, token);
-        return {
-          operationInfo: page.items.map((record) => {
-            const d = describeBatch(record);
-            return { jobId: d.jobId, state: d.state, startTime: d.startTime, ...(d.closeTime ? { closeTime: d.closeTime } : {}), operationType: d.operationType };
-          }),
-          ...(page.nextPageToken ? { nextPageToken: Buffer.from(page.nextPageToken, 'utf8') } : {}),
-        };
-      });
-    }
     // Cluster-wide: no namespace, so only the attributes every namespace has (custom ones are per namespace: ListSearchAttributes).
     handlers.GetSearchAttributes = async () => ({ keys: builtInSearchAttributes() });
     handlers.DeleteWorkflowExecution = wsHandler('DeleteWorkflowExecutionRequest', (r, ctx) => done(history.deleteWorkflowExecution({ namespaceId: ns(ctx), request: r })));
@@ -367,55 +333,6 @@ function getClusterInfo(config: FrontendConfig, cluster: ClusterInfo | undefined
     visibilityStore: cluster?.visibilityStore ?? '',
     versionInfo: { current: { version: config.serverVersion } },
   };
-}
-
-const BATCH_STATES: Readonly<Record<BatchOperationRecord['state'], number>> = {
-  running: temporal.api.enums.v1.BatchOperationState.BATCH_OPERATION_STATE_RUNNING,
-  completed: temporal.api.enums.v1.BatchOperationState.BATCH_OPERATION_STATE_COMPLETED,
-  failed: temporal.api.enums.v1.BatchOperationState.BATCH_OPERATION_STATE_FAILED,
-  // Temporal reports a stopped batch (its workflow terminated) as failed.
-  stopped: temporal.api.enums.v1.BatchOperationState.BATCH_OPERATION_STATE_FAILED,
-};
-
-function describeBatch(record: BatchOperationRecord) {
-  const data = parseBatchData(record);
-  return {
-    operationType: BATCH_OPERATION_TYPES[data.kind],
-    jobId: record.jobId,
-    state: BATCH_STATES[record.state],
-    startTime: msToTimestamp(record.startTime),
-    ...(data.closeTime !== null ? { closeTime: msToTimestamp(data.closeTime) } : {}),
-    totalOperationCount: int64(data.total),
-    completeOperationCount: int64(data.done),
-    failureOperationCount: int64(data.failed),
-    identity: data.identity,
-    reason: data.reason,
-    query: data.query,
-  };
-}
-
-type StartBatch = temporal.api.workflowservice.v1.IStartBatchOperationRequest;
-
-function batchOperationOf(r: StartBatch): { kind: BatchKind; identity: string; signal?: { name: string; input: string | null; header: string | null } } {
-  const given = [r.terminationOperation, r.signalOperation, r.cancellationOperation, r.deletionOperation].filter(Boolean).length;
-  if (given !== 1 || r.resetOperation || r.updateWorkflowOptionsOperation) {
-    throw new InvalidArgumentError('a batch operation needs exactly one of terminationOperation, cancellationOperation, signalOperation or deletionOperation (reset and options updates are not supported)');
-  }
-  if (r.terminationOperation) return { kind: 'terminate', identity: r.terminationOperation.identity ?? '' };
-  if (r.cancellationOperation) return { kind: 'cancel', identity: r.cancellationOperation.identity ?? '' };
-  if (r.deletionOperation) return { kind: 'delete', identity: r.deletionOperation.identity ?? '' };
-  const s = r.signalOperation as temporal.api.batch.v1.IBatchOperationSignal;
-  if (!s.signal) throw new InvalidArgumentError('signalOperation.signal must name the signal to send');
-  return { kind: 'signal', identity: s.identity ?? '', signal: { name: s.signal, input: encodePayloads(s.input), header: encodeHeader(s.header) } };
-}
-
-/** The visibility query, or one naming the given executions by workflow id. */
-function batchQueryOf(r: StartBatch): string {
-  const executions = r.executions ?? [];
-  if (r.visibilityQuery && executions.length > 0) throw new InvalidArgumentError('give visibilityQuery or executions, not both');
-  if (executions.length === 0) return r.visibilityQuery ?? '';
-  const ids = executions.map((e) => `'${(e.workflowId ?? '').replace(/\\/g, '\\\\').replace(/'/g, "''")}'`);
-  return `WorkflowId IN (${ids.join(', ')})`;
 }
 
 function getSystemInfo(config: FrontendConfig): temporal.api.workflowservice.v1.IGetSystemInfoResponse {

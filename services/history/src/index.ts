@@ -2,6 +2,5 @@ export { HistoryEngine, type HistoryEngineDeps } from './history-engine';
 export { DEFAULT_HISTORY_CONFIG, type HistoryConfig } from './config';
 export { NamespaceRegistry, type RegisterNamespaceArgs } from './namespace-registry';
 export { WorkTracker } from './work-tracker';
-export { BatchRunner, BATCH_OPERATION_TYPES, MAX_BATCH_OPERATIONS_PER_SECOND, encodeHeader, encodePayloads, parseBatchData, type BatchJobData, type BatchKind, type StartBatchArgs } from './batch/batch-runner';
 export { BillableActionCounter, type BillableActionSample } from './usage/billable-action-counter';
 export { scheduleNamespaceId, SCHEDULE_INFO_MEMO_FIELD } from './schedules/scheduler';

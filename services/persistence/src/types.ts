@@ -344,35 +344,6 @@ export interface VisibilityStore extends VisibilityIndex {
   count(query: VisibilitySqlQuery): Promise<Record<string, unknown>[]>;
 }
 
-/** A batch operation (StartBatchOperation) of a namespace: its state and its progress, owned by the batch runner. */
-export interface BatchOperationRecord {
-  namespaceId: string;
-  jobId: string;
-  state: BatchOperationStateName;
-  /** Grows by one with every write; updates are conditional on it. */
-  version: number;
-  startTime: number;
-  /** JSON owned by the batch runner: operation, query, reason, identity, counts, cursor, close time. */
-  data: string;
-}
-
-export type BatchOperationStateName = 'running' | 'completed' | 'failed' | 'stopped';
-
-export interface BatchOperationStore {
-  /**
-   * Creates a running operation. AlreadyExistsError when the job id is taken in the namespace;
-   * FailedPreconditionError when the namespace already has a running operation (one at a time).
-   */
-  createBatchOperation(record: BatchOperationRecord): Promise<void>;
-  getBatchOperation(namespaceId: string, jobId: string): Promise<BatchOperationRecord | undefined>;
-  /** Newest first (by start time, then job id). */
-  listBatchOperations(namespaceId: string, options: { pageSize: number; nextPageToken?: string }): Promise<ListPage<BatchOperationRecord>>;
-  /** Replaces the record; ConditionFailedError unless the stored version is `record.version - 1`. */
-  updateBatchOperation(record: BatchOperationRecord): Promise<void>;
-  /** Every running operation of every namespace (resumed at start), at most `limit`. */
-  listRunningBatchOperations(limit: number): Promise<BatchOperationRecord[]>;
-}
-
 /** The stores of one deployment, opened together. */
 export interface Persistence {
   readonly backend: 'sqlite' | 'mysql';
@@ -382,6 +353,5 @@ export interface Persistence {
   readonly executions: ExecutionStore;
   readonly taskQueues: TaskQueueStore;
   readonly visibility: VisibilityStore;
-  readonly batchOperations: BatchOperationStore;
   close(): Promise<void>;
 }

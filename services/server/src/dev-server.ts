@@ -17,7 +17,7 @@ import {
   type FrontendIdentity,
 } from '@hourglass/frontend';
 import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass/identity';
-import { BatchRunner, DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry, type BillableActionCounter } from '@hourglass/history';
+import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry, type BillableActionCounter } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import type { NamespaceRecord, Persistence } from '@hourglass/persistence';
 import { Billing, startReportServer, type BillingConfig, type ReportServer } from '@hourglass/usage';
@@ -146,7 +146,6 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     undo.push(() => history.stop());
     await matching.start();
     undo.push(() => matching.stop());
-    const batch = new BatchRunner({ store: persistence.batchOperations, search: visibility.backend, history, namespaces, clock, logger: logger.child({ service: 'batch' }) });
     const retentionMs = config.retentionHours * 3600_000;
     const namespaceNames = ['default', ...config.namespaces];
     let frontendIdentity: FrontendIdentity | undefined;
@@ -214,7 +213,6 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       matching: telemetry.tracer ? tracedService(matching, 'matching') : matching,
       namespaces,
       visibility: visibility.search,
-      batch,
       settings,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       ...(frontendIdentity ? { identity: frontendIdentity } : {}),
@@ -229,8 +227,6 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     const tlsPort = frontend.tlsPort;
     grpcAddress = tlsPort === undefined ? `${config.ip}:${port}` : `${config.ip}:${tlsPort}`;
     auditRetention?.start();
-    // Jobs left running by the previous process (a stop or a crash) go on from their last page.
-    await batch.start();
     const credentials = dev?.publish({
       address: `${config.ip}:${port}`,
       ...(tlsPort === undefined ? {} : { tlsAddress: `${config.ip}:${tlsPort}` }),
@@ -253,7 +249,6 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         stopping ??= (async () => {
           await metricsServer?.server.close();
           await frontend.stop();
-          await batch.stop();
           await auditRetention?.stop();
           await reportServer?.stop();
           matching.stop();

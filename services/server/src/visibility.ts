@@ -28,8 +28,6 @@ export interface RunningVisibility {
   bus: VisibilityBus;
   indexer: VisibilityIndexer;
   search: VisibilitySearch;
-  /** What the search runs on (batch operations page through it too). */
-  backend: VisibilitySearchBackend;
   stop(): Promise<void>;
 }
 
@@ -63,7 +61,6 @@ export async function startVisibility(deps: { persistence: Persistence; logger: 
     bus,
     indexer,
     search: new VisibilitySearch(index),
-    backend: index,
     stop: async () => {
       await bus.stop();
       await closeIndex();

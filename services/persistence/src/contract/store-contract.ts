@@ -36,7 +36,6 @@ import {
 
 export { runIdentityContract } from './identity-contract';
 export { runVisibilityContract, visibilityRecord } from './visibility-contract';
-export { runBatchOperationContract } from './batch-operation-contract';
 
 /**
  * The behaviour every persistence backend must have, as node:test tests. Each backend's test

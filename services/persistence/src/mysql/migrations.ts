@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mysql2/promise';
 import { InvariantViolationError } from '@hourglass/common';
 import { VISIBILITY_MYSQL_DDL } from '@hourglass/visibility';
-import { BATCH_OPERATIONS_MYSQL } from '../batch-operations';
 import { mysqlAddress, mysqlDsnKey, parseMysqlDsn, type MysqlDsn } from './dsn';
 import { MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
 import { ConnectionExecutor, connectMysql, toInt, toText, translateMysqlError, type SqlExecutor, type SqlParam } from './sql';
@@ -379,7 +378,6 @@ export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 2, description: 'the ordered list of shard databases', statements: CLUSTER_V2 },
   { version: 3, description: 'accounts, users, service accounts, API keys, namespace grants, audit log, async operations; namespaces by account', statements: CLUSTER_V3 },
   { version: 4, description: 'visibility_executions: the SQL visibility index (one row per run)', statements: CLUSTER_V4 },
-  { version: 5, description: 'batch_operations: StartBatchOperation jobs and their progress', statements: BATCH_OPERATIONS_MYSQL },
 ];
 export const SHARD_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial shard schema', statements: SHARD_V1 },

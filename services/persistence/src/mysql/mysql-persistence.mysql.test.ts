@@ -20,7 +20,7 @@ import {
   transferTask,
   withAccountDefaults,
 } from '../contract/fixtures';
-import { runBatchOperationContract, runIdentityContract, runStoreContract, runVisibilityContract, visibilityRecord } from '../contract/store-contract';
+import { runIdentityContract, runStoreContract, runVisibilityContract, visibilityRecord } from '../contract/store-contract';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, SchemaVersionTooNewError, ShardOwnershipLostError, StoreMismatchError } from '../errors';
 import type { Persistence, ShardCommit } from '../types';
 import { MysqlConnectionError, MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
@@ -97,7 +97,6 @@ if (probe.ok) {
     runStoreContract('mysql', () => openEmpty());
     runIdentityContract('mysql', () => openEmpty());
     runVisibilityContract('mysql', () => openEmpty());
-    runBatchOperationContract('mysql', () => openEmpty());
 
     describe('shard ownership fencing across hosts', () => {
       /**
@@ -698,8 +697,8 @@ if (probe.ok) {
         assert.deepEqual((await migrateMysql(scratch, toV3)).map((s) => `${s.schema} ${s.fromVersion}->${s.toVersion}`), ['cluster 2->3']);
         assert.deepEqual(await schemaOf([MIGRATE_CLUSTER_DB]), schema);
         assert.equal((await accounts()).length, 2);
-        // Version 4 adds the visibility table beside them, version 5 the batch operations.
-        assert.deepEqual((await migrateMysql(scratch)).map((s) => `${s.schema} ${s.fromVersion}->${s.toVersion}`), [`cluster 3->${MYSQL_SCHEMA_VERSIONS.cluster}`]);
+        // Version 4 adds the visibility table beside them.
+        assert.deepEqual((await migrateMysql(scratch)).map((s) => `${s.schema} ${s.fromVersion}->${s.toVersion}`), ['cluster 3->4']);
         assert.equal((await accounts()).length, 2);
 
         // A row in the old shape written into the new table (account_id takes its default).

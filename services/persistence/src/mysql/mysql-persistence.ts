@@ -10,7 +10,6 @@ import { MysqlNamespaceStore } from './namespace.store';
 import { MysqlDatabase } from './sql';
 import { MysqlTaskQueueStore } from './task-queue.store';
 import { MysqlVisibilityStore } from './visibility.store';
-import { MysqlBatchOperationStore } from './batch-operation.store';
 
 export interface MysqlPersistenceOptions {
   /** The cluster database: cluster metadata, the shard database list, namespaces, the identity store, task queues and their backlog. */
@@ -155,7 +154,6 @@ class MysqlPersistence implements Persistence {
   readonly executions: MysqlExecutionStore;
   readonly taskQueues: MysqlTaskQueueStore;
   readonly visibility: MysqlVisibilityStore;
-  readonly batchOperations: MysqlBatchOperationStore;
 
   constructor(private readonly databases: readonly MysqlDatabase[], clusterDb: MysqlDatabase, shards: ShardRouter, clock: Clock) {
     this.cluster = new MysqlClusterStore(clusterDb);
@@ -164,7 +162,6 @@ class MysqlPersistence implements Persistence {
     this.executions = new MysqlExecutionStore(shards, clock);
     this.taskQueues = new MysqlTaskQueueStore(clusterDb);
     this.visibility = new MysqlVisibilityStore(clusterDb);
-    this.batchOperations = new MysqlBatchOperationStore(clusterDb);
   }
 
   /** Idempotent, so shutdown paths need not track whether they already closed. */

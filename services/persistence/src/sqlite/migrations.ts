@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
 import { InvariantViolationError } from '@hourglass/common';
 import { VISIBILITY_SQLITE_DDL } from '@hourglass/visibility';
-import { BATCH_OPERATIONS_SQLITE } from '../batch-operations';
 import { SchemaVersionTooNewError } from '../errors';
 
 /**
@@ -283,7 +282,6 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   { version: 5, description: 'hourly usage counters (metering)', up: (db) => db.exec(USAGE) },
-  { version: 6, description: 'batch_operations: StartBatchOperation jobs and their progress', up: (db: Database.Database): void => void db.exec(BATCH_OPERATIONS_SQLITE) },
 ];
 
 export const LATEST_SCHEMA_VERSION = checkedLatestVersion(MIGRATIONS);

@@ -14,7 +14,6 @@ import { migrate } from './migrations';
 import { SqliteNamespaceStore } from './namespace.store';
 import { SqliteTaskQueueStore } from './task-queue.store';
 import { SqliteVisibilityStore } from './visibility.store';
-import { SqliteBatchOperationStore } from './batch-operation.store';
 
 export interface SqlitePersistenceOptions {
   /** Database file, or ':memory:' for a store that lives as long as the returned object. */
@@ -142,7 +141,6 @@ class SqlitePersistence implements Persistence {
   readonly executions: SqliteExecutionStore;
   readonly taskQueues: SqliteTaskQueueStore;
   readonly visibility: SqliteVisibilityStore;
-  readonly batchOperations: SqliteBatchOperationStore;
 
   /** Every store goes through the one lane of the one connection. */
   private readonly lane = new SqliteLane();
@@ -154,7 +152,6 @@ class SqlitePersistence implements Persistence {
     this.executions = new SqliteExecutionStore(db, this.lane, clock);
     this.taskQueues = new SqliteTaskQueueStore(db, this.lane);
     this.visibility = new SqliteVisibilityStore(db, this.lane);
-    this.batchOperations = new SqliteBatchOperationStore(db, this.lane);
   }
 
   /** Idempotent, so shutdown paths need not track whether they already closed; waits for what is on the connection. */
