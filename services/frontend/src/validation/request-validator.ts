@@ -183,7 +183,47 @@ function checkMultiOperation(r: MultiOperationRequest): void {
   });
 }
 
+type StartBatchRequest = temporal.api.workflowservice.v1.IStartBatchOperationRequest;
+
+/** The operations a batch may run here; reset and the activity and options operations are refused by name. */
+const BATCH_OPERATIONS = ['terminationOperation', 'cancellationOperation', 'signalOperation', 'deletionOperation'] as const;
+const UNSUPPORTED_BATCH_OPERATIONS = [
+  'resetOperation',
+  'updateWorkflowOptionsOperation',
+  'unpauseActivitiesOperation',
+  'resetActivitiesOperation',
+  'updateActivityOptionsOperation',
+  'cancelActivitiesOperation',
+  'terminateActivitiesOperation',
+  'deleteActivitiesOperation',
+] as const;
+
+/** StartBatchOperation as Temporal's batcher validates it (ValidateBatchOperation), with messages that say which field. */
+function checkStartBatch(r: StartBatchRequest): void {
+  required(r.jobId, 'jobId');
+  const unsupported = UNSUPPORTED_BATCH_OPERATIONS.find((name) => r[name]);
+  if (unsupported) throw new InvalidArgumentError(`${unsupported} is not supported by Hourglass batch operations yet; use terminationOperation, cancellationOperation, signalOperation or deletionOperation`);
+  const given = BATCH_OPERATIONS.filter((name) => r[name]);
+  if (given.length === 0) throw new InvalidArgumentError('no batch operation is set: give one of terminationOperation, cancellationOperation, signalOperation or deletionOperation');
+  if (!r.reason) throw new InvalidArgumentError('reason is not set: a batch operation must say why it runs');
+  const selectors = [r.visibilityQuery ? 'visibilityQuery' : '', (r.executions ?? []).length > 0 ? 'executions' : '', (r.targetExecutions ?? []).length > 0 ? 'targetExecutions' : ''].filter(Boolean);
+  if (selectors.length === 0) throw new InvalidArgumentError('neither visibilityQuery nor executions is set: say which workflow executions the batch operation affects');
+  if (selectors.length > 1) throw new InvalidArgumentError(`${selectors.join(' and ')} are mutually exclusive: give a visibility query or a list of executions, not both`);
+  if (selectors[0] === 'targetExecutions') throw new InvalidArgumentError('targetExecutions is not supported by Hourglass batch operations yet; list workflow executions in executions');
+  (r.executions ?? []).forEach((e, i) => void required(e.workflowId, `executions[${i}].workflowId`));
+  if (r.signalOperation) required(r.signalOperation.signal, 'signalOperation.signal');
+  if (r.maxOperationsPerSecond !== null && r.maxOperationsPerSecond !== undefined && !(r.maxOperationsPerSecond >= 0)) {
+    throw new InvalidArgumentError(`maxOperationsPerSecond must not be negative, got ${r.maxOperationsPerSecond}`);
+  }
+}
+
 const workflowServiceRules: Record<string, Rule> = {
+  StartBatchOperation: (r: StartBatchRequest) => checkStartBatch(r),
+  StopBatchOperation: (r: temporal.api.workflowservice.v1.IStopBatchOperationRequest) => {
+    required(r.jobId, 'jobId');
+    if (!r.reason) throw new InvalidArgumentError('reason is not set: say why the batch operation is stopped');
+  },
+  DescribeBatchOperation: (r: temporal.api.workflowservice.v1.IDescribeBatchOperationRequest) => void required(r.jobId, 'jobId'),
   ExecuteMultiOperation: (r: MultiOperationRequest) => checkMultiOperation(r),
   RegisterNamespace: (r: temporal.api.workflowservice.v1.IRegisterNamespaceRequest) => {
     validateNamespaceName(r.namespace ?? '');

@@ -22,6 +22,8 @@ export const TaskCategories = {
   visibility: { id: 3, name: 'visibility', kind: 'immediate' },
   /** Usage deltas (billable actions, storage) committed with the change that caused them, folded into hourly counters exactly once. */
   usage: { id: 4, name: 'usage', kind: 'immediate' },
+  /** Steps of batch operations (StartBatchOperation), each at its rate-limited time: a long batch never delays user timers. */
+  batch: { id: 5, name: 'batch', kind: 'scheduled' },
 } as const satisfies Record<string, TaskCategory>;
 
 export const STANDARD_TASK_CATEGORIES: readonly TaskCategory[] = Object.values(TaskCategories);

@@ -1,0 +1,293 @@
+// Batch operations with the official client's raw WorkflowService calls
+// (client.workflowService.startBatchOperation etc.): 500 running workflows terminated by a query
+// through a SIGKILL of the server and a restart, each exactly once with the job's counts exact;
+// signal, cancel and delete batches over a list of executions; StopBatchOperation halting a job;
+// one job per namespace at a time; ListBatchOperations; bad input refused with INVALID_ARGUMENT
+// and nothing started.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { Connection, isGrpcServiceError, type Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { EventType, NAMESPACE, conformanceFile, eventually, rejectionOf, uniqueName, type HistoryEvent } from '../harness';
+
+const file = conformanceFile({ name: 'batch', worker: false });
+
+const State = temporal.api.enums.v1.BatchOperationState;
+const OpType = temporal.api.enums.v1.BatchOperationType;
+type Describe = temporal.api.workflowservice.v1.DescribeBatchOperationResponse;
+
+/** A task queue nobody polls: the targets only need to be running. */
+const IDLE_QUEUE = uniqueName('batch-idle');
+
+async function startRaw(client: Client, workflowType: string, count: number, prefix: string): Promise<{ workflowId: string; runId: string }[]> {
+  const started: { workflowId: string; runId: string }[] = [];
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  for (let i = 0; i < ids.length; i += 25) {
+    const chunk = await Promise.all(
+      ids.slice(i, i + 25).map(async (workflowId) => {
+        const res = await client.workflowService.startWorkflowExecution({
+          namespace: NAMESPACE,
+          workflowId,
+          workflowType: { name: workflowType },
+          taskQueue: { name: IDLE_QUEUE },
+          requestId: randomUUID(),
+        });
+        return { workflowId, runId: res.runId };
+      }),
+    );
+    started.push(...chunk);
+  }
+  return started;
+}
+
+async function historyOf(client: Client, workflowId: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await client.workflowService.getWorkflowExecutionHistory({ namespace: NAMESPACE, execution: { workflowId }, ...(nextPageToken ? { nextPageToken } : {}) });
+    events.push(...(page.history?.events ?? []));
+    nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return events;
+}
+
+const countOf = (events: HistoryEvent[], type: EventType): number => events.filter((e) => e.eventType === type).length;
+
+function describeJob(client: Client, jobId: string): Promise<Describe> {
+  return client.workflowService.describeBatchOperation({ namespace: NAMESPACE, jobId });
+}
+
+async function waitForState(client: Client, jobId: string, state: number, timeoutMs = 30_000): Promise<Describe> {
+  return eventually(async () => {
+    const d = await describeJob(client, jobId);
+    return d.state === state ? d : undefined;
+  }, { timeoutMs, intervalMs: 200, description: `batch ${jobId} in state ${State[state]}` });
+}
+
+/** Jobs the namespace lists, by id. */
+async function listedJobs(client: Client): Promise<Map<string, temporal.api.batch.v1.IBatchOperationInfo>> {
+  const res = await client.workflowService.listBatchOperations({ namespace: NAMESPACE, pageSize: 100 });
+  return new Map(res.operationInfo.map((o) => [o.jobId ?? '', o]));
+}
+
+async function expectGrpcError(call: Promise<unknown>, code: status, pattern: RegExp): Promise<void> {
+  const err = await rejectionOf(call, 'the request');
+  const grpc = isGrpcServiceError(err) ? err : (err as { cause?: unknown }).cause;
+  assert.ok(isGrpcServiceError(grpc), `expected a gRPC error, got ${String(err)}`);
+  assert.equal(grpc.code, code, `expected ${status[code]}, got ${status[grpc.code]}: ${grpc.details}`);
+  assert.match(grpc.details, pattern);
+}
+
+/** Job starts wait until no job of the namespace is listed as running (the one-job limit reads visibility). */
+async function untilNoJobRuns(client: Client): Promise<void> {
+  await eventually(async () => [...(await listedJobs(client)).values()].every((j) => j.state !== State.BATCH_OPERATION_STATE_RUNNING), {
+    timeoutMs: 10_000,
+    description: 'no batch job listed as running',
+  });
+}
+
+const num = (v: unknown): number => Number(v?.toString() ?? 0);
+
+file.test(
+  'terminate 500 running workflows by a query through a SIGKILL and restart: each terminated exactly once, counts exact',
+  async (t, env) => {
+    const type = uniqueName('batchTarget');
+    const targets = await startRaw(env.client, type, 500, uniqueName('bt'));
+    const query = `WorkflowType = '${type}' AND ExecutionStatus = 'Running'`;
+    await eventually(async () => num((await env.client.workflowService.countWorkflowExecutions({ namespace: NAMESPACE, query })).count) === 500, {
+      timeoutMs: 30_000,
+      description: 'the 500 targets indexed',
+    });
+    const jobId = uniqueName('job-terminate');
+    await env.client.workflowService.startBatchOperation({
+      namespace: NAMESPACE,
+      jobId,
+      visibilityQuery: query,
+      reason: 'conformance: terminate by query',
+      maxOperationsPerSecond: 50,
+      terminationOperation: { identity: 'sre@example.com' },
+    });
+    const running = await describeJob(env.client, jobId);
+    assert.equal(running.state, State.BATCH_OPERATION_STATE_RUNNING);
+    assert.equal(running.operationType, OpType.BATCH_OPERATION_TYPE_TERMINATE_WORKFLOW);
+    assert.equal(running.reason, 'conformance: terminate by query');
+    assert.equal(running.identity, 'sre@example.com');
+    assert.equal(running.query, query);
+    assert.equal(num(running.totalOperationCount), 500, 'the total is estimated from the query at start');
+
+    // Kill the server in the middle of the job: some steps done, many to go (50/s: ~10 s in all).
+    const before = await eventually(async () => {
+      const d = await describeJob(env.client, jobId);
+      return num(d.completeOperationCount) >= 100 ? d : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 100, description: 'the job past 100 executions' });
+    assert.ok(num(before.completeOperationCount) < 500, `the job is still in the middle (${num(before.completeOperationCount)} done)`);
+    const killed = await env.server.kill();
+    assert.equal(killed.signal, 'SIGKILL');
+    t.diagnostic(`killed with ${num(before.completeOperationCount)} of 500 counted`);
+    await env.server.restart();
+
+    const done = await waitForState(env.client, jobId, State.BATCH_OPERATION_STATE_COMPLETED, 60_000);
+    assert.equal(num(done.totalOperationCount), 500);
+    assert.equal(num(done.completeOperationCount), 500, 'every execution counted once');
+    assert.equal(num(done.failureOperationCount), 0);
+    assert.ok(done.closeTime, 'a completed job has a close time');
+
+    for (let i = 0; i < targets.length; i += 25) {
+      await Promise.all(
+        targets.slice(i, i + 25).map(async ({ workflowId }) => {
+          const events = await historyOf(env.client, workflowId);
+          assert.equal(countOf(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED), 1, `${workflowId}: exactly one WorkflowExecutionTerminated`);
+          const terminated = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
+          assert.equal(terminated?.workflowExecutionTerminatedEventAttributes?.reason, 'conformance: terminate by query');
+          assert.equal(terminated?.workflowExecutionTerminatedEventAttributes?.identity, 'sre@example.com');
+        }),
+      );
+    }
+    const listed = await eventually(async () => {
+      const jobs = await listedJobs(env.client);
+      const job = jobs.get(jobId);
+      return job?.state === State.BATCH_OPERATION_STATE_COMPLETED ? job : undefined;
+    }, { timeoutMs: 10_000, description: 'the job listed as completed' });
+    assert.equal(listed.operationType, OpType.BATCH_OPERATION_TYPE_TERMINATE_WORKFLOW);
+    // The job run is the namespace's business only through the batch API: ordinary lists do not show it.
+    const plain = await env.client.workflowService.listWorkflowExecutions({ namespace: NAMESPACE, query: `WorkflowId = '${jobId}'` });
+    assert.equal(plain.executions.length, 0, 'the job run is hidden from ListWorkflowExecutions');
+  },
+  { timeoutMs: 180_000 },
+);
+
+file.test('signal, cancel and delete batches over a list of executions, each affecting each execution once', async (_t, env) => {
+  const type = uniqueName('batchList');
+  const targets = await startRaw(env.client, type, 6, uniqueName('bl'));
+  const executions = targets.map(({ workflowId }) => ({ workflowId }));
+
+  await untilNoJobRuns(env.client);
+  const signalJob = uniqueName('job-signal');
+  await env.client.workflowService.startBatchOperation({
+    namespace: NAMESPACE,
+    jobId: signalJob,
+    executions,
+    reason: 'conformance: signal',
+    signalOperation: { signal: 'wake', input: { payloads: [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"up"') }] } },
+  });
+  const signaled = await waitForState(env.client, signalJob, State.BATCH_OPERATION_STATE_COMPLETED);
+  assert.equal(signaled.operationType, OpType.BATCH_OPERATION_TYPE_SIGNAL_WORKFLOW);
+  assert.equal(num(signaled.completeOperationCount), 6);
+  assert.deepEqual(signaled.executions.map((e) => e.businessId), targets.map((x) => x.workflowId), 'Describe names the listed executions');
+  for (const { workflowId } of targets) {
+    const events = await historyOf(env.client, workflowId);
+    const signals = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+    assert.equal(signals.length, 1, `${workflowId}: one signal`);
+    assert.equal(signals[0]?.workflowExecutionSignaledEventAttributes?.signalName, 'wake');
+    assert.equal(signals[0]?.workflowExecutionSignaledEventAttributes?.identity, 'batcher', 'the batcher is the signal sender when the operation names no identity');
+  }
+
+  await untilNoJobRuns(env.client);
+  const cancelJob = uniqueName('job-cancel');
+  await env.client.workflowService.startBatchOperation({ namespace: NAMESPACE, jobId: cancelJob, executions, reason: 'conformance: cancel', cancellationOperation: { identity: 'sre' } });
+  const canceled = await waitForState(env.client, cancelJob, State.BATCH_OPERATION_STATE_COMPLETED);
+  assert.equal(canceled.operationType, OpType.BATCH_OPERATION_TYPE_CANCEL_WORKFLOW);
+  assert.equal(num(canceled.completeOperationCount), 6);
+  for (const { workflowId } of targets) {
+    const events = await historyOf(env.client, workflowId);
+    assert.equal(countOf(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED), 1, `${workflowId}: one cancel request`);
+  }
+
+  await untilNoJobRuns(env.client);
+  const deleteJob = uniqueName('job-delete');
+  await env.client.workflowService.startBatchOperation({ namespace: NAMESPACE, jobId: deleteJob, executions: executions.slice(0, 3), reason: 'conformance: delete', deletionOperation: {} });
+  await waitForState(env.client, deleteJob, State.BATCH_OPERATION_STATE_COMPLETED);
+  for (const { workflowId } of targets.slice(0, 3)) {
+    await eventually(async () => {
+      const err = await env.client.workflowService.describeWorkflowExecution({ namespace: NAMESPACE, execution: { workflowId } }).then(() => undefined, (e: unknown) => e);
+      return isGrpcServiceError(err) && err.code === status.NOT_FOUND;
+    }, { timeoutMs: 10_000, description: `${workflowId} deleted` });
+  }
+  for (const { workflowId } of targets.slice(3)) {
+    const d = await env.client.workflowService.describeWorkflowExecution({ namespace: NAMESPACE, execution: { workflowId } });
+    assert.equal(d.workflowExecutionInfo?.status, temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING, `${workflowId}: not in the delete list, still running`);
+  }
+});
+
+file.test('StopBatchOperation halts a job; a second job at once is refused; List shows them', async (_t, env) => {
+  const type = uniqueName('batchStop');
+  const targets = await startRaw(env.client, type, 30, uniqueName('bs'));
+  await untilNoJobRuns(env.client);
+  const jobId = uniqueName('job-slow');
+  await env.client.workflowService.startBatchOperation({
+    namespace: NAMESPACE,
+    jobId,
+    executions: targets.map(({ workflowId }) => ({ workflowId })),
+    reason: 'conformance: slow terminate',
+    maxOperationsPerSecond: 2,
+    terminationOperation: {},
+  });
+  await eventually(async () => (await listedJobs(env.client)).get(jobId)?.state === State.BATCH_OPERATION_STATE_RUNNING, { timeoutMs: 10_000, description: 'the job listed as running' });
+  // The official client retries RESOURCE_EXHAUSTED by default: ask once, on a connection without its retry interceptor.
+  const once = await Connection.connect({ address: env.server.address, interceptors: [] });
+  await expectGrpcError(
+    once.workflowService.startBatchOperation({ namespace: NAMESPACE, jobId: uniqueName('job-second'), executions: [{ workflowId: targets[0]!.workflowId }], reason: 'second', cancellationOperation: {} }),
+    status.RESOURCE_EXHAUSTED,
+    /already runs 1 batch operation.*batch\.maxConcurrent/,
+  );
+  await once.close();
+  await eventually(async () => num((await describeJob(env.client, jobId)).completeOperationCount) >= 2, { timeoutMs: 10_000, description: 'the slow job under way' });
+  await expectGrpcError(env.client.workflowService.stopBatchOperation({ namespace: NAMESPACE, jobId }), status.INVALID_ARGUMENT, /reason is not set/);
+  await env.client.workflowService.stopBatchOperation({ namespace: NAMESPACE, jobId, reason: 'conformance: enough', identity: 'sre' });
+  const stopped = await describeJob(env.client, jobId);
+  assert.equal(stopped.state, State.BATCH_OPERATION_STATE_FAILED, 'a stopped job is FAILED, as in Temporal');
+  const doneAtStop = num(stopped.completeOperationCount);
+  assert.ok(doneAtStop < 30, `the job stopped early (${doneAtStop} done)`);
+  // Past two more steps of the job's pace: nothing more happens.
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  assert.equal(num((await describeJob(env.client, jobId)).completeOperationCount), doneAtStop, 'no step after the stop');
+  let terminated = 0;
+  for (const { workflowId } of targets) {
+    const events = await historyOf(env.client, workflowId);
+    terminated += countOf(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
+  }
+  assert.equal(terminated, doneAtStop, 'exactly the counted executions were terminated');
+  await expectGrpcError(env.client.workflowService.stopBatchOperation({ namespace: NAMESPACE, jobId, reason: 'again' }), status.NOT_FOUND, /already finished/);
+
+  // The slot is free again once the stopped job is no longer listed as running.
+  await eventually(async () => (await listedJobs(env.client)).get(jobId)?.state === State.BATCH_OPERATION_STATE_FAILED, { timeoutMs: 10_000, description: 'the stopped job listed as failed' });
+  const next = uniqueName('job-after-stop');
+  await env.client.workflowService.startBatchOperation({ namespace: NAMESPACE, jobId: next, executions: [{ workflowId: targets[29]!.workflowId }], reason: 'after stop', terminationOperation: {} });
+  await waitForState(env.client, next, State.BATCH_OPERATION_STATE_COMPLETED);
+  await untilNoJobRuns(env.client);
+  const jobs = await listedJobs(env.client);
+  assert.ok(jobs.has(jobId) && jobs.has(next), 'ListBatchOperations shows both jobs');
+  await expectGrpcError(
+    env.client.workflowService.startBatchOperation({ namespace: NAMESPACE, jobId: next, executions: [{ workflowId: targets[0]!.workflowId }], reason: 'reuse', terminationOperation: {} }),
+    status.ALREADY_EXISTS,
+    /already exists/,
+  );
+});
+
+file.test('bad input is INVALID_ARGUMENT with a clear message and starts nothing', async (_t, env) => {
+  const base = { namespace: NAMESPACE, reason: 'bad input', executions: [{ workflowId: 'x' }], terminationOperation: {} };
+  const jobIds: string[] = [];
+  const bad = async (request: temporal.api.workflowservice.v1.IStartBatchOperationRequest, pattern: RegExp): Promise<void> => {
+    const jobId = request.jobId ?? '';
+    if (jobId) jobIds.push(jobId);
+    await expectGrpcError(env.client.workflowService.startBatchOperation(request), status.INVALID_ARGUMENT, pattern);
+  };
+  await bad({ ...base, jobId: uniqueName('bad'), terminationOperation: null }, /no batch operation is set/);
+  await bad({ ...base, jobId: uniqueName('bad'), visibilityQuery: "WorkflowType = 'x'" }, /visibilityQuery and executions are mutually exclusive/);
+  await bad({ ...base, jobId: uniqueName('bad'), executions: [] }, /neither visibilityQuery nor executions is set/);
+  await bad({ ...base, jobId: uniqueName('bad'), reason: '' }, /reason is not set/);
+  await bad({ ...base, jobId: '' }, /jobId is not set/);
+  await bad({ ...base, jobId: 'j'.repeat(1001) }, /jobId .*1000/);
+  await bad({ ...base, jobId: uniqueName('bad'), executions: [], visibilityQuery: 'WorkflowType = ' }, /query|WorkflowType/i);
+  await bad({ ...base, jobId: uniqueName('bad'), executions: [], visibilityQuery: "NoSuchAttribute = 'x'" }, /NoSuchAttribute/);
+  await bad({ ...base, jobId: uniqueName('bad'), terminationOperation: null, signalOperation: {} }, /signalOperation\.signal is not set/);
+  await bad({ ...base, jobId: uniqueName('bad'), terminationOperation: null, resetOperation: {} }, /resetOperation is not supported/);
+  await expectGrpcError(env.client.workflowService.describeBatchOperation({ namespace: NAMESPACE, jobId: '' }), status.INVALID_ARGUMENT, /jobId is not set/);
+  await expectGrpcError(env.client.workflowService.describeBatchOperation({ namespace: NAMESPACE, jobId: uniqueName('nope') }), status.NOT_FOUND, /batch operation not found/);
+  const listed = await listedJobs(env.client);
+  for (const jobId of jobIds) assert.ok(!listed.has(jobId), `${jobId.slice(0, 20)}: nothing was started`);
+  for (const jobId of jobIds.filter((id) => id.length <= 1000)) {
+    await expectGrpcError(describeJob(env.client, jobId), status.NOT_FOUND, /batch operation not found/);
+  }
+});
