@@ -185,10 +185,10 @@ function checkMultiOperation(r: MultiOperationRequest): void {
 
 type StartBatchRequest = temporal.api.workflowservice.v1.IStartBatchOperationRequest;
 
-/** The operations a batch may run here; reset and the activity and options operations are refused by name. */
-const BATCH_OPERATIONS = ['terminationOperation', 'cancellationOperation', 'signalOperation', 'deletionOperation'] as const;
+/** The operations a batch may run here; the activity and options operations are refused by name. */
+const BATCH_OPERATIONS = ['terminationOperation', 'cancellationOperation', 'signalOperation', 'deletionOperation', 'resetOperation'] as const;
+const BATCH_OPERATION_NAMES = 'terminationOperation, cancellationOperation, signalOperation, deletionOperation or resetOperation';
 const UNSUPPORTED_BATCH_OPERATIONS = [
-  'resetOperation',
   'updateWorkflowOptionsOperation',
   'unpauseActivitiesOperation',
   'resetActivitiesOperation',
@@ -202,9 +202,9 @@ const UNSUPPORTED_BATCH_OPERATIONS = [
 function checkStartBatch(r: StartBatchRequest): void {
   required(r.jobId, 'jobId');
   const unsupported = UNSUPPORTED_BATCH_OPERATIONS.find((name) => r[name]);
-  if (unsupported) throw new InvalidArgumentError(`${unsupported} is not supported by Hourglass batch operations yet; use terminationOperation, cancellationOperation, signalOperation or deletionOperation`);
+  if (unsupported) throw new InvalidArgumentError(`${unsupported} is not supported by Hourglass batch operations yet; use ${BATCH_OPERATION_NAMES}`);
   const given = BATCH_OPERATIONS.filter((name) => r[name]);
-  if (given.length === 0) throw new InvalidArgumentError('no batch operation is set: give one of terminationOperation, cancellationOperation, signalOperation or deletionOperation');
+  if (given.length === 0) throw new InvalidArgumentError(`no batch operation is set: give one of ${BATCH_OPERATION_NAMES}`);
   if (!r.reason) throw new InvalidArgumentError('reason is not set: a batch operation must say why it runs');
   const selectors = [r.visibilityQuery ? 'visibilityQuery' : '', (r.executions ?? []).length > 0 ? 'executions' : '', (r.targetExecutions ?? []).length > 0 ? 'targetExecutions' : ''].filter(Boolean);
   if (selectors.length === 0) throw new InvalidArgumentError('neither visibilityQuery nor executions is set: say which workflow executions the batch operation affects');
@@ -212,6 +212,14 @@ function checkStartBatch(r: StartBatchRequest): void {
   if (selectors[0] === 'targetExecutions') throw new InvalidArgumentError('targetExecutions is not supported by Hourglass batch operations yet; list workflow executions in executions');
   (r.executions ?? []).forEach((e, i) => void required(e.workflowId, `executions[${i}].workflowId`));
   if (r.signalOperation) required(r.signalOperation.signal, 'signalOperation.signal');
+  const reset = r.resetOperation;
+  if (reset) {
+    if ((reset.postResetOperations ?? []).length > 0) throw new InvalidArgumentError('resetOperation.postResetOperations is not supported by Hourglass yet; reset without post-reset operations');
+    if (reset.options?.buildId) throw new InvalidArgumentError('resetOperation.options.buildId is not supported by Hourglass yet (worker versioning); reset to the first or last workflow task or a workflow task id');
+    const workflowTaskId = Number(reset.options?.workflowTaskId?.toString() ?? 0);
+    const target = reset.options ? reset.options.firstWorkflowTask || reset.options.lastWorkflowTask || workflowTaskId > 0 : (reset.resetType ?? 0) > 0;
+    if (!target) throw new InvalidArgumentError('resetOperation names no reset point: set options.firstWorkflowTask, options.lastWorkflowTask or options.workflowTaskId (or the deprecated resetType)');
+  }
   if (r.maxOperationsPerSecond !== null && r.maxOperationsPerSecond !== undefined && !(r.maxOperationsPerSecond >= 0)) {
     throw new InvalidArgumentError(`maxOperationsPerSecond must not be negative, got ${r.maxOperationsPerSecond}`);
   }

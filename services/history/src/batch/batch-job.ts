@@ -36,6 +36,8 @@ import { deleteWorkflowExecution } from '../api/delete-workflow/delete-workflow.
 import { requestCancelWorkflowExecution } from '../api/request-cancel-workflow/request-cancel-workflow.handler';
 import { signalWorkflowExecution } from '../api/signal-workflow/signal-workflow.handler';
 import { terminateWorkflowExecution } from '../api/terminate-workflow/terminate-workflow.handler';
+import { resetWorkflowExecution } from '../api/reset-workflow/reset-workflow.handler';
+import { resolveRun } from '../api/shared';
 import { TaskCategories } from '../queues/task-categories';
 import { parseBatchTask, type BatchTask } from '../tasks';
 import { completeWorkflow, terminateWorkflow } from '../workflow/close';
@@ -66,13 +68,14 @@ const OperationState = temporal.api.enums.v1.BatchOperationState;
 const Status = temporal.api.enums.v1.WorkflowExecutionStatus;
 
 /** The operations Hourglass runs, with the memo string and enum Temporal records for each. */
-export type BatchOperationKind = 'terminate' | 'cancel' | 'signal' | 'delete';
+export type BatchOperationKind = 'terminate' | 'cancel' | 'signal' | 'delete' | 'reset';
 
 const OPERATION_TYPES: Record<BatchOperationKind, number> = {
   terminate: OperationType.BATCH_OPERATION_TYPE_TERMINATE_WORKFLOW,
   cancel: OperationType.BATCH_OPERATION_TYPE_CANCEL_WORKFLOW,
   signal: OperationType.BATCH_OPERATION_TYPE_SIGNAL_WORKFLOW,
   delete: OperationType.BATCH_OPERATION_TYPE_DELETE_WORKFLOW,
+  reset: OperationType.BATCH_OPERATION_TYPE_RESET_WORKFLOW,
 };
 
 /** The operation a request asks for; undefined when it names none Hourglass runs. */
@@ -81,6 +84,7 @@ export function operationOf(req: StartRequest): { kind: BatchOperationKind; iden
   if (req.cancellationOperation) return { kind: 'cancel', identity: req.cancellationOperation.identity ?? '' };
   if (req.signalOperation) return { kind: 'signal', identity: req.signalOperation.identity ?? '' };
   if (req.deletionOperation) return { kind: 'delete', identity: req.deletionOperation.identity ?? '' };
+  if (req.resetOperation) return { kind: 'reset', identity: req.resetOperation.identity ?? '' };
   return undefined;
 }
 
@@ -141,7 +145,7 @@ export function operationsPerSecondFor(env: EngineContext, namespace: NamespaceR
  */
 export async function startBatchOperation(env: EngineContext, namespace: NamespaceRecord, req: StartRequest, targets: BatchTargetSource | undefined): Promise<void> {
   const operation = operationOf(req);
-  if (!operation) throw new InvalidArgumentError('StartBatchOperation: no operation given (terminationOperation, cancellationOperation, signalOperation or deletionOperation)');
+  if (!operation) throw new InvalidArgumentError('StartBatchOperation: no operation given (terminationOperation, cancellationOperation, signalOperation, deletionOperation or resetOperation)');
   const query = req.visibilityQuery ?? '';
   if (!targets) throw new UnavailableError('batch operations need the visibility search, which this history host was not given');
   // A bad query fails here, INVALID_ARGUMENT, before anything is written.
@@ -286,6 +290,22 @@ function derivedRequestId(jobId: string, ...parts: string[]): string {
 
 type Outcome = 'success' | 'failure';
 
+/** Where a reset batch resets each run: its first or last completed workflow task, or an explicit event id. */
+type ResetPoint = 'first' | 'last' | number;
+const ResetType = temporal.api.enums.v1.ResetType;
+const WorkflowTaskCompleted = temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED;
+
+/** Temporal's batcher's reset points: the first (or last) WorkflowTaskCompleted of the run. */
+async function resetEventId(env: EngineContext, key: ExecutionKey, point: 'first' | 'last'): Promise<number> {
+  const shard = env.shardFor(key.namespaceId, key.workflowId);
+  const nextEventId = await shard.readExecution(key, (ms) => ms.nextEventId);
+  if (nextEventId === undefined) throw new NotFoundError(`workflow execution not found: workflowId ${quote(key.workflowId)}`);
+  const completed = (await shard.readHistoryRange(key, 1, nextEventId)).filter((e) => e.eventType === WorkflowTaskCompleted);
+  const event = point === 'first' ? completed[0] : completed[completed.length - 1];
+  if (!event) throw new InvalidArgumentError(`workflow ${quote(key.workflowId)} has no completed workflow task to reset to`);
+  return toNumber(event.eventId);
+}
+
 async function applyOperation(env: EngineContext, namespace: NamespaceRecord, jobId: string, req: StartRequest, target: { workflowId: string; runId: string }): Promise<Outcome> {
   const workflowExecution = { workflowId: target.workflowId, runId: target.runId };
   try {
@@ -315,6 +335,20 @@ async function applyOperation(env: EngineContext, namespace: NamespaceRecord, jo
       });
     } else if (req.deletionOperation) {
       await deleteWorkflowExecution(env, namespace, { workflowExecution });
+    } else if (req.resetOperation) {
+      const reset = req.resetOperation;
+      const options = reset.options;
+      const point: ResetPoint = options?.workflowTaskId && toNumber(options.workflowTaskId) > 0 ? toNumber(options.workflowTaskId) : options?.lastWorkflowTask || (!options?.firstWorkflowTask && reset.resetType === ResetType.RESET_TYPE_LAST_WORKFLOW_TASK) ? 'last' : 'first';
+      const key = await resolveRun(env, namespace.id, target.workflowId, target.runId);
+      await resetWorkflowExecution(env, namespace, {
+        workflowExecution: { workflowId: key.workflowId, runId: key.runId },
+        reason: req.reason ?? '',
+        workflowTaskFinishEventId: int64(typeof point === 'number' ? point : await resetEventId(env, key, point)),
+        requestId: derivedRequestId(jobId, 'reset', key.workflowId, key.runId),
+        resetReapplyType: options?.resetReapplyType || reset.resetReapplyType || 0,
+        resetReapplyExcludeTypes: options?.resetReapplyExcludeTypes ?? [],
+        identity: reset.identity || BATCHER_IDENTITY,
+      });
     }
     return 'success';
   } catch (err) {
@@ -326,8 +360,25 @@ async function applyOperation(env: EngineContext, namespace: NamespaceRecord, jo
   }
 }
 
+/**
+ * The query a job pages through. Visibility's default order puts open runs before closed ones, so
+ * a run the job just closed would come back on a later page; without an ORDER BY of the caller's,
+ * the job orders by start time, which no operation changes.
+ */
+export function pagedQuery(query: string): string {
+  return /\border\s+by\b/i.test(query) ? query : `${query} ORDER BY StartTime DESC`;
+}
+
+async function currentRunOf(env: EngineContext, namespace: NamespaceRecord, target: { workflowId: string; runId: string }): Promise<{ workflowId: string; runId: string }> {
+  if (target.runId) return target;
+  const current = await env.shardFor(namespace.id, target.workflowId).getCurrentExecution(namespace.id, target.workflowId);
+  // Unknown workflows stay as given: the operation finds them gone (NOT_FOUND, done).
+  return current ? { workflowId: target.workflowId, runId: current.runId } : target;
+}
+
 /** The next targets of a job, from its list or its query's next page. */
 async function nextTargets(
+  env: EngineContext,
   namespace: NamespaceRecord,
   job: JobView,
   perStep: number,
@@ -338,11 +389,14 @@ async function nextTargets(
     const all = request.executions ?? [];
     const slice = all.slice(progress.listIndex, progress.listIndex + perStep);
     const listIndex = progress.listIndex + slice.length;
-    return { pending: slice.map((e) => ({ workflowId: e.workflowId ?? '', runId: e.runId ?? '' })), cursor: null, listIndex, exhausted: listIndex >= all.length };
+    let pending = slice.map((e) => ({ workflowId: e.workflowId ?? '', runId: e.runId ?? '' }));
+    // A reset makes a new current run: the step must name the run it resets, so a re-run finds its own reset.
+    if (request.resetOperation) pending = await Promise.all(pending.map((t) => currentRunOf(env, namespace, t)));
+    return { pending, cursor: null, listIndex, exhausted: listIndex >= all.length };
   }
   if (!targets) throw new UnavailableError('batch operations need the visibility search, which this history host was not given');
   const page = await targets.list(namespace, {
-    query: request.visibilityQuery,
+    query: pagedQuery(request.visibilityQuery),
     pageSize: perStep,
     ...(progress.cursor ? { nextPageToken: Buffer.from(progress.cursor, 'base64') } : {}),
   });
@@ -375,7 +429,7 @@ export function createBatchTaskExecutor(env: EngineContext, targets: BatchTarget
     const { perStep, intervalMs } = stepShape(job.progress.operationsPerSecond);
     if (job.progress.pending.length === 0 && !job.progress.exhausted) {
       // Persist the step's targets before touching any: a re-run acts on (and counts) exactly these.
-      const chosen = await nextTargets(namespace, job, perStep, targets);
+      const chosen = await nextTargets(env, namespace, job, perStep, targets);
       const planned: BatchJobProgress = { ...job.progress, ...chosen };
       const committed = await shard.updateExecution(key, (ctx) => {
         if (!liveJob(ctx, task.seq) || !ctx) return false;

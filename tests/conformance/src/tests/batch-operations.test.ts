@@ -20,7 +20,7 @@ type Describe = temporal.api.workflowservice.v1.DescribeBatchOperationResponse;
 /** A task queue nobody polls: the targets only need to be running. */
 const IDLE_QUEUE = uniqueName('batch-idle');
 
-async function startRaw(client: Client, workflowType: string, count: number, prefix: string): Promise<{ workflowId: string; runId: string }[]> {
+async function startRaw(client: Client, workflowType: string, count: number, prefix: string, taskQueue = IDLE_QUEUE): Promise<{ workflowId: string; runId: string }[]> {
   const started: { workflowId: string; runId: string }[] = [];
   const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
   for (let i = 0; i < ids.length; i += 25) {
@@ -30,7 +30,7 @@ async function startRaw(client: Client, workflowType: string, count: number, pre
           namespace: NAMESPACE,
           workflowId,
           workflowType: { name: workflowType },
-          taskQueue: { name: IDLE_QUEUE },
+          taskQueue: { name: taskQueue },
           requestId: randomUUID(),
         });
         return { workflowId, runId: res.runId };
@@ -157,6 +157,23 @@ file.test(
   { timeoutMs: 180_000 },
 );
 
+file.test('a query the job itself stops matching, over several pages, affects and counts each target once', async (_t, env) => {
+  const type = uniqueName('batchPages');
+  const targets = await startRaw(env.client, type, 30, uniqueName('bp'));
+  // No status filter: terminated targets still match, and by visibility's default order (open runs first) would come round again.
+  const query = `WorkflowType = '${type}'`;
+  await eventually(async () => num((await env.client.workflowService.countWorkflowExecutions({ namespace: NAMESPACE, query })).count) === 30, { description: 'the 30 targets indexed' });
+  await untilNoJobRuns(env.client);
+  const jobId = uniqueName('job-pages');
+  await env.client.workflowService.startBatchOperation({ namespace: NAMESPACE, jobId, visibilityQuery: query, reason: 'pages', maxOperationsPerSecond: 10, terminationOperation: {} });
+  const done = await waitForState(env.client, jobId, State.BATCH_OPERATION_STATE_COMPLETED);
+  assert.equal(num(done.completeOperationCount), 30, 'three pages of ten, each target once');
+  assert.equal(num(done.totalOperationCount), 30);
+  for (const { workflowId } of targets) {
+    assert.equal(countOf(await historyOf(env.client, workflowId), EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED), 1, `${workflowId}: terminated once`);
+  }
+});
+
 file.test('signal, cancel and delete batches over a list of executions, each affecting each execution once', async (_t, env) => {
   const type = uniqueName('batchList');
   const targets = await startRaw(env.client, type, 6, uniqueName('bl'));
@@ -265,6 +282,44 @@ file.test('StopBatchOperation halts a job; a second job at once is refused; List
   );
 });
 
+file.test('a reset batch resets each listed workflow once, to its first workflow task', async (_t, env) => {
+  const queue = uniqueName('batch-reset');
+  const targets = await startRaw(env.client, uniqueName('batchReset'), 3, uniqueName('br'), queue);
+  // Complete each run's first workflow task by hand (no commands): a reset point to go back to.
+  for (let i = 0; i < targets.length; i++) {
+    const task = await env.client.workflowService.pollWorkflowTaskQueue({ namespace: NAMESPACE, taskQueue: { name: queue }, identity: 'hand' });
+    assert.ok(task.taskToken && task.taskToken.length > 0, 'a workflow task');
+    await env.client.workflowService.respondWorkflowTaskCompleted({ namespace: NAMESPACE, taskToken: task.taskToken, commands: [], identity: 'hand' });
+  }
+  await untilNoJobRuns(env.client);
+  const jobId = uniqueName('job-reset');
+  await env.client.workflowService.startBatchOperation({
+    namespace: NAMESPACE,
+    jobId,
+    executions: targets.map(({ workflowId }) => ({ workflowId })),
+    reason: 'conformance: reset',
+    resetOperation: { options: { firstWorkflowTask: {} }, identity: 'sre' },
+  });
+  const done = await waitForState(env.client, jobId, State.BATCH_OPERATION_STATE_COMPLETED);
+  assert.equal(done.operationType, OpType.BATCH_OPERATION_TYPE_RESET_WORKFLOW);
+  assert.equal(num(done.completeOperationCount), 3);
+  assert.equal(num(done.failureOperationCount), 0);
+  for (const { workflowId, runId } of targets) {
+    const d = await env.client.workflowService.describeWorkflowExecution({ namespace: NAMESPACE, execution: { workflowId } });
+    assert.notEqual(d.workflowExecutionInfo?.execution?.runId, runId, `${workflowId}: a new run`);
+    const events = await historyOf(env.client, workflowId);
+    const failed = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+    assert.equal(failed.length, 1, `${workflowId}: one reset point`);
+    assert.equal(failed[0]?.workflowTaskFailedEventAttributes?.cause, temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW);
+    // The original run (terminated by the reset) and exactly one new run.
+    const runs = await eventually(async () => {
+      const listed = await env.client.workflowService.listWorkflowExecutions({ namespace: NAMESPACE, query: `WorkflowId = '${workflowId}'` });
+      return listed.executions.length >= 2 ? listed.executions : undefined;
+    }, { timeoutMs: 10_000, description: `${workflowId}: both runs listed` });
+    assert.equal(runs.length, 2, `${workflowId}: reset once`);
+  }
+});
+
 file.test('bad input is INVALID_ARGUMENT with a clear message and starts nothing', async (_t, env) => {
   const base = { namespace: NAMESPACE, reason: 'bad input', executions: [{ workflowId: 'x' }], terminationOperation: {} };
   const jobIds: string[] = [];
@@ -282,7 +337,8 @@ file.test('bad input is INVALID_ARGUMENT with a clear message and starts nothing
   await bad({ ...base, jobId: uniqueName('bad'), executions: [], visibilityQuery: 'WorkflowType = ' }, /query|WorkflowType/i);
   await bad({ ...base, jobId: uniqueName('bad'), executions: [], visibilityQuery: "NoSuchAttribute = 'x'" }, /NoSuchAttribute/);
   await bad({ ...base, jobId: uniqueName('bad'), terminationOperation: null, signalOperation: {} }, /signalOperation\.signal is not set/);
-  await bad({ ...base, jobId: uniqueName('bad'), terminationOperation: null, resetOperation: {} }, /resetOperation is not supported/);
+  await bad({ ...base, jobId: uniqueName('bad'), terminationOperation: null, resetOperation: {} }, /resetOperation names no reset point/);
+  await bad({ ...base, jobId: uniqueName('bad'), terminationOperation: null, updateWorkflowOptionsOperation: {} }, /updateWorkflowOptionsOperation is not supported/);
   await expectGrpcError(env.client.workflowService.describeBatchOperation({ namespace: NAMESPACE, jobId: '' }), status.INVALID_ARGUMENT, /jobId is not set/);
   await expectGrpcError(env.client.workflowService.describeBatchOperation({ namespace: NAMESPACE, jobId: uniqueName('nope') }), status.NOT_FOUND, /batch operation not found/);
   const listed = await listedJobs(env.client);
