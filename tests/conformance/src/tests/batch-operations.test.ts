@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { Connection, isGrpcServiceError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { EventType, NAMESPACE, conformanceFile, eventually, rejectionOf, uniqueName, type HistoryEvent } from '../harness';
+import { EventType, NAMESPACE, conformanceFile, connectClient, eventually, rejectionOf, uniqueName, type HistoryEvent } from '../harness';
 
-const file = conformanceFile({ name: 'batch', worker: false });
+const OTHER_NAMESPACE = 'batch-other';
+const file = conformanceFile({ name: 'batch', worker: false, server: { extraArgs: ['-n', OTHER_NAMESPACE] } });
 
 const State = temporal.api.enums.v1.BatchOperationState;
 const OpType = temporal.api.enums.v1.BatchOperationType;
@@ -317,6 +318,32 @@ file.test('a reset batch resets each listed workflow once, to its first workflow
       return listed.executions.length >= 2 ? listed.executions : undefined;
     }, { timeoutMs: 10_000, description: `${workflowId}: both runs listed` });
     assert.equal(runs.length, 2, `${workflowId}: reset once`);
+  }
+});
+
+file.test("a job touches only its own namespace's executions, by query or by list", async (_t, env) => {
+  const other = await connectClient(env.server.address, OTHER_NAMESPACE);
+  try {
+    const workflowId = uniqueName('shared-id');
+    const type = uniqueName('batchOther');
+    const res = await other.client.workflowService.startWorkflowExecution({ namespace: OTHER_NAMESPACE, workflowId, workflowType: { name: type }, taskQueue: { name: IDLE_QUEUE }, requestId: randomUUID() });
+    await eventually(async () => num((await other.client.workflowService.countWorkflowExecutions({ namespace: OTHER_NAMESPACE, query: `WorkflowType = '${type}'` })).count) === 1, { description: 'indexed in the other namespace' });
+    await untilNoJobRuns(env.client);
+    const byQuery = uniqueName('job-ns-query');
+    await env.client.workflowService.startBatchOperation({ namespace: NAMESPACE, jobId: byQuery, visibilityQuery: `WorkflowType = '${type}'`, reason: 'isolation', terminationOperation: {} });
+    const q = await waitForState(env.client, byQuery, State.BATCH_OPERATION_STATE_COMPLETED);
+    assert.equal(num(q.completeOperationCount) + num(q.failureOperationCount), 0, "the query matches nothing in this namespace");
+    await untilNoJobRuns(env.client);
+    const byList = uniqueName('job-ns-list');
+    await env.client.workflowService.startBatchOperation({ namespace: NAMESPACE, jobId: byList, executions: [{ workflowId, runId: res.runId }], reason: 'isolation', terminationOperation: {} });
+    await waitForState(env.client, byList, State.BATCH_OPERATION_STATE_COMPLETED);
+    const d = await other.client.workflowService.describeWorkflowExecution({ namespace: OTHER_NAMESPACE, execution: { workflowId } });
+    assert.equal(d.workflowExecutionInfo?.status, temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING, 'the other namespace\'s workflow still runs');
+    const otherJobs = await other.client.workflowService.listBatchOperations({ namespace: OTHER_NAMESPACE });
+    assert.equal(otherJobs.operationInfo.length, 0, 'the other namespace lists no job');
+    await expectGrpcError(other.client.workflowService.describeBatchOperation({ namespace: OTHER_NAMESPACE, jobId: byList }), status.NOT_FOUND, /batch operation not found/);
+  } finally {
+    await other.connection.close();
   }
 });
 
