@@ -354,9 +354,12 @@ async function applyOperation(env: EngineContext, namespace: NamespaceRecord, jo
   } catch (err) {
     // As Temporal's batcher: NOT_FOUND means the run is closed or gone, which is what the step wanted.
     if (err instanceof NotFoundError) return 'success';
-    // Another user error (a signal over a limit, …) is this execution's failure; anything else is retried with the step.
-    if (isHourglassError(err) && err.kind === 'user') return 'failure';
-    throw err;
+    // Transient (the store unavailable, the shard moving): the whole step is retried, on the same targets.
+    if (isHourglassError(err) && err.kind === 'operational') throw err;
+    // A user error (a signal over a limit, a run with no reset point) or a bug is this execution's
+    // failure: one bad target must not hold the job up forever.
+    if (!isHourglassError(err) || err.kind !== 'user') env.logger.error({ err, jobId, workflowId: target.workflowId, runId: target.runId }, 'batch operation failed on an execution');
+    return 'failure';
   }
 }
 
@@ -380,6 +383,7 @@ async function currentRunOf(env: EngineContext, namespace: NamespaceRecord, targ
 async function nextTargets(
   env: EngineContext,
   namespace: NamespaceRecord,
+  jobId: string,
   job: JobView,
   perStep: number,
   targets: BatchTargetSource | undefined,
@@ -389,7 +393,7 @@ async function nextTargets(
     const all = request.executions ?? [];
     const slice = all.slice(progress.listIndex, progress.listIndex + perStep);
     const listIndex = progress.listIndex + slice.length;
-    let pending = slice.map((e) => ({ workflowId: e.workflowId ?? '', runId: e.runId ?? '' }));
+    let pending = slice.map((e) => ({ workflowId: e.workflowId ?? '', runId: e.runId ?? '' })).filter((t) => t.workflowId !== jobId);
     // A reset makes a new current run: the step must name the run it resets, so a re-run finds its own reset.
     if (request.resetOperation) pending = await Promise.all(pending.map((t) => currentRunOf(env, namespace, t)));
     return { pending, cursor: null, listIndex, exhausted: listIndex >= all.length };
@@ -402,7 +406,8 @@ async function nextTargets(
   });
   const cursor = page.nextPageToken.length > 0 ? Buffer.from(page.nextPageToken).toString('base64') : null;
   return {
-    pending: page.executions.map((e) => ({ workflowId: e.execution?.workflowId ?? '', runId: e.execution?.runId ?? '' })),
+    // A query that names TemporalNamespaceDivision may match batch job runs: never the job's own.
+    pending: page.executions.map((e) => ({ workflowId: e.execution?.workflowId ?? '', runId: e.execution?.runId ?? '' })).filter((t) => t.workflowId !== jobId),
     cursor,
     listIndex: progress.listIndex,
     exhausted: cursor === null,
@@ -429,7 +434,7 @@ export function createBatchTaskExecutor(env: EngineContext, targets: BatchTarget
     const { perStep, intervalMs } = stepShape(job.progress.operationsPerSecond);
     if (job.progress.pending.length === 0 && !job.progress.exhausted) {
       // Persist the step's targets before touching any: a re-run acts on (and counts) exactly these.
-      const chosen = await nextTargets(env, namespace, job, perStep, targets);
+      const chosen = await nextTargets(env, namespace, key.workflowId, job, perStep, targets);
       const planned: BatchJobProgress = { ...job.progress, ...chosen };
       const committed = await shard.updateExecution(key, (ctx) => {
         if (!liveJob(ctx, task.seq) || !ctx) return false;

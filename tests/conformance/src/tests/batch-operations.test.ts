@@ -342,6 +342,13 @@ file.test("a job touches only its own namespace's executions, by query or by lis
     const otherJobs = await other.client.workflowService.listBatchOperations({ namespace: OTHER_NAMESPACE });
     assert.equal(otherJobs.operationInfo.length, 0, 'the other namespace lists no job');
     await expectGrpcError(other.client.workflowService.describeBatchOperation({ namespace: OTHER_NAMESPACE, jobId: byList }), status.NOT_FOUND, /batch operation not found/);
+
+    // A query for running batch jobs matches the job itself: a job never acts on its own run.
+    await untilNoJobRuns(env.client);
+    const self = uniqueName('job-self');
+    await env.client.workflowService.startBatchOperation({ namespace: NAMESPACE, jobId: self, visibilityQuery: "TemporalNamespaceDivision = 'TemporalBatcher' AND ExecutionStatus = 'Running'", reason: 'self', terminationOperation: {} });
+    const selfDone = await waitForState(env.client, self, State.BATCH_OPERATION_STATE_COMPLETED);
+    assert.equal(num(selfDone.completeOperationCount), 0, 'the job skipped its own run');
   } finally {
     await other.connection.close();
   }
