@@ -12,7 +12,13 @@ import { temporal } from '@temporalio/proto';
 import { EventType, NAMESPACE, conformanceFile, connectClient, eventually, rejectionOf, uniqueName, type HistoryEvent } from '../harness';
 
 const OTHER_NAMESPACE = 'batch-other';
-const file = conformanceFile({ name: 'batch', worker: false, server: { extraArgs: ['-n', OTHER_NAMESPACE] } });
+/** The other namespace runs batch jobs at 10 executions/s at most (a namespace-scoped setting). */
+const OTHER_NAMESPACE_RATE = 10;
+const file = conformanceFile({
+  name: 'batch',
+  worker: false,
+  server: { extraArgs: ['-n', OTHER_NAMESPACE], settings: { 'batch.maxOperationsPerSecond': [{ value: OTHER_NAMESPACE_RATE, constraints: { namespace: OTHER_NAMESPACE } }] } },
+});
 
 const State = temporal.api.enums.v1.BatchOperationState;
 const OpType = temporal.api.enums.v1.BatchOperationType;
@@ -170,6 +176,9 @@ file.test('a query the job itself stops matching, over several pages, affects an
   const done = await waitForState(env.client, jobId, State.BATCH_OPERATION_STATE_COMPLETED);
   assert.equal(num(done.completeOperationCount), 30, 'three pages of ten, each target once');
   assert.equal(num(done.totalOperationCount), 30);
+  // At 10/s the job's three steps are a second apart.
+  const tookMs = Number(done.closeTime?.seconds ?? 0) * 1000 + (done.closeTime?.nanos ?? 0) / 1e6 - (Number(done.startTime?.seconds ?? 0) * 1000 + (done.startTime?.nanos ?? 0) / 1e6);
+  assert.ok(tookMs >= 1900, `30 executions at 10/s took ${tookMs} ms`);
   for (const { workflowId } of targets) {
     assert.equal(countOf(await historyOf(env.client, workflowId), EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED), 1, `${workflowId}: terminated once`);
   }
@@ -342,6 +351,25 @@ file.test("a job touches only its own namespace's executions, by query or by lis
     const otherJobs = await other.client.workflowService.listBatchOperations({ namespace: OTHER_NAMESPACE });
     assert.equal(otherJobs.operationInfo.length, 0, 'the other namespace lists no job');
     await expectGrpcError(other.client.workflowService.describeBatchOperation({ namespace: OTHER_NAMESPACE, jobId: byList }), status.NOT_FOUND, /batch operation not found/);
+
+    // The other namespace's setting caps a job's rate whatever it asks for: 30 executions at 10/s.
+    const more = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const id = `${workflowId}-${i}`;
+        await other.client.workflowService.startWorkflowExecution({ namespace: OTHER_NAMESPACE, workflowId: id, workflowType: { name: type }, taskQueue: { name: IDLE_QUEUE }, requestId: randomUUID() });
+        return { workflowId: id };
+      }),
+    );
+    const capped = uniqueName('job-capped');
+    await other.client.workflowService.startBatchOperation({ namespace: OTHER_NAMESPACE, jobId: capped, executions: more, reason: 'capped', maxOperationsPerSecond: 1000, terminationOperation: {} });
+    const cappedDone = await eventually(async () => {
+      const d = await other.client.workflowService.describeBatchOperation({ namespace: OTHER_NAMESPACE, jobId: capped });
+      return d.state === State.BATCH_OPERATION_STATE_COMPLETED ? d : undefined;
+    }, { timeoutMs: 20_000, description: 'the capped job done' });
+    assert.equal(num(cappedDone.completeOperationCount), 30);
+    const ms = (ts: { seconds?: unknown; nanos?: number | null } | null | undefined): number => Number(ts?.seconds ?? 0) * 1000 + (ts?.nanos ?? 0) / 1e6;
+    const cappedMs = ms(cappedDone.closeTime) - ms(cappedDone.startTime);
+    assert.ok(cappedMs >= 1900, `30 executions at ${OTHER_NAMESPACE_RATE}/s (asked 1000/s) took ${cappedMs} ms`);
 
     // A query for running batch jobs matches the job itself: a job never acts on its own run.
     await untilNoJobRuns(env.client);
