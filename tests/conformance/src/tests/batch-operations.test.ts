@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { Connection, isGrpcServiceError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { EventType, NAMESPACE, conformanceFile, connectClient, eventually, rejectionOf, uniqueName, type HistoryEvent } from '../harness';
+import { execFile } from 'node:child_process';
+import { EventType, NAMESPACE, conformanceFile, connectClient, eventually, rejectionOf, serverBinPath, uniqueName, type HistoryEvent } from '../harness';
 
 const OTHER_NAMESPACE = 'batch-other';
 /** The other namespace runs batch jobs at 10 executions/s at most (a namespace-scoped setting). */
@@ -380,6 +381,61 @@ file.test("a job touches only its own namespace's executions, by query or by lis
   } finally {
     await other.connection.close();
   }
+});
+
+/** Runs `hourglass batch <args>` against this file's server (no TEMPORAL_* variables of the test's). */
+function hourglassBatch(address: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_') && !k.startsWith('HOURGLASS_')));
+  return new Promise((resolve) => {
+    execFile(process.execPath, [serverBinPath(), 'batch', ...args, '--address', address], { env: clean, timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+file.test('hourglass batch start, describe, list and stop', async (_t, env) => {
+  const type = uniqueName('batchCli');
+  const targets = await startRaw(env.client, type, 4, uniqueName('bc'));
+  const query = `WorkflowType = '${type}'`;
+  await eventually(async () => num((await env.client.workflowService.countWorkflowExecutions({ namespace: NAMESPACE, query })).count) === 4, { description: 'indexed' });
+  await untilNoJobRuns(env.client);
+  const address = env.server.address;
+  const jobId = uniqueName('job-cli');
+  const started = await hourglassBatch(address, ['start', '--operation', 'signal', '--signal-name', 'poke', '-i', '{"n":1}', '-q', query, '--reason', 'cli', '-j', jobId, '-o', 'json']);
+  assert.equal(started.code, 0, started.stderr);
+  assert.equal(JSON.parse(started.stdout).jobId, jobId);
+  await waitForState(env.client, jobId, State.BATCH_OPERATION_STATE_COMPLETED);
+  const described = await hourglassBatch(address, ['describe', '-j', jobId]);
+  assert.equal(described.code, 0, described.stderr);
+  assert.match(described.stdout, /^state +COMPLETED$/m);
+  assert.match(described.stdout, /^type +SIGNAL_WORKFLOW$/m);
+  assert.match(described.stdout, /^completed +4$/m);
+  for (const { workflowId } of targets) {
+    const signals = (await historyOf(env.client, workflowId)).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+    assert.equal(signals.length, 1, `${workflowId}: one signal`);
+    assert.equal(signals[0]?.workflowExecutionSignaledEventAttributes?.signalName, 'poke');
+  }
+  await untilNoJobRuns(env.client);
+  const listed = await hourglassBatch(address, ['list', '-o', 'json']);
+  assert.equal(listed.code, 0, listed.stderr);
+  const jobs = JSON.parse(listed.stdout).jobs as { jobId: string; state: string }[];
+  assert.equal(jobs.find((j) => j.jobId === jobId)?.state, 'COMPLETED');
+
+  const slow = uniqueName('job-cli-slow');
+  const slowStart = await hourglassBatch(address, ['start', '--operation', 'terminate', ...targets.flatMap((t) => ['-w', t.workflowId]), '--rps', '1', '--reason', 'cli slow', '-j', slow]);
+  assert.equal(slowStart.code, 0, slowStart.stderr);
+  const stopped = await hourglassBatch(address, ['terminate', '-j', slow, '--reason', 'enough']);
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.match(stopped.stdout, /stopped batch job/);
+  assert.equal((await describeJob(env.client, slow)).state, State.BATCH_OPERATION_STATE_FAILED);
+
+  const usage = await hourglassBatch(address, ['start', '--operation', 'terminate', '--reason', 'x']);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /exactly one of --query and -w/);
+  const refused = await hourglassBatch(address, ['describe', '-j', uniqueName('no-such-job')]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /batch operation not found.*NOT_FOUND/);
 });
 
 file.test('bad input is INVALID_ARGUMENT with a clear message and starts nothing', async (_t, env) => {
