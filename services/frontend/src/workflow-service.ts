@@ -300,7 +300,8 @@ export class WorkflowService {
     // Cluster-wide: no namespace, so only the attributes every namespace has (custom ones are per namespace: ListSearchAttributes).
     handlers.GetSearchAttributes = async () => ({ keys: builtInSearchAttributes() });
     handlers.StartBatchOperation = wsHandler('StartBatchOperationRequest', async (r, ctx) => {
-      await history.startBatchOperation({ namespaceId: ns(ctx), request: r });
+      // The job is a workflow run in the namespace (as in Temporal): a deprecated namespace starts none.
+      await history.startBatchOperation({ namespaceId: acceptingStarts(ctx), request: r });
       return {};
     });
     handlers.StopBatchOperation = wsHandler('StopBatchOperationRequest', async (r, ctx) => {

@@ -13,12 +13,13 @@ import { execFile } from 'node:child_process';
 import { EventType, NAMESPACE, conformanceFile, connectClient, eventually, rejectionOf, serverBinPath, uniqueName, type HistoryEvent } from '../harness';
 
 const OTHER_NAMESPACE = 'batch-other';
+const DEPRECATED_NAMESPACE = 'batch-deprecated';
 /** The other namespace runs batch jobs at 10 executions/s at most (a namespace-scoped setting). */
 const OTHER_NAMESPACE_RATE = 10;
 const file = conformanceFile({
   name: 'batch',
   worker: false,
-  server: { extraArgs: ['-n', OTHER_NAMESPACE], settings: { 'batch.maxOperationsPerSecond': [{ value: OTHER_NAMESPACE_RATE, constraints: { namespace: OTHER_NAMESPACE } }] } },
+  server: { extraArgs: ['-n', OTHER_NAMESPACE, '-n', DEPRECATED_NAMESPACE], settings: { 'batch.maxOperationsPerSecond': [{ value: OTHER_NAMESPACE_RATE, constraints: { namespace: OTHER_NAMESPACE } }] } },
 });
 
 const State = temporal.api.enums.v1.BatchOperationState;
@@ -457,6 +458,13 @@ file.test('bad input is INVALID_ARGUMENT with a clear message and starts nothing
   await bad({ ...base, jobId: uniqueName('bad'), terminationOperation: null, signalOperation: {} }, /signalOperation\.signal is not set/);
   await bad({ ...base, jobId: uniqueName('bad'), terminationOperation: null, resetOperation: {} }, /resetOperation names no reset point/);
   await bad({ ...base, jobId: uniqueName('bad'), terminationOperation: null, updateWorkflowOptionsOperation: {} }, /updateWorkflowOptionsOperation is not supported/);
+  // The job is a workflow run: a deprecated namespace starts none (FAILED_PRECONDITION, as a workflow start).
+  await env.client.workflowService.deprecateNamespace({ namespace: DEPRECATED_NAMESPACE });
+  await expectGrpcError(
+    env.client.workflowService.startBatchOperation({ ...base, namespace: DEPRECATED_NAMESPACE, jobId: uniqueName('deprecated') }),
+    status.FAILED_PRECONDITION,
+    /deprecated/,
+  );
   await expectGrpcError(env.client.workflowService.describeBatchOperation({ namespace: NAMESPACE, jobId: '' }), status.INVALID_ARGUMENT, /jobId is not set/);
   await expectGrpcError(env.client.workflowService.describeBatchOperation({ namespace: NAMESPACE, jobId: uniqueName('nope') }), status.NOT_FOUND, /batch operation not found/);
   const listed = await listedJobs(env.client);
