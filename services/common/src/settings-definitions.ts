@@ -277,6 +277,21 @@ export const HistorySettings = {
     parse: integerSetting(1),
     description: 'Commands of one workflow task completion processed before yielding the event loop to other work.',
   }),
+  batchMaxOperationsPerSecond: defineSetting({
+    key: 'batch.maxOperationsPerSecond',
+    scope: 'namespace',
+    defaultValue: 50,
+    parse: numberSetting(0.1),
+    description:
+      "Batch operations: executions a batch job affects per second at most (Temporal Cloud's 50). A StartBatchOperation's max_operations_per_second is honoured up to this.",
+  }),
+  batchMaxConcurrent: defineSetting({
+    key: 'batch.maxConcurrent',
+    scope: 'namespace',
+    defaultValue: 1,
+    parse: integerSetting(1),
+    description: 'Batch operations running at once per namespace; another StartBatchOperation is refused with RESOURCE_EXHAUSTED (CONCURRENT_LIMIT).',
+  }),
 } as const;
 
 /** Matching service tunables. */

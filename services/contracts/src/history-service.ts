@@ -75,6 +75,10 @@ export interface HistoryService extends TaskStarter {
   requestCancelWorkflowExecution(request: NamespacedRequest<Ws<'RequestCancelWorkflowExecutionRequest'>>, call?: CallOptions): Promise<void>;
   /** Removes a run with its history and visibility record (a running one is terminated first). */
   deleteWorkflowExecution(request: NamespacedRequest<Ws<'DeleteWorkflowExecutionRequest'>>): Promise<void>;
+  /** Starts a batch operation's job (validated by the frontend); RESOURCE_EXHAUSTED over the namespace's concurrent limit. */
+  startBatchOperation(request: NamespacedRequest<Ws<'StartBatchOperationRequest'>>): Promise<void>;
+  describeBatchOperation(request: NamespacedRequest<Ws<'DescribeBatchOperationRequest'>>): Promise<Ws<'DescribeBatchOperationResponse'>>;
+  stopBatchOperation(request: NamespacedRequest<Ws<'StopBatchOperationRequest'>>): Promise<void>;
   terminateWorkflowExecution(request: NamespacedRequest<Ws<'TerminateWorkflowExecutionRequest'>>, call?: CallOptions): Promise<void>;
   resetWorkflowExecution(request: NamespacedRequest<Ws<'ResetWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'ResetWorkflowExecutionResponse'>>;
   describeWorkflowExecution(request: NamespacedRequest<Ws<'DescribeWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'DescribeWorkflowExecutionResponse'>>;

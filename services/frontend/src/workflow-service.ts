@@ -10,7 +10,7 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError, Permissio
 import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type IdentityService, type Principal } from '@hourglass/identity';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { ActivityTarget, ActivityTaskToken, HistoryService, MatchingService, Ws, WorkflowTaskToken } from '@hourglass/contracts';
-import { SCHEDULE_INFO_MEMO_FIELD, scheduleNamespaceId, type NamespaceRegistry } from '@hourglass/history';
+import { BATCH_LIST_QUERY, SCHEDULE_INFO_MEMO_FIELD, batchStateOf, operationTypeOfMemo, scheduleNamespaceId, type NamespaceRegistry } from '@hourglass/history';
 import type { VisibilitySearch } from '@hourglass/visibility';
 import type { FrontendConfig } from './config';
 import type { HandlerContext, UnaryHandler } from './interceptors';
@@ -316,6 +316,32 @@ export class WorkflowService {
     }
     // Cluster-wide: no namespace, so only the attributes every namespace has (custom ones are per namespace: ListSearchAttributes).
     handlers.GetSearchAttributes = async () => ({ keys: builtInSearchAttributes() });
+    handlers.StartBatchOperation = wsHandler('StartBatchOperationRequest', async (r, ctx) => {
+      // The job is a workflow run in the namespace (as in Temporal): a deprecated namespace starts none.
+      await history.startBatchOperation({ namespaceId: acceptingStarts(ctx), request: r });
+      return {};
+    });
+    handlers.StopBatchOperation = wsHandler('StopBatchOperationRequest', async (r, ctx) => {
+      await history.stopBatchOperation({ namespaceId: ns(ctx), request: r });
+      return {};
+    });
+    handlers.DescribeBatchOperation = wsHandler('DescribeBatchOperationRequest', (r, ctx) => history.describeBatchOperation({ namespaceId: ns(ctx), request: r }));
+    if (visibility) {
+      handlers.ListBatchOperations = wsHandler('ListBatchOperationsRequest', async (r, ctx) => {
+        // Temporal's: the namespace's job runs, newest first, by their namespace division.
+        const page = await visibility.list(ctx.namespace, { query: BATCH_LIST_QUERY, pageSize: r.pageSize ?? 0, nextPageToken: r.nextPageToken ?? null });
+        return {
+          operationInfo: page.executions.map((e) => ({
+            jobId: e.execution?.workflowId ?? '',
+            state: batchStateOf(e.status),
+            ...(e.startTime ? { startTime: e.startTime } : {}),
+            ...(e.closeTime ? { closeTime: e.closeTime } : {}),
+            operationType: operationTypeOfMemo(e.memo),
+          })),
+          nextPageToken: page.nextPageToken,
+        };
+      });
+    }
     handlers.DeleteWorkflowExecution = wsHandler('DeleteWorkflowExecutionRequest', (r, ctx) => done(history.deleteWorkflowExecution({ namespaceId: ns(ctx), request: r })));
     return handlers;
   }

@@ -52,6 +52,7 @@ import { RebuildVerifier } from './workflow/rebuild-verifier';
 import { BillableActionCounter } from './usage/billable-action-counter';
 import { createUsageTaskExecutor } from './usage/usage-task';
 import { Scheduler } from './schedules/scheduler';
+import { createBatchTaskExecutor, describeBatchOperation, startBatchOperation, stopBatchOperation, type BatchTargetSource } from './batch/batch-job';
 
 
 export interface HistoryEngineDeps {
@@ -67,6 +68,8 @@ export interface HistoryEngineDeps {
   trackWork?: boolean;
   /** Where visibility tasks publish records (the visibility bus). Absent: records are dropped (engines in unit tests). */
   visibility?: VisibilityPublisher;
+  /** Where batch operations find their targets by query and count open jobs (the visibility search). Absent: batch operations are unavailable. */
+  batchTargets?: BatchTargetSource;
   /** Task categories besides the standard ones (tests; future categories register the same way). */
   extraTaskCategories?: readonly TaskCategoryRegistration[];
   /** Another host took a shard over: the owner of this process decides what to do (start-dev exits). */
@@ -107,6 +110,7 @@ export class HistoryEngine implements HistoryService {
   /** hourglass_billable_actions_total: billable actions folded into the hourly counters since this process started. */
   readonly billableActions = new BillableActionCounter();
   private readonly scheduler: Scheduler;
+  private readonly batchTargets: BatchTargetSource | undefined;
 
   constructor(deps: HistoryEngineDeps) {
     const notifier = new ExecutionNotifier();
@@ -143,7 +147,9 @@ export class HistoryEngine implements HistoryService {
       category: TaskCategories.schedule,
       executor: () => (row) => this.scheduler.execute(row, (changes) => publisher.publish(changes)),
     };
-    const registrations = [...standardRegistrations(deps.visibility ?? DISCARDING_PUBLISHER), usage, schedules, ...(deps.extraTaskCategories ?? [])];
+    const batch: TaskCategoryRegistration = { category: TaskCategories.batch, executor: (env) => createBatchTaskExecutor(env, deps.batchTargets) };
+    this.batchTargets = deps.batchTargets;
+    const registrations = [...standardRegistrations(deps.visibility ?? DISCARDING_PUBLISHER), usage, schedules, batch, ...(deps.extraTaskCategories ?? [])];
     const ids = new Set<number>();
     for (const { category } of registrations) {
       if (ids.has(category.id)) throw new InvariantViolationError(`task category id ${category.id} (${category.name}) is registered twice`);
@@ -247,6 +253,18 @@ export class HistoryEngine implements HistoryService {
 
   async deleteWorkflowExecution(r: NamespacedRequest<Ws<'DeleteWorkflowExecutionRequest'>>): Promise<void> {
     await deleteWorkflowExecution(this.env, await this.namespace(r.namespaceId), r.request);
+  }
+
+  async startBatchOperation(r: NamespacedRequest<Ws<'StartBatchOperationRequest'>>): Promise<void> {
+    await startBatchOperation(this.env, await this.namespace(r.namespaceId), r.request, this.batchTargets);
+  }
+
+  async describeBatchOperation(r: NamespacedRequest<Ws<'DescribeBatchOperationRequest'>>): Promise<Ws<'DescribeBatchOperationResponse'>> {
+    return describeBatchOperation(this.env, await this.namespace(r.namespaceId), r.request.jobId ?? '');
+  }
+
+  async stopBatchOperation(r: NamespacedRequest<Ws<'StopBatchOperationRequest'>>): Promise<void> {
+    await stopBatchOperation(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
   async describeWorkflowExecution(r: NamespacedRequest<Ws<'DescribeWorkflowExecutionRequest'>>): Promise<Ws<'DescribeWorkflowExecutionResponse'>> {

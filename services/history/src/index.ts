@@ -4,3 +4,4 @@ export { NamespaceRegistry, type RegisterNamespaceArgs } from './namespace-regis
 export { WorkTracker } from './work-tracker';
 export { BillableActionCounter, type BillableActionSample } from './usage/billable-action-counter';
 export { scheduleNamespaceId, SCHEDULE_INFO_MEMO_FIELD } from './schedules/scheduler';
+export { BATCH_LIST_QUERY, batchStateOf, operationTypeOfMemo, type BatchTargetSource } from './batch/batch-job';

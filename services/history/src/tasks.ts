@@ -55,6 +55,12 @@ export type VisibilityTask =
   /** The run was deleted (retention, DeleteWorkflowExecution): remove its record up to this version. */
   | { type: 'delete-execution'; committedAt: number; version: number };
 
+/**
+ * Batch tasks drive a batch operation's job run (see batch/): the next step of the job whose step
+ * sequence is `seq`. A task whose `seq` is no longer the job's (a step ran twice) does nothing.
+ */
+export type BatchTask = { type: 'batch-step'; seq: number };
+
 export type TransferTaskType = TransferTask['type'];
 export type TimerTaskType = TimerTask['type'];
 
@@ -90,6 +96,8 @@ const visibilityTaskSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('delete-execution'), committedAt: z.number(), version: z.number() }),
 ]);
 
+const batchTaskSchema = z.object({ type: z.literal('batch-step'), seq: z.number() });
+
 function parse<T>(schema: z.ZodType<T>, data: string, what: string): T {
   const result = schema.safeParse(JSON.parse(data));
   if (!result.success) {
@@ -104,10 +112,10 @@ function parse<T>(schema: z.ZodType<T>, data: string, what: string): T {
  * commit to its queue is typed by construction and skips the parse. Rows read back from the store
  * are not in it and are validated.
  */
-const committedTasks = new WeakMap<HistoryTaskRow, TransferTask | TimerTask | VisibilityTask>();
+const committedTasks = new WeakMap<HistoryTaskRow, TransferTask | TimerTask | VisibilityTask | BatchTask>();
 
 /** Records the task a committed row carries (see committedTasks). */
-export function rememberCommittedTask(row: HistoryTaskRow, task: TransferTask | TimerTask | VisibilityTask): void {
+export function rememberCommittedTask(row: HistoryTaskRow, task: TransferTask | TimerTask | VisibilityTask | BatchTask): void {
   committedTasks.set(row, task);
 }
 
@@ -124,4 +132,9 @@ export function parseTimerTask(row: HistoryTaskRow): TimerTask {
 /** A visibility task's payload: the committed task itself, or the stored row's data validated. */
 export function parseVisibilityTask(row: HistoryTaskRow): VisibilityTask {
   return (committedTasks.get(row) as VisibilityTask | undefined) ?? parse(visibilityTaskSchema, row.data, 'visibility');
+}
+
+/** A batch task's payload: the committed task itself, or the stored row's data validated. */
+export function parseBatchTask(row: HistoryTaskRow): BatchTask {
+  return (committedTasks.get(row) as BatchTask | undefined) ?? parse(batchTaskSchema, row.data, 'batch');
 }

@@ -21,6 +21,7 @@ import { SERVER_VERSION } from './version';
 import type { CliError } from './cli/cli-support';
 import { registerOperatorCommands } from './cli/operator-commands';
 import { registerWorkflowCommands } from './cli/workflow-commands';
+import { registerBatchCommands } from './cli/batch-commands';
 
 /** Retention of the in-memory test server's namespace: effectively forever. */
 const TEST_SERVER_RETENTION_HOURS = 1000 * 365 * 24;
@@ -343,6 +344,7 @@ program
 const cliFailure = (err: CliError): never => fail(err.message, err.exitCode);
 registerWorkflowCommands(program, cliFailure);
 registerOperatorCommands(program, cliFailure);
+registerBatchCommands(program, cliFailure);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`hourglass: ${(err as Error).message}`);

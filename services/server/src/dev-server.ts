@@ -120,6 +120,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     undo.push(() => visibility.stop());
     const history = new HistoryEngine({
       visibility: visibility.bus,
+      batchTargets: visibility.search,
       persistence,
       namespaces,
       matching,

@@ -198,7 +198,55 @@ const pollRule: Rule = (r: temporal.api.workflowservice.v1.IPollWorkflowTaskQueu
   }
 };
 
+type StartBatchRequest = temporal.api.workflowservice.v1.IStartBatchOperationRequest;
+
+/** The operations a batch may run here; the activity and options operations are refused by name. */
+const BATCH_OPERATIONS = ['terminationOperation', 'cancellationOperation', 'signalOperation', 'deletionOperation', 'resetOperation'] as const;
+const BATCH_OPERATION_NAMES = 'terminationOperation, cancellationOperation, signalOperation, deletionOperation or resetOperation';
+const UNSUPPORTED_BATCH_OPERATIONS = [
+  'updateWorkflowOptionsOperation',
+  'unpauseActivitiesOperation',
+  'resetActivitiesOperation',
+  'updateActivityOptionsOperation',
+  'cancelActivitiesOperation',
+  'terminateActivitiesOperation',
+  'deleteActivitiesOperation',
+] as const;
+
+/** StartBatchOperation as Temporal's batcher validates it (ValidateBatchOperation), with messages that say which field. */
+function checkStartBatch(r: StartBatchRequest): void {
+  required(r.jobId, 'jobId');
+  const unsupported = UNSUPPORTED_BATCH_OPERATIONS.find((name) => r[name]);
+  if (unsupported) throw new InvalidArgumentError(`${unsupported} is not supported by Hourglass batch operations yet; use ${BATCH_OPERATION_NAMES}`);
+  const given = BATCH_OPERATIONS.filter((name) => r[name]);
+  if (given.length === 0) throw new InvalidArgumentError(`no batch operation is set: give one of ${BATCH_OPERATION_NAMES}`);
+  if (!r.reason) throw new InvalidArgumentError('reason is not set: a batch operation must say why it runs');
+  const selectors = [r.visibilityQuery ? 'visibilityQuery' : '', (r.executions ?? []).length > 0 ? 'executions' : '', (r.targetExecutions ?? []).length > 0 ? 'targetExecutions' : ''].filter(Boolean);
+  if (selectors.length === 0) throw new InvalidArgumentError('neither visibilityQuery nor executions is set: say which workflow executions the batch operation affects');
+  if (selectors.length > 1) throw new InvalidArgumentError(`${selectors.join(' and ')} are mutually exclusive: give a visibility query or a list of executions, not both`);
+  if (selectors[0] === 'targetExecutions') throw new InvalidArgumentError('targetExecutions is not supported by Hourglass batch operations yet; list workflow executions in executions');
+  (r.executions ?? []).forEach((e, i) => void required(e.workflowId, `executions[${i}].workflowId`));
+  if (r.signalOperation) required(r.signalOperation.signal, 'signalOperation.signal');
+  const reset = r.resetOperation;
+  if (reset) {
+    if ((reset.postResetOperations ?? []).length > 0) throw new InvalidArgumentError('resetOperation.postResetOperations is not supported by Hourglass yet; reset without post-reset operations');
+    if (reset.options?.buildId) throw new InvalidArgumentError('resetOperation.options.buildId is not supported by Hourglass yet (worker versioning); reset to the first or last workflow task or a workflow task id');
+    const workflowTaskId = Number(reset.options?.workflowTaskId?.toString() ?? 0);
+    const target = reset.options ? reset.options.firstWorkflowTask || reset.options.lastWorkflowTask || workflowTaskId > 0 : (reset.resetType ?? 0) > 0;
+    if (!target) throw new InvalidArgumentError('resetOperation names no reset point: set options.firstWorkflowTask, options.lastWorkflowTask or options.workflowTaskId (or the deprecated resetType)');
+  }
+  if (r.maxOperationsPerSecond !== null && r.maxOperationsPerSecond !== undefined && !(r.maxOperationsPerSecond >= 0)) {
+    throw new InvalidArgumentError(`maxOperationsPerSecond must not be negative, got ${r.maxOperationsPerSecond}`);
+  }
+}
+
 const workflowServiceRules: Record<string, Rule> = {
+  StartBatchOperation: (r: StartBatchRequest) => checkStartBatch(r),
+  StopBatchOperation: (r: temporal.api.workflowservice.v1.IStopBatchOperationRequest) => {
+    required(r.jobId, 'jobId');
+    if (!r.reason) throw new InvalidArgumentError('reason is not set: say why the batch operation is stopped');
+  },
+  DescribeBatchOperation: (r: temporal.api.workflowservice.v1.IDescribeBatchOperationRequest) => void required(r.jobId, 'jobId'),
   ExecuteMultiOperation: (r: MultiOperationRequest) => checkMultiOperation(r),
   RegisterNamespace: (r: temporal.api.workflowservice.v1.IRegisterNamespaceRequest) => {
     validateNamespaceName(r.namespace ?? '');

@@ -24,6 +24,8 @@ export const TaskCategories = {
   usage: { id: 4, name: 'usage', kind: 'immediate' },
   /** Schedules: a schedule's next firing (and the re-checks of its running workflows), and the publication of its visibility record. */
   schedule: { id: 5, name: 'schedule', kind: 'scheduled' },
+  /** Steps of batch operations (StartBatchOperation), each at its rate-limited time: a long batch never delays user timers. */
+  batch: { id: 6, name: 'batch', kind: 'scheduled' },
 } as const satisfies Record<string, TaskCategory>;
 
 export const STANDARD_TASK_CATEGORIES: readonly TaskCategory[] = Object.values(TaskCategories);

@@ -10,7 +10,7 @@ import { DEFAULT_HISTORY_CONFIG } from '../config';
 import type { AddActivityTaskRequest, AddWorkflowTaskRequest, MatchingService, TaskQueueDescription, Ws } from '@hourglass/contracts';
 import { HistoryEngine, type HistoryEngineDeps } from '../history-engine';
 import { NamespaceRegistry } from '../namespace-registry';
-import { InProcessVisibilityBus, VisibilityIndexer } from '@hourglass/visibility';
+import { InProcessVisibilityBus, SqlSearchBackend, VisibilityIndexer, VisibilitySearch } from '@hourglass/visibility';
 
 export interface PushedTask {
   kind: 'workflow' | 'activity';
@@ -183,6 +183,8 @@ export async function createTestEngine(options: TestEngineOptions = {}): Promise
   await bus.start();
   const engine = new HistoryEngine({
     visibility: bus,
+    // Batch operations search the same index the engine's records go to.
+    batchTargets: new VisibilitySearch(new SqlSearchBackend(persistence.visibility)),
     persistence,
     namespaces,
     matching,

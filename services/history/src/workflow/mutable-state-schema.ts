@@ -137,6 +137,21 @@ const update = z.object({
 const bufferedEvent = z.object({ seq: z.number(), event: z.string(), bytes: z.number() });
 const requestId = z.object({ seq: z.number() });
 const blob = z.object({ blob: z.string() });
+const execution = z.object({ workflowId: z.string(), runId: z.string() });
+const batchJob = z.union([
+  z.object({ request: z.string() }),
+  z.object({
+    seq: z.number(),
+    pending: z.array(execution),
+    cursor: z.string().nullable(),
+    listIndex: z.number(),
+    exhausted: z.boolean(),
+    totalEstimate: z.number(),
+    successCount: z.number(),
+    failureCount: z.number(),
+    operationsPerSecond: z.number(),
+  }),
+]);
 
 /** Item schemas by kind (ItemKind). */
 const ITEM_SCHEMAS: Record<string, z.ZodType> = {
@@ -150,6 +165,7 @@ const ITEM_SCHEMAS: Record<string, z.ZodType> = {
   [ItemKind.requestId]: requestId,
   [ItemKind.memo]: blob,
   [ItemKind.searchAttributes]: blob,
+  [ItemKind.batchJob]: batchJob,
 };
 
 const coreV2 = z.object({

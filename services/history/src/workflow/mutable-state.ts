@@ -199,6 +199,8 @@ export const ItemKind = {
   requestId: 'request-id',
   memo: 'memo',
   searchAttributes: 'search-attributes',
+  /** A batch operation's job run: its request (written once) and its progress (see batch/batch-job.ts). */
+  batchJob: 'batch-job',
 } as const;
 
 /** How many request ids a run remembers for deduplication. */
@@ -214,6 +216,32 @@ export interface BufferedEvent {
 /** A remembered request id and the order it arrived in. */
 interface RequestIdEntry {
   seq: number;
+}
+
+/** The item rows of a batch operation's job run: `request` (the StartBatchOperation request, base64) and `progress`. */
+export type BatchJobItem = { request: string } | BatchJobProgress;
+
+/**
+ * Where a batch operation's job stands, committed with every step: the targets of the step in
+ * flight (`pending`, chosen and persisted before any is touched, so a step run again after a crash
+ * acts on the same executions and counts each once), where the next page starts, and the counts.
+ */
+export interface BatchJobProgress {
+  /** Step sequence: a batch task whose seq differs is stale. */
+  seq: number;
+  /** The targets of the step in flight, empty between steps. */
+  pending: { workflowId: string; runId: string }[];
+  /** Query mode: the visibility page token of the next page (base64), null at the start. */
+  cursor: string | null;
+  /** List mode: index of the next execution of the request's list. */
+  listIndex: number;
+  /** No more targets after `pending`. */
+  exhausted: boolean;
+  totalEstimate: number;
+  successCount: number;
+  failureCount: number;
+  /** Executions per second this job runs at. */
+  operationsPerSecond: number;
 }
 
 /** A singular value kept in an item row of its own (memo, search attributes): written only when it changes. */
@@ -255,6 +283,8 @@ export class MutableState implements CoreState {
   private readonly requestIds = new ItemMap<RequestIdEntry>(ItemKind.requestId);
   private readonly blobs = new ItemMap<BlobItem>(ItemKind.memo);
   private readonly searchAttributeBlobs = new ItemMap<BlobItem>(ItemKind.searchAttributes);
+  /** A batch operation's job run only: its request and progress (ids `request`, `progress`). */
+  readonly batchJob = new ItemMap<BatchJobItem>(ItemKind.batchJob);
   /** activity id → scheduled event id, for duplicate checks and by-id completions (derived, not persisted). */
   private readonly activityIds = new Map<string, number>();
   /** Set when every row must be written (a state upgraded from an older format). */
@@ -449,6 +479,7 @@ export class MutableState implements CoreState {
       this.requestIds,
       this.blobs,
       this.searchAttributeBlobs,
+      this.batchJob,
     ] as ItemMap<object>[];
     return this.itemMapList;
   }

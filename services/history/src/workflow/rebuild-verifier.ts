@@ -65,7 +65,8 @@ function describe(key: ExecutionKey): string {
  * The parts of mutable state that history determines. Left out, each on purpose: who runs an
  * activity attempt and how it goes (attempt, start, heartbeats, last failure: not in history until
  * the outcome), stickiness and the queue a task was pushed to, remembered request ids, updates
- * not yet accepted, counters of admitted updates and state transitions, storage metering, and — in a reset run —
+ * not yet accepted, counters of admitted updates and state transitions, storage metering, a batch job's
+ * request and progress (its steps' own record, batch/batch-job.ts), and — in a reset run —
  * the times and identity the reset gave it.
  */
 export function derivedState(ms: MutableState, reset: boolean): Record<string, unknown> {

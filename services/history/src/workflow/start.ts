@@ -45,6 +45,8 @@ export interface NewRunArgs {
   };
   /** Request ids the run this one continues has seen: a client retry reaching the new run is still a duplicate. */
   inheritedRequestIds?: string[];
+  /** A system run no worker serves (a batch operation's job): no workflow task; its own tasks drive it. */
+  withoutWorkflowTask?: boolean;
   /** SignalWithStart: the signal written right after WorkflowExecutionStarted. */
   signal?: { signalName: string; input?: Payloads | null; header?: temporal.api.common.v1.IHeader | null; identity: string; requestId: string };
 }
@@ -103,7 +105,7 @@ export function newRun(args: NewRunArgs): MutationContext {
     });
   }
   if (args.startDelayMs > 0) ctx.addTimerTask(now + args.startDelayMs, { type: 'workflow-backoff' });
-  else ctx.requestWorkflowTask();
+  else if (!args.withoutWorkflowTask) ctx.requestWorkflowTask();
   generateRunTimeoutTask(ctx);
   return ctx;
 }
