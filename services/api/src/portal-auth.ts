@@ -21,6 +21,13 @@ const MAX_PASSWORD_LENGTH = 256;
 /** Accounts one email may sign in to (bounded: every candidate costs an argon2 verification). */
 const MAX_LOGINS_PER_EMAIL = 10;
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
+/** Wrong passwords allowed per email per minute before sign-ins of that email are refused unchecked. */
+export const MAX_FAILED_SIGN_INS_PER_MINUTE = 10;
+/** Emails whose failures are remembered (the oldest are forgotten first). */
+const MAX_TRACKED_EMAILS = 10_000;
+/** Expired sessions are deleted hourly, in batches. */
+const PRUNE_INTERVAL_MS = 3600_000;
+export const SESSION_PRUNE_BATCH = 1000;
 
 export interface PortalAuthOptions {
   portal: PortalStore;
@@ -58,7 +65,44 @@ function digest(secret: string): string {
 }
 
 export class PortalAuth {
+  private readonly failures = new Map<string, { count: number; since: number }>();
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruning: Promise<number> | undefined;
+
   constructor(private readonly options: PortalAuthOptions) {}
+
+  /**
+   * Deletes expired sessions now and every hour, in batches with the event loop given a turn
+   * between them (an expired session is refused whether or not it was deleted yet, so a lost timer
+   * loses nothing: the next start prunes what is due).
+   */
+  startPruning(onError: (err: unknown) => void): void {
+    const tick = (): void => void this.pruneExpired().catch(onError);
+    tick();
+    this.pruneTimer = setInterval(tick, PRUNE_INTERVAL_MS);
+    this.pruneTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.pruneTimer = undefined;
+    await this.pruning?.catch(() => undefined);
+  }
+
+  /** Deletes every session expired by now; resolves with how many. */
+  pruneExpired(): Promise<number> {
+    this.pruning ??= (async () => {
+      let total = 0;
+      for (;;) {
+        // A session is over at its expiresAt: every one with expiresAt <= now.
+        const deleted = await this.options.portal.deleteExpiredSessions(this.options.clock.now() + 1, SESSION_PRUNE_BATCH);
+        total += deleted;
+        if (deleted < SESSION_PRUNE_BATCH) return total;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })().finally(() => (this.pruning = undefined));
+    return this.pruning;
+  }
 
   /** The caller of an HTTP request from its Authorization header; UNAUTHENTICATED without a valid one. */
   async authenticate(authorization: string | undefined): Promise<Caller> {
@@ -90,21 +134,45 @@ export class PortalAuth {
    */
   async signIn(email: string, password: string, accountId: string | undefined): Promise<{ token: string; expiresAt: number; principal: Principal }> {
     const wrong = new UnauthenticatedError('wrong email or password');
-    if (password.length === 0 || password.length > MAX_PASSWORD_LENGTH) throw wrong;
-    const logins = (await this.options.portal.listLoginsByEmail(normalizeEmail(email), MAX_LOGINS_PER_EMAIL)).filter((l) => !accountId || l.accountId === accountId);
+    const normalized = normalizeEmail(email);
+    // Guessing is throttled per email, whether or not it has a user (so the refusal tells nothing).
+    const now = this.options.clock.now();
+    this.checkThrottle(normalized, now);
+    if (password.length === 0 || password.length > MAX_PASSWORD_LENGTH) {
+      this.recordFailure(normalized, now);
+      throw wrong;
+    }
+    const logins = (await this.options.portal.listLoginsByEmail(normalized, MAX_LOGINS_PER_EMAIL)).filter((l) => !accountId || l.accountId === accountId);
     const matching: PortalLoginRecord[] = [];
     for (const login of logins) if (await argon2Verify(login.passwordHash, password).catch(() => false)) matching.push(login);
-    if (matching.length === 0) throw wrong;
+    if (matching.length === 0) {
+      this.recordFailure(normalized, now);
+      throw wrong;
+    }
+    this.failures.delete(normalized);
     if (matching.length > 1) throw new InvalidArgumentError(`${email.length > 100 ? 'this email' : email} is a user of several accounts: name one with accountId (${matching.map((m) => m.accountId).join(', ')})`);
     const login = matching[0] as PortalLoginRecord;
     const principal = await resolveOwnerPrincipal(this.options.identity, login.accountId, 'user', login.userId, '');
     if (!principal) throw wrong;
     const id = randomBytes(15).toString('hex').slice(0, 20);
     const secret = randomBytes(32).toString('base64url');
-    const now = this.options.clock.now();
     const expiresAt = now + this.options.sessionTtlMs;
     await this.options.portal.createSession({ id, accountId: login.accountId, userId: login.userId, secretDigest: digest(secret), createdAt: now, expiresAt });
     return { token: `${SESSION_PREFIX}${id}_${secret}`, expiresAt, principal };
+  }
+
+  private checkThrottle(email: string, now: number): void {
+    const failed = this.failures.get(email);
+    if (failed && now - failed.since < 60_000 && failed.count >= MAX_FAILED_SIGN_INS_PER_MINUTE) {
+      throw new UnauthenticatedError('too many failed sign-ins with this email; try again in a minute');
+    }
+  }
+
+  private recordFailure(email: string, now: number): void {
+    const failed = this.failures.get(email);
+    if (!failed || now - failed.since >= 60_000) this.failures.set(email, { count: 1, since: now });
+    else failed.count += 1;
+    if (this.failures.size > MAX_TRACKED_EMAILS) this.failures.delete(this.failures.keys().next().value as string);
   }
 
   signOut(sessionId: string): Promise<void> {

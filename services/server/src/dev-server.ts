@@ -250,6 +250,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     const tlsPort = frontend.tlsPort;
     grpcAddress = tlsPort === undefined ? `${config.ip}:${port}` : `${config.ip}:${tlsPort}`;
     auditRetention?.start();
+    portal?.auth.startPruning((err) => logger.warn({ err }, 'could not delete expired portal sessions'));
     const credentials = dev?.publish({
       address: `${config.ip}:${port}`,
       ...(portalServer ? { portalUrl: `http://${clientHost(config.ip)}:${portalServer.port}/graphql` } : {}),
@@ -274,6 +275,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
           await portalServer?.server.stop();
           await frontend.stop();
           await auditRetention?.stop();
+          await portal?.auth.stop();
           await reportServer?.stop();
           matching.stop();
           await history.stop();
