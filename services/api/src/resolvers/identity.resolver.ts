@@ -117,13 +117,15 @@ export const identityResolvers: ResolverMap = {
       const session = await ctx.deps.auth.signIn(String(args.email), String(args.password), args.accountId ?? undefined);
       // The rest of this request acts as the user who signed in (the answer's viewer).
       const signedIn = { ...ctx, caller: () => ({ principal: session.principal, via: 'session' as const }), principal: () => session.principal };
-      signedIn.actor = (operation: string) => ({ principal: session.principal, operation });
+      signedIn.actor = (operation: string) => ({ principal: session.principal, operation, ...(ctx.xForwardedFor ? { xForwardedFor: ctx.xForwardedFor } : {}) });
+      await ctx.identity.recordActivity(signedIn.actor('PortalSignIn'), { email: session.principal.name, expiresAt: iso(session.expiresAt) });
       return { token: session.token, expiresAt: iso(session.expiresAt), viewer: () => viewer(signedIn) };
     },
     signOut: async (_: unknown, _args: Args, ctx: ApiContext) => {
       const caller = ctx.caller();
       if (!caller.sessionId) throw new InvalidArgumentError('signOut ends a portal session; this request was made with an API key (delete or disable the key instead)');
       await ctx.deps.auth.signOut(caller.sessionId);
+      await ctx.identity.recordActivity(ctx.actor('PortalSignOut'), { email: caller.principal.name });
       return true;
     },
     changePassword: async (_: unknown, args: Args, ctx: ApiContext) => {
@@ -132,6 +134,7 @@ export const identityResolvers: ResolverMap = {
       checkNewPassword(String(args.newPassword));
       if (!(await ctx.deps.auth.checkPassword(principal.accountId, principal.id, String(args.currentPassword)))) throw new UnauthenticatedError('the current password is wrong');
       await ctx.deps.auth.setPassword(principal.accountId, principal.id, principal.name, String(args.newPassword));
+      await ctx.identity.recordActivity(ctx.actor('ChangePortalPassword'), { email: principal.name });
       return true;
     },
     inviteUser: async (_: unknown, args: Args, ctx: ApiContext) => {

@@ -174,10 +174,12 @@ file.test('identity: invite a user (who signs in with the initial password), cha
   // Every change is in the audit log, by whom.
   const from = new Date(Date.now() - 3600_000).toISOString();
   const to = new Date(Date.now() + 60_000).toISOString();
-  const audit = (await ok(env, 'query($from: DateTime!, $to: DateTime!) { auditLog(from: $from, to: $to, limit: 1000) { operation principal status } }', { from, to }, owner)).auditLog as { operation: string; principal: string }[];
-  for (const operation of ['CreateUser', 'UpdateUser', 'SetUserNamespaceAccess', 'CreateServiceAccount', 'CreateApiKey', 'UpdateApiKey', 'DeleteApiKey', 'DeleteUser']) {
+  const audit = (await ok(env, 'query($from: DateTime!, $to: DateTime!) { auditLog(from: $from, to: $to, limit: 1000) { operation principal status details } }', { from, to }, owner)).auditLog as { operation: string; principal: string }[];
+  for (const operation of ['PortalSignIn', 'CreateUser', 'UpdateUser', 'SetUserNamespaceAccess', 'CreateServiceAccount', 'CreateApiKey', 'UpdateApiKey', 'DeleteApiKey', 'DeleteUser']) {
     assert.ok(audit.some((a) => a.operation === operation && a.principal === 'user dev@hourglass.localhost'), `audit has ${operation}: ${JSON.stringify(audit.map((a) => a.operation))}`);
   }
+  assert.ok(audit.some((a) => a.operation === 'ChangePortalPassword' && a.principal === `user ${email}`), 'the invited user changed its password');
+  assert.ok(!JSON.stringify(audit).includes('a-new-long-password'), 'no password in the audit log');
   await refused(env, 'query($from: DateTime!, $to: DateTime!) { auditLog(from: $from, to: $to, limit: 5000) { id } }', { from, to }, owner, 'BAD_USER_INPUT', /1,000/);
 });
 
