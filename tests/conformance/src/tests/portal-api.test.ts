@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { conformanceFile, eventually, serverBinPath, uniqueName, type ConformanceEnv } from '../harness';
-import { echoWorkflow, finishSignal, slowActivity, waitForFinish } from '../workflows';
+import { echoWorkflow, finishSignal, parentOfLongChild, runActivity, slowActivity, waitForFinish } from '../workflows';
 
 const exec = promisify(execFile);
 const file = conformanceFile({ name: 'portal' });
@@ -335,6 +335,48 @@ file.test('workflows: search with the list filter, counts by status, detail with
     return true;
   });
   await env.client.workflow.getHandle(waiting[2]!.workflowId).signal(finishSignal, 'done');
+});
+
+file.test('detail: a pending child with its parent link, a pending activity with its last heartbeat and details', async (_t, env) => {
+  const owner = await ownerSession(env);
+  const parentId = uniqueName('parent');
+  const childId = `${parentId}-child`;
+  const parent = await env.client.workflow.start(parentOfLongChild, { taskQueue: env.taskQueue, workflowId: parentId, args: [childId, 'TERMINATE'] });
+  const beating = await env.client.workflow.start(runActivity, {
+    taskQueue: env.taskQueue,
+    workflowId: uniqueName('beats'),
+    args: ['heartbeatThenGoSilent', [3, 30_000], { startToCloseTimeout: '60s', heartbeatTimeout: '20s' }],
+  });
+  try {
+    await eventually(async () => {
+      const detail = (await ok(env, 'query($id: String!) { workflow(namespace: "default", workflowId: $id) { pendingChildren { workflowId workflowType } } }', { id: parentId }, owner)).workflow;
+      assert.deepEqual(detail.pendingChildren, [{ workflowId: childId, workflowType: 'longSleepChild' }]);
+      return true;
+    });
+    // The child starts after its parent recorded the initiation (a transfer task): it may take a moment.
+    await eventually(async () => {
+      const child = (await ok(env, 'query($id: String!) { workflow(namespace: "default", workflowId: $id) { parent { workflowId runId } summary { type } } }', { id: childId }, owner)).workflow;
+      assert.deepEqual(child.parent, { workflowId: parentId, runId: parent.firstExecutionRunId });
+      return true;
+    });
+    await eventually(async () => {
+      const detail = (
+        await ok(env, 'query($id: String!) { workflow(namespace: "default", workflowId: $id) { pendingActivities { activityType state attempt lastHeartbeatTime heartbeatDetails lastWorkerIdentity } } }', { id: beating.workflowId }, owner)
+      ).workflow;
+      const activity = detail.pendingActivities[0];
+      assert.equal(activity?.activityType, 'heartbeatThenGoSilent');
+      assert.equal(activity.state, 'STARTED');
+      // The SDK throttles heartbeats: the last one recorded is one of the three (0, 1, 2).
+      assert.equal(activity.heartbeatDetails.length, 1);
+      assert.ok([0, 1, 2].includes(activity.heartbeatDetails[0]), JSON.stringify(activity.heartbeatDetails));
+      assert.ok(Date.parse(activity.lastHeartbeatTime) > Date.now() - 60_000);
+      assert.ok(activity.lastWorkerIdentity);
+      return true;
+    }, { timeoutMs: 30_000 });
+  } finally {
+    await parent.terminate('test over');
+    await beating.terminate('test over');
+  }
 });
 
 file.test('a page of workflows costs the same service calls whatever its size (one list call, one namespace load, one search attribute list)', async (_t, env) => {
