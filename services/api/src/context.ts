@@ -7,7 +7,7 @@
 import DataLoader from 'dataloader';
 import { UnauthenticatedError } from '@hourglass/common';
 import type { ActorContext, IdentityService, Principal } from '@hourglass/identity';
-import type { NamespaceLimits, NamespaceRecord } from '@hourglass/persistence';
+import type { NamespaceLimits, NamespaceRecord, PortalStore } from '@hourglass/persistence';
 import type { Billing } from '@hourglass/usage';
 import type { Caller, PortalAuth } from './portal-auth';
 
@@ -31,6 +31,8 @@ export interface SearchAttributesResponse {
 export interface ApiDeps {
   identity: IdentityService;
   auth: PortalAuth;
+  /** Saved workflow views. */
+  portal: PortalStore;
   gateway: WorkflowGateway;
   billing: Billing | undefined;
   /** A namespace's limits as rate limiting applies them. */

@@ -40,6 +40,8 @@ type Query {
   Example: \`{ workflows(namespace: "default", query: "ExecutionStatus = 'Failed'", pageSize: 20) { executions { workflowId status } nextPageToken } }\`
   """
   workflows(namespace: String!, query: String = "", pageSize: Int = 50, pageToken: String): WorkflowPage!
+  "The saved searches of a namespace, by name (everyone who may read the namespace sees them)."
+  savedViews(namespace: String!): [SavedView!]!
   "Counts of the executions matching a list filter, by status."
   workflowCounts(namespace: String!, query: String = ""): WorkflowCounts!
   "One execution (the latest run of the workflow id when \`runId\` is omitted)."
@@ -107,6 +109,13 @@ type Mutation {
   deleteNamespace(name: String!): Boolean!
   "Registers custom search attributes on a namespace (namespace admins)."
   addSearchAttributes(namespace: String!, attributes: [SearchAttributeInput!]!): [SearchAttribute!]!
+  """
+  Saves (or replaces) a named workflow search of a namespace, shared with everyone who may read it
+  (namespace write). The query must be a valid list filter. At most 100 views per namespace.
+  """
+  saveView(namespace: String!, name: String!, query: String!): SavedView!
+  "Deletes a saved view (namespace write)."
+  deleteView(namespace: String!, name: String!): Boolean!
   "Sends a signal to a running execution; \`input\` is sent as one JSON payload."
   signalWorkflow(namespace: String!, workflowId: String!, runId: String, signalName: String!, input: JSON): Boolean!
   "Requests cancellation of an execution; the reason is recorded in its history."
@@ -357,6 +366,18 @@ type WorkflowPage {
   executions: [WorkflowSummary!]!
   "Pass as \`pageToken\` for the next page; null after the last."
   nextPageToken: String
+}
+
+"A saved workflow search."
+type SavedView {
+  "Its name, unique in its namespace."
+  name: String!
+  "The list filter, e.g. ExecutionStatus = 'Failed'."
+  query: String!
+  "Who saved it last."
+  savedBy: String!
+  "When it was saved last."
+  updatedAt: DateTime!
 }
 
 "Counts by status."

@@ -28,7 +28,26 @@ export interface PortalSessionRecord {
   expiresAt: number;
 }
 
+/** A saved workflow search of a namespace, shared by everyone who may read the namespace. */
+export interface SavedViewRecord {
+  namespaceId: string;
+  /** Unique in its namespace. */
+  name: string;
+  /** A list filter in Temporal's query language. */
+  query: string;
+  /** Who saved it last (user email or service account name). */
+  savedBy: string;
+  updatedAt: number;
+}
+
 export interface PortalStore {
+  /** Creates or replaces the view `name` of its namespace. */
+  saveView(record: SavedViewRecord): Promise<void>;
+  /** The views of a namespace, by name (at most `limit`). */
+  listViews(namespaceId: string, limit: number): Promise<SavedViewRecord[]>;
+  /** Whether a view was there to delete. */
+  deleteView(namespaceId: string, name: string): Promise<boolean>;
+
   /** Sets (or replaces) the password of a user. */
   setLogin(record: PortalLoginRecord): Promise<void>;
   /** Every account's login of an email (at most `limit`). */

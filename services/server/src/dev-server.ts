@@ -240,6 +240,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       ? await servePortal(config, logger, {
           identity: portal.identity,
           auth: portal.auth,
+          portal: persistence.portal,
           billing: portal.billing,
           gateway: { call: (service, method, request, principal, signal) => frontend.invoke(service === 'WorkflowService' ? WORKFLOW_SERVICE : OPERATOR_SERVICE, method, request, { principal, ...(signal ? { signal } : {}) }) },
           limitsOf: (ns) => effectiveNamespaceLimits(settings, ns),

@@ -5,7 +5,9 @@
  * share one namespace load (DataLoader); no row costs a call of its own.
  */
 import { randomUUID } from 'node:crypto';
-import { InvalidArgumentError, temporal } from '@hourglass/common';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, quote, temporal } from '@hourglass/common';
+import { authorizeCall } from '@hourglass/identity';
+import type { SavedViewRecord } from '@hourglass/persistence';
 import { billableActionsOfEvent } from '@hourglass/history';
 import { BillableActions } from '@hourglass/usage';
 import type { ApiContext, ResolverMap } from '../context';
@@ -65,6 +67,14 @@ function identity(ctx: ApiContext): string {
   return `portal:${ctx.principal().name}`.slice(0, 200);
 }
 
+const MAX_VIEWS_PER_NAMESPACE = 100;
+const MAX_VIEW_NAME = 100;
+const MAX_VIEW_QUERY = 4000;
+
+function viewOf(view: SavedViewRecord): Record<string, unknown> {
+  return { name: view.name, query: view.query, savedBy: view.savedBy, updatedAt: new Date(view.updatedAt).toISOString() };
+}
+
 const RECORD_TYPE = Object.fromEntries(Object.entries(BillableActions).map(([action, row]) => [action, row.recordType]));
 
 export const workflowResolvers: ResolverMap = {
@@ -82,6 +92,11 @@ export const workflowResolvers: ResolverMap = {
         executions: ((response.executions ?? []) as ExecutionInfo[]).map((info) => summary(info, namespace, ctx)),
         nextPageToken: nextToken(response.nextPageToken),
       };
+    },
+    savedViews: async (_: unknown, args: Args, ctx: ApiContext) => {
+      const ns = await ctx.namespaceByName.load(String(args.namespace));
+      ctx.stats.serviceCalls += 1;
+      return (await ctx.deps.portal.listViews(ns.id, MAX_VIEWS_PER_NAMESPACE)).map(viewOf);
     },
     workflowCounts: async (_: unknown, args: Args, ctx: ApiContext) => {
       const query = String(args.query ?? '').trim();
@@ -148,6 +163,31 @@ export const workflowResolvers: ResolverMap = {
     },
   },
   Mutation: {
+    saveView: async (_: unknown, args: Args, ctx: ApiContext) => {
+      const ns = await ctx.namespaceByName.load(String(args.namespace));
+      authorizeCall(ctx.principal(), 'SaveView', 'write', ns);
+      const name = String(args.name).trim();
+      if (name === '' || name.length > MAX_VIEW_NAME) throw new InvalidArgumentError(`view name ${quote(String(args.name))} must be 1 to ${MAX_VIEW_NAME} characters long`);
+      const query = String(args.query).trim();
+      if (query.length > MAX_VIEW_QUERY) throw new InvalidArgumentError(`a view's query has at most ${MAX_VIEW_QUERY} characters (${query.length} given)`);
+      // The visibility service checks the query as it would run it (syntax, attributes, types).
+      await ctx.call('WorkflowService', 'CountWorkflowExecutions', { namespace: ns.name, query });
+      ctx.stats.serviceCalls += 1;
+      const views = await ctx.deps.portal.listViews(ns.id, MAX_VIEWS_PER_NAMESPACE + 1);
+      if (views.length >= MAX_VIEWS_PER_NAMESPACE && !views.some((v) => v.name === name)) {
+        throw new FailedPreconditionError(`namespace ${ns.name} has ${MAX_VIEWS_PER_NAMESPACE} saved views already: delete one first`);
+      }
+      const record: SavedViewRecord = { namespaceId: ns.id, name, query, savedBy: ctx.principal().name, updatedAt: Date.now() };
+      await ctx.deps.portal.saveView(record);
+      return viewOf(record);
+    },
+    deleteView: async (_: unknown, args: Args, ctx: ApiContext) => {
+      const ns = await ctx.namespaceByName.load(String(args.namespace));
+      authorizeCall(ctx.principal(), 'DeleteView', 'write', ns);
+      ctx.stats.serviceCalls += 1;
+      if (!(await ctx.deps.portal.deleteView(ns.id, String(args.name)))) throw new NotFoundError(`no saved view ${quote(String(args.name))} in namespace ${ns.name}`);
+      return true;
+    },
     signalWorkflow: async (_: unknown, args: Args, ctx: ApiContext) => {
       await ctx.call('WorkflowService', 'SignalWorkflowExecution', {
         namespace: String(args.namespace),

@@ -191,6 +191,22 @@ export function runIdentityContract(name: string, open: () => Promise<Persistenc
       assert.equal(await p.portal.getSession('s5'), undefined);
       assert.deepEqual(await p.portal.listLoginsByEmail('ann@example.com', 10), [login('acct2', 'u-2', 'h2')]);
     });
+
+    test('saved views: per namespace, by name, replaced in place, deleted once', async (p) => {
+      const view = (namespaceId: string, name: string, query: string) => ({ namespaceId, name, query, savedBy: 'ann@example.com', updatedAt: T0 });
+      await p.portal.saveView(view('ns-a', 'failed', "ExecutionStatus = 'Failed'"));
+      await p.portal.saveView(view('ns-a', 'all orders', "WorkflowType = 'order'"));
+      await p.portal.saveView(view('ns-b', 'failed', 'x'));
+      await p.portal.saveView({ ...view('ns-a', 'failed', "ExecutionStatus = 'Failed' AND WorkflowType = 'order'"), savedBy: 'bob@example.com', updatedAt: T0 + 1 });
+      assert.deepEqual(await p.portal.listViews('ns-a', 10), [
+        view('ns-a', 'all orders', "WorkflowType = 'order'"),
+        { ...view('ns-a', 'failed', "ExecutionStatus = 'Failed' AND WorkflowType = 'order'"), savedBy: 'bob@example.com', updatedAt: T0 + 1 },
+      ]);
+      assert.equal((await p.portal.listViews('ns-a', 1)).length, 1);
+      assert.equal(await p.portal.deleteView('ns-a', 'failed'), true);
+      assert.equal(await p.portal.deleteView('ns-a', 'failed'), false);
+      assert.deepEqual(await p.portal.listViews('ns-b', 10), [view('ns-b', 'failed', 'x')]);
+    });
   });
 
   describe(`${name}: identity store contract`, () => {

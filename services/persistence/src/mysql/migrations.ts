@@ -394,6 +394,14 @@ const CLUSTER_PORTAL: readonly string[] = [
     KEY portal_sessions_by_user (account_id, user_id),
     KEY portal_sessions_by_expiry (expires_at)
   ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS portal_saved_views (
+    namespace_id VARBINARY(255) NOT NULL,
+    name         VARBINARY(200) NOT NULL,
+    query        MEDIUMBLOB NOT NULL,
+    saved_by     VARBINARY(320) NOT NULL,
+    updated_at   BIGINT NOT NULL,
+    PRIMARY KEY (namespace_id, name)
+  ) ${TABLE_OPTIONS}`,
 ];
 
 export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [
@@ -406,7 +414,7 @@ export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 6, description: 'reserved', statements: [] },
   { version: 7, description: 'reserved', statements: [] },
   { version: 8, description: 'reserved', statements: [] },
-  { version: 9, description: 'portal sign-in: user passwords and sessions', statements: CLUSTER_PORTAL },
+  { version: 9, description: 'portal: user passwords, sessions and saved workflow views', statements: CLUSTER_PORTAL },
 ];
 export const SHARD_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial shard schema', statements: SHARD_V1 },

@@ -1,4 +1,4 @@
-import type { PortalLoginRecord, PortalSessionRecord, PortalStore } from '../portal-types';
+import type { PortalLoginRecord, PortalSessionRecord, PortalStore, SavedViewRecord } from '../portal-types';
 import { toInt, toText, type MysqlDatabase } from './sql';
 
 interface LoginRow {
@@ -8,6 +8,22 @@ interface LoginRow {
   password_hash: Buffer | string;
   updated_at: number | string;
 }
+
+interface ViewRow {
+  namespace_id: Buffer | string;
+  name: Buffer | string;
+  query: Buffer | string;
+  saved_by: Buffer | string;
+  updated_at: number | string;
+}
+
+const toView = (r: ViewRow): SavedViewRecord => ({
+  namespaceId: toText(r.namespace_id),
+  name: toText(r.name),
+  query: toText(r.query),
+  savedBy: toText(r.saved_by),
+  updatedAt: toInt(r.updated_at, 'updated_at'),
+});
 
 interface SessionRow {
   id: Buffer | string;
@@ -36,6 +52,23 @@ const toSession = (r: SessionRow): PortalSessionRecord => ({
 
 export class MysqlPortalStore implements PortalStore {
   constructor(private readonly db: MysqlDatabase) {}
+
+  async saveView(r: SavedViewRecord): Promise<void> {
+    await this.db.run(
+      `INSERT INTO portal_saved_views (namespace_id, name, query, saved_by, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE query = VALUES(query), saved_by = VALUES(saved_by), updated_at = VALUES(updated_at)`,
+      [r.namespaceId, r.name, r.query, r.savedBy, r.updatedAt],
+    );
+  }
+
+  async listViews(namespaceId: string, limit: number): Promise<SavedViewRecord[]> {
+    const rows = await this.db.rows<ViewRow>(`SELECT * FROM portal_saved_views WHERE namespace_id = ? ORDER BY name LIMIT ${Math.max(1, Math.floor(limit))}`, [namespaceId]);
+    return rows.map(toView);
+  }
+
+  async deleteView(namespaceId: string, name: string): Promise<boolean> {
+    return (await this.db.run('DELETE FROM portal_saved_views WHERE namespace_id = ? AND name = ?', [namespaceId, name])).affectedRows > 0;
+  }
 
   async setLogin(r: PortalLoginRecord): Promise<void> {
     await this.db.run(

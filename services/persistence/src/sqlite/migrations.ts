@@ -292,6 +292,15 @@ CREATE TABLE portal_sessions (
 ) WITHOUT ROWID;
 CREATE INDEX portal_sessions_by_user ON portal_sessions (account_id, user_id);
 CREATE INDEX portal_sessions_by_expiry ON portal_sessions (expires_at);
+
+CREATE TABLE portal_saved_views (
+  namespace_id TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  query        TEXT NOT NULL,
+  saved_by     TEXT NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  PRIMARY KEY (namespace_id, name)
+) WITHOUT ROWID;
 `;
 
 /** Ordered; version N is at index N-1. */
@@ -311,7 +320,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, description: 'reserved', up: () => undefined },
   { version: 7, description: 'reserved', up: () => undefined },
   { version: 8, description: 'reserved', up: () => undefined },
-  { version: 9, description: 'portal sign-in: user passwords and sessions', up: (db) => db.exec(PORTAL) },
+  { version: 9, description: 'portal: user passwords, sessions and saved workflow views', up: (db) => db.exec(PORTAL) },
 ];
 
 export const LATEST_SCHEMA_VERSION = checkedLatestVersion(MIGRATIONS);

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { PortalLoginRecord, PortalSessionRecord, PortalStore } from '../portal-types';
+import type { PortalLoginRecord, PortalSessionRecord, PortalStore, SavedViewRecord } from '../portal-types';
 import type { SqliteLane } from './sql';
 
 interface LoginRow {
@@ -9,6 +9,16 @@ interface LoginRow {
   password_hash: string;
   updated_at: number;
 }
+
+interface ViewRow {
+  namespace_id: string;
+  name: string;
+  query: string;
+  saved_by: string;
+  updated_at: number;
+}
+
+const toView = (r: ViewRow): SavedViewRecord => ({ namespaceId: r.namespace_id, name: r.name, query: r.query, savedBy: r.saved_by, updatedAt: r.updated_at });
 
 interface SessionRow {
   id: string;
@@ -50,8 +60,26 @@ export class SqlitePortalStore implements PortalStore {
       ),
       getSession: db.prepare<[string], SessionRow>('SELECT * FROM portal_sessions WHERE id = ?'),
       deleteSession: db.prepare<[string]>('DELETE FROM portal_sessions WHERE id = ?'),
+      saveView: db.prepare<[string, string, string, string, number]>(
+        `INSERT INTO portal_saved_views (namespace_id, name, query, saved_by, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (namespace_id, name) DO UPDATE SET query = excluded.query, saved_by = excluded.saved_by, updated_at = excluded.updated_at`,
+      ),
+      listViews: db.prepare<[string, number], ViewRow>('SELECT * FROM portal_saved_views WHERE namespace_id = ? ORDER BY name LIMIT ?'),
+      deleteView: db.prepare<[string, string]>('DELETE FROM portal_saved_views WHERE namespace_id = ? AND name = ?'),
       deleteExpired: db.prepare<[number, number]>('DELETE FROM portal_sessions WHERE id IN (SELECT id FROM portal_sessions WHERE expires_at < ? LIMIT ?)'),
     };
+  }
+
+  saveView(r: SavedViewRecord): Promise<void> {
+    return this.lane.run(() => void this.sql.saveView.run(r.namespaceId, r.name, r.query, r.savedBy, r.updatedAt));
+  }
+
+  listViews(namespaceId: string, limit: number): Promise<SavedViewRecord[]> {
+    return this.lane.run(() => this.sql.listViews.all(namespaceId, limit).map(toView));
+  }
+
+  deleteView(namespaceId: string, name: string): Promise<boolean> {
+    return this.lane.run(() => this.sql.deleteView.run(namespaceId, name).changes > 0);
   }
 
   setLogin(r: PortalLoginRecord): Promise<void> {

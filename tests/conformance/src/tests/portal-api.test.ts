@@ -379,6 +379,38 @@ file.test('detail: a pending child with its parent link, a pending activity with
   }
 });
 
+file.test('saved views: shared per namespace, checked as queries, written with namespace write, invisible to other accounts', async (_t, env) => {
+  const owner = await ownerSession(env);
+  const save = 'mutation($n: String!, $q: String!) { saveView(namespace: "default", name: $n, query: $q) { name query savedBy updatedAt } }';
+  const saved = (await ok(env, save, { n: 'failed orders', q: "ExecutionStatus = 'Failed' AND WorkflowType = 'order'" }, owner)).saveView;
+  assert.deepEqual({ ...saved, updatedAt: typeof saved.updatedAt }, { name: 'failed orders', query: "ExecutionStatus = 'Failed' AND WorkflowType = 'order'", savedBy: 'dev@hourglass.localhost', updatedAt: 'string' });
+  await ok(env, save, { n: 'failed orders', q: "ExecutionStatus = 'Failed'" }, owner);
+  await ok(env, save, { n: 'all', q: '' }, owner);
+  const views = () => ok(env, '{ savedViews(namespace: "default") { name query } }', {}, owner).then((d) => d.savedViews as { name: string; query: string }[]);
+  assert.deepEqual(await views(), [
+    { name: 'all', query: '' },
+    { name: 'failed orders', query: "ExecutionStatus = 'Failed'" },
+  ]);
+  await refused(env, save, { n: 'broken', q: 'NoSuchAttribute = 1' }, owner, 'BAD_USER_INPUT', /NoSuchAttribute/);
+  await refused(env, save, { n: ' ', q: '' }, owner, 'BAD_USER_INPUT', /view name/);
+  assert.deepEqual((await views()).map((v) => v.name), ['all', 'failed orders'], 'refused saves wrote nothing');
+
+  // A reader sees the views and may not change them; another account sees none of them.
+  const email = `${uniqueName('reader')}@example.com`;
+  const invited = (await ok(env, 'mutation($e: String!) { inviteUser(email: $e, role: read, namespaceAccess: [{ namespace: "default", permission: read }]) { initialPassword } }', { e: email }, owner)).inviteUser;
+  const reader = (await ok(env, SIGN_IN, { email, password: invited.initialPassword }, undefined)).signIn.token as string;
+  assert.equal((await ok(env, '{ savedViews(namespace: "default") { name } }', {}, reader)).savedViews.length, 2);
+  await refused(env, save, { n: 'mine', q: '' }, reader, 'FORBIDDEN', /needs namespace write/);
+  await refused(env, 'mutation { deleteView(namespace: "default", name: "all") }', {}, reader, 'FORBIDDEN');
+  const b = await otherAccount(env, uniqueName('acct-views'));
+  await refused(env, '{ savedViews(namespace: "default") { name } }', {}, b.ownerKey, 'FORBIDDEN');
+  await refused(env, 'mutation { deleteView(namespace: "default", name: "all") }', {}, b.ownerKey, 'FORBIDDEN');
+
+  assert.equal((await ok(env, 'mutation { deleteView(namespace: "default", name: "all") }', {}, owner)).deleteView, true);
+  await refused(env, 'mutation { deleteView(namespace: "default", name: "all") }', {}, owner, 'NOT_FOUND');
+  assert.deepEqual((await views()).map((v) => v.name), ['failed orders']);
+});
+
 file.test('a page of workflows costs the same service calls whatever its size (one list call, one namespace load, one search attribute list)', async (_t, env) => {
   const owner = await ownerSession(env);
   const prefix = uniqueName('nplus');
