@@ -254,7 +254,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     portal?.auth.startPruning((err) => logger.warn({ err }, 'could not delete expired portal sessions'));
     const credentials = dev?.publish({
       address: `${config.ip}:${port}`,
-      ...(portalServer ? { portalUrl: `http://${clientHost(config.ip)}:${portalServer.port}/graphql` } : {}),
+      ...(portalServer ? { portalUrl: `http://${clientHost(portalServer.host)}:${portalServer.port}/graphql` } : {}),
       ...(tlsPort === undefined ? {} : { tlsAddress: `${config.ip}:${tlsPort}` }),
       ...(tls?.caFile ? { caCertFile: path.resolve(tls.caFile) } : {}),
     });
@@ -342,13 +342,13 @@ function clientHost(ip: string): string {
  * Sandbox). When the default address is taken (another start-dev on this machine), start-dev serves
  * on without it and says so; an address that was asked for and cannot be bound stops the start.
  */
-async function servePortal(config: DevServerConfig, logger: Logger, deps: ApiDeps): Promise<{ server: ApiServer; port: number } | undefined> {
+async function servePortal(config: DevServerConfig, logger: Logger, deps: ApiDeps): Promise<{ server: ApiServer; host: string; port: number } | undefined> {
   if (config.portalAddress === 'off') return undefined;
   const address = parseHostPort(config.portalAddress);
   if (!address) throw new Error(`invalid ${optionName('portalAddress')}: ${config.portalAddress}`);
   const server = new ApiServer({ deps, logger: logger.child({ service: 'api' }), development: true });
   try {
-    return { server, port: await server.listen(address.host, address.port) };
+    return { server, host: address.host, port: await server.listen(address.host, address.port) };
   } catch (err) {
     await server.stop().catch(() => undefined);
     const message = `cannot serve the portal on ${config.portalAddress}: ${(err as Error).message} (${optionName('portalAddress')})`;
