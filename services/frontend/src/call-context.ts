@@ -1,4 +1,5 @@
 import type { Metadata } from '@grpc/grpc-js';
+import type { Principal } from '@hourglass/identity';
 
 /**
  * How a call reached the server: over the TLS listener or the plaintext one. Authentication keys
@@ -16,4 +17,10 @@ export interface CallContext {
   metadata: Metadata;
   /** The listener the call arrived on: key-less dev calls are allowed on plaintext only. */
   transport: Transport;
+  /**
+   * An in-process caller that its own edge already authenticated (the GraphQL API, which accepts
+   * API keys and portal sessions): authentication takes it as the principal. Never set for calls
+   * that arrive over gRPC.
+   */
+  authenticated?: Principal;
 }

@@ -15,7 +15,7 @@
  * exactly as for a plaintext one.
  */
 import { HealthImplementation } from 'grpc-health-check';
-import { Server, ServerCredentials, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
+import { Metadata, Server, ServerCredentials, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
 import { CancelledError, DEFAULT_SETTINGS, Limits, UnimplementedError, type Logger, type Settings } from '@hourglass/common';
 import type { CallContext, Transport } from './call-context';
 import type { FrontendConfig } from './config';
@@ -24,6 +24,7 @@ import { installInflate } from './grpc/inflate';
 import { buildServiceDefinition, type BuiltService } from './grpc/service-definition';
 import { handlerContext, type Call, type InterceptorChain, type UnaryHandler } from './interceptors';
 import { methodSpec, type MethodSpec } from './method-table';
+import type { Principal } from '@hourglass/identity';
 
 function deadlineMs(deadline: Date | number): number {
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;
@@ -92,6 +93,8 @@ export class FrontendServer {
    */
   private readonly health: HealthImplementation;
   private readonly servedServiceNames: string[];
+  /** `service/method` → the method as the listeners serve it, for in-process calls. */
+  private readonly methods = new Map<string, ServedMethod>();
 
   constructor(
     private readonly config: FrontendConfig,
@@ -103,6 +106,7 @@ export class FrontendServer {
     installInflate();
     const services = registrations.map((registration) => served(buildServiceDefinition(registration.serviceName), registration.handlers));
     this.servedServiceNames = registrations.map((r) => r.serviceName);
+    for (const service of services) for (const method of service.methods) this.methods.set(`${method.service}/${method.method}`, method);
     this.health = new HealthImplementation(Object.fromEntries(['', ...this.servedServiceNames].map((name) => [name, 'SERVING' as const])));
     const options = {
       'grpc.max_receive_message_length': settings.get(Limits.grpcMaxMessageSize),
@@ -161,6 +165,38 @@ export class FrontendServer {
         },
       );
     };
+  }
+
+  /**
+   * Calls a method in process, through the same interceptor chain and method-table row as a gRPC
+   * call (namespace resolution, authorization, rate limits, validation, metering), as `principal`,
+   * whom the caller's own edge authenticated (the GraphQL API). Resolves with the handler's response
+   * or rejects with the domain error (HourglassError) the chain or the handler threw.
+   */
+  invoke(service: string, method: string, request: object, caller: { principal: Principal; signal?: AbortSignal; deadline?: number }): Promise<unknown> {
+    const served = this.methods.get(`${service}/${method}`);
+    if (!served) return Promise.reject(new UnimplementedError(`${shortServiceName(service)}/${method} is not served`));
+    const context: CallContext = {
+      deadline: caller.deadline ?? 0,
+      signal: caller.signal ?? new AbortController().signal,
+      metadata: new Metadata(),
+      transport: 'tls',
+      authenticated: caller.principal,
+    };
+    const call: Call = {
+      service,
+      method,
+      fullMethod: `/${service}/${method}`,
+      spec: served.spec,
+      request,
+      context,
+      logger: this.logger,
+      namespaceName: '',
+      namespace: undefined,
+      principal: undefined,
+      taskToken: undefined,
+    };
+    return this.chain.run(call, (c) => served.handler(c.request, handlerContext(c)));
   }
 
   /**

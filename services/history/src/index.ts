@@ -5,3 +5,4 @@ export { WorkTracker } from './work-tracker';
 export { BillableActionCounter, type BillableActionSample } from './usage/billable-action-counter';
 export { scheduleNamespaceId, SCHEDULE_INFO_MEMO_FIELD } from './schedules/scheduler';
 export { BATCH_LIST_QUERY, batchStateOf, operationTypeOfMemo, type BatchTargetSource } from './batch/batch-job';
+export { ACTION_OF_EVENT, billableActionsOfEvent } from './usage/action-of-event';

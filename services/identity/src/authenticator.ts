@@ -149,20 +149,30 @@ export async function resolvePrincipal(store: IdentityStore, key: ApiKeyRecord):
   if (key.ownerType === 'operator') {
     return { type: 'operator', id: key.ownerId || key.id, name: 'operator', accountId: '', account: undefined, role: undefined, grants: new Map(), apiKeyId: key.id };
   }
-  const account = await store.getAccount(key.accountId);
-  if (!account || account.state === 'deleted') throw new UnauthenticatedError(INVALID);
-  const owner = key.ownerType === 'user' ? await store.getUser(key.accountId, key.ownerId) : await store.getServiceAccount(key.accountId, key.ownerId);
-  if (!owner || owner.deleted) throw new UnauthenticatedError(INVALID);
-  const grants = await store.listGrantsOfPrincipal(key.accountId, key.ownerType, key.ownerId);
+  const principal = await resolveOwnerPrincipal(store, key.accountId, key.ownerType, key.ownerId, key.id);
+  if (!principal) throw new UnauthenticatedError(INVALID);
+  return principal;
+}
+
+/**
+ * The principal a user or service account acts as, read now (API keys, portal sessions): its role,
+ * grants and account. Undefined when the account or the owner is gone.
+ */
+export async function resolveOwnerPrincipal(store: IdentityStore, accountId: string, ownerType: 'user' | 'serviceAccount', ownerId: string, apiKeyId: string): Promise<Principal | undefined> {
+  const account = await store.getAccount(accountId);
+  if (!account || account.state === 'deleted') return undefined;
+  const owner = ownerType === 'user' ? await store.getUser(accountId, ownerId) : await store.getServiceAccount(accountId, ownerId);
+  if (!owner || owner.deleted) return undefined;
+  const grants = await store.listGrantsOfPrincipal(accountId, ownerType, ownerId);
   return {
-    type: key.ownerType,
+    type: ownerType,
     id: owner.id,
     name: 'email' in owner ? owner.email : owner.name,
     accountId: account.id,
     account,
     role: owner.role,
     grants: new Map<string, NamespacePermission>(grants.map((g) => [g.namespaceId, g.permission])),
-    apiKeyId: key.id,
+    apiKeyId,
   };
 }
 

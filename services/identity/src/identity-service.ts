@@ -640,6 +640,15 @@ export class IdentityService {
 
   // --- Identity of the caller -----------------------------------------------------------------
 
+  /**
+   * Records in the audit log something the caller did that changes no identity record: a portal
+   * sign-in, sign-out or password change (`operation` names it; `details` say more, never a secret).
+   */
+  async recordActivity(ctx: ActorContext, details: Record<string, unknown>): Promise<void> {
+    const account = this.member(ctx, { allowMetricsRead: true });
+    await this.commit(ctx, account.id, { writes: [], details });
+  }
+
   /** The caller's own record: its user or service account, and the key it called with. */
   async currentIdentity(ctx: ActorContext): Promise<{ user?: UserView; serviceAccount?: ServiceAccountView; apiKey?: ApiKeyRecord }> {
     const account = this.member(ctx, { allowMetricsRead: true });

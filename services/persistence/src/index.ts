@@ -1,5 +1,6 @@
 export * from './types';
 export * from './identity-types';
+export * from './portal-types';
 export * from './errors';
 export { openSqlitePersistence, type SqlitePersistenceOptions } from './sqlite';
 export { DEFAULT_NUM_HISTORY_SHARDS } from './store-checks';

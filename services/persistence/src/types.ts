@@ -9,6 +9,7 @@
  */
 import type { VisibilityDeletion, VisibilityIndex, VisibilityRecord } from '@hourglass/visibility';
 import type { IdentityStore, NamespaceLimits } from './identity-types';
+import type { PortalStore } from './portal-types';
 
 /** A namespace (tenant). Names are unique; ids are UUIDs and never change. */
 export interface NamespaceRecord {
@@ -350,6 +351,8 @@ export interface Persistence {
   readonly cluster: ClusterStore;
   readonly namespaces: NamespaceStore;
   readonly identity: IdentityStore;
+  /** Portal sign-in: passwords and sessions. */
+  readonly portal: PortalStore;
   readonly executions: ExecutionStore;
   readonly taskQueues: TaskQueueStore;
   readonly visibility: VisibilityStore;

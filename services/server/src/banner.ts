@@ -20,9 +20,14 @@ export interface BannerInput {
   };
   /** Where Prometheus scrapes (`http://host:port/metrics`); absent when no metrics endpoint is served. */
   metricsUrl?: string;
+  /** The portal's GraphQL API (`http://host:port/graphql`); absent when none is served. */
+  portalUrl?: string;
   /** The development account (absent without identity). */
   dev?: {
     accountId: string;
+    /** The owner's portal sign-in. */
+    portalEmail?: string;
+    portalPassword?: string;
     /** Where its keys were written; undefined when none was (in-memory stores). */
     credentialsFile: string | undefined;
     /** --require-auth: key-less calls are refused on the plaintext port too. */
@@ -39,10 +44,13 @@ export function clientAddress(ip: string, port: number): string {
 /** The start of the TLS line; scripts and the conformance harness read the port and CA file from it. */
 export const TLS_LINE_PREFIX = 'Hourglass serves the same over TLS on';
 
+/** The start of the portal line (after the metrics line). */
+export const PORTAL_LINE_PREFIX = 'Hourglass serves the portal API (GraphQL) on';
+
 /** The start of the metrics line (after the TLS line). */
 export const METRICS_LINE_PREFIX = 'Hourglass serves Prometheus metrics on';
 
-export function startBanner({ ip, port, store, namespaces, tls, dev, metricsUrl }: BannerInput): string[] {
+export function startBanner({ ip, port, store, namespaces, tls, dev, metricsUrl, portalUrl }: BannerInput): string[] {
   const address = clientAddress(ip, port);
   const namespace = namespaces[0] ?? 'default';
   const names = namespaces.length > 1 ? `namespaces: ${namespaces.join(', ')}` : `namespace: ${namespace}`;
@@ -67,6 +75,7 @@ export function startBanner({ ip, port, store, namespaces, tls, dev, metricsUrl 
         dev.requireAuth
           ? 'Every call needs an API key (--require-auth).'
           : `Calls without a key on ${address} act as its owner on ${namespaces.join(', ')}; TLS calls and the account APIs need a key.`,
+        ...(portalUrl && dev.portalEmail && dev.portalPassword ? [`Portal sign-in: ${dev.portalEmail} with password ${dev.portalPassword} (signIn at ${portalUrl}).`] : []),
         '',
       ]
     : [];
@@ -75,6 +84,7 @@ export function startBanner({ ip, port, store, namespaces, tls, dev, metricsUrl 
     `Hourglass is serving WorkflowService on ${ip}:${port} (store: ${store}, ${names})`,
     ...tlsLines,
     ...(metricsUrl ? [`${METRICS_LINE_PREFIX} ${metricsUrl}`] : []),
+    ...(portalUrl ? [`${PORTAL_LINE_PREFIX} ${portalUrl}`] : []),
     '',
     ...devLines,
     'Next: run a worker with the official TypeScript SDK (npm install @temporalio/worker), e.g. in worker.ts:',

@@ -90,7 +90,7 @@ describe('the hourglass command', () => {
 
   it('starts from a config file and prints where it serves, plaintext and TLS, and the next step', async () => {
     const file = path.join(tmp, 'hourglass.yaml');
-    writeFileSync(file, ['inMemory: true', 'port: 0', 'tlsPort: 0', 'metricsAddress: 127.0.0.1:0', 'logLevel: silent', 'namespaces: [billing]', 'settings:', '  limit.blobSize.error:', '    - value: 1048576', '      constraints: { namespace: billing }'].join('\n'));
+    writeFileSync(file, ['inMemory: true', 'port: 0', 'tlsPort: 0', 'metricsAddress: 127.0.0.1:0', 'portalAddress: 127.0.0.1:0', 'logLevel: silent', 'namespaces: [billing]', 'settings:', '  limit.blobSize.error:', '    - value: 1048576', '      constraints: { namespace: billing }'].join('\n'));
     const child = spawn(SHIM, ['start-dev', '--config', file], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`code ${code}, signal ${signal}`)));
     let stderr = '';

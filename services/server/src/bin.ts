@@ -137,7 +137,15 @@ startDev.action(async (_opts: unknown, command: Command) => {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // Only once a signal stops it cleanly: whoever waits for the ready line may send one at once.
   const tls = server.tlsPort === undefined ? undefined : { port: server.tlsPort, caFile: server.tlsCaFile, certFile: server.tlsCertFile ?? '' };
-  const dev = server.dev ? { accountId: server.dev.credentials.accountId, credentialsFile: server.dev.credentialsFile, requireAuth: config.requireAuth } : undefined;
+  const dev = server.dev
+    ? {
+        accountId: server.dev.credentials.accountId,
+        credentialsFile: server.dev.credentialsFile,
+        requireAuth: config.requireAuth,
+        portalEmail: server.dev.credentials.portalEmail,
+        portalPassword: server.dev.credentials.portalPassword,
+      }
+    : undefined;
   console.log(
     startBanner({
       ip: config.ip,
@@ -147,6 +155,7 @@ startDev.action(async (_opts: unknown, command: Command) => {
       ...(tls ? { tls } : {}),
       ...(dev ? { dev } : {}),
       ...(server.metricsPort === undefined ? {} : { metricsUrl: `http://${config.metricsAddress.slice(0, config.metricsAddress.lastIndexOf(':'))}:${server.metricsPort}/metrics` }),
+      ...(server.dev?.credentials.portalUrl ? { portalUrl: server.dev.credentials.portalUrl } : {}),
     }).join('\n'),
   );
 });

@@ -151,6 +151,8 @@ const fields = {
   elasticsearchUrl: text(true),
   /** `host:port` of the metrics endpoint (HTTP: /metrics, /v1/metrics); port 0 picks a free one; `off`: none. */
   metricsAddress: check((raw) => (typeof raw === 'string' && (raw === 'off' || parseHostPort(raw) !== undefined) ? raw : undefined), 'host:port (port 0..65535) or off'),
+  /** `host:port` of the portal's HTTP listener (GraphQL at /graphql); port 0 picks a free one; `off`: none. */
+  portalAddress: check((raw) => (typeof raw === 'string' && (raw === 'off' || parseHostPort(raw) !== undefined) ? raw : undefined), 'host:port (port 0..65535) or off'),
 };
 
 /** `127.0.0.1:9090` → its parts; `[::1]:9090` too. Undefined when it is not host:port. */
@@ -189,6 +191,7 @@ export const DEV_DEFAULTS: DevServerConfig = {
   kafkaBrokers: [],
   elasticsearchUrl: '',
   metricsAddress: '127.0.0.1:9090',
+  portalAddress: '127.0.0.1:8233',
 };
 
 /** How an option is spelled on the command line, in the environment and (its key) in the config file. */
@@ -280,6 +283,12 @@ export const START_DEV_OPTIONS: readonly OptionSpec[] = [
     flags: '--metrics-address <host:port>',
     env: 'HOURGLASS_METRICS_ADDRESS',
     description: 'HTTP endpoint of Prometheus metrics (/metrics) and of namespace-scoped scrapes with an API key (/v1/metrics); port 0 picks a free one; off: none',
+  },
+  {
+    key: 'portalAddress',
+    flags: '--portal-address <host:port>',
+    env: 'HOURGLASS_PORTAL_ADDRESS',
+    description: "HTTP listener of the portal: the GraphQL API at /graphql (docs/portal-api.md); 8233 is the port of Temporal's dev UI; port 0 picks a free one; off: none",
   },
 ];
 

@@ -27,6 +27,11 @@ export interface DevCredentials {
   namespace: string;
   ownerApiKey: string;
   operatorApiKey: string;
+  /** The portal sign-in of the owner (GraphQL signIn; the web portal later). */
+  portalEmail: string;
+  portalPassword: string;
+  /** The GraphQL API, `http://host:port/graphql`; absent with --portal-address off. */
+  portalUrl?: string;
 }
 
 export interface DevIdentity {
@@ -35,7 +40,7 @@ export interface DevIdentity {
   /** The key-less caller of the plaintext port (unless --require-auth). */
   principal: Principal;
   /** The keys, to be written with the addresses once the server listens. */
-  keys: Pick<DevCredentials, 'accountId' | 'namespace' | 'ownerApiKey' | 'operatorApiKey'>;
+  keys: Pick<DevCredentials, 'accountId' | 'namespace' | 'ownerApiKey' | 'operatorApiKey' | 'portalEmail' | 'portalPassword'>;
   /** Writes the credentials file (when there is one) and returns what it holds. */
   publish(addresses: DevAddresses): DevCredentials;
   /** Where the credentials are written; undefined for in-memory stores. */
@@ -44,6 +49,7 @@ export interface DevIdentity {
 
 export interface DevAddresses {
   address: string;
+  portalUrl?: string;
   tlsAddress?: string;
   caCertFile?: string;
 }
@@ -57,6 +63,12 @@ export interface DevIdentityOptions {
   retentionMs: number;
   credentialsFile: string | undefined;
   logger: Logger;
+  /** Sets the owner's portal password (the portal's own hashing). */
+  portal: {
+    setPassword(accountId: string, userId: string, email: string, password: string): Promise<void>;
+    checkPassword(accountId: string, userId: string, password: string): Promise<boolean>;
+    newPassword(): string;
+  };
 }
 
 const BOOTSTRAP = { principal: bootstrapPrincipal('start-dev'), operation: 'StartDev' };
@@ -99,7 +111,14 @@ export async function bootstrapDevIdentity(options: DevIdentityOptions): Promise
   let operatorApiKey = reuse && (await stillValid(persistence, previous.operatorApiKey)) ? previous.operatorApiKey : undefined;
   operatorApiKey ??= (await identity.createOperatorKey({ ...BOOTSTRAP, operation: 'CreateOperatorKey' }, 'start-dev operator key')).result.token;
 
-  const keys = { accountId: account.id, namespace: 'default', ownerApiKey, operatorApiKey };
+  // The owner's portal password: the one in the file while it still signs in, else a new one.
+  let portalPassword = reuse && previous.portalPassword && (await options.portal.checkPassword(account.id, owner.id, previous.portalPassword)) ? previous.portalPassword : undefined;
+  if (!portalPassword) {
+    portalPassword = options.portal.newPassword();
+    await options.portal.setPassword(account.id, owner.id, owner.email, portalPassword);
+  }
+
+  const keys = { accountId: account.id, namespace: 'default', ownerApiKey, operatorApiKey, portalEmail: owner.email, portalPassword };
   return {
     account,
     owner,

@@ -10,12 +10,15 @@ import {
   DEFAULT_FRONTEND_CONFIG,
   IDENTITY_AUTHORIZER,
   ListenError,
+  OPERATOR_SERVICE,
+  WORKFLOW_SERVICE,
   createFrontend,
   effectiveNamespaceLimits,
   identityNamespacePolicy,
   validateNamespaceName,
   type FrontendIdentity,
 } from '@hourglass/frontend';
+import { ApiServer, PortalAuth, newPassword, type ApiDeps } from '@hourglass/api';
 import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass/identity';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry, type BillableActionCounter } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
@@ -45,6 +48,8 @@ export interface RunningServer {
   tlsCertFile: string | undefined;
   /** The metrics endpoint's port (`--metrics-address`); undefined when none is served. */
   metricsPort: number | undefined;
+  /** The portal's port (`--portal-address`: GraphQL at /graphql); undefined when none is served. */
+  portalPort: number | undefined;
   /** The development account and its keys (absent without identity: the time-skipping test server). */
   dev?: { credentials: DevCredentials; credentialsFile: string | undefined };
   /** Present when started with time skipping. */
@@ -155,6 +160,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     let reportServer: ReportServer | undefined;
     let grpcAddress = `${config.ip}:${config.port}`;
     let keys: ApiKeyAuthenticator | undefined;
+    let portal: { auth: PortalAuth; identity: IdentityService; billing: Billing } | undefined;
     if (withIdentity) {
       const identityLogger = logger.child({ service: 'identity' });
       const billing = new Billing({ persistence, clock, ...(billingConfig ? { config: billingConfig } : {}) });
@@ -174,8 +180,19 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         onApiKeyChanged: (keyId) => keys?.forgetKey(keyId),
       });
       auditRetention = new AuditRetention({ store: persistence.identity, clock, settings, logger: identityLogger });
+      const auth = new PortalAuth({ portal: persistence.portal, identity: persistence.identity, keys, clock, sessionTtlMs: PORTAL_SESSION_TTL_MS });
+      portal = { auth, identity: service, billing };
       // Before the first call is served: the dev account owns `default` and the `-n` namespaces.
-      const devIdentity = await bootstrapDevIdentity({ persistence, identity: service, namespaces, namespaceNames, retentionMs, credentialsFile: devCredentialsFile(config), logger: identityLogger });
+      const devIdentity = await bootstrapDevIdentity({
+        persistence,
+        identity: service,
+        namespaces,
+        namespaceNames,
+        retentionMs,
+        credentialsFile: devCredentialsFile(config),
+        logger: identityLogger,
+        portal: { setPassword: (...a) => auth.setPassword(...a), checkPassword: (...a) => auth.checkPassword(...a), newPassword },
+      });
       dev = devIdentity;
       frontendIdentity = {
         service,
@@ -225,11 +242,26 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     undo.push(() => frontend.stop());
     const metricsServer = metrics ? await serveMetrics(config, metrics, logger, keys, (name) => namespaces.getByName(name)) : undefined;
     if (metricsServer) undo.push(() => metricsServer.server.close());
+    // The portal's GraphQL API: its workflow calls go through the frontend's chain in process.
+    const portalServer = portal
+      ? await servePortal(config, logger, {
+          identity: portal.identity,
+          auth: portal.auth,
+          portal: persistence.portal,
+          billing: portal.billing,
+          gateway: { call: (service, method, request, principal, signal) => frontend.invoke(service === 'WorkflowService' ? WORKFLOW_SERVICE : OPERATOR_SERVICE, method, request, { principal, ...(signal ? { signal } : {}) }) },
+          limitsOf: (ns) => effectiveNamespaceLimits(settings, ns),
+          downloadBaseUrl: () => portal?.billing.downloadBaseUrl,
+        })
+      : undefined;
+    if (portalServer) undo.push(() => portalServer.server.stop());
     const tlsPort = frontend.tlsPort;
     grpcAddress = tlsPort === undefined ? `${config.ip}:${port}` : `${config.ip}:${tlsPort}`;
     auditRetention?.start();
+    portal?.auth.startPruning((err) => logger.warn({ err }, 'could not delete expired portal sessions'));
     const credentials = dev?.publish({
       address: `${config.ip}:${port}`,
+      ...(portalServer ? { portalUrl: `http://${clientHost(portalServer.host)}:${portalServer.port}/graphql` } : {}),
       ...(tlsPort === undefined ? {} : { tlsAddress: `${config.ip}:${tlsPort}` }),
       ...(tls?.caFile ? { caCertFile: path.resolve(tls.caFile) } : {}),
     });
@@ -242,6 +274,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       tlsCaFile: tls?.caFile,
       tlsCertFile: tls?.certFile,
       metricsPort: metricsServer?.port,
+      portalPort: portalServer?.port,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       billableActions: history.billableActions,
       ...(dev && credentials ? { dev: { credentials, credentialsFile: dev.credentialsFile } } : {}),
@@ -249,8 +282,10 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       stop: () => {
         stopping ??= (async () => {
           await metricsServer?.server.close();
+          await portalServer?.server.stop();
           await frontend.stop();
           await auditRetention?.stop();
+          await portal?.auth.stop();
           await reportServer?.stop();
           matching.stop();
           await history.stop();
@@ -295,6 +330,39 @@ async function serveMetrics(
     const message = `cannot serve metrics on ${config.metricsAddress}: ${(err as Error).message} (${optionName('metricsAddress')})`;
     if (config.metricsAddress === DEV_DEFAULTS.metricsAddress && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       logger.warn(`${message}; serving without metrics`);
+      return undefined;
+    }
+    throw new Error(message, { cause: err });
+  }
+}
+
+/** Portal sessions last a working day. */
+const PORTAL_SESSION_TTL_MS = 12 * 3600_000;
+
+/** A wildcard bind is reached on loopback. */
+function clientHost(ip: string): string {
+  if (ip === '0.0.0.0') return '127.0.0.1';
+  if (ip === '::') return '[::1]';
+  return ip.includes(':') ? `[${ip}]` : ip;
+}
+
+/**
+ * The portal's listener on `config.portalAddress` (development mode: introspection and the Apollo
+ * Sandbox). When the default address is taken (another start-dev on this machine), start-dev serves
+ * on without it and says so; an address that was asked for and cannot be bound stops the start.
+ */
+async function servePortal(config: DevServerConfig, logger: Logger, deps: ApiDeps): Promise<{ server: ApiServer; host: string; port: number } | undefined> {
+  if (config.portalAddress === 'off') return undefined;
+  const address = parseHostPort(config.portalAddress);
+  if (!address) throw new Error(`invalid ${optionName('portalAddress')}: ${config.portalAddress}`);
+  const server = new ApiServer({ deps, logger: logger.child({ service: 'api' }), development: true });
+  try {
+    return { server, host: address.host, port: await server.listen(address.host, address.port) };
+  } catch (err) {
+    await server.stop().catch(() => undefined);
+    const message = `cannot serve the portal on ${config.portalAddress}: ${(err as Error).message} (${optionName('portalAddress')})`;
+    if (config.portalAddress === DEV_DEFAULTS.portalAddress && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      logger.warn(`${message}; serving without the portal`);
       return undefined;
     }
     throw new Error(message, { cause: err });

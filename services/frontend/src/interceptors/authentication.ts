@@ -53,7 +53,7 @@ export function authenticationInterceptor(authenticator: Authenticator): Interce
     async intercept(call, next) {
       // Not a child logger per call (it costs as much as the authentication): the lines a call logs
       // name its principal themselves (callContext's 'rpc failed').
-      call.principal = await authenticator.authenticate(call.context, call.spec);
+      call.principal = call.context.authenticated ?? (await authenticator.authenticate(call.context, call.spec));
       return next();
     },
   };

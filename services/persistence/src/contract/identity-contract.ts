@@ -161,6 +161,54 @@ export function runIdentityContract(name: string, open: () => Promise<Persistenc
     return { accounts, perAccount, grantsOnA: await p.identity.listGrantsOnNamespace('ns-a'), namespaces: await p.namespaces.listNamespaces(page) };
   }
 
+  describe(`${name}: portal sign-in store contract`, () => {
+    test('passwords by email across accounts, replaced in place; sessions read, deleted, expired in bounded batches; a user leaving takes its sessions', async (p) => {
+      const login = (accountId: string, userId: string, hash: string) => ({ email: 'ann@example.com', accountId, userId, passwordHash: hash, updatedAt: T0 });
+      await p.portal.setLogin(login('acct2', 'u-2', 'h2'));
+      await p.portal.setLogin(login('acct1', 'u-1', 'h1'));
+      assert.deepEqual(await p.portal.listLoginsByEmail('ann@example.com', 10), [login('acct1', 'u-1', 'h1'), login('acct2', 'u-2', 'h2')]);
+      assert.deepEqual(await p.portal.listLoginsByEmail('ann@example.com', 1), [login('acct1', 'u-1', 'h1')]);
+      assert.deepEqual(await p.portal.listLoginsByEmail('bob@example.com', 10), []);
+      await p.portal.setLogin({ ...login('acct1', 'u-1', 'h1b'), updatedAt: T0 + 1 });
+      assert.deepEqual(await p.portal.getLogin('acct1', 'u-1'), { ...login('acct1', 'u-1', 'h1b'), updatedAt: T0 + 1 });
+      assert.equal(await p.portal.getLogin('acct1', 'u-9'), undefined);
+
+      const session = (id: string, userId: string, expiresAt: number) => ({ id, accountId: 'acct1', userId, secretDigest: `d-${id}`, createdAt: T0, expiresAt });
+      await p.portal.createSession(session('s1', 'u-1', T0 + 10));
+      await p.portal.createSession(session('s2', 'u-1', T0 + 20));
+      await p.portal.createSession(session('s3', 'u-3', T0 + 5));
+      await p.portal.createSession(session('s4', 'u-3', T0 + 6));
+      assert.deepEqual(await p.portal.getSession('s1'), session('s1', 'u-1', T0 + 10));
+      await assert.rejects(p.portal.createSession(session('s1', 'u-1', T0)), 'a session id is never reused');
+      assert.equal(await p.portal.deleteExpiredSessions(T0 + 15, 1), 1);
+      assert.equal(await p.portal.deleteExpiredSessions(T0 + 15, 10), 2);
+      assert.equal(await p.portal.getSession('s2') !== undefined, true);
+      await p.portal.deleteSession('s2');
+      assert.equal(await p.portal.getSession('s2'), undefined);
+      await p.portal.createSession(session('s5', 'u-1', T0 + 100));
+      await p.portal.deleteLogin('acct1', 'u-1');
+      assert.equal(await p.portal.getLogin('acct1', 'u-1'), undefined);
+      assert.equal(await p.portal.getSession('s5'), undefined);
+      assert.deepEqual(await p.portal.listLoginsByEmail('ann@example.com', 10), [login('acct2', 'u-2', 'h2')]);
+    });
+
+    test('saved views: per namespace, by name, replaced in place, deleted once', async (p) => {
+      const view = (namespaceId: string, name: string, query: string) => ({ namespaceId, name, query, savedBy: 'ann@example.com', updatedAt: T0 });
+      await p.portal.saveView(view('ns-a', 'failed', "ExecutionStatus = 'Failed'"));
+      await p.portal.saveView(view('ns-a', 'all orders', "WorkflowType = 'order'"));
+      await p.portal.saveView(view('ns-b', 'failed', 'x'));
+      await p.portal.saveView({ ...view('ns-a', 'failed', "ExecutionStatus = 'Failed' AND WorkflowType = 'order'"), savedBy: 'bob@example.com', updatedAt: T0 + 1 });
+      assert.deepEqual(await p.portal.listViews('ns-a', 10), [
+        view('ns-a', 'all orders', "WorkflowType = 'order'"),
+        { ...view('ns-a', 'failed', "ExecutionStatus = 'Failed' AND WorkflowType = 'order'"), savedBy: 'bob@example.com', updatedAt: T0 + 1 },
+      ]);
+      assert.equal((await p.portal.listViews('ns-a', 1)).length, 1);
+      assert.equal(await p.portal.deleteView('ns-a', 'failed'), true);
+      assert.equal(await p.portal.deleteView('ns-a', 'failed'), false);
+      assert.deepEqual(await p.portal.listViews('ns-b', 10), [view('ns-b', 'failed', 'x')]);
+    });
+  });
+
   describe(`${name}: identity store contract`, () => {
     describe('commit and read', () => {
       test('creates every kind of row in one commit and reads each back as written', async (p) => {

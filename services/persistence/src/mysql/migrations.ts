@@ -373,11 +373,43 @@ const SHARD_V4: readonly string[] = [
   ) ${TABLE_OPTIONS}`,
 ];
 
+// Portal sign-in: a user's password (argon2id) and the sessions a sign-in opens (SHA-256 of the secret).
+const CLUSTER_PORTAL: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS portal_logins (
+    account_id    VARBINARY(64) NOT NULL,
+    user_id       VARBINARY(64) NOT NULL,
+    email         VARBINARY(320) NOT NULL,
+    password_hash VARBINARY(255) NOT NULL,
+    updated_at    BIGINT NOT NULL,
+    PRIMARY KEY (account_id, user_id),
+    KEY portal_logins_by_email (email, account_id)
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS portal_sessions (
+    id            VARBINARY(64) NOT NULL PRIMARY KEY,
+    account_id    VARBINARY(64) NOT NULL,
+    user_id       VARBINARY(64) NOT NULL,
+    secret_digest VARBINARY(64) NOT NULL,
+    created_at    BIGINT NOT NULL,
+    expires_at    BIGINT NOT NULL,
+    KEY portal_sessions_by_user (account_id, user_id),
+    KEY portal_sessions_by_expiry (expires_at)
+  ) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS portal_saved_views (
+    namespace_id VARBINARY(255) NOT NULL,
+    name         VARBINARY(200) NOT NULL,
+    query        MEDIUMBLOB NOT NULL,
+    saved_by     VARBINARY(320) NOT NULL,
+    updated_at   BIGINT NOT NULL,
+    PRIMARY KEY (namespace_id, name)
+  ) ${TABLE_OPTIONS}`,
+];
+
 export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial cluster schema', statements: CLUSTER_V1 },
   { version: 2, description: 'the ordered list of shard databases', statements: CLUSTER_V2 },
   { version: 3, description: 'accounts, users, service accounts, API keys, namespace grants, audit log, async operations; namespaces by account', statements: CLUSTER_V3 },
   { version: 4, description: 'visibility_executions: the SQL visibility index (one row per run)', statements: CLUSTER_V4 },
+  { version: 5, description: 'portal: user passwords, sessions and saved workflow views', statements: CLUSTER_PORTAL },
 ];
 export const SHARD_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial shard schema', statements: SHARD_V1 },

@@ -5,6 +5,7 @@ import { MysqlClusterStore, readClusterRecord, readShardDatabaseIdentity, record
 import { mysqlDsnKey, parseMysqlDsn, type MysqlDsn } from './dsn';
 import { MysqlExecutionStore, ShardRouter } from './execution.store';
 import { MysqlIdentityStore } from './identity.store';
+import { MysqlPortalStore } from './portal.store';
 import { checkSchemaVersions, deploymentTargets, readSchemaVersions } from './migrations';
 import { MysqlNamespaceStore } from './namespace.store';
 import { MysqlDatabase } from './sql';
@@ -150,6 +151,7 @@ class MysqlPersistence implements Persistence {
   readonly backend = 'mysql';
   readonly cluster: MysqlClusterStore;
   readonly identity: MysqlIdentityStore;
+  readonly portal: MysqlPortalStore;
   readonly namespaces: MysqlNamespaceStore;
   readonly executions: MysqlExecutionStore;
   readonly taskQueues: MysqlTaskQueueStore;
@@ -159,6 +161,7 @@ class MysqlPersistence implements Persistence {
     this.cluster = new MysqlClusterStore(clusterDb);
     this.namespaces = new MysqlNamespaceStore(clusterDb);
     this.identity = new MysqlIdentityStore(clusterDb);
+    this.portal = new MysqlPortalStore(clusterDb);
     this.executions = new MysqlExecutionStore(shards, clock);
     this.taskQueues = new MysqlTaskQueueStore(clusterDb);
     this.visibility = new MysqlVisibilityStore(clusterDb);

@@ -269,6 +269,40 @@ CREATE TABLE usage_hourly (
 ) WITHOUT ROWID;
 `;
 
+// Portal sign-in: a user's password (argon2id) and the sessions a sign-in opens (SHA-256 of the
+// secret). Emails are looked up across accounts: one person may be a user of several.
+const PORTAL = `
+CREATE TABLE portal_logins (
+  account_id    TEXT NOT NULL,
+  user_id       TEXT NOT NULL,
+  email         TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (account_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX portal_logins_by_email ON portal_logins (email, account_id);
+
+CREATE TABLE portal_sessions (
+  id            TEXT PRIMARY KEY,
+  account_id    TEXT NOT NULL,
+  user_id       TEXT NOT NULL,
+  secret_digest TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX portal_sessions_by_user ON portal_sessions (account_id, user_id);
+CREATE INDEX portal_sessions_by_expiry ON portal_sessions (expires_at);
+
+CREATE TABLE portal_saved_views (
+  namespace_id TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  query        TEXT NOT NULL,
+  saved_by     TEXT NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  PRIMARY KEY (namespace_id, name)
+) WITHOUT ROWID;
+`;
+
 /** Ordered; version N is at index N-1. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'initial schema', up: (db) => db.exec(INITIAL_SCHEMA) },
@@ -282,6 +316,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   { version: 5, description: 'hourly usage counters (metering)', up: (db) => db.exec(USAGE) },
+  { version: 6, description: 'portal: user passwords, sessions and saved workflow views', up: (db) => db.exec(PORTAL) },
 ];
 
 export const LATEST_SCHEMA_VERSION = checkedLatestVersion(MIGRATIONS);

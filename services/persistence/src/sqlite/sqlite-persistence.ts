@@ -10,6 +10,7 @@ import { SqliteLane } from './sql';
 import { SqliteClusterStore, recordOrCheckClusterMetadata } from './cluster.store';
 import { SqliteExecutionStore } from './execution.store';
 import { SqliteIdentityStore } from './identity.store';
+import { SqlitePortalStore } from './portal.store';
 import { migrate } from './migrations';
 import { SqliteNamespaceStore } from './namespace.store';
 import { SqliteTaskQueueStore } from './task-queue.store';
@@ -138,6 +139,7 @@ class SqlitePersistence implements Persistence {
   readonly cluster: SqliteClusterStore;
   readonly namespaces: SqliteNamespaceStore;
   readonly identity: SqliteIdentityStore;
+  readonly portal: SqlitePortalStore;
   readonly executions: SqliteExecutionStore;
   readonly taskQueues: SqliteTaskQueueStore;
   readonly visibility: SqliteVisibilityStore;
@@ -149,6 +151,7 @@ class SqlitePersistence implements Persistence {
     this.cluster = new SqliteClusterStore(db, this.lane);
     this.namespaces = new SqliteNamespaceStore(db, this.lane);
     this.identity = new SqliteIdentityStore(db, this.lane, this.namespaces);
+    this.portal = new SqlitePortalStore(db, this.lane);
     this.executions = new SqliteExecutionStore(db, this.lane, clock);
     this.taskQueues = new SqliteTaskQueueStore(db, this.lane);
     this.visibility = new SqliteVisibilityStore(db, this.lane);

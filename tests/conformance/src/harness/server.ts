@@ -50,6 +50,11 @@ export interface DevCredentials {
   namespace: string;
   ownerApiKey: string;
   operatorApiKey: string;
+  /** The owner's portal sign-in. */
+  portalEmail: string;
+  portalPassword: string;
+  /** `http://127.0.0.1:<port>/graphql`. */
+  portalUrl?: string;
 }
 
 export interface ExitStatus {
@@ -71,6 +76,8 @@ export interface ServerProcess {
   readonly tlsCaFile: string | undefined;
   /** `http://127.0.0.1:<port>`: the metrics endpoint (`/metrics`, `/v1/metrics`), on a free port of its own. */
   readonly metricsUrl: string;
+  /** `http://127.0.0.1:<port>/graphql`: the portal's GraphQL API, on a free port of its own. */
+  readonly portalUrl: string;
   /**
    * What start-dev wrote to its dev credentials file (a temp file): the development account, its
    * owner's key and an operator key. Read afresh on each call (a restart of an in-memory server
@@ -204,6 +211,7 @@ class ServerProcessImpl implements ServerProcess {
     private readonly ownedTempDir: string | undefined,
     private readonly credentialsFile: string,
     readonly metricsUrl: string,
+    readonly portalUrl: string,
     private readonly env: Record<string, string>,
     private readonly onDispose: () => Promise<void> = async () => undefined,
   ) {
@@ -391,6 +399,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   let metricsPort: number;
   do metricsPort = await getFreePort();
   while (metricsPort === port || metricsPort === tlsPort);
+  let portalPort: number;
+  do portalPort = await getFreePort();
+  while (portalPort === port || portalPort === tlsPort || portalPort === metricsPort);
   let ownedTempDir: string | undefined;
   let dbPath: string | undefined;
   // MySQL mode: fresh databases per server; `restart()` reuses them like it reuses a db file.
@@ -429,11 +440,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     credentialsFile,
     '--metrics-address',
     `127.0.0.1:${metricsPort}`,
+    '--portal-address',
+    `127.0.0.1:${portalPort}`,
     '--log-level',
     'warn',
     ...(options.extraArgs ?? []),
   ];
-  const server = new ServerProcessImpl(port, tlsPort, dbPath, args, ownedTempDir, credentialsFile, `http://127.0.0.1:${metricsPort}`, options.env ?? {}, async () => mysql?.drop());
+  const server = new ServerProcessImpl(port, tlsPort, dbPath, args, ownedTempDir, credentialsFile, `http://127.0.0.1:${metricsPort}`, `http://127.0.0.1:${portalPort}/graphql`, options.env ?? {}, async () => mysql?.drop());
   try {
     await server.launch();
   } catch (err) {
