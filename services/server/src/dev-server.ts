@@ -29,6 +29,7 @@ import path from 'node:path';
 import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
 import { DEV_DEFAULTS, optionName, parseHostPort, type DevServerConfig } from './config';
 import { MetricsServer } from './metrics-server';
+import { registerServiceMetrics } from './service-metrics';
 import { openConfiguredPersistence } from './persistence';
 import { resolveServerTls, type ServerTls } from './tls/server-tls';
 import { SERVER_VERSION } from './version';
@@ -240,6 +241,13 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       throw err instanceof ListenError ? new Error(`${err.message} (${optionName(err.transport === 'tls' ? 'tlsPort' : 'port')})`, { cause: err }) : err;
     });
     undo.push(() => frontend.stop());
+    if (metrics) {
+      registerServiceMetrics(metrics, {
+        billableActions: history.billableActions,
+        visibilityLag: () => visibility.indexer.lag.snapshot(),
+        namespaceName: (id) => namespaces.getById(id).then((ns) => ns.name, () => ''),
+      });
+    }
     const metricsServer = metrics ? await serveMetrics(config, metrics, logger, keys, (name) => namespaces.getByName(name)) : undefined;
     if (metricsServer) undo.push(() => metricsServer.server.close());
     // The portal's GraphQL API: its workflow calls go through the frontend's chain in process.

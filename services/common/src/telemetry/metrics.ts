@@ -48,7 +48,8 @@ class RpcSeries implements RpcMetrics {
   }
 }
 
-interface Sample {
+/** One series of a scraped metric: its labels and value (`metricName` for a histogram's _bucket, _sum and _count). */
+export interface ScrapedSample {
   metricName?: string;
   labels: Record<string, string | number>;
   value: number;
@@ -58,15 +59,29 @@ interface Sample {
  * A metric prom-client's registry exposes like its own (its `get()` contract): the RPC series are
  * read when scraped.
  */
-function scrapedMetric(name: string, help: string, type: 'counter' | 'histogram', samples: () => Sample[]): Metric {
+function scrapedMetric(name: string, help: string, type: 'counter' | 'gauge' | 'histogram', samples: () => ScrapedSample[] | Promise<ScrapedSample[]>): Metric {
   return {
     name,
     help,
     type,
     aggregator: 'sum',
-    get: async () => ({ name, help, type, aggregator: 'sum', values: samples() }),
+    get: async () => ({ name, help, type, aggregator: 'sum', values: await samples() }),
     reset: () => undefined,
   } as unknown as Metric;
+}
+
+/**
+ * A metric another service keeps (visibility lag, billable actions), read from it when scraped:
+ * `samples` runs once per scrape and may look up label values (namespace names) asynchronously.
+ */
+export function registerScrapedMetric(
+  registry: Registry,
+  name: string,
+  help: string,
+  type: 'counter' | 'gauge' | 'histogram',
+  samples: () => ScrapedSample[] | Promise<ScrapedSample[]>,
+): void {
+  registry.registerMetric(scrapedMetric(name, help, type, samples));
 }
 
 /**
@@ -107,7 +122,7 @@ export class ScrapedHistogram<L extends string> {
     registry.registerMetric(
       scrapedMetric(name, help, 'histogram', () =>
         [...this.children.values()].flatMap((child) => {
-          const samples: Sample[] = [];
+          const samples: ScrapedSample[] = [];
           let cumulative = 0;
           this.bounds.forEach((le, i) => {
             cumulative += child.buckets[i] ?? 0;
@@ -169,7 +184,7 @@ export class ServerMetrics {
     this.registry.registerMetric(
       scrapedMetric('hourglass_rpc_latency_seconds', 'Time from a call entering the interceptor chain to its answer (long polls included)', 'histogram', () =>
         series().flatMap((s) => {
-          const samples: Sample[] = [];
+          const samples: ScrapedSample[] = [];
           let cumulative = 0;
           LATENCY_BUCKETS.forEach((le, i) => {
             cumulative += s.buckets[i] ?? 0;

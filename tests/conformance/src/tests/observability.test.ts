@@ -150,6 +150,14 @@ file.test('after a workflow ran, /metrics has every documented metric, with meth
   assert.equal(sample(text, 'hourglass_shard_ownership_changes_total', { event: 'acquired' }), 4, 'start-dev acquired its 4 shards');
   assert.equal(sample(text, 'hourglass_shards_owned', {}), 4);
   assert.ok((sample(text, 'hourglass_store_latency_seconds_count', { operation: 'commit' }) ?? 0) >= 1);
+  // The usage fold and the visibility indexer run after the commit: read them once they caught up.
+  await eventually(async () => {
+    const later = await (await fetch(`${env.server.metricsUrl}/metrics`)).text();
+    assert.ok((sample(later, 'hourglass_billable_actions_total', { namespace: 'default', action: 'workflow_started' }) ?? 0) >= 1, 'the start is a billable action of its namespace');
+    assert.ok((sample(later, 'hourglass_billable_actions_total', { namespace: 'default', action: 'activity_started' }) ?? 0) >= 4, 'each activity attempt is one');
+    assert.ok((sample(later, 'hourglass_visibility_lag_seconds_count', {}) ?? 0) >= 2, 'the start and the close were indexed, their lag measured');
+    return true;
+  });
   assert.ok((sample(text, 'nodejs_heap_size_used_bytes', {}) ?? 0) > 0);
   assert.ok(sample(text, 'nodejs_eventloop_lag_p99_seconds', {}) !== undefined);
   // An unknown workflow answers NOT_FOUND, counted as such.
