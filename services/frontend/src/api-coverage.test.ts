@@ -14,9 +14,9 @@ import { WorkflowService, type WorkflowServiceDeps } from './workflow-service';
 
 const README = path.resolve(__dirname, '../../../README.md');
 
-/** handlers() only builds closures; its dependencies are used when a call comes (visibility and batch operations: as start-dev has them). */
+/** handlers() only builds closures; its dependencies are used when a call comes (visibility: as start-dev has it). */
 const served: Record<string, Set<string>> = {
-  [WORKFLOW_SERVICE]: new Set(Object.keys(new WorkflowService({ config: { serverVersion: 'test' }, visibility: {}, batch: {} } as unknown as WorkflowServiceDeps).handlers())),
+  [WORKFLOW_SERVICE]: new Set(Object.keys(new WorkflowService({ config: { serverVersion: 'test' }, visibility: {} } as unknown as WorkflowServiceDeps).handlers())),
   [OPERATOR_SERVICE]: new Set(Object.keys(operatorHandlers({} as unknown as DeleteNamespaceDeps))),
 };
 
