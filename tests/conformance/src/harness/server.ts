@@ -116,21 +116,29 @@ export function serverBinExists(): boolean {
   return existsSync(serverBinPath());
 }
 
-/** Asks the OS for a free TCP port on 127.0.0.1. */
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago. It is drawn at random from below the kernel's
+ * ephemeral range (32768 and up on Linux): a port the OS hands out for `listen(0)` is also one it hands
+ * out as the local end of outgoing connections (to MySQL, to other test servers), so a server told to
+ * bind it later, or again after a restart, could find it taken. Ports below that range are only ever
+ * taken by someone binding them on purpose, which this probe checks.
+ */
 export async function getFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_RANGE_LOW + Math.floor(Math.random() * (PORT_RANGE_HIGH - PORT_RANGE_LOW));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port found between ${PORT_RANGE_LOW} and ${PORT_RANGE_HIGH} after 200 tries`);
+}
+const PORT_RANGE_LOW = 20000;
+const PORT_RANGE_HIGH = 32000;
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      if (addr === null || typeof addr === 'string') {
-        srv.close();
-        reject(new Error('could not determine a free port'));
-        return;
-      }
-      srv.close(() => resolve(addr.port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
@@ -390,6 +398,19 @@ class ServerProcessImpl implements ServerProcess {
  * ```
  */
 export async function startServer(options: StartServerOptions = {}): Promise<ServerProcess> {
+  // Another test process can bind a port between our probe and the server's bind: then the server
+  // exits with EADDRINUSE before it is ready, and a fresh set of ports is tried.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(options);
+    } catch (err) {
+      const portTaken = err instanceof Error && /EADDRINUSE/.test(err.message);
+      if (!portTaken || options.port !== undefined || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startServerOnce(options: StartServerOptions): Promise<ServerProcess> {
   const port = options.port ?? (await getFreePort());
   let tlsPort: number | undefined;
   if (options.tls !== false) {
