@@ -199,7 +199,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   async foldUsageTasks(shardId: number, rangeId: number, batch: readonly UsageFold[]): Promise<boolean[]> {
     for (const fold of batch) checkUsageIncrements(fold.increments);
     if (batch.length === 0) return [];
-    return this.lane.run(() => this.foldUsageTx(shardId, rangeId, batch));
+    return this.lane.write(this.db, () => this.foldUsageTx(shardId, rangeId, batch));
   }
 
   async readHourlyUsage(query: UsageQuery): Promise<UsageRow[]> {
@@ -285,13 +285,13 @@ export class SqliteExecutionStore implements ExecutionStore {
   }
 
   deleteTasks(shardId: number, keys: HistoryTaskKey[]): Promise<void> {
-    return this.lane.run(() => {
+    return this.lane.write(this.db, () => {
       this.deleteTasksTx(shardId, keys);
     });
   }
 
   deleteImmediateTasksUpTo(shardId: number, categoryId: number, maxTaskId: number): Promise<void> {
-    return this.lane.run(() => {
+    return this.lane.write(this.db, () => {
       this.deleteImmediateUpToTx(shardId, categoryId, maxTaskId);
     });
   }

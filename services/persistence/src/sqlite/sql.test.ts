@@ -147,6 +147,45 @@ describe('SqliteLane group commit', () => {
     db.close();
   });
 
+  it('write() joins the group commit, answers its body\'s value, and a throw in it (a nested transaction function) rolls back only its own writes', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lane-'));
+    const db = new Database(path.join(dir, 'db'));
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    const reader = new Database(path.join(dir, 'db'), { readonly: true });
+    const committed = (): number => (reader.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n;
+    const lane = new SqliteLane();
+    const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+    // What the stores pass: their own transaction functions, which become savepoints inside the group.
+    const insertMany = db.transaction((ids: number[]) => {
+      for (const id of ids) insert.run(id);
+      return ids.length;
+    }).immediate;
+    const holder = lane.run(async () => new Promise((resolve) => setTimeout(resolve, 5)));
+    let seenByOthersInsideGroup = -1;
+    const history = lane.transaction(db, [() => void insert.run(1)]);
+    const background = lane.write(db, () => insertMany([2, 3]));
+    const failing = lane.write(db, () => insertMany([4, 1])); // 1 is taken: the whole body is undone
+    const last = lane.write(db, () => {
+      seenByOthersInsideGroup = committed();
+      return insertMany([5]);
+    });
+    await holder;
+    await history;
+    assert.equal(await background, 2);
+    await assert.rejects(failing, /UNIQUE|PRIMARY KEY/);
+    assert.equal(await last, 1);
+    assert.equal(seenByOthersInsideGroup, 0, 'the writes were committed one by one, not as one group');
+    assert.deepEqual(db.prepare('SELECT id FROM t ORDER BY id').pluck().all(), [1, 2, 3, 5]);
+    // Alone in the lane, write() is a transaction of its own.
+    assert.equal(await lane.write(db, () => insertMany([6, 7])), 2);
+    await assert.rejects(lane.write(db, () => insertMany([8, 6])), /UNIQUE|PRIMARY KEY/);
+    assert.equal(count(db), 6);
+    reader.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('a failure that ends the whole transaction fails every member, and nothing of the group is written', async () => {
     const db = table();
     const lane = new SqliteLane();

@@ -56,6 +56,34 @@ export class SqliteLane {
     });
   }
 
+  /**
+   * Runs `body` (its statements, no awaits) as one short transaction and answers its result, grouped
+   * with its neighbours in the lane as `transaction` is: background writes (task deletes, usage
+   * folds, index upserts, matching's task rows) share the COMMIT of the history writes around them
+   * instead of paying one each. A throw rolls back only `body`'s own writes and rejects only its caller.
+   */
+  write<T>(db: Database.Database, body: () => T): Promise<T> {
+    let result: T | undefined;
+    const steps = [
+      () => {
+        result = body();
+      },
+    ];
+    return new Promise<T>((resolve, reject) => {
+      const entry: LaneEntry = {
+        op: () => {
+          shortTransaction(db)(steps);
+          return result;
+        },
+        write: { db, steps, result: () => result },
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      };
+      this.waiting.push(entry);
+      if (!this.busy) this.next();
+    });
+  }
+
   private next(): void {
     const entry = this.waiting[0];
     if (!entry) {
@@ -117,7 +145,7 @@ export class SqliteLane {
     setImmediate(() => {
       entries.forEach((entry, i) => {
         const outcome = outcomes[i] as Outcome;
-        if (outcome.ok) entry.resolve(outcome.value);
+        if (outcome.ok) entry.resolve(entry.write?.result ? entry.write.result() : outcome.value);
         else entry.reject(outcome.value);
       });
       this.next();
@@ -128,6 +156,8 @@ export class SqliteLane {
 interface LaneWrite {
   db: Database.Database;
   steps: readonly (() => void)[];
+  /** What the caller is answered once its steps are committed (`write`); undefined for `transaction`. */
+  result?: () => unknown;
 }
 
 interface LaneEntry {

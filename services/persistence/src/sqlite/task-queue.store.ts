@@ -52,7 +52,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   private readonly createTasksTx: (key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]) => void;
   private readonly deleteTasksTx: (key: TaskQueueKey, taskIds: number[]) => void;
 
-  constructor(db: Database.Database, private readonly lane: SqliteLane) {
+  constructor(private readonly db: Database.Database, private readonly lane: SqliteLane) {
     this.sql = prepareStatements(db);
     // IMMEDIATE: the lease check and the inserts must see the same range_id.
     this.createTasksTx = db.transaction((key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]) =>
@@ -70,7 +70,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   }
 
   createTasks(key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]): Promise<void> {
-    return this.lane.run(() => {
+    return this.lane.write(this.db, () => {
       this.createTasksTx(key, rangeId, tasks);
     });
   }
@@ -85,7 +85,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   }
 
   deleteTasks(key: TaskQueueKey, taskIds: number[]): Promise<void> {
-    return this.lane.run(() => {
+    return this.lane.write(this.db, () => {
       this.deleteTasksTx(key, taskIds);
     });
   }

@@ -38,12 +38,12 @@ export class SqliteVisibilityStore implements VisibilityStore {
 
   upsert(records: readonly VisibilityRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    return this.lane.run(() => this.upsertTx(records));
+    return this.lane.write(this.db, () => this.upsertTx(records));
   }
 
   delete(deletions: readonly VisibilityDeletion[]): Promise<void> {
     if (deletions.length === 0) return Promise.resolve();
-    return this.lane.run(() => this.deleteTx(deletions));
+    return this.lane.write(this.db, () => this.deleteTx(deletions));
   }
 
   get(namespaceId: string, runId: string): Promise<VisibilityRecord | undefined> {
