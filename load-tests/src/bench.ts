@@ -29,7 +29,8 @@ import { bundleBenchWorkflows, createBenchWorker, type WorkflowBundle } from './
 import { measureRoundTrips } from './db-roundtrips';
 import type { FloodCommand, FloodMessage } from './flood';
 import type { NoiseMessage } from './noise';
-import { parseEventLoopReport, processCpuMs } from './server-stats';
+import { histogramDelta, histogramQuantile, parseEventLoopReport, parseHistogram, processCpuMs, type HistogramBuckets } from './server-stats';
+import { visibilityListBench } from './visibility-list';
 import { summarize, type LatencySummary } from './stats';
 
 const { values: args } = parseArgs({
@@ -54,6 +55,10 @@ const { values: args } = parseArgs({
     'api-key': { type: 'string' },
     /** aps-neighbours: the flooded namespace's actions per second (it is offered 10× that). */
     'flood-aps': { type: 'string', default: '20' },
+    /** With --address: the server's metrics endpoint (e.g. http://127.0.0.1:9090), so visibility lag is read too. */
+    'metrics-url': { type: 'string' },
+    /** visibility-list: how many executions the visibility index is filled with. */
+    executions: { type: 'string', default: '100000' },
   },
 });
 
@@ -111,6 +116,38 @@ async function withServerCpu<T extends object>(pid: number | undefined, workflow
   const result = await phase();
   const after = processCpuMs(pid);
   return before === undefined || after === undefined ? result : { ...result, serverCpuMsPerWorkflow: (after - before) / workflows };
+}
+
+const LAG_METRIC = 'hourglass_visibility_lag_seconds';
+
+async function scrapeLag(metricsUrl: string | undefined): Promise<HistogramBuckets | undefined> {
+  if (!metricsUrl) return undefined;
+  const response = await fetch(`${metricsUrl}/metrics`);
+  if (!response.ok) throw new Error(`GET ${metricsUrl}/metrics answered ${response.status}`);
+  return parseHistogram(await response.text(), LAG_METRIC);
+}
+
+interface LagSummary {
+  changes: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Visibility lag (commit → searchable) of the changes indexed while `phase` ran, from the server's histogram. */
+async function withVisibilityLag<T extends object>(metricsUrl: string | undefined, phase: () => Promise<T>): Promise<T & { visibilityLag?: LagSummary }> {
+  const before = await scrapeLag(metricsUrl);
+  const result = await phase();
+  // Records of the phase's last commits are indexed moments after their workflows completed.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const after = await scrapeLag(metricsUrl);
+  if (!before || !after) return result;
+  const delta = histogramDelta(before, after);
+  const lag = { changes: delta.counts[delta.counts.length - 1] ?? 0, p50Ms: histogramQuantile(delta, 0.5) * 1000, p99Ms: histogramQuantile(delta, 0.99) * 1000 };
+  return { ...result, visibilityLag: lag };
+}
+
+function fmtLag(lag: LagSummary | undefined): string {
+  return lag ? `; visibility lag p50 ${lag.p50Ms.toFixed(1)} ms, p99 ${lag.p99Ms.toFixed(1)} ms (${lag.changes} changes)` : '';
 }
 
 function createWorker(address: string, namespace: string, workflowBundle: WorkflowBundle): ReturnType<typeof createBenchWorker> {
@@ -266,6 +303,10 @@ function fmtFlood(f: FloodCounts): string {
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  if (args.mode === 'visibility-list') {
+    console.log(JSON.stringify(await visibilityListBench(Number(args.executions))));
+    return;
+  }
   let server: ServerProcess | undefined;
   const store = args.store === 'mysql' ? 'mysql' : 'sqlite';
   const address = args.address ?? (server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, extraArgs: ['--log-level', 'warn'] })).address;
@@ -278,6 +319,7 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address, ...auth });
   const client = new Client({ connection });
   const serverPid = server?.pid ?? (args['server-pid'] === undefined ? undefined : Number(args['server-pid']));
+  const metricsUrl = server?.metricsUrl ?? args['metrics-url'];
   const result: Record<string, unknown> = {
     machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
     store: args.address ? 'external' : store === 'mysql' ? `mysql (${MYSQL_SHARD_DATABASES} shard databases)` : args['in-memory'] ? 'sqlite (in memory)' : 'sqlite (file)',
@@ -287,16 +329,16 @@ async function main(): Promise<void> {
     await worker.runUntil(async () => {
       await throughput(client, 50, 10); // warm-up: JIT, caches, connections
       if (args.mode === 'all' || args.mode === 'throughput') {
-        const t = await withServerCpu(serverPid, Number(args.workflows), () => throughput(client, Number(args.workflows), Number(args.concurrency)));
+        const t = await withVisibilityLag(metricsUrl, () => withServerCpu(serverPid, Number(args.workflows), () => throughput(client, Number(args.workflows), Number(args.concurrency))));
         result.throughput = t;
         const cpu = t.serverCpuMsPerWorkflow === undefined ? '' : `; server CPU ${t.serverCpuMsPerWorkflow.toFixed(2)} ms per workflow`;
-        console.log(`throughput: ${Number(args.workflows)} workflows in ${t.seconds.toFixed(1)} s = ${t.workflowsPerSecond.toFixed(1)} workflows/s${cpu}; start-to-close ${fmt(t.latency)}`);
+        console.log(`throughput: ${Number(args.workflows)} workflows in ${t.seconds.toFixed(1)} s = ${t.workflowsPerSecond.toFixed(1)} workflows/s${cpu}; start-to-close ${fmt(t.latency)}${fmtLag(t.visibilityLag)}`);
       }
       if (args.mode === 'all' || args.mode === 'latency') {
-        const l = await withServerCpu(serverPid, Math.round(Number(args.rate) * Number(args.duration)), () => fixedRate(client, Number(args.rate), Number(args.duration)));
+        const l = await withVisibilityLag(metricsUrl, () => withServerCpu(serverPid, Math.round(Number(args.rate) * Number(args.duration)), () => fixedRate(client, Number(args.rate), Number(args.duration))));
         result.latency = l;
         const cpu = l.serverCpuMsPerWorkflow === undefined ? '' : `; server CPU ${l.serverCpuMsPerWorkflow.toFixed(2)} ms per workflow`;
-        console.log(`latency at ${l.offered} workflows/s offered for ${args.duration} s: start-to-close ${fmt(l.latency)}${cpu}`);
+        console.log(`latency at ${l.offered} workflows/s offered for ${args.duration} s: start-to-close ${fmt(l.latency)}${cpu}${fmtLag(l.visibilityLag)}`);
       }
       if (store === 'mysql') {
         const r = await measureRoundTrips(connection, MYSQL_URL);

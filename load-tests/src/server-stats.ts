@@ -35,3 +35,48 @@ export function parseEventLoopReport(output: string): EventLoopReport | undefine
   if (!m) return undefined;
   return { p50Ms: Number(m[1]), p99Ms: Number(m[2]), maxMs: Number(m[3]) };
 }
+
+/** A Prometheus histogram's cumulative buckets as read off /metrics: upper bound (seconds) → count. */
+export interface HistogramBuckets {
+  bounds: number[];
+  counts: number[];
+}
+
+/** The buckets of histogram `name` in a Prometheus text exposition (without labels other than `le`). */
+export function parseHistogram(text: string, name: string): HistogramBuckets {
+  const pattern = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} ([0-9.eE+-]+)$`, 'gm');
+  const bounds: number[] = [];
+  const counts: number[] = [];
+  for (const m of text.matchAll(pattern)) {
+    bounds.push(m[1] === '+Inf' ? Infinity : Number(m[1]));
+    counts.push(Number(m[2]));
+  }
+  return { bounds, counts };
+}
+
+/** What was observed between two scrapes of the same histogram. */
+export function histogramDelta(before: HistogramBuckets, after: HistogramBuckets): HistogramBuckets {
+  return { bounds: after.bounds, counts: after.counts.map((n, i) => n - (before.counts[i] ?? 0)) };
+}
+
+/**
+ * The q-quantile (0..1) of a cumulative histogram, interpolated linearly inside the bucket that
+ * holds it (as Prometheus's histogram_quantile does); the highest finite bound when it falls in +Inf;
+ * NaN when the histogram is empty.
+ */
+export function histogramQuantile(h: HistogramBuckets, q: number): number {
+  const total = h.counts[h.counts.length - 1] ?? 0;
+  if (total <= 0) return NaN;
+  const rank = q * total;
+  for (let i = 0; i < h.counts.length; i++) {
+    const count = h.counts[i] as number;
+    if (count < rank) continue;
+    const upper = h.bounds[i] as number;
+    const lower = i === 0 ? 0 : (h.bounds[i - 1] as number);
+    if (!Number.isFinite(upper)) return lower;
+    const below = i === 0 ? 0 : (h.counts[i - 1] as number);
+    const inBucket = count - below;
+    return inBucket === 0 ? upper : lower + ((upper - lower) * (rank - below)) / inBucket;
+  }
+  return h.bounds[h.bounds.length - 2] ?? NaN;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseEventLoopReport } from './server-stats';
+import { histogramDelta, histogramQuantile, parseEventLoopReport, parseHistogram } from './server-stats';
 import { percentile, summarize } from './stats';
 
 test('percentiles use the nearest-rank method', () => {
@@ -24,4 +24,29 @@ test('the last event-loop stall report of the server output is read', () => {
   ].join('\n');
   assert.deepEqual(parseEventLoopReport(output), { p50Ms: 0.2, p99Ms: 12.5, maxMs: 31.5 });
   assert.equal(parseEventLoopReport('nothing here'), undefined);
+});
+
+test('a histogram is read off /metrics text and its quantiles interpolated inside buckets', () => {
+  const text = [
+    '# TYPE hourglass_visibility_lag_seconds histogram',
+    'hourglass_visibility_lag_seconds_bucket{le="0.005"} 10',
+    'hourglass_visibility_lag_seconds_bucket{le="0.01"} 50',
+    'hourglass_visibility_lag_seconds_bucket{le="0.1"} 100',
+    'hourglass_visibility_lag_seconds_bucket{le="+Inf"} 100',
+    'hourglass_visibility_lag_seconds_sum 1.5',
+    'other_metric_bucket{le="0.005"} 99',
+  ].join('\n');
+  const after = parseHistogram(text, 'hourglass_visibility_lag_seconds');
+  assert.deepEqual(after, { bounds: [0.005, 0.01, 0.1, Infinity], counts: [10, 50, 100, 100] });
+  // The median (rank 50) is the top of the second bucket; p99 is 98 % into the third.
+  assert.equal(histogramQuantile(after, 0.5), 0.01);
+  assert.ok(Math.abs(histogramQuantile(after, 0.99) - (0.01 + 0.09 * (49 / 50))) < 1e-12);
+  // Only what happened between two scrapes counts.
+  const before = { bounds: after.bounds, counts: [10, 10, 10, 10] };
+  const delta = histogramDelta(before, after);
+  assert.deepEqual(delta.counts, [0, 40, 90, 90]);
+  assert.equal(histogramQuantile(delta, 0.25), 0.005 + 0.005 * (22.5 / 40));
+  assert.ok(Number.isNaN(histogramQuantile({ bounds: [1, Infinity], counts: [0, 0] }, 0.5)));
+  // Beyond the last finite bound: that bound.
+  assert.equal(histogramQuantile({ bounds: [1, Infinity], counts: [1, 10] }, 0.99), 1);
 });

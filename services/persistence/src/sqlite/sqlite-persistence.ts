@@ -26,7 +26,22 @@ export interface SqlitePersistenceOptions {
   numHistoryShards?: number;
   /** Stamps shard acquisitions and the creation of the store; defaults to the system clock. */
   clock?: Clock;
+  /** How often the query planner's statistics are refreshed (PLANNER_STATISTICS_INTERVAL_MS by default). */
+  plannerStatisticsIntervalMs?: number;
 }
+
+/**
+ * SQLite picks indexes from statistics (sqlite_stat1) that only ANALYZE writes. Without them it
+ * takes `status = ?` for a selective index and sorts every matching run: a filtered list page over
+ * 100,000 executions took 25 ms that way instead of under 1 ms through the index that serves its
+ * order. `PRAGMA optimize` refreshes the statistics of the tables that changed enough since, each
+ * sampled at most ANALYSIS_LIMIT rows per index (milliseconds, whatever the table's size): at open
+ * and then every interval, as SQLite recommends for long-lived connections.
+ */
+export const PLANNER_STATISTICS_INTERVAL_MS = 10 * 60_000;
+const ANALYSIS_LIMIT = 400;
+/** 0x02: analyse where it helps; 0x10000: every table, not only those this connection queried since the last run. */
+const OPTIMIZE = 'optimize = 0x10002';
 
 const MEMORY = ':memory:';
 
@@ -54,7 +69,8 @@ export function openSqlitePersistence(options: SqlitePersistenceOptions): Persis
     configure(db);
     migrate(db);
     recordOrCheckClusterMetadata(db, options.numHistoryShards, clock.now());
-    return new SqlitePersistence(db, clock, owner);
+    db.pragma(OPTIMIZE);
+    return new SqlitePersistence(db, clock, owner, options.plannerStatisticsIntervalMs ?? PLANNER_STATISTICS_INTERVAL_MS);
   } catch (err) {
     owner?.remove();
     db.close();
@@ -99,6 +115,7 @@ function configure(db: Database.Database): void {
   // necessarily of the OS), at a fraction of FULL's fsync cost.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  db.pragma(`analysis_limit = ${ANALYSIS_LIMIT}`);
 }
 
 function ownerPath(file: string): string {
@@ -147,7 +164,9 @@ class SqlitePersistence implements Persistence {
   /** Every store goes through the one lane of the one connection. */
   private readonly lane = new SqliteLane();
 
-  constructor(private readonly db: Database.Database, clock: Clock, private readonly owner: OwnerFile | undefined) {
+  private readonly statisticsTimer: NodeJS.Timeout;
+
+  constructor(private readonly db: Database.Database, clock: Clock, private readonly owner: OwnerFile | undefined, statisticsIntervalMs: number) {
     this.cluster = new SqliteClusterStore(db, this.lane);
     this.namespaces = new SqliteNamespaceStore(db, this.lane);
     this.identity = new SqliteIdentityStore(db, this.lane, this.namespaces);
@@ -155,10 +174,22 @@ class SqlitePersistence implements Persistence {
     this.executions = new SqliteExecutionStore(db, this.lane, clock);
     this.taskQueues = new SqliteTaskQueueStore(db, this.lane);
     this.visibility = new SqliteVisibilityStore(db, this.lane);
+    // Maintenance of the connection, not of any workflow: nothing is lost when a refresh is skipped.
+    this.statisticsTimer = setInterval(() => {
+      this.refreshPlannerStatistics().catch(() => undefined);
+    }, statisticsIntervalMs).unref();
+  }
+
+  /** Refreshes the query planner's statistics of the tables that changed enough since the last refresh. */
+  async refreshPlannerStatistics(): Promise<void> {
+    await this.lane.run(() => {
+      if (this.db.open) this.db.pragma(OPTIMIZE);
+    });
   }
 
   /** Idempotent, so shutdown paths need not track whether they already closed; waits for what is on the connection. */
   async close(): Promise<void> {
+    clearInterval(this.statisticsTimer);
     await this.lane.run(() => undefined);
     if (!this.db.open) return;
     this.owner?.remove();

@@ -382,3 +382,51 @@ describe('sqlite persistence', () => {
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('sqlite query planner statistics', () => {
+  /** What ANALYZE recorded for the visibility table's indexes: index name → rows counted. */
+  function visibilityStatistics(file: string): Map<string, number> {
+    const db = new Database(file, { readonly: true });
+    try {
+      const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").get() !== undefined;
+      if (!hasTable) return new Map();
+      const rows = db.prepare("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'visibility_executions'").all() as { idx: string; stat: string }[];
+      return new Map(rows.map((r) => [r.idx, Number(r.stat.split(' ')[0])]));
+    } finally {
+      db.close();
+    }
+  }
+
+  async function fill(persistence: ReturnType<typeof openSqlitePersistence>, from: number, count: number): Promise<void> {
+    const records = Array.from({ length: count }, (_, k) => {
+      const i = from + k;
+      return i % 3 === 0 ? visibilityRecord(`run-${i}`, 1) : visibilityRecord(`run-${i}`, 1, { status: 2, closeTime: 1_000_000 + i, executionDuration: 1 });
+    });
+    await persistence.visibility.upsert(records);
+  }
+
+  it('are gathered at open and refreshed as tables grow, so list filters are planned on the indexes that serve their order', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hg-stats-'));
+    const file = path.join(dir, 'hourglass.db');
+    try {
+      let persistence = openSqlitePersistence({ path: file });
+      await fill(persistence, 0, 2000);
+      await persistence.close();
+      assert.equal(visibilityStatistics(file).size, 0, 'statistics existed before any refresh');
+      // Opening a store whose tables have no statistics gathers them.
+      persistence = openSqlitePersistence({ path: file });
+      await persistence.close();
+      const atOpen = visibilityStatistics(file);
+      assert.equal(atOpen.get('visibility_executions_status'), 2000);
+      assert.equal(atOpen.get('visibility_executions_close'), 2000);
+      // A table that grew many times over is analysed again by the periodic refresh.
+      persistence = openSqlitePersistence({ path: file });
+      await fill(persistence, 2000, 60_000);
+      await (persistence as unknown as { refreshPlannerStatistics(): Promise<void> }).refreshPlannerStatistics();
+      await persistence.close();
+      assert.equal(visibilityStatistics(file).get('visibility_executions_status'), 62_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -373,6 +373,14 @@ class Builder {
       }
       return { equal, after };
     });
+    // A redundant bound on the first key, ahead of the alternatives: planners (SQLite's above all)
+    // read an OR of keyset terms as unindexable and pick a filter's index instead, then sort; with
+    // the bound they walk the index that serves the order from the cursor on.
+    const first = keys[0]!;
+    const firstValue = checkCursorValue(cursor.values[0], first.attribute);
+    const firstSql = this.sortValue(first.attribute);
+    const nullable = first.nullable ?? firstSql.nullable;
+    const bound = firstValue === null || nullable ? undefined : `${firstSql.sql} ${first.direction === 'ASC' ? '>=' : '<='} ${this.param(firstValue)}`;
     const alternatives: string[] = [];
     parts.forEach((part, i) => {
       if (part.after === undefined) return;
@@ -380,7 +388,12 @@ class Builder {
       terms.push(`(${part.after()})`);
       alternatives.push(terms.join(' AND '));
     });
-    return alternatives.length === 0 ? '1 = 0' : alternatives.map((a) => `(${a})`).join(' OR ');
+    if (alternatives.length === 0) return '1 = 0';
+    const any = alternatives.map((a) => `(${a})`).join(' OR ');
+    if (bound === undefined) return any;
+    // SQLite would still answer the OR as a union of index searches and sort them; a unary plus
+    // (a no-op on the value) keeps it a plain filter over the bounded range.
+    return `${bound} AND ${this.dialect === 'sqlite' ? '+' : ''}(${any})`;
   }
 }
 
