@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload, type SearchAttributes } from '@temporalio/common';
 import { int64, temporal } from '@hourglass/common';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
@@ -185,6 +185,27 @@ async function resetPoint(session: Session, flags: ExecutionFlags & { eventId?: 
   return id;
 }
 
+/** `--search-attribute Key=<json>` values as the SDK's searchAttributes (each value a list; a JSON array is the list). */
+function searchAttributesOf(values: string[] | undefined): SearchAttributes | undefined {
+  if (!values || values.length === 0) return undefined;
+  const out: Record<string, unknown[]> = {};
+  values.forEach((text, i) => {
+    const eq = text.indexOf('=');
+    const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+    if (eq < 1) throw new CliError(`--search-attribute #${i + 1} is not key=value: ${shown}`, EXIT_USAGE);
+    let value: unknown;
+    try {
+      value = JSON.parse(text.slice(eq + 1));
+    } catch {
+      throw new CliError(`--search-attribute #${i + 1}: the value is not JSON: ${shown} (a string needs quotes: Key='"text"')`, EXIT_USAGE);
+    }
+    const list = Array.isArray(value) ? (value as unknown[]) : [value];
+    if (!list.every((v) => ['string', 'number', 'boolean'].includes(typeof v))) throw new CliError(`--search-attribute #${i + 1} must be a string, number or boolean, or a list of them: ${shown}`, EXIT_USAGE);
+    out[text.slice(0, eq)] = list;
+  });
+  return out as SearchAttributes;
+}
+
 /** `WORKFLOW_EXECUTION_STATUS_RUNNING` → `RUNNING`, as `describe` prints a status. */
 function statusName(value: number | null | undefined): string {
   return (WorkflowExecutionStatus[value ?? 0] ?? String(value)).replace(/^WORKFLOW_EXECUTION_STATUS_/, '');
@@ -260,9 +281,11 @@ export const WORKFLOW_COMMANDS: WorkflowCommandSpec[] = [
       new Option('--execution-timeout <duration>', 'limit of the whole execution, retries and continue-as-new included (e.g. 1h)'),
       new Option('--run-timeout <duration>', 'limit of one run'),
       new Option('--task-timeout <duration>', 'limit of one workflow task (default 10s)'),
+      new Option('--search-attribute <key=json>', "a custom search attribute's value, as JSON (Size=3, Color='\"blue\"'); repeat for more").argParser(collect),
     ],
     async run(flags: RunFlags, { client, namespace }: Session): Promise<void> {
       const args = parseJsonInput(flags.input as string[] | undefined);
+      const searchAttributes = searchAttributesOf(flags.searchAttribute as string[] | undefined);
       const workflowId = flags.workflowId || randomUUID();
       const handle = await client.workflow
         .start(flags.type as string, {
@@ -272,6 +295,7 @@ export const WORKFLOW_COMMANDS: WorkflowCommandSpec[] = [
           ...(flags.executionTimeout ? { workflowExecutionTimeout: flags.executionTimeout as string } : {}),
           ...(flags.runTimeout ? { workflowRunTimeout: flags.runTimeout as string } : {}),
           ...(flags.taskTimeout ? { workflowTaskTimeout: flags.taskTimeout as string } : {}),
+          ...(searchAttributes ? { searchAttributes } : {}),
         })
         .catch((err: unknown) => {
           if ((err as Error)?.name === 'WorkflowExecutionAlreadyStartedError') throw new CliError(`workflow ${JSON.stringify(workflowId)} is already running in namespace ${namespace}`);

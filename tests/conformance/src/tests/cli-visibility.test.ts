@@ -220,6 +220,16 @@ file.test('operator search-attribute create, list, use in workflow list, remove;
   assert.deepEqual(jsonLines(await list(`${color} = 'red'`)).map((e) => e.runId), [red.firstExecutionRunId]);
   assert.deepEqual(sorted(jsonLines(await list(`${size} >= 3`)).map((e) => e.runId)), sorted([blue.firstExecutionRunId, red.firstExecutionRunId]));
   assert.equal(ok(await hourglass(['workflow', 'count', '--address', address, '-q', `${size} > 5`])).trim(), 'total  1');
+  // ... and by `workflow start --search-attribute Key=<json>`.
+  const start = (args: string[]) => hourglass(['workflow', 'start', '--address', address, '--type', 'cliSearchAttributes', '-t', idleQueue, ...args]);
+  const green = JSON.parse(ok(await start(['--search-attribute', `${color}="green"`, '--search-attribute', `${size}=11`, '-o', 'json']))) as { runId: string };
+  await until(async () => assert.deepEqual(jsonLines(await list(`${color} = 'green' AND ${size} = 11`)).map((e) => e.runId), [green.runId]));
+  const notJson = await start(['--search-attribute', `${color}=green`]);
+  assert.equal(notJson.code, 2);
+  assert.match(notJson.stderr, /--search-attribute #1: the value is not JSON: ".*=green" \(a string needs quotes/);
+  const noKey = await start(['--search-attribute', 'green']);
+  assert.equal(noKey.code, 2);
+  assert.match(noKey.stderr, /--search-attribute #1 is not key=value: "green"/);
 
   // Removed: gone from the list, and a filter on it is refused.
   assert.equal(ok(await operator(['remove', '--name', color, '--yes'])).trim(), `removed search attribute ${color} from namespace default`);
