@@ -1,15 +1,49 @@
 /**
  * `hourglass operator namespace list|describe|create|update`, as `temporal operator namespace`:
  * WorkflowService's namespace methods (ListNamespaces, DescribeNamespace, RegisterNamespace,
- * UpdateNamespace) through the official client's connection, with the caller's key.
+ * UpdateNamespace) through the official client's connection, with the caller's key; and
+ * `hourglass operator search-attribute list|create|remove`, as `temporal operator search-attribute`:
+ * OperatorService's ListSearchAttributes, AddSearchAttributes and RemoveSearchAttributes for the
+ * --namespace.
  */
 import { status } from '@grpc/grpc-js';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { msToDuration, temporal } from '@hourglass/common';
 import { Option, type Command } from 'commander';
-import { CliError, EXIT_USAGE, failureText, formatRecord, formatTable, grpcCode, print, withClient, withConnectionOptions, type ConnectionFlags, type Session } from './cli-support';
+import { CliError, EXIT_USAGE, collect, failureText, formatRecord, formatTable, grpcCode, print, withClient, withConnectionOptions, type ConnectionFlags, type Session } from './cli-support';
 
 type DescribeNamespaceResponse = temporal.api.workflowservice.v1.IDescribeNamespaceResponse;
+const { IndexedValueType } = temporal.api.enums.v1;
+
+/** The temporal CLI's --type names of search attributes, with their IndexedValueType. */
+const ATTRIBUTE_TYPES: Record<string, number> = {
+  Text: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Int: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  Double: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  Bool: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+  Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  KeywordList: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+};
+
+/** `--type keyword` → Keyword's number (any case); a usage error naming the allowed types otherwise. */
+function attributeType(value: string): number {
+  const name = Object.keys(ATTRIBUTE_TYPES).find((t) => t.toLowerCase() === value.toLowerCase());
+  if (name === undefined) {
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    throw new CliError(`--type ${JSON.stringify(shown)} is not a search attribute type: use one of ${Object.keys(ATTRIBUTE_TYPES).join(', ')}`, EXIT_USAGE);
+  }
+  return ATTRIBUTE_TYPES[name] as number;
+}
+
+function attributeTypeName(value: number): string {
+  return Object.entries(ATTRIBUTE_TYPES).find(([, v]) => v === value)?.[0] ?? String(value);
+}
+
+interface SearchAttributeFlags extends ConnectionFlags {
+  name?: string[];
+  type?: string[];
+}
 
 function seconds(duration: { seconds?: unknown } | null | undefined): number | undefined {
   return duration?.seconds === undefined || duration.seconds === null ? undefined : Number(duration.seconds);
@@ -132,4 +166,47 @@ export function registerOperatorCommands(program: Command, onError: (err: CliErr
         print(flags.output, view, () => formatRecord(view));
       }, flags);
     });
+
+  const searchAttribute = operator.command('search-attribute').description("list, create and remove a namespace's custom search attributes");
+
+  withConnectionOptions(searchAttribute.command('list').description("the namespace's search attributes, custom and system: name and type")).action((flags: ConnectionFlags) =>
+    run(flags.namespace, async (session) => {
+      const res = await session.connection.operatorService.listSearchAttributes({ namespace: session.namespace });
+      const rows = (kind: string, attributes: Record<string, unknown> | null | undefined) =>
+        Object.entries(attributes ?? {})
+          .map(([name, type]) => ({ name, type: attributeTypeName(Number(type)), kind }))
+          .sort((a, b) => a.name.localeCompare(b.name));
+      const searchAttributes = [...rows('custom', res.customAttributes), ...rows('system', res.systemAttributes)];
+      print(flags.output, { namespace: session.namespace, searchAttributes }, () => formatTable(['name', 'type', 'kind'], searchAttributes.map((a) => [a.name, a.type, a.kind])));
+    }, flags),
+  );
+
+  withConnectionOptions(searchAttribute.command('create').description('register custom search attributes: --name and --type, repeated in pairs for more'))
+    .addOption(new Option('--name <name>', 'the attribute name; repeat for more').argParser(collect).makeOptionMandatory())
+    .addOption(new Option('--type <type>', `its type: ${Object.keys(ATTRIBUTE_TYPES).join(', ')}; one per --name`).argParser(collect).makeOptionMandatory())
+    .action((flags: SearchAttributeFlags) => {
+      try {
+        const names = flags.name ?? [];
+        const types = (flags.type ?? []).map(attributeType);
+        if (names.length !== types.length) throw new CliError(`give one --type for each --name (${names.length} --name, ${types.length} --type)`, EXIT_USAGE);
+        return run(flags.namespace, async (session) => {
+          await session.connection.operatorService.addSearchAttributes({ namespace: session.namespace, searchAttributes: Object.fromEntries(names.map((n, i) => [n, types[i] as number])) });
+          const created = names.map((name, i) => ({ name, type: attributeTypeName(types[i] as number) }));
+          print(flags.output, { namespace: session.namespace, created }, () => created.map((a) => `created search attribute ${a.name} (${a.type}) in namespace ${session.namespace}`).join('\n'));
+        }, flags);
+      } catch (err) {
+        return onError(err instanceof CliError ? err : new CliError(failureText(err)));
+      }
+    });
+
+  withConnectionOptions(searchAttribute.command('remove').description('remove custom search attributes from the namespace'))
+    .addOption(new Option('--name <name>', 'the attribute name; repeat for more').argParser(collect).makeOptionMandatory())
+    .addOption(new Option('-y, --yes', 'accepted for the temporal CLI\'s sake: hourglass does not ask for confirmation'))
+    .action((flags: SearchAttributeFlags) =>
+      run(flags.namespace, async (session) => {
+        const names = flags.name ?? [];
+        await session.connection.operatorService.removeSearchAttributes({ namespace: session.namespace, searchAttributes: names });
+        print(flags.output, { namespace: session.namespace, removed: names }, () => names.map((n) => `removed search attribute ${n} from namespace ${session.namespace}`).join('\n'));
+      }, flags),
+    );
 }

@@ -1,20 +1,21 @@
 /**
  * `hourglass workflow <command>`: the temporal CLI's workflow commands, on the official
  * @temporalio/client. One table, WORKFLOW_COMMANDS: a command is its name, its description, its
- * own options and what it runs; list, count and batch operations are rows to add once visibility
- * serves them.
+ * own options and what it runs. `list` and `count` read visibility (ListWorkflowExecutions,
+ * CountWorkflowExecutions) with Temporal's list filter; batch operations are `hourglass batch`.
  */
 import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload, type SearchAttributes } from '@temporalio/common';
 import { int64, temporal } from '@hourglass/common';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   CliError,
   EXIT_USAGE,
   collect,
   failureText,
   formatRecord,
+  formatTable,
   grpcCode,
   parseJsonInput,
   print,
@@ -25,7 +26,8 @@ import {
 } from './cli-support';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-const { EventType } = temporal.api.enums.v1;
+type ExecutionInfo = temporal.api.workflow.v1.IWorkflowExecutionInfo;
+const { EventType, WorkflowExecutionStatus } = temporal.api.enums.v1;
 
 /** The flags every command that addresses one execution has. */
 interface ExecutionFlags extends ConnectionFlags {
@@ -47,6 +49,16 @@ const workflowIdOption = () => new Option('-w, --workflow-id <id>', 'the workflo
 const runIdOption = () => new Option('-r, --run-id <id>', 'the run (default: the latest run of the workflow id)');
 const inputOption = () => new Option('-i, --input <json>', 'an argument as JSON; repeat for more').argParser(collect);
 const reasonOption = (what: string) => new Option('--reason <text>', `why (recorded in the history${what})`);
+const queryOption = (what: string) => new Option('-q, --query <filter>', `${what}, in Temporal's list filter language (e.g. "WorkflowType = 'greet' AND ExecutionStatus = 'Running'")`);
+
+/** A whole number from 1 (to `max`), for --limit and --page-size. */
+function positiveInteger(max?: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || (max !== undefined && n > max)) throw new InvalidArgumentError(`expected a whole number from 1${max === undefined ? '' : ` to ${max}`}`);
+    return n;
+  };
+}
 
 function handleOf({ client }: Session, flags: ExecutionFlags) {
   return client.workflow.getHandle(flags.workflowId, flags.runId);
@@ -58,6 +70,7 @@ function explain(err: unknown, flags: ExecutionFlags): CliError {
   const code = grpcCode(err);
   const name = (err as Error)?.name;
   const run = flags.runId ? ` run ${flags.runId}` : '';
+  if (flags.workflowId === undefined) return new CliError(failureText(err));
   if (code === status.NOT_FOUND || name === 'WorkflowNotFoundError') {
     return new CliError(`workflow ${JSON.stringify(flags.workflowId)}${run} not found in namespace ${flags.namespace}: ${failureText(err)}`);
   }
@@ -172,7 +185,91 @@ async function resetPoint(session: Session, flags: ExecutionFlags & { eventId?: 
   return id;
 }
 
+/** `--search-attribute Key=<json>` values as the SDK's searchAttributes (each value a list; a JSON array is the list). */
+function searchAttributesOf(values: string[] | undefined): SearchAttributes | undefined {
+  if (!values || values.length === 0) return undefined;
+  const out: Record<string, unknown[]> = {};
+  values.forEach((text, i) => {
+    const eq = text.indexOf('=');
+    const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+    if (eq < 1) throw new CliError(`--search-attribute #${i + 1} is not key=value: ${shown}`, EXIT_USAGE);
+    let value: unknown;
+    try {
+      value = JSON.parse(text.slice(eq + 1));
+    } catch {
+      throw new CliError(`--search-attribute #${i + 1}: the value is not JSON: ${shown} (a string needs quotes: Key='"text"')`, EXIT_USAGE);
+    }
+    const list = Array.isArray(value) ? (value as unknown[]) : [value];
+    if (!list.every((v) => ['string', 'number', 'boolean'].includes(typeof v))) throw new CliError(`--search-attribute #${i + 1} must be a string, number or boolean, or a list of them: ${shown}`, EXIT_USAGE);
+    out[text.slice(0, eq)] = list;
+  });
+  return out as SearchAttributes;
+}
+
+/** `WORKFLOW_EXECUTION_STATUS_RUNNING` → `RUNNING`, as `describe` prints a status. */
+function statusName(value: number | null | undefined): string {
+  return (WorkflowExecutionStatus[value ?? 0] ?? String(value)).replace(/^WORKFLOW_EXECUTION_STATUS_/, '');
+}
+
+/** An execution as `workflow list` prints it. */
+function executionView(e: ExecutionInfo): Record<string, unknown> {
+  return {
+    workflowId: e.execution?.workflowId ?? '',
+    runId: e.execution?.runId ?? '',
+    type: e.type?.name ?? '',
+    status: statusName(e.status),
+    startTime: iso(timestampMs(e.startTime)),
+    closeTime: iso(timestampMs(e.closeTime)),
+    taskQueue: e.taskQueue || undefined,
+  };
+}
+
+const LIST_COLUMNS = ['status', 'workflow id', 'run id', 'type', 'start time', 'close time'];
+const listRow = (v: Record<string, unknown>) => [v.status, v.workflowId, v.runId, v.type, v.startTime, v.closeTime];
+
 export const WORKFLOW_COMMANDS: WorkflowCommandSpec[] = [
+  {
+    name: 'list',
+    description: 'the executions a list filter matches (all of them without --query), newest first; -o json: one execution per line',
+    options: [
+      queryOption('which executions'),
+      new Option('--limit <n>', 'at most this many (default: all)').argParser(positiveInteger()),
+      new Option('--page-size <n>', 'executions asked for per ListWorkflowExecutions call (1 to 1000)').argParser(positiveInteger(1000)).default(100),
+    ],
+    async run(flags: RunFlags, session: Session): Promise<void> {
+      const limit = flags.limit as number | undefined;
+      const pageSize = flags.pageSize as number;
+      const query = (flags.query as string | undefined) ?? '';
+      const rows: Record<string, unknown>[] = [];
+      let nextPageToken: Uint8Array | undefined;
+      let shown = 0;
+      do {
+        const want = limit === undefined ? pageSize : Math.min(pageSize, limit - shown);
+        const page = await session.client.workflowService.listWorkflowExecutions({ namespace: session.namespace, query, pageSize: want, ...(nextPageToken ? { nextPageToken } : {}) });
+        const views = (page.executions ?? []).slice(0, want).map(executionView);
+        shown += views.length;
+        // JSON lines go out page by page; the table is aligned over every row, so it waits for the last page.
+        if (flags.output === 'json') for (const v of views) process.stdout.write(`${JSON.stringify(v)}\n`);
+        else rows.push(...views);
+        nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+      } while (nextPageToken && (limit === undefined || shown < limit));
+      if (flags.output === 'table') process.stdout.write(`${formatTable(LIST_COLUMNS, rows.map(listRow))}\n`);
+    },
+  },
+  {
+    name: 'count',
+    description: "how many executions a list filter matches; with GROUP BY ExecutionStatus, each status's count",
+    options: [queryOption('which executions (may end with GROUP BY ExecutionStatus)')],
+    async run(flags: RunFlags, session: Session): Promise<void> {
+      const res = await session.client.workflowService.countWorkflowExecutions({ namespace: session.namespace, query: (flags.query as string | undefined) ?? '' });
+      const count = Number(res.count?.toString() ?? 0);
+      const groups = (res.groups ?? []).map((g) => ({ values: (g.groupValues ?? []).map(payloadValue), count: Number(g.count?.toString() ?? 0) }));
+      if (groups.length === 0 && !/\bgroup\s+by\b/i.test((flags.query as string | undefined) ?? '')) return print(flags.output, { count }, () => `total  ${count}`);
+      print(flags.output, { count, groups }, () =>
+        [formatTable(['group', 'count'], groups.map((g) => [g.values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', '), g.count])), `total  ${count}`].join('\n'),
+      );
+    },
+  },
   {
     name: 'start',
     description: 'start a workflow execution; prints its workflow id and run id',
@@ -184,9 +281,11 @@ export const WORKFLOW_COMMANDS: WorkflowCommandSpec[] = [
       new Option('--execution-timeout <duration>', 'limit of the whole execution, retries and continue-as-new included (e.g. 1h)'),
       new Option('--run-timeout <duration>', 'limit of one run'),
       new Option('--task-timeout <duration>', 'limit of one workflow task (default 10s)'),
+      new Option('--search-attribute <key=json>', "a custom search attribute's value, as JSON (Size=3, Color='\"blue\"'); repeat for more").argParser(collect),
     ],
     async run(flags: RunFlags, { client, namespace }: Session): Promise<void> {
       const args = parseJsonInput(flags.input as string[] | undefined);
+      const searchAttributes = searchAttributesOf(flags.searchAttribute as string[] | undefined);
       const workflowId = flags.workflowId || randomUUID();
       const handle = await client.workflow
         .start(flags.type as string, {
@@ -196,6 +295,7 @@ export const WORKFLOW_COMMANDS: WorkflowCommandSpec[] = [
           ...(flags.executionTimeout ? { workflowExecutionTimeout: flags.executionTimeout as string } : {}),
           ...(flags.runTimeout ? { workflowRunTimeout: flags.runTimeout as string } : {}),
           ...(flags.taskTimeout ? { workflowTaskTimeout: flags.taskTimeout as string } : {}),
+          ...(searchAttributes ? { searchAttributes } : {}),
         })
         .catch((err: unknown) => {
           if ((err as Error)?.name === 'WorkflowExecutionAlreadyStartedError') throw new CliError(`workflow ${JSON.stringify(workflowId)} is already running in namespace ${namespace}`);
