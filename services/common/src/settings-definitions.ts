@@ -277,6 +277,21 @@ export const HistorySettings = {
     parse: integerSetting(1),
     description: 'Commands of one workflow task completion processed before yielding the event loop to other work.',
   }),
+  enableActivityEagerExecution: defineSetting({
+    key: 'history.enableActivityEagerExecution',
+    scope: 'namespace',
+    defaultValue: true,
+    parse: booleanSetting(),
+    description:
+      'Eager activity dispatch: an activity the worker asks to run itself (ScheduleActivityTask.request_eager_execution, on the workflow\'s own task queue) is started in the workflow task\'s completion and returned in its response, skipping matching and a poll.',
+  }),
+  maxEagerActivitiesPerWorkflowTask: defineSetting({
+    key: 'history.maxEagerActivitiesPerWorkflowTask',
+    scope: 'namespace',
+    defaultValue: 10,
+    parse: integerSetting(0),
+    description: 'Activities one workflow task completion starts eagerly at most; further requested ones go through matching as usual.',
+  }),
   batchMaxOperationsPerSecond: defineSetting({
     key: 'batch.maxOperationsPerSecond',
     scope: 'namespace',

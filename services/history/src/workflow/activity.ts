@@ -12,6 +12,7 @@ import {
   msToDuration,
   temporal,
   type Failure,
+  type HistoryEvent,
   type Payloads,
   int64,
   quote,
@@ -64,8 +65,25 @@ export function normalizeActivityTimeouts(attrs: ScheduleActivityAttributes, run
   return { scheduleToCloseMs, scheduleToStartMs, startToCloseMs, heartbeatMs };
 }
 
-/** ScheduleActivityTask command → ActivityTaskScheduled (its apply creates the activity), then dispatch and timeout tasks. */
-export function scheduleActivity(ctx: MutationContext, attrs: ScheduleActivityAttributes, workflowTaskCompletedEventId: number, limits: CommandLimits): void {
+/** An activity started in the completion that scheduled it (eager dispatch): who it was handed to. */
+export interface EagerStart {
+  requestId: string;
+  identity: string;
+}
+
+/**
+ * ScheduleActivityTask command → ActivityTaskScheduled (its apply creates the activity), then dispatch
+ * and timeout tasks; with `eager`, the first attempt is started at once instead of dispatched through
+ * matching (its start-to-close timer is armed in the same commit, so a response that never reaches
+ * the worker ends in a timeout and a retry, as a lost poll response does).
+ */
+export function scheduleActivity(
+  ctx: MutationContext,
+  attrs: ScheduleActivityAttributes,
+  workflowTaskCompletedEventId: number,
+  limits: CommandLimits,
+  eager?: EagerStart,
+): { activity: ActivityInfo; event: HistoryEvent } {
   const ms = ctx.ms;
   const activityId = attrs.activityId ?? '';
   const activityTypeName = attrs.activityType?.name ?? '';
@@ -104,11 +122,24 @@ export function scheduleActivity(ctx: MutationContext, attrs: ScheduleActivityAt
     useWorkflowBuildId: attrs.useWorkflowBuildId ?? false,
     ...(attrs.priority ? { priority: attrs.priority } : {}),
   });
-  generateActivityTasks(ctx, ms.activities.mutable(String(Number(event.eventId))) as ActivityInfo);
+  const activity = ms.activities.mutable(String(Number(event.eventId))) as ActivityInfo;
+  if (!eager) {
+    generateActivityTasks(ctx, activity);
+  } else {
+    armScheduleToCloseTimer(ctx, activity);
+    activity.currentAttemptScheduledTime = ctx.now;
+    startActivityAttempt(ctx, activity, eager);
+  }
+  return { activity, event };
 }
 
 /** A scheduled activity's tasks: its schedule-to-close timeout and the dispatch of its current attempt. */
 export function generateActivityTasks(ctx: MutationContext, activity: ActivityInfo): void {
+  armScheduleToCloseTimer(ctx, activity);
+  dispatchActivityAttempt(ctx, activity);
+}
+
+function armScheduleToCloseTimer(ctx: MutationContext, activity: ActivityInfo): void {
   if (activity.scheduleToCloseTimeoutMs > 0) {
     ctx.addTimerTask(activity.scheduledTime + activity.scheduleToCloseTimeoutMs, {
       type: 'activity-timeout',
@@ -117,7 +148,6 @@ export function generateActivityTasks(ctx: MutationContext, activity: ActivityIn
       timeoutType: TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
     });
   }
-  dispatchActivityAttempt(ctx, activity);
 }
 
 /** Queues the activity's current attempt in matching and arms its schedule-to-start timeout. */

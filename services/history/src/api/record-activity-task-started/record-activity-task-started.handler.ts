@@ -1,5 +1,5 @@
 /** Matching hands an activity attempt to a poller: mark it started (no event yet) and build the poll response. */
-import { NotFoundError, msToDuration, msToTimestamp, temporal } from '@hourglass/common';
+import { InvariantViolationError, NotFoundError, msToDuration, msToTimestamp, temporal, type HistoryEvent } from '@hourglass/common';
 import type { EngineContext } from '../../engine-context';
 import { encodeTaskToken, type RecordActivityTaskStartedRequest } from '@hourglass/contracts';
 import { startActivityAttempt } from '../../workflow/activity';
@@ -25,14 +25,26 @@ export async function recordActivityTaskStarted(env: EngineContext, args: Record
   });
   const { activity } = started;
   const [scheduled] = await shard.readHistory(key, activity.scheduledEventId, activity.scheduledEventId + 1, 1);
-  const attrs = scheduled?.activityTaskScheduledEventAttributes;
-  if (!scheduled || !attrs) throw new NotFoundError(`ActivityTaskScheduled event ${activity.scheduledEventId} not found`);
+  if (!scheduled?.activityTaskScheduledEventAttributes) throw new NotFoundError(`ActivityTaskScheduled event ${activity.scheduledEventId} not found`);
   const namespace = await env.namespaces.getById(key.namespaceId);
+  return activityTaskOf(namespace.name, key, started.workflowTypeName, activity, scheduled);
+}
+
+/** The task a worker runs for an activity attempt that was just started (a poll's answer, or an eager one in a completion's). */
+export function activityTaskOf(
+  namespaceName: string,
+  key: { namespaceId: string; workflowId: string; runId: string },
+  workflowTypeName: string,
+  activity: ActivityInfo,
+  scheduled: HistoryEvent,
+): PollResponse {
+  const attrs = scheduled.activityTaskScheduledEventAttributes;
+  if (!attrs) throw new InvariantViolationError(`event ${String(scheduled.eventId)} is not the ActivityTaskScheduled of activity ${activity.scheduledEventId}`);
   const heartbeatDetails = payloadsBlob.unpack(activity.heartbeatDetails);
   return {
     taskToken: encodeTaskToken({ kind: 'activity', ...key, scheduledEventId: activity.scheduledEventId, attempt: activity.attempt, activityId: activity.activityId }),
-    workflowNamespace: namespace.name,
-    workflowType: { name: started.workflowTypeName },
+    workflowNamespace: namespaceName,
+    workflowType: { name: workflowTypeName },
     workflowExecution: { workflowId: key.workflowId, runId: key.runId },
     activityType: { name: activity.activityTypeName },
     activityId: activity.activityId,

@@ -3,7 +3,8 @@
  * every CommandType the SDK can send to its handler; types not built yet fail the workflow task
  * with a clear message.
  */
-import { CommandType, InvalidArgumentError, WorkflowTaskFailedCause, formatBytes, temporal, int64 } from '@hourglass/common';
+import { randomUUID } from 'node:crypto';
+import { CommandType, InvalidArgumentError, WorkflowTaskFailedCause, formatBytes, temporal, int64, type HistoryEvent } from '@hourglass/common';
 import type { AttributeCatalog } from '@hourglass/visibility';
 import { requestCancelActivity, scheduleActivity } from '../../workflow/activity';
 import { BadCommandError } from '../../workflow/command-error';
@@ -28,6 +29,16 @@ export interface CommandEnv {
   limits: CommandLimits;
   /** The namespace's search attributes, which upsert, continue-as-new and child start commands are checked against. */
   searchAttributes: AttributeCatalog;
+  /** Eager activity dispatch for this completion; undefined when off (by setting, or the completion closes the run). */
+  eager?: EagerActivities;
+}
+
+/** Activities this completion starts itself (ScheduleActivityTask.request_eager_execution), up to `max`. */
+export interface EagerActivities {
+  max: number;
+  /** The workflow's own task queue: only activities on it may run on the completing worker. */
+  taskQueue: string;
+  started: { scheduledEventId: number; event: HistoryEvent }[];
 }
 
 /** A bad search attribute fails the workflow task with `cause`, its message naming the attribute. */
@@ -55,8 +66,13 @@ function attrs<T>(value: T | null | undefined, name: string, cause: number): T {
 const Cause = WorkflowTaskFailedCause;
 
 const HANDLERS: Partial<Record<number, Handler>> = {
-  [CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK]: (ctx, c, env) =>
-    scheduleActivity(ctx, attrs(c.scheduleActivityTaskCommandAttributes, 'ScheduleActivityTask', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES), env.workflowTaskCompletedEventId, env.limits),
+  [CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK]: (ctx, c, env) => {
+    const a = attrs(c.scheduleActivityTaskCommandAttributes, 'ScheduleActivityTask', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES);
+    const eager = env.eager;
+    const runsHere = eager !== undefined && a.requestEagerExecution === true && eager.started.length < eager.max && (a.taskQueue?.name || eager.taskQueue) === eager.taskQueue;
+    const { activity, event } = scheduleActivity(ctx, a, env.workflowTaskCompletedEventId, env.limits, runsHere ? { requestId: randomUUID(), identity: env.identity } : undefined);
+    if (runsHere) eager.started.push({ scheduledEventId: activity.scheduledEventId, event });
+  },
   [CommandType.COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK]: (ctx, c, env) => {
     const a = attrs(c.requestCancelActivityTaskCommandAttributes, 'RequestCancelActivityTask', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_ACTIVITY_ATTRIBUTES);
     return { needsWorkflowTask: requestCancelActivity(ctx, Number(a.scheduledEventId ?? 0), env.workflowTaskCompletedEventId) };

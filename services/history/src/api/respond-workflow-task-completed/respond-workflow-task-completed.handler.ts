@@ -17,7 +17,9 @@ import { applyUnreferencedMessages, hasAdmittedUpdates, resendUnansweredUpdates 
 import { failWorkflowTask, rejectedCommandRetryDelayMs } from '../../workflow/workflow-task';
 import { dispatchWaitingQueries } from '../query-workflow/query-workflow.handler';
 import { readStartedEvent, requireStartedWorkflowTask } from '../shared';
-import { applyCommand, commandSizeChecker, isCloseCommand, validateCommandList } from './commands';
+import { activityTaskOf } from '../record-activity-task-started/record-activity-task-started.handler';
+import type { ActivityInfo } from '../../workflow/mutable-state';
+import { applyCommand, commandSizeChecker, isCloseCommand, validateCommandList, type EagerActivities } from './commands';
 
 type Request = temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest;
 type StartedAttributes = temporal.api.history.v1.IWorkflowExecutionStartedEventAttributes;
@@ -46,16 +48,21 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
       }
       // Closing a cron or retrying run starts a successor that reuses the first event's input.
       const startedEvent = closes && mayContinue(ctx) ? await readStartedEvent(shard, token) : undefined;
-      await completeWithCommands(env, ctx, namespace, req, commands, limits, startedEvent);
-      return 'completed' as const;
+      // A completion that closes the run starts nothing eagerly: its activities will never run.
+      const eager = closes ? undefined : eagerActivities(env, namespace, ctx);
+      await completeWithCommands(env, ctx, namespace, req, commands, limits, startedEvent, eager);
+      const started = (eager?.started ?? []).map(({ scheduledEventId, event }) => ({ activity: { ...(ctx.ms.activities.get(String(scheduledEventId)) as ActivityInfo) }, event }));
+      return { started, workflowTypeName: ctx.ms.executionInfo.workflowTypeName };
     });
-    env.queries.complete(token, outcome === 'completed' ? (req.queryResults ?? {}) : {});
+    env.queries.complete(token, outcome !== 'unhandled-command' ? (req.queryResults ?? {}) : {});
     // Queries that arrived during this task go out as query tasks, but only after this response:
     // the worker must learn that its task completed before it gets another task for the run.
     setImmediate(() => void dispatchWaitingQueries(env, token).catch((err: unknown) => env.logger.warn({ err }, 'could not dispatch waiting queries')));
     // Core compares this message verbatim.
     if (outcome === 'unhandled-command') throw new InvalidArgumentError('UnhandledCommand');
-    return {};
+    if (outcome.started.length === 0) return {};
+    const key = { namespaceId: token.namespaceId, workflowId: token.workflowId, runId: token.runId };
+    return { activityTasks: outcome.started.map(({ activity, event }) => activityTaskOf(namespace.name, key, outcome.workflowTypeName, activity, event)) };
   } catch (err) {
     if (!(err instanceof BadCommandError)) throw err;
     rejection = err;
@@ -69,6 +76,13 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
   });
   env.queries.requeue(token);
   throw new CommandRejectedError(rejection.message);
+}
+
+/** Eager activity dispatch for a completion of this run, when the namespace has it on. */
+function eagerActivities(env: EngineContext, namespace: NamespaceRecord, ctx: MutationContext): EagerActivities | undefined {
+  if (!env.settings.get(HistorySettings.enableActivityEagerExecution, { namespace: namespace.name })) return undefined;
+  const max = env.settings.get(HistorySettings.maxEagerActivitiesPerWorkflowTask, { namespace: namespace.name });
+  return max > 0 ? { max, taskQueue: ctx.ms.executionInfo.taskQueue, started: [] } : undefined;
 }
 
 /** Ids of the request itself (not of its commands) that are over the limit: INVALID_ARGUMENT, nothing changes. */
@@ -90,6 +104,7 @@ async function completeWithCommands(
   commands: temporal.api.command.v1.ICommand[],
   limits: CommandLimits,
   startedEvent: StartedAttributes | undefined,
+  eager: EagerActivities | undefined,
 ): Promise<void> {
   const ms = ctx.ms;
   const wft = ms.workflowTask!;
@@ -111,6 +126,7 @@ async function completeWithCommands(
     messages: new Map((req.messages ?? []).map((m) => [m.id ?? '', m])),
     limits,
     searchAttributes: namespaceCatalog(namespace),
+    ...(eager ? { eager } : {}),
   };
   const batch = env.settings.get(HistorySettings.commandBatchSize);
   const checkSize = commandSizeChecker(limits, commands.length);
