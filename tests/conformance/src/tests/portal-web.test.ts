@@ -1,0 +1,254 @@
+// The portal's web console (web/, Next.js) in a real browser against a real start-dev process:
+// sign in with the dev user's email and password using the keyboard alone; create a namespace;
+// create an API key in the console, read its copy-once token from the dialog and run a workflow
+// with activities with it through the official SDK over TLS; find that workflow with a list filter
+// (and see a bad filter's error inline); read its history with the activity's input and result;
+// terminate another workflow from its page after confirming; the usage page counts the actions;
+// download an invoice. Each main page is screenshot into .test-artifacts/portal/ and checked for
+// horizontal overflow at 1280×800 and at 390 px wide.
+//
+// Chromium is the machine's (/usr/bin/chromium; `make test` installs it when run as root): never
+// downloaded. Without it the file is skipped loudly, and fails under CI=true.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Browser, Page } from 'playwright-core';
+import { ActivityRecorder, createActivities } from '../activities';
+import { eventually, installQuietRuntime, startServer, startWorker, uniqueName, type RunningWorker, type ServerProcess } from '../harness';
+import { greetAndAdd, sleeper } from '../workflows';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(__dirname, '..', '..', '..', '..', '.test-artifacts', 'portal');
+const WEB_BUILD = path.resolve(__dirname, '..', '..', '..', '..', 'web', '.next', 'BUILD_ID');
+const missing = !existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install -y chromium)` : !existsSync(WEB_BUILD) ? `no web build (${WEB_BUILD}; npm run build makes it)` : undefined;
+
+if (missing && process.env.CI !== 'true') {
+  console.warn(`\n${'!'.repeat(78)}\n!! portal-web browser test SKIPPED: ${missing}.\n!! (Under CI=true this is a failure.)\n${'!'.repeat(78)}`);
+}
+
+describe('portal web console in Chromium', { skip: missing && process.env.CI !== 'true' ? missing : false }, () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  let namespace: string;
+  let apiKey: string;
+  let worker: RunningWorker | undefined;
+  let connections: { native: NativeConnection; client: Connection } | undefined;
+  let client: Client;
+  const greetId = uniqueName('console-greet');
+  const sleeperId = uniqueName('console-sleeper');
+
+  before(async () => {
+    assert.equal(missing, undefined, `CI=true and ${missing}`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await startServer({ portalWeb: true });
+    base = server.portalUrl.replace(/\/graphql$/, '');
+    const { chromium } = await import('playwright-core');
+    // No sandbox: the suite runs as root in containers, where Chromium's sandbox cannot start.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+  });
+
+  after(async () => {
+    await worker?.shutdown().catch(() => undefined);
+    await connections?.native.close().catch(() => undefined);
+    await connections?.client.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await server?.dispose();
+  });
+
+  /** Screenshot, then no horizontal overflow at 1280 and at 390 px wide. */
+  async function checkPage(name: string): Promise<void> {
+    await page.waitForSelector('h1');
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 800 });
+      const { scrollWidth, innerWidth } = await page.evaluate<{ scrollWidth: number; innerWidth: number }>('({ scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth })');
+      assert.ok(scrollWidth <= innerWidth, `${name} at ${width} px: the page scrolls sideways (${scrollWidth} > ${innerWidth})`);
+      if (width === 390) await page.screenshot({ path: path.join(ARTIFACTS, `${name}-390.png`), fullPage: true });
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+
+  it('redirects to sign-in, and signs in with the dev credentials using the keyboard alone', async () => {
+    await page.goto(`${base}/namespaces`);
+    await page.waitForURL(/\/signin/);
+    await checkPage('signin');
+    const { portalEmail, portalPassword } = server.devCredentials();
+    assert.ok(portalEmail && portalPassword, 'the dev credentials carry the portal sign-in');
+    // The email field has focus on arrival; Tab to the password, Enter submits.
+    assert.equal(await page.evaluate<string | undefined>('document.activeElement?.id'), 'email');
+    await page.keyboard.type(portalEmail);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate<string | undefined>('document.activeElement?.id'), 'password');
+    await page.keyboard.type(portalPassword);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/namespaces$/);
+    await page.getByRole('heading', { name: 'Namespaces', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'default', exact: true }).waitFor();
+    // The browser never holds the Hourglass token: the session it sees has none.
+    const session = await page.evaluate<string>("fetch('/api/auth/session').then((r) => r.text())");
+    assert.match(session, /dev@hourglass\.localhost/);
+    assert.doesNotMatch(session, /hourglassToken|hgs_|"token"/i);
+  });
+
+  it('creates a namespace and shows its connect panel', async () => {
+    await page.getByLabel('Name', { exact: true }).fill('console');
+    await page.getByLabel('Retention (days)').fill('7');
+    await page.getByRole('button', { name: 'Create namespace' }).click();
+    namespace = `console.${server.devCredentials().accountId}`;
+    await page.getByRole('status').getByRole('link', { name: namespace }).click();
+    await page.getByRole('heading', { name: namespace, level: 1 }).waitFor();
+    assert.equal(await page.getByTestId('namespace').textContent(), namespace);
+    assert.equal(await page.getByTestId('endpoint').textContent(), server.tlsAddress, 'the endpoint is the TLS listener');
+    assert.match((await page.getByLabel('SDK snippet').textContent()) ?? '', new RegExp(`namespace: '${namespace.replace('.', '\\.')}'`));
+    await checkPage('namespace');
+    await page.goto(`${base}/namespaces`);
+    await page.getByRole('link', { name: namespace }).waitFor();
+    await checkPage('namespaces');
+  });
+
+  it('creates an API key, shows its token once, and the SDK runs a workflow with it over TLS', async () => {
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('console worker');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Copy your API key now' });
+    await dialog.waitFor();
+    apiKey = ((await dialog.getByTestId('api-key-token').textContent()) ?? '').trim();
+    assert.match(apiKey, /^hgk_/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'api-key-dialog.png') });
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await page.getByRole('cell', { name: 'console worker', exact: true }).waitFor();
+    assert.equal(await page.getByTestId('api-key-token').count(), 1);
+    assert.equal((await page.getByTestId('api-key-token').textContent())?.trim() ?? '', '', 'the token is gone once the dialog is closed');
+    await checkPage('api-keys');
+
+    const { tlsAddress, tlsCaFile } = server;
+    assert.ok(tlsAddress && tlsCaFile);
+    const tls = { serverRootCACertificate: readFileSync(tlsCaFile) };
+    installQuietRuntime();
+    connections = { native: await NativeConnection.connect({ address: tlsAddress, apiKey, tls }), client: await Connection.connect({ address: tlsAddress, apiKey, tls }) };
+    client = new Client({ connection: connections.client, namespace });
+    const taskQueue = uniqueName('tq-console');
+    worker = await startWorker({ connection: connections.native, namespace, taskQueue, activities: createActivities(new ActivityRecorder()) });
+    assert.equal(await client.workflow.execute(greetAndAdd, { taskQueue, workflowId: greetId, args: ['Ada', 2, 3] }), 'Hello, Ada! 2+3=5 left/right');
+    await client.workflow.start(sleeper, { taskQueue, workflowId: sleeperId, args: [3_600_000] });
+  });
+
+  it('finds the workflow with a list filter, and shows a bad filter’s error inline', async () => {
+    await page.goto(`${base}/workflows?namespace=${encodeURIComponent(namespace)}`);
+    // Keyboard alone: Tab to the search box, type the filter, Enter.
+    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
+    for (let i = 0; i < 30 && (await page.evaluate<string | undefined>('document.activeElement?.id')) !== 'wf-query'; i++) await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate<string | undefined>('document.activeElement?.id'), 'wf-query', 'the search box is reachable with Tab');
+    await page.keyboard.type("WorkflowId = '");
+    await page.keyboard.press('Enter');
+    // (Next's route announcer is an alert too: the console's errors are p.error.)
+    const error = page.locator('p.error[role="alert"]');
+    await error.waitFor();
+    assert.match((await error.textContent()) ?? '', /position|column|offset|\d/i, 'the error names where the filter went wrong');
+    await page.getByLabel('List filter').fill(`WorkflowId = '${greetId}'`);
+    await page.keyboard.press('Enter');
+    // Visibility is eventually consistent: search again until the indexer has caught up.
+    await eventually(
+      async () => {
+        await page.getByRole('button', { name: 'Search', exact: true }).click();
+        await page.getByTestId('count-total').waitFor();
+        return (await page.getByRole('link', { name: greetId }).count()) === 1;
+      },
+      { timeoutMs: 15_000, intervalMs: 300, description: 'the workflow listed' },
+    );
+    assert.match((await page.getByTestId('count-total').textContent()) ?? '', /Total: 1/);
+    assert.match((await page.getByTestId('count-Completed').textContent()) ?? '', /Completed: 1/);
+    await page.getByLabel('List filter').fill('');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('link', { name: sleeperId }).waitFor();
+    await checkPage('workflows');
+  });
+
+  it('shows the history with the activity’s input and result', async () => {
+    await page.goto(`${base}/workflows?namespace=${encodeURIComponent(namespace)}&query=${encodeURIComponent(`WorkflowId = '${greetId}'`)}`);
+    await page.getByRole('link', { name: greetId }).click();
+    await page.getByTestId('workflow-status').filter({ hasText: 'Completed' }).waitFor();
+    const history = page.getByRole('table', { name: 'History' });
+    await history.getByRole('cell', { name: 'ActivityTaskCompleted' }).first().waitFor();
+    const text = (await history.textContent()) ?? '';
+    assert.match(text, /WorkflowExecutionStarted/);
+    assert.match(text, /"Ada"/, "the greet activity's input");
+    assert.match(text, /"Hello, Ada!"/, "the greet activity's result");
+    assert.match(text, /Hello, Ada! 2\+3=5 left\/right/, "the workflow's result");
+    await checkPage('workflow');
+  });
+
+  it('terminates another workflow from its page after a confirm step', async () => {
+    await page.goto(`${base}/workflows/${encodeURIComponent(namespace)}/${encodeURIComponent(sleeperId)}`);
+    await page.getByTestId('workflow-status').filter({ hasText: 'Running' }).waitFor();
+    await page.getByLabel('Reason (recorded in the history)').fill('stopped by the browser test');
+    await page.getByRole('button', { name: 'Terminate', exact: true }).click();
+    const confirm = page.getByRole('dialog', { name: 'Terminate?' });
+    await confirm.waitFor();
+    // Nothing happened before the confirmation.
+    assert.equal((await client.workflow.getHandle(sleeperId).describe()).status.name, 'RUNNING');
+    await confirm.getByRole('button', { name: 'Terminate workflow' }).click();
+    await page.getByTestId('workflow-status').filter({ hasText: 'Terminated' }).waitFor();
+    const described = await client.workflow.getHandle(sleeperId).describe();
+    assert.equal(described.status.name, 'TERMINATED');
+    const history = await client.workflow.getHandle(sleeperId).fetchHistory();
+    const terminated = history.events?.find((e) => e.workflowExecutionTerminatedEventAttributes);
+    assert.equal(terminated?.workflowExecutionTerminatedEventAttributes?.reason, 'stopped by the browser test');
+  });
+
+  it('the usage page counts the actions of the namespace', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const fromApi = async (): Promise<number> => {
+      const res = await fetch(server.portalUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+        body: JSON.stringify({ query: 'query($from: DateTime!, $to: DateTime!, $ns: String) { usage(from: $from, to: $to, namespace: $ns) { actions } }', variables: { from: `${today}T00:00:00Z`, to: new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString(), ns: namespace } }),
+      });
+      const body = (await res.json()) as { data?: { usage: { actions: number }[] } };
+      return (body.data?.usage ?? []).reduce((n, u) => n + u.actions, 0);
+    };
+    // Started, 4 activities, a signal-free sleeper started and terminated: several actions at least.
+    const expected = await eventually(async () => {
+      const n = await fromApi();
+      return n >= 6 && n;
+    }, { timeoutMs: 15_000, description: 'usage folded' });
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.getByRole('heading', { name: 'Usage', level: 1 }).waitFor();
+    const cell = page.getByTestId(`usage-${today}-${namespace}`);
+    await eventually(
+      async () => {
+        await page.reload();
+        await cell.waitFor();
+        return Number(await cell.textContent()) === expected;
+      },
+      { timeoutMs: 15_000, intervalMs: 300, description: `the usage page shows ${expected} actions` },
+    );
+    await checkPage('usage');
+  });
+
+  it('downloads the month’s invoice as CSV', async () => {
+    await page.getByRole('link', { name: 'Invoices' }).click();
+    await page.getByRole('heading', { name: 'Invoices', level: 1 }).waitFor();
+    const month = new Date().toISOString().slice(0, 7);
+    const link = page.getByRole('link', { name: `Download invoice ${month} (CSV)` });
+    await link.waitFor();
+    await checkPage('invoices');
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    assert.equal(download.suggestedFilename(), `hourglass-invoice-${month}.csv`);
+    const file = await download.path();
+    const csv = readFileSync(file, 'utf8');
+    assert.match(csv, new RegExp(`^# Hourglass invoice ${month}`));
+    assert.match(csv, /^namespace,type,quantity,unit,amount_usd$/m);
+    assert.match(csv, new RegExp(`^${namespace.replace('.', '\\.')},actions,\\d+,actions,\\d+\\.\\d\\d$`, 'm'), 'a priced line of the namespace');
+    assert.match(csv, /^,total,,,\d+\.\d\d$/m);
+  });
+});
