@@ -251,4 +251,44 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     assert.match(csv, new RegExp(`^${namespace.replace('.', '\\.')},actions,\\d+,actions,\\d+\\.\\d\\d$`, 'm'), 'a priced line of the namespace');
     assert.match(csv, /^,total,,,\d+\.\d\d$/m);
   });
+
+  it('saves a query and applies it, lists users, creates a service account, and shows the audit log', async () => {
+    await page.goto(`${base}/workflows?namespace=${encodeURIComponent(namespace)}`);
+    await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
+    await page.getByLabel('List filter').fill("ExecutionStatus = 'Terminated'");
+    await page.getByLabel('Save the current filter as').fill('terminated');
+    await page.getByRole('button', { name: 'Save query' }).click();
+    const saved = page.getByRole('region', { name: 'Saved queries' }).getByRole('button', { name: 'terminated', exact: true });
+    await saved.waitFor();
+    await page.reload();
+    await saved.click();
+    await page.waitForURL(/query=ExecutionStatus/);
+    await eventually(
+      async () => {
+        await page.getByRole('button', { name: 'Search', exact: true }).click();
+        await page.getByTestId('count-total').waitFor();
+        return (await page.getByRole('link', { name: sleeperId }).count()) === 1 && (await page.getByRole('link', { name: greetId }).count()) === 0;
+      },
+      { timeoutMs: 15_000, intervalMs: 300, description: 'the saved query lists the terminated workflow only' },
+    );
+
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Users and roles', level: 1 }).waitFor();
+    await page.getByRole('cell', { name: server.devCredentials().portalEmail, exact: true }).waitFor();
+    assert.equal(await page.getByLabel(`Role of ${server.devCredentials().portalEmail}`).inputValue(), 'owner');
+    await checkPage('users');
+
+    await page.getByRole('link', { name: 'Service accounts' }).click();
+    await page.getByRole('heading', { name: 'Service accounts', level: 1 }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('ci-deployer');
+    await page.getByRole('button', { name: 'Create service account' }).click();
+    await page.getByRole('cell', { name: 'ci-deployer', exact: true }).waitFor();
+    await checkPage('service-accounts');
+
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
+    const audit = page.getByRole('table', { name: 'Audit log, newest first' });
+    for (const operation of ['PortalSignIn', 'CreateApiKey', 'CreateServiceAccount']) await audit.getByRole('cell', { name: operation, exact: true }).first().waitFor();
+    await checkPage('audit');
+  });
 });
