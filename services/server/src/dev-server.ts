@@ -53,6 +53,8 @@ export interface RunningServer {
   metricsPort: number | undefined;
   /** The portal's port (`--portal-address`: GraphQL at /graphql); undefined when none is served. */
   portalPort: number | undefined;
+  /** The portal's web console (`http://host:port/`); undefined when it is not served (--no-portal-web, no web build). */
+  consoleUrl: string | undefined;
   /** The development account and its keys (absent without identity: the time-skipping test server). */
   dev?: { credentials: DevCredentials; credentialsFile: string | undefined };
   /** Present when started with time skipping. */
@@ -299,6 +301,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       tlsCertFile: tls?.certFile,
       metricsPort: metricsServer?.port,
       portalPort: portalServer?.port,
+      consoleUrl: portalServer && web ? `http://${clientHost(portalServer.host)}:${portalServer.port}/` : undefined,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       billableActions: history.billableActions,
       ...(dev && credentials ? { dev: { credentials, credentialsFile: dev.credentialsFile } } : {}),

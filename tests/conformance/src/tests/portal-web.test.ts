@@ -76,6 +76,13 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     await page.setViewportSize({ width: 1280, height: 800 });
   }
 
+  it('the start banner names the console and the sign-in', () => {
+    const output = server.recentOutput();
+    const { portalEmail, portalPassword } = server.devCredentials();
+    assert.ok(output.includes(`Hourglass serves the portal console (web) on ${base}/`), output);
+    assert.ok(output.includes(`Portal sign-in: ${portalEmail} with password ${portalPassword} (the console at ${base}/, or signIn at ${server.portalUrl}).`), output);
+  });
+
   it('redirects to sign-in, and signs in with the dev credentials using the keyboard alone', async () => {
     await page.goto(`${base}/namespaces`);
     await page.waitForURL(/\/signin/);
@@ -290,5 +297,27 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     const audit = page.getByRole('table', { name: 'Audit log, newest first' });
     for (const operation of ['PortalSignIn', 'CreateApiKey', 'CreateServiceAccount']) await audit.getByRole('cell', { name: operation, exact: true }).first().waitFor();
     await checkPage('audit');
+  });
+});
+
+describe('portal listener with --no-portal-web (what every other test server runs with)', () => {
+  let server: ServerProcess;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server?.dispose();
+  });
+
+  it('serves /graphql only: pages answer 404 and the banner names no console', async () => {
+    const base = server.portalUrl.replace(/\/graphql$/, '');
+    for (const page of ['/', '/signin', '/api/auth/session']) {
+      const res = await fetch(`${base}${page}`);
+      assert.equal(res.status, 404, page);
+      assert.match(await res.text(), /the GraphQL API is at \/graphql/);
+    }
+    const res = await fetch(server.portalUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    assert.equal(res.status, 200);
+    assert.doesNotMatch(server.recentOutput(), /portal console/);
   });
 });
