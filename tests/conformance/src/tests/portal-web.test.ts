@@ -18,7 +18,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
 import { ActivityRecorder, createActivities } from '../activities';
 import { eventually, installQuietRuntime, startServer, startWorker, uniqueName, type RunningWorker, type ServerProcess } from '../harness';
-import { greetAndAdd, sleeper } from '../workflows';
+import { greetAndAdd, sleeper, waitForFinish } from '../workflows';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '..', '..', '..', '..', '.test-artifacts', 'portal');
@@ -39,6 +39,7 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
   let worker: RunningWorker | undefined;
   let connections: { native: NativeConnection; client: Connection } | undefined;
   let client: Client;
+  let taskQueue: string;
   const greetId = uniqueName('console-greet');
   const sleeperId = uniqueName('console-sleeper');
 
@@ -103,6 +104,8 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     const session = await page.evaluate<string>("fetch('/api/auth/session').then((r) => r.text())");
     assert.match(session, /dev@hourglass\.localhost/);
     assert.doesNotMatch(session, /hourglassToken|hgs_|"token"/i);
+    const providers = await page.evaluate<string>("fetch('/api/auth/providers').then((r) => r.text())");
+    assert.deepEqual(Object.keys(JSON.parse(providers) as object), ['credentials'], 'no OIDC provider without its env variables');
   });
 
   it('creates a namespace and shows its connect panel', async () => {
@@ -143,7 +146,7 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     installQuietRuntime();
     connections = { native: await NativeConnection.connect({ address: tlsAddress, apiKey, tls }), client: await Connection.connect({ address: tlsAddress, apiKey, tls }) };
     client = new Client({ connection: connections.client, namespace });
-    const taskQueue = uniqueName('tq-console');
+    taskQueue = uniqueName('tq-console');
     worker = await startWorker({ connection: connections.native, namespace, taskQueue, activities: createActivities(new ActivityRecorder()) });
     assert.equal(await client.workflow.execute(greetAndAdd, { taskQueue, workflowId: greetId, args: ['Ada', 2, 3] }), 'Hello, Ada! 2+3=5 left/right');
     await client.workflow.start(sleeper, { taskQueue, workflowId: sleeperId, args: [3_600_000] });
@@ -210,6 +213,46 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     const history = await client.workflow.getHandle(sleeperId).fetchHistory();
     const terminated = history.events?.find((e) => e.workflowExecutionTerminatedEventAttributes);
     assert.equal(terminated?.workflowExecutionTerminatedEventAttributes?.reason, 'stopped by the browser test');
+  });
+
+  it('signals, cancels and resets workflows from their pages, each after a confirm step', async () => {
+    const waitId = uniqueName('console-wait');
+    const cancelId = uniqueName('console-cancel');
+    const waiting = await client.workflow.start(waitForFinish, { taskQueue, workflowId: waitId });
+    const cancelling = await client.workflow.start(sleeper, { taskQueue, workflowId: cancelId, args: [3_600_000] });
+
+    await page.goto(`${base}/workflows/${encodeURIComponent(namespace)}/${encodeURIComponent(waitId)}`);
+    await page.getByTestId('workflow-status').filter({ hasText: 'Running' }).waitFor();
+    await page.getByLabel('Signal name').fill('finish');
+    await page.getByLabel('Input (JSON, optional)').fill('"from the console"');
+    await page.getByRole('button', { name: 'Signal', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Signal?' }).getByRole('button', { name: 'Send signal' }).click();
+    await page.getByRole('status').filter({ hasText: 'Signal finish sent.' }).waitFor();
+    assert.equal(await waiting.result(), 'from the console');
+
+    await page.goto(`${base}/workflows/${encodeURIComponent(namespace)}/${encodeURIComponent(cancelId)}`);
+    await page.getByTestId('workflow-status').filter({ hasText: 'Running' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Cancel?' }).getByRole('button', { name: 'Request cancellation' }).click();
+    await page.getByRole('status').filter({ hasText: 'Cancellation requested.' }).waitFor();
+    await assert.rejects(cancelling.result());
+    assert.equal((await cancelling.describe()).status.name, 'CANCELLED');
+
+    await page.goto(`${base}/workflows/${encodeURIComponent(namespace)}/${encodeURIComponent(greetId)}`);
+    await page.getByTestId('workflow-status').filter({ hasText: 'Completed' }).waitFor();
+    const firstRun = (await client.workflow.getHandle(greetId).describe()).runId;
+    const resetTo = page.getByLabel('Reset to the end of workflow task');
+    await resetTo.locator('option', { hasText: 'WorkflowTaskCompleted' }).first().waitFor({ state: 'attached' });
+    const eventId = await resetTo.locator('option', { hasText: 'WorkflowTaskCompleted' }).first().getAttribute('value');
+    await resetTo.selectOption(eventId ?? '');
+    await page.getByRole('button', { name: 'Reset', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Reset?' }).getByRole('button', { name: 'Reset workflow' }).click();
+    const status = page.getByRole('status').filter({ hasText: 'Reset: new run' });
+    await status.waitFor();
+    const newRun = /new run ([0-9a-f-]+)/.exec((await status.textContent()) ?? '')?.[1];
+    assert.ok(newRun && newRun !== firstRun, `a new run: ${await status.textContent()}`);
+    // The new run continues from the chosen task on the worker and completes the same way.
+    assert.equal(await client.workflow.getHandle(greetId, newRun).result(), 'Hello, Ada! 2+3=5 left/right');
   });
 
   it('the usage page counts the actions of the namespace', async () => {
@@ -319,5 +362,25 @@ describe('portal listener with --no-portal-web (what every other test server run
     const res = await fetch(server.portalUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
     assert.equal(res.status, 200);
     assert.doesNotMatch(server.recentOutput(), /portal console/);
+  });
+});
+
+describe('portal console with an OIDC provider configured by env', { skip: missing && process.env.CI !== 'true' ? missing : false }, () => {
+  let server: ServerProcess;
+  before(async () => {
+    server = await startServer({
+      portalWeb: true,
+      env: { HOURGLASS_OIDC_ISSUER: 'https://login.example.test', HOURGLASS_OIDC_CLIENT_ID: 'hourglass-console', HOURGLASS_OIDC_CLIENT_SECRET: 'not-a-real-secret', HOURGLASS_OIDC_NAME: 'Example SSO' },
+    });
+  });
+  after(async () => {
+    await server?.dispose();
+  });
+
+  it('offers the OIDC provider beside email and password', async () => {
+    const base = server.portalUrl.replace(/\/graphql$/, '');
+    const providers = (await (await fetch(`${base}/api/auth/providers`)).json()) as Record<string, { id: string; type: string; name: string }>;
+    assert.deepEqual(Object.values(providers).map((p) => [p.id, p.type, p.name]), [['credentials', 'credentials', 'Email and password'], ['oidc', 'oauth', 'Example SSO']]);
+    assert.match(await (await fetch(`${base}/signin`)).text(), /Sign in with <!-- -->Example SSO|Sign in with Example SSO/);
   });
 });
