@@ -106,6 +106,10 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     assert.doesNotMatch(session, /hourglassToken|hgs_|"token"/i);
     const providers = await page.evaluate<string>("fetch('/api/auth/providers').then((r) => r.text())");
     assert.deepEqual(Object.keys(JSON.parse(providers) as object), ['credentials'], 'no OIDC provider without its env variables');
+    // The console's GraphQL route: nothing without a session, nothing from another origin.
+    const body = JSON.stringify({ query: '{ viewer { name } }' });
+    assert.equal((await fetch(`${base}/api/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status, 401);
+    assert.equal((await fetch(`${base}/api/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://attacker.example' }, body })).status, 403);
   });
 
   it('creates a namespace and shows its connect panel', async () => {

@@ -10,6 +10,10 @@ import { hourglassToken } from '../../../lib/session-token';
 export const dynamic = 'force-dynamic';
 
 export async function POST(req: NextRequest): Promise<Response> {
+  // Same origin only (the session cookie is SameSite=Lax too): another site's page cannot call through.
+  const origin = req.headers.get('origin');
+  const host = req.headers.get('x-forwarded-host') ?? req.headers.get('host');
+  if (origin && host && new URL(origin).host !== host) return NextResponse.json({ errors: [{ message: 'cross-origin requests are refused', extensions: { code: 'FORBIDDEN' } }] }, { status: 403 });
   const token = await hourglassToken(req);
   if (!token) return NextResponse.json({ errors: [{ message: 'not signed in', extensions: { code: 'UNAUTHENTICATED' } }] }, { status: 401 });
   const body = await req.text();
