@@ -16,7 +16,7 @@ interface NsDetail {
 }
 
 function snippet(endpoint: string, namespace: string, tls: boolean): string {
-  return `import { Client, Connection } from '@temporalio/client';
+  return `${tls ? "import fs from 'node:fs';\n" : ''}import { Client, Connection } from '@temporalio/client';
 
 // An API key from the console's API keys page, e.g. in HOURGLASS_API_KEY.
 const connection = await Connection.connect({

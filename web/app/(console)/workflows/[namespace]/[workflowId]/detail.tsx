@@ -40,6 +40,7 @@ export default function WorkflowDetail({ namespace, workflowId, runId }: { names
     vars,
   );
   const [pageToken, setPageToken] = useState<string | null>(null);
+  const [earlier, setEarlier] = useState<HistoryEvent[]>([]);
   const history = useQuery<{ workflowHistory: { events: HistoryEvent[]; nextPageToken: string | null } }>(
     'query H($namespace: String!, $workflowId: String!, $runId: String, $pageToken: String) { workflowHistory(namespace: $namespace, workflowId: $workflowId, runId: $runId, pageSize: 200, pageToken: $pageToken) { events { eventId eventTime eventType attributes billableActions { action count } } nextPageToken } }',
     { ...vars, pageToken },
@@ -47,12 +48,15 @@ export default function WorkflowDetail({ namespace, workflowId, runId }: { names
   const [message, setMessage] = useState<string>();
   const reload = () => {
     detail.reload();
+    setEarlier([]);
+    setPageToken(null);
     history.reload();
   };
   const s = detail.data?.workflow.summary;
   const running = s?.status === 'Running';
   const target = { namespace, workflowId, runId: s?.runId ?? runId ?? null };
-  const resetPoints = (history.data?.workflowHistory.events ?? []).filter((e) => e.eventType === 'WorkflowTaskCompleted');
+  const events = [...earlier, ...(history.data?.workflowHistory.events ?? [])];
+  const resetPoints = events.filter((e) => e.eventType === 'WorkflowTaskCompleted');
   return (
     <>
       <p>
@@ -175,7 +179,7 @@ export default function WorkflowDetail({ namespace, workflowId, runId }: { names
             </tr>
           </thead>
           <tbody>
-            {(history.data?.workflowHistory.events ?? []).map((e) => (
+            {events.map((e) => (
               <tr key={e.eventId}>
                 <td className="num">{e.eventId}</td>
                 <td>{time(e.eventTime)}</td>
@@ -190,8 +194,14 @@ export default function WorkflowDetail({ namespace, workflowId, runId }: { names
         </table>
       </div>
       {history.data?.workflowHistory.nextPageToken ? (
-        <button type="button" onClick={() => setPageToken(history.data?.workflowHistory.nextPageToken ?? null)}>
-          Next events
+        <button
+          type="button"
+          onClick={() => {
+            setEarlier(events);
+            setPageToken(history.data?.workflowHistory.nextPageToken ?? null);
+          }}
+        >
+          More events
         </button>
       ) : null}
     </>
