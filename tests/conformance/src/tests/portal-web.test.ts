@@ -18,7 +18,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
 import { ActivityRecorder, createActivities } from '../activities';
 import { eventually, installQuietRuntime, startServer, startWorker, uniqueName, type RunningWorker, type ServerProcess } from '../harness';
-import { greetAndAdd, sleeper, waitForFinish } from '../workflows';
+import { echoWorkflow, greetAndAdd, sleeper, waitForFinish } from '../workflows';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '..', '..', '..', '..', '.test-artifacts', 'portal');
@@ -52,6 +52,7 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     // No sandbox: the suite runs as root in containers, where Chromium's sandbox cannot start.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     page = await context.newPage();
     page.setDefaultTimeout(20_000);
   });
@@ -138,6 +139,9 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     apiKey = ((await dialog.getByTestId('api-key-token').textContent()) ?? '').trim();
     assert.match(apiKey, /^hgk_/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'api-key-dialog.png') });
+    await dialog.getByRole('button', { name: 'Copy key' }).click();
+    await dialog.getByRole('button', { name: 'Copied' }).waitFor();
+    assert.equal(await page.evaluate<string>('navigator.clipboard.readText()'), apiKey, 'the copy button put the token on the clipboard');
     await dialog.getByRole('button', { name: 'I have copied it' }).click();
     await page.getByRole('cell', { name: 'console worker', exact: true }).waitFor();
     assert.equal(await page.getByTestId('api-key-token').count(), 1);
@@ -185,6 +189,32 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByRole('link', { name: sleeperId }).waitFor();
     await checkPage('workflows');
+  });
+
+  it('pages through a long list, 20 a page', async () => {
+    const prefix = uniqueName('console-page');
+    await Promise.all(Array.from({ length: 21 }, (_, i) => client.workflow.execute(echoWorkflow, { taskQueue, workflowId: `${prefix}-${i}`, args: [String(i)] })));
+    await page.goto(`${base}/workflows?namespace=${encodeURIComponent(namespace)}&query=${encodeURIComponent(`WorkflowId STARTS_WITH '${prefix}'`)}`);
+    await eventually(
+      async () => {
+        await page.getByRole('button', { name: 'Search', exact: true }).click();
+        await page.getByTestId('count-total').waitFor();
+        return /Total: 21/.test((await page.getByTestId('count-total').textContent()) ?? '');
+      },
+      { timeoutMs: 15_000, intervalMs: 300, description: '21 workflows counted' },
+    );
+    const rows = page.getByRole('link', { name: new RegExp(`^${prefix}-`) });
+    await eventually(async () => (await rows.count()) === 20, { description: 'a first page of 20' });
+    const firstPage = await rows.allTextContents();
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText('Page 2').waitFor();
+    await eventually(async () => (await rows.count()) === 1, { description: 'a second page of 1' });
+    const secondPage = await rows.allTextContents();
+    assert.equal(new Set([...firstPage, ...secondPage]).size, 21, 'every workflow once over the two pages');
+    assert.ok(await page.getByRole('button', { name: 'Next page' }).isDisabled(), 'no page after the last');
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page.getByText('Page 1').waitFor();
+    await eventually(async () => (await rows.count()) === 20, { description: 'back on the first page' });
   });
 
   it('shows the history with the activity’s input and result', async () => {
