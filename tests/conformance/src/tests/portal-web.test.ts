@@ -140,7 +140,7 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     assert.match(apiKey, /^hgk_/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'api-key-dialog.png') });
     await dialog.getByRole('button', { name: 'Copy key' }).click();
-    await dialog.getByRole('button', { name: 'Copied' }).waitFor();
+    await dialog.getByRole('button', { name: 'Copied', exact: true }).waitFor();
     assert.equal(await page.evaluate<string>('navigator.clipboard.readText()'), apiKey, 'the copy button put the token on the clipboard');
     await dialog.getByRole('button', { name: 'I have copied it' }).click();
     await page.getByRole('cell', { name: 'console worker', exact: true }).waitFor();
