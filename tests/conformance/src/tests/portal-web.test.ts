@@ -123,6 +123,11 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     assert.equal(await page.getByTestId('namespace').textContent(), namespace);
     assert.equal(await page.getByTestId('endpoint').textContent(), server.tlsAddress, 'the endpoint is the TLS listener');
     assert.match((await page.getByLabel('SDK snippet').textContent()) ?? '', new RegExp(`namespace: '${namespace.replace('.', '\\.')}'`));
+    await page.getByLabel('Retention (days)').fill('14');
+    await page.getByLabel('Description').fill('made in the console');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await page.getByText('14 days').waitFor();
     await checkPage('namespace');
     await page.goto(`${base}/namespaces`);
     await page.getByRole('link', { name: namespace }).waitFor();

@@ -1,8 +1,8 @@
 'use client';
 import Link from 'next/link';
-import type { ReactNode } from 'react';
-import { CopyButton, ErrorText, Loading, time } from '../../../../components/ui';
-import { useQuery } from '../../../../lib/client';
+import { useState, type ReactNode } from 'react';
+import { ConfirmButton, CopyButton, ErrorText, Loading, time } from '../../../../components/ui';
+import { gql, useQuery } from '../../../../lib/client';
 
 interface NsDetail {
   name: string;
@@ -27,8 +27,10 @@ const client = new Client({ connection, namespace: '${namespace}' });`;
 }
 
 export default function NamespaceDetail({ name, grpcAddress, tlsAddress }: { name: string; grpcAddress: string; tlsAddress: string | undefined }): ReactNode {
-  const { data, error, loading } = useQuery<{ namespace: NsDetail }>('query Ns($name: String!) { namespace(name: $name) { name description state retentionDays myPermission createdAt limits { rps aps maxConcurrentPolls } searchAttributes { name type custom } } }', { name });
+  const { data, error, loading, reload } = useQuery<{ namespace: NsDetail }>('query Ns($name: String!) { namespace(name: $name) { name description state retentionDays myPermission createdAt limits { rps aps maxConcurrentPolls } searchAttributes { name type custom } } }', { name });
   const endpoint = tlsAddress ?? grpcAddress;
+  const [editError, setEditError] = useState<string>();
+  const [saved, setSaved] = useState(false);
   const code = snippet(endpoint, name, tlsAddress !== undefined);
   return (
     <>
@@ -76,6 +78,57 @@ export default function NamespaceDetail({ name, grpcAddress, tlsAddress }: { nam
             <p>
               <CopyButton text={code} label="Copy snippet" />
             </p>
+          </section>
+          <section className="panel" aria-labelledby="edit-ns">
+            <h2 id="edit-ns">Settings</h2>
+            <form
+              key={`${data.namespace.retentionDays}/${data.namespace.description}`}
+              onSubmit={(e) => {
+                e.preventDefault();
+                const f = new FormData(e.currentTarget);
+                setEditError(undefined);
+                setSaved(false);
+                gql('mutation U($name: String!, $retentionDays: Int, $description: String) { updateNamespace(name: $name, retentionDays: $retentionDays, description: $description) { name } }', {
+                  name,
+                  retentionDays: Number(f.get('retentionDays')),
+                  description: String(f.get('description') ?? ''),
+                }).then(
+                  () => {
+                    setSaved(true);
+                    reload();
+                  },
+                  (err: unknown) => setEditError((err as Error).message),
+                );
+              }}
+            >
+              <div className="row">
+                <div>
+                  <label htmlFor="edit-retention">Retention (days)</label>
+                  <input id="edit-retention" name="retentionDays" type="number" min={1} max={90} defaultValue={data.namespace.retentionDays} required />
+                </div>
+                <div>
+                  <label htmlFor="edit-description">Description</label>
+                  <input id="edit-description" name="description" defaultValue={data.namespace.description} />
+                </div>
+                <button type="submit">Save settings</button>
+              </div>
+            </form>
+            <ErrorText error={editError} />
+            {saved ? (
+              <p role="status" className="ok">
+                Saved.
+              </p>
+            ) : null}
+            <ConfirmButton
+              label="Delete namespace"
+              confirmLabel={`Delete ${name}`}
+              onConfirm={async () => {
+                await gql('mutation D($name: String!) { deleteNamespace(name: $name) }', { name });
+                window.location.href = '/namespaces';
+              }}
+            >
+              <p>Its workflows are no longer served. This cannot be undone.</p>
+            </ConfirmButton>
           </section>
           <h2>Search attributes</h2>
           <div className="table-wrap">
