@@ -341,6 +341,30 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     assert.match(csv, /^,total,,,\d+\.\d\d$/m);
   });
 
+  it('disables and deletes an API key, and a disabled key is refused', async () => {
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('throwaway');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Copy your API key now' });
+    const token = ((await dialog.getByTestId('api-key-token').textContent()) ?? '').trim();
+    assert.match(token, /^hgk_/);
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    const viewer = async (): Promise<{ data?: unknown; errors?: { extensions?: { code?: string } }[] }> =>
+      (await (await fetch(server.portalUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ viewer { name } }' }) })).json()) as {
+        errors?: { extensions?: { code?: string } }[];
+      };
+    assert.equal((await viewer()).errors, undefined, 'the new key works');
+    const row = page.getByRole('row').filter({ has: page.getByRole('cell', { name: 'throwaway', exact: true }) });
+    await row.getByRole('button', { name: 'Disable key throwaway' }).click();
+    await row.getByRole('cell', { name: 'disabled', exact: true }).waitFor();
+    await eventually(async () => (await viewer()).errors?.[0]?.extensions?.code === 'UNAUTHENTICATED', { timeoutMs: 15_000, intervalMs: 250, description: 'the disabled key refused' });
+    await row.getByRole('button', { name: 'Delete key throwaway' }).click();
+    await page.getByRole('dialog', { name: 'Delete key throwaway?' }).getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('cell', { name: 'throwaway', exact: true }).waitFor({ state: 'detached' });
+    await page.getByRole('cell', { name: 'console worker', exact: true }).waitFor();
+  });
+
   it('saves a query and applies it, lists users, creates a service account, and shows the audit log', async () => {
     await page.goto(`${base}/workflows?namespace=${encodeURIComponent(namespace)}`);
     await page.getByRole('heading', { name: 'Workflows', level: 1 }).waitFor();
