@@ -1,6 +1,7 @@
 /**
  * The GraphQL API over HTTP: POST (or GET) /graphql on its own listener (start-dev: 127.0.0.1:8233,
- * the port of Temporal's dev UI; the portal's web pages will be served on the same listener).
+ * the port of Temporal's dev UI; the portal's web pages are served on the same listener through
+ * `fallback`).
  * Apollo Server executes; this file only moves bytes: a body limit, the bearer credential read once
  * per request, and every answer's `extensions.serviceCalls`.
  *
@@ -38,6 +39,11 @@ export interface ApiServerOptions {
   logger: Logger;
   /** Introspection and the Apollo Sandbox landing page (start-dev only). */
   development: boolean;
+  /**
+   * Serves every path but /graphql on the same listener (start-dev: the portal's web pages);
+   * without it those paths answer 404.
+   */
+  fallback?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 const DateTime = new GraphQLScalarType({
@@ -174,6 +180,10 @@ export class ApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== GRAPHQL_PATH && this.options.fallback) {
+      await this.options.fallback(req, res);
+      return;
+    }
     if (url.pathname !== GRAPHQL_PATH) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: `nothing here: the GraphQL API is at ${GRAPHQL_PATH}` }));

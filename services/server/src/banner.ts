@@ -22,6 +22,8 @@ export interface BannerInput {
   metricsUrl?: string;
   /** The portal's GraphQL API (`http://host:port/graphql`); absent when none is served. */
   portalUrl?: string;
+  /** The portal's web console (`http://host:port/`); absent when it is not served (`--no-portal-web`, no web build). */
+  consoleUrl?: string;
   /** The development account (absent without identity). */
   dev?: {
     accountId: string;
@@ -47,10 +49,13 @@ export const TLS_LINE_PREFIX = 'Hourglass serves the same over TLS on';
 /** The start of the portal line (after the metrics line). */
 export const PORTAL_LINE_PREFIX = 'Hourglass serves the portal API (GraphQL) on';
 
+/** The start of the console line (after the portal line). */
+export const CONSOLE_LINE_PREFIX = 'Hourglass serves the portal console (web) on';
+
 /** The start of the metrics line (after the TLS line). */
 export const METRICS_LINE_PREFIX = 'Hourglass serves Prometheus metrics on';
 
-export function startBanner({ ip, port, store, namespaces, tls, dev, metricsUrl, portalUrl }: BannerInput): string[] {
+export function startBanner({ ip, port, store, namespaces, tls, dev, metricsUrl, portalUrl, consoleUrl }: BannerInput): string[] {
   const address = clientAddress(ip, port);
   const namespace = namespaces[0] ?? 'default';
   const names = namespaces.length > 1 ? `namespaces: ${namespaces.join(', ')}` : `namespace: ${namespace}`;
@@ -75,7 +80,9 @@ export function startBanner({ ip, port, store, namespaces, tls, dev, metricsUrl,
         dev.requireAuth
           ? 'Every call needs an API key (--require-auth).'
           : `Calls without a key on ${address} act as its owner on ${namespaces.join(', ')}; TLS calls and the account APIs need a key.`,
-        ...(portalUrl && dev.portalEmail && dev.portalPassword ? [`Portal sign-in: ${dev.portalEmail} with password ${dev.portalPassword} (signIn at ${portalUrl}).`] : []),
+        ...(portalUrl && dev.portalEmail && dev.portalPassword
+          ? [`Portal sign-in: ${dev.portalEmail} with password ${dev.portalPassword} (${consoleUrl ? `the console at ${consoleUrl}, or ` : ''}signIn at ${portalUrl}).`]
+          : []),
         '',
       ]
     : [];
@@ -85,6 +92,7 @@ export function startBanner({ ip, port, store, namespaces, tls, dev, metricsUrl,
     ...tlsLines,
     ...(metricsUrl ? [`${METRICS_LINE_PREFIX} ${metricsUrl}`] : []),
     ...(portalUrl ? [`${PORTAL_LINE_PREFIX} ${portalUrl}`] : []),
+    ...(consoleUrl ? [`${CONSOLE_LINE_PREFIX} ${consoleUrl}`] : []),
     '',
     ...devLines,
     'Next: run a worker with the official TypeScript SDK (npm install @temporalio/worker), e.g. in worker.ts:',

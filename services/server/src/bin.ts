@@ -156,6 +156,7 @@ startDev.action(async (_opts: unknown, command: Command) => {
       ...(dev ? { dev } : {}),
       ...(server.metricsPort === undefined ? {} : { metricsUrl: `http://${config.metricsAddress.slice(0, config.metricsAddress.lastIndexOf(':'))}:${server.metricsPort}/metrics` }),
       ...(server.dev?.credentials.portalUrl ? { portalUrl: server.dev.credentials.portalUrl } : {}),
+      ...(server.consoleUrl ? { consoleUrl: server.consoleUrl } : {}),
     }).join('\n'),
   );
 });

@@ -153,6 +153,8 @@ const fields = {
   metricsAddress: check((raw) => (typeof raw === 'string' && (raw === 'off' || parseHostPort(raw) !== undefined) ? raw : undefined), 'host:port (port 0..65535) or off'),
   /** `host:port` of the portal's HTTP listener (GraphQL at /graphql); port 0 picks a free one; `off`: none. */
   portalAddress: check((raw) => (typeof raw === 'string' && (raw === 'off' || parseHostPort(raw) !== undefined) ? raw : undefined), 'host:port (port 0..65535) or off'),
+  /** The web console (web/'s Next.js build) on the portal listener besides /graphql. */
+  portalWeb: flag(),
 };
 
 /** `127.0.0.1:9090` → its parts; `[::1]:9090` too. Undefined when it is not host:port. */
@@ -192,6 +194,7 @@ export const DEV_DEFAULTS: DevServerConfig = {
   elasticsearchUrl: '',
   metricsAddress: '127.0.0.1:9090',
   portalAddress: '127.0.0.1:8233',
+  portalWeb: true,
 };
 
 /** How an option is spelled on the command line, in the environment and (its key) in the config file. */
@@ -289,6 +292,12 @@ export const START_DEV_OPTIONS: readonly OptionSpec[] = [
     flags: '--portal-address <host:port>',
     env: 'HOURGLASS_PORTAL_ADDRESS',
     description: "HTTP listener of the portal: the GraphQL API at /graphql (docs/portal-api.md); 8233 is the port of Temporal's dev UI; port 0 picks a free one; off: none",
+  },
+  {
+    key: 'portalWeb',
+    flags: '--no-portal-web',
+    env: 'HOURGLASS_PORTAL_WEB',
+    description: 'serve only /graphql on --portal-address, not the web console (docs/portal.md; by default it is served when web/ was built; env value true or false)',
   },
 ];
 

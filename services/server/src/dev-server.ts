@@ -25,10 +25,12 @@ import { MatchingEngine } from '@hourglass/matching';
 import type { NamespaceRecord, Persistence } from '@hourglass/persistence';
 import { Billing, startReportServer, type BillingConfig, type ReportServer } from '@hourglass/usage';
 import type { VisibilityLagSnapshot } from '@hourglass/visibility';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
 import { DEV_DEFAULTS, optionName, parseHostPort, type DevServerConfig } from './config';
 import { MetricsServer } from './metrics-server';
+import { portalWeb, type PortalWeb } from './portal-web';
 import { registerServiceMetrics } from './service-metrics';
 import { openConfiguredPersistence } from './persistence';
 import { resolveServerTls, type ServerTls } from './tls/server-tls';
@@ -51,6 +53,8 @@ export interface RunningServer {
   metricsPort: number | undefined;
   /** The portal's port (`--portal-address`: GraphQL at /graphql); undefined when none is served. */
   portalPort: number | undefined;
+  /** The portal's web console (`http://host:port/`); undefined when it is not served (--no-portal-web, no web build). */
+  consoleUrl: string | undefined;
   /** The development account and its keys (absent without identity: the time-skipping test server). */
   dev?: { credentials: DevCredentials; credentialsFile: string | undefined };
   /** Present when started with time skipping. */
@@ -251,8 +255,21 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     const metricsServer = metrics ? await serveMetrics(config, metrics, logger, keys, (name) => namespaces.getByName(name)) : undefined;
     if (metricsServer) undo.push(() => metricsServer.server.close());
     // The portal's GraphQL API: its workflow calls go through the frontend's chain in process.
+    // The web console on the same listener (loaded on its first page request), unless --no-portal-web.
+    let web: PortalWeb | undefined;
     const portalServer = portal
-      ? await servePortal(config, logger, {
+      ? await servePortal(config, logger, (portalPort) => {
+          web = config.portalWeb
+            ? portalWeb({
+                logger: logger.child({ service: 'portal-web' }),
+                secretFile: devCredentialsFile(config)?.replace(/[^/\\]+$/, 'portal-web-secret'),
+                graphqlUrl: () => `http://${clientHost(parseHostPort(config.portalAddress)?.host ?? '127.0.0.1')}:${portalPort()}/graphql`,
+                grpcAddress: `${clientHost(config.ip)}:${port}`,
+                tlsAddress: frontend.tlsPort === undefined ? undefined : `${clientHost(config.ip)}:${frontend.tlsPort}`,
+              })
+            : undefined;
+          return web?.handle;
+        }, {
           identity: portal.identity,
           auth: portal.auth,
           portal: persistence.portal,
@@ -263,6 +280,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         })
       : undefined;
     if (portalServer) undo.push(() => portalServer.server.stop());
+    if (web) undo.push(() => web?.stop());
     const tlsPort = frontend.tlsPort;
     grpcAddress = tlsPort === undefined ? `${config.ip}:${port}` : `${config.ip}:${tlsPort}`;
     auditRetention?.start();
@@ -283,6 +301,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       tlsCertFile: tls?.certFile,
       metricsPort: metricsServer?.port,
       portalPort: portalServer?.port,
+      consoleUrl: portalServer && web ? `http://${clientHost(portalServer.host)}:${portalServer.port}/` : undefined,
       ...(skippingClock ? { timeSkippingClock: skippingClock } : {}),
       billableActions: history.billableActions,
       ...(dev && credentials ? { dev: { credentials, credentialsFile: dev.credentialsFile } } : {}),
@@ -291,6 +310,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         stopping ??= (async () => {
           await metricsServer?.server.close();
           await portalServer?.server.stop();
+          await web?.stop();
           await frontend.stop();
           await auditRetention?.stop();
           await portal?.auth.stop();
@@ -359,13 +379,21 @@ function clientHost(ip: string): string {
  * Sandbox). When the default address is taken (another start-dev on this machine), start-dev serves
  * on without it and says so; an address that was asked for and cannot be bound stops the start.
  */
-async function servePortal(config: DevServerConfig, logger: Logger, deps: ApiDeps): Promise<{ server: ApiServer; host: string; port: number } | undefined> {
+async function servePortal(
+  config: DevServerConfig,
+  logger: Logger,
+  webHandler: (port: () => number) => ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined,
+  deps: ApiDeps,
+): Promise<{ server: ApiServer; host: string; port: number } | undefined> {
   if (config.portalAddress === 'off') return undefined;
   const address = parseHostPort(config.portalAddress);
   if (!address) throw new Error(`invalid ${optionName('portalAddress')}: ${config.portalAddress}`);
-  const server = new ApiServer({ deps, logger: logger.child({ service: 'api' }), development: true });
+  let bound = 0;
+  const fallback = webHandler(() => bound);
+  const server = new ApiServer({ deps, logger: logger.child({ service: 'api' }), development: true, ...(fallback ? { fallback } : {}) });
   try {
-    return { server, host: address.host, port: await server.listen(address.host, address.port) };
+    bound = await server.listen(address.host, address.port);
+    return { server, host: address.host, port: bound };
   } catch (err) {
     await server.stop().catch(() => undefined);
     const message = `cannot serve the portal on ${config.portalAddress}: ${(err as Error).message} (${optionName('portalAddress')})`;

@@ -39,6 +39,11 @@ export interface StartServerOptions {
   tls?: boolean;
   /** Environment variables set for the server process besides the test's own (e.g. OTEL_* to trace). */
   env?: Record<string, string>;
+  /**
+   * Serve the web console on the portal listener (default false: `--no-portal-web`, so the hundreds
+   * of test servers never load Next.js). Only the console's browser test turns it on.
+   */
+  portalWeb?: boolean;
 }
 
 /** start-dev's dev credentials file. */
@@ -463,6 +468,7 @@ async function startServerOnce(options: StartServerOptions): Promise<ServerProce
     `127.0.0.1:${metricsPort}`,
     '--portal-address',
     `127.0.0.1:${portalPort}`,
+    ...(options.portalWeb ? [] : ['--no-portal-web']),
     '--log-level',
     'warn',
     ...(options.extraArgs ?? []),
