@@ -67,7 +67,26 @@ export function authOptions(): NextAuthOptions {
     pages: { signIn: '/signin' },
     providers: providers(),
     callbacks: {
-      jwt({ token, user }) {
+      async jwt({ token, user, account }) {
+        // Single sign-on: the provider's ID token is exchanged for an Hourglass session (the API checks it).
+        if (account?.provider === 'oidc') {
+          if (!account.id_token) throw new Error('the single sign-on provider returned no ID token');
+          const answer = await serverGraphql<{ signInWithOidc: SignInAnswer['signIn'] }>(
+            'mutation SignInWithOidc($idToken: String!) { signInWithOidc(idToken: $idToken) { token expiresAt viewer { name role account { id name } } } }',
+            { idToken: account.id_token },
+          );
+          const session = answer.data?.signInWithOidc;
+          if (!session) throw new Error(answer.errors?.[0]?.message ?? 'single sign-on failed');
+          return {
+            ...token,
+            name: session.viewer.name,
+            email: session.viewer.name,
+            role: session.viewer.role ?? '',
+            account: session.viewer.account.name,
+            hourglassToken: session.token,
+            hourglassExpiresAt: session.expiresAt,
+          };
+        }
         if (user) {
           const u = user as typeof user & HourglassUser;
           token.role = u.role ?? '';

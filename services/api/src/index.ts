@@ -3,3 +3,4 @@ export { createContext, type ApiContext, type ApiDeps, type GatewayService, type
 export { PortalAuth, SESSION_PREFIX, MIN_PASSWORD_LENGTH, newPassword, type Caller, type PortalAuthOptions } from './portal-auth';
 export { GRAPHQL_CODE, toGraphQLError } from './errors';
 export { typeDefs } from './schema';
+export { OidcVerifier, oidcSettingsFromEnv, type OidcIdentity, type OidcSettings } from './oidc';

@@ -10,9 +10,10 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import { InvalidArgumentError, UnauthenticatedError, type Clock } from '@hourglass/common';
+import { FailedPreconditionError, InvalidArgumentError, UnauthenticatedError, type Clock } from '@hourglass/common';
 import { normalizeEmail, resolveOwnerPrincipal, type ApiKeyAuthenticator, type Principal } from '@hourglass/identity';
 import type { IdentityStore, PortalLoginRecord, PortalStore } from '@hourglass/persistence';
+import type { OidcVerifier } from './oidc';
 
 export const SESSION_PREFIX = 'hgs_';
 const SESSION_PATTERN = /^hgs_([a-z0-9]{20})_([A-Za-z0-9_-]{43})$/;
@@ -36,6 +37,8 @@ export interface PortalAuthOptions {
   clock: Clock;
   /** How long a session lasts. */
   sessionTtlMs: number;
+  /** Single sign-on: verifies an OpenID Connect provider's ID tokens; absent when not configured. */
+  oidc?: OidcVerifier;
 }
 
 /** Who called, and how. */
@@ -151,9 +154,31 @@ export class PortalAuth {
     }
     this.failures.delete(normalized);
     if (matching.length > 1) throw new InvalidArgumentError(`${email.length > 100 ? 'this email' : email} is a user of several accounts: name one with accountId (${matching.map((m) => m.accountId).join(', ')})`);
-    const login = matching[0] as PortalLoginRecord;
+    const session = await this.openSession(matching[0] as PortalLoginRecord, now);
+    if (!session) throw wrong;
+    return session;
+  }
+
+  /**
+   * An OpenID Connect ID token → a new session of the Hourglass user with the token's email (in
+   * `accountId` when the email is a user of several accounts).
+   */
+  async signInWithOidc(idToken: string, accountId: string | undefined): Promise<{ token: string; expiresAt: number; principal: Principal }> {
+    if (!this.options.oidc) throw new FailedPreconditionError('single sign-on is not configured on this server (HOURGLASS_OIDC_ISSUER and HOURGLASS_OIDC_CLIENT_ID)');
+    const { email } = await this.options.oidc.verify(idToken);
+    const shown = email.length > 100 ? 'this email' : email;
+    const logins = (await this.options.portal.listLoginsByEmail(normalizeEmail(email), MAX_LOGINS_PER_EMAIL)).filter((l) => !accountId || l.accountId === accountId);
+    if (logins.length === 0) throw new UnauthenticatedError(`${shown} is not a user of ${accountId ? 'that account' : 'any account'} here: an admin invites users by email`);
+    if (logins.length > 1) throw new InvalidArgumentError(`${shown} is a user of several accounts: name one with accountId (${logins.map((m) => m.accountId).join(', ')})`);
+    const session = await this.openSession(logins[0] as PortalLoginRecord, this.options.clock.now());
+    if (!session) throw new UnauthenticatedError(`${shown} is no longer a user here`);
+    return session;
+  }
+
+  /** A new session of `login`'s user; undefined when the user is gone. */
+  private async openSession(login: PortalLoginRecord, now: number): Promise<{ token: string; expiresAt: number; principal: Principal } | undefined> {
     const principal = await resolveOwnerPrincipal(this.options.identity, login.accountId, 'user', login.userId, '');
-    if (!principal) throw wrong;
+    if (!principal) return undefined;
     const id = randomBytes(15).toString('hex').slice(0, 20);
     const secret = randomBytes(32).toString('base64url');
     const expiresAt = now + this.options.sessionTtlMs;

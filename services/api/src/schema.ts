@@ -73,6 +73,13 @@ type Mutation {
   several. Example: \`mutation { signIn(email: "dev@hourglass.localhost", password: "…") { token expiresAt } }\`
   """
   signIn(email: String!, password: String!, accountId: String): Session!
+  """
+  Signs a portal user in with an OpenID Connect ID token from the provider this server is
+  configured with (HOURGLASS_OIDC_ISSUER, HOURGLASS_OIDC_CLIENT_ID): its signature, issuer, audience
+  and lifetime are checked, and its email names the Hourglass user (invited beforehand). The portal
+  console calls this after its single sign-on; FAILED_PRECONDITION when single sign-on is not set up.
+  """
+  signInWithOidc(idToken: String!, accountId: String): Session!
   "Ends the caller's portal session (the token stops working at once)."
   signOut: Boolean!
   "Changes the signed-in user's password (at least 12 characters); other sessions stay open."

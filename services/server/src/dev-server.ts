@@ -18,7 +18,7 @@ import {
   validateNamespaceName,
   type FrontendIdentity,
 } from '@hourglass/frontend';
-import { ApiServer, PortalAuth, newPassword, type ApiDeps } from '@hourglass/api';
+import { ApiServer, OidcVerifier, PortalAuth, newPassword, oidcSettingsFromEnv, type ApiDeps } from '@hourglass/api';
 import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass/identity';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry, type BillableActionCounter } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
@@ -185,7 +185,9 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         onApiKeyChanged: (keyId) => keys?.forgetKey(keyId),
       });
       auditRetention = new AuditRetention({ store: persistence.identity, clock, settings, logger: identityLogger });
-      const auth = new PortalAuth({ portal: persistence.portal, identity: persistence.identity, keys, clock, sessionTtlMs: PORTAL_SESSION_TTL_MS });
+      // Single sign-on: the OpenID Connect provider the portal console offers (same variables).
+      const oidc = oidcSettingsFromEnv(process.env);
+      const auth = new PortalAuth({ portal: persistence.portal, identity: persistence.identity, keys, clock, sessionTtlMs: PORTAL_SESSION_TTL_MS, ...(oidc ? { oidc: new OidcVerifier(oidc) } : {}) });
       portal = { auth, identity: service, billing };
       // Before the first call is served: the dev account owns `default` and the `-n` namespaces.
       const devIdentity = await bootstrapDevIdentity({

@@ -3,7 +3,7 @@
  * IdentityService, which holds every rule (who may, what is valid) and writes the audit log.
  */
 import { InvalidArgumentError, UnauthenticatedError } from '@hourglass/common';
-import { isAccountAdmin, type NamespaceAccessView, type ServiceAccountView, type UserView } from '@hourglass/identity';
+import { isAccountAdmin, type NamespaceAccessView, type Principal, type ServiceAccountView, type UserView } from '@hourglass/identity';
 import type { AccountRole, ApiKeyRecord, AuditRecord, NamespacePermission } from '@hourglass/persistence';
 import type { ApiContext, ObjectView, ResolverMap } from '../context';
 import { checkNewPassword, newPassword } from '../portal-auth';
@@ -115,11 +115,11 @@ export const identityResolvers: ResolverMap = {
   Mutation: {
     signIn: async (_: unknown, args: Args, ctx: ApiContext) => {
       const session = await ctx.deps.auth.signIn(String(args.email), String(args.password), args.accountId ?? undefined);
-      // The rest of this request acts as the user who signed in (the answer's viewer).
-      const signedIn = { ...ctx, caller: () => ({ principal: session.principal, via: 'session' as const }), principal: () => session.principal };
-      signedIn.actor = (operation: string) => ({ principal: session.principal, operation, ...(ctx.xForwardedFor ? { xForwardedFor: ctx.xForwardedFor } : {}) });
-      await ctx.identity.recordActivity(signedIn.actor('PortalSignIn'), { email: session.principal.name, expiresAt: iso(session.expiresAt) });
-      return { token: session.token, expiresAt: iso(session.expiresAt), viewer: () => viewer(signedIn) };
+      return sessionAnswer(ctx, session, 'password');
+    },
+    signInWithOidc: async (_: unknown, args: Args, ctx: ApiContext) => {
+      const session = await ctx.deps.auth.signInWithOidc(String(args.idToken), args.accountId ?? undefined);
+      return sessionAnswer(ctx, session, 'oidc');
     },
     signOut: async (_: unknown, _args: Args, ctx: ApiContext) => {
       const caller = ctx.caller();
@@ -202,3 +202,11 @@ export const identityResolvers: ResolverMap = {
     },
   },
 };
+
+/** A new session's answer; the rest of the request acts as the user who signed in (the answer's viewer). The sign-in is audited. */
+async function sessionAnswer(ctx: ApiContext, session: { token: string; expiresAt: number; principal: Principal }, method: 'password' | 'oidc') {
+  const signedIn = { ...ctx, caller: () => ({ principal: session.principal, via: 'session' as const }), principal: () => session.principal };
+  signedIn.actor = (operation: string) => ({ principal: session.principal, operation, ...(ctx.xForwardedFor ? { xForwardedFor: ctx.xForwardedFor } : {}) });
+  await ctx.identity.recordActivity(signedIn.actor('PortalSignIn'), { email: session.principal.name, expiresAt: iso(session.expiresAt), method });
+  return { token: session.token, expiresAt: iso(session.expiresAt), viewer: () => viewer(signedIn) };
+}

@@ -10,7 +10,9 @@
 // Chromium is the machine's (/usr/bin/chromium; `make test` installs it when run as root): never
 // downloaded. Without it the file is skipped loudly, and fails under CI=true.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
@@ -428,22 +430,147 @@ describe('portal listener with --no-portal-web (what every other test server run
   });
 });
 
-describe('portal console with an OIDC provider configured by env', { skip: missing && process.env.CI !== 'true' ? missing : false }, () => {
+/**
+ * A small OpenID Connect provider for the test: discovery, an authorization endpoint that signs
+ * whoever asks in as `email` at once, a token endpoint that answers with an RS256 ID token, and its
+ * key set. `token()` mints ID tokens directly for the GraphQL checks.
+ */
+async function startFakeOidcProvider(clientId: string): Promise<{ issuer: string; email: string; token(claims: Record<string, unknown>, key?: KeyObject): string; close(): Promise<void> }> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'test-key', alg: 'RS256', use: 'sig' };
+  const state = { email: 'dev@hourglass.localhost', issuer: '' };
+  const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const token = (claims: Record<string, unknown>, key: KeyObject = privateKey): string => {
+    const now = Math.floor(Date.now() / 1000);
+    const body = `${b64({ alg: 'RS256', kid: 'test-key', typ: 'JWT' })}.${b64({ iss: state.issuer, aud: clientId, sub: 'user-1', email: state.email, email_verified: true, iat: now, exp: now + 300, ...claims })}`;
+    return `${body}.${cryptoSign('RSA-SHA256', Buffer.from(body), key).toString('base64url')}`;
+  };
+  const server = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', state.issuer);
+    const json = (status: number, value: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    if (url.pathname === '/.well-known/openid-configuration') {
+      return json(200, {
+        issuer: state.issuer,
+        authorization_endpoint: `${state.issuer}/authorize`,
+        token_endpoint: `${state.issuer}/token`,
+        jwks_uri: `${state.issuer}/jwks`,
+        response_types_supported: ['code'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        code_challenge_methods_supported: ['S256'],
+      });
+    }
+    if (url.pathname === '/jwks') return json(200, { keys: [jwk] });
+    if (url.pathname === '/authorize') {
+      const back = new URL(url.searchParams.get('redirect_uri') ?? '');
+      back.searchParams.set('code', 'test-code');
+      back.searchParams.set('state', url.searchParams.get('state') ?? '');
+      res.writeHead(302, { location: back.toString() });
+      res.end();
+      return;
+    }
+    if (url.pathname === '/token' && req.method === 'POST') {
+      req.resume();
+      req.on('end', () => json(200, { access_token: 'test-access-token', token_type: 'Bearer', expires_in: 300, id_token: token({}) }));
+      return;
+    }
+    json(404, { error: 'not_found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { issuer: state.issuer, email: state.email, token, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('portal console with single sign-on through an OIDC provider configured by env', { skip: missing && process.env.CI !== 'true' ? missing : false }, () => {
+  const CLIENT_ID = 'hourglass-console';
   let server: ServerProcess;
+  let provider: Awaited<ReturnType<typeof startFakeOidcProvider>>;
+  let browser: Browser | undefined;
   before(async () => {
+    provider = await startFakeOidcProvider(CLIENT_ID);
     server = await startServer({
       portalWeb: true,
-      env: { HOURGLASS_OIDC_ISSUER: 'https://login.example.test', HOURGLASS_OIDC_CLIENT_ID: 'hourglass-console', HOURGLASS_OIDC_CLIENT_SECRET: 'not-a-real-secret', HOURGLASS_OIDC_NAME: 'Example SSO' },
+      env: { HOURGLASS_OIDC_ISSUER: provider.issuer, HOURGLASS_OIDC_CLIENT_ID: CLIENT_ID, HOURGLASS_OIDC_CLIENT_SECRET: 'not-a-real-secret', HOURGLASS_OIDC_NAME: 'Example SSO' },
     });
   });
   after(async () => {
+    await browser?.close().catch(() => undefined);
     await server?.dispose();
+    await provider?.close();
   });
+
+  async function signInWithOidc(idToken: string): Promise<{ token?: string; code?: string; message?: string }> {
+    const res = await fetch(server.portalUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'mutation($t: String!) { signInWithOidc(idToken: $t) { token viewer { name } } }', variables: { t: idToken } }),
+    });
+    const body = (await res.json()) as { data?: { signInWithOidc?: { token: string; viewer: { name: string } } }; errors?: { message: string; extensions?: { code?: string } }[] };
+    return { token: body.data?.signInWithOidc?.token, code: body.errors?.[0]?.extensions?.code, message: body.errors?.[0]?.message };
+  }
 
   it('offers the OIDC provider beside email and password', async () => {
     const base = server.portalUrl.replace(/\/graphql$/, '');
     const providers = (await (await fetch(`${base}/api/auth/providers`)).json()) as Record<string, { id: string; type: string; name: string }>;
     assert.deepEqual(Object.values(providers).map((p) => [p.id, p.type, p.name]), [['credentials', 'credentials', 'Email and password'], ['oidc', 'oauth', 'Example SSO']]);
     assert.match(await (await fetch(`${base}/signin`)).text(), /Sign in with <!-- -->Example SSO|Sign in with Example SSO/);
+  });
+
+  it('the API turns a valid ID token into a session of the user with its email, and refuses forged, foreign, expired and unknown ones', async () => {
+    const good = await signInWithOidc(provider.token({}));
+    assert.match(good.token ?? '', /^hgs_/, JSON.stringify(good));
+    // The session works like a password sign-in's.
+    const viewer = await fetch(server.portalUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${good.token}` }, body: JSON.stringify({ query: '{ viewer { name } }' }) });
+    assert.deepEqual(((await viewer.json()) as { data: unknown }).data, { viewer: { name: provider.email } });
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const cases: [string, string, RegExp][] = [
+      ['signed by another key', provider.token({}, other), /signature/i],
+      ['for another client', provider.token({ aud: 'someone-else' }), /aud/i],
+      ['expired', provider.token({ exp: Math.floor(Date.now() / 1000) - 600 }), /exp/i],
+      ['from another issuer', provider.token({ iss: 'https://evil.example.test' }), /iss/i],
+      ['with an unverified email', provider.token({ email_verified: false }), /not verified/],
+      ['of an email that is no user', provider.token({ email: 'stranger@example.test' }), /stranger@example\.test is not a user/],
+      ['that is not a token', 'not-a-jwt', /not valid/],
+    ];
+    for (const [what, idToken, reason] of cases) {
+      const answer = await signInWithOidc(idToken);
+      assert.equal(answer.token, undefined, `${what}: a session was opened`);
+      assert.equal(answer.code, 'UNAUTHENTICATED', `${what}: ${JSON.stringify(answer)}`);
+      assert.match(answer.message ?? '', reason, what);
+    }
+  });
+
+  it('signs in through the provider in the browser and shows the account\'s namespaces', async () => {
+    const base = server.portalUrl.replace(/\/graphql$/, '');
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${base}/namespaces`);
+    await page.waitForURL(/\/signin/);
+    await page.getByRole('button', { name: /Example SSO/ }).click();
+    await page.waitForURL(/\/namespaces$/);
+    await page.getByRole('link', { name: 'default', exact: true }).waitFor();
+    const session = await page.evaluate<string>("fetch('/api/auth/session').then((r) => r.text())");
+    assert.match(session, /dev@hourglass\.localhost/);
+    assert.doesNotMatch(session, /hourglassToken|hgs_|"token"/i);
+  });
+});
+
+describe('single sign-on is refused where it is not configured', () => {
+  it('signInWithOidc answers FAILED_PRECONDITION without touching any provider', async () => {
+    const server = await startServer();
+    try {
+      const res = await fetch(server.portalUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'mutation { signInWithOidc(idToken: "x") { token } }' }) });
+      const body = (await res.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
+      assert.equal(body.errors?.[0]?.extensions?.code, 'FAILED_PRECONDITION');
+      assert.match(body.errors?.[0]?.message ?? '', /single sign-on is not configured/);
+    } finally {
+      await server.dispose();
+    }
   });
 });
