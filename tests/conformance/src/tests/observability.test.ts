@@ -60,7 +60,9 @@ class OtlpReceiver {
 
 const receiver = new OtlpReceiver();
 const clientSpans = new InMemorySpanExporter();
-const serverOptions: StartServerOptions = { env: {} };
+// Eager activity dispatch off: this file's activities go through matching, whose task metrics it checks
+// (with it on, the SDK's activities are started in the workflow task completion and never reach matching).
+const serverOptions: StartServerOptions = { env: {}, settings: { 'history.enableActivityEagerExecution': [{ value: false }] } };
 
 // Before the file's server starts (hooks run in the order they are registered): the receiver's
 // address goes into the server's environment, the standard way.
