@@ -4,7 +4,7 @@ import { ROOT_CONTEXT, context as otelContext, propagation, trace } from '@opent
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createLogger } from '../logger';
 import { ServerMetrics, filterExposition } from './metrics';
-import { TEMPORAL_TRACE_HEADER, childSpan, extractCallerContext, startTracing, tracingSettingsFromEnv } from './tracing';
+import { TEMPORAL_TRACE_HEADER, childSpan, extractCallerContext, startTracing, tracingSettingsFromEnv, withSampledCall } from './tracing';
 
 const noMetadata = { get: () => [] };
 
@@ -88,6 +88,61 @@ describe('log lines', () => {
       const text = JSON.stringify(lines);
       assert.ok(!text.includes('hgk_secret') && !text.includes('hgk_other'), text);
       assert.equal(inside?.authorization, '[redacted]');
+    } finally {
+      await tracing.shutdown();
+      trace.disable();
+      otelContext.disable();
+      propagation.disable();
+    }
+  });
+
+  it('sampled calls each see their own span until they end, however they interleave; after the last, no context is left active', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = startTracing({ enabled: true, serviceName: 'test' }, exporter);
+    assert.ok(tracing);
+    try {
+      const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+      const spanA = tracing.tracer.startSpan('a');
+      const spanB = tracing.tracer.startSpan('b');
+      let releaseA!: () => void;
+      const aMayEnd = new Promise<void>((resolve) => (releaseA = resolve));
+      const seen: string[] = [];
+      const a = withSampledCall(trace.setSpan(ROOT_CONTEXT, spanA), async () => {
+        await aMayEnd;
+        seen.push(`a:${trace.getActiveSpan() === spanA}`);
+        await childSpan('a.child', {}, async () => undefined);
+      });
+      const b = withSampledCall(trace.setSpan(ROOT_CONTEXT, spanB), async () => {
+        await tick();
+        seen.push(`b-before:${trace.getActiveSpan() === spanB}`);
+        releaseA();
+        // A ends while B is still in flight: B keeps its context.
+        await a;
+        await tick();
+        seen.push(`b-after:${trace.getActiveSpan() === spanB}`);
+        await childSpan('b.child', {}, async () => undefined);
+      });
+      await Promise.all([a, b]);
+      spanA.end();
+      spanB.end();
+      assert.deepEqual(seen, ['b-before:true', 'a:true', 'b-after:true']);
+      assert.equal(trace.getActiveSpan(), undefined, 'a context is still active after the last sampled call');
+      // The next sampled call sees its span again (the storage is re-entered).
+      const spanC = tracing.tracer.startSpan('c');
+      let leftBehind: Promise<unknown> | undefined;
+      await withSampledCall(trace.setSpan(ROOT_CONTEXT, spanC), async () => {
+        await tick();
+        assert.equal(trace.getActiveSpan(), spanC);
+        // Work the call leaves running after it ends.
+        leftBehind = tick().then(tick).then(tick).then(() => trace.getActiveSpan());
+      });
+      spanC.end();
+      // The storage (and its async hooks) went off with the last sampled call: that work runs outside it.
+      assert.equal(await leftBehind, undefined);
+      await tracing.flush();
+      const parents = new Map(exporter.getFinishedSpans().map((s) => [s.name, s.parentSpanId]));
+      assert.equal(parents.get('a.child'), spanA.spanContext().spanId);
+      assert.equal(parents.get('b.child'), spanB.spanContext().spanId);
     } finally {
       await tracing.shutdown();
       trace.disable();

@@ -9,7 +9,7 @@
  * (service, method, namespace) by ServerMetrics.rpc().
  */
 import { performance } from 'node:perf_hooks';
-import { SpanKind, SpanStatusCode, extractCallerContext, isHourglassError, otelContext, otelTrace, type ServerMetrics, type Tracer } from '@hourglass/common';
+import { SpanKind, SpanStatusCode, extractCallerContext, isHourglassError, otelTrace, withSampledCall, type ServerMetrics, type Tracer } from '@hourglass/common';
 import type { Call, Interceptor, Next } from './chain';
 
 export interface CallTelemetry {
@@ -61,7 +61,7 @@ export function telemetryInterceptor({ metrics, tracer }: CallTelemetry): Interc
         parent,
       );
       if (!span.isRecording()) return measured(call, next);
-      return otelContext.with(otelTrace.setSpan(parent, span), async () => {
+      return withSampledCall(otelTrace.setSpan(parent, span), async () => {
         try {
           const response = await measured(call, next);
           span.setStatus({ code: SpanStatusCode.OK });
