@@ -1,5 +1,6 @@
 'use client';
-import { useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
+import { DayRangeForm, useDayRange } from '../../../components/day-range';
 import { ErrorText, Json, Loading, time } from '../../../components/ui';
 import { useQuery } from '../../../lib/client';
 
@@ -13,37 +14,14 @@ interface Entry {
   details: unknown;
 }
 
-const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-
 export default function AuditPage(): ReactNode {
-  const [range, setRange] = useState({ from: day(-6), to: day(0) });
-  const { data, error, loading } = useQuery<{ auditLog: Entry[] }>('query A($from: DateTime!, $to: DateTime!) { auditLog(from: $from, to: $to, limit: 1000) { id time operation principal apiKeyId status details } }', {
-    from: `${range.from}T00:00:00.000Z`,
-    to: new Date(Date.parse(`${range.to}T00:00:00.000Z`) + 86_400_000).toISOString(),
-  });
+  const { range, setRange, variables } = useDayRange(7);
+  const { data, error, loading } = useQuery<{ auditLog: Entry[] }>('query A($from: DateTime!, $to: DateTime!) { auditLog(from: $from, to: $to, limit: 1000) { id time operation principal apiKeyId status details } }', variables);
   const entries = [...(data?.auditLog ?? [])].reverse();
   return (
     <>
       <h1>Audit log</h1>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          const f = new FormData(e.currentTarget);
-          setRange({ from: String(f.get('from')), to: String(f.get('to')) });
-        }}
-      >
-        <div className="row">
-          <div>
-            <label htmlFor="audit-from">From (UTC day)</label>
-            <input id="audit-from" name="from" type="date" defaultValue={range.from} required />
-          </div>
-          <div>
-            <label htmlFor="audit-to">To (UTC day, included)</label>
-            <input id="audit-to" name="to" type="date" defaultValue={range.to} required />
-          </div>
-          <button type="submit">Show</button>
-        </div>
-      </form>
+      <DayRangeForm idPrefix="audit" range={range} onChange={setRange} />
       <Loading loading={loading} />
       <ErrorText error={error} />
       {data ? (

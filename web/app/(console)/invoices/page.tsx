@@ -2,23 +2,13 @@
 import { useState, type ReactNode } from 'react';
 import { ErrorText, Loading } from '../../../components/ui';
 import { useQuery } from '../../../lib/client';
-
-interface Invoice {
-  month: string;
-  currency: string;
-  lines: { namespace: string; type: string; quantity: number; unit: string; amountCents: number }[];
-  subtotalCents: number;
-  planMinimumCents: number;
-  minimumAdjustmentCents: number;
-  totalCents: number;
-  incomplete: boolean;
-}
+import { INVOICE_QUERY, type Invoice } from '../../../lib/invoice';
 
 const money = (cents: number, currency: string) => `${(cents / 100).toFixed(2)} ${currency}`;
 
 export default function InvoicesPage(): ReactNode {
   const [month, setMonth] = useState(new Date().toISOString().slice(0, 7));
-  const { data, error, loading } = useQuery<{ invoice: Invoice }>('query I($month: String!) { invoice(month: $month) { month currency lines { namespace type quantity unit amountCents } subtotalCents planMinimumCents minimumAdjustmentCents totalCents incomplete } }', { month });
+  const { data, error, loading } = useQuery<{ invoice: Invoice }>(INVOICE_QUERY, { month });
   const inv = data?.invoice;
   return (
     <>

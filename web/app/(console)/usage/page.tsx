@@ -1,5 +1,6 @@
 'use client';
-import { useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
+import { DayRangeForm, useDayRange } from '../../../components/day-range';
 import { ErrorText, Loading } from '../../../components/ui';
 import { useQuery } from '../../../lib/client';
 
@@ -12,13 +13,11 @@ interface UsageDay {
   retainedStorageByteSeconds: number;
 }
 
-const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-
 export default function UsagePage(): ReactNode {
-  const [range, setRange] = useState({ from: day(-13), to: day(0) });
+  const { range, setRange, variables } = useDayRange(14);
   const { data, error, loading } = useQuery<{ usage: UsageDay[] }>(
     'query U($from: DateTime!, $to: DateTime!) { usage(from: $from, to: $to) { day namespace actions actionsByType { action count } activeStorageByteSeconds retainedStorageByteSeconds } }',
-    { from: `${range.from}T00:00:00.000Z`, to: new Date(Date.parse(`${range.to}T00:00:00.000Z`) + 86_400_000).toISOString() },
+    variables,
   );
   const rows = data?.usage ?? [];
   const byDay = new Map<string, number>();
@@ -29,25 +28,7 @@ export default function UsagePage(): ReactNode {
   return (
     <>
       <h1>Usage</h1>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          const f = new FormData(e.currentTarget);
-          setRange({ from: String(f.get('from')), to: String(f.get('to')) });
-        }}
-      >
-        <div className="row">
-          <div>
-            <label htmlFor="usage-from">From (UTC day)</label>
-            <input id="usage-from" name="from" type="date" defaultValue={range.from} required />
-          </div>
-          <div>
-            <label htmlFor="usage-to">To (UTC day, included)</label>
-            <input id="usage-to" name="to" type="date" defaultValue={range.to} required />
-          </div>
-          <button type="submit">Show</button>
-        </div>
-      </form>
+      <DayRangeForm idPrefix="usage" range={range} onChange={setRange} />
       <Loading loading={loading} />
       <ErrorText error={error} />
       {data ? (

@@ -1,22 +1,10 @@
 /** An invoice as a CSV download, priced by the API (`invoice(month)`). */
 import { NextResponse, type NextRequest } from 'next/server';
 import { serverGraphql } from '../../../../lib/graphql-server';
+import { INVOICE_QUERY, type Invoice } from '../../../../lib/invoice';
 import { hourglassToken } from '../../../../lib/session-token';
 
 export const dynamic = 'force-dynamic';
-
-interface InvoiceAnswer {
-  invoice: {
-    month: string;
-    currency: string;
-    lines: { namespace: string; type: string; quantity: number; unit: string; amountCents: number }[];
-    subtotalCents: number;
-    planMinimumCents: number;
-    minimumAdjustmentCents: number;
-    totalCents: number;
-    incomplete: boolean;
-  };
-}
 
 const cents = (c: number) => (c / 100).toFixed(2);
 const cell = (v: string | number) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
@@ -25,11 +13,7 @@ export async function GET(req: NextRequest, ctx: { params: Promise<{ month: stri
   const { month } = await ctx.params;
   const token = await hourglassToken(req);
   if (!token) return NextResponse.json({ error: 'not signed in' }, { status: 401 });
-  const answer = await serverGraphql<InvoiceAnswer>(
-    'query Invoice($month: String!) { invoice(month: $month) { month currency lines { namespace type quantity unit amountCents } subtotalCents planMinimumCents minimumAdjustmentCents totalCents incomplete } }',
-    { month },
-    token,
-  );
+  const answer = await serverGraphql<{ invoice: Invoice }>(INVOICE_QUERY, { month }, token);
   const invoice = answer.data?.invoice;
   if (!invoice) return NextResponse.json({ error: answer.errors?.[0]?.message ?? 'no invoice' }, { status: 400 });
   const rows = [
