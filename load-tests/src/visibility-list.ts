@@ -36,7 +36,7 @@ function statusOf(i: number): number {
   return 7;
 }
 
-export function recordOf(namespaceId: string, i: number, now: number): VisibilityRecord {
+function recordOf(namespaceId: string, i: number, now: number): VisibilityRecord {
   const status = statusOf(i);
   // Spread over 30 days, newest last; a little jitter so ties on start time are rare.
   const startTime = now - 30 * DAY_MS + Math.floor((i * 30 * DAY_MS) / 100_000) + (i % 997);
