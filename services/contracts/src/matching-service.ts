@@ -63,13 +63,28 @@ export interface TaskQueueDescription {
 
 export type WorkerHeartbeat = Ws<'RecordWorkerHeartbeatRequest'>['workerHeartbeat'] extends (infer H)[] | null | undefined ? H : never;
 
+/** The worker fields a ListWorkers/CountWorkers query may filter on (Temporal's names). */
+export type WorkerStringField = 'WorkerInstanceKey' | 'WorkerIdentity' | 'HostName' | 'TaskQueue' | 'DeploymentName' | 'BuildId' | 'SdkName' | 'SdkVersion' | 'WorkerStatus';
+export type WorkerTimeField = 'StartTime' | 'HeartbeatTime';
+
+/**
+ * A ListWorkers/CountWorkers query, checked by the frontend and sent as plain data: strings compare
+ * exactly (WorkerStatus by its enum name, e.g. WORKER_STATUS_RUNNING), times are epoch milliseconds
+ * (a worker that did not report the time matches no time condition).
+ */
+export type WorkerFilter =
+  | { kind: 'and' | 'or'; operands: WorkerFilter[] }
+  | { kind: 'not'; operand: WorkerFilter }
+  | { kind: 'string'; field: WorkerStringField; op: '=' | '!=' | 'startsWith' | 'notStartsWith' | 'in' | 'notIn'; values: string[] }
+  | { kind: 'time'; field: WorkerTimeField; op: '=' | '!=' | '>' | '>=' | '<' | '<=' | 'between' | 'notBetween'; values: number[] };
+
 export interface MatchingService {
   describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: 'workflow' | 'activity'; kind: TaskQueueKindName }): TaskQueueDescription;
   /** Workers report themselves every heartbeat interval; kept in memory, forgotten after five minutes of silence. */
   recordWorkerHeartbeat(request: { namespaceId: string; heartbeats: WorkerHeartbeat[] }): void;
-  /** Live workers of a namespace, most recently heard first. */
-  listWorkers(request: { namespaceId: string; pageSize: number; nextPageToken?: string }): { workers: WorkerHeartbeat[]; nextPageToken?: string };
-  countWorkers(request: { namespaceId: string }): number;
+  /** Live workers of a namespace (those the filter matches), most recently heard first. */
+  listWorkers(request: { namespaceId: string; pageSize: number; nextPageToken?: string; filter?: WorkerFilter }): { workers: WorkerHeartbeat[]; nextPageToken?: string };
+  countWorkers(request: { namespaceId: string; filter?: WorkerFilter }): number;
   describeWorker(request: { namespaceId: string; workerInstanceKey: string }): WorkerHeartbeat | undefined;
   /** Sync match to a waiting poller, else backlog. Fails with StickyWorkerUnavailableError on a sticky queue nobody polls. */
   addWorkflowTask(request: AddWorkflowTaskRequest, call?: CallOptions): Promise<void>;

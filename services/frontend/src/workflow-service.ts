@@ -17,6 +17,7 @@ import type { HandlerContext, UnaryHandler } from './interceptors';
 import { CLUSTER_NAME, describeNamespace } from './namespace-views';
 import { builtInSearchAttributes } from './operator-service';
 import { describeTaskQueue } from './task-queue-views';
+import { compileWorkerQuery } from './worker-query';
 
 const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_LIST_PAGE_SIZE = 100;
@@ -231,18 +232,18 @@ export class WorkflowService {
         return {};
       }),
       ListWorkers: wsHandler('ListWorkersRequest', async (r, ctx) => {
-        if (r.query) throw new InvalidArgumentError(`ListWorkers: query filters are not supported by Hourglass yet (got ${quote(r.query)}); list without a query`);
+        const filter = compileWorkerQuery(r.query ?? '');
         const pageSize = r.pageSize && r.pageSize > 0 ? Math.min(r.pageSize, MAX_LIST_PAGE_SIZE) : DEFAULT_LIST_PAGE_SIZE;
         const token = r.nextPageToken && r.nextPageToken.length > 0 ? Buffer.from(r.nextPageToken).toString('utf8') : undefined;
-        const page = matching.listWorkers({ namespaceId: ns(ctx), pageSize, ...(token ? { nextPageToken: token } : {}) });
+        const page = matching.listWorkers({ namespaceId: ns(ctx), pageSize, ...(token ? { nextPageToken: token } : {}), ...(filter ? { filter } : {}) });
         return {
           workersInfo: page.workers.map((workerHeartbeat) => ({ workerHeartbeat })),
           ...(page.nextPageToken ? { nextPageToken: Buffer.from(page.nextPageToken, 'utf8') } : {}),
         };
       }),
       CountWorkers: wsHandler('CountWorkersRequest', async (r, ctx) => {
-        if (r.query) throw new InvalidArgumentError(`CountWorkers: query filters are not supported by Hourglass yet (got ${quote(r.query)}); count without a query`);
-        return { count: int64(matching.countWorkers({ namespaceId: ns(ctx) })) };
+        const filter = compileWorkerQuery(r.query ?? '');
+        return { count: int64(matching.countWorkers({ namespaceId: ns(ctx), ...(filter ? { filter } : {}) })) };
       }),
       DescribeWorker: wsHandler('DescribeWorkerRequest', async (r, ctx) => {
         const workerHeartbeat = matching.describeWorker({ namespaceId: ns(ctx), workerInstanceKey: r.workerInstanceKey ?? '' });

@@ -11,7 +11,8 @@ import type { TaskQueueKey, TaskQueueStore, TaskQueueType } from '@hourglass/per
 
 import { TaskQueue, type Offer } from './task-queue';
 import { WorkerRegistry, type WorkerHeartbeat } from './worker-registry';
-import type { CallOptions, MatchingService, TaskQueueDescription } from '@hourglass/contracts';
+import type { CallOptions, MatchingService, TaskQueueDescription, WorkerFilter } from '@hourglass/contracts';
+import { matchesWorker } from './worker-filter';
 import type {
   ActivityTaskResponse,
   AddActivityTaskRequest,
@@ -223,12 +224,14 @@ export class MatchingEngine implements MatchingService {
     for (const heartbeat of request.heartbeats) this.workers.record(request.namespaceId, heartbeat, this.clock.now());
   }
 
-  listWorkers(request: { namespaceId: string; pageSize: number; nextPageToken?: string }): { workers: WorkerHeartbeat[]; nextPageToken?: string } {
-    return this.workers.list(request.namespaceId, this.clock.now(), request.pageSize, request.nextPageToken);
+  listWorkers(request: { namespaceId: string; pageSize: number; nextPageToken?: string; filter?: WorkerFilter }): { workers: WorkerHeartbeat[]; nextPageToken?: string } {
+    const { filter } = request;
+    return this.workers.list(request.namespaceId, this.clock.now(), request.pageSize, request.nextPageToken, filter ? (hb) => matchesWorker(filter, hb) : undefined);
   }
 
-  countWorkers(request: { namespaceId: string }): number {
-    return this.workers.count(request.namespaceId, this.clock.now());
+  countWorkers(request: { namespaceId: string; filter?: WorkerFilter }): number {
+    const { filter } = request;
+    return this.workers.count(request.namespaceId, this.clock.now(), filter ? (hb) => matchesWorker(filter, hb) : undefined);
   }
 
   describeWorker(request: { namespaceId: string; workerInstanceKey: string }): WorkerHeartbeat | undefined {

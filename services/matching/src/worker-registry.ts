@@ -44,17 +44,20 @@ export class WorkerRegistry {
     return entry && now - entry.lastSeen <= WORKER_TTL_MS ? entry.heartbeat : undefined;
   }
 
-  /** Live workers of the namespace. */
-  count(namespaceId: string, now: number): number {
+  /** Live workers of the namespace (those `matches` accepts). */
+  count(namespaceId: string, now: number, matches: (heartbeat: WorkerHeartbeat) => boolean = () => true): number {
     const workers = this.byNamespace.get(namespaceId);
     if (!workers) return 0;
     let n = 0;
-    for (const entry of workers.values()) if (now - entry.lastSeen <= WORKER_TTL_MS) n += 1;
+    for (const entry of workers.values()) if (now - entry.lastSeen <= WORKER_TTL_MS && matches(entry.heartbeat)) n += 1;
     return n;
   }
 
-  /** Most recently heard first; the page token is the instance key to continue after. */
-  list(namespaceId: string, now: number, pageSize: number, after?: string): { workers: WorkerHeartbeat[]; nextPageToken?: string } {
+  /**
+   * Most recently heard first, those `matches` accepts; the page token is the instance key to
+   * continue after (a worker heard from again since moves to the front and is not repeated).
+   */
+  list(namespaceId: string, now: number, pageSize: number, after?: string, matches: (heartbeat: WorkerHeartbeat) => boolean = () => true): { workers: WorkerHeartbeat[]; nextPageToken?: string } {
     const workers = this.byNamespace.get(namespaceId);
     if (!workers) return { workers: [] };
     for (const [key, entry] of workers) {
@@ -68,8 +71,13 @@ export class WorkerRegistry {
       const i = keys.indexOf(after);
       start = i < 0 ? keys.length : i + 1;
     }
-    const page = keys.slice(start, start + pageSize);
+    const page: string[] = [];
+    let i = start;
+    for (; i < keys.length && page.length < pageSize; i += 1) {
+      if (matches((workers.get(keys[i] as string) as Entry).heartbeat)) page.push(keys[i] as string);
+    }
+    const more = keys.slice(i).some((k) => matches((workers.get(k) as Entry).heartbeat));
     const result = page.map((k) => (workers.get(k) as Entry).heartbeat);
-    return start + pageSize < keys.length ? { workers: result, nextPageToken: page[page.length - 1] as string } : { workers: result };
+    return more ? { workers: result, nextPageToken: page[page.length - 1] as string } : { workers: result };
   }
 }

@@ -94,8 +94,19 @@ file.test("the official worker's heartbeats: ListWorkers and DescribeWorker show
   assert.equal(described.workerInfo?.workerHeartbeat?.workerIdentity, WORKER_IDENTITY);
   const missing = await rejectionOf(ws.describeWorker({ namespace: 'default', workerInstanceKey: 'no-such-worker' }), 'an unknown worker');
   assert.equal((missing as { code?: number }).code, status.NOT_FOUND);
-  const filtered = await rejectionOf(ws.listWorkers({ namespace: 'default', query: "TaskQueue = 'x'" }), 'a query filter');
-  assert.equal((filtered as { code?: number }).code, status.INVALID_ARGUMENT);
+
+  // Temporal's worker query language: by task queue, identity, status and heartbeat time.
+  const since = new Date(Date.now() - 10 * 60_000).toISOString();
+  const query = `TaskQueue = '${env.taskQueue}' AND WorkerIdentity = '${WORKER_IDENTITY}' AND WorkerStatus = 'Running' AND HeartbeatTime > '${since}'`;
+  const filtered = await ws.listWorkers({ namespace: 'default', query });
+  assert.deepEqual(filtered.workersInfo?.map((w) => w.workerHeartbeat?.workerInstanceKey), [key]);
+  assert.equal(Number((await ws.countWorkers({ namespace: 'default', query })).count), 1);
+  const none = await ws.listWorkers({ namespace: 'default', query: "TaskQueue = 'no-such-queue' OR SdkName STARTS_WITH 'cobol'" });
+  assert.equal(none.workersInfo?.length ?? 0, 0);
+  assert.equal(Number((await ws.countWorkers({ namespace: 'default', query: "TaskQueue IN ('no-such-queue')" })).count), 0);
+  const bad = await rejectionOf(ws.listWorkers({ namespace: 'default', query: "TaskQueue > 'x'" }), 'an operator strings do not have');
+  assert.equal((bad as { code?: number }).code, status.INVALID_ARGUMENT);
+  assert.match((bad as Error).message, /TaskQueue compares with =, !=, IN and STARTS_WITH/);
 });
 
 file.test('GetWorkflowExecutionHistoryReverse pages the history newest first', async (_t, env) => {
