@@ -6,7 +6,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
-import { hourglassProtoRoot } from '@hourglass/frontend';
 import type protobuf from 'protobufjs';
 
 export const OPERATOR_API = 'hourglass.operator.v1.OperatorApi';
@@ -33,6 +32,8 @@ export function resolveOperatorKey(env: NodeJS.ProcessEnv, credentialsFile: stri
 
 /** One unary call of the operator API; resolves with the decoded response as a plain object. */
 export async function callOperatorApi(connection: AdminConnection, method: string, request: Record<string, unknown>, timeoutMs = 15_000): Promise<Record<string, unknown>> {
+  // Loaded here, not at the top: every `hourglass` command loads this module, few call the operator API.
+  const { hourglassProtoRoot } = await import('@hourglass/frontend');
   const service = hourglassProtoRoot().lookupService(OPERATOR_API);
   const rpc = service.methods[method];
   if (!rpc) throw new Error(`the operator API has no method ${method}`);
