@@ -40,7 +40,11 @@ type Query {
   Example: \`{ workflows(namespace: "default", query: "ExecutionStatus = 'Failed'", pageSize: 20) { executions { workflowId status } nextPageToken } }\`
   """
   workflows(namespace: String!, query: String = "", pageSize: Int = 50, pageToken: String): WorkflowPage!
-  "The saved searches of a namespace, by name (everyone who may read the namespace sees them)."
+  """
+  The caller's own saved searches in a namespace, by name: saved queries are per user (or per
+  service account, for its keys); nobody else's are listed. Needs namespace read.
+  Example: \`{ savedViews(namespace: "default") { name query } }\`
+  """
   savedViews(namespace: String!): [SavedView!]!
   "Counts of the executions matching a list filter, by status."
   workflowCounts(namespace: String!, query: String = ""): WorkflowCounts!
@@ -117,11 +121,13 @@ type Mutation {
   "Registers custom search attributes on a namespace (namespace admins)."
   addSearchAttributes(namespace: String!, attributes: [SearchAttributeInput!]!): [SearchAttribute!]!
   """
-  Saves (or replaces) a named workflow search of a namespace, shared with everyone who may read it
-  (namespace write). The query must be a valid list filter. At most 100 views per namespace.
+  Saves (or replaces) one of the caller's own named workflow searches in a namespace (per user:
+  another user's search of the same name is a different one, left untouched). Needs namespace
+  write. The query must be a valid list filter. At most 100 saved views per user per namespace.
+  Example: \`mutation { saveView(namespace: "default", name: "failed", query: "ExecutionStatus = 'Failed'") { name } }\`
   """
   saveView(namespace: String!, name: String!, query: String!): SavedView!
-  "Deletes a saved view (namespace write)."
+  "Deletes one of the caller's own saved views (namespace write); another user's of the same name stays. NOT_FOUND when the caller has none of that name."
   deleteView(namespace: String!, name: String!): Boolean!
   "Sends a signal to a running execution; \`input\` is sent as one JSON payload."
   signalWorkflow(namespace: String!, workflowId: String!, runId: String, signalName: String!, input: JSON): Boolean!
@@ -375,13 +381,13 @@ type WorkflowPage {
   nextPageToken: String
 }
 
-"A saved workflow search."
+"A saved workflow search of one user (or service account) in one namespace."
 type SavedView {
-  "Its name, unique in its namespace."
+  "Its name, unique among its owner's saved views in the namespace."
   name: String!
   "The list filter, e.g. ExecutionStatus = 'Failed'."
   query: String!
-  "Who saved it last."
+  "Its owner's email (or service account name) when it was saved last."
   savedBy: String!
   "When it was saved last."
   updatedAt: DateTime!

@@ -4,6 +4,7 @@
  * hashes are stored: the password's argon2id hash and the SHA-256 of a session's secret (random,
  * 256 bits, so a fast digest suffices and each request costs one lookup).
  */
+import type { PrincipalType } from './identity-types';
 
 /** A user's portal password. A person may be a user of several accounts under one email. */
 export interface PortalLoginRecord {
@@ -28,25 +29,35 @@ export interface PortalSessionRecord {
   expiresAt: number;
 }
 
-/** A saved workflow search of a namespace, shared by everyone who may read the namespace. */
+/**
+ * Who a saved view belongs to: the user or service account that saved it (its stable id, never its
+ * display name, so renaming a service account or changing an email keeps its views).
+ */
+export interface SavedViewOwner {
+  type: PrincipalType;
+  id: string;
+}
+
+/** A saved workflow search of one principal in one namespace: only its owner lists, replaces or deletes it. */
 export interface SavedViewRecord {
   namespaceId: string;
-  /** Unique in its namespace. */
+  owner: SavedViewOwner;
+  /** Unique per owner in its namespace. */
   name: string;
   /** A list filter in Temporal's query language. */
   query: string;
-  /** Who saved it last (user email or service account name). */
+  /** Who saved it last (user email or service account name), as shown. */
   savedBy: string;
   updatedAt: number;
 }
 
 export interface PortalStore {
-  /** Creates or replaces the view `name` of its namespace. */
+  /** Creates or replaces the view `name` of its owner in its namespace. */
   saveView(record: SavedViewRecord): Promise<void>;
-  /** The views of a namespace, by name (at most `limit`). */
-  listViews(namespaceId: string, limit: number): Promise<SavedViewRecord[]>;
-  /** Whether a view was there to delete. */
-  deleteView(namespaceId: string, name: string): Promise<boolean>;
+  /** The views of one owner in a namespace, by name (at most `limit`). */
+  listViews(namespaceId: string, owner: SavedViewOwner, limit: number): Promise<SavedViewRecord[]>;
+  /** Whether the owner had a view of that name to delete (another owner's of the same name stays). */
+  deleteView(namespaceId: string, owner: SavedViewOwner, name: string): Promise<boolean>;
 
   /** Sets (or replaces) the password of a user. */
   setLogin(record: PortalLoginRecord): Promise<void>;

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, quote, temporal } from '@hourglass/common';
 import { authorizeCall } from '@hourglass/identity';
-import type { SavedViewRecord } from '@hourglass/persistence';
+import type { SavedViewOwner, SavedViewRecord } from '@hourglass/persistence';
 import { billableActionsOfEvent } from '@hourglass/history';
 import { BillableActions } from '@hourglass/usage';
 import type { ApiContext, ResolverMap } from '../context';
@@ -67,9 +67,20 @@ function identity(ctx: ApiContext): string {
   return `portal:${ctx.principal().name}`.slice(0, 200);
 }
 
-const MAX_VIEWS_PER_NAMESPACE = 100;
+/** Per owner in one namespace. */
+const MAX_VIEWS_PER_OWNER = 100;
 const MAX_VIEW_NAME = 100;
 const MAX_VIEW_QUERY = 4000;
+
+/**
+ * Saved views are the caller's own: the signed-in user, or the service account (or user) whose
+ * API key calls. Keyed by the principal's stable id, not its name, so an email change or a
+ * service account rename keeps them.
+ */
+function viewOwner(ctx: ApiContext): SavedViewOwner {
+  const principal = ctx.principal();
+  return { type: principal.type, id: principal.id };
+}
 
 function viewOf(view: SavedViewRecord): Record<string, unknown> {
   return { name: view.name, query: view.query, savedBy: view.savedBy, updatedAt: new Date(view.updatedAt).toISOString() };
@@ -96,7 +107,7 @@ export const workflowResolvers: ResolverMap = {
     savedViews: async (_: unknown, args: Args, ctx: ApiContext) => {
       const ns = await ctx.namespaceByName.load(String(args.namespace));
       ctx.stats.serviceCalls += 1;
-      return (await ctx.deps.portal.listViews(ns.id, MAX_VIEWS_PER_NAMESPACE)).map(viewOf);
+      return (await ctx.deps.portal.listViews(ns.id, viewOwner(ctx), MAX_VIEWS_PER_OWNER)).map(viewOf);
     },
     workflowCounts: async (_: unknown, args: Args, ctx: ApiContext) => {
       const query = String(args.query ?? '').trim();
@@ -173,11 +184,12 @@ export const workflowResolvers: ResolverMap = {
       // The visibility service checks the query as it would run it (syntax, attributes, types).
       await ctx.call('WorkflowService', 'CountWorkflowExecutions', { namespace: ns.name, query });
       ctx.stats.serviceCalls += 1;
-      const views = await ctx.deps.portal.listViews(ns.id, MAX_VIEWS_PER_NAMESPACE + 1);
-      if (views.length >= MAX_VIEWS_PER_NAMESPACE && !views.some((v) => v.name === name)) {
-        throw new FailedPreconditionError(`namespace ${ns.name} has ${MAX_VIEWS_PER_NAMESPACE} saved views already: delete one first`);
+      const owner = viewOwner(ctx);
+      const views = await ctx.deps.portal.listViews(ns.id, owner, MAX_VIEWS_PER_OWNER + 1);
+      if (views.length >= MAX_VIEWS_PER_OWNER && !views.some((v) => v.name === name)) {
+        throw new FailedPreconditionError(`you have ${MAX_VIEWS_PER_OWNER} saved views in namespace ${ns.name} already: delete one first`);
       }
-      const record: SavedViewRecord = { namespaceId: ns.id, name, query, savedBy: ctx.principal().name, updatedAt: Date.now() };
+      const record: SavedViewRecord = { namespaceId: ns.id, owner, name, query, savedBy: ctx.principal().name, updatedAt: Date.now() };
       await ctx.deps.portal.saveView(record);
       return viewOf(record);
     },
@@ -185,7 +197,9 @@ export const workflowResolvers: ResolverMap = {
       const ns = await ctx.namespaceByName.load(String(args.namespace));
       authorizeCall(ctx.principal(), 'DeleteView', 'write', ns);
       ctx.stats.serviceCalls += 1;
-      if (!(await ctx.deps.portal.deleteView(ns.id, String(args.name)))) throw new NotFoundError(`no saved view ${quote(String(args.name))} in namespace ${ns.name}`);
+      if (!(await ctx.deps.portal.deleteView(ns.id, viewOwner(ctx), String(args.name)))) {
+        throw new NotFoundError(`you have no saved view ${quote(String(args.name))} in namespace ${ns.name}`);
+      }
       return true;
     },
     signalWorkflow: async (_: unknown, args: Args, ctx: ApiContext) => {

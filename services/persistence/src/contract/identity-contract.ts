@@ -15,6 +15,7 @@ import type {
   VersionedRecord,
 } from '../identity-types';
 import type { ListPage, Persistence } from '../types';
+import type { SavedViewOwner, SavedViewRecord } from '../portal-types';
 import { T0, namespace, withStore } from './fixtures';
 
 /** Builders of identity records; values are fixed so failures are reproducible. */
@@ -192,20 +193,54 @@ export function runIdentityContract(name: string, open: () => Promise<Persistenc
       assert.deepEqual(await p.portal.listLoginsByEmail('ann@example.com', 10), [login('acct2', 'u-2', 'h2')]);
     });
 
-    test('saved views: per namespace, by name, replaced in place, deleted once', async (p) => {
-      const view = (namespaceId: string, name: string, query: string) => ({ namespaceId, name, query, savedBy: 'ann@example.com', updatedAt: T0 });
-      await p.portal.saveView(view('ns-a', 'failed', "ExecutionStatus = 'Failed'"));
-      await p.portal.saveView(view('ns-a', 'all orders', "WorkflowType = 'order'"));
-      await p.portal.saveView(view('ns-b', 'failed', 'x'));
-      await p.portal.saveView({ ...view('ns-a', 'failed', "ExecutionStatus = 'Failed' AND WorkflowType = 'order'"), savedBy: 'bob@example.com', updatedAt: T0 + 1 });
-      assert.deepEqual(await p.portal.listViews('ns-a', 10), [
-        view('ns-a', 'all orders', "WorkflowType = 'order'"),
-        { ...view('ns-a', 'failed', "ExecutionStatus = 'Failed' AND WorkflowType = 'order'"), savedBy: 'bob@example.com', updatedAt: T0 + 1 },
+    const ANN = { type: 'user', id: 'u-ann' } as const;
+    const BOB = { type: 'user', id: 'u-bob' } as const;
+    const view = (namespaceId: string, owner: SavedViewOwner, name: string, query: string): SavedViewRecord => ({
+      namespaceId,
+      owner,
+      name,
+      query,
+      savedBy: 'ann@example.com',
+      updatedAt: T0,
+    });
+
+    test('saved views: per namespace and owner, by name, replaced in place, deleted once', async (p) => {
+      await p.portal.saveView(view('ns-a', ANN, 'failed', "ExecutionStatus = 'Failed'"));
+      await p.portal.saveView(view('ns-a', ANN, 'all orders', "WorkflowType = 'order'"));
+      await p.portal.saveView(view('ns-b', ANN, 'failed', 'x'));
+      await p.portal.saveView({ ...view('ns-a', ANN, 'failed', "ExecutionStatus = 'Failed' AND WorkflowType = 'order'"), savedBy: 'ann@new.example.com', updatedAt: T0 + 1 });
+      assert.deepEqual(await p.portal.listViews('ns-a', ANN, 10), [
+        view('ns-a', ANN, 'all orders', "WorkflowType = 'order'"),
+        { ...view('ns-a', ANN, 'failed', "ExecutionStatus = 'Failed' AND WorkflowType = 'order'"), savedBy: 'ann@new.example.com', updatedAt: T0 + 1 },
       ]);
-      assert.equal((await p.portal.listViews('ns-a', 1)).length, 1);
-      assert.equal(await p.portal.deleteView('ns-a', 'failed'), true);
-      assert.equal(await p.portal.deleteView('ns-a', 'failed'), false);
-      assert.deepEqual(await p.portal.listViews('ns-b', 10), [view('ns-b', 'failed', 'x')]);
+      assert.equal((await p.portal.listViews('ns-a', ANN, 1)).length, 1);
+      assert.equal(await p.portal.deleteView('ns-a', ANN, 'failed'), true);
+      assert.equal(await p.portal.deleteView('ns-a', ANN, 'failed'), false);
+      assert.deepEqual(await p.portal.listViews('ns-b', ANN, 10), [view('ns-b', ANN, 'failed', 'x')]);
+    });
+
+    test('saved views: two owners keep views of the same name apart (lists, replaces and deletes)', async (p) => {
+      // A service account whose id happens to equal a user's is still another owner.
+      const ROBOT = { type: 'serviceAccount', id: 'u-ann' } as const;
+      await p.portal.saveView(view('ns-a', ANN, 'failed', 'ann'));
+      await p.portal.saveView({ ...view('ns-a', BOB, 'failed', 'bob'), savedBy: 'bob@example.com' });
+      await p.portal.saveView({ ...view('ns-a', ROBOT, 'failed', 'robot'), savedBy: 'robot' });
+      await p.portal.saveView({ ...view('ns-a', BOB, 'mine', 'bob only'), savedBy: 'bob@example.com' });
+      assert.deepEqual(await p.portal.listViews('ns-a', ANN, 10), [view('ns-a', ANN, 'failed', 'ann')]);
+      assert.deepEqual(await p.portal.listViews('ns-a', ROBOT, 10), [{ ...view('ns-a', ROBOT, 'failed', 'robot'), savedBy: 'robot' }]);
+      assert.deepEqual((await p.portal.listViews('ns-a', BOB, 10)).map((v) => [v.name, v.query]), [['failed', 'bob'], ['mine', 'bob only']]);
+      assert.deepEqual(await p.portal.listViews('ns-a', { type: 'user', id: 'u-nobody' }, 10), []);
+
+      // Bob replacing his "failed" leaves Ann's as it was.
+      await p.portal.saveView({ ...view('ns-a', BOB, 'failed', 'bob v2'), savedBy: 'bob@example.com', updatedAt: T0 + 5 });
+      assert.deepEqual(await p.portal.listViews('ns-a', ANN, 10), [view('ns-a', ANN, 'failed', 'ann')]);
+
+      // Deleting is per owner too: Ann has no "mine", and deleting her "failed" keeps Bob's and the robot's.
+      assert.equal(await p.portal.deleteView('ns-a', ANN, 'mine'), false);
+      assert.equal(await p.portal.deleteView('ns-a', ANN, 'failed'), true);
+      assert.deepEqual(await p.portal.listViews('ns-a', ANN, 10), []);
+      assert.deepEqual((await p.portal.listViews('ns-a', BOB, 10)).map((v) => [v.name, v.query]), [['failed', 'bob v2'], ['mine', 'bob only']]);
+      assert.equal((await p.portal.listViews('ns-a', ROBOT, 10)).length, 1);
     });
   });
 

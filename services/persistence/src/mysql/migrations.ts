@@ -4,6 +4,7 @@ import { InvariantViolationError } from '@hourglass/common';
 import { VISIBILITY_MYSQL_DDL } from '@hourglass/visibility';
 import { mysqlAddress, mysqlDsnKey, parseMysqlDsn, type MysqlDsn } from './dsn';
 import { MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
+import { legacyViewCandidates, ownersOfLegacyView, type LegacyViewCandidates } from '../saved-view-owners';
 import { ConnectionExecutor, connectMysql, toInt, toText, translateMysqlError, type SqlExecutor, type SqlParam } from './sql';
 
 /**
@@ -404,12 +405,71 @@ const CLUSTER_PORTAL: readonly string[] = [
   ) ${TABLE_OPTIONS}`,
 ];
 
+/**
+ * Cluster schema version 6: saved views per user. The owner (principal type and id) joins the key
+ * in one ALTER (atomic: a crash leaves the table before or after it); each existing view then goes
+ * to the owners that ownersOfLegacyView picks, or stays unassigned (owner '' '') when there is
+ * none. Re-running after a crash is safe: the ALTER is skipped once the column exists, a copy
+ * already made is left as it is, and only rows still unassigned are looked at.
+ */
+const CLUSTER_SAVED_VIEWS_BY_OWNER: readonly MysqlMigrationStatement[] = [
+  async (db: MysqlMigrationContext): Promise<void> => {
+    const [row] = await db.rows<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'portal_saved_views' AND column_name = 'owner_type'",
+      [],
+    );
+    if (Number(row?.n ?? 0) > 0) return;
+    await db.query(
+      `ALTER TABLE portal_saved_views
+         ADD COLUMN owner_type VARBINARY(32) NOT NULL DEFAULT '' AFTER namespace_id,
+         ADD COLUMN owner_id VARBINARY(255) NOT NULL DEFAULT '' AFTER owner_type,
+         DROP PRIMARY KEY,
+         ADD PRIMARY KEY (namespace_id, owner_type, owner_id, name)`,
+    );
+  },
+  async (db: MysqlMigrationContext): Promise<void> => {
+    const rows = await db.rows<{ namespace_id: Buffer; name: Buffer; saved_by: Buffer; account_id: Buffer | null }>(
+      `SELECT v.namespace_id, v.name, v.saved_by, n.account_id FROM portal_saved_views v LEFT JOIN namespaces n ON n.id = v.namespace_id
+       WHERE v.owner_type = '' AND v.owner_id = '' ORDER BY v.namespace_id, v.name`,
+      [],
+    );
+    const candidates = new Map<string, LegacyViewCandidates>();
+    for (const row of rows) {
+      const accountId = row.account_id === null ? '' : toText(row.account_id);
+      let ofAccount = candidates.get(accountId);
+      if (!ofAccount) {
+        const live = async (table: 'users' | 'service_accounts') =>
+          (await db.rows<{ id: Buffer; data: string }>(`SELECT id, data FROM ${table} WHERE account_id = ? AND deleted = 0`, [accountId])).map((r) => ({
+            id: toText(r.id),
+            data: toText(r.data),
+          }));
+        ofAccount = accountId === '' ? { users: [], serviceAccounts: [] } : legacyViewCandidates(await live('users'), await live('service_accounts'));
+        candidates.set(accountId, ofAccount);
+      }
+      const owners = ownersOfLegacyView(toText(row.saved_by), ofAccount);
+      if (owners.length === 0) continue;
+      const key = [toText(row.namespace_id), toText(row.name)];
+      for (const owner of owners) {
+        await db.run(
+          `INSERT INTO portal_saved_views (namespace_id, owner_type, owner_id, name, query, saved_by, updated_at)
+           SELECT v.namespace_id, ?, ?, v.name, v.query, v.saved_by, v.updated_at FROM portal_saved_views v
+           WHERE v.namespace_id = ? AND v.owner_type = '' AND v.owner_id = '' AND v.name = ?
+           ON DUPLICATE KEY UPDATE portal_saved_views.owner_id = portal_saved_views.owner_id`,
+          [owner.type, owner.id, ...key],
+        );
+      }
+      await db.run("DELETE FROM portal_saved_views WHERE namespace_id = ? AND owner_type = '' AND owner_id = '' AND name = ?", key);
+    }
+  },
+];
+
 export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial cluster schema', statements: CLUSTER_V1 },
   { version: 2, description: 'the ordered list of shard databases', statements: CLUSTER_V2 },
   { version: 3, description: 'accounts, users, service accounts, API keys, namespace grants, audit log, async operations; namespaces by account', statements: CLUSTER_V3 },
   { version: 4, description: 'visibility_executions: the SQL visibility index (one row per run)', statements: CLUSTER_V4 },
   { version: 5, description: 'portal: user passwords, sessions and saved workflow views', statements: CLUSTER_PORTAL },
+  { version: 6, description: 'portal: saved workflow views per user (owner in the key); existing views go to whoever saved them', statements: CLUSTER_SAVED_VIEWS_BY_OWNER },
 ];
 export const SHARD_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial shard schema', statements: SHARD_V1 },

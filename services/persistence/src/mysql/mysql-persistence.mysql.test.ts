@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { InvalidArgumentError } from '@hourglass/common';
 import {
+  T0,
   TIMER,
   TRANSFER,
   events,
@@ -715,6 +716,55 @@ if (probe.ok) {
           const record = visibilityRecord('run-1', 3);
           await p.visibility.upsert([record]);
           assert.deepEqual(await p.visibility.get(record.namespaceId, 'run-1'), record);
+        } finally {
+          await p.close();
+        }
+      });
+
+      it('brings a cluster database at version 5 to version 6: each shared saved view goes to whoever saved it, else to the account owners, else stays unassigned; re-running the step is safe', async () => {
+        for (const db of [MIGRATE_CLUSTER_DB, MIGRATE_SHARD_DB]) await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
+        await migrateMysql(scratch, { cluster: CLUSTER_MIGRATIONS.slice(0, 5), shard: SHARD_MIGRATIONS });
+        const clusterDb = `\`${MIGRATE_CLUSTER_DB}\``;
+        await admin.query(`INSERT INTO ${clusterDb}.namespaces (id, name, data, account_id) VALUES ('id-orders', 'orders', ?, 'acct1')`, [JSON.stringify(namespace('orders'))]);
+        const userData = (id: string, email: string, role: string) => JSON.stringify({ id, resourceVersion: 1, createdAt: T0, updatedAt: T0, accountId: 'acct1', email, role, deleted: false });
+        await admin.query(`INSERT INTO ${clusterDb}.users (account_id, id, active_email, deleted, resource_version, data) VALUES (?, ?, ?, 0, 1, ?), (?, ?, ?, 0, 1, ?)`, [
+          'acct1', 'u-ann', 'ann@example.com', userData('u-ann', 'Ann@Example.com', 'developer'),
+          'acct1', 'u-boss', 'boss@example.com', userData('u-boss', 'boss@example.com', 'owner'),
+        ]);
+        await admin.query(`INSERT INTO ${clusterDb}.service_accounts (account_id, id, deleted, resource_version, data) VALUES ('acct1', 'sa-ci', 0, 1, ?)`, [
+          JSON.stringify({ id: 'sa-ci', resourceVersion: 1, createdAt: T0, updatedAt: T0, accountId: 'acct1', name: 'ci', description: '', role: 'developer', deleted: false }),
+        ]);
+        await admin.query(`INSERT INTO ${clusterDb}.portal_saved_views (namespace_id, name, query, saved_by, updated_at) VALUES ?`, [
+          [
+            ['id-orders', 'by ann', 'q1', 'ann@EXAMPLE.com', T0],
+            ['id-orders', 'by ci', 'q2', 'ci', T0 + 1],
+            ['id-orders', 'by nobody we know', 'q3', 'gone@example.com', T0 + 2],
+            ['id-vanished', 'orphan', 'q4', 'ann@example.com', T0 + 3],
+          ],
+        ]);
+        const toV6 = { cluster: CLUSTER_MIGRATIONS.slice(0, 6), shard: SHARD_MIGRATIONS };
+        assert.deepEqual((await migrateMysql(scratch, toV6)).map((s) => `${s.schema} ${s.fromVersion}->${s.toVersion}`), ['cluster 5->6']);
+        const rows = async () =>
+          (await select<Record<string, Buffer>>(`SELECT namespace_id, owner_type, owner_id, name FROM ${clusterDb}.portal_saved_views ORDER BY namespace_id, name`)).map((r) =>
+            [r.namespace_id, r.owner_type, r.owner_id, r.name].map(String).join(' '),
+          );
+        const expected = ['id-orders user u-ann by ann', 'id-orders serviceAccount sa-ci by ci', 'id-orders user u-boss by nobody we know', 'id-vanished   orphan'];
+        assert.deepEqual(await rows(), expected);
+
+        // As if the step had crashed after its statements but before its version was recorded.
+        const schema = await schemaOf([MIGRATE_CLUSTER_DB]);
+        await admin.query(`UPDATE ${clusterDb}.schema_version SET version = 5 WHERE schema_name = 'cluster'`);
+        assert.deepEqual((await migrateMysql(scratch, toV6)).map((s) => `${s.schema} ${s.fromVersion}->${s.toVersion}`), ['cluster 5->6']);
+        assert.deepEqual(await schemaOf([MIGRATE_CLUSTER_DB]), schema);
+        assert.deepEqual(await rows(), expected);
+
+        await migrateMysql(scratch);
+        const p = await openMysqlPersistence({ ...scratch, numHistoryShards: 1 });
+        try {
+          assert.deepEqual(await p.portal.listViews('id-orders', { type: 'user', id: 'u-ann' }, 10), [
+            { namespaceId: 'id-orders', owner: { type: 'user', id: 'u-ann' }, name: 'by ann', query: 'q1', savedBy: 'ann@EXAMPLE.com', updatedAt: T0 },
+          ]);
+          assert.deepEqual((await p.portal.listViews('id-orders', { type: 'serviceAccount', id: 'sa-ci' }, 10)).map((v) => v.name), ['by ci']);
         } finally {
           await p.close();
         }

@@ -1,4 +1,5 @@
-import type { PortalLoginRecord, PortalSessionRecord, PortalStore, SavedViewRecord } from '../portal-types';
+import type { PrincipalType } from '../identity-types';
+import type { PortalLoginRecord, PortalSessionRecord, PortalStore, SavedViewOwner, SavedViewRecord } from '../portal-types';
 import { toInt, toText, type MysqlDatabase } from './sql';
 
 interface LoginRow {
@@ -11,6 +12,8 @@ interface LoginRow {
 
 interface ViewRow {
   namespace_id: Buffer | string;
+  owner_type: Buffer | string;
+  owner_id: Buffer | string;
   name: Buffer | string;
   query: Buffer | string;
   saved_by: Buffer | string;
@@ -19,6 +22,7 @@ interface ViewRow {
 
 const toView = (r: ViewRow): SavedViewRecord => ({
   namespaceId: toText(r.namespace_id),
+  owner: { type: toText(r.owner_type) as PrincipalType, id: toText(r.owner_id) },
   name: toText(r.name),
   query: toText(r.query),
   savedBy: toText(r.saved_by),
@@ -55,19 +59,23 @@ export class MysqlPortalStore implements PortalStore {
 
   async saveView(r: SavedViewRecord): Promise<void> {
     await this.db.run(
-      `INSERT INTO portal_saved_views (namespace_id, name, query, saved_by, updated_at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO portal_saved_views (namespace_id, owner_type, owner_id, name, query, saved_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON DUPLICATE KEY UPDATE query = VALUES(query), saved_by = VALUES(saved_by), updated_at = VALUES(updated_at)`,
-      [r.namespaceId, r.name, r.query, r.savedBy, r.updatedAt],
+      [r.namespaceId, r.owner.type, r.owner.id, r.name, r.query, r.savedBy, r.updatedAt],
     );
   }
 
-  async listViews(namespaceId: string, limit: number): Promise<SavedViewRecord[]> {
-    const rows = await this.db.rows<ViewRow>(`SELECT * FROM portal_saved_views WHERE namespace_id = ? ORDER BY name LIMIT ${Math.max(1, Math.floor(limit))}`, [namespaceId]);
+  async listViews(namespaceId: string, owner: SavedViewOwner, limit: number): Promise<SavedViewRecord[]> {
+    const rows = await this.db.rows<ViewRow>(
+      `SELECT * FROM portal_saved_views WHERE namespace_id = ? AND owner_type = ? AND owner_id = ? ORDER BY name LIMIT ${Math.max(1, Math.floor(limit))}`,
+      [namespaceId, owner.type, owner.id],
+    );
     return rows.map(toView);
   }
 
-  async deleteView(namespaceId: string, name: string): Promise<boolean> {
-    return (await this.db.run('DELETE FROM portal_saved_views WHERE namespace_id = ? AND name = ?', [namespaceId, name])).affectedRows > 0;
+  async deleteView(namespaceId: string, owner: SavedViewOwner, name: string): Promise<boolean> {
+    const sql = 'DELETE FROM portal_saved_views WHERE namespace_id = ? AND owner_type = ? AND owner_id = ? AND name = ?';
+    return (await this.db.run(sql, [namespaceId, owner.type, owner.id, name])).affectedRows > 0;
   }
 
   async setLogin(r: PortalLoginRecord): Promise<void> {

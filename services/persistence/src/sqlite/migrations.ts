@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { InvariantViolationError } from '@hourglass/common';
 import { VISIBILITY_SQLITE_DDL } from '@hourglass/visibility';
 import { SchemaVersionTooNewError } from '../errors';
+import { legacyViewCandidates, ownersOfLegacyView } from '../saved-view-owners';
 
 /**
  * One step of the schema. Migrations are append-only: never edit or renumber a released one,
@@ -303,6 +304,56 @@ CREATE TABLE portal_saved_views (
 ) WITHOUT ROWID;
 `;
 
+// Saved views per user: the owner (principal type and id) joins the key. SQLite cannot change a
+// primary key in place, so the table is rebuilt; each existing view goes to the owners that
+// ownersOfLegacyView picks, or stays unassigned (owner '' '') when there is none.
+const SAVED_VIEWS_BY_OWNER = `
+CREATE TABLE portal_saved_views_by_owner (
+  namespace_id TEXT NOT NULL,
+  owner_type   TEXT NOT NULL,
+  owner_id     TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  query        TEXT NOT NULL,
+  saved_by     TEXT NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  PRIMARY KEY (namespace_id, owner_type, owner_id, name)
+) WITHOUT ROWID;
+`;
+
+function savedViewsByOwner(db: Database.Database): void {
+  db.exec(SAVED_VIEWS_BY_OWNER);
+  interface Row {
+    namespace_id: string;
+    account_id: string | null;
+    name: string;
+    query: string;
+    saved_by: string;
+    updated_at: number;
+  }
+  const rows = db
+    .prepare<[], Row>('SELECT v.*, n.account_id FROM portal_saved_views v LEFT JOIN namespaces n ON n.id = v.namespace_id ORDER BY v.namespace_id, v.name')
+    .all();
+  const usersOf = db.prepare<[string], { id: string; data: string }>('SELECT id, data FROM users WHERE account_id = ? AND deleted = 0');
+  const serviceAccountsOf = db.prepare<[string], { id: string; data: string }>('SELECT id, data FROM service_accounts WHERE account_id = ? AND deleted = 0');
+  const insert = db.prepare<[string, string, string, string, string, string, number]>(
+    'INSERT INTO portal_saved_views_by_owner (namespace_id, owner_type, owner_id, name, query, saved_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const candidates = new Map<string, ReturnType<typeof legacyViewCandidates>>();
+  for (const row of rows) {
+    const accountId = row.account_id ?? '';
+    let ofAccount = candidates.get(accountId);
+    if (!ofAccount) {
+      ofAccount = accountId === '' ? { users: [], serviceAccounts: [] } : legacyViewCandidates(usersOf.all(accountId), serviceAccountsOf.all(accountId));
+      candidates.set(accountId, ofAccount);
+    }
+    const owners = ownersOfLegacyView(row.saved_by, ofAccount);
+    for (const owner of owners.length > 0 ? owners : [{ type: '', id: '' }]) {
+      insert.run(row.namespace_id, owner.type, owner.id, row.name, row.query, row.saved_by, row.updated_at);
+    }
+  }
+  db.exec('DROP TABLE portal_saved_views; ALTER TABLE portal_saved_views_by_owner RENAME TO portal_saved_views;');
+}
+
 /** Ordered; version N is at index N-1. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'initial schema', up: (db) => db.exec(INITIAL_SCHEMA) },
@@ -317,6 +368,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 5, description: 'hourly usage counters (metering)', up: (db) => db.exec(USAGE) },
   { version: 6, description: 'portal: user passwords, sessions and saved workflow views', up: (db) => db.exec(PORTAL) },
+  { version: 7, description: 'portal: saved workflow views per user (owner in the key); existing views go to whoever saved them', up: savedViewsByOwner },
 ];
 
 export const LATEST_SCHEMA_VERSION = checkedLatestVersion(MIGRATIONS);

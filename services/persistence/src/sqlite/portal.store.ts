@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { PortalLoginRecord, PortalSessionRecord, PortalStore, SavedViewRecord } from '../portal-types';
+import type { PrincipalType } from '../identity-types';
+import type { PortalLoginRecord, PortalSessionRecord, PortalStore, SavedViewOwner, SavedViewRecord } from '../portal-types';
 import type { SqliteLane } from './sql';
 
 interface LoginRow {
@@ -12,13 +13,22 @@ interface LoginRow {
 
 interface ViewRow {
   namespace_id: string;
+  owner_type: string;
+  owner_id: string;
   name: string;
   query: string;
   saved_by: string;
   updated_at: number;
 }
 
-const toView = (r: ViewRow): SavedViewRecord => ({ namespaceId: r.namespace_id, name: r.name, query: r.query, savedBy: r.saved_by, updatedAt: r.updated_at });
+const toView = (r: ViewRow): SavedViewRecord => ({
+  namespaceId: r.namespace_id,
+  owner: { type: r.owner_type as PrincipalType, id: r.owner_id },
+  name: r.name,
+  query: r.query,
+  savedBy: r.saved_by,
+  updatedAt: r.updated_at,
+});
 
 interface SessionRow {
   id: string;
@@ -60,26 +70,28 @@ export class SqlitePortalStore implements PortalStore {
       ),
       getSession: db.prepare<[string], SessionRow>('SELECT * FROM portal_sessions WHERE id = ?'),
       deleteSession: db.prepare<[string]>('DELETE FROM portal_sessions WHERE id = ?'),
-      saveView: db.prepare<[string, string, string, string, number]>(
-        `INSERT INTO portal_saved_views (namespace_id, name, query, saved_by, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (namespace_id, name) DO UPDATE SET query = excluded.query, saved_by = excluded.saved_by, updated_at = excluded.updated_at`,
+      saveView: db.prepare<[string, string, string, string, string, string, number]>(
+        `INSERT INTO portal_saved_views (namespace_id, owner_type, owner_id, name, query, saved_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (namespace_id, owner_type, owner_id, name) DO UPDATE SET query = excluded.query, saved_by = excluded.saved_by, updated_at = excluded.updated_at`,
       ),
-      listViews: db.prepare<[string, number], ViewRow>('SELECT * FROM portal_saved_views WHERE namespace_id = ? ORDER BY name LIMIT ?'),
-      deleteView: db.prepare<[string, string]>('DELETE FROM portal_saved_views WHERE namespace_id = ? AND name = ?'),
+      listViews: db.prepare<[string, string, string, number], ViewRow>(
+        'SELECT * FROM portal_saved_views WHERE namespace_id = ? AND owner_type = ? AND owner_id = ? ORDER BY name LIMIT ?',
+      ),
+      deleteView: db.prepare<[string, string, string, string]>('DELETE FROM portal_saved_views WHERE namespace_id = ? AND owner_type = ? AND owner_id = ? AND name = ?'),
       deleteExpired: db.prepare<[number, number]>('DELETE FROM portal_sessions WHERE id IN (SELECT id FROM portal_sessions WHERE expires_at < ? LIMIT ?)'),
     };
   }
 
   saveView(r: SavedViewRecord): Promise<void> {
-    return this.lane.run(() => void this.sql.saveView.run(r.namespaceId, r.name, r.query, r.savedBy, r.updatedAt));
+    return this.lane.run(() => void this.sql.saveView.run(r.namespaceId, r.owner.type, r.owner.id, r.name, r.query, r.savedBy, r.updatedAt));
   }
 
-  listViews(namespaceId: string, limit: number): Promise<SavedViewRecord[]> {
-    return this.lane.run(() => this.sql.listViews.all(namespaceId, limit).map(toView));
+  listViews(namespaceId: string, owner: SavedViewOwner, limit: number): Promise<SavedViewRecord[]> {
+    return this.lane.run(() => this.sql.listViews.all(namespaceId, owner.type, owner.id, limit).map(toView));
   }
 
-  deleteView(namespaceId: string, name: string): Promise<boolean> {
-    return this.lane.run(() => this.sql.deleteView.run(namespaceId, name).changes > 0);
+  deleteView(namespaceId: string, owner: SavedViewOwner, name: string): Promise<boolean> {
+    return this.lane.run(() => this.sql.deleteView.run(namespaceId, owner.type, owner.id, name).changes > 0);
   }
 
   setLogin(r: PortalLoginRecord): Promise<void> {

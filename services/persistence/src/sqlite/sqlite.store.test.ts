@@ -175,6 +175,57 @@ describe('sqlite persistence', () => {
     assert.equal(withRawDb(file, readSchemaVersion), LATEST_SCHEMA_VERSION);
   });
 
+  it('brings a version 6 file to the latest version: each shared saved view goes to whoever saved it, else to the account owners, else stays unassigned', async () => {
+    const file = freshFile();
+    withRawDb(file, (db) => {
+      migrate(db, MIGRATIONS.slice(0, 6));
+      db.prepare('INSERT INTO namespaces (id, name, data, account_id) VALUES (?, ?, ?, ?)').run('id-orders', 'orders', JSON.stringify(namespace('orders')), 'acct1');
+      const user = db.prepare('INSERT INTO users (account_id, id, active_email, deleted, resource_version, data) VALUES (?, ?, ?, ?, 1, ?)');
+      const userData = (id: string, email: string, role: string, deleted: boolean) =>
+        JSON.stringify({ id, resourceVersion: 1, createdAt: T0, updatedAt: T0, accountId: 'acct1', email, role, deleted });
+      user.run('acct1', 'u-ann', 'ann@example.com', 0, userData('u-ann', 'Ann@Example.com', 'developer', false));
+      user.run('acct1', 'u-boss', 'boss@example.com', 0, userData('u-boss', 'boss@example.com', 'owner', false));
+      user.run('acct1', 'u-gone', null, 1, userData('u-gone', 'gone@example.com', 'developer', true));
+      user.run('acct2', 'u-other', 'ci', 0, userData('u-other', 'ci', 'owner', false));
+      db.prepare('INSERT INTO service_accounts (account_id, id, deleted, resource_version, data) VALUES (?, ?, 0, 1, ?)').run(
+        'acct1',
+        'sa-ci',
+        JSON.stringify({ id: 'sa-ci', resourceVersion: 1, createdAt: T0, updatedAt: T0, accountId: 'acct1', name: 'ci', description: '', role: 'developer', deleted: false }),
+      );
+      const view = db.prepare('INSERT INTO portal_saved_views (namespace_id, name, query, saved_by, updated_at) VALUES (?, ?, ?, ?, ?)');
+      view.run('id-orders', 'by ann', 'q1', 'ann@EXAMPLE.com', T0);
+      view.run('id-orders', 'by ci', 'q2', 'ci', T0 + 1);
+      view.run('id-orders', 'by a deleted user', 'q3', 'gone@example.com', T0 + 2);
+      // A namespace row that is gone (or of no account): nobody to give the view to.
+      view.run('id-vanished', 'orphan', 'q4', 'ann@example.com', T0 + 3);
+    });
+    const p = openSqlitePersistence({ path: file });
+    try {
+      const names = async (namespaceId: string, type: 'user' | 'serviceAccount', id: string) =>
+        (await p.portal.listViews(namespaceId, { type, id }, 10)).map((v) => `${v.name}: ${v.query} (${v.savedBy})`);
+      assert.deepEqual(await p.portal.listViews('id-orders', { type: 'user', id: 'u-ann' }, 10), [
+        { namespaceId: 'id-orders', owner: { type: 'user', id: 'u-ann' }, name: 'by ann', query: 'q1', savedBy: 'ann@EXAMPLE.com', updatedAt: T0 },
+      ]);
+      assert.deepEqual(await names('id-orders', 'serviceAccount', 'sa-ci'), ['by ci: q2 (ci)']);
+      // The user who saved it is deleted: the account's owner gets it (and the user in another account named ci nothing).
+      assert.deepEqual(await names('id-orders', 'user', 'u-boss'), ['by a deleted user: q3 (gone@example.com)']);
+      assert.deepEqual(await names('id-orders', 'user', 'u-gone'), []);
+      assert.deepEqual(await names('id-orders', 'user', 'u-other'), []);
+      assert.deepEqual(await names('id-vanished', 'user', 'u-ann'), []);
+      // The new key: Ann may now save a view named like the owner's.
+      await p.portal.saveView({ namespaceId: 'id-orders', owner: { type: 'user', id: 'u-ann' }, name: 'by a deleted user', query: 'mine', savedBy: 'ann@example.com', updatedAt: T0 + 9 });
+      assert.deepEqual(await names('id-orders', 'user', 'u-boss'), ['by a deleted user: q3 (gone@example.com)']);
+    } finally {
+      await p.close();
+    }
+    assert.equal(withRawDb(file, readSchemaVersion), LATEST_SCHEMA_VERSION);
+    // Nothing is lost: the unassigned view is still there, owned by nobody.
+    assert.deepEqual(
+      withRawDb(file, (db) => db.prepare('SELECT owner_type, owner_id, name FROM portal_saved_views WHERE namespace_id = ?').all('id-vanished')),
+      [{ owner_type: '', owner_id: '', name: 'orphan' }],
+    );
+  });
+
   it('a namespace row in the shape written before accounts reads with the defaults, and gets an account when updated', async () => {
     const file = freshFile();
     await openSqlitePersistence({ path: file }).close();

@@ -379,7 +379,7 @@ file.test('detail: a pending child with its parent link, a pending activity with
   }
 });
 
-file.test('saved views: shared per namespace, checked as queries, written with namespace write, invisible to other accounts', async (_t, env) => {
+file.test('saved views: the caller\'s own, checked as queries, written with namespace write, invisible to other accounts', async (_t, env) => {
   const owner = await ownerSession(env);
   const save = 'mutation($n: String!, $q: String!) { saveView(namespace: "default", name: $n, query: $q) { name query savedBy updatedAt } }';
   const saved = (await ok(env, save, { n: 'failed orders', q: "ExecutionStatus = 'Failed' AND WorkflowType = 'order'" }, owner)).saveView;
@@ -395,11 +395,14 @@ file.test('saved views: shared per namespace, checked as queries, written with n
   await refused(env, save, { n: ' ', q: '' }, owner, 'BAD_USER_INPUT', /view name/);
   assert.deepEqual((await views()).map((v) => v.name), ['all', 'failed orders'], 'refused saves wrote nothing');
 
-  // A reader sees the views and may not change them; another account sees none of them.
+  // The owner's API key is the same user: the same views.
+  assert.deepEqual((await ok(env, '{ savedViews(namespace: "default") { name } }', {}, env.server.devCredentials().ownerApiKey)).savedViews, [{ name: 'all' }, { name: 'failed orders' }]);
+
+  // A reader sees none of them (they are the owner's) and may not save or delete; another account sees none either.
   const email = `${uniqueName('reader')}@example.com`;
   const invited = (await ok(env, 'mutation($e: String!) { inviteUser(email: $e, role: read, namespaceAccess: [{ namespace: "default", permission: read }]) { initialPassword } }', { e: email }, owner)).inviteUser;
   const reader = (await ok(env, SIGN_IN, { email, password: invited.initialPassword }, undefined)).signIn.token as string;
-  assert.equal((await ok(env, '{ savedViews(namespace: "default") { name } }', {}, reader)).savedViews.length, 2);
+  assert.deepEqual((await ok(env, '{ savedViews(namespace: "default") { name } }', {}, reader)).savedViews, []);
   await refused(env, save, { n: 'mine', q: '' }, reader, 'FORBIDDEN', /needs namespace write/);
   await refused(env, 'mutation { deleteView(namespace: "default", name: "all") }', {}, reader, 'FORBIDDEN');
   const b = await otherAccount(env, uniqueName('acct-views'));
@@ -409,6 +412,57 @@ file.test('saved views: shared per namespace, checked as queries, written with n
   assert.equal((await ok(env, 'mutation { deleteView(namespace: "default", name: "all") }', {}, owner)).deleteView, true);
   await refused(env, 'mutation { deleteView(namespace: "default", name: "all") }', {}, owner, 'NOT_FOUND');
   assert.deepEqual((await views()).map((v) => v.name), ['failed orders']);
+});
+
+file.test('saved views are per user: two writers of a namespace keep views of the same name apart; a service account key\'s views are its own', async (_t, env) => {
+  const owner = await ownerSession(env);
+  const writer = async (prefix: string) => {
+    const email = `${uniqueName(prefix)}@example.com`;
+    const invited = (
+      await ok(env, 'mutation($e: String!) { inviteUser(email: $e, role: read, namespaceAccess: [{ namespace: "default", permission: write }]) { initialPassword } }', { e: email }, owner)
+    ).inviteUser;
+    return { email, token: (await ok(env, SIGN_IN, { email, password: invited.initialPassword }, undefined)).signIn.token as string };
+  };
+  const ann = await writer('ann-views');
+  const bob = await writer('bob-views');
+  const save = 'mutation($n: String!, $q: String!) { saveView(namespace: "default", name: $n, query: $q) { name query savedBy } }';
+  const views = async (token: string) =>
+    ((await ok(env, '{ savedViews(namespace: "default") { name query savedBy } }', {}, token)).savedViews as { name: string; query: string; savedBy: string }[]).map(
+      (v) => `${v.name}: ${v.query} (${v.savedBy})`,
+    );
+  const annFailed = `failed: ExecutionStatus = 'Failed' (${ann.email})`;
+
+  assert.deepEqual((await ok(env, save, { n: 'failed', q: "ExecutionStatus = 'Failed'" }, ann.token)).saveView, { name: 'failed', query: "ExecutionStatus = 'Failed'", savedBy: ann.email });
+  assert.deepEqual(await views(ann.token), [annFailed]);
+  assert.deepEqual(await views(bob.token), [], 'Bob does not see Ann\'s view');
+  assert.ok(!(await views(owner)).some((v) => v.includes(ann.email)), 'nor does the account owner');
+
+  // Bob saving the same name makes his own view; Ann's is not overwritten.
+  await ok(env, save, { n: 'failed', q: "ExecutionStatus = 'Terminated'" }, bob.token);
+  assert.deepEqual(await views(bob.token), [`failed: ExecutionStatus = 'Terminated' (${bob.email})`]);
+  assert.deepEqual(await views(ann.token), [annFailed]);
+
+  // Deleting is of one's own: Bob's delete leaves Ann's, and Bob cannot delete what only Ann has.
+  await ok(env, save, { n: 'ann only', q: '' }, ann.token);
+  await refused(env, 'mutation { deleteView(namespace: "default", name: "ann only") }', {}, bob.token, 'NOT_FOUND', /you have no saved view "ann only"/);
+  assert.equal((await ok(env, 'mutation { deleteView(namespace: "default", name: "failed") }', {}, bob.token)).deleteView, true);
+  assert.deepEqual(await views(bob.token), []);
+  assert.deepEqual(await views(ann.token), [`ann only:  (${ann.email})`, annFailed]);
+
+  // A service account's key saves and lists its own views, which no user sees.
+  const saName = uniqueName('views-ci');
+  const sa = (
+    await ok(env, 'mutation($n: String!) { createServiceAccount(name: $n, description: "ci", scopedNamespace: { namespace: "default", permission: write }) { id } }', { n: saName }, owner)
+  ).createServiceAccount;
+  const saKey = (
+    await ok(env, 'mutation($sa: ID!, $exp: DateTime!) { createApiKey(displayName: "views key", expiresAt: $exp, serviceAccountId: $sa) { token } }', { sa: sa.id, exp: YEAR_AHEAD() }, owner)
+  ).createApiKey.token as string;
+  assert.deepEqual(await views(saKey), []);
+  await ok(env, save, { n: 'failed', q: "ExecutionStatus = 'Failed' AND WorkflowType = 'deploy'" }, saKey);
+  assert.deepEqual(await views(saKey), [`failed: ExecutionStatus = 'Failed' AND WorkflowType = 'deploy' (${saName})`]);
+  assert.deepEqual(await views(ann.token), [`ann only:  (${ann.email})`, annFailed]);
+  assert.ok(!(await views(owner)).some((v) => v.includes(saName)));
+  await ok(env, 'mutation($id: ID!) { deleteServiceAccount(id: $id) }', { id: sa.id }, owner);
 });
 
 file.test('a page of workflows costs the same service calls whatever its size (one list call, one namespace load, one search attribute list)', async (_t, env) => {

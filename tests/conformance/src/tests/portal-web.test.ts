@@ -373,7 +373,7 @@ describe('portal web console in Chromium', { skip: missing && process.env.CI !==
     await page.getByLabel('List filter').fill("ExecutionStatus = 'Terminated'");
     await page.getByLabel('Save the current filter as').fill('terminated');
     await page.getByRole('button', { name: 'Save query' }).click();
-    const saved = page.getByRole('region', { name: 'Saved queries' }).getByRole('button', { name: 'terminated', exact: true });
+    const saved = page.getByRole('region', { name: 'My saved queries', exact: true }).getByRole('button', { name: 'terminated', exact: true });
     await saved.waitFor();
     await page.reload();
     await saved.click();

@@ -1,5 +1,6 @@
 'use client';
 import { useState, type ReactNode } from 'react';
+import { Field } from '../../../components/field';
 import { ConfirmButton, CopyButton, Dialog, ErrorText, Loading, time } from '../../../components/ui';
 import { gql, useQuery } from '../../../lib/client';
 
@@ -57,21 +58,17 @@ export default function ApiKeysPage(): ReactNode {
           }}
         >
           <div className="row">
-            <div>
-              <label htmlFor="key-name">Name</label>
-              <input id="key-name" name="displayName" required />
-            </div>
-            <div>
-              <label htmlFor="key-description">Description</label>
-              <input id="key-description" name="description" />
-            </div>
-            <div>
-              <label htmlFor="key-expires">Expires</label>
-              <input id="key-expires" name="expiresAt" type="date" required defaultValue={defaultExpiry} />
-            </div>
-            <div>
-              <label htmlFor="key-owner">For</label>
-              <select id="key-owner" name="owner" defaultValue="">
+            <Field id="key-name" label="Name">
+              <input name="displayName" required />
+            </Field>
+            <Field id="key-description" label="Description">
+              <input name="description" />
+            </Field>
+            <Field id="key-expires" label="Expires">
+              <input name="expiresAt" type="date" required defaultValue={defaultExpiry} />
+            </Field>
+            <Field id="key-owner" label="For">
+              <select name="owner" defaultValue="">
                 <option value="">Me</option>
                 {(data?.serviceAccounts ?? []).map((s) => (
                   <option key={s.id} value={s.id}>
@@ -79,7 +76,7 @@ export default function ApiKeysPage(): ReactNode {
                   </option>
                 ))}
               </select>
-            </div>
+            </Field>
             <button type="submit" className="primary">
               Create key
             </button>

@@ -1,6 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { useState, type ReactNode } from 'react';
+import { Field } from '../../../components/field';
 import { ErrorText, Loading, time } from '../../../components/ui';
 import { gql, useQuery } from '../../../lib/client';
 
@@ -74,18 +75,15 @@ export default function NamespacesPage(): ReactNode {
           }}
         >
           <div className="row">
-            <div>
-              <label htmlFor="ns-name">Name</label>
-              <input id="ns-name" name="name" required placeholder="payments" aria-describedby="ns-name-help" />
-            </div>
-            <div>
-              <label htmlFor="ns-retention">Retention (days)</label>
-              <input id="ns-retention" name="retentionDays" type="number" min={1} max={90} defaultValue={30} required />
-            </div>
-            <div>
-              <label htmlFor="ns-description">Description</label>
-              <input id="ns-description" name="description" />
-            </div>
+            <Field id="ns-name" label="Name">
+              <input name="name" required placeholder="payments" aria-describedby="ns-name-help" />
+            </Field>
+            <Field id="ns-retention" label="Retention (days)">
+              <input name="retentionDays" type="number" min={1} max={90} defaultValue={30} required />
+            </Field>
+            <Field id="ns-description" label="Description">
+              <input name="description" />
+            </Field>
             <button type="submit" className="primary">
               Create namespace
             </button>

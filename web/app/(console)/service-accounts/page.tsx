@@ -2,6 +2,7 @@
 import Link from 'next/link';
 import { useState, type ReactNode } from 'react';
 import { AccessList, PERMISSIONS, ROLES } from '../../../components/access';
+import { Field } from '../../../components/field';
 import { ConfirmButton, ErrorText, Loading } from '../../../components/ui';
 import { gql, useQuery } from '../../../lib/client';
 
@@ -81,48 +82,42 @@ export default function ServiceAccountsPage(): ReactNode {
           }}
         >
           <div className="row">
-            <div>
-              <label htmlFor="sa-name">Name</label>
-              <input id="sa-name" name="name" required />
-            </div>
-            <div>
-              <label htmlFor="sa-description">Description</label>
-              <input id="sa-description" name="description" />
-            </div>
-            <div>
-              <label htmlFor="sa-scope">Access</label>
-              <select id="sa-scope" value={scope} onChange={(e) => setScope(e.target.value)}>
+            <Field id="sa-name" label="Name">
+              <input name="name" required />
+            </Field>
+            <Field id="sa-description" label="Description">
+              <input name="description" />
+            </Field>
+            <Field id="sa-scope" label="Access">
+              <select value={scope} onChange={(e) => setScope(e.target.value)}>
                 <option value="account">an account role</option>
                 <option value="namespace">one namespace</option>
               </select>
-            </div>
+            </Field>
             {scope === 'account' ? (
-              <div>
-                <label htmlFor="sa-role">Role</label>
-                <select id="sa-role" name="role" defaultValue="developer">
+              <Field id="sa-role" label="Role">
+                <select name="role" defaultValue="developer">
                   {ROLES.filter((r) => r !== 'owner').map((r) => (
                     <option key={r}>{r}</option>
                   ))}
                 </select>
-              </div>
+              </Field>
             ) : (
               <>
-                <div>
-                  <label htmlFor="sa-namespace">Namespace</label>
-                  <select id="sa-namespace" name="namespace">
+                <Field id="sa-namespace" label="Namespace">
+                  <select name="namespace">
                     {(data?.namespaces ?? []).map((n) => (
                       <option key={n.name}>{n.name}</option>
                     ))}
                   </select>
-                </div>
-                <div>
-                  <label htmlFor="sa-permission">Permission</label>
-                  <select id="sa-permission" name="permission" defaultValue="write">
+                </Field>
+                <Field id="sa-permission" label="Permission">
+                  <select name="permission" defaultValue="write">
                     {PERMISSIONS.map((p) => (
                       <option key={p}>{p}</option>
                     ))}
                   </select>
-                </div>
+                </Field>
               </>
             )}
             <button type="submit" className="primary">

@@ -1,6 +1,7 @@
 'use client';
 import { useState, type ReactNode } from 'react';
 import { AccessList, PERMISSIONS, ROLES } from '../../../components/access';
+import { Field } from '../../../components/field';
 import { ConfirmButton, Dialog, ErrorText, Loading, time } from '../../../components/ui';
 import { gql, useQuery } from '../../../lib/client';
 
@@ -110,18 +111,16 @@ export default function UsersPage(): ReactNode {
           }}
         >
           <div className="row">
-            <div>
-              <label htmlFor="invite-email">Email</label>
-              <input id="invite-email" name="email" type="email" required />
-            </div>
-            <div>
-              <label htmlFor="invite-role">Role</label>
-              <select id="invite-role" name="role" defaultValue="developer">
+            <Field id="invite-email" label="Email">
+              <input name="email" type="email" required />
+            </Field>
+            <Field id="invite-role" label="Role">
+              <select name="role" defaultValue="developer">
                 {ROLES.map((r) => (
                   <option key={r}>{r}</option>
                 ))}
               </select>
-            </div>
+            </Field>
             <button type="submit" className="primary">
               Invite
             </button>

@@ -168,8 +168,10 @@ function Workflows(): ReactNode {
         </>
       ) : null}
       <section className="panel" aria-labelledby="saved-views">
-        <h2 id="saved-views">Saved queries</h2>
+        <h2 id="saved-views">My saved queries</h2>
+        <p className="muted">Only you see these; other users of {namespace || 'the namespace'} keep their own.</p>
         <ErrorText error={views.error ?? viewError} />
+        {views.data && views.data.savedViews.length === 0 ? <p>You have no saved queries in this namespace yet.</p> : null}
         <ul>
           {(views.data?.savedViews ?? []).map((v) => (
             <li key={v.name}>

@@ -1,6 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { useState, type ReactNode } from 'react';
+import { Field } from '../../../../components/field';
 import { ConfirmButton, CopyButton, ErrorText, Loading, time } from '../../../../components/ui';
 import { gql, useQuery } from '../../../../lib/client';
 
@@ -102,14 +103,12 @@ export default function NamespaceDetail({ name, grpcAddress, tlsAddress }: { nam
               }}
             >
               <div className="row">
-                <div>
-                  <label htmlFor="edit-retention">Retention (days)</label>
-                  <input id="edit-retention" name="retentionDays" type="number" min={1} max={90} defaultValue={data.namespace.retentionDays} required />
-                </div>
-                <div>
-                  <label htmlFor="edit-description">Description</label>
-                  <input id="edit-description" name="description" defaultValue={data.namespace.description} />
-                </div>
+                <Field id="edit-retention" label="Retention (days)">
+                  <input name="retentionDays" type="number" min={1} max={90} defaultValue={data.namespace.retentionDays} required />
+                </Field>
+                <Field id="edit-description" label="Description">
+                  <input name="description" defaultValue={data.namespace.description} />
+                </Field>
                 <button type="submit">Save settings</button>
               </div>
             </form>
