@@ -646,8 +646,12 @@ export class StandaloneActivities {
       }
       case 'activity-retention': {
         const s = await read();
-        if (!s || !isClosed(s)) return;
-        await this.delete(row.namespaceId, { activityId, runId: t.runId });
+        if (s && isClosed(s)) {
+          await this.delete(row.namespaceId, { activityId, runId: t.runId });
+          return;
+        }
+        // A later run of the id took the row: only the old run's record is left to remove.
+        if (!s) await publish([{ kind: 'delete', deletion: { namespaceId: activityNamespaceId(row.namespaceId), workflowId: activityId, runId: t.runId, version: this.env.clock.now() }, committedAt: this.env.clock.now() }]);
         return;
       }
       default:
