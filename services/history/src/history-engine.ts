@@ -5,7 +5,6 @@
 import { DEFAULT_SETTINGS, HistorySettings, InvariantViolationError, shardIdFor, type Clock, type Failure, type Logger, type Payloads, type ServerMetrics, type Settings } from '@hourglass/common';
 import type {
   ActivityTarget,
-  ActivityTaskToken,
   BuildQueryTaskRequest,
   CallOptions,
   HistoryService,
@@ -53,7 +52,7 @@ import { RebuildVerifier } from './workflow/rebuild-verifier';
 import { BillableActionCounter } from './usage/billable-action-counter';
 import { createUsageTaskExecutor } from './usage/usage-task';
 import { Scheduler } from './schedules/scheduler';
-import { StandaloneActivities, isStandaloneActivityWorkflowId } from './activities/standalone-activity';
+import { StandaloneActivities, isStandaloneActivityWorkflowId, type StandaloneActivityTarget } from './activities/standalone-activity';
 import { createBatchTaskExecutor, describeBatchOperation, startBatchOperation, stopBatchOperation, type BatchTargetSource } from './batch/batch-job';
 
 
@@ -413,7 +412,11 @@ export class HistoryEngine implements HistoryService {
 
 const NO_DEADLINE: CallOptions = { deadline: 0 };
 
-/** The token of a standalone activity's attempt (its entity's workflow id), else undefined (a workflow's activity). */
-function standaloneToken(target: ActivityTarget): ActivityTaskToken | undefined {
-  return target.by === 'token' && isStandaloneActivityWorkflowId(target.token.workflowId) ? target.token : undefined;
+/**
+ * A target naming a standalone activity: a token of its entity's workflow id, or an id without a
+ * workflow id (as Temporal's ById requests address one); undefined for a workflow's activity.
+ */
+function standaloneToken(target: ActivityTarget): StandaloneActivityTarget | undefined {
+  if (target.by === 'token') return isStandaloneActivityWorkflowId(target.token.workflowId) ? target : undefined;
+  return target.workflowId === '' ? { by: 'id', namespaceId: target.namespaceId, activityId: target.activityId, runId: target.runId } : undefined;
 }

@@ -126,8 +126,8 @@ function describeKind(kind: TaskToken['kind']): string {
 
 const workflowTaskToken: Rule = (r, c) => checkTaskToken(r.taskToken, 'workflow', c);
 const activityTaskToken: Rule = (r, c) => checkTaskToken(r.taskToken, 'activity', c);
+/** By id: a workflow's activity, or with an empty workflowId a standalone activity (as Temporal's ById requests say). */
 const activityById = (r: { workflowId?: string | null; activityId?: string | null }): void => {
-  required(r.workflowId, 'workflowId');
   required(r.activityId, 'activityId');
 };
 const failureRequired = (r: { failure?: unknown }): void => {

@@ -236,6 +236,9 @@ export interface StandaloneActivityDeps {
 
 type Target = { namespaceId: string; activityId: string; runId: string };
 
+/** A worker's completion or heartbeat: by task token, or by activity id (ById RPCs with an empty workflow id). */
+export type StandaloneActivityTarget = { by: 'token'; token: ActivityTaskToken } | ({ by: 'id' } & Target);
+
 /** The standalone activity API of the history service and the executor of its tasks. */
 export class StandaloneActivities {
   constructor(private readonly deps: StandaloneActivityDeps) {}
@@ -511,14 +514,7 @@ export class StandaloneActivities {
         if (s.startedRequestId !== args.pollRequestId) throw new NotFoundError('activity task already started');
         return { result: { ...s } };
       }
-      s.startedTime = now;
-      s.startedIdentity = args.identity;
-      s.startedRequestId = args.pollRequestId;
-      s.lastHeartbeatTime = 0;
-      const tasks: PendingTask[] = [];
-      if (s.startToCloseMs > 0) tasks.push(timeoutTask(s, now + s.startToCloseMs, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE));
-      if (s.heartbeatMs > 0) tasks.push(timeoutTask(s, now + s.heartbeatMs, TimeoutType.TIMEOUT_TYPE_HEARTBEAT));
-      return { write: true, tasks, result: { ...s } };
+      return { write: true, tasks: startAttempt(s, now, args.identity, args.pollRequestId), result: { ...s } };
     });
     const namespace = await this.deps.namespace(args.namespaceId);
     return this.activityTaskOf(namespace, started);
@@ -558,43 +554,54 @@ export class StandaloneActivities {
   }
 
   /** The attempt a worker's token names: the current run's current attempt, started and not closed. */
-  private async attempt<T>(token: ActivityTaskToken, fn: (s: StoredActivity, now: number, retentionMs: number) => Change<T>): Promise<T> {
-    const activityId = token.workflowId.slice(STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX.length);
-    const { retentionMs } = await this.deps.namespace(token.namespaceId);
-    return this.change(keyOf(token.namespaceId, activityId), (s, now) => {
-      if (!s || s.runId !== token.runId || isClosed(s) || s.attempt !== token.attempt || !isStarted(s)) {
-        throw new NotFoundError('activity task not found: it already completed, timed out, was retried or the activity closed');
+  /**
+   * The attempt a worker names, by its task token (the current run's current attempt, started and not
+   * closed) or by activity id (the current attempt of the run, started now if no worker took it yet).
+   */
+  private async attempt<T>(target: StandaloneActivityTarget, identity: string, fn: (s: StoredActivity, now: number, retentionMs: number) => Change<T>): Promise<T> {
+    const namespaceId = target.by === 'token' ? target.token.namespaceId : target.namespaceId;
+    const activityId = target.by === 'token' ? target.token.workflowId.slice(STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX.length) : checkActivityId(target.activityId);
+    const { retentionMs } = await this.deps.namespace(namespaceId);
+    return this.change(keyOf(namespaceId, activityId), (s, now) => {
+      const notFound = (): NotFoundError => new NotFoundError('activity task not found: it already completed, timed out, was retried or the activity closed');
+      if (target.by === 'token') {
+        const token = target.token;
+        if (!s || s.runId !== token.runId || isClosed(s) || s.attempt !== token.attempt || !isStarted(s)) throw notFound();
+        return fn(s, now, retentionMs);
       }
-      return fn(s, now, retentionMs);
+      if (!s || (target.runId && s.runId !== target.runId) || isClosed(s)) throw notFound();
+      const started = isStarted(s) ? [] : startAttempt(s, now, identity, '');
+      const change = fn(s, now, retentionMs);
+      return { ...change, write: true, tasks: [...started, ...(change.tasks ?? [])] };
     });
   }
 
-  async respondCompleted(token: ActivityTaskToken, args: { result?: Payloads | null; identity: string }): Promise<void> {
-    await this.attempt(token, (s, now, retentionMs) => {
+  async respondCompleted(target: StandaloneActivityTarget, args: { result?: Payloads | null; identity: string }): Promise<void> {
+    await this.attempt(target, args.identity, (s, now, retentionMs) => {
       s.lastWorkerIdentity = args.identity || s.startedIdentity;
       close(s, now, { kind: 'completed', result: payloadsBlob.pack(args.result) });
       return { write: true, tasks: closeTasks(s, now, retentionMs), result: undefined };
     });
   }
 
-  async respondFailed(token: ActivityTaskToken, args: { failure: Failure; identity: string; lastHeartbeatDetails?: Payloads | null }): Promise<void> {
-    await this.attempt(token, (s, now, retentionMs) => {
+  async respondFailed(target: StandaloneActivityTarget, args: { failure: Failure; identity: string; lastHeartbeatDetails?: Payloads | null }): Promise<void> {
+    await this.attempt(target, args.identity, (s, now, retentionMs) => {
       if (args.lastHeartbeatDetails) s.heartbeatDetails = payloadsBlob.pack(args.lastHeartbeatDetails);
       s.lastWorkerIdentity = args.identity || s.startedIdentity;
       return { write: true, tasks: failAttempt(s, now, args.failure, undefined, retentionMs), result: undefined };
     });
   }
 
-  async respondCanceled(token: ActivityTaskToken, args: { details?: Payloads | null; identity: string }): Promise<void> {
-    await this.attempt(token, (s, now, retentionMs) => {
+  async respondCanceled(target: StandaloneActivityTarget, args: { details?: Payloads | null; identity: string }): Promise<void> {
+    await this.attempt(target, args.identity, (s, now, retentionMs) => {
       s.lastWorkerIdentity = args.identity || s.startedIdentity;
       close(s, now, { kind: 'canceled', failure: failureBlob.pack(canceledFailure(s.cancelReason, args.details ?? null)), retryState: RetryState.RETRY_STATE_CANCEL_REQUESTED });
       return { write: true, tasks: closeTasks(s, now, retentionMs), result: undefined };
     });
   }
 
-  async recordHeartbeat(token: ActivityTaskToken, args: { details?: Payloads | null; identity: string }): Promise<Ws<'RecordActivityTaskHeartbeatResponse'>> {
-    return this.attempt(token, (s, now) => {
+  async recordHeartbeat(target: StandaloneActivityTarget, args: { details?: Payloads | null; identity: string }): Promise<Ws<'RecordActivityTaskHeartbeatResponse'>> {
+    return this.attempt(target, args.identity, (s, now) => {
       if (args.details) s.heartbeatDetails = payloadsBlob.pack(args.details);
       s.lastHeartbeatTime = now;
       s.heartbeatCount += 1;
@@ -699,6 +706,18 @@ function task(fireAt: number, t: ActivityTask): PendingTask {
 
 function timeoutTask(s: StoredActivity, fireAt: number, timeoutType: number): PendingTask {
   return task(fireAt, { type: 'activity-timeout', runId: s.runId, attempt: s.attempt, timeoutType });
+}
+
+/** A worker took the current attempt: who and when, and its start-to-close and heartbeat timeouts. */
+function startAttempt(s: StoredActivity, now: number, identity: string, requestId: string): PendingTask[] {
+  s.startedTime = now;
+  s.startedIdentity = identity;
+  s.startedRequestId = requestId;
+  s.lastHeartbeatTime = 0;
+  const tasks: PendingTask[] = [];
+  if (s.startToCloseMs > 0) tasks.push(timeoutTask(s, now + s.startToCloseMs, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE));
+  if (s.heartbeatMs > 0) tasks.push(timeoutTask(s, now + s.heartbeatMs, TimeoutType.TIMEOUT_TYPE_HEARTBEAT));
+  return tasks;
 }
 
 /** The current attempt goes to matching at its scheduled time, with its schedule-to-start timeout. */

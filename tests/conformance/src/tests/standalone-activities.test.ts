@@ -4,7 +4,7 @@
 // retry policy and timed out by persisted timers, canceled through the worker's heartbeat, listed
 // apart from workflows, and still exactly once after a SIGKILL of the server.
 import assert from 'node:assert/strict';
-import { Context, CancelledFailure } from '@temporalio/activity';
+import { CancelledFailure, CompleteAsyncError, Context } from '@temporalio/activity';
 import { ActivityExecutionAlreadyStartedError, ActivityExecutionFailedError, type ActivityHandle } from '@temporalio/client';
 import { ApplicationFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import { status as grpcStatus } from '@grpc/grpc-js';
@@ -16,6 +16,7 @@ const file = conformanceFile({ name: 'standalone-activities', worker: false });
 /** What this file's activities did, by activity id. */
 const runs = new Map<string, number[]>();
 const sawCancel = new Set<string>();
+const asyncTokens = new Map<string, Uint8Array>();
 /** The gate `gated` waits for: closed until the test opens it. */
 let gateOpen = false;
 const gateWaiters: (() => void)[] = [];
@@ -71,6 +72,12 @@ const activities = {
       if (err instanceof CancelledFailure) sawCancel.add(id);
       throw err;
     }
+  },
+  /** Completed later by the client, by id or by its task token (kept in `asyncTokens`). */
+  async completeLater(): Promise<string> {
+    const { id } = record();
+    asyncTokens.set(id, Context.current().info.taskToken);
+    throw new CompleteAsyncError();
   },
   /** Waits until the test opens the gate. */
   async gated(): Promise<string> {
@@ -196,6 +203,25 @@ file.test('terminate closes a running activity at once and the worker cannot com
   await assert.rejects(handle.result(), (e: unknown) => e instanceof ActivityExecutionFailedError && e.cause instanceof TerminatedFailure);
   // Terminating again, or canceling, a closed activity is refused.
   await assert.rejects(handle.cancel('again'), (e: unknown) => grpcCode(e) === grpcStatus.FAILED_PRECONDITION || /closed/.test(String(e)));
+});
+
+file.test('an activity completed asynchronously: heartbeat and complete by activity id (no workflow id), fail by task token', async (_t, env) => {
+  await ensureWorker();
+  const id = uniqueName('sa-async');
+  const handle = await env.client.activity.start('completeLater', { id, taskQueue, startToCloseTimeout: '30s', retry: { maximumAttempts: 1 } });
+  await eventually(() => asyncTokens.has(id), { timeoutMs: 10_000, description: 'the worker took the activity' });
+  await env.client.activity.heartbeat({ activityId: id }, 'progress');
+  const described = await handle.describe({ includeHeartbeatDetails: true });
+  assert.equal(await described.getHeartbeatDetails(), 'progress');
+  await env.client.activity.complete({ activityId: id, runId: handle.runId }, 'async-done');
+  assert.equal(await handle.result(), 'async-done');
+  await assert.rejects(env.client.activity.complete({ activityId: id }, 'again'), /not found/i);
+
+  const failingId = uniqueName('sa-async-fail');
+  const failing = await env.client.activity.start('completeLater', { id: failingId, taskQueue, startToCloseTimeout: '30s', retry: { maximumAttempts: 1 } });
+  await eventually(() => asyncTokens.has(failingId), { timeoutMs: 10_000, description: 'the worker took the activity' });
+  await env.client.activity.fail(asyncTokens.get(failingId) as Uint8Array, ApplicationFailure.nonRetryable('given up', 'GivenUp'));
+  await assert.rejects(failing.result(), (e: unknown) => e instanceof ActivityExecutionFailedError && e.cause instanceof ApplicationFailure && e.cause.type === 'GivenUp');
 });
 
 file.test('list and count find the activities by query, never workflows; ListWorkflowExecutions never finds activities', async (_t, env) => {
