@@ -111,4 +111,33 @@ describe('standalone activities', () => {
     assert.equal(closed.outcome?.failure?.message, 'boom 3');
     assert.equal(closed.info?.attempt, 3);
   });
+
+  it('DescribeActivityExecution with a long-poll token waits for the next change; cancel of an activity no worker took cancels it at once', async () => {
+    const runId = await startActivity('a4', { startToCloseTimeout: msToDuration(10_000) });
+    const first = await describeActivity('a4');
+    assert.ok(first.longPollToken && first.longPollToken.length > 0);
+    let answered = false;
+    const waiting = t.engine
+      .describeActivityExecution({ namespaceId: t.namespace.id, request: { namespace: t.namespace.name, activityId: 'a4', longPollToken: first.longPollToken } })
+      .then((d) => {
+        answered = true;
+        return d;
+      });
+    await tick();
+    assert.equal(answered, false, 'no change yet: the poll waits');
+    const token = await take('a4', runId, 1);
+    const changed = await waiting;
+    assert.equal(changed.info?.runState, temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
+    await t.engine.respondActivityTaskCompleted({ target: { by: 'token', token }, identity: 'worker-1' });
+
+    await startActivity('a5', { startToCloseTimeout: msToDuration(10_000) });
+    await t.engine.requestCancelActivityExecution({ namespaceId: t.namespace.id, request: { namespace: t.namespace.name, activityId: 'a5', requestId: 'c1', reason: 'not needed' } });
+    const canceled = await describeActivity('a5');
+    assert.equal(canceled.info?.status, Status.ACTIVITY_EXECUTION_STATUS_CANCELED);
+    assert.equal(canceled.info?.canceledReason, 'not needed');
+    assert.ok(canceled.outcome?.failure?.canceledFailureInfo);
+    // The same request again is answered; another one is refused.
+    await t.engine.requestCancelActivityExecution({ namespaceId: t.namespace.id, request: { namespace: t.namespace.name, activityId: 'a5', requestId: 'c1' } });
+    await assert.rejects(t.engine.requestCancelActivityExecution({ namespaceId: t.namespace.id, request: { namespace: t.namespace.name, activityId: 'a5', requestId: 'c2' } }), /already closed \(canceled\)/);
+  });
 });

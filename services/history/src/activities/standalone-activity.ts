@@ -100,6 +100,7 @@ interface StoredActivity {
   cancelRequested: boolean;
   cancelRequestId: string;
   cancelReason: string;
+  terminateRequestId?: string;
   closeTime: number | null;
   outcome: Outcome | null;
   stateTransitions: number;
@@ -463,16 +464,18 @@ export class StandaloneActivities {
     const { retentionMs } = await this.deps.namespace(namespaceId);
     await this.change(keyOf(namespaceId, target.activityId), (stored, now) => {
       const s = requireRun(stored, target);
-      if (s.cancelRequested && (!r.requestId || r.requestId === s.cancelRequestId)) return { result: undefined };
-      if (isClosed(s)) {
-        if (s.outcome?.kind === 'canceled') return { result: undefined };
-        throw new FailedPreconditionError(`activity ${quote(s.activityId)} is already closed`);
-      }
+      // A retried request is answered as the first (even after the activity closed since), as Temporal does.
+      if (r.requestId && r.requestId === s.cancelRequestId) return { result: undefined };
+      if (isClosed(s)) throw new FailedPreconditionError(`activity ${quote(s.activityId)} is already closed (${closedName(s)})`);
+      if (s.cancelRequested) throw new FailedPreconditionError(`cancellation of activity ${quote(s.activityId)} was already requested (request id ${quote(s.cancelRequestId)})`);
       s.cancelRequested = true;
       s.cancelRequestId = r.requestId ?? '';
       s.cancelReason = r.reason ?? '';
-      // Not running on a worker: nobody to tell, canceled at once. Else the worker learns it from its next heartbeat.
-      if (!isStarted(s)) close(s, now, { kind: 'canceled', failure: failureBlob.pack(canceledFailure(s.cancelReason, null)), retryState: RetryState.RETRY_STATE_CANCEL_REQUESTED });
+      // Not running on a worker: nobody to tell, canceled at once (the reason as details). Else the worker learns it from its next heartbeat.
+      if (!isStarted(s)) {
+        const details = { payloads: [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(s.cancelReason)) }] };
+        close(s, now, { kind: 'canceled', failure: failureBlob.pack(canceledFailure(details)), retryState: RetryState.RETRY_STATE_CANCEL_REQUESTED });
+      }
       return { write: true, tasks: closeTasks(s, now, retentionMs), result: undefined };
     });
   }
@@ -483,9 +486,10 @@ export class StandaloneActivities {
     await this.change(keyOf(namespaceId, target.activityId), (stored, now) => {
       const s = requireRun(stored, target);
       if (isClosed(s)) {
-        if (s.outcome?.kind === 'terminated') return { result: undefined };
-        throw new FailedPreconditionError(`activity ${quote(s.activityId)} is already closed`);
+        if (s.outcome?.kind === 'terminated' && (!r.requestId || r.requestId === s.terminateRequestId)) return { result: undefined };
+        throw new FailedPreconditionError(`activity ${quote(s.activityId)} is already closed (${closedName(s)})`);
       }
+      s.terminateRequestId = r.requestId ?? '';
       const failure: Failure = { message: r.reason || 'activity terminated', source: 'Server', terminatedFailureInfo: {} };
       close(s, now, { kind: 'terminated', failure: failureBlob.pack(failure), retryState: RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE });
       return { write: true, tasks: closeTasks(s, now, retentionMs), result: undefined };
@@ -595,7 +599,7 @@ export class StandaloneActivities {
   async respondCanceled(target: StandaloneActivityTarget, args: { details?: Payloads | null; identity: string }): Promise<void> {
     await this.attempt(target, args.identity, (s, now, retentionMs) => {
       s.lastWorkerIdentity = args.identity || s.startedIdentity;
-      close(s, now, { kind: 'canceled', failure: failureBlob.pack(canceledFailure(s.cancelReason, args.details ?? null)), retryState: RetryState.RETRY_STATE_CANCEL_REQUESTED });
+      close(s, now, { kind: 'canceled', failure: failureBlob.pack(canceledFailure(args.details ?? null)), retryState: RetryState.RETRY_STATE_CANCEL_REQUESTED });
       return { write: true, tasks: closeTasks(s, now, retentionMs), result: undefined };
     });
   }
@@ -739,8 +743,13 @@ function closeTasks(s: StoredActivity, now: number, retentionMs: number): Pendin
   return retentionMs > 0 ? [task(now + retentionMs, { type: 'activity-retention', runId: s.runId })] : [];
 }
 
-function canceledFailure(reason: string, details: Payloads | null): Failure {
-  return { message: reason || 'activity canceled', source: 'Server', canceledFailureInfo: { ...(details ? { details } : {}) } };
+function canceledFailure(details: Payloads | null): Failure {
+  return { message: 'Activity canceled', source: 'Server', canceledFailureInfo: { ...(details ? { details } : {}) } };
+}
+
+/** How a closed run ended, for messages. */
+function closedName(s: StoredActivity): string {
+  return s.outcome ? { completed: 'completed', failed: 'failed', timedOut: 'timed out', canceled: 'canceled', terminated: 'terminated' }[s.outcome.kind] : 'running';
 }
 
 /**
