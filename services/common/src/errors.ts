@@ -22,6 +22,7 @@ export type ErrorKind = 'user' | 'operational' | 'invariant';
 /** Structured Temporal error details the frontend turns into `grpc-status-details-bin`. */
 export type ErrorDetail =
   | { type: 'WorkflowExecutionAlreadyStartedFailure'; startRequestId: string; runId: string }
+  | { type: 'ActivityExecutionAlreadyStartedFailure'; startRequestId: string; runId: string }
   | { type: 'NamespaceNotFoundFailure'; namespace: string }
   | { type: 'NamespaceAlreadyExistsFailure' }
   | { type: 'NotFoundFailure'; currentCluster?: string; activeCluster?: string }
@@ -80,6 +81,15 @@ export class WorkflowExecutionAlreadyStartedError extends HourglassError {
   readonly kind = 'user';
   constructor(message: string, readonly startRequestId: string, readonly runId: string) {
     super(message, { type: 'WorkflowExecutionAlreadyStartedFailure', startRequestId, runId });
+  }
+}
+
+/** A standalone activity with this id is running (or its id may not be reused): ALREADY_EXISTS with ActivityExecutionAlreadyStartedFailure. */
+export class ActivityExecutionAlreadyStartedError extends HourglassError {
+  readonly code = 'ALREADY_EXISTS';
+  readonly kind = 'user';
+  constructor(message: string, readonly startRequestId: string, readonly runId: string) {
+    super(message, { type: 'ActivityExecutionAlreadyStartedFailure', startRequestId, runId });
   }
 }
 

@@ -125,6 +125,15 @@ export interface HistoryService extends TaskStarter {
   patchSchedule(request: NamespacedRequest<Ws<'PatchScheduleRequest'>>): Promise<void>;
   deleteSchedule(request: NamespacedRequest<Ws<'DeleteScheduleRequest'>>): Promise<void>;
   listScheduleMatchingTimes(request: NamespacedRequest<Ws<'ListScheduleMatchingTimesRequest'>>): Promise<Ws<'ListScheduleMatchingTimesResponse'>>;
+  /** Standalone activities (a durable entity of the history service; ListActivityExecutions/CountActivityExecutions are visibility's). */
+  startActivityExecution(request: NamespacedRequest<Ws<'StartActivityExecutionRequest'>>): Promise<Ws<'StartActivityExecutionResponse'>>;
+  /** Answers the current state; with a long-poll token, waits (up to the call's deadline) for a state after it. */
+  describeActivityExecution(request: NamespacedRequest<Ws<'DescribeActivityExecutionRequest'>>, call?: CallOptions): Promise<Ws<'DescribeActivityExecutionResponse'>>;
+  /** Long-polls for the outcome: an answer without one when the poll's time ran out first. */
+  pollActivityExecution(request: NamespacedRequest<Ws<'PollActivityExecutionRequest'>>, call?: CallOptions): Promise<Ws<'PollActivityExecutionResponse'>>;
+  requestCancelActivityExecution(request: NamespacedRequest<Ws<'RequestCancelActivityExecutionRequest'>>): Promise<void>;
+  terminateActivityExecution(request: NamespacedRequest<Ws<'TerminateActivityExecutionRequest'>>): Promise<void>;
+  deleteActivityExecution(request: NamespacedRequest<Ws<'DeleteActivityExecutionRequest'>>): Promise<void>;
   /** A worker's answer to a legacy query task, handed to the waiting QueryWorkflow call. */
   respondQueryTaskCompleted(request: { namespaceId: string; queryId: string; request: Ws<'RespondQueryTaskCompletedRequest'> }, call?: CallOptions): Promise<void>;
 }

@@ -10,7 +10,17 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError, Permissio
 import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type IdentityService, type Principal } from '@hourglass/identity';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { ActivityTarget, ActivityTaskToken, HistoryService, MatchingService, Ws, WorkflowTaskToken } from '@hourglass/contracts';
-import { BATCH_LIST_QUERY, SCHEDULE_INFO_MEMO_FIELD, batchStateOf, operationTypeOfMemo, scheduleNamespaceId, type NamespaceRegistry } from '@hourglass/history';
+import {
+  ACTIVITY_SEARCH_ATTRIBUTES,
+  BATCH_LIST_QUERY,
+  SCHEDULE_INFO_MEMO_FIELD,
+  activityNamespaceId,
+  activityStatusOfWorkflowStatus,
+  batchStateOf,
+  operationTypeOfMemo,
+  scheduleNamespaceId,
+  type NamespaceRegistry,
+} from '@hourglass/history';
 import type { VisibilitySearch } from '@hourglass/visibility';
 import type { FrontendConfig } from './config';
 import type { HandlerContext, UnaryHandler } from './interceptors';
@@ -299,6 +309,13 @@ export class WorkflowService {
       PatchSchedule: wsHandler('PatchScheduleRequest', (r, ctx) => done(history.patchSchedule({ namespaceId: ns(ctx), request: r }))),
       DeleteSchedule: wsHandler('DeleteScheduleRequest', (r, ctx) => done(history.deleteSchedule({ namespaceId: ns(ctx), request: r }))),
       ListScheduleMatchingTimes: wsHandler('ListScheduleMatchingTimesRequest', (r, ctx) => history.listScheduleMatchingTimes({ namespaceId: ns(ctx), request: r })),
+
+      StartActivityExecution: wsHandler('StartActivityExecutionRequest', (r, ctx) => history.startActivityExecution({ namespaceId: acceptingStarts(ctx), request: r })),
+      DescribeActivityExecution: wsHandler('DescribeActivityExecutionRequest', (r, ctx) => history.describeActivityExecution({ namespaceId: ns(ctx), request: r }, ctx)),
+      PollActivityExecution: wsHandler('PollActivityExecutionRequest', (r, ctx) => history.pollActivityExecution({ namespaceId: ns(ctx), request: r }, ctx)),
+      RequestCancelActivityExecution: wsHandler('RequestCancelActivityExecutionRequest', (r, ctx) => done(history.requestCancelActivityExecution({ namespaceId: ns(ctx), request: r }))),
+      TerminateActivityExecution: wsHandler('TerminateActivityExecutionRequest', (r, ctx) => done(history.terminateActivityExecution({ namespaceId: ns(ctx), request: r }))),
+      DeleteActivityExecution: wsHandler('DeleteActivityExecutionRequest', (r, ctx) => done(history.deleteActivityExecution({ namespaceId: ns(ctx), request: r }))),
     };
     const { visibility } = this.deps;
     if (visibility) {
@@ -309,6 +326,17 @@ export class WorkflowService {
         return { schedules: page.executions.map(scheduleListEntry), nextPageToken: page.nextPageToken };
       });
       handlers.CountSchedules = wsHandler('CountSchedulesRequest', (r, ctx) => visibility.count(schedulesOf(ctx), r.query));
+      // Standalone activities too, with ActivityId and ActivityType queryable (see @hourglass/history's standalone-activity).
+      const activitiesOf = (ctx: HandlerContext) => ({
+        ...ctx.namespace,
+        id: activityNamespaceId(ctx.namespace.id),
+        searchAttributes: { ...(ctx.namespace.searchAttributes ?? {}), ...ACTIVITY_SEARCH_ATTRIBUTES },
+      });
+      handlers.ListActivityExecutions = wsHandler('ListActivityExecutionsRequest', async (r, ctx) => {
+        const page = await visibility.list(activitiesOf(ctx), { query: r.query ?? '', pageSize: r.pageSize ?? 0, nextPageToken: r.nextPageToken ?? null });
+        return { executions: page.executions.map(activityListEntry), nextPageToken: page.nextPageToken };
+      });
+      handlers.CountActivityExecutions = wsHandler('CountActivityExecutionsRequest', (r, ctx) => visibility.count(activitiesOf(ctx), r.query));
       handlers.ListWorkflowExecutions = wsHandler('ListWorkflowExecutionsRequest', (r, ctx) => visibility.list(ctx.namespace, r));
       handlers.ScanWorkflowExecutions = wsHandler('ScanWorkflowExecutionsRequest', (r, ctx) => visibility.list(ctx.namespace, r));
       handlers.CountWorkflowExecutions = wsHandler('CountWorkflowExecutionsRequest', (r, ctx) => visibility.count(ctx.namespace, r.query));
@@ -377,6 +405,25 @@ function getSystemInfo(config: FrontendConfig): temporal.api.workflowservice.v1.
       // ScheduleNexusOperation commands fail their workflow task with FEATURE_DISABLED.
       nexus: false,
     },
+  };
+}
+
+/** A standalone activity's visibility row as ListActivityExecutions answers it. */
+function activityListEntry(e: temporal.api.workflow.v1.IWorkflowExecutionInfo): temporal.api.activity.v1.IActivityExecutionListInfo {
+  const attributes = { ...(e.searchAttributes?.indexedFields ?? {}) };
+  for (const name of Object.keys(ACTIVITY_SEARCH_ATTRIBUTES)) delete attributes[name];
+  return {
+    activityId: e.execution?.workflowId ?? '',
+    runId: e.execution?.runId ?? '',
+    activityType: { name: e.type?.name ?? '' },
+    ...(e.startTime ? { scheduleTime: e.startTime } : {}),
+    ...(e.closeTime ? { closeTime: e.closeTime } : {}),
+    status: activityStatusOfWorkflowStatus(e.status),
+    searchAttributes: { indexedFields: attributes },
+    taskQueue: e.taskQueue ?? '',
+    stateTransitionCount: e.stateTransitionCount ?? int64(0),
+    ...(e.executionDuration ? { executionDuration: e.executionDuration } : {}),
+    ...(e.executionTime ? { executionTime: e.executionTime } : {}),
   };
 }
 

@@ -52,6 +52,7 @@ import { RebuildVerifier } from './workflow/rebuild-verifier';
 import { BillableActionCounter } from './usage/billable-action-counter';
 import { createUsageTaskExecutor } from './usage/usage-task';
 import { Scheduler } from './schedules/scheduler';
+import { StandaloneActivities, isStandaloneActivityWorkflowId, type StandaloneActivityTarget } from './activities/standalone-activity';
 import { createBatchTaskExecutor, describeBatchOperation, startBatchOperation, stopBatchOperation, type BatchTargetSource } from './batch/batch-job';
 
 
@@ -110,6 +111,7 @@ export class HistoryEngine implements HistoryService {
   /** hourglass_billable_actions_total: billable actions folded into the hourly counters since this process started. */
   readonly billableActions = new BillableActionCounter();
   private readonly scheduler: Scheduler;
+  private readonly activities: StandaloneActivities;
   private readonly batchTargets: BatchTargetSource | undefined;
 
   constructor(deps: HistoryEngineDeps) {
@@ -147,9 +149,14 @@ export class HistoryEngine implements HistoryService {
       category: TaskCategories.schedule,
       executor: () => (row) => this.scheduler.execute(row, (changes) => publisher.publish(changes)),
     };
+    this.activities = new StandaloneActivities({ env: this.env, namespace: (id) => this.namespace(id) });
+    const activities: TaskCategoryRegistration = {
+      category: TaskCategories.activity,
+      executor: () => (row) => this.activities.execute(row, (changes) => publisher.publish(changes)),
+    };
     const batch: TaskCategoryRegistration = { category: TaskCategories.batch, executor: (env) => createBatchTaskExecutor(env, deps.batchTargets) };
     this.batchTargets = deps.batchTargets;
-    const registrations = [...standardRegistrations(deps.visibility ?? DISCARDING_PUBLISHER), usage, schedules, batch, ...(deps.extraTaskCategories ?? [])];
+    const registrations = [...standardRegistrations(deps.visibility ?? DISCARDING_PUBLISHER), usage, schedules, batch, activities, ...(deps.extraTaskCategories ?? [])];
     const ids = new Set<number>();
     for (const { category } of registrations) {
       if (ids.has(category.id)) throw new InvariantViolationError(`task category id ${category.id} (${category.name}) is registered twice`);
@@ -310,19 +317,51 @@ export class HistoryEngine implements HistoryService {
   }
 
   respondActivityTaskCompleted(r: { target: ActivityTarget; result?: Payloads | null; identity: string }): Promise<void> {
+    const standalone = standaloneToken(r.target);
+    if (standalone) return this.activities.respondCompleted(standalone, r);
     return respondActivityTaskCompleted(this.env, r.target, r);
   }
 
   respondActivityTaskFailed(r: { target: ActivityTarget; failure: Failure; identity: string; lastHeartbeatDetails?: Payloads | null }): Promise<void> {
+    const standalone = standaloneToken(r.target);
+    if (standalone) return this.activities.respondFailed(standalone, r);
     return respondActivityTaskFailed(this.env, r.target, r);
   }
 
   respondActivityTaskCanceled(r: { target: ActivityTarget; details?: Payloads | null; identity: string }): Promise<void> {
+    const standalone = standaloneToken(r.target);
+    if (standalone) return this.activities.respondCanceled(standalone, r);
     return respondActivityTaskCanceled(this.env, r.target, r);
   }
 
   recordActivityTaskHeartbeat(r: { target: ActivityTarget; details?: Payloads | null; identity: string }): Promise<Ws<'RecordActivityTaskHeartbeatResponse'>> {
+    const standalone = standaloneToken(r.target);
+    if (standalone) return this.activities.recordHeartbeat(standalone, r);
     return recordActivityTaskHeartbeat(this.env, r.target, r);
+  }
+
+  startActivityExecution(r: NamespacedRequest<Ws<'StartActivityExecutionRequest'>>): Promise<Ws<'StartActivityExecutionResponse'>> {
+    return this.activities.start(r.namespaceId, r.request);
+  }
+
+  describeActivityExecution(r: NamespacedRequest<Ws<'DescribeActivityExecutionRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'DescribeActivityExecutionResponse'>> {
+    return this.activities.describe(r.namespaceId, r.request, call);
+  }
+
+  pollActivityExecution(r: NamespacedRequest<Ws<'PollActivityExecutionRequest'>>, call: CallOptions = NO_DEADLINE): Promise<Ws<'PollActivityExecutionResponse'>> {
+    return this.activities.poll(r.namespaceId, r.request, call);
+  }
+
+  requestCancelActivityExecution(r: NamespacedRequest<Ws<'RequestCancelActivityExecutionRequest'>>): Promise<void> {
+    return this.activities.requestCancel(r.namespaceId, r.request);
+  }
+
+  terminateActivityExecution(r: NamespacedRequest<Ws<'TerminateActivityExecutionRequest'>>): Promise<void> {
+    return this.activities.terminate(r.namespaceId, r.request);
+  }
+
+  deleteActivityExecution(r: NamespacedRequest<Ws<'DeleteActivityExecutionRequest'>>): Promise<void> {
+    return this.activities.delete(r.namespaceId, r.request);
   }
 
   async respondQueryTaskCompleted(r: { namespaceId: string; queryId: string; request: Ws<'RespondQueryTaskCompletedRequest'> }): Promise<void> {
@@ -358,6 +397,7 @@ export class HistoryEngine implements HistoryService {
   }
 
   recordActivityTaskStarted(r: RecordActivityTaskStartedRequest): Promise<Ws<'PollActivityTaskQueueResponse'>> {
+    if (isStandaloneActivityWorkflowId(r.task.workflowId)) return this.activities.recordStarted(r);
     return recordActivityTaskStarted(this.env, r);
   }
 
@@ -371,3 +411,12 @@ export class HistoryEngine implements HistoryService {
 }
 
 const NO_DEADLINE: CallOptions = { deadline: 0 };
+
+/**
+ * A target naming a standalone activity: a token of its entity's workflow id, or an id without a
+ * workflow id (as Temporal's ById requests address one); undefined for a workflow's activity.
+ */
+function standaloneToken(target: ActivityTarget): StandaloneActivityTarget | undefined {
+  if (target.by === 'token') return isStandaloneActivityWorkflowId(target.token.workflowId) ? target : undefined;
+  return target.workflowId === '' ? { by: 'id', namespaceId: target.namespaceId, activityId: target.activityId, runId: target.runId } : undefined;
+}

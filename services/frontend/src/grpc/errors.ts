@@ -30,6 +30,8 @@ function packDetail(detail: ErrorDetail): google.protobuf.IAny {
   switch (detail.type) {
     case 'WorkflowExecutionAlreadyStartedFailure':
       return pack(detail.type, errordetails.WorkflowExecutionAlreadyStartedFailure.encode({ startRequestId: detail.startRequestId, runId: detail.runId }).finish());
+    case 'ActivityExecutionAlreadyStartedFailure':
+      return pack(detail.type, errordetails.ActivityExecutionAlreadyStartedFailure.encode({ startRequestId: detail.startRequestId, runId: detail.runId }).finish());
     case 'NamespaceNotFoundFailure':
       return pack(detail.type, errordetails.NamespaceNotFoundFailure.encode({ namespace: detail.namespace }).finish());
     case 'NamespaceAlreadyExistsFailure':

@@ -126,8 +126,8 @@ function describeKind(kind: TaskToken['kind']): string {
 
 const workflowTaskToken: Rule = (r, c) => checkTaskToken(r.taskToken, 'workflow', c);
 const activityTaskToken: Rule = (r, c) => checkTaskToken(r.taskToken, 'activity', c);
+/** By id: a workflow's activity, or with an empty workflowId a standalone activity (as Temporal's ById requests say). */
 const activityById = (r: { workflowId?: string | null; activityId?: string | null }): void => {
-  required(r.workflowId, 'workflowId');
   required(r.activityId, 'activityId');
 };
 const failureRequired = (r: { failure?: unknown }): void => {
@@ -240,7 +240,25 @@ function checkStartBatch(r: StartBatchRequest): void {
   }
 }
 
+/** A standalone activity's start: what Temporal's frontend requires before history sees it. */
+function checkStartActivity(r: temporal.api.workflowservice.v1.IStartActivityExecutionRequest): void {
+  required(r.activityId, 'activityId');
+  required(r.activityType?.name, 'activityType.name');
+  required(r.taskQueue?.name, 'taskQueue.name');
+  if (!(durationToMs(r.scheduleToCloseTimeout) ?? 0) && !(durationToMs(r.startToCloseTimeout) ?? 0)) {
+    throw new InvalidArgumentError('startToCloseTimeout or scheduleToCloseTimeout must be set');
+  }
+}
+
+const activityExecution: Rule = (r) => void required(r.activityId, 'activityId');
+
 const workflowServiceRules: Record<string, Rule> = {
+  StartActivityExecution: (r) => checkStartActivity(r),
+  DescribeActivityExecution: activityExecution,
+  PollActivityExecution: activityExecution,
+  RequestCancelActivityExecution: activityExecution,
+  TerminateActivityExecution: activityExecution,
+  DeleteActivityExecution: activityExecution,
   StartBatchOperation: (r: StartBatchRequest) => checkStartBatch(r),
   StopBatchOperation: (r: temporal.api.workflowservice.v1.IStopBatchOperationRequest) => {
     required(r.jobId, 'jobId');

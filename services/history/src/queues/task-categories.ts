@@ -26,6 +26,8 @@ export const TaskCategories = {
   schedule: { id: 5, name: 'schedule', kind: 'scheduled' },
   /** Steps of batch operations (StartBatchOperation), each at its rate-limited time: a long batch never delays user timers. */
   batch: { id: 6, name: 'batch', kind: 'scheduled' },
+  /** Standalone activities: dispatch of an attempt at its time, its timeouts and retention, and the publication of its visibility record. */
+  activity: { id: 7, name: 'activity', kind: 'scheduled' },
 } as const satisfies Record<string, TaskCategory>;
 
 export const STANDARD_TASK_CATEGORIES: readonly TaskCategory[] = Object.values(TaskCategories);
