@@ -33,15 +33,14 @@ import {
   quote,
   temporal,
   type Failure,
-  type Payload,
   type Payloads,
 } from '@hourglass/common';
 import { encodeTaskToken, type ActivityTaskToken, type CallOptions, type RecordActivityTaskStartedRequest, type Ws } from '@hourglass/contracts';
 import type { ExecutionKey, HistoryTaskRow, NamespaceRecord } from '@hourglass/persistence';
-import { decodeSearchAttributeValue, type SearchAttributeType, type SearchAttributeValue, type VisibilityChange, type VisibilityRecord } from '@hourglass/visibility';
+import type { SearchAttributeType, VisibilityChange, VisibilityRecord } from '@hourglass/visibility';
 import type { EngineContext } from '../engine-context';
 import { TaskCategories } from '../queues/task-categories';
-import { checkSearchAttributes, namespaceCatalog } from '../workflow/visibility';
+import { checkSearchAttributes, indexedSearchAttributes, namespaceCatalog } from '../workflow/visibility';
 import { failureBlob, headerBlob, payloadsBlob, searchAttributesBlob } from '../workflow/codec';
 import { decideRetry, normalizeRetryPolicy, retryPolicyToProto, type RetryPolicyMs } from '../workflow/retry';
 import type { EntityChange } from '../shard/shard-context';
@@ -795,23 +794,7 @@ function outcomeOf(s: StoredActivity): temporal.api.activity.v1.IActivityExecuti
 
 /** The run's row in its namespace's activity visibility (ListActivityExecutions, CountActivityExecutions). */
 function visibilityRecord(s: StoredActivity, namespace: NamespaceRecord): VisibilityRecord {
-  const catalog = namespaceCatalog(namespace);
-  const attributes: Record<string, SearchAttributeValue> = {};
-  const types: Record<string, SearchAttributeType> = {};
-  const fields = searchAttributesBlob.unpack(s.searchAttributes)?.indexedFields ?? {};
-  for (const [name, payload] of Object.entries(fields)) {
-    const type = catalog.lookup(name);
-    if (type === undefined) continue;
-    try {
-      const value = decodeSearchAttributeValue(payload as Payload, type, name);
-      if (value !== null) {
-        attributes[name] = value;
-        types[name] = type;
-      }
-    } catch {
-      // A value that no longer decodes is left out of the record rather than blocking it.
-    }
-  }
+  const { attributes, types } = indexedSearchAttributes(searchAttributesBlob.unpack(s.searchAttributes)?.indexedFields, namespaceCatalog(namespace));
   attributes.ActivityId = s.activityId;
   attributes.ActivityType = s.activityType;
   Object.assign(types, ACTIVITY_SEARCH_ATTRIBUTES);

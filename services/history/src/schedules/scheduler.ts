@@ -30,16 +30,15 @@ import {
   temporal,
   timestampToMs,
   toNumber,
-  type Payload,
 } from '@hourglass/common';
 import type { ExecutionKey, NamespaceRecord } from '@hourglass/persistence';
-import { decodeSearchAttributeValue, encodeSearchAttributeValue, type SearchAttributeType, type SearchAttributeValue, type VisibilityChange, type VisibilityRecord } from '@hourglass/visibility';
+import { encodeSearchAttributeValue, type VisibilityChange, type VisibilityRecord } from '@hourglass/visibility';
 import type { EngineContext } from '../engine-context';
 import { TaskCategories } from '../queues/task-categories';
 import { startScheduledWorkflow } from '../api/start-workflow/start-workflow.handler';
 import { requestCancelWorkflowExecution } from '../api/request-cancel-workflow/request-cancel-workflow.handler';
 import { terminateWorkflowExecution } from '../api/terminate-workflow/terminate-workflow.handler';
-import { checkSearchAttributes, namespaceCatalog } from '../workflow/visibility';
+import { checkSearchAttributes, indexedSearchAttributes, namespaceCatalog } from '../workflow/visibility';
 import type { EntityChange } from '../shard/shard-context';
 import { CompiledSpec, canonicalizeSpec } from './spec';
 
@@ -656,23 +655,8 @@ export class Scheduler {
   /** The schedule's row in its namespace's schedule visibility (ListSchedules, CountSchedules). */
   private visibilityRecord(s: StoredSchedule, namespace: NamespaceRecord): VisibilityRecord {
     const schedule = decodeSchedule(s);
-    const catalog = namespaceCatalog(namespace);
-    const attributes: Record<string, SearchAttributeValue> = {};
-    const types: Record<string, SearchAttributeType> = {};
-    const fields = s.searchAttributes ? temporal.api.common.v1.SearchAttributes.decode(unb64(s.searchAttributes)).indexedFields ?? {} : {};
-    for (const [name, payload] of Object.entries(fields)) {
-      const type = catalog.lookup(name);
-      if (type === undefined) continue;
-      try {
-        const value = decodeSearchAttributeValue(payload as Payload, type, name);
-        if (value !== null) {
-          attributes[name] = value;
-          types[name] = type;
-        }
-      } catch {
-        // A value that no longer decodes is left out of the record rather than blocking it.
-      }
-    }
+    const fields = s.searchAttributes ? temporal.api.common.v1.SearchAttributes.decode(unb64(s.searchAttributes)).indexedFields : undefined;
+    const { attributes, types } = indexedSearchAttributes(fields, namespaceCatalog(namespace));
     attributes.TemporalSchedulePaused = schedule.state?.paused === true;
     types.TemporalSchedulePaused = 'Bool';
     const info: temporal.api.schedule.v1.IScheduleListInfo = {

@@ -66,17 +66,18 @@ export function checkSearchAttributes(fields: Record<string, Payload> | null | u
 const MAX_DURATION_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1_000_000);
 
 /**
- * The run's visibility record as of its committed state. Search attribute values are decoded by
- * the type registered now; a value that no longer decodes (its attribute was removed or the
- * stored payload is not of the type) is left out of the record rather than blocking it.
+ * The custom search attributes of a record (a run's, a schedule's, a standalone activity's),
+ * decoded by the types registered now. A value that no longer decodes (its attribute was removed,
+ * or the stored payload is not of the type) is left out: not searchable, as in Temporal, and never
+ * blocking the record.
  */
-export function buildVisibilityRecord(ms: MutableState, catalog: AttributeCatalog): VisibilityRecord {
-  const info = ms.executionInfo;
-  const closed = !isRunning(ms);
+export function indexedSearchAttributes(
+  fields: Readonly<Record<string, Payload>> | null | undefined,
+  catalog: AttributeCatalog,
+): { attributes: Record<string, SearchAttributeValue>; types: Record<string, SearchAttributeType> } {
   const attributes: Record<string, SearchAttributeValue> = {};
   const types: Record<string, SearchAttributeType> = {};
-  const fields = searchAttributesBlob.unpack(ms.searchAttributes)?.indexedFields ?? {};
-  for (const [name, payload] of Object.entries(fields)) {
+  for (const [name, payload] of Object.entries(fields ?? {})) {
     const type = catalog.lookup(name);
     if (type === undefined || attributeKind(name) === 'system') continue;
     try {
@@ -86,9 +87,21 @@ export function buildVisibilityRecord(ms: MutableState, catalog: AttributeCatalo
         types[name] = type;
       }
     } catch {
-      // Not decodable as the attribute's current type: not searchable, as in Temporal.
+      // Not decodable as the attribute's current type.
     }
   }
+  return { attributes, types };
+}
+
+/**
+ * The run's visibility record as of its committed state. Search attribute values are decoded by
+ * the type registered now; a value that no longer decodes (its attribute was removed or the
+ * stored payload is not of the type) is left out of the record rather than blocking it.
+ */
+export function buildVisibilityRecord(ms: MutableState, catalog: AttributeCatalog): VisibilityRecord {
+  const info = ms.executionInfo;
+  const closed = !isRunning(ms);
+  const { attributes, types } = indexedSearchAttributes(searchAttributesBlob.unpack(ms.searchAttributes)?.indexedFields, catalog);
   const closeTime = closed ? info.closeTime : null;
   return {
     namespaceId: info.namespaceId,
