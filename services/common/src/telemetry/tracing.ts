@@ -10,14 +10,14 @@
  * that @temporalio/interceptors-opentelemetry puts into the request's Temporal `Header` (a JSON
  * payload holding the same two fields) for start, signal, signal-with-start, query and update.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 
-export { SpanKind, SpanStatusCode, context as otelContext, trace as otelTrace, type Context, type Span, type Tracer };
+export { SpanKind, SpanStatusCode, TraceFlags, context as otelContext, trace as otelTrace, type Context, type Span, type Tracer };
 
 /** The name of the tracer every Hourglass span comes from. */
 export const TRACER_NAME = 'hourglass';

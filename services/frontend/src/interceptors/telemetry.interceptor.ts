@@ -6,10 +6,11 @@
  * calls become its children and log lines carry its trace id.
  *
  * Cheap when off: without a tracer no span object is made; metric label sets are cached per
- * (service, method, namespace) by ServerMetrics.rpc().
+ * (service, method, namespace) by ServerMetrics.rpc(). Task-queue polls are traced only inside a
+ * sampled caller trace.
  */
 import { performance } from 'node:perf_hooks';
-import { SpanKind, SpanStatusCode, extractCallerContext, isHourglassError, otelTrace, withSampledCall, type ServerMetrics, type Tracer } from '@hourglass/common';
+import { SpanKind, SpanStatusCode, TraceFlags, extractCallerContext, isHourglassError, otelTrace, withSampledCall, type ServerMetrics, type Tracer } from '@hourglass/common';
 import type { Call, Interceptor, Next } from './chain';
 
 export interface CallTelemetry {
@@ -55,6 +56,11 @@ export function telemetryInterceptor({ metrics, tracer }: CallTelemetry): Interc
     name: 'telemetry',
     intercept(call, next) {
       const parent = extractCallerContext(call.context.metadata, call.request);
+      // A task-queue poll is held up to a minute and a worker keeps dozens open: sampled at the
+      // process's ratio, one would be in flight nearly all the time, and with it the context
+      // manager's hooks on every promise of every call. Polls are traced only when the caller's
+      // own trace is sampled (a worker whose poller carries a sampled context).
+      if (call.spec.polling === 'always' && ((otelTrace.getSpanContext(parent)?.traceFlags ?? 0) & TraceFlags.SAMPLED) === 0) return measured(call, next);
       const span = tracer.startSpan(
         `${shortService(call.service)}/${call.method}`,
         { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.service': call.service, 'rpc.method': call.method } },

@@ -6,6 +6,7 @@
 // holds only its own namespace.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -110,9 +111,32 @@ file.test("the server's spans continue the trace of a client using the SDK's Ope
     return found;
   });
   assert.equal(commit.traceId, traceId);
-  // A worker's calls carry no trace context: each is a trace of its own, never joined to the client's.
-  const polls = receiver.spans.filter((s) => s.name === 'WorkflowService/PollWorkflowTaskQueue');
-  assert.ok(polls.every((s) => s.traceId !== traceId && !s.parentSpanId), 'worker polls are root spans of their own traces');
+  // A worker's calls carry no trace context: each is a trace of its own, never joined to the client's;
+  // its task-queue polls (held up to a minute, dozens at a time) are not traced at all.
+  const completions = await eventually(() => {
+    const found = receiver.spans.filter((s) => s.name === 'WorkflowService/RespondWorkflowTaskCompleted');
+    assert.ok(found.length > 0, "the worker's completions are traced");
+    return found;
+  });
+  assert.ok(completions.every((s) => s.traceId !== traceId && !s.parentSpanId), 'worker calls are root spans of their own traces');
+  assert.deepEqual(receiver.spans.filter((s) => s.name.startsWith('WorkflowService/Poll')).map((s) => s.name), [], 'no span for a poll outside a sampled trace');
+});
+
+file.test('a task-queue poll is traced when its caller sends a sampled trace context', async (_t, env) => {
+  const taskQueue = uniqueName('traced-poll');
+  await env.client.workflow.start(greetAndAdd, { taskQueue, workflowId: uniqueName('traced-poll'), args: ['Ada', 2, 3] });
+  const traceId = randomBytes(16).toString('hex');
+  const parentSpanId = randomBytes(8).toString('hex');
+  const polled = await env.connection.withMetadata({ traceparent: `00-${traceId}-${parentSpanId}-01` }, () =>
+    env.connection.workflowService.pollWorkflowTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, identity: 'traced-poller' }),
+  );
+  assert.ok(polled.taskToken?.length, 'the poll got the workflow task');
+  const span = await eventually(() => {
+    const found = receiver.spans.find((s) => s.name === 'WorkflowService/PollWorkflowTaskQueue' && s.traceId === traceId);
+    assert.ok(found, "a span of the poll in the caller's trace");
+    return found;
+  });
+  assert.equal(span.parentSpanId, parentSpanId);
 });
 
 /** One sample line of `text`, by metric name and (a subset of) labels; undefined when absent. */
