@@ -14,6 +14,10 @@
  *    while namespace `steady` runs single-activity workflows at `--rate`/s from this process:
  *    steady's start-to-close alone (the baseline) and under the flood, then on a second server with
  *    flooded's APS limit off, for contrast. Runs only when asked for (not part of `all`).
+ *  - starts: StartWorkflowExecution alone, no worker (`--workflows` starts, `--concurrency` in
+ *    flight): starts/s and the server's CPU per start. Only when asked for.
+ *  - idle-memory: `--workflows` workflows that take their first workflow task and then wait for a
+ *    signal; the server's resident memory per open workflow. Only when asked for.
  * `--address` runs against a server started elsewhere (another build, say); `--server-pid` then
  * names its process so its CPU is read too.
  * Results print as a table and as one JSON line; record them in BENCHMARKS.md with the command.
@@ -29,7 +33,7 @@ import { bundleBenchWorkflows, createBenchWorker, type WorkflowBundle } from './
 import { measureRoundTrips } from './db-roundtrips';
 import type { FloodCommand, FloodMessage } from './flood';
 import type { NoiseMessage } from './noise';
-import { histogramDelta, histogramQuantile, parseEventLoopReport, parseHistogram, processCpuMs, type HistogramBuckets } from './server-stats';
+import { histogramDelta, histogramQuantile, parseEventLoopReport, parseHistogram, processCpuMs, processRssBytes, type HistogramBuckets } from './server-stats';
 import { visibilityListBench } from './visibility-list';
 import { summarize, type LatencySummary } from './stats';
 
@@ -89,6 +93,64 @@ async function throughput(client: Client, total: number, concurrency: number): P
   );
   const seconds = (performance.now() - t0) / 1000;
   return { workflowsPerSecond: total / seconds, seconds, latency: summarize(latencies) };
+}
+
+/**
+ * StartWorkflowExecution alone: `total` starts, `concurrency` in flight, on a task queue no worker
+ * polls (each start writes its run, history and first workflow task, and matching backlogs the task).
+ */
+async function startsOnly(client: Client, total: number, concurrency: number): Promise<{ startsPerSecond: number; seconds: number; latency: LatencySummary }> {
+  const taskQueue = `bench-unpolled-${randomUUID()}`;
+  const latencies: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next += 1;
+        const t = performance.now();
+        await client.workflow.start('singleActivity', { taskQueue, workflowId: `bench-start-${randomUUID()}`, args: ['x'] });
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  return { startsPerSecond: total / seconds, seconds, latency: summarize(latencies) };
+}
+
+/**
+ * Memory per open workflow: `total` workflows that run their first workflow task on the bench's
+ * worker and then wait for a signal, started `concurrency` at a time; the server's resident set
+ * before and after (after a settling pause, so in-flight buffers are gone), per workflow.
+ */
+async function idleMemory(client: Client, pid: number | undefined, total: number, concurrency: number): Promise<{ workflows: number; rssBeforeBytes?: number; rssAfterBytes?: number; bytesPerWorkflow?: number }> {
+  const settle = () => new Promise((r) => setTimeout(r, 5000));
+  await settle();
+  const rssBeforeBytes = processRssBytes(pid);
+  const ids: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next += 1;
+        const workflowId = `bench-idle-${randomUUID()}`;
+        ids.push(workflowId);
+        await client.workflow.start('countSignals', { taskQueue: TASK_QUEUE, workflowId, args: [1] });
+      }
+    }),
+  );
+  // Every run has taken its first workflow task (it waits for the signal) once describe says so for the last ones.
+  for (const workflowId of ids.slice(-concurrency)) {
+    for (;;) {
+      const d = await client.workflow.getHandle(workflowId).describe();
+      if (d.historyLength >= 4) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  await settle();
+  const rssAfterBytes = processRssBytes(pid);
+  const bytesPerWorkflow = rssBeforeBytes === undefined || rssAfterBytes === undefined ? undefined : (rssAfterBytes - rssBeforeBytes) / total;
+  return { workflows: total, ...(rssBeforeBytes === undefined ? {} : { rssBeforeBytes }), ...(rssAfterBytes === undefined ? {} : { rssAfterBytes }), ...(bytesPerWorkflow === undefined ? {} : { bytesPerWorkflow }) };
 }
 
 async function fixedRate(client: Client, rate: number, durationSeconds: number): Promise<{ offered: number; completed: number; latency: LatencySummary }> {
@@ -340,7 +402,19 @@ async function main(): Promise<void> {
         const cpu = l.serverCpuMsPerWorkflow === undefined ? '' : `; server CPU ${l.serverCpuMsPerWorkflow.toFixed(2)} ms per workflow`;
         console.log(`latency at ${l.offered} workflows/s offered for ${args.duration} s: start-to-close ${fmt(l.latency)}${cpu}${fmtLag(l.visibilityLag)}`);
       }
-      if (store === 'mysql') {
+      if (args.mode === 'starts') {
+        const s = await withServerCpu(serverPid, Number(args.workflows), () => startsOnly(client, Number(args.workflows), Number(args.concurrency)));
+        result.starts = s;
+        const cpu = s.serverCpuMsPerWorkflow === undefined ? '' : `; server CPU ${s.serverCpuMsPerWorkflow.toFixed(2)} ms per start`;
+        console.log(`starts: ${Number(args.workflows)} StartWorkflowExecution calls (no worker) in ${s.seconds.toFixed(1)} s = ${s.startsPerSecond.toFixed(0)}/s${cpu}; call latency ${fmt(s.latency)}`);
+      }
+      if (args.mode === 'idle-memory') {
+        const m = await idleMemory(client, serverPid, Number(args.workflows), Number(args.concurrency));
+        result.idleMemory = m;
+        const mib = (b: number | undefined) => (b === undefined ? '?' : (b / 2 ** 20).toFixed(0));
+        console.log(`idle memory: ${m.workflows} open workflows waiting on a signal; server RSS ${mib(m.rssBeforeBytes)} → ${mib(m.rssAfterBytes)} MiB = ${m.bytesPerWorkflow === undefined ? '?' : (m.bytesPerWorkflow / 1024).toFixed(1)} KiB per workflow`);
+      }
+      if (store === 'mysql' && args.mode !== 'starts' && args.mode !== 'idle-memory') {
         const r = await measureRoundTrips(connection, MYSQL_URL);
         result.roundTrips = r;
         console.log(

@@ -19,6 +19,18 @@ export function processCpuMs(pid: number | undefined): number | undefined {
   }
 }
 
+/** A process's resident set size in bytes (Linux /proc), or undefined when it cannot be read. */
+export function processRssBytes(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface EventLoopReport {
   p50Ms: number;
   p99Ms: number;
