@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, int64, quote, temporal } from '@hourglass/common';
 import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type IdentityService, type Principal } from '@hourglass/identity';
 import type { NamespaceRecord } from '@hourglass/persistence';
-import type { ActivityTarget, ActivityTaskToken, HistoryService, MatchingService, Ws, WorkflowTaskToken } from '@hourglass/contracts';
+import { versionedTaskQueueName, type ActivityTarget, type ActivityTaskToken, type HistoryService, type MatchingService, type Ws, type WorkflowTaskToken } from '@hourglass/contracts';
 import {
   ACTIVITY_SEARCH_ATTRIBUTES,
   BATCH_LIST_QUERY,
@@ -127,6 +127,15 @@ export class WorkflowService {
   handlers(): Record<string, UnaryHandler> {
     const { history, matching, namespaces, config } = this.deps;
     const ns = (ctx: HandlerContext) => ctx.namespace.id;
+    /** The matching queue a poll waits on: its version's own queue for a versioned worker, which it registers (cached after the first poll). */
+    const pollQueueName = async (r: { taskQueue?: { name?: string | null } | null; deploymentOptions?: temporal.api.deployment.v1.IWorkerDeploymentOptions | null; identity?: string | null }, ctx: HandlerContext, type: 'workflow' | 'activity'): Promise<string> => {
+      const name = r.taskQueue?.name ?? '';
+      const options = r.deploymentOptions;
+      if (options?.workerVersioningMode !== temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED) return name;
+      const version = { deploymentName: options.deploymentName ?? '', buildId: options.buildId ?? '' };
+      await history.registerWorkerDeploymentVersion({ namespaceId: ns(ctx), version, taskQueue: { name, type }, identity: r.identity ?? '' });
+      return versionedTaskQueueName(name, version);
+    };
     const done = async (work: Promise<unknown>): Promise<object> => {
       await work;
       return {};
@@ -212,18 +221,15 @@ export class WorkflowService {
 
       PollWorkflowTaskQueue: wsHandler('PollWorkflowTaskQueueRequest', async (r, ctx) => {
         const kind = r.taskQueue?.kind === temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY ? 'sticky' : 'normal';
-        const response = await matching.pollWorkflowTaskQueue(
-          { namespaceId: ns(ctx), namespaceName: ctx.namespace.name, taskQueueName: r.taskQueue?.name ?? '', kind, identity: r.identity ?? '' },
-          ctx,
-        );
+        // A sticky queue is one worker's own: only the normal queue is split by version.
+        const taskQueueName = kind === 'normal' ? await pollQueueName(r, ctx, 'workflow') : (r.taskQueue?.name ?? '');
+        const response = await matching.pollWorkflowTaskQueue({ namespaceId: ns(ctx), namespaceName: ctx.namespace.name, taskQueueName, kind, identity: r.identity ?? '' }, ctx);
         // An empty poll must be the all-default message: core compares it with the default.
         return response ?? {};
       }),
       PollActivityTaskQueue: wsHandler('PollActivityTaskQueueRequest', async (r, ctx) => {
-        const response = await matching.pollActivityTaskQueue(
-          { namespaceId: ns(ctx), namespaceName: ctx.namespace.name, taskQueueName: r.taskQueue?.name ?? '', kind: 'normal', identity: r.identity ?? '' },
-          ctx,
-        );
+        const taskQueueName = await pollQueueName(r, ctx, 'activity');
+        const response = await matching.pollActivityTaskQueue({ namespaceId: ns(ctx), namespaceName: ctx.namespace.name, taskQueueName, kind: 'normal', identity: r.identity ?? '' }, ctx);
         return response ?? {};
       }),
       // Nexus is off (GetSystemInfo says so): the poll is held and answered empty, as for a queue without tasks.
@@ -303,6 +309,17 @@ export class WorkflowService {
       RecordActivityTaskHeartbeatById: wsHandler('RecordActivityTaskHeartbeatByIdRequest', (r, ctx) =>
         history.recordActivityTaskHeartbeat({ target: byId(r, ctx), details: r.details ?? null, identity: r.identity ?? '' }),
       ),
+      DescribeWorkerDeployment: wsHandler('DescribeWorkerDeploymentRequest', (r, ctx) => history.describeWorkerDeployment({ namespaceId: ns(ctx), request: r })),
+      ListWorkerDeployments: wsHandler('ListWorkerDeploymentsRequest', (r, ctx) => history.listWorkerDeployments({ namespaceId: ns(ctx), request: r })),
+      DescribeWorkerDeploymentVersion: wsHandler('DescribeWorkerDeploymentVersionRequest', (r, ctx) => history.describeWorkerDeploymentVersion({ namespaceId: ns(ctx), request: r })),
+      SetWorkerDeploymentCurrentVersion: wsHandler('SetWorkerDeploymentCurrentVersionRequest', (r, ctx) =>
+        history.setWorkerDeploymentCurrentVersion({ namespaceId: ns(ctx), request: r }),
+      ),
+      SetWorkerDeploymentRampingVersion: wsHandler('SetWorkerDeploymentRampingVersionRequest', (r, ctx) =>
+        history.setWorkerDeploymentRampingVersion({ namespaceId: ns(ctx), request: r }),
+      ),
+      DeleteWorkerDeploymentVersion: wsHandler('DeleteWorkerDeploymentVersionRequest', (r, ctx) => done(history.deleteWorkerDeploymentVersion({ namespaceId: ns(ctx), request: r }))),
+      DeleteWorkerDeployment: wsHandler('DeleteWorkerDeploymentRequest', (r, ctx) => done(history.deleteWorkerDeployment({ namespaceId: ns(ctx), request: r }))),
       CreateSchedule: wsHandler('CreateScheduleRequest', (r, ctx) => history.createSchedule({ namespaceId: acceptingStarts(ctx), request: r })),
       DescribeSchedule: wsHandler('DescribeScheduleRequest', (r, ctx) => history.describeSchedule({ namespaceId: ns(ctx), request: r })),
       UpdateSchedule: wsHandler('UpdateScheduleRequest', (r, ctx) => done(history.updateSchedule({ namespaceId: ns(ctx), request: r }))),

@@ -7,6 +7,7 @@ import type {
   ActivityTarget,
   BuildQueryTaskRequest,
   CallOptions,
+  DeploymentVersionRef,
   HistoryService,
   MatchingService,
   NamespacedRequest,
@@ -52,6 +53,7 @@ import { RebuildVerifier } from './workflow/rebuild-verifier';
 import { BillableActionCounter } from './usage/billable-action-counter';
 import { createUsageTaskExecutor } from './usage/usage-task';
 import { Scheduler } from './schedules/scheduler';
+import { WorkerDeployments } from './worker-deployments/worker-deployments';
 import { StandaloneActivities, isStandaloneActivityWorkflowId, type StandaloneActivityTarget } from './activities/standalone-activity';
 import { createBatchTaskExecutor, describeBatchOperation, startBatchOperation, stopBatchOperation, type BatchTargetSource } from './batch/batch-job';
 
@@ -127,6 +129,7 @@ export class HistoryEngine implements HistoryService {
       settings,
       notifier,
       queries: new QueryRegistry(),
+      deployments: new WorkerDeployments({ clock: deps.clock, matching: deps.matching, shardFor: (namespaceId, workflowId) => this.shardFor(namespaceId, workflowId) }),
       shardFor: (namespaceId, workflowId) => this.shardFor(namespaceId, workflowId),
     };
     const verifier = settings.get(HistorySettings.verifyRebuild)
@@ -366,6 +369,38 @@ export class HistoryEngine implements HistoryService {
 
   async respondQueryTaskCompleted(r: { namespaceId: string; queryId: string; request: Ws<'RespondQueryTaskCompletedRequest'> }): Promise<void> {
     respondQueryTaskCompleted(this.env, r.queryId, r.request);
+  }
+
+  registerWorkerDeploymentVersion(r: { namespaceId: string; version: DeploymentVersionRef; taskQueue: { name: string; type: 'workflow' | 'activity' }; identity: string }): Promise<void> {
+    return this.env.deployments.register(r.namespaceId, r.version, r.taskQueue, r.identity);
+  }
+
+  describeWorkerDeployment(r: NamespacedRequest<Ws<'DescribeWorkerDeploymentRequest'>>): Promise<Ws<'DescribeWorkerDeploymentResponse'>> {
+    return this.env.deployments.describeDeployment(r.namespaceId, r.request);
+  }
+
+  listWorkerDeployments(r: NamespacedRequest<Ws<'ListWorkerDeploymentsRequest'>>): Promise<Ws<'ListWorkerDeploymentsResponse'>> {
+    return this.env.deployments.listDeployments(r.namespaceId, r.request);
+  }
+
+  describeWorkerDeploymentVersion(r: NamespacedRequest<Ws<'DescribeWorkerDeploymentVersionRequest'>>): Promise<Ws<'DescribeWorkerDeploymentVersionResponse'>> {
+    return this.env.deployments.describeVersion(r.namespaceId, r.request);
+  }
+
+  setWorkerDeploymentCurrentVersion(r: NamespacedRequest<Ws<'SetWorkerDeploymentCurrentVersionRequest'>>): Promise<Ws<'SetWorkerDeploymentCurrentVersionResponse'>> {
+    return this.env.deployments.setCurrentVersion(r.namespaceId, r.request);
+  }
+
+  setWorkerDeploymentRampingVersion(r: NamespacedRequest<Ws<'SetWorkerDeploymentRampingVersionRequest'>>): Promise<Ws<'SetWorkerDeploymentRampingVersionResponse'>> {
+    return this.env.deployments.setRampingVersion(r.namespaceId, r.request);
+  }
+
+  deleteWorkerDeploymentVersion(r: NamespacedRequest<Ws<'DeleteWorkerDeploymentVersionRequest'>>): Promise<void> {
+    return this.env.deployments.deleteVersion(r.namespaceId, r.request);
+  }
+
+  deleteWorkerDeployment(r: NamespacedRequest<Ws<'DeleteWorkerDeploymentRequest'>>): Promise<void> {
+    return this.env.deployments.deleteDeployment(r.namespaceId, r.request);
   }
 
   createSchedule(r: NamespacedRequest<Ws<'CreateScheduleRequest'>>): Promise<Ws<'CreateScheduleResponse'>> {

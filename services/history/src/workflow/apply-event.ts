@@ -301,6 +301,14 @@ function applyWorkflowTaskCompleted(ms: MutableState, a: temporal.api.history.v1
   ms.lastCompletedWorkflowTaskStartedEventId = toNumber(a.startedEventId);
   ms.workflowTask = null;
   ms.workflowTaskFailureStreak = 0;
+  // As Temporal: each completed workflow task says how the workflow is versioned now (unversioned: nothing).
+  const behavior = a.versioningBehavior ?? 0;
+  const version = a.deploymentVersion;
+  if (behavior !== 0 && version?.deploymentName && version.buildId) {
+    ms.executionInfo.versioningInfo = { behavior, deploymentName: version.deploymentName, buildId: version.buildId };
+  } else {
+    delete ms.executionInfo.versioningInfo;
+  }
 }
 
 /**

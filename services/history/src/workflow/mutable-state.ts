@@ -51,6 +51,15 @@ export interface ExecutionInfo {
   /** Storage metering: when the run's storage was last accrued, and the bytes it held since then (absent: never). */
   storageAccruedAt?: number;
   storageAccruedBytes?: number;
+  /** Worker versioning: what the last completed workflow task declared (absent: unversioned). */
+  versioningInfo?: VersioningInfo;
+}
+
+/** The versioning behavior (temporal.api.enums.v1.VersioningBehavior) and deployment version a workflow task declared. */
+export interface VersioningInfo {
+  behavior: number;
+  deploymentName: string;
+  buildId: string;
 }
 
 export interface ParentInfo {

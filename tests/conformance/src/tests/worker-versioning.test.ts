@@ -1,0 +1,186 @@
+// Worker deployments and versioning with the official worker's `workerDeploymentOptions`, driven as
+// Temporal's worker-versioning sample drives it: a v1 worker registers its version by polling,
+// DescribeWorkerDeployment shows it, SetWorkerDeploymentCurrentVersion makes it current; a PINNED
+// workflow stays on v1 after v2 becomes current while an AUTO_UPGRADE one moves to v2, and new
+// workflows start on v2; a ramping v3 takes the ramp's share of workflow ids, the same ids each
+// time; a version is not deleted while current, ramping or polled, and is once its workers stopped.
+import assert from 'node:assert/strict';
+import { status } from '@grpc/grpc-js';
+import type { WorkflowService } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { WorkerDeploymentOptions } from '@temporalio/worker';
+import { NAMESPACE, conformanceFile, eventually, rejectionOf, uniqueName, type ConformanceEnv, type RunningWorker } from '../harness';
+import { autoUpgradeBuilds, oneBuild, pinnedBuilds, proceedSignal } from '../workflows';
+
+const file = conformanceFile({ name: 'worker-versioning', worker: false });
+
+const Behavior = temporal.api.enums.v1.VersioningBehavior;
+const VersionStatus = temporal.api.enums.v1.WorkerDeploymentVersionStatus;
+const TaskQueueType = temporal.api.enums.v1.TaskQueueType;
+
+function deploymentOptions(deploymentName: string, buildId: string): WorkerDeploymentOptions {
+  return { useWorkerVersioning: true, version: { deploymentName, buildId }, defaultVersioningBehavior: 'AUTO_UPGRADE' };
+}
+
+/** A worker of one build: its `whichBuild` activity answers the build id. */
+function startVersionWorker(env: ConformanceEnv, deploymentName: string, buildId: string): Promise<RunningWorker> {
+  return env.startExtraWorker({ workerDeploymentOptions: deploymentOptions(deploymentName, buildId), activities: { whichBuild: async () => buildId } });
+}
+
+/** Waits until the deployment lists the version (its worker's first poll registers it), as the sample's driver does. */
+async function waitForVersion(ws: WorkflowService, deploymentName: string, buildId: string): Promise<temporal.api.workflowservice.v1.DescribeWorkerDeploymentResponse> {
+  return eventually(
+    async () => {
+      const d = await ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName });
+      return d.workerDeploymentInfo?.versionSummaries?.some((v) => v.deploymentVersion?.buildId === buildId) ? d : undefined;
+    },
+    { timeoutMs: 15_000, description: `version ${buildId} of ${deploymentName} registered` },
+  );
+}
+
+async function setCurrent(ws: WorkflowService, deploymentName: string, buildId: string): Promise<void> {
+  const described = await waitForVersion(ws, deploymentName, buildId);
+  await ws.setWorkerDeploymentCurrentVersion({ namespace: NAMESPACE, deploymentName, buildId, conflictToken: described.conflictToken, identity: 'versioning-test' });
+}
+
+async function versioningOf(env: ConformanceEnv, workflowId: string) {
+  return (await env.client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.versioningInfo ?? undefined;
+}
+
+function codeOf(err: unknown): number | undefined {
+  return (err as { code?: number }).code;
+}
+
+file.test(
+  'a deployment with two versions: a pinned workflow stays on v1 while new and auto-upgrade ones go to the current v2; v3 ramps by workflow id; deletion is guarded',
+  async (_t, env) => {
+    const ws = env.client.workflowService;
+    const deploymentName = uniqueName('orders');
+    const v1 = await startVersionWorker(env, deploymentName, 'v1');
+
+    // Registered from polls: the version, with both task queue types of the worker.
+    await waitForVersion(ws, deploymentName, 'v1');
+    const version = await eventually(async () => {
+      const v = await ws.describeWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName, buildId: 'v1' } });
+      return (v.versionTaskQueues ?? []).length === 2 ? v : undefined;
+    });
+    assert.deepEqual(
+      (version.versionTaskQueues ?? []).map((q) => [q.name, q.type]).sort(),
+      [
+        [env.taskQueue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW],
+        [env.taskQueue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY],
+      ].sort(),
+    );
+    assert.equal(version.workerDeploymentVersionInfo?.status, VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_INACTIVE);
+
+    // A stale conflict token changes nothing.
+    const before = await ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName });
+    await setCurrent(ws, deploymentName, 'v1');
+    const stale = await rejectionOf(ws.setWorkerDeploymentRampingVersion({ namespace: NAMESPACE, deploymentName, buildId: 'v1', percentage: 10, conflictToken: before.conflictToken }), 'a stale token');
+    assert.equal(codeOf(stale), status.FAILED_PRECONDITION);
+    const afterCurrent = await ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName });
+    assert.equal(afterCurrent.workerDeploymentInfo?.routingConfig?.currentDeploymentVersion?.buildId, 'v1');
+    assert.equal(afterCurrent.workerDeploymentInfo?.routingConfig?.rampingDeploymentVersion ?? undefined, undefined);
+    assert.equal(afterCurrent.workerDeploymentInfo?.lastModifierIdentity, 'versioning-test');
+
+    // Both start on v1 and wait for the signal.
+    const pinned = await env.client.workflow.start(pinnedBuilds, { taskQueue: env.taskQueue, workflowId: uniqueName('pinned') });
+    const auto = await env.client.workflow.start(autoUpgradeBuilds, { taskQueue: env.taskQueue, workflowId: uniqueName('auto') });
+    const pinnedInfo = await eventually(async () => {
+      const info = await versioningOf(env, pinned.workflowId);
+      return info?.behavior === Behavior.VERSIONING_BEHAVIOR_PINNED ? info : undefined;
+    });
+    assert.equal(pinnedInfo.deploymentVersion?.buildId, 'v1');
+    assert.equal(pinnedInfo.deploymentVersion?.deploymentName, deploymentName);
+    const autoInfo = await eventually(async () => {
+      const info = await versioningOf(env, auto.workflowId);
+      return info?.behavior === Behavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE ? info : undefined;
+    });
+    assert.equal(autoInfo.deploymentVersion?.buildId, 'v1');
+
+    // v2 becomes current.
+    await startVersionWorker(env, deploymentName, 'v2');
+    await setCurrent(ws, deploymentName, 'v2');
+
+    await pinned.signal(proceedSignal);
+    await auto.signal(proceedSignal);
+    assert.deepEqual(await pinned.result(), ['v1', 'v1'], 'the pinned workflow stayed on v1');
+    assert.deepEqual(await auto.result(), ['v1', 'v2'], 'the auto-upgrade workflow moved to v2');
+    assert.equal((await versioningOf(env, auto.workflowId))?.deploymentVersion?.buildId, 'v2');
+    assert.equal((await versioningOf(env, pinned.workflowId))?.deploymentVersion?.buildId, 'v1');
+    assert.equal(await env.client.workflow.execute(oneBuild, { taskQueue: env.taskQueue, workflowId: uniqueName('new') }), 'v2', 'a new workflow starts on v2');
+
+    // v3 ramps at 30%: a share of the ids near 30% go to v3, the same ids on a second run.
+    await startVersionWorker(env, deploymentName, 'v3');
+    const withV3 = await waitForVersion(ws, deploymentName, 'v3');
+    await ws.setWorkerDeploymentRampingVersion({ namespace: NAMESPACE, deploymentName, buildId: 'v3', percentage: 30, conflictToken: withV3.conflictToken, identity: 'versioning-test' });
+    const ramped = await ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName });
+    assert.equal(ramped.workerDeploymentInfo?.routingConfig?.rampingDeploymentVersion?.buildId, 'v3');
+    assert.equal(ramped.workerDeploymentInfo?.routingConfig?.rampingVersionPercentage, 30);
+    const ids = Array.from({ length: 60 }, (_, i) => `ramp-${deploymentName}-${i}`);
+    const runAll = () => Promise.all(ids.map((workflowId) => env.client.workflow.execute(oneBuild, { taskQueue: env.taskQueue, workflowId })));
+    const first = await runAll();
+    const onV3 = first.filter((b) => b === 'v3').length;
+    assert.deepEqual([...new Set(first)].sort(), ['v2', 'v3'], `only the current and the ramping version ran them: ${first.join(',')}`);
+    assert.ok(onV3 >= 8 && onV3 <= 30, `about 30% of 60 workflows on v3, got ${onV3}`);
+    assert.deepEqual(await runAll(), first, 'each workflow id lands on the same version again');
+
+    // Deletion: refused for the current and the ramping version and while v1 has pollers.
+    for (const buildId of ['v2', 'v3', 'v1']) {
+      const refused = await rejectionOf(ws.deleteWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName, buildId } }), `deleting ${buildId}`);
+      assert.equal(codeOf(refused), status.FAILED_PRECONDITION, `deleting ${buildId}: ${String(refused)}`);
+    }
+    const refusedDeployment = await rejectionOf(ws.deleteWorkerDeployment({ namespace: NAMESPACE, deploymentName }), 'deleting a deployment with versions');
+    assert.equal(codeOf(refusedDeployment), status.FAILED_PRECONDITION);
+    await v1.shutdown();
+    await eventually(() => ws.deleteWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName, buildId: 'v1' }, identity: 'versioning-test' }), {
+      timeoutMs: 30_000,
+      intervalMs: 1_000,
+      description: 'v1 deleted once its worker stopped polling',
+    });
+    const gone = await rejectionOf(ws.describeWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName, buildId: 'v1' } }), 'describing a deleted version');
+    assert.equal(codeOf(gone), status.NOT_FOUND);
+    const listed = await ws.listWorkerDeployments({ namespace: NAMESPACE });
+    const summary = (listed.workerDeployments ?? []).find((d) => d.name === deploymentName);
+    assert.equal(summary?.routingConfig?.currentDeploymentVersion?.buildId, 'v2');
+    assert.equal(summary?.currentVersionSummary?.deploymentVersion?.buildId, 'v2');
+    assert.equal(summary?.rampingVersionSummary?.deploymentVersion?.buildId, 'v3');
+    assert.deepEqual(
+      (await ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName })).workerDeploymentInfo?.versionSummaries?.map((v) => v.deploymentVersion?.buildId).sort(),
+      ['v2', 'v3'],
+    );
+  },
+  { timeoutMs: 180_000 },
+);
+
+file.test('unknown deployments and versions are NOT_FOUND, bad input INVALID_ARGUMENT, and nothing changes', async (_t, env) => {
+  const ws = env.client.workflowService;
+  const missing = uniqueName('missing');
+  for (const [what, call] of [
+    ['describe', ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName: missing })],
+    ['set current', ws.setWorkerDeploymentCurrentVersion({ namespace: NAMESPACE, deploymentName: missing, buildId: 'v1' })],
+    ['describe version', ws.describeWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName: missing, buildId: 'v1' } })],
+    ['delete', ws.deleteWorkerDeployment({ namespace: NAMESPACE, deploymentName: missing })],
+  ] as const) {
+    const err = await rejectionOf(call, what);
+    assert.equal(codeOf(err), status.NOT_FOUND, `${what}: ${String(err)}`);
+    assert.match(String((err as Error).message), /not found/);
+  }
+
+  const deploymentName = uniqueName('checked');
+  const worker = await startVersionWorker(env, deploymentName, 'b1');
+  const described = await waitForVersion(ws, deploymentName, 'b1');
+  const unknownVersion = await rejectionOf(ws.setWorkerDeploymentCurrentVersion({ namespace: NAMESPACE, deploymentName, buildId: 'nope' }), 'an unknown build id');
+  assert.equal(codeOf(unknownVersion), status.NOT_FOUND);
+  for (const percentage of [-1, 101]) {
+    const bad = await rejectionOf(ws.setWorkerDeploymentRampingVersion({ namespace: NAMESPACE, deploymentName, buildId: 'b1', percentage }), `percentage ${percentage}`);
+    assert.equal(codeOf(bad), status.INVALID_ARGUMENT);
+    assert.match(String((bad as Error).message), /percentage/);
+  }
+  const noName = await rejectionOf(ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName: '' }), 'an empty deployment name');
+  assert.equal(codeOf(noName), status.INVALID_ARGUMENT);
+  const after = await ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName });
+  assert.deepEqual(Buffer.from(after.conflictToken), Buffer.from(described.conflictToken), 'refused changes changed nothing');
+  assert.equal(after.workerDeploymentInfo?.routingConfig?.rampingDeploymentVersion ?? undefined, undefined);
+  await worker.shutdown();
+});
