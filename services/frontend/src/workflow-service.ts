@@ -123,6 +123,21 @@ export class WorkflowService {
     return namespaces.update(ctx.namespace.name, () => change);
   }
 
+  /**
+   * A version still running PINNED workflows is draining, and is not deleted unless the caller skips
+   * drainage (as Temporal refuses): its open pinned workflows are counted in visibility.
+   */
+  private async assertDrained(ctx: HandlerContext, version: temporal.api.deployment.v1.IWorkerDeploymentVersion | null | undefined): Promise<void> {
+    const { visibility } = this.deps;
+    if (!visibility || !version?.deploymentName || !version.buildId) return;
+    const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+    const query = `TemporalWorkerDeploymentVersion = ${literal(`${version.deploymentName}:${version.buildId}`)} AND TemporalWorkflowVersioningBehavior = 'Pinned' AND ExecutionStatus = 'Running'`;
+    const open = Number((await visibility.count(ctx.namespace, query)).count ?? 0);
+    if (open > 0) {
+      throw new FailedPreconditionError(`version ${quote(`${version.deploymentName}.${version.buildId}`)} is draining: ${open} open pinned workflow(s) run on it; wait for them, or set skipDrainage`);
+    }
+  }
+
   /** RPC name → handler. */
   handlers(): Record<string, UnaryHandler> {
     const { history, matching, namespaces, config } = this.deps;
@@ -318,7 +333,10 @@ export class WorkflowService {
       SetWorkerDeploymentRampingVersion: wsHandler('SetWorkerDeploymentRampingVersionRequest', (r, ctx) =>
         history.setWorkerDeploymentRampingVersion({ namespaceId: ns(ctx), request: r }),
       ),
-      DeleteWorkerDeploymentVersion: wsHandler('DeleteWorkerDeploymentVersionRequest', (r, ctx) => done(history.deleteWorkerDeploymentVersion({ namespaceId: ns(ctx), request: r }))),
+      DeleteWorkerDeploymentVersion: wsHandler('DeleteWorkerDeploymentVersionRequest', async (r, ctx) => {
+        if (!r.skipDrainage) await this.assertDrained(ctx, r.deploymentVersion);
+        return done(history.deleteWorkerDeploymentVersion({ namespaceId: ns(ctx), request: r }));
+      }),
       DeleteWorkerDeployment: wsHandler('DeleteWorkerDeploymentRequest', (r, ctx) => done(history.deleteWorkerDeployment({ namespaceId: ns(ctx), request: r }))),
       CreateSchedule: wsHandler('CreateScheduleRequest', (r, ctx) => history.createSchedule({ namespaceId: acceptingStarts(ctx), request: r })),
       DescribeSchedule: wsHandler('DescribeScheduleRequest', (r, ctx) => history.describeSchedule({ namespaceId: ns(ctx), request: r })),

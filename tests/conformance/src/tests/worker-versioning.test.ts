@@ -3,7 +3,8 @@
 // DescribeWorkerDeployment shows it, SetWorkerDeploymentCurrentVersion makes it current; a PINNED
 // workflow stays on v1 after v2 becomes current while an AUTO_UPGRADE one moves to v2, and new
 // workflows start on v2; a ramping v3 takes the ramp's share of workflow ids, the same ids each
-// time; a version is not deleted while current, ramping or polled, and is once its workers stopped.
+// time; a version is not deleted while current, ramping, polled or running pinned workflows, and is
+// once its workers stopped and its pinned workflows closed.
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import type { WorkflowService } from '@temporalio/client';
@@ -86,6 +87,8 @@ file.test(
     // Both start on v1 and wait for the signal.
     const pinned = await env.client.workflow.start(pinnedBuilds, { taskQueue: env.taskQueue, workflowId: uniqueName('pinned') });
     const auto = await env.client.workflow.start(autoUpgradeBuilds, { taskQueue: env.taskQueue, workflowId: uniqueName('auto') });
+    // Never signalled: keeps v1 draining until it is terminated.
+    const lingering = await env.client.workflow.start(pinnedBuilds, { taskQueue: env.taskQueue, workflowId: uniqueName('lingering') });
     const pinnedInfo = await eventually(async () => {
       const info = await versioningOf(env, pinned.workflowId);
       return info?.behavior === Behavior.VERSIONING_BEHAVIOR_PINNED ? info : undefined;
@@ -132,11 +135,31 @@ file.test(
     }
     const refusedDeployment = await rejectionOf(ws.deleteWorkerDeployment({ namespace: NAMESPACE, deploymentName }), 'deleting a deployment with versions');
     assert.equal(codeOf(refusedDeployment), status.FAILED_PRECONDITION);
+    // Search finds the runs pinned to v1 by Temporal's attributes.
+    const pinnedToV1 = await eventually(async () => {
+      const ids: string[] = [];
+      for await (const w of env.client.workflow.list({ query: `TemporalWorkerDeploymentVersion = '${deploymentName}:v1' AND TemporalWorkflowVersioningBehavior = 'Pinned'` })) ids.push(w.workflowId);
+      return ids.length === 2 ? ids.sort() : undefined;
+    });
+    assert.deepEqual(pinnedToV1, [lingering.workflowId, pinned.workflowId].sort());
+    const polled = await rejectionOf(ws.deleteWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName, buildId: 'v1' }, skipDrainage: true }), 'deleting a polled v1');
+    assert.equal(codeOf(polled), status.FAILED_PRECONDITION);
+    assert.match(String((polled as Error).message), /active pollers/);
     await v1.shutdown();
+    // Its pollers gone, v1 still runs a pinned workflow: it is draining.
+    const draining = await eventually(
+      async () => {
+        const err = await rejectionOf(ws.deleteWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName, buildId: 'v1' } }), 'deleting a draining v1');
+        return /draining/.test(String((err as Error).message)) ? err : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1_000, description: 'v1 refused as draining once its pollers are gone' },
+    );
+    assert.equal(codeOf(draining), status.FAILED_PRECONDITION);
+    await lingering.terminate('drained by the test');
     await eventually(() => ws.deleteWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName, buildId: 'v1' }, identity: 'versioning-test' }), {
-      timeoutMs: 30_000,
-      intervalMs: 1_000,
-      description: 'v1 deleted once its worker stopped polling',
+      timeoutMs: 15_000,
+      intervalMs: 500,
+      description: 'v1 deleted once drained and without pollers',
     });
     const gone = await rejectionOf(ws.describeWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName, buildId: 'v1' } }), 'describing a deleted version');
     assert.equal(codeOf(gone), status.NOT_FOUND);

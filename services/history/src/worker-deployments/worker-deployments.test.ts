@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { NotFoundError, FailedPreconditionError, InvalidArgumentError, temporal } from '@hourglass/common';
+import { versionedTaskQueueName } from '@hourglass/contracts';
+import { createTestEngine, eventually, startTimer, type TestEngine } from '../testing/engine-fixture';
+import { rampBucket } from './worker-deployments';
+
+const Behavior = temporal.api.enums.v1.VersioningBehavior;
+const VERSIONED = temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED;
+const v1 = { deploymentName: 'orders', buildId: 'v1' };
+const v2 = { deploymentName: 'orders', buildId: 'v2' };
+
+describe('worker deployments', () => {
+  let te: TestEngine;
+  let commits: number;
+  beforeEach(async () => {
+    te = await createTestEngine();
+    commits = 0;
+    const store = te.persistence.executions;
+    const commit = store.commit.bind(store);
+    store.commit = (c) => {
+      commits += 1;
+      return commit(c);
+    };
+  });
+  afterEach(() => te.close());
+
+  const ns = () => te.namespace.id;
+  const register = (version: typeof v1, type: 'workflow' | 'activity' = 'workflow') =>
+    te.engine.registerWorkerDeploymentVersion({ namespaceId: ns(), version, taskQueue: { name: 'tq', type }, identity: 'worker-1' });
+  const setCurrent = (buildId: string) =>
+    te.engine.setWorkerDeploymentCurrentVersion({ namespaceId: ns(), request: { namespace: te.namespace.name, deploymentName: 'orders', buildId, identity: 'operator' } });
+  const lastPushed = (workflowId: string) => [...te.matching.pushed].reverse().find((p) => p.workflowId === workflowId && p.kind === 'workflow');
+
+  it('a poll registers once: later polls of the same version and queue write nothing', async () => {
+    await register(v1);
+    assert.equal(commits, 1);
+    for (let i = 0; i < 20; i++) await register(v1);
+    assert.equal(commits, 1, 'repeated polls are served from the cache');
+    await register(v1, 'activity');
+    assert.equal(commits, 2, 'a new queue type is a new registration');
+    const d = await te.engine.describeWorkerDeploymentVersion({ namespaceId: ns(), request: { deploymentVersion: v1 } });
+    assert.deepEqual(d.workerDeploymentVersionInfo?.taskQueueInfos?.map((q) => q.type).sort(), [
+      temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    ]);
+  });
+
+  it('routes to the current version, keeps a pinned workflow on its own, and records its versioning info', async () => {
+    await register(v1);
+    const unversionedRun = await te.start('before-current');
+    await eventually(() => lastPushed('before-current'));
+    assert.equal(lastPushed('before-current')?.taskQueueName, 'tq', 'no current version: the unversioned queue');
+    await te.engine.terminateWorkflowExecution({ namespaceId: ns(), request: { namespace: te.namespace.name, workflowExecution: { workflowId: 'before-current', runId: unversionedRun } } });
+
+    await setCurrent('v1');
+    const runId = await te.start('pinned');
+    await eventually(() => lastPushed('pinned'));
+    assert.equal(lastPushed('pinned')?.taskQueueName, versionedTaskQueueName('tq', v1));
+    const first = await te.startWorkflowTask('pinned', runId);
+    await te.complete(first.token, [startTimer('t', 60_000)], {
+      versioningBehavior: Behavior.VERSIONING_BEHAVIOR_PINNED,
+      deploymentOptions: { ...v1, workerVersioningMode: VERSIONED },
+    });
+    const described = await te.engine.describeWorkflowExecution({ namespaceId: ns(), request: { namespace: te.namespace.name, execution: { workflowId: 'pinned', runId } } });
+    assert.equal(described.workflowExecutionInfo?.versioningInfo?.behavior, Behavior.VERSIONING_BEHAVIOR_PINNED);
+    assert.deepEqual(described.workflowExecutionInfo?.versioningInfo?.deploymentVersion, v1);
+
+    await register(v2);
+    await setCurrent('v2');
+    await te.engine.signalWorkflowExecution({ namespaceId: ns(), request: { namespace: te.namespace.name, workflowExecution: { workflowId: 'pinned', runId }, signalName: 's', identity: 'test' } });
+    await eventually(() => te.matching.pushed.filter((p) => p.workflowId === 'pinned' && p.kind === 'workflow').length === 2);
+    assert.equal(lastPushed('pinned')?.taskQueueName, versionedTaskQueueName('tq', v1), 'the pinned workflow stays on v1');
+
+    await te.start('new');
+    await eventually(() => lastPushed('new'));
+    assert.equal(lastPushed('new')?.taskQueueName, versionedTaskQueueName('tq', v2), 'a new workflow goes to the current v2');
+  });
+
+  it('refuses bad input and unknown names without changing anything', async () => {
+    await register(v1);
+    const before = commits;
+    await assert.rejects(setCurrent('nope'), NotFoundError);
+    await assert.rejects(
+      te.engine.setWorkerDeploymentRampingVersion({ namespaceId: ns(), request: { deploymentName: 'orders', buildId: 'v1', percentage: 120 } }),
+      (err: unknown) => err instanceof InvalidArgumentError && /percentage 120/.test(err.message),
+    );
+    await setCurrent('v1');
+    await assert.rejects(
+      te.engine.setWorkerDeploymentRampingVersion({ namespaceId: ns(), request: { deploymentName: 'orders', buildId: 'v1', percentage: 10 } }),
+      FailedPreconditionError,
+    );
+    await assert.rejects(te.engine.deleteWorkerDeploymentVersion({ namespaceId: ns(), request: { deploymentVersion: v1 } }), FailedPreconditionError);
+    await assert.rejects(te.engine.describeWorkerDeployment({ namespaceId: ns(), request: { deploymentName: 'other' } }), NotFoundError);
+    assert.equal(commits, before + 1, 'only setting the current version wrote');
+  });
+
+  it('splits a ramp by a stable bucket of the workflow id', () => {
+    const ids = Array.from({ length: 10_000 }, (_, i) => `wf-${i}`);
+    const below30 = ids.filter((id) => rampBucket(id) < 30).length;
+    assert.ok(below30 > 2_800 && below30 < 3_200, `${below30} of 10000 ids below 30`);
+    assert.deepEqual(ids.slice(0, 50).map(rampBucket), ids.slice(0, 50).map(rampBucket));
+  });
+});
