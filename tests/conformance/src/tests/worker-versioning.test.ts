@@ -23,9 +23,9 @@ function deploymentOptions(deploymentName: string, buildId: string): WorkerDeplo
   return { useWorkerVersioning: true, version: { deploymentName, buildId }, defaultVersioningBehavior: 'AUTO_UPGRADE' };
 }
 
-/** A worker of one build: its `whichBuild` activity answers the build id. */
-function startVersionWorker(env: ConformanceEnv, deploymentName: string, buildId: string): Promise<RunningWorker> {
-  return env.startExtraWorker({ workerDeploymentOptions: deploymentOptions(deploymentName, buildId), activities: { whichBuild: async () => buildId } });
+/** A worker of one build on the test's own task queue: its `whichBuild` activity answers the build id. */
+function startVersionWorker(env: ConformanceEnv, taskQueue: string, deploymentName: string, buildId: string): Promise<RunningWorker> {
+  return env.startExtraWorker({ taskQueue, workerDeploymentOptions: deploymentOptions(deploymentName, buildId), activities: { whichBuild: async () => buildId } });
 }
 
 /** Waits until the deployment lists the version (its worker's first poll registers it), as the sample's driver does. */
@@ -57,7 +57,8 @@ file.test(
   async (_t, env) => {
     const ws = env.client.workflowService;
     const deploymentName = uniqueName('orders');
-    const v1 = await startVersionWorker(env, deploymentName, 'v1');
+    const taskQueue = uniqueName('versioned');
+    const v1 = await startVersionWorker(env, taskQueue, deploymentName, 'v1');
 
     // Registered from polls: the version, with both task queue types of the worker.
     await waitForVersion(ws, deploymentName, 'v1');
@@ -68,8 +69,8 @@ file.test(
     assert.deepEqual(
       (version.versionTaskQueues ?? []).map((q) => [q.name, q.type]).sort(),
       [
-        [env.taskQueue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW],
-        [env.taskQueue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY],
+        [taskQueue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW],
+        [taskQueue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY],
       ].sort(),
     );
     assert.equal(version.workerDeploymentVersionInfo?.status, VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_INACTIVE);
@@ -85,10 +86,10 @@ file.test(
     assert.equal(afterCurrent.workerDeploymentInfo?.lastModifierIdentity, 'versioning-test');
 
     // Both start on v1 and wait for the signal.
-    const pinned = await env.client.workflow.start(pinnedBuilds, { taskQueue: env.taskQueue, workflowId: uniqueName('pinned') });
-    const auto = await env.client.workflow.start(autoUpgradeBuilds, { taskQueue: env.taskQueue, workflowId: uniqueName('auto') });
+    const pinned = await env.client.workflow.start(pinnedBuilds, { taskQueue, workflowId: uniqueName('pinned') });
+    const auto = await env.client.workflow.start(autoUpgradeBuilds, { taskQueue, workflowId: uniqueName('auto') });
     // Never signalled: keeps v1 draining until it is terminated.
-    const lingering = await env.client.workflow.start(pinnedBuilds, { taskQueue: env.taskQueue, workflowId: uniqueName('lingering') });
+    const lingering = await env.client.workflow.start(pinnedBuilds, { taskQueue, workflowId: uniqueName('lingering') });
     const pinnedInfo = await eventually(async () => {
       const info = await versioningOf(env, pinned.workflowId);
       return info?.behavior === Behavior.VERSIONING_BEHAVIOR_PINNED ? info : undefined;
@@ -102,7 +103,7 @@ file.test(
     assert.equal(autoInfo.deploymentVersion?.buildId, 'v1');
 
     // v2 becomes current.
-    await startVersionWorker(env, deploymentName, 'v2');
+    await startVersionWorker(env, taskQueue, deploymentName, 'v2');
     await setCurrent(ws, deploymentName, 'v2');
 
     await pinned.signal(proceedSignal);
@@ -111,17 +112,17 @@ file.test(
     assert.deepEqual(await auto.result(), ['v1', 'v2'], 'the auto-upgrade workflow moved to v2');
     assert.equal((await versioningOf(env, auto.workflowId))?.deploymentVersion?.buildId, 'v2');
     assert.equal((await versioningOf(env, pinned.workflowId))?.deploymentVersion?.buildId, 'v1');
-    assert.equal(await env.client.workflow.execute(oneBuild, { taskQueue: env.taskQueue, workflowId: uniqueName('new') }), 'v2', 'a new workflow starts on v2');
+    assert.equal(await env.client.workflow.execute(oneBuild, { taskQueue, workflowId: uniqueName('new') }), 'v2', 'a new workflow starts on v2');
 
     // v3 ramps at 30%: a share of the ids near 30% go to v3, the same ids on a second run.
-    await startVersionWorker(env, deploymentName, 'v3');
+    await startVersionWorker(env, taskQueue, deploymentName, 'v3');
     const withV3 = await waitForVersion(ws, deploymentName, 'v3');
     await ws.setWorkerDeploymentRampingVersion({ namespace: NAMESPACE, deploymentName, buildId: 'v3', percentage: 30, conflictToken: withV3.conflictToken, identity: 'versioning-test' });
     const ramped = await ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName });
     assert.equal(ramped.workerDeploymentInfo?.routingConfig?.rampingDeploymentVersion?.buildId, 'v3');
     assert.equal(ramped.workerDeploymentInfo?.routingConfig?.rampingVersionPercentage, 30);
     const ids = Array.from({ length: 60 }, (_, i) => `ramp-${deploymentName}-${i}`);
-    const runAll = () => Promise.all(ids.map((workflowId) => env.client.workflow.execute(oneBuild, { taskQueue: env.taskQueue, workflowId })));
+    const runAll = () => Promise.all(ids.map((workflowId) => env.client.workflow.execute(oneBuild, { taskQueue, workflowId })));
     const first = await runAll();
     const onV3 = first.filter((b) => b === 'v3').length;
     assert.deepEqual([...new Set(first)].sort(), ['v2', 'v3'], `only the current and the ramping version ran them: ${first.join(',')}`);
@@ -191,7 +192,8 @@ file.test('unknown deployments and versions are NOT_FOUND, bad input INVALID_ARG
   }
 
   const deploymentName = uniqueName('checked');
-  const worker = await startVersionWorker(env, deploymentName, 'b1');
+  const taskQueue = uniqueName('versioned');
+  const worker = await startVersionWorker(env, taskQueue, deploymentName, 'b1');
   const described = await waitForVersion(ws, deploymentName, 'b1');
   const unknownVersion = await rejectionOf(ws.setWorkerDeploymentCurrentVersion({ namespace: NAMESPACE, deploymentName, buildId: 'nope' }), 'an unknown build id');
   assert.equal(codeOf(unknownVersion), status.NOT_FOUND);
@@ -207,3 +209,27 @@ file.test('unknown deployments and versions are NOT_FOUND, bad input INVALID_ARG
   assert.equal(after.workerDeploymentInfo?.routingConfig?.rampingDeploymentVersion ?? undefined, undefined);
   await worker.shutdown();
 });
+
+file.test('SIGKILL: the deployment, its current version and a pinned workflow’s version survive a restart', async (_t, env) => {
+  const ws = env.client.workflowService;
+  const deploymentName = uniqueName('durable');
+  const taskQueue = uniqueName('versioned');
+  await startVersionWorker(env, taskQueue, deploymentName, 'd1');
+  await setCurrent(ws, deploymentName, 'd1');
+  const pinned = await env.client.workflow.start(pinnedBuilds, { taskQueue, workflowId: uniqueName('durable-pinned') });
+  await eventually(async () => (await versioningOf(env, pinned.workflowId))?.behavior === Behavior.VERSIONING_BEHAVIOR_PINNED);
+  await startVersionWorker(env, taskQueue, deploymentName, 'd2');
+  await setCurrent(ws, deploymentName, 'd2');
+  const before = await ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName });
+
+  await env.server.kill();
+  await env.server.restart();
+
+  const after = await eventually(() => ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName }), { timeoutMs: 20_000, description: 'the deployment after the restart' });
+  assert.deepEqual(Buffer.from(after.conflictToken), Buffer.from(before.conflictToken));
+  assert.equal(after.workerDeploymentInfo?.routingConfig?.currentDeploymentVersion?.buildId, 'd2');
+  assert.deepEqual(after.workerDeploymentInfo?.versionSummaries?.map((v) => v.deploymentVersion?.buildId).sort(), ['d1', 'd2']);
+  await pinned.signal(proceedSignal);
+  assert.deepEqual(await pinned.result(), ['d1', 'd1'], 'still pinned to d1 after the restart');
+  assert.equal(await env.client.workflow.execute(oneBuild, { taskQueue, workflowId: uniqueName('durable-new') }), 'd2');
+}, { timeoutMs: 120_000 });
