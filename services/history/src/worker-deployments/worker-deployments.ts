@@ -284,6 +284,13 @@ export class WorkerDeployments {
     return d.current ? { deploymentName: d.name, buildId: d.current } : undefined;
   }
 
+  /** Whether a task queue is in a version (registered by that version's pollers). */
+  async versionHasQueue(namespaceId: string, version: DeploymentVersionRef, taskQueue: { name: string; type: QueueType }): Promise<boolean> {
+    const registry = await this.registry(namespaceId);
+    const v = registry.deployments.find((d) => d.name === version.deploymentName)?.versions.find((x) => x.buildId === version.buildId);
+    return v?.taskQueues.some((q) => q.name === taskQueue.name && q.type === taskQueue.type) ?? false;
+  }
+
   async describeDeployment(namespaceId: string, r: Ws<'DescribeWorkerDeploymentRequest'>): Promise<Ws<'DescribeWorkerDeploymentResponse'>> {
     const name = checkName(r.deploymentName, 'deploymentName');
     const d = WorkerDeployments.find(await this.registry(namespaceId, true), name);

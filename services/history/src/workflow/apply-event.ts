@@ -268,6 +268,10 @@ function applyWorkflowExecutionStarted(ms: MutableState, a: temporal.api.history
   ms.memo = Object.keys(memo).length > 0 ? memoBlob.pack({ fields: memo }) : null;
   ms.searchAttributes = Object.keys(searchAttributes).length > 0 ? searchAttributesBlob.pack({ indexedFields: searchAttributes }) : null;
   ms.backoffPending = backoffMs > 0;
+  const inherited = a.inheritedPinnedVersion;
+  if (inherited?.deploymentName && inherited.buildId) {
+    info.versioningInfo = { behavior: temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED, deploymentName: inherited.deploymentName, buildId: inherited.buildId };
+  }
 }
 
 function applyWorkflowTaskScheduled(ms: MutableState, a: temporal.api.history.v1.IWorkflowTaskScheduledEventAttributes, id: number, time: number): void {

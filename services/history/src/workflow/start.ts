@@ -47,6 +47,11 @@ export interface NewRunArgs {
   inheritedRequestIds?: string[];
   /** A system run no worker serves (a batch operation's job): no workflow task; its own tasks drive it. */
   withoutWorkflowTask?: boolean;
+  /**
+   * Worker versioning: the version a PINNED parent (for its child) or previous run (continue-as-new)
+   * was pinned to; the new run starts pinned to it (its first workflow task goes there).
+   */
+  inheritedPinnedVersion?: { deploymentName: string; buildId: string };
   /** SignalWithStart: the signal written right after WorkflowExecutionStarted. */
   signal?: { signalName: string; input?: Payloads | null; header?: temporal.api.common.v1.IHeader | null; identity: string; requestId: string };
 }
@@ -95,6 +100,7 @@ export function newRun(args: NewRunArgs): MutationContext {
     header: args.header ?? {},
     ...(args.retryPolicy ? { retryPolicy: retryPolicyToProto(args.retryPolicy) } : {}),
     ...(args.priority ? { priority: args.priority } : {}),
+    ...(args.inheritedPinnedVersion ? { inheritedPinnedVersion: args.inheritedPinnedVersion } : {}),
   }, args.userMetadata ? { userMetadata: args.userMetadata } : {});
   if (args.signal) {
     ctx.addEvent('workflowExecutionSignaledEventAttributes', {

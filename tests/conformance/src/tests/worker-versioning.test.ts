@@ -2,7 +2,7 @@
 // Temporal's worker-versioning sample drives it: a v1 worker registers its version by polling,
 // DescribeWorkerDeployment shows it, SetWorkerDeploymentCurrentVersion makes it current; a PINNED
 // workflow stays on v1 after v2 becomes current while an AUTO_UPGRADE one moves to v2, and new
-// workflows start on v2; a ramping v3 takes the ramp's share of workflow ids, the same ids each
+// workflows start on v2 (a pinned workflow's child and continued run stay on v1); a ramping v3 takes the ramp's share of workflow ids, the same ids each
 // time; a version is not deleted while current, ramping, polled or running pinned workflows, and is
 // once its workers stopped and its pinned workflows closed.
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import type { WorkflowService } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { WorkerDeploymentOptions } from '@temporalio/worker';
 import { NAMESPACE, conformanceFile, eventually, rejectionOf, uniqueName, type ConformanceEnv, type RunningWorker } from '../harness';
-import { autoUpgradeBuilds, oneBuild, pinnedBuilds, proceedSignal } from '../workflows';
+import { autoUpgradeBuilds, oneBuild, pinnedBuilds, pinnedFamily, proceedSignal } from '../workflows';
 
 const file = conformanceFile({ name: 'worker-versioning', worker: false });
 
@@ -88,6 +88,7 @@ file.test(
     // Both start on v1 and wait for the signal.
     const pinned = await env.client.workflow.start(pinnedBuilds, { taskQueue, workflowId: uniqueName('pinned') });
     const auto = await env.client.workflow.start(autoUpgradeBuilds, { taskQueue, workflowId: uniqueName('auto') });
+    const family = await env.client.workflow.start(pinnedFamily, { taskQueue, workflowId: uniqueName('family'), args: [] });
     // Never signalled: keeps v1 draining until it is terminated.
     const lingering = await env.client.workflow.start(pinnedBuilds, { taskQueue, workflowId: uniqueName('lingering') });
     const pinnedInfo = await eventually(async () => {
@@ -110,6 +111,9 @@ file.test(
     await auto.signal(proceedSignal);
     assert.deepEqual(await pinned.result(), ['v1', 'v1'], 'the pinned workflow stayed on v1');
     assert.deepEqual(await auto.result(), ['v1', 'v2'], 'the auto-upgrade workflow moved to v2');
+    await eventually(async () => (await versioningOf(env, family.workflowId))?.behavior === Behavior.VERSIONING_BEHAVIOR_PINNED);
+    await family.signal(proceedSignal);
+    assert.deepEqual(await family.result(), ['v1', 'v1'], 'the child of a pinned workflow and its continued run inherit v1');
     assert.equal((await versioningOf(env, auto.workflowId))?.deploymentVersion?.buildId, 'v2');
     assert.equal((await versioningOf(env, pinned.workflowId))?.deploymentVersion?.buildId, 'v1');
     assert.equal(await env.client.workflow.execute(oneBuild, { taskQueue, workflowId: uniqueName('new') }), 'v2', 'a new workflow starts on v2');
@@ -139,7 +143,7 @@ file.test(
     // Search finds the runs pinned to v1 by Temporal's attributes.
     const pinnedToV1 = await eventually(async () => {
       const ids: string[] = [];
-      for await (const w of env.client.workflow.list({ query: `TemporalWorkerDeploymentVersion = '${deploymentName}:v1' AND TemporalWorkflowVersioningBehavior = 'Pinned'` })) ids.push(w.workflowId);
+      for await (const w of env.client.workflow.list({ query: `TemporalWorkerDeploymentVersion = '${deploymentName}:v1' AND TemporalWorkflowVersioningBehavior = 'Pinned' AND WorkflowType = 'pinnedBuilds'` })) ids.push(w.workflowId);
       return ids.length === 2 ? ids.sort() : undefined;
     });
     assert.deepEqual(pinnedToV1, [lingering.workflowId, pinned.workflowId].sort());

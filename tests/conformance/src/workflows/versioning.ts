@@ -1,6 +1,6 @@
 // Workflows of the worker-versioning conformance test. Each worker of that test defines the
 // `whichBuild` activity to answer its own build id, so a result lists the builds that ran it.
-import { condition, defineSignal, proxyActivities, setHandler, setWorkflowOptions } from '@temporalio/workflow';
+import { condition, continueAsNew, defineSignal, executeChild, proxyActivities, setHandler, setWorkflowOptions } from '@temporalio/workflow';
 
 export interface VersioningActivities {
   whichBuild(): Promise<string>;
@@ -38,3 +38,25 @@ setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, autoUpgradeBuilds);
 export async function oneBuild(): Promise<string> {
   return whichBuild();
 }
+
+/** A pinned child: the build that ran it. */
+export async function pinnedOneBuild(): Promise<string> {
+  return whichBuild();
+}
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, pinnedOneBuild);
+
+/**
+ * Pinned; after the `proceed` signal runs a child on its own queue, then continues as new: the
+ * last run answers [the child's build, its own build].
+ */
+export async function pinnedFamily(childBuild?: string): Promise<string[]> {
+  if (childBuild !== undefined) return [childBuild, await whichBuild()];
+  let proceed = false;
+  setHandler(proceedSignal, () => {
+    proceed = true;
+  });
+  await condition(() => proceed);
+  const built = await executeChild(pinnedOneBuild, {});
+  return continueAsNew<typeof pinnedFamily>(built);
+}
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, pinnedFamily);

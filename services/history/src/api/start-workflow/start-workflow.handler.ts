@@ -123,6 +123,7 @@ export function startChildWorkflowExecution(
   attrs: temporal.api.history.v1.IStartChildWorkflowExecutionInitiatedEventAttributes,
   parent: ParentInfo,
   root: { workflowId: string; runId: string },
+  inheritedPinnedVersion?: { deploymentName: string; buildId: string },
 ): Promise<StartResponse> {
   return startOrSignal(
     env,
@@ -147,7 +148,7 @@ export function startChildWorkflowExecution(
       header: attrs.header ?? null,
       priority: attrs.priority ?? null,
     },
-    { parent, root },
+    { parent, root, ...(inheritedPinnedVersion ? { inheritedPinnedVersion } : {}) },
   );
 }
 
@@ -171,6 +172,8 @@ interface StartOptions {
   update?: temporal.api.update.v1.IRequest;
   parent?: ParentInfo;
   root?: { workflowId: string; runId: string };
+  /** A child of a PINNED parent: the version it starts pinned to. */
+  inheritedPinnedVersion?: { deploymentName: string; buildId: string };
   /** Search attributes the server sets (a schedule's TemporalScheduledById...), added after the caller's are checked. */
   systemSearchAttributes?: Record<string, temporal.api.common.v1.IPayload>;
 }
@@ -315,6 +318,7 @@ async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req
       ...(signal ? { signal: { ...signal, identity: req.identity ?? '' } } : {}),
       ...(options.parent ? { parent: options.parent } : {}),
       ...(options.root ? { root: options.root } : {}),
+      ...(options.inheritedPinnedVersion ? { inheritedPinnedVersion: options.inheritedPinnedVersion } : {}),
     });
     if (options.update) admitWithStart(env, namespace, run, options.update);
     tx.startRun(run);
