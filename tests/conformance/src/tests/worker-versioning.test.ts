@@ -184,13 +184,14 @@ file.test(
 file.test('unknown deployments and versions are NOT_FOUND, bad input INVALID_ARGUMENT, and nothing changes', async (_t, env) => {
   const ws = env.client.workflowService;
   const missing = uniqueName('missing');
+  // One call at a time: a rejection nobody awaits yet would be reported as unhandled.
   for (const [what, call] of [
-    ['describe', ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName: missing })],
-    ['set current', ws.setWorkerDeploymentCurrentVersion({ namespace: NAMESPACE, deploymentName: missing, buildId: 'v1' })],
-    ['describe version', ws.describeWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName: missing, buildId: 'v1' } })],
-    ['delete', ws.deleteWorkerDeployment({ namespace: NAMESPACE, deploymentName: missing })],
+    ['describe', () => ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName: missing })],
+    ['set current', () => ws.setWorkerDeploymentCurrentVersion({ namespace: NAMESPACE, deploymentName: missing, buildId: 'v1' })],
+    ['describe version', () => ws.describeWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName: missing, buildId: 'v1' } })],
+    ['delete', () => ws.deleteWorkerDeployment({ namespace: NAMESPACE, deploymentName: missing })],
   ] as const) {
-    const err = await rejectionOf(call, what);
+    const err = await rejectionOf(call(), what);
     assert.equal(codeOf(err), status.NOT_FOUND, `${what}: ${String(err)}`);
     assert.match(String((err as Error).message), /not found/);
   }
