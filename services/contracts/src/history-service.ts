@@ -61,6 +61,11 @@ export interface TaskStarter {
   recordActivityTaskStarted(request: RecordActivityTaskStartedRequest, call?: CallOptions): Promise<Ws<'PollActivityTaskQueueResponse'>>;
   /** A sticky queue's worker is gone: move its pending workflow task to the normal queue. */
   rescheduleStickyWorkflowTask(request: { namespaceId: string; task: Pick<MatchTask, 'workflowId' | 'runId' | 'scheduledEventId'> }, call?: CallOptions): Promise<void>;
+  /**
+   * Worker versioning: a task waiting in a queue its routing no longer targets (the current version
+   * changed) is scheduled again, routed anew. NOT_FOUND when the task no longer applies.
+   */
+  redispatchTask(request: { namespaceId: string; type: 'workflow' | 'activity'; task: Pick<MatchTask, 'workflowId' | 'runId' | 'scheduledEventId' | 'attempt'> }, call?: CallOptions): Promise<void>;
   /** The poll response of a legacy query task, built when a poller takes it. */
   buildQueryTask(request: BuildQueryTaskRequest, call?: CallOptions): Promise<Ws<'PollWorkflowTaskQueueResponse'>>;
 }

@@ -9,6 +9,7 @@ import type {
   CallOptions,
   DeploymentVersionRef,
   HistoryService,
+  MatchTask,
   MatchingService,
   NamespacedRequest,
   RecordActivityTaskStartedRequest,
@@ -54,6 +55,7 @@ import { BillableActionCounter } from './usage/billable-action-counter';
 import { createUsageTaskExecutor } from './usage/usage-task';
 import { Scheduler } from './schedules/scheduler';
 import { WorkerDeployments } from './worker-deployments/worker-deployments';
+import { redispatchTask } from './api/redispatch-task/redispatch-task.handler';
 import { StandaloneActivities, isStandaloneActivityWorkflowId, type StandaloneActivityTarget } from './activities/standalone-activity';
 import { createBatchTaskExecutor, describeBatchOperation, startBatchOperation, stopBatchOperation, type BatchTargetSource } from './batch/batch-job';
 
@@ -129,7 +131,7 @@ export class HistoryEngine implements HistoryService {
       settings,
       notifier,
       queries: new QueryRegistry(),
-      deployments: new WorkerDeployments({ clock: deps.clock, matching: deps.matching, shardFor: (namespaceId, workflowId) => this.shardFor(namespaceId, workflowId) }),
+      deployments: new WorkerDeployments({ clock: deps.clock, logger: deps.logger, matching: deps.matching, shardFor: (namespaceId, workflowId) => this.shardFor(namespaceId, workflowId) }),
       shardFor: (namespaceId, workflowId) => this.shardFor(namespaceId, workflowId),
     };
     const verifier = settings.get(HistorySettings.verifyRebuild)
@@ -369,6 +371,10 @@ export class HistoryEngine implements HistoryService {
 
   async respondQueryTaskCompleted(r: { namespaceId: string; queryId: string; request: Ws<'RespondQueryTaskCompletedRequest'> }): Promise<void> {
     respondQueryTaskCompleted(this.env, r.queryId, r.request);
+  }
+
+  redispatchTask(r: { namespaceId: string; type: 'workflow' | 'activity'; task: Pick<MatchTask, 'workflowId' | 'runId' | 'scheduledEventId' | 'attempt'> }): Promise<void> {
+    return redispatchTask(this.env, r);
   }
 
   registerWorkerDeploymentVersion(r: { namespaceId: string; version: DeploymentVersionRef; taskQueue: { name: string; type: 'workflow' | 'activity' }; identity: string }): Promise<void> {

@@ -26,13 +26,14 @@ import {
 } from '@hourglass/common';
 import { versionedTaskQueueName, type DeploymentVersionRef, type Ws } from '@hourglass/contracts';
 import type { ExecutionKey } from '@hourglass/persistence';
-import type { Clock } from '@hourglass/common';
+import type { Clock, Logger } from '@hourglass/common';
 import type { MatchingService } from '@hourglass/contracts';
 import type { ShardContext } from '../shard/shard-context';
 
 /** What the registry works with (a part of the engine's context, which carries the registry itself). */
 export interface WorkerDeploymentsDeps {
   readonly clock: Clock;
+  readonly logger: Logger;
   readonly matching: MatchingService;
   shardFor(namespaceId: string, workflowId: string): ShardContext;
 }
@@ -213,6 +214,37 @@ export class WorkerDeployments {
     }
   }
 
+  /**
+   * A change of a deployment's routing; when it changed something, the tasks waiting in the queues
+   * it no longer targets (the unversioned queue and versions neither current nor ramping) are handed
+   * back to be routed anew, in the background (a PINNED workflow's go back to its version).
+   */
+  private async routingChange<T>(namespaceId: string, name: string, fn: (registry: StoredRegistry) => { changed: boolean; result: T }): Promise<T> {
+    let changed: StoredDeployment | undefined;
+    const result = await this.change(namespaceId, (registry) => {
+      const outcome = fn(registry);
+      if (outcome.changed) changed = structuredClone(registry.deployments.find((d) => d.name === name));
+      return outcome;
+    });
+    if (changed) {
+      const d = changed;
+      this.redirectStranded(namespaceId, d).catch((err: unknown) => this.env.logger.warn({ err, deployment: d.name }, 'could not route waiting tasks anew after a routing change'));
+    }
+    return result;
+  }
+
+  private async redirectStranded(namespaceId: string, d: StoredDeployment): Promise<void> {
+    const queues = new Map<string, { name: string; type: QueueType }>();
+    for (const v of d.versions) for (const q of v.taskQueues) queues.set(`${q.type}\u0000${q.name}`, q);
+    for (const q of queues.values()) {
+      await this.env.matching.redirectBacklog({ namespaceId, taskQueueName: q.name, type: q.type });
+      for (const v of d.versions) {
+        if (v.buildId === d.current || v.buildId === d.ramping || !v.taskQueues.some((x) => x.name === q.name && x.type === q.type)) continue;
+        await this.env.matching.redirectBacklog({ namespaceId, taskQueueName: versionedTaskQueueName(q.name, { deploymentName: d.name, buildId: v.buildId }), type: q.type });
+      }
+    }
+  }
+
   private static find(registry: StoredRegistry, name: string): StoredDeployment {
     const d = registry.deployments.find((x) => x.name === name);
     if (!d) throw new NotFoundError(`worker deployment ${quote(name)} not found`);
@@ -363,7 +395,7 @@ export class WorkerDeployments {
   async setCurrentVersion(namespaceId: string, r: Ws<'SetWorkerDeploymentCurrentVersionRequest'>): Promise<Ws<'SetWorkerDeploymentCurrentVersionResponse'>> {
     const name = checkName(r.deploymentName, 'deploymentName');
     const buildId = this.targetBuildId(r.buildId, r.version, name);
-    return this.change(namespaceId, (registry) => {
+    return this.routingChange(namespaceId, name, (registry) => {
       const d = WorkerDeployments.find(registry, name);
       checkConflictToken(d, r.conflictToken);
       const previous = d.current;
@@ -391,7 +423,7 @@ export class WorkerDeployments {
     const buildId = this.targetBuildId(r.buildId, r.version, name);
     const percentage = checkPercentage(r.percentage);
     if (buildId === null && percentage > 0) throw new InvalidArgumentError('ramping to unversioned workers is not supported by Hourglass: name a build id, or percentage 0 to stop the ramp');
-    return this.change(namespaceId, (registry) => {
+    return this.routingChange(namespaceId, name, (registry) => {
       const d = WorkerDeployments.find(registry, name);
       checkConflictToken(d, r.conflictToken);
       const previous = d.ramping;

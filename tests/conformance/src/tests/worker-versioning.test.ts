@@ -238,3 +238,25 @@ file.test('SIGKILL: the deployment, its current version and a pinned workflow’
   assert.deepEqual(await pinned.result(), ['d1', 'd1'], 'still pinned to d1 after the restart');
   assert.equal(await env.client.workflow.execute(oneBuild, { taskQueue, workflowId: uniqueName('durable-new') }), 'd2');
 }, { timeoutMs: 120_000 });
+
+file.test('tasks waiting for a current version, or on a version no longer current, run on the new current version', async (_t, env) => {
+  const ws = env.client.workflowService;
+  const deploymentName = uniqueName('late');
+  const taskQueue = uniqueName('versioned');
+  const l1 = await startVersionWorker(env, taskQueue, deploymentName, 'l1');
+  await waitForVersion(ws, deploymentName, 'l1');
+  // No current version yet: the task waits for unversioned workers, and there are none.
+  const early = await env.client.workflow.start(oneBuild, { taskQueue, workflowId: uniqueName('early') });
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  assert.equal((await early.describe()).raw.pendingWorkflowTask?.state, temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED, 'not taken before a current version exists');
+  await setCurrent(ws, deploymentName, 'l1');
+  assert.equal(await early.result(), 'l1');
+
+  // l1's workers stop with a task in its backlog; making l2 current moves it there.
+  await l1.shutdown();
+  const stranded = await env.client.workflow.start(oneBuild, { taskQueue, workflowId: uniqueName('stranded') });
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await startVersionWorker(env, taskQueue, deploymentName, 'l2');
+  await setCurrent(ws, deploymentName, 'l2');
+  assert.equal(await stranded.result(), 'l2');
+});
