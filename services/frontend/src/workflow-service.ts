@@ -281,7 +281,9 @@ export class WorkflowService {
         if (!workerHeartbeat) throw new NotFoundError(`no worker with instance key ${quote(r.workerInstanceKey ?? '')} has sent a heartbeat to namespace ${quote(ctx.namespace.name)} in the last five minutes`);
         return { workerInfo: { workerHeartbeat } };
       }),
-      DescribeTaskQueue: wsHandler('DescribeTaskQueueRequest', async (r, ctx) => describeTaskQueue(matching, ns(ctx), r, Date.now())),
+      DescribeTaskQueue: wsHandler('DescribeTaskQueueRequest', async (r, ctx) =>
+        describeTaskQueue(matching, (namespaceId, taskQueue) => history.taskQueueVersions({ namespaceId, taskQueue }), ns(ctx), r, Date.now()),
+      ),
       // One partition per task queue type, served by this process.
       ListTaskQueuePartitions: wsHandler('ListTaskQueuePartitionsRequest', async (r) => {
         const partition = [{ key: r.taskQueue?.name ?? '', ownerHostName: hostname() }];

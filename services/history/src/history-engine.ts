@@ -381,6 +381,10 @@ export class HistoryEngine implements HistoryService {
     return this.env.deployments.register(r.namespaceId, r.version, r.taskQueue, r.identity);
   }
 
+  taskQueueVersions(r: { namespaceId: string; taskQueue: { name: string; type: 'workflow' | 'activity' } }): Promise<DeploymentVersionRef[]> {
+    return this.env.deployments.taskQueueVersions(r.namespaceId, r.taskQueue);
+  }
+
   describeWorkerDeployment(r: NamespacedRequest<Ws<'DescribeWorkerDeploymentRequest'>>): Promise<Ws<'DescribeWorkerDeploymentResponse'>> {
     return this.env.deployments.describeDeployment(r.namespaceId, r.request);
   }

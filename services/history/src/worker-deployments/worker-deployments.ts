@@ -20,6 +20,7 @@ import {
   NotFoundError,
   fnv1a32,
   int64,
+  msToDuration,
   msToTimestamp,
   quote,
   temporal,
@@ -316,6 +317,14 @@ export class WorkerDeployments {
     return d.current ? { deploymentName: d.name, buildId: d.current } : undefined;
   }
 
+  /** The versions a task queue is registered in. */
+  async taskQueueVersions(namespaceId: string, taskQueue: { name: string; type: QueueType }): Promise<DeploymentVersionRef[]> {
+    const registry = await this.registry(namespaceId);
+    return registry.deployments.flatMap((d) =>
+      d.versions.filter((v) => v.taskQueues.some((q) => q.name === taskQueue.name && q.type === taskQueue.type)).map((v) => ({ deploymentName: d.name, buildId: v.buildId })),
+    );
+  }
+
   /** Whether a task queue is in a version (registered by that version's pollers). */
   async versionHasQueue(namespaceId: string, version: DeploymentVersionRef, taskQueue: { name: string; type: QueueType }): Promise<boolean> {
     const registry = await this.registry(namespaceId);
@@ -388,7 +397,19 @@ export class WorkerDeployments {
         rampPercentage: d.ramping === v.buildId ? d.rampPercentage : 0,
         taskQueueInfos: v.taskQueues.map((q) => ({ name: q.name, type: typeEnum(q.type) })),
       },
-      versionTaskQueues: v.taskQueues.map((q) => ({ name: q.name, type: typeEnum(q.type) })),
+      versionTaskQueues: v.taskQueues.map((q) => ({ name: q.name, type: typeEnum(q.type), ...(r.reportTaskQueueStats ? { stats: this.statsOf(namespaceId, ref, q) } : {}) })),
+    };
+  }
+
+  /** The backlog of a version's queue as matching holds it. */
+  private statsOf(namespaceId: string, version: DeploymentVersionRef, q: { name: string; type: QueueType }): temporal.api.taskqueue.v1.ITaskQueueStats {
+    const d = this.env.matching.describeTaskQueue({ namespaceId, taskQueueName: versionedTaskQueueName(q.name, version), type: q.type, kind: 'normal' });
+    const now = this.env.clock.now();
+    return {
+      approximateBacklogCount: int64(d.backlogTasks),
+      approximateBacklogAge: msToDuration(d.oldestBacklogTime === undefined ? 0 : Math.max(0, now - d.oldestBacklogTime)),
+      tasksAddRate: 0,
+      tasksDispatchRate: 0,
     };
   }
 

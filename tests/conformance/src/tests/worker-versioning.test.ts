@@ -74,6 +74,17 @@ file.test(
       ].sort(),
     );
     assert.equal(version.workerDeploymentVersionInfo?.status, VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_INACTIVE);
+    const withStats = await ws.describeWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName, buildId: 'v1' }, reportTaskQueueStats: true });
+    assert.ok((withStats.versionTaskQueues ?? []).every((q) => q.stats && Number(q.stats.approximateBacklogCount) === 0), 'stats of each queue of the version');
+    // DescribeTaskQueue lists the versioned pollers with their deployment options.
+    const described = await eventually(async () => {
+      const d = await ws.describeTaskQueue({ namespace: NAMESPACE, taskQueue: { name: taskQueue }, taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW });
+      return (d.pollers ?? []).length > 0 ? d : undefined;
+    });
+    assert.deepEqual(
+      (described.pollers ?? []).map((p) => [p.deploymentOptions?.deploymentName, p.deploymentOptions?.buildId]),
+      [[deploymentName, 'v1']],
+    );
 
     // A stale conflict token changes nothing.
     const before = await ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName });
