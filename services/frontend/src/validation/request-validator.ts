@@ -197,8 +197,10 @@ const pollRule: Rule = (r: temporal.api.workflowservice.v1.IPollWorkflowTaskQueu
     );
   }
   if (r.deploymentOptions?.workerVersioningMode === temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED) {
-    required(r.deploymentOptions.deploymentName, 'deploymentOptions.deploymentName');
+    const name = required(r.deploymentOptions.deploymentName, 'deploymentOptions.deploymentName');
     required(r.deploymentOptions.buildId, 'deploymentOptions.buildId');
+    // A version's string form is `<deployment>.<buildId>` (the SDKs' canonical string): the name cannot hold the separator.
+    if (name.includes('.')) throw new InvalidArgumentError(`deploymentOptions.deploymentName ${quote(name)} must not contain '.'`);
   }
 };
 

@@ -118,6 +118,13 @@ function checkName(value: string | null | undefined, field: string): string {
   return name;
 }
 
+/** A deployment name: a name without the separator of a version's string form. */
+function checkDeploymentName(value: string | null | undefined, field: string): string {
+  const name = checkName(value, field);
+  if (name.includes(VERSION_SEPARATOR)) throw new InvalidArgumentError(`${field} ${quote(name)} must not contain '${VERSION_SEPARATOR}'`);
+  return name;
+}
+
 function checkPercentage(value: number | null | undefined): number {
   const p = value ?? 0;
   if (!Number.isFinite(p) || p < 0 || p > 100) throw new InvalidArgumentError(`percentage ${p} is not between 0 and 100`);
@@ -127,7 +134,7 @@ function checkPercentage(value: number | null | undefined): number {
 /** A version named by the request: its deploymentVersion, else Temporal's deprecated `<deployment>.<buildId>` string. */
 function versionOf(ref: temporal.api.deployment.v1.IWorkerDeploymentVersion | null | undefined, legacy: string | null | undefined, field: string): DeploymentVersionRef {
   if (ref && (ref.deploymentName || ref.buildId)) {
-    return { deploymentName: checkName(ref.deploymentName, `${field}.deploymentName`), buildId: checkName(ref.buildId, `${field}.buildId`) };
+    return { deploymentName: checkDeploymentName(ref.deploymentName, `${field}.deploymentName`), buildId: checkName(ref.buildId, `${field}.buildId`) };
   }
   const text = legacy ?? '';
   const at = text.indexOf(VERSION_SEPARATOR);
@@ -333,7 +340,7 @@ export class WorkerDeployments {
   }
 
   async describeDeployment(namespaceId: string, r: Ws<'DescribeWorkerDeploymentRequest'>): Promise<Ws<'DescribeWorkerDeploymentResponse'>> {
-    const name = checkName(r.deploymentName, 'deploymentName');
+    const name = checkDeploymentName(r.deploymentName, 'deploymentName');
     const d = WorkerDeployments.find(await this.registry(namespaceId, true), name);
     return {
       conflictToken: conflictToken(d.revision),
@@ -414,7 +421,7 @@ export class WorkerDeployments {
   }
 
   async setCurrentVersion(namespaceId: string, r: Ws<'SetWorkerDeploymentCurrentVersionRequest'>): Promise<Ws<'SetWorkerDeploymentCurrentVersionResponse'>> {
-    const name = checkName(r.deploymentName, 'deploymentName');
+    const name = checkDeploymentName(r.deploymentName, 'deploymentName');
     const buildId = this.targetBuildId(r.buildId, r.version, name);
     return this.routingChange(namespaceId, name, (registry) => {
       const d = WorkerDeployments.find(registry, name);
@@ -440,7 +447,7 @@ export class WorkerDeployments {
   }
 
   async setRampingVersion(namespaceId: string, r: Ws<'SetWorkerDeploymentRampingVersionRequest'>): Promise<Ws<'SetWorkerDeploymentRampingVersionResponse'>> {
-    const name = checkName(r.deploymentName, 'deploymentName');
+    const name = checkDeploymentName(r.deploymentName, 'deploymentName');
     const buildId = this.targetBuildId(r.buildId, r.version, name);
     const percentage = checkPercentage(r.percentage);
     if (buildId === null && percentage > 0) throw new InvalidArgumentError('ramping to unversioned workers is not supported by Hourglass: name a build id, or percentage 0 to stop the ramp');
@@ -492,7 +499,7 @@ export class WorkerDeployments {
   }
 
   async deleteDeployment(namespaceId: string, r: Ws<'DeleteWorkerDeploymentRequest'>): Promise<void> {
-    const name = checkName(r.deploymentName, 'deploymentName');
+    const name = checkDeploymentName(r.deploymentName, 'deploymentName');
     await this.change(namespaceId, (registry) => {
       const d = WorkerDeployments.find(registry, name);
       if (d.versions.length > 0) throw new FailedPreconditionError(`worker deployment ${quote(name)} still has ${d.versions.length} version(s); delete them first`);

@@ -49,6 +49,17 @@ file.test('a worker asking for build-id versioning is refused with a reason, not
   );
   assert.equal((unnamed as { code?: number }).code, status.INVALID_ARGUMENT);
   assert.match(String((unnamed as Error).message), /deploymentOptions\.buildId/);
+  const dotted = await rejectionOf(
+    env.connection.workflowService.pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: env.taskQueue },
+      identity: 'versioned-worker',
+      deploymentOptions: { deploymentName: 'orders.eu', buildId: 'v1', workerVersioningMode: temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED },
+    }),
+    'a versioned poll with a dotted deployment name',
+  );
+  assert.equal((dotted as { code?: number }).code, status.INVALID_ARGUMENT);
+  assert.match(String((dotted as Error).message), /must not contain '\.'/);
 });
 
 file.test('GetSystemInfo says Nexus is absent; a worker with a Nexus service outlives many empty Nexus polls', async (_t, env) => {

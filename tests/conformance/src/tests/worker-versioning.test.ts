@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import type { WorkflowService } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { toCanonicalString } from '@temporalio/common';
 import type { WorkerDeploymentOptions } from '@temporalio/worker';
 import { NAMESPACE, conformanceFile, eventually, rejectionOf, uniqueName, type ConformanceEnv, type RunningWorker } from '../harness';
 import { autoUpgradeBuilds, oneBuild, pinnedBuilds, pinnedFamily, proceedSignal } from '../workflows';
@@ -263,11 +264,21 @@ file.test('tasks waiting for a current version, or on a version no longer curren
   await setCurrent(ws, deploymentName, 'l1');
   assert.equal(await early.result(), 'l1');
 
-  // l1's workers stop with a task in its backlog; making l2 current moves it there.
+  // l1's workers stop with a task in its backlog; making 2.0 current moves it there.
   await l1.shutdown();
   const stranded = await env.client.workflow.start(oneBuild, { taskQueue, workflowId: uniqueName('stranded') });
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  await startVersionWorker(env, taskQueue, deploymentName, 'l2');
-  await setCurrent(ws, deploymentName, 'l2');
-  assert.equal(await stranded.result(), 'l2');
+  await startVersionWorker(env, taskQueue, deploymentName, '2.0');
+  // As Temporal's worker-versioning sample: the version named by its canonical string (the deprecated
+  // fields), `<deployment>.<buildId>` with a build id that holds dots too.
+  const l2 = { deploymentName, buildId: '2.0' };
+  await eventually(async () => {
+    const d = await ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName });
+    return d.workerDeploymentInfo?.versionSummaries?.some((v) => v.version === toCanonicalString(l2));
+  });
+  await ws.setWorkerDeploymentCurrentVersion({ namespace: NAMESPACE, deploymentName, version: toCanonicalString(l2) });
+  assert.equal(await stranded.result(), '2.0');
+  const routing = (await ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName })).workerDeploymentInfo?.routingConfig;
+  assert.equal(routing?.currentVersion, toCanonicalString(l2));
+  assert.deepEqual({ ...routing?.currentDeploymentVersion }, l2);
 });
