@@ -95,6 +95,20 @@ describe('worker deployments', () => {
     assert.equal(commits, before + 1, 'only setting the current version wrote');
   });
 
+  it('with allowNoPollers, a routing change names a version no worker polled yet, and creates it', async () => {
+    await register(v1);
+    await assert.rejects(
+      te.engine.setWorkerDeploymentRampingVersion({ namespaceId: ns(), request: { deploymentName: 'orders', buildId: 'v9', percentage: 5 } }),
+      (err: unknown) => err instanceof NotFoundError && /orders\.v9/.test(err.message),
+    );
+    const res = await te.engine.setWorkerDeploymentRampingVersion({ namespaceId: ns(), request: { deploymentName: 'orders', buildId: 'v9', percentage: 5, allowNoPollers: true } });
+    assert.equal(res.previousVersion, '', 'no ramp before');
+    const d = await te.engine.describeWorkerDeployment({ namespaceId: ns(), request: { deploymentName: 'orders' } });
+    assert.deepEqual(d.workerDeploymentInfo?.versionSummaries?.map((v) => v.deploymentVersion?.buildId), ['v1', 'v9']);
+    assert.equal(d.workerDeploymentInfo?.routingConfig?.rampingVersionPercentage, 5);
+    assert.deepEqual(Buffer.from(d.conflictToken ?? []), Buffer.from(res.conflictToken ?? []));
+  });
+
   it('splits a ramp by a stable bucket of the workflow id', () => {
     const ids = Array.from({ length: 10_000 }, (_, i) => `wf-${i}`);
     const below30 = ids.filter((id) => rampBucket(id) < 30).length;

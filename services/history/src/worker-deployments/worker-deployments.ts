@@ -52,6 +52,10 @@ const CACHE_TTL_MS = 2_000;
 /** A version has pollers when one waits now or one was seen this recently (workers poll back to back). */
 const LIVE_POLLER_WINDOW_MS = 10_000;
 const MAX_NAME_LENGTH = 255;
+/** Temporal's default limits (matching.maxDeployments, matching.maxVersionsInDeployment, matching.maxTaskQueuesInDeploymentVersion). */
+const MAX_DEPLOYMENTS = 100;
+const MAX_VERSIONS_PER_DEPLOYMENT = 100;
+const MAX_TASK_QUEUES_PER_VERSION = 100;
 const DEFAULT_PAGE_SIZE = 100;
 /** Temporal's separator in the string form of a version (`<deployment>.<buildId>`). */
 const VERSION_SEPARATOR = '.';
@@ -259,6 +263,16 @@ export class WorkerDeployments {
     return d;
   }
 
+  /** The version a routing change names; with allowNoPollers, one no worker polled yet is created (as Temporal does). */
+  private static targetVersionOf(d: StoredDeployment, buildId: string, allowNoPollers: boolean, now: number): StoredVersion {
+    const found = d.versions.find((x) => x.buildId === buildId);
+    if (found || !allowNoPollers) return found ?? WorkerDeployments.findVersion(d, buildId);
+    if (d.versions.length >= MAX_VERSIONS_PER_DEPLOYMENT) throw new FailedPreconditionError(`worker deployment ${quote(d.name)} has ${MAX_VERSIONS_PER_DEPLOYMENT} versions, the most it may have`);
+    const created: StoredVersion = { buildId, createTime: now, taskQueues: [] };
+    d.versions.push(created);
+    return created;
+  }
+
   private static findVersion(d: StoredDeployment, buildId: string): StoredVersion {
     const v = d.versions.find((x) => x.buildId === buildId);
     if (!v) throw new NotFoundError(`worker deployment version ${quote(versionString(d.name, buildId))} not found`);
@@ -278,6 +292,7 @@ export class WorkerDeployments {
       const now = this.env.clock.now();
       let d = registry.deployments.find((x) => x.name === version.deploymentName);
       if (!d) {
+        if (registry.deployments.length >= MAX_DEPLOYMENTS) throw new FailedPreconditionError(`this namespace has ${MAX_DEPLOYMENTS} worker deployments, the most it may have; delete unused ones first`);
         d = {
           name: version.deploymentName,
           createTime: now,
@@ -295,8 +310,14 @@ export class WorkerDeployments {
       }
       let v = d.versions.find((x) => x.buildId === version.buildId);
       if (!v) {
+        if (d.versions.length >= MAX_VERSIONS_PER_DEPLOYMENT) {
+          throw new FailedPreconditionError(`worker deployment ${quote(d.name)} has ${MAX_VERSIONS_PER_DEPLOYMENT} versions, the most it may have; delete drained versions first`);
+        }
         v = { buildId: version.buildId, createTime: now, taskQueues: [] };
         d.versions.push(v);
+      }
+      if (v.taskQueues.length >= MAX_TASK_QUEUES_PER_VERSION) {
+        throw new FailedPreconditionError(`version ${quote(versionString(d.name, v.buildId))} has ${MAX_TASK_QUEUES_PER_VERSION} task queues, the most it may have`);
       }
       // Not a routing change: the conflict token (the routing revision, as Temporal's) stays.
       v.taskQueues.push({ name: taskQueue.name, type: taskQueue.type });
@@ -430,7 +451,7 @@ export class WorkerDeployments {
       if (previous === buildId) return { changed: false, result: this.previousOf(d, previous, d.revision) };
       const now = this.env.clock.now();
       if (buildId !== null) {
-        const v = WorkerDeployments.findVersion(d, buildId);
+        const v = WorkerDeployments.targetVersionOf(d, buildId, r.allowNoPollers ?? false, now);
         v.firstActivationTime ??= now;
         v.lastCurrentTime = now;
         v.routingUpdateTime = now;
@@ -456,14 +477,15 @@ export class WorkerDeployments {
       checkConflictToken(d, r.conflictToken);
       const previous = d.ramping;
       const previousPercentage = d.rampPercentage;
-      const answer = () => ({ ...this.previousOf(d, previous, d.revision), previousPercentage });
+      // No ramp before: no previous version (not "unversioned", which is a ramp's possible target in Temporal).
+      const answer = () => ({ ...this.previousOf(d, previous, d.revision), ...(previous === null ? { previousVersion: '' } : {}), previousPercentage });
       if (buildId !== null && d.current === buildId) throw new FailedPreconditionError(`version ${quote(versionString(name, buildId))} is the current version of worker deployment ${quote(name)}; it cannot ramp`);
       if (previous === buildId && previousPercentage === percentage) return { changed: false, result: answer() };
       const now = this.env.clock.now();
       if (buildId === null) {
         this.clearRamp(d, now);
       } else {
-        const v = WorkerDeployments.findVersion(d, buildId);
+        const v = WorkerDeployments.targetVersionOf(d, buildId, r.allowNoPollers ?? false, now);
         if (previous !== buildId) {
           if (previous !== null) this.deactivate(d, previous, now);
           d.ramping = buildId;
