@@ -6,7 +6,7 @@
  * with their name.
  */
 import { hostname } from 'node:os';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, int64, quote, temporal } from '@hourglass/common';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, int64, msToTimestamp, quote, temporal } from '@hourglass/common';
 import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type IdentityService, type Principal } from '@hourglass/identity';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import { versionedTaskQueueName, type ActivityTarget, type ActivityTaskToken, type HistoryService, type MatchingService, type Ws, type WorkflowTaskToken } from '@hourglass/contracts';
@@ -32,6 +32,7 @@ import { compileWorkerQuery } from './worker-query';
 const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_LIST_PAGE_SIZE = 100;
 const MAX_LIST_PAGE_SIZE = 1000;
+const VersionStatus = temporal.api.enums.v1.WorkerDeploymentVersionStatus;
 
 /** What GetClusterInfo reports about the deployment. */
 export interface ClusterInfo {
@@ -128,14 +129,40 @@ export class WorkflowService {
    * drainage (as Temporal refuses): its open pinned workflows are counted in visibility.
    */
   private async assertDrained(ctx: HandlerContext, version: temporal.api.deployment.v1.IWorkerDeploymentVersion | null | undefined): Promise<void> {
-    const { visibility } = this.deps;
-    if (!visibility || !version?.deploymentName || !version.buildId) return;
-    const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-    const query = `TemporalWorkerDeploymentVersion = ${literal(`${version.deploymentName}:${version.buildId}`)} AND TemporalWorkflowVersioningBehavior = 'Pinned' AND ExecutionStatus = 'Running'`;
-    const open = Number((await visibility.count(ctx.namespace, query)).count ?? 0);
+    if (!version?.deploymentName || !version.buildId) return;
+    const open = (await this.openPinned(ctx, { deploymentName: version.deploymentName, buildId: version.buildId })) ?? 0;
     if (open > 0) {
       throw new FailedPreconditionError(`version ${quote(`${version.deploymentName}.${version.buildId}`)} is draining: ${open} open pinned workflow(s) run on it; wait for them, or set skipDrainage`);
     }
+  }
+
+  /** Open workflows pinned to a version, by visibility (undefined without a visibility store). */
+  private async openPinned(ctx: HandlerContext, version: { deploymentName: string; buildId: string }): Promise<number | undefined> {
+    const { visibility } = this.deps;
+    if (!visibility) return undefined;
+    const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+    const query = `TemporalWorkerDeploymentVersion = ${literal(`${version.deploymentName}:${version.buildId}`)} AND TemporalWorkflowVersioningBehavior = 'Pinned' AND ExecutionStatus = 'Running'`;
+    return Number((await visibility.count(ctx.namespace, query)).count ?? 0);
+  }
+
+  /**
+   * A version that took work once and is neither current nor ramping is draining while workflows
+   * pinned to it run, and drained after (Temporal's drainage status, checked at each describe).
+   */
+  private async withDrainage<T extends { status?: number | null; drainageStatus?: number | null; drainageInfo?: temporal.api.deployment.v1.IVersionDrainageInfo | null }>(
+    ctx: HandlerContext,
+    version: { deploymentName: string; buildId: string },
+    summary: T,
+  ): Promise<T> {
+    if (summary.status !== VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINING) return summary;
+    const open = await this.openPinned(ctx, version);
+    if (open === undefined) return summary;
+    const drainage = open > 0 ? temporal.api.enums.v1.VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINING : temporal.api.enums.v1.VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINED;
+    return {
+      ...summary,
+      status: open > 0 ? VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINING : VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINED,
+      drainageInfo: { status: drainage, lastCheckedTime: msToTimestamp(Date.now()) },
+    };
   }
 
   /** RPC name → handler. */
@@ -326,9 +353,26 @@ export class WorkflowService {
       RecordActivityTaskHeartbeatById: wsHandler('RecordActivityTaskHeartbeatByIdRequest', (r, ctx) =>
         history.recordActivityTaskHeartbeat({ target: byId(r, ctx), details: r.details ?? null, identity: r.identity ?? '' }),
       ),
-      DescribeWorkerDeployment: wsHandler('DescribeWorkerDeploymentRequest', (r, ctx) => history.describeWorkerDeployment({ namespaceId: ns(ctx), request: r })),
+      DescribeWorkerDeployment: wsHandler('DescribeWorkerDeploymentRequest', async (r, ctx) => {
+        const described = await history.describeWorkerDeployment({ namespaceId: ns(ctx), request: r });
+        const info = described.workerDeploymentInfo;
+        if (!info?.versionSummaries) return described;
+        const versionSummaries = await Promise.all(
+          info.versionSummaries.map(async (v) => {
+            const withStatus = await this.withDrainage(ctx, { deploymentName: info.name ?? '', buildId: v.deploymentVersion?.buildId ?? '' }, v);
+            return withStatus.drainageInfo ? { ...withStatus, drainageStatus: withStatus.drainageInfo.status ?? 0 } : withStatus;
+          }),
+        );
+        return { ...described, workerDeploymentInfo: { ...info, versionSummaries } };
+      }),
       ListWorkerDeployments: wsHandler('ListWorkerDeploymentsRequest', (r, ctx) => history.listWorkerDeployments({ namespaceId: ns(ctx), request: r })),
-      DescribeWorkerDeploymentVersion: wsHandler('DescribeWorkerDeploymentVersionRequest', (r, ctx) => history.describeWorkerDeploymentVersion({ namespaceId: ns(ctx), request: r })),
+      DescribeWorkerDeploymentVersion: wsHandler('DescribeWorkerDeploymentVersionRequest', async (r, ctx) => {
+        const described = await history.describeWorkerDeploymentVersion({ namespaceId: ns(ctx), request: r });
+        const info = described.workerDeploymentVersionInfo;
+        const version = info?.deploymentVersion;
+        if (!info || !version?.deploymentName || !version.buildId) return described;
+        return { ...described, workerDeploymentVersionInfo: await this.withDrainage(ctx, { deploymentName: version.deploymentName, buildId: version.buildId }, info) };
+      }),
       SetWorkerDeploymentCurrentVersion: wsHandler('SetWorkerDeploymentCurrentVersionRequest', (r, ctx) =>
         history.setWorkerDeploymentCurrentVersion({ namespaceId: ns(ctx), request: r }),
       ),

@@ -172,7 +172,15 @@ file.test(
       { timeoutMs: 30_000, intervalMs: 1_000, description: 'v1 refused as draining once its pollers are gone' },
     );
     assert.equal(codeOf(draining), status.FAILED_PRECONDITION);
+    const v1Info = (await ws.describeWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName, buildId: 'v1' } })).workerDeploymentVersionInfo;
+    assert.equal(v1Info?.status, VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINING);
+    assert.equal(v1Info?.drainageInfo?.status, temporal.api.enums.v1.VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINING);
     await lingering.terminate('drained by the test');
+    await eventually(async () => {
+      const d = await ws.describeWorkerDeployment({ namespace: NAMESPACE, deploymentName });
+      const v = d.workerDeploymentInfo?.versionSummaries?.find((x) => x.deploymentVersion?.buildId === 'v1');
+      return v?.status === VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINED && v.drainageStatus === temporal.api.enums.v1.VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINED;
+    }, { description: 'v1 drained once its last pinned workflow closed' });
     await eventually(() => ws.deleteWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName, buildId: 'v1' }, identity: 'versioning-test' }), {
       timeoutMs: 15_000,
       intervalMs: 500,
