@@ -12,7 +12,7 @@ import type { EngineContext } from '../engine-context';
 import { childOutcomeOf, recordChildClosed, recordChildStartFailed, recordChildStarted } from '../workflow/children';
 import { terminateWorkflow } from '../workflow/close';
 import { recordExternalCancelOutcome, recordExternalSignalOutcome } from '../workflow/external';
-import { isChildStarted, isRunning } from '../workflow/mutable-state';
+import { effectivePinnedVersion, isChildStarted, isRunning } from '../workflow/mutable-state';
 import type { MutationContext } from '../workflow/mutation';
 import { addSignal, requestCancellation } from '../workflow/signals';
 
@@ -39,8 +39,7 @@ export async function executeStartChild(env: EngineContext, key: ExecutionKey, i
   const pending = await env.shardFor(key.namespaceId, key.workflowId).readExecution(key, (ms) => {
     const child = ms.children.get(String(initiatedEventId));
     if (!isRunning(ms) || !child || isChildStarted(child)) return undefined;
-    const v = ms.executionInfo.versioningInfo;
-    const pinned = v?.behavior === temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED ? { deploymentName: v.deploymentName, buildId: v.buildId } : undefined;
+    const pinned = effectivePinnedVersion(ms.executionInfo);
     return { child: { ...child }, root: { workflowId: ms.executionInfo.rootWorkflowId, runId: ms.executionInfo.rootRunId }, pinned };
   });
   if (!pending) return;

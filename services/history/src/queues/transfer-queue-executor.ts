@@ -1,11 +1,11 @@
 /** Executes transfer-category tasks: pushes workflow tasks and activity attempts to matching, and reaches other executions. */
-import { StickyWorkerUnavailableError, assertNever, temporal } from '@hourglass/common';
+import { StickyWorkerUnavailableError, assertNever } from '@hourglass/common';
 import { versionedTaskQueueName, type DeploymentVersionRef } from '@hourglass/contracts';
 import type { HistoryTaskRow } from '@hourglass/persistence';
 import { rescheduleStickyWorkflowTask } from '../api/record-workflow-task-started/record-workflow-task-started.handler';
 import type { EngineContext } from '../engine-context';
 import { parseTransferTask } from '../tasks';
-import { isActivityStarted, isRunning, type MutableState } from '../workflow/mutable-state';
+import { effectivePinnedVersion, isActivityStarted, isRunning, type MutableState } from '../workflow/mutable-state';
 import { executeCancelExternal, executeCloseExecution, executeParentClosePolicy, executeSignalExternal, executeStartChild } from './cross-execution';
 
 export function createTransferTaskExecutor(env: EngineContext) {
@@ -73,9 +73,7 @@ export function createTransferTaskExecutor(env: EngineContext) {
 
 /** The version a PINNED workflow stays on (undefined: it follows its task queue's routing). */
 function pinnedVersionOf(ms: MutableState): DeploymentVersionRef | undefined {
-  const info = ms.executionInfo.versioningInfo;
-  if (!info || info.behavior !== temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED) return undefined;
-  return { deploymentName: info.deploymentName, buildId: info.buildId };
+  return effectivePinnedVersion(ms.executionInfo);
 }
 
 /** The matching queue of a task: its version's queue when its task queue is versioned, else the queue itself. */

@@ -570,12 +570,46 @@ export class WorkerDeployments {
   }
 }
 
-/** The versioning info of a run, as DescribeWorkflowExecution shows it. */
-export function versioningInfoOf(info: { behavior: number; deploymentName: string; buildId: string } | undefined): temporal.api.workflow.v1.IWorkflowExecutionVersioningInfo | undefined {
-  if (!info || info.behavior === VersioningBehavior.VERSIONING_BEHAVIOR_UNSPECIFIED) return undefined;
+type StoredVersioning = { behavior: number; deploymentName: string; buildId: string };
+
+/** The versioning info of a run, as DescribeWorkflowExecution shows it (what workers declared, and the override). */
+export function versioningInfoOf(info: { versioningInfo?: StoredVersioning; versioningOverride?: StoredVersioning }): temporal.api.workflow.v1.IWorkflowExecutionVersioningInfo | undefined {
+  const declared = info.versioningInfo && info.versioningInfo.behavior !== VersioningBehavior.VERSIONING_BEHAVIOR_UNSPECIFIED ? info.versioningInfo : undefined;
+  const override = info.versioningOverride;
+  if (!declared && !override) return undefined;
   return {
-    behavior: info.behavior,
-    deploymentVersion: { deploymentName: info.deploymentName, buildId: info.buildId },
-    version: versionString(info.deploymentName, info.buildId),
+    ...(declared
+      ? { behavior: declared.behavior, deploymentVersion: { deploymentName: declared.deploymentName, buildId: declared.buildId }, version: versionString(declared.deploymentName, declared.buildId) }
+      : {}),
+    ...(override ? { versioningOverride: versioningOverrideProto(override) } : {}),
   };
+}
+
+/** A stored override as the protos carry it (the current fields and the deprecated ones). */
+export function versioningOverrideProto(o: StoredVersioning): temporal.api.workflow.v1.IVersioningOverride {
+  if (o.behavior !== VersioningBehavior.VERSIONING_BEHAVIOR_PINNED) return { autoUpgrade: true, behavior: o.behavior };
+  const version = { deploymentName: o.deploymentName, buildId: o.buildId };
+  return {
+    pinned: { behavior: temporal.api.workflow.v1.VersioningOverride.PinnedOverrideBehavior.PINNED_OVERRIDE_BEHAVIOR_PINNED, version },
+    behavior: o.behavior,
+    pinnedVersion: versionString(o.deploymentName, o.buildId),
+  };
+}
+
+/**
+ * A start's versioning override, checked: PINNED to a named version (the `pinned` field, or the
+ * deprecated behavior with `pinnedVersion`), or AUTO_UPGRADE. Undefined for none.
+ */
+export function normalizeVersioningOverride(o: temporal.api.workflow.v1.IVersioningOverride | null | undefined, field: string): StoredVersioning | undefined {
+  if (!o) return undefined;
+  if (o.oneTime) throw new InvalidArgumentError(`${field}.oneTime is not supported by Hourglass`);
+  if (o.autoUpgrade || (!o.pinned && o.behavior === VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE)) {
+    return { behavior: VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE, deploymentName: '', buildId: '' };
+  }
+  if (o.pinned || o.behavior === VersioningBehavior.VERSIONING_BEHAVIOR_PINNED) {
+    const version = versionOf(o.pinned?.version, o.pinnedVersion, `${field}.pinned.version`);
+    return { behavior: VersioningBehavior.VERSIONING_BEHAVIOR_PINNED, ...version };
+  }
+  if (o.behavior || o.pinnedVersion || o.deployment) throw new InvalidArgumentError(`${field} must be pinned (with a version) or autoUpgrade`);
+  return undefined;
 }

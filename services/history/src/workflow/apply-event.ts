@@ -25,6 +25,7 @@ import {
 import { memoBlob, searchAttributesBlob } from './codec';
 import { newActivityInfo, type ExternalRequestInfo, type MutableState } from './mutable-state';
 import { normalizeRetryPolicy } from './retry';
+import { normalizeVersioningOverride } from '../worker-deployments/worker-deployments';
 
 /** startedEventId placeholder of a child whose Started event is still buffered (fixed when the buffer is flushed). */
 export const BUFFERED_STARTED_EVENT_ID = -1;
@@ -268,6 +269,8 @@ function applyWorkflowExecutionStarted(ms: MutableState, a: temporal.api.history
   ms.memo = Object.keys(memo).length > 0 ? memoBlob.pack({ fields: memo }) : null;
   ms.searchAttributes = Object.keys(searchAttributes).length > 0 ? searchAttributesBlob.pack({ indexedFields: searchAttributes }) : null;
   ms.backoffPending = backoffMs > 0;
+  const override = normalizeVersioningOverride(a.versioningOverride, 'versioningOverride');
+  if (override) info.versioningOverride = override;
   const inherited = a.inheritedPinnedVersion;
   if (inherited?.deploymentName && inherited.buildId) {
     info.versioningInfo = { behavior: temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED, deploymentName: inherited.deploymentName, buildId: inherited.buildId };

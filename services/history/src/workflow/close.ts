@@ -111,6 +111,8 @@ function startSuccessor(ctx: MutationContext, args: SuccessorArgs): string {
     executionExpirationTime: info.executionExpirationTime,
     inheritedRequestIds: ctx.ms.rememberedRequestIds(),
     ...inheritedPinnedVersion(info, args),
+    // A PINNED override carries over to continue-as-new, cron and retry runs (as Temporal's).
+    ...(info.versioningOverride?.behavior === temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED ? { versioningOverride: info.versioningOverride } : {}),
     continuedFrom: {
       runId: info.runId,
       initiator: args.initiator,

@@ -59,6 +59,7 @@ const executionInfo = z.object({
   storageAccruedAt: z.number().optional(),
   storageAccruedBytes: z.number().optional(),
   versioningInfo: z.object({ behavior: z.number(), deploymentName: z.string(), buildId: z.string() }).optional(),
+  versioningOverride: z.object({ behavior: z.number(), deploymentName: z.string(), buildId: z.string() }).optional(),
 });
 
 const workflowTask = z.object({

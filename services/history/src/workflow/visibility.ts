@@ -30,8 +30,8 @@ export interface VisibleState {
 }
 
 const versioningKey = (ms: MutableState): string => {
-  const v = ms.executionInfo.versioningInfo;
-  return v ? `${v.behavior}\u0000${v.deploymentName}\u0000${v.buildId}` : '';
+  const key = (v: VersioningInfo | undefined) => (v ? `${v.behavior}\u0000${v.deploymentName}\u0000${v.buildId}` : '');
+  return `${key(ms.executionInfo.versioningInfo)}\u0001${key(ms.executionInfo.versioningOverride)}`;
 };
 
 export function visibleStateOf(ms: MutableState): VisibleState {
@@ -110,7 +110,7 @@ export function buildVisibilityRecord(ms: MutableState, catalog: AttributeCatalo
   const info = ms.executionInfo;
   const closed = !isRunning(ms);
   const { attributes, types } = indexedSearchAttributes(searchAttributesBlob.unpack(ms.searchAttributes)?.indexedFields, catalog);
-  addVersioningAttributes(info.versioningInfo, attributes, types);
+  addVersioningAttributes(effectiveVersioning(info), attributes, types);
   const closeTime = closed ? info.closeTime : null;
   return {
     namespaceId: info.namespaceId,
@@ -135,6 +135,14 @@ export function buildVisibilityRecord(ms: MutableState, catalog: AttributeCatalo
     ...(Object.keys(types).length > 0 ? { searchAttributeTypes: types } : {}),
     version: info.stateTransitionCount,
   };
+}
+
+/** What search shows of a run's versioning: an override wins over what workers declared (a PINNED one with its version). */
+function effectiveVersioning(info: MutableState['executionInfo']): VersioningInfo | undefined {
+  const o = info.versioningOverride;
+  if (!o) return info.versioningInfo;
+  if (o.behavior === temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED) return o;
+  return info.versioningInfo ? { ...info.versioningInfo, behavior: o.behavior } : undefined;
 }
 
 /** Temporal's names of the behaviors in TemporalWorkflowVersioningBehavior. */

@@ -2,7 +2,8 @@
 // Temporal's worker-versioning sample drives it: a v1 worker registers its version by polling,
 // DescribeWorkerDeployment shows it, SetWorkerDeploymentCurrentVersion makes it current; a PINNED
 // workflow stays on v1 after v2 becomes current while an AUTO_UPGRADE one moves to v2, and new
-// workflows start on v2 (a pinned workflow's child and continued run stay on v1); a ramping v3 takes the ramp's share of workflow ids, the same ids each
+// workflows start on v2 (a pinned workflow's child and continued run stay on v1, and so does one
+// started with a pinned versioning override); a ramping v3 takes the ramp's share of workflow ids, the same ids each
 // time; a version is not deleted while current, ramping, polled or running pinned workflows, and is
 // once its workers stopped and its pinned workflows closed.
 import assert from 'node:assert/strict';
@@ -129,6 +130,19 @@ file.test(
     assert.equal((await versioningOf(env, auto.workflowId))?.deploymentVersion?.buildId, 'v2');
     assert.equal((await versioningOf(env, pinned.workflowId))?.deploymentVersion?.buildId, 'v1');
     assert.equal(await env.client.workflow.execute(oneBuild, { taskQueue, workflowId: uniqueName('new') }), 'v2', 'a new workflow starts on v2');
+    // A start's override pins a workflow to v1 whatever its code declares.
+    const overridden = await env.client.workflow.start(oneBuild, { taskQueue, workflowId: uniqueName('override'), versioningOverride: { pinnedTo: { deploymentName, buildId: 'v1' } } });
+    assert.equal(await overridden.result(), 'v1');
+    const overrideInfo = await versioningOf(env, overridden.workflowId);
+    assert.deepEqual({ ...overrideInfo?.versioningOverride?.pinned?.version }, { deploymentName, buildId: 'v1' });
+    assert.equal(overrideInfo?.behavior, Behavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE, 'what its code declared');
+    const badOverride = await rejectionOf(
+      env.client.workflow.start(oneBuild, { taskQueue, workflowId: uniqueName('bad-override'), versioningOverride: { pinnedTo: { deploymentName: '', buildId: 'v1' } } }),
+      'an override without a deployment',
+    );
+    const cause = (badOverride as Error).cause as { code?: number; message?: string } | undefined;
+    assert.equal(cause?.code, status.INVALID_ARGUMENT);
+    assert.match(String(cause?.message), /versioningOverride\.pinned\.version\.deploymentName must not be empty/);
 
     // v3 ramps at 30%: a share of the ids near 30% go to v3, the same ids on a second run.
     await startVersionWorker(env, taskQueue, deploymentName, 'v3');

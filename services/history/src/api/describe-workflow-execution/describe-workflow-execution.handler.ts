@@ -23,7 +23,7 @@ export function describeState(ms: MutableState): Response {
   const memo = memoBlob.unpack(ms.memo);
   const searchAttributes = searchAttributesBlob.unpack(ms.searchAttributes);
   const wft = ms.workflowTask;
-  const versioning = versioningInfoOf(info.versioningInfo);
+  const versioning = versioningInfoOf(info);
   return {
     executionConfig: {
       taskQueue: { name: info.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },

@@ -30,6 +30,7 @@ import { addSignal } from '../../workflow/signals';
 import { newRun } from '../../workflow/start';
 import { checkSearchAttributes, namespaceCatalog } from '../../workflow/visibility';
 import { requireRunning } from '../shared';
+import { normalizeVersioningOverride } from '../../worker-deployments/worker-deployments';
 
 type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
 type StartResponse = temporal.api.workflowservice.v1.IStartWorkflowExecutionResponse;
@@ -236,6 +237,7 @@ export async function executeMultiOperation(env: EngineContext, namespace: Names
 async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req: StartRequest, options: StartOptions): Promise<StartResponse> {
   const { signal } = options;
   checkSearchAttributes(req.searchAttributes?.indexedFields, namespaceCatalog(namespace), 'searchAttributes');
+  const versioningOverride = normalizeVersioningOverride(req.versioningOverride, 'versioningOverride');
   const workflowId = req.workflowId ?? '';
   const requestId = req.requestId || randomUUID();
   const cronSchedule = req.cronSchedule ? validateCronSchedule(req.cronSchedule) : '';
@@ -319,6 +321,7 @@ async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req
       ...(options.parent ? { parent: options.parent } : {}),
       ...(options.root ? { root: options.root } : {}),
       ...(options.inheritedPinnedVersion ? { inheritedPinnedVersion: options.inheritedPinnedVersion } : {}),
+      ...(versioningOverride ? { versioningOverride } : {}),
     });
     if (options.update) admitWithStart(env, namespace, run, options.update);
     tx.startRun(run);
