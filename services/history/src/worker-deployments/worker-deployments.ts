@@ -193,6 +193,8 @@ export function rampBucket(workflowId: string): number {
 
 export class WorkerDeployments {
   private readonly cache = new Map<string, { registry: StoredRegistry; at: number }>();
+  /** Bumped by every change this host commits: a read that began before one must not cache what it read. */
+  private generation = 0;
 
   constructor(private readonly env: WorkerDeploymentsDeps) {}
 
@@ -205,24 +207,34 @@ export class WorkerDeployments {
     const cached = this.cache.get(namespaceId);
     const now = this.env.clock.now();
     if (!fresh && cached && now - cached.at < CACHE_TTL_MS) return cached.registry;
+    const generation = this.generation;
     const record = await this.shard(namespaceId).readEntity(keyOf(namespaceId));
     const registry = record ? (JSON.parse(record.state) as StoredRegistry) : EMPTY;
-    this.cache.set(namespaceId, { registry, at: now });
+    if (generation === this.generation) this.cache.set(namespaceId, { registry, at: now });
     return registry;
   }
 
-  /** One change of the registry: `fn` mutates a copy (or throws); nothing is written when it returns false. */
+  /**
+   * One change of the registry: `fn` mutates a copy (or throws); nothing is written when it returns
+   * false. What was committed becomes the cached registry at once, so routing follows the change.
+   */
   private async change<T>(namespaceId: string, fn: (registry: StoredRegistry) => { changed: boolean; result: T }): Promise<T> {
     const key = keyOf(namespaceId);
+    let committed: StoredRegistry | undefined;
     try {
-      return await this.shard(namespaceId).updateEntity(key, (record) => {
+      const result = await this.shard(namespaceId).updateEntity(key, (record) => {
         const registry = record ? (JSON.parse(record.state) as StoredRegistry) : structuredClone(EMPTY);
-        const { changed, result } = fn(registry);
-        if (!changed) return { write: undefined, result };
-        return { write: JSON.stringify(registry), result };
+        const { changed, result: answer } = fn(registry);
+        if (!changed) return { write: undefined, result: answer };
+        const write = JSON.stringify(registry);
+        committed = JSON.parse(write) as StoredRegistry;
+        return { write, result: answer };
       });
+      return result;
     } finally {
-      this.cache.delete(namespaceId);
+      this.generation += 1;
+      if (committed) this.cache.set(namespaceId, { registry: committed, at: this.env.clock.now() });
+      else this.cache.delete(namespaceId);
     }
   }
 
