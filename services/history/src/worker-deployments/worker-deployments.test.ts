@@ -109,6 +109,28 @@ describe('worker deployments', () => {
     assert.deepEqual(Buffer.from(d.conflictToken ?? []), Buffer.from(res.conflictToken ?? []));
   });
 
+  it('lists deployments in pages, and unsetting the current version routes to unversioned workers again', async () => {
+    for (const name of ['a', 'b', 'c']) {
+      await te.engine.registerWorkerDeploymentVersion({ namespaceId: ns(), version: { deploymentName: name, buildId: 'v1' }, taskQueue: { name: `tq-${name}`, type: 'workflow' }, identity: 'w' });
+    }
+    const first = await te.engine.listWorkerDeployments({ namespaceId: ns(), request: { pageSize: 2 } });
+    assert.deepEqual(first.workerDeployments?.map((d) => d.name), ['a', 'b']);
+    const rest = await te.engine.listWorkerDeployments({ namespaceId: ns(), request: { pageSize: 2, nextPageToken: first.nextPageToken ?? null } });
+    assert.deepEqual(rest.workerDeployments?.map((d) => d.name), ['c']);
+    assert.equal(rest.nextPageToken?.length ?? 0, 0);
+    await assert.rejects(te.engine.listWorkerDeployments({ namespaceId: ns(), request: { nextPageToken: Buffer.from('x') } }), InvalidArgumentError);
+
+    await te.engine.setWorkerDeploymentCurrentVersion({ namespaceId: ns(), request: { deploymentName: 'a', buildId: 'v1' } });
+    await te.start('on-v1', { taskQueue: { name: 'tq-a' } });
+    await eventually(() => lastPushed('on-v1'));
+    assert.equal(lastPushed('on-v1')?.taskQueueName, versionedTaskQueueName('tq-a', { deploymentName: 'a', buildId: 'v1' }));
+    const unset = await te.engine.setWorkerDeploymentCurrentVersion({ namespaceId: ns(), request: { deploymentName: 'a', version: '__unversioned__' } });
+    assert.equal(unset.previousVersion, 'a.v1');
+    await te.start('unversioned', { taskQueue: { name: 'tq-a' } });
+    await eventually(() => lastPushed('unversioned'));
+    assert.equal(lastPushed('unversioned')?.taskQueueName, 'tq-a');
+  });
+
   it('splits a ramp by a stable bucket of the workflow id', () => {
     const ids = Array.from({ length: 10_000 }, (_, i) => `wf-${i}`);
     const below30 = ids.filter((id) => rampBucket(id) < 30).length;
