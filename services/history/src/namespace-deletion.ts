@@ -13,7 +13,7 @@ import type { NamespaceRegistry } from './namespace-registry';
 import type { ShardContext } from './shard/shard-context';
 import { terminateWorkflow } from './workflow/close';
 import { isRunning } from './workflow/mutable-state';
-import { WORKER_DEPLOYMENTS_WORKFLOW_ID } from './worker-deployments/worker-deployments';
+import { isWorkerDeploymentsKey } from './worker-deployments/worker-deployments';
 
 /** Runs listed (and deleted) per batch; the event loop gets a turn between runs. */
 const BATCH = 100;
@@ -104,7 +104,7 @@ export class NamespaceDeletion {
   /** Terminates the run if it still runs, then deletes it, each through the one mutation path. */
   private async deleteRun(shard: ShardContext, key: ExecutionKey, ns: NamespaceRecord): Promise<void> {
     // The namespace's worker deployments are an entity row, not a run: removed as it is.
-    if (key.workflowId === WORKER_DEPLOYMENTS_WORKFLOW_ID) {
+    if (isWorkerDeploymentsKey(key)) {
       await shard.updateEntity(key, () => ({ write: 'delete', result: undefined }));
       return;
     }

@@ -97,6 +97,11 @@ interface StoredRegistry {
 
 const EMPTY: StoredRegistry = { v: 1, deployments: [] };
 
+/** Whether an execution row is a namespace's deployment registry (not a run). */
+export function isWorkerDeploymentsKey(key: { workflowId: string; runId: string }): boolean {
+  return key.workflowId === WORKER_DEPLOYMENTS_WORKFLOW_ID && key.runId === REGISTRY_RUN_ID;
+}
+
 function keyOf(namespaceId: string): ExecutionKey {
   return { namespaceId, workflowId: WORKER_DEPLOYMENTS_WORKFLOW_ID, runId: REGISTRY_RUN_ID };
 }
