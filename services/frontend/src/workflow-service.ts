@@ -34,6 +34,12 @@ const DEFAULT_LIST_PAGE_SIZE = 100;
 const MAX_LIST_PAGE_SIZE = 1000;
 const VersionStatus = temporal.api.enums.v1.WorkerDeploymentVersionStatus;
 
+/** A version named by Temporal's deprecated string form, `<deployment>.<buildId>` (split at the first dot). */
+function versionOfString(text: string | null | undefined): { deploymentName: string; buildId: string } | undefined {
+  const at = (text ?? '').indexOf('.');
+  return text && at > 0 ? { deploymentName: text.slice(0, at), buildId: text.slice(at + 1) } : undefined;
+}
+
 /** What GetClusterInfo reports about the deployment. */
 export interface ClusterInfo {
   clusterName: string;
@@ -380,7 +386,7 @@ export class WorkflowService {
         history.setWorkerDeploymentRampingVersion({ namespaceId: ns(ctx), request: r }),
       ),
       DeleteWorkerDeploymentVersion: wsHandler('DeleteWorkerDeploymentVersionRequest', async (r, ctx) => {
-        if (!r.skipDrainage) await this.assertDrained(ctx, r.deploymentVersion);
+        if (!r.skipDrainage) await this.assertDrained(ctx, r.deploymentVersion?.buildId ? r.deploymentVersion : versionOfString(r.version));
         return done(history.deleteWorkerDeploymentVersion({ namespaceId: ns(ctx), request: r }));
       }),
       DeleteWorkerDeployment: wsHandler('DeleteWorkerDeploymentRequest', (r, ctx) => done(history.deleteWorkerDeployment({ namespaceId: ns(ctx), request: r }))),

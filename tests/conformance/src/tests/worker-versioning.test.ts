@@ -180,7 +180,8 @@ file.test(
     // Its pollers gone, v1 still runs a pinned workflow: it is draining.
     const draining = await eventually(
       async () => {
-        const err = await rejectionOf(ws.deleteWorkerDeploymentVersion({ namespace: NAMESPACE, deploymentVersion: { deploymentName, buildId: 'v1' } }), 'deleting a draining v1');
+        // Named by its canonical string (the deprecated field) this time.
+        const err = await rejectionOf(ws.deleteWorkerDeploymentVersion({ namespace: NAMESPACE, version: toCanonicalString({ deploymentName, buildId: 'v1' }) }), 'deleting a draining v1');
         return /draining/.test(String((err as Error).message)) ? err : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 1_000, description: 'v1 refused as draining once its pollers are gone' },
