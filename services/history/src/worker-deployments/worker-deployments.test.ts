@@ -131,6 +131,37 @@ describe('worker deployments', () => {
     assert.equal(lastPushed('unversioned')?.taskQueueName, 'tq-a');
   });
 
+  it('a pinned run continues as new pinned to its version, and a start override pins a run whatever its worker declares', async () => {
+    await register(v1);
+    await register(v2);
+    await setCurrent('v1');
+    const runId = await te.start('chain');
+    const first = await te.startWorkflowTask('chain', runId);
+    await setCurrent('v2');
+    await te.complete(
+      first.token,
+      [{ commandType: temporal.api.enums.v1.CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION, continueAsNewWorkflowExecutionCommandAttributes: { workflowType: { name: 'TestWorkflow' } } }],
+      { versioningBehavior: Behavior.VERSIONING_BEHAVIOR_PINNED, deploymentOptions: { ...v1, workerVersioningMode: VERSIONED } },
+    );
+    const next = await te.engine.describeWorkflowExecution({ namespaceId: ns(), request: { execution: { workflowId: 'chain' } } });
+    const nextRunId = next.workflowExecutionInfo?.execution?.runId as string;
+    assert.notEqual(nextRunId, runId);
+    assert.equal(next.workflowExecutionInfo?.versioningInfo?.behavior, Behavior.VERSIONING_BEHAVIOR_PINNED);
+    assert.deepEqual(next.workflowExecutionInfo?.versioningInfo?.deploymentVersion, v1);
+    await eventually(() => te.matching.pushed.some((p) => p.runId === nextRunId));
+    assert.equal(te.matching.pushed.find((p) => p.runId === nextRunId)?.taskQueueName, versionedTaskQueueName('tq', v1), 'the continued run starts on v1, not the current v2');
+
+    const overridden = await te.start('overridden', { versioningOverride: { pinned: { version: v1 } } });
+    await eventually(() => te.matching.pushed.some((p) => p.runId === overridden));
+    assert.equal(te.matching.pushed.find((p) => p.runId === overridden)?.taskQueueName, versionedTaskQueueName('tq', v1));
+    const task = await te.startWorkflowTask('overridden', overridden);
+    await te.complete(task.token, [startTimer('t', 60_000)], { versioningBehavior: Behavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE, deploymentOptions: { ...v1, workerVersioningMode: VERSIONED } });
+    const d = await te.engine.describeWorkflowExecution({ namespaceId: ns(), request: { execution: { workflowId: 'overridden' } } });
+    assert.equal(d.workflowExecutionInfo?.versioningInfo?.behavior, Behavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE);
+    assert.deepEqual(d.workflowExecutionInfo?.versioningInfo?.versioningOverride?.pinned?.version, v1);
+    await assert.rejects(te.start('bad-override', { versioningOverride: { oneTime: { targetDeploymentVersion: v1 } } }), InvalidArgumentError);
+  });
+
   it('splits a ramp by a stable bucket of the workflow id', () => {
     const ids = Array.from({ length: 10_000 }, (_, i) => `wf-${i}`);
     const below30 = ids.filter((id) => rampBucket(id) < 30).length;
