@@ -135,6 +135,8 @@ export interface HistoryService extends TaskStarter {
    * a versioned poll registers its deployment, version and task queue (cached: only new ones write).
    */
   registerWorkerDeploymentVersion(request: { namespaceId: string; version: DeploymentVersionRef; taskQueue: { name: string; type: 'workflow' | 'activity' }; identity: string }): Promise<void>;
+  /** Sets or unsets a running workflow's versioning override (the only execution option Hourglass keeps). */
+  updateWorkflowExecutionOptions(request: NamespacedRequest<Ws<'UpdateWorkflowExecutionOptionsRequest'>>): Promise<Ws<'UpdateWorkflowExecutionOptionsResponse'>>;
   /** The deployment versions a task queue is registered in (none for an unversioned queue). */
   taskQueueVersions(request: { namespaceId: string; taskQueue: { name: string; type: 'workflow' | 'activity' } }): Promise<DeploymentVersionRef[]>;
   describeWorkerDeployment(request: NamespacedRequest<Ws<'DescribeWorkerDeploymentRequest'>>): Promise<Ws<'DescribeWorkerDeploymentResponse'>>;

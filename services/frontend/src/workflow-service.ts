@@ -371,6 +371,7 @@ export class WorkflowService {
         );
         return { ...described, workerDeploymentInfo: { ...info, versionSummaries } };
       }),
+      UpdateWorkflowExecutionOptions: wsHandler('UpdateWorkflowExecutionOptionsRequest', (r, ctx) => history.updateWorkflowExecutionOptions({ namespaceId: ns(ctx), request: r })),
       ListWorkerDeployments: wsHandler('ListWorkerDeploymentsRequest', (r, ctx) => history.listWorkerDeployments({ namespaceId: ns(ctx), request: r })),
       DescribeWorkerDeploymentVersion: wsHandler('DescribeWorkerDeploymentVersionRequest', async (r, ctx) => {
         const described = await history.describeWorkerDeploymentVersion({ namespaceId: ns(ctx), request: r });

@@ -56,6 +56,7 @@ import { createUsageTaskExecutor } from './usage/usage-task';
 import { Scheduler } from './schedules/scheduler';
 import { WorkerDeployments } from './worker-deployments/worker-deployments';
 import { redispatchTask } from './api/redispatch-task/redispatch-task.handler';
+import { updateWorkflowExecutionOptions } from './api/update-workflow-execution-options/update-workflow-execution-options.handler';
 import { StandaloneActivities, isStandaloneActivityWorkflowId, type StandaloneActivityTarget } from './activities/standalone-activity';
 import { createBatchTaskExecutor, describeBatchOperation, startBatchOperation, stopBatchOperation, type BatchTargetSource } from './batch/batch-job';
 
@@ -379,6 +380,10 @@ export class HistoryEngine implements HistoryService {
 
   registerWorkerDeploymentVersion(r: { namespaceId: string; version: DeploymentVersionRef; taskQueue: { name: string; type: 'workflow' | 'activity' }; identity: string }): Promise<void> {
     return this.env.deployments.register(r.namespaceId, r.version, r.taskQueue, r.identity);
+  }
+
+  async updateWorkflowExecutionOptions(r: NamespacedRequest<Ws<'UpdateWorkflowExecutionOptionsRequest'>>): Promise<Ws<'UpdateWorkflowExecutionOptionsResponse'>> {
+    return updateWorkflowExecutionOptions(this.env, await this.namespace(r.namespaceId), r.request);
   }
 
   taskQueueVersions(r: { namespaceId: string; taskQueue: { name: string; type: 'workflow' | 'activity' } }): Promise<DeploymentVersionRef[]> {

@@ -294,6 +294,7 @@ const workflowServiceRules: Record<string, Rule> = {
   ResetWorkflowExecution: workflowExecution,
   GetWorkflowExecutionHistory: execution,
   DescribeWorkflowExecution: execution,
+  UpdateWorkflowExecutionOptions: (r) => void required(r.workflowExecution?.workflowId, 'workflowExecution.workflowId'),
   ResetStickyTaskQueue: execution,
   QueryWorkflow: (r) => {
     required(r.execution?.workflowId, 'execution.workflowId');

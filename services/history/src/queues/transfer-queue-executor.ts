@@ -29,10 +29,11 @@ export function createTransferTaskExecutor(env: EngineContext) {
         });
         if (!current) return;
         // A sticky queue is one worker's own: only the normal queue is routed by version. A workflow
-        // that moves to another version (auto-upgrade to a new current one) leaves its old worker's
-        // sticky queue, as Temporal's history does on a versioning transition.
-        if (task.taskQueueKind === 'sticky' && !current.pinned) {
-          const target = await env.deployments.targetVersion(key.namespaceId, { name: current.normalQueue, type: 'workflow' }, key.workflowId, undefined);
+        // that moves to another version (auto-upgrade to a new current one, or an override pinning it
+        // elsewhere) leaves its old worker's sticky queue, as Temporal's history does on a versioning
+        // transition.
+        if (task.taskQueueKind === 'sticky') {
+          const target = current.pinned ?? (await env.deployments.targetVersion(key.namespaceId, { name: current.normalQueue, type: 'workflow' }, key.workflowId, undefined));
           if (target?.deploymentName !== current.declared?.deploymentName || target?.buildId !== current.declared?.buildId) {
             await rescheduleStickyWorkflowTask(env, { namespaceId: key.namespaceId, task: { ...key, scheduledEventId: task.scheduledEventId } });
             return;

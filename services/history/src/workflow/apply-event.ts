@@ -204,6 +204,8 @@ export function applyEvent(ms: MutableState, event: HistoryEvent): void {
       return markClosed(ms, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED, time);
     case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
       return markClosed(ms, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, time);
+    case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED:
+      return applyWorkflowExecutionOptionsUpdated(ms, event.workflowExecutionOptionsUpdatedEventAttributes ?? {});
     case EventType.EVENT_TYPE_MARKER_RECORDED:
       // Markers (local activities, side effects, versions) are the worker's business.
       return;
@@ -222,7 +224,6 @@ export function applyEvent(ms: MutableState, event: HistoryEvent): void {
     case EventType.EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUESTED:
     case EventType.EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUEST_COMPLETED:
     case EventType.EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUEST_FAILED:
-    case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED:
     case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_PAUSED:
     case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UNPAUSED:
     case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIME_SKIPPING_TRANSITIONED:
@@ -275,6 +276,16 @@ function applyWorkflowExecutionStarted(ms: MutableState, a: temporal.api.history
   if (inherited?.deploymentName && inherited.buildId) {
     info.versioningInfo = { behavior: temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED, deploymentName: inherited.deploymentName, buildId: inherited.buildId };
   }
+}
+
+/** The versioning override set (or unset) on a running workflow; its other options are not kept by Hourglass. */
+function applyWorkflowExecutionOptionsUpdated(ms: MutableState, a: temporal.api.history.v1.IWorkflowExecutionOptionsUpdatedEventAttributes): void {
+  if (a.unsetVersioningOverride) {
+    delete ms.executionInfo.versioningOverride;
+    return;
+  }
+  const override = normalizeVersioningOverride(a.versioningOverride, 'versioningOverride');
+  if (override) ms.executionInfo.versioningOverride = override;
 }
 
 function applyWorkflowTaskScheduled(ms: MutableState, a: temporal.api.history.v1.IWorkflowTaskScheduledEventAttributes, id: number, time: number): void {

@@ -102,6 +102,8 @@ file.test(
     const pinned = await env.client.workflow.start(pinnedBuilds, { taskQueue, workflowId: uniqueName('pinned') });
     const auto = await env.client.workflow.start(autoUpgradeBuilds, { taskQueue, workflowId: uniqueName('auto') });
     const family = await env.client.workflow.start(pinnedFamily, { taskQueue, workflowId: uniqueName('family'), args: [] });
+    // Pinned to v1 by its code, moved to v2 by an operator's override.
+    const moved = await env.client.workflow.start(pinnedBuilds, { taskQueue, workflowId: uniqueName('moved') });
     // Never signalled: keeps v1 draining until it is terminated.
     const lingering = await env.client.workflow.start(pinnedBuilds, { taskQueue, workflowId: uniqueName('lingering') });
     const pinnedInfo = await eventually(async () => {
@@ -127,6 +129,22 @@ file.test(
     await eventually(async () => (await versioningOf(env, family.workflowId))?.behavior === Behavior.VERSIONING_BEHAVIOR_PINNED);
     await family.signal(proceedSignal);
     assert.deepEqual(await family.result(), ['v1', 'v1'], 'the child of a pinned workflow and its continued run inherit v1');
+    await eventually(async () => (await versioningOf(env, moved.workflowId))?.behavior === Behavior.VERSIONING_BEHAVIOR_PINNED);
+    const updated = await ws.updateWorkflowExecutionOptions({
+      namespace: NAMESPACE,
+      workflowExecution: { workflowId: moved.workflowId },
+      workflowExecutionOptions: { versioningOverride: { pinned: { version: { deploymentName, buildId: 'v2' } } } },
+      updateMask: { paths: ['versioning_override'] },
+      identity: 'versioning-test',
+    });
+    assert.equal(updated.workflowExecutionOptions?.versioningOverride?.pinned?.version?.buildId, 'v2');
+    await moved.signal(proceedSignal);
+    assert.deepEqual(await moved.result(), ['v1', 'v2'], 'the override moved the pinned workflow to v2');
+    const badMask = await rejectionOf(
+      ws.updateWorkflowExecutionOptions({ namespace: NAMESPACE, workflowExecution: { workflowId: moved.workflowId }, workflowExecutionOptions: {}, updateMask: { paths: ['priority'] } }),
+      'an unsupported option',
+    );
+    assert.equal(codeOf(badMask), status.INVALID_ARGUMENT);
     assert.equal((await versioningOf(env, auto.workflowId))?.deploymentVersion?.buildId, 'v2');
     assert.equal((await versioningOf(env, pinned.workflowId))?.deploymentVersion?.buildId, 'v1');
     assert.equal(await env.client.workflow.execute(oneBuild, { taskQueue, workflowId: uniqueName('new') }), 'v2', 'a new workflow starts on v2');
