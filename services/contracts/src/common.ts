@@ -17,3 +17,19 @@ export interface MatchTask {
   attempt: number;
   createdAt: number;
 }
+
+/** A worker deployment version (Temporal's WorkerDeploymentVersion): a build of a deployment. */
+export interface DeploymentVersionRef {
+  deploymentName: string;
+  buildId: string;
+}
+
+/**
+ * The matching queue that holds the tasks of one version of a task queue: the pollers of that
+ * version poll it, and history adds the tasks routed to that version there. Unit separators cannot
+ * come from a worker's queue name in practice, so it never collides with a user's queue.
+ * Persisted (backlog rows carry it): never change the format.
+ */
+export function versionedTaskQueueName(name: string, version: DeploymentVersionRef): string {
+  return `${name}\u001fdeployment\u001f${version.deploymentName}\u001f${version.buildId}`;
+}

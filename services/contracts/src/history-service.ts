@@ -5,7 +5,7 @@
  * when roles run as separate processes. Namespaces travel as ids; history resolves them itself.
  */
 import type { Failure, Payloads, temporal } from '@hourglass/common';
-import type { CallOptions, MatchTask } from './common';
+import type { CallOptions, DeploymentVersionRef, MatchTask } from './common';
 import type { ActivityTaskToken, WorkflowTaskToken } from './task-token';
 
 type ws = typeof temporal.api.workflowservice.v1;
@@ -61,6 +61,11 @@ export interface TaskStarter {
   recordActivityTaskStarted(request: RecordActivityTaskStartedRequest, call?: CallOptions): Promise<Ws<'PollActivityTaskQueueResponse'>>;
   /** A sticky queue's worker is gone: move its pending workflow task to the normal queue. */
   rescheduleStickyWorkflowTask(request: { namespaceId: string; task: Pick<MatchTask, 'workflowId' | 'runId' | 'scheduledEventId'> }, call?: CallOptions): Promise<void>;
+  /**
+   * Worker versioning: a task waiting in a queue its routing no longer targets (the current version
+   * changed) is scheduled again, routed anew. NOT_FOUND when the task no longer applies.
+   */
+  redispatchTask(request: { namespaceId: string; type: 'workflow' | 'activity'; task: Pick<MatchTask, 'workflowId' | 'runId' | 'scheduledEventId' | 'attempt'> }, call?: CallOptions): Promise<void>;
   /** The poll response of a legacy query task, built when a poller takes it. */
   buildQueryTask(request: BuildQueryTaskRequest, call?: CallOptions): Promise<Ws<'PollWorkflowTaskQueueResponse'>>;
 }
@@ -125,6 +130,22 @@ export interface HistoryService extends TaskStarter {
   patchSchedule(request: NamespacedRequest<Ws<'PatchScheduleRequest'>>): Promise<void>;
   deleteSchedule(request: NamespacedRequest<Ws<'DeleteScheduleRequest'>>): Promise<void>;
   listScheduleMatchingTimes(request: NamespacedRequest<Ws<'ListScheduleMatchingTimesRequest'>>): Promise<Ws<'ListScheduleMatchingTimesResponse'>>;
+  /**
+   * Worker deployments (a durable entity of the history service). `registerWorkerDeploymentVersion`:
+   * a versioned poll registers its deployment, version and task queue (cached: only new ones write).
+   */
+  registerWorkerDeploymentVersion(request: { namespaceId: string; version: DeploymentVersionRef; taskQueue: { name: string; type: 'workflow' | 'activity' }; identity: string }): Promise<void>;
+  /** Sets or unsets a running workflow's versioning override (the only execution option Hourglass keeps). */
+  updateWorkflowExecutionOptions(request: NamespacedRequest<Ws<'UpdateWorkflowExecutionOptionsRequest'>>): Promise<Ws<'UpdateWorkflowExecutionOptionsResponse'>>;
+  /** The deployment versions a task queue is registered in (none for an unversioned queue). */
+  taskQueueVersions(request: { namespaceId: string; taskQueue: { name: string; type: 'workflow' | 'activity' } }): Promise<DeploymentVersionRef[]>;
+  describeWorkerDeployment(request: NamespacedRequest<Ws<'DescribeWorkerDeploymentRequest'>>): Promise<Ws<'DescribeWorkerDeploymentResponse'>>;
+  listWorkerDeployments(request: NamespacedRequest<Ws<'ListWorkerDeploymentsRequest'>>): Promise<Ws<'ListWorkerDeploymentsResponse'>>;
+  describeWorkerDeploymentVersion(request: NamespacedRequest<Ws<'DescribeWorkerDeploymentVersionRequest'>>): Promise<Ws<'DescribeWorkerDeploymentVersionResponse'>>;
+  setWorkerDeploymentCurrentVersion(request: NamespacedRequest<Ws<'SetWorkerDeploymentCurrentVersionRequest'>>): Promise<Ws<'SetWorkerDeploymentCurrentVersionResponse'>>;
+  setWorkerDeploymentRampingVersion(request: NamespacedRequest<Ws<'SetWorkerDeploymentRampingVersionRequest'>>): Promise<Ws<'SetWorkerDeploymentRampingVersionResponse'>>;
+  deleteWorkerDeploymentVersion(request: NamespacedRequest<Ws<'DeleteWorkerDeploymentVersionRequest'>>): Promise<void>;
+  deleteWorkerDeployment(request: NamespacedRequest<Ws<'DeleteWorkerDeploymentRequest'>>): Promise<void>;
   /** Standalone activities (a durable entity of the history service; ListActivityExecutions/CountActivityExecutions are visibility's). */
   startActivityExecution(request: NamespacedRequest<Ws<'StartActivityExecutionRequest'>>): Promise<Ws<'StartActivityExecutionResponse'>>;
   /** Answers the current state; with a long-poll token, waits (up to the call's deadline) for a state after it. */

@@ -100,6 +100,11 @@ export interface MatchingService {
    * whose worker is gone (the caller then uses the normal queue).
    */
   dispatchQueryTask(request: DispatchQueryTaskRequest, call?: CallOptions): Promise<boolean>;
+  /**
+   * Worker versioning: the routing of a task queue changed, so the tasks waiting in this (matching)
+   * queue go back to history to be routed anew (see TaskStarter.redispatchTask). Answers how many moved.
+   */
+  redirectBacklog(request: { namespaceId: string; taskQueueName: string; type: 'workflow' | 'activity' }): Promise<number>;
   /** A worker announced its shutdown: its sticky queue is gone and its pending tasks move to the normal queue. */
   shutdownStickyQueue(request: { namespaceId: string; stickyQueueName: string }, call?: CallOptions): Promise<void>;
 }

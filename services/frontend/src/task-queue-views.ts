@@ -6,7 +6,7 @@
  * ('' for unversioned workers: Hourglass does not version task queues) with each requested type.
  */
 import { InvalidArgumentError, int64, msToDuration, msToTimestamp, temporal } from '@hourglass/common';
-import type { MatchingService, TaskQueueDescription } from '@hourglass/contracts';
+import { versionedTaskQueueName, type DeploymentVersionRef, type MatchingService, type TaskQueueDescription } from '@hourglass/contracts';
 
 type Request = temporal.api.workflowservice.v1.IDescribeTaskQueueRequest;
 type Response = temporal.api.workflowservice.v1.IDescribeTaskQueueResponse;
@@ -19,8 +19,34 @@ const TYPES: Readonly<Record<number, 'workflow' | 'activity'>> = {
   [TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]: 'activity',
 };
 
-function pollersOf(d: TaskQueueDescription): PollerInfo[] {
-  return d.pollers.map((p) => ({ identity: p.identity, lastAccessTime: msToTimestamp(p.lastAccessTime), ratePerSecond: 0 }));
+/** What matching holds for a queue, and for each of its versions. */
+interface Described {
+  d: TaskQueueDescription;
+  versions: { version: DeploymentVersionRef; d: TaskQueueDescription }[];
+}
+
+function pollersOf({ d, versions }: Described): PollerInfo[] {
+  const unversioned = d.pollers.map((p) => ({ identity: p.identity, lastAccessTime: msToTimestamp(p.lastAccessTime), ratePerSecond: 0 }));
+  const versioned = versions.flatMap(({ version, d: vd }) =>
+    vd.pollers.map((p) => ({
+      identity: p.identity,
+      lastAccessTime: msToTimestamp(p.lastAccessTime),
+      ratePerSecond: 0,
+      deploymentOptions: { ...version, workerVersioningMode: temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED },
+    })),
+  );
+  return [...unversioned, ...versioned];
+}
+
+/** One queue's description with its versions' backlogs added. */
+function merged({ d, versions }: Described): TaskQueueDescription {
+  let backlogTasks = d.backlogTasks;
+  let oldest = d.oldestBacklogTime;
+  for (const { d: vd } of versions) {
+    backlogTasks += vd.backlogTasks;
+    if (vd.oldestBacklogTime !== undefined && (oldest === undefined || vd.oldestBacklogTime < oldest)) oldest = vd.oldestBacklogTime;
+  }
+  return { ...d, backlogTasks, oldestBacklogTime: oldest };
 }
 
 function statsOf(d: TaskQueueDescription, now: number): TaskQueueStats {
@@ -32,10 +58,18 @@ function statsOf(d: TaskQueueDescription, now: number): TaskQueueStats {
   };
 }
 
-export function describeTaskQueue(matching: MatchingService, namespaceId: string, r: Request, now: number): Response {
+/** The worker deployment versions a task queue (name, type) is registered in. */
+export type TaskQueueVersions = (namespaceId: string, taskQueue: { name: string; type: 'workflow' | 'activity' }) => Promise<DeploymentVersionRef[]>;
+
+export async function describeTaskQueue(matching: MatchingService, versionsOf: TaskQueueVersions, namespaceId: string, r: Request, now: number): Promise<Response> {
   const name = r.taskQueue?.name ?? '';
   const kind = r.taskQueue?.kind === temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY ? 'sticky' : 'normal';
-  const describe = (type: 'workflow' | 'activity') => matching.describeTaskQueue({ namespaceId, taskQueueName: name, type, kind });
+  const found: Partial<Record<'workflow' | 'activity', DeploymentVersionRef[]>> = {};
+  for (const type of ['workflow', 'activity'] as const) found[type] = kind === 'normal' ? await versionsOf(namespaceId, { name, type }) : [];
+  const describe = (type: 'workflow' | 'activity'): Described => ({
+    d: matching.describeTaskQueue({ namespaceId, taskQueueName: name, type, kind }),
+    versions: (found[type] ?? []).map((version) => ({ version, d: matching.describeTaskQueue({ namespaceId, taskQueueName: versionedTaskQueueName(name, version), type, kind }) })),
+  });
   const typeOf = (value: number, field: string): 'workflow' | 'activity' => {
     const type = TYPES[value];
     if (!type) {
@@ -49,14 +83,15 @@ export function describeTaskQueue(matching: MatchingService, namespaceId: string
     const typesInfo: Record<number, temporal.api.taskqueue.v1.ITaskQueueTypeInfo> = {};
     for (const value of requested) {
       const d = describe(typeOf(value, 'taskQueueTypes'));
-      typesInfo[value] = { ...(r.reportPollers ? { pollers: pollersOf(d) } : {}), ...(r.reportStats ? { stats: statsOf(d, now) } : {}) };
+      typesInfo[value] = { ...(r.reportPollers ? { pollers: pollersOf(d) } : {}), ...(r.reportStats ? { stats: statsOf(merged(d), now) } : {}) };
     }
     return { versionsInfo: { '': { typesInfo, taskReachability: temporal.api.enums.v1.BuildIdTaskReachability.BUILD_ID_TASK_REACHABILITY_REACHABLE } } };
   }
   const d = describe(typeOf(r.taskQueueType || TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, 'taskQueueType'));
+  const all = merged(d);
   return {
     pollers: pollersOf(d),
-    ...(r.reportStats ? { stats: statsOf(d, now) } : {}),
-    ...(r.includeTaskQueueStatus ? { taskQueueStatus: { backlogCountHint: int64(d.backlogTasks), ratePerSecond: 0 } } : {}),
+    ...(r.reportStats ? { stats: statsOf(all, now) } : {}),
+    ...(r.includeTaskQueueStatus ? { taskQueueStatus: { backlogCountHint: int64(all.backlogTasks), ratePerSecond: 0 } } : {}),
   };
 }

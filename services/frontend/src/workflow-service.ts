@@ -6,10 +6,10 @@
  * with their name.
  */
 import { hostname } from 'node:os';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, int64, quote, temporal } from '@hourglass/common';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, int64, msToTimestamp, quote, temporal } from '@hourglass/common';
 import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type IdentityService, type Principal } from '@hourglass/identity';
 import type { NamespaceRecord } from '@hourglass/persistence';
-import type { ActivityTarget, ActivityTaskToken, HistoryService, MatchingService, Ws, WorkflowTaskToken } from '@hourglass/contracts';
+import { versionedTaskQueueName, type ActivityTarget, type ActivityTaskToken, type HistoryService, type MatchingService, type Ws, type WorkflowTaskToken } from '@hourglass/contracts';
 import {
   ACTIVITY_SEARCH_ATTRIBUTES,
   BATCH_LIST_QUERY,
@@ -32,6 +32,13 @@ import { compileWorkerQuery } from './worker-query';
 const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_LIST_PAGE_SIZE = 100;
 const MAX_LIST_PAGE_SIZE = 1000;
+const VersionStatus = temporal.api.enums.v1.WorkerDeploymentVersionStatus;
+
+/** A version named by Temporal's deprecated string form, `<deployment>.<buildId>` (split at the first dot). */
+function versionOfString(text: string | null | undefined): { deploymentName: string; buildId: string } | undefined {
+  const at = (text ?? '').indexOf('.');
+  return text && at > 0 ? { deploymentName: text.slice(0, at), buildId: text.slice(at + 1) } : undefined;
+}
 
 /** What GetClusterInfo reports about the deployment. */
 export interface ClusterInfo {
@@ -123,10 +130,60 @@ export class WorkflowService {
     return namespaces.update(ctx.namespace.name, () => change);
   }
 
+  /**
+   * A version still running PINNED workflows is draining, and is not deleted unless the caller skips
+   * drainage (as Temporal refuses): its open pinned workflows are counted in visibility.
+   */
+  private async assertDrained(ctx: HandlerContext, version: temporal.api.deployment.v1.IWorkerDeploymentVersion | null | undefined): Promise<void> {
+    if (!version?.deploymentName || !version.buildId) return;
+    const open = (await this.openPinned(ctx, { deploymentName: version.deploymentName, buildId: version.buildId })) ?? 0;
+    if (open > 0) {
+      throw new FailedPreconditionError(`version ${quote(`${version.deploymentName}.${version.buildId}`)} is draining: ${open} open pinned workflow(s) run on it; wait for them, or set skipDrainage`);
+    }
+  }
+
+  /** Open workflows pinned to a version, by visibility (undefined without a visibility store). */
+  private async openPinned(ctx: HandlerContext, version: { deploymentName: string; buildId: string }): Promise<number | undefined> {
+    const { visibility } = this.deps;
+    if (!visibility) return undefined;
+    const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+    const query = `TemporalWorkerDeploymentVersion = ${literal(`${version.deploymentName}:${version.buildId}`)} AND TemporalWorkflowVersioningBehavior = 'Pinned' AND ExecutionStatus = 'Running'`;
+    return Number((await visibility.count(ctx.namespace, query)).count ?? 0);
+  }
+
+  /**
+   * A version that took work once and is neither current nor ramping is draining while workflows
+   * pinned to it run, and drained after (Temporal's drainage status, checked at each describe).
+   */
+  private async withDrainage<T extends { status?: number | null; drainageStatus?: number | null; drainageInfo?: temporal.api.deployment.v1.IVersionDrainageInfo | null }>(
+    ctx: HandlerContext,
+    version: { deploymentName: string; buildId: string },
+    summary: T,
+  ): Promise<T> {
+    if (summary.status !== VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINING) return summary;
+    const open = await this.openPinned(ctx, version);
+    if (open === undefined) return summary;
+    const drainage = open > 0 ? temporal.api.enums.v1.VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINING : temporal.api.enums.v1.VersionDrainageStatus.VERSION_DRAINAGE_STATUS_DRAINED;
+    return {
+      ...summary,
+      status: open > 0 ? VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINING : VersionStatus.WORKER_DEPLOYMENT_VERSION_STATUS_DRAINED,
+      drainageInfo: { status: drainage, lastCheckedTime: msToTimestamp(Date.now()) },
+    };
+  }
+
   /** RPC name → handler. */
   handlers(): Record<string, UnaryHandler> {
     const { history, matching, namespaces, config } = this.deps;
     const ns = (ctx: HandlerContext) => ctx.namespace.id;
+    /** The matching queue a poll waits on: its version's own queue for a versioned worker, which it registers (cached after the first poll). */
+    const pollQueueName = async (r: { taskQueue?: { name?: string | null } | null; deploymentOptions?: temporal.api.deployment.v1.IWorkerDeploymentOptions | null; identity?: string | null }, ctx: HandlerContext, type: 'workflow' | 'activity'): Promise<string> => {
+      const name = r.taskQueue?.name ?? '';
+      const options = r.deploymentOptions;
+      if (options?.workerVersioningMode !== temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED) return name;
+      const version = { deploymentName: options.deploymentName ?? '', buildId: options.buildId ?? '' };
+      await history.registerWorkerDeploymentVersion({ namespaceId: ns(ctx), version, taskQueue: { name, type }, identity: r.identity ?? '' });
+      return versionedTaskQueueName(name, version);
+    };
     const done = async (work: Promise<unknown>): Promise<object> => {
       await work;
       return {};
@@ -212,18 +269,15 @@ export class WorkflowService {
 
       PollWorkflowTaskQueue: wsHandler('PollWorkflowTaskQueueRequest', async (r, ctx) => {
         const kind = r.taskQueue?.kind === temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY ? 'sticky' : 'normal';
-        const response = await matching.pollWorkflowTaskQueue(
-          { namespaceId: ns(ctx), namespaceName: ctx.namespace.name, taskQueueName: r.taskQueue?.name ?? '', kind, identity: r.identity ?? '' },
-          ctx,
-        );
+        // A sticky queue is one worker's own: only the normal queue is split by version.
+        const taskQueueName = kind === 'normal' ? await pollQueueName(r, ctx, 'workflow') : (r.taskQueue?.name ?? '');
+        const response = await matching.pollWorkflowTaskQueue({ namespaceId: ns(ctx), namespaceName: ctx.namespace.name, taskQueueName, kind, identity: r.identity ?? '' }, ctx);
         // An empty poll must be the all-default message: core compares it with the default.
         return response ?? {};
       }),
       PollActivityTaskQueue: wsHandler('PollActivityTaskQueueRequest', async (r, ctx) => {
-        const response = await matching.pollActivityTaskQueue(
-          { namespaceId: ns(ctx), namespaceName: ctx.namespace.name, taskQueueName: r.taskQueue?.name ?? '', kind: 'normal', identity: r.identity ?? '' },
-          ctx,
-        );
+        const taskQueueName = await pollQueueName(r, ctx, 'activity');
+        const response = await matching.pollActivityTaskQueue({ namespaceId: ns(ctx), namespaceName: ctx.namespace.name, taskQueueName, kind: 'normal', identity: r.identity ?? '' }, ctx);
         return response ?? {};
       }),
       // Nexus is off (GetSystemInfo says so): the poll is held and answered empty, as for a queue without tasks.
@@ -260,7 +314,9 @@ export class WorkflowService {
         if (!workerHeartbeat) throw new NotFoundError(`no worker with instance key ${quote(r.workerInstanceKey ?? '')} has sent a heartbeat to namespace ${quote(ctx.namespace.name)} in the last five minutes`);
         return { workerInfo: { workerHeartbeat } };
       }),
-      DescribeTaskQueue: wsHandler('DescribeTaskQueueRequest', async (r, ctx) => describeTaskQueue(matching, ns(ctx), r, Date.now())),
+      DescribeTaskQueue: wsHandler('DescribeTaskQueueRequest', async (r, ctx) =>
+        describeTaskQueue(matching, (namespaceId, taskQueue) => history.taskQueueVersions({ namespaceId, taskQueue }), ns(ctx), r, Date.now()),
+      ),
       // One partition per task queue type, served by this process.
       ListTaskQueuePartitions: wsHandler('ListTaskQueuePartitionsRequest', async (r) => {
         const partition = [{ key: r.taskQueue?.name ?? '', ownerHostName: hostname() }];
@@ -303,6 +359,38 @@ export class WorkflowService {
       RecordActivityTaskHeartbeatById: wsHandler('RecordActivityTaskHeartbeatByIdRequest', (r, ctx) =>
         history.recordActivityTaskHeartbeat({ target: byId(r, ctx), details: r.details ?? null, identity: r.identity ?? '' }),
       ),
+      DescribeWorkerDeployment: wsHandler('DescribeWorkerDeploymentRequest', async (r, ctx) => {
+        const described = await history.describeWorkerDeployment({ namespaceId: ns(ctx), request: r });
+        const info = described.workerDeploymentInfo;
+        if (!info?.versionSummaries) return described;
+        const versionSummaries = await Promise.all(
+          info.versionSummaries.map(async (v) => {
+            const withStatus = await this.withDrainage(ctx, { deploymentName: info.name ?? '', buildId: v.deploymentVersion?.buildId ?? '' }, v);
+            return withStatus.drainageInfo ? { ...withStatus, drainageStatus: withStatus.drainageInfo.status ?? 0 } : withStatus;
+          }),
+        );
+        return { ...described, workerDeploymentInfo: { ...info, versionSummaries } };
+      }),
+      UpdateWorkflowExecutionOptions: wsHandler('UpdateWorkflowExecutionOptionsRequest', (r, ctx) => history.updateWorkflowExecutionOptions({ namespaceId: ns(ctx), request: r })),
+      ListWorkerDeployments: wsHandler('ListWorkerDeploymentsRequest', (r, ctx) => history.listWorkerDeployments({ namespaceId: ns(ctx), request: r })),
+      DescribeWorkerDeploymentVersion: wsHandler('DescribeWorkerDeploymentVersionRequest', async (r, ctx) => {
+        const described = await history.describeWorkerDeploymentVersion({ namespaceId: ns(ctx), request: r });
+        const info = described.workerDeploymentVersionInfo;
+        const version = info?.deploymentVersion;
+        if (!info || !version?.deploymentName || !version.buildId) return described;
+        return { ...described, workerDeploymentVersionInfo: await this.withDrainage(ctx, { deploymentName: version.deploymentName, buildId: version.buildId }, info) };
+      }),
+      SetWorkerDeploymentCurrentVersion: wsHandler('SetWorkerDeploymentCurrentVersionRequest', (r, ctx) =>
+        history.setWorkerDeploymentCurrentVersion({ namespaceId: ns(ctx), request: r }),
+      ),
+      SetWorkerDeploymentRampingVersion: wsHandler('SetWorkerDeploymentRampingVersionRequest', (r, ctx) =>
+        history.setWorkerDeploymentRampingVersion({ namespaceId: ns(ctx), request: r }),
+      ),
+      DeleteWorkerDeploymentVersion: wsHandler('DeleteWorkerDeploymentVersionRequest', async (r, ctx) => {
+        if (!r.skipDrainage) await this.assertDrained(ctx, r.deploymentVersion?.buildId ? r.deploymentVersion : versionOfString(r.version));
+        return done(history.deleteWorkerDeploymentVersion({ namespaceId: ns(ctx), request: r }));
+      }),
+      DeleteWorkerDeployment: wsHandler('DeleteWorkerDeploymentRequest', (r, ctx) => done(history.deleteWorkerDeployment({ namespaceId: ns(ctx), request: r }))),
       CreateSchedule: wsHandler('CreateScheduleRequest', (r, ctx) => history.createSchedule({ namespaceId: acceptingStarts(ctx), request: r })),
       DescribeSchedule: wsHandler('DescribeScheduleRequest', (r, ctx) => history.describeSchedule({ namespaceId: ns(ctx), request: r })),
       UpdateSchedule: wsHandler('UpdateScheduleRequest', (r, ctx) => done(history.updateSchedule({ namespaceId: ns(ctx), request: r }))),

@@ -5,6 +5,7 @@ import type { NamespaceRegistry } from './namespace-registry';
 import type { ExecutionNotifier } from './notifier';
 import type { QueryRegistry } from './query-registry';
 import type { ShardContext } from './shard/shard-context';
+import type { WorkerDeployments } from './worker-deployments/worker-deployments';
 
 /** What every API handler and task executor works with. */
 export interface EngineContext {
@@ -16,5 +17,7 @@ export interface EngineContext {
   readonly settings: Settings;
   readonly notifier: ExecutionNotifier;
   readonly queries: QueryRegistry;
+  /** Worker deployments: where a versioned task queue's tasks go. */
+  readonly deployments: WorkerDeployments;
   shardFor(namespaceId: string, workflowId: string): ShardContext;
 }

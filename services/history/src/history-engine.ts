@@ -7,7 +7,9 @@ import type {
   ActivityTarget,
   BuildQueryTaskRequest,
   CallOptions,
+  DeploymentVersionRef,
   HistoryService,
+  MatchTask,
   MatchingService,
   NamespacedRequest,
   RecordActivityTaskStartedRequest,
@@ -52,6 +54,9 @@ import { RebuildVerifier } from './workflow/rebuild-verifier';
 import { BillableActionCounter } from './usage/billable-action-counter';
 import { createUsageTaskExecutor } from './usage/usage-task';
 import { Scheduler } from './schedules/scheduler';
+import { WorkerDeployments } from './worker-deployments/worker-deployments';
+import { redispatchTask } from './api/redispatch-task/redispatch-task.handler';
+import { updateWorkflowExecutionOptions } from './api/update-workflow-execution-options/update-workflow-execution-options.handler';
 import { StandaloneActivities, isStandaloneActivityWorkflowId, type StandaloneActivityTarget } from './activities/standalone-activity';
 import { createBatchTaskExecutor, describeBatchOperation, startBatchOperation, stopBatchOperation, type BatchTargetSource } from './batch/batch-job';
 
@@ -127,6 +132,7 @@ export class HistoryEngine implements HistoryService {
       settings,
       notifier,
       queries: new QueryRegistry(),
+      deployments: new WorkerDeployments({ clock: deps.clock, logger: deps.logger, matching: deps.matching, shardFor: (namespaceId, workflowId) => this.shardFor(namespaceId, workflowId) }),
       shardFor: (namespaceId, workflowId) => this.shardFor(namespaceId, workflowId),
     };
     const verifier = settings.get(HistorySettings.verifyRebuild)
@@ -366,6 +372,50 @@ export class HistoryEngine implements HistoryService {
 
   async respondQueryTaskCompleted(r: { namespaceId: string; queryId: string; request: Ws<'RespondQueryTaskCompletedRequest'> }): Promise<void> {
     respondQueryTaskCompleted(this.env, r.queryId, r.request);
+  }
+
+  redispatchTask(r: { namespaceId: string; type: 'workflow' | 'activity'; task: Pick<MatchTask, 'workflowId' | 'runId' | 'scheduledEventId' | 'attempt'> }): Promise<void> {
+    return redispatchTask(this.env, r);
+  }
+
+  registerWorkerDeploymentVersion(r: { namespaceId: string; version: DeploymentVersionRef; taskQueue: { name: string; type: 'workflow' | 'activity' }; identity: string }): Promise<void> {
+    return this.env.deployments.register(r.namespaceId, r.version, r.taskQueue, r.identity);
+  }
+
+  async updateWorkflowExecutionOptions(r: NamespacedRequest<Ws<'UpdateWorkflowExecutionOptionsRequest'>>): Promise<Ws<'UpdateWorkflowExecutionOptionsResponse'>> {
+    return updateWorkflowExecutionOptions(this.env, await this.namespace(r.namespaceId), r.request);
+  }
+
+  taskQueueVersions(r: { namespaceId: string; taskQueue: { name: string; type: 'workflow' | 'activity' } }): Promise<DeploymentVersionRef[]> {
+    return this.env.deployments.taskQueueVersions(r.namespaceId, r.taskQueue);
+  }
+
+  describeWorkerDeployment(r: NamespacedRequest<Ws<'DescribeWorkerDeploymentRequest'>>): Promise<Ws<'DescribeWorkerDeploymentResponse'>> {
+    return this.env.deployments.describeDeployment(r.namespaceId, r.request);
+  }
+
+  listWorkerDeployments(r: NamespacedRequest<Ws<'ListWorkerDeploymentsRequest'>>): Promise<Ws<'ListWorkerDeploymentsResponse'>> {
+    return this.env.deployments.listDeployments(r.namespaceId, r.request);
+  }
+
+  describeWorkerDeploymentVersion(r: NamespacedRequest<Ws<'DescribeWorkerDeploymentVersionRequest'>>): Promise<Ws<'DescribeWorkerDeploymentVersionResponse'>> {
+    return this.env.deployments.describeVersion(r.namespaceId, r.request);
+  }
+
+  setWorkerDeploymentCurrentVersion(r: NamespacedRequest<Ws<'SetWorkerDeploymentCurrentVersionRequest'>>): Promise<Ws<'SetWorkerDeploymentCurrentVersionResponse'>> {
+    return this.env.deployments.setCurrentVersion(r.namespaceId, r.request);
+  }
+
+  setWorkerDeploymentRampingVersion(r: NamespacedRequest<Ws<'SetWorkerDeploymentRampingVersionRequest'>>): Promise<Ws<'SetWorkerDeploymentRampingVersionResponse'>> {
+    return this.env.deployments.setRampingVersion(r.namespaceId, r.request);
+  }
+
+  deleteWorkerDeploymentVersion(r: NamespacedRequest<Ws<'DeleteWorkerDeploymentVersionRequest'>>): Promise<void> {
+    return this.env.deployments.deleteVersion(r.namespaceId, r.request);
+  }
+
+  deleteWorkerDeployment(r: NamespacedRequest<Ws<'DeleteWorkerDeploymentRequest'>>): Promise<void> {
+    return this.env.deployments.deleteDeployment(r.namespaceId, r.request);
   }
 
   createSchedule(r: NamespacedRequest<Ws<'CreateScheduleRequest'>>): Promise<Ws<'CreateScheduleResponse'>> {

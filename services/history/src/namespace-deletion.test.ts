@@ -51,6 +51,16 @@ describe('namespace deletion', () => {
     assert.equal(await t.persistence.executions.getExecution(shardId, firstKey), undefined);
   });
 
+  it('deletes the namespace\'s worker deployments too (an entity row, not a run)', async () => {
+    await t.start('a');
+    await t.engine.registerWorkerDeploymentVersion({ namespaceId: t.namespace.id, version: { deploymentName: 'orders', buildId: 'v1' }, taskQueue: { name: 'tq', type: 'workflow' }, identity: 'w' });
+    assert.deepEqual(await runsOf(t.namespace.id), ['a', 'temporal-sys-worker-deployments']);
+    const registry = new NamespaceRegistry(t.persistence.namespaces, t.clock);
+    await registry.update('unit', () => ({ state: 'deleted' }));
+    await t.engine.onNamespaceDeleted();
+    assert.deepEqual(await runsOf(t.namespace.id), []);
+  });
+
   it('a process started on the store finishes a deletion that no process finished', async () => {
     for (const id of ['a', 'b', 'c']) await t.start(id);
     // Marked deleted in the store, and nobody kicked the job (the process died right after).

@@ -13,6 +13,7 @@ import type { NamespaceRegistry } from './namespace-registry';
 import type { ShardContext } from './shard/shard-context';
 import { terminateWorkflow } from './workflow/close';
 import { isRunning } from './workflow/mutable-state';
+import { isWorkerDeploymentsKey } from './worker-deployments/worker-deployments';
 
 /** Runs listed (and deleted) per batch; the event loop gets a turn between runs. */
 const BATCH = 100;
@@ -102,6 +103,11 @@ export class NamespaceDeletion {
 
   /** Terminates the run if it still runs, then deletes it, each through the one mutation path. */
   private async deleteRun(shard: ShardContext, key: ExecutionKey, ns: NamespaceRecord): Promise<void> {
+    // The namespace's worker deployments are an entity row, not a run: removed as it is.
+    if (isWorkerDeploymentsKey(key)) {
+      await shard.updateEntity(key, () => ({ write: 'delete', result: undefined }));
+      return;
+    }
     await shard.updateWorkflow(key.namespaceId, key.workflowId, async (tx) => {
       const ctx = await tx.run(key.runId);
       if (ctx && isRunning(ctx.ms)) terminateWorkflow(ctx, { reason: `namespace ${ns.name} was deleted`, identity: 'hourglass namespace deletion', retentionMs: 0 });

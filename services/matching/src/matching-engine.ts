@@ -196,6 +196,32 @@ export class MatchingEngine implements MatchingService {
     await this.moveBacklogToNormalQueue(queue);
   }
 
+  /**
+   * Hands a queue's backlog back to history to be routed anew (worker versioning: the current
+   * version changed). A task history could not take stays in the backlog, for this queue's pollers.
+   */
+  async redirectBacklog({ namespaceId, taskQueueName, type }: { namespaceId: string; taskQueueName: string; type: TaskQueueType }): Promise<number> {
+    const queue = this.queue(namespaceId, taskQueueName, type, 'normal');
+    await queue.ensureLoaded();
+    let moved = 0;
+    const kept: ReturnType<TaskQueue['drainBacklog']> = [];
+    for (const entry of queue.drainBacklog()) {
+      try {
+        await this.taskStarter().redispatchTask({ namespaceId, type, task: entry.task });
+        moved += 1;
+      } catch (err) {
+        if (!isStaleTask(err)) {
+          this.logger.warn({ err, taskQueue: taskQueueName }, 'could not route a backlog task anew; it stays for this queue\'s pollers');
+          kept.push(entry);
+          continue;
+        }
+      }
+      await this.deleteDone(queue, { backlogTaskId: entry.taskId });
+    }
+    queue.restoreBacklog(kept);
+    return moved;
+  }
+
   /** Moves a closed sticky queue's backlog to the normal queue through history. */
   private async moveBacklogToNormalQueue(queue: TaskQueue): Promise<void> {
     for (const entry of queue.drainBacklog()) {

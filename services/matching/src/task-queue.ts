@@ -20,7 +20,7 @@ export interface Offer {
   settle(outcome: OfferOutcome): void;
 }
 
-interface BacklogEntry {
+export interface BacklogEntry {
   taskId: number;
   task: MatchTask;
 }
@@ -269,6 +269,13 @@ export class TaskQueue {
 
   drainBacklog(): BacklogEntry[] {
     return this.backlog.splice(0);
+  }
+
+  /** Puts drained entries back (in task id order, ahead of what arrived since) and offers them to waiting pollers. */
+  restoreBacklog(entries: BacklogEntry[]): void {
+    if (entries.length === 0) return;
+    this.backlog = [...entries, ...this.backlog].sort((a, b) => a.taskId - b.taskId);
+    this.pumpBacklog();
   }
 
   /**

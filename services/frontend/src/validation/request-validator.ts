@@ -185,16 +185,22 @@ function checkMultiOperation(r: MultiOperationRequest): void {
 }
 
 /**
- * A poll names its task queue, and does not ask for worker versioning: Hourglass does not route by
- * build id or deployment version yet, and serving a versioned worker as an unversioned one would
- * break its pinned workflows silently (Temporal too refuses versioned polls where versioning is off).
+ * A poll names its task queue. A versioned worker (deployment options, WORKER_VERSIONING_MODE_VERSIONED)
+ * names its deployment and build id; build-id versioning (the older worker version capabilities) is
+ * not served, and serving such a worker as an unversioned one would break its workflows silently.
  */
 const pollRule: Rule = (r: temporal.api.workflowservice.v1.IPollWorkflowTaskQueueRequest) => {
   required(r.taskQueue?.name, 'taskQueue.name');
-  if (r.deploymentOptions?.workerVersioningMode === temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED || r.workerVersionCapabilities?.useVersioning) {
+  if (r.workerVersionCapabilities?.useVersioning) {
     throw new FailedPreconditionError(
-      'worker versioning is not supported by Hourglass yet: this worker asks for it (deployment options with WORKER_VERSIONING_MODE_VERSIONED, or build-id versioning); run it without useWorkerVersioning',
+      'build-id based worker versioning is not supported by Hourglass: use worker deployments (deploymentOptions with WORKER_VERSIONING_MODE_VERSIONED) instead',
     );
+  }
+  if (r.deploymentOptions?.workerVersioningMode === temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED) {
+    const name = required(r.deploymentOptions.deploymentName, 'deploymentOptions.deploymentName');
+    required(r.deploymentOptions.buildId, 'deploymentOptions.buildId');
+    // A version's string form is `<deployment>.<buildId>` (the SDKs' canonical string): the name cannot hold the separator.
+    if (name.includes('.')) throw new InvalidArgumentError(`deploymentOptions.deploymentName ${quote(name)} must not contain '.'`);
   }
 };
 
@@ -288,6 +294,7 @@ const workflowServiceRules: Record<string, Rule> = {
   ResetWorkflowExecution: workflowExecution,
   GetWorkflowExecutionHistory: execution,
   DescribeWorkflowExecution: execution,
+  UpdateWorkflowExecutionOptions: (r) => void required(r.workflowExecution?.workflowId, 'workflowExecution.workflowId'),
   ResetStickyTaskQueue: execution,
   QueryWorkflow: (r) => {
     required(r.execution?.workflowId, 'execution.workflowId');

@@ -12,7 +12,7 @@ import type { EngineContext } from '../engine-context';
 import { childOutcomeOf, recordChildClosed, recordChildStartFailed, recordChildStarted } from '../workflow/children';
 import { terminateWorkflow } from '../workflow/close';
 import { recordExternalCancelOutcome, recordExternalSignalOutcome } from '../workflow/external';
-import { isChildStarted, isRunning } from '../workflow/mutable-state';
+import { effectivePinnedVersion, isChildStarted, isRunning } from '../workflow/mutable-state';
 import type { MutationContext } from '../workflow/mutation';
 import { addSignal, requestCancellation } from '../workflow/signals';
 
@@ -39,10 +39,11 @@ export async function executeStartChild(env: EngineContext, key: ExecutionKey, i
   const pending = await env.shardFor(key.namespaceId, key.workflowId).readExecution(key, (ms) => {
     const child = ms.children.get(String(initiatedEventId));
     if (!isRunning(ms) || !child || isChildStarted(child)) return undefined;
-    return { child: { ...child }, root: { workflowId: ms.executionInfo.rootWorkflowId, runId: ms.executionInfo.rootRunId } };
+    const pinned = effectivePinnedVersion(ms.executionInfo);
+    return { child: { ...child }, root: { workflowId: ms.executionInfo.rootWorkflowId, runId: ms.executionInfo.rootRunId }, pinned };
   });
   if (!pending) return;
-  const { child, root } = pending;
+  const { child, root, pinned } = pending;
   const attrs = (await readEvent(env, key, initiatedEventId))?.startChildWorkflowExecutionInitiatedEventAttributes;
   if (!attrs) return;
   const parentNamespace = await env.namespaces.getById(key.namespaceId);
@@ -52,12 +53,18 @@ export async function executeStartChild(env: EngineContext, key: ExecutionKey, i
     outcome = { started: false, cause: StartChildFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND };
   } else {
     try {
+      // A child of a PINNED parent starts pinned to the parent's version when its queue is in that version (Temporal's inheritance).
+      const inherits =
+        pinned !== undefined &&
+        childNamespace.id === key.namespaceId &&
+        (await env.deployments.versionHasQueue(key.namespaceId, pinned, { name: attrs.taskQueue?.name ?? '', type: 'workflow' }));
       const res = await startChildWorkflowExecution(
         env,
         childNamespace,
         attrs,
         { namespaceId: key.namespaceId, namespaceName: parentNamespace.name, workflowId: key.workflowId, runId: key.runId, initiatedEventId },
         root,
+        inherits ? pinned : undefined,
       );
       outcome = { started: true, namespaceId: childNamespace.id, runId: res.runId as string };
     } catch (err) {

@@ -58,6 +58,10 @@ export class RecordingMatching implements MatchingService {
     return undefined;
   }
   async shutdownStickyQueue(): Promise<void> {}
+  /** No backlog here: tasks are recorded as pushed. */
+  async redirectBacklog(): Promise<number> {
+    return 0;
+  }
 }
 
 type Command = temporal.api.command.v1.ICommand;

@@ -25,6 +25,7 @@ import {
 import { memoBlob, searchAttributesBlob } from './codec';
 import { newActivityInfo, type ExternalRequestInfo, type MutableState } from './mutable-state';
 import { normalizeRetryPolicy } from './retry';
+import { normalizeVersioningOverride } from '../worker-deployments/worker-deployments';
 
 /** startedEventId placeholder of a child whose Started event is still buffered (fixed when the buffer is flushed). */
 export const BUFFERED_STARTED_EVENT_ID = -1;
@@ -203,6 +204,8 @@ export function applyEvent(ms: MutableState, event: HistoryEvent): void {
       return markClosed(ms, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED, time);
     case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
       return markClosed(ms, WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, time);
+    case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED:
+      return applyWorkflowExecutionOptionsUpdated(ms, event.workflowExecutionOptionsUpdatedEventAttributes ?? {});
     case EventType.EVENT_TYPE_MARKER_RECORDED:
       // Markers (local activities, side effects, versions) are the worker's business.
       return;
@@ -221,7 +224,6 @@ export function applyEvent(ms: MutableState, event: HistoryEvent): void {
     case EventType.EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUESTED:
     case EventType.EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUEST_COMPLETED:
     case EventType.EVENT_TYPE_NEXUS_OPERATION_CANCEL_REQUEST_FAILED:
-    case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_OPTIONS_UPDATED:
     case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_PAUSED:
     case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UNPAUSED:
     case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIME_SKIPPING_TRANSITIONED:
@@ -268,6 +270,22 @@ function applyWorkflowExecutionStarted(ms: MutableState, a: temporal.api.history
   ms.memo = Object.keys(memo).length > 0 ? memoBlob.pack({ fields: memo }) : null;
   ms.searchAttributes = Object.keys(searchAttributes).length > 0 ? searchAttributesBlob.pack({ indexedFields: searchAttributes }) : null;
   ms.backoffPending = backoffMs > 0;
+  const override = normalizeVersioningOverride(a.versioningOverride, 'versioningOverride');
+  if (override) info.versioningOverride = override;
+  const inherited = a.inheritedPinnedVersion;
+  if (inherited?.deploymentName && inherited.buildId) {
+    info.versioningInfo = { behavior: temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED, deploymentName: inherited.deploymentName, buildId: inherited.buildId };
+  }
+}
+
+/** The versioning override set (or unset) on a running workflow; its other options are not kept by Hourglass. */
+function applyWorkflowExecutionOptionsUpdated(ms: MutableState, a: temporal.api.history.v1.IWorkflowExecutionOptionsUpdatedEventAttributes): void {
+  if (a.unsetVersioningOverride) {
+    delete ms.executionInfo.versioningOverride;
+    return;
+  }
+  const override = normalizeVersioningOverride(a.versioningOverride, 'versioningOverride');
+  if (override) ms.executionInfo.versioningOverride = override;
 }
 
 function applyWorkflowTaskScheduled(ms: MutableState, a: temporal.api.history.v1.IWorkflowTaskScheduledEventAttributes, id: number, time: number): void {
@@ -301,6 +319,14 @@ function applyWorkflowTaskCompleted(ms: MutableState, a: temporal.api.history.v1
   ms.lastCompletedWorkflowTaskStartedEventId = toNumber(a.startedEventId);
   ms.workflowTask = null;
   ms.workflowTaskFailureStreak = 0;
+  // As Temporal: each completed workflow task says how the workflow is versioned now (unversioned: nothing).
+  const behavior = a.versioningBehavior ?? 0;
+  const version = a.deploymentVersion;
+  if (behavior !== 0 && version?.deploymentName && version.buildId) {
+    ms.executionInfo.versioningInfo = { behavior, deploymentName: version.deploymentName, buildId: version.buildId };
+  } else {
+    delete ms.executionInfo.versioningInfo;
+  }
 }
 
 /**

@@ -16,7 +16,7 @@ import {
 } from '@hourglass/common';
 import { cronBackoffMs } from './cron';
 import { memoBlob, searchAttributesBlob } from './codec';
-import { isChildStarted } from './mutable-state';
+import { isChildStarted, type ExecutionInfo } from './mutable-state';
 import type { MutationContext } from './mutation';
 import { decideRetry, normalizeRetryPolicy, type RetryPolicyMs } from './retry';
 import { newRun } from './start';
@@ -69,6 +69,18 @@ interface SuccessorArgs {
   cronSchedule?: string;
 }
 
+/**
+ * A PINNED run that continues as new on its own task queue keeps its version (as Temporal's runs
+ * do when the new run's queue is in that version); cron and retry runs never inherit here.
+ */
+function inheritedPinnedVersion(info: ExecutionInfo, args: SuccessorArgs): { inheritedPinnedVersion?: { deploymentName: string; buildId: string } } {
+  const v = info.versioningInfo;
+  if (!v || v.behavior !== temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED) return {};
+  if (args.initiator !== temporal.api.enums.v1.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW) return {};
+  if ((args.taskQueue || info.taskQueue) !== info.taskQueue) return {};
+  return { inheritedPinnedVersion: { deploymentName: v.deploymentName, buildId: v.buildId } };
+}
+
 /** Creates the run that continues this one (same workflow id and chain) and returns its run id. */
 function startSuccessor(ctx: MutationContext, args: SuccessorArgs): string {
   const info = ctx.ms.executionInfo;
@@ -98,6 +110,9 @@ function startSuccessor(ctx: MutationContext, args: SuccessorArgs): string {
     attempt: args.attempt,
     executionExpirationTime: info.executionExpirationTime,
     inheritedRequestIds: ctx.ms.rememberedRequestIds(),
+    ...inheritedPinnedVersion(info, args),
+    // A PINNED override carries over to continue-as-new, cron and retry runs (as Temporal's).
+    ...(info.versioningOverride?.behavior === temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED ? { versioningOverride: info.versioningOverride } : {}),
     continuedFrom: {
       runId: info.runId,
       initiator: args.initiator,

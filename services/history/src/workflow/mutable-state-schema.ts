@@ -58,6 +58,8 @@ const executionInfo = z.object({
   rootRunId: z.string().optional(),
   storageAccruedAt: z.number().optional(),
   storageAccruedBytes: z.number().optional(),
+  versioningInfo: z.object({ behavior: z.number(), deploymentName: z.string(), buildId: z.string() }).optional(),
+  versioningOverride: z.object({ behavior: z.number(), deploymentName: z.string(), buildId: z.string() }).optional(),
 });
 
 const workflowTask = z.object({

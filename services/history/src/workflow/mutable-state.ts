@@ -9,6 +9,7 @@
  * are base64 of their encoding (codec.ts). The persisted shapes are validated on load
  * (mutable-state-schema.ts) and carry a version; older versions are migrated there.
  */
+import { temporal } from '@hourglass/common';
 import type { ExecutionItemKey, ExecutionItemRow, ExecutionKey } from '@hourglass/persistence';
 import { ItemMap } from './item-map';
 import type { RetryPolicyMs } from './retry';
@@ -51,6 +52,17 @@ export interface ExecutionInfo {
   /** Storage metering: when the run's storage was last accrued, and the bytes it held since then (absent: never). */
   storageAccruedAt?: number;
   storageAccruedBytes?: number;
+  /** Worker versioning: what the last completed workflow task declared (absent: unversioned). */
+  versioningInfo?: VersioningInfo;
+  /** Worker versioning: the override given at start (PINNED to a version, or AUTO_UPGRADE); it wins over what workers declare. */
+  versioningOverride?: VersioningInfo;
+}
+
+/** The versioning behavior (temporal.api.enums.v1.VersioningBehavior) and deployment version a workflow task declared. */
+export interface VersioningInfo {
+  behavior: number;
+  deploymentName: string;
+  buildId: string;
 }
 
 export interface ParentInfo {
@@ -532,4 +544,16 @@ export function isActivityStarted(activity: Readonly<ActivityInfo>): boolean {
 
 export function isChildStarted(child: Readonly<ChildInfo>): boolean {
   return child.startedEventId !== 0;
+}
+
+/**
+ * The version a run is pinned to (undefined: it follows its task queue's routing): a PINNED
+ * override's version, else the version of a PINNED declaration, unless an AUTO_UPGRADE override.
+ */
+export function effectivePinnedVersion(info: Pick<ExecutionInfo, 'versioningInfo' | 'versioningOverride'>): { deploymentName: string; buildId: string } | undefined {
+  const PINNED = temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED;
+  const o = info.versioningOverride;
+  if (o) return o.behavior === PINNED ? { deploymentName: o.deploymentName, buildId: o.buildId } : undefined;
+  const v = info.versioningInfo;
+  return v?.behavior === PINNED ? { deploymentName: v.deploymentName, buildId: v.buildId } : undefined;
 }

@@ -47,6 +47,8 @@ export interface AddEventOptions {
   userMetadata?: HistoryEvent['userMetadata'];
   /** Not a billable action even if its type is one (signals a reset re-applies were billed when first received). */
   unbilled?: boolean;
+  /** An event the worker's replay skips (HistoryEvent.worker_may_ignore), as WorkflowExecutionOptionsUpdated is. */
+  workerMayIgnore?: boolean;
 }
 
 /** A task produced by a mutation, before the shard gives it an id. */
@@ -87,6 +89,7 @@ export class MutationContext {
       eventType: eventTypeOf(key),
       [key]: attributes,
       ...(options.userMetadata ? { userMetadata: options.userMetadata } : {}),
+      ...(options.workerMayIgnore ? { workerMayIgnore: true } : {}),
     };
     // Billed when recorded, buffered or not: a buffered event is persisted with the change too.
     const action = options.unbilled ? undefined : ACTION_OF_EVENT[key];

@@ -1,6 +1,7 @@
 /** A new run: its mutable state and first events (WorkflowExecutionStarted, then the first workflow task or its backoff). */
 import { TaskQueueKind, int64, msToDuration, msToTimestamp, temporal, type Payloads } from '@hourglass/common';
-import type { ParentInfo } from './mutable-state';
+import type { ParentInfo, VersioningInfo } from './mutable-state';
+import { versioningOverrideProto } from '../worker-deployments/worker-deployments';
 import { blankState } from './rebuild';
 import { MutationContext } from './mutation';
 import type { RetryPolicyMs } from './retry';
@@ -47,6 +48,13 @@ export interface NewRunArgs {
   inheritedRequestIds?: string[];
   /** A system run no worker serves (a batch operation's job): no workflow task; its own tasks drive it. */
   withoutWorkflowTask?: boolean;
+  /**
+   * Worker versioning: the version a PINNED parent (for its child) or previous run (continue-as-new)
+   * was pinned to; the new run starts pinned to it (its first workflow task goes there).
+   */
+  inheritedPinnedVersion?: { deploymentName: string; buildId: string };
+  /** Worker versioning: the override the start gave (checked), or the one a continued run keeps. */
+  versioningOverride?: VersioningInfo;
   /** SignalWithStart: the signal written right after WorkflowExecutionStarted. */
   signal?: { signalName: string; input?: Payloads | null; header?: temporal.api.common.v1.IHeader | null; identity: string; requestId: string };
 }
@@ -95,6 +103,8 @@ export function newRun(args: NewRunArgs): MutationContext {
     header: args.header ?? {},
     ...(args.retryPolicy ? { retryPolicy: retryPolicyToProto(args.retryPolicy) } : {}),
     ...(args.priority ? { priority: args.priority } : {}),
+    ...(args.inheritedPinnedVersion ? { inheritedPinnedVersion: args.inheritedPinnedVersion } : {}),
+    ...(args.versioningOverride ? { versioningOverride: versioningOverrideProto(args.versioningOverride) } : {}),
   }, args.userMetadata ? { userMetadata: args.userMetadata } : {});
   if (args.signal) {
     ctx.addEvent('workflowExecutionSignaledEventAttributes', {

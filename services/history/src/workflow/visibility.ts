@@ -3,7 +3,7 @@
  * a commit write a visibility task (one per commit, not per event), which keeps the cost per
  * workflow to a few tasks: start, upserts and memo changes, close.
  */
-import { InvalidArgumentError, quote } from '@hourglass/common';
+import { InvalidArgumentError, quote, temporal } from '@hourglass/common';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import {
   attributeCatalog,
@@ -16,7 +16,7 @@ import {
   type VisibilityRecord,
 } from '@hourglass/visibility';
 import { searchAttributesBlob } from './codec';
-import { isRunning, type MutableState } from './mutable-state';
+import { isRunning, type MutableState, type VersioningInfo } from './mutable-state';
 
 export interface VisibleState {
   status: number;
@@ -25,11 +25,18 @@ export interface VisibleState {
   /** Blobs are compared by identity of their encoded strings: a change assigns a new one. */
   memo: string | null;
   searchAttributes: string | null;
+  /** The versioning behavior and version, as one string (empty: unversioned). */
+  versioning: string;
 }
+
+const versioningKey = (ms: MutableState): string => {
+  const key = (v: VersioningInfo | undefined) => (v ? `${v.behavior}\u0000${v.deploymentName}\u0000${v.buildId}` : '');
+  return `${key(ms.executionInfo.versioningInfo)}\u0001${key(ms.executionInfo.versioningOverride)}`;
+};
 
 export function visibleStateOf(ms: MutableState): VisibleState {
   const info = ms.executionInfo;
-  return { status: info.status, executionTime: info.executionTime, closeTime: info.closeTime, memo: ms.memo, searchAttributes: ms.searchAttributes };
+  return { status: info.status, executionTime: info.executionTime, closeTime: info.closeTime, memo: ms.memo, searchAttributes: ms.searchAttributes, versioning: versioningKey(ms) };
 }
 
 export function visibleStateChanged(before: VisibleState, ms: MutableState): boolean {
@@ -39,7 +46,8 @@ export function visibleStateChanged(before: VisibleState, ms: MutableState): boo
     before.executionTime !== info.executionTime ||
     before.closeTime !== info.closeTime ||
     before.memo !== ms.memo ||
-    before.searchAttributes !== ms.searchAttributes
+    before.searchAttributes !== ms.searchAttributes ||
+    before.versioning !== versioningKey(ms)
   );
 }
 
@@ -102,6 +110,7 @@ export function buildVisibilityRecord(ms: MutableState, catalog: AttributeCatalo
   const info = ms.executionInfo;
   const closed = !isRunning(ms);
   const { attributes, types } = indexedSearchAttributes(searchAttributesBlob.unpack(ms.searchAttributes)?.indexedFields, catalog);
+  addVersioningAttributes(effectiveVersioning(info), attributes, types);
   const closeTime = closed ? info.closeTime : null;
   return {
     namespaceId: info.namespaceId,
@@ -126,4 +135,31 @@ export function buildVisibilityRecord(ms: MutableState, catalog: AttributeCatalo
     ...(Object.keys(types).length > 0 ? { searchAttributeTypes: types } : {}),
     version: info.stateTransitionCount,
   };
+}
+
+/** What search shows of a run's versioning: an override wins over what workers declared (a PINNED one with its version). */
+function effectiveVersioning(info: MutableState['executionInfo']): VersioningInfo | undefined {
+  const o = info.versioningOverride;
+  if (!o) return info.versioningInfo;
+  if (o.behavior === temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED) return o;
+  return info.versioningInfo ? { ...info.versioningInfo, behavior: o.behavior } : undefined;
+}
+
+/** Temporal's names of the behaviors in TemporalWorkflowVersioningBehavior. */
+const BEHAVIOR_NAMES: Readonly<Record<number, string>> = {
+  [temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED]: 'Pinned',
+  [temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE]: 'AutoUpgrade',
+};
+
+/**
+ * A versioned run's predefined attributes, as Temporal sets them: TemporalWorkerDeployment,
+ * TemporalWorkerDeploymentVersion (`<deployment>:<buildId>`) and TemporalWorkflowVersioningBehavior.
+ */
+function addVersioningAttributes(info: VersioningInfo | undefined, attributes: Record<string, SearchAttributeValue>, types: Record<string, SearchAttributeType>): void {
+  const behavior = info ? BEHAVIOR_NAMES[info.behavior] : undefined;
+  if (!info || !behavior) return;
+  attributes.TemporalWorkerDeployment = info.deploymentName;
+  attributes.TemporalWorkerDeploymentVersion = `${info.deploymentName}:${info.buildId}`;
+  attributes.TemporalWorkflowVersioningBehavior = behavior;
+  for (const name of ['TemporalWorkerDeployment', 'TemporalWorkerDeploymentVersion', 'TemporalWorkflowVersioningBehavior']) types[name] = 'Keyword';
 }

@@ -62,6 +62,10 @@ export class FakeTaskStarter implements TaskStarter {
     return this.run('rescheduleStickyWorkflowTask', request, () => undefined);
   }
 
+  redispatchTask(request: { namespaceId: string; type: 'workflow' | 'activity'; task: Pick<MatchTask, 'workflowId' | 'runId' | 'scheduledEventId' | 'attempt'> }): Promise<void> {
+    return this.run('redispatchTask', request, () => undefined);
+  }
+
   buildQueryTask(request: BuildQueryTaskRequest): Promise<WorkflowTaskResponse> {
     return this.run('buildQueryTask', request, () => ({
       taskToken: Buffer.from(`query/${request.queryId}`),

@@ -25,18 +25,41 @@ file.test('methods not served answer UNIMPLEMENTED naming themselves, OperatorSe
   assert.match(String((op as Error).message), /OperatorService\/ListClusters is not implemented by Hourglass/);
 });
 
-file.test('a worker asking for worker versioning is refused with a reason, not served as an unversioned one', async (_t, env) => {
+file.test('a worker asking for build-id versioning is refused with a reason, not served as an unversioned one', async (_t, env) => {
   const poll = await rejectionOf(
     env.connection.workflowService.pollWorkflowTaskQueue({
       namespace: 'default',
       taskQueue: { name: env.taskQueue },
-      identity: 'versioned-worker',
-      deploymentOptions: { deploymentName: 'orders', buildId: 'v1', workerVersioningMode: temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED },
+      identity: 'build-id-worker',
+      workerVersionCapabilities: { buildId: 'v1', useVersioning: true },
     }),
-    'a versioned poll',
+    'a build-id versioned poll',
   );
   assert.equal((poll as { code?: number }).code, status.FAILED_PRECONDITION);
-  assert.match(String((poll as Error).message), /worker versioning is not supported by Hourglass yet/);
+  assert.match(String((poll as Error).message), /build-id based worker versioning is not supported by Hourglass/);
+  // A deployment-versioned poll must name its version (served otherwise: see worker-versioning).
+  const unnamed = await rejectionOf(
+    env.connection.workflowService.pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: env.taskQueue },
+      identity: 'versioned-worker',
+      deploymentOptions: { deploymentName: 'orders', workerVersioningMode: temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED },
+    }),
+    'a versioned poll without a build id',
+  );
+  assert.equal((unnamed as { code?: number }).code, status.INVALID_ARGUMENT);
+  assert.match(String((unnamed as Error).message), /deploymentOptions\.buildId/);
+  const dotted = await rejectionOf(
+    env.connection.workflowService.pollWorkflowTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: env.taskQueue },
+      identity: 'versioned-worker',
+      deploymentOptions: { deploymentName: 'orders.eu', buildId: 'v1', workerVersioningMode: temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED },
+    }),
+    'a versioned poll with a dotted deployment name',
+  );
+  assert.equal((dotted as { code?: number }).code, status.INVALID_ARGUMENT);
+  assert.match(String((dotted as Error).message), /must not contain '\.'/);
 });
 
 file.test('GetSystemInfo says Nexus is absent; a worker with a Nexus service outlives many empty Nexus polls', async (_t, env) => {

@@ -123,3 +123,4 @@ export * from './limits';
 export * from './visibility';
 export * from './metering';
 export * from './nexus';
+export * from './versioning';

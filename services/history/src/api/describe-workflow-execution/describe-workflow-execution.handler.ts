@@ -5,6 +5,7 @@ import type { EngineContext } from '../../engine-context';
 import { failureBlob, memoBlob, payloadsBlob, searchAttributesBlob } from '../../workflow/codec';
 import { isActivityStarted, type ActivityInfo, type MutableState } from '../../workflow/mutable-state';
 import { executionNotFound, resolveRun } from '../shared';
+import { versioningInfoOf } from '../../worker-deployments/worker-deployments';
 
 type Request = temporal.api.workflowservice.v1.IDescribeWorkflowExecutionRequest;
 type Response = temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse;
@@ -22,6 +23,7 @@ export function describeState(ms: MutableState): Response {
   const memo = memoBlob.unpack(ms.memo);
   const searchAttributes = searchAttributesBlob.unpack(ms.searchAttributes);
   const wft = ms.workflowTask;
+  const versioning = versioningInfoOf(info);
   return {
     executionConfig: {
       taskQueue: { name: info.taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
@@ -47,6 +49,7 @@ export function describeState(ms: MutableState): Response {
         : {}),
       rootExecution: { workflowId: info.rootWorkflowId, runId: info.rootRunId },
       stateTransitionCount: int64(info.stateTransitionCount),
+      ...(versioning ? { versioningInfo: versioning } : {}),
     },
     pendingActivities: [...ms.activities.values()].map(describeActivity),
     pendingChildren: [...ms.children.values()].map((c) => ({

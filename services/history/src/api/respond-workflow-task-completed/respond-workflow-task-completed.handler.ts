@@ -117,6 +117,7 @@ async function completeWithCommands(
     // Core replays with the flags it recorded here: persist verbatim.
     ...(req.sdkMetadata ? { sdkMetadata: req.sdkMetadata } : {}),
     ...(req.meteringMetadata ? { meteringMetadata: req.meteringMetadata } : {}),
+    ...versioningOfCompletion(req),
   });
   const commandEnv = {
     workflowTaskCompletedEventId: Number(completed.eventId),
@@ -154,4 +155,19 @@ async function completeWithCommands(
     : null;
   const flushed = ctx.flushBufferedEvents();
   if (flushed > 0 || needsWorkflowTask || req.forceCreateNewWorkflowTask || hasAdmittedUpdates(ms)) ctx.requestWorkflowTask();
+}
+
+/**
+ * What a versioned worker's completion declares (its behavior and its deployment version), recorded
+ * on WorkflowTaskCompleted as Temporal does; an unversioned worker's completion declares nothing.
+ */
+function versioningOfCompletion(req: Request): Pick<temporal.api.history.v1.IWorkflowTaskCompletedEventAttributes, 'versioningBehavior' | 'deploymentVersion' | 'workerDeploymentVersion'> {
+  const options = req.deploymentOptions;
+  const behavior = req.versioningBehavior ?? 0;
+  if (behavior === 0 || options?.workerVersioningMode !== temporal.api.enums.v1.WorkerVersioningMode.WORKER_VERSIONING_MODE_VERSIONED || !options.deploymentName || !options.buildId) return {};
+  return {
+    versioningBehavior: behavior,
+    deploymentVersion: { deploymentName: options.deploymentName, buildId: options.buildId },
+    workerDeploymentVersion: `${options.deploymentName}.${options.buildId}`,
+  };
 }

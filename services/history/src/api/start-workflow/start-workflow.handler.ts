@@ -30,6 +30,7 @@ import { addSignal } from '../../workflow/signals';
 import { newRun } from '../../workflow/start';
 import { checkSearchAttributes, namespaceCatalog } from '../../workflow/visibility';
 import { requireRunning } from '../shared';
+import { normalizeVersioningOverride } from '../../worker-deployments/worker-deployments';
 
 type StartRequest = temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest;
 type StartResponse = temporal.api.workflowservice.v1.IStartWorkflowExecutionResponse;
@@ -123,6 +124,7 @@ export function startChildWorkflowExecution(
   attrs: temporal.api.history.v1.IStartChildWorkflowExecutionInitiatedEventAttributes,
   parent: ParentInfo,
   root: { workflowId: string; runId: string },
+  inheritedPinnedVersion?: { deploymentName: string; buildId: string },
 ): Promise<StartResponse> {
   return startOrSignal(
     env,
@@ -147,7 +149,7 @@ export function startChildWorkflowExecution(
       header: attrs.header ?? null,
       priority: attrs.priority ?? null,
     },
-    { parent, root },
+    { parent, root, ...(inheritedPinnedVersion ? { inheritedPinnedVersion } : {}) },
   );
 }
 
@@ -171,6 +173,8 @@ interface StartOptions {
   update?: temporal.api.update.v1.IRequest;
   parent?: ParentInfo;
   root?: { workflowId: string; runId: string };
+  /** A child of a PINNED parent: the version it starts pinned to. */
+  inheritedPinnedVersion?: { deploymentName: string; buildId: string };
   /** Search attributes the server sets (a schedule's TemporalScheduledById...), added after the caller's are checked. */
   systemSearchAttributes?: Record<string, temporal.api.common.v1.IPayload>;
 }
@@ -233,6 +237,7 @@ export async function executeMultiOperation(env: EngineContext, namespace: Names
 async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req: StartRequest, options: StartOptions): Promise<StartResponse> {
   const { signal } = options;
   checkSearchAttributes(req.searchAttributes?.indexedFields, namespaceCatalog(namespace), 'searchAttributes');
+  const versioningOverride = normalizeVersioningOverride(req.versioningOverride, 'versioningOverride');
   const workflowId = req.workflowId ?? '';
   const requestId = req.requestId || randomUUID();
   const cronSchedule = req.cronSchedule ? validateCronSchedule(req.cronSchedule) : '';
@@ -315,6 +320,8 @@ async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req
       ...(signal ? { signal: { ...signal, identity: req.identity ?? '' } } : {}),
       ...(options.parent ? { parent: options.parent } : {}),
       ...(options.root ? { root: options.root } : {}),
+      ...(options.inheritedPinnedVersion ? { inheritedPinnedVersion: options.inheritedPinnedVersion } : {}),
+      ...(versioningOverride ? { versioningOverride } : {}),
     });
     if (options.update) admitWithStart(env, namespace, run, options.update);
     tx.startRun(run);
