@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { SettingsRegistry, silentLogger } from '@hourglass/common';
+import { SettingsRegistry, msToDuration, silentLogger } from '@hourglass/common';
 import { DEFAULT_HISTORY_CONFIG } from './config';
 import { HistoryEngine } from './history-engine';
 import { NamespaceRegistry } from './namespace-registry';
@@ -55,6 +55,28 @@ describe('namespace deletion', () => {
     await t.start('a');
     await t.engine.registerWorkerDeploymentVersion({ namespaceId: t.namespace.id, version: { deploymentName: 'orders', buildId: 'v1' }, taskQueue: { name: 'tq', type: 'workflow' }, identity: 'w' });
     assert.deepEqual(await runsOf(t.namespace.id), ['a', 'temporal-sys-worker-deployments']);
+    const registry = new NamespaceRegistry(t.persistence.namespaces, t.clock);
+    await registry.update('unit', () => ({ state: 'deleted' }));
+    await t.engine.onNamespaceDeleted();
+    assert.deepEqual(await runsOf(t.namespace.id), []);
+  });
+
+  it("deletes the namespace's schedules and standalone activities too (entity rows, not runs)", async () => {
+    await t.start('a');
+    await t.engine.createSchedule({
+      namespaceId: t.namespace.id,
+      request: {
+        namespace: 'unit',
+        scheduleId: 'nightly',
+        requestId: 'create-nightly',
+        schedule: { spec: { interval: [{ interval: msToDuration(3_600_000) }] }, action: { startWorkflow: { workflowId: 'nightly-run', workflowType: { name: 'T' }, taskQueue: { name: 'tq' } } } },
+      },
+    });
+    await t.engine.startActivityExecution({
+      namespaceId: t.namespace.id,
+      request: { namespace: 'unit', activityId: 'charge', activityType: { name: 'Charge' }, taskQueue: { name: 'tq' }, requestId: 'start-charge', startToCloseTimeout: msToDuration(60_000) },
+    });
+    assert.deepEqual(await runsOf(t.namespace.id), ['a', 'temporal-sys-activity:charge', 'temporal-sys-scheduler:nightly']);
     const registry = new NamespaceRegistry(t.persistence.namespaces, t.clock);
     await registry.update('unit', () => ({ state: 'deleted' }));
     await t.engine.onNamespaceDeleted();

@@ -14,6 +14,8 @@ import type { ShardContext } from './shard/shard-context';
 import { terminateWorkflow } from './workflow/close';
 import { isRunning } from './workflow/mutable-state';
 import { isWorkerDeploymentsKey } from './worker-deployments/worker-deployments';
+import { isScheduleKey } from './schedules/scheduler';
+import { isStandaloneActivityKey } from './activities/standalone-activity';
 
 /** Runs listed (and deleted) per batch; the event loop gets a turn between runs. */
 const BATCH = 100;
@@ -103,8 +105,9 @@ export class NamespaceDeletion {
 
   /** Terminates the run if it still runs, then deletes it, each through the one mutation path. */
   private async deleteRun(shard: ShardContext, key: ExecutionKey, ns: NamespaceRecord): Promise<void> {
-    // The namespace's worker deployments are an entity row, not a run: removed as it is.
-    if (isWorkerDeploymentsKey(key)) {
+    // The namespace's worker deployments, schedules and standalone activities are entity rows, not
+    // runs: each removed as it is (their pending timers find no row and do nothing).
+    if (isWorkerDeploymentsKey(key) || isScheduleKey(key) || isStandaloneActivityKey(key)) {
       await shard.updateEntity(key, () => ({ write: 'delete', result: undefined }));
       return;
     }

@@ -55,6 +55,11 @@ const Conflict = temporal.api.enums.v1.ActivityIdConflictPolicy;
 export const STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX = 'temporal-sys-activity:';
 /** The run id of every activity entity row: one row per activity id, holding its current run. */
 const ENTITY_RUN_ID = '00000000-0000-4000-8000-ac7100000000';
+
+/** Whether a row of the execution store is a standalone activity's (not a run). */
+export function isStandaloneActivityKey(key: { workflowId: string; runId: string }): boolean {
+  return key.runId === ENTITY_RUN_ID && key.workflowId.startsWith(STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX);
+}
 /** The scheduled event id every match task and token of a standalone activity carries (there is no history). */
 const SCHEDULED_EVENT_ID = 1;
 const MAX_ACTIVITY_ID_LENGTH = 1000;

@@ -54,6 +54,11 @@ const FAILURE_STATUSES: ReadonlySet<number> = new Set([Status.WORKFLOW_EXECUTION
 export const SCHEDULER_WORKFLOW_ID_PREFIX = 'temporal-sys-scheduler:';
 /** The run id of every schedule row (rows of a workflow id are otherwise keyed by run). */
 const SCHEDULE_RUN_ID = '00000000-0000-4000-8000-5c4ed0100000';
+
+/** Whether a row of the execution store is a schedule's (not a run). */
+export function isScheduleKey(key: { workflowId: string; runId: string }): boolean {
+  return key.runId === SCHEDULE_RUN_ID && key.workflowId.startsWith(SCHEDULER_WORKFLOW_ID_PREFIX);
+}
 /** Temporal's defaults and bounds. */
 const DEFAULT_CATCHUP_WINDOW_MS = 365 * 86_400_000;
 const MIN_CATCHUP_WINDOW_MS = 10_000;
