@@ -79,7 +79,8 @@ async function runOne(client: Client): Promise<number> {
   return performance.now() - t0;
 }
 
-async function throughput(client: Client, total: number, concurrency: number): Promise<{ workflowsPerSecond: number; seconds: number; latency: LatencySummary }> {
+/** Runs `one` `total` times with `concurrency` in flight; each call's latency (ms, as it reports it) and the wall time. */
+async function closedLoop(total: number, concurrency: number, one: () => Promise<number>): Promise<{ seconds: number; latency: LatencySummary }> {
   const latencies: number[] = [];
   let next = 0;
   const t0 = performance.now();
@@ -87,12 +88,16 @@ async function throughput(client: Client, total: number, concurrency: number): P
     Array.from({ length: concurrency }, async () => {
       while (next < total) {
         next += 1;
-        latencies.push(await runOne(client));
+        latencies.push(await one());
       }
     }),
   );
-  const seconds = (performance.now() - t0) / 1000;
-  return { workflowsPerSecond: total / seconds, seconds, latency: summarize(latencies) };
+  return { seconds: (performance.now() - t0) / 1000, latency: summarize(latencies) };
+}
+
+async function throughput(client: Client, total: number, concurrency: number): Promise<{ workflowsPerSecond: number; seconds: number; latency: LatencySummary }> {
+  const { seconds, latency } = await closedLoop(total, concurrency, () => runOne(client));
+  return { workflowsPerSecond: total / seconds, seconds, latency };
 }
 
 /**
@@ -101,21 +106,12 @@ async function throughput(client: Client, total: number, concurrency: number): P
  */
 async function startsOnly(client: Client, total: number, concurrency: number): Promise<{ startsPerSecond: number; seconds: number; latency: LatencySummary }> {
   const taskQueue = `bench-unpolled-${randomUUID()}`;
-  const latencies: number[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        next += 1;
-        const t = performance.now();
-        await client.workflow.start('singleActivity', { taskQueue, workflowId: `bench-start-${randomUUID()}`, args: ['x'] });
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  return { startsPerSecond: total / seconds, seconds, latency: summarize(latencies) };
+  const { seconds, latency } = await closedLoop(total, concurrency, async () => {
+    const t = performance.now();
+    await client.workflow.start('singleActivity', { taskQueue, workflowId: `bench-start-${randomUUID()}`, args: ['x'] });
+    return performance.now() - t;
+  });
+  return { startsPerSecond: total / seconds, seconds, latency };
 }
 
 /**
