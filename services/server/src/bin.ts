@@ -9,7 +9,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ServerMetrics, allSettings, createLogger, quote, startTracing, tracingSettingsFromEnv } from '@hourglass/common';
 import { startBanner } from './banner';
-import { CONFIG_FILE_OPTION, DEV_DEFAULTS, START_DEV_OPTIONS, loadDevServerConfig, parseDevServerConfig, type ConfigFlags, type LoadedConfig } from './config';
+import {
+  CLUSTER_DEFAULTS,
+  CONFIG_FILE_OPTION,
+  DEV_DEFAULTS,
+  START_CLUSTER_OPTIONS,
+  START_DEFAULTS,
+  START_DEV_OPTIONS,
+  START_SHARED_KEYS,
+  loadDevServerConfig,
+  loadStartConfig,
+  parseDevServerConfig,
+  type ConfigFlags,
+  type LoadedConfig,
+} from './config';
 import { OPERATOR_KEY_ENV, callOperatorApi, resolveOperatorKey } from './admin-client';
 import { EventLoopStallMonitor, formatStalls } from './loop-monitor';
 import { SETTINGS_FORMATS, formatSettings, replaceGeneratedTable, type SettingsFormat } from './settings-table';
@@ -157,6 +170,79 @@ startDev.action(async (_opts: unknown, command: Command) => {
       ...(server.consoleUrl ? { consoleUrl: server.consoleUrl } : {}),
     }).join('\n'),
   );
+});
+
+// --- hourglass start: some roles of a cluster in this process ------------------------------------
+
+const start = program
+  .command('start')
+  .description('run some roles of a cluster (frontend, history, matching, indexer) in this process, on the shared MySQL store; docs/distributed.md')
+  .addOption(configFileOption());
+/** Commander attribute name → config key, of start-dev's options start shares and of the cluster's own. */
+const startKeys = new Map<string, string>();
+for (const spec of [...START_DEV_OPTIONS.filter((o) => START_SHARED_KEYS.includes(o.key)), ...START_CLUSTER_OPTIONS]) {
+  const option = new Option(spec.flags, spec.description).env(spec.env);
+  const value = spec.key in CLUSTER_DEFAULTS ? CLUSTER_DEFAULTS[spec.key as keyof typeof CLUSTER_DEFAULTS] : START_DEFAULTS[spec.key as keyof typeof START_DEFAULTS];
+  if (value === undefined) option.default('', 'what the store recorded');
+  else option.default(value, value === '' || (Array.isArray(value) && value.length === 0) ? 'none' : JSON.stringify(value));
+  startKeys.set(option.attributeName(), spec.key);
+  start.addOption(option);
+}
+start.addHelpText(
+  'after',
+  [
+    '',
+    'Each option comes from its flag, else its env variable, else the --config file, else its default; the cluster options',
+    '(services, internalAddress, advertiseAddress, membershipHeartbeatMs, membershipTtlMs, taskQueuePartitions, drainTimeoutMs)',
+    'go under cluster: in the file. Every process serves grpc.health.v1.Health on its internal address (and a frontend on its port).',
+  ].join('\n'),
+);
+
+start.action(async (_opts: unknown, command: Command) => {
+  const given = cliValues(command);
+  const flags: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(given)) {
+    const key = startKeys.get(name);
+    if (key) flags[key] = value;
+  }
+  let loaded;
+  try {
+    loaded = loadStartConfig(flags, process.env, typeof given.config === 'string' && given.config !== '' ? given.config : undefined);
+  } catch (err) {
+    return fail((err as Error).message, EXIT_USAGE);
+  }
+  const { settings, billing } = loaded;
+  const config = { server: loaded.server, cluster: loaded.cluster };
+  const logger = createLogger({ level: config.server.logLevel, name: `hourglass-${config.cluster.services.join('+')}` });
+  const metrics = new ServerMetrics();
+  const { startHost } = await import('./cluster/start-server.js');
+  let host;
+  try {
+    host = await startHost({ config, settings, logger, metrics, ...(billing ? { billing } : {}) });
+  } catch (err) {
+    fail(`could not start: ${(err as Error).message}`, 1);
+  }
+  let signals = 0;
+  const shutdown = (signal: string): void => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    logger.info({ signal }, 'leaving the cluster');
+    host.stop().then(
+      () => {
+        console.log(`Hourglass ${host.roles.join(',')} on ${host.internalAddress} stopped`);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // One line a supervisor (or the cluster test harness) waits for.
+  const publicPart = host.port === undefined ? '' : `, WorkflowService on ${config.server.ip}:${host.port}${host.tlsPort === undefined ? '' : ` and over TLS on ${config.server.ip}:${host.tlsPort}`}`;
+  console.log(`Hourglass ${host.roles.join(',')} is serving: internal gRPC on ${host.internalAddress}${publicPart}`);
 });
 
 program

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HistorySettings, InvalidArgumentError, Limits, MatchingSettings } from '@hourglass/common';
-import { DEV_DEFAULTS, loadDevServerConfig, parseConfigFile, parseDevServerConfig } from './config';
+import { CLUSTER_DEFAULTS, DEV_DEFAULTS, START_DEFAULTS, advertisedAddress, loadDevServerConfig, parseConfigFile, parseDevServerConfig, parseStartConfig } from './config';
 
 /** Asserts that `fn` throws an InvalidArgumentError whose message is exactly `message` (or matches it). */
 function refuses(fn: () => unknown, message: string | RegExp): void {
@@ -211,5 +211,49 @@ describe('the settings section', () => {
   it('gives defaults only without a config file', () => {
     const { settings } = loadDevServerConfig({}, {});
     assert.equal(settings.get(Limits.blobSizeError, { namespace: 'billing' }), Limits.blobSizeError.defaultValue);
+  });
+});
+
+describe('hourglass start configuration', () => {
+  const mysql = { store: 'mysql', mysqlClusterDsn: 'mysql://root@127.0.0.1:3306/hg' };
+
+  it('takes the roles, internal address and membership timing from flag > env > the cluster: section > default', () => {
+    const file = parseConfigFile(
+      'hourglass.yaml',
+      ['mysqlClusterDsn: mysql://root@db/hg', 'port: 7300', 'dbFilename: ignored.db', 'cluster:', '  services: [history]', '  internalAddress: 0.0.0.0:7400', '  membershipTtlMs: 9000'].join('\n'),
+    );
+    const config = parseStartConfig({ membershipTtlMs: '6000' }, { HOURGLASS_SERVICES: 'matching, frontend', HOURGLASS_DB_FILENAME: 'x.db' }, file);
+    assert.deepEqual(config.cluster.services, ['frontend', 'matching'], 'env beats the file; roles in their fixed order');
+    assert.equal(config.cluster.membershipTtlMs, 6000, 'the flag beats the file');
+    assert.equal(config.cluster.internalAddress, '0.0.0.0:7400', 'the file beats the default');
+    assert.equal(config.cluster.membershipHeartbeatMs, CLUSTER_DEFAULTS.membershipHeartbeatMs);
+    assert.equal(config.server.port, 7300, 'start-dev options it shares come from the top of the file');
+    assert.equal(config.server.mysqlClusterDsn, 'mysql://root@db/hg');
+    assert.equal(config.server.dbFilename, START_DEFAULTS.dbFilename, "start-dev's own options are neither read from the file nor from the env");
+    assert.equal(config.server.tls, false, 'no generated TLS in a cluster');
+    assert.equal(advertisedAddress(config.cluster, 7401), '127.0.0.1:7401', 'a wildcard bind is advertised on loopback with the bound port');
+    assert.equal(advertisedAddress({ ...config.cluster, advertiseAddress: '10.0.0.5:7400' }, 7401), '10.0.0.5:7400');
+    assert.deepEqual(parseStartConfig(mysql, {}).cluster, CLUSTER_DEFAULTS);
+  });
+
+  it('refuses unknown roles, other stores, generated TLS and a TTL shorter than two heartbeats, naming the option', () => {
+    refuses(
+      () => parseStartConfig({ ...mysql, services: 'frontend,histroy' }, {}),
+      'invalid --services / HOURGLASS_SERVICES: unknown service "histroy" (did you mean history?): expected any of frontend, history, matching, indexer',
+    );
+    refuses(() => parseStartConfig(mysql, { HOURGLASS_SERVICES: ' , ' }), /^invalid --services \/ HOURGLASS_SERVICES: expected at least one of frontend, history, matching, indexer$/);
+    refuses(() => parseStartConfig({ services: 'bogus' }, {}), /unknown service "bogus"/);
+    refuses(() => parseStartConfig({ store: 'sqlite' }, {}), /^hourglass start needs --store \/ HOURGLASS_STORE mysql/);
+    refuses(() => parseStartConfig({ ...mysql, tls: true }, {}), /^hourglass start serves TLS only with your certificate: give --tls-cert-file/);
+    refuses(() => parseStartConfig({ ...mysql, membershipHeartbeatMs: 800, membershipTtlMs: 1000 }, {}), /^invalid --membership-ttl-ms \/ HOURGLASS_MEMBERSHIP_TTL_MS: 1000 ms must be at least twice/);
+    refuses(() => parseStartConfig({ ...mysql, internalAddress: 'localhost' }, {}), 'invalid --internal-address / HOURGLASS_INTERNAL_ADDRESS: expected host:port (port 0..65535), got "localhost"');
+    refuses(() => parseConfigFile('hourglass.yaml', 'cluster:\n  servces: [history]'), 'hourglass.yaml: cluster: unknown key "servces" (did you mean services?)');
+    refuses(() => parseConfigFile('hourglass.yaml', 'cluster:\n  services: [history, indexr]'), /^hourglass\.yaml: cluster\.services: unknown service "indexr" \(did you mean indexer\?\)/);
+  });
+
+  it('leaves start-dev as it was: the cluster section is read but not used', () => {
+    const file = parseConfigFile('hourglass.yaml', 'cluster:\n  services: [history]');
+    assert.deepEqual(parseDevServerConfig({}, {}, file), DEV_DEFAULTS);
+    assert.deepEqual(file.cluster, { services: ['history'] });
   });
 });

@@ -318,6 +318,193 @@ export function optionName(key: OptionKey): string {
   return `${long} / ${spec.env}`;
 }
 
+// --- hourglass start: the roles as separate processes ------------------------------------------
+
+/** The roles one `hourglass start` process may run, any subset of them. */
+export const SERVICE_ROLES = ['frontend', 'history', 'matching', 'indexer'] as const;
+export type ServiceRole = (typeof SERVICE_ROLES)[number];
+
+const hostPort = () => check((raw) => (typeof raw === 'string' && parseHostPort(raw) !== undefined ? raw : undefined), 'host:port (port 0..65535)');
+
+/** `frontend,history`: known roles, each once, at least one. */
+const roleList = () =>
+  textList((item) => ((SERVICE_ROLES as readonly string[]).includes(item) ? undefined : `unknown service ${quote(item)}${didYouMean(item, SERVICE_ROLES)}: expected any of ${SERVICE_ROLES.join(', ')}`)).transform(
+    (roles, ctx): ServiceRole[] => {
+      const unique = [...new Set(roles)] as ServiceRole[];
+      if (unique.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `expected at least one of ${SERVICE_ROLES.join(', ')}` });
+        return z.NEVER;
+      }
+      // Stable order whatever the order given: frontend, history, matching, indexer.
+      return SERVICE_ROLES.filter((r) => unique.includes(r));
+    },
+  );
+
+const clusterFields = {
+  /** The roles this process runs. */
+  services: roleList(),
+  /** Where this process serves internal gRPC (history and matching APIs, health); port 0 picks a free one. */
+  internalAddress: hostPort(),
+  /** The `host:port` other hosts reach this one at (recorded in membership); '': internalAddress, a wildcard bind read as 127.0.0.1. */
+  advertiseAddress: check((raw) => (typeof raw === 'string' && (raw === '' || parseHostPort(raw) !== undefined) ? raw : undefined), "host:port or '' (the internal address)"),
+  /** How often this host renews its membership row. */
+  membershipHeartbeatMs: wholeNumber(50, 60_000),
+  /** A host whose row was not renewed for this long is dead: its shards and queues move. */
+  membershipTtlMs: wholeNumber(200, 600_000),
+  /** Partitions of each task queue unless a queue is configured otherwise. */
+  taskQueuePartitions: wholeNumber(1, 256),
+  /** On SIGTERM, how long in-flight calls may take to finish before the process leaves anyway. */
+  drainTimeoutMs: wholeNumber(0, 600_000),
+};
+
+export const clusterConfigSchema = z.object(clusterFields);
+export type ClusterConfig = z.infer<typeof clusterConfigSchema>;
+export type ClusterOptionKey = keyof ClusterConfig;
+
+export const CLUSTER_DEFAULTS: ClusterConfig = {
+  services: [...SERVICE_ROLES],
+  internalAddress: '127.0.0.1:7235',
+  advertiseAddress: '',
+  membershipHeartbeatMs: 1000,
+  membershipTtlMs: 5000,
+  taskQueuePartitions: 1,
+  drainTimeoutMs: 10_000,
+};
+
+export interface ClusterOptionSpec {
+  key: ClusterOptionKey;
+  flags: string;
+  env: string;
+  description: string;
+}
+
+/** The options of `hourglass start` besides the start-dev ones it shares (START_SHARED_KEYS); file keys go under `cluster:`. */
+export const START_CLUSTER_OPTIONS: readonly ClusterOptionSpec[] = [
+  { key: 'services', flags: '-s, --services <roles>', env: 'HOURGLASS_SERVICES', description: `the roles this process runs, comma-separated: any of ${SERVICE_ROLES.join(', ')}` },
+  { key: 'internalAddress', flags: '--internal-address <host:port>', env: 'HOURGLASS_INTERNAL_ADDRESS', description: 'where this process serves internal gRPC (history/matching APIs and grpc.health.v1.Health); port 0 picks a free one' },
+  {
+    key: 'advertiseAddress',
+    flags: '--advertise-address <host:port>',
+    env: 'HOURGLASS_ADVERTISE_ADDRESS',
+    description: 'the host:port other hosts reach this one at, recorded in membership; default: --internal-address (a wildcard bind as 127.0.0.1)',
+  },
+  { key: 'membershipHeartbeatMs', flags: '--membership-heartbeat-ms <ms>', env: 'HOURGLASS_MEMBERSHIP_HEARTBEAT_MS', description: 'how often this host renews its membership row' },
+  { key: 'membershipTtlMs', flags: '--membership-ttl-ms <ms>', env: 'HOURGLASS_MEMBERSHIP_TTL_MS', description: 'a host not renewed for this long is dead: its shards and task queues move to live hosts' },
+  { key: 'taskQueuePartitions', flags: '--task-queue-partitions <n>', env: 'HOURGLASS_TASK_QUEUE_PARTITIONS', description: 'partitions of each task queue by default' },
+  { key: 'drainTimeoutMs', flags: '--drain-timeout-ms <ms>', env: 'HOURGLASS_DRAIN_TIMEOUT_MS', description: 'on SIGTERM, the longest in-flight calls may take before the process leaves anyway' },
+];
+
+/**
+ * The start-dev options `hourglass start` takes too, with their meaning there: the public
+ * frontend listeners, the store, logging, visibility, metrics. The SQLite file, the dev account's
+ * credentials file and the portal are start-dev's alone.
+ */
+export const START_SHARED_KEYS: readonly OptionKey[] = [
+  'ip',
+  'port',
+  'namespaces',
+  'logLevel',
+  'numHistoryShards',
+  'retentionHours',
+  'store',
+  'mysqlClusterDsn',
+  'mysqlShardDsns',
+  'requireAuth',
+  'tls',
+  'tlsPort',
+  'tlsCertFile',
+  'tlsKeyFile',
+  'tlsCaFile',
+  'visibilityStore',
+  'kafkaBrokers',
+  'elasticsearchUrl',
+  'metricsAddress',
+];
+
+/** start-dev's defaults, but for what differs in a cluster: MySQL, no generated TLS, metrics only when asked. */
+export const START_DEFAULTS: DevServerConfig = { ...DEV_DEFAULTS, store: 'mysql', tls: false, metricsAddress: 'off', portalAddress: 'off', portalWeb: false, inMemory: false };
+
+const CLUSTER_OPTION_BY_KEY = new Map<ClusterOptionKey, ClusterOptionSpec>(START_CLUSTER_OPTIONS.map((o) => [o.key, o]));
+
+function clusterOptionName(key: ClusterOptionKey): string {
+  const spec = CLUSTER_OPTION_BY_KEY.get(key);
+  if (!spec) return key;
+  const long = spec.flags.split(/[ ,]+/).find((f) => f.startsWith('--')) ?? key;
+  return `${long} / ${spec.env}`;
+}
+
+export interface StartConfig {
+  /** The options shared with start-dev (those not in START_SHARED_KEYS hold start's defaults). */
+  server: DevServerConfig;
+  cluster: ClusterConfig;
+}
+
+/**
+ * `hourglass start`'s configuration, by the same precedence as start-dev's (flag > env > file >
+ * default); the cluster options come from the file's `cluster:` section.
+ */
+export function parseStartConfig(flags: ConfigFlags & Partial<Record<ClusterOptionKey, unknown>>, env: NodeJS.ProcessEnv, file?: ConfigFile): StartConfig {
+  const shared: ConfigFlags = {};
+  for (const key of START_SHARED_KEYS) if (flags[key] !== undefined) shared[key] = flags[key];
+  // Only the shared options are read from the environment: start-dev's own (HOURGLASS_DB_FILENAME…) do not apply.
+  const sharedEnv = Object.fromEntries(START_SHARED_KEYS.map((k) => OPTION_BY_KEY.get(k)?.env).filter((e): e is string => e !== undefined && env[e] !== undefined).map((e) => [e, env[e]]));
+  const sharedFile = file ? { ...file, options: Object.fromEntries(Object.entries(file.options).filter(([k]) => (START_SHARED_KEYS as readonly string[]).includes(k))) } : undefined;
+  const cluster: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(clusterFields) as [ClusterOptionKey, z.ZodType][]) {
+    const given = flags[key];
+    const envName = CLUSTER_OPTION_BY_KEY.get(key)?.env;
+    const fromEnv = envName ? env[envName] : undefined;
+    let raw: unknown;
+    if (given !== undefined && !(Array.isArray(given) && given.length === 0)) raw = given;
+    else if (fromEnv !== undefined && fromEnv !== '') raw = fromEnv;
+    else if (file && file.cluster[key] !== undefined) {
+      cluster[key] = file.cluster[key];
+      continue;
+    } else raw = CLUSTER_DEFAULTS[key];
+    const result = schema.safeParse(raw);
+    if (!result.success) throw new InvalidArgumentError(`invalid ${clusterOptionName(key)}: ${result.error.issues[0]?.message ?? 'invalid value'}`);
+    cluster[key] = result.data;
+  }
+  // After the cluster options: a wrong --services is named before a missing DSN.
+  const server = parseDevServerConfig(shared, sharedEnv, sharedFile, START_DEFAULTS);
+  const config = { server, cluster: cluster as ClusterConfig };
+  checkStart(config);
+  return config;
+}
+
+function checkStart({ server, cluster }: StartConfig): void {
+  // Every process of a cluster must see the same state: the embedded SQLite file is one process's.
+  if (server.store !== 'mysql') throw new InvalidArgumentError(`hourglass start needs ${optionName('store')} mysql: the roles of a cluster share one store (start-dev runs on SQLite)`);
+  if (server.tls && !server.tlsCertFile) {
+    throw new InvalidArgumentError(`hourglass start serves TLS only with your certificate: give ${optionName('tlsCertFile')} and ${optionName('tlsKeyFile')}, or turn ${optionName('tls')} off (start-dev generates development credentials)`);
+  }
+  if (cluster.membershipHeartbeatMs * 2 > cluster.membershipTtlMs) {
+    throw new InvalidArgumentError(
+      `invalid ${clusterOptionName('membershipTtlMs')}: ${cluster.membershipTtlMs} ms must be at least twice ${clusterOptionName('membershipHeartbeatMs')} (${cluster.membershipHeartbeatMs} ms), or one late heartbeat declares a live host dead`,
+    );
+  }
+}
+
+/** The address other hosts reach this one at: the advertised one, else the internal one (wildcards read as loopback). */
+export function advertisedAddress(cluster: ClusterConfig, boundPort: number): string {
+  if (cluster.advertiseAddress) return cluster.advertiseAddress;
+  const internal = parseHostPort(cluster.internalAddress) ?? { host: '127.0.0.1', port: boundPort };
+  const host = internal.host === '0.0.0.0' ? '127.0.0.1' : internal.host === '::' ? '::1' : internal.host;
+  return `${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+}
+
+/** Everything `hourglass start` needs at boot: the config file (`--config` or HOURGLASS_CONFIG), then the options. */
+export function loadStartConfig(
+  flags: ConfigFlags & Partial<Record<ClusterOptionKey, unknown>>,
+  env: NodeJS.ProcessEnv,
+  configFile?: string,
+  read?: (path: string) => string,
+): StartConfig & { settings: SettingsRegistry; billing: BillingConfig | undefined; file: string | undefined } {
+  const path = configFile ?? (env[CONFIG_FILE_OPTION.env] || undefined);
+  const file = path ? loadConfigFile(path, read) : undefined;
+  return { ...parseStartConfig(flags, env, file), settings: file?.settings ?? new SettingsRegistry(), billing: file?.billing, file: path };
+}
+
 // --- The config file ---------------------------------------------------------------------------
 
 const constraintsSchema = z.strictObject({
@@ -340,6 +527,8 @@ const configFileSchema = z.strictObject({
   settings: settingsSectionSchema.optional(),
   /** Usage billing: prices (over Temporal Cloud's list prices), per-account prices, report URL signing (docs/metering.md). */
   billing: billingConfigSchema.optional(),
+  /** `hourglass start` only: this process's roles, its internal address, membership timing (docs/distributed.md). */
+  cluster: z.strictObject(Object.fromEntries(Object.entries(clusterFields).map(([key, schema]) => [key, schema.optional()]))).optional(),
 });
 
 /** A parsed, validated config file. */
@@ -352,6 +541,8 @@ export interface ConfigFile {
   settings: SettingsRegistry;
   /** Its `billing:` section, validated. */
   billing: BillingConfig | undefined;
+  /** Its `cluster:` section (`hourglass start`), validated; start-dev ignores it. */
+  cluster: Partial<ClusterConfig>;
 }
 
 /** Parses a config file's text; every error names the file and the key (or line) at fault. */
@@ -369,19 +560,28 @@ export function parseConfigFile(path: string, source: string): ConfigFile {
     if (issue?.code === 'unrecognized_keys') {
       const key = issue.keys[0] ?? '';
       const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : '';
-      const known = issue.path[0] === 'billing' ? [] : issue.path.length === 0 ? [...Object.keys(fields), 'settings', 'billing'] : issue.path.at(-1) === 'constraints' ? ['namespace', 'taskQueue'] : ['value', 'constraints'];
+      const known =
+        issue.path[0] === 'billing'
+          ? []
+          : issue.path[0] === 'cluster'
+            ? Object.keys(clusterFields)
+            : issue.path.length === 0
+              ? [...Object.keys(fields), 'settings', 'billing', 'cluster']
+              : issue.path.at(-1) === 'constraints'
+                ? ['namespace', 'taskQueue']
+                : ['value', 'constraints'];
       throw new InvalidArgumentError(`${path}: ${where}unknown key ${quote(key)}${didYouMean(key, known)}`);
     }
     throw new InvalidArgumentError(`${path}: ${formatPath(issue?.path ?? [])}: ${issue?.message ?? 'invalid'}`);
   }
-  const { settings: overrides, billing, ...options } = result.data as Partial<DevServerConfig> & { settings?: SettingOverrides; billing?: BillingConfig };
+  const { settings: overrides, billing, cluster, ...options } = result.data as Partial<DevServerConfig> & { settings?: SettingOverrides; billing?: BillingConfig; cluster?: Partial<ClusterConfig> };
   let settings: SettingsRegistry;
   try {
     settings = new SettingsRegistry(overrides ?? {});
   } catch (err) {
     throw new InvalidArgumentError(`${path}: ${(err as Error).message}`);
   }
-  return { path, options, settings, billing };
+  return { path, options, settings, billing, cluster: cluster ?? {} };
 }
 
 /** `settings.limit.blobSize.error[0].value`: dotted keys stay whole, list indexes in brackets. */
@@ -410,7 +610,7 @@ export type ConfigFlags = Partial<Record<OptionKey, unknown>>;
  * Merges flags > environment > config file > defaults and validates; throws an InvalidArgumentError
  * naming the flag and env variable (or the file and key) of the bad value.
  */
-export function parseDevServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, file?: ConfigFile): DevServerConfig {
+export function parseDevServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, file?: ConfigFile, defaults: DevServerConfig = DEV_DEFAULTS): DevServerConfig {
   const merged: Record<string, unknown> = {};
   for (const [key, schema] of Object.entries(fields) as [OptionKey, z.ZodType][]) {
     const given = flags[key];
@@ -422,7 +622,7 @@ export function parseDevServerConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv,
     else if (file && file.options[key] !== undefined) {
       merged[key] = file.options[key]; // validated when the file was parsed
       continue;
-    } else raw = DEV_DEFAULTS[key];
+    } else raw = defaults[key];
     const result = schema.safeParse(raw);
     if (!result.success) throw new InvalidArgumentError(`invalid ${optionName(key)}: ${result.error.issues[0]?.message ?? 'invalid value'}`);
     // An option without a default that nothing set stays unset (numHistoryShards: the store's own count).

@@ -31,7 +31,12 @@ export interface RunningVisibility {
   stop(): Promise<void>;
 }
 
-export async function startVisibility(deps: { persistence: Persistence; logger: Logger; config: VisibilityConfig }): Promise<RunningVisibility> {
+/**
+ * `consume` (default true): this process indexes what the bus carries. `hourglass start` turns it
+ * off where a process only publishes (history with Kafka: the indexer role consumes) or only searches
+ * (a frontend).
+ */
+export async function startVisibility(deps: { persistence: Persistence; logger: Logger; config: VisibilityConfig; consume?: boolean }): Promise<RunningVisibility> {
   const { config, logger } = deps;
   let index: VisibilityIndex & VisibilitySearchBackend;
   let closeIndex = async (): Promise<void> => undefined;
@@ -45,7 +50,7 @@ export async function startVisibility(deps: { persistence: Persistence; logger: 
   }
   const bus: VisibilityBus = config.kafkaBrokers.length > 0 ? new KafkaVisibilityBus({ brokers: config.kafkaBrokers, logger }) : new InProcessVisibilityBus();
   const indexer = new VisibilityIndexer(index);
-  bus.subscribe(indexer.consume);
+  if (deps.consume ?? true) bus.subscribe(indexer.consume);
   try {
     await bus.start();
   } catch (err) {

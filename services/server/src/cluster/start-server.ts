@@ -1,0 +1,292 @@
+/**
+ * Composition root of `hourglass start`: the roles this process runs (any subset of frontend,
+ * history, matching, indexer), on the shared MySQL store, each reachable by the others over the
+ * internal gRPC listener, and grpc.health.v1.Health there (and on the frontend's public port).
+ *
+ * Roles in the same process call each other in process; a role another process runs is reached
+ * through `RemoteRoles` (the routing clients over internal gRPC). Visibility: without Kafka the
+ * history role indexes its own records (in-process bus into the SQL or Elasticsearch index); with
+ * Kafka history only publishes and the indexer role consumes. A frontend only searches.
+ */
+import { createHash } from 'node:crypto';
+import { SystemClock, type Logger, type ServerMetrics, type Settings } from '@hourglass/common';
+import type { HistoryService, MatchingService } from '@hourglass/contracts';
+import {
+  ApiKeyCallAuthenticator,
+  DEFAULT_FRONTEND_CONFIG,
+  IDENTITY_AUTHORIZER,
+  ListenError,
+  createFrontend,
+  effectiveNamespaceLimits,
+  identityNamespacePolicy,
+  validateNamespaceName,
+  type FrontendIdentity,
+  type FrontendServer,
+} from '@hourglass/frontend';
+import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
+import { ApiKeyAuthenticator, IdentityService } from '@hourglass/identity';
+import { MatchingEngine } from '@hourglass/matching';
+import type { Persistence } from '@hourglass/persistence';
+import { Billing, type BillingConfig } from '@hourglass/usage';
+import { advertisedAddress, optionName, parseHostPort, type ServiceRole, type StartConfig } from '../config';
+import { openConfiguredPersistence } from '../persistence';
+import { resolveServerTls } from '../tls/server-tls';
+import { SERVER_VERSION } from '../version';
+import { registerDevSearchAttributes, startVisibility, type RunningVisibility } from '../visibility';
+import { InternalServer } from './internal-server';
+
+/** How this process reaches the roles it does not run: routed clients over internal gRPC. */
+export interface RemoteRoles {
+  /** Calls history on the host owning the request's shard. */
+  history: HistoryService;
+  /** Calls matching on the host owning the task queue (partition). */
+  matching: MatchingService;
+  close(): Promise<void>;
+}
+
+/** What the cluster machinery gives a process: its membership and the clients of other hosts. */
+export interface ClusterServices {
+  /** Connects to the other hosts once this one knows its advertised address; undefined: every role must be local. */
+  connect?(self: { address: string; roles: readonly ServiceRole[] }): Promise<RemoteRoles>;
+}
+
+export interface StartServerOptions {
+  config: StartConfig;
+  settings: Settings;
+  logger: Logger;
+  billing?: BillingConfig;
+  metrics?: ServerMetrics;
+  cluster?: ClusterServices;
+  /** The process cannot go on (a shard taken over by another host without its knowledge): default logs and exits. */
+  onFatal?: (reason: string) => void;
+}
+
+export interface RunningHost {
+  roles: readonly ServiceRole[];
+  /** `host:port` other hosts reach this one at. */
+  internalAddress: string;
+  internalPort: number;
+  /** The frontend's public ports; undefined without the frontend role (tlsPort: without TLS too). */
+  port: number | undefined;
+  tlsPort: number | undefined;
+  /**
+   * Leaves the cluster: NOT_SERVING at once, stop accepting calls, let in-flight ones finish for up
+   * to the drain timeout, stop the roles (history releases its shards), close the store.
+   */
+  stop(): Promise<void>;
+}
+
+/** A UUID-shaped id derived from `seed`, as start-dev derives the cluster id. */
+function stableUuid(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export async function startHost({ config, settings, logger, billing: billingConfig, metrics, cluster, onFatal }: StartServerOptions): Promise<RunningHost> {
+  const { server: serverConfig, cluster: clusterConfig } = config;
+  const roles = clusterConfig.services;
+  const has = (role: ServiceRole): boolean => roles.includes(role);
+  for (const name of serverConfig.namespaces) validateNamespaceName(name, '--namespace');
+  const fatal =
+    onFatal ??
+    ((reason: string): void => {
+      logger.fatal(reason);
+      process.exit(1);
+    });
+  const clock = new SystemClock();
+  const persistence: Persistence = await openConfiguredPersistence(serverConfig, clock);
+  const undo: (() => Promise<unknown> | void)[] = [() => persistence.close()];
+  try {
+    const metadata = await persistence.cluster.getClusterMetadata();
+    const internal = new InternalServer(roles);
+    const listen = parseHostPort(clusterConfig.internalAddress);
+    if (!listen) throw new Error(`invalid --internal-address ${clusterConfig.internalAddress}`);
+    const internalPort = await internal.listen(listen.host, listen.port);
+    undo.push(() => internal.stop(0));
+    const self = advertisedAddress(clusterConfig, internalPort);
+    const hostIdentity = `${self}/${process.pid}`;
+
+    const needsRemote = (has('frontend') && !(has('history') && has('matching'))) || (has('history') !== has('matching'));
+    let remote: RemoteRoles | undefined;
+    if (needsRemote) {
+      if (!cluster?.connect) {
+        throw new Error(
+          `--services ${roles.join(',')} needs the other roles over internal gRPC, which this build cannot reach yet: run frontend, history and matching in one process (--services frontend,history,matching)`,
+        );
+      }
+      remote = await cluster.connect({ address: self, roles });
+      const connected = remote;
+      undo.push(() => connected.close());
+    }
+
+    const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
+    const kafka = serverConfig.kafkaBrokers.length > 0;
+    let visibility: RunningVisibility | undefined;
+    // History publishes and, without Kafka, indexes its own records; with Kafka the indexer consumes.
+    // A frontend alone opens the index to search it.
+    if (has('history') || has('frontend') || (has('indexer') && kafka)) {
+      const consume = has('history') ? !kafka || has('indexer') : has('indexer');
+      const running = await startVisibility({ persistence, logger: logger.child({ service: 'visibility' }), config: serverConfig, consume });
+      visibility = running;
+      undo.push(() => running.stop());
+    }
+    if (has('indexer') && !kafka) {
+      logger.info('indexer: without Kafka brokers the history hosts index their own records; this role has nothing to consume');
+    }
+
+    let matching: MatchingEngine | undefined;
+    if (has('matching')) {
+      matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), settings, logger.child({ service: 'matching' }), metrics);
+    }
+    const matchingApi: MatchingService | undefined = matching ?? remote?.matching;
+    let history: HistoryEngine | undefined;
+    if (has('history')) {
+      if (!matchingApi || !visibility) throw new Error('history needs matching and visibility');
+      history = new HistoryEngine({
+        visibility: visibility.bus,
+        batchTargets: visibility.search,
+        persistence,
+        namespaces,
+        matching: matchingApi,
+        clock,
+        settings,
+        config: { ...DEFAULT_HISTORY_CONFIG, numHistoryShards: metadata.numHistoryShards, hostIdentity },
+        logger: logger.child({ service: 'history' }),
+        ...(metrics ? { metrics } : {}),
+        onShardOwnershipLost: (shardId) => fatal(`history shard ${shardId} was taken over by another host; this one stops`),
+        onStateDivergence: (message) => fatal(message),
+      });
+    }
+    const historyApi: HistoryService | undefined = history ?? remote?.history;
+    if (matching) {
+      if (!historyApi) throw new Error('matching needs history');
+      matching.setTaskStarter(historyApi);
+    }
+    if (history) {
+      await history.start();
+      const started = history;
+      undo.push(() => started.stop());
+      internal.setServing('history', true);
+    }
+    if (matching) {
+      await matching.start();
+      const started = matching;
+      undo.push(() => started.stop());
+      internal.setServing('matching', true);
+    }
+    if (has('indexer')) internal.setServing('indexer', true);
+
+    let frontend: FrontendServer | undefined;
+    if (has('frontend')) {
+      if (!historyApi || !matchingApi || !visibility) throw new Error('the frontend needs history, matching and visibility');
+      const retentionMs = serverConfig.retentionHours * 3600_000;
+      const namespaceNames = ['default', ...serverConfig.namespaces];
+      // Every frontend ensures them: the first creates, the others find them (ensure tolerates the race).
+      for (const name of namespaceNames) await namespaces.ensure({ accountId: '', name, retentionMs, description: 'created by hourglass start' });
+      await registerDevSearchAttributes(namespaces, namespaceNames);
+      const tls = await resolveServerTls(serverConfig, logger);
+      let grpcAddress = `${serverConfig.ip}:${serverConfig.port}`;
+      const identity = serverConfig.requireAuth ? frontendIdentity({ persistence, clock, logger, namespaces, settings, billingConfig, grpcAddress: () => grpcAddress }) : undefined;
+      const created = createFrontend({
+        config: {
+          ...DEFAULT_FRONTEND_CONFIG,
+          host: serverConfig.ip,
+          port: serverConfig.port,
+          ...(tls ? { tls: { port: serverConfig.tlsPort, certChain: tls.certChain, privateKey: tls.privateKey } } : {}),
+          serverVersion: SERVER_VERSION,
+        },
+        cluster: {
+          clusterName: metadata.clusterName,
+          clusterId: stableUuid(`${metadata.clusterName}:${metadata.createdAt}`),
+          historyShardCount: metadata.numHistoryShards,
+          persistenceStore: persistence.backend,
+          visibilityStore: persistence.backend,
+        },
+        logger: logger.child({ service: 'frontend' }),
+        history: historyApi,
+        matching: matchingApi,
+        namespaces,
+        visibility: visibility.search,
+        settings,
+        ...(identity ? { identity } : {}),
+        ...(metrics ? { telemetry: { metrics } } : {}),
+      });
+      await created.start().catch((err: unknown) => {
+        throw err instanceof ListenError ? new Error(`${err.message} (${optionName(err.transport === 'tls' ? 'tlsPort' : 'port')})`, { cause: err }) : err;
+      });
+      frontend = created;
+      undo.push(() => created.stop(0));
+      grpcAddress = `${serverConfig.ip}:${created.tlsPort ?? created.port}`;
+      internal.setServing('frontend', true);
+    }
+    internal.setOverall(true);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      roles,
+      internalAddress: self,
+      internalPort,
+      port: frontend?.port,
+      tlsPort: frontend?.tlsPort,
+      stop: () => {
+        stopping ??= (async () => {
+          const grace = clusterConfig.drainTimeoutMs;
+          internal.notServing();
+          // Callers first: the public listener drains, then the internal one (in-flight calls from
+          // other hosts finish), then the roles stop (history releases its shards).
+          await frontend?.stop(grace);
+          await internal.stop(grace);
+          matching?.stop();
+          await history?.stop();
+          await remote?.close();
+          await visibility?.stop();
+          await persistence.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch (cleanupErr) {
+        logger.warn({ err: cleanupErr }, 'cleanup after a failed start failed');
+      }
+    }
+    throw err;
+  }
+}
+
+/** API keys on every call (`requireAuth`): accounts, keys and namespaces come from the operator and Cloud APIs. */
+function frontendIdentity(deps: {
+  persistence: Persistence;
+  clock: SystemClock;
+  logger: Logger;
+  namespaces: NamespaceRegistry;
+  settings: Settings;
+  billingConfig: BillingConfig | undefined;
+  grpcAddress: () => string;
+}): FrontendIdentity {
+  const { persistence, clock, namespaces, settings } = deps;
+  const logger = deps.logger.child({ service: 'identity' });
+  const keys = new ApiKeyAuthenticator({ store: persistence.identity, clock, logger });
+  const service = new IdentityService({
+    store: persistence.identity,
+    namespaces: persistence.namespaces,
+    clock,
+    logger,
+    onNamespaceChanged: (record) => namespaces.remember(record),
+    onAccountChanged: (accountId) => keys.forgetAccount(accountId),
+    onApiKeyChanged: (keyId) => keys.forgetKey(keyId),
+  });
+  return {
+    service,
+    authenticator: new ApiKeyCallAuthenticator({ keys }),
+    authorizer: IDENTITY_AUTHORIZER,
+    namespacePolicy: identityNamespacePolicy(() => undefined),
+    devAccountId: () => undefined,
+    grpcAddress: deps.grpcAddress,
+    effectiveLimits: (ns) => effectiveNamespaceLimits(settings, ns),
+    billing: new Billing({ persistence, clock, ...(deps.billingConfig ? { config: deps.billingConfig } : {}) }),
+  };
+}
