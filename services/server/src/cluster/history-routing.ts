@@ -1,0 +1,201 @@
+/**
+ * The history client of a frontend or matching host in a cluster: each call goes to the history
+ * host that owns the shard of the execution it names, shard = shardIdFor(namespaceId, workflowId),
+ * owner = rendezvous hash of the shard over the live history hosts of membership. When the host
+ * answers that it does not own the shard (ShardNotOwned, optionally naming the owner) or cannot be
+ * reached (UNAVAILABLE), the call goes again, to the owner named or to the owner of a fresh view of
+ * membership, until its deadline.
+ *
+ * Which execution a method names is one table (HISTORY_ROUTES), keyed by method: the compiler
+ * refuses a HistoryService method without a row.
+ */
+import { shardIdFor } from '@hourglass/common';
+import type { ActivityTarget, CallOptions, HistoryService } from '@hourglass/contracts';
+import { SCHEDULER_WORKFLOW_ID_PREFIX, STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX, WORKER_DEPLOYMENTS_WORKFLOW_ID } from '@hourglass/history';
+
+/** The execution (or entity) a call names: what picks its shard. */
+export interface RouteKey {
+  namespaceId: string;
+  workflowId: string;
+}
+
+/** How a method is routed: by the execution its request names, or to every history host. */
+export type HistoryRoute = { kind: 'shard'; key(request: never): RouteKey } | { kind: 'broadcast' };
+
+type Nr = { namespaceId: string; request: Record<string, unknown> };
+const byExecution = (field: string) => (r: Nr): RouteKey => ({ namespaceId: r.namespaceId, workflowId: str((r.request[field] as { workflowId?: unknown } | null | undefined)?.workflowId) });
+const byField = (field: string, prefix = '') => (r: Nr): RouteKey => ({ namespaceId: r.namespaceId, workflowId: prefix + str(r.request[field]) });
+const byTask = (r: { namespaceId: string; task: { workflowId: string } }): RouteKey => ({ namespaceId: r.namespaceId, workflowId: r.task.workflowId });
+const byToken = (r: { namespaceId: string; token: { workflowId: string } }): RouteKey => ({ namespaceId: r.namespaceId, workflowId: r.token.workflowId });
+const byRun = (r: { namespaceId: string; workflowId: string }): RouteKey => ({ namespaceId: r.namespaceId, workflowId: r.workflowId });
+const deployments = (r: { namespaceId: string }): RouteKey => ({ namespaceId: r.namespaceId, workflowId: WORKER_DEPLOYMENTS_WORKFLOW_ID });
+
+function str(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/** An activity completion names its run by token or by workflow id; a standalone activity by its own id. */
+function byActivityTarget(r: { target: ActivityTarget }): RouteKey {
+  const { target } = r;
+  if (target.by === 'token') return { namespaceId: target.token.namespaceId, workflowId: target.token.workflowId };
+  if (target.workflowId === '') return { namespaceId: target.namespaceId, workflowId: STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX + target.activityId };
+  return { namespaceId: target.namespaceId, workflowId: target.workflowId };
+}
+
+const shard = <R>(key: (request: R) => RouteKey): HistoryRoute => ({ kind: 'shard', key: key as (request: never) => RouteKey });
+
+/** The execution each HistoryService method names. */
+export const HISTORY_ROUTES: Record<keyof HistoryService, HistoryRoute> = {
+  startWorkflowExecution: shard(byField('workflowId')),
+  signalWithStartWorkflowExecution: shard(byField('workflowId')),
+  signalWorkflowExecution: shard(byExecution('workflowExecution')),
+  requestCancelWorkflowExecution: shard(byExecution('workflowExecution')),
+  deleteWorkflowExecution: shard(byExecution('workflowExecution')),
+  startBatchOperation: shard(byField('jobId')),
+  describeBatchOperation: shard(byField('jobId')),
+  stopBatchOperation: shard(byField('jobId')),
+  terminateWorkflowExecution: shard(byExecution('workflowExecution')),
+  resetWorkflowExecution: shard(byExecution('workflowExecution')),
+  describeWorkflowExecution: shard(byExecution('execution')),
+  getWorkflowExecutionHistoryReverse: shard(byExecution('execution')),
+  getWorkflowExecutionHistory: shard(byExecution('execution')),
+  queryWorkflow: shard(byExecution('execution')),
+  onNamespaceDeleted: { kind: 'broadcast' },
+  // Update-with-start: every operation names the same workflow id (the frontend checks it).
+  executeMultiOperation: shard((r: Nr) => {
+    const first = (r.request.operations as { startWorkflow?: { workflowId?: string } | null }[] | null | undefined)?.[0];
+    return { namespaceId: r.namespaceId, workflowId: str(first?.startWorkflow?.workflowId) };
+  }),
+  updateWorkflowExecution: shard(byExecution('workflowExecution')),
+  pollWorkflowExecutionUpdate: shard((r: Nr) => ({
+    namespaceId: r.namespaceId,
+    workflowId: str((r.request.updateRef as { workflowExecution?: { workflowId?: string } | null } | null | undefined)?.workflowExecution?.workflowId),
+  })),
+  resetStickyTaskQueue: shard(byRun),
+  respondWorkflowTaskCompleted: shard(byToken),
+  respondWorkflowTaskFailed: shard(byToken),
+  respondActivityTaskCompleted: shard(byActivityTarget),
+  respondActivityTaskFailed: shard(byActivityTarget),
+  respondActivityTaskCanceled: shard(byActivityTarget),
+  recordActivityTaskHeartbeat: shard(byActivityTarget),
+  createSchedule: shard(byField('scheduleId', SCHEDULER_WORKFLOW_ID_PREFIX)),
+  describeSchedule: shard(byField('scheduleId', SCHEDULER_WORKFLOW_ID_PREFIX)),
+  updateSchedule: shard(byField('scheduleId', SCHEDULER_WORKFLOW_ID_PREFIX)),
+  patchSchedule: shard(byField('scheduleId', SCHEDULER_WORKFLOW_ID_PREFIX)),
+  deleteSchedule: shard(byField('scheduleId', SCHEDULER_WORKFLOW_ID_PREFIX)),
+  listScheduleMatchingTimes: shard(byField('scheduleId', SCHEDULER_WORKFLOW_ID_PREFIX)),
+  registerWorkerDeploymentVersion: shard(deployments),
+  updateWorkflowExecutionOptions: shard(byExecution('workflowExecution')),
+  taskQueueVersions: shard(deployments),
+  describeWorkerDeployment: shard(deployments),
+  listWorkerDeployments: shard(deployments),
+  describeWorkerDeploymentVersion: shard(deployments),
+  setWorkerDeploymentCurrentVersion: shard(deployments),
+  setWorkerDeploymentRampingVersion: shard(deployments),
+  deleteWorkerDeploymentVersion: shard(deployments),
+  deleteWorkerDeployment: shard(deployments),
+  startActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
+  describeActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
+  pollActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
+  requestCancelActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
+  terminateActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
+  deleteActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
+  respondQueryTaskCompleted: shard((r: { namespaceId: string; request: { taskToken?: Uint8Array | null } }) => queryTokenKey(r)),
+  recordWorkflowTaskStarted: shard(byTask),
+  recordActivityTaskStarted: shard(byTask),
+  rescheduleStickyWorkflowTask: shard(byTask),
+  redispatchTask: shard(byTask),
+  buildQueryTask: shard(byRun),
+};
+
+/** A query task's token names its run (JSON, see @hourglass/contracts task-token.ts). */
+function queryTokenKey(r: { namespaceId: string; request: { taskToken?: Uint8Array | null } }): RouteKey {
+  try {
+    const parsed = JSON.parse(Buffer.from(r.request.taskToken ?? new Uint8Array()).toString('utf8')) as unknown[];
+    return { namespaceId: r.namespaceId, workflowId: str(parsed[3]) };
+  } catch {
+    return { namespaceId: r.namespaceId, workflowId: '' };
+  }
+}
+
+/** Where history hosts are, as membership knows them. */
+export interface HistoryHosts {
+  /** The address of the live history host owning `shardId`; undefined when no history host is live. `fresh`: re-read membership first. */
+  ownerOf(shardId: number, fresh: boolean): Promise<string | undefined>;
+  /** Every live history host. */
+  all(): Promise<string[]>;
+  /** A client of the history host at `address` (cached by the caller's factory). */
+  client(address: string): HistoryService;
+}
+
+export interface RoutingOptions {
+  numHistoryShards: number;
+  /** Longest a call is retried when it names no deadline. */
+  defaultBudgetMs?: number;
+  /** Waits between attempts: doubling from the first up to the last. */
+  backoffMs?: [number, number];
+  /** A misrouted or failed attempt (logs, tests). */
+  onRetry?: (info: { method: string; shardId: number; address: string | undefined; attempt: number; reason: string }) => void;
+}
+
+/** A refusal that names the right host: retry there at once. */
+function ownerHint(err: unknown): string | undefined {
+  const owner = (err as { owner?: unknown; ownerAddress?: unknown }).owner ?? (err as { ownerAddress?: unknown }).ownerAddress;
+  return typeof owner === 'string' && owner !== '' ? owner : undefined;
+}
+
+/** Whether another attempt (on another host, or the same after a fresh view) may succeed. */
+export function isRetryableRouting(err: unknown): boolean {
+  const e = err as { name?: unknown; code?: unknown; type?: unknown };
+  if (e.name === 'ShardNotOwnedError' || e.code === 'SHARD_NOT_OWNED' || e.type === 'ShardNotOwned') return true;
+  // grpc-js status 14, or a domain error carried over with its code.
+  return e.code === 14 || e.code === 'UNAVAILABLE';
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A HistoryService that routes every call to the owner of its shard (see the top of this file). */
+export function routingHistoryClient(hosts: HistoryHosts, options: RoutingOptions): HistoryService {
+  const budget = options.defaultBudgetMs ?? 10_000;
+  const [firstBackoff, maxBackoff] = options.backoffMs ?? [25, 500];
+  const client: Record<string, unknown> = {};
+  for (const [method, route] of Object.entries(HISTORY_ROUTES) as [keyof HistoryService, HistoryRoute][]) {
+    if (route.kind === 'broadcast') {
+      client[method] = async (...args: unknown[]) => {
+        const addresses = await hosts.all();
+        await Promise.all(addresses.map((a) => (hosts.client(a)[method] as (...x: unknown[]) => Promise<unknown>)(...args)));
+      };
+      continue;
+    }
+    client[method] = async (request: never, call?: CallOptions) => {
+      const key = route.key(request);
+      const shardId = shardIdFor(key.namespaceId, key.workflowId, options.numHistoryShards);
+      const deadline = call?.deadline ? call.deadline : Date.now() + budget;
+      let hint: string | undefined;
+      let fresh = false;
+      let backoff = firstBackoff;
+      for (let attempt = 1; ; attempt++) {
+        const address = hint ?? (await hosts.ownerOf(shardId, fresh));
+        hint = undefined;
+        try {
+          if (!address) throw Object.assign(new Error(`no live history host owns shard ${shardId}`), { code: 'UNAVAILABLE' });
+          const target = hosts.client(address)[method] as (r: never, c?: CallOptions) => Promise<unknown>;
+          return await target.call(hosts.client(address), request, call);
+        } catch (err) {
+          if (!isRetryableRouting(err) || call?.signal?.aborted) throw err;
+          const wait = Math.min(backoff, maxBackoff);
+          if (Date.now() + wait >= deadline) throw err;
+          options.onRetry?.({ method, shardId, address, attempt, reason: (err as Error).message });
+          hint = ownerHint(err);
+          fresh = true;
+          // Straight to a named owner; otherwise wait for membership to catch up.
+          if (!hint) {
+            await sleep(wait);
+            backoff *= 2;
+          }
+        }
+      }
+    };
+  }
+  return client as unknown as HistoryService;
+}
