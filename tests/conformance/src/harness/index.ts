@@ -6,3 +6,4 @@ export * from './env';
 export * from './mysql';
 export * from './raw-service';
 export * from './cloud-scenario';
+export * from './cluster';
