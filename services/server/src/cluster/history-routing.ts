@@ -10,8 +10,9 @@
  * refuses a HistoryService method without a row.
  */
 import { shardIdFor } from '@hourglass/common';
-import type { ActivityTarget, CallOptions, HistoryService } from '@hourglass/contracts';
+import type { ActivityTarget, HistoryService } from '@hourglass/contracts';
 import { SCHEDULER_WORKFLOW_ID_PREFIX, STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX, WORKER_DEPLOYMENTS_WORKFLOW_ID } from '@hourglass/history';
+import { routedClient, type Route, type RoutingOptions } from './routing';
 
 /** The execution (or entity) a call names: what picks its shard. */
 export interface RouteKey {
@@ -128,74 +129,25 @@ export interface HistoryHosts {
   client(address: string): HistoryService;
 }
 
-export interface RoutingOptions {
+export interface HistoryRoutingOptions extends RoutingOptions {
   numHistoryShards: number;
-  /** Longest a call is retried when it names no deadline. */
-  defaultBudgetMs?: number;
-  /** Waits between attempts: doubling from the first up to the last. */
-  backoffMs?: [number, number];
-  /** A misrouted or failed attempt (logs, tests). */
-  onRetry?: (info: { method: string; shardId: number; address: string | undefined; attempt: number; reason: string }) => void;
 }
-
-/** A refusal that names the right host: retry there at once. */
-function ownerHint(err: unknown): string | undefined {
-  const owner = (err as { owner?: unknown; ownerAddress?: unknown }).owner ?? (err as { ownerAddress?: unknown }).ownerAddress;
-  return typeof owner === 'string' && owner !== '' ? owner : undefined;
-}
-
-/** Whether another attempt (on another host, or the same after a fresh view) may succeed. */
-export function isRetryableRouting(err: unknown): boolean {
-  const e = err as { name?: unknown; code?: unknown; type?: unknown };
-  if (e.name === 'ShardNotOwnedError' || e.code === 'SHARD_NOT_OWNED' || e.type === 'ShardNotOwned') return true;
-  // grpc-js status 14, or a domain error carried over with its code.
-  return e.code === 14 || e.code === 'UNAVAILABLE';
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A HistoryService that routes every call to the owner of its shard (see the top of this file). */
-export function routingHistoryClient(hosts: HistoryHosts, options: RoutingOptions): HistoryService {
-  const budget = options.defaultBudgetMs ?? 10_000;
-  const [firstBackoff, maxBackoff] = options.backoffMs ?? [25, 500];
-  const client: Record<string, unknown> = {};
-  for (const [method, route] of Object.entries(HISTORY_ROUTES) as [keyof HistoryService, HistoryRoute][]) {
-    if (route.kind === 'broadcast') {
-      client[method] = async (...args: unknown[]) => {
-        const addresses = await hosts.all();
-        await Promise.all(addresses.map((a) => (hosts.client(a)[method] as (...x: unknown[]) => Promise<unknown>)(...args)));
-      };
-      continue;
-    }
-    client[method] = async (request: never, call?: CallOptions) => {
-      const key = route.key(request);
-      const shardId = shardIdFor(key.namespaceId, key.workflowId, options.numHistoryShards);
-      const deadline = call?.deadline ? call.deadline : Date.now() + budget;
-      let hint: string | undefined;
-      let fresh = false;
-      let backoff = firstBackoff;
-      for (let attempt = 1; ; attempt++) {
-        const address = hint ?? (await hosts.ownerOf(shardId, fresh));
-        hint = undefined;
-        try {
-          if (!address) throw Object.assign(new Error(`no live history host owns shard ${shardId}`), { code: 'UNAVAILABLE' });
-          const target = hosts.client(address)[method] as (r: never, c?: CallOptions) => Promise<unknown>;
-          return await target.call(hosts.client(address), request, call);
-        } catch (err) {
-          if (!isRetryableRouting(err) || call?.signal?.aborted) throw err;
-          const wait = Math.min(backoff, maxBackoff);
-          if (Date.now() + wait >= deadline) throw err;
-          options.onRetry?.({ method, shardId, address, attempt, reason: (err as Error).message });
-          hint = ownerHint(err);
-          fresh = true;
-          // Straight to a named owner; otherwise wait for membership to catch up.
-          if (!hint) {
-            await sleep(wait);
-            backoff *= 2;
-          }
-        }
-      }
-    };
-  }
-  return client as unknown as HistoryService;
+export function routingHistoryClient(hosts: HistoryHosts, options: HistoryRoutingOptions): HistoryService {
+  const routes = Object.fromEntries(
+    (Object.entries(HISTORY_ROUTES) as [keyof HistoryService, HistoryRoute][]).map(([method, route]) => [
+      method,
+      route.kind === 'broadcast'
+        ? route
+        : {
+            kind: 'key' as const,
+            key: (request: never) => {
+              const key = route.key(request);
+              return String(shardIdFor(key.namespaceId, key.workflowId, options.numHistoryShards));
+            },
+          },
+    ]),
+  ) as Record<keyof HistoryService, Route>;
+  return routedClient<HistoryService>('history shard', routes, { ownerOf: (shard, fresh) => hosts.ownerOf(Number(shard), fresh), all: () => hosts.all(), client: (a) => hosts.client(a) }, options);
 }

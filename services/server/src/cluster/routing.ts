@@ -1,0 +1,92 @@
+/**
+ * The core of the routing clients (history by shard, matching by task queue): a client of service
+ * S whose every method finds the host owning its request's placement key, calls it, and on a
+ * retryable refusal (not the owner, unreachable) tries again — at once on the owner a refusal
+ * names, else on a fresh view of membership after a short wait — until the call's deadline.
+ */
+import type { CallOptions } from '@hourglass/contracts';
+
+/** How a method is routed: by the placement key of its request, or to every host of the role. */
+export type Route = { kind: 'key'; key(request: never): string } | { kind: 'broadcast' };
+
+/** The hosts of one role, as membership places keys on them. */
+export interface Placement<S> {
+  /** The address of the live host owning `key`; undefined when none is live. `fresh`: re-read membership first. */
+  ownerOf(key: string, fresh: boolean): Promise<string | undefined>;
+  all(): Promise<string[]>;
+  /** A client of the host at `address` (cached by the caller's factory). */
+  client(address: string): S;
+}
+
+export interface RoutingOptions {
+  /** Longest a call is retried when it names no deadline. */
+  defaultBudgetMs?: number;
+  /** Waits between attempts: doubling from the first up to the last. */
+  backoffMs?: [number, number];
+  /** A misrouted or failed attempt (logs, tests). */
+  onRetry?: (info: { method: string; key: string; address: string | undefined; attempt: number; reason: string }) => void;
+}
+
+/** A refusal that names the right host: retry there at once. */
+function ownerHint(err: unknown): string | undefined {
+  const owner = (err as { owner?: unknown; ownerAddress?: unknown }).owner ?? (err as { ownerAddress?: unknown }).ownerAddress;
+  return typeof owner === 'string' && owner !== '' ? owner : undefined;
+}
+
+/** Whether another attempt (on another host, or the same after a fresh view) may succeed. */
+export function isRetryableRouting(err: unknown): boolean {
+  const e = err as { name?: unknown; code?: unknown; type?: unknown };
+  if (e.name === 'ShardNotOwnedError' || e.code === 'SHARD_NOT_OWNED' || e.type === 'ShardNotOwned') return true;
+  // grpc-js status 14, or a domain error carried over with its code.
+  return e.code === 14 || e.code === 'UNAVAILABLE';
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A client of S that routes each call by `routes` over `placement`. `what` names the key in errors ("history shard"). */
+export function routedClient<S>(what: string, routes: Record<keyof S, Route>, placement: Placement<S>, options: RoutingOptions = {}): S {
+  const budget = options.defaultBudgetMs ?? 10_000;
+  const [firstBackoff, maxBackoff] = options.backoffMs ?? [25, 500];
+  const client: Record<string, unknown> = {};
+  for (const [method, route] of Object.entries(routes) as [string, Route][]) {
+    const on = (address: string) => {
+      const target = placement.client(address);
+      return (target[method as keyof S] as (...args: unknown[]) => Promise<unknown>).bind(target);
+    };
+    if (route.kind === 'broadcast') {
+      client[method] = async (...args: unknown[]) => {
+        const addresses = await placement.all();
+        await Promise.all(addresses.map((a) => on(a)(...args)));
+      };
+      continue;
+    }
+    client[method] = async (request: never, call?: CallOptions) => {
+      const key = route.key(request);
+      const deadline = call?.deadline ? call.deadline : Date.now() + budget;
+      let hint: string | undefined;
+      let fresh = false;
+      let backoff = firstBackoff;
+      for (let attempt = 1; ; attempt++) {
+        const address = hint ?? (await placement.ownerOf(key, fresh));
+        hint = undefined;
+        try {
+          if (!address) throw Object.assign(new Error(`no live host owns ${what} ${key}`), { code: 'UNAVAILABLE' });
+          return await on(address)(request, call);
+        } catch (err) {
+          if (!isRetryableRouting(err) || call?.signal?.aborted) throw err;
+          const wait = Math.min(backoff, maxBackoff);
+          if (Date.now() + wait >= deadline) throw err;
+          options.onRetry?.({ method, key, address, attempt, reason: (err as Error).message });
+          hint = ownerHint(err);
+          fresh = true;
+          // Straight to a named owner; otherwise wait for membership to catch up.
+          if (!hint) {
+            await sleep(wait);
+            backoff *= 2;
+          }
+        }
+      }
+    };
+  }
+  return client as S;
+}
