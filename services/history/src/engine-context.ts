@@ -1,5 +1,5 @@
 import type { Clock, Logger, Settings } from '@hourglass/common';
-import type { MatchingService } from '@hourglass/contracts';
+import type { CrossExecutionService, MatchingService } from '@hourglass/contracts';
 import type { HistoryConfig } from './config';
 import type { NamespaceRegistry } from './namespace-registry';
 import type { ExecutionNotifier } from './notifier';
@@ -20,4 +20,6 @@ export interface EngineContext {
   /** Worker deployments: where a versioned task queue's tasks go. */
   readonly deployments: WorkerDeployments;
   shardFor(namespaceId: string, workflowId: string): ShardContext;
+  /** The target side of transfer tasks that reach another execution: this engine in one process, the target shard's owner in a cluster. */
+  readonly peers: CrossExecutionService;
 }
