@@ -107,6 +107,12 @@ export const HISTORY_ROUTES: Record<keyof HistoryService, HistoryRoute> = {
   rescheduleStickyWorkflowTask: shard(byTask),
   redispatchTask: shard(byTask),
   buildQueryTask: shard(byRun),
+  // Cross-execution transfer tasks name their target at the top of the request.
+  startChildExecution: shard(byRun),
+  recordChildExecutionClosed: shard(byRun),
+  applyParentClosePolicy: shard(byRun),
+  deliverExternalSignal: shard(byRun),
+  deliverExternalCancel: shard(byRun),
 };
 
 /** A query task's token names its run (JSON, see @hourglass/contracts task-token.ts). */

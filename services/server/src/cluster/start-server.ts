@@ -155,6 +155,8 @@ export async function startHost({ config, settings, logger, billing: billingConf
         ...(metrics ? { metrics } : {}),
         onShardOwnershipLost: (shardId) => fatal(`history shard ${shardId} was taken over by another host; this one stops`),
         onStateDivergence: (message) => fatal(message),
+        // Child workflows, signals and cancels to other executions reach the target shard's owner.
+        ...(remote ? { peers: remote.history } : {}),
       });
     }
     const historyApi: HistoryService | undefined = history ?? remote?.history;
