@@ -123,6 +123,10 @@ export interface CrossExecutionService {
   deliverExternalSignal(
     request: CrossExecutionTarget & { source: { workflowId: string; runId: string }; initiatedEventId: number; signal: { signalName: string; input?: Payloads | null; header?: temporal.api.common.v1.IHeader | null } },
   ): Promise<boolean>;
+  /** A schedule's action: a start with the search attributes Temporal sets on scheduled runs (TemporalScheduledById…). */
+  startScheduledWorkflow(request: { namespaceId: string; workflowId: string; request: Ws<'StartWorkflowExecutionRequest'>; systemSearchAttributes: Record<string, temporal.api.common.v1.IPayload> }): Promise<Ws<'StartWorkflowExecutionResponse'>>;
+  /** The current run of a workflow id (null when the id has none): schedules and batch jobs watch their targets with it. */
+  currentExecution(request: { namespaceId: string; workflowId: string }): Promise<{ runId: string; running: boolean; status: number } | null>;
   /** Delivers a RequestCancelExternalWorkflowExecution; false as for signals. */
   deliverExternalCancel(request: CrossExecutionTarget & { source: { workflowId: string; runId: string }; initiatedEventId: number; reason: string }): Promise<boolean>;
 }

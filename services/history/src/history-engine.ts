@@ -36,7 +36,7 @@ import { pollWorkflowExecutionUpdate, updateWorkflowExecution } from './api/upda
 import { resetWorkflowExecution } from './api/reset-workflow/reset-workflow.handler';
 import { requestCancelWorkflowExecution } from './api/request-cancel-workflow/request-cancel-workflow.handler';
 import { signalWorkflowExecution } from './api/signal-workflow/signal-workflow.handler';
-import { executeMultiOperation, signalWithStartWorkflowExecution, startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
+import { executeMultiOperation, signalWithStartWorkflowExecution, startScheduledWorkflow, startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
 import { terminateWorkflowExecution } from './api/terminate-workflow/terminate-workflow.handler';
 import type { HistoryConfig } from './config';
 import type { EngineContext } from './engine-context';
@@ -86,8 +86,8 @@ export interface HistoryEngineDeps {
   onStateDivergence?: (message: string) => void;
   /** Shard ownership changes and store latency (none by default). */
   metrics?: ServerMetrics;
-  /** Where transfer tasks reach other executions (child starts, signals to other workflows…): a client routing to each target shard's owner in a cluster; default this engine. */
-  peers?: CrossExecutionService;
+  /** Where work reaches other executions (child starts, signals to other workflows, schedules' and batch jobs' targets): a client routing to each shard's owner in a cluster; default this engine. */
+  peers?: HistoryService;
 }
 
 /** A task category and the executor of its tasks: all a new category needs. */
@@ -255,6 +255,15 @@ export class HistoryEngine implements HistoryService {
 
   deliverExternalCancel(request: Parameters<CrossExecutionService['deliverExternalCancel']>[0]): Promise<boolean> {
     return deliverExternalCancel(this.env, request);
+  }
+
+  async startScheduledWorkflow(request: Parameters<CrossExecutionService['startScheduledWorkflow']>[0]): Promise<Ws<'StartWorkflowExecutionResponse'>> {
+    return startScheduledWorkflow(this.env, await this.env.namespaces.getById(request.namespaceId), request.request, request.systemSearchAttributes);
+  }
+
+  async currentExecution(request: { namespaceId: string; workflowId: string }): Promise<{ runId: string; running: boolean; status: number } | null> {
+    const current = await this.shardFor(request.namespaceId, request.workflowId).getCurrentExecution(request.namespaceId, request.workflowId);
+    return current ? { runId: current.runId, running: current.running, status: current.status } : null;
   }
 
   shardFor(namespaceId: string, workflowId: string): ShardContext {
