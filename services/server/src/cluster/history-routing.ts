@@ -113,6 +113,8 @@ export const HISTORY_ROUTES: Record<keyof HistoryService, HistoryRoute> = {
   applyParentClosePolicy: shard(byRun),
   deliverExternalSignal: shard(byRun),
   deliverExternalCancel: shard(byRun),
+  startScheduledWorkflow: shard(byRun),
+  currentExecution: shard(byRun),
 };
 
 /** A query task's token names its run (JSON, see @hourglass/contracts task-token.ts). */
