@@ -339,6 +339,21 @@ export const MatchingSettings = {
     parse: integerSetting(1),
     description: 'Backlog tasks loaded from the store at a time.',
   }),
+  numTaskQueuePartitions: defineSetting({
+    key: 'matching.numTaskQueuePartitions',
+    scope: 'taskQueue',
+    defaultValue: 4,
+    parse: integerSetting(1),
+    description:
+      "Partitions of a normal task queue (Temporal's matching.numTaskqueueReadPartitions/WritePartitions in one): adds and polls spread over them, an idle poller anywhere is reached through the root. Sticky queues have one. Lowering it is safe: the backlog of a partition no longer used drains to its parent.",
+  }),
+  forwarderMaxChildrenPerNode: defineSetting({
+    key: 'matching.forwarderMaxChildrenPerNode',
+    scope: 'taskQueue',
+    defaultValue: 20,
+    parse: integerSetting(1),
+    description: 'Branching of the partition tree: a partition forwards adds and polls it cannot serve to its parent, partition ⌈k / this⌉ − 1, up to the root (partition 0).',
+  }),
 } as const;
 
 /** Frontend tunables. */
