@@ -174,7 +174,7 @@ export class MatchingEngine implements MatchingService {
     const family = this.family(target.namespaceId, target.name, target.type, target.kind);
     const queue = this.partition(family, target.partition);
     if (forwardedFrom === target.partition) throw new InvariantViolationError(`partition ${forwardedFrom} of task queue ${quote(target.name)} forwarded a task to itself`);
-    if (await queue.offerToPoller(task)) return true;
+    if (queue.hasLiveWaiter() && (await queue.offerToPoller(task))) return true;
     const parent = this.parentKey(family, queue);
     return parent !== undefined && (await this.forwardTask(parent, task, queue, queue.key.partition));
   }
@@ -341,7 +341,8 @@ export class MatchingEngine implements MatchingService {
 
   /** Sync match on this partition or, forwarded, above it; else this partition's backlog. */
   private async add(family: PartitionedQueue, queue: TaskQueue, task: MatchTask): Promise<void> {
-    if (await queue.offerToPoller(task)) {
+    // The waiter check first: most adds to a partition with no poller of its own are forwarded, and an offer costs promises.
+    if (queue.hasLiveWaiter() && (await queue.offerToPoller(task))) {
       this.metricsOf(queue)?.sync.inc();
       return;
     }
@@ -383,8 +384,8 @@ export class MatchingEngine implements MatchingService {
     queue.namespaceName = request.namespaceName;
     // Pollers are remembered where the poll came in, not again where it was forwarded.
     if (forwardedFrom === undefined) queue.recordPoller(request.identity, this.clock.now());
-    const start = this.startFor(queue.key.type, request);
     const parent = this.parentKey(family, queue);
+    let start: ((offer: Offer, pollRequestId: string) => Promise<PollResponse>) | undefined;
     let window: { signal: AbortSignal; close(): void } | undefined;
     try {
       for (;;) {
@@ -400,7 +401,8 @@ export class MatchingEngine implements MatchingService {
           if (!offer) return null;
         }
         const taken = offer;
-        const response = await this.tryStart(queue, taken, window?.signal ?? call.signal, (id) => start(taken, id));
+        const startTask = (start ??= this.startFor(queue.key.type, request));
+        const response = await this.tryStart(queue, taken, window?.signal ?? call.signal, (id) => startTask(taken, id));
         if (response !== undefined) return response;
         if (window?.signal.aborted || call.signal?.aborted) return null;
       }
