@@ -162,6 +162,15 @@ test('partitions: backlog spread over the partitions drains when pollers come, e
   assert.equal(f.engine.describeTaskQueue(describeKey).backlogTasks, 0);
 });
 
+test('partitions: while nobody polls, each add tries the tree once; the stored backlog is not offered up again per add', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  const router = new RecordingRouter(f);
+  for (let id = 1; id <= 10; id++) await f.engine.addToPartition(queueKey({ partition: 1 }), task(id));
+  assert.equal(await storedBacklog(f, queueKey({ partition: 1 })).then((ids) => ids.length), 10);
+  assert.equal(router.tasks.length, 11, 'one forward per add, and the first stored task offered up once');
+});
+
 test('partitions: a task returned to a child partition while a poller waits on the root moves up to it', async (t) => {
   const f = await matchingFixture();
   t.after(() => f.close());

@@ -250,7 +250,7 @@ export class TaskQueue {
         // Its start failed transiently: back at the head, for the next poller.
         if (outcome === 'returned') {
           this.backlog.unshift(entry);
-          this.pumpBacklog();
+          this.pumpBacklog(true);
         }
       },
     };
@@ -305,7 +305,7 @@ export class TaskQueue {
   restoreBacklog(entries: BacklogEntry[]): void {
     if (entries.length === 0) return;
     this.backlog = [...entries, ...this.backlog].sort((a, b) => a.taskId - b.taskId);
-    this.pumpBacklog();
+    this.pumpBacklog(true);
   }
 
   /**
@@ -326,12 +326,17 @@ export class TaskQueue {
     });
   }
 
-  /** Hands what is waiting (see takeOffer) to waiting pollers. */
-  private pumpBacklog(): void {
+  /**
+   * Hands what is waiting (see takeOffer) to waiting pollers. Backlog left with no poller here is
+   * reported when it just began (a poll may have arrived above while its first task was written:
+   * tasks behind it are found by that poll) or when tasks came back (`returned`); not on every add,
+   * which would offer the head up again for each task stored while nobody polls.
+   */
+  private pumpBacklog(returned = false): void {
     while (this.queries.length > 0 || this.backlog.length > 0) {
       const waiter = this.takeLiveWaiter();
       if (!waiter) {
-        if (this.backlog.length > 0) this.onStrandedBacklog?.();
+        if (this.backlog.length === 1 || (returned && this.backlog.length > 0)) this.onStrandedBacklog?.();
         return;
       }
       answer(waiter, this.takeOffer());
