@@ -404,7 +404,8 @@ export class MatchingEngine implements MatchingService {
         const startTask = (start ??= this.startFor(queue.key.type, request));
         const response = await this.tryStart(queue, taken, window?.signal ?? call.signal, (id) => startTask(taken, id));
         if (response !== undefined) return response;
-        if (window?.signal.aborted || call.signal?.aborted) return null;
+        // The task was stale: look again while the poll may still wait.
+        if (window ? window.signal.aborted : this.answerWithinMs(call) === undefined) return null;
       }
     } finally {
       window?.close();

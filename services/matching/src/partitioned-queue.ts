@@ -65,10 +65,6 @@ export class PartitionedQueue {
     this.pollsInFlight[partition] = (this.pollsInFlight[partition] ?? 1) - 1;
   }
 
-  isEmpty(): boolean {
-    return this.partitions.every((p) => p === undefined);
-  }
-
   /** The queue as a whole: polls, backlog and queries summed over partitions, pollers merged by identity. */
   describe(since: number): TaskQueueDescription | undefined {
     let only: TaskQueueDescription | undefined;
