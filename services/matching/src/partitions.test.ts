@@ -144,7 +144,7 @@ test('partitions: with pollers on some partitions only, every task added through
   assert.equal(new Set(delivered).size, 24);
   assert.ok(delivered.every((id) => id !== undefined));
   assert.deepEqual(await storedBacklogAll(f), []);
-  assert.equal(f.engine.describeTaskQueue(describeKey).backlogTasks, 0);
+  assert.equal((await f.engine.describeTaskQueue(describeKey)).backlogTasks, 0);
 });
 
 test('partitions: backlog spread over the partitions drains when pollers come, even pollers of the root only', async (t) => {
@@ -152,14 +152,14 @@ test('partitions: backlog spread over the partitions drains when pollers come, e
   t.after(() => f.close());
   for (let id = 1; id <= 8; id++) await f.engine.addWorkflowTask(workflowTask(id));
   for (let p = 0; p < 4; p++) assert.equal((await storedBacklog(f, queueKey({ partition: p }))).length, 2, `partition ${p} holds its share`);
-  assert.equal(f.engine.describeTaskQueue(describeKey).backlogTasks, 8, 'describe sums the partitions');
+  assert.equal((await f.engine.describeTaskQueue(describeKey)).backlogTasks, 8, 'describe sums the partitions');
 
   const delivered: (string | undefined)[] = [];
   for (let i = 0; i < 8; i++) delivered.push(workflowIdOf(await pollOn(f, 0)));
   assert.deepEqual(delivered.slice(0, 2), ['wf-1', 'wf-5'], 'the root\'s own backlog first');
   assert.deepEqual([...delivered].sort(), ['wf-1', 'wf-2', 'wf-3', 'wf-4', 'wf-5', 'wf-6', 'wf-7', 'wf-8']);
   await eventually(async () => (await storedBacklogAll(f)).length === 0);
-  assert.equal(f.engine.describeTaskQueue(describeKey).backlogTasks, 0);
+  assert.equal((await f.engine.describeTaskQueue(describeKey)).backlogTasks, 0);
 });
 
 test('partitions: while nobody polls, each add tries the tree once; the stored backlog is not offered up again per add', async (t) => {
@@ -193,7 +193,7 @@ test('partitions: describe sums waiting polls and backlog over partitions and me
   await f.engine.addToPartition(queueKey({ partition: 2 }), { ...task(1), createdAt: first });
   f.clock.advance(1_000);
   await f.engine.addToPartition(queueKey({ partition: 0 }), { ...task(2), createdAt: f.clock.now() });
-  let d = f.engine.describeTaskQueue(describeKey);
+  let d = await f.engine.describeTaskQueue(describeKey);
   assert.equal(d.backlogTasks, 2);
   assert.equal(d.oldestBacklogTime, first, 'the oldest task of any partition');
 
@@ -203,7 +203,7 @@ test('partitions: describe sums waiting polls and backlog over partitions and me
   const calls = [cancellableCall(), cancellableCall(), cancellableCall()];
   const polls = [pollOn(f, 1, calls[0], 'a'), pollOn(f, 3, calls[1], 'b'), pollOn(f, 3, calls[2], 'a')];
   await pollersWaiting(f, 3);
-  d = f.engine.describeTaskQueue(describeKey);
+  d = await f.engine.describeTaskQueue(describeKey);
   assert.equal(d.waitingPollers, 3);
   assert.equal(d.backlogTasks, 0);
   assert.deepEqual(d.pollers.map((p) => p.identity).sort(), ['a', 'b', 'worker-1'], 'each identity once');
@@ -246,7 +246,7 @@ test('partitions: a backlog stored before partitions existed (root rows) is serv
   const { rangeId } = await store.leaseTaskQueue(queueKey());
   await store.createTasks(queueKey(), rangeId, [1, 2, 3].map((id) => ({ taskId: rangeId * 2 ** 32 + id, data: JSON.stringify(task(id)), expiresAt: 0 })));
   await f.restart();
-  assert.equal(f.engine.describeTaskQueue(describeKey).backlogTasks, 3);
+  assert.equal((await f.engine.describeTaskQueue(describeKey)).backlogTasks, 3);
   const router = new RecordingRouter(f);
   assert.equal(workflowIdOf(await pollOn(f, 3)), 'wf-1', 'a poll of partition 3 found nothing there and took the root\'s oldest');
   assert.deepEqual(router.polls, ['3→0']);
