@@ -124,6 +124,25 @@ test('partitions: a poll takes its own partition\'s task without forwarding; wit
   assert.deepEqual(router.tasks, ['3→1', '1→0']);
 });
 
+test('partitions: a forwarded poll ends as any poll: at the long-poll interval, or when its caller cancels, and leaves nothing waiting', async (t) => {
+  const f = await matchingFixture();
+  t.after(() => f.close());
+  const expiring = pollOn(f, 2);
+  await pollersWaiting(f, 1);
+  f.clock.advance(60_000);
+  assert.equal(await expiring, null);
+  await pollersWaiting(f, 0);
+  const call = cancellableCall();
+  const cancelled = pollOn(f, 3, call);
+  await pollersWaiting(f, 1);
+  call.cancel();
+  assert.equal(await cancelled, null);
+  await pollersWaiting(f, 0);
+  await f.engine.addToPartition(queueKey({ partition: 3 }), task(1));
+  assert.deepEqual(await storedBacklog(f, queueKey({ partition: 3 })), ['wf-1'], 'no poller took it: stored where it was added');
+  assert.equal(f.starter.calls.length, 0);
+});
+
 test('partitions: with pollers on some partitions only, every task added through the public API is matched', async (t) => {
   const f = await matchingFixture();
   t.after(() => f.close());
