@@ -350,8 +350,14 @@ export class HistoryEngine implements HistoryService {
     this.processors[shardId] = undefined;
     await Promise.all([...(processors?.values() ?? [])].map((p) => p.stop()));
     await shard.release();
+    this.wakeWaiters(shardId);
     this.env.logger.info({ shardId }, 'shard released');
     this.emitOwnership({ shardId, event: 'released' });
+  }
+
+  /** Long polls on the shard's runs end now: their re-read fails with ShardNotOwnedError and the caller goes to the new owner. */
+  private wakeWaiters(shardId: number): void {
+    this.env.notifier.wakeWhere((key) => shardIdFor(key.namespaceId, key.workflowId, this.shards.length) === shardId);
   }
 
   /** Another host took the shard over (a write was fenced out). */
@@ -360,6 +366,7 @@ export class HistoryEngine implements HistoryService {
     this.processors[shardId] = undefined;
     // The listener is synchronous; stop() never rejects and only waits for running tasks to end.
     for (const processor of processors?.values() ?? []) void processor.stop();
+    this.wakeWaiters(shardId);
     if (!this.ownership) {
       this.onShardOwnershipLost?.(shardId);
       return;

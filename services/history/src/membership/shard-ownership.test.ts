@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock, Membership, SettingsRegistry, ShardNotOwnedError, silentLogger } from '@hourglass/common';
+import { ManualClock, Membership, SettingsRegistry, ShardNotOwnedError, silentLogger, temporal } from '@hourglass/common';
 import { openSqlitePersistence, type Persistence } from '@hourglass/persistence';
 import { DEFAULT_HISTORY_CONFIG } from '../config';
 import { HistoryEngine, type ShardOwnershipEvent } from '../history-engine';
@@ -68,7 +68,7 @@ const owners = async (persistence: Persistence) => Promise.all(Array.from({ leng
 
 describe('dynamic shard ownership (embedded store, manual rounds)', () => {
   it('a newly assigned shard waits for its live holder, which releases it at its next round; no shard is ever served twice', async () => {
-    const { persistence, host, close } = cluster();
+    const { persistence, namespaces, host, close } = cluster();
     try {
       const a = await host('history-a');
       assert.equal(a.engine.ownedShards().length, NUM_SHARDS, 'alone, a host owns every shard');
@@ -76,7 +76,20 @@ describe('dynamic shard ownership (embedded store, manual rounds)', () => {
       assert.deepEqual(b.engine.ownedShards(), [], 'B waits: A is live and has not released them');
       const forB = Array.from({ length: NUM_SHARDS }, (_, s) => s).filter((s) => b.engine.ownerOfShard(s)?.hostId === 'history-b');
       assert.ok(forB.length > 0 && forB.length < NUM_SHARDS, `rendezvous gives B ${forB.length} of ${NUM_SHARDS}`);
+      // A long poll on A for a run of a shard about to move ends when A releases the shard, not after its 20 s budget.
+      const namespace = await namespaces.ensure({ accountId: 'test-account', name: 'moving', retentionMs: 86_400_000 });
+      const workflowId = Array.from({ length: 1000 }, (_, i) => `wf-${i}`).find((id) => forB.includes(a.engine.shardFor(namespace.id, id).shardId))!;
+      await a.engine.startWorkflowExecution({ namespaceId: namespace.id, request: { workflowId, workflowType: { name: 'W' }, taskQueue: { name: 'q' }, requestId: 'r1' } });
+      const poll = a.engine.getWorkflowExecutionHistory(
+        { namespaceId: namespace.id, request: { execution: { workflowId }, waitNewEvent: true, historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT } },
+        { deadline: 0 },
+      );
+      const outcome = poll.then(() => undefined, (err: unknown) => err);
+      const pollStarted = Date.now();
       await round(a);
+      const err = await outcome;
+      assert.ok(err instanceof ShardNotOwnedError && err.ownerHostId === 'history-b', String(err));
+      assert.ok(Date.now() - pollStarted < 2_000, 'the long poll was woken by the release');
       assert.deepEqual(a.events.filter((e) => e.event === 'released').map((e) => e.shardId).sort(), forB);
       assert.ok((await owners(persistence)).every((owner, s) => (forB.includes(s) ? owner === '' : owner === 'history-a')), 'released shards have no owner');
       await round(b);
