@@ -374,7 +374,8 @@ export function pagedQuery(query: string): string {
 
 async function currentRunOf(env: EngineContext, namespace: NamespaceRecord, target: { workflowId: string; runId: string }): Promise<{ workflowId: string; runId: string }> {
   if (target.runId) return target;
-  const current = await env.shardFor(namespace.id, target.workflowId).getCurrentExecution(namespace.id, target.workflowId);
+  // Read-only, possibly another host's shard: the committed pointer.
+  const current = await env.shardFor(namespace.id, target.workflowId).readCommittedCurrent(namespace.id, target.workflowId);
   // Unknown workflows stay as given: the operation finds them gone (NOT_FOUND, done).
   return current ? { workflowId: target.workflowId, runId: current.runId } : target;
 }

@@ -455,7 +455,8 @@ export class Scheduler {
     const running: { workflowId: string; runId: string }[] = [];
     const failed: string[] = [];
     for (const w of list) {
-      const current = await this.env.shardFor(namespaceId, w.workflowId).getCurrentExecution(namespaceId, w.workflowId);
+      // Read-only, possibly another host's shard: the committed pointer.
+      const current = await this.env.shardFor(namespaceId, w.workflowId).readCommittedCurrent(namespaceId, w.workflowId);
       if (current?.running) running.push(w);
       else if (current && FAILURE_STATUSES.has(current.status)) failed.push(w.workflowId);
     }

@@ -229,6 +229,14 @@ export class ShardContext {
   }
 
   /**
+   * A workflow id's current-run pointer as committed, whoever owns the shard (no ownership check):
+   * for read-only lookups from another shard's work (a schedule watching the workflows it started).
+   */
+  readCommittedCurrent(namespaceId: string, workflowId: string): Promise<CurrentExecutionRecord | undefined> {
+    return this.store.getCurrentExecution(this.shardId, namespaceId, workflowId);
+  }
+
+  /**
    * A look at a run's committed state under its workflow's lock. `read` is synchronous and must
    * not keep the state it is given (it is live and changes after the lock is released).
    */
