@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock, Membership, historyShardKey, silentLogger, type MembershipChange, type MembershipView } from '@hourglass/common';
+import { ManualClock, Membership, PRUNE_HOSTS_AFTER_MS, historyShardKey, silentLogger, type MembershipChange, type MembershipView } from '@hourglass/common';
 import { openSqlitePersistence } from './sqlite';
 
 const INTERVAL = 1_000;
@@ -77,6 +77,17 @@ describe('membership on the embedded store', () => {
     await second.tick();
     assert.equal(second.selfLive, true);
     assert.deepEqual((await persistence.membership.listLiveHosts('history', TTL)).hosts.map((h) => h.sessionId), [second.self.sessionId]);
+    await persistence.close();
+  });
+
+  it('a joining host removes the rows of hosts silent for over an hour, and only those', async () => {
+    const { clock, persistence, host } = setup();
+    await host('history-gone').join();
+    clock.advance(PRUNE_HOSTS_AFTER_MS / 2);
+    await host('history-quiet').join();
+    clock.advance(PRUNE_HOSTS_AFTER_MS / 2 + 1);
+    await host('history-new').join();
+    assert.deepEqual((await persistence.membership.listLiveHosts('history', 2 * PRUNE_HOSTS_AFTER_MS)).hosts.map((h) => h.hostId), ['history-new', 'history-quiet']);
     await persistence.close();
   });
 

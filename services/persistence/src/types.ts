@@ -93,10 +93,7 @@ export interface ShardRecord {
  * heartbeats stamped and compared with the STORE's clock (MySQL: the server's UTC time; SQLite:
  * the clock the store was opened with, one process anyway), so skew between hosts never matters.
  */
-export interface MembershipStore extends MembershipRegistry {
-  /** Removes the rows whose last heartbeat is older than `olderThanMs` by the store's clock (hosts long gone); how many. */
-  pruneHosts(olderThanMs: number): Promise<number>;
-}
+export type MembershipStore = MembershipRegistry;
 
 export interface ExecutionKey {
   namespaceId: string;

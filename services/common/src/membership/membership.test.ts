@@ -32,7 +32,7 @@ describe('membership liveness', () => {
   });
 
   it('refuses a TTL shorter than two heartbeat intervals, with both values', () => {
-    const registry = { upsertHost: async () => host('a', 0), heartbeatHost: async () => 'ok' as const, listLiveHosts: async () => ({ now: 0, hosts: [] }), removeHost: async () => true };
+    const registry = { upsertHost: async () => host('a', 0), heartbeatHost: async () => 'ok' as const, listLiveHosts: async () => ({ now: 0, hosts: [] }), removeHost: async () => true, pruneHosts: async () => 0 };
     assert.throws(
       () => new Membership({ self: { hostId: 'a', role: 'history', address: '' }, registry, clock: new ManualClock(), logger: silentLogger(), heartbeatIntervalMs: 1000, hostTtlMs: 1500 }),
       /membership.hostTtl \(1500 ms\) must be at least twice membership.heartbeatInterval \(1000 ms\)/,

@@ -52,7 +52,14 @@ export interface MembershipRegistry {
   listLiveHosts(role: HostRole, ttlMs: number): Promise<{ now: number; hosts: HostRecord[] }>;
   /** Clean shutdown: removes the row when it is this incarnation's. */
   removeHost(role: HostRole, hostId: string, sessionId: string): Promise<boolean>;
+  /** Removes the rows whose last heartbeat is older than `olderThanMs` by the registry's clock (hosts long gone); how many. */
+  pruneHosts(olderThanMs: number): Promise<number>;
 }
+
+/** Rows of hosts silent this long are deleted (hosts with generated names would otherwise pile up). */
+export const PRUNE_HOSTS_AFTER_MS = 3_600_000;
+/** Besides at every join, a host prunes once per this many rounds. */
+const PRUNE_EVERY_ROUNDS = 3_600;
 
 /** The live hosts among `records` at `now`: a heartbeat at most `ttlMs` old; ordered by host id. */
 export function liveHosts(records: readonly HostRecord[], now: number, ttlMs: number): HostRecord[] {
@@ -137,6 +144,7 @@ export class Membership {
   private timer: NodeJS.Timeout | undefined;
   private looping = false;
   private round: Promise<void> | undefined;
+  private rounds = 0;
 
   constructor(private readonly options: MembershipOptions) {
     const { heartbeatIntervalMs: interval, hostTtlMs: ttl } = options;
@@ -157,6 +165,7 @@ export class Membership {
 
   /** Writes this host's row and reads the live hosts once (no loop: see start). */
   async join(): Promise<void> {
+    await this.prune();
     await this.options.registry.upsertHost(this.self);
     this.joined = true;
     this.superseded = false;
@@ -248,6 +257,17 @@ export class Membership {
       logger.warn({ err, hostId, role }, 'membership heartbeat failed');
     }
     await this.refresh();
+    if (++this.rounds % PRUNE_EVERY_ROUNDS === 0) await this.prune();
+  }
+
+  /** Housekeeping: never fails the caller. */
+  private async prune(): Promise<void> {
+    try {
+      const pruned = await this.options.registry.pruneHosts(Math.max(PRUNE_HOSTS_AFTER_MS, this.options.hostTtlMs));
+      if (pruned > 0) this.options.logger.info({ pruned }, 'membership: removed the rows of hosts gone for long');
+    } catch (err) {
+      this.options.logger.warn({ err }, 'membership: pruning the rows of hosts gone for long failed');
+    }
   }
 
   private async refresh(): Promise<void> {
