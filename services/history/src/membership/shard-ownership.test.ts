@@ -6,12 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock, Membership, SettingsRegistry, ShardNotOwnedError, silentLogger, temporal } from '@hourglass/common';
+import { ManualClock, Membership, SettingsRegistry, ShardNotOwnedError, deferred, silentLogger, temporal } from '@hourglass/common';
 import { openSqlitePersistence, type Persistence } from '@hourglass/persistence';
 import { DEFAULT_HISTORY_CONFIG } from '../config';
 import { HistoryEngine, type ShardOwnershipEvent } from '../history-engine';
 import { NamespaceRegistry } from '../namespace-registry';
-import { RecordingMatching } from '../testing/engine-fixture';
+import { RecordingMatching, eventually } from '../testing/engine-fixture';
+import { terminateWorkflow } from '../workflow/close';
 
 const NUM_SHARDS = 8;
 const HANDOFF_MS = 2_000;
@@ -96,6 +97,42 @@ describe('dynamic shard ownership (embedded store, manual rounds)', () => {
       assert.deepEqual(b.engine.ownedShards(), forB);
       assert.deepEqual(a.engine.ownedShards(), Array.from({ length: NUM_SHARDS }, (_, s) => s).filter((s) => !forB.includes(s)));
       assert.deepEqual(await owners(persistence), Array.from({ length: NUM_SHARDS }, (_, s) => (forB.includes(s) ? 'history-b' : 'history-a')));
+    } finally {
+      await close();
+    }
+  });
+
+  it('a release refuses new operations at once but lets those in flight commit, and the next owner sees them', async () => {
+    const { namespaces, host, close } = cluster();
+    try {
+      const a = await host('history-a');
+      const namespace = await namespaces.ensure({ accountId: 'test-account', name: 'draining', retentionMs: 86_400_000 });
+      const b = await host('history-b');
+      const forB = Array.from({ length: NUM_SHARDS }, (_, s) => s).filter((s) => b.engine.ownerOfShard(s)?.hostId === 'history-b');
+      const workflowId = Array.from({ length: 1000 }, (_, i) => `wf-${i}`).find((id) => forB.includes(a.engine.shardFor(namespace.id, id).shardId))!;
+      const { runId } = await a.engine.startWorkflowExecution({ namespaceId: namespace.id, request: { workflowId, workflowType: { name: 'W' }, taskQueue: { name: 'q' }, requestId: 'r1' } });
+      const key = { namespaceId: namespace.id, workflowId, runId: runId as string };
+      const shard = a.engine.shardFor(namespace.id, workflowId);
+      // A change in flight, held inside its transaction while the release starts.
+      const gate = deferred<void>();
+      const entered = deferred<void>();
+      const inFlight = shard.updateExecution(key, async (ctx) => {
+        entered.resolve();
+        await gate.promise;
+        terminateWorkflow(ctx!, { reason: 'in flight', identity: 'test', retentionMs: 86_400_000 });
+      });
+      await entered.promise;
+      const releasing = a.membership.tick();
+      await eventually(() => !shard.owned);
+      await assert.rejects(shard.readExecution(key, (ms) => ms.nextEventId), (err: unknown) => err instanceof ShardNotOwnedError, 'new operations are refused while draining');
+      gate.resolve();
+      await inFlight;
+      await releasing;
+      await eventually(() => a.events.some((e) => e.shardId === shard.shardId && e.event === 'released'));
+      await round(b);
+      assert.ok(b.engine.ownedShards().includes(shard.shardId));
+      const described = await b.engine.describeWorkflowExecution({ namespaceId: namespace.id, request: { execution: { workflowId } } });
+      assert.equal(described.workflowExecutionInfo?.status, temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED, 'the change in flight committed before the hand-over');
     } finally {
       await close();
     }

@@ -125,7 +125,10 @@ interface TxState {
 export class ShardContext {
   private rangeId = 0;
   private taskSequence = 0;
+  /** No commit may happen (not owned, lost, released). */
   private closed: boolean;
+  /** New operations are refused (closed, or a release is draining those in flight, which may still commit). */
+  private draining = false;
   /** Operations running on the shard (a release waits for them). */
   private inflight = 0;
   private readonly drained: (() => void)[] = [];
@@ -155,6 +158,7 @@ export class ShardContext {
     this.taskSequence = 0;
     this.cache.clear();
     this.closed = false;
+    this.draining = false;
     this.deps.metrics?.shardOwnershipChanges.inc({ event: 'acquired' });
     this.deps.metrics?.shardsOwned.inc();
     this.logger.debug({ shardId: this.shardId, rangeId: this.rangeId }, 'shard acquired');
@@ -168,9 +172,9 @@ export class ShardContext {
     this.closed = true;
   }
 
-  /** Refuses new operations at once (ShardNotOwnedError); those in flight finish. The first step of release(). */
+  /** Refuses new operations at once (ShardNotOwnedError); those in flight may still commit until release(). */
   close(): void {
-    this.closed = true;
+    this.draining = true;
   }
 
   /**
@@ -181,7 +185,7 @@ export class ShardContext {
    */
   async release(): Promise<boolean> {
     const wasOwned = !this.closed;
-    this.closed = true;
+    this.draining = true;
     if (this.inflight > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, RELEASE_DRAIN_MS);
@@ -192,6 +196,7 @@ export class ShardContext {
         });
       });
     }
+    this.closed = true;
     this.cache.clear();
     if (wasOwned) {
       this.deps.metrics?.shardOwnershipChanges.inc({ event: 'released' });
@@ -209,7 +214,7 @@ export class ShardContext {
 
   /** Runs an operation of this shard: refused when the shard is not owned, counted while it runs. */
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closed) throw this.notOwnedError();
+    if (this.closed || this.draining) throw this.notOwnedError();
     this.inflight += 1;
     try {
       return await fn();
@@ -221,7 +226,7 @@ export class ShardContext {
 
   /** False once another host took the shard over (or the shard was stopped). */
   get owned(): boolean {
-    return !this.closed;
+    return !this.closed && !this.draining;
   }
 
   async getCurrentExecution(namespaceId: string, workflowId: string): Promise<CurrentExecutionRecord | undefined> {
@@ -283,7 +288,7 @@ export class ShardContext {
 
   /** Events [fromEventId, toEventId) of a run, decoded, at most `limit`. */
   async readHistory(key: ExecutionKey, fromEventId: number, toEventId: number, limit: number): Promise<HistoryEvent[]> {
-    if (this.closed) throw this.notOwnedError();
+    if (this.closed || this.draining) throw this.notOwnedError();
     const cached = this.cache.get(key)?.tail.read(fromEventId, toEventId, limit);
     if (cached) return cached.events;
     const rows = await this.store.readHistory(this.shardId, key, fromEventId, toEventId, limit);
@@ -296,7 +301,7 @@ export class ShardContext {
    * page starts (toEventId when this page reached the end).
    */
   async readHistoryPage(key: ExecutionKey, fromEventId: number, toEventId: number, maxEvents: number, maxBytes: number): Promise<{ events: HistoryEvent[]; nextEventId: number }> {
-    if (this.closed) throw this.notOwnedError();
+    if (this.closed || this.draining) throw this.notOwnedError();
     const cached = this.cache.get(key)?.tail.read(fromEventId, toEventId, maxEvents, maxBytes);
     if (cached) {
       const last = cached.events.at(-1);
@@ -354,7 +359,7 @@ export class ShardContext {
       const tx: WorkflowTransaction = {
         now,
         current: async () => {
-          if (state.current === null) state.current = await this.getCurrentExecution(namespaceId, workflowId);
+          if (state.current === null) state.current = await this.store.getCurrentExecution(this.shardId, namespaceId, workflowId);
           return state.current;
         },
         run: async (runId) => {
@@ -606,7 +611,7 @@ export class ShardContext {
   private async expectedCurrentRunId(state: TxState): Promise<string | undefined> {
     if (state.current === null) {
       const info = (state.created as MutationContext).ms.executionInfo;
-      state.current = await this.getCurrentExecution(info.namespaceId, info.workflowId);
+      state.current = await this.store.getCurrentExecution(this.shardId, info.namespaceId, info.workflowId);
     }
     return state.current?.runId;
   }
