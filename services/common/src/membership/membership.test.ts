@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { diffHosts, isSelfLive, liveHosts, Membership, type HostRecord } from './membership';
+import { diffHosts, isSelfLive, liveHosts, Membership, membershipOptionsFromSettings, type HostRecord } from './membership';
+import { DEFAULT_SETTINGS, SettingsRegistry } from '../settings';
 import { ManualClock } from '../clock';
 import { silentLogger } from '../logger';
 
@@ -29,6 +30,15 @@ describe('membership liveness', () => {
     assert.equal(isSelfLive({ joined: false, superseded: false, lastHeartbeatOkAt: 1000 }, 1000, 5000), false);
     assert.equal(isSelfLive({ joined: true, superseded: true, lastHeartbeatOkAt: 1000 }, 1000, 5000), false);
     assert.equal(isSelfLive({ joined: true, superseded: false, lastHeartbeatOkAt: undefined }, 1000, 5000), false);
+  });
+
+  it('takes its interval and TTL from the settings registry', () => {
+    const settings = new SettingsRegistry({ 'membership.heartbeatInterval': [{ value: '250ms' }], 'membership.hostTtl': [{ value: '2s' }] });
+    const registry = { upsertHost: async () => host('a', 0), heartbeatHost: async () => 'ok' as const, listLiveHosts: async () => ({ now: 0, hosts: [] }), removeHost: async () => true, pruneHosts: async () => 0 };
+    const options = membershipOptionsFromSettings(settings, { self: { hostId: 'a', role: 'history', address: '' }, registry, clock: new ManualClock(), logger: silentLogger() });
+    assert.deepEqual([options.heartbeatIntervalMs, options.hostTtlMs], [250, 2000]);
+    const defaults = membershipOptionsFromSettings(DEFAULT_SETTINGS, { self: { hostId: 'a', role: 'history', address: '' }, registry, clock: new ManualClock(), logger: silentLogger() });
+    assert.deepEqual([defaults.heartbeatIntervalMs, defaults.hostTtlMs], [1000, 5000]);
   });
 
   it('refuses a TTL shorter than two heartbeat intervals, with both values', () => {

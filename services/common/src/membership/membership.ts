@@ -14,6 +14,8 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import { InvalidArgumentError } from '../errors';
 import type { Logger } from '../logger';
+import type { Settings } from '../settings';
+import { MembershipSettings } from '../settings-definitions';
 import { ownerOf } from './rendezvous';
 
 /** What a host serves. Persisted (the registry's role column): never rename one. */
@@ -82,6 +84,19 @@ export function diffHosts(before: readonly HostRecord[], after: readonly HostRec
  */
 export function isSelfLive(state: { joined: boolean; superseded: boolean; lastHeartbeatOkAt: number | undefined }, now: number, ttlMs: number): boolean {
   return state.joined && !state.superseded && state.lastHeartbeatOkAt !== undefined && now - state.lastHeartbeatOkAt < ttlMs;
+}
+
+/** What `membershipOptionsFromSettings` needs besides the settings. */
+export type MembershipDeps = Omit<MembershipOptions, 'heartbeatIntervalMs' | 'hostTtlMs'>;
+
+/**
+ * Membership options with the interval and TTL of the settings registry (membership.heartbeatInterval, membership.hostTtl).
+ *
+ * @example
+ * const membership = new Membership(membershipOptionsFromSettings(settings, { self, registry: persistence.membership, clock, logger }));
+ */
+export function membershipOptionsFromSettings(settings: Settings, deps: MembershipDeps): MembershipOptions {
+  return { ...deps, heartbeatIntervalMs: settings.get(MembershipSettings.heartbeatInterval), hostTtlMs: settings.get(MembershipSettings.hostTtl) };
 }
 
 export interface MembershipOptions {
