@@ -79,13 +79,13 @@ export type WorkerFilter =
   | { kind: 'time'; field: WorkerTimeField; op: '=' | '!=' | '>' | '>=' | '<' | '<=' | 'between' | 'notBetween'; values: number[] };
 
 export interface MatchingService {
-  describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: 'workflow' | 'activity'; kind: TaskQueueKindName }): TaskQueueDescription;
+  describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: 'workflow' | 'activity'; kind: TaskQueueKindName }): Promise<TaskQueueDescription>;
   /** Workers report themselves every heartbeat interval; kept in memory, forgotten after five minutes of silence. */
-  recordWorkerHeartbeat(request: { namespaceId: string; heartbeats: WorkerHeartbeat[] }): void;
+  recordWorkerHeartbeat(request: { namespaceId: string; heartbeats: WorkerHeartbeat[] }): Promise<void>;
   /** Live workers of a namespace (those the filter matches), most recently heard first. */
-  listWorkers(request: { namespaceId: string; pageSize: number; nextPageToken?: string; filter?: WorkerFilter }): { workers: WorkerHeartbeat[]; nextPageToken?: string };
-  countWorkers(request: { namespaceId: string; filter?: WorkerFilter }): number;
-  describeWorker(request: { namespaceId: string; workerInstanceKey: string }): WorkerHeartbeat | undefined;
+  listWorkers(request: { namespaceId: string; pageSize: number; nextPageToken?: string; filter?: WorkerFilter }): Promise<{ workers: WorkerHeartbeat[]; nextPageToken?: string }>;
+  countWorkers(request: { namespaceId: string; filter?: WorkerFilter }): Promise<number>;
+  describeWorker(request: { namespaceId: string; workerInstanceKey: string }): Promise<WorkerHeartbeat | undefined>;
   /** Sync match to a waiting poller, else backlog. Fails with StickyWorkerUnavailableError on a sticky queue nobody polls. */
   addWorkflowTask(request: AddWorkflowTaskRequest, call?: CallOptions): Promise<void>;
   addActivityTask(request: AddActivityTaskRequest, call?: CallOptions): Promise<void>;

@@ -66,9 +66,11 @@ export async function describeTaskQueue(matching: MatchingService, versionsOf: T
   const kind = r.taskQueue?.kind === temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY ? 'sticky' : 'normal';
   const found: Partial<Record<'workflow' | 'activity', DeploymentVersionRef[]>> = {};
   for (const type of ['workflow', 'activity'] as const) found[type] = kind === 'normal' ? await versionsOf(namespaceId, { name, type }) : [];
-  const describe = (type: 'workflow' | 'activity'): Described => ({
-    d: matching.describeTaskQueue({ namespaceId, taskQueueName: name, type, kind }),
-    versions: (found[type] ?? []).map((version) => ({ version, d: matching.describeTaskQueue({ namespaceId, taskQueueName: versionedTaskQueueName(name, version), type, kind }) })),
+  const describe = async (type: 'workflow' | 'activity'): Promise<Described> => ({
+    d: await matching.describeTaskQueue({ namespaceId, taskQueueName: name, type, kind }),
+    versions: await Promise.all(
+      (found[type] ?? []).map(async (version) => ({ version, d: await matching.describeTaskQueue({ namespaceId, taskQueueName: versionedTaskQueueName(name, version), type, kind }) })),
+    ),
   });
   const typeOf = (value: number, field: string): 'workflow' | 'activity' => {
     const type = TYPES[value];
@@ -82,12 +84,12 @@ export async function describeTaskQueue(matching: MatchingService, versionsOf: T
     const requested = r.taskQueueTypes && r.taskQueueTypes.length > 0 ? r.taskQueueTypes : [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY];
     const typesInfo: Record<number, temporal.api.taskqueue.v1.ITaskQueueTypeInfo> = {};
     for (const value of requested) {
-      const d = describe(typeOf(value, 'taskQueueTypes'));
+      const d = await describe(typeOf(value, 'taskQueueTypes'));
       typesInfo[value] = { ...(r.reportPollers ? { pollers: pollersOf(d) } : {}), ...(r.reportStats ? { stats: statsOf(merged(d), now) } : {}) };
     }
     return { versionsInfo: { '': { typesInfo, taskReachability: temporal.api.enums.v1.BuildIdTaskReachability.BUILD_ID_TASK_REACHABILITY_REACHABLE } } };
   }
-  const d = describe(typeOf(r.taskQueueType || TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, 'taskQueueType'));
+  const d = await describe(typeOf(r.taskQueueType || TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, 'taskQueueType'));
   const all = merged(d);
   return {
     pollers: pollersOf(d),

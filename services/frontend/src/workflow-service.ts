@@ -287,19 +287,19 @@ export class WorkflowService {
       }),
       ShutdownWorker: wsHandler('ShutdownWorkerRequest', async (r, ctx) => {
         // The worker's last heartbeat (status SHUTTING_DOWN) tells ListWorkers it is leaving.
-        if (r.workerHeartbeat?.workerInstanceKey) matching.recordWorkerHeartbeat({ namespaceId: ns(ctx), heartbeats: [r.workerHeartbeat] });
+        if (r.workerHeartbeat?.workerInstanceKey) await matching.recordWorkerHeartbeat({ namespaceId: ns(ctx), heartbeats: [r.workerHeartbeat] });
         if (r.stickyTaskQueue) await matching.shutdownStickyQueue({ namespaceId: ns(ctx), stickyQueueName: r.stickyTaskQueue });
         return {};
       }),
       RecordWorkerHeartbeat: wsHandler('RecordWorkerHeartbeatRequest', async (r, ctx) => {
-        matching.recordWorkerHeartbeat({ namespaceId: ns(ctx), heartbeats: r.workerHeartbeat ?? [] });
+        await matching.recordWorkerHeartbeat({ namespaceId: ns(ctx), heartbeats: r.workerHeartbeat ?? [] });
         return {};
       }),
       ListWorkers: wsHandler('ListWorkersRequest', async (r, ctx) => {
         const filter = compileWorkerQuery(r.query ?? '');
         const pageSize = r.pageSize && r.pageSize > 0 ? Math.min(r.pageSize, MAX_LIST_PAGE_SIZE) : DEFAULT_LIST_PAGE_SIZE;
         const token = r.nextPageToken && r.nextPageToken.length > 0 ? Buffer.from(r.nextPageToken).toString('utf8') : undefined;
-        const page = matching.listWorkers({ namespaceId: ns(ctx), pageSize, ...(token ? { nextPageToken: token } : {}), ...(filter ? { filter } : {}) });
+        const page = await matching.listWorkers({ namespaceId: ns(ctx), pageSize, ...(token ? { nextPageToken: token } : {}), ...(filter ? { filter } : {}) });
         return {
           workersInfo: page.workers.map((workerHeartbeat) => ({ workerHeartbeat })),
           ...(page.nextPageToken ? { nextPageToken: Buffer.from(page.nextPageToken, 'utf8') } : {}),
@@ -307,10 +307,10 @@ export class WorkflowService {
       }),
       CountWorkers: wsHandler('CountWorkersRequest', async (r, ctx) => {
         const filter = compileWorkerQuery(r.query ?? '');
-        return { count: int64(matching.countWorkers({ namespaceId: ns(ctx), ...(filter ? { filter } : {}) })) };
+        return { count: int64(await matching.countWorkers({ namespaceId: ns(ctx), ...(filter ? { filter } : {}) })) };
       }),
       DescribeWorker: wsHandler('DescribeWorkerRequest', async (r, ctx) => {
-        const workerHeartbeat = matching.describeWorker({ namespaceId: ns(ctx), workerInstanceKey: r.workerInstanceKey ?? '' });
+        const workerHeartbeat = await matching.describeWorker({ namespaceId: ns(ctx), workerInstanceKey: r.workerInstanceKey ?? '' });
         if (!workerHeartbeat) throw new NotFoundError(`no worker with instance key ${quote(r.workerInstanceKey ?? '')} has sent a heartbeat to namespace ${quote(ctx.namespace.name)} in the last five minutes`);
         return { workerInfo: { workerHeartbeat } };
       }),
@@ -489,6 +489,8 @@ function getSystemInfo(config: FrontendConfig): temporal.api.workflowservice.v1.
       upsertMemo: true,
       // WorkflowTaskCompleted events keep the worker's sdk_metadata verbatim, so core may rely on its flags.
       sdkMetadata: true,
+      // StartWorkflowExecution.request_eager_execution is honoured (per namespace: history.enableEagerWorkflowStart).
+      eagerWorkflowStart: true,
       // No Nexus endpoints, tasks or operations: workers poll Nexus queues in vain and
       // ScheduleNexusOperation commands fail their workflow task with FEATURE_DISABLED.
       nexus: false,

@@ -16,7 +16,7 @@ test('backlog: a task added with no poller is persisted and given to the next po
   const response = await f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 });
   assert.equal(response?.workflowExecution?.workflowId, 'wf-3');
   assert.deepEqual(await storedBacklog(f), [], 'deleted once started');
-  assert.equal(f.engine.describeTaskQueue(QUEUE).backlogTasks, 0);
+  assert.equal((await f.engine.describeTaskQueue(QUEUE)).backlogTasks, 0);
 });
 
 test('backlog: tasks are served in the order they were added', async (t) => {
@@ -33,7 +33,7 @@ test('backlog: survives a restart; start() of a new engine over the same store l
   t.after(() => f.close());
   await f.engine.addWorkflowTask(workflowTask(3));
   const engine = await f.restart();
-  assert.equal(engine.describeTaskQueue(QUEUE).backlogTasks, 1, 'loaded at start, before any poll');
+  assert.equal((await engine.describeTaskQueue(QUEUE)).backlogTasks, 1, 'loaded at start, before any poll');
 
   // A task added after the restart is served after the one left by the previous process.
   await engine.addWorkflowTask(workflowTask(4));
@@ -67,7 +67,7 @@ test('backlog: a transient start failure returns the task to the backlog for the
 
   await assert.rejects(f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 }), UnavailableError);
   assert.deepEqual(await storedBacklog(f), ['wf-3'], 'still persisted');
-  assert.equal(f.engine.describeTaskQueue(QUEUE).backlogTasks, 1, 'back in the backlog');
+  assert.equal((await f.engine.describeTaskQueue(QUEUE)).backlogTasks, 1, 'back in the backlog');
 
   const response = await f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 });
   assert.equal(response?.workflowExecution?.workflowId, 'wf-3');

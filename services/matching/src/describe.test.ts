@@ -20,7 +20,7 @@ test('describe: pollers by identity with their last access time, most recent fir
   const b = cancellableCall();
   const pollB = f.engine.pollWorkflowTaskQueue(pollRequest({ identity: 'worker-b' }), b);
   await pollersWaiting(f, 2);
-  const seen = f.engine.describeTaskQueue(describeKey);
+  const seen = await f.engine.describeTaskQueue(describeKey);
   assert.equal(seen.waitingPollers, 2);
   assert.deepEqual(seen.pollers.map((p) => p.identity), ['worker-b', 'worker-a']);
   assert.equal(seen.pollers[0]!.lastAccessTime - seen.pollers[1]!.lastAccessTime, 1_000);
@@ -28,21 +28,21 @@ test('describe: pollers by identity with their last access time, most recent fir
   b.cancel();
   await Promise.all([pollA, pollB]);
   f.clock.advance(5 * 60_000 + 1);
-  assert.deepEqual(f.engine.describeTaskQueue(describeKey).pollers, [], 'pollers silent for five minutes are gone');
+  assert.deepEqual((await f.engine.describeTaskQueue(describeKey)).pollers, [], 'pollers silent for five minutes are gone');
 });
 
 test('describe: the backlog count and its oldest task', async (t) => {
   const f = await matchingFixture();
   t.after(() => f.close());
-  assert.equal(f.engine.describeTaskQueue(describeKey).oldestBacklogTime, undefined);
+  assert.equal((await f.engine.describeTaskQueue(describeKey)).oldestBacklogTime, undefined);
   const first = f.clock.now();
   await f.engine.addWorkflowTask(workflowTask(3));
   f.clock.advance(2_000);
   await f.engine.addWorkflowTask(workflowTask(4));
-  const d = f.engine.describeTaskQueue(describeKey);
+  const d = await f.engine.describeTaskQueue(describeKey);
   assert.equal(d.backlogTasks, 2);
   assert.equal(d.oldestBacklogTime, first);
-  assert.equal(f.engine.describeTaskQueue({ ...describeKey, type: 'activity' }).backlogTasks, 0, 'per type');
+  assert.equal((await f.engine.describeTaskQueue({ ...describeKey, type: 'activity' })).backlogTasks, 0, 'per type');
 });
 
 test('worker registry: the latest heartbeat per instance, most recent first, paged, forgotten after five minutes', () => {

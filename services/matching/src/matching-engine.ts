@@ -240,27 +240,27 @@ export class MatchingEngine implements MatchingService {
    * What this host holds for a queue: live polls, its backlog (count and oldest task), query tasks
    * waiting for a poller, and the identities that polled it within the last five minutes.
    */
-  describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: TaskQueueType; kind: 'normal' | 'sticky' }): TaskQueueDescription {
+  async describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: TaskQueueType; kind: 'normal' | 'sticky' }): Promise<TaskQueueDescription> {
     const queue = this.queues.get(this.keyString({ namespaceId: key.namespaceId, name: key.taskQueueName, type: key.type, kind: key.kind, partition: 0 }));
     // A queue not in memory has no backlog: every queue with stored tasks is loaded at start and kept while it has any.
     return queue ? queue.describe(this.clock.now() - POLLER_HISTORY_TTL_MS) : { waitingPollers: 0, backlogTasks: 0, pendingQueries: 0, oldestBacklogTime: undefined, pollers: [] };
   }
 
-  recordWorkerHeartbeat(request: { namespaceId: string; heartbeats: WorkerHeartbeat[] }): void {
+  async recordWorkerHeartbeat(request: { namespaceId: string; heartbeats: WorkerHeartbeat[] }): Promise<void> {
     for (const heartbeat of request.heartbeats) this.workers.record(request.namespaceId, heartbeat, this.clock.now());
   }
 
-  listWorkers(request: { namespaceId: string; pageSize: number; nextPageToken?: string; filter?: WorkerFilter }): { workers: WorkerHeartbeat[]; nextPageToken?: string } {
+  async listWorkers(request: { namespaceId: string; pageSize: number; nextPageToken?: string; filter?: WorkerFilter }): Promise<{ workers: WorkerHeartbeat[]; nextPageToken?: string }> {
     const { filter } = request;
     return this.workers.list(request.namespaceId, this.clock.now(), request.pageSize, request.nextPageToken, filter ? (hb) => matchesWorker(filter, hb) : undefined);
   }
 
-  countWorkers(request: { namespaceId: string; filter?: WorkerFilter }): number {
+  async countWorkers(request: { namespaceId: string; filter?: WorkerFilter }): Promise<number> {
     const { filter } = request;
     return this.workers.count(request.namespaceId, this.clock.now(), filter ? (hb) => matchesWorker(filter, hb) : undefined);
   }
 
-  describeWorker(request: { namespaceId: string; workerInstanceKey: string }): WorkerHeartbeat | undefined {
+  async describeWorker(request: { namespaceId: string; workerInstanceKey: string }): Promise<WorkerHeartbeat | undefined> {
     return this.workers.get(request.namespaceId, request.workerInstanceKey, this.clock.now());
   }
 

@@ -131,7 +131,7 @@ test('sticky: an add still being persisted when the queue closes fails with Stic
   // History then schedules the task on the normal queue, as for any add to a gone sticky worker.
   await assert.rejects(added, StickyWorkerUnavailableError);
   assert.deepEqual(await storedBacklog(f, STICKY_KEY), [], 'nothing stranded on the closed queue');
-  assert.equal(f.engine.describeTaskQueue({ namespaceId: NAMESPACE_ID, taskQueueName: STICKY_QUEUE, type: 'workflow', kind: 'sticky' }).backlogTasks, 0);
+  assert.equal((await f.engine.describeTaskQueue({ namespaceId: NAMESPACE_ID, taskQueueName: STICKY_QUEUE, type: 'workflow', kind: 'sticky' })).backlogTasks, 0);
 });
 
 test('sticky: a backlog task whose start fails after the queue closed moves to the normal queue too', async (t) => {

@@ -234,14 +234,6 @@ export class ShardContext {
   }
 
   /**
-   * A workflow id's current-run pointer as committed, whoever owns the shard (no ownership check):
-   * for read-only lookups from another shard's work (a schedule watching the workflows it started).
-   */
-  readCommittedCurrent(namespaceId: string, workflowId: string): Promise<CurrentExecutionRecord | undefined> {
-    return this.store.getCurrentExecution(this.shardId, namespaceId, workflowId);
-  }
-
-  /**
    * A look at a run's committed state under its workflow's lock. `read` is synchronous and must
    * not keep the state it is given (it is live and changes after the lock is released).
    */
@@ -429,6 +421,8 @@ export class ShardContext {
       enforceBufferLimit(ctx, scope);
       if (ctx.wantsWorkflowTask) scheduleWorkflowTaskIfNeeded(ctx);
       if (options.limits) enforceHistoryLimits(ctx, scope);
+      // A run the limits just closed has no task to hand out.
+      if (ctx.inlineWorkflowTask?.started && !isRunning(ctx.ms)) ctx.inlineWorkflowTask.started = undefined;
     }
     if (changed.length > 1) throw new InvariantViolationError('one change may update at most one existing run');
     // Storage metering: every written run accrues what it held since its last accrual; a new run arms its periodic accrual.

@@ -44,17 +44,17 @@ export class RecordingMatching implements MatchingService {
   async pollNexusTaskQueue(): Promise<null> {
     return null;
   }
-  describeTaskQueue(): TaskQueueDescription {
+  async describeTaskQueue(): Promise<TaskQueueDescription> {
     return { waitingPollers: 0, backlogTasks: 0, pendingQueries: 0, oldestBacklogTime: undefined, pollers: [] };
   }
-  recordWorkerHeartbeat(): void {}
-  listWorkers(): { workers: never[] } {
+  async recordWorkerHeartbeat(): Promise<void> {}
+  async listWorkers(): Promise<{ workers: never[] }> {
     return { workers: [] };
   }
-  countWorkers(): number {
+  async countWorkers(): Promise<number> {
     return 0;
   }
-  describeWorker(): undefined {
+  async describeWorker(): Promise<undefined> {
     return undefined;
   }
   async shutdownStickyQueue(): Promise<void> {}

@@ -443,13 +443,15 @@ export class WorkerDeployments {
         rampPercentage: d.ramping === v.buildId ? d.rampPercentage : 0,
         taskQueueInfos: v.taskQueues.map((q) => ({ name: q.name, type: typeEnum(q.type) })),
       },
-      versionTaskQueues: v.taskQueues.map((q) => ({ name: q.name, type: typeEnum(q.type), ...(r.reportTaskQueueStats ? { stats: this.statsOf(namespaceId, ref, q) } : {}) })),
+      versionTaskQueues: await Promise.all(
+        v.taskQueues.map(async (q) => ({ name: q.name, type: typeEnum(q.type), ...(r.reportTaskQueueStats ? { stats: await this.statsOf(namespaceId, ref, q) } : {}) })),
+      ),
     };
   }
 
   /** The backlog of a version's queue as matching holds it. */
-  private statsOf(namespaceId: string, version: DeploymentVersionRef, q: { name: string; type: QueueType }): temporal.api.taskqueue.v1.ITaskQueueStats {
-    const d = this.env.matching.describeTaskQueue({ namespaceId, taskQueueName: versionedTaskQueueName(q.name, version), type: q.type, kind: 'normal' });
+  private async statsOf(namespaceId: string, version: DeploymentVersionRef, q: { name: string; type: QueueType }): Promise<temporal.api.taskqueue.v1.ITaskQueueStats> {
+    const d = await this.env.matching.describeTaskQueue({ namespaceId, taskQueueName: versionedTaskQueueName(q.name, version), type: q.type, kind: 'normal' });
     const now = this.env.clock.now();
     return {
       approximateBacklogCount: int64(d.backlogTasks),
@@ -526,7 +528,7 @@ export class WorkerDeployments {
     // Pollers are in matching's memory, not in the row: checked before the change, as Temporal does.
     const registry = await this.registry(namespaceId, true);
     const v0 = WorkerDeployments.findVersion(WorkerDeployments.find(registry, ref.deploymentName), ref.buildId);
-    if (this.hasPollers(namespaceId, ref, v0)) throw new FailedPreconditionError(`version ${label} has active pollers; stop its workers first`);
+    if (await this.hasPollers(namespaceId, ref, v0)) throw new FailedPreconditionError(`version ${label} has active pollers; stop its workers first`);
     await this.change(namespaceId, (registry) => {
       const d = WorkerDeployments.find(registry, ref.deploymentName);
       WorkerDeployments.findVersion(d, ref.buildId);
@@ -579,12 +581,13 @@ export class WorkerDeployments {
     v.routingUpdateTime = now;
   }
 
-  private hasPollers(namespaceId: string, ref: DeploymentVersionRef, v: StoredVersion): boolean {
+  private async hasPollers(namespaceId: string, ref: DeploymentVersionRef, v: StoredVersion): Promise<boolean> {
     const since = this.env.clock.now() - LIVE_POLLER_WINDOW_MS;
-    return v.taskQueues.some((q) => {
-      const described = this.env.matching.describeTaskQueue({ namespaceId, taskQueueName: versionedTaskQueueName(q.name, ref), type: q.type, kind: 'normal' });
-      return described.waitingPollers > 0 || described.pollers.some((p) => p.lastAccessTime >= since);
-    });
+    for (const q of v.taskQueues) {
+      const described = await this.env.matching.describeTaskQueue({ namespaceId, taskQueueName: versionedTaskQueueName(q.name, ref), type: q.type, kind: 'normal' });
+      if (described.waitingPollers > 0 || described.pollers.some((p) => p.lastAccessTime >= since)) return true;
+    }
+    return false;
   }
 }
 

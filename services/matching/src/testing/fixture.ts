@@ -254,12 +254,12 @@ export async function isPending(promise: Promise<unknown>): Promise<boolean> {
 /** Waits until the engine holds `count` live polls on the queue. */
 export function pollersWaiting(fixture: MatchingFixture, count: number, queue: { taskQueueName?: string; type?: 'workflow' | 'activity'; kind?: 'normal' | 'sticky' } = {}): Promise<void> {
   return waitUntil(
-    () =>
-      fixture.engine.describeTaskQueue({
+    async () =>
+      (await fixture.engine.describeTaskQueue({
         namespaceId: NAMESPACE_ID,
         taskQueueName: queue.taskQueueName ?? TASK_QUEUE,
         type: queue.type ?? 'workflow',
         kind: queue.kind ?? 'normal',
-      }).waitingPollers === count,
+      })).waitingPollers === count,
   );
 }
