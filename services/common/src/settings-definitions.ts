@@ -449,3 +449,33 @@ export const IdentitySettings = {
     description: 'How often expired audit records are looked for.',
   }),
 } as const;
+
+/**
+ * Cluster membership (services/common/src/membership): every host of a role heartbeats into the
+ * cluster database; shards and partitions are assigned to the live ones by rendezvous hashing.
+ */
+export const MembershipSettings = {
+  heartbeatInterval: defineSetting({
+    key: 'membership.heartbeatInterval',
+    scope: 'global',
+    defaultValue: 1_000,
+    parse: durationSetting(),
+    description: 'How often a host writes its heartbeat into the membership registry and re-reads the live hosts.',
+  }),
+  hostTtl: defineSetting({
+    key: 'membership.hostTtl',
+    scope: 'global',
+    defaultValue: 5_000,
+    parse: durationSetting(),
+    description:
+      "A host whose last heartbeat is older than this (by the registry's clock) is gone: its shards move to the others. At least twice membership.heartbeatInterval.",
+  }),
+  shardHandoffTimeout: defineSetting({
+    key: 'history.shardHandoffTimeout',
+    scope: 'global',
+    defaultValue: 5_000,
+    parse: durationSetting(),
+    description:
+      'Dynamic shard ownership: how long a host newly assigned a shard waits for the live previous owner to release it before taking it over anyway (fencing makes a take-over safe; waiting spares the in-flight requests).',
+  }),
+} as const;
