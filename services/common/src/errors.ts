@@ -176,3 +176,20 @@ export class StickyWorkerUnavailableError extends HourglassError {
   readonly code = 'UNAVAILABLE';
   readonly kind = 'operational';
 }
+
+/**
+ * The history shard (or, later, the task-queue partition) a request needs is not served by this
+ * host: another host owns it, or ownership is moving. UNAVAILABLE (retryable): a router retries on
+ * the owner it names (`ownerHostId`/`ownerAddress`, when this host knows it) or after a short wait.
+ */
+export class ShardNotOwnedError extends UnavailableError {
+  readonly ownerHostId: string | undefined;
+  readonly ownerAddress: string | undefined;
+
+  constructor(readonly shardId: number, owner?: { hostId: string; address: string }, message?: string, options?: { cause?: unknown }) {
+    const where = owner ? `; its owner is ${owner.hostId} at ${owner.address || 'an unknown address'}` : '';
+    super(message ?? `shard ${shardId} is not owned by this host${where}; retry on its owner`, undefined, options);
+    this.ownerHostId = owner?.hostId;
+    this.ownerAddress = owner?.address;
+  }
+}

@@ -10,3 +10,4 @@ export * from './settings-definitions';
 export * from './text';
 export * from './names';
 export * from './telemetry';
+export * from './membership';

@@ -347,6 +347,21 @@ export const MatchingSettings = {
     parse: integerSetting(1),
     description: 'Backlog tasks loaded from the store at a time.',
   }),
+  numTaskQueuePartitions: defineSetting({
+    key: 'matching.numTaskQueuePartitions',
+    scope: 'taskQueue',
+    defaultValue: 4,
+    parse: integerSetting(1),
+    description:
+      "Partitions of a normal task queue (Temporal's matching.numTaskqueueReadPartitions/WritePartitions in one): adds and polls spread over them, an idle poller anywhere is reached through the root. Sticky queues have one. Lowering it is safe: the backlog of a partition no longer used drains to its parent.",
+  }),
+  forwarderMaxChildrenPerNode: defineSetting({
+    key: 'matching.forwarderMaxChildrenPerNode',
+    scope: 'taskQueue',
+    defaultValue: 20,
+    parse: integerSetting(1),
+    description: 'Branching of the partition tree: a partition forwards adds and polls it cannot serve to its parent, partition ⌈k / this⌉ − 1, up to the root (partition 0).',
+  }),
 } as const;
 
 /** Frontend tunables. */
@@ -432,5 +447,35 @@ export const IdentitySettings = {
     defaultValue: 3_600_000,
     parse: durationSetting(),
     description: 'How often expired audit records are looked for.',
+  }),
+} as const;
+
+/**
+ * Cluster membership (services/common/src/membership): every host of a role heartbeats into the
+ * cluster database; shards and partitions are assigned to the live ones by rendezvous hashing.
+ */
+export const MembershipSettings = {
+  heartbeatInterval: defineSetting({
+    key: 'membership.heartbeatInterval',
+    scope: 'global',
+    defaultValue: 1_000,
+    parse: durationSetting(),
+    description: 'How often a host writes its heartbeat into the membership registry and re-reads the live hosts.',
+  }),
+  hostTtl: defineSetting({
+    key: 'membership.hostTtl',
+    scope: 'global',
+    defaultValue: 5_000,
+    parse: durationSetting(),
+    description:
+      "A host whose last heartbeat is older than this (by the registry's clock) is gone: its shards move to the others. At least twice membership.heartbeatInterval.",
+  }),
+  shardHandoffTimeout: defineSetting({
+    key: 'history.shardHandoffTimeout',
+    scope: 'global',
+    defaultValue: 5_000,
+    parse: durationSetting(),
+    description:
+      'Dynamic shard ownership: how long a host newly assigned a shard waits for the live previous owner to release it before taking it over anyway (fencing makes a take-over safe; waiting spares the in-flight requests).',
   }),
 } as const;

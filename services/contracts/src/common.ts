@@ -33,3 +33,15 @@ export interface DeploymentVersionRef {
 export function versionedTaskQueueName(name: string, version: DeploymentVersionRef): string {
   return `${name}\u001fdeployment\u001f${version.deploymentName}\u001f${version.buildId}`;
 }
+
+/**
+ * Task queue partitions (Temporal's names): partition 0 of a normal queue is its root and is named
+ * as the queue; partition k > 0 is `/_sys/<name>/<k>` where partitions are named (routing keys,
+ * logs, ListTaskQueuePartitions). Users may not name a queue with this prefix. Persisted in
+ * routing and in what operators read: never change the format.
+ */
+export const TASK_QUEUE_PARTITION_PREFIX = '/_sys/';
+
+export function taskQueuePartitionName(name: string, partition: number): string {
+  return partition === 0 ? name : `${TASK_QUEUE_PARTITION_PREFIX}${name}/${partition}`;
+}

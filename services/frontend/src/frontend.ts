@@ -66,6 +66,7 @@ export function createFrontend(deps: FrontendDeps): FrontendServer {
     history: deps.history,
     matching: deps.matching,
     namespaces: deps.namespaces,
+    settings,
     ...(deps.visibility ? { visibility: deps.visibility } : {}),
     ...(identity ? { identity: { service: identity.service, devAccountId: identity.devAccountId } } : {}),
   });

@@ -6,10 +6,10 @@
  * with their name.
  */
 import { hostname } from 'node:os';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, durationToMs, int64, msToTimestamp, quote, temporal } from '@hourglass/common';
+import { DEFAULT_SETTINGS, FailedPreconditionError, InvalidArgumentError, MatchingSettings, NotFoundError, PermissionDeniedError, durationToMs, int64, msToTimestamp, quote, temporal, type Settings } from '@hourglass/common';
 import { accountIdOfNamespaceName, namespacePermission, shortNameOf, type IdentityService, type Principal } from '@hourglass/identity';
 import type { NamespaceRecord } from '@hourglass/persistence';
-import { versionedTaskQueueName, type ActivityTarget, type ActivityTaskToken, type HistoryService, type MatchingService, type Ws, type WorkflowTaskToken } from '@hourglass/contracts';
+import { taskQueuePartitionName, versionedTaskQueueName, type ActivityTarget, type ActivityTaskToken, type HistoryService, type MatchingService, type Ws, type WorkflowTaskToken } from '@hourglass/contracts';
 import {
   ACTIVITY_SEARCH_ATTRIBUTES,
   BATCH_LIST_QUERY,
@@ -55,6 +55,8 @@ export interface WorkflowServiceDeps {
   history: HistoryService;
   matching: MatchingService;
   namespaces: NamespaceRegistry;
+  /** Settings the handlers read (task queue partitions); defaults without. */
+  settings?: Settings;
   /** Search over executions (list, scan, count); absent: those RPCs answer UNIMPLEMENTED. */
   visibility?: VisibilitySearch;
   /** With accounts: namespaces belong to them, and callers see only what they may use. */
@@ -317,10 +319,13 @@ export class WorkflowService {
       DescribeTaskQueue: wsHandler('DescribeTaskQueueRequest', async (r, ctx) =>
         describeTaskQueue(matching, (namespaceId, taskQueue) => history.taskQueueVersions({ namespaceId, taskQueue }), ns(ctx), r, Date.now()),
       ),
-      // One partition per task queue type, served by this process.
-      ListTaskQueuePartitions: wsHandler('ListTaskQueuePartitionsRequest', async (r) => {
-        const partition = [{ key: r.taskQueue?.name ?? '', ownerHostName: hostname() }];
-        return { workflowTaskQueuePartitions: partition, activityTaskQueuePartitions: partition };
+      // Matching's partitions of the queue (by their names: the root is the queue's), all served by this process.
+      ListTaskQueuePartitions: wsHandler('ListTaskQueuePartitionsRequest', async (r, ctx) => {
+        const name = r.taskQueue?.name ?? '';
+        const sticky = r.taskQueue?.kind === temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY;
+        const count = sticky ? 1 : (this.deps.settings ?? DEFAULT_SETTINGS).get(MatchingSettings.numTaskQueuePartitions, { namespace: ctx.namespace.name, taskQueue: name });
+        const partitions = Array.from({ length: count }, (_, k) => ({ key: taskQueuePartitionName(name, k), ownerHostName: hostname() }));
+        return { workflowTaskQueuePartitions: partitions, activityTaskQueuePartitions: sticky ? [] : partitions };
       }),
       GetClusterInfo: async () => getClusterInfo(config, this.deps.cluster),
 

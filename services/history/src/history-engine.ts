@@ -2,7 +2,21 @@
  * The history service: owns the shards, their queue processors and the API handlers. In-process
  * for now; its methods are the future internal gRPC surface.
  */
-import { DEFAULT_SETTINGS, HistorySettings, InvariantViolationError, shardIdFor, type Clock, type Failure, type Logger, type Payloads, type ServerMetrics, type Settings } from '@hourglass/common';
+import {
+  DEFAULT_SETTINGS,
+  HistorySettings,
+  InvariantViolationError,
+  MembershipSettings,
+  shardIdFor,
+  type Clock,
+  type Failure,
+  type HostRecord,
+  type Logger,
+  type Membership,
+  type Payloads,
+  type ServerMetrics,
+  type Settings,
+} from '@hourglass/common';
 import type {
   ActivityTarget,
   BuildQueryTaskRequest,
@@ -60,6 +74,7 @@ import { WorkerDeployments } from './worker-deployments/worker-deployments';
 import { redispatchTask } from './api/redispatch-task/redispatch-task.handler';
 import { updateWorkflowExecutionOptions } from './api/update-workflow-execution-options/update-workflow-execution-options.handler';
 import { StandaloneActivities, isStandaloneActivityWorkflowId, type StandaloneActivityTarget } from './activities/standalone-activity';
+import { ShardOwnership } from './membership/shard-ownership';
 import { createBatchTaskExecutor, describeBatchOperation, startBatchOperation, stopBatchOperation, type BatchTargetSource } from './batch/batch-job';
 
 
@@ -80,7 +95,15 @@ export interface HistoryEngineDeps {
   batchTargets?: BatchTargetSource;
   /** Task categories besides the standard ones (tests; future categories register the same way). */
   extraTaskCategories?: readonly TaskCategoryRegistration[];
-  /** Another host took a shard over: the owner of this process decides what to do (start-dev exits). */
+  /**
+   * Several history hosts: own the shards rendezvous hashing assigns to this host among the live
+   * history hosts of this membership (role 'history'; its host id is the shards' owner name), and
+   * follow it as hosts come and go (see membership/shard-ownership.ts). The caller starts the
+   * membership before the engine and leaves it after stopping the engine. Absent: this process owns
+   * every shard (start-dev).
+   */
+  membership?: Membership;
+  /** Another host took a shard over (own-every-shard mode only): the owner of this process decides what to do (start-dev exits). */
   onShardOwnershipLost?: (shardId: number) => void;
   /** With `history.verifyRebuild` on: a run's state diverged from its history (a bug). Default: log fatally and throw. */
   onStateDivergence?: (message: string) => void;
@@ -106,14 +129,25 @@ function standardRegistrations(visibility: VisibilityPublisher): TaskCategoryReg
   ];
 }
 
+/** A change of which shards this host serves (dynamic ownership): acquired, released cleanly, or lost to another host. */
+export interface ShardOwnershipEvent {
+  shardId: number;
+  event: 'acquired' | 'released' | 'lost';
+}
+
 /** Longest wait between retries of a failing task, per category. */
 const MAX_TASK_RETRY_DELAY_MS = 10_000;
 
 export class HistoryEngine implements HistoryService {
   private readonly shards: ShardContext[] = [];
   private readonly namespaceDeletion: NamespaceDeletion;
-  /** Per shard: category id → its processor. */
-  private readonly processors: Map<number, QueueProcessor>[] = [];
+  /** Per shard: category id → its processor, while the shard is owned (new ones at every acquisition). */
+  private readonly processors: (Map<number, QueueProcessor> | undefined)[] = [];
+  private readonly createProcessors: (shardId: number) => Map<number, QueueProcessor>;
+  /** Dynamic ownership (several history hosts); undefined: every shard is this host's. */
+  private readonly ownership: ShardOwnership | undefined;
+  private readonly ownershipListeners = new Set<(event: ShardOwnershipEvent) => void>();
+  private readonly onShardOwnershipLost: ((shardId: number) => void) | undefined;
   private readonly env: EngineContext;
   /** Runs with work in progress (for time skipping in test environments); undefined unless asked for. */
   readonly workTracker: WorkTracker | undefined;
@@ -180,7 +214,7 @@ export class HistoryEngine implements HistoryService {
       maxRetryDelayMs: MAX_TASK_RETRY_DELAY_MS,
       lookaheadMs: settings.get(HistorySettings.timerLookahead),
     };
-    for (let shardId = 0; shardId < deps.config.numHistoryShards; shardId++) {
+    this.createProcessors = (shardId) => {
       const processors = new Map<number, QueueProcessor>();
       for (const { category, execute, deletes } of executors) {
         processors.set(
@@ -190,17 +224,23 @@ export class HistoryEngine implements HistoryService {
             : new ScheduledQueueProcessor(shardId, category, store, deps.clock, execute, options, deps.logger),
         );
       }
-      this.processors.push(processors);
+      return processors;
+    };
+    const membership = deps.membership;
+    if (membership && membership.self.role !== 'history') {
+      throw new InvariantViolationError(`the history engine needs a membership of role history, got ${membership.self.role}`);
+    }
+    this.onShardOwnershipLost = deps.onShardOwnershipLost;
+    const hostIdentity = membership ? membership.self.hostId : deps.config.hostIdentity;
+    const ownerOf = membership ? (shardId: number) => this.ownerOfShard(shardId) : undefined;
+    for (let shardId = 0; shardId < deps.config.numHistoryShards; shardId++) {
+      this.processors.push(undefined);
       const listeners: ShardListeners = {
         onTasks: (id, rows: HistoryTaskRow[]) => {
           const byCategory = this.processors[id];
           for (const row of rows) byCategory?.get(row.categoryId)?.enqueue([row]);
         },
-        onOwnershipLost: (id) => {
-          // The listener is synchronous; stop() never rejects and only waits for running tasks to end.
-          for (const processor of this.processors[id]?.values() ?? []) void processor.stop();
-          deps.onShardOwnershipLost?.(id);
-        },
+        onOwnershipLost: (id) => this.shardLost(id),
         onExecutionChanged: (key, change, ms) => {
           this.workTracker?.record(key, ms, deps.clock.now());
           notifier.notify(key, change);
@@ -210,19 +250,133 @@ export class HistoryEngine implements HistoryService {
       this.shards.push(
         new ShardContext(
           shardId,
-          { store, clock: deps.clock, logger: deps.logger, settings, namespaces: deps.namespaces, hostIdentity: deps.config.hostIdentity, listeners, ...(deps.metrics ? { metrics: deps.metrics } : {}) },
+          {
+            store,
+            clock: deps.clock,
+            logger: deps.logger,
+            settings,
+            namespaces: deps.namespaces,
+            hostIdentity,
+            listeners,
+            ...(deps.metrics ? { metrics: deps.metrics } : {}),
+            ...(ownerOf ? { ownerOf, initiallyOwned: false } : {}),
+          },
           settings.get(HistorySettings.executionCacheSize),
         ),
       );
     }
-    this.namespaceDeletion = new NamespaceDeletion({ store, namespaces: deps.namespaces, shards: this.shards, logger: deps.logger });
+    this.namespaceDeletion = new NamespaceDeletion({ store, namespaces: deps.namespaces, shards: () => this.shards.filter((shard) => shard.owned), logger: deps.logger });
+    this.ownership = membership
+      ? new ShardOwnership({
+          membership,
+          store,
+          numShards: deps.config.numHistoryShards,
+          clock: deps.clock,
+          logger: deps.logger,
+          handoffTimeoutMs: settings.get(MembershipSettings.shardHandoffTimeout),
+          owns: (shardId) => this.shards[shardId]?.owned ?? false,
+          acquire: (shardId) => this.acquireShard(shardId),
+          release: (shardId) => this.releaseShard(shardId),
+        })
+      : undefined;
   }
 
-  /** Acquires every shard (fencing out any previous owner) and starts their queue processors. */
+  /**
+   * Own every shard: acquires each (fencing out any previous owner) and starts their queue
+   * processors. With a membership: the shards assigned to this host, from now on as hosts come and go.
+   */
   async start(): Promise<void> {
-    for (const shard of this.shards) await shard.acquire();
-    await Promise.all(this.processors.flatMap((byCategory) => [...byCategory.values()].map((p) => p.start())));
+    if (this.ownership) {
+      this.namespaceDeletion.start();
+      await this.ownership.start();
+      return;
+    }
+    for (const shard of this.shards) {
+      // Processors exist before the shard accepts writes, so no committed task misses them.
+      this.processors[shard.shardId] = this.createProcessors(shard.shardId);
+      await shard.acquire();
+    }
+    await Promise.all(this.processors.flatMap((byCategory) => [...(byCategory?.values() ?? [])].map((p) => p.start())));
     this.namespaceDeletion.start();
+  }
+
+  /** The shards this host serves now. */
+  ownedShards(): number[] {
+    return this.shards.filter((shard) => shard.owned).map((shard) => shard.shardId);
+  }
+
+  /**
+   * The live history host that owns a shard by this host's current membership view (it may still
+   * be acquiring it). Undefined in own-every-shard mode (everything is here) or when no history host is live.
+   */
+  ownerOfShard(shardId: number): HostRecord | undefined {
+    return this.ownership?.ownerOf(shardId);
+  }
+
+  /** Called whenever this host acquires, releases or loses a shard. Returns the unsubscribe function. */
+  onOwnershipChange(listener: (event: ShardOwnershipEvent) => void): () => void {
+    this.ownershipListeners.add(listener);
+    return () => this.ownershipListeners.delete(listener);
+  }
+
+  private emitOwnership(event: ShardOwnershipEvent): void {
+    for (const listener of this.ownershipListeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.env.logger.error({ err, ...event }, 'a shard ownership listener threw');
+      }
+    }
+  }
+
+  /** Takes a shard (bumping its range id: every write of a previous owner fails from now on) and starts its processors. */
+  private async acquireShard(shardId: number): Promise<void> {
+    const shard = this.shards[shardId] as ShardContext;
+    const processors = this.createProcessors(shardId);
+    this.processors[shardId] = processors;
+    try {
+      await shard.acquire();
+    } catch (err) {
+      this.processors[shardId] = undefined;
+      throw err;
+    }
+    await Promise.all([...processors.values()].map((p) => p.start()));
+    this.env.logger.info({ shardId, rangeId: shard.currentRangeId }, 'shard acquired');
+    this.namespaceDeletion.shardAcquired(shardId);
+    this.emitOwnership({ shardId, event: 'acquired' });
+  }
+
+  /** Hands a shard over: refuses new work on it, stops its processors, waits for what runs, records the release. */
+  private async releaseShard(shardId: number): Promise<void> {
+    const shard = this.shards[shardId] as ShardContext;
+    if (!shard.owned) return;
+    shard.close();
+    const processors = this.processors[shardId];
+    this.processors[shardId] = undefined;
+    await Promise.all([...(processors?.values() ?? [])].map((p) => p.stop()));
+    await shard.release();
+    this.wakeWaiters(shardId);
+    this.env.logger.info({ shardId }, 'shard released');
+    this.emitOwnership({ shardId, event: 'released' });
+  }
+
+  /** Long polls on the shard's runs end now: their re-read fails with ShardNotOwnedError and the caller goes to the new owner. */
+  private wakeWaiters(shardId: number): void {
+    this.env.notifier.wakeWhere((key) => shardIdFor(key.namespaceId, key.workflowId, this.shards.length) === shardId);
+  }
+
+  /** Another host took the shard over (a write was fenced out). */
+  private shardLost(shardId: number): void {
+    const processors = this.processors[shardId];
+    this.processors[shardId] = undefined;
+    // The listener is synchronous; stop() never rejects and only waits for running tasks to end.
+    for (const processor of processors?.values() ?? []) void processor.stop();
+    this.wakeWaiters(shardId);
+    if (!this.ownership) {
+      this.onShardOwnershipLost?.(shardId);
+      return;
+    }
+    this.emitOwnership({ shardId, event: 'lost' });
   }
 
   /** A namespace was marked deleted: delete its executions now (a durable job: see namespace-deletion.ts). */
@@ -230,9 +384,14 @@ export class HistoryEngine implements HistoryService {
     return this.namespaceDeletion.kick();
   }
 
+  /** Stops every processor; with a membership, also releases the owned shards so the other hosts take them at once. */
   async stop(): Promise<void> {
     await this.namespaceDeletion.stop();
-    await Promise.all(this.processors.flatMap((byCategory) => [...byCategory.values()].map((p) => p.stop())));
+    if (this.ownership) {
+      await this.ownership.stop();
+      await Promise.all(this.ownedShards().map((shardId) => this.releaseShard(shardId).catch((err: unknown) => this.env.logger.warn({ err, shardId }, 'shard release at shutdown failed'))));
+    }
+    await Promise.all(this.processors.flatMap((byCategory) => [...(byCategory?.values() ?? [])].map((p) => p.stop())));
     for (const shard of this.shards) shard.stop();
   }
 

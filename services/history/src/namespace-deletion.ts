@@ -1,7 +1,8 @@
 /**
  * Deleting a namespace's executions (OperatorService DeleteNamespace) as a durable background job.
  * The job's persisted state is the namespace record itself: state `deleted`. This process works
- * through every deleted namespace's runs in each shard it owns, a bounded batch at a time: a running
+ * through every deleted namespace's runs in each shard it owns (all of them in start-dev; with dynamic
+ * ownership the ones this host holds now, a shard acquired later being looked at again), a bounded batch at a time: a running
  * run is terminated, then deleted with everything it has (the same deletion as retention's). After a
  * crash or restart the job starts again from what the store still holds, so nothing is left behind;
  * each step is idempotent. A periodic recheck (and a kick from DeleteNamespace) drives it: the
@@ -26,7 +27,8 @@ const NAMESPACE_PAGE = 100;
 export interface NamespaceDeletionDeps {
   store: ExecutionStore;
   namespaces: NamespaceRegistry;
-  shards: readonly ShardContext[];
+  /** The shards this host owns now. */
+  shards: () => readonly ShardContext[];
   logger: Logger;
 }
 
@@ -35,8 +37,8 @@ export class NamespaceDeletion {
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
-  /** Namespaces whose runs this process has all deleted (looked at again after a restart). */
-  private readonly finished = new Set<string>();
+  /** Per namespace, the shards whose runs of it this process has all deleted (looked at again after a restart or a re-acquisition). */
+  private readonly finished = new Map<string, Set<number>>();
 
   constructor(private readonly deps: NamespaceDeletionDeps) {}
 
@@ -51,6 +53,12 @@ export class NamespaceDeletion {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
+  }
+
+  /** This host (again) owns a shard: whatever it holds of deleted namespaces is looked at in a pass now. */
+  shardAcquired(shardId: number): void {
+    for (const shards of this.finished.values()) shards.delete(shardId);
+    void this.kick();
   }
 
   /** Look for work now (a namespace was just deleted). Resolves when that pass is over. */
@@ -78,7 +86,7 @@ export class NamespaceDeletion {
       const page = await this.deps.namespaces.list(NAMESPACE_PAGE, token);
       for (const ns of page.items) {
         if (this.stopped) return;
-        if (ns.state === 'deleted' && !this.finished.has(ns.id)) await this.deleteExecutionsOf(ns);
+        if (ns.state === 'deleted') await this.deleteExecutionsOf(ns);
       }
       token = page.nextPageToken;
     } while (token);
@@ -86,7 +94,11 @@ export class NamespaceDeletion {
 
   private async deleteExecutionsOf(ns: NamespaceRecord): Promise<void> {
     let deleted = 0;
-    for (const shard of this.deps.shards) {
+    let finished = this.finished.get(ns.id);
+    if (!finished) this.finished.set(ns.id, (finished = new Set()));
+    const shards = this.deps.shards().filter((shard) => !finished.has(shard.shardId));
+    if (shards.length === 0) return;
+    for (const shard of shards) {
       let after: ExecutionKey | undefined;
       for (;;) {
         if (this.stopped) return;
@@ -98,9 +110,9 @@ export class NamespaceDeletion {
         if (keys.length < BATCH) break;
         after = keys[keys.length - 1];
       }
+      finished.add(shard.shardId);
     }
-    this.finished.add(ns.id);
-    this.deps.logger.info({ namespace: ns.name, namespaceId: ns.id, deleted }, 'deleted namespace: its executions are deleted');
+    this.deps.logger.info({ namespace: ns.name, namespaceId: ns.id, deleted, shards: shards.map((s) => s.shardId) }, 'deleted namespace: its executions in these shards are deleted');
   }
 
   /** Terminates the run if it still runs, then deletes it, each through the one mutation path. */

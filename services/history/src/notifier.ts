@@ -7,14 +7,24 @@ export interface ExecutionChange {
   closed: boolean;
 }
 
-type Listener = (change: ExecutionChange) => void;
+/** undefined: woken without a change (the run's shard left this host): the waiter re-reads and learns why. */
+type Listener = (change: ExecutionChange | undefined) => void;
 
 export class ExecutionNotifier {
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly keys = new Map<string, ExecutionKey>();
 
   notify(key: ExecutionKey, change: ExecutionChange): void {
     const set = this.listeners.get(executionCacheKey(key));
     if (set) for (const listener of [...set]) listener(change);
+  }
+
+  /** Ends the waits on every run `matches` picks, as if they timed out (their shard was released or lost). */
+  wakeWhere(matches: (key: ExecutionKey) => boolean): void {
+    for (const [k, set] of [...this.listeners]) {
+      const key = this.keys.get(k);
+      if (key && matches(key)) for (const listener of [...set]) listener(undefined);
+    }
   }
 
   /**
@@ -27,13 +37,15 @@ export class ExecutionNotifier {
     if (!set) {
       set = new Set();
       this.listeners.set(k, set);
+      this.keys.set(k, key);
     }
     let finish!: (value: ExecutionChange | undefined) => void;
     const promise = new Promise<ExecutionChange | undefined>((resolve) => {
       finish = resolve;
     });
     const listener: Listener = (change) => {
-      if (accept(change)) done(change);
+      if (change === undefined) done(undefined);
+      else if (accept(change)) done(change);
     };
     const timer = setTimeout(() => done(undefined), Math.max(0, timeoutMs));
     const onAbort = (): void => done(undefined);
@@ -44,7 +56,10 @@ export class ExecutionNotifier {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       registered.delete(listener);
-      if (registered.size === 0 && this.listeners.get(k) === registered) this.listeners.delete(k);
+      if (registered.size === 0 && this.listeners.get(k) === registered) {
+        this.listeners.delete(k);
+        this.keys.delete(k);
+      }
       finish(value);
     };
     return { promise, cancel: () => done(undefined) };

@@ -75,7 +75,7 @@ test('backlog: a transient start failure returns the task to the backlog for the
 });
 
 test('backlog: a lease that failed is tried again by the next add', async (t) => {
-  const f = await matchingFixture();
+  const f = await matchingFixture({ partitions: 1 });
   t.after(() => f.close());
   f.store.failNext('leaseTaskQueue', new UnavailableError('database is locked'));
   await assert.rejects(f.engine.addWorkflowTask(workflowTask(3)), UnavailableError);
@@ -84,7 +84,7 @@ test('backlog: a lease that failed is tried again by the next add', async (t) =>
 });
 
 test('backlog: a host whose lease another host took fails that add and leases again for the next', async (t) => {
-  const f = await matchingFixture();
+  const f = await matchingFixture({ partitions: 1 });
   t.after(() => f.close());
   const first = f.engine;
   await first.addWorkflowTask(workflowTask(3));

@@ -4,12 +4,20 @@
  * start; otherwise it is persisted as backlog. Polls wait up to the long-poll interval (and the
  * caller's deadline minus a margin) and then answer null, which the frontend sends as an empty
  * (all-default) response.
+ *
+ * A normal queue is split into partitions (partitions.ts): adds and polls spread over them. A
+ * partition that cannot serve an add (no poller waiting) or a poll (no task) forwards it to its
+ * parent, so every idle poller of the queue ends up waiting on the root and a task added to any
+ * partition finds it; a task no poller took stays in its partition's backlog, which moves up to its
+ * parent whenever a poller waits there.
  */
 import { randomUUID } from 'node:crypto';
-import { MatchingSettings, StickyWorkerUnavailableError, isHourglassError, quote, type Clock, type Logger, type ServerMetrics, type Settings } from '@hourglass/common';
+import { InvariantViolationError, MatchingSettings, StickyWorkerUnavailableError, isHourglassError, quote, type Clock, type Logger, type ServerMetrics, type Settings } from '@hourglass/common';
 import type { TaskQueueKey, TaskQueueStore, TaskQueueType } from '@hourglass/persistence';
 
 import { TaskQueue, type Offer } from './task-queue';
+import { PartitionedQueue } from './partitioned-queue';
+import { InProcessPartitionRouter, isAncestor, parentPartition, type PartitionRouter, type PollResponse } from './partitions';
 import { WorkerRegistry, type WorkerHeartbeat } from './worker-registry';
 import type { CallOptions, MatchingService, TaskQueueDescription, WorkerFilter } from '@hourglass/contracts';
 import { matchesWorker } from './worker-filter';
@@ -39,7 +47,11 @@ const POLLER_HISTORY_TTL_MS = 5 * 60_000;
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
 export class MatchingEngine implements MatchingService {
-  private readonly queues = new Map<string, TaskQueue>();
+  /** Task queues by (namespace id, name, type, kind), each with the partitions this host holds. */
+  private readonly queues = new Map<string, PartitionedQueue>();
+  /** Namespace names as polls gave them (adds carry only the id), for namespace-scoped settings. */
+  private readonly namespaceNames = new Map<string, string>();
+  private router: PartitionRouter = new InProcessPartitionRouter(this);
   private starter: TaskStarter | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly workers = new WorkerRegistry();
@@ -57,8 +69,9 @@ export class MatchingEngine implements MatchingService {
   /** Stored tasks per (namespace, task type), for the backlog gauge (read at scrape time). */
   private *backlogByNamespace(): Iterable<{ namespace: string; taskType: string; tasks: number }> {
     const sums = new Map<string, { namespace: string; taskType: string; tasks: number }>();
-    for (const queue of this.queues.values()) {
-      const tasks = queue.describe().backlogTasks;
+    for (const family of this.queues.values()) for (const queue of family.partitions) {
+      if (!queue) continue;
+      const tasks = queue.backlogSize;
       if (tasks === 0) continue;
       const namespace = queue.namespaceName ?? '';
       const key = `${namespace}\u0000${queue.key.type}`;
@@ -94,17 +107,24 @@ export class MatchingEngine implements MatchingService {
     this.starter = starter;
   }
 
+  /** How partitions reach their parents; in-process unless partitions live on other hosts. */
+  setPartitionRouter(router: PartitionRouter): void {
+    this.router = router;
+  }
+
   async addWorkflowTask(request: AddWorkflowTaskRequest): Promise<void> {
-    const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
+    const family = this.family(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
+    const queue = this.partition(family, family.nextAddPartition(this.partitionCount(family)));
     await queue.ensureLoaded();
     if (request.kind === 'sticky') this.assertStickyWorkerAvailable(queue);
-    await this.add(queue, { workflowId: request.workflowId, runId: request.runId, scheduledEventId: request.scheduledEventId, attempt: 0, createdAt: this.clock.now() });
+    await this.add(family, queue, { workflowId: request.workflowId, runId: request.runId, scheduledEventId: request.scheduledEventId, attempt: 0, createdAt: this.clock.now() });
   }
 
   async addActivityTask(request: AddActivityTaskRequest): Promise<void> {
-    const queue = this.queue(request.namespaceId, request.taskQueueName, 'activity', 'normal');
+    const family = this.family(request.namespaceId, request.taskQueueName, 'activity', 'normal');
+    const queue = this.partition(family, family.nextAddPartition(this.partitionCount(family)));
     await queue.ensureLoaded();
-    await this.add(queue, {
+    await this.add(family, queue, {
       workflowId: request.workflowId,
       runId: request.runId,
       scheduledEventId: request.scheduledEventId,
@@ -115,19 +135,59 @@ export class MatchingEngine implements MatchingService {
 
   /** Long-polls a workflow task queue; null means "no task" (the caller sends an empty response). */
   async pollWorkflowTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<WorkflowTaskResponse | null> {
-    const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
-    return this.poll(queue, request, call, (offer, pollRequestId) =>
-      offer.query
-        ? this.taskStarter().buildQueryTask({ namespaceId: request.namespaceId, pollKind: request.kind, ...offer.query })
-        : this.taskStarter().recordWorkflowTaskStarted({ namespaceId: request.namespaceId, task: offer.task, pollKind: request.kind, identity: request.identity, pollRequestId }),
-    );
+    return this.pollSomePartition('workflow', request, call) as Promise<WorkflowTaskResponse | null>;
   }
 
   async pollActivityTaskQueue(request: PollTaskQueueRequest, call: CallOptions): Promise<ActivityTaskResponse | null> {
-    const queue = this.queue(request.namespaceId, request.taskQueueName, 'activity', 'normal');
-    return this.poll(queue, request, call, (offer, pollRequestId) =>
-      this.taskStarter().recordActivityTaskStarted({ namespaceId: request.namespaceId, task: offer.task, identity: request.identity, pollRequestId }),
-    );
+    return this.pollSomePartition('activity', request, call) as Promise<ActivityTaskResponse | null>;
+  }
+
+  /** A poll from a worker: given the partition with the fewest polls under way. */
+  private async pollSomePartition(type: TaskQueueType, request: PollTaskQueueRequest, call: CallOptions): Promise<PollResponse | null> {
+    const kind = type === 'workflow' ? request.kind : 'normal';
+    if (request.namespaceName && this.namespaceNames.get(request.namespaceId) !== request.namespaceName) this.namespaceNames.set(request.namespaceId, request.namespaceName);
+    const family = this.family(request.namespaceId, request.taskQueueName, type, kind);
+    if (family.scope.namespace !== request.namespaceName && request.namespaceName) family.scope.namespace = request.namespaceName;
+    const partition = family.nextPollPartition(this.partitionCount(family));
+    family.pollStarted(partition);
+    try {
+      return await this.poll(family, this.partition(family, partition), request, call, undefined);
+    } finally {
+      family.pollEnded(partition);
+    }
+  }
+
+  /**
+   * A poll of one partition: `forwardedFrom` is set when a child partition found nothing for it and
+   * forwarded it here (the partition router's entry point; tests poll a partition through it too).
+   */
+  pollPartition(target: TaskQueueKey, request: PollTaskQueueRequest, call: CallOptions, forwardedFrom?: number): Promise<PollResponse | null> {
+    const family = this.family(target.namespaceId, target.name, target.type, target.kind);
+    return this.poll(family, this.partition(family, target.partition), request, call, forwardedFrom);
+  }
+
+  /**
+   * A task forwarded by a child partition that no poller there took: sync match only, here or
+   * further up; never stored here (the child keeps it). True once a poller took it.
+   */
+  async offerToPartition(target: TaskQueueKey, task: MatchTask, forwardedFrom: number): Promise<boolean> {
+    const family = this.family(target.namespaceId, target.name, target.type, target.kind);
+    const queue = this.partition(family, target.partition);
+    if (forwardedFrom === target.partition) throw new InvariantViolationError(`partition ${forwardedFrom} of task queue ${quote(target.name)} forwarded a task to itself`);
+    if (queue.hasLiveWaiter() && (await queue.offerToPoller(task))) return true;
+    const parent = this.parentKey(family, queue);
+    return parent !== undefined && (await this.forwardTask(parent, task, queue, queue.key.partition));
+  }
+
+  /**
+   * An add addressed to one partition (what an add of a worker's queue does once it picked one):
+   * sync match here or above, else the partition's backlog.
+   */
+  async addToPartition(target: TaskQueueKey, task: MatchTask): Promise<void> {
+    const family = this.family(target.namespaceId, target.name, target.type, target.kind);
+    const queue = this.partition(family, target.partition);
+    await queue.ensureLoaded();
+    await this.add(family, queue, task);
   }
 
   /**
@@ -153,10 +213,9 @@ export class MatchingEngine implements MatchingService {
    * a task started for it would be stranded until its timeout. `close` releases the timers.
    */
   private openPollWindow(request: PollTaskQueueRequest, call: CallOptions): { signal: AbortSignal; close(): void } | undefined {
+    const answerWithinMs = this.answerWithinMs(call);
+    if (answerWithinMs === undefined) return undefined;
     const callerSignal = call.signal;
-    if (callerSignal?.aborted) return undefined;
-    const answerWithinMs = call.deadline > 0 ? call.deadline - this.settings.get(MatchingSettings.deadlineMargin) - Date.now() : Infinity;
-    if (answerWithinMs <= 0) return undefined;
     const longPollMs = this.settings.get(MatchingSettings.longPollExpirationInterval, { namespace: request.namespaceName, taskQueue: request.taskQueueName });
     const ended = new AbortController();
     const end = (): void => ended.abort();
@@ -173,13 +232,20 @@ export class MatchingEngine implements MatchingService {
     };
   }
 
+  /** How long a poll may still wait before answering; undefined when its caller cancelled or its deadline is within the margin. */
+  private answerWithinMs(call: CallOptions): number | undefined {
+    if (call.signal?.aborted) return undefined;
+    const answerWithinMs = call.deadline > 0 ? call.deadline - this.settings.get(MatchingSettings.deadlineMargin) - Date.now() : Infinity;
+    return answerWithinMs > 0 ? answerWithinMs : undefined;
+  }
+
   /**
    * Hands a (legacy) query task to a poller of the workflow task queue. Resolves true once a
    * poller took it; false when no poller came within `timeoutMs`, the caller cancelled, or the
-   * sticky queue closed.
+   * sticky queue closed. It waits on the root partition, where every idle poller of the queue waits.
    */
   async dispatchQueryTask(request: DispatchQueryTaskRequest, call?: CallOptions): Promise<boolean> {
-    const queue = this.queue(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
+    const queue = this.partition(this.family(request.namespaceId, request.taskQueueName, 'workflow', request.kind), 0);
     if (request.kind === 'sticky') this.assertStickyWorkerAvailable(queue);
     return queue.offerQuery(request.task, request.timeoutMs, call?.signal);
   }
@@ -190,7 +256,7 @@ export class MatchingEngine implements MatchingService {
    */
   async shutdownStickyQueue({ namespaceId, stickyQueueName }: { namespaceId: string; stickyQueueName: string }): Promise<void> {
     // Closed even if this host has not served it yet (say since a restart), so its worker's late polls end at once.
-    const queue = this.queue(namespaceId, stickyQueueName, 'workflow', 'sticky');
+    const queue = this.partition(this.family(namespaceId, stickyQueueName, 'workflow', 'sticky'), 0);
     queue.close(this.clock.now());
     await queue.ensureLoaded();
     await this.moveBacklogToNormalQueue(queue);
@@ -201,7 +267,16 @@ export class MatchingEngine implements MatchingService {
    * version changed). A task history could not take stays in the backlog, for this queue's pollers.
    */
   async redirectBacklog({ namespaceId, taskQueueName, type }: { namespaceId: string; taskQueueName: string; type: TaskQueueType }): Promise<number> {
-    const queue = this.queue(namespaceId, taskQueueName, type, 'normal');
+    const family = this.family(namespaceId, taskQueueName, type, 'normal');
+    this.partition(family, 0);
+    let moved = 0;
+    // Every partition with stored tasks is in memory (loaded at start, kept while it has backlog).
+    for (const queue of [...family.partitions]) if (queue) moved += await this.redirectPartitionBacklog(queue);
+    return moved;
+  }
+
+  private async redirectPartitionBacklog(queue: TaskQueue): Promise<number> {
+    const { namespaceId, name: taskQueueName, type } = queue.key;
     await queue.ensureLoaded();
     let moved = 0;
     const kept: ReturnType<TaskQueue['drainBacklog']> = [];
@@ -237,13 +312,14 @@ export class MatchingEngine implements MatchingService {
   }
 
   /**
-   * What this host holds for a queue: live polls, its backlog (count and oldest task), query tasks
-   * waiting for a poller, and the identities that polled it within the last five minutes.
+   * What this host holds for a queue, summed over its partitions: live polls, its backlog (count and
+   * oldest task), query tasks waiting for a poller, and the identities that polled it within the
+   * last five minutes (each once).
    */
   async describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: TaskQueueType; kind: 'normal' | 'sticky' }): Promise<TaskQueueDescription> {
-    const queue = this.queues.get(this.keyString({ namespaceId: key.namespaceId, name: key.taskQueueName, type: key.type, kind: key.kind, partition: 0 }));
-    // A queue not in memory has no backlog: every queue with stored tasks is loaded at start and kept while it has any.
-    return queue ? queue.describe(this.clock.now() - POLLER_HISTORY_TTL_MS) : { waitingPollers: 0, backlogTasks: 0, pendingQueries: 0, oldestBacklogTime: undefined, pollers: [] };
+    const family = this.queues.get(this.familyKey(key.namespaceId, key.taskQueueName, key.type, key.kind));
+    // A partition not in memory has no backlog: every partition with stored tasks is loaded at start and kept while it has any.
+    return family?.describe(this.clock.now() - POLLER_HISTORY_TTL_MS) ?? { waitingPollers: 0, backlogTasks: 0, pendingQueries: 0, oldestBacklogTime: undefined, pollers: [] };
   }
 
   async recordWorkerHeartbeat(request: { namespaceId: string; heartbeats: WorkerHeartbeat[] }): Promise<void> {
@@ -264,8 +340,15 @@ export class MatchingEngine implements MatchingService {
     return this.workers.get(request.namespaceId, request.workerInstanceKey, this.clock.now());
   }
 
-  private async add(queue: TaskQueue, task: MatchTask): Promise<void> {
-    if (await queue.offerToPoller(task)) {
+  /** Sync match on this partition or, forwarded, above it; else this partition's backlog. */
+  private async add(family: PartitionedQueue, queue: TaskQueue, task: MatchTask): Promise<void> {
+    // The waiter check first: most adds to a partition with no poller of its own are forwarded, and an offer costs promises.
+    if (queue.hasLiveWaiter() && (await queue.offerToPoller(task))) {
+      this.metricsOf(queue)?.sync.inc();
+      return;
+    }
+    const parent = this.parentKey(family, queue);
+    if (parent !== undefined && (await this.forwardTask(parent, task, queue, queue.key.partition))) {
       this.metricsOf(queue)?.sync.inc();
       return;
     }
@@ -273,36 +356,110 @@ export class MatchingEngine implements MatchingService {
     this.metricsOf(queue)?.backlog.inc();
   }
 
-  private async poll<R>(queue: TaskQueue, request: PollTaskQueueRequest, call: CallOptions, start: (offer: Offer, pollRequestId: string) => Promise<R>): Promise<R | null> {
+  /** Offers a task to a poller of `parent` through the router; false when none took it (or the router failed: the task stays here). */
+  private async forwardTask(parent: TaskQueueKey, task: MatchTask, queue: TaskQueue, forwardedFrom: number): Promise<boolean> {
+    try {
+      return await this.router.forwardTask(parent, task, forwardedFrom);
+    } catch (err) {
+      this.logger.warn({ err, taskQueue: queue.key.name, partition: queue.key.partition }, 'could not forward a task to the parent partition; it stays in this one');
+      return false;
+    }
+  }
+
+  private startFor(type: TaskQueueType, request: PollTaskQueueRequest): (offer: Offer, pollRequestId: string) => Promise<PollResponse> {
+    if (type === 'activity') {
+      return (offer, pollRequestId) => this.taskStarter().recordActivityTaskStarted({ namespaceId: request.namespaceId, task: offer.task, identity: request.identity, pollRequestId });
+    }
+    return (offer, pollRequestId) =>
+      offer.query
+        ? this.taskStarter().buildQueryTask({ namespaceId: request.namespaceId, pollKind: request.kind, ...offer.query })
+        : this.taskStarter().recordWorkflowTaskStarted({ namespaceId: request.namespaceId, task: offer.task, pollKind: request.kind, identity: request.identity, pollRequestId });
+  }
+
+  private async poll(family: PartitionedQueue, queue: TaskQueue, request: PollTaskQueueRequest, call: CallOptions, forwardedFrom: number | undefined): Promise<PollResponse | null> {
     await queue.ensureLoaded();
     // A sticky queue whose worker announced its shutdown never comes back (its name is unique to that worker).
     if (queue.closed) return null;
-    const window = this.openPollWindow(request, call);
-    if (!window) return null;
+    if (this.answerWithinMs(call) === undefined) return null;
     queue.lastPollTime = this.clock.now();
     queue.namespaceName = request.namespaceName;
-    queue.recordPoller(request.identity, this.clock.now());
+    // Pollers are remembered where the poll came in, not again where it was forwarded.
+    if (forwardedFrom === undefined) queue.recordPoller(request.identity, this.clock.now());
+    const parent = this.parentKey(family, queue);
+    let start: ((offer: Offer, pollRequestId: string) => Promise<PollResponse>) | undefined;
+    let window: { signal: AbortSignal; close(): void } | undefined;
     try {
-      while (!window.signal.aborted) {
-        const offer = queue.takeOffer() ?? (await queue.waitForTask(window.signal));
-        if (!offer) return null;
-        const response = await this.tryStart(queue, offer, window.signal, (id) => start(offer, id));
+      for (;;) {
+        let offer = queue.takeOffer();
+        if (!offer) {
+          // Nothing here: wait where every idle poller of the queue waits, the root.
+          if (parent !== undefined) return await this.router.forwardPoll(parent, request, call, queue.key.partition);
+          window ??= this.openPollWindow(request, call);
+          if (!window) return null;
+          const waiting = queue.waitForTask(window.signal);
+          if (family.partitions.length > 1) this.drainChildrenInto(family, queue);
+          offer = await waiting;
+          if (!offer) return null;
+        }
+        const taken = offer;
+        const startTask = (start ??= this.startFor(queue.key.type, request));
+        const response = await this.tryStart(queue, taken, window?.signal ?? call.signal, (id) => startTask(taken, id));
         if (response !== undefined) return response;
+        // The task was stale: look again while the poll may still wait.
+        if (window ? window.signal.aborted : this.answerWithinMs(call) === undefined) return null;
       }
-      return null;
     } finally {
-      window.close();
+      window?.close();
       // A poll cancelled by its caller says nothing about the worker still being there.
       if (!call.signal?.aborted) {
         queue.lastPollTime = this.clock.now();
-        queue.recordPoller(request.identity, this.clock.now());
+        if (forwardedFrom === undefined) queue.recordPoller(request.identity, this.clock.now());
       }
     }
   }
 
+  /**
+   * A poller waits on `queue` with nothing to take: the backlog of partitions below it moves up to
+   * it (each stranded partition forwards its oldest task, which this poller takes).
+   */
+  private drainChildrenInto(family: PartitionedQueue, queue: TaskQueue): void {
+    const degree = this.degree(family);
+    const target = queue.key.partition;
+    for (const child of family.partitions) {
+      if (child && child !== queue && child.backlogSize > 0 && isAncestor(target, child.key.partition, degree)) this.drainUp(family, child);
+    }
+  }
+
+  /**
+   * Moves a partition's backlog up to a poller waiting on its parent (or above), oldest first, one
+   * task at a time, while no poller waits here and one takes them there. One move per partition at
+   * a time; started when a poller waits above, or when backlog is left here with no poller.
+   */
+  private drainUp(family: PartitionedQueue, queue: TaskQueue): void {
+    if (queue.draining || queue.backlogSize === 0) return;
+    const parent = this.parentKey(family, queue);
+    if (parent === undefined) return;
+    queue.draining = true;
+    this.moveBacklogUp(queue, parent)
+      .catch((err: unknown) => this.logger.warn({ err, taskQueue: queue.key.name, partition: queue.key.partition }, 'could not move backlog to the parent partition'))
+      .finally(() => (queue.draining = false));
+  }
+
+  private async moveBacklogUp(queue: TaskQueue, parent: TaskQueueKey): Promise<void> {
+    while (!queue.hasLiveWaiter()) {
+      const entry = queue.takeBacklogHead();
+      if (!entry) return;
+      if (!(await this.forwardTask(parent, entry.task, queue, queue.key.partition))) {
+        queue.returnBacklogHead(entry);
+        return;
+      }
+      await this.deleteDone(queue, { backlogTaskId: entry.taskId });
+    }
+  }
+
   /** Starts an offered task in history; settles the offer; returns the response, or undefined if the task was stale. */
-  private async tryStart<R>(queue: TaskQueue, offer: Offer, signal: AbortSignal, start: (pollRequestId: string) => Promise<R>): Promise<R | undefined> {
-    if (signal.aborted) {
+  private async tryStart<R>(queue: TaskQueue, offer: Offer, signal: AbortSignal | undefined, start: (pollRequestId: string) => Promise<R>): Promise<R | undefined> {
+    if (signal?.aborted) {
       this.giveBack(queue, offer);
       return undefined;
     }
@@ -367,25 +524,57 @@ export class MatchingEngine implements MatchingService {
     return this.starter;
   }
 
-  private queue(namespaceId: string, name: string, type: TaskQueueType, kind: 'normal' | 'sticky'): TaskQueue {
-    const key: TaskQueueKey = { namespaceId, name, type, kind, partition: 0 };
-    const k = this.keyString(key);
-    let queue = this.queues.get(k);
+  private familyKey(namespaceId: string, name: string, type: TaskQueueType, kind: 'normal' | 'sticky'): string {
+    return `${namespaceId}\u0000${name}\u0000${type}\u0000${kind}`;
+  }
+
+  private family(namespaceId: string, name: string, type: TaskQueueType, kind: 'normal' | 'sticky'): PartitionedQueue {
+    const k = this.familyKey(namespaceId, name, type, kind);
+    let family = this.queues.get(k);
+    if (!family) {
+      family = new PartitionedQueue(namespaceId, name, type, kind, this.namespaceNames.get(namespaceId));
+      this.queues.set(k, family);
+    }
+    return family;
+  }
+
+  private partition(family: PartitionedQueue, partition: number): TaskQueue {
+    let queue = family.partitions[partition];
     if (!queue) {
-      queue = new TaskQueue(key, this.store, this.clock, this.settings.get(MatchingSettings.backlogPageSize));
-      this.queues.set(k, queue);
+      const key: TaskQueueKey = { namespaceId: family.namespaceId, name: family.name, type: family.type, kind: family.kind, partition };
+      const created = new TaskQueue(key, this.store, this.clock, this.settings.get(MatchingSettings.backlogPageSize));
+      created.namespaceName = family.scope.namespace;
+      if (partition > 0) created.onStrandedBacklog = () => this.drainUp(family, created);
+      family.partitions[partition] = created;
+      queue = created;
     }
     return queue;
   }
 
-  private keyString(key: TaskQueueKey): string {
-    return [key.namespaceId, key.name, key.type, key.kind, key.partition].join('\u0000');
+  /** Partitions adds and polls spread over: one for sticky queues. */
+  private partitionCount(family: PartitionedQueue): number {
+    return family.kind === 'sticky' ? 1 : this.settings.get(MatchingSettings.numTaskQueuePartitions, family.scope);
+  }
+
+  private degree(family: PartitionedQueue): number {
+    return this.settings.get(MatchingSettings.forwarderMaxChildrenPerNode, family.scope);
+  }
+
+  /** Where a partition forwards what it cannot serve; undefined for a root (or sticky) queue. */
+  private parentKey(family: PartitionedQueue, queue: TaskQueue): TaskQueueKey | undefined {
+    if (queue.key.partition === 0 || family.kind === 'sticky') return undefined;
+    const degree = this.degree(family);
+    if (queue.parentKey === undefined || queue.parentDegree !== degree) {
+      queue.parentKey = { ...queue.key, partition: parentPartition(queue.key.partition, degree) ?? 0 };
+      queue.parentDegree = degree;
+    }
+    return queue.parentKey;
   }
 
   /** Loads every stored backlog at start so tasks left by a previous process are served. */
   async start(): Promise<void> {
     for (const key of await this.store.listQueuesWithTasks()) {
-      await this.queue(key.namespaceId, key.name, key.type, key.kind).ensureLoaded();
+      await this.partition(this.family(key.namespaceId, key.name, key.type, key.kind), key.partition).ensureLoaded();
     }
     this.sweeper = setInterval(() => this.sweepUnusedQueues(), UNUSED_QUEUE_TTL_MS / 5);
     this.sweeper.unref();
@@ -397,8 +586,13 @@ export class MatchingEngine implements MatchingService {
 
   private sweepUnusedQueues(): void {
     const now = this.clock.now();
-    for (const [key, queue] of this.queues) {
-      if (queue.isUnused(now, UNUSED_QUEUE_TTL_MS)) this.queues.delete(key);
+    for (const [key, family] of this.queues) {
+      const partitions = family.partitions;
+      for (let i = 0; i < partitions.length; i++) {
+        if (partitions[i]?.isUnused(now, UNUSED_QUEUE_TTL_MS)) partitions[i] = undefined;
+      }
+      while (partitions.length > 0 && partitions[partitions.length - 1] === undefined) partitions.pop();
+      if (partitions.length === 0) this.queues.delete(key);
     }
   }
 }

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NotFoundError, UnavailableError } from '@hourglass/common';
-import { matchingFixture, pollRequest, queueKey, storedBacklog, workflowTask, NAMESPACE_ID, TASK_QUEUE } from './testing/fixture';
+import { matchingFixture, pollRequest, queueKey, storedBacklog, storedBacklogAll, workflowTask, NAMESPACE_ID, TASK_QUEUE } from './testing/fixture';
 
-test('redirect: a queue hands its backlog back to history; stale tasks are dropped, failed ones stay for its pollers', async (t) => {
+test('redirect: a queue hands the backlog of every partition back to history; stale tasks are dropped, failed ones stay for its pollers', async (t) => {
   const f = await matchingFixture();
   t.after(() => f.close());
   for (const id of [1, 2, 3]) await f.engine.addWorkflowTask(workflowTask(id));
-  assert.deepEqual(await storedBacklog(f, queueKey()), ['wf-1', 'wf-2', 'wf-3']);
+  assert.deepEqual(await storedBacklog(f, queueKey()), ['wf-1'], 'adds spread over the partitions');
+  assert.deepEqual(await storedBacklogAll(f), ['wf-1', 'wf-2', 'wf-3']);
   f.starter.failNext('redispatchTask', new NotFoundError('workflow task not found'));
   f.starter.failNext('redispatchTask', new UnavailableError('history is busy'));
 
@@ -18,7 +19,8 @@ test('redirect: a queue hands its backlog back to history; stale tasks are dropp
     ['wf-1', 'wf-2', 'wf-3'],
   );
   // wf-1 was stale (dropped), wf-3 went back to history; wf-2 failed and stays, served to the next poller.
-  assert.deepEqual(await storedBacklog(f, queueKey()), ['wf-2']);
+  assert.deepEqual(await storedBacklogAll(f), ['wf-2']);
+  assert.deepEqual(await storedBacklog(f, queueKey({ partition: 1 })), ['wf-2'], 'in its partition');
   const polled = await f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 });
   assert.equal(polled?.workflowExecution?.workflowId, 'wf-2');
 });

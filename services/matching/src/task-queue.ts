@@ -66,6 +66,16 @@ export class TaskQueue {
   private readonly pollers = new Map<string, number>();
   /** When the queue's worker announced its shutdown (sticky queues); the queue stays closed while this host keeps it in memory. */
   private closedAt: number | undefined;
+  /**
+   * Called when backlog is left with no poller waiting here (a non-root partition: its backlog may
+   * move up to a poller waiting on its parent). Unset on roots and sticky queues.
+   */
+  onStrandedBacklog: (() => void) | undefined;
+  /** A move of this partition's backlog to its parent is under way (one at a time). */
+  draining = false;
+  /** This partition's parent, cached with the tree degree it was computed for. */
+  parentKey: TaskQueueKey | undefined;
+  parentDegree = 0;
 
   constructor(
     readonly key: TaskQueueKey,
@@ -89,6 +99,26 @@ export class TaskQueue {
       }
       if (rows.length < this.pageSize) return;
     }
+  }
+
+  /** Whether a poll waits here; unlike hasLivePoller, allocates nothing (a hot-path check). */
+  hasLiveWaiter(): boolean {
+    for (const w of this.waiters) if (!w.settled && !w.signal.aborted) return true;
+    return false;
+  }
+
+  get backlogSize(): number {
+    return this.backlog.length;
+  }
+
+  /** The oldest backlog task, taken out to be moved elsewhere (`returnBacklogHead` if it could not be). */
+  takeBacklogHead(): BacklogEntry | undefined {
+    return this.backlog.shift();
+  }
+
+  returnBacklogHead(entry: BacklogEntry): void {
+    this.backlog.unshift(entry);
+    this.pumpBacklog();
   }
 
   hasLivePoller(): boolean {
@@ -220,7 +250,7 @@ export class TaskQueue {
         // Its start failed transiently: back at the head, for the next poller.
         if (outcome === 'returned') {
           this.backlog.unshift(entry);
-          this.pumpBacklog();
+          this.pumpBacklog(true);
         }
       },
     };
@@ -256,7 +286,7 @@ export class TaskQueue {
 
   /** Nothing waits here and nothing is held: the queue can be dropped from memory (it reloads on demand). */
   isUnused(now: number, idleMs: number): boolean {
-    if (this.waiters.length > 0 || this.queries.length > 0 || this.backlog.length > 0) return false;
+    if (this.waiters.length > 0 || this.queries.length > 0 || this.backlog.length > 0 || this.draining) return false;
     // A closed queue is kept a while too, so a late poll of its departed worker finds it closed.
     const lastUse = Math.max(this.lastPollTime ?? -Infinity, this.closedAt ?? -Infinity);
     return now - lastUse > idleMs;
@@ -275,7 +305,7 @@ export class TaskQueue {
   restoreBacklog(entries: BacklogEntry[]): void {
     if (entries.length === 0) return;
     this.backlog = [...entries, ...this.backlog].sort((a, b) => a.taskId - b.taskId);
-    this.pumpBacklog();
+    this.pumpBacklog(true);
   }
 
   /**
@@ -296,11 +326,19 @@ export class TaskQueue {
     });
   }
 
-  /** Hands what is waiting (see takeOffer) to waiting pollers. */
-  private pumpBacklog(): void {
+  /**
+   * Hands what is waiting (see takeOffer) to waiting pollers. Backlog left with no poller here is
+   * reported when it just began (a poll may have arrived above while its first task was written:
+   * tasks behind it are found by that poll) or when tasks came back (`returned`); not on every add,
+   * which would offer the head up again for each task stored while nobody polls.
+   */
+  private pumpBacklog(returned = false): void {
     while (this.queries.length > 0 || this.backlog.length > 0) {
       const waiter = this.takeLiveWaiter();
-      if (!waiter) return;
+      if (!waiter) {
+        if (this.backlog.length === 1 || (returned && this.backlog.length > 0)) this.onStrandedBacklog?.();
+        return;
+      }
       answer(waiter, this.takeOffer());
     }
   }

@@ -2,7 +2,7 @@
  * Checks every backend applies the same way, with the same messages: they are part of the store
  * contract, not of one database.
  */
-import { InvalidArgumentError, quote, utf8Length } from '@hourglass/common';
+import { InvalidArgumentError, quote, utf8Length, HOST_ROLES, type HostJoin } from '@hourglass/common';
 import { ConditionFailedError, StoreMismatchError } from './errors';
 import type { ClusterMetadata, ExecutionItemKey, ExecutionKey, ExecutionWrite, HistoryTaskRow, ShardCommit, UsageFold, UsageIncrement, UsageQuery } from './types';
 
@@ -185,4 +185,15 @@ export function mergeIncrements(batch: readonly UsageFold[], folded: readonly bo
     }
   });
   return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, inc]) => inc);
+}
+
+/** A host joining the membership registry must name itself, a known role and its incarnation. */
+export function checkHost(host: HostJoin): void {
+  if (!HOST_ROLES.includes(host.role)) throw new InvalidArgumentError(`host role must be one of ${HOST_ROLES.join(', ')}, got ${quote(String(host.role))}`);
+  if (host.hostId === '') throw new InvalidArgumentError('hostId must not be empty');
+  if (host.sessionId === '') throw new InvalidArgumentError(`host ${host.hostId}: sessionId must not be empty`);
+}
+
+export function checkTtl(ms: number): void {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new InvalidArgumentError(`a membership TTL must be a non-negative integer of milliseconds, got ${ms}`);
 }

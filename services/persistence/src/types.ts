@@ -7,6 +7,7 @@
  * buffered event…), so a change writes what it changed and nothing else. Persistence owns
  * atomicity and the conditional checks (shard range_id, execution db_version, current-run pointer).
  */
+import type { MembershipRegistry } from '@hourglass/common';
 import type { VisibilityDeletion, VisibilityIndex, VisibilityRecord } from '@hourglass/visibility';
 import type { IdentityStore, NamespaceLimits } from './identity-types';
 import type { PortalStore } from './portal-types';
@@ -80,11 +81,19 @@ export interface ClusterStore {
 
 export interface ShardRecord {
   shardId: number;
-  /** Fencing token: bumped by every acquisition; every write in the shard checks it. */
+  /** Fencing token: bumped by every acquisition (and release); every write in the shard checks it. */
   rangeId: number;
+  /** The host that acquired it last; '' once that host released it (the next owner need not wait). */
   owner: string;
   updatedAt: number;
 }
+
+/**
+ * The membership registry (table cluster_hosts of the cluster database): one row per (role, host),
+ * heartbeats stamped and compared with the STORE's clock (MySQL: the server's UTC time; SQLite:
+ * the clock the store was opened with, one process anyway), so skew between hosts never matters.
+ */
+export type MembershipStore = MembershipRegistry;
 
 export interface ExecutionKey {
   namespaceId: string;
@@ -217,6 +226,12 @@ export interface ShardCommit {
 export interface ExecutionStore {
   /** Acquire ownership of a shard: creates it (rangeId 1) or bumps its rangeId. */
   acquireShard(shardId: number, owner: string): Promise<ShardRecord>;
+  /**
+   * A clean hand-over: when the shard is still at `rangeId` (and `owner`'s), bumps the rangeId (the
+   * releasing host can no longer commit) and records no owner (''), so the next owner takes it at
+   * once. False when another host acquired it meanwhile (nothing changed).
+   */
+  releaseShard(shardId: number, owner: string, rangeId: number): Promise<boolean>;
   getShard(shardId: number): Promise<ShardRecord | undefined>;
 
   /**
@@ -356,5 +371,7 @@ export interface Persistence {
   readonly executions: ExecutionStore;
   readonly taskQueues: TaskQueueStore;
   readonly visibility: VisibilityStore;
+  /** Which hosts of each role are live (cluster database). */
+  readonly membership: MembershipStore;
   close(): Promise<void>;
 }

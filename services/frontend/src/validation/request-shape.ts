@@ -6,7 +6,8 @@
  *   history would otherwise store or act on);
  * - every id and name (workflow/run/activity/update id, task queue, type names, signal name, query
  *   type, identity, request id, namespace…) is at most `maxIdBytes` long, counted in UTF-8 bytes as
- *   Temporal counts them;
+ *   Temporal counts them; a task queue name does not start with `/_sys/` (the names of task queue
+ *   partitions, as in Temporal);
  * - every payload-carrying field (Payloads, Payload, Header, Failure, SearchAttributes) is at most
  *   `blobBytes` encoded, a Memo at most `memoBytes`, and all of them together at most what one
  *   history transaction may write (`transactionBytes`): oversized fields spread over a request are
@@ -18,6 +19,7 @@
  * type's field plan is computed once.
  */
 import { InvalidArgumentError, formatBytes, quote, toNumber, utf8Length } from '@hourglass/common';
+import { TASK_QUEUE_PARTITION_PREFIX } from '@hourglass/contracts';
 
 export interface ShapeLimits {
   maxIdBytes: number;
@@ -78,8 +80,9 @@ const ID_FIELD_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 /** `name` fields that are ids, by message type: task queue names and type names. */
+const TASK_QUEUE_TYPE = '.temporal.api.taskqueue.v1.TaskQueue';
 const ID_FIELDS_BY_TYPE: Readonly<Record<string, ReadonlySet<string>>> = {
-  '.temporal.api.taskqueue.v1.TaskQueue': new Set(['name', 'normalName']),
+  [TASK_QUEUE_TYPE]: new Set(['name', 'normalName']),
   '.temporal.api.common.v1.WorkflowType': new Set(['name']),
   '.temporal.api.common.v1.ActivityType': new Set(['name']),
   '.temporal.api.update.v1.Input': new Set(['name']),
@@ -106,7 +109,8 @@ type Plan =
   | { kind: 'message'; field: ReflectedField; type: ReflectedType }
   | { kind: 'blob'; field: ReflectedField; type: ReflectedType; blob: BlobKind }
   | { kind: 'duration'; field: ReflectedField }
-  | { kind: 'id'; field: ReflectedField };
+  | { kind: 'id'; field: ReflectedField }
+  | { kind: 'taskQueueName'; field: ReflectedField };
 
 const plans = new WeakMap<ReflectedType, Plan[]>();
 
@@ -119,7 +123,8 @@ function planOf(type: ReflectedType): Plan[] {
     field.resolve();
     const resolved = field.resolvedType;
     if (resolved === null) {
-      if (field.type === 'string' && !field.map && (ID_FIELD_NAMES.has(field.name) || typeIds?.has(field.name))) plan.push({ kind: 'id', field });
+      if (field.type === 'string' && !field.map && typeIds?.has(field.name) && type.fullName === TASK_QUEUE_TYPE) plan.push({ kind: 'taskQueueName', field });
+      else if (field.type === 'string' && !field.map && (ID_FIELD_NAMES.has(field.name) || typeIds?.has(field.name))) plan.push({ kind: 'id', field });
     } else if (!isType(resolved)) {
       plan.push({ kind: 'enum', field, enumType: resolved });
     } else if (resolved.fullName === DURATION_TYPE) {
@@ -217,6 +222,13 @@ class ShapeWalk {
         break;
       case 'id':
         if (!at.enumsOnly) checkIdAt(value as string, this.limits.maxIdBytes, at.loc, name, key);
+        break;
+      case 'taskQueueName':
+        if (at.enumsOnly) break;
+        checkIdAt(value as string, this.limits.maxIdBytes, at.loc, name, key);
+        if ((value as string).startsWith(TASK_QUEUE_PARTITION_PREFIX)) {
+          throw new InvalidArgumentError(`${pathOf(at.loc, name, key)} ${quote(value as string)} starts with ${TASK_QUEUE_PARTITION_PREFIX}, which is reserved for task queue partitions`);
+        }
         break;
       case 'message':
         stack.push({ type: plan.type, message: value as Record<string, unknown>, loc: { parent: at.loc, name, key }, enumsOnly: at.enumsOnly });

@@ -181,6 +181,14 @@ describe('request validation', () => {
       });
     }
 
+    it('refuses task queue names with the /_sys/ prefix of partition names, wherever a TaskQueue appears', () => {
+      refuses('StartWorkflowExecution', start({ taskQueue: { name: '/_sys/orders/1' } }), /^taskQueue\.name "\/_sys\/orders\/1" starts with \/_sys\/, which is reserved for task queue partitions$/);
+      refuses('PollWorkflowTaskQueue', decoded('PollWorkflowTaskQueueRequest', { namespace: 'default', taskQueue: { name: 'sticky-1', kind: 2, normalName: '/_sys/x' } }), /^taskQueue\.normalName /);
+      refuses('PollActivityTaskQueue', decoded('PollActivityTaskQueueRequest', { namespace: 'default', taskQueue: { name: '/_sys/' } }), /reserved for task queue partitions/);
+      assert.doesNotThrow(() => check('StartWorkflowExecution', start({ taskQueue: { name: 'orders/_sys/1' } })), 'only as a prefix');
+      assert.doesNotThrow(() => check('StartWorkflowExecution', start({ taskQueue: { name: '/_system' } })));
+    });
+
     it('checks the ids of every request type', () => {
       const long = 'x'.repeat(1001);
       refuses('SignalWorkflowExecution', decoded('SignalWorkflowExecutionRequest', { namespace: 'default', workflowExecution: { workflowId: 'w' }, signalName: long }), /^signalName /);

@@ -15,7 +15,7 @@ import {
   InvalidArgumentError,
   InvariantViolationError,
   KeyedMutex,
-  UnavailableError,
+  ShardNotOwnedError,
   type Clock,
   type HistoryEvent,
   type Logger,
@@ -71,6 +71,9 @@ export interface ShardListeners {
   onOwnershipLost(shardId: number): void;
 }
 
+/** Longest a release waits for the operations in flight on the shard before handing it over anyway (fencing covers stragglers). */
+const RELEASE_DRAIN_MS = 5_000;
+
 /** What updateEntity's closure decides: the new state ('delete': remove the entity; undefined: write nothing), tasks of the same commit, and what to return. */
 export interface EntityChange<T> {
   write: string | 'delete' | undefined;
@@ -90,6 +93,10 @@ export interface ShardDeps {
   listeners: ShardListeners;
   /** Shard ownership changes and store latency (none by default). */
   metrics?: ServerMetrics;
+  /** The host that owns the shard as far as this one knows (dynamic ownership), for the error that sends a caller there. */
+  ownerOf?: (shardId: number) => { hostId: string; address: string } | undefined;
+  /** False: the shard starts not owned, until acquire() (dynamic ownership). Default true (start-dev owns every shard). */
+  initiallyOwned?: boolean;
 }
 
 /**
@@ -118,7 +125,13 @@ interface TxState {
 export class ShardContext {
   private rangeId = 0;
   private taskSequence = 0;
-  private closed = false;
+  /** No commit may happen (not owned, lost, released). */
+  private closed: boolean;
+  /** New operations are refused (closed, or a release is draining those in flight, which may still commit). */
+  private draining = false;
+  /** Operations running on the shard (a release waits for them). */
+  private inflight = 0;
+  private readonly drained: (() => void)[] = [];
   private readonly cache: ExecutionCache;
   /** Usage tasks waiting for the next fold (see foldUsage), and whether one is running. */
   private readonly usageFolds: { fold: UsageFold; resolve: (folded: boolean) => void; reject: (err: unknown) => void }[] = [];
@@ -136,6 +149,7 @@ export class ShardContext {
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.cache = new ExecutionCache(cacheSize);
+    this.closed = deps.initiallyOwned === false;
   }
 
   async acquire(): Promise<void> {
@@ -144,6 +158,7 @@ export class ShardContext {
     this.taskSequence = 0;
     this.cache.clear();
     this.closed = false;
+    this.draining = false;
     this.deps.metrics?.shardOwnershipChanges.inc({ event: 'acquired' });
     this.deps.metrics?.shardsOwned.inc();
     this.logger.debug({ shardId: this.shardId, rangeId: this.rangeId }, 'shard acquired');
@@ -157,13 +172,65 @@ export class ShardContext {
     this.closed = true;
   }
 
+  /** Refuses new operations at once (ShardNotOwnedError); those in flight may still commit until release(). */
+  close(): void {
+    this.draining = true;
+  }
+
+  /**
+   * A clean hand-over (dynamic ownership): refuses new operations, waits (a bounded time) for those
+   * in flight, forgets the cached state and records the release in the store (which fences this
+   * host out), so the next owner takes the shard at once. False when another host had already
+   * taken it (nothing to release).
+   */
+  async release(): Promise<boolean> {
+    const wasOwned = !this.closed;
+    this.draining = true;
+    if (this.inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, RELEASE_DRAIN_MS);
+        timer.unref();
+        this.drained.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    this.closed = true;
+    this.cache.clear();
+    if (wasOwned) {
+      this.deps.metrics?.shardOwnershipChanges.inc({ event: 'released' });
+      this.deps.metrics?.shardsOwned.dec();
+    }
+    const released = await this.store.releaseShard(this.shardId, this.deps.hostIdentity, this.rangeId);
+    this.logger.debug({ shardId: this.shardId, rangeId: this.rangeId, released }, 'shard released');
+    return released;
+  }
+
+  /** The error for an operation on a shard this host does not serve, naming the owner when known. */
+  notOwnedError(message?: string, cause?: unknown): ShardNotOwnedError {
+    return new ShardNotOwnedError(this.shardId, this.deps.ownerOf?.(this.shardId), message, cause === undefined ? undefined : { cause });
+  }
+
+  /** Runs an operation of this shard: refused when the shard is not owned, counted while it runs. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed || this.draining) throw this.notOwnedError();
+    this.inflight += 1;
+    try {
+      return await fn();
+    } finally {
+      this.inflight -= 1;
+      if (this.inflight === 0) this.drained.splice(0).forEach((wake) => wake());
+    }
+  }
+
   /** False once another host took the shard over (or the shard was stopped). */
   get owned(): boolean {
-    return !this.closed;
+    return !this.closed && !this.draining;
   }
 
   async getCurrentExecution(namespaceId: string, workflowId: string): Promise<CurrentExecutionRecord | undefined> {
-    return this.store.getCurrentExecution(this.shardId, namespaceId, workflowId);
+    return this.guard(() => this.store.getCurrentExecution(this.shardId, namespaceId, workflowId));
   }
 
   /**
@@ -171,10 +238,12 @@ export class ShardContext {
    * not keep the state it is given (it is live and changes after the lock is released).
    */
   async readExecution<T>(key: ExecutionKey, read: (ms: MutableState) => T): Promise<T | undefined> {
-    return this.locks.run(lockKey(key.namespaceId, key.workflowId), async () => {
-      const cached = await this.load(key);
-      return cached ? read(cached.ms) : undefined;
-    });
+    return this.guard(() =>
+      this.locks.run(lockKey(key.namespaceId, key.workflowId), async () => {
+        const cached = await this.load(key);
+        return cached ? read(cached.ms) : undefined;
+      }),
+    );
   }
 
   /**
@@ -183,6 +252,10 @@ export class ShardContext {
    * lost race (condition failed) runs `fn` again from a fresh read.
    */
   async updateWorkflow<T>(namespaceId: string, workflowId: string, fn: (tx: WorkflowTransaction) => T | Promise<T>): Promise<T> {
+    return this.guard(() => this.updateWorkflowOwned(namespaceId, workflowId, fn));
+  }
+
+  private async updateWorkflowOwned<T>(namespaceId: string, workflowId: string, fn: (tx: WorkflowTransaction) => T | Promise<T>): Promise<T> {
     return this.locks.run(lockKey(namespaceId, workflowId), async () => {
       try {
         return await this.runTransaction(namespaceId, workflowId, fn);
@@ -207,6 +280,7 @@ export class ShardContext {
 
   /** Events [fromEventId, toEventId) of a run, decoded, at most `limit`. */
   async readHistory(key: ExecutionKey, fromEventId: number, toEventId: number, limit: number): Promise<HistoryEvent[]> {
+    if (this.closed || this.draining) throw this.notOwnedError();
     const cached = this.cache.get(key)?.tail.read(fromEventId, toEventId, limit);
     if (cached) return cached.events;
     const rows = await this.store.readHistory(this.shardId, key, fromEventId, toEventId, limit);
@@ -219,6 +293,7 @@ export class ShardContext {
    * page starts (toEventId when this page reached the end).
    */
   async readHistoryPage(key: ExecutionKey, fromEventId: number, toEventId: number, maxEvents: number, maxBytes: number): Promise<{ events: HistoryEvent[]; nextEventId: number }> {
+    if (this.closed || this.draining) throw this.notOwnedError();
     const cached = this.cache.get(key)?.tail.read(fromEventId, toEventId, maxEvents, maxBytes);
     if (cached) {
       const last = cached.events.at(-1);
@@ -270,13 +345,13 @@ export class ShardContext {
     options: { limits: boolean } = { limits: true },
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      if (this.closed) throw new UnavailableError(`shard ${this.shardId} is not owned by this host`);
+      if (this.closed) throw this.notOwnedError();
       const now = this.clock.now();
       const state: TxState = { runs: new Map(), created: undefined, deleted: undefined, current: null };
       const tx: WorkflowTransaction = {
         now,
         current: async () => {
-          if (state.current === null) state.current = await this.getCurrentExecution(namespaceId, workflowId);
+          if (state.current === null) state.current = await this.store.getCurrentExecution(this.shardId, namespaceId, workflowId);
           return state.current;
         },
         run: async (runId) => {
@@ -429,9 +504,11 @@ export class ShardContext {
   async commitUsage(key: ExecutionKey, usage: ReadonlyMap<BillableAction, number>): Promise<void> {
     const task = usageTaskOf(usage, this.clock.now());
     if (!task) return;
-    const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, tasks: [this.usageRow(key, task)] };
-    await this.commit(commit, []);
-    this.deps.listeners.onTasks(this.shardId, commit.tasks);
+    await this.guard(async () => {
+      const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, tasks: [this.usageRow(key, task)] };
+      await this.commit(commit, []);
+      this.deps.listeners.onTasks(this.shardId, commit.tasks);
+    });
   }
 
   /**
@@ -452,7 +529,7 @@ export class ShardContext {
       while (this.usageFolds.length > 0) {
         const waiting = this.usageFolds.splice(0, MAX_USAGE_FOLD_BATCH);
         try {
-          if (this.closed) throw new UnavailableError(`shard ${this.shardId} is not owned by this host`);
+          if (this.closed) throw this.notOwnedError();
           const folded = await this.store.foldUsageTasks(this.shardId, this.rangeId, waiting.map((w) => w.fold));
           waiting.forEach((w, i) => w.resolve(folded[i] ?? false));
         } catch (err) {
@@ -484,6 +561,10 @@ export class ShardContext {
     key: ExecutionKey,
     fn: (record: ExecutionRecord | undefined) => Promise<EntityChange<T>> | EntityChange<T>,
   ): Promise<T> {
+    return this.guard(() => this.updateEntityOwned(key, fn));
+  }
+
+  private async updateEntityOwned<T>(key: ExecutionKey, fn: (record: ExecutionRecord | undefined) => Promise<EntityChange<T>> | EntityChange<T>): Promise<T> {
     return this.locks.run(lockKey(key.namespaceId, key.workflowId), async () => {
       const record = await this.store.getExecution(this.shardId, key);
       const change = await fn(record);
@@ -508,6 +589,15 @@ export class ShardContext {
 
   /** The stored record of an entity (see updateEntity), read without its lock. */
   readEntity(key: ExecutionKey): Promise<ExecutionRecord | undefined> {
+    return this.guard(() => this.store.getExecution(this.shardId, key));
+  }
+
+  /**
+   * The committed record of an entity as the store holds it, whoever owns the shard (no cache, no
+   * ownership check): for lookups from other shards that accept a moment's staleness, such as
+   * routing by a namespace's worker deployment registry.
+   */
+  readCommittedEntity(key: ExecutionKey): Promise<ExecutionRecord | undefined> {
     return this.store.getExecution(this.shardId, key);
   }
 
@@ -515,7 +605,7 @@ export class ShardContext {
   private async expectedCurrentRunId(state: TxState): Promise<string | undefined> {
     if (state.current === null) {
       const info = (state.created as MutationContext).ms.executionInfo;
-      state.current = await this.getCurrentExecution(info.namespaceId, info.workflowId);
+      state.current = await this.store.getCurrentExecution(this.shardId, info.namespaceId, info.workflowId);
     }
     return state.current?.runId;
   }
@@ -545,7 +635,7 @@ export class ShardContext {
   }
 
   private async commit(commit: ShardCommit, writing: MutationContext[]): Promise<void> {
-    if (this.closed) throw new UnavailableError(`shard ${this.shardId} is not owned by this host`);
+    if (this.closed) throw this.notOwnedError();
     const started = performance.now();
     try {
       // A child span of the RPC being served when it is traced; no span otherwise.
@@ -567,7 +657,7 @@ export class ShardContext {
       this.cache.clear();
       this.deps.listeners.onOwnershipLost(this.shardId);
     }
-    throw new UnavailableError(`shard ${this.shardId} ownership moved to another host; retry`, undefined, { cause: err });
+    throw this.notOwnedError(`shard ${this.shardId} ownership moved to another host; retry`, err);
   }
 
   private tailLimits(): EventTailLimits {

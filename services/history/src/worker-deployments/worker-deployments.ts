@@ -213,7 +213,8 @@ export class WorkerDeployments {
     const now = this.env.clock.now();
     if (!fresh && cached && now - cached.at < CACHE_TTL_MS) return cached.registry;
     const generation = this.generation;
-    const record = await this.shard(namespaceId).readEntity(keyOf(namespaceId));
+    // Any host routes by the registry, whoever owns its shard: the committed row (at most CACHE_TTL_MS stale here).
+    const record = await this.shard(namespaceId).readCommittedEntity(keyOf(namespaceId));
     const registry = record ? (JSON.parse(record.state) as StoredRegistry) : EMPTY;
     if (generation === this.generation) this.cache.set(namespaceId, { registry, at: now });
     return registry;

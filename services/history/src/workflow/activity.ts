@@ -91,7 +91,7 @@ export function scheduleActivity(
   if (!activityTypeName) throw new BadCommandError(BAD_ATTRS, 'ActivityType is not set on ScheduleActivityTask');
   limits.checkId(BAD_ATTRS, 'ScheduleActivityTask.ActivityId', activityId);
   limits.checkId(BAD_ATTRS, 'ScheduleActivityTask.ActivityType', activityTypeName);
-  if (attrs.taskQueue?.name) limits.checkId(BAD_ATTRS, 'ScheduleActivityTask.TaskQueue', attrs.taskQueue.name);
+  if (attrs.taskQueue?.name) limits.checkTaskQueue(BAD_ATTRS, 'ScheduleActivityTask.TaskQueue', attrs.taskQueue.name);
   if (ms.activityById(activityId)) {
     throw new BadCommandError(
       WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_SCHEDULE_ACTIVITY_DUPLICATE_ID,

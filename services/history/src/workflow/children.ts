@@ -28,7 +28,7 @@ export function initiateChild(
   if (!workflowTypeName) throw new BadCommandError(BAD, 'WorkflowType is not set on StartChildWorkflowExecution');
   limits.checkId(BAD, 'StartChildWorkflowExecution.WorkflowId', workflowId);
   limits.checkId(BAD, 'StartChildWorkflowExecution.WorkflowType', workflowTypeName);
-  if (attrs.taskQueue?.name) limits.checkId(BAD, 'StartChildWorkflowExecution.TaskQueue', attrs.taskQueue.name);
+  if (attrs.taskQueue?.name) limits.checkTaskQueue(BAD, 'StartChildWorkflowExecution.TaskQueue', attrs.taskQueue.name);
   if (attrs.namespace) limits.checkId(BAD, 'StartChildWorkflowExecution.Namespace', attrs.namespace);
   limits.checkPending(
     WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED,

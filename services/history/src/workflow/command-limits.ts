@@ -4,6 +4,7 @@
  * WorkflowTaskFailedCause and nothing of the completion is written, as Temporal does.
  */
 import { Limits, quote, utf8Length, type Settings } from '@hourglass/common';
+import { TASK_QUEUE_PARTITION_PREFIX } from '@hourglass/contracts';
 import { BadCommandError } from './command-error';
 
 export class CommandLimits {
@@ -31,6 +32,14 @@ export class CommandLimits {
     const bytes = utf8Length(value);
     if (bytes > this.maxIdLength) {
       throw new BadCommandError(cause, `${field} ${quote(value)} is ${bytes} bytes long, more than the limit of ${this.maxIdLength}`);
+    }
+  }
+
+  /** A task queue named in a command: an id, and not a partition's name (`/_sys/…`, reserved as Temporal reserves it). */
+  checkTaskQueue(cause: number, field: string, value: string): void {
+    this.checkId(cause, field, value);
+    if (value.startsWith(TASK_QUEUE_PARTITION_PREFIX)) {
+      throw new BadCommandError(cause, `${field} ${quote(value)} starts with ${TASK_QUEUE_PARTITION_PREFIX}, which is reserved for task queue partitions`);
     }
   }
 

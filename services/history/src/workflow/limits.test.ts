@@ -106,6 +106,23 @@ describe('pending-item caps and ids in commands', () => {
       assert.equal(lastFailedCause(over.events), cause);
     }
   });
+
+  it('a task queue named like a partition (/_sys/…) in a command fails the workflow task', async () => {
+    const engine = await engineWith({});
+    for (const [command, cause] of [
+      [scheduleActivity('a1', { taskQueue: { name: '/_sys/orders/1' } }), Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES],
+      [{ ...startChild('c1'), startChildWorkflowExecutionCommandAttributes: { workflowId: 'c1', workflowType: { name: 'Child' }, taskQueue: { name: '/_sys/orders/2' } } }, Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES],
+      [
+        { commandType: CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION, continueAsNewWorkflowExecutionCommandAttributes: { workflowType: { name: 'Next' }, taskQueue: { name: '/_sys/orders/3' } } },
+        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES,
+      ],
+    ] as const) {
+      const over = await completeFirstTask(engine, `wf-sys-${cause}`, [command]);
+      assert.equal(over.refused?.code, 'INVALID_ARGUMENT');
+      assert.match(over.refused?.message ?? '', /TaskQueue "\/_sys\/orders\/\d" starts with \/_sys\/, which is reserved for task queue partitions/);
+      assert.equal(lastFailedCause(over.events), cause);
+    }
+  });
 });
 
 describe('history limits', () => {

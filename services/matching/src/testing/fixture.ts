@@ -3,7 +3,7 @@
  * manual clock, and a fake history (TaskStarter) that records every call and can be told to hold
  * or fail the next one.
  */
-import { DEFAULT_SETTINGS, ManualClock, deferred, silentLogger, type Settings } from '@hourglass/common';
+import { DEFAULT_SETTINGS, ManualClock, MatchingSettings, deferred, overlaySettings, silentLogger, type SettingOverrides, type Settings } from '@hourglass/common';
 import type { BuildQueryTaskRequest, CallOptions, MatchTask, QueryTask, RecordActivityTaskStartedRequest, RecordWorkflowTaskStartedRequest } from '@hourglass/contracts';
 import { openSqlitePersistence, type Persistence, type TaskQueueKey, type TaskQueueLease, type TaskQueueStore, type TaskQueueTaskRow } from '@hourglass/persistence';
 import { MatchingEngine } from '../matching-engine';
@@ -162,11 +162,15 @@ export interface MatchingFixture {
   close(): Promise<void>;
 }
 
-export async function matchingFixture(options: { settings?: Settings } = {}): Promise<MatchingFixture> {
+/** `partitions` sets matching.numTaskQueuePartitions (over `settings`); otherwise the default (4). */
+export async function matchingFixture(options: { settings?: Settings; partitions?: number; degree?: number } = {}): Promise<MatchingFixture> {
   const persistence = openSqlitePersistence({ path: ':memory:' });
   const clock = new ManualClock();
   const starter = new FakeTaskStarter();
-  const settings = options.settings ?? DEFAULT_SETTINGS;
+  const overrides: SettingOverrides = {};
+  if (options.partitions !== undefined) overrides[MatchingSettings.numTaskQueuePartitions.key] = [{ value: options.partitions }];
+  if (options.degree !== undefined) overrides[MatchingSettings.forwarderMaxChildrenPerNode.key] = [{ value: options.degree }];
+  const settings = overlaySettings(options.settings ?? DEFAULT_SETTINGS, overrides);
   const store = new ScriptedTaskQueueStore(persistence.taskQueues);
   const newEngine = async (): Promise<MatchingEngine> => {
     const engine = new MatchingEngine(store, clock, settings, silentLogger());
@@ -213,6 +217,13 @@ export function cancellableCall(deadline = 0): CallOptions & { cancel(): void } 
 
 export function queueKey(overrides: Partial<TaskQueueKey> = {}): TaskQueueKey {
   return { namespaceId: NAMESPACE_ID, name: TASK_QUEUE, type: 'workflow', kind: 'normal', partition: 0, ...overrides };
+}
+
+/** The workflow ids of the tasks stored in the backlogs of a queue's partitions 0 to `partitions` − 1, partition by partition. */
+export async function storedBacklogAll(fixture: MatchingFixture, partitions = 4, key: TaskQueueKey = queueKey()): Promise<string[]> {
+  const all: string[] = [];
+  for (let partition = 0; partition < partitions; partition++) all.push(...(await storedBacklog(fixture, { ...key, partition })));
+  return all;
 }
 
 /** The workflow ids of the tasks stored in a queue's backlog, in order. */

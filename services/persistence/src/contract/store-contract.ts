@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AlreadyExistsError, InvalidArgumentError, InvariantViolationError, NotFoundError } from '@hourglass/common';
+import { AlreadyExistsError, InvalidArgumentError, InvariantViolationError, NotFoundError, type HostRole } from '@hourglass/common';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, ShardOwnershipLostError } from '../errors';
 import type {
   CurrentExecutionRecord,
@@ -165,11 +165,86 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
         assert.deepEqual(await snapshot(p.executions, 1, key), before);
       });
 
+      test('releaseShard fences the releasing owner out and leaves no owner; a stale release changes nothing', async (p) => {
+        const key = runKey('run-1');
+        const a = await p.executions.acquireShard(4, 'host-a');
+        await p.executions.commit(startCommit(4, a.rangeId, key));
+        assert.equal(await p.executions.releaseShard(4, 'host-b', a.rangeId), false, 'not the owner');
+        assert.equal(await p.executions.releaseShard(4, 'host-a', a.rangeId + 1), false, 'not its range');
+        assert.equal(await p.executions.releaseShard(4, 'host-a', a.rangeId), true);
+        const released = await p.executions.getShard(4);
+        assert.deepEqual([released?.rangeId, released?.owner], [a.rangeId + 1, '']);
+        const before = await snapshot(p.executions, 4, key);
+        await rejection(p.executions.commit({ shardId: 4, rangeId: a.rangeId, tasks: [transferTask(50)] }), ShardOwnershipLostError);
+        assert.deepEqual(await snapshot(p.executions, 4, key), before);
+        const b = await p.executions.acquireShard(4, 'host-b');
+        assert.deepEqual([b.rangeId, b.owner], [a.rangeId + 2, 'host-b']);
+        assert.equal(await p.executions.releaseShard(4, 'host-a', a.rangeId + 1), false, 'a second release after the next owner acquired it');
+        assert.equal((await p.executions.getShard(4))?.owner, 'host-b');
+      });
+
       test('a commit to a shard never acquired fails with actual rangeId 0', async (p) => {
         const key = runKey('run-1');
         const err = await rejection(p.executions.commit(startCommit(3, 1, key)), ShardOwnershipLostError);
         assert.equal(err.actualRangeId, 0);
         assert.equal(await p.executions.getExecution(3, key), undefined);
+      });
+    });
+
+    describe('membership', () => {
+      const join = (p: Persistence, hostId: string, role: HostRole = 'history', sessionId = `${hostId}-s1`) =>
+        p.membership.upsertHost({ hostId, role, address: `${hostId}.internal:7235`, sessionId, startedAt: T0 });
+
+      test('a joined host is listed under its role with the store time as its heartbeat; other roles are apart', async (p) => {
+        const { now: before } = await p.membership.listLiveHosts('history', 60_000);
+        const b = await join(p, 'history-b');
+        await join(p, 'history-a');
+        await join(p, 'matching-a', 'matching');
+        assert.deepEqual([b.hostId, b.role, b.address, b.sessionId, b.startedAt], ['history-b', 'history', 'history-b.internal:7235', 'history-b-s1', T0]);
+        assert.ok(b.lastHeartbeatAt >= before - 1000 && b.lastHeartbeatAt <= before + 60_000, `heartbeat ${b.lastHeartbeatAt}, store time ${before}`);
+        const { now, hosts } = await p.membership.listLiveHosts('history', 60_000);
+        assert.deepEqual(hosts.map((h) => h.hostId), ['history-a', 'history-b']);
+        assert.ok(now >= b.lastHeartbeatAt);
+        assert.deepEqual(hosts[1], b);
+        assert.deepEqual((await p.membership.listLiveHosts('matching', 60_000)).hosts.map((h) => h.hostId), ['matching-a']);
+        assert.deepEqual((await p.membership.listLiveHosts('frontend', 60_000)).hosts, []);
+      });
+
+      test('a host whose heartbeat is older than the TTL is not live; a heartbeat makes it live again', async (p) => {
+        await join(p, 'history-a');
+        await new Promise((resolve) => setTimeout(resolve, 120));
+        assert.deepEqual((await p.membership.listLiveHosts('history', 50)).hosts, []);
+        assert.equal((await p.membership.listLiveHosts('history', 60_000)).hosts.length, 1, 'still stored');
+        assert.equal(await p.membership.heartbeatHost('history', 'history-a', 'history-a-s1'), 'ok');
+        assert.deepEqual((await p.membership.listLiveHosts('history', 5_000)).hosts.map((h) => h.hostId), ['history-a']);
+      });
+
+      test('heartbeats: ok for the row of this session, superseded after a new session joined, missing when gone', async (p) => {
+        await join(p, 'history-a');
+        assert.equal(await p.membership.heartbeatHost('history', 'history-a', 'history-a-s1'), 'ok');
+        assert.equal(await p.membership.heartbeatHost('history', 'history-a', 'history-a-s1'), 'ok', 'twice within the same millisecond');
+        await join(p, 'history-a', 'history', 'history-a-s2');
+        assert.equal(await p.membership.heartbeatHost('history', 'history-a', 'history-a-s1'), 'superseded');
+        assert.equal(await p.membership.removeHost('history', 'history-a', 'history-a-s1'), false, 'an old session removes nothing');
+        assert.deepEqual((await p.membership.listLiveHosts('history', 60_000)).hosts.map((h) => h.sessionId), ['history-a-s2']);
+        assert.equal(await p.membership.removeHost('history', 'history-a', 'history-a-s2'), true);
+        assert.equal(await p.membership.heartbeatHost('history', 'history-a', 'history-a-s2'), 'missing');
+        assert.deepEqual((await p.membership.listLiveHosts('history', 60_000)).hosts, []);
+      });
+
+      test('pruneHosts deletes only the rows older than asked', async (p) => {
+        await join(p, 'history-old');
+        await new Promise((resolve) => setTimeout(resolve, 120));
+        await join(p, 'history-new');
+        assert.equal(await p.membership.pruneHosts(60), 1);
+        assert.deepEqual((await p.membership.listLiveHosts('history', 60_000)).hosts.map((h) => h.hostId), ['history-new']);
+      });
+
+      test('refuses an empty host id or session, an unknown role and a negative TTL, naming the value', async (p) => {
+        await assert.rejects(join(p, ''), (err: Error) => err instanceof InvalidArgumentError && err.message === 'hostId must not be empty');
+        await assert.rejects(join(p, 'h', 'history', ''), (err: Error) => err instanceof InvalidArgumentError && err.message === 'host h: sessionId must not be empty');
+        await assert.rejects(join(p, 'h', 'scheduler' as HostRole), (err: Error) => err instanceof InvalidArgumentError && /got 'scheduler'|got "scheduler"/.test(err.message));
+        await assert.rejects(p.membership.listLiveHosts('history', -1), (err: Error) => err instanceof InvalidArgumentError && /got -1/.test(err.message));
       });
     });
 

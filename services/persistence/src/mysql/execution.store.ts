@@ -143,6 +143,15 @@ export class MysqlExecutionStore implements ExecutionStore {
     });
   }
 
+  async releaseShard(shardId: number, owner: string, rangeId: number): Promise<boolean> {
+    // Takes the row's exclusive lock like acquireShard: it waits for the commits that read the old
+    // range_id, and none with it succeeds afterwards.
+    const result = await this.shards
+      .databaseFor(shardId)
+      .run("UPDATE shards SET range_id = range_id + 1, owner = '', updated_at = ? WHERE shard_id = ? AND range_id = ? AND owner = ?", [this.clock.now(), shardId, rangeId, owner]);
+    return result.affectedRows === 1;
+  }
+
   async getShard(shardId: number): Promise<ShardRecord | undefined> {
     const db = this.shards.databaseFor(shardId);
     const [row] = await db.rows<ShardRow>('SELECT shard_id, range_id, owner, updated_at FROM shards WHERE shard_id = ?', [shardId]);

@@ -463,6 +463,22 @@ const CLUSTER_SAVED_VIEWS_BY_OWNER: readonly MysqlMigrationStatement[] = [
   },
 ];
 
+/**
+ * Cluster schema version 7: cluster membership, one row per (role, host). Heartbeats are stamped
+ * with the server's clock (see membership.store.ts), so hosts' clocks never enter liveness.
+ */
+const CLUSTER_HOSTS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS cluster_hosts (
+    role              VARBINARY(32) NOT NULL,
+    host_id           VARBINARY(255) NOT NULL,
+    address           VARBINARY(255) NOT NULL,
+    session_id        VARBINARY(64) NOT NULL,
+    started_at        BIGINT NOT NULL,
+    last_heartbeat_at BIGINT NOT NULL,
+    PRIMARY KEY (role, host_id)
+  ) ${TABLE_OPTIONS}`,
+];
+
 export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial cluster schema', statements: CLUSTER_V1 },
   { version: 2, description: 'the ordered list of shard databases', statements: CLUSTER_V2 },
@@ -470,6 +486,7 @@ export const CLUSTER_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 4, description: 'visibility_executions: the SQL visibility index (one row per run)', statements: CLUSTER_V4 },
   { version: 5, description: 'portal: user passwords, sessions and saved workflow views', statements: CLUSTER_PORTAL },
   { version: 6, description: 'portal: saved workflow views per user (owner in the key); existing views go to whoever saved them', statements: CLUSTER_SAVED_VIEWS_BY_OWNER },
+  { version: 7, description: 'cluster membership: one row per live host and role (cluster_hosts)', statements: CLUSTER_HOSTS },
 ];
 export const SHARD_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 1, description: 'initial shard schema', statements: SHARD_V1 },

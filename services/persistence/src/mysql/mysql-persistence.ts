@@ -5,6 +5,7 @@ import { MysqlClusterStore, readClusterRecord, readShardDatabaseIdentity, record
 import { mysqlDsnKey, parseMysqlDsn, type MysqlDsn } from './dsn';
 import { MysqlExecutionStore, ShardRouter } from './execution.store';
 import { MysqlIdentityStore } from './identity.store';
+import { MysqlMembershipStore } from './membership.store';
 import { MysqlPortalStore } from './portal.store';
 import { checkSchemaVersions, deploymentTargets, readSchemaVersions } from './migrations';
 import { MysqlNamespaceStore } from './namespace.store';
@@ -156,6 +157,7 @@ class MysqlPersistence implements Persistence {
   readonly executions: MysqlExecutionStore;
   readonly taskQueues: MysqlTaskQueueStore;
   readonly visibility: MysqlVisibilityStore;
+  readonly membership: MysqlMembershipStore;
 
   constructor(private readonly databases: readonly MysqlDatabase[], clusterDb: MysqlDatabase, shards: ShardRouter, clock: Clock) {
     this.cluster = new MysqlClusterStore(clusterDb);
@@ -165,6 +167,7 @@ class MysqlPersistence implements Persistence {
     this.executions = new MysqlExecutionStore(shards, clock);
     this.taskQueues = new MysqlTaskQueueStore(clusterDb);
     this.visibility = new MysqlVisibilityStore(clusterDb);
+    this.membership = new MysqlMembershipStore(clusterDb);
   }
 
   /** Idempotent, so shutdown paths need not track whether they already closed. */

@@ -74,6 +74,9 @@ function prepareStatements(db: Database.Database) {
        ON CONFLICT (shard_id) DO UPDATE SET range_id = range_id + 1, owner = excluded.owner, updated_at = excluded.updated_at
        RETURNING shard_id, range_id, owner, updated_at`,
     ),
+    releaseShard: db.prepare<[{ shardId: number; owner: string; rangeId: number; now: number }]>(
+      "UPDATE shards SET range_id = range_id + 1, owner = '', updated_at = @now WHERE shard_id = @shardId AND range_id = @rangeId AND owner = @owner",
+    ),
     getShard: db.prepare<[number], ShardRow>('SELECT shard_id, range_id, owner, updated_at FROM shards WHERE shard_id = ?'),
     rangeId: db.prepare<[number], number>('SELECT range_id FROM shards WHERE shard_id = ?').pluck(),
     // The larger of the mark (ids deleted) and the ids still stored; no shard row: 0.
@@ -220,6 +223,10 @@ export class SqliteExecutionStore implements ExecutionStore {
       // One upsert statement: atomic even against another process acquiring the same shard.
       return toShard(this.sql.acquireShard.get({ shardId, owner, now: this.clock.now() })!);
     });
+  }
+
+  releaseShard(shardId: number, owner: string, rangeId: number): Promise<boolean> {
+    return this.lane.run(() => this.sql.releaseShard.run({ shardId, owner, rangeId, now: this.clock.now() }).changes === 1);
   }
 
   getShard(shardId: number): Promise<ShardRecord | undefined> {

@@ -354,6 +354,19 @@ function savedViewsByOwner(db: Database.Database): void {
   db.exec('DROP TABLE portal_saved_views; ALTER TABLE portal_saved_views_by_owner RENAME TO portal_saved_views;');
 }
 
+// Cluster membership: one row per (role, host), its heartbeat stamped with the store's clock.
+const CLUSTER_HOSTS = `
+CREATE TABLE cluster_hosts (
+  role              TEXT NOT NULL,
+  host_id           TEXT NOT NULL,
+  address           TEXT NOT NULL,
+  session_id        TEXT NOT NULL,
+  started_at        INTEGER NOT NULL,
+  last_heartbeat_at INTEGER NOT NULL,
+  PRIMARY KEY (role, host_id)
+) WITHOUT ROWID;
+`;
+
 /** Ordered; version N is at index N-1. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'initial schema', up: (db) => db.exec(INITIAL_SCHEMA) },
@@ -369,6 +382,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, description: 'hourly usage counters (metering)', up: (db) => db.exec(USAGE) },
   { version: 6, description: 'portal: user passwords, sessions and saved workflow views', up: (db) => db.exec(PORTAL) },
   { version: 7, description: 'portal: saved workflow views per user (owner in the key); existing views go to whoever saved them', up: savedViewsByOwner },
+  { version: 8, description: 'cluster membership: one row per live host and role (cluster_hosts)', up: (db) => db.exec(CLUSTER_HOSTS) },
 ];
 
 export const LATEST_SCHEMA_VERSION = checkedLatestVersion(MIGRATIONS);

@@ -10,6 +10,7 @@ import { SqliteLane } from './sql';
 import { SqliteClusterStore, recordOrCheckClusterMetadata } from './cluster.store';
 import { SqliteExecutionStore } from './execution.store';
 import { SqliteIdentityStore } from './identity.store';
+import { SqliteMembershipStore } from './membership.store';
 import { SqlitePortalStore } from './portal.store';
 import { migrate } from './migrations';
 import { SqliteNamespaceStore } from './namespace.store';
@@ -160,6 +161,7 @@ class SqlitePersistence implements Persistence {
   readonly executions: SqliteExecutionStore;
   readonly taskQueues: SqliteTaskQueueStore;
   readonly visibility: SqliteVisibilityStore;
+  readonly membership: SqliteMembershipStore;
 
   /** Every store goes through the one lane of the one connection. */
   private readonly lane = new SqliteLane();
@@ -174,6 +176,7 @@ class SqlitePersistence implements Persistence {
     this.executions = new SqliteExecutionStore(db, this.lane, clock);
     this.taskQueues = new SqliteTaskQueueStore(db, this.lane);
     this.visibility = new SqliteVisibilityStore(db, this.lane);
+    this.membership = new SqliteMembershipStore(db, this.lane, clock);
     // Maintenance of the connection, not of any workflow: nothing is lost when a refresh is skipped.
     this.statisticsTimer = setInterval(() => {
       this.refreshPlannerStatistics().catch(() => undefined);

@@ -102,6 +102,7 @@ const HANDLERS: Partial<Record<number, Handler>> = {
   [CommandType.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION]: (ctx, c, env) => {
     const a = attrs(c.continueAsNewWorkflowExecutionCommandAttributes, 'ContinueAsNewWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES);
     checkCommandSearchAttributes(a.searchAttributes?.indexedFields, env, 'ContinueAsNewWorkflowExecution', Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES);
+    if (a.taskQueue?.name) env.limits.checkTaskQueue(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, 'ContinueAsNewWorkflowExecution.TaskQueue', a.taskQueue.name);
     try {
       continueAsNew(ctx, a, env.workflowTaskCompletedEventId, env.close);
     } catch (err) {
