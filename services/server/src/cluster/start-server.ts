@@ -33,6 +33,7 @@ import { openConfiguredPersistence } from '../persistence';
 import { resolveServerTls } from '../tls/server-tls';
 import { SERVER_VERSION } from '../version';
 import { registerDevSearchAttributes, startVisibility, type RunningVisibility } from '../visibility';
+import { ClusterMembership } from './cluster-membership';
 import { InternalServer } from './internal-server';
 
 /** How this process reaches the roles it does not run: routed clients over internal gRPC. */
@@ -104,7 +105,19 @@ export async function startHost({ config, settings, logger, billing: billingConf
     const internalPort = await internal.listen(listen.host, listen.port);
     undo.push(() => internal.stop(0));
     const self = advertisedAddress(clusterConfig, internalPort);
-    const hostIdentity = `${self}/${process.pid}`;
+    // Heartbeats into the cluster database from now on: the history engine follows its view.
+    const membership = new ClusterMembership({
+      roles,
+      hostId: self,
+      address: self,
+      registry: persistence.membership,
+      clock,
+      logger,
+      heartbeatIntervalMs: clusterConfig.membershipHeartbeatMs,
+      hostTtlMs: clusterConfig.membershipTtlMs,
+    });
+    await membership.start();
+    undo.push(() => membership.leave());
 
     const needsRemote = (has('frontend') && !(has('history') && has('matching'))) || (has('history') !== has('matching'));
     let remote: RemoteRoles | undefined;
@@ -150,10 +163,12 @@ export async function startHost({ config, settings, logger, billing: billingConf
         matching: matchingApi,
         clock,
         settings,
-        config: { ...DEFAULT_HISTORY_CONFIG, numHistoryShards: metadata.numHistoryShards, hostIdentity },
+        config: { ...DEFAULT_HISTORY_CONFIG, numHistoryShards: metadata.numHistoryShards, hostIdentity: self },
         logger: logger.child({ service: 'history' }),
         ...(metrics ? { metrics } : {}),
-        onShardOwnershipLost: (shardId) => fatal(`history shard ${shardId} was taken over by another host; this one stops`),
+        // Dynamic ownership: the shards rendezvous hashing assigns to this host among the live history
+        // hosts; a shard fenced away is no longer served (ShardNotOwnedError), the process goes on.
+        membership: membership.history,
         onStateDivergence: (message) => fatal(message),
         // Child workflows, signals and cancels to other executions reach the target shard's owner.
         ...(remote ? { peers: remote.history } : {}),
@@ -234,12 +249,14 @@ export async function startHost({ config, settings, logger, billing: billingConf
         stopping ??= (async () => {
           const grace = clusterConfig.drainTimeoutMs;
           internal.notServing();
-          // Callers first: the public listener drains, then the internal one (in-flight calls from
-          // other hosts finish), then the roles stop (history releases its shards).
+          // Callers first: the public listener drains; history stops its processors and releases its
+          // shards (recorded, so their next owners take them at once); the membership rows go, so the
+          // others move on at their next round; then the internal listener drains what is in flight.
           await frontend?.stop(grace);
-          await internal.stop(grace);
-          matching?.stop();
           await history?.stop();
+          await membership.leave();
+          matching?.stop();
+          await internal.stop(grace);
           await remote?.close();
           await visibility?.stop();
           await persistence.close();
