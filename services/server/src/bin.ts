@@ -183,7 +183,7 @@ const startKeys = new Map<string, string>();
 for (const spec of [...START_DEV_OPTIONS.filter((o) => START_SHARED_KEYS.includes(o.key)), ...START_CLUSTER_OPTIONS]) {
   const option = new Option(spec.flags, spec.description).env(spec.env);
   const value = spec.key in CLUSTER_DEFAULTS ? CLUSTER_DEFAULTS[spec.key as keyof typeof CLUSTER_DEFAULTS] : START_DEFAULTS[spec.key as keyof typeof START_DEFAULTS];
-  if (value === undefined) option.default('', 'what the store recorded');
+  if (value === undefined) option.default('', spec.key === 'taskQueuePartitions' ? 'the setting matching.numTaskQueuePartitions' : 'what the store recorded');
   else option.default(value, value === '' || (Array.isArray(value) && value.length === 0) ? 'none' : JSON.stringify(value));
   startKeys.set(option.attributeName(), spec.key);
   start.addOption(option);

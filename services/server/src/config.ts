@@ -351,8 +351,8 @@ const clusterFields = {
   membershipHeartbeatMs: wholeNumber(50, 60_000),
   /** A host whose row was not renewed for this long is dead: its shards and queues move. */
   membershipTtlMs: wholeNumber(200, 600_000),
-  /** Partitions of each task queue unless a queue is configured otherwise. */
-  taskQueuePartitions: wholeNumber(1, 256),
+  /** Partitions of every task queue (matching.numTaskQueuePartitions for all queues); unset: that setting decides. */
+  taskQueuePartitions: wholeNumber(1, 256).optional(),
   /** On SIGTERM, how long in-flight calls may take to finish before the process leaves anyway. */
   drainTimeoutMs: wholeNumber(0, 600_000),
 };
@@ -367,7 +367,6 @@ export const CLUSTER_DEFAULTS: ClusterConfig = {
   advertiseAddress: '',
   membershipHeartbeatMs: 1000,
   membershipTtlMs: 5000,
-  taskQueuePartitions: 1,
   drainTimeoutMs: 10_000,
 };
 
@@ -390,7 +389,12 @@ export const START_CLUSTER_OPTIONS: readonly ClusterOptionSpec[] = [
   },
   { key: 'membershipHeartbeatMs', flags: '--membership-heartbeat-ms <ms>', env: 'HOURGLASS_MEMBERSHIP_HEARTBEAT_MS', description: 'how often this host renews its membership row' },
   { key: 'membershipTtlMs', flags: '--membership-ttl-ms <ms>', env: 'HOURGLASS_MEMBERSHIP_TTL_MS', description: 'a host not renewed for this long is dead: its shards and task queues move to live hosts' },
-  { key: 'taskQueuePartitions', flags: '--task-queue-partitions <n>', env: 'HOURGLASS_TASK_QUEUE_PARTITIONS', description: 'partitions of each task queue by default' },
+  {
+    key: 'taskQueuePartitions',
+    flags: '--task-queue-partitions <n>',
+    env: 'HOURGLASS_TASK_QUEUE_PARTITIONS',
+    description: 'partitions of every task queue (sets the setting matching.numTaskQueuePartitions for all of them; unset: the setting, default 4, per queue in settings:)',
+  },
   { key: 'drainTimeoutMs', flags: '--drain-timeout-ms <ms>', env: 'HOURGLASS_DRAIN_TIMEOUT_MS', description: 'on SIGTERM, the longest in-flight calls may take before the process leaves anyway' },
 ];
 
@@ -463,7 +467,7 @@ export function parseStartConfig(flags: ConfigFlags & Partial<Record<ClusterOpti
     } else raw = CLUSTER_DEFAULTS[key];
     const result = schema.safeParse(raw);
     if (!result.success) throw new InvalidArgumentError(`invalid ${clusterOptionName(key)}: ${result.error.issues[0]?.message ?? 'invalid value'}`);
-    cluster[key] = result.data;
+    if (result.data !== undefined) cluster[key] = result.data;
   }
   // After the cluster options: a wrong --services is named before a missing DSN.
   const server = parseDevServerConfig(shared, sharedEnv, sharedFile, START_DEFAULTS);

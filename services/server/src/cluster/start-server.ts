@@ -9,7 +9,7 @@
  * Kafka history only publishes and the indexer role consumes. A frontend only searches.
  */
 import { createHash } from 'node:crypto';
-import { SystemClock, type Logger, type ServerMetrics, type Settings } from '@hourglass/common';
+import { MatchingSettings, SystemClock, overlaySettings, type Logger, type ServerMetrics, type Settings } from '@hourglass/common';
 import type { HistoryService, MatchingService } from '@hourglass/contracts';
 import {
   ApiKeyCallAuthenticator,
@@ -33,23 +33,9 @@ import { openConfiguredPersistence } from '../persistence';
 import { resolveServerTls } from '../tls/server-tls';
 import { SERVER_VERSION } from '../version';
 import { registerDevSearchAttributes, startVisibility, type RunningVisibility } from '../visibility';
+import { routedClients, type InternalRpc, type RoutedClients } from './cluster-clients';
 import { ClusterMembership } from './cluster-membership';
 import { InternalServer } from './internal-server';
-
-/** How this process reaches the roles it does not run: routed clients over internal gRPC. */
-export interface RemoteRoles {
-  /** Calls history on the host owning the request's shard. */
-  history: HistoryService;
-  /** Calls matching on the host owning the task queue (partition). */
-  matching: MatchingService;
-  close(): Promise<void>;
-}
-
-/** What the cluster machinery gives a process: its membership and the clients of other hosts. */
-export interface ClusterServices {
-  /** Connects to the other hosts once this one knows its advertised address; undefined: every role must be local. */
-  connect?(self: { address: string; roles: readonly ServiceRole[] }): Promise<RemoteRoles>;
-}
 
 export interface StartServerOptions {
   config: StartConfig;
@@ -57,7 +43,8 @@ export interface StartServerOptions {
   logger: Logger;
   billing?: BillingConfig;
   metrics?: ServerMetrics;
-  cluster?: ClusterServices;
+  /** The internal gRPC transport; without it every role a process needs must run in it. */
+  rpc?: InternalRpc;
   /** The process cannot go on (a shard taken over by another host without its knowledge): default logs and exits. */
   onFatal?: (reason: string) => void;
 }
@@ -83,9 +70,11 @@ function stableUuid(seed: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-export async function startHost({ config, settings, logger, billing: billingConfig, metrics, cluster, onFatal }: StartServerOptions): Promise<RunningHost> {
+export async function startHost({ config, settings: given, logger, billing: billingConfig, metrics, rpc, onFatal }: StartServerOptions): Promise<RunningHost> {
   const { server: serverConfig, cluster: clusterConfig } = config;
   const roles = clusterConfig.services;
+  const settings =
+    clusterConfig.taskQueuePartitions === undefined ? given : overlaySettings(given, { [MatchingSettings.numTaskQueuePartitions.key]: [{ value: clusterConfig.taskQueuePartitions }] });
   const has = (role: ServiceRole): boolean => roles.includes(role);
   for (const name of serverConfig.namespaces) validateNamespaceName(name, '--namespace');
   const fatal =
@@ -119,17 +108,9 @@ export async function startHost({ config, settings, logger, billing: billingConf
     await membership.start();
     undo.push(() => membership.leave());
 
-    const needsRemote = (has('frontend') && !(has('history') && has('matching'))) || (has('history') !== has('matching'));
-    let remote: RemoteRoles | undefined;
-    if (needsRemote) {
-      if (!cluster?.connect) {
-        throw new Error(
-          `--services ${roles.join(',')} needs the other roles over internal gRPC, which this build cannot reach yet: run frontend, history and matching in one process (--services frontend,history,matching)`,
-        );
-      }
-      remote = await cluster.connect({ address: self, roles });
-      const connected = remote;
-      undo.push(() => connected.close());
+    const needsOthers = (has('frontend') && !(has('history') && has('matching'))) || has('history') !== has('matching');
+    if (needsOthers && !rpc) {
+      throw new Error(`--services ${roles.join(',')} needs the other roles over internal gRPC, which this build cannot reach: run frontend, history and matching in one process`);
     }
 
     const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
@@ -151,7 +132,17 @@ export async function startHost({ config, settings, logger, billing: billingConf
     if (has('matching')) {
       matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), settings, logger.child({ service: 'matching' }), metrics);
     }
-    const matchingApi: MatchingService | undefined = matching ?? remote?.matching;
+    // In a cluster every call is routed by membership (to this process's engine when it owns the
+    // shard or queue); the routed clients reach the local engines through these late-bound holders.
+    const local: { history?: HistoryService; matching?: MatchingService } = {};
+    const watcher = membership.watcher;
+    let remote: RoutedClients | undefined;
+    if (rpc && watcher) {
+      remote = routedClients({ watcher, rpc, numHistoryShards: metadata.numHistoryShards, logger, self: { address: self, ...lateBound(local) } });
+      const routed = remote;
+      undo.push(() => routed.close());
+    }
+    const matchingApi: MatchingService | undefined = remote?.matching ?? matching;
     let history: HistoryEngine | undefined;
     if (has('history')) {
       if (!matchingApi || !visibility) throw new Error('history needs matching and visibility');
@@ -174,7 +165,11 @@ export async function startHost({ config, settings, logger, billing: billingConf
         ...(remote ? { peers: remote.history } : {}),
       });
     }
-    const historyApi: HistoryService | undefined = history ?? remote?.history;
+    const historyApi: HistoryService | undefined = remote?.history ?? history;
+    if (history) local.history = history;
+    if (matching) local.matching = matching;
+    if (rpc && history) rpc.serveHistory(internal.server, history);
+    if (rpc && matching) rpc.serveMatching(internal.server, matching);
     if (matching) {
       if (!historyApi) throw new Error('matching needs history');
       matching.setTaskStarter(historyApi);
@@ -274,6 +269,20 @@ export async function startHost({ config, settings, logger, billing: billingConf
     }
     throw err;
   }
+}
+
+/** Engines that exist only later in the composition, reached through the holder once they do. */
+function lateBound(local: { history?: HistoryService; matching?: MatchingService }): { history?: HistoryService; matching?: MatchingService } {
+  const proxy = <S extends object>(role: 'history' | 'matching'): S =>
+    new Proxy({} as S, {
+      get: (_target, method) => {
+        const engine = local[role] as Record<PropertyKey, unknown> | undefined;
+        if (!engine) throw new Error(`${role} is not running in this process yet`);
+        const fn = engine[method];
+        return typeof fn === 'function' ? (fn as (...args: unknown[]) => unknown).bind(engine) : fn;
+      },
+    });
+  return { history: proxy<HistoryService>('history'), matching: proxy<MatchingService>('matching') };
 }
 
 /** API keys on every call (`requireAuth`): accounts, keys and namespaces come from the operator and Cloud APIs. */
