@@ -63,6 +63,12 @@ const { values: args } = parseArgs({
     'metrics-url': { type: 'string' },
     /** visibility-list: how many executions the visibility index is filled with. */
     executions: { type: 'string', default: '100000' },
+    /**
+     * throughput/latency: the client shares the worker's NativeConnection and asks for eager
+     * workflow start (the SDK's requestEagerStart), so each run's first workflow task comes back in
+     * the start's response instead of through matching and a poll.
+     */
+    'eager-start': { type: 'boolean', default: false },
   },
 });
 
@@ -74,7 +80,7 @@ const SIGNALS = 10_000;
 
 async function runOne(client: Client): Promise<number> {
   const t0 = performance.now();
-  const handle = await client.workflow.start('singleActivity', { taskQueue: TASK_QUEUE, workflowId: `bench-${randomUUID()}`, args: ['x'] });
+  const handle = await client.workflow.start('singleActivity', { taskQueue: TASK_QUEUE, workflowId: `bench-${randomUUID()}`, args: ['x'], ...(args['eager-start'] ? { requestEagerStart: true } : {}) });
   await handle.result();
   return performance.now() - t0;
 }
@@ -375,7 +381,8 @@ async function main(): Promise<void> {
   const auth = apiKey ? { apiKey, tls: false as const } : {};
   const { connection: nativeConnection, worker } = await createBenchWorker({ address, ...auth }, 'default', TASK_QUEUE, workflowBundle);
   const connection = await Connection.connect({ address, ...auth });
-  const client = new Client({ connection });
+  // Eager start needs the client on the worker's own connection (the SDK hands the task to that worker).
+  const client = new Client({ connection: args['eager-start'] ? nativeConnection : connection });
   const serverPid = server?.pid ?? (args['server-pid'] === undefined ? undefined : Number(args['server-pid']));
   const metricsUrl = server?.metricsUrl ?? args['metrics-url'];
   const result: Record<string, unknown> = {

@@ -285,6 +285,14 @@ export const HistorySettings = {
     description:
       'Eager activity dispatch: an activity the worker asks to run itself (ScheduleActivityTask.request_eager_execution, on the workflow\'s own task queue) is started in the workflow task\'s completion and returned in its response, skipping matching and a poll.',
   }),
+  enableEagerWorkflowStart: defineSetting({
+    key: 'history.enableEagerWorkflowStart',
+    scope: 'namespace',
+    defaultValue: true,
+    parse: booleanSetting(),
+    description:
+      'Eager workflow start: a StartWorkflowExecution with request_eager_execution (an SDK whose worker for the queue shares the client\'s connection) gets the new run\'s first workflow task in its response, started in the same commit, skipping matching and a poll.',
+  }),
   maxEagerActivitiesPerWorkflowTask: defineSetting({
     key: 'history.maxEagerActivitiesPerWorkflowTask',
     scope: 'namespace',

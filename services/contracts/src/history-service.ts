@@ -70,7 +70,68 @@ export interface TaskStarter {
   buildQueryTask(request: BuildQueryTaskRequest, call?: CallOptions): Promise<Ws<'PollWorkflowTaskQueueResponse'>>;
 }
 
-export interface HistoryService extends TaskStarter {
+/** The run that started a child: where the child reports its close. */
+export interface ParentRef {
+  namespaceId: string;
+  namespaceName: string;
+  workflowId: string;
+  runId: string;
+  /** The parent's StartChildWorkflowExecutionInitiated event. */
+  initiatedEventId: number;
+}
+
+/** How a child's chain closed, as its parent records it. */
+export type ChildCloseOutcome =
+  | { status: 'completed'; result?: Payloads | null }
+  | { status: 'failed'; failure?: Failure | null; retryState: number }
+  | { status: 'canceled'; details?: Payloads | null }
+  | { status: 'terminated' }
+  | { status: 'timed-out'; retryState: number };
+
+/** A run one workflow's transfer task acts on (by namespace id, workflow id and run id; '' = the current run). */
+export interface CrossExecutionTarget {
+  namespaceId: string;
+  workflowId: string;
+  runId: string;
+  /** Only if it is a child of the source workflow (RequestCancelExternal/SignalExternal with child_workflow_only). */
+  childWorkflowOnly: boolean;
+}
+
+/**
+ * The target side of the transfer tasks that reach another execution (a child's start and close,
+ * parent close policies, signals and cancellations sent to other workflows). The source's shard
+ * calls these on the host that owns the TARGET execution's shard: route each by the `namespaceId`
+ * and `workflowId` at the top of its request. Each is idempotent (request ids derived from the
+ * source run and event), so a transfer task may repeat it.
+ */
+export interface CrossExecutionService {
+  /** Starts the child run; `alreadyStarted` when its workflow id is taken (by another start). */
+  startChildExecution(request: {
+    namespaceId: string;
+    workflowId: string;
+    attributes: temporal.api.history.v1.IStartChildWorkflowExecutionInitiatedEventAttributes;
+    parent: ParentRef;
+    root: { workflowId: string; runId: string };
+    /** A PINNED parent's version: the child inherits it if its queue is in that version (same namespace only). */
+    parentPinnedVersion?: DeploymentVersionRef;
+  }): Promise<{ runId: string } | { alreadyStarted: true }>;
+  /** Records a child's close in its parent run; UNAVAILABLE (retry) while the parent has not recorded the child's start. */
+  recordChildExecutionClosed(request: { namespaceId: string; workflowId: string; runId: string; initiatedEventId: number; child: { workflowId: string; runId: string }; outcome: ChildCloseOutcome }): Promise<void>;
+  /** Applies a closed parent's policy (terminate, request cancel) to its child's chain. */
+  applyParentClosePolicy(request: { namespaceId: string; workflowId: string; firstRunId: string; parent: { workflowId: string; runId: string }; policy: number }): Promise<void>;
+  /** Delivers a SignalExternalWorkflowExecution; false when the target is missing, closed or not the source's child. */
+  deliverExternalSignal(
+    request: CrossExecutionTarget & { source: { workflowId: string; runId: string }; initiatedEventId: number; signal: { signalName: string; input?: Payloads | null; header?: temporal.api.common.v1.IHeader | null } },
+  ): Promise<boolean>;
+  /** A schedule's action: a start with the search attributes Temporal sets on scheduled runs (TemporalScheduledById…). */
+  startScheduledWorkflow(request: { namespaceId: string; workflowId: string; request: Ws<'StartWorkflowExecutionRequest'>; systemSearchAttributes: Record<string, temporal.api.common.v1.IPayload> }): Promise<Ws<'StartWorkflowExecutionResponse'>>;
+  /** The current run of a workflow id (null when the id has none): schedules and batch jobs watch their targets with it. */
+  currentExecution(request: { namespaceId: string; workflowId: string }): Promise<{ runId: string; running: boolean; status: number } | null>;
+  /** Delivers a RequestCancelExternalWorkflowExecution; false as for signals. */
+  deliverExternalCancel(request: CrossExecutionTarget & { source: { workflowId: string; runId: string }; initiatedEventId: number; reason: string }): Promise<boolean>;
+}
+
+export interface HistoryService extends TaskStarter, CrossExecutionService {
   startWorkflowExecution(request: NamespacedRequest<Ws<'StartWorkflowExecutionRequest'>>, call?: CallOptions): Promise<Ws<'StartWorkflowExecutionResponse'>>;
   signalWithStartWorkflowExecution(
     request: NamespacedRequest<Ws<'SignalWithStartWorkflowExecutionRequest'>>,

@@ -489,6 +489,8 @@ function getSystemInfo(config: FrontendConfig): temporal.api.workflowservice.v1.
       upsertMemo: true,
       // WorkflowTaskCompleted events keep the worker's sdk_metadata verbatim, so core may rely on its flags.
       sdkMetadata: true,
+      // StartWorkflowExecution.request_eager_execution is honoured (per namespace: history.enableEagerWorkflowStart).
+      eagerWorkflowStart: true,
       // No Nexus endpoints, tasks or operations: workers poll Nexus queues in vain and
       // ScheduleNexusOperation commands fail their workflow task with FEATURE_DISABLED.
       nexus: false,

@@ -1,5 +1,5 @@
 import type { Clock, Logger, Settings } from '@hourglass/common';
-import type { MatchingService } from '@hourglass/contracts';
+import type { HistoryService, MatchingService } from '@hourglass/contracts';
 import type { HistoryConfig } from './config';
 import type { NamespaceRegistry } from './namespace-registry';
 import type { ExecutionNotifier } from './notifier';
@@ -20,4 +20,10 @@ export interface EngineContext {
   /** Worker deployments: where a versioned task queue's tasks go. */
   readonly deployments: WorkerDeployments;
   shardFor(namespaceId: string, workflowId: string): ShardContext;
+  /**
+   * The history service as seen from here, for work that reaches another execution (transfer
+   * tasks' target side, schedules' actions, batch jobs' targets): this engine in one process, a
+   * client routing each call to the owner of its shard in a cluster.
+   */
+  readonly peers: HistoryService;
 }

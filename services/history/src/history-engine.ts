@@ -6,6 +6,7 @@ import { DEFAULT_SETTINGS, HistorySettings, InvariantViolationError, shardIdFor,
 import type {
   ActivityTarget,
   BuildQueryTaskRequest,
+  CrossExecutionService,
   CallOptions,
   DeploymentVersionRef,
   HistoryService,
@@ -19,6 +20,7 @@ import type {
 } from '@hourglass/contracts';
 import type { HistoryTaskRow, NamespaceRecord, Persistence } from '@hourglass/persistence';
 import { deleteWorkflowExecution } from './api/delete-workflow/delete-workflow.handler';
+import { applyParentClosePolicy, deliverExternalCancel, deliverExternalSignal, recordChildExecutionClosed, startChildExecution } from './api/cross-execution/cross-execution.handler';
 import { describeWorkflowExecution } from './api/describe-workflow-execution/describe-workflow-execution.handler';
 import { NamespaceDeletion } from './namespace-deletion';
 import { getWorkflowExecutionHistory, getWorkflowExecutionHistoryReverse } from './api/get-workflow-execution-history/get-workflow-execution-history.handler';
@@ -34,7 +36,7 @@ import { pollWorkflowExecutionUpdate, updateWorkflowExecution } from './api/upda
 import { resetWorkflowExecution } from './api/reset-workflow/reset-workflow.handler';
 import { requestCancelWorkflowExecution } from './api/request-cancel-workflow/request-cancel-workflow.handler';
 import { signalWorkflowExecution } from './api/signal-workflow/signal-workflow.handler';
-import { executeMultiOperation, signalWithStartWorkflowExecution, startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
+import { executeMultiOperation, signalWithStartWorkflowExecution, startScheduledWorkflow, startWorkflowExecution } from './api/start-workflow/start-workflow.handler';
 import { terminateWorkflowExecution } from './api/terminate-workflow/terminate-workflow.handler';
 import type { HistoryConfig } from './config';
 import type { EngineContext } from './engine-context';
@@ -84,6 +86,8 @@ export interface HistoryEngineDeps {
   onStateDivergence?: (message: string) => void;
   /** Shard ownership changes and store latency (none by default). */
   metrics?: ServerMetrics;
+  /** Where work reaches other executions (child starts, signals to other workflows, schedules' and batch jobs' targets): a client routing to each shard's owner in a cluster; default this engine. */
+  peers?: HistoryService;
 }
 
 /** A task category and the executor of its tasks: all a new category needs. */
@@ -134,6 +138,7 @@ export class HistoryEngine implements HistoryService {
       queries: new QueryRegistry(),
       deployments: new WorkerDeployments({ clock: deps.clock, logger: deps.logger, matching: deps.matching, shardFor: (namespaceId, workflowId) => this.shardFor(namespaceId, workflowId) }),
       shardFor: (namespaceId, workflowId) => this.shardFor(namespaceId, workflowId),
+      peers: deps.peers ?? this,
     };
     const verifier = settings.get(HistorySettings.verifyRebuild)
       ? new RebuildVerifier(
@@ -229,6 +234,36 @@ export class HistoryEngine implements HistoryService {
     await this.namespaceDeletion.stop();
     await Promise.all(this.processors.flatMap((byCategory) => [...byCategory.values()].map((p) => p.stop())));
     for (const shard of this.shards) shard.stop();
+  }
+
+  // The target side of transfer tasks that reach another execution (CrossExecutionService).
+  startChildExecution(request: Parameters<CrossExecutionService['startChildExecution']>[0]): ReturnType<CrossExecutionService['startChildExecution']> {
+    return startChildExecution(this.env, request);
+  }
+
+  recordChildExecutionClosed(request: Parameters<CrossExecutionService['recordChildExecutionClosed']>[0]): Promise<void> {
+    return recordChildExecutionClosed(this.env, request);
+  }
+
+  applyParentClosePolicy(request: Parameters<CrossExecutionService['applyParentClosePolicy']>[0]): Promise<void> {
+    return applyParentClosePolicy(this.env, request);
+  }
+
+  deliverExternalSignal(request: Parameters<CrossExecutionService['deliverExternalSignal']>[0]): Promise<boolean> {
+    return deliverExternalSignal(this.env, request);
+  }
+
+  deliverExternalCancel(request: Parameters<CrossExecutionService['deliverExternalCancel']>[0]): Promise<boolean> {
+    return deliverExternalCancel(this.env, request);
+  }
+
+  async startScheduledWorkflow(request: Parameters<CrossExecutionService['startScheduledWorkflow']>[0]): Promise<Ws<'StartWorkflowExecutionResponse'>> {
+    return startScheduledWorkflow(this.env, await this.env.namespaces.getById(request.namespaceId), request.request, request.systemSearchAttributes);
+  }
+
+  async currentExecution(request: { namespaceId: string; workflowId: string }): Promise<{ runId: string; running: boolean; status: number } | null> {
+    const current = await this.shardFor(request.namespaceId, request.workflowId).getCurrentExecution(request.namespaceId, request.workflowId);
+    return current ? { runId: current.runId, running: current.running, status: current.status } : null;
   }
 
   shardFor(namespaceId: string, workflowId: string): ShardContext {

@@ -32,11 +32,6 @@ import {
 import type { ExecutionKey, HistoryTaskRow, NamespaceRecord } from '@hourglass/persistence';
 import { randomUUID } from 'node:crypto';
 import type { EngineContext } from '../engine-context';
-import { deleteWorkflowExecution } from '../api/delete-workflow/delete-workflow.handler';
-import { requestCancelWorkflowExecution } from '../api/request-cancel-workflow/request-cancel-workflow.handler';
-import { signalWorkflowExecution } from '../api/signal-workflow/signal-workflow.handler';
-import { terminateWorkflowExecution } from '../api/terminate-workflow/terminate-workflow.handler';
-import { resetWorkflowExecution } from '../api/reset-workflow/reset-workflow.handler';
 import { resolveRun } from '../api/shared';
 import { TaskCategories } from '../queues/task-categories';
 import { parseBatchTask, type BatchTask } from '../tasks';
@@ -310,37 +305,37 @@ async function applyOperation(env: EngineContext, namespace: NamespaceRecord, jo
   const workflowExecution = { workflowId: target.workflowId, runId: target.runId };
   try {
     if (req.terminationOperation) {
-      await terminateWorkflowExecution(env, namespace, {
+      await env.peers.terminateWorkflowExecution({ namespaceId: namespace.id, request: {
         workflowExecution,
         reason: req.reason ?? '',
         identity: req.terminationOperation.identity || BATCHER_IDENTITY,
         ...(req.terminationOperation.details ? { details: req.terminationOperation.details } : {}),
-      });
+      } });
     } else if (req.cancellationOperation) {
-      await requestCancelWorkflowExecution(env, namespace, {
+      await env.peers.requestCancelWorkflowExecution({ namespaceId: namespace.id, request: {
         workflowExecution,
         reason: req.reason ?? '',
         identity: req.cancellationOperation.identity || BATCHER_IDENTITY,
         requestId: derivedRequestId(jobId, 'cancel', target.workflowId, target.runId),
-      });
+      } });
     } else if (req.signalOperation) {
       const signal = req.signalOperation;
-      await signalWorkflowExecution(env, namespace, {
+      await env.peers.signalWorkflowExecution({ namespaceId: namespace.id, request: {
         workflowExecution,
         signalName: signal.signal ?? '',
         ...(signal.input ? { input: signal.input } : {}),
         ...(signal.header ? { header: signal.header } : {}),
         identity: signal.identity || BATCHER_IDENTITY,
         requestId: derivedRequestId(jobId, 'signal', target.workflowId, target.runId, signal.signal ?? ''),
-      });
+      } });
     } else if (req.deletionOperation) {
-      await deleteWorkflowExecution(env, namespace, { workflowExecution });
+      await env.peers.deleteWorkflowExecution({ namespaceId: namespace.id, request: { workflowExecution } });
     } else if (req.resetOperation) {
       const reset = req.resetOperation;
       const options = reset.options;
       const point: ResetPoint = options?.workflowTaskId && toNumber(options.workflowTaskId) > 0 ? toNumber(options.workflowTaskId) : options?.lastWorkflowTask || (!options?.firstWorkflowTask && reset.resetType === ResetType.RESET_TYPE_LAST_WORKFLOW_TASK) ? 'last' : 'first';
       const key = await resolveRun(env, namespace.id, target.workflowId, target.runId);
-      await resetWorkflowExecution(env, namespace, {
+      await env.peers.resetWorkflowExecution({ namespaceId: namespace.id, request: {
         workflowExecution: { workflowId: key.workflowId, runId: key.runId },
         reason: req.reason ?? '',
         workflowTaskFinishEventId: int64(typeof point === 'number' ? point : await resetEventId(env, key, point)),
@@ -348,7 +343,7 @@ async function applyOperation(env: EngineContext, namespace: NamespaceRecord, jo
         resetReapplyType: options?.resetReapplyType || reset.resetReapplyType || 0,
         resetReapplyExcludeTypes: options?.resetReapplyExcludeTypes ?? [],
         identity: reset.identity || BATCHER_IDENTITY,
-      });
+      } });
     }
     return 'success';
   } catch (err) {
@@ -374,7 +369,7 @@ export function pagedQuery(query: string): string {
 
 async function currentRunOf(env: EngineContext, namespace: NamespaceRecord, target: { workflowId: string; runId: string }): Promise<{ workflowId: string; runId: string }> {
   if (target.runId) return target;
-  const current = await env.shardFor(namespace.id, target.workflowId).getCurrentExecution(namespace.id, target.workflowId);
+  const current = await env.peers.currentExecution({ namespaceId: namespace.id, workflowId: target.workflowId });
   // Unknown workflows stay as given: the operation finds them gone (NOT_FOUND, done).
   return current ? { workflowId: target.workflowId, runId: current.runId } : target;
 }

@@ -2,24 +2,21 @@
  * Transfer tasks that reach another execution: starting a child, telling a parent its child
  * closed, parent close policies, and signals/cancellations sent to other workflows. Each first
  * acts on the target (idempotently: derived request ids) and then records the outcome in the
- * source through its own update, so a crash between the two only repeats harmless work.
+ * source through its own update, so a crash between the two only repeats harmless work. The target
+ * side (api/cross-execution) is reached through `env.peers`: this engine itself in one process,
+ * the owner of the target's shard in a cluster.
  */
-import { Limits, NamespaceNotFoundError, NotFoundError, UnavailableError, WorkflowExecutionAlreadyStartedError, temporal } from '@hourglass/common';
+import { NamespaceNotFoundError, temporal } from '@hourglass/common';
+import type { CrossExecutionTarget } from '@hourglass/contracts';
 import type { ExecutionKey, NamespaceRecord } from '@hourglass/persistence';
-import { updateNamedRun } from '../api/shared';
-import { startChildWorkflowExecution } from '../api/start-workflow/start-workflow.handler';
 import type { EngineContext } from '../engine-context';
-import { childOutcomeOf, recordChildClosed, recordChildStartFailed, recordChildStarted } from '../workflow/children';
-import { terminateWorkflow } from '../workflow/close';
+import { childOutcomeOf, recordChildStartFailed, recordChildStarted } from '../workflow/children';
 import { recordExternalCancelOutcome, recordExternalSignalOutcome } from '../workflow/external';
 import { effectivePinnedVersion, isChildStarted, isRunning } from '../workflow/mutable-state';
-import type { MutationContext } from '../workflow/mutation';
-import { addSignal, requestCancellation } from '../workflow/signals';
 
 const StartChildFailedCause = temporal.api.enums.v1.StartChildWorkflowExecutionFailedCause;
 const SignalFailedCause = temporal.api.enums.v1.SignalExternalWorkflowExecutionFailedCause;
 const CancelFailedCause = temporal.api.enums.v1.CancelExternalWorkflowExecutionFailedCause;
-const ParentClosePolicy = temporal.api.enums.v1.ParentClosePolicy;
 
 async function namespaceByName(env: EngineContext, name: string): Promise<NamespaceRecord | undefined> {
   try {
@@ -52,25 +49,18 @@ export async function executeStartChild(env: EngineContext, key: ExecutionKey, i
   if (!childNamespace) {
     outcome = { started: false, cause: StartChildFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_NAMESPACE_NOT_FOUND };
   } else {
-    try {
-      // A child of a PINNED parent starts pinned to the parent's version when its queue is in that version (Temporal's inheritance).
-      const inherits =
-        pinned !== undefined &&
-        childNamespace.id === key.namespaceId &&
-        (await env.deployments.versionHasQueue(key.namespaceId, pinned, { name: attrs.taskQueue?.name ?? '', type: 'workflow' }));
-      const res = await startChildWorkflowExecution(
-        env,
-        childNamespace,
-        attrs,
-        { namespaceId: key.namespaceId, namespaceName: parentNamespace.name, workflowId: key.workflowId, runId: key.runId, initiatedEventId },
-        root,
-        inherits ? pinned : undefined,
-      );
-      outcome = { started: true, namespaceId: childNamespace.id, runId: res.runId as string };
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      outcome = { started: false, cause: StartChildFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS };
-    }
+    const res = await env.peers.startChildExecution({
+      namespaceId: childNamespace.id,
+      workflowId: attrs.workflowId ?? '',
+      attributes: attrs,
+      parent: { namespaceId: key.namespaceId, namespaceName: parentNamespace.name, workflowId: key.workflowId, runId: key.runId, initiatedEventId },
+      root,
+      ...(pinned ? { parentPinnedVersion: pinned } : {}),
+    });
+    outcome =
+      'runId' in res
+        ? { started: true, namespaceId: childNamespace.id, runId: res.runId }
+        : { started: false, cause: StartChildFailedCause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS };
   }
   await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
     if (!ctx || !isRunning(ctx.ms)) return;
@@ -91,14 +81,13 @@ export async function executeCloseExecution(env: EngineContext, key: ExecutionKe
   const closeEvent = await readEvent(env, key, closed.lastEventId);
   const outcome = closeEvent ? childOutcomeOf(closeEvent) : undefined;
   if (!outcome) return;
-  const parentKey = { namespaceId: parent.namespaceId, workflowId: parent.workflowId, runId: parent.runId };
-  await env.shardFor(parentKey.namespaceId, parentKey.workflowId).updateExecution(parentKey, (ctx) => {
-    if (!ctx || !isRunning(ctx.ms)) return;
-    const child = ctx.ms.children.get(String(parent.initiatedEventId));
-    if (!child || child.workflowId !== key.workflowId) return;
-    // The child can finish before the parent recorded its start; retry until it has.
-    if (!isChildStarted(child)) throw new UnavailableError(`child ${key.workflowId} closed before its parent recorded its start; retrying`);
-    recordChildClosed(ctx, child, key.runId, outcome);
+  await env.peers.recordChildExecutionClosed({
+    namespaceId: parent.namespaceId,
+    workflowId: parent.workflowId,
+    runId: parent.runId,
+    initiatedEventId: parent.initiatedEventId,
+    child: { workflowId: key.workflowId, runId: key.runId },
+    outcome,
   });
 }
 
@@ -108,45 +97,13 @@ export async function executeParentClosePolicy(
   children: { namespaceId: string; workflowId: string; runId: string; policy: number }[],
 ): Promise<void> {
   for (const child of children) {
-    const namespace = await env.namespaces.getById(child.namespaceId);
-    await updateNamedRun(env, child.namespaceId, child.workflowId, '', (ctx) => {
-      if (!ctx || !isRunning(ctx.ms)) return;
-      // Only the chain this parent started (not a later, unrelated run with the same id).
-      const parent = ctx.ms.executionInfo.parent;
-      if (ctx.ms.executionInfo.firstExecutionRunId !== child.runId && parent?.runId !== parentKey.runId) return;
-      if (child.policy === ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE) {
-        terminateWorkflow(ctx, { reason: 'terminated by parent close policy', identity: `parent:${parentKey.workflowId}`, retentionMs: namespace.retentionMs });
-      } else if (child.policy === ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
-        requestCancellation(ctx, { reason: 'requested by parent close policy', identity: `parent:${parentKey.workflowId}` });
-      }
-    }).catch((err: unknown) => {
-      // The child's workflow id is gone (deleted after retention): nothing to apply the policy to.
-      if (!(err instanceof NotFoundError)) throw err;
+    await env.peers.applyParentClosePolicy({
+      namespaceId: child.namespaceId,
+      workflowId: child.workflowId,
+      firstRunId: child.runId,
+      parent: { workflowId: parentKey.workflowId, runId: parentKey.runId },
+      policy: child.policy,
     });
-  }
-}
-
-/** Applies `apply` to the target run; false when the target (namespace, run) does not exist or is closed. */
-async function deliverToTarget(
-  env: EngineContext,
-  source: ExecutionKey,
-  target: { namespaceName: string; workflowId: string; runId: string; childWorkflowOnly: boolean },
-  apply: (ctx: MutationContext, namespace: NamespaceRecord) => void,
-): Promise<boolean> {
-  const namespace = await namespaceByName(env, target.namespaceName);
-  if (!namespace) return false;
-  try {
-    await updateNamedRun(env, namespace.id, target.workflowId, target.runId, (ctx) => {
-      if (!ctx || !isRunning(ctx.ms)) throw new NotFoundError('target workflow execution is not running');
-      if (target.childWorkflowOnly && ctx.ms.executionInfo.parent?.workflowId !== source.workflowId) {
-        throw new NotFoundError('target is not a child of the requesting workflow');
-      }
-      apply(ctx, namespace);
-    });
-    return true;
-  } catch (err) {
-    if (err instanceof NotFoundError) return false;
-    throw err;
   }
 }
 
@@ -158,25 +115,26 @@ function pendingRequest(env: EngineContext, key: ExecutionKey, kind: 'externalSi
   });
 }
 
+/** The target of a pending external request, by namespace id; undefined when its namespace does not exist. */
+async function targetOf(env: EngineContext, request: { namespaceName: string; workflowId: string; runId: string; childWorkflowOnly: boolean }): Promise<CrossExecutionTarget | undefined> {
+  const namespace = await namespaceByName(env, request.namespaceName);
+  return namespace ? { namespaceId: namespace.id, workflowId: request.workflowId, runId: request.runId, childWorkflowOnly: request.childWorkflowOnly } : undefined;
+}
+
 export async function executeSignalExternal(env: EngineContext, key: ExecutionKey, initiatedEventId: number): Promise<void> {
   const request = await pendingRequest(env, key, 'externalSignals', initiatedEventId);
   if (!request) return;
   const attrs = (await readEvent(env, key, initiatedEventId))?.signalExternalWorkflowExecutionInitiatedEventAttributes;
   if (!attrs) return;
-  const delivered = await deliverToTarget(env, key, request, (ctx, namespace) => {
-    if (!ctx.ms.rememberRequestId(`signal:${key.runId}:${initiatedEventId}`)) return;
-    addSignal(
-      ctx,
-      {
-        signalName: attrs.signalName ?? '',
-        input: attrs.input ?? null,
-        header: attrs.header ?? null,
-        identity: `workflow:${key.workflowId}`,
-        externalWorkflowExecution: { workflowId: key.workflowId, runId: key.runId },
-      },
-      env.settings.get(Limits.maxSignalsPerExecution, { namespace: namespace.name }),
-    );
-  });
+  const target = await targetOf(env, request);
+  const delivered =
+    target !== undefined &&
+    (await env.peers.deliverExternalSignal({
+      ...target,
+      source: { workflowId: key.workflowId, runId: key.runId },
+      initiatedEventId,
+      signal: { signalName: attrs.signalName ?? '', input: attrs.input ?? null, header: attrs.header ?? null },
+    }));
   await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
     if (!ctx || !isRunning(ctx.ms)) return;
     const pending = ctx.ms.externalSignals.get(String(initiatedEventId));
@@ -189,14 +147,10 @@ export async function executeCancelExternal(env: EngineContext, key: ExecutionKe
   const request = await pendingRequest(env, key, 'externalCancels', initiatedEventId);
   if (!request) return;
   const attrs = (await readEvent(env, key, initiatedEventId))?.requestCancelExternalWorkflowExecutionInitiatedEventAttributes;
-  const delivered = await deliverToTarget(env, key, request, (ctx) => {
-    requestCancellation(ctx, {
-      reason: attrs?.reason ?? '',
-      identity: `workflow:${key.workflowId}`,
-      externalInitiatedEventId: initiatedEventId,
-      externalWorkflowExecution: { workflowId: key.workflowId, runId: key.runId },
-    });
-  });
+  const target = await targetOf(env, request);
+  const delivered =
+    target !== undefined &&
+    (await env.peers.deliverExternalCancel({ ...target, source: { workflowId: key.workflowId, runId: key.runId }, initiatedEventId, reason: attrs?.reason ?? '' }));
   await env.shardFor(key.namespaceId, key.workflowId).updateExecution(key, (ctx) => {
     if (!ctx || !isRunning(ctx.ms)) return;
     const pending = ctx.ms.externalCancels.get(String(initiatedEventId));

@@ -35,9 +35,6 @@ import type { ExecutionKey, NamespaceRecord } from '@hourglass/persistence';
 import { encodeSearchAttributeValue, type VisibilityChange, type VisibilityRecord } from '@hourglass/visibility';
 import type { EngineContext } from '../engine-context';
 import { TaskCategories } from '../queues/task-categories';
-import { startScheduledWorkflow } from '../api/start-workflow/start-workflow.handler';
-import { requestCancelWorkflowExecution } from '../api/request-cancel-workflow/request-cancel-workflow.handler';
-import { terminateWorkflowExecution } from '../api/terminate-workflow/terminate-workflow.handler';
 import { checkSearchAttributes, indexedSearchAttributes, namespaceCatalog } from '../workflow/visibility';
 import type { EntityChange } from '../shard/shard-context';
 import { CompiledSpec, canonicalizeSpec } from './spec';
@@ -455,7 +452,7 @@ export class Scheduler {
     const running: { workflowId: string; runId: string }[] = [];
     const failed: string[] = [];
     for (const w of list) {
-      const current = await this.env.shardFor(namespaceId, w.workflowId).getCurrentExecution(namespaceId, w.workflowId);
+      const current = await this.env.peers.currentExecution({ namespaceId, workflowId: w.workflowId });
       if (current?.running) running.push(w);
       else if (current && FAILURE_STATUSES.has(current.status)) failed.push(w.workflowId);
     }
@@ -562,8 +559,17 @@ export class Scheduler {
       for (const w of s.running) {
         const execution = { workflowId: w.workflowId, runId: w.runId };
         try {
-          if (terminate) await terminateWorkflowExecution(this.env, namespace, { namespace: namespace.name, workflowExecution: execution, reason: 'terminated by schedule overlap policy TERMINATE_OTHER', identity: `temporal-scheduler/${s.scheduleId}` });
-          else await requestCancelWorkflowExecution(this.env, namespace, { namespace: namespace.name, workflowExecution: execution, reason: 'canceled by schedule overlap policy CANCEL_OTHER', identity: `temporal-scheduler/${s.scheduleId}`, requestId: `sched-cancel:${s.scheduleId}:${w.runId}` });
+          if (terminate) {
+            await this.env.peers.terminateWorkflowExecution({
+              namespaceId: namespace.id,
+              request: { namespace: namespace.name, workflowExecution: execution, reason: 'terminated by schedule overlap policy TERMINATE_OTHER', identity: `temporal-scheduler/${s.scheduleId}` },
+            });
+          } else {
+            await this.env.peers.requestCancelWorkflowExecution({
+              namespaceId: namespace.id,
+              request: { namespace: namespace.name, workflowExecution: execution, reason: 'canceled by schedule overlap policy CANCEL_OTHER', identity: `temporal-scheduler/${s.scheduleId}`, requestId: `sched-cancel:${s.scheduleId}:${w.runId}` },
+            });
+          }
         } catch (err) {
           if (!(err instanceof NotFoundError) && !(err instanceof FailedPreconditionError)) throw err;
         }
@@ -608,10 +614,10 @@ export class Scheduler {
     const requestId = `sched:${s.scheduleId}:${b.nominal}:${b.manual ? `m${b.seq ?? 0}` : 's'}`;
     let runId: string;
     try {
-      const res = await startScheduledWorkflow(
-        this.env,
-        namespace,
-        {
+      const res = await this.env.peers.startScheduledWorkflow({
+        namespaceId: namespace.id,
+        workflowId,
+        request: {
           namespace: namespace.name,
           workflowId,
           workflowType: action.workflowType ?? null,
@@ -631,11 +637,11 @@ export class Scheduler {
           userMetadata: action.userMetadata ?? null,
           priority: action.priority ?? null,
         },
-        {
+        systemSearchAttributes: {
           TemporalScheduledStartTime: encodeSearchAttributeValue(b.nominal, 'Datetime'),
           TemporalScheduledById: encodeSearchAttributeValue(s.scheduleId, 'Keyword'),
         },
-      );
+      });
       runId = res.runId ?? '';
     } catch (err) {
       // Another start took the id (not this schedule's retry): the action is skipped, not retried forever.

@@ -346,6 +346,8 @@ export class ShardContext {
       enforceBufferLimit(ctx, scope);
       if (ctx.wantsWorkflowTask) scheduleWorkflowTaskIfNeeded(ctx);
       if (options.limits) enforceHistoryLimits(ctx, scope);
+      // A run the limits just closed has no task to hand out.
+      if (ctx.inlineWorkflowTask?.started && !isRunning(ctx.ms)) ctx.inlineWorkflowTask.started = undefined;
     }
     if (changed.length > 1) throw new InvariantViolationError('one change may update at most one existing run');
     // Storage metering: every written run accrues what it held since its last accrual; a new run arms its periodic accrual.

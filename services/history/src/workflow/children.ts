@@ -3,7 +3,8 @@
  * task that starts the child), then Started or StartFailed, then one close event when the child's
  * chain ends. Close events are buffered like any external event.
  */
-import { WorkflowTaskFailedCause, int64, temporal, type Failure, type Payloads } from '@hourglass/common';
+import { WorkflowTaskFailedCause, int64, temporal } from '@hourglass/common';
+import type { ChildCloseOutcome } from '@hourglass/contracts';
 import { BadCommandError } from './command-error';
 import type { CommandLimits } from './command-limits';
 import type { ChildInfo } from './mutable-state';
@@ -100,12 +101,7 @@ export function recordChildStartFailed(ctx: MutationContext, child: Readonly<Chi
   ctx.requestWorkflowTask();
 }
 
-export type ChildOutcome =
-  | { status: 'completed'; result?: Payloads | null }
-  | { status: 'failed'; failure?: Failure | null; retryState: number }
-  | { status: 'canceled'; details?: Payloads | null }
-  | { status: 'terminated' }
-  | { status: 'timed-out'; retryState: number };
+export type ChildOutcome = ChildCloseOutcome;
 
 /** The child's chain closed: its one close event in the parent. */
 export function recordChildClosed(ctx: MutationContext, child: Readonly<ChildInfo>, closedRunId: string, outcome: ChildOutcome): void {

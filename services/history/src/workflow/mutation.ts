@@ -6,7 +6,7 @@
  *
  * Every appended or buffered event goes through `applyEvent`, its one effect on mutable state.
  */
-import { msToTimestamp, type HistoryEvent, int64 } from '@hourglass/common';
+import { msToTimestamp, type HistoryEvent, int64, type temporal } from '@hourglass/common';
 import type { TaskCategory } from '../queues/task-categories';
 import { TaskCategories } from '../queues/task-categories';
 import type { TimerTask, TransferTask } from '../tasks';
@@ -59,6 +59,34 @@ export interface PendingTask {
   task: { type: string };
 }
 
+/**
+ * A workflow task started as soon as this change schedules it and handed to the caller instead of
+ * going through matching: the next task inline in a completion's response, or the first task of an
+ * eagerly started run. Durable like any other: its Scheduled and Started events and its
+ * start-to-close timeout commit with the change, so a lost response ends in a timeout and a retry.
+ */
+export interface InlineWorkflowTask {
+  requestId: string;
+  identity: string;
+  /** Read when the task starts (after the change's own events). */
+  suggestContinueAsNew(ctx: MutationContext): boolean;
+  /** Set when the change scheduled and started the task (and the run was still open at the end of it). */
+  started?: StartedWorkflowTask;
+}
+
+/** What a poll response needs of a started workflow task, read in the change that started it. */
+export interface StartedWorkflowTask {
+  startedEventId: number;
+  scheduledEventId: number;
+  attempt: number;
+  scheduledTime: number;
+  startedTime: number;
+  previousStartedEventId: number;
+  workflowTypeName: string;
+  taskQueue: string;
+  messages: temporal.api.protocol.v1.IMessage[];
+}
+
 export class MutationContext {
   /** Events that got ids in this mutation, in order: the history append. */
   readonly events: HistoryEvent[] = [];
@@ -69,6 +97,9 @@ export class MutationContext {
   readonly usage = new Map<BillableAction, number>();
   /** The change asks for a workflow task (the mutation helper schedules one unless one is pending or the run cannot take one). */
   private workflowTaskRequested = false;
+
+  /** Start the workflow task this change schedules at once, for the caller (see InlineWorkflowTask). */
+  inlineWorkflowTask: InlineWorkflowTask | undefined;
 
   /** A run that continues this one (continue-as-new, retry, cron), created in the same commit. */
   successor: MutationContext | undefined;

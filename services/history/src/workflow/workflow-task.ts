@@ -6,8 +6,8 @@
  */
 import { InvariantViolationError, TaskQueueKind, TimeoutType, msToDuration, type Failure, int64 } from '@hourglass/common';
 import { isRunning, type WorkflowTaskInfo } from './mutable-state';
-import type { MutationContext } from './mutation';
-import { resendUnansweredUpdates } from './updates';
+import type { MutationContext, StartedWorkflowTask } from './mutation';
+import { resendUnansweredUpdates, takeUpdateRequests } from './updates';
 
 /** Schedules a workflow task unless one is pending, the run closed, or its first task waits for a backoff. */
 export function scheduleWorkflowTaskIfNeeded(ctx: MutationContext): void {
@@ -25,7 +25,32 @@ export function scheduleWorkflowTaskIfNeeded(ctx: MutationContext): void {
     attempt: ms.workflowTaskFailureStreak + 1,
   });
   // applyEvent has just set the workflow task from its Scheduled event.
+  const inline = ctx.inlineWorkflowTask;
+  if (inline && !inline.started) {
+    // Handed to the caller: no dispatch through matching, no sticky schedule-to-start timer.
+    startWorkflowTask(ctx, { requestId: inline.requestId, identity: inline.identity, suggestContinueAsNew: inline.suggestContinueAsNew(ctx) });
+    inline.started = describeStartedWorkflowTask(ctx);
+    return;
+  }
   generateWorkflowTaskTasks(ctx, ms.workflowTask!);
+}
+
+/** The started workflow task of the run as a poll response needs it; delivers the update requests waiting for it. */
+export function describeStartedWorkflowTask(ctx: MutationContext): StartedWorkflowTask {
+  const wft = ctx.ms.workflowTask;
+  if (!wft || wft.startedEventId === 0) throw new InvariantViolationError('describeStartedWorkflowTask without a started workflow task');
+  const info = ctx.ms.executionInfo;
+  return {
+    startedEventId: wft.startedEventId,
+    scheduledEventId: wft.scheduledEventId,
+    attempt: wft.attempt,
+    scheduledTime: wft.scheduledTime,
+    startedTime: wft.startedTime,
+    previousStartedEventId: ctx.ms.lastCompletedWorkflowTaskStartedEventId,
+    workflowTypeName: info.workflowTypeName,
+    taskQueue: info.taskQueue,
+    messages: takeUpdateRequests(ctx, wft.startedEventId),
+  };
 }
 
 /** Dispatch of a scheduled workflow task, and on a sticky queue its fallback timer. */

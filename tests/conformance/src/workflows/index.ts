@@ -124,3 +124,4 @@ export * from './visibility';
 export * from './metering';
 export * from './nexus';
 export * from './versioning';
+export * from './round-trips';

@@ -7,8 +7,9 @@ import { HistorySettings, NotFoundError, TaskQueueKind, msToTimestamp, temporal,
 import { encodeTaskToken, type RecordWorkflowTaskStartedRequest } from '@hourglass/contracts';
 import type { EngineContext } from '../../engine-context';
 import { shouldSuggestContinueAsNew } from '../../workflow/limits';
-import { takeUpdateRequests } from '../../workflow/updates';
-import { startWorkflowTask } from '../../workflow/workflow-task';
+import type { StartedWorkflowTask } from '../../workflow/mutation';
+import { describeStartedWorkflowTask, startWorkflowTask } from '../../workflow/workflow-task';
+import type { ExecutionKey } from '@hourglass/persistence';
 import { HISTORY_PAGE_BYTES, encodePageToken } from '../history-page';
 import { requireRunning } from '../shared';
 
@@ -30,24 +31,22 @@ export async function recordWorkflowTaskStarted(env: EngineContext, args: Record
         suggestContinueAsNew: shouldSuggestContinueAsNew(ctx, env.settings, namespace.name),
       });
     }
-    const messages = takeUpdateRequests(ctx, wft.startedEventId);
-    const info = ctx.ms.executionInfo;
-    return {
-      startedEventId: wft.startedEventId,
-      scheduledEventId: wft.scheduledEventId,
-      attempt: wft.attempt,
-      scheduledTime: wft.scheduledTime,
-      startedTime: wft.startedTime,
-      previousStartedEventId: ctx.ms.lastCompletedWorkflowTaskStartedEventId,
-      workflowTypeName: info.workflowTypeName,
-      taskQueue: info.taskQueue,
-      messages,
-    };
+    return describeStartedWorkflowTask(ctx);
   });
+  return workflowTaskResponse(env, namespace.name, key, started, args.pollKind);
+}
+
+/**
+ * The poll response of a started workflow task: full history for a worker without the run cached
+ * (normal queue), since the last completed task for its sticky worker; the first page, with a
+ * token for the rest (the worker fetches it). Queries waiting for the run ride along.
+ */
+export async function workflowTaskResponse(env: EngineContext, namespaceName: string, key: ExecutionKey, started: StartedWorkflowTask, pollKind: 'normal' | 'sticky'): Promise<PollResponse> {
+  const shard = env.shardFor(key.namespaceId, key.workflowId);
   const queries = env.queries.attachToTask(key, started.startedEventId);
-  const from = args.pollKind === 'sticky' && started.previousStartedEventId > 0 ? started.previousStartedEventId + 1 : 1;
+  const from = pollKind === 'sticky' && started.previousStartedEventId > 0 ? started.previousStartedEventId + 1 : 1;
   const end = started.startedEventId + 1;
-  const pageSize = env.settings.get(HistorySettings.historyPageSize, { namespace: namespace.name });
+  const pageSize = env.settings.get(HistorySettings.historyPageSize, { namespace: namespaceName });
   const page = await shard.readHistoryPage(key, from, end, pageSize, HISTORY_PAGE_BYTES);
   return {
     taskToken: encodeTaskToken({

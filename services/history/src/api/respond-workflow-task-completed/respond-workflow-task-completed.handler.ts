@@ -11,7 +11,9 @@ import type { WorkflowTaskToken } from '@hourglass/contracts';
 import { BadCommandError } from '../../workflow/command-error';
 import { CommandLimits } from '../../workflow/command-limits';
 import { namespaceCatalog } from '../../workflow/visibility';
-import type { MutationContext } from '../../workflow/mutation';
+import type { InlineWorkflowTask, MutationContext } from '../../workflow/mutation';
+import { shouldSuggestContinueAsNew } from '../../workflow/limits';
+import { workflowTaskResponse } from '../record-workflow-task-started/record-workflow-task-started.handler';
 import { mayContinue } from '../../workflow/close';
 import { applyUnreferencedMessages, hasAdmittedUpdates, resendUnansweredUpdates } from '../../workflow/updates';
 import { failWorkflowTask, rejectedCommandRetryDelayMs } from '../../workflow/workflow-task';
@@ -52,7 +54,14 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
       const eager = closes ? undefined : eagerActivities(env, namespace, ctx);
       await completeWithCommands(env, ctx, namespace, req, commands, limits, startedEvent, eager);
       const started = (eager?.started ?? []).map(({ scheduledEventId, event }) => ({ activity: { ...(ctx.ms.activities.get(String(scheduledEventId)) as ActivityInfo) }, event }));
-      return { started, workflowTypeName: ctx.ms.executionInfo.workflowTypeName };
+      // The worker caches the run (it has a sticky queue) and asks for the next task inline: if this
+      // change schedules one (events arrived while the task ran), it is started here and returned.
+      const inline: InlineWorkflowTask | undefined =
+        req.returnNewWorkflowTask && ctx.ms.sticky && !closes
+          ? { requestId: `inline:${token.scheduledEventId}:${token.startedEventId}`, identity, suggestContinueAsNew: (c) => shouldSuggestContinueAsNew(c, env.settings, namespace.name) }
+          : undefined;
+      ctx.inlineWorkflowTask = inline;
+      return { started, workflowTypeName: ctx.ms.executionInfo.workflowTypeName, inline };
     });
     env.queries.complete(token, outcome !== 'unhandled-command' ? (req.queryResults ?? {}) : {});
     // Queries that arrived during this task go out as query tasks, but only after this response:
@@ -60,9 +69,12 @@ export async function respondWorkflowTaskCompleted(env: EngineContext, namespace
     setImmediate(() => void dispatchWaitingQueries(env, token).catch((err: unknown) => env.logger.warn({ err }, 'could not dispatch waiting queries')));
     // Core compares this message verbatim.
     if (outcome === 'unhandled-command') throw new InvalidArgumentError('UnhandledCommand');
-    if (outcome.started.length === 0) return {};
     const key = { namespaceId: token.namespaceId, workflowId: token.workflowId, runId: token.runId };
-    return { activityTasks: outcome.started.map(({ activity, event }) => activityTaskOf(namespace.name, key, outcome.workflowTypeName, activity, event)) };
+    const next = outcome.inline?.started;
+    return {
+      ...(next ? { workflowTask: await workflowTaskResponse(env, namespace.name, key, next, 'sticky') } : {}),
+      ...(outcome.started.length > 0 ? { activityTasks: outcome.started.map(({ activity, event }) => activityTaskOf(namespace.name, key, outcome.workflowTypeName, activity, event)) } : {}),
+    };
   } catch (err) {
     if (!(err instanceof BadCommandError)) throw err;
     rejection = err;

@@ -20,7 +20,8 @@ import {
 import type { CurrentExecutionRecord, NamespaceRecord } from '@hourglass/persistence';
 import type { CallOptions } from '@hourglass/contracts';
 import type { EngineContext } from '../../engine-context';
-import type { MutationContext } from '../../workflow/mutation';
+import type { InlineWorkflowTask, MutationContext } from '../../workflow/mutation';
+import { workflowTaskResponse } from '../record-workflow-task-started/record-workflow-task-started.handler';
 import { admitUpdateOnce, waitForUpdateStage } from '../update-workflow/update-workflow.handler';
 import { terminateWorkflow } from '../../workflow/close';
 import { normalizeRetryPolicy } from '../../workflow/retry';
@@ -110,8 +111,30 @@ export interface StartSignal {
   requestId: string;
 }
 
-export function startWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: StartRequest): Promise<StartResponse> {
-  return startOrSignal(env, namespace, req, {});
+/**
+ * StartWorkflowExecution. With `requestEagerExecution` (the SDK has a worker for the queue in the
+ * same process, sharing the client's connection) and eager start on for the namespace, the new
+ * run's first workflow task is started in the same commit and returned in `eagerWorkflowTask`
+ * instead of going through matching, as Temporal does. Not for a delayed or cron start, nor when
+ * the start found an existing run.
+ */
+export async function startWorkflowExecution(env: EngineContext, namespace: NamespaceRecord, req: StartRequest): Promise<StartResponse> {
+  const eager = req.requestEagerExecution === true && env.settings.get(HistorySettings.enableEagerWorkflowStart, { namespace: namespace.name });
+  let inline: InlineWorkflowTask | undefined;
+  const response = await startOrSignal(env, namespace, req, {
+    ...(eager
+      ? {
+          onNewRun: (run: MutationContext, requestId: string) => {
+            inline = { requestId, identity: req.identity ?? '', suggestContinueAsNew: () => false };
+            run.inlineWorkflowTask = inline;
+          },
+        }
+      : {}),
+  });
+  const started = inline?.started;
+  if (!started || !response.started || !response.runId) return response;
+  const key = { namespaceId: namespace.id, workflowId: req.workflowId ?? '', runId: response.runId };
+  return { ...response, eagerWorkflowTask: await workflowTaskResponse(env, namespace.name, key, started, 'normal') };
 }
 
 /**
@@ -177,6 +200,8 @@ interface StartOptions {
   inheritedPinnedVersion?: { deploymentName: string; buildId: string };
   /** Search attributes the server sets (a schedule's TemporalScheduledById...), added after the caller's are checked. */
   systemSearchAttributes?: Record<string, temporal.api.common.v1.IPayload>;
+  /** Called with the run this start creates, before it is committed (not called when an existing run answers). */
+  onNewRun?: (run: MutationContext, requestId: string) => void;
 }
 
 /**
@@ -324,6 +349,7 @@ async function startOrSignal(env: EngineContext, namespace: NamespaceRecord, req
       ...(versioningOverride ? { versioningOverride } : {}),
     });
     if (options.update) admitWithStart(env, namespace, run, options.update);
+    options.onNewRun?.(run, requestId);
     tx.startRun(run);
     return { runId, started: true, status: WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING };
   });
