@@ -5,7 +5,7 @@
  * same protobufjs message objects the frontend decoded (Long for int64, Buffer for bytes).
  */
 import { InvalidArgumentError, assertNever } from '@hourglass/common';
-import type { ActivityTarget, WorkerFilter } from '@hourglass/contracts';
+import type { ActivityTarget, ChildCloseOutcome, WorkerFilter } from '@hourglass/contracts';
 import type Long from 'long';
 import protobuf from 'protobufjs';
 import { INTERNAL_PACKAGE, isInternalType, lookupType } from './protos';
@@ -32,6 +32,10 @@ function has(message: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(message, key);
 }
 
+function scalarOrMessage(field: protobuf.Field, sub: protobuf.Type | undefined, v: unknown): unknown {
+  return sub ? v : scalarToPlain(field, v);
+}
+
 /** A decoded message of our package → the contract's plain object. */
 export function toPlain(type: protobuf.Type, message: Plain): unknown {
   const hook = HOOKS[type.fullName.slice(1)];
@@ -43,12 +47,17 @@ export function toPlain(type: protobuf.Type, message: Plain): unknown {
     const value = message[name];
     const own = has(message, name) && value !== null && value !== undefined;
     const sub = field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined;
-    if (field.repeated) {
+    if (field.map) {
+      // A map is always there (empty when nothing was sent), as the contract's Record is.
+      const entries = Object.entries(own ? (value as Plain) : {});
+      out[name] = Object.fromEntries(entries.map(([k, v]) => [k, sub && isInternalType(sub) ? toPlain(sub, v as Plain) : scalarOrMessage(field, sub, v)]));
+    } else if (field.repeated) {
       const list = (own ? value : []) as unknown[];
       out[name] = sub ? (isInternalType(sub) ? list.map((m) => toPlain(sub, m as Plain)) : list) : list.map((v) => scalarToPlain(field, v));
     } else if (sub) {
       if (own) out[name] = isInternalType(sub) ? toPlain(sub, value as Plain) : value;
-    } else if (field.options?.proto3_optional) {
+    } else if (field.partOf) {
+      // proto3 `optional` and oneof members: only what was sent.
       if (own) out[name] = scalarToPlain(field, value);
     } else {
       out[name] = scalarToPlain(field, value);
@@ -68,14 +77,32 @@ export function toWire(type: protobuf.Type, value: unknown): Plain {
     const v = plain[field.name];
     if (v === undefined || v === null) continue;
     const sub = field.resolvedType instanceof protobuf.Type && isInternalType(field.resolvedType) ? field.resolvedType : undefined;
-    out[field.name] = sub ? (field.repeated ? (v as unknown[]).map((x) => toWire(sub, x)) : toWire(sub, v)) : v;
+    if (sub && field.map) out[field.name] = Object.fromEntries(Object.entries(v as Plain).map(([k, x]) => [k, toWire(sub, x)]));
+    else out[field.name] = sub ? (field.repeated ? (v as unknown[]).map((x) => toWire(sub, x)) : toWire(sub, v)) : v;
   }
   return out;
 }
 
 const t = (name: string): protobuf.Type => lookupType(`${INTERNAL_PACKAGE}.${name}`);
 
+/** ChildCloseOutcome's `status` ⇄ the oneof member of that name (`timed-out` ⇄ timedOut). */
+const CHILD_OUTCOMES = { completed: 'ChildCompleted', failed: 'ChildFailed', canceled: 'ChildCanceled', terminated: 'ChildTerminated', 'timed-out': 'ChildTimedOut' } as const;
+const outcomeMember = (status: string): string => status.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase());
+
 const HOOKS: Record<string, Hook> = {
+  [`${INTERNAL_PACKAGE}.ChildCloseOutcome`]: {
+    toWire(value) {
+      const { status, ...rest } = value as ChildCloseOutcome;
+      return { [outcomeMember(status)]: toWire(t(CHILD_OUTCOMES[status]), rest) };
+    },
+    fromWire(message) {
+      for (const [status, type] of Object.entries(CHILD_OUTCOMES)) {
+        const member = message[outcomeMember(status)];
+        if (member) return { status, ...(toPlain(t(type), member as Plain) as Plain) };
+      }
+      throw new InvalidArgumentError('internal request carries a child close outcome without a status');
+    },
+  },
   [`${INTERNAL_PACKAGE}.ActivityTarget`]: {
     toWire(value) {
       const target = value as ActivityTarget;

@@ -61,6 +61,13 @@ export const HISTORY_METHODS: MethodTable<HistoryService> = {
   rescheduleStickyWorkflowTask: { rpc: 'RescheduleStickyWorkflowTask', retry: false, result: { constant: undefined } },
   redispatchTask: { rpc: 'RedispatchTask', retry: false, result: { constant: undefined } },
   buildQueryTask: { rpc: 'BuildQueryTask', retry: true },
+  startChildExecution: { rpc: 'StartChildExecution', retry: true },
+  recordChildExecutionClosed: { rpc: 'RecordChildExecutionClosed', retry: true, result: { constant: undefined } },
+  applyParentClosePolicy: { rpc: 'ApplyParentClosePolicy', retry: true, result: { constant: undefined } },
+  deliverExternalSignal: { rpc: 'DeliverExternalSignal', retry: true, result: { field: 'delivered', absent: undefined } },
+  deliverExternalCancel: { rpc: 'DeliverExternalCancel', retry: true, result: { field: 'delivered', absent: undefined } },
+  startScheduledWorkflow: { rpc: 'StartScheduledWorkflow', retry: true },
+  currentExecution: { rpc: 'CurrentExecution', retry: true, result: { field: 'execution', absent: null } },
 };
 
 /** Serves an in-process HistoryService (the engine) as history over internal gRPC. */
@@ -124,6 +131,13 @@ export class HistoryClient implements HistoryService {
   readonly rescheduleStickyWorkflowTask = this.method('rescheduleStickyWorkflowTask');
   readonly redispatchTask = this.method('redispatchTask');
   readonly buildQueryTask = this.method('buildQueryTask');
+  readonly startChildExecution = this.method('startChildExecution');
+  readonly recordChildExecutionClosed = this.method('recordChildExecutionClosed');
+  readonly applyParentClosePolicy = this.method('applyParentClosePolicy');
+  readonly deliverExternalSignal = this.method('deliverExternalSignal');
+  readonly deliverExternalCancel = this.method('deliverExternalCancel');
+  readonly startScheduledWorkflow = this.method('startScheduledWorkflow');
+  readonly currentExecution = this.method('currentExecution');
 
   constructor(address: string, options: ContractClientOptions = {}) {
     this.rpc = new ContractClient(address, HISTORY_SERVICE, HISTORY_METHODS, options);

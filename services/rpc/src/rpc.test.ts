@@ -161,6 +161,47 @@ test('contract data round-trips: tokens, activity targets, optional payloads, ta
   assert.deepEqual(await history.taskQueueVersions({ namespaceId: 'ns-1', taskQueue: { name: 'q', type: 'workflow' } }), []);
 });
 
+test('cross-execution calls: child start outcomes, every child close outcome, scheduled starts, current runs', async () => {
+  const parent = { namespaceId: 'ns-1', namespaceName: 'default', workflowId: 'p', runId: 'pr', initiatedEventId: 5 };
+  const attributes = { workflowId: 'c', workflowType: { name: 'child' }, taskQueue: { name: 'q' }, workflowRunTimeout: { seconds: Long.fromNumber(30) } };
+  answer = () => ({ runId: '' });
+  assert.deepEqual(await history.startChildExecution({ namespaceId: 'ns-1', workflowId: 'c', attributes, parent, root: { workflowId: 'p', runId: 'pr' } }), { runId: '' }, 'an empty run id is still a run id');
+  const sent = lastCall().request as { parent: unknown; parentPinnedVersion?: unknown; attributes: { workflowRunTimeout: { seconds: unknown } } };
+  assert.deepEqual(sent.parent, parent);
+  assert.equal('parentPinnedVersion' in sent, false);
+  assert.ok(Long.isLong(sent.attributes.workflowRunTimeout.seconds));
+  answer = () => ({ alreadyStarted: true });
+  assert.deepEqual(await history.startChildExecution({ namespaceId: 'ns-1', workflowId: 'c', attributes, parent, root: { workflowId: 'p', runId: 'pr' }, parentPinnedVersion: { deploymentName: 'd', buildId: 'b' } }), { alreadyStarted: true });
+  assert.deepEqual((lastCall().request as { parentPinnedVersion: unknown }).parentPinnedVersion, { deploymentName: 'd', buildId: 'b' });
+
+  answer = () => undefined;
+  const failure = { message: 'child failed' };
+  for (const outcome of [{ status: 'completed' }, { status: 'failed', failure, retryState: 2 }, { status: 'canceled' }, { status: 'terminated' }, { status: 'timed-out', retryState: 3 }] as const) {
+    await history.recordChildExecutionClosed({ namespaceId: 'ns-1', workflowId: 'p', runId: 'pr', initiatedEventId: 5, child: { workflowId: 'c', runId: 'cr' }, outcome });
+    const got = (lastCall().request as { outcome: { status: string; failure?: { message: string } } }).outcome;
+    assert.equal(got.status, outcome.status);
+    if (outcome.status === 'failed') assert.equal(got.failure?.message, 'child failed');
+    else assert.deepEqual(got, outcome);
+  }
+
+  answer = () => true;
+  assert.equal(await history.deliverExternalSignal({ namespaceId: 'ns-1', workflowId: 't', runId: '', childWorkflowOnly: false, source: { workflowId: 's', runId: 'sr' }, initiatedEventId: 7, signal: { signalName: 'go' } }), true);
+  answer = () => false;
+  assert.equal(await history.deliverExternalCancel({ namespaceId: 'ns-1', workflowId: 't', runId: '', childWorkflowOnly: true, source: { workflowId: 's', runId: 'sr' }, initiatedEventId: 7, reason: 'r' }), false);
+
+  answer = () => ({ runId: 'r1', started: true });
+  await history.startScheduledWorkflow({ namespaceId: 'ns-1', workflowId: 'w', request: { workflowId: 'w' }, systemSearchAttributes: { TemporalScheduledById: { data: Buffer.from('"sched"') } } });
+  const scheduled = lastCall().request as { systemSearchAttributes: Record<string, { data: Uint8Array }> };
+  assert.deepEqual(Buffer.from(scheduled.systemSearchAttributes.TemporalScheduledById?.data ?? []), Buffer.from('"sched"'));
+  await history.startScheduledWorkflow({ namespaceId: 'ns-1', workflowId: 'w', request: { workflowId: 'w' }, systemSearchAttributes: {} });
+  assert.deepEqual((lastCall().request as { systemSearchAttributes: unknown }).systemSearchAttributes, {}, 'an empty map arrives as an empty record');
+
+  answer = () => null;
+  assert.equal(await history.currentExecution({ namespaceId: 'ns-1', workflowId: 'none' }), null);
+  answer = () => ({ runId: 'r1', running: false, status: 2 });
+  assert.deepEqual(await history.currentExecution({ namespaceId: 'ns-1', workflowId: 'w' }), { runId: 'r1', running: false, status: 2 });
+});
+
 test('matching views: descriptions, worker filters (recursive), counts, absent workers', async () => {
   answer = () => ({ waitingPollers: 2, backlogTasks: 7, pendingQueries: 0, oldestBacklogTime: 1_700_000_000_123, pollers: [{ identity: 'w1', lastAccessTime: 1_700_000_000_456 }] });
   const key = { namespaceId: 'ns-1', taskQueueName: 'orders', type: 'activity' as const, kind: 'normal' as const };

@@ -93,8 +93,9 @@ export interface DevServerOptions {
   telemetry?: { metrics?: ServerMetrics; tracer?: Tracer };
   /**
    * How frontend, history and matching call each other: in process (default), or through internal
-   * gRPC on a loopback server (frontend→history, frontend→matching, history→matching and
-   * matching→history all over @hourglass/rpc's clients), which proves the transport end to end.
+   * gRPC on a loopback server (frontend→history, frontend→matching, history→matching,
+   * matching→history and history→history for cross-execution work, all over @hourglass/rpc's
+   * clients), which proves the transport end to end.
    */
   internalTransport?: 'in-process' | 'grpc-loopback';
 }
@@ -147,6 +148,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       persistence,
       namespaces,
       matching: internal?.matching ?? matching,
+      ...(internal ? { peers: internal.history } : {}),
       clock,
       settings,
       config: { ...DEFAULT_HISTORY_CONFIG, numHistoryShards: cluster.numHistoryShards, hostIdentity: `dev-${process.pid}` },
