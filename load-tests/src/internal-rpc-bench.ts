@@ -5,8 +5,9 @@
  * contract data only) and of one carrying Temporal messages (HistoryService.describeWorkflowExecution).
  * The implementations answer at once, so the difference is the transport: encode, HTTP/2 over
  * loopback, decode, conversions. A bare grpc-js unary call (10 bytes each way, no protobuf) is the
- * floor that grpc-js itself sets on this machine. Prints the mean µs per call of each run and the
- * median of the runs.
+ * floor that grpc-js itself sets on this machine. Prints the median over the runs of the mean µs
+ * per call, wall clock and CPU time (client and server share the process, so CPU is the whole
+ * cost of a call; it is also the steadier figure on a busy machine).
  *
  *   node load-tests/dist/internal-rpc-bench.js [--calls 2000] [--runs 5]
  */
@@ -30,10 +31,13 @@ function arg(name: string, fallback: number): number {
   return value;
 }
 
-async function meanMicros(calls: number, call: () => Promise<unknown>): Promise<number> {
+/** Mean wall-clock and CPU (user + system, client and server together: one process) µs per call. */
+async function meanMicros(calls: number, call: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < calls; i++) await call();
-  return ((performance.now() - started) * 1000) / calls;
+  const used = process.cpuUsage(cpu);
+  return { wall: ((performance.now() - started) * 1000) / calls, cpu: (used.user + used.system) / calls };
 }
 
 function median(values: number[]): number {
@@ -69,9 +73,11 @@ async function main(): Promise<void> {
   ];
   for (const [, call] of cases) await meanMicros(Math.min(calls, 500), call); // warm up: JIT, channel connect
   for (const [name, call] of cases) {
-    const samples: number[] = [];
+    const samples: { wall: number; cpu: number }[] = [];
     for (let r = 0; r < runs; r++) samples.push(await meanMicros(calls, call));
-    console.log(`${name}: median ${median(samples).toFixed(1)} µs/call (runs: ${samples.map((s) => s.toFixed(1)).join(', ')}; ${calls} sequential calls each)`);
+    const wall = samples.map((s) => s.wall);
+    const cpu = median(samples.map((s) => s.cpu));
+    console.log(`${name}: median ${median(wall).toFixed(1)} µs/call wall, ${cpu.toFixed(1)} µs CPU (wall per run: ${wall.map((s) => s.toFixed(0)).join(', ')}; ${calls} sequential calls each)`);
   }
   matching.close();
   history.close();
