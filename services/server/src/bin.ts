@@ -95,6 +95,9 @@ startDev.addHelpText(
   ].join('\n'),
 );
 
+// Tests only: serve history and matching on a loopback internal gRPC server and wire every role through it.
+startDev.addOption(new Option('--internal-transport <transport>').choices(['in-process', 'grpc-loopback']).hideHelp());
+
 startDev.action(async (_opts: unknown, command: Command) => {
   const given = cliValues(command);
   const flags: ConfigFlags = {};
@@ -109,7 +112,13 @@ startDev.action(async (_opts: unknown, command: Command) => {
   const metrics = new ServerMetrics();
   let server;
   try {
-    server = await (await import('./dev-server.js')).startDevServer({ config, settings, logger, ...(billing ? { billing } : {}), telemetry: { metrics, ...(tracing ? { tracer: tracing.tracer } : {}) } });
+    server = await (await import('./dev-server.js')).startDevServer({
+      config,
+      settings,
+      logger,
+      ...(billing ? { billing } : {}),
+      ...(given.internalTransport ? { internalTransport: given.internalTransport as 'in-process' | 'grpc-loopback' } : {}),
+      telemetry: { metrics, ...(tracing ? { tracer: tracing.tracer } : {}) } });
   } catch (err) {
     fail(`could not start: ${(err as Error).message}`, 1);
   }

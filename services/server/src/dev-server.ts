@@ -4,6 +4,7 @@
  * the same services over TLS on a second port.
  */
 import { createHash } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
 import { DEFAULT_SETTINGS, HistorySettings, SystemClock, TimeSkippingClock, overlaySettings, tracedService, type Clock, type Logger, type ServerMetrics, type Settings, type Tracer } from '@hourglass/common';
 import {
   ApiKeyCallAuthenticator,
@@ -22,6 +23,7 @@ import { ApiServer, OidcVerifier, PortalAuth, newPassword, oidcSettingsFromEnv, 
 import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass/identity';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry, type BillableActionCounter } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
+import { HistoryClient, MatchingClient, addHistoryService, addMatchingService } from '@hourglass/rpc';
 import type { NamespaceRecord, Persistence } from '@hourglass/persistence';
 import { Billing, startReportServer, type BillingConfig, type ReportServer } from '@hourglass/usage';
 import type { VisibilityLagSnapshot } from '@hourglass/visibility';
@@ -89,6 +91,13 @@ export interface DevServerOptions {
    * RPC spans when tracing is on. None by default.
    */
   telemetry?: { metrics?: ServerMetrics; tracer?: Tracer };
+  /**
+   * How frontend, history and matching call each other: in process (default), or through internal
+   * gRPC on a loopback server (frontend→history, frontend→matching, history→matching,
+   * matching→history and history→history for cross-execution work, all over @hourglass/rpc's
+   * clients), which proves the transport end to end.
+   */
+  internalTransport?: 'in-process' | 'grpc-loopback';
 }
 
 /** A UUID-shaped id derived from `seed` (the same seed, the same id). */
@@ -100,7 +109,7 @@ function stableUuid(seed: string): string {
 /** Far enough that every timer is held in memory, so the skipping clock knows the next one. */
 const SKIPPING_TIMER_LOOKAHEAD_MS = 100 * 365 * 86_400_000;
 
-export async function startDevServer({ config, settings: given = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping, onFatal, identity: withIdentity = true, billing: billingConfig, telemetry = {} }: DevServerOptions): Promise<RunningServer> {
+export async function startDevServer({ config, settings: given = DEFAULT_SETTINGS, logger, clock: givenClock, timeSkipping, onFatal, identity: withIdentity = true, billing: billingConfig, telemetry = {}, internalTransport = 'in-process' }: DevServerOptions): Promise<RunningServer> {
   const { metrics } = telemetry;
   for (const name of config.namespaces) validateNamespaceName(name, '--namespace');
   const defaultFatal = (reason: string): void => {
@@ -126,6 +135,11 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       ? overlaySettings(given, { [HistorySettings.timerLookahead.key]: [{ value: SKIPPING_TIMER_LOOKAHEAD_MS }], [HistorySettings.storageAccrualInterval.key]: [{ value: 0 }] })
       : given;
     const matching = new MatchingEngine(persistence.taskQueues, new SystemClock(), settings, logger.child({ service: 'matching' }), metrics);
+    const internal = internalTransport === 'grpc-loopback' ? await startLoopbackTransport() : undefined;
+    if (internal) {
+      undo.push(() => internal.stop());
+      logger.info({ address: internal.address }, 'history and matching call each other over internal gRPC (loopback)');
+    }
     const visibility = await startVisibility({ persistence, logger: logger.child({ service: 'visibility' }), config });
     undo.push(() => visibility.stop());
     const history = new HistoryEngine({
@@ -133,7 +147,8 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       batchTargets: visibility.search,
       persistence,
       namespaces,
-      matching,
+      matching: internal?.matching ?? matching,
+      ...(internal ? { peers: internal.history } : {}),
       clock,
       settings,
       config: { ...DEFAULT_HISTORY_CONFIG, numHistoryShards: cluster.numHistoryShards, hostIdentity: `dev-${process.pid}` },
@@ -146,7 +161,8 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       // history.verifyRebuild found a bug: a test suite must see it fail, not a server that goes on.
       onStateDivergence: (message) => (onFatal ?? defaultFatal)(message),
     });
-    matching.setTaskStarter(history);
+    matching.setTaskStarter(internal?.history ?? history);
+    internal?.serve(history, matching);
     const workTracker = history.workTracker;
     if (skippingClock && workTracker) {
       if (timeSkipping?.locked) skippingClock.lock();
@@ -234,8 +250,8 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       },
       logger: logger.child({ service: 'frontend' }),
       // With tracing on, the frontend's calls into history and matching are child spans of the RPC's.
-      history: telemetry.tracer ? tracedService(history, 'history') : history,
-      matching: telemetry.tracer ? tracedService(matching, 'matching') : matching,
+      history: telemetry.tracer ? tracedService(internal?.history ?? history, 'history') : (internal?.history ?? history),
+      matching: telemetry.tracer ? tracedService(internal?.matching ?? matching, 'matching') : (internal?.matching ?? matching),
       namespaces,
       visibility: visibility.search,
       settings,
@@ -319,6 +335,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
           await reportServer?.stop();
           matching.stop();
           await history.stop();
+          await internal?.stop();
           await visibility.stop();
           await persistence.close();
           await tls?.dispose();
@@ -413,4 +430,30 @@ function devCredentialsFile(config: DevServerConfig): string | undefined {
   if (config.store === 'sqlite' && config.inMemory) return undefined;
   const dir = config.store === 'sqlite' ? path.dirname(path.resolve(config.dbFilename)) : path.resolve('.hourglass');
   return path.join(dir, 'dev-credentials.json');
+}
+
+/**
+ * A loopback internal gRPC server and clients of it: the engines are served once built (grpc-js
+ * looks handlers up per call), and the clients connect on first use.
+ */
+async function startLoopbackTransport(): Promise<{ address: string; history: HistoryClient; matching: MatchingClient; serve(history: Parameters<typeof addHistoryService>[1], matching: Parameters<typeof addMatchingService>[1]): void; stop(): void }> {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const history = new HistoryClient(`127.0.0.1:${port}`);
+  const matching = new MatchingClient(`127.0.0.1:${port}`);
+  return {
+    address: `127.0.0.1:${port}`,
+    history,
+    matching,
+    serve(historyImpl, matchingImpl) {
+      addHistoryService(server, historyImpl);
+      addMatchingService(server, matchingImpl);
+    },
+    stop() {
+      history.close();
+      matching.close();
+      // After the engines stopped: no call the server still holds has anyone left to answer it.
+      server.forceShutdown();
+    },
+  };
 }

@@ -37,6 +37,11 @@ export interface StartServerOptions {
    * started side by side never contend for start-dev's default 7234 and a restart keeps its ports.
    */
   tls?: boolean;
+  /**
+   * How the server's roles call each other: in process, or over internal gRPC on loopback (start-dev's
+   * hidden --internal-transport). Default from HOURGLASS_TEST_INTERNAL_TRANSPORT (in process).
+   */
+  internalTransport?: InternalTransport;
   /** Environment variables set for the server process besides the test's own (e.g. OTEL_* to trace). */
   env?: Record<string, string>;
   /**
@@ -110,6 +115,13 @@ export interface ServerProcess {
   outputMark(): number;
   /** Stop if still running, then remove the temp dir this harness created. */
   dispose(): Promise<void>;
+}
+
+export type InternalTransport = 'in-process' | 'grpc-loopback';
+
+/** The internal transport the suite runs on: HOURGLASS_TEST_INTERNAL_TRANSPORT (in-process by default). */
+export function testInternalTransport(): InternalTransport {
+  return process.env.HOURGLASS_TEST_INTERNAL_TRANSPORT === 'grpc-loopback' ? 'grpc-loopback' : 'in-process';
 }
 
 /** Where the server's command-line entry lives; `HOURGLASS_BIN` overrides it. */
@@ -471,6 +483,7 @@ async function startServerOnce(options: StartServerOptions): Promise<ServerProce
     ...(options.portalWeb ? [] : ['--no-portal-web']),
     '--log-level',
     'warn',
+    ...((options.internalTransport ?? testInternalTransport()) === 'grpc-loopback' ? ['--internal-transport', 'grpc-loopback'] : []),
     ...(options.extraArgs ?? []),
   ];
   const server = new ServerProcessImpl(port, tlsPort, dbPath, args, ownedTempDir, credentialsFile, `http://127.0.0.1:${metricsPort}`, `http://127.0.0.1:${portalPort}/graphql`, options.env ?? {}, async () => mysql?.drop());
