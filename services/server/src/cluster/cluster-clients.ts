@@ -66,6 +66,10 @@ export function routedClients(deps: {
     },
     all: () => Promise.resolve(watcher.hosts(role).map((h) => h.address)),
     client: (address) => cache.get(address),
+    watch: (listener) =>
+      watcher.onChange((change) => {
+        if (change.role === role) listener();
+      }),
   });
   const onRetry = (info: { method: string; key: string; address: string | undefined; attempt: number; reason: string }): void => deps.logger.debug(info, 'routing: trying again');
   const historyPlacement = placement<HistoryService>('history', (shard) => historyShardKey(Number(shard)), histories);

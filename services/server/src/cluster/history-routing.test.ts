@@ -85,6 +85,29 @@ describe('routing history calls to the owner of their shard', () => {
     assert.ok(hosts.views >= 3, 'a fresh view of membership before each retry');
   });
 
+  it('abandons a call on a host that stopped answering once membership moves its shard, and calls the new owner', async () => {
+    const hosts = hostsOver(['h0:1', 'h1:1']);
+    const shardId = shardIdFor(NS, 'paused', SHARDS);
+    const paused = hosts.owners.get(shardId) as string;
+    const listeners = new Set<() => void>();
+    const watched: HistoryHosts = Object.assign(hosts, {
+      watch: (listener: () => void) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    });
+    // The paused host never answers; the other does.
+    hosts.answer = (address) => (address === paused ? new Promise(() => undefined) : { runId: 'r3' });
+    const call = routingHistoryClient(watched, { numHistoryShards: SHARDS, backoffMs: [1, 1] }).startWorkflowExecution(start('paused'), { deadline: Date.now() + 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(listeners.size, 1, 'the attempt watches membership while it runs');
+    hosts.owners.set(shardId, 'h9:1');
+    for (const listener of listeners) listener();
+    assert.deepEqual(await call, { runId: 'r3' });
+    assert.deepEqual(hosts.calls.map((c) => c.address), [paused, 'h9:1']);
+    assert.equal(listeners.size, 0, 'and stops watching when it ends');
+  });
+
   it('passes other errors through at once, and gives up at the deadline', async () => {
     const hosts = hostsOver(['h0:1']);
     hosts.answer = () => Object.assign(new Error('workflow already started'), { code: 'ALREADY_EXISTS' });

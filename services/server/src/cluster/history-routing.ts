@@ -12,7 +12,7 @@
 import { shardIdFor } from '@hourglass/common';
 import type { ActivityTarget, HistoryService } from '@hourglass/contracts';
 import { SCHEDULER_WORKFLOW_ID_PREFIX, STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX, WORKER_DEPLOYMENTS_WORKFLOW_ID } from '@hourglass/history';
-import { routedClient, type Route, type RoutingOptions } from './routing';
+import { routedClient, type Placement, type Route, type RoutingOptions } from './routing';
 
 /** The execution (or entity) a call names: what picks its shard. */
 export interface RouteKey {
@@ -128,7 +128,7 @@ function queryTokenKey(r: { namespaceId: string; request: { taskToken?: Uint8Arr
 }
 
 /** Where history hosts are, as membership knows them. */
-export interface HistoryHosts {
+export interface HistoryHosts extends Pick<Placement<HistoryService>, 'watch'> {
   /** The address of the live history host owning `shardId`; undefined when no history host is live. `fresh`: re-read membership first. */
   ownerOf(shardId: number, fresh: boolean): Promise<string | undefined>;
   /** Every live history host. */
@@ -157,5 +157,5 @@ export function routingHistoryClient(hosts: HistoryHosts, options: HistoryRoutin
           },
     ]),
   ) as Record<keyof HistoryService, Route>;
-  return routedClient<HistoryService>('history shard', routes, { ownerOf: (shard, fresh) => hosts.ownerOf(Number(shard), fresh), all: () => hosts.all(), client: (a) => hosts.client(a) }, options);
+  return routedClient<HistoryService>('history shard', routes, { ownerOf: (shard, fresh) => hosts.ownerOf(Number(shard), fresh), all: () => hosts.all(), client: (a) => hosts.client(a), ...(hosts.watch ? { watch: hosts.watch.bind(hosts) } : {}) }, options);
 }

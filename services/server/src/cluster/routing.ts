@@ -16,6 +16,8 @@ export interface Placement<S> {
   all(): Promise<string[]>;
   /** A client of the host at `address` (cached by the caller's factory). */
   client(address: string): S;
+  /** Calls `listener` whenever the live hosts change; returns the unsubscribe function. */
+  watch?(listener: () => void): () => void;
 }
 
 export interface RoutingOptions {
@@ -53,6 +55,35 @@ export function routedClient<S>(what: string, routes: Record<keyof S, Route>, pl
       const target = placement.client(address);
       return (target[method as keyof S] as (...args: unknown[]) => Promise<unknown>).bind(target);
     };
+    /**
+     * One attempt on `address`, abandoned when membership moves the key elsewhere meanwhile: a host
+     * that stopped answering (paused, partitioned) would otherwise hold the call until its deadline,
+     * long polls included. What it may still do later is fenced by the shard's range id.
+     */
+    const attemptOn = async (address: string, key: string, request: never, call: CallOptions | undefined): Promise<unknown> => {
+      if (!placement.watch) return on(address)(request, call);
+      const abort = new AbortController();
+      const onCallAbort = (): void => abort.abort(call?.signal?.reason);
+      call?.signal?.addEventListener('abort', onCallAbort, { once: true });
+      let unsubscribe = (): void => undefined;
+      const moved = new Promise<never>((_resolve, reject) => {
+        unsubscribe = (placement.watch as (listener: () => void) => () => void)(() => {
+          void placement.ownerOf(key, false).then((owner) => {
+            if (owner === address) return;
+            const err = Object.assign(new Error(`${what} ${key} moved from ${address} to ${owner ?? 'no live host'} during the call`), { code: 'UNAVAILABLE', ownerAddress: owner });
+            abort.abort(err);
+            reject(err);
+          });
+        });
+      });
+      moved.catch(() => undefined);
+      try {
+        return await Promise.race([on(address)(request, { deadline: call?.deadline ?? 0, signal: abort.signal }), moved]);
+      } finally {
+        unsubscribe();
+        call?.signal?.removeEventListener('abort', onCallAbort);
+      }
+    };
     if (route.kind === 'broadcast') {
       client[method] = async (...args: unknown[]) => {
         const addresses = await placement.all();
@@ -71,7 +102,7 @@ export function routedClient<S>(what: string, routes: Record<keyof S, Route>, pl
         hint = undefined;
         try {
           if (!address) throw Object.assign(new Error(`no live host owns ${what} ${key}`), { code: 'UNAVAILABLE' });
-          return await on(address)(request, call);
+          return await attemptOn(address, key, request, call);
         } catch (err) {
           if (!isRetryableRouting(err) || call?.signal?.aborted) throw err;
           const wait = Math.min(backoff, maxBackoff);
@@ -79,8 +110,9 @@ export function routedClient<S>(what: string, routes: Record<keyof S, Route>, pl
           options.onRetry?.({ method, key, address, attempt, reason: (err as Error).message });
           hint = ownerHint(err);
           fresh = true;
-          // Straight to a named owner; otherwise wait for membership to catch up.
-          if (!hint) {
+          // Straight to a named owner (twice: owners in hand-over may name each other); otherwise wait
+          // for membership to catch up.
+          if (!hint || attempt > 2) {
             await sleep(wait);
             backoff *= 2;
           }

@@ -26,6 +26,7 @@ import {
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { ApiKeyAuthenticator, IdentityService } from '@hourglass/identity';
 import { MatchingEngine } from '@hourglass/matching';
+import { HistoryClient, MatchingClient, addHistoryService, addMatchingService } from '@hourglass/rpc';
 import type { Persistence } from '@hourglass/persistence';
 import { Billing, type BillingConfig } from '@hourglass/usage';
 import { advertisedAddress, optionName, parseHostPort, type ServiceRole, type StartConfig } from '../config';
@@ -43,8 +44,8 @@ export interface StartServerOptions {
   logger: Logger;
   billing?: BillingConfig;
   metrics?: ServerMetrics;
-  /** The internal gRPC transport; without it every role a process needs must run in it. */
-  rpc?: InternalRpc;
+  /** The internal gRPC transport (default: @hourglass/rpc); null: none, every role a process needs must run in it. */
+  rpc?: InternalRpc | null;
   /** The process cannot go on (a shard taken over by another host without its knowledge): default logs and exits. */
   onFatal?: (reason: string) => void;
 }
@@ -64,15 +65,24 @@ export interface RunningHost {
   stop(): Promise<void>;
 }
 
+/** @hourglass/rpc: the HistoryService and MatchingService contracts over internal gRPC. */
+const GRPC_RPC: InternalRpc = {
+  serveHistory: addHistoryService,
+  serveMatching: addMatchingService,
+  historyClient: (address) => new HistoryClient(address),
+  matchingClient: (address) => new MatchingClient(address),
+};
+
 /** A UUID-shaped id derived from `seed`, as start-dev derives the cluster id. */
 function stableUuid(seed: string): string {
   const h = createHash('sha256').update(seed).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-export async function startHost({ config, settings: given, logger, billing: billingConfig, metrics, rpc, onFatal }: StartServerOptions): Promise<RunningHost> {
+export async function startHost({ config, settings: given, logger, billing: billingConfig, metrics, rpc: givenRpc, onFatal }: StartServerOptions): Promise<RunningHost> {
   const { server: serverConfig, cluster: clusterConfig } = config;
   const roles = clusterConfig.services;
+  const rpc = givenRpc === undefined ? GRPC_RPC : (givenRpc ?? undefined);
   const settings =
     clusterConfig.taskQueuePartitions === undefined ? given : overlaySettings(given, { [MatchingSettings.numTaskQueuePartitions.key]: [{ value: clusterConfig.taskQueuePartitions }] });
   const has = (role: ServiceRole): boolean => roles.includes(role);

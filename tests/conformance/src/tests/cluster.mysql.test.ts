@@ -3,10 +3,13 @@
 // Runs in the MySQL pass (HOURGLASS_TEST_STORE=mysql), where the machine's MariaDB is there.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyShardKey, ownerOf, shardIdFor } from '@hourglass/common';
 import {
   EventType,
   checkHealth,
   connect,
+  eventually,
   eventsOfType,
   fetchEvents,
   startCluster,
@@ -15,28 +18,45 @@ import {
   uniqueName,
   withTimeout,
   type Cluster,
+  type ClusterHost,
   type Connections,
+  type RunningWorker,
 } from '../harness';
 import { ActivityRecorder, createActivities } from '../activities';
 import { activityThenTimer } from '../workflows';
 
 const skip = testStore() !== 'mysql' ? 'needs MariaDB: runs in the MySQL pass (HOURGLASS_TEST_STORE=mysql)' : false;
 
-/** Starts `count` activity-timer-activity workflows through `conn` and checks each completes once with its result. */
-async function runWorkflows(conn: Connections, taskQueue: string, count: number, timerMs: number): Promise<void> {
-  const handles = await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      conn.client.workflow.start(activityThenTimer, { taskQueue, workflowId: uniqueName(`cluster-${i}`), args: [`v${i}`, timerMs] }),
-    ),
+interface Started {
+  handle: WorkflowHandle;
+  value: string;
+}
+
+/** Starts `count` activity → timer → activity workflows, spread over the connections (frontends). */
+async function startWorkflows(conns: readonly Connections[], taskQueue: string, count: number, timerMs: number): Promise<Started[]> {
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const value = `v${i}`;
+      const conn = conns[i % conns.length] as Connections;
+      return { value, handle: await conn.client.workflow.start(activityThenTimer, { taskQueue, workflowId: uniqueName(`cluster-${i}`), args: [value, timerMs] }) };
+    }),
   );
-  const results = await withTimeout(Promise.all(handles.map((h) => h.result())), 30_000, `${count} workflows on ${taskQueue}`);
-  assert.deepEqual(results, Array.from({ length: count }, (_, i) => `A:v${i}|B:v${i}`));
-  for (const handle of handles) {
+}
+
+/** Each workflow completed exactly once with its result: one close event, its timer fired once, both activities completed once. */
+async function checkCompletedOnce(started: readonly Started[], timeoutMs = 30_000): Promise<void> {
+  const results = await withTimeout(Promise.all(started.map((s) => s.handle.result())), timeoutMs, `${started.length} workflows`);
+  assert.deepEqual(results, started.map((s) => `A:${s.value}|B:${s.value}`));
+  for (const { handle } of started) {
     const events = await fetchEvents(handle);
     assert.equal(eventsOfType(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED).length, 1, `${handle.workflowId} completed once`);
     assert.equal(eventsOfType(events, EventType.EVENT_TYPE_TIMER_FIRED).length, 1, `${handle.workflowId} timer fired once`);
     assert.equal(eventsOfType(events, EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED).length, 2, `${handle.workflowId} two activities completed`);
   }
+}
+
+async function runWorkflows(conn: Connections, taskQueue: string, count: number, timerMs: number): Promise<void> {
+  await checkCompletedOnce(await startWorkflows([conn], taskQueue, count, timerMs));
 }
 
 describe('hourglass start: every role in one process', { skip }, () => {
@@ -65,5 +85,133 @@ describe('hourglass start: every role in one process', { skip }, () => {
     const exit = await host.signal('SIGTERM');
     assert.deepEqual(exit, { code: 0, signal: null }, host.output());
     await assert.rejects(checkHealth(host.internalAddress), 'nothing answers on the internal port after leaving');
+  });
+});
+
+const NUM_SHARDS = 16;
+const HEARTBEAT_MS = 250;
+const TTL_MS = 1500;
+
+/** The shards rendezvous hashing gives `host` among the running history hosts (host id = internal address). */
+function shardsOf(host: ClusterHost, cluster: Cluster): number[] {
+  const live = cluster.hosts.filter((h) => h.services.includes('history') && h.running).map((h) => ({ hostId: h.internalAddress }));
+  return Array.from({ length: NUM_SHARDS }, (_, s) => s).filter((s) => ownerOf(historyShardKey(s), live)?.hostId === host.internalAddress);
+}
+
+/** The running history host with the most shards (rendezvous may leave one with few). */
+function busiestHistoryHost(cluster: Cluster): ClusterHost {
+  const hosts = cluster.hosts.filter((h) => h.services.includes('history') && h.running);
+  return hosts.reduce((best, h) => (shardsOf(h, cluster).length > shardsOf(best, cluster).length ? h : best), hosts[0] as ClusterHost);
+}
+
+/** Starts one short workflow in each of `shards`, resolving once every start succeeded; a failure says why, with the cluster's output. */
+async function probeShards(conn: Connections, cluster: Cluster, namespaceId: string, taskQueue: string, shards: readonly number[]): Promise<Started[]> {
+  try {
+    return await Promise.all(
+      shards.map(async (shard) => ({ value: 'probe', handle: await conn.client.workflow.start(activityThenTimer, { taskQueue, workflowId: idInShard(namespaceId, shard), args: ['probe', 10] }) })),
+    );
+  } catch (err) {
+    const cause = (err as { cause?: { details?: string; message?: string } }).cause;
+    throw new Error(`a start in a moved shard failed: ${(err as Error).message}: ${cause?.details ?? cause?.message ?? ''}\n--- cluster output ---\n${cluster.output()}`, { cause: err });
+  }
+}
+
+/** A fresh workflow id that lives in `shard`. */
+function idInShard(namespaceId: string, shard: number): string {
+  const base = uniqueName(`probe-${shard}`);
+  for (let i = 0; ; i++) if (shardIdFor(namespaceId, `${base}-${i}`, NUM_SHARDS) === shard) return `${base}-${i}`;
+}
+
+describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each a process', { skip }, () => {
+  let cluster: Cluster;
+  const conns: Connections[] = [];
+  const workers: RunningWorker[] = [];
+  let taskQueue: string;
+  let namespaceId: string;
+
+  before(async () => {
+    cluster = await startCluster({
+      hosts: [
+        { name: 'history-1', services: ['history'] },
+        { name: 'history-2', services: ['history'] },
+        { name: 'history-3', services: ['history'] },
+        { name: 'matching-1', services: ['matching'] },
+        { name: 'matching-2', services: ['matching'] },
+        { name: 'frontend-1', services: ['frontend'] },
+        { name: 'frontend-2', services: ['frontend'] },
+      ],
+      numHistoryShards: NUM_SHARDS,
+      membershipHeartbeatMs: HEARTBEAT_MS,
+      membershipTtlMs: TTL_MS,
+    });
+    taskQueue = uniqueName('cluster');
+    // A client and a worker through each frontend.
+    for (const address of cluster.frontends()) {
+      const conn = await connect(address);
+      conns.push(conn);
+      workers.push(await startWorker({ connection: conn.nativeConnection, taskQueue, activities: createActivities(new ActivityRecorder()) }));
+    }
+    const described = await (conns[0] as Connections).connection.workflowService.describeNamespace({ namespace: 'default' });
+    namespaceId = described.namespaceInfo?.id ?? '';
+    assert.ok(namespaceId);
+  });
+  after(async () => {
+    for (const w of workers) await w.shutdown().catch(() => undefined);
+    for (const c of conns) {
+      await c.connection.close();
+      await c.nativeConnection.close();
+    }
+    await cluster?.dispose();
+  });
+
+  it('runs workflows with activities and timers through both frontends', async () => {
+    for (const host of cluster.hosts) for (const role of ['', ...host.services]) assert.equal(await checkHealth(host.internalAddress, role), 'SERVING', `${host.name} ${role}`);
+    await checkCompletedOnce(await startWorkflows(conns, taskQueue, 12, 300));
+  });
+
+  it('SIGKILL of a history host under load: its shards are served again and every workflow completes exactly once', async () => {
+    const started = await startWorkflows(conns, taskQueue, 16, 1500);
+    const victim = busiestHistoryHost(cluster);
+    const owned = shardsOf(victim, cluster);
+    assert.ok(owned.length > 0, 'the victim owns shards');
+    const killedAt = Date.now();
+    await victim.signal('SIGKILL');
+    // kill → each shard the victim owned serves again: a start of a workflow in it succeeds.
+    const probes = await probeShards(conns[0] as Connections, cluster, namespaceId, taskQueue, owned);
+    const servedAgainMs = Date.now() - killedAt;
+    console.log(`SIGKILL of a history host: its ${owned.length} shard(s) served again ${servedAgainMs} ms after the kill (membership TTL ${TTL_MS} ms)`);
+    // Everything in flight ends before the next test pauses a host: a host paused inside a
+    // transaction would hold its row locks, and no one can take its shards until it resumes.
+    await checkCompletedOnce([...started, ...probes]);
+  });
+
+  it('SIGSTOP a history host past its TTL, then SIGCONT: the others serve its shards, its writes are refused, nothing runs twice', async () => {
+    // Workflows waiting on timers: the victim holds them in its timer queues, idle (no transaction open).
+    const started = await startWorkflows(conns, taskQueue, 8, 4000);
+    await eventually(
+      async () => {
+        for (const { handle } of started) if (eventsOfType(await fetchEvents(handle), EventType.EVENT_TYPE_TIMER_STARTED).length === 0) return false;
+        return true;
+      },
+      { timeoutMs: 15_000, description: 'every workflow waits on its timer' },
+    );
+    const victim = busiestHistoryHost(cluster);
+    const owned = shardsOf(victim, cluster);
+    assert.ok(owned.length > 0, 'the victim owns shards');
+    const pausedAt = Date.now();
+    await victim.signal('SIGSTOP');
+    const probes = await probeShards(conns[1] as Connections, cluster, namespaceId, taskQueue, owned);
+    console.log(`SIGSTOP of a history host: its ${owned.length} shard(s) served by the others ${Date.now() - pausedAt} ms after the pause (membership TTL ${TTL_MS} ms)`);
+    // The timers the victim held fire on the new owners.
+    await checkCompletedOnce([...started, ...probes]);
+    const mark = victim.output().length;
+    await victim.signal('SIGCONT');
+    // Back from the pause it finds its shards fenced: what it tries to write is refused and it stops serving them.
+    await eventually(() => /taken over by another host|shard release failed|no longer a member/.test(victim.output().slice(mark)), {
+      timeoutMs: 15_000,
+      description: `${victim.name} reports its shards taken over after SIGCONT\n${victim.output()}`,
+    });
+    assert.ok(victim.running, 'it does not exit: it rejoins and serves what membership gives it');
+    await checkCompletedOnce(await startWorkflows(conns, taskQueue, 6, 200));
   });
 });
