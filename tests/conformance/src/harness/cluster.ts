@@ -214,9 +214,20 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     removeTempDir(dir);
   };
   try {
+    // Each probed free, and none given twice (two draws may pick the same one).
+    const taken = new Set<number>();
+    const port = async (): Promise<number> => {
+      for (;;) {
+        const p = await getFreePort();
+        if (!taken.has(p)) {
+          taken.add(p);
+          return p;
+        }
+      }
+    };
     for (const spec of options.hosts) {
-      const internal = await getFreePort();
-      const pub = spec.services.includes('frontend') ? await getFreePort() : undefined;
+      const internal = await port();
+      const pub = spec.services.includes('frontend') ? await port() : undefined;
       const file = path.join(dir, `${spec.name}.yaml`);
       writeFileSync(file, hostYaml(spec, databases, { internal, public: pub }, options));
       hosts.push(new ClusterHost(spec.name, spec.services, internal, pub, file));

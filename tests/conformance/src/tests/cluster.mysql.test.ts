@@ -214,4 +214,16 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
     assert.ok(victim.running, 'it does not exit: it rejoins and serves what membership gives it');
     await checkCompletedOnce(await startWorkflows(conns, taskQueue, 6, 200));
   });
+
+  it('SIGTERM of a history host: it releases its shards, leaves membership and exits 0; the others take over at once', async () => {
+    const started = await startWorkflows(conns, taskQueue, 8, 1000);
+    const leaving = busiestHistoryHost(cluster);
+    const owned = shardsOf(leaving, cluster);
+    const stoppedAt = Date.now();
+    const exit = await leaving.signal('SIGTERM');
+    assert.deepEqual(exit, { code: 0, signal: null }, leaving.output());
+    const probes = await probeShards(conns[0] as Connections, cluster, namespaceId, taskQueue, owned);
+    console.log(`SIGTERM of a history host: exited and its ${owned.length} shard(s) served elsewhere ${Date.now() - stoppedAt} ms after the signal`);
+    await checkCompletedOnce([...started, ...probes]);
+  });
 });
