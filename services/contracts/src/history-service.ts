@@ -216,6 +216,9 @@ export interface HistoryService extends TaskStarter, CrossExecutionService {
   requestCancelActivityExecution(request: NamespacedRequest<Ws<'RequestCancelActivityExecutionRequest'>>): Promise<void>;
   terminateActivityExecution(request: NamespacedRequest<Ws<'TerminateActivityExecutionRequest'>>): Promise<void>;
   deleteActivityExecution(request: NamespacedRequest<Ws<'DeleteActivityExecutionRequest'>>): Promise<void>;
-  /** A worker's answer to a legacy query task, handed to the waiting QueryWorkflow call. */
-  respondQueryTaskCompleted(request: { namespaceId: string; queryId: string; request: Ws<'RespondQueryTaskCompletedRequest'> }, call?: CallOptions): Promise<void>;
+  /**
+   * A worker's answer to a legacy query task, handed to the waiting QueryWorkflow call (held in
+   * memory by the host owning the workflow's shard: route by `workflowId`).
+   */
+  respondQueryTaskCompleted(request: { namespaceId: string; workflowId: string; queryId: string; request: Ws<'RespondQueryTaskCompletedRequest'> }, call?: CallOptions): Promise<void>;
 }

@@ -337,7 +337,8 @@ export class WorkflowService {
       ),
       RespondQueryTaskCompleted: wsHandler('RespondQueryTaskCompletedRequest', (r, ctx) => {
         const token = ctx.taskToken;
-        return done(history.respondQueryTaskCompleted({ namespaceId: ns(ctx), queryId: token.kind === 'query' ? token.queryId : '', request: r }));
+        const query = token.kind === 'query' ? token : undefined;
+        return done(history.respondQueryTaskCompleted({ namespaceId: ns(ctx), workflowId: query?.workflowId ?? '', queryId: query?.queryId ?? '', request: r }));
       }),
 
       RespondActivityTaskCompleted: wsHandler('RespondActivityTaskCompletedRequest', (r, ctx) =>

@@ -564,7 +564,7 @@ export class HistoryEngine implements HistoryService {
     return this.activities.delete(r.namespaceId, r.request);
   }
 
-  async respondQueryTaskCompleted(r: { namespaceId: string; queryId: string; request: Ws<'RespondQueryTaskCompletedRequest'> }): Promise<void> {
+  async respondQueryTaskCompleted(r: { namespaceId: string; workflowId: string; queryId: string; request: Ws<'RespondQueryTaskCompletedRequest'> }): Promise<void> {
     respondQueryTaskCompleted(this.env, r.queryId, r.request);
   }
 
