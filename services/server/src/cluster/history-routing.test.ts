@@ -144,6 +144,6 @@ describe('routing history calls to the owner of their shard', () => {
     assert.equal(key('listWorkerDeployments', { namespaceId: NS, request: {} }), 'temporal-sys-worker-deployments');
     assert.equal(key('executeMultiOperation', { namespaceId: NS, request: { operations: [{ startWorkflow: { workflowId: 'f' } }] } }), 'f');
     assert.equal(key('pollWorkflowExecutionUpdate', { namespaceId: NS, request: { updateRef: { workflowExecution: { workflowId: 'g' } } } }), 'g');
-    assert.equal(key('respondQueryTaskCompleted', { namespaceId: NS, request: { taskToken: Buffer.from(JSON.stringify([1, 'q', NS, 'h', 'run', 0, 0, 'qid'])) } }), 'h');
+    assert.equal(key('respondQueryTaskCompleted', { namespaceId: NS, workflowId: 'h', queryId: 'q', request: {} }), 'h');
   });
 });

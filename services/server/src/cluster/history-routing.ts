@@ -101,7 +101,7 @@ export const HISTORY_ROUTES: Record<keyof HistoryService, HistoryRoute> = {
   requestCancelActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
   terminateActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
   deleteActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
-  respondQueryTaskCompleted: shard((r: { namespaceId: string; request: { taskToken?: Uint8Array | null } }) => queryTokenKey(r)),
+  respondQueryTaskCompleted: shard(byRun),
   recordWorkflowTaskStarted: shard(byTask),
   recordActivityTaskStarted: shard(byTask),
   rescheduleStickyWorkflowTask: shard(byTask),
@@ -116,16 +116,6 @@ export const HISTORY_ROUTES: Record<keyof HistoryService, HistoryRoute> = {
   startScheduledWorkflow: shard(byRun),
   currentExecution: shard(byRun),
 };
-
-/** A query task's token names its run (JSON, see @hourglass/contracts task-token.ts). */
-function queryTokenKey(r: { namespaceId: string; request: { taskToken?: Uint8Array | null } }): RouteKey {
-  try {
-    const parsed = JSON.parse(Buffer.from(r.request.taskToken ?? new Uint8Array()).toString('utf8')) as unknown[];
-    return { namespaceId: r.namespaceId, workflowId: str(parsed[3]) };
-  } catch {
-    return { namespaceId: r.namespaceId, workflowId: '' };
-  }
-}
 
 /** Where history hosts are, as membership knows them. */
 export interface HistoryHosts extends Pick<Placement<HistoryService>, 'watch'> {
