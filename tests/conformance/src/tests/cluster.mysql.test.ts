@@ -23,7 +23,7 @@ import {
   type RunningWorker,
 } from '../harness';
 import { ActivityRecorder, createActivities } from '../activities';
-import { activityThenTimer } from '../workflows';
+import { activityThenTimer, finishSignal, waitForFinish } from '../workflows';
 
 const skip = testStore() !== 'mysql' ? 'needs MariaDB: runs in the MySQL pass (HOURGLASS_TEST_STORE=mysql)' : false;
 
@@ -167,6 +167,14 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
   it('runs workflows with activities and timers through both frontends', async () => {
     for (const host of cluster.hosts) for (const role of ['', ...host.services]) assert.equal(await checkHealth(host.internalAddress, role), 'SERVING', `${host.name} ${role}`);
     await checkCompletedOnce(await startWorkflows(conns, taskQueue, 12, 300));
+    // A signal and a query through the other frontend reach the shard's owner, and the worker's answer finds the waiting query.
+    const [first, second] = conns as [Connections, Connections];
+    const handle = await first.client.workflow.start(waitForFinish, { taskQueue, workflowId: uniqueName('cluster-signal') });
+    const other = second.client.workflow.getHandle(handle.workflowId);
+    const metadata = await withTimeout(other.query<{ definition?: { type?: string } }>('__temporal_workflow_metadata'), 20_000, 'a query through the other frontend');
+    assert.equal(metadata.definition?.type, 'waitForFinish');
+    await other.signal(finishSignal, 'done');
+    assert.equal(await withTimeout(handle.result(), 20_000, 'the signalled workflow'), 'done');
   });
 
   it('SIGKILL of a history host under load: its shards are served again and every workflow completes exactly once', async () => {
