@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { allSettings } from '@hourglass/common';
-import { START_DEV_OPTIONS } from './config';
+import { START_CLUSTER_OPTIONS, START_DEV_OPTIONS, START_SHARED_KEYS } from './config';
 
 const run = promisify(execFile);
 const SHIM = path.join(__dirname, '..', 'bin', 'hourglass');
@@ -79,6 +79,21 @@ describe('the hourglass command', () => {
     const unknown = await hourglass(['start-dev', '--prot', '1']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown option '--prot'/);
+  });
+
+  it('hourglass start: --help names every cluster option and the start-dev ones it shares; a wrong role or store is refused with exit code 2', async () => {
+    const help = await hourglass(['start', '--help']);
+    assert.equal(help.code, 0);
+    const text = help.stdout.replace(/\s+/g, ' ');
+    for (const option of [...START_CLUSTER_OPTIONS, ...START_DEV_OPTIONS.filter((o) => START_SHARED_KEYS.includes(o.key))]) assert.ok(text.includes(`env: ${option.env})`), `${option.env} in:\n${help.stdout}`);
+    assert.ok(!text.includes('HOURGLASS_DB_FILENAME'), "start-dev's own options are not start's");
+
+    const role = await hourglass(['start', '--services', 'frontend,histroy']);
+    assert.equal(role.code, 2);
+    assert.equal(role.stderr.trim(), 'hourglass: invalid --services / HOURGLASS_SERVICES: unknown service "histroy" (did you mean history?): expected any of frontend, history, matching, indexer');
+    const store = await hourglass(['start'], { HOURGLASS_STORE: 'sqlite' });
+    assert.equal(store.code, 2);
+    assert.match(store.stderr.trim(), /^hourglass: hourglass start needs --store \/ HOURGLASS_STORE mysql/);
   });
 
   it('lists every setting with hourglass settings', async () => {
