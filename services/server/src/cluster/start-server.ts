@@ -30,6 +30,7 @@ import { HistoryClient, MatchingClient, addHistoryService, addMatchingService } 
 import type { Persistence } from '@hourglass/persistence';
 import { Billing, type BillingConfig } from '@hourglass/usage';
 import { advertisedAddress, optionName, parseHostPort, type ServiceRole, type StartConfig } from '../config';
+import { MetricsServer } from '../metrics-server';
 import { openConfiguredPersistence } from '../persistence';
 import { resolveServerTls } from '../tls/server-tls';
 import { SERVER_VERSION } from '../version';
@@ -241,6 +242,18 @@ export async function startHost({ config, settings: given, logger, billing: bill
       grpcAddress = `${serverConfig.ip}:${created.tlsPort ?? created.port}`;
       internal.setServing('frontend', true);
     }
+    // Prometheus metrics of this process's roles, when an address is given (off by default).
+    let metricsServer: MetricsServer | undefined;
+    if (metrics && serverConfig.metricsAddress !== 'off') {
+      const at = parseHostPort(serverConfig.metricsAddress);
+      if (!at) throw new Error(`invalid ${optionName('metricsAddress')}: ${serverConfig.metricsAddress}`);
+      const server = new MetricsServer({ metrics, logger: logger.child({ service: 'metrics' }) });
+      await server.listen(at.host, at.port).catch((err: unknown) => {
+        throw new Error(`cannot serve metrics on ${serverConfig.metricsAddress}: ${(err as Error).message} (${optionName('metricsAddress')})`, { cause: err });
+      });
+      metricsServer = server;
+      undo.push(() => server.close());
+    }
     internal.setOverall(true);
 
     let stopping: Promise<void> | undefined;
@@ -263,6 +276,7 @@ export async function startHost({ config, settings: given, logger, billing: bill
           matching?.stop();
           await internal.stop(grace);
           await remote?.close();
+          await metricsServer?.close();
           await visibility?.stop();
           await persistence.close();
         })();
