@@ -68,6 +68,8 @@ export class ClusterHost {
   private child: ChildProcess | undefined;
   private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
   private readonly lines: string[] = [];
+  /** How many lines were ever pushed: `lines[0]` is line number `pushed - lines.length`. */
+  private pushed = 0;
 
   constructor(
     readonly name: string,
@@ -94,11 +96,19 @@ export class ClusterHost {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  output(): string {
-    return this.lines.join('\n');
+  /** The last lines the host wrote (and the harness said of it), those after `outputMark()` returned `since` if given. */
+  output(since = 0): string {
+    const first = this.pushed - this.lines.length;
+    return this.lines.slice(Math.max(0, since - first)).join('\n');
+  }
+
+  /** A position in the output, for `output(since)`. */
+  outputMark(): number {
+    return this.pushed;
   }
 
   private push(line: string): void {
+    this.pushed += 1;
     this.lines.push(line);
     if (this.lines.length > LOG_RING_SIZE) this.lines.shift();
   }
