@@ -38,6 +38,9 @@ function pinned(image: string): boolean {
   return /@sha256:[0-9a-f]{64}$/.test(image) || (/:[\w.-]+$/.test(withoutRegistryPort) && !withoutRegistryPort.endsWith(':latest'));
 }
 
+/** The roles of `hourglass start`, each a compose service and a Deployment of its own. */
+const ROLES = ['frontend', 'history', 'matching', 'indexer'] as const;
+
 describe('infra/', () => {
   it('every YAML file parses', () => {
     const files = yamlFiles(INFRA);
@@ -63,7 +66,7 @@ describe('infra/', () => {
 
     it('has the production topology, pinned images, and references that resolve', () => {
       const services = compose.services as Record<string, any>;
-      for (const name of ['mysql-cluster', 'mysql-shard-0', 'mysql-shard-1', 'kafka', 'elasticsearch', 'otel-collector', 'prometheus', 'hourglass-migrate', 'hourglass']) {
+      for (const name of ['mysql-cluster', 'mysql-shard-0', 'mysql-shard-1', 'kafka', 'elasticsearch', 'otel-collector', 'prometheus', 'hourglass-migrate', ...ROLES.map((r) => `hourglass-${r}`)]) {
         assert.ok(services[name], `service ${name}`);
       }
       for (const [name, service] of Object.entries(services)) {
@@ -83,20 +86,31 @@ describe('infra/', () => {
       for (const [name, secret] of Object.entries(compose.secrets as Record<string, { file: string }>)) {
         assert.match(secret.file, /^\.\/secrets\//, `secret ${name} is a file under secrets/ (kept out of git)`);
       }
-      assert.equal(services.hourglass.depends_on['hourglass-migrate'].condition, 'service_completed_successfully', 'the server starts after the migration succeeded');
       assert.equal(services['hourglass-migrate'].command.join(' '), 'db migrate');
-      assert.match(services.hourglass.environment.OTEL_EXPORTER_OTLP_ENDPOINT, /^http:\/\/otel-collector:4318$/);
-      assert.ok(services.hourglass.command.includes('--require-auth'), 'production requires API keys');
+      for (const role of ROLES) {
+        const service = services[`hourglass-${role}`];
+        assert.equal(service.depends_on['hourglass-migrate'].condition, 'service_completed_successfully', `${role} starts after the migration succeeded`);
+        assert.deepEqual(service.command.filter((a: string) => a.startsWith('--services=')), [`--services=${role}`], `hourglass-${role} runs its role`);
+        assert.match(service.entrypoint.join(' '), / start .*--advertise-address=/, `hourglass-${role} runs hourglass start and advertises its own address`);
+        assert.match(service.environment.OTEL_EXPORTER_OTLP_ENDPOINT, /^http:\/\/otel-collector:4318$/);
+      }
+      assert.ok(services['hourglass-frontend'].command.includes('--require-auth'), 'production requires API keys');
+      assert.equal(services['hourglass-frontend'].environment.HOURGLASS_TLS, 'true', 'the frontend serves TLS');
       assert.ok(compose.networks.data.internal, 'stores are on an internal network');
     });
 
     it("Prometheus scrapes the server's metrics endpoint, and the collector receives OTLP", () => {
       const prometheus = parseYaml(readFileSync(path.join(COMPOSE_DIR, 'prometheus.yml'), 'utf8')) as Record<string, any>;
-      const targets = (prometheus.scrape_configs as any[]).flatMap((job) => job.static_configs.flatMap((c: { targets: string[] }) => c.targets)) as string[];
+      const targets = (prometheus.scrape_configs as any[]).flatMap((job) => [
+        ...(job.static_configs ?? []).flatMap((c: { targets: string[] }) => c.targets),
+        ...(job.dns_sd_configs ?? []).flatMap((c: { names: string[]; port: number }) => c.names.map((n) => `${n}:${c.port}`)),
+      ]) as string[];
       const services = compose.services as Record<string, any>;
       for (const target of targets) assert.ok(services[target.split(':')[0] as string], `scrape target ${target} is a compose service`);
-      assert.ok(targets.includes('hourglass:9090'));
-      assert.ok(services.hourglass.command.includes('--metrics-address=0.0.0.0:9090'));
+      for (const role of ROLES) {
+        assert.ok(targets.includes(`hourglass-${role}:9090`), `Prometheus scrapes hourglass-${role}`);
+        assert.ok(services[`hourglass-${role}`].entrypoint.join(' ').includes('--metrics-address=0.0.0.0:9090'));
+      }
       const collector = parseYaml(readFileSync(path.join(COMPOSE_DIR, 'otel-collector.yaml'), 'utf8')) as Record<string, any>;
       assert.equal(collector.receivers.otlp.protocols.http.endpoint, '0.0.0.0:4318');
       const pipeline = collector.service.pipelines.traces;
@@ -136,19 +150,29 @@ describe('infra/', () => {
       assert.throws(() => new Deployment({ metadata: { name: 'x' }, spec: { selector: {}, template: { spec: { containers: [{ name: 'c', ports: [{ containerPort: 'x' }] }] } } } }).validate());
     });
 
-    it('has the server Deployment, its Service, the migration Job and a PodDisruptionBudget that fit together', () => {
+    it('has a Deployment per role, the frontends\' Service, the migration Job and PodDisruptionBudgets that fit together', () => {
       const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
-      const [deployment] = byKind('Deployment');
-      assert.ok(deployment && byKind('Job').length === 1 && byKind('PodDisruptionBudget').length === 1 && byKind('Service').length === 1);
-      const podLabels = deployment.spec.template.metadata.labels as Record<string, string>;
-      const matches = (selector: Record<string, string>) => Object.entries(selector).every(([k, v]) => podLabels[k] === v);
-      assert.ok(matches(deployment.spec.selector.matchLabels), 'the Deployment selects its own pods');
-      assert.ok(matches(byKind('Service')[0]!.spec.selector), "the Service selects the server's pods");
-      assert.ok(matches(byKind('PodDisruptionBudget')[0]!.spec.selector.matchLabels), "the PodDisruptionBudget covers the server's pods");
-      assert.equal(deployment.spec.strategy.type, 'Recreate', 'one process owns the shards: never two at once');
+      const deployments = byKind('Deployment');
+      assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ROLES.map((r) => `hourglass-${r}`).sort());
+      assert.ok(byKind('Job').length === 1 && byKind('Service').length === 1);
+      const labelsOf = (d: any) => d.spec.template.metadata.labels as Record<string, string>;
+      const matches = (labels: Record<string, string>, selector: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+      for (const deployment of deployments) {
+        assert.ok(matches(labelsOf(deployment), deployment.spec.selector.matchLabels), `${deployment.metadata.name} selects its own pods`);
+        for (const other of deployments) if (other !== deployment) assert.ok(!matches(labelsOf(other), deployment.spec.selector.matchLabels), `${deployment.metadata.name} does not select ${other.metadata.name}'s pods`);
+        const container = deployment.spec.template.spec.containers[0];
+        const role = String(deployment.metadata.name).replace('hourglass-', '');
+        assert.deepEqual(container.args.slice(0, 1), ['start']);
+        assert.equal(container.args[container.args.indexOf('--services') + 1], role, `${deployment.metadata.name} runs its role`);
+        assert.equal(container.args[container.args.indexOf('--advertise-address') + 1], '$(POD_IP):7235', 'each pod advertises its own address');
+        assert.ok(container.env.some((e: any) => e.name === 'POD_IP' && e.valueFrom?.fieldRef?.fieldPath === 'status.podIP'));
+      }
+      const frontend = deployments.find((d) => d.metadata.name === 'hourglass-frontend');
+      assert.ok(matches(labelsOf(frontend), byKind('Service')[0]!.spec.selector), 'the Service selects the frontends');
+      for (const pdb of byKind('PodDisruptionBudget')) assert.ok(deployments.some((d) => matches(labelsOf(d), pdb.spec.selector.matchLabels)), `${pdb.metadata.name} covers a role's pods`);
       const secrets = new Set(exampleSecrets.map((s) => s.metadata.name as string));
       const configMaps = new Set(byKind('ConfigMap').map((c) => c.metadata.name as string));
-      const podSpecs = [deployment.spec.template.spec, byKind('Job')[0]!.spec.template.spec] as any[];
+      const podSpecs = [...deployments.map((d) => d.spec.template.spec), byKind('Job')[0]!.spec.template.spec] as any[];
       for (const pod of podSpecs) {
         for (const container of pod.containers as any[]) {
           assert.ok(container.resources?.requests?.cpu && container.resources?.requests?.memory, `${container.name} requests CPU and memory`);
@@ -168,8 +192,10 @@ describe('infra/', () => {
           if (volume.configMap) assert.ok(configMaps.has(volume.configMap.name), `config map ${volume.configMap.name} exists`);
         }
       }
-      const server = deployment.spec.template.spec.containers[0];
-      assert.ok(server.readinessProbe && server.livenessProbe, 'the server has readiness and liveness probes');
+      for (const deployment of deployments) {
+        const server = deployment.spec.template.spec.containers[0];
+        assert.ok(server.readinessProbe && server.livenessProbe, `${deployment.metadata.name} has readiness and liveness probes`);
+      }
       assert.deepEqual(byKind('Job')[0]!.spec.template.spec.containers[0].args, ['db', 'migrate']);
       const config = parseYaml(byKind('ConfigMap')[0]!.data['hourglass.yaml'] as string) as Record<string, unknown>;
       assert.equal(config.requireAuth, true);
