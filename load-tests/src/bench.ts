@@ -47,7 +47,7 @@ const { values: args } = parseArgs({
     'in-memory': { type: 'boolean', default: false },
     store: { type: 'string', default: 'sqlite' },
     address: { type: 'string' },
-    /** With --address: the server's pid, so its CPU per workflow is measured too (same machine). */
+    /** With --address: the server's pid, so its CPU per workflow is measured too (same machine); a cluster's pids comma-separated, summed. */
     'server-pid': { type: 'string' },
     /**
      * How the throughput and latency phases' client and worker authenticate: `none` (the key-less
@@ -73,6 +73,8 @@ const { values: args } = parseArgs({
 });
 
 const TASK_QUEUE = `bench-${randomUUID().slice(0, 8)}`;
+/** `--server-pid` may list every process of a cluster (comma-separated): their CPU is summed. */
+const serverPids = (args['server-pid'] ?? '').split(',').filter((p) => p.trim() !== '').map(Number);
 
 const NEIGHBOUR_NAMESPACE = 'neighbour';
 const FAN_OUT = 2000;
@@ -175,10 +177,21 @@ function fmt(l: LatencySummary): string {
 }
 
 /** The server's CPU (ms) spent while `phase` ran, per workflow it ran. */
+/** The server's CPU over a phase: the one process's, or the sum over every process of a cluster (`--server-pid 1,2,3`). */
 async function withServerCpu<T extends object>(pid: number | undefined, workflows: number, phase: () => Promise<T>): Promise<T & { serverCpuMsPerWorkflow?: number }> {
-  const before = processCpuMs(pid);
+  const pids = serverPids.length > 0 ? serverPids : pid === undefined ? [] : [pid];
+  const total = (): number | undefined => {
+    let sum = 0;
+    for (const p of pids) {
+      const ms = processCpuMs(p);
+      if (ms === undefined) return undefined;
+      sum += ms;
+    }
+    return pids.length > 0 ? sum : undefined;
+  };
+  const before = total();
   const result = await phase();
-  const after = processCpuMs(pid);
+  const after = total();
   return before === undefined || after === undefined ? result : { ...result, serverCpuMsPerWorkflow: (after - before) / workflows };
 }
 
@@ -383,7 +396,7 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address, ...auth });
   // Eager start needs the client on the worker's own connection (the SDK hands the task to that worker).
   const client = new Client({ connection: args['eager-start'] ? nativeConnection : connection });
-  const serverPid = server?.pid ?? (args['server-pid'] === undefined ? undefined : Number(args['server-pid']));
+  const serverPid = server?.pid ?? (args['server-pid'] === undefined ? undefined : Number(args['server-pid'].split(',')[0]));
   const metricsUrl = server?.metricsUrl ?? args['metrics-url'];
   const result: Record<string, unknown> = {
     machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
