@@ -236,6 +236,14 @@ start.action(async (_opts: unknown, command: Command) => {
     signals += 1;
     if (signals > 1) process.exit(130);
     logger.info({ signal }, 'leaving the cluster');
+    // A leave that cannot finish (a store call that never returns, a shard hand-over stuck behind
+    // another host's locks) must not keep the process: past the limit it exits as a crash would,
+    // which loses nothing acknowledged (the next owners fence this process off its shards).
+    const limitMs = 2 * config.cluster.drainTimeoutMs + 10_000;
+    setTimeout(() => {
+      logger.error({ limitMs }, 'leaving the cluster did not finish in time: exiting without it');
+      process.exit(1);
+    }, limitMs).unref();
     host.stop().then(
       () => {
         console.log(`Hourglass ${host.roles.join(',')} on ${host.internalAddress} stopped`);
