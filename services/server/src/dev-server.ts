@@ -3,12 +3,10 @@
  * store, wired in process (history ⇄ matching), serving gRPC in plaintext and, unless turned off,
  * the same services over TLS on a second port.
  */
-import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { DEFAULT_SETTINGS, HistorySettings, SystemClock, TimeSkippingClock, overlaySettings, tracedService, type Clock, type Logger, type ServerMetrics, type Settings, type Tracer } from '@hourglass/common';
 import {
   ApiKeyCallAuthenticator,
-  DEFAULT_FRONTEND_CONFIG,
   IDENTITY_AUTHORIZER,
   ListenError,
   OPERATOR_SERVICE,
@@ -29,6 +27,7 @@ import { Billing, startReportServer, type BillingConfig, type ReportServer } fro
 import type { VisibilityLagSnapshot } from '@hourglass/visibility';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { frontendClusterInfo, frontendListeners } from './frontend-config';
 import { bootstrapDevIdentity, type DevCredentials, type DevIdentity } from './dev-identity';
 import { DEV_DEFAULTS, optionName, parseHostPort, type DevServerConfig } from './config';
 import { MetricsServer } from './metrics-server';
@@ -36,7 +35,6 @@ import { portalWeb, type PortalWeb } from './portal-web';
 import { registerServiceMetrics } from './service-metrics';
 import { openConfiguredPersistence } from './persistence';
 import { resolveServerTls, type ServerTls } from './tls/server-tls';
-import { SERVER_VERSION } from './version';
 import { registerDevSearchAttributes, startVisibility } from './visibility';
 
 export interface RunningServer {
@@ -98,12 +96,6 @@ export interface DevServerOptions {
    * clients), which proves the transport end to end.
    */
   internalTransport?: 'in-process' | 'grpc-loopback';
-}
-
-/** A UUID-shaped id derived from `seed` (the same seed, the same id). */
-function stableUuid(seed: string): string {
-  const h = createHash('sha256').update(seed).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 /** Far enough that every timer is held in memory, so the skipping clock knows the next one. */
@@ -233,21 +225,8 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
     await registerDevSearchAttributes(namespaces, namespaceNames);
 
     const frontend = createFrontend({
-      config: {
-        ...DEFAULT_FRONTEND_CONFIG,
-        host: config.ip,
-        port: config.port,
-        ...(tls ? { tls: { port: config.tlsPort, certChain: tls.certChain, privateKey: tls.privateKey } } : {}),
-        serverVersion: SERVER_VERSION,
-      },
-      cluster: {
-        clusterName: cluster.clusterName,
-        // Stable for the store's life: derived from what the store recorded when it was created.
-        clusterId: stableUuid(`${cluster.clusterName}:${cluster.createdAt}`),
-        historyShardCount: cluster.numHistoryShards,
-        persistenceStore: persistence.backend,
-        visibilityStore: persistence.backend,
-      },
+      config: frontendListeners(config, tls),
+      cluster: frontendClusterInfo(cluster, persistence.backend),
       logger: logger.child({ service: 'frontend' }),
       // With tracing on, the frontend's calls into history and matching are child spans of the RPC's.
       history: telemetry.tracer ? tracedService(internal?.history ?? history, 'history') : (internal?.history ?? history),

@@ -8,12 +8,10 @@
  * history role indexes its own records (in-process bus into the SQL or Elasticsearch index); with
  * Kafka history only publishes and the indexer role consumes. A frontend only searches.
  */
-import { createHash } from 'node:crypto';
 import { MatchingSettings, SystemClock, overlaySettings, type Logger, type ServerMetrics, type Settings } from '@hourglass/common';
 import type { HistoryService, MatchingService } from '@hourglass/contracts';
 import {
   ApiKeyCallAuthenticator,
-  DEFAULT_FRONTEND_CONFIG,
   IDENTITY_AUTHORIZER,
   ListenError,
   createFrontend,
@@ -33,7 +31,7 @@ import { advertisedAddress, optionName, parseHostPort, type ServiceRole, type St
 import { MetricsServer } from '../metrics-server';
 import { openConfiguredPersistence } from '../persistence';
 import { resolveServerTls } from '../tls/server-tls';
-import { SERVER_VERSION } from '../version';
+import { frontendClusterInfo, frontendListeners } from '../frontend-config';
 import { registerDevSearchAttributes, startVisibility, type RunningVisibility } from '../visibility';
 import { routedClients, type InternalRpc, type RoutedClients } from './cluster-clients';
 import { ClusterMembership } from './cluster-membership';
@@ -73,12 +71,6 @@ const GRPC_RPC: InternalRpc = {
   historyClient: (address) => new HistoryClient(address),
   matchingClient: (address) => new MatchingClient(address),
 };
-
-/** A UUID-shaped id derived from `seed`, as start-dev derives the cluster id. */
-function stableUuid(seed: string): string {
-  const h = createHash('sha256').update(seed).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
 
 export async function startHost({ config, settings: given, logger, billing: billingConfig, metrics, rpc: givenRpc, onFatal }: StartServerOptions): Promise<RunningHost> {
   const { server: serverConfig, cluster: clusterConfig } = config;
@@ -211,20 +203,8 @@ export async function startHost({ config, settings: given, logger, billing: bill
       let grpcAddress = `${serverConfig.ip}:${serverConfig.port}`;
       const identity = serverConfig.requireAuth ? frontendIdentity({ persistence, clock, logger, namespaces, settings, billingConfig, grpcAddress: () => grpcAddress }) : undefined;
       const created = createFrontend({
-        config: {
-          ...DEFAULT_FRONTEND_CONFIG,
-          host: serverConfig.ip,
-          port: serverConfig.port,
-          ...(tls ? { tls: { port: serverConfig.tlsPort, certChain: tls.certChain, privateKey: tls.privateKey } } : {}),
-          serverVersion: SERVER_VERSION,
-        },
-        cluster: {
-          clusterName: metadata.clusterName,
-          clusterId: stableUuid(`${metadata.clusterName}:${metadata.createdAt}`),
-          historyShardCount: metadata.numHistoryShards,
-          persistenceStore: persistence.backend,
-          visibilityStore: persistence.backend,
-        },
+        config: frontendListeners(serverConfig, tls),
+        cluster: frontendClusterInfo(metadata, persistence.backend),
         logger: logger.child({ service: 'frontend' }),
         history: historyApi,
         matching: matchingApi,
