@@ -112,7 +112,7 @@ export class NamespaceDeletion {
       }
       finished.add(shard.shardId);
     }
-    this.deps.logger.info({ namespace: ns.name, namespaceId: ns.id, deleted, shards: shards.map((s) => s.shardId) }, 'deleted namespace: its executions in these shards are deleted');
+    this.deps.logger.info({ namespace: ns.name, namespaceId: ns.id, deleted, shards: shards.map((s) => s.shardId) }, 'deleted namespace: its executions are deleted from these shards');
   }
 
   /** Terminates the run if it still runs, then deletes it, each through the one mutation path. */
