@@ -135,6 +135,22 @@ export interface ShardOwnershipEvent {
   event: 'acquired' | 'released' | 'lost';
 }
 
+/** How long a shard's hand-over waits for its queue tasks (and shutdown for a membership round) before going on. */
+const PROCESSOR_STOP_BOUND_MS = 5_000;
+
+/** Waits for `work`, at most `ms`: true when it finished (or failed) in time. */
+async function boundedWait(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true, () => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Longest wait between retries of a failing task, per category. */
 const MAX_TASK_RETRY_DELAY_MS = 10_000;
 
@@ -353,7 +369,10 @@ export class HistoryEngine implements HistoryService {
     shard.close();
     const processors = this.processors[shardId];
     this.processors[shardId] = undefined;
-    await Promise.all([...(processors?.values() ?? [])].map((p) => p.stop()));
+    // A task stuck in a call (another host that does not answer) must not hold the hand-over: past
+    // the bound the release goes on, and the range_id it bumps fences whatever that task writes later.
+    const stopped = await boundedWait(Promise.all([...(processors?.values() ?? [])].map((p) => p.stop())), PROCESSOR_STOP_BOUND_MS);
+    if (!stopped) this.env.logger.warn({ shardId, boundMs: PROCESSOR_STOP_BOUND_MS }, 'shard release: a queue task still runs; releasing without waiting for it (its writes will be refused)');
     await shard.release();
     this.wakeWaiters(shardId);
     this.env.logger.info({ shardId }, 'shard released');
@@ -388,7 +407,8 @@ export class HistoryEngine implements HistoryService {
   async stop(): Promise<void> {
     await this.namespaceDeletion.stop();
     if (this.ownership) {
-      await this.ownership.stop();
+      // A membership round in progress (an acquisition waiting on the store) is not waited for past the bound.
+      if (!(await boundedWait(this.ownership.stop(), PROCESSOR_STOP_BOUND_MS))) this.env.logger.warn('stopping: a shard ownership round still runs; releasing the owned shards without it');
       await Promise.all(this.ownedShards().map((shardId) => this.releaseShard(shardId).catch((err: unknown) => this.env.logger.warn({ err, shardId }, 'shard release at shutdown failed'))));
     }
     await Promise.all(this.processors.flatMap((byCategory) => [...(byCategory?.values() ?? [])].map((p) => p.stop())));
