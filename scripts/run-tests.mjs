@@ -1,14 +1,19 @@
 #!/usr/bin/env node
-// Runs ESLint, then every test with node's test runner:
+// Runs ESLint and every test with node's test runner, in three lanes at once (each lane runs its
+// files one at a time; most of a conformance file's time is spent waiting on timers and workers, so
+// two lanes use the two cores the one lane left idle):
 //  0. ESLint (eslint.config.mjs: type-aware rules on every workspace's sources), counted as one test;
 //  1. unit tests beside the code (compiled to dist/) and the conformance suite (the official SDK
 //     against a real server process) on the embedded SQLite store;
 //  2. the conformance suite again on sharded MySQL (4 shard databases on the machine's MariaDB),
 //     but for the few files whose subject does not depend on the store (STORE_INDEPENDENT).
-//     Outside CI a missing MySQL skips pass 2 with a loud banner; under CI=true it must run (and fail).
-// Ends with one plain line: "N passed, N failed".
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+//     Outside CI a missing MySQL skips lane 2 with a loud banner; under CI=true it must run (and fail).
+// Lane 1 prints as it goes; lanes 0 and 2 print their whole report when they end. The CPU-heavy
+// conformance files (load, failover, a browser) take a lock (harness/exclusive.ts) so that two of
+// them never run at the same time. Ends with one plain line: "N passed, N failed".
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,25 +26,43 @@ function exists(d) {
   return existsSync(path.join(root, d));
 }
 
-/** Runs ESLint over the tree, printing its report; one passed or one failed test. */
-function runLint() {
-  console.log('\n=== lint (ESLint) ===');
+/**
+ * Runs `args` with node; with `live` its output goes straight to ours, otherwise to a file printed
+ * whole when it ends (so lanes running at once do not interleave). Resolves with its exit status.
+ */
+function runNode(name, args, env, live) {
+  const log = path.join(tapDir, `${name.replace(/\W+/g, '-')}.log`);
+  const fd = live ? undefined : openSync(log, 'w');
   const started = Date.now();
-  const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.'], { cwd: root, stdio: 'inherit' });
-  const ok = result.status === 0;
-  console.log(`lint ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { passed: ok ? 1 : 0, failed: ok ? 0 : 1 };
+  if (live) console.log(`\n=== ${name} ===`);
+  const child = spawn(process.execPath, args, { cwd: root, stdio: live ? 'inherit' : ['ignore', fd, fd], env: { ...process.env, ...env } });
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      if (fd !== undefined) {
+        closeSync(fd);
+        console.log(`\n=== ${name} ===`);
+        process.stdout.write(readFileSync(log));
+      }
+      console.log(`=== ${name}: ended after ${((Date.now() - started) / 1000).toFixed(0)} s${signal ? ` (${signal})` : ''} ===`);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+/** Runs ESLint over the tree, printing its report; one passed or one failed test. */
+async function runLint() {
+  const status = await runNode('lint (ESLint)', [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.'], {}, false);
+  return { passed: status === 0 ? 1 : 0, failed: status === 0 ? 0 : 1 };
 }
 
 /** Runs node --test on `dirs`, printing the spec report; returns the pass/fail counts from a TAP copy. */
-function runPass(name, dirs, env) {
-  const tap = path.join(tapDir, `${name}.tap`);
+async function runPass(name, dirs, env, live) {
+  const tap = path.join(tapDir, `${name.replace(/\W+/g, '-')}.tap`);
   const args = ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...extra, ...dirs];
-  console.log(`\n=== ${name} ===`);
-  const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  const status = await runNode(name, args, env, live);
   const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
   const count = (label) => Number((text.match(new RegExp(`^# ${label} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
-  const failed = count('fail') + count('cancelled') + (result.status !== 0 && count('fail') === 0 ? 1 : 0);
+  const failed = count('fail') + count('cancelled') + (status !== 0 && count('fail') === 0 ? 1 : 0);
   return { passed: count('pass'), failed, files: fileDurations(text, name) };
 }
 
@@ -66,7 +89,6 @@ function mysqlAnswers() {
 }
 
 const unitAndConformance = [...readdirSync(path.join(root, 'services')).map((d) => path.join('services', d, 'dist')), 'sdk/dist', 'sdk-testing/dist', 'tests/conformance/dist', 'load-tests/dist'].filter(exists);
-const totals = [runLint(), runPass('unit + conformance (SQLite store)', unitAndConformance, {})];
 
 /**
  * Conformance files whose subject does not depend on the store, run in the SQLite pass only: the
@@ -84,11 +106,38 @@ function mysqlPassFiles() {
     .map((f) => path.join(dir, f));
 }
 
-if ((await mysqlAnswers()) || process.env.CI === 'true') {
-  totals.push(runPass('conformance (sharded MySQL store, 4 databases)', mysqlPassFiles(), { HOURGLASS_TEST_STORE: 'mysql' }));
+/**
+ * MariaDB's default of 151 connections is less than the MySQL lane can use while the SQLite lane's
+ * unit tests hold theirs (the cluster test alone runs seven processes, each with a pool per
+ * database): raised to 500 for the run when it is lower and we may (root on the test machine).
+ */
+async function raiseMysqlConnections() {
+  const mysql = createRequire(path.join(root, 'services', 'persistence', 'package.json'))('mysql2/promise');
+  let connection;
+  try {
+    connection = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root' });
+    const [[{ max }]] = await connection.query('SELECT @@GLOBAL.max_connections AS max');
+    if (Number(max) < 500) {
+      await connection.query('SET GLOBAL max_connections = 500');
+      console.log(`MySQL max_connections raised from ${max} to 500 for the MySQL lane`);
+    }
+  } catch (err) {
+    console.warn(`!! could not raise MySQL max_connections (${err.message}); the MySQL lane may run out of connections`);
+  } finally {
+    await connection?.end().catch(() => undefined);
+  }
+}
+
+const withMysql = (await mysqlAnswers()) || process.env.CI === 'true';
+if (withMysql) await raiseMysqlConnections();
+// Each lane draws its servers' ports from a range of its own (harness/server.ts getFreePort).
+const lanes = [runLint(), runPass('unit + conformance (SQLite store)', unitAndConformance, { HOURGLASS_TEST_PORT_RANGE: '20000-26000' }, true)];
+if (withMysql) {
+  lanes.push(runPass('conformance (sharded MySQL store, 4 databases)', mysqlPassFiles(), { HOURGLASS_TEST_STORE: 'mysql', HOURGLASS_TEST_PORT_RANGE: '26000-32000' }, false));
 } else {
   console.warn('\n' + '!'.repeat(78) + '\n!! MySQL does not answer on 127.0.0.1:3306: the MySQL conformance pass is SKIPPED.\n!! (Under CI=true this is a failure.)\n' + '!'.repeat(78));
 }
+const totals = await Promise.all(lanes);
 rmSync(tapDir, { recursive: true, force: true });
 
 const byDuration = totals.flatMap((t) => t.files ?? []).sort((a, b) => b.ms - a.ms);

@@ -7,3 +7,4 @@ export * from './mysql';
 export * from './raw-service';
 export * from './cloud-scenario';
 export * from './cluster';
+export * from './exclusive';

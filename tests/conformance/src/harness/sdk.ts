@@ -8,6 +8,9 @@ import {
   type WorkerOptions,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { withTimeout } from './eventually';
 
 export const NAMESPACE = 'default';
@@ -31,17 +34,48 @@ export function installQuietRuntime(): void {
 
 let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
 
+/** Where bundles are kept between test processes: the repository's scratch folder (git-ignored). */
+const BUNDLE_CACHE = path.resolve(__dirname, '..', '..', '..', '..', '.test-tmp', 'workflow-bundles');
+
 /**
- * Bundles `src/workflows` once per process (webpack takes seconds) and returns the same bundle to
- * every caller. Pass it as `workflowBundle` to `Worker.create`.
+ * What the bundle is made of: the compiled workflow files and the versions of the packages webpack
+ * pulls into it. A change to any of them names a different cache file.
+ */
+function bundleKey(workflowsDir: string): string {
+  const hash = createHash('sha256');
+  for (const name of readdirSync(workflowsDir).filter((f) => f.endsWith('.js')).sort()) {
+    hash.update(name).update(readFileSync(path.join(workflowsDir, name)));
+  }
+  for (const pkg of ['@temporalio/workflow', '@temporalio/common', '@temporalio/worker', 'nexus-rpc']) {
+    hash.update(pkg).update(readFileSync(require.resolve(`${pkg}/package.json`)));
+  }
+  return hash.digest('hex').slice(0, 24);
+}
+
+/**
+ * Bundles `src/workflows` once (webpack takes seconds, and every test file is a process of its own):
+ * the first process to need it writes it under .test-tmp, the others read it. Within a process the
+ * same bundle goes to every caller. Pass it as `workflowBundle` to `Worker.create`.
  */
 export function createWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   if (!bundlePromise) {
     installQuietRuntime();
-    bundlePromise = bundleWorkflowCode({
-      workflowsPath: require.resolve('../workflows'),
-      logger: new DefaultLogger('WARN'),
-    });
+    const workflowsPath = require.resolve('../workflows');
+    const file = path.join(BUNDLE_CACHE, `${bundleKey(path.dirname(workflowsPath))}.json`);
+    bundlePromise = (async () => {
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')) as WorkflowBundleWithSourceMap;
+      } catch {
+        // Not there yet (or torn by a crash before the rename below, which cannot happen): bundle.
+      }
+      const bundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+      mkdirSync(BUNDLE_CACHE, { recursive: true });
+      // Written aside and renamed: a concurrent reader sees the whole file or none.
+      const partial = `${file}.${randomUUID()}.partial`;
+      writeFileSync(partial, JSON.stringify({ code: bundle.code, sourceMap: bundle.sourceMap }));
+      renameSync(partial, file);
+      return bundle;
+    })();
     // A failed bundle is not cached: the next caller gets a fresh attempt and the real error.
     bundlePromise.catch(() => {
       bundlePromise = undefined;

@@ -141,14 +141,27 @@ export function serverBinExists(): boolean {
  * taken by someone binding them on purpose, which this probe checks.
  */
 export async function getFreePort(): Promise<number> {
+  const [low, high] = portRange();
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = PORT_RANGE_LOW + Math.floor(Math.random() * (PORT_RANGE_HIGH - PORT_RANGE_LOW));
+    const port = low + Math.floor(Math.random() * (high - low));
     if (await canListen(port)) return port;
   }
-  throw new Error(`no free port found between ${PORT_RANGE_LOW} and ${PORT_RANGE_HIGH} after 200 tries`);
+  throw new Error(`no free port found between ${low} and ${high} after 200 tries`);
 }
-const PORT_RANGE_LOW = 20000;
-const PORT_RANGE_HIGH = 32000;
+
+/**
+ * Where ports are drawn from: 20000–31999, or the part of it HOURGLASS_TEST_PORT_RANGE names
+ * (`low-high`, high excluded). The test runner gives each of its lanes a part of its own, so a port
+ * one lane probed free (or freed for a restart) is never taken meanwhile by the other.
+ */
+function portRange(): [number, number] {
+  const named = process.env.HOURGLASS_TEST_PORT_RANGE;
+  if (!named) return [20000, 32000];
+  const m = /^(\d+)-(\d+)$/.exec(named);
+  const [low, high] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(low >= 1024 && high <= 32768 && high - low >= 100)) throw new Error(`HOURGLASS_TEST_PORT_RANGE must be low-high within 1024-32768, at least 100 ports, got ${named.slice(0, 40)}`);
+  return [low, high];
+}
 
 function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -10,12 +10,13 @@ import { status } from '@grpc/grpc-js';
 import { Connection, isGrpcServiceError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { execFile } from 'node:child_process';
-import { EventType, NAMESPACE, conformanceFile, connectClient, eventually, rejectionOf, serverBinPath, uniqueName, type HistoryEvent } from '../harness';
+import { EventType, NAMESPACE, conformanceFile, heavyFile, connectClient, eventually, rejectionOf, serverBinPath, uniqueName, type HistoryEvent } from '../harness';
 
 const OTHER_NAMESPACE = 'batch-other';
 const DEPRECATED_NAMESPACE = 'batch-deprecated';
 /** The other namespace runs batch jobs at 10 executions/s at most (a namespace-scoped setting). */
 const OTHER_NAMESPACE_RATE = 10;
+heavyFile('batch-operations');
 const file = conformanceFile({
   name: 'batch',
   worker: false,

@@ -13,6 +13,7 @@ import {
   eventually,
   eventsOfType,
   fetchEvents,
+  heavyFile,
   startCluster,
   startWorker,
   testStore,
@@ -25,6 +26,8 @@ import {
 } from '../harness';
 import { ActivityRecorder, createActivities } from '../activities';
 import { activityThenTimer, finishSignal, waitForFinish } from '../workflows';
+
+if (testStore() === 'mysql') heavyFile('cluster');
 
 const skip = testStore() !== 'mysql' ? 'needs MariaDB: runs in the MySQL pass (HOURGLASS_TEST_STORE=mysql)' : false;
 

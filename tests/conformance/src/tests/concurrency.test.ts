@@ -1,9 +1,10 @@
 // Concurrency: 200 workflows spread over the history shards, each taking several signals that race
 // its workflow task completions. Every history ends with contiguous event ids and no signal is lost.
 import assert from 'node:assert/strict';
-import { assertContiguousHistory, conformanceFile, uniqueName } from '../harness';
+import { assertContiguousHistory, conformanceFile, heavyFile, uniqueName } from '../harness';
 import { addItemSignal, cartWorkflow } from '../workflows';
 
+heavyFile('concurrency');
 const file = conformanceFile({ name: 'concurrency' });
 
 const WORKFLOWS = 200;

@@ -4,7 +4,7 @@
 // `make bench -- --mode neighbours`, never asserted here.)
 import assert from 'node:assert/strict';
 import { Client } from '@temporalio/client';
-import { conformanceFile, uniqueName } from '../harness';
+import { conformanceFile, heavyFile, uniqueName } from '../harness';
 import { countSignals, echoWorkflow, fanOutActivities, tickSignal } from '../workflows';
 
 const OTHER = 'neighbour';
@@ -23,6 +23,7 @@ const SIGNALS = 10_000;
 // limiter (which has tests of its own).
 const BUFFER_LIMIT_OFF = { 'history.maximumBufferedEventsBatch': [{ value: 1_000_000 }], 'frontend.namespaceAPS': [{ value: 0 }] };
 
+heavyFile('noisy-neighbours');
 const file = conformanceFile({
   name: 'noisy-neighbours',
   server: { extraArgs: ['-n', OTHER], settings: BUFFER_LIMIT_OFF },

@@ -19,7 +19,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
 import { ActivityRecorder, createActivities } from '../activities';
-import { eventually, installQuietRuntime, startServer, startWorker, uniqueName, type RunningWorker, type ServerProcess } from '../harness';
+import { eventually, heavyFile, installQuietRuntime, startServer, startWorker, uniqueName, type RunningWorker, type ServerProcess } from '../harness';
 import { echoWorkflow, greetAndAdd, sleeper, waitForFinish } from '../workflows';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -30,6 +30,8 @@ const missing = !existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install
 if (missing && process.env.CI !== 'true') {
   console.warn(`\n${'!'.repeat(78)}\n!! portal-web browser test SKIPPED: ${missing}.\n!! (Under CI=true this is a failure.)\n${'!'.repeat(78)}`);
 }
+
+heavyFile('portal-web');
 
 describe('portal web console in Chromium', { skip: missing && process.env.CI !== 'true' ? missing : false }, () => {
   let server: ServerProcess;
