@@ -36,6 +36,7 @@ import type { NoiseMessage } from './noise';
 import { histogramDelta, histogramQuantile, parseEventLoopReport, parseHistogram, processCpuMs, processRssBytes, type HistogramBuckets } from './server-stats';
 import { visibilityListBench } from './visibility-list';
 import { summarize, type LatencySummary } from './stats';
+import { breakdown, formatBreakdown, type Breakdown, type TimedRun } from './breakdown';
 
 const { values: args } = parseArgs({
   options: {
@@ -80,11 +81,15 @@ const NEIGHBOUR_NAMESPACE = 'neighbour';
 const FAN_OUT = 2000;
 const SIGNALS = 10_000;
 
-async function runOne(client: Client): Promise<number> {
+/** One single-activity workflow, start to result, ms; `timed` (when given) gets its id and wall-clock times for a breakdown. */
+async function runOne(client: Client, timed?: TimedRun[]): Promise<number> {
   const t0 = performance.now();
-  const handle = await client.workflow.start('singleActivity', { taskQueue: TASK_QUEUE, workflowId: `bench-${randomUUID()}`, args: ['x'], ...(args['eager-start'] ? { requestEagerStart: true } : {}) });
+  const workflowId = `bench-${randomUUID()}`;
+  const handle = await client.workflow.start('singleActivity', { taskQueue: TASK_QUEUE, workflowId, args: ['x'], ...(args['eager-start'] ? { requestEagerStart: true } : {}) });
   await handle.result();
-  return performance.now() - t0;
+  const t1 = performance.now();
+  timed?.push({ workflowId, calledAt: performance.timeOrigin + t0, answeredAt: performance.timeOrigin + t1 });
+  return t1 - t0;
 }
 
 /** Runs `one` `total` times with `concurrency` in flight; each call's latency (ms, as it reports it) and the wall time. */
@@ -157,7 +162,7 @@ async function idleMemory(client: Client, pid: number | undefined, total: number
   return { workflows: total, ...(rssBeforeBytes === undefined ? {} : { rssBeforeBytes }), ...(rssAfterBytes === undefined ? {} : { rssAfterBytes }), ...(bytesPerWorkflow === undefined ? {} : { bytesPerWorkflow }) };
 }
 
-async function fixedRate(client: Client, rate: number, durationSeconds: number): Promise<{ offered: number; completed: number; latency: LatencySummary }> {
+async function fixedRate(client: Client, rate: number, durationSeconds: number, timed?: TimedRun[]): Promise<{ offered: number; completed: number; latency: LatencySummary }> {
   const total = Math.round(rate * durationSeconds);
   const latencies: number[] = [];
   const runs: Promise<void>[] = [];
@@ -166,7 +171,7 @@ async function fixedRate(client: Client, rate: number, durationSeconds: number):
     const due = t0 + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    runs.push(runOne(client).then((ms) => void latencies.push(ms)));
+    runs.push(runOne(client, timed).then((ms) => void latencies.push(ms)));
   }
   await Promise.all(runs);
   return { offered: rate, completed: latencies.length, latency: summarize(latencies) };
@@ -271,15 +276,16 @@ async function neighbours(store: 'sqlite' | 'mysql', workflowBundle: WorkflowBun
       const noiseSeconds = done.then((m) => (m.kind === 'done' ? m.seconds : NaN)).finally(() => (noiseDone = true));
       // The quiet namespace runs at a fixed rate for as long as the noise lasts.
       const latencies: number[] = [];
+      const timed: TimedRun[] = [];
       const runs: Promise<void>[] = [];
       const t0 = performance.now();
       for (let i = 0; !noiseDone; i++) {
         const wait = t0 + (i * 1000) / rate - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        runs.push(runOne(neighbour).then((ms) => void latencies.push(ms)));
+        runs.push(runOne(neighbour, timed).then((ms) => void latencies.push(ms)));
       }
       await Promise.all(runs);
-      return { noiseSeconds: await noiseSeconds, neighbour: summarize(latencies) };
+      return { noiseSeconds: await noiseSeconds, neighbour: summarize(latencies), breakdown: await breakdown(neighbour, timed) };
     });
     await connection.close();
     await quiet.connection.close();
@@ -313,7 +319,7 @@ async function apsPhase(
   store: 'sqlite' | 'mysql',
   workflowBundle: WorkflowBundle,
   options: { rate: number; durationSeconds: number; floodAps: number; offered: number; baseline: boolean },
-): Promise<{ baseline?: LatencySummary; flooded: LatencySummary; flood: FloodCounts }> {
+): Promise<{ baseline?: LatencySummary; baselineBreakdown?: Breakdown; flooded: LatencySummary; floodedBreakdown: Breakdown; flood: FloodCounts }> {
   const settings = { 'frontend.namespaceAPS': [{ value: options.floodAps, constraints: { namespace: FLOODED_NAMESPACE } }] };
   const server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, settings, extraArgs: ['--log-level', 'warn', '-n', FLOODED_NAMESPACE, STEADY_NAMESPACE] });
   const steadyWorker = await createWorker(server.address, STEADY_NAMESPACE, workflowBundle);
@@ -342,13 +348,15 @@ async function apsPhase(
     return await steadyWorker.worker.runUntil(async () => {
       await throughput(steady, 20, 5); // warm-up of the steady namespace
       await ready;
-      const baseline = options.baseline ? (await fixedRate(steady, options.rate, options.durationSeconds)).latency : undefined;
+      const quiet: TimedRun[] = [];
+      const baseline = options.baseline ? (await fixedRate(steady, options.rate, options.durationSeconds, quiet)).latency : undefined;
       const done = message('done');
       command('go');
-      const flooded = (await fixedRate(steady, options.rate, options.durationSeconds)).latency;
+      const timed: TimedRun[] = [];
+      const flooded = (await fixedRate(steady, options.rate, options.durationSeconds, timed)).latency;
       command('stop');
       const { kind: _kind, ...counts } = await done;
-      return { ...(baseline ? { baseline } : {}), flooded, flood: counts };
+      return { ...(baseline ? { baseline, baselineBreakdown: await breakdown(steady, quiet) } : {}), flooded, floodedBreakdown: await breakdown(steady, timed), flood: counts };
     });
   } finally {
     // The flood's worker drains its in-flight tasks and exits on its own after 'stop'; it must be
@@ -448,13 +456,16 @@ async function main(): Promise<void> {
     result.neighbours = n;
     const loop = n.eventLoop ? `; server event loop: longest stall ${n.eventLoop.maxMs.toFixed(0)} ms, p99 ${n.eventLoop.p99Ms.toFixed(1)} ms` : '';
     console.log(`neighbours: ${FAN_OUT} activities in one workflow task and ${SIGNALS} signals took ${n.noiseSeconds.toFixed(1)} s; meanwhile namespace ${NEIGHBOUR_NAMESPACE} at 20/s: start-to-close ${fmt(n.neighbour)}${loop}`);
+    for (const line of formatBreakdown(n.breakdown)) console.log(line);
   }
   if (!args.address && args.mode === 'aps-neighbours') {
     const a = await apsNeighbours(store, workflowBundle);
     result.apsNeighbours = a;
     console.log(`aps-neighbours: namespace ${FLOODED_NAMESPACE} offered ${a.offered} starts/s (${FLOOD_FACTOR}× its ${a.floodAps} APS) for ${a.durationSeconds} s while ${STEADY_NAMESPACE} runs ${a.rate} workflows/s`);
     if (a.limited.baseline) console.log(`  ${STEADY_NAMESPACE} alone (baseline):            start-to-close ${fmt(a.limited.baseline)}`);
+    if (a.limited.baselineBreakdown) for (const line of formatBreakdown(a.limited.baselineBreakdown)) console.log(line);
     console.log(`  ${STEADY_NAMESPACE} under the flood, APS limited: start-to-close ${fmt(a.limited.flooded)}`);
+    for (const line of formatBreakdown(a.limited.floodedBreakdown)) console.log(line);
     console.log(`    ${FLOODED_NAMESPACE}: ${fmtFlood(a.limited.flood)}`);
     console.log(`  ${STEADY_NAMESPACE} under the flood, APS off:     start-to-close ${fmt(a.unlimited.flooded)}`);
     console.log(`    ${FLOODED_NAMESPACE}: ${fmtFlood(a.unlimited.flood)}`);
