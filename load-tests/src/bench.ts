@@ -202,6 +202,28 @@ async function withServerCpu<T extends object>(pid: number | undefined, workflow
 
 const LAG_METRIC = 'hourglass_visibility_lag_seconds';
 
+async function scrapeText(metricsUrl: string): Promise<string> {
+  const response = await fetch(`${metricsUrl}/metrics`);
+  if (!response.ok) throw new Error(`GET ${metricsUrl}/metrics answered ${response.status}`);
+  return response.text();
+}
+
+/** The calls a single-activity workflow's client and worker make that are not long polls. */
+const WORKFLOW_CALLS = ['StartWorkflowExecution', 'RespondWorkflowTaskCompleted', 'RespondActivityTaskCompleted'];
+
+/**
+ * The server's own latency (interceptor chain in to answer out) of `namespace`'s calls between two
+ * scrapes, by method: how much of a start-to-close the server spends answering, apart from the
+ * time a call waits before the server reads it and the time the worker spends on its task.
+ */
+function rpcLatencies(before: string, after: string, namespace: string): { method: string; count: number; p50Ms: number; p99Ms: number }[] {
+  return WORKFLOW_CALLS.map((method) => {
+    const labels = { namespace, method };
+    const delta = histogramDelta(parseHistogram(before, 'hourglass_rpc_latency_seconds', labels), parseHistogram(after, 'hourglass_rpc_latency_seconds', labels));
+    return { method, count: delta.counts[delta.counts.length - 1] ?? 0, p50Ms: histogramQuantile(delta, 0.5) * 1000, p99Ms: histogramQuantile(delta, 0.99) * 1000 };
+  });
+}
+
 async function scrapeLag(metricsUrl: string | undefined): Promise<HistogramBuckets | undefined> {
   if (!metricsUrl) return undefined;
   const response = await fetch(`${metricsUrl}/metrics`);
@@ -271,6 +293,7 @@ async function neighbours(store: 'sqlite' | 'mysql', workflowBundle: WorkflowBun
       await messages('ready');
       const done = messages('done');
       process.kill(server.pid as number, 'SIGUSR2'); // the stall window starts with the noise
+      const rpcBefore = await scrapeText(server.metricsUrl);
       noise.send('go');
       let noiseDone = false;
       const noiseSeconds = done.then((m) => (m.kind === 'done' ? m.seconds : NaN)).finally(() => (noiseDone = true));
@@ -285,7 +308,8 @@ async function neighbours(store: 'sqlite' | 'mysql', workflowBundle: WorkflowBun
         runs.push(runOne(neighbour, timed).then((ms) => void latencies.push(ms)));
       }
       await Promise.all(runs);
-      return { noiseSeconds: await noiseSeconds, neighbour: summarize(latencies), breakdown: await breakdown(neighbour, timed) };
+      const serverSide = rpcLatencies(rpcBefore, await scrapeText(server.metricsUrl), NEIGHBOUR_NAMESPACE);
+      return { noiseSeconds: await noiseSeconds, neighbour: summarize(latencies), breakdown: await breakdown(neighbour, timed), serverSide };
     });
     await connection.close();
     await quiet.connection.close();
@@ -457,6 +481,7 @@ async function main(): Promise<void> {
     const loop = n.eventLoop ? `; server event loop: longest stall ${n.eventLoop.maxMs.toFixed(0)} ms, p99 ${n.eventLoop.p99Ms.toFixed(1)} ms` : '';
     console.log(`neighbours: ${FAN_OUT} activities in one workflow task and ${SIGNALS} signals took ${n.noiseSeconds.toFixed(1)} s; meanwhile namespace ${NEIGHBOUR_NAMESPACE} at 20/s: start-to-close ${fmt(n.neighbour)}${loop}`);
     for (const line of formatBreakdown(n.breakdown)) console.log(line);
+    console.log(`  the server's own answer time for ${NEIGHBOUR_NAMESPACE}'s calls: ${n.serverSide.map((r) => `${r.method} p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (n=${r.count})`).join('; ')}`);
   }
   if (!args.address && args.mode === 'aps-neighbours') {
     const a = await apsNeighbours(store, workflowBundle);

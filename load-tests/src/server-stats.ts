@@ -54,16 +54,23 @@ export interface HistogramBuckets {
   counts: number[];
 }
 
-/** The buckets of histogram `name` in a Prometheus text exposition (without labels other than `le`). */
-export function parseHistogram(text: string, name: string): HistogramBuckets {
-  const pattern = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} ([0-9.eE+-]+)$`, 'gm');
-  const bounds: number[] = [];
-  const counts: number[] = [];
+/**
+ * The buckets of histogram `name` in a Prometheus text exposition: of its series whose labels
+ * include `labels`, summed bucket by bucket (all of its series when `labels` is empty).
+ */
+export function parseHistogram(text: string, name: string, labels: Record<string, string> = {}): HistogramBuckets {
+  const pattern = new RegExp(`^${name}_bucket\\{([^}]*)\\} ([0-9.eE+-]+)$`, 'gm');
+  const byBound = new Map<number, number>();
   for (const m of text.matchAll(pattern)) {
-    bounds.push(m[1] === '+Inf' ? Infinity : Number(m[1]));
-    counts.push(Number(m[2]));
+    const found = new Map([...(m[1] as string).matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1] as string, l[2] as string]));
+    if (Object.entries(labels).some(([k, v]) => found.get(k) !== v)) continue;
+    const le = found.get('le');
+    if (le === undefined) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    byBound.set(bound, (byBound.get(bound) ?? 0) + Number(m[2]));
   }
-  return { bounds, counts };
+  const bounds = [...byBound.keys()].sort((a, b) => a - b);
+  return { bounds, counts: bounds.map((b) => byBound.get(b) as number) };
 }
 
 /** What was observed between two scrapes of the same histogram. */

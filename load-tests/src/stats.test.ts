@@ -47,6 +47,18 @@ test('a histogram is read off /metrics text and its quantiles interpolated insid
   assert.deepEqual(delta.counts, [0, 40, 90, 90]);
   assert.equal(histogramQuantile(delta, 0.25), 0.005 + 0.005 * (22.5 / 40));
   assert.ok(Number.isNaN(histogramQuantile({ bounds: [1, Infinity], counts: [0, 0] }, 0.5)));
+  // Labelled series: only those with the labels asked for, summed bucket by bucket.
+  const labelled = [
+    'rpc_bucket{method="A",namespace="x",le="0.01"} 1',
+    'rpc_bucket{method="A",namespace="x",le="+Inf"} 2',
+    'rpc_bucket{method="A",namespace="y",le="0.01"} 5',
+    'rpc_bucket{method="A",namespace="y",le="+Inf"} 5',
+    'rpc_bucket{method="B",namespace="x",le="0.01"} 3',
+    'rpc_bucket{method="B",namespace="x",le="+Inf"} 4',
+  ].join('\n');
+  assert.deepEqual(parseHistogram(labelled, 'rpc', { namespace: 'x' }), { bounds: [0.01, Infinity], counts: [4, 6] });
+  assert.deepEqual(parseHistogram(labelled, 'rpc', { namespace: 'x', method: 'B' }), { bounds: [0.01, Infinity], counts: [3, 4] });
+  assert.deepEqual(parseHistogram(labelled, 'rpc', { namespace: 'z' }), { bounds: [], counts: [] });
   // Beyond the last finite bound: that bound.
   assert.equal(histogramQuantile({ bounds: [1, Infinity], counts: [1, 10] }, 0.99), 1);
 });

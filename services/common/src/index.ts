@@ -11,3 +11,4 @@ export * from './text';
 export * from './names';
 export * from './telemetry';
 export * from './membership';
+export * from './fair-queue';

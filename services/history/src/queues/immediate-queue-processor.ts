@@ -5,10 +5,9 @@
  * failures are retried with backoff. Each category has its own processor, so a failing executor
  * (a visibility outage) never holds up another category (workflow dispatch).
  */
-import { sleep, type Logger } from '@hourglass/common';
+import { FairQueue, sleep, type Logger } from '@hourglass/common';
 import type { ExecutionStore, HistoryTaskKey, HistoryTaskRow } from '@hourglass/persistence';
 import { BatchedDeleter } from './batched-deleter';
-import { FairQueue } from './fair-queue';
 import type { TaskCategory } from './task-categories';
 
 const LOAD_PAGE_SIZE = 1000;

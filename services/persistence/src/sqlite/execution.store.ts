@@ -240,7 +240,7 @@ export class SqliteExecutionStore implements ExecutionStore {
     checkCommitShape(commit);
     // Alone on the connection, or grouped with other short commits waiting with it; a large commit
     // (thousands of rows) gives the event loop turns while it writes.
-    return this.lane.transaction(this.db, this.commitSteps(commit));
+    return this.lane.transaction(this.db, this.commitSteps(commit), commitTenant(commit));
   }
 
   getExecution(shardId: number, key: ExecutionKey): Promise<ExecutionRecord | undefined> {
@@ -251,14 +251,14 @@ export class SqliteExecutionStore implements ExecutionStore {
       if (!row) return undefined;
       const items: ExecutionItemRow[] = this.sql.listItems.all(run).map((item) => ({ kind: item.kind, id: item.item_id, data: item.data }));
       return { ...pickKey(key), state: row.state, items, nextEventId: row.next_event_id, dbVersion: row.db_version };
-    });
+    }, key.namespaceId);
   }
 
   getCurrentExecution(shardId: number, namespaceId: string, workflowId: string): Promise<CurrentExecutionRecord | undefined> {
     return this.lane.run(() => {
       const row = this.sql.getCurrent.get(shardId, namespaceId, workflowId);
       return row && toCurrent(namespaceId, workflowId, row);
-    });
+    }, namespaceId);
   }
 
   listExecutionKeys(shardId: number, namespaceId: string, after: { workflowId: string; runId: string } | undefined, limit: number): Promise<ExecutionKey[]> {
@@ -266,7 +266,7 @@ export class SqliteExecutionStore implements ExecutionStore {
       checkLimit(limit);
       const rows = this.sql.listExecutionKeys.all({ shardId, namespaceId, workflowId: after?.workflowId ?? '', runId: after?.runId ?? '', limit });
       return rows.map((row) => ({ namespaceId, workflowId: row.workflow_id, runId: row.run_id }));
-    });
+    }, namespaceId);
   }
 
   readHistory(shardId: number, key: ExecutionKey, fromEventId: number, toEventId: number, limit: number): Promise<HistoryEventRow[]> {
@@ -274,7 +274,7 @@ export class SqliteExecutionStore implements ExecutionStore {
       checkLimit(limit);
       const rows = this.sql.readHistory.all({ ...runParams(shardId, key), from: fromEventId, to: toEventId, limit });
       return rows.map((row) => ({ eventId: row.event_id, data: toBytes(row.data) }));
-    });
+    }, key.namespaceId);
   }
 
   listImmediateTasks(shardId: number, categoryId: number, afterTaskId: number, limit: number): Promise<HistoryTaskRow[]> {
@@ -482,4 +482,9 @@ function toTask(row: TaskRow): HistoryTaskRow {
     type: row.type,
     data: row.data,
   };
+}
+
+/** The namespace a commit belongs to, its turn in the lane ('' for one that names no run: not seen today). */
+function commitTenant(commit: ShardCommit): string {
+  return (commit.update ?? commit.create ?? commit.deletion)?.key.namespaceId ?? commit.current?.namespaceId ?? '';
 }

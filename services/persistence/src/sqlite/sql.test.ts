@@ -42,6 +42,45 @@ describe('SqliteLane', () => {
     assert.ok(timerRanAfter <= 1, `the timer ran only after ${timerRanAfter} operations`);
   });
 
+  it("tenants take turns: a quiet tenant waits for one of a noisy tenant's queued operations, not for all of them", async () => {
+    const lane = new SqliteLane();
+    const seen: string[] = [];
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < 50; i++) all.push(lane.run(() => void seen.push(`noisy ${i}`), 'noisy'));
+    all.push(lane.run(() => void seen.push('quiet'), 'quiet'));
+    all.push(lane.run(() => void seen.push('background'), ''));
+    await Promise.all(all);
+    // The first noisy operation was already running; then each tenant in turn, in order within each.
+    assert.deepEqual(seen.slice(0, 5), ['noisy 0', 'noisy 1', 'quiet', 'background', 'noisy 2']);
+    assert.deepEqual(
+      seen.filter((s) => s.startsWith('noisy')),
+      Array.from({ length: 50 }, (_, i) => `noisy ${i}`),
+    );
+  });
+
+  it('group commit takes short transactions in the same turns, and idle() waits for every tenant', async () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (tenant TEXT, n INTEGER)');
+    const insert = db.prepare('INSERT INTO t (tenant, n) VALUES (?, ?)');
+    const lane = new SqliteLane();
+    const order: string[] = [];
+    // A running operation holds the lane while the others queue up behind it.
+    const blocker = lane.run(() => new Promise<void>((resolve) => setTimeout(resolve, 10)), 'a');
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 3; i++) writes.push(lane.write(db, () => order.push(`a${i}`) && insert.run('a', i), 'a'));
+    writes.push(lane.write(db, () => order.push('b0') && insert.run('b', 0), 'b'));
+    let idle = false;
+    const idled = lane.idle().then(() => (idle = true));
+    await blocker;
+    assert.equal(idle, false, 'idle() answered while writes were still queued');
+    await Promise.all([...writes, idled]);
+    assert.deepEqual(order, ['a0', 'b0', 'a1', 'a2']);
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n, 4);
+    assert.equal(idle, true);
+    await lane.idle();
+    db.close();
+  });
+
   it('a failed operation rejects its caller and the lane goes on', async () => {
     const lane = new SqliteLane();
     await assert.rejects(

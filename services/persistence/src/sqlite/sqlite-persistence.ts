@@ -193,7 +193,7 @@ class SqlitePersistence implements Persistence {
   /** Idempotent, so shutdown paths need not track whether they already closed; waits for what is on the connection. */
   async close(): Promise<void> {
     clearInterval(this.statisticsTimer);
-    await this.lane.run(() => undefined);
+    await this.lane.idle();
     if (!this.db.open) return;
     this.owner?.remove();
     this.db.close();

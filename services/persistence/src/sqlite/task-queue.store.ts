@@ -66,13 +66,17 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   leaseTaskQueue(key: TaskQueueKey): Promise<TaskQueueLease> {
     return this.lane.run(() => {
       return { rangeId: this.sql.lease.get(queueParams(key))! };
-    });
+    }, key.namespaceId);
   }
 
   createTasks(key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]): Promise<void> {
-    return this.lane.write(this.db, () => {
-      this.createTasksTx(key, rangeId, tasks);
-    });
+    return this.lane.write(
+      this.db,
+      () => {
+        this.createTasksTx(key, rangeId, tasks);
+      },
+      key.namespaceId,
+    );
   }
 
   listTasks(key: TaskQueueKey, afterTaskId: number, limit: number): Promise<TaskQueueTaskRow[]> {
@@ -81,13 +85,17 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
       return this.sql.listTasks
         .all({ ...queueParams(key), afterTaskId, limit })
         .map((row) => ({ taskId: row.task_id, data: row.data, expiresAt: row.expires_at }));
-    });
+    }, key.namespaceId);
   }
 
   deleteTasks(key: TaskQueueKey, taskIds: number[]): Promise<void> {
-    return this.lane.write(this.db, () => {
-      this.deleteTasksTx(key, taskIds);
-    });
+    return this.lane.write(
+      this.db,
+      () => {
+        this.deleteTasksTx(key, taskIds);
+      },
+      key.namespaceId,
+    );
   }
 
   listQueuesWithTasks(): Promise<TaskQueueKey[]> {

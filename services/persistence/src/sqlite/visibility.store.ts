@@ -38,19 +38,19 @@ export class SqliteVisibilityStore implements VisibilityStore {
 
   upsert(records: readonly VisibilityRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    return this.lane.write(this.db, () => this.upsertTx(records));
+    return this.lane.write(this.db, () => this.upsertTx(records), records[0]?.namespaceId);
   }
 
   delete(deletions: readonly VisibilityDeletion[]): Promise<void> {
     if (deletions.length === 0) return Promise.resolve();
-    return this.lane.write(this.db, () => this.deleteTx(deletions));
+    return this.lane.write(this.db, () => this.deleteTx(deletions), deletions[0]?.namespaceId);
   }
 
   get(namespaceId: string, runId: string): Promise<VisibilityRecord | undefined> {
     return this.lane.run(() => {
       const row = this.getOne.get(namespaceId, runId);
       return row ? visibilityRecordOfRow(row) : undefined;
-    });
+    }, namespaceId);
   }
 
   list(query: VisibilitySqlQuery): Promise<VisibilityRecord[]> {

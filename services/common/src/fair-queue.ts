@@ -25,6 +25,15 @@ export class FairQueue<T> {
     this.count += 1;
   }
 
+  /** The item `shift` would return next, left in place. */
+  peek(): T | undefined {
+    for (let i = this.turnHead; i < this.turns.length; i++) {
+      const lane = this.lanes.get(this.turns[i] as string);
+      if (lane) return lane.items[lane.head];
+    }
+    return undefined;
+  }
+
   shift(): T | undefined {
     while (this.turnHead < this.turns.length) {
       const key = this.turns[this.turnHead++] as string;

@@ -9,8 +9,13 @@ describe('FairQueue', () => {
     q.push('quiet', 'q0');
     q.push('quiet', 'q1');
     const order: string[] = [];
-    for (let item = q.shift(); item !== undefined; item = q.shift()) order.push(item);
+    for (let item = q.peek(); item !== undefined; item = q.peek()) {
+      // peek names what shift then takes.
+      assert.equal(q.shift(), item);
+      order.push(item);
+    }
     assert.deepEqual(order, ['n0', 'q0', 'n1', 'q1', 'n2', 'n3', 'n4']);
+    assert.equal(q.peek(), undefined);
     assert.equal(q.size, 0);
   });
 
