@@ -362,6 +362,14 @@ export const MatchingSettings = {
     parse: integerSetting(1),
     description: 'Branching of the partition tree: a partition forwards adds and polls it cannot serve to its parent, partition ⌈k / this⌉ − 1, up to the root (partition 0).',
   }),
+  strandedBacklogRetryInterval: defineSetting({
+    key: 'matching.strandedBacklogRetryInterval',
+    scope: 'global',
+    defaultValue: 1_000,
+    parse: durationSetting(),
+    description:
+      'Cluster mode (partitions on several matching hosts): how often a partition holding backlog with no poller of its own offers its oldest task to its parent again, so backlog reaches a poller that started waiting on another host later.',
+  }),
 } as const;
 
 /** Frontend tunables. */

@@ -284,6 +284,11 @@ export class TaskQueue {
     this.releaseWaiters();
   }
 
+  /** No poll waits here, no query is pending, no move is under way: its backlog may be let go of (another host serves it). */
+  isIdle(): boolean {
+    return !this.hasLivePoller() && this.queries.length === 0 && !this.draining;
+  }
+
   /** Nothing waits here and nothing is held: the queue can be dropped from memory (it reloads on demand). */
   isUnused(now: number, idleMs: number): boolean {
     if (this.waiters.length > 0 || this.queries.length > 0 || this.backlog.length > 0 || this.draining) return false;
