@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { historyShardKey, ownerOf, shardIdFor } from '@hourglass/common';
 import {
   EventType,
@@ -99,6 +100,15 @@ function shardsOf(host: ClusterHost, cluster: Cluster): number[] {
   return Array.from({ length: NUM_SHARDS }, (_, s) => s).filter((s) => ownerOf(historyShardKey(s), live)?.hostId === host.internalAddress);
 }
 
+/**
+ * The matching hosts owning each of a queue's 4 partitions (the placement key of matching-routing.ts:
+ * `tq:<namespace id>/<queue>`, with `#<partition>` past the root), by rendezvous over the running matching hosts.
+ */
+function partitionOwners(cluster: Cluster, namespaceId: string, taskQueue: string): (string | undefined)[] {
+  const live = cluster.hosts.filter((h) => h.services.includes('matching') && h.running).map((h) => ({ hostId: h.internalAddress }));
+  return [0, 1, 2, 3].map((p) => ownerOf(`tq:${namespaceId}/${taskQueue}${p === 0 ? '' : `#${p}`}`, live)?.hostId);
+}
+
 /** The running history host with the most shards (rendezvous may leave one with few). */
 function busiestHistoryHost(cluster: Cluster): ClusterHost {
   const hosts = cluster.hosts.filter((h) => h.services.includes('history') && h.running);
@@ -145,16 +155,17 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
       membershipHeartbeatMs: HEARTBEAT_MS,
       membershipTtlMs: TTL_MS,
     });
-    taskQueue = uniqueName('cluster');
-    // A client and a worker through each frontend.
-    for (const address of cluster.frontends()) {
-      const conn = await connect(address);
-      conns.push(conn);
-      workers.push(await startWorker({ connection: conn.nativeConnection, taskQueue, activities: createActivities(new ActivityRecorder()) }));
-    }
+    for (const address of cluster.frontends()) conns.push(await connect(address));
     const described = await (conns[0] as Connections).connection.workflowService.describeNamespace({ namespace: 'default' });
     namespaceId = described.namespaceInfo?.id ?? '';
     assert.ok(namespaceId);
+    // A queue whose partitions are placed on both matching hosts (1 in 8 names have all four on one).
+    do taskQueue = uniqueName('cluster');
+    while (new Set(partitionOwners(cluster, namespaceId, taskQueue)).size < 2);
+    // A worker through each frontend.
+    for (const [i, conn] of conns.entries()) {
+      workers.push(await startWorker({ connection: conn.nativeConnection, taskQueue, identity: `cluster-worker-${i}`, activities: createActivities(new ActivityRecorder()) }));
+    }
   });
   after(async () => {
     for (const w of workers) await w.shutdown().catch(() => undefined);
@@ -176,6 +187,16 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
     assert.equal(metadata.definition?.type, 'waitForFinish');
     await other.signal(finishSignal, 'done');
     assert.equal(await withTimeout(handle.result(), 20_000, 'the signalled workflow'), 'done');
+    // The queue's partitions live on both matching hosts: a frontend's DescribeTaskQueue asks each
+    // partition's owner and merges, so it reports the pollers of both workers.
+    await eventually(
+      async () => {
+        const d = await second.connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW });
+        const identities = new Set((d.pollers ?? []).map((p) => p.identity));
+        return identities.has('cluster-worker-0') && identities.has('cluster-worker-1');
+      },
+      { timeoutMs: 10_000, description: 'DescribeTaskQueue lists the pollers of both workers' },
+    );
   });
 
   it('SIGKILL of a history host under load: its shards are served again and every workflow completes exactly once', async () => {
