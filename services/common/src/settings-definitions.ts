@@ -362,6 +362,14 @@ export const MatchingSettings = {
     parse: integerSetting(1),
     description: 'Branching of the partition tree: a partition forwards adds and polls it cannot serve to its parent, partition ⌈k / this⌉ − 1, up to the root (partition 0).',
   }),
+  ownedBacklogRescanInterval: defineSetting({
+    key: 'matching.ownedBacklogRescanInterval',
+    scope: 'global',
+    defaultValue: 5_000,
+    parse: durationSetting(),
+    description:
+      'Cluster mode: how often a matching host reads again the stored backlog of the partitions it owns, for tasks another host stored there while the two disagreed on the owner (membership views differ for a heartbeat or so).',
+  }),
   strandedBacklogRetryInterval: defineSetting({
     key: 'matching.strandedBacklogRetryInterval',
     scope: 'global',

@@ -12,7 +12,7 @@
  * parent whenever a poller waits there.
  */
 import { randomUUID } from 'node:crypto';
-import { InvalidArgumentError, InvariantViolationError, MatchingSettings, StickyWorkerUnavailableError, isHourglassError, quote, type Clock, type Logger, type ServerMetrics, type Settings } from '@hourglass/common';
+import { InvalidArgumentError, InvariantViolationError, MatchingSettings, UnavailableError, StickyWorkerUnavailableError, isHourglassError, quote, type Clock, type Logger, type ServerMetrics, type Settings } from '@hourglass/common';
 import type { TaskQueueKey, TaskQueueStore, TaskQueueType } from '@hourglass/persistence';
 
 import { TaskQueue, type Offer } from './task-queue';
@@ -56,6 +56,8 @@ export class MatchingEngine implements MatchingService {
   private owns: (key: TaskQueueKey) => boolean = () => true;
   /** Cluster mode: offers stranded backlog to parents on other hosts again and again (see placePartitions). */
   private strandedRetry: NodeJS.Timeout | undefined;
+  /** Cluster mode: reads the stored backlog of owned partitions again now and then (see placePartitions). */
+  private rescan: NodeJS.Timeout | undefined;
   /** Partitions another host owns now were busy when ownership changed: let go of them on a later retry round. */
   private releasePending = false;
   private starter: TaskStarter | undefined;
@@ -125,6 +127,11 @@ export class MatchingEngine implements MatchingService {
    * the others' backlog is let go of. A partition with backlog and no poller of its own offers its
    * oldest task to its parent every `matching.strandedBacklogRetryInterval`: a poller waiting on the
    * parent's host cannot see it (in one process, the parent's poller pulls it up at once).
+   *
+   * Only the owner stores backlog: an add this host would store in a partition it does not own
+   * fails with UnavailableError, and the routed caller tries the owner. While two hosts' views of
+   * membership differ both may take themselves for a partition's owner; what the other wrote
+   * meanwhile is found by the rescan of stored backlog every `matching.ownedBacklogRescanInterval`.
    */
   placePartitions(placement: { router: PartitionRouter; owns: (key: TaskQueueKey) => boolean }): void {
     this.router = placement.router;
@@ -132,6 +139,19 @@ export class MatchingEngine implements MatchingService {
     if (this.strandedRetry) clearInterval(this.strandedRetry);
     this.strandedRetry = setInterval(() => this.retryStrandedBacklog(), this.settings.get(MatchingSettings.strandedBacklogRetryInterval));
     this.strandedRetry.unref();
+    if (this.rescan) clearInterval(this.rescan);
+    this.rescan = setInterval(() => {
+      this.rescanOwnedBacklogs().catch((err: unknown) => this.logger.warn({ err }, 'could not read the stored backlog of the partitions this host owns'));
+    }, this.settings.get(MatchingSettings.ownedBacklogRescanInterval));
+    this.rescan.unref();
+  }
+
+  /** Loads the stored backlog of owned partitions not in memory, and reads what was stored since into those that are. */
+  private async rescanOwnedBacklogs(): Promise<void> {
+    for (const key of await this.store.listQueuesWithTasks()) {
+      if (!this.owns(key)) continue;
+      await this.partition(this.family(key.namespaceId, key.name, key.type, key.kind), key.partition).refresh();
+    }
   }
 
   /**
@@ -142,7 +162,7 @@ export class MatchingEngine implements MatchingService {
    */
   async ownershipChanged(): Promise<void> {
     this.releaseUnowned();
-    await this.loadOwnedBacklogs();
+    await this.rescanOwnedBacklogs();
   }
 
   private releaseUnowned(): void {
@@ -441,6 +461,10 @@ export class MatchingEngine implements MatchingService {
       this.metricsOf(queue)?.sync.inc();
       return;
     }
+    // Cluster mode: only the partition's owner stores its backlog (the caller's view of membership is behind, or ours).
+    if (!this.owns(queue.key)) {
+      throw new UnavailableError(`this matching host does not own partition ${queue.key.partition} of task queue ${quote(queue.key.name)}: membership places it on another host`);
+    }
     await queue.addToBacklog(task);
     this.metricsOf(queue)?.backlog.inc();
   }
@@ -635,6 +659,8 @@ export class MatchingEngine implements MatchingService {
       created.namespaceName = family.scope.namespace;
       if (partition > 0) created.onStrandedBacklog = () => this.drainUp(family, created);
       family.partitions[partition] = created;
+      // Cluster mode: a call routed here by a view of membership other than ours; let go of it once idle.
+      if (!this.owns(key)) this.releasePending = true;
       queue = created;
     }
     return queue;
@@ -670,6 +696,7 @@ export class MatchingEngine implements MatchingService {
   stop(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     if (this.strandedRetry) clearInterval(this.strandedRetry);
+    if (this.rescan) clearInterval(this.rescan);
   }
 
   private sweepUnusedQueues(): void {

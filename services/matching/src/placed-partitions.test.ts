@@ -166,3 +166,31 @@ test('placed partitions: a host loads the stored backlog of the partitions it ow
   assert.equal((await engine.describeTaskQueue(describeKey)).backlogTasks, 1, 'partition 2 is let go of');
   assert.deepEqual(await storedBacklogAll(f), ['wf-1', 'wf-2'], 'letting go deletes nothing');
 });
+
+test('placed partitions: a host does not store backlog in a partition it does not own (the caller tries the owner); the owner finds what another host stored while both took themselves for its owner', async (t) => {
+  const f = await matchingFixture({ settings: overlaySettings(settings, { [MatchingSettings.ownedBacklogRescanInterval.key]: [{ value: 20 }] }) });
+  t.after(() => f.close());
+  const keepAlive = setInterval(() => undefined, 1_000);
+  t.after(() => clearInterval(keepAlive));
+  const make = async (owns: (key: TaskQueueKey) => boolean): Promise<MatchingEngine> => {
+    const engine = new MatchingEngine(f.store, f.clock, overlaySettings(settings, { [MatchingSettings.ownedBacklogRescanInterval.key]: [{ value: 20 }] }), silentLogger());
+    t.after(() => engine.stop());
+    engine.setTaskStarter(f.starter);
+    engine.placePartitions({ router: new ServicePartitionRouter(engine), owns });
+    await engine.start();
+    return engine;
+  };
+  let xOwns = true;
+  const y = await make((key) => key.partition === 1);
+  const x = await make((key) => key.partition === 1 && xOwns);
+  // Y loaded partition 1 (empty) first; X, taking itself for the owner too, stores a task there.
+  assert.equal((await y.describeTaskQueue({ ...describeKey, partition: 1 })).backlogTasks, 0);
+  await x.addWorkflowTask(workflowTask(7, { partition: 1 }));
+  assert.deepEqual(await storedBacklog(f, queueKey({ partition: 1 })), ['wf-7']);
+  // X learns it does not own it: it refuses to store there.
+  xOwns = false;
+  await assert.rejects(x.addWorkflowTask(workflowTask(8, { partition: 1 })), (err: Error) => err.name === 'UnavailableError' && /does not own partition 1/.test(err.message));
+  // Y finds X's task at its next rescan and serves it.
+  await waitUntil(async () => (await y.describeTaskQueue({ ...describeKey, partition: 1 })).backlogTasks === 1);
+  assert.equal(workflowIdOf(await y.pollWorkflowTaskQueue(pollRequest({ partition: 1 }), { deadline: 0 })), 'wf-7');
+});
