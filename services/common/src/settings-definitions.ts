@@ -362,6 +362,14 @@ export const MatchingSettings = {
     parse: integerSetting(1),
     description: 'Branching of the partition tree: a partition forwards adds and polls it cannot serve to its parent, partition ⌈k / this⌉ − 1, up to the root (partition 0).',
   }),
+  placePartitionsAcrossHosts: defineSetting({
+    key: 'matching.placePartitionsAcrossHosts',
+    scope: 'global',
+    defaultValue: false,
+    parse: booleanSetting(),
+    description:
+      'Cluster mode: place each partition of a task queue on its own matching host (the caller picks the partition, partitions forward to their parents over internal gRPC). Off: all partitions of a queue live on the host owning the queue. Experimental: see docs/distributed.md.',
+  }),
   ownedBacklogRescanInterval: defineSetting({
     key: 'matching.ownedBacklogRescanInterval',
     scope: 'global',

@@ -50,6 +50,23 @@ const addActivity = { namespaceId: 'ns', taskQueueName: 'orders', workflowId: 'w
 const addWorkflow = { namespaceId: 'ns', taskQueueName: 'orders', kind: 'normal' as const, workflowId: 'w', runId: 'r', scheduledEventId: 5 };
 
 describe('routing matching calls to the owner of the task queue', () => {
+  it('without partitions placed across hosts (the default), names no partition and sends every call of a queue to the owner of its key', async () => {
+    const owners = new Map([[taskQueueKey('ns', 'orders'), 'm1:1']]);
+    const calls: Call[] = [];
+    const client = routingMatchingClient(placement(owners, calls, (c) => (c.method === 'describeTaskQueue' ? { waitingPollers: 1, backlogTasks: 0, pendingQueries: 0, oldestBacklogTime: undefined, pollers: [] } : null)), { settings: partitions(4) });
+    await client.addActivityTask(addActivity);
+    await client.pollWorkflowTaskQueue(poll, { deadline: 0 });
+    await client.describeTaskQueue({ namespaceId: 'ns', taskQueueName: 'orders', type: 'workflow', kind: 'normal' });
+    assert.deepEqual(
+      calls.map((c) => [c.address, c.method, c.request.partition]),
+      [
+        ['m1:1', 'addActivityTask', undefined],
+        ['m1:1', 'pollWorkflowTaskQueue', undefined],
+        ['m1:1', 'describeTaskQueue', undefined],
+      ],
+    );
+  });
+
   it("with one partition, sends a queue's adds, polls and describes to its owner, and a namespace's worker registry to the namespace's", async () => {
     const owners = new Map([
       [taskQueueKey('ns', 'orders'), 'm1:1'],
@@ -57,7 +74,7 @@ describe('routing matching calls to the owner of the task queue', () => {
       [workerRegistryKey('ns'), 'm3:1'],
     ]);
     const calls: Call[] = [];
-    const client = routingMatchingClient(placement(owners, calls), { settings: partitions(1) });
+    const client = routingMatchingClient(placement(owners, calls), { settings: partitions(1), placePartitions: true });
     await client.addActivityTask(addActivity);
     await client.pollWorkflowTaskQueue(poll, { deadline: 0 });
     await client.describeTaskQueue({ namespaceId: 'ns', taskQueueName: 'orders', type: 'workflow', kind: 'normal' });
@@ -81,7 +98,7 @@ describe('routing matching calls to the owner of the task queue', () => {
     const owners = new Map([0, 1, 2, 3].map((p) => [taskQueuePartitionKey('ns', 'orders', p), `m${p}:1`]));
     owners.set(taskQueueKey('ns', 'sticky-1'), 'ms:1');
     const calls: Call[] = [];
-    const client = routingMatchingClient(placement(owners, calls), { settings: partitions(4), random: scripted(0.1, 0.6, 0.99) });
+    const client = routingMatchingClient(placement(owners, calls), { settings: partitions(4), random: scripted(0.1, 0.6, 0.99), placePartitions: true });
     await client.addActivityTask(addActivity);
     await client.addWorkflowTask(addWorkflow);
     await client.addWorkflowTask(addWorkflow);
@@ -106,7 +123,7 @@ describe('routing matching calls to the owner of the task queue', () => {
     const held: (() => void)[] = [];
     const client = routingMatchingClient(
       placement(owners, calls, () => new Promise((resolve) => held.push(() => resolve(null)))),
-      { settings: partitions(4), random: scripted(0.5, 0.5, 0.5, 0.5, 0.5) },
+      { settings: partitions(4), random: scripted(0.5, 0.5, 0.5, 0.5, 0.5), placePartitions: true },
     );
     const first = client.pollWorkflowTaskQueue(poll, { deadline: 0 });
     const second = client.pollWorkflowTaskQueue(poll, { deadline: 0 });
@@ -151,7 +168,7 @@ describe('routing matching calls to the owner of the task queue', () => {
         if (c.method === 'redirectBacklog') return partition + 1;
         return true;
       }),
-      { settings: partitions(3) },
+      { settings: partitions(3), placePartitions: true },
     );
     const description = await client.describeTaskQueue({ namespaceId: 'ns', taskQueueName: 'orders', type: 'workflow', kind: 'normal' });
     assert.deepEqual(description, {
@@ -194,7 +211,7 @@ describe('routing matching calls to the owner of the task queue', () => {
         }
         return new Promise((resolve) => c.call?.signal?.addEventListener('abort', () => resolve('aborted'), { once: true }));
       }),
-      { settings: partitions(3), backoffMs: [1, 1] },
+      { settings: partitions(3), backoffMs: [1, 1], placePartitions: true },
     );
     const router = new ServicePartitionRouter(client);
     const task = { workflowId: 'w', runId: 'r', scheduledEventId: 5, attempt: 2, createdAt: 7 };

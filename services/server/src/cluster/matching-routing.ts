@@ -59,6 +59,12 @@ export const MATCHING_ROUTES: Record<keyof MatchingService, Route> = {
 };
 
 export interface MatchingRoutingOptions extends RoutingOptions {
+  /**
+   * Each partition on its own host (`matching.placePartitionsAcrossHosts`): this client picks and
+   * names partitions. Off (the default): every call names the queue only and goes to the owner of
+   * its root key, whose engine holds all its partitions.
+   */
+  placePartitions?: boolean;
   /** Where `matching.numTaskQueuePartitions` is read (the engines' settings); default: the defaults. */
   settings?: Settings;
   /** A number in [0, 1): which partition an add takes, and ties between polls (tests fix it). */
@@ -104,6 +110,7 @@ const NOTHING: TaskQueueDescription = { waitingPollers: 0, backlogTasks: 0, pend
 
 export function routingMatchingClient(hosts: Placement<MatchingService>, options: MatchingRoutingOptions = {}): MatchingService {
   const routed = routedClient<MatchingService>('task queue', MATCHING_ROUTES, hosts, options);
+  if (!options.placePartitions) return routed;
   const settings = options.settings ?? DEFAULT_SETTINGS;
   const random = options.random ?? Math.random;
   const balancer = new PollBalancer(random);

@@ -146,7 +146,7 @@ export async function startHost({ config, settings: given, logger, billing: bill
       remote = routedClients({ watcher, rpc, numHistoryShards: metadata.numHistoryShards, settings, logger, self: { address: self, ...lateBound(local) } });
       const routed = remote;
       undo.push(() => routed.close());
-      if (matching) {
+      if (matching && settings.get(MatchingSettings.placePartitionsAcrossHosts)) {
         // Each partition of a task queue lives on the matching host membership places it on: a
         // partition reaches its parent through the routed client (this engine when it owns it).
         const engine = matching;
