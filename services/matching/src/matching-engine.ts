@@ -12,7 +12,7 @@
  * parent whenever a poller waits there.
  */
 import { randomUUID } from 'node:crypto';
-import { InvalidArgumentError, InvariantViolationError, MatchingSettings, UnavailableError, StickyWorkerUnavailableError, isHourglassError, quote, type Clock, type Logger, type ServerMetrics, type Settings } from '@hourglass/common';
+import { InvalidArgumentError, InvariantViolationError, MatchingSettings, PartitionNotOwnedError, StickyWorkerUnavailableError, isHourglassError, quote, type Clock, type Logger, type ServerMetrics, type Settings } from '@hourglass/common';
 import type { TaskQueueKey, TaskQueueStore, TaskQueueType } from '@hourglass/persistence';
 
 import { TaskQueue, type Offer } from './task-queue';
@@ -54,6 +54,8 @@ export class MatchingEngine implements MatchingService {
   private router: PartitionRouter = new InProcessPartitionRouter(this);
   /** Whether this host owns a partition (cluster mode: membership places partitions on hosts); always in one process. */
   private owns: (key: TaskQueueKey) => boolean = () => true;
+  /** The address of a partition's owner, as this host's view of membership has it (for the caller's retry). */
+  private ownerOf: (key: TaskQueueKey) => string | undefined = () => undefined;
   /** Cluster mode: offers stranded backlog to parents on other hosts again and again (see placePartitions). */
   private strandedRetry: NodeJS.Timeout | undefined;
   /** Cluster mode: reads the stored backlog of owned partitions again now and then (see placePartitions). */
@@ -133,9 +135,10 @@ export class MatchingEngine implements MatchingService {
    * membership differ both may take themselves for a partition's owner; what the other wrote
    * meanwhile is found by the rescan of stored backlog every `matching.ownedBacklogRescanInterval`.
    */
-  placePartitions(placement: { router: PartitionRouter; owns: (key: TaskQueueKey) => boolean }): void {
+  placePartitions(placement: { router: PartitionRouter; owns: (key: TaskQueueKey) => boolean; ownerOf?: (key: TaskQueueKey) => string | undefined }): void {
     this.router = placement.router;
     this.owns = placement.owns;
+    if (placement.ownerOf) this.ownerOf = placement.ownerOf;
     if (this.strandedRetry) clearInterval(this.strandedRetry);
     this.strandedRetry = setInterval(() => this.retryStrandedBacklog(), this.settings.get(MatchingSettings.strandedBacklogRetryInterval));
     this.strandedRetry.unref();
@@ -463,7 +466,7 @@ export class MatchingEngine implements MatchingService {
     }
     // Cluster mode: only the partition's owner stores its backlog (the caller's view of membership is behind, or ours).
     if (!this.owns(queue.key)) {
-      throw new UnavailableError(`this matching host does not own partition ${queue.key.partition} of task queue ${quote(queue.key.name)}: membership places it on another host`);
+      throw new PartitionNotOwnedError(`this matching host does not own partition ${queue.key.partition} of task queue ${quote(queue.key.name)}`, this.ownerOf(queue.key));
     }
     await queue.addToBacklog(task);
     this.metricsOf(queue)?.backlog.inc();

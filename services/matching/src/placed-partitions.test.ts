@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { DEFAULT_SETTINGS, MatchingSettings, overlaySettings, silentLogger } from '@hourglass/common';
+import { DEFAULT_SETTINGS, MatchingSettings, UnavailableError, overlaySettings, silentLogger } from '@hourglass/common';
 import { mergeTaskQueueDescriptions, type MatchingService } from '@hourglass/contracts';
 import type { TaskQueueKey } from '@hourglass/persistence';
 import { MatchingEngine } from './matching-engine';
@@ -189,7 +189,7 @@ test('placed partitions: a host does not store backlog in a partition it does no
   assert.deepEqual(await storedBacklog(f, queueKey({ partition: 1 })), ['wf-7']);
   // X learns it does not own it: it refuses to store there.
   xOwns = false;
-  await assert.rejects(x.addWorkflowTask(workflowTask(8, { partition: 1 })), (err: Error) => err.name === 'UnavailableError' && /does not own partition 1/.test(err.message));
+  await assert.rejects(x.addWorkflowTask(workflowTask(8, { partition: 1 })), (err: Error) => err instanceof UnavailableError && /does not own partition 1/.test(err.message));
   // Y finds X's task at its next rescan and serves it.
   await waitUntil(async () => (await y.describeTaskQueue({ ...describeKey, partition: 1 })).backlogTasks === 1);
   assert.equal(workflowIdOf(await y.pollWorkflowTaskQueue(pollRequest({ partition: 1 }), { deadline: 0 })), 'wf-7');

@@ -25,7 +25,7 @@ import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourg
 import { ApiKeyAuthenticator, IdentityService } from '@hourglass/identity';
 import { MatchingEngine, ServicePartitionRouter } from '@hourglass/matching';
 import { HistoryClient, MatchingClient, addHistoryService, addMatchingService } from '@hourglass/rpc';
-import type { Persistence } from '@hourglass/persistence';
+import type { Persistence, TaskQueueKey } from '@hourglass/persistence';
 import { Billing, type BillingConfig } from '@hourglass/usage';
 import { advertisedAddress, optionName, parseHostPort, type ServiceRole, type StartConfig } from '../config';
 import { MetricsServer } from '../metrics-server';
@@ -150,9 +150,11 @@ export async function startHost({ config, settings: given, logger, billing: bill
         // Each partition of a task queue lives on the matching host membership places it on: a
         // partition reaches its parent through the routed client (this engine when it owns it).
         const engine = matching;
+        const ownerOfPartition = (key: TaskQueueKey): string | undefined => watcher.ownerOf(taskQueuePartitionKey(key.namespaceId, key.name, key.kind === 'sticky' ? 0 : key.partition), 'matching')?.address;
         engine.placePartitions({
           router: new ServicePartitionRouter(routed.matching),
-          owns: (key) => watcher.ownerOf(taskQueuePartitionKey(key.namespaceId, key.name, key.kind === 'sticky' ? 0 : key.partition), 'matching')?.address === self,
+          owns: (key) => ownerOfPartition(key) === self,
+          ownerOf: ownerOfPartition,
         });
         const unwatch = watcher.onChange((change) => {
           if (change.role !== 'matching') return;
