@@ -71,10 +71,22 @@ export class InProcessPartitionRouter implements PartitionRouter {
  * it comes from, carrying the poll's deadline and cancellation; a forwarded task is an offer.
  */
 export class ServicePartitionRouter implements PartitionRouter {
-  constructor(private readonly matching: Pick<MatchingService, 'offerForwardedTask' | 'pollWorkflowTaskQueue' | 'pollActivityTaskQueue'>) {}
+  /**
+   * `offerTimeoutMs`: longest an offer may take (a poller there starting the task in history
+   * included). An offer that outlasts it counts as not taken, so the sending partition's backlog
+   * is never held up by a call that hangs; if a poller did take it, history refuses the second
+   * start as stale.
+   */
+  constructor(
+    private readonly matching: Pick<MatchingService, 'offerForwardedTask' | 'pollWorkflowTaskQueue' | 'pollActivityTaskQueue'>,
+    private readonly offerTimeoutMs = 10_000,
+  ) {}
 
   forwardTask(target: TaskQueueKey, task: MatchTask, forwardedFrom: number): Promise<boolean> {
-    return this.matching.offerForwardedTask({ namespaceId: target.namespaceId, taskQueueName: target.name, type: target.type, kind: target.kind, partition: target.partition, forwardedFrom, task });
+    return this.matching.offerForwardedTask(
+      { namespaceId: target.namespaceId, taskQueueName: target.name, type: target.type, kind: target.kind, partition: target.partition, forwardedFrom, task },
+      { deadline: Date.now() + this.offerTimeoutMs },
+    );
   }
 
   forwardPoll(target: TaskQueueKey, request: PollTaskQueueRequest, call: CallOptions, forwardedFrom: number): Promise<PollResponse | null> {

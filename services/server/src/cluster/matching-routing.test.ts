@@ -216,13 +216,12 @@ describe('routing matching calls to the owner of the task queue', () => {
     const router = new ServicePartitionRouter(client);
     const task = { workflowId: 'w', runId: 'r', scheduledEventId: 5, attempt: 2, createdAt: 7 };
     const parent = { namespaceId: 'ns', name: 'orders', type: 'activity' as const, kind: 'normal' as const, partition: 0 };
+    const before = Date.now();
     assert.equal(await router.forwardTask(parent, task, 2), true);
-    assert.deepEqual(calls[0], {
-      address: 'm0:1',
-      method: 'offerForwardedTask',
-      request: { namespaceId: 'ns', taskQueueName: 'orders', type: 'activity', kind: 'normal', partition: 0, forwardedFrom: 2, task },
-      call: undefined,
-    });
+    const offer = calls[0];
+    assert.deepEqual([offer?.address, offer?.method, offer?.request], ['m0:1', 'offerForwardedTask', { namespaceId: 'ns', taskQueueName: 'orders', type: 'activity', kind: 'normal', partition: 0, forwardedFrom: 2, task }]);
+    const offerDeadline = offer?.call?.deadline ?? 0;
+    assert.ok(offerDeadline >= before + 10_000 && offerDeadline <= Date.now() + 10_000, 'an offer is bounded by a deadline');
     await assert.rejects(router.forwardTask({ ...parent, partition: 1 }, task, 2), /connection reset/);
     assert.equal(offers, 2, 'an offer that may have reached its target is not sent again');
 
