@@ -115,8 +115,7 @@ export class MysqlDatabase implements SqlExecutor {
 
   async rows<T>(sql: string, params: readonly SqlParam[]): Promise<T[]> {
     try {
-      const [rows] = await this.pool.execute(sql, bind(params));
-      return rows as unknown as T[];
+      return (await executeOn(this.pool.pool as unknown as CallbackExecutor, sql, params)) as T[];
     } catch (err) {
       throw translateMysqlError(err, this.dsn);
     }
@@ -124,8 +123,7 @@ export class MysqlDatabase implements SqlExecutor {
 
   async run(sql: string, params: readonly SqlParam[]): Promise<ResultSetHeader> {
     try {
-      const [result] = await this.pool.execute(sql, bind(params));
-      return result as ResultSetHeader;
+      return (await executeOn(this.pool.pool as unknown as CallbackExecutor, sql, params)) as ResultSetHeader;
     } catch (err) {
       throw translateMysqlError(err, this.dsn);
     }
@@ -172,13 +170,33 @@ export class MysqlDatabase implements SqlExecutor {
   }
 }
 
+/**
+ * The callback side of mysql2 (its core pool or connection). Statements go through it rather than
+ * the promise wrapper, which captures a stack trace (`Error.captureStackTrace`) on every statement:
+ * 6 % of a MySQL server's busy CPU in a profile of `make bench` (BENCHMARKS.md).
+ */
+interface CallbackExecutor {
+  execute(sql: string, values: ExecuteValues[], callback: (err: Error | null, result: unknown) => void): void;
+}
+
+/** Executes a prepared statement on `target`; what the driver answers, or its error (a throw of `bind` too). */
+function executeOn(target: CallbackExecutor, sql: string, params: readonly SqlParam[]): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    target.execute(sql, bind(params), (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
 export class ConnectionExecutor implements SqlExecutor {
-  constructor(private readonly connection: Connection, private readonly dsn: MysqlDsn) {}
+  /** The pooled connection's core (callback) connection: mysql2 keeps it as `.connection`. */
+  private readonly core: CallbackExecutor;
+
+  constructor(connection: Connection, private readonly dsn: MysqlDsn) {
+    this.core = (connection as unknown as { connection: CallbackExecutor }).connection;
+  }
 
   async rows<T>(sql: string, params: readonly SqlParam[]): Promise<T[]> {
     try {
-      const [rows] = await this.connection.execute(sql, bind(params));
-      return rows as unknown as T[];
+      return (await executeOn(this.core, sql, params)) as T[];
     } catch (err) {
       throw translateMysqlError(err, this.dsn);
     }
@@ -186,8 +204,7 @@ export class ConnectionExecutor implements SqlExecutor {
 
   async run(sql: string, params: readonly SqlParam[]): Promise<ResultSetHeader> {
     try {
-      const [result] = await this.connection.execute(sql, bind(params));
-      return result as ResultSetHeader;
+      return (await executeOn(this.core, sql, params)) as ResultSetHeader;
     } catch (err) {
       throw translateMysqlError(err, this.dsn);
     }
