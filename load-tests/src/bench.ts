@@ -226,9 +226,7 @@ function rpcLatencies(before: string, after: string, namespace: string): { metho
 
 async function scrapeLag(metricsUrl: string | undefined): Promise<HistogramBuckets | undefined> {
   if (!metricsUrl) return undefined;
-  const response = await fetch(`${metricsUrl}/metrics`);
-  if (!response.ok) throw new Error(`GET ${metricsUrl}/metrics answered ${response.status}`);
-  return parseHistogram(await response.text(), LAG_METRIC);
+  return parseHistogram(await scrapeText(metricsUrl), LAG_METRIC);
 }
 
 interface LagSummary {

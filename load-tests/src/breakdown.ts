@@ -41,10 +41,6 @@ export interface SegmentSummary {
   typicalMeanMs: number;
 }
 
-/**
- * The segments of the slowest `fraction` of `runs` (at least `minimum` of them) against those of the
- * runs around the median (as many), by the segment's name; segments in history order.
- */
 export interface Breakdown {
   /** How many of the slowest runs were broken down, and the latency from which a run was among them. */
   slowest: number;
@@ -52,6 +48,10 @@ export interface Breakdown {
   segments: SegmentSummary[];
 }
 
+/**
+ * The segments of the slowest `fraction` of `runs` (at least `minimum` of them) against those of the
+ * runs around the median (as many), by the segment's name; segments in history order.
+ */
 export async function breakdown(client: Client, runs: TimedRun[], fraction = 0.01, minimum = 5): Promise<Breakdown> {
   const byLatency = [...runs].sort((a, b) => a.answeredAt - a.calledAt - (b.answeredAt - b.calledAt));
   const n = Math.min(byLatency.length, Math.max(minimum, Math.ceil(byLatency.length * fraction)));
@@ -63,11 +63,12 @@ export async function breakdown(client: Client, runs: TimedRun[], fraction = 0.0
     Promise.all(group.map((r) => runPoints(client, r))).then((all) => {
       const total = new Map<string, number>();
       for (const points of all) {
-        for (let i = 1; i < points.length; i++) {
-          const name = `${(points[i - 1] as { name: string }).name} → ${(points[i] as { name: string }).name}`;
+        points.slice(1).forEach((point, i) => {
+          const previous = points[i] as { name: string; at: number };
+          const name = `${previous.name} → ${point.name}`;
           if (!order.includes(name)) order.push(name);
-          total.set(name, (total.get(name) ?? 0) + ((points[i] as { at: number }).at - (points[i - 1] as { at: number }).at));
-        }
+          total.set(name, (total.get(name) ?? 0) + (point.at - previous.at));
+        });
       }
       return { total, count: all.length };
     });

@@ -70,13 +70,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   }
 
   createTasks(key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]): Promise<void> {
-    return this.lane.write(
-      this.db,
-      () => {
-        this.createTasksTx(key, rangeId, tasks);
-      },
-      key.namespaceId,
-    );
+    return this.lane.write(this.db, () => this.createTasksTx(key, rangeId, tasks), key.namespaceId);
   }
 
   listTasks(key: TaskQueueKey, afterTaskId: number, limit: number): Promise<TaskQueueTaskRow[]> {
@@ -89,13 +83,7 @@ export class SqliteTaskQueueStore implements TaskQueueStore {
   }
 
   deleteTasks(key: TaskQueueKey, taskIds: number[]): Promise<void> {
-    return this.lane.write(
-      this.db,
-      () => {
-        this.deleteTasksTx(key, taskIds);
-      },
-      key.namespaceId,
-    );
+    return this.lane.write(this.db, () => this.deleteTasksTx(key, taskIds), key.namespaceId);
   }
 
   listQueuesWithTasks(): Promise<TaskQueueKey[]> {

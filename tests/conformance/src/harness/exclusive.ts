@@ -7,9 +7,10 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { after, before } from 'node:test';
+import { SCRATCH_DIR } from './scratch';
 import path from 'node:path';
 
-const LOCK = path.resolve(__dirname, '..', '..', '..', '..', '.test-tmp', 'locks', 'heavy');
+const LOCK = path.join(SCRATCH_DIR, 'locks', 'heavy');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function alive(pid: number): boolean {

@@ -12,6 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { withTimeout } from './eventually';
+import { SCRATCH_DIR } from './scratch';
 
 export const NAMESPACE = 'default';
 
@@ -34,8 +35,8 @@ export function installQuietRuntime(): void {
 
 let bundlePromise: Promise<WorkflowBundleWithSourceMap> | undefined;
 
-/** Where bundles are kept between test processes: the repository's scratch folder (git-ignored). */
-const BUNDLE_CACHE = path.resolve(__dirname, '..', '..', '..', '..', '.test-tmp', 'workflow-bundles');
+/** Where bundles are kept between test processes. */
+const BUNDLE_CACHE = path.join(SCRATCH_DIR, 'workflow-bundles');
 
 /**
  * What the bundle is made of: the compiled workflow files and the versions of the packages webpack
@@ -66,7 +67,7 @@ export function createWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
       try {
         return JSON.parse(readFileSync(file, 'utf8')) as WorkflowBundleWithSourceMap;
       } catch {
-        // Not there yet (or torn by a crash before the rename below, which cannot happen): bundle.
+        // Not there yet: bundle it.
       }
       const bundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
       mkdirSync(BUNDLE_CACHE, { recursive: true });
