@@ -182,6 +182,19 @@ export class StickyWorkerUnavailableError extends HourglassError {
  * host: another host owns it, or ownership is moving. UNAVAILABLE (retryable): a router retries on
  * the owner it names (`ownerHostId`/`ownerAddress`, when this host knows it) or after a short wait.
  */
+/**
+ * Cluster mode, partitions across hosts: a matching host asked to store backlog in a task queue
+ * partition that membership places on another host. Retry on `ownerAddress` (this host's view).
+ */
+export class PartitionNotOwnedError extends UnavailableError {
+  constructor(
+    message: string,
+    readonly ownerAddress: string | undefined,
+  ) {
+    super(ownerAddress ? `${message}; its owner is at ${ownerAddress}` : message);
+  }
+}
+
 export class ShardNotOwnedError extends UnavailableError {
   readonly ownerHostId: string | undefined;
   readonly ownerAddress: string | undefined;

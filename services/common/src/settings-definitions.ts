@@ -362,6 +362,30 @@ export const MatchingSettings = {
     parse: integerSetting(1),
     description: 'Branching of the partition tree: a partition forwards adds and polls it cannot serve to its parent, partition ⌈k / this⌉ − 1, up to the root (partition 0).',
   }),
+  placePartitionsAcrossHosts: defineSetting({
+    key: 'matching.placePartitionsAcrossHosts',
+    scope: 'global',
+    defaultValue: false,
+    parse: booleanSetting(),
+    description:
+      'Cluster mode: place each partition of a task queue on its own matching host (the caller picks the partition, partitions forward to their parents over internal gRPC). Off: all partitions of a queue live on the host owning the queue. Experimental: see docs/distributed.md.',
+  }),
+  ownedBacklogRescanInterval: defineSetting({
+    key: 'matching.ownedBacklogRescanInterval',
+    scope: 'global',
+    defaultValue: 5_000,
+    parse: durationSetting(),
+    description:
+      'Cluster mode: how often a matching host reads again the stored backlog of the partitions it owns, for tasks another host stored there while the two disagreed on the owner (membership views differ for a heartbeat or so).',
+  }),
+  strandedBacklogRetryInterval: defineSetting({
+    key: 'matching.strandedBacklogRetryInterval',
+    scope: 'global',
+    defaultValue: 1_000,
+    parse: durationSetting(),
+    description:
+      'Cluster mode (partitions on several matching hosts): how often a partition holding backlog with no poller of its own offers its oldest task to its parent again, so backlog reaches a poller that started waiting on another host later.',
+  }),
 } as const;
 
 /** Frontend tunables. */

@@ -34,6 +34,12 @@ export function versionedTaskQueueName(name: string, version: DeploymentVersionR
   return `${name}\u001fdeployment\u001f${version.deploymentName}\u001f${version.buildId}`;
 }
 
+/** The user's queue name of a (possibly versioned) matching queue: where task-queue settings are looked up. */
+export function baseTaskQueueName(name: string): string {
+  const separator = name.indexOf('\u001f');
+  return separator < 0 ? name : name.slice(0, separator);
+}
+
 /**
  * Task queue partitions (Temporal's names): partition 0 of a normal queue is its root and is named
  * as the queue; partition k > 0 is `/_sys/<name>/<k>` where partitions are named (routing keys,

@@ -2,7 +2,7 @@
  * What the matching service answers: history adds tasks and hands query tasks over; the frontend
  * long-polls on behalf of workers. Plain data in and out, as history-service.ts.
  */
-import type { CallOptions } from './common';
+import type { CallOptions, MatchTask } from './common';
 import type { QueryTask, Ws } from './history-service';
 
 export type TaskQueueKindName = 'normal' | 'sticky';
@@ -14,6 +14,8 @@ export interface AddWorkflowTaskRequest {
   workflowId: string;
   runId: string;
   scheduledEventId: number;
+  /** The partition to add to (a routed caller picked it); absent: the engine picks one. Sticky queues have only 0. */
+  partition?: number;
 }
 
 export interface AddActivityTaskRequest {
@@ -23,6 +25,8 @@ export interface AddActivityTaskRequest {
   runId: string;
   scheduledEventId: number;
   attempt: number;
+  /** As AddWorkflowTaskRequest.partition. */
+  partition?: number;
 }
 
 export interface PollTaskQueueRequest {
@@ -32,6 +36,28 @@ export interface PollTaskQueueRequest {
   taskQueueName: string;
   kind: TaskQueueKindName;
   identity: string;
+  /** The partition to poll (a routed caller picked it); absent: the engine picks one. */
+  partition?: number;
+  /**
+   * Set on a poll a child partition forwards to its parent (`partition`) because it had nothing:
+   * the child it comes from. The poll waits on `partition` as any poll, but its poller is not
+   * remembered there again.
+   */
+  forwardedFrom?: number;
+}
+
+/**
+ * A task a child partition offers to a poller of its parent (`partition`), sync match only: the
+ * receiver never stores it (the child keeps it when nobody took it).
+ */
+export interface OfferForwardedTaskRequest {
+  namespaceId: string;
+  taskQueueName: string;
+  type: 'workflow' | 'activity';
+  kind: TaskQueueKindName;
+  partition: number;
+  forwardedFrom: number;
+  task: MatchTask;
 }
 
 export interface DispatchQueryTaskRequest {
@@ -61,6 +87,41 @@ export interface TaskQueueDescription {
   pollers: PollerSeen[];
 }
 
+/**
+ * Descriptions of the parts of one queue (its partitions, on one host or several) as one: polls,
+ * backlog and queries summed, the oldest backlog time, pollers merged by identity (latest access
+ * kept), most recent first. Undefined for no parts.
+ */
+export function mergeTaskQueueDescriptions(parts: Iterable<TaskQueueDescription>): TaskQueueDescription | undefined {
+  let only: TaskQueueDescription | undefined;
+  let merged: TaskQueueDescription | undefined;
+  let pollers: Map<string, number> | undefined;
+  for (const d of parts) {
+    if (!only) {
+      only = d;
+      continue;
+    }
+    if (!merged || !pollers) {
+      merged = { ...only };
+      pollers = new Map(only.pollers.map((p) => [p.identity, p.lastAccessTime]));
+    }
+    merged.waitingPollers += d.waitingPollers;
+    merged.backlogTasks += d.backlogTasks;
+    merged.pendingQueries += d.pendingQueries;
+    if (d.oldestBacklogTime !== undefined && (merged.oldestBacklogTime === undefined || d.oldestBacklogTime < merged.oldestBacklogTime)) merged.oldestBacklogTime = d.oldestBacklogTime;
+    for (const p of d.pollers) {
+      const seen = pollers.get(p.identity);
+      if (seen === undefined || p.lastAccessTime > seen) pollers.set(p.identity, p.lastAccessTime);
+    }
+  }
+  if (!merged || !pollers) return only;
+  const all: PollerSeen[] = [];
+  for (const [identity, lastAccessTime] of pollers) all.push({ identity, lastAccessTime });
+  all.sort((a, b) => b.lastAccessTime - a.lastAccessTime);
+  merged.pollers = all;
+  return merged;
+}
+
 export type WorkerHeartbeat = Ws<'RecordWorkerHeartbeatRequest'>['workerHeartbeat'] extends (infer H)[] | null | undefined ? H : never;
 
 /** The worker fields a ListWorkers/CountWorkers query may filter on (Temporal's names). */
@@ -79,7 +140,8 @@ export type WorkerFilter =
   | { kind: 'time'; field: WorkerTimeField; op: '=' | '!=' | '>' | '>=' | '<' | '<=' | 'between' | 'notBetween'; values: number[] };
 
 export interface MatchingService {
-  describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: 'workflow' | 'activity'; kind: TaskQueueKindName }): Promise<TaskQueueDescription>;
+  /** The whole queue; with `partition`, only that partition (a routed caller asks each partition's owner and merges). */
+  describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: 'workflow' | 'activity'; kind: TaskQueueKindName; partition?: number }): Promise<TaskQueueDescription>;
   /** Workers report themselves every heartbeat interval; kept in memory, forgotten after five minutes of silence. */
   recordWorkerHeartbeat(request: { namespaceId: string; heartbeats: WorkerHeartbeat[] }): Promise<void>;
   /** Live workers of a namespace (those the filter matches), most recently heard first. */
@@ -101,10 +163,16 @@ export interface MatchingService {
    */
   dispatchQueryTask(request: DispatchQueryTaskRequest, call?: CallOptions): Promise<boolean>;
   /**
+   * Partition forwarding between matching hosts: a child partition offers a task no poller of its
+   * own took to a poller of its parent. True once a poller started it; false when none took it
+   * (the sender keeps it). Forwarded polls are polls naming `partition` and `forwardedFrom`.
+   */
+  offerForwardedTask(request: OfferForwardedTaskRequest, call?: CallOptions): Promise<boolean>;
+  /**
    * Worker versioning: the routing of a task queue changed, so the tasks waiting in this (matching)
    * queue go back to history to be routed anew (see TaskStarter.redispatchTask). Answers how many moved.
    */
-  redirectBacklog(request: { namespaceId: string; taskQueueName: string; type: 'workflow' | 'activity' }): Promise<number>;
+  redirectBacklog(request: { namespaceId: string; taskQueueName: string; type: 'workflow' | 'activity'; partition?: number }): Promise<number>;
   /** A worker announced its shutdown: its sticky queue is gone and its pending tasks move to the normal queue. */
   shutdownStickyQueue(request: { namespaceId: string; stickyQueueName: string }, call?: CallOptions): Promise<void>;
 }

@@ -1,2 +1,3 @@
 export * from './types';
 export { MatchingEngine } from './matching-engine';
+export { InProcessPartitionRouter, ServicePartitionRouter, parentPartition, type PartitionRouter } from './partitions';

@@ -12,14 +12,14 @@
  * parent whenever a poller waits there.
  */
 import { randomUUID } from 'node:crypto';
-import { InvariantViolationError, MatchingSettings, StickyWorkerUnavailableError, isHourglassError, quote, type Clock, type Logger, type ServerMetrics, type Settings } from '@hourglass/common';
+import { InvalidArgumentError, InvariantViolationError, MatchingSettings, PartitionNotOwnedError, StickyWorkerUnavailableError, isHourglassError, quote, type Clock, type Logger, type ServerMetrics, type Settings } from '@hourglass/common';
 import type { TaskQueueKey, TaskQueueStore, TaskQueueType } from '@hourglass/persistence';
 
 import { TaskQueue, type Offer } from './task-queue';
 import { PartitionedQueue } from './partitioned-queue';
 import { InProcessPartitionRouter, isAncestor, parentPartition, type PartitionRouter, type PollResponse } from './partitions';
 import { WorkerRegistry, type WorkerHeartbeat } from './worker-registry';
-import type { CallOptions, MatchingService, TaskQueueDescription, WorkerFilter } from '@hourglass/contracts';
+import type { CallOptions, MatchingService, OfferForwardedTaskRequest, TaskQueueDescription, WorkerFilter } from '@hourglass/contracts';
 import { matchesWorker } from './worker-filter';
 import type {
   ActivityTaskResponse,
@@ -52,6 +52,16 @@ export class MatchingEngine implements MatchingService {
   /** Namespace names as polls gave them (adds carry only the id), for namespace-scoped settings. */
   private readonly namespaceNames = new Map<string, string>();
   private router: PartitionRouter = new InProcessPartitionRouter(this);
+  /** Whether this host owns a partition (cluster mode: membership places partitions on hosts); always in one process. */
+  private owns: (key: TaskQueueKey) => boolean = () => true;
+  /** The address of a partition's owner, as this host's view of membership has it (for the caller's retry). */
+  private ownerOf: (key: TaskQueueKey) => string | undefined = () => undefined;
+  /** Cluster mode: offers stranded backlog to parents on other hosts again and again (see placePartitions). */
+  private strandedRetry: NodeJS.Timeout | undefined;
+  /** Cluster mode: reads the stored backlog of owned partitions again now and then (see placePartitions). */
+  private rescan: NodeJS.Timeout | undefined;
+  /** Partitions another host owns now were busy when ownership changed: let go of them on a later retry round. */
+  private releasePending = false;
   private starter: TaskStarter | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly workers = new WorkerRegistry();
@@ -112,9 +122,94 @@ export class MatchingEngine implements MatchingService {
     this.router = router;
   }
 
+  /**
+   * Cluster mode: the partitions of a queue live on the matching hosts membership places them on.
+   * `router` reaches a partition's owner (this engine when it is this host); `owns` says which
+   * partitions are this host's: their stored backlog is loaded at start and on `ownershipChanged`,
+   * the others' backlog is let go of. A partition with backlog and no poller of its own offers its
+   * oldest task to its parent every `matching.strandedBacklogRetryInterval`: a poller waiting on the
+   * parent's host cannot see it (in one process, the parent's poller pulls it up at once).
+   *
+   * Only the owner stores backlog: an add this host would store in a partition it does not own
+   * fails with UnavailableError, and the routed caller tries the owner. While two hosts' views of
+   * membership differ both may take themselves for a partition's owner; what the other wrote
+   * meanwhile is found by the rescan of stored backlog every `matching.ownedBacklogRescanInterval`.
+   */
+  placePartitions(placement: { router: PartitionRouter; owns: (key: TaskQueueKey) => boolean; ownerOf?: (key: TaskQueueKey) => string | undefined }): void {
+    this.router = placement.router;
+    this.owns = placement.owns;
+    if (placement.ownerOf) this.ownerOf = placement.ownerOf;
+    if (this.strandedRetry) clearInterval(this.strandedRetry);
+    this.strandedRetry = setInterval(() => this.retryStrandedBacklog(), this.settings.get(MatchingSettings.strandedBacklogRetryInterval));
+    this.strandedRetry.unref();
+    if (this.rescan) clearInterval(this.rescan);
+    this.rescan = setInterval(() => {
+      this.rescanOwnedBacklogs().catch((err: unknown) => this.logger.warn({ err }, 'could not read the stored backlog of the partitions this host owns'));
+    }, this.settings.get(MatchingSettings.ownedBacklogRescanInterval));
+    this.rescan.unref();
+  }
+
+  /** Loads the stored backlog of owned partitions not in memory, and reads what was stored since into those that are. */
+  private async rescanOwnedBacklogs(): Promise<void> {
+    for (const key of await this.store.listQueuesWithTasks()) {
+      if (!this.owns(key)) continue;
+      await this.partition(this.family(key.namespaceId, key.name, key.type, key.kind), key.partition).refresh();
+    }
+  }
+
+  /**
+   * Membership moved partitions: the backlog of partitions this host no longer owns is let go of
+   * (unless a poll or query is under way there: the next change, or the next retry round, does it;
+   * the new owner's lease fences this host's writes meanwhile), and stored backlog of partitions it
+   * now owns is loaded (a partition nobody adds to or polls would otherwise strand it).
+   */
+  async ownershipChanged(): Promise<void> {
+    this.releaseUnowned();
+    await this.rescanOwnedBacklogs();
+  }
+
+  private releaseUnowned(): void {
+    this.releasePending = false;
+    for (const [key, family] of this.queues) {
+      const partitions = family.partitions;
+      for (let i = 0; i < partitions.length; i++) {
+        const queue = partitions[i];
+        if (!queue || this.owns(queue.key)) continue;
+        if (queue.isIdle()) partitions[i] = undefined;
+        else this.releasePending = true;
+      }
+      while (partitions.length > 0 && partitions[partitions.length - 1] === undefined) partitions.pop();
+      if (partitions.length === 0) this.queues.delete(key);
+    }
+  }
+
+  private async loadOwnedBacklogs(): Promise<void> {
+    for (const key of await this.store.listQueuesWithTasks()) {
+      if (!this.owns(key)) continue;
+      await this.partition(this.family(key.namespaceId, key.name, key.type, key.kind), key.partition).ensureLoaded();
+    }
+  }
+
+  /** A round of the stranded-backlog retry (cluster mode): every non-root partition with backlog and no poller of its own offers it up. */
+  private retryStrandedBacklog(): void {
+    if (this.releasePending) this.releaseUnowned();
+    for (const family of this.queues.values()) {
+      if (family.kind === 'sticky') continue;
+      for (const queue of family.partitions) {
+        if (queue && queue.key.partition > 0 && queue.backlogSize > 0 && !queue.hasLiveWaiter() && this.owns(queue.key)) this.drainUp(family, queue);
+      }
+    }
+  }
+
+  /** A partition a caller named: a whole number; sticky queues have only partition 0. */
+  private namedPartition(family: PartitionedQueue, partition: number): number {
+    if (!Number.isSafeInteger(partition) || partition < 0) throw new InvalidArgumentError(`task queue partition must be a whole number of at least 0, got ${partition}`);
+    return family.kind === 'sticky' ? 0 : partition;
+  }
+
   async addWorkflowTask(request: AddWorkflowTaskRequest): Promise<void> {
     const family = this.family(request.namespaceId, request.taskQueueName, 'workflow', request.kind);
-    const queue = this.partition(family, family.nextAddPartition(this.partitionCount(family)));
+    const queue = this.partition(family, request.partition === undefined ? family.nextAddPartition(this.partitionCount(family)) : this.namedPartition(family, request.partition));
     await queue.ensureLoaded();
     if (request.kind === 'sticky') this.assertStickyWorkerAvailable(queue);
     await this.add(family, queue, { workflowId: request.workflowId, runId: request.runId, scheduledEventId: request.scheduledEventId, attempt: 0, createdAt: this.clock.now() });
@@ -122,7 +217,7 @@ export class MatchingEngine implements MatchingService {
 
   async addActivityTask(request: AddActivityTaskRequest): Promise<void> {
     const family = this.family(request.namespaceId, request.taskQueueName, 'activity', 'normal');
-    const queue = this.partition(family, family.nextAddPartition(this.partitionCount(family)));
+    const queue = this.partition(family, request.partition === undefined ? family.nextAddPartition(this.partitionCount(family)) : this.namedPartition(family, request.partition));
     await queue.ensureLoaded();
     await this.add(family, queue, {
       workflowId: request.workflowId,
@@ -148,6 +243,8 @@ export class MatchingEngine implements MatchingService {
     if (request.namespaceName && this.namespaceNames.get(request.namespaceId) !== request.namespaceName) this.namespaceNames.set(request.namespaceId, request.namespaceName);
     const family = this.family(request.namespaceId, request.taskQueueName, type, kind);
     if (family.scope.namespace !== request.namespaceName && request.namespaceName) family.scope.namespace = request.namespaceName;
+    // A routed caller picked the partition (or a child partition on another host forwarded this poll).
+    if (request.partition !== undefined) return this.poll(family, this.partition(family, this.namedPartition(family, request.partition)), request, call, request.forwardedFrom);
     const partition = family.nextPollPartition(this.partitionCount(family));
     family.pollStarted(partition);
     try {
@@ -177,6 +274,12 @@ export class MatchingEngine implements MatchingService {
     if (queue.hasLiveWaiter() && (await queue.offerToPoller(task))) return true;
     const parent = this.parentKey(family, queue);
     return parent !== undefined && (await this.forwardTask(parent, task, queue, queue.key.partition));
+  }
+
+  /** offerToPartition as a MatchingService call: what a child partition on another host sends. */
+  offerForwardedTask(request: OfferForwardedTaskRequest): Promise<boolean> {
+    const target: TaskQueueKey = { namespaceId: request.namespaceId, name: request.taskQueueName, type: request.type, kind: request.kind, partition: request.partition };
+    return this.offerToPartition(target, request.task, request.forwardedFrom);
   }
 
   /**
@@ -266,8 +369,10 @@ export class MatchingEngine implements MatchingService {
    * Hands a queue's backlog back to history to be routed anew (worker versioning: the current
    * version changed). A task history could not take stays in the backlog, for this queue's pollers.
    */
-  async redirectBacklog({ namespaceId, taskQueueName, type }: { namespaceId: string; taskQueueName: string; type: TaskQueueType }): Promise<number> {
+  async redirectBacklog({ namespaceId, taskQueueName, type, partition }: { namespaceId: string; taskQueueName: string; type: TaskQueueType; partition?: number }): Promise<number> {
     const family = this.family(namespaceId, taskQueueName, type, 'normal');
+    // A routed caller asks every partition's owner for its partition.
+    if (partition !== undefined) return this.redirectPartitionBacklog(this.partition(family, this.namedPartition(family, partition)));
     this.partition(family, 0);
     let moved = 0;
     // Every partition with stored tasks is in memory (loaded at start, kept while it has backlog).
@@ -316,7 +421,14 @@ export class MatchingEngine implements MatchingService {
    * oldest task), query tasks waiting for a poller, and the identities that polled it within the
    * last five minutes (each once).
    */
-  async describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: TaskQueueType; kind: 'normal' | 'sticky' }): Promise<TaskQueueDescription> {
+  async describeTaskQueue(key: { namespaceId: string; taskQueueName: string; type: TaskQueueType; kind: 'normal' | 'sticky'; partition?: number }): Promise<TaskQueueDescription> {
+    if (key.partition !== undefined) {
+      // One partition, for a routed caller that asks every partition's owner: loaded on this first call if this host has not served it yet.
+      const family = this.family(key.namespaceId, key.taskQueueName, key.type, key.kind);
+      const queue = this.partition(family, this.namedPartition(family, key.partition));
+      await queue.ensureLoaded();
+      return queue.describe(this.clock.now() - POLLER_HISTORY_TTL_MS);
+    }
     const family = this.queues.get(this.familyKey(key.namespaceId, key.taskQueueName, key.type, key.kind));
     // A partition not in memory has no backlog: every partition with stored tasks is loaded at start and kept while it has any.
     return family?.describe(this.clock.now() - POLLER_HISTORY_TTL_MS) ?? { waitingPollers: 0, backlogTasks: 0, pendingQueries: 0, oldestBacklogTime: undefined, pollers: [] };
@@ -351,6 +463,10 @@ export class MatchingEngine implements MatchingService {
     if (parent !== undefined && (await this.forwardTask(parent, task, queue, queue.key.partition))) {
       this.metricsOf(queue)?.sync.inc();
       return;
+    }
+    // Cluster mode: only the partition's owner stores its backlog (the caller's view of membership is behind, or ours).
+    if (!this.owns(queue.key)) {
+      throw new PartitionNotOwnedError(`this matching host does not own partition ${queue.key.partition} of task queue ${quote(queue.key.name)}`, this.ownerOf(queue.key));
     }
     await queue.addToBacklog(task);
     this.metricsOf(queue)?.backlog.inc();
@@ -546,6 +662,8 @@ export class MatchingEngine implements MatchingService {
       created.namespaceName = family.scope.namespace;
       if (partition > 0) created.onStrandedBacklog = () => this.drainUp(family, created);
       family.partitions[partition] = created;
+      // Cluster mode: a call routed here by a view of membership other than ours; let go of it once idle.
+      if (!this.owns(key)) this.releasePending = true;
       queue = created;
     }
     return queue;
@@ -571,17 +689,17 @@ export class MatchingEngine implements MatchingService {
     return queue.parentKey;
   }
 
-  /** Loads every stored backlog at start so tasks left by a previous process are served. */
+  /** Loads every stored backlog (of the partitions this host owns) at start so tasks left by a previous process are served. */
   async start(): Promise<void> {
-    for (const key of await this.store.listQueuesWithTasks()) {
-      await this.partition(this.family(key.namespaceId, key.name, key.type, key.kind), key.partition).ensureLoaded();
-    }
+    await this.loadOwnedBacklogs();
     this.sweeper = setInterval(() => this.sweepUnusedQueues(), UNUSED_QUEUE_TTL_MS / 5);
     this.sweeper.unref();
   }
 
   stop(): void {
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.strandedRetry) clearInterval(this.strandedRetry);
+    if (this.rescan) clearInterval(this.rescan);
   }
 
   private sweepUnusedQueues(): void {

@@ -3,12 +3,9 @@
  * queues have one partition; normal queues (versioned ones too) `matching.numTaskQueuePartitions`.
  */
 import type { SettingsScope } from '@hourglass/common';
-import type { PollerSeen, TaskQueueDescription } from '@hourglass/contracts';
+import { baseTaskQueueName, mergeTaskQueueDescriptions, type TaskQueueDescription } from '@hourglass/contracts';
 import type { TaskQueueType } from '@hourglass/persistence';
 import type { TaskQueue } from './task-queue';
-
-/** What separates a versioned queue's name from its version (see versionedTaskQueueName). */
-const VERSION_SEPARATOR = '\u001f';
 
 export class PartitionedQueue {
   /** By partition id; holes are partitions this host does not hold (never used, or swept). */
@@ -27,8 +24,7 @@ export class PartitionedQueue {
     readonly kind: 'normal' | 'sticky',
     namespaceName: string | undefined,
   ) {
-    const separator = name.indexOf(VERSION_SEPARATOR);
-    this.scope = { namespace: namespaceName, taskQueue: separator < 0 ? name : name.slice(0, separator) };
+    this.scope = { namespace: namespaceName, taskQueue: baseTaskQueueName(name) };
   }
 
   /** The partition the next add goes to: round robin. */
@@ -65,36 +61,12 @@ export class PartitionedQueue {
     this.pollsInFlight[partition] = (this.pollsInFlight[partition] ?? 1) - 1;
   }
 
-  /** The queue as a whole: polls, backlog and queries summed over partitions, pollers merged by identity. */
+  /** The queue as a whole (as far as this host holds it): see mergeTaskQueueDescriptions. */
   describe(since: number): TaskQueueDescription | undefined {
-    let only: TaskQueueDescription | undefined;
-    let merged: TaskQueueDescription | undefined;
-    let pollers: Map<string, number> | undefined;
-    for (const partition of this.partitions) {
-      if (!partition) continue;
-      const d = partition.describe(since);
-      if (!only) {
-        only = d;
-        continue;
-      }
-      if (!merged) {
-        merged = { ...only };
-        pollers = new Map(only.pollers.map((p) => [p.identity, p.lastAccessTime]));
-      }
-      merged.waitingPollers += d.waitingPollers;
-      merged.backlogTasks += d.backlogTasks;
-      merged.pendingQueries += d.pendingQueries;
-      if (d.oldestBacklogTime !== undefined && (merged.oldestBacklogTime === undefined || d.oldestBacklogTime < merged.oldestBacklogTime)) merged.oldestBacklogTime = d.oldestBacklogTime;
-      for (const p of d.pollers) {
-        const seen = pollers?.get(p.identity);
-        if (seen === undefined || p.lastAccessTime > seen) pollers?.set(p.identity, p.lastAccessTime);
-      }
-    }
-    if (!merged || !pollers) return only;
-    const all: PollerSeen[] = [];
-    for (const [identity, lastAccessTime] of pollers) all.push({ identity, lastAccessTime });
-    all.sort((a, b) => b.lastAccessTime - a.lastAccessTime);
-    merged.pollers = all;
-    return merged;
+    return mergeTaskQueueDescriptions(this.describeEach(since));
+  }
+
+  private *describeEach(since: number): Iterable<TaskQueueDescription> {
+    for (const partition of this.partitions) if (partition) yield partition.describe(since);
   }
 }

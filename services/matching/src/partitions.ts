@@ -7,7 +7,7 @@
  * And the interface forwarding goes through, so that partitions may later live on different
  * matching hosts: a forwarded call names its target partition and the partition it comes from.
  */
-import type { CallOptions } from '@hourglass/contracts';
+import type { CallOptions, MatchingService } from '@hourglass/contracts';
 import type { TaskQueueKey } from '@hourglass/persistence';
 import type { ActivityTaskResponse, MatchTask, PollTaskQueueRequest, WorkflowTaskResponse } from './types';
 
@@ -29,10 +29,10 @@ export function isAncestor(ancestor: number, partition: number, degree: number):
 export type PollResponse = WorkflowTaskResponse | ActivityTaskResponse;
 
 /**
- * How one partition reaches another (its parent). Today every partition is in this process
- * (`InProcessPartitionRouter` calls the engine); a remote router would send the call to the host
- * that owns the target (rendezvous hashing over `taskQueuePartitionName`), which runs the same
- * engine method with the same arguments.
+ * How one partition reaches another (its parent). In one process every partition is here
+ * (`InProcessPartitionRouter` calls the engine); in a cluster `ServicePartitionRouter` sends the
+ * call through the routed matching client to the host that owns the target partition, which runs
+ * the same engine method with the same arguments.
  */
 export interface PartitionRouter {
   /**
@@ -61,5 +61,36 @@ export class InProcessPartitionRouter implements PartitionRouter {
 
   forwardPoll(target: TaskQueueKey, request: PollTaskQueueRequest, call: CallOptions, forwardedFrom: number): Promise<PollResponse | null> {
     return this.engine.pollPartition(target, request, call, forwardedFrom);
+  }
+}
+
+/**
+ * Partitions on other hosts: forwarding is a MatchingService call naming the target partition,
+ * sent through `matching` (in a cluster, the routed client: to the partition's owner, or this
+ * process's engine when it owns it). A forwarded poll is a poll naming its partition and the child
+ * it comes from, carrying the poll's deadline and cancellation; a forwarded task is an offer.
+ */
+export class ServicePartitionRouter implements PartitionRouter {
+  /**
+   * `offerTimeoutMs`: longest an offer may take (a poller there starting the task in history
+   * included). An offer that outlasts it counts as not taken, so the sending partition's backlog
+   * is never held up by a call that hangs; if a poller did take it, history refuses the second
+   * start as stale.
+   */
+  constructor(
+    private readonly matching: Pick<MatchingService, 'offerForwardedTask' | 'pollWorkflowTaskQueue' | 'pollActivityTaskQueue'>,
+    private readonly offerTimeoutMs = 10_000,
+  ) {}
+
+  forwardTask(target: TaskQueueKey, task: MatchTask, forwardedFrom: number): Promise<boolean> {
+    return this.matching.offerForwardedTask(
+      { namespaceId: target.namespaceId, taskQueueName: target.name, type: target.type, kind: target.kind, partition: target.partition, forwardedFrom, task },
+      { deadline: Date.now() + this.offerTimeoutMs },
+    );
+  }
+
+  forwardPoll(target: TaskQueueKey, request: PollTaskQueueRequest, call: CallOptions, forwardedFrom: number): Promise<PollResponse | null> {
+    const forwarded: PollTaskQueueRequest = { ...request, kind: target.kind, partition: target.partition, forwardedFrom };
+    return target.type === 'workflow' ? this.matching.pollWorkflowTaskQueue(forwarded, call) : this.matching.pollActivityTaskQueue(forwarded, call);
   }
 }

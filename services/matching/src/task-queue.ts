@@ -55,6 +55,7 @@ export class TaskQueue {
   private backlog: BacklogEntry[] = [];
   private queries: PendingQuery[] = [];
   private loaded: Promise<void> | undefined;
+  private refreshing: Promise<void> | undefined;
   private lastLoadedTaskId = 0;
   private lease: Promise<number> | undefined;
   private sequence = 0;
@@ -90,10 +91,27 @@ export class TaskQueue {
     return this.loaded;
   }
 
+  /**
+   * Reads tasks stored since the last load (cluster mode: another host wrote them while it took
+   * itself for this partition's owner; its later writes carry a higher range id, so higher task
+   * ids). Resolves with how many were new.
+   */
+  async refresh(): Promise<number> {
+    await this.ensureLoaded();
+    const before = this.backlog.length;
+    this.refreshing ??= this.loadMore().finally(() => (this.refreshing = undefined));
+    await this.refreshing;
+    const added = this.backlog.length - before;
+    if (added > 0) this.pumpBacklog(true);
+    return Math.max(0, added);
+  }
+
   private async loadMore(): Promise<void> {
     for (;;) {
       const rows = await this.store.listTasks(this.key, this.lastLoadedTaskId, this.pageSize);
       for (const row of rows) {
+        // Written by this host meanwhile (and already in memory): see addToBacklog.
+        if (row.taskId <= this.lastLoadedTaskId) continue;
         this.backlog.push({ taskId: row.taskId, task: parseBacklogTask(row.data, `task queue ${this.key.name} (${this.key.type}, ${this.key.kind})`) });
         this.lastLoadedTaskId = row.taskId;
       }
@@ -188,8 +206,11 @@ export class TaskQueue {
       await this.store.deleteTasks(this.key, [taskId]);
       throw this.closedError();
     }
-    this.backlog.push({ taskId, task });
-    this.lastLoadedTaskId = Math.max(this.lastLoadedTaskId, taskId);
+    // A refresh that read the store after this write already holds the task.
+    if (taskId > this.lastLoadedTaskId) {
+      this.backlog.push({ taskId, task });
+      this.lastLoadedTaskId = taskId;
+    }
     this.pumpBacklog();
   }
 
@@ -282,6 +303,11 @@ export class TaskQueue {
   close(now: number): void {
     this.closedAt ??= now;
     this.releaseWaiters();
+  }
+
+  /** No poll waits here, no query is pending, no move is under way: its backlog may be let go of (another host serves it). */
+  isIdle(): boolean {
+    return !this.hasLivePoller() && this.queries.length === 0 && !this.draining;
   }
 
   /** Nothing waits here and nothing is held: the queue can be dropped from memory (it reloads on demand). */

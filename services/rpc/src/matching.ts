@@ -19,6 +19,10 @@ export const MATCHING_METHODS: MethodTable<MatchingService> = {
   pollActivityTaskQueue: { rpc: 'PollActivityTaskQueue', retry: true, timeout: 'long-poll', result: { field: 'response', absent: null } },
   pollNexusTaskQueue: { rpc: 'PollNexusTaskQueue', retry: true, timeout: 'long-poll', result: { constant: null } },
   dispatchQueryTask: { rpc: 'DispatchQueryTask', retry: false, timeout: 'long-poll', result: { field: 'taken', absent: undefined } },
+  // Not retried: an offer that reached its target may have been started there even if its answer
+  // was lost. Unanswered, the sender keeps the task in its backlog; a second delivery of it is
+  // dropped as stale when a poller asks history to start it.
+  offerForwardedTask: { rpc: 'OfferForwardedTask', retry: false, timeout: 'long-poll', result: { field: 'taken', absent: undefined } },
   redirectBacklog: { rpc: 'RedirectBacklog', retry: false, result: { field: 'moved', absent: undefined } },
   shutdownStickyQueue: { rpc: 'ShutdownStickyQueue', retry: true, result: { constant: undefined } },
 };
@@ -42,6 +46,7 @@ export class MatchingClient implements MatchingService {
   readonly pollActivityTaskQueue = this.method('pollActivityTaskQueue');
   readonly pollNexusTaskQueue = this.method('pollNexusTaskQueue');
   readonly dispatchQueryTask = this.method('dispatchQueryTask');
+  readonly offerForwardedTask = this.method('offerForwardedTask');
   readonly redirectBacklog = this.method('redirectBacklog');
   readonly shutdownStickyQueue = this.method('shutdownStickyQueue');
 

@@ -237,6 +237,31 @@ test('matching views: descriptions, worker filters (recursive), counts, absent w
   assert.equal(await matching.redirectBacklog({ namespaceId: 'ns-1', taskQueueName: 'orders', type: 'workflow' }), 3);
 });
 
+test('partitions: adds, polls, describes and redirects name their partition; a forwarded task is offered with its partitions and answers taken or not', async () => {
+  answer = () => undefined;
+  const add = { namespaceId: 'ns-1', taskQueueName: 'orders', workflowId: 'w', runId: 'r', scheduledEventId: 5, attempt: 2, partition: 3 };
+  await matching.addActivityTask(add);
+  assert.deepEqual(lastCall().request, add);
+  await matching.addWorkflowTask({ namespaceId: 'ns-1', taskQueueName: 'orders', kind: 'normal', workflowId: 'w', runId: 'r', scheduledEventId: 5 });
+  assert.equal((lastCall().request as { partition?: number }).partition, undefined, 'no partition named: none arrives');
+  answer = () => null;
+  const poll = { namespaceId: 'ns-1', namespaceName: 'default', taskQueueName: 'orders', kind: 'normal' as const, identity: 'worker-1', partition: 0, forwardedFrom: 2 };
+  assert.equal(await matching.pollActivityTaskQueue(poll, { deadline: Date.now() + 5_000 }), null);
+  assert.deepEqual(lastCall().request, poll);
+  answer = () => ({ waitingPollers: 0, backlogTasks: 0, pendingQueries: 0, pollers: [] });
+  await matching.describeTaskQueue({ namespaceId: 'ns-1', taskQueueName: 'orders', type: 'workflow', kind: 'normal', partition: 0 });
+  assert.equal((lastCall().request as { partition?: number }).partition, 0, 'partition 0 is sent, not taken for absent');
+  answer = () => 1;
+  await matching.redirectBacklog({ namespaceId: 'ns-1', taskQueueName: 'orders', type: 'workflow', partition: 2 });
+  assert.equal((lastCall().request as { partition?: number }).partition, 2);
+  const offer = { namespaceId: 'ns-1', taskQueueName: 'orders', type: 'workflow' as const, kind: 'normal' as const, partition: 0, forwardedFrom: 3, task: { workflowId: 'w', runId: 'r', scheduledEventId: 7, attempt: 0, createdAt: 1_700_000_000_123 } };
+  answer = () => true;
+  assert.equal(await matching.offerForwardedTask(offer), true);
+  assert.deepEqual(lastCall().request, offer);
+  answer = () => false;
+  assert.equal(await matching.offerForwardedTask(offer), false);
+});
+
 /** The error the client call fails with when the server's implementation throws `err`. */
 async function thrownThrough(err: unknown): Promise<Error> {
   answer = () => {

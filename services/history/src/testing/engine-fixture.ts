@@ -34,6 +34,10 @@ export class RecordingMatching implements MatchingService {
   async dispatchQueryTask(): Promise<boolean> {
     return false;
   }
+  /** No poller anywhere: a forwarded task is never taken. */
+  async offerForwardedTask(): Promise<boolean> {
+    return false;
+  }
   /** No worker polls in unit tests. */
   async pollWorkflowTaskQueue(): Promise<null> {
     return null;

@@ -4,7 +4,7 @@
  * the role), transport by internal gRPC clients made once per host address. A call whose owner is
  * this very process goes to its engine directly, without a hop through the network.
  */
-import { historyShardKey, type HostRole, type Membership } from '@hourglass/common';
+import { MatchingSettings, historyShardKey, type HostRole, type Membership, type Settings } from '@hourglass/common';
 import type { HistoryService, MatchingService } from '@hourglass/contracts';
 import type { Logger } from '@hourglass/common';
 import type { Server } from '@grpc/grpc-js';
@@ -51,6 +51,8 @@ export function routedClients(deps: {
   watcher: Membership;
   rpc: InternalRpc;
   numHistoryShards: number;
+  /** The engines' settings: the routed matching client picks partitions by `matching.numTaskQueuePartitions`. */
+  settings: Settings;
   logger: Logger;
   /** This process: its advertised address and the engines it runs. */
   self: { address: string; history?: HistoryService; matching?: MatchingService };
@@ -75,7 +77,7 @@ export function routedClients(deps: {
   const historyPlacement = placement<HistoryService>('history', (shard) => historyShardKey(Number(shard)), histories);
   return {
     history: routingHistoryClient({ ...historyPlacement, ownerOf: (shardId, fresh) => historyPlacement.ownerOf(String(shardId), fresh) }, { numHistoryShards: deps.numHistoryShards, onRetry }),
-    matching: routingMatchingClient(placement<MatchingService>('matching', (key) => key, matchings), { onRetry }),
+    matching: routingMatchingClient(placement<MatchingService>('matching', (key) => key, matchings), { onRetry, settings: deps.settings, placePartitions: deps.settings.get(MatchingSettings.placePartitionsAcrossHosts) }),
     close: () => {
       histories.close();
       matchings.close();

@@ -7,7 +7,10 @@
 import type { CallOptions } from '@hourglass/contracts';
 
 /** How a method is routed: by the placement key of its request, or to every host of the role. */
-export type Route = { kind: 'key'; key(request: never): string } | { kind: 'broadcast' };
+export type Route =
+  /** `once`: one attempt, never repeated (a method that is not idempotent, whose caller copes with a failure). */
+  | { kind: 'key'; key(request: never): string; once?: boolean }
+  | { kind: 'broadcast' };
 
 /** The hosts of one role, as membership places keys on them. */
 export interface Placement<S> {
@@ -104,7 +107,7 @@ export function routedClient<S>(what: string, routes: Record<keyof S, Route>, pl
           if (!address) throw Object.assign(new Error(`no live host owns ${what} ${key}`), { code: 'UNAVAILABLE' });
           return await attemptOn(address, key, request, call);
         } catch (err) {
-          if (!isRetryableRouting(err) || call?.signal?.aborted) throw err;
+          if (route.once || !isRetryableRouting(err) || call?.signal?.aborted) throw err;
           const wait = Math.min(backoff, maxBackoff);
           if (Date.now() + wait >= deadline) throw err;
           options.onRetry?.({ method, key, address, attempt, reason: (err as Error).message });

@@ -23,9 +23,9 @@ import {
 } from '@hourglass/frontend';
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourglass/history';
 import { ApiKeyAuthenticator, IdentityService } from '@hourglass/identity';
-import { MatchingEngine } from '@hourglass/matching';
+import { MatchingEngine, ServicePartitionRouter } from '@hourglass/matching';
 import { HistoryClient, MatchingClient, addHistoryService, addMatchingService } from '@hourglass/rpc';
-import type { Persistence } from '@hourglass/persistence';
+import type { Persistence, TaskQueueKey } from '@hourglass/persistence';
 import { Billing, type BillingConfig } from '@hourglass/usage';
 import { advertisedAddress, optionName, parseHostPort, type ServiceRole, type StartConfig } from '../config';
 import { MetricsServer } from '../metrics-server';
@@ -34,6 +34,7 @@ import { resolveServerTls } from '../tls/server-tls';
 import { frontendClusterInfo, frontendListeners } from '../frontend-config';
 import { registerDevSearchAttributes, startVisibility, type RunningVisibility } from '../visibility';
 import { routedClients, type InternalRpc, type RoutedClients } from './cluster-clients';
+import { taskQueuePartitionKey } from './matching-routing';
 import { ClusterMembership } from './cluster-membership';
 import { InternalServer } from './internal-server';
 
@@ -140,10 +141,28 @@ export async function startHost({ config, settings: given, logger, billing: bill
     const local: { history?: HistoryService; matching?: MatchingService } = {};
     const watcher = membership.watcher;
     let remote: RoutedClients | undefined;
+    let stopWatching: (() => void) | undefined;
     if (rpc && watcher) {
-      remote = routedClients({ watcher, rpc, numHistoryShards: metadata.numHistoryShards, logger, self: { address: self, ...lateBound(local) } });
+      remote = routedClients({ watcher, rpc, numHistoryShards: metadata.numHistoryShards, settings, logger, self: { address: self, ...lateBound(local) } });
       const routed = remote;
       undo.push(() => routed.close());
+      if (matching && settings.get(MatchingSettings.placePartitionsAcrossHosts)) {
+        // Each partition of a task queue lives on the matching host membership places it on: a
+        // partition reaches its parent through the routed client (this engine when it owns it).
+        const engine = matching;
+        const ownerOfPartition = (key: TaskQueueKey): string | undefined => watcher.ownerOf(taskQueuePartitionKey(key.namespaceId, key.name, key.kind === 'sticky' ? 0 : key.partition), 'matching')?.address;
+        engine.placePartitions({
+          router: new ServicePartitionRouter(routed.matching),
+          owns: (key) => ownerOfPartition(key) === self,
+          ownerOf: ownerOfPartition,
+        });
+        const unwatch = watcher.onChange((change) => {
+          if (change.role !== 'matching') return;
+          engine.ownershipChanged().catch((err: unknown) => logger.warn({ err }, 'matching: could not load the backlog of partitions this host now owns'));
+        });
+        stopWatching = unwatch;
+        undo.push(() => void unwatch());
+      }
     }
     const matchingApi: MatchingService | undefined = remote?.matching ?? matching;
     let history: HistoryEngine | undefined;
@@ -253,6 +272,7 @@ export async function startHost({ config, settings: given, logger, billing: bill
           await frontend?.stop(grace);
           await history?.stop();
           await membership.leave();
+          stopWatching?.();
           matching?.stop();
           await internal.stop(grace);
           await remote?.close();

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { historyShardKey, ownerOf, shardIdFor } from '@hourglass/common';
 import {
   EventType,
@@ -166,16 +167,15 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
       membershipHeartbeatMs: HEARTBEAT_MS,
       membershipTtlMs: TTL_MS,
     });
-    taskQueue = uniqueName('cluster');
-    // A client and a worker through each frontend.
-    for (const address of cluster.frontends()) {
-      const conn = await connect(address);
-      conns.push(conn);
-      workers.push(await startWorker({ connection: conn.nativeConnection, taskQueue, activities: createActivities(new ActivityRecorder()) }));
-    }
+    for (const address of cluster.frontends()) conns.push(await connect(address));
     const described = await (conns[0] as Connections).connection.workflowService.describeNamespace({ namespace: 'default' });
     namespaceId = described.namespaceInfo?.id ?? '';
     assert.ok(namespaceId);
+    taskQueue = uniqueName('cluster');
+    // A worker through each frontend.
+    for (const [i, conn] of conns.entries()) {
+      workers.push(await startWorker({ connection: conn.nativeConnection, taskQueue, identity: `cluster-worker-${i}`, activities: createActivities(new ActivityRecorder()) }));
+    }
   });
   after(async () => {
     for (const w of workers) await w.shutdown().catch(() => undefined);
@@ -197,6 +197,16 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
     assert.equal(metadata.definition?.type, 'waitForFinish');
     await other.signal(finishSignal, 'done');
     assert.equal(await withTimeout(handle.result(), 20_000, 'the signalled workflow'), 'done');
+    // A frontend's DescribeTaskQueue reaches the queue's matching host and reports the pollers of
+    // both workers, whichever frontend each polls through.
+    await eventually(
+      async () => {
+        const d = await second.connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW });
+        const identities = new Set((d.pollers ?? []).map((p) => p.identity));
+        return identities.has('cluster-worker-0') && identities.has('cluster-worker-1');
+      },
+      { timeoutMs: 10_000, description: 'DescribeTaskQueue lists the pollers of both workers' },
+    );
   });
 
   it('SIGKILL of a history host under load: its shards are served again and every workflow completes exactly once', async () => {
