@@ -28,6 +28,30 @@ test('backlog: tasks are served in the order they were added', async (t) => {
   assert.deepEqual(served, ['wf-3', 'wf-7', 'wf-5']);
 });
 
+test('backlog: concurrent adds whose writes finish out of order are both served (the later id first does not hide the earlier)', async (t) => {
+  const f = await matchingFixture({ partitions: 1 });
+  t.after(() => f.close());
+  // The lease first, so both adds below reach their writes at once.
+  await f.engine.addWorkflowTask(workflowTask(1));
+  assert.equal((await f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 }))?.workflowExecution?.workflowId, 'wf-1');
+  const first = f.store.holdNext('createTasks');
+  const second = f.store.holdNext('createTasks');
+  const addFirst = f.engine.addWorkflowTask(workflowTask(2));
+  const addSecond = f.engine.addWorkflowTask(workflowTask(3));
+  await new Promise((resolve) => setImmediate(resolve));
+  // The database answers the second write (the higher task id) before the first.
+  second.release();
+  await addSecond;
+  first.release();
+  await addFirst;
+  assert.deepEqual(await storedBacklog(f), ['wf-2', 'wf-3']);
+  assert.equal((await f.engine.describeTaskQueue(QUEUE)).backlogTasks, 2, 'both in memory');
+  const served = new Set<string | null | undefined>();
+  for (let i = 0; i < 2; i++) served.add((await f.engine.pollWorkflowTaskQueue(pollRequest(), { deadline: 0 }))?.workflowExecution?.workflowId);
+  assert.deepEqual([...served].sort(), ['wf-2', 'wf-3']);
+  assert.deepEqual(await storedBacklog(f), []);
+});
+
 test('backlog: survives a restart; start() of a new engine over the same store loads it', async (t) => {
   const f = await matchingFixture();
   t.after(() => f.close());

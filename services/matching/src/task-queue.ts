@@ -57,6 +57,8 @@ export class TaskQueue {
   private loaded: Promise<void> | undefined;
   private refreshing: Promise<void> | undefined;
   private lastLoadedTaskId = 0;
+  /** Ids of this host's backlog writes under way: their adds put them in memory, a load skips them. */
+  private readonly writing = new Set<number>();
   private lease: Promise<number> | undefined;
   private sequence = 0;
   /** When a poll last started or ended here (engine clock); undefined until the first poll. */
@@ -110,8 +112,8 @@ export class TaskQueue {
     for (;;) {
       const rows = await this.store.listTasks(this.key, this.lastLoadedTaskId, this.pageSize);
       for (const row of rows) {
-        // Written by this host meanwhile (and already in memory): see addToBacklog.
-        if (row.taskId <= this.lastLoadedTaskId) continue;
+        // Written by this host meanwhile: in memory already, or put there when its write returns (addToBacklog).
+        if (row.taskId <= this.lastLoadedTaskId || this.writing.has(row.taskId)) continue;
         this.backlog.push({ taskId: row.taskId, task: parseBacklogTask(row.data, `task queue ${this.key.name} (${this.key.type}, ${this.key.kind})`) });
         this.lastLoadedTaskId = row.taskId;
       }
@@ -193,12 +195,15 @@ export class TaskQueue {
     if (this.closed) throw this.closedError();
     const rangeId = await this.currentLease();
     const taskId = rangeId * TASK_ID_RANGE_BITS + ++this.sequence;
+    this.writing.add(taskId);
     try {
       await this.store.createTasks(this.key, rangeId, [{ taskId, data: JSON.stringify(task), expiresAt: 0 }]);
     } catch (err) {
       // Our lease was taken over: lease again on the next attempt (the caller retries).
       if (err instanceof ConditionFailedError) this.lease = undefined;
       throw err;
+    } finally {
+      this.writing.delete(taskId);
     }
     if (this.closed) {
       // The worker shut down while the task was being written, after its backlog was moved away:
@@ -206,11 +211,10 @@ export class TaskQueue {
       await this.store.deleteTasks(this.key, [taskId]);
       throw this.closedError();
     }
-    // A refresh that read the store after this write already holds the task.
-    if (taskId > this.lastLoadedTaskId) {
-      this.backlog.push({ taskId, task });
-      this.lastLoadedTaskId = taskId;
-    }
+    // Concurrent adds finish in any order: a later id may be in memory already, so this one is
+    // pushed whatever lastLoadedTaskId says (a load skipped it while it was being written).
+    this.backlog.push({ taskId, task });
+    this.lastLoadedTaskId = Math.max(this.lastLoadedTaskId, taskId);
     this.pumpBacklog();
   }
 
@@ -316,6 +320,14 @@ export class TaskQueue {
     // A closed queue is kept a while too, so a late poll of its departed worker finds it closed.
     const lastUse = Math.max(this.lastPollTime ?? -Infinity, this.closedAt ?? -Infinity);
     return now - lastUse > idleMs;
+  }
+
+  /**
+   * Ends every poll waiting here with nothing (cluster mode: another host owns this partition now,
+   * and the pollers' next polls go there). Pending queries stay until their own timeouts.
+   */
+  releasePolls(): void {
+    for (const w of this.waiters.splice(0)) answer(w, undefined);
   }
 
   private releaseWaiters(): void {
