@@ -365,10 +365,10 @@ export const MatchingSettings = {
   placePartitionsAcrossHosts: defineSetting({
     key: 'matching.placePartitionsAcrossHosts',
     scope: 'global',
-    defaultValue: false,
+    defaultValue: true,
     parse: booleanSetting(),
     description:
-      'Cluster mode: place each partition of a task queue on its own matching host (the caller picks the partition, partitions forward to their parents over internal gRPC). Off: all partitions of a queue live on the host owning the queue. Experimental: see docs/distributed.md.',
+      'Cluster mode: place each partition of a task queue on its own matching host (the caller picks the partition, partitions forward to their parents over internal gRPC). Off: all partitions of a queue live on the host owning the queue (fewer internal calls, one host per queue). See docs/distributed.md.',
   }),
   ownedBacklogRescanInterval: defineSetting({
     key: 'matching.ownedBacklogRescanInterval',

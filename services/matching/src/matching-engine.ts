@@ -175,6 +175,9 @@ export class MatchingEngine implements MatchingService {
       for (let i = 0; i < partitions.length; i++) {
         const queue = partitions[i];
         if (!queue || this.owns(queue.key)) continue;
+        // Polls waiting here would wait for tasks that now go to the new owner: they end empty,
+        // and the workers' next polls are routed there.
+        queue.releasePolls();
         if (queue.isIdle()) partitions[i] = undefined;
         else this.releasePending = true;
       }
@@ -244,7 +247,14 @@ export class MatchingEngine implements MatchingService {
     const family = this.family(request.namespaceId, request.taskQueueName, type, kind);
     if (family.scope.namespace !== request.namespaceName && request.namespaceName) family.scope.namespace = request.namespaceName;
     // A routed caller picked the partition (or a child partition on another host forwarded this poll).
-    if (request.partition !== undefined) return this.poll(family, this.partition(family, this.namedPartition(family, request.partition)), request, call, request.forwardedFrom);
+    if (request.partition !== undefined) {
+      const partition = this.namedPartition(family, request.partition);
+      // A poll must wait where the tasks of its partition go: at the owner. The routed caller's
+      // view of membership is behind (or ours): it tries the owner instead.
+      const key: TaskQueueKey = { namespaceId: request.namespaceId, name: request.taskQueueName, type, kind, partition };
+      if (!this.owns(key)) throw this.notOwned(key);
+      return this.poll(family, this.partition(family, partition), request, call, request.forwardedFrom);
+    }
     const partition = family.nextPollPartition(this.partitionCount(family));
     family.pollStarted(partition);
     try {
@@ -465,11 +475,13 @@ export class MatchingEngine implements MatchingService {
       return;
     }
     // Cluster mode: only the partition's owner stores its backlog (the caller's view of membership is behind, or ours).
-    if (!this.owns(queue.key)) {
-      throw new PartitionNotOwnedError(`this matching host does not own partition ${queue.key.partition} of task queue ${quote(queue.key.name)}`, this.ownerOf(queue.key));
-    }
+    if (!this.owns(queue.key)) throw this.notOwned(queue.key);
     await queue.addToBacklog(task);
     this.metricsOf(queue)?.backlog.inc();
+  }
+
+  private notOwned(key: TaskQueueKey): PartitionNotOwnedError {
+    return new PartitionNotOwnedError(`this matching host does not own partition ${key.partition} of task queue ${quote(key.name)}`, this.ownerOf(key));
   }
 
   /** Offers a task to a poller of `parent` through the router; false when none took it (or the router failed: the task stays here). */

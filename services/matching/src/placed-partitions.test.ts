@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { DEFAULT_SETTINGS, MatchingSettings, UnavailableError, overlaySettings, silentLogger } from '@hourglass/common';
 import { mergeTaskQueueDescriptions, type MatchingService } from '@hourglass/contracts';
 import type { TaskQueueKey } from '@hourglass/persistence';
@@ -193,4 +194,34 @@ test('placed partitions: a host does not store backlog in a partition it does no
   // Y finds X's task at its next rescan and serves it.
   await waitUntil(async () => (await y.describeTaskQueue({ ...describeKey, partition: 1 })).backlogTasks === 1);
   assert.equal(workflowIdOf(await y.pollWorkflowTaskQueue(pollRequest({ partition: 1 }), { deadline: 0 })), 'wf-7');
+});
+
+test('placed partitions: a poll naming a partition this host does not own is refused (the caller tries the owner); polls waiting on a partition that moves away end empty at once', async (t) => {
+  const f = await matchingFixture({ settings });
+  t.after(() => f.close());
+  const keepAlive = setInterval(() => undefined, 1_000);
+  t.after(() => clearInterval(keepAlive));
+  let owned = new Set([0, 1, 2, 3]);
+  const engine = new MatchingEngine(f.store, f.clock, settings, silentLogger());
+  t.after(() => engine.stop());
+  engine.setTaskStarter(f.starter);
+  engine.placePartitions({ router: new ServicePartitionRouter(engine), owns: (key) => owned.has(key.partition) });
+  await engine.start();
+
+  // Owned: the poll waits on the root (with no task anywhere).
+  const call = cancellableCall();
+  t.after(() => call.cancel());
+  const waiting = engine.pollWorkflowTaskQueue(pollRequest({ partition: 0, identity: 'worker-a' }), call);
+  await waitUntil(async () => (await engine.describeTaskQueue({ ...describeKey, partition: 0 })).waitingPollers === 1);
+  // The root moves to another host: the waiting poll ends with nothing, instead of waiting for
+  // tasks that now go to the new owner's root.
+  owned = new Set([1, 2, 3]);
+  await engine.ownershipChanged();
+  assert.equal(await Promise.race([waiting, delay(2_000).then(() => 'still waiting after 2 s')]), null);
+  assert.equal((await engine.describeTaskQueue({ ...describeKey, partition: 0 })).waitingPollers, 0);
+  // A poll routed here by a view of membership that is behind is refused before it waits.
+  await assert.rejects(
+    engine.pollWorkflowTaskQueue(pollRequest({ partition: 0 }), cancellableCall()),
+    (err: Error) => err instanceof UnavailableError && /does not own partition 0/.test(err.message),
+  );
 });

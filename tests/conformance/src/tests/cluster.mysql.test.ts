@@ -121,6 +121,15 @@ function shardsOf(host: ClusterHost, cluster: Cluster): number[] {
   return Array.from({ length: NUM_SHARDS }, (_, s) => s).filter((s) => ownerOf(historyShardKey(s), live)?.hostId === host.internalAddress);
 }
 
+/**
+ * The matching hosts owning each of a queue's 4 partitions (the placement key of matching-routing.ts:
+ * `tq:<namespace id>/<queue>`, with `#<partition>` past the root), by rendezvous over the running matching hosts.
+ */
+function partitionOwners(cluster: Cluster, namespaceId: string, taskQueue: string): (string | undefined)[] {
+  const live = cluster.hosts.filter((h) => h.services.includes('matching') && h.running).map((h) => ({ hostId: h.internalAddress }));
+  return [0, 1, 2, 3].map((p) => ownerOf(`tq:${namespaceId}/${taskQueue}${p === 0 ? '' : `#${p}`}`, live)?.hostId);
+}
+
 /** The running history host with the most shards (rendezvous may leave one with few). */
 function busiestHistoryHost(cluster: Cluster): ClusterHost {
   const hosts = cluster.hosts.filter((h) => h.services.includes('history') && h.running);
@@ -171,7 +180,9 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
     const described = await (conns[0] as Connections).connection.workflowService.describeNamespace({ namespace: 'default' });
     namespaceId = described.namespaceInfo?.id ?? '';
     assert.ok(namespaceId);
-    taskQueue = uniqueName('cluster');
+    // A queue whose partitions are placed on both matching hosts (1 in 8 names have all four on one).
+    do taskQueue = uniqueName('cluster');
+    while (new Set(partitionOwners(cluster, namespaceId, taskQueue)).size < 2);
     // A worker through each frontend.
     for (const [i, conn] of conns.entries()) {
       workers.push(await startWorker({ connection: conn.nativeConnection, taskQueue, identity: `cluster-worker-${i}`, activities: createActivities(new ActivityRecorder()) }));
@@ -197,8 +208,8 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
     assert.equal(metadata.definition?.type, 'waitForFinish');
     await other.signal(finishSignal, 'done');
     assert.equal(await withTimeout(handle.result(), 20_000, 'the signalled workflow'), 'done');
-    // A frontend's DescribeTaskQueue reaches the queue's matching host and reports the pollers of
-    // both workers, whichever frontend each polls through.
+    // The queue's partitions live on both matching hosts: a frontend's DescribeTaskQueue asks each
+    // partition's owner and merges, so it reports the pollers of both workers.
     await eventually(
       async () => {
         const d = await second.connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW });
