@@ -48,8 +48,12 @@ async function startWorkflows(conns: readonly Connections[], taskQueue: string, 
   );
 }
 
-/** Each workflow completed exactly once with its result: one close event, its timer fired once, both activities completed once. */
-async function checkCompletedOnce(started: readonly Started[], timeoutMs = 30_000): Promise<void> {
+/**
+ * Each workflow completed exactly once with its result: one close event, its timer fired once, both
+ * activities completed once in its history and, when the workers' recorder is given, on the workers
+ * too (an activity that completed is never run again).
+ */
+async function checkCompletedOnce(started: readonly Started[], timeoutMs = 30_000, recorder?: ActivityRecorder): Promise<void> {
   const results = await withTimeout(Promise.all(started.map((s) => s.handle.result())), timeoutMs, `${started.length} workflows`);
   assert.deepEqual(results, started.map((s) => `A:${s.value}|B:${s.value}`));
   for (const { handle } of started) {
@@ -57,6 +61,10 @@ async function checkCompletedOnce(started: readonly Started[], timeoutMs = 30_00
     assert.equal(eventsOfType(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED).length, 1, `${handle.workflowId} completed once`);
     assert.equal(eventsOfType(events, EventType.EVENT_TYPE_TIMER_FIRED).length, 1, `${handle.workflowId} timer fired once`);
     assert.equal(eventsOfType(events, EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED).length, 2, `${handle.workflowId} two activities completed`);
+    if (!recorder) continue;
+    const completed = recorder.forWorkflow(handle.workflowId).filter((i) => i.outcome === 'completed').map((i) => i.activityId);
+    assert.deepEqual(completed.sort(), [...new Set(completed)].sort(), `${handle.workflowId}: no completed activity ran again`);
+    assert.equal(completed.length, 2, `${handle.workflowId}: both activities completed once on the workers`);
   }
 }
 
@@ -160,6 +168,8 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
   const workers: RunningWorker[] = [];
   let taskQueue: string;
   let namespaceId: string;
+  /** Every activity invocation of both workers. */
+  const recorder = new ActivityRecorder();
 
   before(async () => {
     cluster = await startCluster({
@@ -185,7 +195,7 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
     while (new Set(partitionOwners(cluster, namespaceId, taskQueue)).size < 2);
     // A worker through each frontend.
     for (const [i, conn] of conns.entries()) {
-      workers.push(await startWorker({ connection: conn.nativeConnection, taskQueue, identity: `cluster-worker-${i}`, activities: createActivities(new ActivityRecorder()) }));
+      workers.push(await startWorker({ connection: conn.nativeConnection, taskQueue, identity: `cluster-worker-${i}`, activities: createActivities(recorder) }));
     }
   });
   after(async () => {
@@ -199,7 +209,7 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
 
   it('runs workflows with activities and timers through both frontends', async () => {
     for (const host of cluster.hosts) for (const role of ['', ...host.services]) assert.equal(await checkHealth(host.internalAddress, role), 'SERVING', `${host.name} ${role}`);
-    await checkCompletedOnce(await startWorkflows(conns, taskQueue, 12, 300));
+    await checkCompletedOnce(await startWorkflows(conns, taskQueue, 12, 300), undefined, recorder);
     // A signal and a query through the other frontend reach the shard's owner, and the worker's answer finds the waiting query.
     const [first, second] = conns as [Connections, Connections];
     const handle = await first.client.workflow.start(waitForFinish, { taskQueue, workflowId: uniqueName('cluster-signal') });
@@ -233,7 +243,7 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
     console.log(`SIGKILL of a history host under ${FAILOVER_LOAD} workflows: its ${owned.length} shard(s) served again ${servedAgainMs} ms after the kill (membership heartbeat ${HEARTBEAT_MS} ms, TTL ${TTL_MS} ms)`);
     // Everything in flight ends before the next test pauses a host: a host paused inside a
     // transaction would hold its row locks, and no one can take its shards until it resumes.
-    await checkCompletedOnce([...started, ...probes], FAILOVER_BUDGET_MS);
+    await checkCompletedOnce([...started, ...probes], FAILOVER_BUDGET_MS, recorder);
     console.log(`SIGKILL of a history host: all ${started.length} workflows completed exactly once ${Date.now() - killedAt} ms after the kill`);
   });
 
@@ -263,14 +273,14 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
     const probes = await probing;
     console.log(`SIGSTOP of a history host for ${2 * TTL_MS} ms: its ${owned.length} shard(s) served again ${Date.now() - pausedAt} ms after the pause`);
     // The timers the victim held fire on the new owners; nothing ran twice.
-    await checkCompletedOnce([...started, ...probes]);
+    await checkCompletedOnce([...started, ...probes], undefined, recorder);
     // Back from the pause it finds its shards fenced: what it tries to write is refused and it stops serving them.
     await eventually(() => /taken over by another host|shard release failed|no longer a member/.test(victim.output(mark)), {
       timeoutMs: 15_000,
       description: `${victim.name} reports its shards taken over after SIGCONT\n${victim.output()}`,
     });
     assert.ok(victim.running, 'it does not exit: it rejoins and serves what membership gives it');
-    await checkCompletedOnce(await startWorkflows(conns, taskQueue, 6, 200));
+    await checkCompletedOnce(await startWorkflows(conns, taskQueue, 6, 200), undefined, recorder);
   });
 
   it('SIGTERM of a history host: it releases its shards, leaves membership and exits 0; the others take over at once', async () => {
@@ -282,7 +292,7 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
     assert.deepEqual(exit, { code: 0, signal: null }, leaving.output());
     const probes = await probeShards(conns[0] as Connections, cluster, namespaceId, taskQueue, owned);
     console.log(`SIGTERM of a history host: exited and its ${owned.length} shard(s) served elsewhere ${Date.now() - stoppedAt} ms after the signal`);
-    await checkCompletedOnce([...started, ...probes]);
+    await checkCompletedOnce([...started, ...probes], undefined, recorder);
   });
 
   it('SIGKILL of a matching host under load: its task queues move to the other and every workflow completes exactly once', async () => {
@@ -290,7 +300,7 @@ describe('hourglass start: 2 frontends, 3 history hosts, 2 matching hosts, each 
     const victim = cluster.host('matching-1');
     const killedAt = Date.now();
     await victim.signal('SIGKILL');
-    await checkCompletedOnce([...started, ...(await startWorkflows(conns, taskQueue, 4, 100))], FAILOVER_BUDGET_MS + 15_000);
+    await checkCompletedOnce([...started, ...(await startWorkflows(conns, taskQueue, 4, 100))], FAILOVER_BUDGET_MS + 15_000, recorder);
     console.log(`SIGKILL of a matching host under ${started.length} workflows: every workflow completed ${Date.now() - killedAt} ms after the kill`);
   });
 });
