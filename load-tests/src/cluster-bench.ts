@@ -5,6 +5,7 @@
  * server's CPU per workflow is summed over every process of the topology.
  *
  *     node load-tests/dist/cluster-bench.js [--topology single|split|both] [--workflows 1000] [--runs 1]
+ *         [--place-partitions on|off]
  *
  * Each run starts the topology, drives it with `bench.js --mode throughput` against the first
  * frontend (`--server-pid` naming every process), and stops it.
@@ -20,6 +21,8 @@ const { values: args } = parseArgs({
     workflows: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '100' },
     runs: { type: 'string', default: '1' },
+    // on | off: matching.placePartitionsAcrossHosts for every host (unset: the server's default, on).
+    'place-partitions': { type: 'string' },
   },
 });
 
@@ -39,7 +42,10 @@ const TOPOLOGIES: Record<string, ClusterHostSpec[]> = {
 async function runOnce(topology: string): Promise<string> {
   const hosts = TOPOLOGIES[topology];
   if (!hosts) throw new Error(`--topology: expected single, split or both, got ${topology}`);
-  const cluster = await startCluster({ hosts, numHistoryShards: 16 });
+  const place = args['place-partitions'];
+  if (place !== undefined && place !== 'on' && place !== 'off') throw new Error(`--place-partitions: expected on or off, got ${place}`);
+  const extraYaml = place === undefined ? undefined : `settings:\n  matching.placePartitionsAcrossHosts:\n    - value: ${place === 'on'}\n`;
+  const cluster = await startCluster({ hosts, numHistoryShards: 16, ...(extraYaml ? { extraYaml } : {}) });
   try {
     const pids = cluster.hosts.map((h) => h.pid).filter((p): p is number => p !== undefined);
     const [address] = cluster.frontends();
