@@ -36,7 +36,7 @@ import { openMysqlPersistence, recordMysqlShardDatabases, type MysqlPersistenceO
  */
 const HOST = '127.0.0.1';
 const PORT = 3306;
-const PREFIX = `hgt_${randomBytes(4).toString('hex')}`;
+const PREFIX = `${process.env.HOURGLASS_TEST_MYSQL_PREFIX ?? 'hgt_'}${randomBytes(4).toString('hex')}`;
 const CLUSTER_DB = `${PREFIX}_cluster`;
 const SHARD_DBS = [0, 1, 2, 3].map((i) => `${PREFIX}_shard_${i}`);
 const EMPTY_DB = `${PREFIX}_empty`;
