@@ -164,19 +164,36 @@ export class MysqlExecutionStore implements ExecutionStore {
   async commit(commit: ShardCommit): Promise<void> {
     const db = this.shards.databaseFor(commit.shardId);
     checkCommitShape(commit);
+    const plan = new CommitPlan(commit);
     await db.pipelined(async (tx) => {
+      if (plan.optimistic) {
+        // One round trip: START TRANSACTION, the locking reads, the guard (every condition in
+        // SQL), the writes, COMMIT. The guard failing skips the writes and COMMIT; the two round
+        // trips below then run from scratch and report exactly which condition failed.
+        const guardAt = plan.reads.length;
+        const writes = plan.writes();
+        await tx.begin([]);
+        try {
+          const written = await tx.commit([...plan.reads, plan.guard(), ...writes.map((w) => w.statement)]);
+          writes.forEach((write, i) => write.committed?.(written[guardAt + 1 + i] as ResultSetHeader));
+          return;
+        } catch (err) {
+          if (!(err instanceof StatementFailedError) || err.index < guardAt) throw err;
+          if (err.index > guardAt) throw await writeError(err, writes, guardAt + 1, tx);
+          if (err.code !== 'ER_SUBQUERY_NO_1_ROW') throw err;
+        }
+        await tx.rollback();
+      }
       // Round trip 1: START TRANSACTION and every locking read, in lock order.
-      const reads = new ReadPlan(commit);
-      const results = await tx.begin(reads.statements);
+      const results = await tx.begin(plan.reads);
       // The checks, in the order the statements ran; any throw rolls back.
-      const writes = reads.check(results);
+      const writes = plan.check(results);
       // Round trip 2: every write and COMMIT. A failing write skips the rest, COMMIT included.
       let written: unknown[];
       try {
         written = await tx.commit(writes.map((w) => w.statement));
       } catch (err) {
-        const onError = err instanceof StatementFailedError ? writes[err.index]?.onError : undefined;
-        if (onError && err instanceof StatementFailedError) throw await onError(err.error, tx);
+        if (err instanceof StatementFailedError) throw await writeError(err, writes, 0, tx);
         throw err;
       }
       writes.forEach((write, i) => write.committed?.(written[i] as ResultSetHeader));
@@ -331,45 +348,47 @@ export class MysqlExecutionStore implements ExecutionStore {
     for (const fold of batch) checkUsageIncrements(fold.increments);
     if (batch.length === 0) return [];
     const db = this.shards.databaseFor(shardId);
-    return db.pipelined(async (tx) => {
-      // Round trip 1: the range_id check and the tasks' locking reads. Two folds of the same task
-      // (a retry racing the first) serialise here, and only one finds the row.
-      const chunks = inListChunks(batch.map((f) => f.task));
-      const [range, ...found] = await tx.begin([
-        { sql: RANGE_ID_SQL, params: [shardId] },
-        ...chunks.map((chunk) => ({
-          sql: `SELECT category_id, fire_at, task_id FROM history_tasks WHERE shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')}) FOR UPDATE`,
-          params: taskKeyParams(shardId, chunk),
-        })),
-      ]);
-      compareRangeId(shardId, rangeId, (range as { range_id: number }[])[0]);
-      const present = new Set<number>();
-      for (const rows of found as TaskKeyRow[][]) for (const row of rows) present.add(toInt(row.task_id, 'task_id'));
-      // A task listed twice in the batch folds once.
+    const keysWhere = (chunk: readonly HistoryTaskKey[]): string => `shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')})`;
+    // The range_id check and the tasks' locking reads. Two folds of the same task (a retry racing
+    // the first) serialise here, and only one finds the row.
+    const reads: Statement[] = [
+      { sql: RANGE_ID_SQL, params: [shardId] },
+      ...inListChunks(batch.map((f) => f.task)).map((chunk) => ({ sql: `SELECT category_id, fire_at, task_id FROM history_tasks WHERE ${keysWhere(chunk)} FOR UPDATE`, params: taskKeyParams(shardId, chunk) })),
+    ];
+    // A task listed twice in the batch folds once.
+    const firsts = (present: (taskId: number) => boolean): boolean[] => {
       const taken = new Set<number>();
-      const folded = batch.map(({ task }) => {
-        if (!present.has(task.taskId) || taken.has(task.taskId)) return false;
+      return batch.map(({ task }) => {
+        if (!present(task.taskId) || taken.has(task.taskId)) return false;
         taken.add(task.taskId);
         return true;
       });
-      const foldedTasks = batch.filter((_, i) => folded[i]).map((f) => f.task);
-      if (foldedTasks.length === 0) return folded;
-      // Round trip 2: the mark, the deletes, the counters, COMMIT.
-      const writes: Statement[] = [taskIdMark(shardId, Math.max(...foldedTasks.map((t) => t.taskId)))];
-      for (const chunk of inListChunks(foldedTasks)) {
-        writes.push({ sql: `DELETE FROM history_tasks WHERE shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')})`, params: taskKeyParams(shardId, chunk) });
+    };
+    return db.pipelined(async (tx) => {
+      // One round trip when the shard is still ours and every task is there (the usual case):
+      // the reads, a guard that fails unless both hold (see CommitPlan.guard), the writes, COMMIT.
+      const folded = firsts(() => true);
+      const distinct = batch.filter((_, i) => folded[i]).map((f) => f.task);
+      const conditions: Statement[] = [
+        { sql: '(SELECT range_id FROM shards WHERE shard_id = ?) = ?', params: [shardId, rangeId] },
+        ...inListChunks(distinct).map((chunk) => ({ sql: `(SELECT COUNT(*) FROM history_tasks WHERE ${keysWhere(chunk)}) = ?`, params: [...taskKeyParams(shardId, chunk), new Set(chunk).size] })),
+      ];
+      await tx.begin([]);
+      try {
+        await tx.commit([...reads, guardStatement(conditions), ...foldWrites(shardId, batch, folded)]);
+        return folded;
+      } catch (err) {
+        if (!(err instanceof StatementFailedError) || err.index !== reads.length || err.code !== 'ER_SUBQUERY_NO_1_ROW') throw err;
       }
-      // In key order, so concurrent folds take the counter rows' locks in the same order.
-      // Multi-row inserts without padding (a repeated row would count twice).
-      for (const chunk of insertBatches(mergeIncrements(batch, folded), () => 128)) {
-        writes.push({
-          sql: `INSERT INTO usage_hourly (namespace_id, hour_start, record_type, amount) VALUES ${placeholders(chunk.length, '(?, ?, ?, ?)')}
-           ON DUPLICATE KEY UPDATE amount = amount + VALUES(amount)`,
-          params: chunk.flatMap((i) => [i.namespaceId, i.hourStart, i.recordType, i.amount]),
-        });
-      }
-      await tx.commit(writes);
-      return folded;
+      await tx.rollback();
+      // Two round trips otherwise: the reads, then (when anything folds) the writes and COMMIT.
+      const [range, ...found] = await tx.begin(reads);
+      compareRangeId(shardId, rangeId, (range as { range_id: number }[])[0]);
+      const present = new Set<number>();
+      for (const rows of found as TaskKeyRow[][]) for (const row of rows) present.add(toInt(row.task_id, 'task_id'));
+      const foldedNow = firsts((taskId) => present.has(taskId));
+      if (foldedNow.some((f) => f)) await tx.commit(foldWrites(shardId, batch, foldedNow));
+      return foldedNow;
     });
   }
 
@@ -409,6 +428,12 @@ function compareRangeId(shardId: number, expected: number, row: { range_id: numb
   if (actual !== expected) throw new ShardOwnershipLostError(shardId, expected, actual);
 }
 
+/** The commit's error for a failed statement of a packet whose writes start at `offset`. */
+async function writeError(err: StatementFailedError, writes: readonly Write[], offset: number, tx: PipelinedTransaction): Promise<unknown> {
+  const onError = writes[err.index - offset]?.onError;
+  return onError ? onError(err.error, tx) : err;
+}
+
 /** A write of a pipelined commit and what its failure means (a duplicate key, mostly). */
 interface Write {
   statement: Statement;
@@ -419,34 +444,58 @@ interface Write {
 }
 
 /**
- * The reads of one commit, in the order locks are taken (shard, current pointer, the update's
- * run, the created run, the deleted run's pointer and run), then `check`: the conditions
- * compared in JS in the same order, and the writes they allow.
+ * One commit as statements: the locking reads in the order locks are taken (shard, current
+ * pointer, the update's run, the created run, the deleted run's pointer and run); `check`, the
+ * conditions compared in JS in that order; the writes; and, unless the commit deletes a run or
+ * fails a check that needs no read, the same conditions as one SQL guard (`guard`).
  */
-class ReadPlan {
-  readonly statements: Statement[] = [];
-  private readonly steps: ((results: unknown[], writes: Write[]) => void)[] = [];
+class CommitPlan {
+  readonly reads: Statement[] = [];
+  /** False when the commit cannot go in one packet (see `MysqlExecutionStore.commit`). */
+  optimistic = true;
+  private readonly checks: ((results: unknown[], writes: Write[]) => void)[] = [];
+  /** Conditions (SQL boolean expressions) that hold exactly when `check` passes. */
+  private readonly conditions: Statement[] = [];
+  /** Writes that do not depend on what was read. */
+  private readonly fixedWrites: Write[] = [];
 
   constructor(private readonly commit: ShardCommit) {
     const { shardId } = commit;
     this.read({ sql: RANGE_ID_SQL, params: [shardId] }, (rows: { range_id: number }[]) => compareRangeId(shardId, commit.rangeId, rows[0]));
+    this.conditions.push({ sql: '(SELECT range_id FROM shards WHERE shard_id = ?) = ?', params: [shardId, commit.rangeId] });
     if (commit.current) this.planCurrent(commit.current);
     if (commit.update) this.planUpdate(commit.update);
     if (commit.create) this.planCreate(commit.create);
     if (commit.deletion) this.planDeletion(commit.deletion);
   }
 
+  /** Runs the checks on the reads' results (throwing the first that fails); the writes, tasks last. */
   check(results: unknown[]): Write[] {
     const writes: Write[] = [];
-    for (const step of this.steps) step(results, writes);
-    writes.push(...taskWrites(this.commit));
-    return writes;
+    for (const step of this.checks) step(results, writes);
+    return [...writes, ...taskWrites(this.commit)];
+  }
+
+  /** The writes when every condition holds (what `check` returns then). */
+  writes(): Write[] {
+    return [...this.fixedWrites, ...taskWrites(this.commit)];
+  }
+
+  /** Every condition as one guard statement (see guardStatement). */
+  guard(): Statement {
+    return guardStatement(this.conditions);
   }
 
   /** Adds a read whose rows `then` gets (with the writes to extend) when checking. */
   private read<R>(statement: Statement, then: (rows: R[], writes: Write[]) => void): void {
-    const index = this.statements.push(statement) - 1;
-    this.steps.push((results, writes) => then(results[index] as R[], writes));
+    const index = this.reads.push(statement) - 1;
+    this.checks.push((results, writes) => then(results[index] as R[], writes));
+  }
+
+  /** Adds writes to both paths. */
+  private write(writes: Write[]): void {
+    this.checks.push((_, out) => out.push(...writes));
+    this.fixedWrites.push(...writes);
   }
 
   private planCurrent(current: CurrentExecutionUpdate): void {
@@ -460,22 +509,32 @@ class ReadPlan {
         row && toCurrent(namespaceId, workflowId, row),
       );
     };
-    this.read({ sql: `SELECT ${CURRENT_COLUMNS} FROM current_executions WHERE ${CURRENT_WHERE} FOR UPDATE`, params: where }, (rows: CurrentRow[], writes) => {
-      if (record.namespaceId !== namespaceId || record.workflowId !== workflowId) {
+    const recordMatches = record.namespaceId === namespaceId && record.workflowId === workflowId;
+    if (!recordMatches) this.optimistic = false;
+    this.read({ sql: `SELECT ${CURRENT_COLUMNS} FROM current_executions WHERE ${CURRENT_WHERE} FOR UPDATE`, params: where }, (rows: CurrentRow[]) => {
+      if (!recordMatches) {
         throw new InvalidArgumentError(
           `current record is for workflow ${record.workflowId} (namespace ${record.namespaceId}), the update is for ${workflowId} (namespace ${namespaceId})`,
         );
       }
       const [row] = rows;
       if ((row ? toText(row.run_id) : null) !== expectedRunId) throw mismatch(row);
-      const values = [record.runId, record.createRequestId, record.running ? 1 : 0, record.status, record.startTime];
-      if (row) {
-        writes.push({
-          statement: { sql: `UPDATE current_executions SET run_id = ?, create_request_id = ?, running = ?, status = ?, start_time = ? WHERE ${CURRENT_WHERE}`, params: [...values, ...where] },
-        });
-        return;
-      }
-      writes.push({
+    });
+    this.conditions.push(
+      expectedRunId === null
+        ? { sql: `NOT EXISTS (SELECT 1 FROM current_executions WHERE ${CURRENT_WHERE})`, params: where }
+        : { sql: `(SELECT run_id FROM current_executions WHERE ${CURRENT_WHERE}) = ?`, params: [...where, expectedRunId] },
+    );
+    const values = [record.runId, record.createRequestId, record.running ? 1 : 0, record.status, record.startTime];
+    // The pointer exists exactly when a run was expected (the check above).
+    if (expectedRunId !== null) {
+      this.write([
+        { statement: { sql: `UPDATE current_executions SET run_id = ?, create_request_id = ?, running = ?, status = ?, start_time = ? WHERE ${CURRENT_WHERE}`, params: [...values, ...where] } },
+      ]);
+      return;
+    }
+    this.write([
+      {
         statement: { sql: `INSERT INTO current_executions (shard_id, namespace_id, workflow_id, ${CURRENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, params: [...where, ...values] },
         onError: async (err, tx) => {
           if (!(err instanceof DuplicateKeyError)) return err;
@@ -484,13 +543,12 @@ class ReadPlan {
           const [winners] = await tx.query([{ sql: `SELECT ${CURRENT_COLUMNS} FROM current_executions WHERE ${CURRENT_WHERE}`, params: where }]);
           return mismatch((winners as CurrentRow[])[0]);
         },
-      });
-    });
+      },
+    ]);
   }
 
   private planUpdate(update: ExecutionUpdate): void {
     const run = runParams(this.commit.shardId, update.key);
-    let stored: number | undefined;
     this.read({ sql: `SELECT db_version FROM executions WHERE ${RUN_WHERE} FOR UPDATE`, params: run }, (rows: { db_version: number }[]) => {
       const dbVersion = rows[0] ? toInt(rows[0].db_version, 'executions.db_version') : undefined;
       if (dbVersion !== update.expectedDbVersion) {
@@ -498,16 +556,20 @@ class ReadPlan {
         throw new ConditionFailedError(`${describeRun(update.key)}: ${found}, the update expected db version ${update.expectedDbVersion}`);
       }
     });
-    if (update.events.length > 0) {
+    this.conditions.push({ sql: `(SELECT db_version FROM executions WHERE ${RUN_WHERE}) = ?`, params: [...run, update.expectedDbVersion] });
+    const first = update.events[0];
+    if (first) {
       // Exact: every append to a run's history holds its execution row's lock, taken just above.
-      this.read({ sql: `SELECT MAX(event_id) AS max_event_id FROM history_events WHERE ${RUN_WHERE}`, params: run }, (rows: { max_event_id: number | null }[]) => {
+      const maxSql = `SELECT MAX(event_id) AS max_event_id FROM history_events WHERE ${RUN_WHERE}`;
+      this.read({ sql: maxSql, params: run }, (rows: { max_event_id: number | null }[]) => {
         const max = rows[0]?.max_event_id;
-        stored = max == null ? 0 : toInt(max, 'history_events.event_id');
+        checkAppendedEvents(update, (max == null ? 0 : toInt(max, 'history_events.event_id')) + 1);
       });
+      this.conditions.push({ sql: `COALESCE((${maxSql}), 0) = ?`, params: [...run, first.eventId - 1] });
+      if (!passes(() => checkAppendedEvents(update, first.eventId))) this.optimistic = false;
     }
-    this.steps.push((_, writes) => {
-      if (stored !== undefined) checkAppendedEvents(update, stored + 1);
-      writes.push({
+    this.write([
+      {
         // The db_version condition again, in the statement: a mismatch sets NULL, which the NOT
         // NULL column refuses (STRICT_ALL_TABLES), failing the packet before COMMIT.
         statement: {
@@ -520,34 +582,43 @@ class ReadPlan {
           // Unreachable: the row was locked FOR UPDATE with the expected version above.
           if (result.affectedRows !== 1) throw new InvariantViolationError(`${describeRun(update.key)}: checked update changed ${result.affectedRows} rows`);
         },
-      });
-      writes.push(...deleteItemWrites(run, update.deleteItems), ...upsertItemWrites(run, update), ...eventWrites(run, update));
-    });
+      },
+      ...deleteItemWrites(run, update.deleteItems),
+      ...upsertItemWrites(run, update),
+      ...eventWrites(run, update),
+    ]);
   }
 
   private planCreate(create: ExecutionWrite): void {
     const run = runParams(this.commit.shardId, create.key);
     const exists = () => new ConditionFailedError(`${describeRun(create.key)} already exists`);
-    this.read({ sql: `SELECT db_version FROM executions WHERE ${RUN_WHERE} FOR UPDATE`, params: run }, (rows, writes) => {
+    this.read({ sql: `SELECT db_version FROM executions WHERE ${RUN_WHERE} FOR UPDATE`, params: run }, (rows) => {
       if (rows[0]) throw exists();
       checkAppendedEvents(create, 1);
-      writes.push({
+    });
+    this.conditions.push({ sql: `NOT EXISTS (SELECT 1 FROM executions WHERE ${RUN_WHERE})`, params: run });
+    if (!passes(() => checkAppendedEvents(create, 1))) this.optimistic = false;
+    this.write([
+      {
         statement: {
           sql: `INSERT INTO executions (shard_id, namespace_id, workflow_id, run_id, state, next_event_id, db_version) VALUES (?, ?, ?, ?, ?, ?, 1)`,
           params: [...run, create.state, create.nextEventId],
         },
         // A racing create of the same run committed between our read and our insert.
         onError: async (err) => (err instanceof DuplicateKeyError ? exists() : err),
-      });
-      writes.push(...upsertItemWrites(run, create), ...eventWrites(run, create));
-    });
+      },
+      ...upsertItemWrites(run, create),
+      ...eventWrites(run, create),
+    ]);
   }
 
   /**
    * Removes a run whose db_version is still the expected one. Same lock order as every commit
-   * (pointer, then execution), so the two cannot deadlock on the same run.
+   * (pointer, then execution), so the two cannot deadlock on the same run. Its writes depend on
+   * the tasks read: never in one packet.
    */
   private planDeletion(deletion: ExecutionDeletion): void {
+    this.optimistic = false;
     const { shardId } = this.commit;
     const { key } = deletion;
     const run = runParams(shardId, key);
@@ -571,6 +642,48 @@ class ReadPlan {
         writes.push({ statement: { sql: `DELETE FROM ${table} WHERE ${RUN_WHERE}`, params: run } });
       }
     });
+  }
+}
+
+/** The writes of a usage fold: the mark, the folded tasks' deletes, the counters. */
+function foldWrites(shardId: number, batch: readonly UsageFold[], folded: readonly boolean[]): Statement[] {
+  const tasks = batch.filter((_, i) => folded[i]).map((f) => f.task);
+  const writes: Statement[] = [taskIdMark(shardId, Math.max(...tasks.map((t) => t.taskId)))];
+  for (const chunk of inListChunks(tasks)) {
+    writes.push({ sql: `DELETE FROM history_tasks WHERE shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')})`, params: taskKeyParams(shardId, chunk) });
+  }
+  // In key order, so concurrent folds take the counter rows' locks in the same order.
+  // Multi-row inserts without padding (a repeated row would count twice).
+  for (const chunk of insertBatches(mergeIncrements(batch, folded), () => 128)) {
+    writes.push({
+      sql: `INSERT INTO usage_hourly (namespace_id, hour_start, record_type, amount) VALUES ${placeholders(chunk.length, '(?, ?, ?, ?)')}
+       ON DUPLICATE KEY UPDATE amount = amount + VALUES(amount)`,
+      params: chunk.flatMap((i) => [i.namespaceId, i.hourStart, i.recordType, i.amount]),
+    });
+  }
+  return writes;
+}
+
+/**
+ * One statement that fails with ER_SUBQUERY_NO_1_ROW unless every condition (an SQL boolean
+ * expression) is TRUE: its subquery returns a second row exactly then. (Plain SQL has no portable
+ * way to raise an error; SIGNAL needs a stored program on MySQL.) Run after the locking reads of
+ * the same rows, it reads what they locked: no other transaction can have changed them since.
+ */
+function guardStatement(conditions: readonly Statement[]): Statement {
+  return {
+    sql: `SELECT 1 FROM DUAL WHERE (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE (${conditions.map((c) => `(${c.sql})`).join(' AND ')}) IS NOT TRUE)`,
+    params: conditions.flatMap((c) => c.params ?? []),
+  };
+}
+
+/** Whether `check` returns without throwing. */
+function passes(check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -263,12 +263,14 @@ export interface Statement {
 
 /**
  * A statement of a packet failed; the server ran none of the statements after it. `index` counts
- * the statements the caller passed to that call; `error` is the driver's error translated.
+ * the statements the caller passed to that call; `error` is the driver's error translated, `code`
+ * the driver's code (ER_DUP_ENTRY...).
  */
 export class StatementFailedError extends Error {
   constructor(
     readonly index: number,
     readonly error: HourglassError,
+    readonly code: string,
   ) {
     super(error.message, { cause: error });
     this.name = 'StatementFailedError';
@@ -360,9 +362,9 @@ export class PipelinedTransaction {
         // A write failed and the server skipped the rest, COMMIT included: nothing is committed.
         if (err.index < indexes.length) {
           this.committing = false;
-          throw new StatementFailedError(indexes[err.index]!, err.error);
+          throw new StatementFailedError(indexes[err.index]!, err.error, err.code);
         }
-        throw new StatementFailedError(statements.length, err.error);
+        throw new StatementFailedError(statements.length, err.error, err.code);
       }
     }
     this.open = false;
@@ -404,7 +406,7 @@ export class PipelinedTransaction {
           const translated = translateMysqlError(err, this.dsn, { committing: unknown });
           // START TRANSACTION failing is the transaction's failure, not a statement's.
           if (lost || answered < skip) reject(translated);
-          else reject(new StatementFailedError(answered - skip, translated));
+          else reject(new StatementFailedError(answered - skip, translated, driver.code ?? 'UNKNOWN'));
         })
         .on('fields', () => {
           answered += 1;
