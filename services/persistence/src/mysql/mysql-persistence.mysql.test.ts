@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection } from 'mysql2/promise';
-import { InvalidArgumentError } from '@hourglass/common';
+import { InvalidArgumentError, InvariantViolationError } from '@hourglass/common';
 import {
   T0,
   TIMER,
@@ -17,6 +17,7 @@ import {
   runKey,
   snapshot,
   startCommit,
+  task,
   timerTask,
   transferTask,
   withAccountDefaults,
@@ -25,6 +26,7 @@ import { runIdentityContract, runStoreContract, runVisibilityContract, visibilit
 import { ConditionFailedError, CurrentExecutionConditionFailedError, SchemaVersionTooNewError, ShardOwnershipLostError, StoreMismatchError } from '../errors';
 import type { Persistence, ShardCommit } from '../types';
 import { MysqlConnectionError, MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
+import { mysqlTraffic } from './sql';
 import { CLUSTER_MIGRATIONS, MYSQL_SCHEMA_VERSIONS, SHARD_MIGRATIONS, migrateMysql } from './migrations';
 import { openMysqlPersistence, recordMysqlShardDatabases, type MysqlPersistenceOptions } from './mysql-persistence';
 
@@ -765,6 +767,127 @@ if (probe.ok) {
             { namespaceId: 'id-orders', owner: { type: 'user', id: 'u-ann' }, name: 'by ann', query: 'q1', savedBy: 'ann@EXAMPLE.com', updatedAt: T0 },
           ]);
           assert.deepEqual((await p.portal.listViews('id-orders', { type: 'serviceAccount', id: 'sa-ci' }, 10)).map((v) => v.name), ['by ci']);
+        } finally {
+          await p.close();
+        }
+      });
+    });
+
+    describe('round trips (pipelined transactions)', () => {
+      /** Round trips and statements `body` sent to MySQL (this process counts them all; the tests of a file run one at a time). */
+      const traffic = async (body: () => Promise<unknown>): Promise<{ roundTrips: number; statements: number }> => {
+        const before = mysqlTraffic();
+        await body();
+        const after = mysqlTraffic();
+        return { roundTrips: after.roundTrips - before.roundTrips, statements: after.statements - before.statements };
+      };
+      const update = (key: ReturnType<typeof runKey>, expectedDbVersion: number, from: number, to: number, taskIds: number[]): ShardCommit => ({
+        shardId: 1,
+        rangeId: 1,
+        update: {
+          key,
+          state: `v${expectedDbVersion + 1}`,
+          nextEventId: to + 1,
+          events: events(from, to),
+          expectedDbVersion,
+          upsertItems: [item('activity', `a${from}`)],
+          deleteItems: expectedDbVersion > 1 ? [{ kind: 'activity', id: `a${from - 2}` }] : [],
+        },
+        tasks: taskIds.map((id) => transferTask(id, key)),
+      });
+
+      it('a commit whose conditions hold is one round trip (a start, an update with events, items and tasks); so are a usage fold and a task ack', async () => {
+        const p = await openEmpty({ poolSize: 1 });
+        try {
+          const key = runKey('run-1');
+          await p.executions.acquireShard(1, 'host-a'); // also opens the pool's one connection
+          assert.equal((await traffic(() => p.executions.commit({ ...startCommit(1, 1, key), tasks: [transferTask(1, key), task(4, 0, 2, key)] }))).roundTrips, 1);
+          assert.equal((await traffic(() => p.executions.commit(update(key, 1, 4, 5, [3])))).roundTrips, 1);
+          assert.equal((await traffic(() => p.executions.commit(update(key, 2, 6, 8, [4, 5])))).roundTrips, 1);
+          const fold = await traffic(() => p.executions.foldUsageTasks(1, 1, [{ task: { categoryId: 4, fireAt: 0, taskId: 2 }, increments: [{ namespaceId: 'ns', hourStart: 0, recordType: 'signal', amount: 1 }] }]));
+          assert.equal(fold.roundTrips, 1);
+          const ack = await traffic(() => p.executions.deleteTasks(1, [1, 3, 4].map((taskId) => ({ categoryId: TRANSFER, fireAt: 0, taskId }))));
+          assert.equal(ack.roundTrips, 1);
+          assert.ok(ack.statements > 1, 'several statements in that one round trip');
+          const stored = await snapshot(p.executions, 1, key);
+          assert.equal(stored.execution?.dbVersion, 3);
+          assert.deepEqual(stored.history, events(1, 8));
+          assert.deepEqual(stored.tasks[TRANSFER]?.map((t) => t.taskId), [5]);
+          assert.deepEqual(stored.execution?.items.map((i) => i.id), ['a6'], 'a4 was deleted by the second update');
+        } finally {
+          await p.close();
+        }
+      });
+
+      it('a lost condition: the one-packet attempt rolls back, the reads run again and report the exact error; nothing is written', async () => {
+        const p = await openEmpty({ poolSize: 1 });
+        try {
+          const key = runKey('run-1');
+          await p.executions.acquireShard(1, 'host-a');
+          await p.executions.commit(startCommit(1, 1, key));
+          const before = await snapshot(p.executions, 1, key);
+          let error: unknown;
+          const lost = await traffic(() => p.executions.commit(update(key, 7, 4, 5, [9])).catch((err: unknown) => (error = err)));
+          assert.ok(error instanceof ConditionFailedError, String(error));
+          assert.match(error.message, /: db version is 1, the update expected db version 7$/);
+          // attempt, ROLLBACK, reads, ROLLBACK
+          assert.equal(lost.roundTrips, 4);
+          assert.deepEqual(await snapshot(p.executions, 1, key), before);
+          await p.executions.acquireShard(1, 'host-b');
+          await assert.rejects(p.executions.commit(update(key, 1, 4, 5, [9])), ShardOwnershipLostError);
+          assert.deepEqual(await snapshot(p.executions, 1, key), before);
+        } finally {
+          await p.close();
+        }
+      });
+
+      it('a write failing in the middle of the packet (a duplicate task id) writes nothing, and the connection serves the next commit', async () => {
+        const p = await openEmpty({ poolSize: 1 });
+        try {
+          const key = runKey('run-1');
+          await p.executions.acquireShard(1, 'host-a');
+          await p.executions.commit({ ...startCommit(1, 1, key), tasks: [transferTask(7, key)] });
+          const before = await snapshot(p.executions, 1, key);
+          // The state UPDATE, item and event INSERTs run before the task INSERT fails.
+          const err = await rejection(p.executions.commit(update(key, 1, 4, 5, [8, 7])), InvariantViolationError);
+          assert.equal(err.message, 'a task of [8, 7] already exists in shard 1');
+          assert.deepEqual(await snapshot(p.executions, 1, key), before);
+          await p.executions.commit(update(key, 1, 4, 5, [8]));
+          assert.deepEqual((await p.executions.readHistory(1, key, 1, 100, 100)).map((e) => e.eventId), [1, 2, 3, 4, 5]);
+        } finally {
+          await p.close();
+        }
+      });
+
+      it('values travel exactly as text: quotes, backslashes, NUL and non-ASCII in strings, every byte value in events, the largest safe integer; a larger one is refused before anything is sent', async () => {
+        const p = await openEmpty({ poolSize: 1 });
+        try {
+          const awkward = "it's \\ a \"test\" \u0000 \n\r\t \u001a ? ?? é 😀 ' OR 1=1; --";
+          const key = runKey(`run-${awkward}`, `wf-${awkward}`);
+          const bytes = new Uint8Array(256).map((_, i) => i);
+          await p.executions.acquireShard(1, 'host-a');
+          await p.executions.commit({
+            shardId: 1,
+            rangeId: 1,
+            create: { key, state: awkward, nextEventId: 2, events: [{ eventId: 1, data: bytes }], upsertItems: [item('activity', awkward, awkward)] },
+            current: { namespaceId: key.namespaceId, workflowId: key.workflowId, expectedRunId: null, record: { namespaceId: key.namespaceId, workflowId: key.workflowId, runId: key.runId, createRequestId: awkward, running: true, status: 1, startTime: Number.MAX_SAFE_INTEGER } },
+            tasks: [{ ...transferTask(Number.MAX_SAFE_INTEGER, key), data: awkward }],
+          });
+          const stored = await snapshot(p.executions, 1, key);
+          assert.equal(stored.execution?.state, awkward);
+          assert.deepEqual(stored.execution?.items, [item('activity', awkward, awkward)]);
+          assert.deepEqual(stored.history, [{ eventId: 1, data: bytes }]);
+          assert.equal(stored.current?.createRequestId, awkward);
+          assert.equal(stored.current?.startTime, Number.MAX_SAFE_INTEGER);
+          assert.deepEqual(stored.tasks[TRANSFER]?.map((t) => [t.taskId, t.data]), [[Number.MAX_SAFE_INTEGER, awkward]]);
+          const sent = mysqlTraffic().roundTrips;
+          const err = await rejection(
+            p.executions.commit({ shardId: 1, rangeId: 1, update: { key, state: 'x', nextEventId: 2 ** 53 + 2, events: [], expectedDbVersion: 1, upsertItems: [], deleteItems: [] }, tasks: [] }),
+            InvalidArgumentError,
+          );
+          assert.equal(err.message, `expected an integer, got ${2 ** 53 + 2}`);
+          assert.equal(mysqlTraffic().roundTrips, sent, 'refused before anything was sent');
+          assert.deepEqual(await snapshot(p.executions, 1, key), stored);
         } finally {
           await p.close();
         }
