@@ -23,7 +23,6 @@ import type {
   UsageQuery,
   UsageRow,
 } from '../types';
-import { DuplicateKeyError } from './errors';
 import {
   asBuffer,
   checkLimit,
@@ -178,9 +177,10 @@ export class MysqlExecutionStore implements ExecutionStore {
           writes.forEach((write, i) => write.committed?.(written[guardAt + 1 + i] as ResultSetHeader));
           return;
         } catch (err) {
-          if (!(err instanceof StatementFailedError) || err.index < guardAt) throw err;
-          if (err.index > guardAt) throw await writeError(err, writes, guardAt + 1, tx);
-          if (err.code !== 'ER_SUBQUERY_NO_1_ROW') throw err;
+          if (!(err instanceof StatementFailedError)) throw err;
+          // Only the guard raises this (by its code, not its index: an error a statement raises
+          // after its column definitions arrived is counted one statement late).
+          if (err.code !== GUARD_FAILED) throw err.index <= guardAt ? err : await writeError(err, writes, guardAt + 1, tx);
         }
         await tx.rollback();
       }
@@ -378,7 +378,7 @@ export class MysqlExecutionStore implements ExecutionStore {
         await tx.commit([...reads, guardStatement(conditions), ...foldWrites(shardId, batch, folded)]);
         return folded;
       } catch (err) {
-        if (!(err instanceof StatementFailedError) || err.index !== reads.length || err.code !== 'ER_SUBQUERY_NO_1_ROW') throw err;
+        if (!(err instanceof StatementFailedError) || err.code !== GUARD_FAILED) throw err;
       }
       await tx.rollback();
       // Two round trips otherwise: the reads, then (when anything folds) the writes and COMMIT.
@@ -431,14 +431,14 @@ function compareRangeId(shardId: number, expected: number, row: { range_id: numb
 /** The commit's error for a failed statement of a packet whose writes start at `offset`. */
 async function writeError(err: StatementFailedError, writes: readonly Write[], offset: number, tx: PipelinedTransaction): Promise<unknown> {
   const onError = writes[err.index - offset]?.onError;
-  return onError ? onError(err.error, tx) : err;
+  return onError ? onError(err, tx) : err;
 }
 
 /** A write of a pipelined commit and what its failure means (a duplicate key, mostly). */
 interface Write {
   statement: Statement;
   /** Turns the statement's error into the commit's error; may read more inside the transaction first. */
-  onError?: (err: HourglassError, tx: PipelinedTransaction) => Promise<HourglassError>;
+  onError?: (err: StatementFailedError, tx: PipelinedTransaction) => Promise<HourglassError | StatementFailedError>;
   /** Checks the statement's result once committed. */
   committed?: (result: ResultSetHeader) => void;
 }
@@ -537,7 +537,7 @@ class CommitPlan {
       {
         statement: { sql: `INSERT INTO current_executions (shard_id, namespace_id, workflow_id, ${CURRENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, params: [...where, ...values] },
         onError: async (err, tx) => {
-          if (!(err instanceof DuplicateKeyError)) return err;
+          if (err.code !== 'ER_DUP_ENTRY') return err;
           // A racing start inserted the pointer after our read saw none (READ COMMITTED takes no
           // gap lock on an absent row; the primary key decides). Report what it wrote.
           const [winners] = await tx.query([{ sql: `SELECT ${CURRENT_COLUMNS} FROM current_executions WHERE ${CURRENT_WHERE}`, params: where }]);
@@ -577,7 +577,7 @@ class CommitPlan {
           params: [update.state, update.nextEventId, update.expectedDbVersion, ...run],
         },
         onError: async (err) =>
-          err instanceof InvariantViolationError ? new InvariantViolationError(`${describeRun(update.key)}: checked update found db version changed under its lock`, undefined, { cause: err }) : err,
+          err.code === 'ER_BAD_NULL_ERROR' ? new InvariantViolationError(`${describeRun(update.key)}: checked update found db version changed under its lock`, undefined, { cause: err.error }) : err,
         committed: (result) => {
           // Unreachable: the row was locked FOR UPDATE with the expected version above.
           if (result.affectedRows !== 1) throw new InvariantViolationError(`${describeRun(update.key)}: checked update changed ${result.affectedRows} rows`);
@@ -605,7 +605,7 @@ class CommitPlan {
           params: [...run, create.state, create.nextEventId],
         },
         // A racing create of the same run committed between our read and our insert.
-        onError: async (err) => (err instanceof DuplicateKeyError ? exists() : err),
+        onError: async (err) => (err.code === 'ER_DUP_ENTRY' ? exists() : err),
       },
       ...upsertItemWrites(run, create),
       ...eventWrites(run, create),
@@ -663,6 +663,9 @@ function foldWrites(shardId: number, batch: readonly UsageFold[], folded: readon
   }
   return writes;
 }
+
+/** What the guard statement raises when a condition does not hold. */
+const GUARD_FAILED = 'ER_SUBQUERY_NO_1_ROW';
 
 /**
  * One statement that fails with ER_SUBQUERY_NO_1_ROW unless every condition (an SQL boolean
@@ -726,7 +729,7 @@ function eventWrites(run: SqlParam[], write: ExecutionWrite): Write[] {
     return {
       statement: { sql: `INSERT INTO history_events (shard_id, namespace_id, workflow_id, run_id, event_id, data) VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?)')}`, params },
       onError: async (err) => {
-        if (!(err instanceof DuplicateKeyError)) return err;
+        if (err.code !== 'ER_DUP_ENTRY') return err;
         const ids = batch.map((event) => event.eventId);
         const which = ids.length === 1 ? `event ${ids[0]}` : `an event of ${describeIds(ids)}`;
         return new ConditionFailedError(`${describeRun(write.key)}: ${which} already exists`);
@@ -746,7 +749,7 @@ function taskWrites(commit: ShardCommit): Write[] {
     return {
       statement: { sql: `INSERT INTO history_tasks (shard_id, ${TASK_COLUMNS}) VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?, ?, ?, ?)')}`, params },
       onError: async (err) => {
-        if (!(err instanceof DuplicateKeyError)) return err;
+        if (err.code !== 'ER_DUP_ENTRY') return err;
         const ids = batch.map((task) => task.taskId);
         const which = ids.length === 1 ? `task ${ids[0]}` : `a task of ${describeIds(ids)}`;
         return new InvariantViolationError(`${which} already exists in shard ${shardId}`);
