@@ -465,7 +465,7 @@ async function main(): Promise<void> {
         result.roundTrips = r;
         for (const [what, c] of [['round trips', r.roundTrips], ['statements', r.statements], ['Questions (every client of the database server)', r.questions]] as const) {
           console.log(
-            `MySQL ${what}: start ${c.startWorkflow}, workflow task (schedule activity) ${c.workflowTaskScheduleActivity}, activity completion ${c.activityCompletion}, workflow task (complete) ${c.workflowTaskCompleteWorkflow}; ${c.perWorkflow} per workflow`,
+            `MySQL ${what} (median of ${r.runs} workflows): start ${c.startWorkflow}, workflow task (schedule activity) ${c.workflowTaskScheduleActivity}, activity completion ${c.activityCompletion}, workflow task (complete) ${c.workflowTaskCompleteWorkflow}; ${c.perWorkflow} per workflow`,
           );
         }
       }

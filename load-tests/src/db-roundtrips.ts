@@ -25,6 +25,8 @@ export interface StepCounts {
 }
 
 export interface RoundTrips {
+  /** How many times the workflow ran (each count is the median of its runs). */
+  runs: number;
   /** The server's round trips to MySQL (hourglass_mysql_round_trips_total). */
   roundTrips: StepCounts;
   /** The statements in them (hourglass_mysql_statements_total). */
@@ -79,12 +81,45 @@ async function counters(mysqlUrl: string, metricsUrl: string): Promise<{ step():
   };
 }
 
-export async function measureRoundTrips(connection: Connection, mysqlUrl: string, metricsUrl: string): Promise<RoundTrips> {
+/**
+ * The workflow `runs` times, each step's counts the median of its runs: the server's periodic
+ * background work (queue scans, lease renewals) now and then falls inside a step.
+ */
+export async function measureRoundTrips(connection: Connection, mysqlUrl: string, metricsUrl: string, runs = 5): Promise<RoundTrips> {
+  const probe = await counters(mysqlUrl, metricsUrl);
+  const all: Steps[] = [];
+  try {
+    for (let i = 0; i < runs; i++) all.push(await oneWorkflow(connection, probe.step));
+  } finally {
+    await probe.close();
+  }
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  const steps = (count: keyof Counts): StepCounts => {
+    const of = (name: keyof Steps): number => median(all.map((run) => run[name][count]));
+    const startWorkflow = of('startWorkflow');
+    const workflowTaskScheduleActivity = of('workflowTaskScheduleActivity');
+    const activityCompletion = of('activityCompletion');
+    const workflowTaskCompleteWorkflow = of('workflowTaskCompleteWorkflow');
+    return { startWorkflow, workflowTaskScheduleActivity, activityCompletion, workflowTaskCompleteWorkflow, perWorkflow: startWorkflow + workflowTaskScheduleActivity + activityCompletion + workflowTaskCompleteWorkflow };
+  };
+  return { runs, roundTrips: steps('roundTrips'), statements: steps('statements'), questions: steps('questions') };
+}
+
+interface Steps {
+  startWorkflow: Counts;
+  workflowTaskScheduleActivity: Counts;
+  activityCompletion: Counts;
+  workflowTaskCompleteWorkflow: Counts;
+}
+
+async function oneWorkflow(connection: Connection, step: () => Promise<Counts>): Promise<Steps> {
   const service = connection.workflowService;
   const namespace = 'default';
   const taskQueue = { name: `roundtrips-${randomUUID().slice(0, 8)}` };
-  const probe = await counters(mysqlUrl, metricsUrl);
-  const step = probe.step;
   const pollWorkflow = (): Promise<temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse> => service.pollWorkflowTaskQueue({ namespace, taskQueue, identity: 'roundtrips' });
   // Warm the queues (first use leases and loads them), then measure.
   await step();
@@ -128,13 +163,5 @@ export async function measureRoundTrips(connection: Connection, mysqlUrl: string
     commands: [{ commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, completeWorkflowExecutionCommandAttributes: {} }],
   });
   const workflowTaskCompleteWorkflow = await step();
-  await probe.close();
-  const steps = (count: keyof Counts): StepCounts => ({
-    startWorkflow: startWorkflow[count],
-    workflowTaskScheduleActivity: workflowTaskScheduleActivity[count],
-    activityCompletion: activityCompletion[count],
-    workflowTaskCompleteWorkflow: workflowTaskCompleteWorkflow[count],
-    perWorkflow: startWorkflow[count] + workflowTaskScheduleActivity[count] + activityCompletion[count] + workflowTaskCompleteWorkflow[count],
-  });
-  return { roundTrips: steps('roundTrips'), statements: steps('statements'), questions: steps('questions') };
+  return { startWorkflow, workflowTaskScheduleActivity, activityCompletion, workflowTaskCompleteWorkflow };
 }
