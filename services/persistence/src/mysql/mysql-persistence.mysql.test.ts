@@ -859,6 +859,23 @@ if (probe.ok) {
         }
       });
 
+      it('task queues: a lease, a backlog write while the lease holds and a delete are one round trip each; a duplicate task id writes nothing', async () => {
+        const p = await openEmpty({ poolSize: 1 });
+        try {
+          const key = queueKey('tq');
+          const row = (taskId: number) => ({ taskId, data: `task ${taskId}`, expiresAt: 0 });
+          await p.taskQueues.listTasks(key, 0, 1); // opens the cluster pool's connection
+          assert.equal((await traffic(() => p.taskQueues.leaseTaskQueue(key))).roundTrips, 1);
+          assert.equal((await traffic(() => p.taskQueues.createTasks(key, 1, [row(1), row(2)]))).roundTrips, 1);
+          const err = await rejection(p.taskQueues.createTasks(key, 1, [row(3), row(2)]), InvariantViolationError);
+          assert.equal(err.message, `task queue tq (namespace ${key.namespaceId}, workflow, normal, partition 0): a task id of [3, 2] already exists`);
+          assert.equal((await traffic(() => p.taskQueues.deleteTasks(key, [1]))).roundTrips, 1);
+          assert.deepEqual((await p.taskQueues.listTasks(key, 0, 10)).map((t) => t.taskId), [2]);
+        } finally {
+          await p.close();
+        }
+      });
+
       it('values travel exactly as text: quotes, backslashes, NUL and non-ASCII in strings, every byte value in events, the largest safe integer; a larger one is refused before anything is sent', async () => {
         const p = await openEmpty({ poolSize: 1 });
         try {

@@ -415,6 +415,22 @@ export class PipelinedTransaction {
   }
 }
 
+/** What the guard statement raises when a condition does not hold. */
+export const GUARD_FAILED = 'ER_SUBQUERY_NO_1_ROW';
+
+/**
+ * One statement that fails with ER_SUBQUERY_NO_1_ROW unless every condition (an SQL boolean
+ * expression) is TRUE: its subquery returns a second row exactly then. (Plain SQL has no portable
+ * way to raise an error; SIGNAL needs a stored program on MySQL.) Run after the locking reads of
+ * the same rows, it reads what they locked: no other transaction can have changed them since.
+ */
+export function guardStatement(conditions: readonly Statement[]): Statement {
+  return {
+    sql: `SELECT 1 FROM DUAL WHERE (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE (${conditions.map((c) => `(${c.sql})`).join(' AND ')}) IS NOT TRUE)`,
+    params: conditions.flatMap((c) => c.params ?? []),
+  };
+}
+
 /** `statement` with its values written in: the count of `?` must match. */
 export function formatStatement(statement: Statement): string {
   const params = statement.params ?? [];
