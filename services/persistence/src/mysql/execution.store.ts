@@ -171,11 +171,12 @@ export class MysqlExecutionStore implements ExecutionStore {
         // One round trip: START TRANSACTION, the locking reads, the guard (every condition in
         // SQL), the writes, COMMIT. The guard failing skips the writes and COMMIT; the two round
         // trips below then run from scratch and report exactly which condition failed.
-        const guardAt = plan.reads.length;
+        const locking = plan.lockingReads();
+        const guardAt = locking.length;
         const writes = plan.writes();
         await tx.begin([]);
         try {
-          const written = await tx.commit([...plan.reads, plan.guard(), ...writes.map((w) => w.statement)]);
+          const written = await tx.commit([...locking, plan.guard(), ...writes.map((w) => w.statement)]);
           writes.forEach((write, i) => write.committed?.(written[guardAt + 1 + i] as ResultSetHeader));
           return;
         } catch (err) {
@@ -453,6 +454,8 @@ interface Write {
  */
 class CommitPlan {
   readonly reads: Statement[] = [];
+  /** Indexes in `reads` of the reads that take no lock (what the guard reads again anyway). */
+  private readonly plainReads = new Set<number>();
   /** False when the commit cannot go in one packet (see `MysqlExecutionStore.commit`). */
   optimistic = true;
   private readonly checks: ((results: unknown[], writes: Write[]) => void)[] = [];
@@ -488,9 +491,15 @@ class CommitPlan {
     return guardStatement(this.conditions);
   }
 
+  /** The reads that take locks, in order: the one-packet attempt needs only these before its guard. */
+  lockingReads(): Statement[] {
+    return this.reads.filter((_, i) => !this.plainReads.has(i));
+  }
+
   /** Adds a read whose rows `then` gets (with the writes to extend) when checking. */
-  private read<R>(statement: Statement, then: (rows: R[], writes: Write[]) => void): void {
+  private read<R>(statement: Statement, then: (rows: R[], writes: Write[]) => void, locking = true): void {
     const index = this.reads.push(statement) - 1;
+    if (!locking) this.plainReads.add(index);
     this.checks.push((results, writes) => then(results[index] as R[], writes));
   }
 
@@ -566,7 +575,7 @@ class CommitPlan {
       this.read({ sql: maxSql, params: run }, (rows: { max_event_id: number | null }[]) => {
         const max = rows[0]?.max_event_id;
         checkAppendedEvents(update, (max == null ? 0 : toInt(max, 'history_events.event_id')) + 1);
-      });
+      }, false);
       this.conditions.push({ sql: `COALESCE((${maxSql}), 0) = ?`, params: [...run, first.eventId - 1] });
       if (!passes(() => checkAppendedEvents(update, first.eventId))) this.optimistic = false;
     }
