@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { InvalidArgumentError, InvariantViolationError } from '@hourglass/common';
@@ -873,6 +873,70 @@ if (probe.ok) {
           assert.deepEqual((await p.taskQueues.listTasks(key, 0, 10)).map((t) => t.taskId), [2]);
         } finally {
           await p.close();
+        }
+      });
+
+      it('the connection lost while a commit packet is in flight: MysqlConnectionError saying the outcome is unknown, all or nothing written, and the next commit works', async () => {
+        await truncateAll();
+        // A proxy in front of MariaDB whose sockets the test cuts.
+        const sockets = new Set<Socket>();
+        const proxy = createServer((client) => {
+          const upstream = connect(PORT, HOST);
+          const close = () => {
+            client.destroy();
+            upstream.destroy();
+          };
+          for (const socket of [client, upstream]) {
+            sockets.add(socket);
+            socket.on('error', close).on('close', close);
+          }
+          client.pipe(upstream).pipe(client);
+        });
+        await new Promise<void>((resolve) => proxy.listen(0, HOST, resolve));
+        const via = `root@${HOST}:${(proxy.address() as { port: number }).port}`;
+        const p = await openMysqlPersistence({ clusterDsn: dsn(CLUSTER_DB, via), shardDsns: SHARD_DBS.map((db) => dsn(db, via)), numHistoryShards: 128, poolSize: 1 });
+        const holder = await createConnection({ host: HOST, port: PORT, user: 'root', database: SHARD_DBS[1] });
+        try {
+          const key = runKey('run-1');
+          await p.executions.acquireShard(1, 'host-a');
+          await p.executions.commit(startCommit(1, 1, key));
+          const before = await snapshot(p.executions, 1, key);
+          // Another session holds the execution row: the commit's packet waits at its FOR UPDATE.
+          await holder.query('START TRANSACTION');
+          await holder.query('SELECT db_version FROM executions WHERE shard_id = 1 FOR UPDATE');
+          const pending = p.executions.commit(update(key, 1, 4, 5, [9])).then(
+            () => undefined,
+            (err: unknown) => err,
+          );
+          await eventually(async () => {
+            const [row] = await select<{ n: number }>(
+              `SELECT COUNT(*) AS n FROM information_schema.innodb_trx t JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id WHERE t.trx_state = 'LOCK WAIT' AND p.db = ?`,
+              [SHARD_DBS[1]],
+            );
+            return Number(row?.n ?? 0) >= 1;
+          }, { intervalMs: 150 });
+          for (const socket of sockets) socket.destroy();
+          const err = await pending;
+          assert.ok(err instanceof MysqlConnectionError, String(err));
+          assert.match(err.message, /the outcome of the commit is unknown$/);
+          await holder.query('ROLLBACK');
+          // The server may still run the packet to its end once the lock is free: all of it or
+          // none. Wait until the cut session's transaction is over either way.
+          await eventually(async () => {
+            const [row] = await select<{ n: number }>(
+              `SELECT COUNT(*) AS n FROM information_schema.innodb_trx t JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id WHERE p.db = ?`,
+              [SHARD_DBS[1]],
+            );
+            return Number(row?.n ?? 0) === 0;
+          }, { intervalMs: 150 });
+          const after = await snapshot(p.executions, 1, key);
+          if (after.execution?.dbVersion === 1) assert.deepEqual(after, before);
+          else assert.deepEqual([after.execution?.dbVersion, after.history.length, after.tasks[TRANSFER]?.map((t) => t.taskId)], [2, 5, [9]]);
+          await p.executions.commit(update(key, after.execution!.dbVersion, after.execution!.nextEventId, after.execution!.nextEventId, [10]));
+        } finally {
+          await holder.end();
+          await p.close();
+          proxy.close();
         }
       });
 
