@@ -940,6 +940,27 @@ if (probe.ok) {
         }
       });
 
+      it('a commit larger than one packet is split (COMMIT in the last) and reads back exactly', async () => {
+        const p = await openEmpty({ poolSize: 1 });
+        try {
+          const key = runKey('run-1');
+          await p.executions.acquireShard(1, 'host-a');
+          await p.executions.commit(startCommit(1, 1, key));
+          // Three events of 2 MiB: 4 MiB each as hex, one statement and one packet each.
+          const big = [4, 5, 6].map((eventId) => ({ eventId, data: new Uint8Array(2 * 1024 * 1024).map((_, i) => (i * eventId) & 0xff) }));
+          const sent = await traffic(() =>
+            p.executions.commit({ shardId: 1, rangeId: 1, update: { key, state: 'big', nextEventId: 7, events: big, expectedDbVersion: 1, upsertItems: [], deleteItems: [] }, tasks: [transferTask(1, key)] }),
+          );
+          assert.ok(sent.roundTrips >= 3, `split into ${sent.roundTrips} packets`);
+          const history = await p.executions.readHistory(1, key, 4, 7, 10);
+          assert.deepEqual(history.map((e) => e.eventId), [4, 5, 6]);
+          for (const [i, event] of history.entries()) assert.ok(Buffer.from(event.data).equals(Buffer.from(big[i]!.data)), `event ${event.eventId} intact`);
+          assert.equal((await p.executions.getExecution(1, key))?.dbVersion, 2);
+        } finally {
+          await p.close();
+        }
+      });
+
       it('values travel exactly as text: quotes, backslashes, NUL and non-ASCII in strings, every byte value in events, the largest safe integer; a larger one is refused before anything is sent', async () => {
         const p = await openEmpty({ poolSize: 1 });
         try {
