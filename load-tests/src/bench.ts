@@ -460,12 +460,14 @@ async function main(): Promise<void> {
         const mib = (b: number | undefined) => (b === undefined ? '?' : (b / 2 ** 20).toFixed(0));
         console.log(`idle memory: ${m.workflows} open workflows waiting on a signal; server RSS ${mib(m.rssBeforeBytes)} → ${mib(m.rssAfterBytes)} MiB = ${m.bytesPerWorkflow === undefined ? '?' : (m.bytesPerWorkflow / 1024).toFixed(1)} KiB per workflow`);
       }
-      if (store === 'mysql' && args.mode !== 'starts' && args.mode !== 'idle-memory') {
-        const r = await measureRoundTrips(connection, MYSQL_URL);
+      if (store === 'mysql' && metricsUrl && args.mode !== 'starts' && args.mode !== 'idle-memory') {
+        const r = await measureRoundTrips(connection, MYSQL_URL, metricsUrl);
         result.roundTrips = r;
-        console.log(
-          `MySQL statements: start ${r.startWorkflow}, workflow task (schedule activity) ${r.workflowTaskScheduleActivity}, activity completion ${r.activityCompletion}, workflow task (complete) ${r.workflowTaskCompleteWorkflow}; ${r.perWorkflow} per workflow`,
-        );
+        for (const [what, c] of [['round trips', r.roundTrips], ['statements', r.statements], ['Questions (every client of the database server)', r.questions]] as const) {
+          console.log(
+            `MySQL ${what} (median of ${r.runs} workflows): start ${c.startWorkflow}, workflow task (schedule activity) ${c.workflowTaskScheduleActivity}, activity completion ${c.activityCompletion}, workflow task (complete) ${c.workflowTaskCompleteWorkflow}; ${c.perWorkflow} per workflow`,
+          );
+        }
       }
     });
   } finally {

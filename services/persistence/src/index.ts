@@ -21,4 +21,6 @@ export {
   type MysqlSchemaName,
   type MysqlDsn,
   mysqlAnswers,
+  mysqlTraffic,
+  type MysqlTraffic,
 } from './mysql';

@@ -6,6 +6,7 @@
  */
 import { registerScrapedMetric, type ScrapedSample, type ServerMetrics } from '@hourglass/common';
 import type { BillableActionCounter } from '@hourglass/history';
+import type { MysqlTraffic } from '@hourglass/persistence';
 import { LAG_BUCKETS_MS, type VisibilityLagSnapshot } from '@hourglass/visibility';
 
 export interface ServiceMetricSources {
@@ -13,6 +14,8 @@ export interface ServiceMetricSources {
   visibilityLag: () => VisibilityLagSnapshot;
   /** A namespace's name by id ('' when it is gone: its series are dropped). */
   namespaceName: (id: string) => Promise<string>;
+  /** What this process sent to MySQL so far (nothing on the SQLite store). */
+  mysqlTraffic: () => MysqlTraffic;
 }
 
 export function registerServiceMetrics(metrics: ServerMetrics, sources: ServiceMetricSources): void {
@@ -48,5 +51,20 @@ export function registerServiceMetrics(metrics: ServerMetrics, sources: ServiceM
       samples.push({ metricName: 'hourglass_visibility_lag_seconds_count', labels: {}, value: lag.count });
       return samples;
     },
+  );
+  const { mysqlTraffic } = sources;
+  registerScrapedMetric(
+    metrics.registry,
+    'hourglass_mysql_round_trips_total',
+    'Requests this process sent to MySQL and waited on (one per statement, or one per multi-statement packet), every database',
+    'counter',
+    () => [{ labels: {}, value: mysqlTraffic().roundTrips }],
+  );
+  registerScrapedMetric(
+    metrics.registry,
+    'hourglass_mysql_statements_total',
+    "Statements in them (what MySQL's Questions counter counts), every database",
+    'counter',
+    () => [{ labels: {}, value: mysqlTraffic().statements }],
   );
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError, InvariantViolationError, type Clock } from '@hourglass/common';
+import { InvalidArgumentError, InvariantViolationError, type Clock, type HourglassError } from '@hourglass/common';
+import type { ResultSetHeader } from 'mysql2';
 import { checkAppendedEvents, checkCommitShape, checkUsageIncrements, checkUsageQuery, describeRun, lastItemPerKey, mergeIncrements } from '../store-checks';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, ShardOwnershipLostError } from '../errors';
 import type {
@@ -22,7 +23,6 @@ import type {
   UsageQuery,
   UsageRow,
 } from '../types';
-import { DuplicateKeyError } from './errors';
 import {
   asBuffer,
   checkLimit,
@@ -33,9 +33,13 @@ import {
   toBytes,
   toInt,
   toText,
+  GUARD_FAILED,
+  StatementFailedError,
+  guardStatement,
   type MysqlDatabase,
-  type SqlExecutor,
+  type PipelinedTransaction,
   type SqlParam,
+  type Statement,
 } from './sql';
 
 /** Maps a history shard to the database that holds it: shard s lives in shardDsns[s % N]. */
@@ -161,13 +165,41 @@ export class MysqlExecutionStore implements ExecutionStore {
   async commit(commit: ShardCommit): Promise<void> {
     const db = this.shards.databaseFor(commit.shardId);
     checkCommitShape(commit);
-    await db.transaction(async (tx) => {
-      await checkRangeId(tx, commit.shardId, commit.rangeId);
-      if (commit.current) await writeCurrent(tx, commit.shardId, commit.current);
-      if (commit.update) await writeUpdate(tx, commit.shardId, commit.update);
-      if (commit.create) await writeCreate(tx, commit.shardId, commit.create);
-      if (commit.deletion) await writeDeletion(tx, commit.shardId, commit.deletion);
-      await writeTasks(tx, commit);
+    const plan = new CommitPlan(commit);
+    await db.pipelined(async (tx) => {
+      if (plan.optimistic) {
+        // One round trip: START TRANSACTION, the locking reads, the guard (every condition in
+        // SQL), the writes, COMMIT. The guard failing skips the writes and COMMIT; the two round
+        // trips below then run from scratch and report exactly which condition failed.
+        const locking = plan.lockingReads();
+        const guardAt = locking.length;
+        const writes = plan.writes();
+        await tx.begin([]);
+        try {
+          const written = await tx.commit([...locking, plan.guard(), ...writes.map((w) => w.statement)]);
+          writes.forEach((write, i) => write.committed?.(written[guardAt + 1 + i] as ResultSetHeader));
+          return;
+        } catch (err) {
+          if (!(err instanceof StatementFailedError)) throw err;
+          // Only the guard raises this (by its code, not its index: an error a statement raises
+          // after its column definitions arrived is counted one statement late).
+          if (err.code !== GUARD_FAILED) throw err.index <= guardAt ? err : await writeError(err, writes, guardAt + 1, tx);
+        }
+        await tx.rollback();
+      }
+      // Round trip 1: START TRANSACTION and every locking read, in lock order.
+      const results = await tx.begin(plan.reads);
+      // The checks, in the order the statements ran; any throw rolls back.
+      const writes = plan.check(results);
+      // Round trip 2: every write and COMMIT. A failing write skips the rest, COMMIT included.
+      let written: unknown[];
+      try {
+        written = await tx.commit(writes.map((w) => w.statement));
+      } catch (err) {
+        if (err instanceof StatementFailedError) throw await writeError(err, writes, 0, tx);
+        throw err;
+      }
+      writes.forEach((write, i) => write.committed?.(written[i] as ResultSetHeader));
     });
   }
 
@@ -254,45 +286,51 @@ export class MysqlExecutionStore implements ExecutionStore {
     const db = this.shards.databaseFor(shardId);
     const chunks = inListChunks(keys);
     if (chunks.length === 0) return;
-    await db.transaction(async (tx) => {
-      // An OR of primary-key equalities: every server turns it into point lookups, which is not
-      // true of a row-constructor IN list.
-      const found: TaskKeyRow[] = [];
+    // An OR of primary-key equalities: every server turns it into point lookups, which is not
+    // true of a row-constructor IN list.
+    const where = (chunk: readonly HistoryTaskKey[]): Statement => ({
+      sql: `shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')})`,
+      params: taskKeyParams(shardId, chunk),
+    });
+    // One round trip. The locking reads come first: a row some commit is still inserting is
+    // waited for, so once they return every listed row that exists is committed and locked by
+    // us. The mark is then raised to the highest of them (a fresh committed read of the same
+    // keys, which sees exactly those rows: they cannot be deleted under our locks, and a key that
+    // was absent appears only if a task id were handed out twice), and exactly they are deleted.
+    await db.pipelined(async (tx) => {
+      const statements: Statement[] = [];
       for (const chunk of chunks) {
-        // Locking read: a row some commit is still inserting is waited for, so it cannot be
-        // deleted below without being counted in the high-water mark.
-        found.push(
-          ...(await tx.rows<TaskKeyRow>(
-            `SELECT category_id, fire_at, task_id FROM history_tasks WHERE shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')}) FOR UPDATE`,
-            taskKeyParams(shardId, chunk),
-          )),
-        );
+        const w = where(chunk);
+        statements.push({ sql: `SELECT task_id FROM history_tasks WHERE ${w.sql} FOR UPDATE`, params: w.params });
       }
-      await raiseTaskIdMark(tx, shardId, maxTaskIdOf(found));
-      // Exactly the rows locked and counted above.
-      const foundKeys = found.map((row) => ({ categoryId: toInt(row.category_id, 'category_id'), fireAt: toInt(row.fire_at, 'fire_at'), taskId: toInt(row.task_id, 'task_id') }));
-      for (const chunk of inListChunks(foundKeys)) {
-        await tx.run(`DELETE FROM history_tasks WHERE shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')})`, taskKeyParams(shardId, chunk));
+      for (const chunk of chunks) {
+        const w = where(chunk);
+        statements.push({
+          sql: `INSERT INTO shard_task_id_marks (shard_id, max_task_id)
+           SELECT ?, MAX(task_id) FROM history_tasks WHERE ${w.sql} HAVING MAX(task_id) IS NOT NULL
+           ON DUPLICATE KEY UPDATE max_task_id = GREATEST(max_task_id, VALUES(max_task_id))`,
+          params: [shardId, ...w.params!],
+        });
+        statements.push({ sql: `DELETE FROM history_tasks WHERE ${w.sql}`, params: w.params });
       }
+      await tx.begin([]);
+      await tx.commit(statements);
     });
   }
 
   async deleteImmediateTasksUpTo(shardId: number, categoryId: number, maxTaskId: number): Promise<void> {
     const db = this.shards.databaseFor(shardId);
     const range = 'shard_id = ? AND category_id = ? AND fire_at = 0 AND task_id <= ?';
-    await db.transaction(async (tx) => {
+    await db.pipelined(async (tx) => {
       // Only the highest row of the range is locked and counted (a backward scan of the primary
       // key that waits for a row still being inserted). The delete is bounded by that row, not by
       // maxTaskId: a row committed after this read with a higher id is left for the next ack,
       // so every id deleted is covered by the high-water mark.
-      const [top] = await tx.rows<{ task_id: number }>(
-        `SELECT task_id FROM history_tasks WHERE ${range} ORDER BY task_id DESC LIMIT 1 FOR UPDATE`,
-        [shardId, categoryId, maxTaskId],
-      );
+      const [rows] = await tx.begin([{ sql: `SELECT task_id FROM history_tasks WHERE ${range} ORDER BY task_id DESC LIMIT 1 FOR UPDATE`, params: [shardId, categoryId, maxTaskId] }]);
+      const [top] = rows as { task_id: number }[];
       if (!top) return;
       const upTo = toInt(top.task_id, 'task_id');
-      await raiseTaskIdMark(tx, shardId, upTo);
-      await tx.run(`DELETE FROM history_tasks WHERE ${range}`, [shardId, categoryId, upTo]);
+      await tx.commit([taskIdMark(shardId, upTo), { sql: `DELETE FROM history_tasks WHERE ${range}`, params: [shardId, categoryId, upTo] }]);
     });
   }
 
@@ -313,40 +351,47 @@ export class MysqlExecutionStore implements ExecutionStore {
     for (const fold of batch) checkUsageIncrements(fold.increments);
     if (batch.length === 0) return [];
     const db = this.shards.databaseFor(shardId);
-    return db.transaction(async (tx) => {
-      await checkRangeId(tx, shardId, rangeId);
-      // Locking read: two folds of the same task (a retry racing the first) serialise here, and only one finds the row.
-      const present = new Set<number>();
-      for (const chunk of inListChunks(batch.map((f) => f.task))) {
-        const rows = await tx.rows<TaskKeyRow>(
-          `SELECT category_id, fire_at, task_id FROM history_tasks WHERE shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')}) FOR UPDATE`,
-          taskKeyParams(shardId, chunk),
-        );
-        for (const row of rows) present.add(toInt(row.task_id, 'task_id'));
-      }
-      // A task listed twice in the batch folds once.
+    const keysWhere = (chunk: readonly HistoryTaskKey[]): string => `shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')})`;
+    // The range_id check and the tasks' locking reads. Two folds of the same task (a retry racing
+    // the first) serialise here, and only one finds the row.
+    const reads: Statement[] = [
+      { sql: RANGE_ID_SQL, params: [shardId] },
+      ...inListChunks(batch.map((f) => f.task)).map((chunk) => ({ sql: `SELECT category_id, fire_at, task_id FROM history_tasks WHERE ${keysWhere(chunk)} FOR UPDATE`, params: taskKeyParams(shardId, chunk) })),
+    ];
+    // A task listed twice in the batch folds once.
+    const firsts = (present: (taskId: number) => boolean): boolean[] => {
       const taken = new Set<number>();
-      const folded = batch.map(({ task }) => {
-        if (!present.has(task.taskId) || taken.has(task.taskId)) return false;
+      return batch.map(({ task }) => {
+        if (!present(task.taskId) || taken.has(task.taskId)) return false;
         taken.add(task.taskId);
         return true;
       });
-      const found = batch.filter((_, i) => folded[i]).map((f) => f.task);
-      if (found.length === 0) return folded;
-      await raiseTaskIdMark(tx, shardId, Math.max(...found.map((t) => t.taskId)));
-      for (const chunk of inListChunks(found)) {
-        await tx.run(`DELETE FROM history_tasks WHERE shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')})`, taskKeyParams(shardId, chunk));
+    };
+    return db.pipelined(async (tx) => {
+      // One round trip when the shard is still ours and every task is there (the usual case):
+      // the reads, a guard that fails unless both hold (see CommitPlan.guard), the writes, COMMIT.
+      const folded = firsts(() => true);
+      const distinct = batch.filter((_, i) => folded[i]).map((f) => f.task);
+      const conditions: Statement[] = [
+        { sql: '(SELECT range_id FROM shards WHERE shard_id = ?) = ?', params: [shardId, rangeId] },
+        ...inListChunks(distinct).map((chunk) => ({ sql: `(SELECT COUNT(*) FROM history_tasks WHERE ${keysWhere(chunk)}) = ?`, params: [...taskKeyParams(shardId, chunk), new Set(chunk).size] })),
+      ];
+      await tx.begin([]);
+      try {
+        await tx.commit([...reads, guardStatement(conditions), ...foldWrites(shardId, batch, folded)]);
+        return folded;
+      } catch (err) {
+        if (!(err instanceof StatementFailedError) || err.code !== GUARD_FAILED) throw err;
       }
-      // In key order, so concurrent folds take the counter rows' locks in the same order.
-      // Multi-row inserts without padding (a repeated row would count twice).
-      for (const chunk of insertBatches(mergeIncrements(batch, folded), () => 128)) {
-        await tx.run(
-          `INSERT INTO usage_hourly (namespace_id, hour_start, record_type, amount) VALUES ${placeholders(chunk.length, '(?, ?, ?, ?)')}
-           ON DUPLICATE KEY UPDATE amount = amount + VALUES(amount)`,
-          chunk.flatMap((i) => [i.namespaceId, i.hourStart, i.recordType, i.amount]),
-        );
-      }
-      return folded;
+      await tx.rollback();
+      // Two round trips otherwise: the reads, then (when anything folds) the writes and COMMIT.
+      const [range, ...found] = await tx.begin(reads);
+      compareRangeId(shardId, rangeId, (range as { range_id: number }[])[0]);
+      const present = new Set<number>();
+      for (const rows of found as TaskKeyRow[][]) for (const row of rows) present.add(toInt(row.task_id, 'task_id'));
+      const foldedNow = firsts((taskId) => present.has(taskId));
+      if (foldedNow.some((f) => f)) await tx.commit(foldWrites(shardId, batch, foldedNow));
+      return foldedNow;
     });
   }
 
@@ -379,95 +424,265 @@ export class MysqlExecutionStore implements ExecutionStore {
   }
 }
 
-async function checkRangeId(tx: SqlExecutor, shardId: number, expected: number): Promise<void> {
-  const [row] = await tx.rows<{ range_id: number }>('SELECT range_id FROM shards WHERE shard_id = ? LOCK IN SHARE MODE', [shardId]);
+const RANGE_ID_SQL = 'SELECT range_id FROM shards WHERE shard_id = ? LOCK IN SHARE MODE';
+
+function compareRangeId(shardId: number, expected: number, row: { range_id: number } | undefined): void {
   const actual = row ? toInt(row.range_id, 'shards.range_id') : 0;
   if (actual !== expected) throw new ShardOwnershipLostError(shardId, expected, actual);
 }
 
-async function writeCurrent(tx: SqlExecutor, shardId: number, current: CurrentExecutionUpdate): Promise<void> {
-  const { namespaceId, workflowId, expectedRunId, record } = current;
-  if (record.namespaceId !== namespaceId || record.workflowId !== workflowId) {
-    throw new InvalidArgumentError(
-      `current record is for workflow ${record.workflowId} (namespace ${record.namespaceId}), the update is for ${workflowId} (namespace ${namespaceId})`,
-    );
-  }
-  const where = [shardId, namespaceId, workflowId];
-  const mismatch = (row: CurrentRow | undefined): CurrentExecutionConditionFailedError => {
-    const actualRunId = row ? toText(row.run_id) : null;
-    return new CurrentExecutionConditionFailedError(
-      `current run of workflow ${workflowId} (namespace ${namespaceId}) is ${actualRunId ?? 'absent'}, the write expected ${expectedRunId ?? 'none'}`,
-      row && toCurrent(namespaceId, workflowId, row),
-    );
-  };
-  const [row] = await tx.rows<CurrentRow>(`SELECT ${CURRENT_COLUMNS} FROM current_executions WHERE ${CURRENT_WHERE} FOR UPDATE`, where);
-  if ((row ? toText(row.run_id) : null) !== expectedRunId) throw mismatch(row);
+/** The commit's error for a failed statement of a packet whose writes start at `offset`. */
+async function writeError(err: StatementFailedError, writes: readonly Write[], offset: number, tx: PipelinedTransaction): Promise<unknown> {
+  const onError = writes[err.index - offset]?.onError;
+  return onError ? onError(err, tx) : err;
+}
 
-  const values = [record.runId, record.createRequestId, record.running ? 1 : 0, record.status, record.startTime];
-  if (row) {
-    await tx.run(`UPDATE current_executions SET run_id = ?, create_request_id = ?, running = ?, status = ?, start_time = ? WHERE ${CURRENT_WHERE}`, [
-      ...values,
-      ...where,
-    ]);
-    return;
+/** A write of a pipelined commit and what its failure means (a duplicate key, mostly). */
+interface Write {
+  statement: Statement;
+  /** Turns the statement's error into the commit's error; may read more inside the transaction first. */
+  onError?: (err: StatementFailedError, tx: PipelinedTransaction) => Promise<HourglassError | StatementFailedError>;
+  /** Checks the statement's result once committed. */
+  committed?: (result: ResultSetHeader) => void;
+}
+
+/**
+ * One commit as statements: the locking reads in the order locks are taken (shard, current
+ * pointer, the update's run, the created run, the deleted run's pointer and run); `check`, the
+ * conditions compared in JS in that order; the writes; and, unless the commit deletes a run or
+ * fails a check that needs no read, the same conditions as one SQL guard (`guard`).
+ */
+class CommitPlan {
+  readonly reads: Statement[] = [];
+  /** Indexes in `reads` of the reads that take no lock (what the guard reads again anyway). */
+  private readonly plainReads = new Set<number>();
+  /** False when the commit cannot go in one packet (see `MysqlExecutionStore.commit`). */
+  optimistic = true;
+  private readonly checks: ((results: unknown[], writes: Write[]) => void)[] = [];
+  /** Conditions (SQL boolean expressions) that hold exactly when `check` passes. */
+  private readonly conditions: Statement[] = [];
+  /** Writes that do not depend on what was read. */
+  private readonly fixedWrites: Write[] = [];
+
+  constructor(private readonly commit: ShardCommit) {
+    const { shardId } = commit;
+    this.read({ sql: RANGE_ID_SQL, params: [shardId] }, (rows: { range_id: number }[]) => compareRangeId(shardId, commit.rangeId, rows[0]));
+    this.conditions.push({ sql: '(SELECT range_id FROM shards WHERE shard_id = ?) = ?', params: [shardId, commit.rangeId] });
+    if (commit.current) this.planCurrent(commit.current);
+    if (commit.update) this.planUpdate(commit.update);
+    if (commit.create) this.planCreate(commit.create);
+    if (commit.deletion) this.planDeletion(commit.deletion);
   }
-  try {
-    await tx.run(`INSERT INTO current_executions (shard_id, namespace_id, workflow_id, ${CURRENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
-      ...where,
-      ...values,
+
+  /** Runs the checks on the reads' results (throwing the first that fails); the writes, tasks last. */
+  check(results: unknown[]): Write[] {
+    const writes: Write[] = [];
+    for (const step of this.checks) step(results, writes);
+    return [...writes, ...taskWrites(this.commit)];
+  }
+
+  /** The writes when every condition holds (what `check` returns then). */
+  writes(): Write[] {
+    return [...this.fixedWrites, ...taskWrites(this.commit)];
+  }
+
+  /** Every condition as one guard statement (see guardStatement). */
+  guard(): Statement {
+    return guardStatement(this.conditions);
+  }
+
+  /** The reads that take locks, in order: the one-packet attempt needs only these before its guard. */
+  lockingReads(): Statement[] {
+    return this.reads.filter((_, i) => !this.plainReads.has(i));
+  }
+
+  /** Adds a read whose rows `then` gets (with the writes to extend) when checking. */
+  private read<R>(statement: Statement, then: (rows: R[], writes: Write[]) => void, locking = true): void {
+    const index = this.reads.push(statement) - 1;
+    if (!locking) this.plainReads.add(index);
+    this.checks.push((results, writes) => then(results[index] as R[], writes));
+  }
+
+  /** Adds writes to both paths. */
+  private write(writes: Write[]): void {
+    this.checks.push((_, out) => out.push(...writes));
+    this.fixedWrites.push(...writes);
+  }
+
+  private planCurrent(current: CurrentExecutionUpdate): void {
+    const { shardId } = this.commit;
+    const { namespaceId, workflowId, expectedRunId, record } = current;
+    const where = [shardId, namespaceId, workflowId];
+    const mismatch = (row: CurrentRow | undefined): CurrentExecutionConditionFailedError => {
+      const actualRunId = row ? toText(row.run_id) : null;
+      return new CurrentExecutionConditionFailedError(
+        `current run of workflow ${workflowId} (namespace ${namespaceId}) is ${actualRunId ?? 'absent'}, the write expected ${expectedRunId ?? 'none'}`,
+        row && toCurrent(namespaceId, workflowId, row),
+      );
+    };
+    const recordMatches = record.namespaceId === namespaceId && record.workflowId === workflowId;
+    if (!recordMatches) this.optimistic = false;
+    this.read({ sql: `SELECT ${CURRENT_COLUMNS} FROM current_executions WHERE ${CURRENT_WHERE} FOR UPDATE`, params: where }, (rows: CurrentRow[]) => {
+      if (!recordMatches) {
+        throw new InvalidArgumentError(
+          `current record is for workflow ${record.workflowId} (namespace ${record.namespaceId}), the update is for ${workflowId} (namespace ${namespaceId})`,
+        );
+      }
+      const [row] = rows;
+      if ((row ? toText(row.run_id) : null) !== expectedRunId) throw mismatch(row);
+    });
+    this.conditions.push(
+      expectedRunId === null
+        ? { sql: `NOT EXISTS (SELECT 1 FROM current_executions WHERE ${CURRENT_WHERE})`, params: where }
+        : { sql: `(SELECT run_id FROM current_executions WHERE ${CURRENT_WHERE}) = ?`, params: [...where, expectedRunId] },
+    );
+    const values = [record.runId, record.createRequestId, record.running ? 1 : 0, record.status, record.startTime];
+    // The pointer exists exactly when a run was expected (the check above).
+    if (expectedRunId !== null) {
+      this.write([
+        { statement: { sql: `UPDATE current_executions SET run_id = ?, create_request_id = ?, running = ?, status = ?, start_time = ? WHERE ${CURRENT_WHERE}`, params: [...values, ...where] } },
+      ]);
+      return;
+    }
+    this.write([
+      {
+        statement: { sql: `INSERT INTO current_executions (shard_id, namespace_id, workflow_id, ${CURRENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, params: [...where, ...values] },
+        onError: async (err, tx) => {
+          if (err.code !== 'ER_DUP_ENTRY') return err;
+          // A racing start inserted the pointer after our read saw none (READ COMMITTED takes no
+          // gap lock on an absent row; the primary key decides). Report what it wrote.
+          const [winners] = await tx.query([{ sql: `SELECT ${CURRENT_COLUMNS} FROM current_executions WHERE ${CURRENT_WHERE}`, params: where }]);
+          return mismatch((winners as CurrentRow[])[0]);
+        },
+      },
     ]);
-  } catch (err) {
-    if (!(err instanceof DuplicateKeyError)) throw err;
-    // A racing start inserted the pointer after our read saw none (READ COMMITTED takes no gap
-    // lock on an absent row; the primary key decides). Report what it wrote.
-    const [winner] = await tx.rows<CurrentRow>(`SELECT ${CURRENT_COLUMNS} FROM current_executions WHERE ${CURRENT_WHERE}`, where);
-    throw mismatch(winner);
+  }
+
+  private planUpdate(update: ExecutionUpdate): void {
+    const run = runParams(this.commit.shardId, update.key);
+    this.read({ sql: `SELECT db_version FROM executions WHERE ${RUN_WHERE} FOR UPDATE`, params: run }, (rows: { db_version: number }[]) => {
+      const dbVersion = rows[0] ? toInt(rows[0].db_version, 'executions.db_version') : undefined;
+      if (dbVersion !== update.expectedDbVersion) {
+        const found = dbVersion === undefined ? 'it does not exist' : `db version is ${dbVersion}`;
+        throw new ConditionFailedError(`${describeRun(update.key)}: ${found}, the update expected db version ${update.expectedDbVersion}`);
+      }
+    });
+    this.conditions.push({ sql: `(SELECT db_version FROM executions WHERE ${RUN_WHERE}) = ?`, params: [...run, update.expectedDbVersion] });
+    const first = update.events[0];
+    if (first) {
+      // Exact: every append to a run's history holds its execution row's lock, taken just above.
+      const maxSql = `SELECT MAX(event_id) AS max_event_id FROM history_events WHERE ${RUN_WHERE}`;
+      this.read({ sql: maxSql, params: run }, (rows: { max_event_id: number | null }[]) => {
+        const max = rows[0]?.max_event_id;
+        checkAppendedEvents(update, (max == null ? 0 : toInt(max, 'history_events.event_id')) + 1);
+      }, false);
+      this.conditions.push({ sql: `COALESCE((${maxSql}), 0) = ?`, params: [...run, first.eventId - 1] });
+      if (!passes(() => checkAppendedEvents(update, first.eventId))) this.optimistic = false;
+    }
+    this.write([
+      {
+        // The db_version condition again, in the statement: a mismatch sets NULL, which the NOT
+        // NULL column refuses (STRICT_ALL_TABLES), failing the packet before COMMIT.
+        statement: {
+          sql: `UPDATE executions SET state = ?, next_event_id = ?, db_version = IF(db_version = ?, db_version + 1, NULL) WHERE ${RUN_WHERE}`,
+          params: [update.state, update.nextEventId, update.expectedDbVersion, ...run],
+        },
+        onError: async (err) =>
+          err.code === 'ER_BAD_NULL_ERROR' ? new InvariantViolationError(`${describeRun(update.key)}: checked update found db version changed under its lock`, undefined, { cause: err.error }) : err,
+        committed: (result) => {
+          // Unreachable: the row was locked FOR UPDATE with the expected version above.
+          if (result.affectedRows !== 1) throw new InvariantViolationError(`${describeRun(update.key)}: checked update changed ${result.affectedRows} rows`);
+        },
+      },
+      ...deleteItemWrites(run, update.deleteItems),
+      ...upsertItemWrites(run, update),
+      ...eventWrites(run, update),
+    ]);
+  }
+
+  private planCreate(create: ExecutionWrite): void {
+    const run = runParams(this.commit.shardId, create.key);
+    const exists = () => new ConditionFailedError(`${describeRun(create.key)} already exists`);
+    this.read({ sql: `SELECT db_version FROM executions WHERE ${RUN_WHERE} FOR UPDATE`, params: run }, (rows) => {
+      if (rows[0]) throw exists();
+      checkAppendedEvents(create, 1);
+    });
+    this.conditions.push({ sql: `NOT EXISTS (SELECT 1 FROM executions WHERE ${RUN_WHERE})`, params: run });
+    if (!passes(() => checkAppendedEvents(create, 1))) this.optimistic = false;
+    this.write([
+      {
+        statement: {
+          sql: `INSERT INTO executions (shard_id, namespace_id, workflow_id, run_id, state, next_event_id, db_version) VALUES (?, ?, ?, ?, ?, ?, 1)`,
+          params: [...run, create.state, create.nextEventId],
+        },
+        // A racing create of the same run committed between our read and our insert.
+        onError: async (err) => (err.code === 'ER_DUP_ENTRY' ? exists() : err),
+      },
+      ...upsertItemWrites(run, create),
+      ...eventWrites(run, create),
+    ]);
+  }
+
+  /**
+   * Removes a run whose db_version is still the expected one. Same lock order as every commit
+   * (pointer, then execution), so the two cannot deadlock on the same run. Its writes depend on
+   * the tasks read: never in one packet.
+   */
+  private planDeletion(deletion: ExecutionDeletion): void {
+    this.optimistic = false;
+    const { shardId } = this.commit;
+    const { key } = deletion;
+    const run = runParams(shardId, key);
+    this.read({ sql: `SELECT run_id FROM current_executions WHERE ${CURRENT_WHERE} FOR UPDATE`, params: [shardId, key.namespaceId, key.workflowId] }, () => undefined);
+    this.read({ sql: `SELECT db_version FROM executions WHERE ${RUN_WHERE} FOR UPDATE`, params: run }, (rows: { db_version: number }[]) => {
+      const dbVersion = rows[0] ? toInt(rows[0].db_version, 'executions.db_version') : undefined;
+      if (dbVersion !== deletion.expectedDbVersion) {
+        const found = dbVersion === undefined ? 'it does not exist' : `db version is ${dbVersion}`;
+        throw new ConditionFailedError(`${describeRun(key)}: ${found}, the deletion expected db version ${deletion.expectedDbVersion}`);
+      }
+    });
+    this.read({ sql: `SELECT task_id FROM history_tasks WHERE ${RUN_WHERE} FOR UPDATE`, params: run }, (tasks: { task_id: number }[], writes) => {
+      const maxDeleted = maxTaskIdOf(tasks);
+      if (maxDeleted > 0) {
+        writes.push({ statement: taskIdMark(shardId, maxDeleted) });
+        // Bounded by what was counted: a task of this run committed after the read above stays.
+        writes.push({ statement: { sql: `DELETE FROM history_tasks WHERE ${RUN_WHERE} AND task_id <= ?`, params: [...run, maxDeleted] } });
+      }
+      // Only when the pointer is at this run: a newer run of the workflow id keeps its pointer.
+      for (const table of ['current_executions', 'history_events', 'execution_items', 'executions']) {
+        writes.push({ statement: { sql: `DELETE FROM ${table} WHERE ${RUN_WHERE}`, params: run } });
+      }
+    });
   }
 }
 
-async function writeUpdate(tx: SqlExecutor, shardId: number, update: ExecutionUpdate): Promise<void> {
-  const run = runParams(shardId, update.key);
-  const [row] = await tx.rows<{ db_version: number }>(`SELECT db_version FROM executions WHERE ${RUN_WHERE} FOR UPDATE`, run);
-  const dbVersion = row ? toInt(row.db_version, 'executions.db_version') : undefined;
-  if (dbVersion !== update.expectedDbVersion) {
-    const found = dbVersion === undefined ? 'it does not exist' : `db version is ${dbVersion}`;
-    throw new ConditionFailedError(`${describeRun(update.key)}: ${found}, the update expected db version ${update.expectedDbVersion}`);
+/** The writes of a usage fold: the mark, the folded tasks' deletes, the counters. */
+function foldWrites(shardId: number, batch: readonly UsageFold[], folded: readonly boolean[]): Statement[] {
+  const tasks = batch.filter((_, i) => folded[i]).map((f) => f.task);
+  const writes: Statement[] = [taskIdMark(shardId, Math.max(...tasks.map((t) => t.taskId)))];
+  for (const chunk of inListChunks(tasks)) {
+    writes.push({ sql: `DELETE FROM history_tasks WHERE shard_id = ? AND (${chunk.map(() => TASK_KEY_WHERE).join(' OR ')})`, params: taskKeyParams(shardId, chunk) });
   }
-  if (update.events.length > 0) {
-    const [max] = await tx.rows<{ max_event_id: number | null }>(`SELECT MAX(event_id) AS max_event_id FROM history_events WHERE ${RUN_WHERE}`, run);
-    const stored = max?.max_event_id == null ? 0 : toInt(max.max_event_id, 'history_events.event_id');
-    checkAppendedEvents(update, stored + 1);
+  // In key order, so concurrent folds take the counter rows' locks in the same order.
+  // Multi-row inserts without padding (a repeated row would count twice).
+  for (const chunk of insertBatches(mergeIncrements(batch, folded), () => 128)) {
+    writes.push({
+      sql: `INSERT INTO usage_hourly (namespace_id, hour_start, record_type, amount) VALUES ${placeholders(chunk.length, '(?, ?, ?, ?)')}
+       ON DUPLICATE KEY UPDATE amount = amount + VALUES(amount)`,
+      params: chunk.flatMap((i) => [i.namespaceId, i.hourStart, i.recordType, i.amount]),
+    });
   }
-  const result = await tx.run(`UPDATE executions SET state = ?, next_event_id = ?, db_version = db_version + 1 WHERE ${RUN_WHERE} AND db_version = ?`, [
-    update.state,
-    update.nextEventId,
-    ...run,
-    update.expectedDbVersion,
-  ]);
-  if (result.affectedRows !== 1) throw new InvariantViolationError(`${describeRun(update.key)}: checked update changed ${result.affectedRows} rows`);
-  await deleteItems(tx, run, update.deleteItems);
-  await upsertItems(tx, run, update);
-  await appendEvents(tx, run, update);
+  return writes;
 }
 
-async function writeCreate(tx: SqlExecutor, shardId: number, create: ExecutionWrite): Promise<void> {
-  const run = runParams(shardId, create.key);
-  const exists = () => new ConditionFailedError(`${describeRun(create.key)} already exists`);
-  const [row] = await tx.rows(`SELECT db_version FROM executions WHERE ${RUN_WHERE} FOR UPDATE`, run);
-  if (row) throw exists();
-  checkAppendedEvents(create, 1);
+/** Whether `check` returns without throwing. */
+function passes(check: () => void): boolean {
   try {
-    await tx.run(
-      `INSERT INTO executions (shard_id, namespace_id, workflow_id, run_id, state, next_event_id, db_version) VALUES (?, ?, ?, ?, ?, ?, 1)`,
-      [...run, create.state, create.nextEventId],
-    );
-  } catch (err) {
-    // A racing create of the same run committed between our read and our insert.
-    if (err instanceof DuplicateKeyError) throw exists();
-    throw err;
+    check();
+    return true;
+  } catch {
+    return false;
   }
-  await upsertItems(tx, run, create);
-  await appendEvents(tx, run, create);
 }
 
 /** Item rows are keyed by SHA-256 of the id (see the shard schema, version 2). */
@@ -475,107 +690,76 @@ function itemKey(id: string): Buffer {
   return createHash('sha256').update(id, 'utf8').digest();
 }
 
-async function deleteItems(tx: SqlExecutor, run: SqlParam[], keys: readonly ExecutionItemKey[]): Promise<void> {
-  for (const chunk of inListChunks(lastItemPerKey(keys))) {
-    await tx.run(
-      `DELETE FROM execution_items WHERE ${RUN_WHERE} AND (${chunk.map(() => '(kind = ? AND item_key = ?)').join(' OR ')})`,
-      [...run, ...chunk.flatMap((key) => [key.kind, itemKey(key.id)])],
-    );
-  }
+function deleteItemWrites(run: SqlParam[], keys: readonly ExecutionItemKey[]): Write[] {
+  return inListChunks(lastItemPerKey(keys)).map((chunk) => ({
+    statement: {
+      sql: `DELETE FROM execution_items WHERE ${RUN_WHERE} AND (${chunk.map(() => '(kind = ? AND item_key = ?)').join(' OR ')})`,
+      params: [...run, ...chunk.flatMap((key) => [key.kind, itemKey(key.id)])],
+    },
+  }));
 }
 
-async function upsertItems(tx: SqlExecutor, run: SqlParam[], write: ExecutionWrite): Promise<void> {
+function upsertItemWrites(run: SqlParam[], write: ExecutionWrite): Write[] {
   const items = lastItemPerKey(write.upsertItems);
-  for (const batch of insertBatches(items, (item) => Buffer.byteLength(item.data) + Buffer.byteLength(item.id) + ROW_OVERHEAD_BYTES)) {
+  return insertBatches(items, (item) => Buffer.byteLength(item.data) + Buffer.byteLength(item.id) + ROW_OVERHEAD_BYTES).map((batch) => {
     const params: SqlParam[] = [];
     for (const item of batch) params.push(...run, item.kind, itemKey(item.id), item.id, item.data);
-    await tx.run(
-      `INSERT INTO execution_items (shard_id, namespace_id, workflow_id, run_id, kind, item_key, item_id, data)
+    return {
+      statement: {
+        sql: `INSERT INTO execution_items (shard_id, namespace_id, workflow_id, run_id, kind, item_key, item_id, data)
        VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?, ?, ?)')}
        ON DUPLICATE KEY UPDATE item_id = VALUES(item_id), data = VALUES(data)`,
-      params,
-    );
-  }
-}
-
-/**
- * Removes a run whose db_version is still the expected one. Same lock order as every commit
- * (pointer, then execution), so the two cannot deadlock on the same run.
- */
-async function writeDeletion(tx: SqlExecutor, shardId: number, deletion: ExecutionDeletion): Promise<void> {
-  const { key } = deletion;
-  const run = runParams(shardId, key);
-  await tx.rows(`SELECT run_id FROM current_executions WHERE ${CURRENT_WHERE} FOR UPDATE`, [shardId, key.namespaceId, key.workflowId]);
-  const [row] = await tx.rows<{ db_version: number }>(`SELECT db_version FROM executions WHERE ${RUN_WHERE} FOR UPDATE`, run);
-  const dbVersion = row ? toInt(row.db_version, 'executions.db_version') : undefined;
-  if (dbVersion !== deletion.expectedDbVersion) {
-    const found = dbVersion === undefined ? 'it does not exist' : `db version is ${dbVersion}`;
-    throw new ConditionFailedError(`${describeRun(key)}: ${found}, the deletion expected db version ${deletion.expectedDbVersion}`);
-  }
-  const tasks = await tx.rows<{ task_id: number }>(`SELECT task_id FROM history_tasks WHERE ${RUN_WHERE} FOR UPDATE`, run);
-  const maxDeleted = maxTaskIdOf(tasks);
-  if (maxDeleted > 0) {
-    await raiseTaskIdMark(tx, shardId, maxDeleted);
-    // Bounded by what was counted: a task of this run committed after the read above stays.
-    await tx.run(`DELETE FROM history_tasks WHERE ${RUN_WHERE} AND task_id <= ?`, [...run, maxDeleted]);
-  }
-  // Only when the pointer is at this run: a newer run of the workflow id keeps its pointer.
-  await tx.run(`DELETE FROM current_executions WHERE ${RUN_WHERE}`, run);
-  await tx.run(`DELETE FROM history_events WHERE ${RUN_WHERE}`, run);
-  await tx.run(`DELETE FROM execution_items WHERE ${RUN_WHERE}`, run);
-  await tx.run(`DELETE FROM executions WHERE ${RUN_WHERE}`, run);
+        params,
+      },
+    };
+  });
 }
 
 /** The checks above make a duplicate unreachable; the primary key is the last line of defence, never an overwrite. */
-async function appendEvents(tx: SqlExecutor, run: SqlParam[], write: ExecutionWrite): Promise<void> {
-  for (const batch of insertBatches(write.events, (event) => event.data.byteLength + ROW_OVERHEAD_BYTES)) {
+function eventWrites(run: SqlParam[], write: ExecutionWrite): Write[] {
+  // Bytes travel as hex: twice their size in the statement.
+  return insertBatches(write.events, (event) => 2 * event.data.byteLength + ROW_OVERHEAD_BYTES).map((batch) => {
     const params: SqlParam[] = [];
     for (const event of batch) params.push(...run, event.eventId, asBuffer(event.data));
-    try {
-      await tx.run(
-        `INSERT INTO history_events (shard_id, namespace_id, workflow_id, run_id, event_id, data) VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?)')}`,
-        params,
-      );
-    } catch (err) {
-      if (err instanceof DuplicateKeyError) {
+    return {
+      statement: { sql: `INSERT INTO history_events (shard_id, namespace_id, workflow_id, run_id, event_id, data) VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?)')}`, params },
+      onError: async (err) => {
+        if (err.code !== 'ER_DUP_ENTRY') return err;
         const ids = batch.map((event) => event.eventId);
         const which = ids.length === 1 ? `event ${ids[0]}` : `an event of ${describeIds(ids)}`;
-        throw new ConditionFailedError(`${describeRun(write.key)}: ${which} already exists`);
-      }
-      throw err;
-    }
-  }
+        return new ConditionFailedError(`${describeRun(write.key)}: ${which} already exists`);
+      },
+    };
+  });
 }
 
 /** A duplicate task id means the id allocator handed one out twice: a bug, not a lost race. */
-async function writeTasks(tx: SqlExecutor, commit: ShardCommit): Promise<void> {
+function taskWrites(commit: ShardCommit): Write[] {
   const { shardId } = commit;
-  for (const batch of insertBatches(commit.tasks, (task) => Buffer.byteLength(task.data) + ROW_OVERHEAD_BYTES)) {
+  return insertBatches(commit.tasks, (task) => Buffer.byteLength(task.data) + ROW_OVERHEAD_BYTES).map((batch) => {
     const params: SqlParam[] = [];
     for (const task of batch) {
       params.push(shardId, task.categoryId, task.fireAt, task.taskId, task.namespaceId, task.workflowId, task.runId, task.type, task.data);
     }
-    try {
-      await tx.run(`INSERT INTO history_tasks (shard_id, ${TASK_COLUMNS}) VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?, ?, ?, ?)')}`, params);
-    } catch (err) {
-      if (err instanceof DuplicateKeyError) {
+    return {
+      statement: { sql: `INSERT INTO history_tasks (shard_id, ${TASK_COLUMNS}) VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?, ?, ?, ?)')}`, params },
+      onError: async (err) => {
+        if (err.code !== 'ER_DUP_ENTRY') return err;
         const ids = batch.map((task) => task.taskId);
         const which = ids.length === 1 ? `task ${ids[0]}` : `a task of ${describeIds(ids)}`;
-        throw new InvariantViolationError(`${which} already exists in shard ${shardId}`);
-      }
-      throw err;
-    }
-  }
+        return new InvariantViolationError(`${which} already exists in shard ${shardId}`);
+      },
+    };
+  });
 }
 
 /** Records that ids up to `maxTaskId` were used, before their last trace leaves the task tables. */
-async function raiseTaskIdMark(tx: SqlExecutor, shardId: number, maxTaskId: number): Promise<void> {
-  if (maxTaskId <= 0) return;
-  await tx.run(
-    `INSERT INTO shard_task_id_marks (shard_id, max_task_id) VALUES (?, ?)
+function taskIdMark(shardId: number, maxTaskId: number): Statement {
+  return {
+    sql: `INSERT INTO shard_task_id_marks (shard_id, max_task_id) VALUES (?, ?)
      ON DUPLICATE KEY UPDATE max_task_id = GREATEST(max_task_id, VALUES(max_task_id))`,
-    [shardId, maxTaskId],
-  );
+    params: [shardId, maxTaskId],
+  };
 }
 
 function maxTaskIdOf(rows: readonly { task_id: number }[]): number {

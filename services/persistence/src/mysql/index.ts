@@ -9,3 +9,4 @@ export {
 export { parseMysqlDsn, describeMysqlDsn, type MysqlDsn } from './dsn';
 export { MysqlConnectionError, MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
 export { mysqlAnswers } from './probe';
+export { mysqlTraffic, type MysqlTraffic } from './sql';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createConnection, type Connection } from 'mysql2/promise';
-import { InvalidArgumentError } from '@hourglass/common';
+import { InvalidArgumentError, InvariantViolationError } from '@hourglass/common';
 import {
   T0,
   TIMER,
@@ -17,6 +17,7 @@ import {
   runKey,
   snapshot,
   startCommit,
+  task,
   timerTask,
   transferTask,
   withAccountDefaults,
@@ -25,6 +26,7 @@ import { runIdentityContract, runStoreContract, runVisibilityContract, visibilit
 import { ConditionFailedError, CurrentExecutionConditionFailedError, SchemaVersionTooNewError, ShardOwnershipLostError, StoreMismatchError } from '../errors';
 import type { Persistence, ShardCommit } from '../types';
 import { MysqlConnectionError, MysqlSchemaVersionTooNewError, SchemaVersionTooOldError } from './errors';
+import { mysqlTraffic } from './sql';
 import { CLUSTER_MIGRATIONS, MYSQL_SCHEMA_VERSIONS, SHARD_MIGRATIONS, migrateMysql } from './migrations';
 import { openMysqlPersistence, recordMysqlShardDatabases, type MysqlPersistenceOptions } from './mysql-persistence';
 
@@ -36,7 +38,7 @@ import { openMysqlPersistence, recordMysqlShardDatabases, type MysqlPersistenceO
  */
 const HOST = '127.0.0.1';
 const PORT = 3306;
-const PREFIX = `hgt_${randomBytes(4).toString('hex')}`;
+const PREFIX = `${process.env.HOURGLASS_TEST_MYSQL_PREFIX ?? 'hgt_'}${randomBytes(4).toString('hex')}`;
 const CLUSTER_DB = `${PREFIX}_cluster`;
 const SHARD_DBS = [0, 1, 2, 3].map((i) => `${PREFIX}_shard_${i}`);
 const EMPTY_DB = `${PREFIX}_empty`;
@@ -765,6 +767,229 @@ if (probe.ok) {
             { namespaceId: 'id-orders', owner: { type: 'user', id: 'u-ann' }, name: 'by ann', query: 'q1', savedBy: 'ann@EXAMPLE.com', updatedAt: T0 },
           ]);
           assert.deepEqual((await p.portal.listViews('id-orders', { type: 'serviceAccount', id: 'sa-ci' }, 10)).map((v) => v.name), ['by ci']);
+        } finally {
+          await p.close();
+        }
+      });
+    });
+
+    describe('round trips (pipelined transactions)', () => {
+      /** Round trips and statements `body` sent to MySQL (this process counts them all; the tests of a file run one at a time). */
+      const traffic = async (body: () => Promise<unknown>): Promise<{ roundTrips: number; statements: number }> => {
+        const before = mysqlTraffic();
+        await body();
+        const after = mysqlTraffic();
+        return { roundTrips: after.roundTrips - before.roundTrips, statements: after.statements - before.statements };
+      };
+      const update = (key: ReturnType<typeof runKey>, expectedDbVersion: number, from: number, to: number, taskIds: number[]): ShardCommit => ({
+        shardId: 1,
+        rangeId: 1,
+        update: {
+          key,
+          state: `v${expectedDbVersion + 1}`,
+          nextEventId: to + 1,
+          events: events(from, to),
+          expectedDbVersion,
+          upsertItems: [item('activity', `a${from}`)],
+          deleteItems: expectedDbVersion > 1 ? [{ kind: 'activity', id: `a${from - 2}` }] : [],
+        },
+        tasks: taskIds.map((id) => transferTask(id, key)),
+      });
+
+      it('a commit whose conditions hold is one round trip (a start, an update with events, items and tasks); so are a usage fold and a task ack', async () => {
+        const p = await openEmpty({ poolSize: 1 });
+        try {
+          const key = runKey('run-1');
+          await p.executions.acquireShard(1, 'host-a'); // also opens the pool's one connection
+          assert.equal((await traffic(() => p.executions.commit({ ...startCommit(1, 1, key), tasks: [transferTask(1, key), task(4, 0, 2, key)] }))).roundTrips, 1);
+          assert.equal((await traffic(() => p.executions.commit(update(key, 1, 4, 5, [3])))).roundTrips, 1);
+          assert.equal((await traffic(() => p.executions.commit(update(key, 2, 6, 8, [4, 5])))).roundTrips, 1);
+          const fold = await traffic(() => p.executions.foldUsageTasks(1, 1, [{ task: { categoryId: 4, fireAt: 0, taskId: 2 }, increments: [{ namespaceId: 'ns', hourStart: 0, recordType: 'signal', amount: 1 }] }]));
+          assert.equal(fold.roundTrips, 1);
+          const ack = await traffic(() => p.executions.deleteTasks(1, [1, 3, 4].map((taskId) => ({ categoryId: TRANSFER, fireAt: 0, taskId }))));
+          assert.equal(ack.roundTrips, 1);
+          assert.ok(ack.statements > 1, 'several statements in that one round trip');
+          const stored = await snapshot(p.executions, 1, key);
+          assert.equal(stored.execution?.dbVersion, 3);
+          assert.deepEqual(stored.history, events(1, 8));
+          assert.deepEqual(stored.tasks[TRANSFER]?.map((t) => t.taskId), [5]);
+          assert.deepEqual(stored.execution?.items.map((i) => i.id), ['a6'], 'a4 was deleted by the second update');
+        } finally {
+          await p.close();
+        }
+      });
+
+      it('a lost condition: the one-packet attempt rolls back, the reads run again and report the exact error; nothing is written', async () => {
+        const p = await openEmpty({ poolSize: 1 });
+        try {
+          const key = runKey('run-1');
+          await p.executions.acquireShard(1, 'host-a');
+          await p.executions.commit(startCommit(1, 1, key));
+          const before = await snapshot(p.executions, 1, key);
+          let error: unknown;
+          const lost = await traffic(() => p.executions.commit(update(key, 7, 4, 5, [9])).catch((err: unknown) => (error = err)));
+          assert.ok(error instanceof ConditionFailedError, String(error));
+          assert.match(error.message, /: db version is 1, the update expected db version 7$/);
+          // attempt, ROLLBACK, reads, ROLLBACK
+          assert.equal(lost.roundTrips, 4);
+          assert.deepEqual(await snapshot(p.executions, 1, key), before);
+          await p.executions.acquireShard(1, 'host-b');
+          await assert.rejects(p.executions.commit(update(key, 1, 4, 5, [9])), ShardOwnershipLostError);
+          assert.deepEqual(await snapshot(p.executions, 1, key), before);
+        } finally {
+          await p.close();
+        }
+      });
+
+      it('a write failing in the middle of the packet (a duplicate task id) writes nothing, and the connection serves the next commit', async () => {
+        const p = await openEmpty({ poolSize: 1 });
+        try {
+          const key = runKey('run-1');
+          await p.executions.acquireShard(1, 'host-a');
+          await p.executions.commit({ ...startCommit(1, 1, key), tasks: [transferTask(7, key)] });
+          const before = await snapshot(p.executions, 1, key);
+          // The state UPDATE, item and event INSERTs run before the task INSERT fails.
+          const err = await rejection(p.executions.commit(update(key, 1, 4, 5, [8, 7])), InvariantViolationError);
+          assert.equal(err.message, 'a task of [8, 7] already exists in shard 1');
+          assert.deepEqual(await snapshot(p.executions, 1, key), before);
+          await p.executions.commit(update(key, 1, 4, 5, [8]));
+          assert.deepEqual((await p.executions.readHistory(1, key, 1, 100, 100)).map((e) => e.eventId), [1, 2, 3, 4, 5]);
+        } finally {
+          await p.close();
+        }
+      });
+
+      it('task queues: a lease, a backlog write while the lease holds and a delete are one round trip each; a duplicate task id writes nothing', async () => {
+        const p = await openEmpty({ poolSize: 1 });
+        try {
+          const key = queueKey('tq');
+          const row = (taskId: number) => ({ taskId, data: `task ${taskId}`, expiresAt: 0 });
+          await p.taskQueues.listTasks(key, 0, 1); // opens the cluster pool's connection
+          assert.equal((await traffic(() => p.taskQueues.leaseTaskQueue(key))).roundTrips, 1);
+          assert.equal((await traffic(() => p.taskQueues.createTasks(key, 1, [row(1), row(2)]))).roundTrips, 1);
+          const err = await rejection(p.taskQueues.createTasks(key, 1, [row(3), row(2)]), InvariantViolationError);
+          assert.equal(err.message, `task queue tq (namespace ${key.namespaceId}, workflow, normal, partition 0): a task id of [3, 2] already exists`);
+          assert.equal((await traffic(() => p.taskQueues.deleteTasks(key, [1]))).roundTrips, 1);
+          assert.deepEqual((await p.taskQueues.listTasks(key, 0, 10)).map((t) => t.taskId), [2]);
+        } finally {
+          await p.close();
+        }
+      });
+
+      it('the connection lost while a commit packet is in flight: MysqlConnectionError saying the outcome is unknown, all or nothing written, and the next commit works', async () => {
+        await truncateAll();
+        // A proxy in front of MariaDB whose sockets the test cuts.
+        const sockets = new Set<Socket>();
+        const proxy = createServer((client) => {
+          const upstream = connect(PORT, HOST);
+          const close = () => {
+            client.destroy();
+            upstream.destroy();
+          };
+          for (const socket of [client, upstream]) {
+            sockets.add(socket);
+            socket.on('error', close).on('close', close);
+          }
+          client.pipe(upstream).pipe(client);
+        });
+        await new Promise<void>((resolve) => proxy.listen(0, HOST, resolve));
+        const via = `root@${HOST}:${(proxy.address() as { port: number }).port}`;
+        const p = await openMysqlPersistence({ clusterDsn: dsn(CLUSTER_DB, via), shardDsns: SHARD_DBS.map((db) => dsn(db, via)), numHistoryShards: 128, poolSize: 1 });
+        const holder = await createConnection({ host: HOST, port: PORT, user: 'root', database: SHARD_DBS[1] });
+        try {
+          const key = runKey('run-1');
+          await p.executions.acquireShard(1, 'host-a');
+          await p.executions.commit(startCommit(1, 1, key));
+          const before = await snapshot(p.executions, 1, key);
+          // Another session holds the execution row: the commit's packet waits at its FOR UPDATE.
+          await holder.query('START TRANSACTION');
+          await holder.query('SELECT db_version FROM executions WHERE shard_id = 1 FOR UPDATE');
+          const pending = p.executions.commit(update(key, 1, 4, 5, [9])).then(
+            () => undefined,
+            (err: unknown) => err,
+          );
+          await eventually(async () => {
+            const [row] = await select<{ n: number }>(
+              `SELECT COUNT(*) AS n FROM information_schema.innodb_trx t JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id WHERE t.trx_state = 'LOCK WAIT' AND p.db = ?`,
+              [SHARD_DBS[1]],
+            );
+            return Number(row?.n ?? 0) >= 1;
+          }, { intervalMs: 150 });
+          for (const socket of sockets) socket.destroy();
+          const err = await pending;
+          assert.ok(err instanceof MysqlConnectionError, String(err));
+          assert.match(err.message, /the outcome of the commit is unknown$/);
+          await holder.query('ROLLBACK');
+          // The server may still run the packet to its end once the lock is free: all of it or
+          // none. Wait until the cut session's transaction is over either way.
+          await eventually(async () => {
+            const [row] = await select<{ n: number }>(
+              `SELECT COUNT(*) AS n FROM information_schema.innodb_trx t JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id WHERE p.db = ?`,
+              [SHARD_DBS[1]],
+            );
+            return Number(row?.n ?? 0) === 0;
+          }, { intervalMs: 150 });
+          const after = await snapshot(p.executions, 1, key);
+          if (after.execution?.dbVersion === 1) assert.deepEqual(after, before);
+          else assert.deepEqual([after.execution?.dbVersion, after.history.length, after.tasks[TRANSFER]?.map((t) => t.taskId)], [2, 5, [9]]);
+          await p.executions.commit(update(key, after.execution!.dbVersion, after.execution!.nextEventId, after.execution!.nextEventId, [10]));
+        } finally {
+          await holder.end();
+          await p.close();
+          proxy.close();
+        }
+      });
+
+      it('a commit larger than one packet is split (COMMIT in the last) and reads back exactly', async () => {
+        const p = await openEmpty({ poolSize: 1 });
+        try {
+          const key = runKey('run-1');
+          await p.executions.acquireShard(1, 'host-a');
+          await p.executions.commit(startCommit(1, 1, key));
+          // Three events of 2 MiB: 4 MiB each as hex, one statement and one packet each.
+          const big = [4, 5, 6].map((eventId) => ({ eventId, data: new Uint8Array(2 * 1024 * 1024).map((_, i) => (i * eventId) & 0xff) }));
+          const sent = await traffic(() =>
+            p.executions.commit({ shardId: 1, rangeId: 1, update: { key, state: 'big', nextEventId: 7, events: big, expectedDbVersion: 1, upsertItems: [], deleteItems: [] }, tasks: [transferTask(1, key)] }),
+          );
+          assert.ok(sent.roundTrips >= 3, `split into ${sent.roundTrips} packets`);
+          const history = await p.executions.readHistory(1, key, 4, 7, 10);
+          assert.deepEqual(history.map((e) => e.eventId), [4, 5, 6]);
+          for (const [i, event] of history.entries()) assert.ok(Buffer.from(event.data).equals(Buffer.from(big[i]!.data)), `event ${event.eventId} intact`);
+          assert.equal((await p.executions.getExecution(1, key))?.dbVersion, 2);
+        } finally {
+          await p.close();
+        }
+      });
+
+      it('values travel exactly as text: quotes, backslashes, NUL and non-ASCII in strings, every byte value in events, the largest safe integer; a larger one is refused before anything is sent', async () => {
+        const p = await openEmpty({ poolSize: 1 });
+        try {
+          const awkward = "it's \\ a \"test\" \u0000 \n\r\t \u001a ? ?? é 😀 ' OR 1=1; --";
+          const key = runKey(`run-${awkward}`, `wf-${awkward}`);
+          const bytes = new Uint8Array(256).map((_, i) => i);
+          await p.executions.acquireShard(1, 'host-a');
+          await p.executions.commit({
+            shardId: 1,
+            rangeId: 1,
+            create: { key, state: awkward, nextEventId: 2, events: [{ eventId: 1, data: bytes }], upsertItems: [item('activity', awkward, awkward)] },
+            current: { namespaceId: key.namespaceId, workflowId: key.workflowId, expectedRunId: null, record: { namespaceId: key.namespaceId, workflowId: key.workflowId, runId: key.runId, createRequestId: awkward, running: true, status: 1, startTime: Number.MAX_SAFE_INTEGER } },
+            tasks: [{ ...transferTask(Number.MAX_SAFE_INTEGER, key), data: awkward }],
+          });
+          const stored = await snapshot(p.executions, 1, key);
+          assert.equal(stored.execution?.state, awkward);
+          assert.deepEqual(stored.execution?.items, [item('activity', awkward, awkward)]);
+          assert.deepEqual(stored.history, [{ eventId: 1, data: bytes }]);
+          assert.equal(stored.current?.createRequestId, awkward);
+          assert.equal(stored.current?.startTime, Number.MAX_SAFE_INTEGER);
+          assert.deepEqual(stored.tasks[TRANSFER]?.map((t) => [t.taskId, t.data]), [[Number.MAX_SAFE_INTEGER, awkward]]);
+          const sent = mysqlTraffic().roundTrips;
+          const err = await rejection(
+            p.executions.commit({ shardId: 1, rangeId: 1, update: { key, state: 'x', nextEventId: 2 ** 53 + 2, events: [], expectedDbVersion: 1, upsertItems: [], deleteItems: [] }, tasks: [] }),
+            InvalidArgumentError,
+          );
+          assert.equal(err.message, `expected an integer, got ${2 ** 53 + 2}`);
+          assert.equal(mysqlTraffic().roundTrips, sent, 'refused before anything was sent');
+          assert.deepEqual(await snapshot(p.executions, 1, key), stored);
         } finally {
           await p.close();
         }

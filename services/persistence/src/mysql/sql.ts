@@ -6,8 +6,10 @@ import {
   type ConnectionOptions,
   type ExecuteValues,
   type Pool,
+  type PoolConnection,
   type ResultSetHeader,
 } from 'mysql2/promise';
+import { escape as escapeString } from 'mysql2';
 import {
   InvalidArgumentError,
   InvariantViolationError,
@@ -28,6 +30,26 @@ export interface SqlExecutor {
   run(sql: string, params: readonly SqlParam[]): Promise<ResultSetHeader>;
 }
 
+/** What this process sent to MySQL (every database, every pool), for benchmarks and the metrics endpoint. */
+export interface MysqlTraffic {
+  /** Requests that waited for the server's answer: one per statement, or one per multi-statement packet. */
+  roundTrips: number;
+  /** Statements in them (what the server's `Questions` counter counts). */
+  statements: number;
+}
+
+const traffic: MysqlTraffic = { roundTrips: 0, statements: 0 };
+
+/** A copy of this process's counts so far. */
+export function mysqlTraffic(): MysqlTraffic {
+  return { ...traffic };
+}
+
+function sent(statements: number): void {
+  traffic.roundTrips += 1;
+  traffic.statements += statements;
+}
+
 /**
  * Statements every pooled connection runs once, before any other.
  *
@@ -42,7 +64,7 @@ export interface SqlExecutor {
  * same gap would each hold the gap and then deadlock on their inserts. Uniqueness of those absent
  * rows is enforced by the primary key instead (a racing insert gets ER_DUP_ENTRY).
  */
-const SESSION_SETUP = [
+const SESSION_SETUP: readonly string[] = [
   "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'",
   'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
 ];
@@ -101,13 +123,20 @@ export class MysqlDatabase implements SqlExecutor {
       waitForConnections: true,
       maxPreparedStatements: MAX_PREPARED_STATEMENTS_PER_CONNECTION,
       enableKeepAlive: true,
+      // Only `pipelined` sends text holding several statements, every value written by `literal`;
+      // every other statement is prepared, and a prepared statement is always exactly one.
+      multipleStatements: true,
     });
     // 'connection' fires before the new connection is handed to anyone, and a connection runs its
     // commands in order, so the setup statements run before the first real one.
     this.pool.pool.on('connection', (connection) => {
       for (const sql of SESSION_SETUP) {
-        connection.query(sql, (err: unknown) => {
-          if (err) connection.destroy(); // the next statement on it fails as a connection error
+        sent(1);
+        connection.query(sql, (err: unknown, result: unknown) => {
+          // The next statement on a destroyed connection fails as a connection error. A session
+          // that still escapes without backslashes (the server refused our sql_mode) would read
+          // the packets of `pipelined` differently from how they were escaped: never used.
+          if (err || ((result as Partial<ResultSetHeader>).serverStatus ?? 0) & SERVER_STATUS_NO_BACKSLASH_ESCAPES) connection.destroy();
         });
       }
     });
@@ -144,18 +173,57 @@ export class MysqlDatabase implements SqlExecutor {
     let healthy = true;
     let committing = false;
     try {
+      sent(1);
       await connection.beginTransaction();
       const result = await body(new ConnectionExecutor(connection, this.dsn));
       committing = true;
+      sent(1);
       await connection.commit();
       return result;
     } catch (err) {
       try {
+        sent(1);
         await connection.rollback();
       } catch {
         healthy = false;
       }
       throw translateMysqlError(err, this.dsn, { committing });
+    } finally {
+      if (healthy) connection.release();
+      else connection.destroy();
+    }
+  }
+
+  /**
+   * Runs `body` in one transaction whose statements travel in multi-statement packets, one round
+   * trip each (`PipelinedTransaction`): typically the locking reads with START TRANSACTION in
+   * one, checks in JS, then every write with COMMIT in the other. When `body` throws, or a
+   * statement fails (the server skips the rest of its packet, COMMIT included), the transaction is
+   * rolled back, so nothing of it is written; a connection whose ROLLBACK fails is destroyed. When
+   * `body` resolves without committing, an empty commit ends the transaction.
+   */
+  async pipelined<T>(body: (tx: PipelinedTransaction) => Promise<T>): Promise<T> {
+    let connection: PoolConnection;
+    try {
+      connection = await this.pool.getConnection();
+    } catch (err) {
+      throw translateMysqlError(err, this.dsn);
+    }
+    const tx = new PipelinedTransaction((connection as unknown as { connection: TextExecutor }).connection, this.dsn);
+    let healthy = true;
+    try {
+      const result = await body(tx);
+      if (tx.open) await tx.commit([]);
+      return result;
+    } catch (err) {
+      if (tx.open) {
+        try {
+          await tx.rollback();
+        } catch {
+          healthy = false;
+        }
+      }
+      throw translateMysqlError(err instanceof StatementFailedError ? err.error : err, this.dsn, { committing: tx.committing });
     } finally {
       if (healthy) connection.release();
       else connection.destroy();
@@ -181,9 +249,215 @@ interface CallbackExecutor {
 
 /** Executes a prepared statement on `target`; what the driver answers, or its error (a throw of `bind` too). */
 function executeOn(target: CallbackExecutor, sql: string, params: readonly SqlParam[]): Promise<unknown> {
+  sent(1);
   return new Promise((resolve, reject) => {
     target.execute(sql, bind(params), (err, result) => (err ? reject(err) : resolve(result)));
   });
+}
+
+/** A statement of a multi-statement packet: `?` placeholders, filled in client-side by `literal`. */
+export interface Statement {
+  sql: string;
+  params?: readonly SqlParam[];
+}
+
+/**
+ * A statement of a packet failed; the server ran none of the statements after it. `index` counts
+ * the statements the caller passed to that call; `error` is the driver's error translated, `code`
+ * the driver's code (ER_DUP_ENTRY...).
+ */
+export class StatementFailedError extends Error {
+  constructor(
+    readonly index: number,
+    readonly error: HourglassError,
+    readonly code: string,
+  ) {
+    super(error.message, { cause: error });
+    this.name = 'StatementFailedError';
+  }
+}
+
+/** The text-protocol side of mysql2's core connection. */
+interface TextExecutor {
+  query(sql: string, callback: (err: Error | null, result: unknown) => void): { on(event: 'fields', listener: () => void): unknown };
+}
+
+/** MariaDB and MySQL report this session state in the status flags of every OK packet. */
+const SERVER_STATUS_NO_BACKSLASH_ESCAPES = 0x200;
+
+/**
+ * Packets of text statements (several per packet, over mysql2's text protocol) are split at this
+ * size: well under max_allowed_packet (16 MiB by default on MariaDB), a statement larger than it
+ * going alone. Bytes of binary values count twice (they travel as hex).
+ */
+const MAX_PACKET_BYTES = 4 * 1024 * 1024;
+
+/**
+ * One transaction on one connection, its statements sent as multi-statement packets (one round
+ * trip per packet) with every value written into the text by `literal`. Lock order is the order
+ * of the statements. Made by `MysqlDatabase.pipelined`, which rolls back on any failure.
+ */
+export class PipelinedTransaction {
+  /** The transaction has begun and neither COMMIT nor ROLLBACK was sent yet. */
+  open = false;
+  /** The packet holding COMMIT was sent and did not fail before it: a lost connection leaves the outcome unknown. */
+  committing = false;
+  /** START TRANSACTION goes at the head of the next packet. */
+  private beginPending = false;
+
+  constructor(
+    private readonly core: TextExecutor,
+    private readonly dsn: MysqlDsn,
+  ) {}
+
+  /**
+   * Begins the transaction with `statements`, in one round trip: their results in order (rows of
+   * a SELECT, a ResultSetHeader otherwise). Without statements nothing is sent yet: START
+   * TRANSACTION travels at the head of the next packet.
+   */
+  async begin(statements: readonly Statement[]): Promise<unknown[]> {
+    if (this.open) throw new InvariantViolationError('the transaction has already begun');
+    this.open = true;
+    this.beginPending = true;
+    return statements.length === 0 ? [] : this.sendText(statements.map(formatStatement));
+  }
+
+  /** More statements inside the transaction, one round trip. */
+  async query(statements: readonly Statement[]): Promise<unknown[]> {
+    if (!this.open) throw new InvariantViolationError('query outside a transaction');
+    return this.sendText(statements.map(formatStatement));
+  }
+
+  /**
+   * `statements` then COMMIT: one round trip, or more when they exceed MAX_PACKET_BYTES (only the
+   * last packet holds COMMIT). Results of `statements` in order. A failing statement is reported
+   * by its index in `statements`, COMMIT itself as `statements.length`.
+   */
+  async commit(statements: readonly Statement[]): Promise<unknown[]> {
+    if (!this.open) throw new InvariantViolationError('commit outside a transaction');
+    const texts = statements.map(formatStatement);
+    const packets: number[][] = [[]];
+    let bytes = 0;
+    texts.forEach((text, i) => {
+      const size = Buffer.byteLength(text);
+      if (packets[packets.length - 1]!.length > 0 && bytes + size > MAX_PACKET_BYTES) {
+        packets.push([]);
+        bytes = 0;
+      }
+      packets[packets.length - 1]!.push(i);
+      bytes += size;
+    });
+    const results: unknown[] = [];
+    for (let p = 0; p < packets.length; p++) {
+      const indexes = packets[p]!;
+      const packet = indexes.map((i) => texts[i]!);
+      if (p === packets.length - 1) {
+        packet.push('COMMIT');
+        this.committing = true;
+      }
+      try {
+        results.push(...(await this.sendText(packet)).slice(0, indexes.length));
+      } catch (err) {
+        if (!(err instanceof StatementFailedError)) throw err;
+        // A write failed and the server skipped the rest, COMMIT included: nothing is committed.
+        if (err.index < indexes.length) {
+          this.committing = false;
+          throw new StatementFailedError(indexes[err.index]!, err.error, err.code);
+        }
+        throw new StatementFailedError(statements.length, err.error, err.code);
+      }
+    }
+    this.open = false;
+    return results;
+  }
+
+  async rollback(): Promise<void> {
+    this.open = false;
+    this.committing = false;
+    if (this.beginPending) return; // nothing was sent
+    await this.sendText(['ROLLBACK']);
+  }
+
+  /**
+   * One round trip (START TRANSACTION ahead of `texts` when pending): the results of `texts`. A
+   * failing statement is reported by its index in `texts`; a lost connection as itself.
+   */
+  private sendText(texts: readonly string[]): Promise<unknown[]> {
+    const skip = this.beginPending ? 1 : 0;
+    const all = skip ? ['START TRANSACTION', ...texts] : texts;
+    this.beginPending = false;
+    sent(all.length);
+    const committing = this.committing;
+    return new Promise((resolve, reject) => {
+      // The driver reports 'fields' once per statement that answered (an OK packet or a result
+      // set), so their count when an error arrives is the failing statement's index.
+      let answered = 0;
+      this.core
+        .query(all.join(';\n'), (err, result) => {
+          if (!err) {
+            resolve((all.length === 1 ? [result] : (result as unknown[])).slice(skip));
+            return;
+          }
+          const driver = err as MysqlDriverError;
+          const lost = driver.fatal === true || CONNECTION_CODES.has(driver.code ?? '');
+          // The outcome is unknown when the packet holding COMMIT lost its connection (the server
+          // may have committed and the answer been lost), or when COMMIT itself failed.
+          const unknown = committing && (lost || answered === all.length - 1);
+          const translated = translateMysqlError(err, this.dsn, { committing: unknown });
+          // START TRANSACTION failing is the transaction's failure, not a statement's.
+          if (lost || answered < skip) reject(translated);
+          else reject(new StatementFailedError(answered - skip, translated, driver.code ?? 'UNKNOWN'));
+        })
+        .on('fields', () => {
+          answered += 1;
+        });
+    });
+  }
+}
+
+/** What the guard statement raises when a condition does not hold. */
+export const GUARD_FAILED = 'ER_SUBQUERY_NO_1_ROW';
+
+/**
+ * One statement that fails with ER_SUBQUERY_NO_1_ROW unless every condition (an SQL boolean
+ * expression) is TRUE: its subquery returns a second row exactly then. (Plain SQL has no portable
+ * way to raise an error; SIGNAL needs a stored program on MySQL.) Run after the locking reads of
+ * the same rows, it reads what they locked: no other transaction can have changed them since.
+ */
+export function guardStatement(conditions: readonly Statement[]): Statement {
+  return {
+    sql: `SELECT 1 FROM DUAL WHERE (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE (${conditions.map((c) => `(${c.sql})`).join(' AND ')}) IS NOT TRUE)`,
+    params: conditions.flatMap((c) => c.params ?? []),
+  };
+}
+
+/** `statement` with its values written in: the count of `?` must match. */
+export function formatStatement(statement: Statement): string {
+  const params = statement.params ?? [];
+  const parts = statement.sql.split('?');
+  if (parts.length - 1 !== params.length) {
+    throw new InvariantViolationError(`statement has ${parts.length - 1} placeholders and ${params.length} values: ${oneLine(statement.sql).slice(0, 80)}`);
+  }
+  let text = parts[0]!;
+  for (let i = 0; i < params.length; i++) text += literal(params[i]!) + parts[i + 1]!;
+  return text;
+}
+
+/**
+ * A value as an SQL literal. Strings are escaped with backslashes, which is right because every
+ * pooled session runs without NO_BACKSLASH_ESCAPES (SESSION_SETUP sets its sql_mode, and a
+ * session reporting the flag is destroyed); bytes are hex literals (exact, whatever they hold);
+ * numbers must be safe integers, as for prepared statements.
+ */
+export function literal(param: SqlParam): string {
+  if (param === null) return 'NULL';
+  if (typeof param === 'number') {
+    if (!Number.isSafeInteger(param)) throw new InvalidArgumentError(`expected an integer, got ${param}`);
+    return String(param);
+  }
+  if (typeof param === 'string') return escapeString(param);
+  if (Buffer.isBuffer(param)) return `X'${param.toString('hex')}'`;
+  throw new InvalidArgumentError(`cannot write a ${typeof param} into SQL`);
 }
 
 export class ConnectionExecutor implements SqlExecutor {

@@ -1,8 +1,21 @@
 import { InvariantViolationError } from '@hourglass/common';
 import { ConditionFailedError } from '../errors';
 import type { TaskQueueKey, TaskQueueKindName, TaskQueueLease, TaskQueueStore, TaskQueueTaskRow, TaskQueueType } from '../types';
-import { DuplicateKeyError } from './errors';
-import { checkLimit, describeIds, inListChunks, insertBatches, placeholders, toInt, toText, type MysqlDatabase, type SqlParam } from './sql';
+import {
+  GUARD_FAILED,
+  StatementFailedError,
+  checkLimit,
+  describeIds,
+  guardStatement,
+  inListChunks,
+  insertBatches,
+  placeholders,
+  toInt,
+  toText,
+  type MysqlDatabase,
+  type SqlParam,
+  type Statement,
+} from './sql';
 
 /** `partition` is an SQL keyword, hence partition_id. */
 const KEY_WHERE = 'namespace_id = ? AND name = ? AND type = ? AND kind = ? AND partition_id = ?';
@@ -31,43 +44,56 @@ export class MysqlTaskQueueStore implements TaskQueueStore {
   constructor(private readonly db: MysqlDatabase) {}
 
   async leaseTaskQueue(key: TaskQueueKey): Promise<TaskQueueLease> {
-    // Upsert and read back in one transaction: the row lock taken by the upsert keeps another
-    // lease from bumping it between the two statements.
-    return this.db.transaction(async (tx) => {
-      await tx.run(
-        `INSERT INTO task_queues (${KEY_COLUMNS}, range_id) VALUES (?, ?, ?, ?, ?, 1)
-         ON DUPLICATE KEY UPDATE range_id = range_id + 1`,
-        keyParams(key),
-      );
-      const [row] = await tx.rows<{ range_id: number }>(`SELECT range_id FROM task_queues WHERE ${KEY_WHERE}`, keyParams(key));
+    // Upsert and read back in one transaction (one round trip): the row lock taken by the upsert
+    // keeps another lease from bumping it between the two statements.
+    return this.db.pipelined(async (tx) => {
+      await tx.begin([]);
+      const [, rows] = await tx.commit([
+        { sql: `INSERT INTO task_queues (${KEY_COLUMNS}, range_id) VALUES (?, ?, ?, ?, ?, 1) ON DUPLICATE KEY UPDATE range_id = range_id + 1`, params: keyParams(key) },
+        { sql: `SELECT range_id FROM task_queues WHERE ${KEY_WHERE}`, params: keyParams(key) },
+      ]);
+      const [row] = rows as { range_id: number }[];
       return { rangeId: toInt(row!.range_id, 'task_queues.range_id') };
     });
   }
 
   async createTasks(key: TaskQueueKey, rangeId: number, tasks: TaskQueueTaskRow[]): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      // A shared lock is enough: a lease bumps range_id with an exclusive lock, so it waits for
-      // writers that checked the old value to finish, and writers after it see the new one.
-      const [row] = await tx.rows<{ range_id: number }>(`SELECT range_id FROM task_queues WHERE ${KEY_WHERE} LOCK IN SHARE MODE`, keyParams(key));
+    // A shared lock is enough: a lease bumps range_id with an exclusive lock, so it waits for
+    // writers that checked the old value to finish, and writers after it see the new one.
+    const read: Statement = { sql: `SELECT range_id FROM task_queues WHERE ${KEY_WHERE} LOCK IN SHARE MODE`, params: keyParams(key) };
+    const batches = insertBatches(tasks, (task) => Buffer.byteLength(task.data));
+    const inserts: Statement[] = batches.map((batch) => {
+      const params: SqlParam[] = [];
+      for (const task of batch) params.push(...keyParams(key), task.taskId, task.data, task.expiresAt);
+      return { sql: `INSERT INTO task_queue_tasks (${KEY_COLUMNS}, task_id, data, expires_at) VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?, ?, ?)')}`, params };
+    });
+    /** The error for a failed statement of a packet whose inserts start at `offset`. */
+    const duplicate = (err: unknown, offset: number): unknown => {
+      const batch = err instanceof StatementFailedError && err.code === 'ER_DUP_ENTRY' ? batches[err.index - offset] : undefined;
+      // The lease holder allocates ids from its range: a repeat is an allocator bug.
+      return batch ? new InvariantViolationError(`task queue ${describeQueue(key)}: a task id of ${describeIds(batch.map((t) => t.taskId))} already exists`) : err;
+    };
+    await this.db.pipelined(async (tx) => {
+      // One round trip while the lease holds: the locking read, a guard on range_id, the inserts,
+      // COMMIT. A lost lease fails the guard; the read then runs again to report the range_id.
+      await tx.begin([]);
+      try {
+        await tx.commit([read, guardStatement([{ sql: `(SELECT range_id FROM task_queues WHERE ${KEY_WHERE}) = ?`, params: [...keyParams(key), rangeId] }]), ...inserts]);
+        return;
+      } catch (err) {
+        if (!(err instanceof StatementFailedError) || err.code !== GUARD_FAILED) throw duplicate(err, 2);
+      }
+      await tx.rollback();
+      const [rows] = await tx.begin([read]);
+      const [row] = rows as { range_id: number }[];
       const actual = row ? toInt(row.range_id, 'task_queues.range_id') : 0;
       if (actual !== rangeId) {
         throw new ConditionFailedError(`task queue ${describeQueue(key)}: range_id is ${actual}, the writer holds ${rangeId}`);
       }
-      for (const batch of insertBatches(tasks, (task) => Buffer.byteLength(task.data))) {
-        const params: SqlParam[] = [];
-        for (const task of batch) params.push(...keyParams(key), task.taskId, task.data, task.expiresAt);
-        try {
-          await tx.run(
-            `INSERT INTO task_queue_tasks (${KEY_COLUMNS}, task_id, data, expires_at) VALUES ${placeholders(batch.length, '(?, ?, ?, ?, ?, ?, ?, ?)')}`,
-            params,
-          );
-        } catch (err) {
-          // The lease holder allocates ids from its range: a repeat is an allocator bug.
-          if (err instanceof DuplicateKeyError) {
-            throw new InvariantViolationError(`task queue ${describeQueue(key)}: a task id of ${describeIds(batch.map((t) => t.taskId))} already exists`);
-          }
-          throw err;
-        }
+      try {
+        await tx.commit(inserts);
+      } catch (err) {
+        throw duplicate(err, 0);
       }
     });
   }
@@ -88,10 +114,10 @@ export class MysqlTaskQueueStore implements TaskQueueStore {
   async deleteTasks(key: TaskQueueKey, taskIds: number[]): Promise<void> {
     const chunks = inListChunks(taskIds);
     if (chunks.length === 0) return;
-    await this.db.transaction(async (tx) => {
-      for (const chunk of chunks) {
-        await tx.run(`DELETE FROM task_queue_tasks WHERE ${KEY_WHERE} AND task_id IN (${placeholders(chunk.length)})`, [...keyParams(key), ...chunk]);
-      }
+    // One transaction, one round trip.
+    await this.db.pipelined(async (tx) => {
+      await tx.begin([]);
+      await tx.commit(chunks.map((chunk) => ({ sql: `DELETE FROM task_queue_tasks WHERE ${KEY_WHERE} AND task_id IN (${placeholders(chunk.length)})`, params: [...keyParams(key), ...chunk] })));
     });
   }
 

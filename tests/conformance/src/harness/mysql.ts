@@ -12,6 +12,8 @@ const run = promisify(execFile);
 
 export const MYSQL_URL = process.env.HOURGLASS_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 export const MYSQL_SHARD_DATABASES = 4;
+/** Database names start with this and a random part; another prefix keeps two checkouts' runs apart on one server. */
+const MYSQL_DATABASE_PREFIX = process.env.HOURGLASS_TEST_MYSQL_PREFIX ?? 'hgc_';
 
 export type TestStore = 'sqlite' | 'mysql';
 
@@ -30,7 +32,7 @@ export interface TestDatabases {
 
 /** Creates and migrates a fresh set of databases through the real `hourglass db migrate` command. */
 export async function createTestDatabases(binPath: string): Promise<TestDatabases> {
-  const prefix = `hgc_${randomBytes(4).toString('hex')}`;
+  const prefix = `${MYSQL_DATABASE_PREFIX}${randomBytes(4).toString('hex')}`;
   const clusterDsn = `${MYSQL_URL}/${prefix}_cluster`;
   const shardDsns = Array.from({ length: MYSQL_SHARD_DATABASES }, (_, i) => `${MYSQL_URL}/${prefix}_shard_${i}`);
   await run(process.execPath, [binPath, 'db', 'migrate', '--cluster-dsn', clusterDsn, '--shard-dsn', ...shardDsns], { timeout: 60_000 });
