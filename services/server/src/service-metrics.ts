@@ -52,7 +52,11 @@ export function registerServiceMetrics(metrics: ServerMetrics, sources: ServiceM
       return samples;
     },
   );
-  const { mysqlTraffic } = sources;
+  registerMysqlTrafficMetrics(metrics, sources.mysqlTraffic);
+}
+
+/** What this process sent to MySQL: every process that opens the store registers these (start-dev and each `hourglass start` host). */
+export function registerMysqlTrafficMetrics(metrics: ServerMetrics, mysqlTraffic: () => MysqlTraffic): void {
   registerScrapedMetric(
     metrics.registry,
     'hourglass_mysql_round_trips_total',

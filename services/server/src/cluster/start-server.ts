@@ -25,10 +25,11 @@ import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry } from '@hourg
 import { ApiKeyAuthenticator, IdentityService } from '@hourglass/identity';
 import { MatchingEngine, ServicePartitionRouter } from '@hourglass/matching';
 import { HistoryClient, MatchingClient, addHistoryService, addMatchingService } from '@hourglass/rpc';
-import type { Persistence, TaskQueueKey } from '@hourglass/persistence';
+import { mysqlTraffic, type Persistence, type TaskQueueKey } from '@hourglass/persistence';
 import { Billing, type BillingConfig } from '@hourglass/usage';
 import { advertisedAddress, optionName, parseHostPort, type ServiceRole, type StartConfig } from '../config';
 import { MetricsServer } from '../metrics-server';
+import { registerMysqlTrafficMetrics } from '../service-metrics';
 import { openConfiguredPersistence } from '../persistence';
 import { resolveServerTls } from '../tls/server-tls';
 import { frontendClusterInfo, frontendListeners } from '../frontend-config';
@@ -246,6 +247,7 @@ export async function startHost({ config, settings: given, logger, billing: bill
     if (metrics && serverConfig.metricsAddress !== 'off') {
       const at = parseHostPort(serverConfig.metricsAddress);
       if (!at) throw new Error(`invalid ${optionName('metricsAddress')}: ${serverConfig.metricsAddress}`);
+      registerMysqlTrafficMetrics(metrics, mysqlTraffic);
       const server = new MetricsServer({ metrics, logger: logger.child({ service: 'metrics' }) });
       await server.listen(at.host, at.port).catch((err: unknown) => {
         throw new Error(`cannot serve metrics on ${serverConfig.metricsAddress}: ${(err as Error).message} (${optionName('metricsAddress')})`, { cause: err });

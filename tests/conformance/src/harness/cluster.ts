@@ -28,6 +28,8 @@ export interface ClusterHostSpec {
   /** Names the host in the test and in failure output. */
   name: string;
   services: Role[];
+  /** Where the host serves its Prometheus metrics (default: off). */
+  metricsAddress?: string;
 }
 
 export interface ClusterOptions {
@@ -199,7 +201,7 @@ function hostYaml(spec: ClusterHostSpec, db: TestDatabases, ports: { internal: n
     // A host without the frontend role binds no public port; the key is still valid.
     `port: ${ports.public ?? 0}`,
     'tls: false',
-    'metricsAddress: "off"',
+    `metricsAddress: "${spec.metricsAddress ?? 'off'}"`,
     'cluster:',
     `  services: [${spec.services.join(', ')}]`,
     `  internalAddress: 127.0.0.1:${ports.internal}`,

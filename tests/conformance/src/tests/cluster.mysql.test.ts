@@ -14,6 +14,7 @@ import {
   eventually,
   eventsOfType,
   fetchEvents,
+  getFreePort,
   heavyFile,
   startCluster,
   startWorker,
@@ -74,8 +75,10 @@ async function runWorkflows(conn: Connections, taskQueue: string, count: number,
 
 describe('hourglass start: every role in one process', { skip }, () => {
   let cluster: Cluster;
+  let metricsPort: number;
   before(async () => {
-    cluster = await startCluster({ hosts: [{ name: 'all', services: ['frontend', 'history', 'matching', 'indexer'] }] });
+    metricsPort = await getFreePort();
+    cluster = await startCluster({ hosts: [{ name: 'all', services: ['frontend', 'history', 'matching', 'indexer'], metricsAddress: `127.0.0.1:${metricsPort}` }] });
   });
   after(async () => {
     await cluster?.dispose();
@@ -90,6 +93,11 @@ describe('hourglass start: every role in one process', { skip }, () => {
     const worker = await startWorker({ connection: conn.nativeConnection, taskQueue, activities: createActivities(new ActivityRecorder()) });
     try {
       await runWorkflows(conn, taskQueue, 5, 200);
+      // The process's metrics include what it sent to MySQL (a commit is one packet: fewer round trips than statements).
+      const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const counter = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(scrape)?.[1] ?? Number.NaN);
+      assert.ok(counter('hourglass_mysql_round_trips_total') > 0, `round trips in the scrape:\n${scrape.slice(0, 500)}`);
+      assert.ok(counter('hourglass_mysql_statements_total') > counter('hourglass_mysql_round_trips_total'), 'statements outnumber round trips');
     } finally {
       await worker.shutdown();
       await conn.connection.close();
