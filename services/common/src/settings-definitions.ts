@@ -248,6 +248,14 @@ export const HistorySettings = {
     parse: integerSetting(1),
     description: 'Runs whose mutable state is kept in memory, per shard.',
   }),
+  executionCacheBytes: defineSetting({
+    key: 'history.cacheMaxSizeBytes',
+    scope: 'global',
+    defaultValue: 8 * MB,
+    parse: integerSetting(1),
+    description:
+      "Estimated bytes of the runs kept in memory, per shard (each run's state, items and cached events, decoded; the least recently used go first). With history.cacheMaxSize, whichever is reached first bounds the cache.",
+  }),
   cachedTailEvents: defineSetting({
     key: 'history.cachedHistoryTailEvents',
     scope: 'global',

@@ -278,6 +278,7 @@ export class HistoryEngine implements HistoryService {
             ...(ownerOf ? { ownerOf, initiallyOwned: false } : {}),
           },
           settings.get(HistorySettings.executionCacheSize),
+          settings.get(HistorySettings.executionCacheBytes),
         ),
       );
     }

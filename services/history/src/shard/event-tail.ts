@@ -20,6 +20,11 @@ export class EventTail {
   /** `firstEventId`: the id the next appended event must carry (the run's next event id when loaded). */
   constructor(private firstEventId: number) {}
 
+  /** Encoded bytes of the events held. */
+  get encodedBytes(): number {
+    return this.bytes;
+  }
+
   /** Id after the last held event. */
   get endEventId(): number {
     return this.firstEventId + this.events.length;

@@ -143,12 +143,12 @@ export class ShardContext {
 
   private readonly storeCommitLatency: { observe(seconds: number): void } | undefined;
 
-  constructor(readonly shardId: number, private readonly deps: ShardDeps, cacheSize: number) {
+  constructor(readonly shardId: number, private readonly deps: ShardDeps, cacheSize: number, cacheBytes = Number.POSITIVE_INFINITY) {
     this.storeCommitLatency = deps.metrics?.storeLatency.labels('commit');
     this.store = deps.store;
     this.clock = deps.clock;
     this.logger = deps.logger;
-    this.cache = new ExecutionCache(cacheSize);
+    this.cache = new ExecutionCache(cacheSize, cacheBytes);
     this.closed = deps.initiallyOwned === false;
   }
 

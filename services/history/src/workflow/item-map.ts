@@ -19,8 +19,16 @@ export class ItemMap<T extends object> {
   private items: Map<string, T> | undefined;
   private dirty: Set<string> | undefined;
   private deleted: Set<string> | undefined;
+  /** Encoded bytes of each item as last loaded or serialized, and their sum (the cache's byte budget). */
+  private sizes: Map<string, number> | undefined;
+  private totalBytes = 0;
 
   constructor(readonly kind: string) {}
+
+  /** Encoded bytes of the items as last loaded or written (an estimate of what the map holds). */
+  get bytes(): number {
+    return this.totalBytes;
+  }
 
   get size(): number {
     return this.items?.size ?? 0;
@@ -62,14 +70,23 @@ export class ItemMap<T extends object> {
 
   delete(id: string): boolean {
     if (!this.items?.delete(id)) return false;
+    this.setSize(id, 0);
     this.dirty?.delete(id);
     (this.deleted ??= new Set()).add(id);
     return true;
   }
 
-  /** Loads a persisted item (not a change). */
-  load(id: string, item: T): void {
+  /** Loads a persisted item (not a change); `bytes`: its stored row's length. */
+  load(id: string, item: T, bytes = 0): void {
     (this.items ??= new Map()).set(id, deepFreeze(item));
+    this.setSize(id, bytes);
+  }
+
+  private setSize(id: string, bytes: number): void {
+    const old = this.sizes?.get(id) ?? 0;
+    this.totalBytes += bytes - old;
+    if (bytes > 0) (this.sizes ??= new Map()).set(id, bytes);
+    else this.sizes?.delete(id);
   }
 
   /** Every item is written with the next commit (a state upgraded from an older format). */
@@ -84,7 +101,11 @@ export class ItemMap<T extends object> {
   /** The rows the next commit must write for this map. */
   changes(serialize: (item: T) => string = JSON.stringify): ItemChanges {
     const upserts: ExecutionItemRow[] = [];
-    for (const id of this.dirty ?? []) upserts.push({ kind: this.kind, id, data: serialize(this.items?.get(id) as T) });
+    for (const id of this.dirty ?? []) {
+      const data = serialize(this.items?.get(id) as T);
+      this.setSize(id, data.length);
+      upserts.push({ kind: this.kind, id, data });
+    }
     const deletes = [...(this.deleted ?? [])].map((id) => ({ kind: this.kind, id }));
     return { upserts, deletes };
   }

@@ -243,7 +243,7 @@ export function loadMutableState(record: ExecutionRecord): MutableState {
     } catch (err) {
       throw invalid(record, `${row.kind} item ${JSON.stringify(row.id)}`, err);
     }
-    ms.loadItem(row.kind, row.id, item);
+    ms.loadItem(row.kind, row.id, item, row.data.length);
   }
   ms.markStored();
   return ms;

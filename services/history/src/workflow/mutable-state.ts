@@ -465,11 +465,21 @@ export class MutableState implements CoreState {
     for (const map of this.itemMaps()) map.settle();
   }
 
-  /** Restores a persisted item row (used by the loader). Unknown kinds are a bug. */
-  loadItem(kind: string, id: string, item: unknown): boolean {
+  /**
+   * Encoded bytes of the execution row and item rows as last stored or written: what the execution
+   * cache's byte budget counts (the decoded objects take a multiple of it).
+   */
+  approximateBytes(): number {
+    let bytes = (this.writingCore ?? this.storedCore)?.length ?? 0;
+    for (const map of this.itemMaps()) bytes += map.bytes;
+    return bytes;
+  }
+
+  /** Restores a persisted item row (used by the loader; `bytes`: the row's length). Unknown kinds are a bug. */
+  loadItem(kind: string, id: string, item: unknown, bytes = 0): boolean {
     const map = this.itemMaps().find((m) => m.kind === kind);
     if (!map) return false;
-    (map as ItemMap<object>).load(id, item as object);
+    (map as ItemMap<object>).load(id, item as object, bytes);
     if (kind === ItemKind.activity) {
       const activity = item as ActivityInfo;
       this.activityIds.set(activity.activityId, activity.scheduledEventId);
