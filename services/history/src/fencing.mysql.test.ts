@@ -5,21 +5,14 @@
  * Needs the machine's MariaDB (skips loudly outside CI when it is down, fails under CI=true).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { ManualClock, silentLogger, temporal, toNumber } from '@hourglass/common';
-import { migrateMysql, mysqlAnswers, openMysqlPersistence, type Persistence } from '@hourglass/persistence';
-import { createConnection } from 'mysql2/promise';
-import { DEFAULT_HISTORY_CONFIG } from './config';
-import { HistoryEngine } from './history-engine';
-import { NamespaceRegistry } from './namespace-registry';
-import { RecordingMatching } from './testing/engine-fixture';
+import { describe, it } from 'node:test';
+import { ManualClock, temporal, toNumber } from '@hourglass/common';
+import type { Persistence } from '@hourglass/persistence';
+import type { HistoryEngine } from './history-engine';
+import type { NamespaceRegistry } from './namespace-registry';
+import { mysqlHistoryDatabases } from './testing/mysql-hosts';
 
-const MYSQL_URL = 'mysql://root@127.0.0.1:3306';
-const PREFIX = `hg_fence_${process.pid}`;
-const CLUSTER = `${MYSQL_URL}/${PREFIX}_cluster`;
-const SHARDS = [0, 1].map((i) => `${MYSQL_URL}/${PREFIX}_shard_${i}`);
 const NUM_SHARDS = 2;
-
 
 interface Host {
   engine: HistoryEngine;
@@ -27,41 +20,19 @@ interface Host {
   namespaces: NamespaceRegistry;
 }
 
+// The file's databases: created before its tests, dropped after them.
+const mysql = mysqlHistoryDatabases({ prefix: `hg_fence_${process.pid}`, numHistoryShards: NUM_SHARDS, what: 'history fencing test' });
+
 async function startHost(name: string, clock: ManualClock): Promise<Host> {
-  const persistence = await openMysqlPersistence({ clusterDsn: CLUSTER, shardDsns: SHARDS, numHistoryShards: NUM_SHARDS, clock });
-  const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
-  const engine = new HistoryEngine({
-    persistence,
-    namespaces,
-    matching: new RecordingMatching(),
-    clock,
-    config: { ...DEFAULT_HISTORY_CONFIG, numHistoryShards: NUM_SHARDS, hostIdentity: name },
-    logger: silentLogger(),
-  });
+  const persistence = await mysql.openStore(clock);
+  const { engine, namespaces } = mysql.newEngine(persistence, { clock, hostIdentity: name });
   await engine.start();
   return { engine, persistence, namespaces };
 }
 
 describe('shard ownership fencing between two history hosts (MySQL)', () => {
-  let available = false;
-  before(async () => {
-    available = await mysqlAnswers();
-    if (!available && process.env.CI === 'true') throw new Error('MySQL does not answer on 127.0.0.1:3306 and CI=true: the fencing test must run');
-    if (!available) {
-      console.warn('!!! MySQL does not answer on 127.0.0.1:3306: SKIPPING the history fencing test');
-      return;
-    }
-    await migrateMysql({ clusterDsn: CLUSTER, shardDsns: SHARDS });
-  });
-  after(async () => {
-    if (!available) return;
-    const c = await createConnection(MYSQL_URL);
-    for (const db of [`${PREFIX}_cluster`, ...SHARDS.map((_, i) => `${PREFIX}_shard_${i}`)]) await c.query(`DROP DATABASE IF EXISTS \`${db}\``);
-    await c.end();
-  });
-
   it('only the newest owner writes; the old one fails, stops, and nothing is corrupted', async (t) => {
-    if (!available) return t.skip('MySQL unavailable');
+    if (!mysql.available()) return t.skip('MySQL unavailable');
     const clock = new ManualClock();
     const a = await startHost('host-a', clock);
     const namespace = await a.namespaces.ensure({ accountId: 'test-account', name: 'fencing', retentionMs: 86_400_000 });

@@ -35,6 +35,7 @@ import { portalWeb, type PortalWeb } from './portal-web';
 import { registerServiceMetrics } from './service-metrics';
 import { openConfiguredPersistence } from './persistence';
 import { resolveServerTls, type ServerTls } from './tls/server-tls';
+import { stopInOrder, undoStarted, type StopStep } from './stop-in-order';
 import { registerDevSearchAttributes, startVisibility } from './visibility';
 
 export interface RunningServer {
@@ -112,7 +113,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
   const clock = skippingClock ?? givenClock ?? new SystemClock();
   const persistence: Persistence = await openConfiguredPersistence(config, clock);
   // What has started, undone in reverse order when a later step fails.
-  const undo: (() => Promise<unknown> | void)[] = [() => persistence.close()];
+  const undo: StopStep[] = [() => persistence.close()];
   try {
     // Opening the store recorded the shard count (a new store) or refused a different one.
     const cluster = await persistence.cluster.getClusterMetadata();
@@ -289,7 +290,6 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       ...(tlsPort === undefined ? {} : { tlsAddress: `${config.ip}:${tlsPort}` }),
       ...(tls?.caFile ? { caCertFile: path.resolve(tls.caFile) } : {}),
     });
-    let stopping: Promise<void> | undefined;
     return {
       port,
       address: `${config.ip}:${port}`,
@@ -304,33 +304,24 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
       billableActions: history.billableActions,
       ...(dev && credentials ? { dev: { credentials, credentialsFile: dev.credentialsFile } } : {}),
       visibilityLag: () => visibility.indexer.lag.snapshot(),
-      stop: () => {
-        stopping ??= (async () => {
-          await metricsServer?.server.close();
-          await portalServer?.server.stop();
-          await web?.stop();
-          await frontend.stop();
-          await auditRetention?.stop();
-          await portal?.auth.stop();
-          await reportServer?.stop();
-          matching.stop();
-          await history.stop();
-          await internal?.stop();
-          await visibility.stop();
-          await persistence.close();
-          await tls?.dispose();
-        })();
-        return stopping;
-      },
+      stop: stopInOrder([
+        () => metricsServer?.server.close(),
+        () => portalServer?.server.stop(),
+        () => web?.stop(),
+        () => frontend.stop(),
+        () => auditRetention?.stop(),
+        () => portal?.auth.stop(),
+        () => reportServer?.stop(),
+        () => matching.stop(),
+        () => history.stop(),
+        () => internal?.stop(),
+        () => visibility.stop(),
+        () => persistence.close(),
+        () => tls?.dispose(),
+      ]),
     };
   } catch (err) {
-    for (const step of undo.reverse()) {
-      try {
-        await step();
-      } catch (cleanupErr) {
-        logger.warn({ err: cleanupErr }, 'cleanup after a failed start failed');
-      }
-    }
+    await undoStarted(undo, logger);
     throw err;
   }
 }

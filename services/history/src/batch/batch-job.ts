@@ -301,41 +301,49 @@ async function resetEventId(env: EngineContext, key: ExecutionKey, point: 'first
   return toNumber(event.eventId);
 }
 
+/**
+ * A call to the owner of a target's shard: the request, in the job's namespace. `NoInfer`: the
+ * request is checked against the method's own request type (a misspelt field is an error).
+ */
+function peerRequest<R>(namespace: NamespaceRecord, request: NoInfer<R>): { namespaceId: string; request: R } {
+  return { namespaceId: namespace.id, request };
+}
+
 async function applyOperation(env: EngineContext, namespace: NamespaceRecord, jobId: string, req: StartRequest, target: { workflowId: string; runId: string }): Promise<Outcome> {
   const workflowExecution = { workflowId: target.workflowId, runId: target.runId };
   try {
     if (req.terminationOperation) {
-      await env.peers.terminateWorkflowExecution({ namespaceId: namespace.id, request: {
+      await env.peers.terminateWorkflowExecution(peerRequest(namespace, {
         workflowExecution,
         reason: req.reason ?? '',
         identity: req.terminationOperation.identity || BATCHER_IDENTITY,
         ...(req.terminationOperation.details ? { details: req.terminationOperation.details } : {}),
-      } });
+      }));
     } else if (req.cancellationOperation) {
-      await env.peers.requestCancelWorkflowExecution({ namespaceId: namespace.id, request: {
+      await env.peers.requestCancelWorkflowExecution(peerRequest(namespace, {
         workflowExecution,
         reason: req.reason ?? '',
         identity: req.cancellationOperation.identity || BATCHER_IDENTITY,
         requestId: derivedRequestId(jobId, 'cancel', target.workflowId, target.runId),
-      } });
+      }));
     } else if (req.signalOperation) {
       const signal = req.signalOperation;
-      await env.peers.signalWorkflowExecution({ namespaceId: namespace.id, request: {
+      await env.peers.signalWorkflowExecution(peerRequest(namespace, {
         workflowExecution,
         signalName: signal.signal ?? '',
         ...(signal.input ? { input: signal.input } : {}),
         ...(signal.header ? { header: signal.header } : {}),
         identity: signal.identity || BATCHER_IDENTITY,
         requestId: derivedRequestId(jobId, 'signal', target.workflowId, target.runId, signal.signal ?? ''),
-      } });
+      }));
     } else if (req.deletionOperation) {
-      await env.peers.deleteWorkflowExecution({ namespaceId: namespace.id, request: { workflowExecution } });
+      await env.peers.deleteWorkflowExecution(peerRequest(namespace, { workflowExecution }));
     } else if (req.resetOperation) {
       const reset = req.resetOperation;
       const options = reset.options;
       const point: ResetPoint = options?.workflowTaskId && toNumber(options.workflowTaskId) > 0 ? toNumber(options.workflowTaskId) : options?.lastWorkflowTask || (!options?.firstWorkflowTask && reset.resetType === ResetType.RESET_TYPE_LAST_WORKFLOW_TASK) ? 'last' : 'first';
       const key = await resolveRun(env, namespace.id, target.workflowId, target.runId);
-      await env.peers.resetWorkflowExecution({ namespaceId: namespace.id, request: {
+      await env.peers.resetWorkflowExecution(peerRequest(namespace, {
         workflowExecution: { workflowId: key.workflowId, runId: key.runId },
         reason: req.reason ?? '',
         workflowTaskFinishEventId: int64(typeof point === 'number' ? point : await resetEventId(env, key, point)),
@@ -343,7 +351,7 @@ async function applyOperation(env: EngineContext, namespace: NamespaceRecord, jo
         resetReapplyType: options?.resetReapplyType || reset.resetReapplyType || 0,
         resetReapplyExcludeTypes: options?.resetReapplyExcludeTypes ?? [],
         identity: reset.identity || BATCHER_IDENTITY,
-      } });
+      }));
     }
     return 'success';
   } catch (err) {

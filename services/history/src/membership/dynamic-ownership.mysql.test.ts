@@ -8,7 +8,7 @@
  * Needs the machine's MariaDB (skips loudly outside CI when it is down, fails under CI=true).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   Membership,
   SettingsRegistry,
@@ -19,21 +19,18 @@ import {
   temporal,
   toNumber,
 } from '@hourglass/common';
-import { migrateMysql, mysqlAnswers, openMysqlPersistence, ShardOwnershipLostError, type Persistence } from '@hourglass/persistence';
-import { createConnection } from 'mysql2/promise';
-import { DEFAULT_HISTORY_CONFIG } from '../config';
-import { HistoryEngine, type ShardOwnershipEvent } from '../history-engine';
-import { NamespaceRegistry } from '../namespace-registry';
-import { RecordingMatching } from '../testing/engine-fixture';
+import { ShardOwnershipLostError, type Persistence } from '@hourglass/persistence';
+import type { HistoryEngine, ShardOwnershipEvent } from '../history-engine';
+import type { NamespaceRegistry } from '../namespace-registry';
+import { mysqlHistoryDatabases } from '../testing/mysql-hosts';
 
-const MYSQL_URL = 'mysql://root@127.0.0.1:3306';
-const PREFIX = `hg_members_${process.pid}`;
-const CLUSTER = `${MYSQL_URL}/${PREFIX}_cluster`;
-const SHARDS = [0, 1].map((i) => `${MYSQL_URL}/${PREFIX}_shard_${i}`);
 const NUM_SHARDS = 16;
 const INTERVAL_MS = 200;
 const TTL_MS = 2_000;
 const ALL = Array.from({ length: NUM_SHARDS }, (_, i) => i);
+
+// The file's databases: created before its tests, dropped after them.
+const mysql = mysqlHistoryDatabases({ prefix: `hg_members_${process.pid}`, numHistoryShards: NUM_SHARDS, what: 'dynamic shard ownership test' });
 
 interface Host {
   id: string;
@@ -46,8 +43,7 @@ interface Host {
 
 async function startHost(id: string): Promise<Host> {
   const clock = new SystemClock();
-  const persistence = await openMysqlPersistence({ clusterDsn: CLUSTER, shardDsns: SHARDS, numHistoryShards: NUM_SHARDS, clock, poolSize: 4 });
-  const namespaces = new NamespaceRegistry(persistence.namespaces, clock);
+  const persistence = await mysql.openStore(clock, { poolSize: 4 });
   const membership = new Membership({
     self: { hostId: id, role: 'history', address: `${id}.internal:7235` },
     registry: persistence.membership,
@@ -56,13 +52,9 @@ async function startHost(id: string): Promise<Host> {
     heartbeatIntervalMs: INTERVAL_MS,
     hostTtlMs: TTL_MS,
   });
-  const engine = new HistoryEngine({
-    persistence,
-    namespaces,
-    matching: new RecordingMatching(),
+  const { engine, namespaces } = mysql.newEngine(persistence, {
     clock,
-    config: { ...DEFAULT_HISTORY_CONFIG, numHistoryShards: NUM_SHARDS, hostIdentity: 'unused' },
-    logger: silentLogger(),
+    hostIdentity: 'unused',
     settings: new SettingsRegistry({ 'history.shardHandoffTimeout': [{ value: 2_000 }] }),
     membership,
     onShardOwnershipLost: () => assert.fail('dynamic ownership never calls the own-every-shard hook'),
@@ -118,25 +110,8 @@ function workflowIdOn(host: Host, namespaceId: string, prefix: string): string {
 }
 
 describe('dynamic shard ownership across history hosts (MySQL)', () => {
-  let available = false;
-  before(async () => {
-    available = await mysqlAnswers();
-    if (!available && process.env.CI === 'true') throw new Error('MySQL does not answer on 127.0.0.1:3306 and CI=true: the membership test must run');
-    if (!available) {
-      console.warn('!!! MySQL does not answer on 127.0.0.1:3306: SKIPPING the dynamic shard ownership test');
-      return;
-    }
-    await migrateMysql({ clusterDsn: CLUSTER, shardDsns: SHARDS });
-  });
-  after(async () => {
-    if (!available) return;
-    const c = await createConnection(MYSQL_URL);
-    for (const db of [`${PREFIX}_cluster`, ...SHARDS.map((_, i) => `${PREFIX}_shard_${i}`)]) await c.query(`DROP DATABASE IF EXISTS \`${db}\``);
-    await c.end();
-  });
-
   it('three hosts split the shards; a clean stop hands its shards over at once; a workflow started before carries on', async (t) => {
-    if (!available) return t.skip('MySQL unavailable');
+    if (!mysql.available()) return t.skip('MySQL unavailable');
     const hosts = [await startHost('history-a'), await startHost('history-b'), await startHost('history-c')];
     const [a, b, c] = hosts as [Host, Host, Host];
     try {
@@ -179,7 +154,7 @@ describe('dynamic shard ownership across history hosts (MySQL)', () => {
   });
 
   it('a host that stops heartbeating loses its shards after the TTL; its next write is fenced out and nothing it acknowledged is lost', async (t) => {
-    if (!available) return t.skip('MySQL unavailable');
+    if (!mysql.available()) return t.skip('MySQL unavailable');
     const hosts = [await startHost('history-d'), await startHost('history-e'), await startHost('history-f')];
     const [d, e, f] = hosts as [Host, Host, Host];
     try {

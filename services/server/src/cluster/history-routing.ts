@@ -30,6 +30,11 @@ const byTask = (r: { namespaceId: string; task: { workflowId: string } }): Route
 const byToken = (r: { namespaceId: string; token: { workflowId: string } }): RouteKey => ({ namespaceId: r.namespaceId, workflowId: r.token.workflowId });
 const byRun = (r: { namespaceId: string; workflowId: string }): RouteKey => ({ namespaceId: r.namespaceId, workflowId: r.workflowId });
 const deployments = (r: { namespaceId: string }): RouteKey => ({ namespaceId: r.namespaceId, workflowId: WORKER_DEPLOYMENTS_WORKFLOW_ID });
+/** A batch job is a workflow of its own id. */
+const byBatchJob = byField('jobId');
+/** A schedule is its scheduler workflow; a standalone activity the execution that holds it. */
+const bySchedule = byField('scheduleId', SCHEDULER_WORKFLOW_ID_PREFIX);
+const byStandaloneActivity = byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX);
 
 function str(value: unknown): string {
   return typeof value === 'string' ? value : '';
@@ -52,9 +57,9 @@ export const HISTORY_ROUTES: Record<keyof HistoryService, HistoryRoute> = {
   signalWorkflowExecution: shard(byExecution('workflowExecution')),
   requestCancelWorkflowExecution: shard(byExecution('workflowExecution')),
   deleteWorkflowExecution: shard(byExecution('workflowExecution')),
-  startBatchOperation: shard(byField('jobId')),
-  describeBatchOperation: shard(byField('jobId')),
-  stopBatchOperation: shard(byField('jobId')),
+  startBatchOperation: shard(byBatchJob),
+  describeBatchOperation: shard(byBatchJob),
+  stopBatchOperation: shard(byBatchJob),
   terminateWorkflowExecution: shard(byExecution('workflowExecution')),
   resetWorkflowExecution: shard(byExecution('workflowExecution')),
   describeWorkflowExecution: shard(byExecution('execution')),
@@ -79,12 +84,12 @@ export const HISTORY_ROUTES: Record<keyof HistoryService, HistoryRoute> = {
   respondActivityTaskFailed: shard(byActivityTarget),
   respondActivityTaskCanceled: shard(byActivityTarget),
   recordActivityTaskHeartbeat: shard(byActivityTarget),
-  createSchedule: shard(byField('scheduleId', SCHEDULER_WORKFLOW_ID_PREFIX)),
-  describeSchedule: shard(byField('scheduleId', SCHEDULER_WORKFLOW_ID_PREFIX)),
-  updateSchedule: shard(byField('scheduleId', SCHEDULER_WORKFLOW_ID_PREFIX)),
-  patchSchedule: shard(byField('scheduleId', SCHEDULER_WORKFLOW_ID_PREFIX)),
-  deleteSchedule: shard(byField('scheduleId', SCHEDULER_WORKFLOW_ID_PREFIX)),
-  listScheduleMatchingTimes: shard(byField('scheduleId', SCHEDULER_WORKFLOW_ID_PREFIX)),
+  createSchedule: shard(bySchedule),
+  describeSchedule: shard(bySchedule),
+  updateSchedule: shard(bySchedule),
+  patchSchedule: shard(bySchedule),
+  deleteSchedule: shard(bySchedule),
+  listScheduleMatchingTimes: shard(bySchedule),
   registerWorkerDeploymentVersion: shard(deployments),
   updateWorkflowExecutionOptions: shard(byExecution('workflowExecution')),
   taskQueueVersions: shard(deployments),
@@ -95,12 +100,12 @@ export const HISTORY_ROUTES: Record<keyof HistoryService, HistoryRoute> = {
   setWorkerDeploymentRampingVersion: shard(deployments),
   deleteWorkerDeploymentVersion: shard(deployments),
   deleteWorkerDeployment: shard(deployments),
-  startActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
-  describeActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
-  pollActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
-  requestCancelActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
-  terminateActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
-  deleteActivityExecution: shard(byField('activityId', STANDALONE_ACTIVITY_WORKFLOW_ID_PREFIX)),
+  startActivityExecution: shard(byStandaloneActivity),
+  describeActivityExecution: shard(byStandaloneActivity),
+  pollActivityExecution: shard(byStandaloneActivity),
+  requestCancelActivityExecution: shard(byStandaloneActivity),
+  terminateActivityExecution: shard(byStandaloneActivity),
+  deleteActivityExecution: shard(byStandaloneActivity),
   respondQueryTaskCompleted: shard(byRun),
   recordWorkflowTaskStarted: shard(byTask),
   recordActivityTaskStarted: shard(byTask),

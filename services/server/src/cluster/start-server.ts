@@ -38,6 +38,7 @@ import { routedClients, type InternalRpc, type RoutedClients } from './cluster-c
 import { taskQueuePartitionKey } from './matching-routing';
 import { ClusterMembership } from './cluster-membership';
 import { InternalServer } from './internal-server';
+import { stopInOrder, undoStarted, type StopStep } from '../stop-in-order';
 
 export interface StartServerOptions {
   config: StartConfig;
@@ -90,7 +91,7 @@ export async function startHost({ config, settings: given, logger, billing: bill
     });
   const clock = new SystemClock();
   const persistence: Persistence = await openConfiguredPersistence(serverConfig, clock);
-  const undo: (() => Promise<unknown> | void)[] = [() => persistence.close()];
+  const undo: StopStep[] = [() => persistence.close()];
   try {
     const metadata = await persistence.cluster.getClusterMetadata();
     const internal = new InternalServer(roles);
@@ -257,42 +258,32 @@ export async function startHost({ config, settings: given, logger, billing: bill
     }
     internal.setOverall(true);
 
-    let stopping: Promise<void> | undefined;
+    const grace = clusterConfig.drainTimeoutMs;
     return {
       roles,
       internalAddress: self,
       internalPort,
       port: frontend?.port,
       tlsPort: frontend?.tlsPort,
-      stop: () => {
-        stopping ??= (async () => {
-          const grace = clusterConfig.drainTimeoutMs;
-          internal.notServing();
-          // Callers first: the public listener drains; history stops its processors and releases its
-          // shards (recorded, so their next owners take them at once); the membership rows go, so the
-          // others move on at their next round; then the internal listener drains what is in flight.
-          await frontend?.stop(grace);
-          await history?.stop();
-          await membership.leave();
-          stopWatching?.();
-          matching?.stop();
-          await internal.stop(grace);
-          await remote?.close();
-          await metricsServer?.close();
-          await visibility?.stop();
-          await persistence.close();
-        })();
-        return stopping;
-      },
+      // Callers first: the public listener drains; history stops its processors and releases its
+      // shards (recorded, so their next owners take them at once); the membership rows go, so the
+      // others move on at their next round; then the internal listener drains what is in flight.
+      stop: stopInOrder([
+        () => internal.notServing(),
+        () => frontend?.stop(grace),
+        () => history?.stop(),
+        () => membership.leave(),
+        () => stopWatching?.(),
+        () => matching?.stop(),
+        () => internal.stop(grace),
+        () => remote?.close(),
+        () => metricsServer?.close(),
+        () => visibility?.stop(),
+        () => persistence.close(),
+      ]),
     };
   } catch (err) {
-    for (const step of undo.reverse()) {
-      try {
-        await step();
-      } catch (cleanupErr) {
-        logger.warn({ err: cleanupErr }, 'cleanup after a failed start failed');
-      }
-    }
+    await undoStarted(undo, logger);
     throw err;
   }
 }

@@ -37,31 +37,36 @@ function ownerOf(dir: string): number | undefined {
  * Waits until no other process holds the heavy lock, takes it and returns its release. `onWait` is
  * told once when another process holds it (for the test's log).
  */
-export async function acquireHeavyLock(onWait?: (holder: number | undefined) => void): Promise<() => void> {
-  mkdirSync(path.dirname(LOCK), { recursive: true });
+export function acquireHeavyLock(onWait?: (holder: number | undefined) => void): Promise<() => void> {
+  return acquireDirectoryLock(LOCK, onWait);
+}
+
+/** The heavy lock's mechanism on any lock directory `dir` (its own tests take one of their own). */
+export async function acquireDirectoryLock(dir: string, onWait?: (holder: number | undefined) => void): Promise<() => void> {
+  mkdirSync(path.dirname(dir), { recursive: true });
   let told = false;
   let ownerless = 0;
   for (;;) {
     try {
-      mkdirSync(LOCK);
-      writeFileSync(path.join(LOCK, 'pid'), String(process.pid));
+      mkdirSync(dir);
+      writeFileSync(path.join(dir, 'pid'), String(process.pid));
       let released = false;
       const release = (): void => {
         if (released) return;
         released = true;
         process.off('exit', release);
-        if (ownerOf(LOCK) === process.pid) rmSync(LOCK, { recursive: true, force: true });
+        if (ownerOf(dir) === process.pid) rmSync(dir, { recursive: true, force: true });
       };
       process.on('exit', release);
       return release;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const holder = ownerOf(LOCK);
+    const holder = ownerOf(dir);
     // A holder that died, or a directory whose pid never appeared (its maker died between the two
     // steps above, seconds ago): free it for the next attempt.
     if ((holder !== undefined && !alive(holder)) || (holder === undefined && ++ownerless > 20)) {
-      rmSync(LOCK, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
       ownerless = 0;
       continue;
     }
