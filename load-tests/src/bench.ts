@@ -130,9 +130,11 @@ async function startsOnly(client: Client, total: number, concurrency: number): P
 /**
  * Memory per open workflow: `total` workflows that run their first workflow task on the bench's
  * worker and then wait for a signal, started `concurrency` at a time; the server's resident set
- * before and after (after a settling pause, so in-flight buffers are gone), per workflow.
+ * before and after, per workflow. "After" is read 5 s after the last first task (`rssLoadedBytes`:
+ * the garbage of the load is still largely there) and again once the server has been idle for
+ * 30 s (`rssAfterBytes`, the figure: V8 has collected and returned the load's garbage by then).
  */
-async function idleMemory(client: Client, pid: number | undefined, total: number, concurrency: number): Promise<{ workflows: number; rssBeforeBytes?: number; rssAfterBytes?: number; bytesPerWorkflow?: number }> {
+async function idleMemory(client: Client, pid: number | undefined, total: number, concurrency: number): Promise<{ workflows: number; rssBeforeBytes?: number; rssLoadedBytes?: number; rssAfterBytes?: number; bytesPerWorkflow?: number }> {
   const settle = () => new Promise((r) => setTimeout(r, 5000));
   await settle();
   const rssBeforeBytes = processRssBytes(pid);
@@ -157,9 +159,11 @@ async function idleMemory(client: Client, pid: number | undefined, total: number
     }
   }
   await settle();
+  const rssLoadedBytes = processRssBytes(pid);
+  await new Promise((r) => setTimeout(r, 25_000));
   const rssAfterBytes = processRssBytes(pid);
   const bytesPerWorkflow = rssBeforeBytes === undefined || rssAfterBytes === undefined ? undefined : (rssAfterBytes - rssBeforeBytes) / total;
-  return { workflows: total, ...(rssBeforeBytes === undefined ? {} : { rssBeforeBytes }), ...(rssAfterBytes === undefined ? {} : { rssAfterBytes }), ...(bytesPerWorkflow === undefined ? {} : { bytesPerWorkflow }) };
+  return { workflows: total, ...(rssBeforeBytes === undefined ? {} : { rssBeforeBytes }), ...(rssLoadedBytes === undefined ? {} : { rssLoadedBytes }), ...(rssAfterBytes === undefined ? {} : { rssAfterBytes }), ...(bytesPerWorkflow === undefined ? {} : { bytesPerWorkflow }) };
 }
 
 async function fixedRate(client: Client, rate: number, durationSeconds: number, timed?: TimedRun[]): Promise<{ offered: number; completed: number; latency: LatencySummary }> {
@@ -458,7 +462,9 @@ async function main(): Promise<void> {
         const m = await idleMemory(client, serverPid, Number(args.workflows), Number(args.concurrency));
         result.idleMemory = m;
         const mib = (b: number | undefined) => (b === undefined ? '?' : (b / 2 ** 20).toFixed(0));
-        console.log(`idle memory: ${m.workflows} open workflows waiting on a signal; server RSS ${mib(m.rssBeforeBytes)} → ${mib(m.rssAfterBytes)} MiB = ${m.bytesPerWorkflow === undefined ? '?' : (m.bytesPerWorkflow / 1024).toFixed(1)} KiB per workflow`);
+        console.log(
+          `idle memory: ${m.workflows} open workflows waiting on a signal; server RSS ${mib(m.rssBeforeBytes)} → ${mib(m.rssLoadedBytes)} MiB just after the load, ${mib(m.rssAfterBytes)} MiB after 30 s idle = ${m.bytesPerWorkflow === undefined ? '?' : (m.bytesPerWorkflow / 1024).toFixed(1)} KiB per workflow`,
+        );
       }
       if (store === 'mysql' && metricsUrl && args.mode !== 'starts' && args.mode !== 'idle-memory') {
         const r = await measureRoundTrips(connection, MYSQL_URL, metricsUrl);
