@@ -16,6 +16,9 @@
  *    flooded's APS limit off, for contrast. Runs only when asked for (not part of `all`).
  *  - starts: StartWorkflowExecution alone, no worker (`--workflows` starts, `--concurrency` in
  *    flight): starts/s and the server's CPU per start. Only when asked for.
+ *  - long-history: a workflow task's latency (an update's round trip through the sticky worker) on
+ *    a run with a 10-event history and on one grown past `--history-events` (10,000) by signals:
+ *    p50/p99 of `--pings` (50) sequential updates each. Only when asked for.
  *  - idle-memory: `--workflows` workflows that take their first workflow task and then wait for a
  *    signal; the server's resident memory per open workflow. Only when asked for.
  * `--address` runs against a server started elsewhere (another build, say); `--server-pid` then
@@ -45,6 +48,8 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '50' },
     duration: { type: 'string', default: '20' },
     mode: { type: 'string', default: 'all' },
+    'history-events': { type: 'string', default: '10000' },
+    pings: { type: 'string', default: '50' },
     'in-memory': { type: 'boolean', default: false },
     store: { type: 'string', default: 'sqlite' },
     address: { type: 'string' },
@@ -164,6 +169,32 @@ async function idleMemory(client: Client, pid: number | undefined, total: number
   const rssAfterBytes = processRssBytes(pid);
   const bytesPerWorkflow = rssBeforeBytes === undefined || rssAfterBytes === undefined ? undefined : (rssAfterBytes - rssBeforeBytes) / total;
   return { workflows: total, ...(rssBeforeBytes === undefined ? {} : { rssBeforeBytes }), ...(rssLoadedBytes === undefined ? {} : { rssLoadedBytes }), ...(rssAfterBytes === undefined ? {} : { rssAfterBytes }), ...(bytesPerWorkflow === undefined ? {} : { bytesPerWorkflow }) };
+}
+
+/** Update round trips on a short run and on one whose history was grown past `events` by signals. */
+async function longHistory(client: Client, events: number, pings: number): Promise<Record<'short' | 'long', { events: number; latency: LatencySummary }>> {
+  const measure = async (grow: number): Promise<{ events: number; latency: LatencySummary }> => {
+    const handle = await client.workflow.start('pingable', { taskQueue: TASK_QUEUE, workflowId: `bench-history-${randomUUID()}` });
+    await handle.executeUpdate('ping');
+    // Signals in batches of 200 in flight, until the history holds `grow` events.
+    while ((await handle.describe()).historyLength < grow) {
+      await Promise.all(Array.from({ length: 200 }, () => handle.signal('tick')));
+    }
+    await handle.executeUpdate('ping');
+    const latencies: number[] = [];
+    for (let i = 0; i < pings; i++) {
+      const t0 = performance.now();
+      await handle.executeUpdate('ping');
+      latencies.push(performance.now() - t0);
+    }
+    const length = (await handle.describe()).historyLength;
+    await handle.signal('stop');
+    await handle.result();
+    return { events: length, latency: summarize(latencies) };
+  };
+  const short = await measure(0);
+  const long = await measure(events);
+  return { short, long };
 }
 
 async function fixedRate(client: Client, rate: number, durationSeconds: number, timed?: TimedRun[]): Promise<{ offered: number; completed: number; latency: LatencySummary }> {
@@ -457,6 +488,13 @@ async function main(): Promise<void> {
         result.starts = s;
         const cpu = s.serverCpuMsPerWorkflow === undefined ? '' : `; server CPU ${s.serverCpuMsPerWorkflow.toFixed(2)} ms per start`;
         console.log(`starts: ${Number(args.workflows)} StartWorkflowExecution calls (no worker) in ${s.seconds.toFixed(1)} s = ${s.startsPerSecond.toFixed(0)}/s${cpu}; call latency ${fmt(s.latency)}`);
+      }
+      if (args.mode === 'long-history') {
+        const h = await longHistory(client, Number(args['history-events']), Number(args.pings));
+        result.longHistory = h;
+        console.log(
+          `workflow task latency (update round trip, sticky worker): ${h.short.events}-event history ${fmt(h.short.latency)}; ${h.long.events}-event history ${fmt(h.long.latency)}; p50 ratio ${(h.long.latency.p50 / h.short.latency.p50).toFixed(2)}`,
+        );
       }
       if (args.mode === 'idle-memory') {
         const m = await idleMemory(client, serverPid, Number(args.workflows), Number(args.concurrency));

@@ -1,5 +1,5 @@
 // Workflow code for the benchmarks (runs in the SDK's workflow sandbox).
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
 
 const { noop } = proxyActivities<{ noop(input: string): Promise<string> }>({ startToCloseTimeout: '30s' });
 
@@ -36,6 +36,22 @@ export async function k6Entity(): Promise<number> {
   let stopped = false;
   setHandler(tick, () => void (ticks += 1));
   setHandler(ticksQuery, () => ticks);
+  setHandler(stop, () => void (stopped = true));
+  await condition(() => stopped);
+  return ticks;
+}
+
+export const ping = defineUpdate<number>('ping');
+
+/**
+ * Counts `tick` signals and answers the `ping` update with the count, until `stop`: each ping is one
+ * workflow task on the (sticky) worker, whatever the history's length (the long-history bench).
+ */
+export async function pingable(): Promise<number> {
+  let ticks = 0;
+  let stopped = false;
+  setHandler(tick, () => void (ticks += 1));
+  setHandler(ping, () => ticks);
   setHandler(stop, () => void (stopped = true));
   await condition(() => stopped);
   return ticks;
