@@ -34,6 +34,7 @@ import {
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export const STORES = ['sqlite', 'mysql'] as const;
+export const SQLITE_SYNCHRONOUS = ['full', 'normal'] as const;
 export const VISIBILITY_STORES = ['sql', 'elasticsearch'] as const;
 
 // --- Value checks -------------------------------------------------------------------------------
@@ -118,6 +119,8 @@ const fields = {
   /** SQLite file; ignored with inMemory. */
   dbFilename: text(),
   inMemory: flag(),
+  /** SQLite's synchronous pragma: full (an acknowledged write survives a power loss) or normal (a process crash). */
+  sqliteSynchronous: oneOf(SQLITE_SYNCHRONOUS),
   /** Namespaces created at start (besides `default`). */
   namespaces: textList(namespaceNameProblem),
   logLevel: oneOf(LOG_LEVELS),
@@ -176,6 +179,7 @@ export const DEV_DEFAULTS: DevServerConfig = {
   port: 7233,
   dbFilename: '.hourglass/dev.db',
   inMemory: false,
+  sqliteSynchronous: 'full',
   namespaces: [],
   logLevel: 'info',
   retentionHours: 24,
@@ -211,6 +215,7 @@ export const START_DEV_OPTIONS: readonly OptionSpec[] = [
   { key: 'ip', flags: '--ip <address>', env: 'HOURGLASS_IP', description: 'address to serve gRPC on (0.0.0.0: every interface)' },
   { key: 'port', flags: '-p, --port <port>', env: 'HOURGLASS_PORT', description: 'gRPC port; 0 picks a free one' },
   { key: 'dbFilename', flags: '-f, --db-filename <path>', env: 'HOURGLASS_DB_FILENAME', description: 'SQLite file, created with its folder if missing' },
+  { key: 'sqliteSynchronous', flags: '--sqlite-synchronous <mode>', env: 'HOURGLASS_SQLITE_SYNCHRONOUS', description: 'SQLite durability: full (an acknowledged write survives a power loss: fsync at every commit) or normal (survives a process crash; the last commits may be lost with the machine)' },
   { key: 'inMemory', flags: '--in-memory', env: 'HOURGLASS_IN_MEMORY', description: 'keep everything in memory, lost on exit (env value true or false)' },
   {
     key: 'namespaces',

@@ -13,7 +13,7 @@ export async function openConfiguredPersistence(config: DevServerConfig, clock: 
     // An empty list: the shard databases the cluster recorded.
     return openMysqlPersistence({ clusterDsn: config.mysqlClusterDsn, shardDsns: config.mysqlShardDsns, numHistoryShards, clock });
   }
-  return openSqlitePersistence({ path: config.inMemory ? ':memory:' : config.dbFilename, numHistoryShards, clock });
+  return openSqlitePersistence({ path: config.inMemory ? ':memory:' : config.dbFilename, numHistoryShards, clock, synchronous: config.sqliteSynchronous });
 }
 
 /** A short description of the store for the ready line and logs. */

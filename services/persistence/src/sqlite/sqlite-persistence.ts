@@ -29,7 +29,11 @@ export interface SqlitePersistenceOptions {
   clock?: Clock;
   /** How often the query planner's statistics are refreshed (PLANNER_STATISTICS_INTERVAL_MS by default). */
   plannerStatisticsIntervalMs?: number;
+  /** SQLite's synchronous pragma (default full: an acknowledged write survives a power loss). */
+  synchronous?: SqliteSynchronous;
 }
+
+export type SqliteSynchronous = 'full' | 'normal';
 
 /**
  * SQLite picks indexes from statistics (sqlite_stat1) that only ANALYZE writes. Without them it
@@ -67,7 +71,7 @@ export function openSqlitePersistence(options: SqlitePersistenceOptions): Persis
   let owner: OwnerFile | undefined;
   try {
     if (isFile) owner = lockFile(db, options.path);
-    configure(db);
+    configure(db, options.synchronous ?? 'full');
     migrate(db);
     recordOrCheckClusterMetadata(db, options.numHistoryShards, clock.now());
     db.pragma(OPTIMIZE);
@@ -111,10 +115,11 @@ function lockFile(db: Database.Database, file: string): OwnerFile {
   return owner;
 }
 
-function configure(db: Database.Database): void {
-  // With synchronous=NORMAL a committed transaction survives a crash of the process (not
-  // necessarily of the OS), at a fraction of FULL's fsync cost.
-  db.pragma('synchronous = NORMAL');
+function configure(db: Database.Database, synchronous: SqliteSynchronous): void {
+  // FULL: WAL is synced at every commit, so an acknowledged write survives a power loss or an OS
+  // crash; NORMAL: it survives a crash of the process, and the last commits may be lost with the
+  // machine. Group commit (sql.ts) shares one sync among the commits waiting together.
+  db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma(`analysis_limit = ${ANALYSIS_LIMIT}`);
 }

@@ -481,3 +481,21 @@ describe('sqlite query planner statistics', () => {
     }
   });
 });
+
+describe('sqlite durability', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hourglass-sqlite-sync-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const freshFile = (name: string): string => path.join(dir, `${name}.db`);
+  const synchronousOf = (p: unknown): unknown => (p as { db: Database.Database }).db.pragma('synchronous', { simple: true });
+  it('syncs at every commit by default (synchronous FULL: an acknowledged write survives a power loss), NORMAL when asked', async () => {
+    const durable = openSqlitePersistence({ path: freshFile('durable') });
+    const relaxed = openSqlitePersistence({ path: freshFile('relaxed'), synchronous: 'normal' });
+    try {
+      assert.equal(synchronousOf(durable), 2, 'FULL');
+      assert.equal(synchronousOf(relaxed), 1, 'NORMAL');
+    } finally {
+      await durable.close();
+      await relaxed.close();
+    }
+  });
+});
