@@ -26,33 +26,21 @@ export async function countSignals(target: number): Promise<number> {
 
 export const stop = defineSignal('stop');
 export const ticksQuery = defineQuery<number>('ticks');
+export const ping = defineUpdate<number>('ping');
 
 /**
- * An entity for the k6 load test (load-tests/k6): counts `tick` signals, answers the `ticks` query,
- * and ends on `stop` (or when the soak run's cleanup terminates it).
+ * An entity for the k6 load test (load-tests/k6) and the long-history bench: counts `tick` signals,
+ * answers the `ticks` query and the `ping` update (one workflow task on the sticky worker, whatever
+ * the history's length), and ends on `stop` (or when the soak run's cleanup terminates it).
  */
 export async function k6Entity(): Promise<number> {
   let ticks = 0;
   let stopped = false;
   setHandler(tick, () => void (ticks += 1));
   setHandler(ticksQuery, () => ticks);
-  setHandler(stop, () => void (stopped = true));
-  await condition(() => stopped);
-  return ticks;
-}
-
-export const ping = defineUpdate<number>('ping');
-
-/**
- * Counts `tick` signals and answers the `ping` update with the count, until `stop`: each ping is one
- * workflow task on the (sticky) worker, whatever the history's length (the long-history bench).
- */
-export async function pingable(): Promise<number> {
-  let ticks = 0;
-  let stopped = false;
-  setHandler(tick, () => void (ticks += 1));
   setHandler(ping, () => ticks);
   setHandler(stop, () => void (stopped = true));
   await condition(() => stopped);
   return ticks;
 }
+
