@@ -130,8 +130,9 @@ export class MatchingEngine implements MatchingService {
    * oldest task to its parent every `matching.strandedBacklogRetryInterval`: a poller waiting on the
    * parent's host cannot see it (in one process, the parent's poller pulls it up at once).
    *
-   * Only the owner stores backlog: an add this host would store in a partition it does not own
-   * fails with UnavailableError, and the routed caller tries the owner. While two hosts' views of
+   * Only the owner stores backlog and holds polls: an add this host would store in a partition it
+   * does not own, and a poll naming one, fail with UnavailableError, and the routed caller tries
+   * the owner. While two hosts' views of
    * membership differ both may take themselves for a partition's owner; what the other wrote
    * meanwhile is found by the rescan of stored backlog every `matching.ownedBacklogRescanInterval`.
    */
@@ -158,10 +159,11 @@ export class MatchingEngine implements MatchingService {
   }
 
   /**
-   * Membership moved partitions: the backlog of partitions this host no longer owns is let go of
-   * (unless a poll or query is under way there: the next change, or the next retry round, does it;
-   * the new owner's lease fences this host's writes meanwhile), and stored backlog of partitions it
-   * now owns is loaded (a partition nobody adds to or polls would otherwise strand it).
+   * Membership moved partitions: polls waiting on partitions this host no longer owns end empty
+   * (the workers' next polls reach the new owner), their backlog is let go of (unless a query or a
+   * move is under way there: the next change, or the next retry round, does it; the new owner's
+   * lease fences this host's writes meanwhile), and stored backlog of partitions it now owns is
+   * loaded (a partition nobody adds to or polls would otherwise strand it).
    */
   async ownershipChanged(): Promise<void> {
     this.releaseUnowned();
