@@ -215,7 +215,7 @@ export const START_DEV_OPTIONS: readonly OptionSpec[] = [
   { key: 'ip', flags: '--ip <address>', env: 'HOURGLASS_IP', description: 'address to serve gRPC on (0.0.0.0: every interface)' },
   { key: 'port', flags: '-p, --port <port>', env: 'HOURGLASS_PORT', description: 'gRPC port; 0 picks a free one' },
   { key: 'dbFilename', flags: '-f, --db-filename <path>', env: 'HOURGLASS_DB_FILENAME', description: 'SQLite file, created with its folder if missing' },
-  { key: 'sqliteSynchronous', flags: '--sqlite-synchronous <mode>', env: 'HOURGLASS_SQLITE_SYNCHRONOUS', description: 'SQLite durability: full (an acknowledged write survives a power loss: fsync at every commit) or normal (survives a process crash; the last commits may be lost with the machine)' },
+  { key: 'sqliteSynchronous', flags: '--sqlite-synchronous <mode>', env: 'HOURGLASS_SQLITE_SYNCHRONOUS', description: 'SQLite durability: full (an acknowledged write survives a power loss: the log is synced after every commit, off the event loop) or normal (survives a process crash; the last commits may be lost with the machine)' },
   { key: 'inMemory', flags: '--in-memory', env: 'HOURGLASS_IN_MEMORY', description: 'keep everything in memory, lost on exit (env value true or false)' },
   {
     key: 'namespaces',

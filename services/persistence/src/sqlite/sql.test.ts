@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { SqliteLane, runTransaction } from './sql';
+import { SqliteLane, runTransaction, type LaneDurability } from './sql';
 
 function busy(ms: number): void {
   const until = performance.now() + ms;
@@ -250,6 +250,110 @@ describe('SqliteLane group commit', () => {
     // The lane goes on.
     await lane.transaction(db, [() => void insert.run(5)]);
     assert.equal(count(db), 1);
+    db.close();
+  });
+});
+
+describe('SqliteLane durability', () => {
+  /** A sync the test completes by hand; changes are counted by the database as WalSync counts them. */
+  class HeldSync implements LaneDurability {
+    private synced = 0;
+    readonly held: ((err: Error | null) => void)[] = [];
+    constructor(private readonly db: Database.Database) {}
+    pending(): boolean {
+      return this.changes() !== this.synced;
+    }
+    sync(done: (err: Error | null) => void): void {
+      const target = this.changes();
+      this.held.push((err) => {
+        if (!err) this.synced = target;
+        done(err);
+      });
+    }
+    private changes(): number {
+      return this.db.prepare('SELECT total_changes()').pluck().get() as number;
+    }
+  }
+
+  const table = (): Database.Database => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    return db;
+  };
+  const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+
+  it('answers a write only after its sync, runs no read meanwhile, and shares one sync among the writes that waited', async () => {
+    const db = table();
+    const sync = new HeldSync(db);
+    const lane = new SqliteLane(sync);
+    const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+    let answered = false;
+    const first = lane.transaction(db, [() => void insert.run(1)]).then(() => (answered = true));
+    await settle();
+    assert.equal(sync.held.length, 1, 'the commit asked for a sync');
+    assert.equal(answered, false, 'a write was answered before its sync');
+    // Operations queued meanwhile wait: a read must not see the unsynced commit's rows first.
+    let readRan = false;
+    const read = lane.run(() => (readRan = true));
+    const second = lane.transaction(db, [() => void insert.run(2)]);
+    const third = lane.transaction(db, [() => void insert.run(3)]);
+    await settle();
+    assert.equal(readRan, false, 'an operation ran while the previous commit was being synced');
+    sync.held.shift()?.(null);
+    await first;
+    assert.equal(answered, true);
+    await read;
+    // The two writes that waited are one group commit and one sync.
+    await settle();
+    assert.equal(sync.held.length, 1);
+    sync.held.shift()?.(null);
+    await Promise.all([second, third]);
+    // A read changes nothing: no sync.
+    await lane.run(() => db.prepare('SELECT count(*) FROM t').pluck().get());
+    assert.equal(sync.held.length, 0);
+    db.close();
+  });
+
+  it('writes go on while a sync is under way, each answered only after a sync that began after its commit', async () => {
+    const db = table();
+    const sync = new HeldSync(db);
+    const lane = new SqliteLane(sync);
+    const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+    const answered: number[] = [];
+    const first = lane.transaction(db, [() => void insert.run(1)]).then(() => answered.push(1));
+    await settle();
+    const second = lane.transaction(db, [() => void insert.run(2)]).then(() => answered.push(2));
+    await settle();
+    // The second commit ran while the first sync was under way; one sync at a time.
+    assert.equal((db.prepare('SELECT count(*) FROM t').pluck().get() as number), 2);
+    assert.equal(sync.held.length, 1);
+    assert.deepEqual(answered, []);
+    sync.held.shift()?.(null);
+    await first;
+    await settle();
+    // The first sync began before the second commit, so it does not answer it: the next sync does.
+    assert.deepEqual(answered, [1]);
+    assert.equal(sync.held.length, 1);
+    let idle = false;
+    const idleDone = lane.idle().then(() => (idle = true));
+    await settle();
+    assert.equal(idle, false, 'idle() answered while a commit was still unsynced');
+    sync.held.shift()?.(null);
+    await second;
+    await idleDone;
+    assert.deepEqual(answered, [1, 2]);
+    db.close();
+  });
+
+  it('a failed sync fails its callers and every later operation', async () => {
+    const db = table();
+    const sync = new HeldSync(db);
+    const lane = new SqliteLane(sync);
+    const write = lane.transaction(db, [() => void db.prepare('INSERT INTO t (id) VALUES (1)').run()]);
+    await settle();
+    sync.held.shift()?.(new Error('EIO'));
+    await assert.rejects(write, /EIO/);
+    await assert.rejects(lane.run(() => 1), /EIO/);
     db.close();
   });
 });

@@ -36,12 +36,28 @@ export function toBytes(buffer: Buffer): Uint8Array {
  * operations queued (a signal storm, a fan-out's activity tasks) makes another's next operation
  * wait for one of them, not for all of them. Operations of different tenants have no order between
  * them (nothing awaits across tenants without awaiting the first operation's answer).
+ *
+ * With `durability` (wal-sync.ts), an operation that changed rows is answered only once the log is
+ * synced. The sync runs off the event loop; writes go on meanwhile (each answered after a sync that
+ * began after it), but an operation that may read waits until every commit before it is synced, so
+ * nothing reads or acknowledges a commit before it is on disk. A failed sync fails its operations
+ * and every later one.
  */
 export class SqliteLane {
   private readonly waiting = new FairQueue<LaneEntry>();
   private busy = false;
   /** Callers of `idle`, answered when nothing is running or waiting. */
   private idleWaiters: (() => void)[] = [];
+  /** Set when a sync failed: what the store holds is unknown, so every operation is refused. */
+  private failure: Error | undefined;
+  /** A sync is under way (durability only). */
+  private syncing = false;
+  /** Operations that ended after the current sync began: answered after the next one. */
+  private unsynced: { entries: LaneEntry[]; outcomes: Outcome[] }[] = [];
+  /** The next operation may read, so it waits until every commit before it is synced. */
+  private waitsForSync = false;
+
+  constructor(private readonly durability?: LaneDurability) {}
 
   run<T>(op: () => T | Promise<T>, tenant = ''): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -89,8 +105,12 @@ export class SqliteLane {
 
   /** Resolves once every operation queued so far, of every tenant, has ended (and nothing else waits). */
   idle(): Promise<void> {
-    if (!this.busy && this.waiting.size === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return !this.busy && this.waiting.size === 0 && !this.syncing && this.unsynced.length === 0;
   }
 
   private enqueue(tenant: string, entry: LaneEntry): void {
@@ -99,15 +119,25 @@ export class SqliteLane {
   }
 
   private next(): void {
-    const entry = this.waiting.shift();
+    const entry = this.waiting.peek();
     if (!entry) {
       this.busy = false;
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const resolve of waiters) resolve();
+      this.settleIdle();
       return;
     }
     this.busy = true;
+    if (this.failure) {
+      this.waiting.shift();
+      this.answer([entry], [{ ok: false, value: this.failure }]);
+      return;
+    }
+    // A write may run while earlier commits are being synced: its answer waits for a later sync,
+    // which covers them too. Anything else may read, and must not see a commit before it is synced.
+    if (!entry.write && (this.syncing || this.unsynced.length > 0)) {
+      this.waitsForSync = true;
+      return;
+    }
+    this.waiting.shift();
     const group = this.takeGroup(entry);
     if (group) {
       this.runGroup(group);
@@ -160,17 +190,76 @@ export class SqliteLane {
     this.finish(group, outcomes);
   }
 
-  /** The event loop takes a turn, then the callers continue and the next operation starts. */
+  /**
+   * Once what the operation wrote is durable, its callers are answered. With durability, an
+   * operation that changed rows (or ran while a sync was under way) waits for the next sync, and
+   * the lane goes on meanwhile; one sync at a time, each covering every commit before it began.
+   */
   private finish(entries: LaneEntry[], outcomes: Outcome[]): void {
+    if (!this.durability?.pending()) {
+      this.answer(entries, outcomes);
+      return;
+    }
+    this.unsynced.push({ entries, outcomes });
+    if (!this.syncing) this.startSync(this.durability);
+    setImmediate(() => this.next());
+  }
+
+  private startSync(durability: LaneDurability): void {
+    const batch = this.unsynced;
+    this.unsynced = [];
+    this.syncing = true;
+    durability.sync((err) => {
+      this.syncing = false;
+      if (err) this.failure = err;
+      for (const { entries, outcomes } of batch) this.resolveAll(entries, err ? entries.map(() => ({ ok: false, value: err })) : outcomes);
+      if (this.unsynced.length > 0) {
+        if (this.failure) {
+          const failed = this.unsynced;
+          this.unsynced = [];
+          for (const { entries } of failed) this.resolveAll(entries, entries.map(() => ({ ok: false, value: this.failure })));
+        } else {
+          this.startSync(durability);
+        }
+      }
+      if (this.waitsForSync && !this.syncing && this.unsynced.length === 0) {
+        this.waitsForSync = false;
+        this.next();
+      }
+      this.settleIdle();
+    });
+  }
+
+  private settleIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private resolveAll(entries: LaneEntry[], outcomes: Outcome[]): void {
+    entries.forEach((entry, i) => {
+      const outcome = outcomes[i] as Outcome;
+      if (outcome.ok) entry.resolve(entry.write?.result ? entry.write.result() : outcome.value);
+      else entry.reject(outcome.value);
+    });
+  }
+
+  /** The event loop takes a turn, then the callers continue and the next operation starts. */
+  private answer(entries: LaneEntry[], outcomes: Outcome[]): void {
     setImmediate(() => {
-      entries.forEach((entry, i) => {
-        const outcome = outcomes[i] as Outcome;
-        if (outcome.ok) entry.resolve(entry.write?.result ? entry.write.result() : outcome.value);
-        else entry.reject(outcome.value);
-      });
+      this.resolveAll(entries, outcomes);
       this.next();
     });
   }
+}
+
+/** Makes what the lane's operations committed durable before their callers hear of it (wal-sync.ts). */
+export interface LaneDurability {
+  /** True when rows changed since the last sync began. */
+  pending(): boolean;
+  /** Syncs everything committed so far; `done` runs once it is on disk, or with why it is not. */
+  sync(done: (err: Error | null) => void): void;
 }
 
 interface LaneWrite {

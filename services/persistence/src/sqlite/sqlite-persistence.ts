@@ -16,6 +16,7 @@ import { migrate } from './migrations';
 import { SqliteNamespaceStore } from './namespace.store';
 import { SqliteTaskQueueStore } from './task-queue.store';
 import { SqliteVisibilityStore } from './visibility.store';
+import { WalSync } from './wal-sync';
 
 export interface SqlitePersistenceOptions {
   /** Database file, or ':memory:' for a store that lives as long as the returned object. */
@@ -29,7 +30,10 @@ export interface SqlitePersistenceOptions {
   clock?: Clock;
   /** How often the query planner's statistics are refreshed (PLANNER_STATISTICS_INTERVAL_MS by default). */
   plannerStatisticsIntervalMs?: number;
-  /** SQLite's synchronous pragma (default full: an acknowledged write survives a power loss). */
+  /**
+   * full (default): every commit's log is synced before its caller is answered, so an acknowledged
+   * write survives a power loss; normal: only a crash of the process (wal-sync.ts).
+   */
   synchronous?: SqliteSynchronous;
 }
 
@@ -71,11 +75,14 @@ export function openSqlitePersistence(options: SqlitePersistenceOptions): Persis
   let owner: OwnerFile | undefined;
   try {
     if (isFile) owner = lockFile(db, options.path);
-    configure(db, options.synchronous ?? 'full');
+    const synchronous = options.synchronous ?? 'full';
+    configure(db);
     migrate(db);
     recordOrCheckClusterMetadata(db, options.numHistoryShards, clock.now());
     db.pragma(OPTIMIZE);
-    return new SqlitePersistence(db, clock, owner, options.plannerStatisticsIntervalMs ?? PLANNER_STATISTICS_INTERVAL_MS);
+    // full: the lane syncs the log before it answers (wal-sync.ts); a store in memory has no log.
+    const walSync = isFile && synchronous === 'full' ? new WalSync(db, options.path) : undefined;
+    return new SqlitePersistence(db, clock, owner, walSync, options.plannerStatisticsIntervalMs ?? PLANNER_STATISTICS_INTERVAL_MS);
   } catch (err) {
     owner?.remove();
     db.close();
@@ -115,11 +122,12 @@ function lockFile(db: Database.Database, file: string): OwnerFile {
   return owner;
 }
 
-function configure(db: Database.Database, synchronous: SqliteSynchronous): void {
-  // FULL: WAL is synced at every commit, so an acknowledged write survives a power loss or an OS
-  // crash; NORMAL: it survives a crash of the process, and the last commits may be lost with the
-  // machine. Group commit (sql.ts) shares one sync among the commits waiting together.
-  db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+function configure(db: Database.Database): void {
+  // NORMAL in WAL mode: consistent after any crash and the log synced at checkpoints, not at
+  // commits. Option `synchronous: 'full'` adds a sync of the log after every commit, before any
+  // caller is answered, off the event loop (WalSync); 'normal' leaves it at that, so the last
+  // commits may be lost with the machine (never with the process alone).
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma(`analysis_limit = ${ANALYSIS_LIMIT}`);
 }
@@ -169,11 +177,19 @@ class SqlitePersistence implements Persistence {
   readonly membership: SqliteMembershipStore;
 
   /** Every store goes through the one lane of the one connection. */
-  private readonly lane = new SqliteLane();
+  private readonly lane: SqliteLane;
 
   private readonly statisticsTimer: NodeJS.Timeout;
 
-  constructor(private readonly db: Database.Database, clock: Clock, private readonly owner: OwnerFile | undefined, statisticsIntervalMs: number) {
+  constructor(
+    private readonly db: Database.Database,
+    clock: Clock,
+    private readonly owner: OwnerFile | undefined,
+    /** Set when acknowledged commits are synced (synchronous 'full' on a file). */
+    readonly walSync: WalSync | undefined,
+    statisticsIntervalMs: number,
+  ) {
+    this.lane = new SqliteLane(walSync);
     this.cluster = new SqliteClusterStore(db, this.lane);
     this.namespaces = new SqliteNamespaceStore(db, this.lane);
     this.identity = new SqliteIdentityStore(db, this.lane, this.namespaces);
@@ -202,5 +218,6 @@ class SqlitePersistence implements Persistence {
     if (!this.db.open) return;
     this.owner?.remove();
     this.db.close();
+    this.walSync?.close();
   }
 }

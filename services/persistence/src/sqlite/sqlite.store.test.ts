@@ -13,6 +13,7 @@ import { SchemaVersionTooNewError, StoreInUseError, StoreMismatchError } from '.
 import type { NamespaceRecord } from '../types';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, readSchemaVersion } from './migrations';
 import { openSqlitePersistence } from './sqlite-persistence';
+import type { WalSync } from './wal-sync';
 
 const T0 = 1_700_000_000_000;
 
@@ -486,16 +487,29 @@ describe('sqlite durability', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hourglass-sqlite-sync-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const freshFile = (name: string): string => path.join(dir, `${name}.db`);
-  const synchronousOf = (p: unknown): unknown => (p as { db: Database.Database }).db.pragma('synchronous', { simple: true });
-  it('syncs at every commit by default (synchronous FULL: an acknowledged write survives a power loss), NORMAL when asked', async () => {
+  const walSyncOf = (p: unknown): WalSync | undefined => (p as { walSync: WalSync | undefined }).walSync;
+  it('syncs the write-ahead log after every commit, before the caller is answered, by default; not when asked for normal', async () => {
     const durable = openSqlitePersistence({ path: freshFile('durable') });
     const relaxed = openSqlitePersistence({ path: freshFile('relaxed'), synchronous: 'normal' });
+    const memory = openSqlitePersistence({ path: ':memory:' });
     try {
-      assert.equal(synchronousOf(durable), 2, 'FULL');
-      assert.equal(synchronousOf(relaxed), 1, 'NORMAL');
+      const sync = walSyncOf(durable);
+      assert.ok(sync, 'a durable store on a file syncs its log');
+      assert.equal(walSyncOf(relaxed), undefined);
+      assert.equal(walSyncOf(memory), undefined, 'a store in memory has no log to sync');
+      const before = sync.syncs;
+      await durable.namespaces.createNamespace(namespace('synced'));
+      // Answered only once the commit was synced: nothing is pending and one more sync completed.
+      assert.equal(sync.pending(), false, 'the caller was answered before its commit was synced');
+      assert.ok(sync.syncs > before, 'no sync ran for the commit');
+      // A read changes nothing and needs no sync.
+      const afterWrite = sync.syncs;
+      assert.ok(await durable.namespaces.getNamespaceByName('synced'));
+      assert.equal(sync.syncs, afterWrite);
     } finally {
       await durable.close();
       await relaxed.close();
+      await memory.close();
     }
   });
 });
