@@ -36,7 +36,7 @@ import { bundleBenchWorkflows, createBenchWorker, type WorkflowBundle } from './
 import { measureRoundTrips } from './db-roundtrips';
 import type { FloodCommand, FloodMessage } from './flood';
 import type { NoiseMessage } from './noise';
-import { histogramDelta, histogramQuantile, parseEventLoopReport, parseHistogram, processCpuMs, processRssBytes, type HistogramBuckets } from './server-stats';
+import { histogramDelta, histogramQuantile, parseEventLoopReport, parseHistogram, processCpuMs, processRssBytes, type EventLoopReport, type HistogramBuckets } from './server-stats';
 import { visibilityListBench } from './visibility-list';
 import { summarize, type LatencySummary } from './stats';
 import { breakdown, formatBreakdown, type Breakdown, type TimedRun } from './breakdown';
@@ -258,7 +258,10 @@ const WORKFLOW_CALLS = ['StartWorkflowExecution', 'RespondWorkflowTaskCompleted'
  * scrapes, by method: how much of a start-to-close the server spends answering, apart from the
  * time a call waits before the server reads it and the time the worker spends on its task.
  */
-function rpcLatencies(before: string, after: string, namespace: string): { method: string; count: number; p50Ms: number; p99Ms: number }[] {
+type ServerSide = { method: string; count: number; p50Ms: number; p99Ms: number }[];
+
+/** The server's own answer time (its RPC latency histogram between two scrapes) for one namespace's workflow calls. */
+function rpcLatencies(before: string, after: string, namespace: string): ServerSide {
   return WORKFLOW_CALLS.map((method) => {
     const labels = { namespace, method };
     const delta = histogramDelta(parseHistogram(before, 'hourglass_rpc_latency_seconds', labels), parseHistogram(after, 'hourglass_rpc_latency_seconds', labels));
@@ -383,7 +386,17 @@ async function apsPhase(
   store: 'sqlite' | 'mysql',
   workflowBundle: WorkflowBundle,
   options: { rate: number; durationSeconds: number; floodAps: number; offered: number; baseline: boolean },
-): Promise<{ baseline?: LatencySummary; baselineBreakdown?: Breakdown; flooded: LatencySummary; floodedBreakdown: Breakdown; flood: FloodCounts }> {
+): Promise<{
+  baseline?: LatencySummary;
+  baselineBreakdown?: Breakdown;
+  baselineServerSide?: ServerSide;
+  baselineLoop?: EventLoopReport | undefined;
+  flooded: LatencySummary;
+  floodedBreakdown: Breakdown;
+  floodedServerSide: ServerSide;
+  floodedLoop: EventLoopReport | undefined;
+  flood: FloodCounts;
+}> {
   const settings = { 'frontend.namespaceAPS': [{ value: options.floodAps, constraints: { namespace: FLOODED_NAMESPACE } }] };
   const server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, settings, extraArgs: ['--log-level', 'warn', '-n', FLOODED_NAMESPACE, STEADY_NAMESPACE] });
   const steadyWorker = await createWorker(server.address, STEADY_NAMESPACE, workflowBundle);
@@ -413,14 +426,33 @@ async function apsPhase(
       await throughput(steady, 20, 5); // warm-up of the steady namespace
       await ready;
       const quiet: TimedRun[] = [];
+      // Each phase is a window of the server's event-loop stall report (SIGUSR2 prints the last and starts the next).
+      const stallWindow = async (): Promise<EventLoopReport | undefined> => {
+        process.kill(server.pid as number, 'SIGUSR2');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return parseEventLoopReport(server.recentOutput());
+      };
+      await stallWindow();
+      const atStart = await scrapeText(server.metricsUrl);
       const baseline = options.baseline ? (await fixedRate(steady, options.rate, options.durationSeconds, quiet)).latency : undefined;
+      const beforeFlood = await scrapeText(server.metricsUrl);
+      const baselineLoop = await stallWindow();
       const done = message('done');
       command('go');
       const timed: TimedRun[] = [];
       const flooded = (await fixedRate(steady, options.rate, options.durationSeconds, timed)).latency;
+      const afterFlood = await scrapeText(server.metricsUrl);
+      const floodedLoop = await stallWindow();
       command('stop');
       const { kind: _kind, ...counts } = await done;
-      return { ...(baseline ? { baseline, baselineBreakdown: await breakdown(steady, quiet) } : {}), flooded, floodedBreakdown: await breakdown(steady, timed), flood: counts };
+      return {
+        ...(baseline ? { baseline, baselineBreakdown: await breakdown(steady, quiet), baselineServerSide: rpcLatencies(atStart, beforeFlood, STEADY_NAMESPACE), baselineLoop } : {}),
+        flooded,
+        floodedLoop,
+        floodedBreakdown: await breakdown(steady, timed),
+        floodedServerSide: rpcLatencies(beforeFlood, afterFlood, STEADY_NAMESPACE),
+        flood: counts,
+      };
     });
   } finally {
     // The flood's worker drains its in-flight tasks and exits on its own after 'stop'; it must be
@@ -443,6 +475,14 @@ async function apsNeighbours(store: 'sqlite' | 'mysql', workflowBundle: Workflow
   const limited = await apsPhase(store, workflowBundle, { rate, durationSeconds, floodAps, offered, baseline: true });
   const unlimited = await apsPhase(store, workflowBundle, { rate, durationSeconds, floodAps: 0, offered, baseline: false });
   return { rate, durationSeconds, floodAps, offered, limited, unlimited };
+}
+
+function fmtLoop(loop: EventLoopReport | undefined): string {
+  return loop ? `; server event loop: longest stall ${loop.maxMs.toFixed(0)} ms, p99 ${loop.p99Ms.toFixed(1)} ms` : '';
+}
+
+function fmtServerSide(serverSide: ServerSide): string {
+  return serverSide.map((r) => `${r.method} p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (n=${r.count})`).join('; ');
 }
 
 function fmtFlood(f: FloodCounts): string {
@@ -532,7 +572,7 @@ async function main(): Promise<void> {
     const loop = n.eventLoop ? `; server event loop: longest stall ${n.eventLoop.maxMs.toFixed(0)} ms, p99 ${n.eventLoop.p99Ms.toFixed(1)} ms` : '';
     console.log(`neighbours: ${FAN_OUT} activities in one workflow task and ${SIGNALS} signals took ${n.noiseSeconds.toFixed(1)} s; meanwhile namespace ${NEIGHBOUR_NAMESPACE} at 20/s: start-to-close ${fmt(n.neighbour)}${loop}`);
     for (const line of formatBreakdown(n.breakdown)) console.log(line);
-    console.log(`  the server's own answer time for ${NEIGHBOUR_NAMESPACE}'s calls: ${n.serverSide.map((r) => `${r.method} p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (n=${r.count})`).join('; ')}`);
+    console.log(`  the server's own answer time for ${NEIGHBOUR_NAMESPACE}'s calls: ${fmtServerSide(n.serverSide)}`);
   }
   if (!args.address && args.mode === 'aps-neighbours') {
     const a = await apsNeighbours(store, workflowBundle);
@@ -540,8 +580,10 @@ async function main(): Promise<void> {
     console.log(`aps-neighbours: namespace ${FLOODED_NAMESPACE} offered ${a.offered} starts/s (${FLOOD_FACTOR}× its ${a.floodAps} APS) for ${a.durationSeconds} s while ${STEADY_NAMESPACE} runs ${a.rate} workflows/s`);
     if (a.limited.baseline) console.log(`  ${STEADY_NAMESPACE} alone (baseline):            start-to-close ${fmt(a.limited.baseline)}`);
     if (a.limited.baselineBreakdown) for (const line of formatBreakdown(a.limited.baselineBreakdown)) console.log(line);
+    if (a.limited.baselineServerSide) console.log(`  the server's own answer time for ${STEADY_NAMESPACE}'s calls: ${fmtServerSide(a.limited.baselineServerSide)}${fmtLoop(a.limited.baselineLoop)}`);
     console.log(`  ${STEADY_NAMESPACE} under the flood, APS limited: start-to-close ${fmt(a.limited.flooded)}`);
     for (const line of formatBreakdown(a.limited.floodedBreakdown)) console.log(line);
+    console.log(`  the server's own answer time for ${STEADY_NAMESPACE}'s calls: ${fmtServerSide(a.limited.floodedServerSide)}${fmtLoop(a.limited.floodedLoop)}`);
     console.log(`    ${FLOODED_NAMESPACE}: ${fmtFlood(a.limited.flood)}`);
     console.log(`  ${STEADY_NAMESPACE} under the flood, APS off:     start-to-close ${fmt(a.unlimited.flooded)}`);
     console.log(`    ${FLOODED_NAMESPACE}: ${fmtFlood(a.unlimited.flood)}`);

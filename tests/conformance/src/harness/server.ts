@@ -288,7 +288,10 @@ class ServerProcessImpl implements ServerProcess {
     if (!existsSync(bin)) {
       throw new Error(`Hourglass server entry not found at ${bin} (build it with \`npm run build\`)`);
     }
-    const child = spawn(process.execPath, [bin, ...this.args], {
+    // Node flags for the server alone (NODE_OPTIONS refuses some, --cpu-prof among them), e.g. to
+    // profile a bench's server: HOURGLASS_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const nodeArgs = (process.env.HOURGLASS_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, bin, ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...this.env },
     });
