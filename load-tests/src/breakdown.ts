@@ -46,6 +46,8 @@ export interface Breakdown {
   slowest: number;
   thresholdMs: number;
   segments: SegmentSummary[];
+  /** When each of the slowest was started, seconds after the first run of the phase, in order: clusters point at one event of the noise. */
+  slowStartedAtS: number[];
 }
 
 /**
@@ -78,9 +80,11 @@ export async function breakdown(client: Client, runs: TimedRun[], fraction = 0.0
     byLatency.map((r) => r.answeredAt - r.calledAt),
     100 * (1 - n / Math.max(1, byLatency.length)),
   );
+  const firstCall = Math.min(...runs.map((r) => r.calledAt));
   return {
     slowest: n,
     thresholdMs,
+    slowStartedAtS: slow.map((r) => (r.calledAt - firstCall) / 1000).sort((a, b) => a - b),
     segments: order.map((segment) => ({ segment, slowMeanMs: (s.total.get(segment) ?? 0) / Math.max(1, s.count), typicalMeanMs: (t.total.get(segment) ?? 0) / Math.max(1, t.count) })),
   };
 }
@@ -89,5 +93,6 @@ export async function breakdown(client: Client, runs: TimedRun[], fraction = 0.0
 export function formatBreakdown(b: Breakdown): string[] {
   const lines = [`  where the slowest ${b.slowest} (≥ ${b.thresholdMs.toFixed(0)} ms) spent their time, mean ms, against as many around the median:`];
   for (const s of b.segments) lines.push(`    ${s.segment.padEnd(58)} ${s.slowMeanMs.toFixed(1).padStart(8)} ${s.typicalMeanMs.toFixed(1).padStart(8)}`);
+  if (b.slowStartedAtS.length > 0) lines.push(`    the slowest were started at ${b.slowStartedAtS.map((t) => `${t.toFixed(1)}`).join(', ')} s into the phase`);
   return lines;
 }

@@ -22,7 +22,7 @@ import type {
   UsageQuery,
   UsageRow,
 } from '../types';
-import { checkLimit, isDuplicateKey, toBytes, type SqliteLane } from './sql';
+import { RowInserter, WeightedSteps, checkLimit, chunks, isDuplicateKey, toBytes, type SqliteLane } from './sql';
 
 interface RunParams {
   shardId: number;
@@ -106,11 +106,6 @@ function prepareStatements(db: Database.Database) {
     listItems: db.prepare<[RunParams], { kind: string; item_id: string; data: string }>(
       `SELECT kind, item_id, data FROM execution_items WHERE ${RUN_WHERE} ORDER BY kind, item_id`,
     ),
-    upsertItem: db.prepare<[RunParams & { kind: string; itemId: string; data: string }]>(
-      `INSERT INTO execution_items (shard_id, namespace_id, workflow_id, run_id, kind, item_id, data)
-       VALUES (@shardId, @namespaceId, @workflowId, @runId, @kind, @itemId, @data)
-       ON CONFLICT (shard_id, namespace_id, workflow_id, run_id, kind, item_id) DO UPDATE SET data = excluded.data`,
-    ),
     deleteItem: db.prepare<[RunParams & { kind: string; itemId: string }]>(
       `DELETE FROM execution_items WHERE ${RUN_WHERE} AND kind = @kind AND item_id = @itemId`,
     ),
@@ -127,10 +122,6 @@ function prepareStatements(db: Database.Database) {
     ),
     deleteCurrentIfRun: db.prepare<[RunParams]>(`DELETE FROM current_executions WHERE ${RUN_WHERE}`),
     maxEventId: db.prepare<[RunParams], number | null>(`SELECT MAX(event_id) FROM history_events WHERE ${RUN_WHERE}`).pluck(),
-    insertEvent: db.prepare<[RunParams & { eventId: number; data: Uint8Array }]>(
-      `INSERT INTO history_events (shard_id, namespace_id, workflow_id, run_id, event_id, data)
-       VALUES (@shardId, @namespaceId, @workflowId, @runId, @eventId, @data)`,
-    ),
     listExecutionKeys: db.prepare<[{ shardId: number; namespaceId: string; workflowId: string; runId: string; limit: number }], { workflow_id: string; run_id: string }>(
       `SELECT workflow_id, run_id FROM executions
        WHERE shard_id = @shardId AND namespace_id = @namespaceId AND (workflow_id > @workflowId OR (workflow_id = @workflowId AND run_id > @runId))
@@ -139,10 +130,6 @@ function prepareStatements(db: Database.Database) {
     readHistory: db.prepare<[RunParams & { from: number; to: number; limit: number }], { event_id: number; data: Buffer }>(
       `SELECT event_id, data FROM history_events WHERE ${RUN_WHERE} AND event_id >= @from AND event_id < @to
        ORDER BY event_id LIMIT @limit`,
-    ),
-    insertTask: db.prepare<[number, HistoryTaskRow]>(
-      `INSERT INTO history_tasks (shard_id, ${TASK_COLUMNS})
-       VALUES (?, @categoryId, @fireAt, @taskId, @namespaceId, @workflowId, @runId, @type, @data)`,
     ),
     listImmediate: db.prepare<[number, number, number, number], TaskRow>(
       `SELECT ${TASK_COLUMNS} FROM history_tasks WHERE shard_id = ? AND category_id = ? AND fire_at = 0 AND task_id > ?
@@ -174,6 +161,8 @@ type Statements = ReturnType<typeof prepareStatements>;
 
 export class SqliteExecutionStore implements ExecutionStore {
   private readonly sql: Statements;
+  /** The commit's row inserts, many rows per statement. */
+  private readonly inserts: { event: RowInserter; item: RowInserter; task: RowInserter };
   // IMMEDIATE: every one of these reads then writes; taking the write lock first avoids
   // SQLITE_BUSY on lock upgrade when another connection wrote in between.
   private readonly deleteTasksTx: (shardId: number, keys: HistoryTaskKey[]) => void;
@@ -182,6 +171,16 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   constructor(private readonly db: Database.Database, private readonly lane: SqliteLane, private readonly clock: Clock) {
     this.sql = prepareStatements(db);
+    this.inserts = {
+      event: new RowInserter(db, 'INSERT INTO history_events (shard_id, namespace_id, workflow_id, run_id, event_id, data)', 6),
+      item: new RowInserter(
+        db,
+        'INSERT INTO execution_items (shard_id, namespace_id, workflow_id, run_id, kind, item_id, data)',
+        7,
+        ' ON CONFLICT (shard_id, namespace_id, workflow_id, run_id, kind, item_id) DO UPDATE SET data = excluded.data',
+      ),
+      task: new RowInserter(db, `INSERT INTO history_tasks (shard_id, ${TASK_COLUMNS})`, 9),
+    };
     this.deleteTasksTx = db.transaction((shardId: number, keys: HistoryTaskKey[]) => {
       this.markTaskIdsUsed(shardId, keys.reduce((max, key) => Math.max(max, key.taskId), 0));
       for (const key of keys) this.sql.deleteTask.run(shardId, key.categoryId, key.fireAt, key.taskId);
@@ -313,8 +312,9 @@ export class SqliteExecutionStore implements ExecutionStore {
    * The commit as a list of statements (and the checks before them), run in one transaction: a throw
    * at any step also undoes the writes of the steps before it. The checks come first.
    */
-  private commitSteps(commit: ShardCommit): (() => void)[] {
-    const steps: (() => void)[] = [() => this.checkRangeId(commit.shardId, commit.rangeId)];
+  private commitSteps(commit: ShardCommit): WeightedSteps {
+    const steps = new WeightedSteps();
+    steps.push(() => this.checkRangeId(commit.shardId, commit.rangeId));
     if (commit.current) steps.push(() => this.writeCurrent(commit.shardId, commit.current as CurrentExecutionUpdate));
     if (commit.update) this.updateSteps(commit.shardId, commit.update, steps);
     if (commit.create) this.createSteps(commit.shardId, commit.create, steps);
@@ -355,7 +355,7 @@ export class SqliteExecutionStore implements ExecutionStore {
     }
   }
 
-  private updateSteps(shardId: number, update: ExecutionUpdate, steps: (() => void)[]): void {
+  private updateSteps(shardId: number, update: ExecutionUpdate, steps: WeightedSteps): void {
     const run = runParams(shardId, update.key);
     steps.push(() => {
       this.checkDbVersion(run, update.key, update.expectedDbVersion, 'update');
@@ -369,7 +369,7 @@ export class SqliteExecutionStore implements ExecutionStore {
     this.eventSteps(run, update, steps);
   }
 
-  private createSteps(shardId: number, create: ExecutionWrite, steps: (() => void)[]): void {
+  private createSteps(shardId: number, create: ExecutionWrite, steps: WeightedSteps): void {
     const run = runParams(shardId, create.key);
     steps.push(() => {
       if (this.sql.dbVersion.get(run) !== undefined) throw new ConditionFailedError(`${describeRun(create.key)} already exists`);
@@ -380,21 +380,32 @@ export class SqliteExecutionStore implements ExecutionStore {
     this.eventSteps(run, create, steps);
   }
 
-  private itemSteps(run: RunParams, write: ExecutionWrite, steps: (() => void)[]): void {
-    for (const item of lastItemPerKey(write.upsertItems)) steps.push(() => this.sql.upsertItem.run({ ...run, kind: item.kind, itemId: item.id, data: item.data }));
+  private itemSteps(run: RunParams, write: ExecutionWrite, steps: WeightedSteps): void {
+    for (const chunk of chunks(lastItemPerKey(write.upsertItems))) {
+      steps.push(() => {
+        const values: unknown[] = [];
+        for (const item of chunk) values.push(run.shardId, run.namespaceId, run.workflowId, run.runId, item.kind, item.id, item.data);
+        this.inserts.item.run(chunk.length, values);
+      }, chunk.length);
+    }
   }
 
-  /** The checks above make a duplicate unreachable; the primary key is the last line of defence, never an overwrite. */
-  private eventSteps(run: RunParams, write: ExecutionWrite, steps: (() => void)[]): void {
-    for (const event of write.events) {
+  /**
+   * The checks above make a duplicate unreachable; the primary key is the last line of defence, never
+   * an overwrite. Up to ROWS_PER_INSERT events per statement.
+   */
+  private eventSteps(run: RunParams, write: ExecutionWrite, steps: WeightedSteps): void {
+    for (const chunk of chunks(write.events)) {
       steps.push(() => {
+        const values: unknown[] = [];
+        for (const event of chunk) values.push(run.shardId, run.namespaceId, run.workflowId, run.runId, event.eventId, event.data);
         try {
-          this.sql.insertEvent.run({ ...run, eventId: event.eventId, data: event.data });
+          this.inserts.event.run(chunk.length, values);
         } catch (err) {
-          if (isDuplicateKey(err)) throw new ConditionFailedError(`${describeRun(write.key)}: event ${event.eventId} already exists`);
+          if (isDuplicateKey(err)) throw new ConditionFailedError(`${describeRun(write.key)}: ${eventIds(chunk)} already exists`);
           throw err;
         }
-      });
+      }, chunk.length);
     }
   }
 
@@ -408,18 +419,20 @@ export class SqliteExecutionStore implements ExecutionStore {
     this.sql.deleteExecution.run(run);
   }
 
-  private taskSteps(commit: ShardCommit, steps: (() => void)[]): void {
+  private taskSteps(commit: ShardCommit, steps: WeightedSteps): void {
     const { shardId } = commit;
-    for (const task of commit.tasks) {
+    for (const chunk of chunks(commit.tasks)) {
       steps.push(() => {
+        const values: unknown[] = [];
+        for (const t of chunk) values.push(shardId, t.categoryId, t.fireAt, t.taskId, t.namespaceId, t.workflowId, t.runId, t.type, t.data);
         try {
-          this.sql.insertTask.run(shardId, pickTask(task));
+          this.inserts.task.run(chunk.length, values);
         } catch (err) {
           // A duplicate task id means the id allocator handed one out twice: a bug, not a lost race.
-          if (isDuplicateKey(err)) throw new InvariantViolationError(`task ${task.taskId} (category ${task.categoryId}) already exists in shard ${shardId}`);
+          if (isDuplicateKey(err)) throw new InvariantViolationError(`a task of [${chunk.map((t) => t.taskId).join(', ')}] already exists in shard ${shardId}`);
           throw err;
         }
-      });
+      }, chunk.length);
     }
   }
 
@@ -457,10 +470,11 @@ function toCurrent(namespaceId: string, workflowId: string, row: CurrentRow): Cu
   };
 }
 
-/** Copies only the columns, so a caller's extra properties never reach the binder. */
-function pickTask(task: HistoryTaskRow): HistoryTaskRow {
-  const { categoryId, taskId, fireAt, namespaceId, workflowId, runId, type, data } = task;
-  return { categoryId, taskId, fireAt, namespaceId, workflowId, runId, type, data };
+/** The events of a failed insert, for its message. */
+function eventIds(events: readonly HistoryEventRow[]): string {
+  const first = events[0]?.eventId;
+  const last = events[events.length - 1]?.eventId;
+  return events.length === 1 ? `event ${first}` : `an event of ${first}..${last}`;
 }
 
 function sortUsage(rows: UsageRow[]): UsageRow[] {

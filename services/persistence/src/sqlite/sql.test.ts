@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { SqliteLane, runTransaction, type LaneDurability } from './sql';
+import { ROWS_PER_INSERT, RowInserter, SQLITE_SLICE_MS, SqliteLane, WeightedSteps, chunks, runTransaction, type LaneDurability } from './sql';
 
 function busy(ms: number): void {
   const until = performance.now() + ms;
@@ -354,6 +354,44 @@ describe('SqliteLane durability', () => {
     sync.held.shift()?.(new Error('EIO'));
     await assert.rejects(write, /EIO/);
     await assert.rejects(lane.run(() => 1), /EIO/);
+    db.close();
+  });
+});
+
+describe('multi-row inserts', () => {
+  it('RowInserter writes 1..ROWS_PER_INSERT rows per statement and refuses a mismatched count', () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE r (a INTEGER PRIMARY KEY, b TEXT)');
+    const insert = new RowInserter(db, 'INSERT INTO r (a, b)', 2, ' ON CONFLICT (a) DO UPDATE SET b = excluded.b');
+    const rows = Array.from({ length: 40 }, (_, i) => [i, `v${i}`] as const);
+    for (const chunk of chunks(rows)) insert.run(chunk.length, chunk.flat());
+    assert.deepEqual(chunks(rows).map((c) => c.length), [ROWS_PER_INSERT, ROWS_PER_INSERT, 40 - 2 * ROWS_PER_INSERT]);
+    assert.equal(db.prepare('SELECT count(*) FROM r').pluck().get(), 40);
+    // The tail applies to every row of the statement.
+    insert.run(2, [3, 'again', 39, 'last']);
+    assert.deepEqual(db.prepare('SELECT b FROM r WHERE a IN (3, 39) ORDER BY a').pluck().all(), ['again', 'last']);
+    assert.throws(() => insert.run(2, [1, 'x']), /1\.\.16 rows of 2 values, got 2 values for 2 rows/);
+    assert.throws(() => insert.run(ROWS_PER_INSERT + 1, []), /got 0 values/);
+    db.close();
+  });
+
+  it("a transaction's weight is its rows: few steps that write many rows still give the event loop turns", async () => {
+    const db = new Database(':memory:');
+    const lane = new SqliteLane();
+    const steps = new WeightedSteps();
+    let stepsDone = 0;
+    // Three steps of 100 rows each (300 > SQLITE_SYNC_STEPS), each holding the thread past a slice.
+    for (let i = 0; i < 3; i++) {
+      steps.push(() => {
+        busy(SQLITE_SLICE_MS + 2);
+        stepsDone += 1;
+      }, 100);
+    }
+    let timerSawSteps = -1;
+    setTimeout(() => (timerSawSteps = stepsDone), 0);
+    await lane.transaction(db, steps);
+    assert.equal(stepsDone, 3);
+    assert.ok(timerSawSteps >= 0 && timerSawSteps < 3, `the event loop got no turn inside the transaction (timer saw ${timerSawSteps} steps done)`);
     db.close();
   });
 });

@@ -71,9 +71,10 @@ export class SqliteLane {
    * of its own, so a throw undoes only its own steps and rejects only its caller, and every caller is
    * answered after the one COMMIT, so nothing is acknowledged before it is written.
    */
-  transaction(db: Database.Database, steps: readonly (() => void)[], tenant = ''): Promise<void> {
+  transaction(db: Database.Database, steps: readonly (() => void)[] | WeightedSteps, tenant = ''): Promise<void> {
+    const { list, weight } = weighed(steps);
     return new Promise<void>((resolve, reject) => {
-      this.enqueue(tenant, { op: () => runTransaction(db, steps), write: { db, steps }, resolve: resolve as (value: unknown) => void, reject });
+      this.enqueue(tenant, { op: () => runTransaction(db, list, weight), write: { db, steps: list, weight }, resolve: resolve as (value: unknown) => void, reject });
     });
   }
 
@@ -96,7 +97,7 @@ export class SqliteLane {
           shortTransaction(db)(steps);
           return result;
         },
-        write: { db, steps, result: () => result },
+        write: { db, steps, weight: 1, result: () => result },
         resolve: resolve as (value: unknown) => void,
         reject,
       });
@@ -166,13 +167,13 @@ export class SqliteLane {
    */
   private takeGroup(first: LaneEntry): LaneEntry[] | undefined {
     const write = first.write;
-    if (!write || write.steps.length > SQLITE_SYNC_STEPS) return undefined;
+    if (!write || write.weight > SQLITE_SYNC_STEPS) return undefined;
     const group = [first];
-    let steps = write.steps.length;
+    let steps = write.weight;
     while (group.length < SQLITE_GROUP_MAX_TRANSACTIONS) {
       const candidate = this.waiting.peek()?.write;
-      if (!candidate || candidate.db !== write.db || steps + candidate.steps.length > SQLITE_SYNC_STEPS) break;
-      steps += candidate.steps.length;
+      if (!candidate || candidate.db !== write.db || steps + candidate.weight > SQLITE_SYNC_STEPS) break;
+      steps += candidate.weight;
       group.push(this.waiting.shift() as LaneEntry);
     }
     return group.length < 2 ? undefined : group;
@@ -265,6 +266,8 @@ export interface LaneDurability {
 interface LaneWrite {
   db: Database.Database;
   steps: readonly (() => void)[];
+  /** Rows the steps write (at least one per step): what the run-in-one-go and grouping limits count. */
+  weight: number;
   /** What the caller is answered once its steps are committed (`write`); undefined for `transaction`. */
   result?: () => unknown;
 }
@@ -315,16 +318,16 @@ function groupTransaction(db: Database.Database): (group: LaneEntry[], outcomes:
 /** Longest stretch of statements a large transaction runs before giving the event loop a turn. */
 export const SQLITE_SLICE_MS = 8;
 
-/** A transaction at most this many statements long runs in one go (small enough to never matter). */
+/** A transaction writing at most this many rows runs in one go (small enough to never matter). */
 export const SQLITE_SYNC_STEPS = 200;
 
 /**
- * Runs `steps` (single statements or checks) as one IMMEDIATE transaction. A long one gives the
- * event loop a turn every SQLITE_SLICE_MS while it holds the lane; a throw at any step rolls back
- * everything before it. Must run inside `SqliteLane.run`.
+ * Runs `steps` (statements or checks) as one IMMEDIATE transaction. A long one (`weight`, its rows,
+ * over SQLITE_SYNC_STEPS) gives the event loop a turn every SQLITE_SLICE_MS while it holds the lane;
+ * a throw at any step rolls back everything before it. Must run inside `SqliteLane.run`.
  */
-export async function runTransaction(db: Database.Database, steps: readonly (() => void)[]): Promise<void> {
-  if (steps.length <= SQLITE_SYNC_STEPS) {
+export async function runTransaction(db: Database.Database, steps: readonly (() => void)[], weight = steps.length): Promise<void> {
+  if (weight <= SQLITE_SYNC_STEPS) {
     shortTransaction(db)(steps);
     return;
   }
@@ -357,4 +360,61 @@ function shortTransaction(db: Database.Database): (steps: readonly (() => void)[
     shortTransactions.set(db, run);
   }
   return run;
+}
+
+/**
+ * The steps of a transaction and the rows they write: a step that inserts many rows (RowInserter)
+ * counts as many, so a large commit still gives the event loop turns however its rows are packed.
+ */
+export class WeightedSteps {
+  readonly list: (() => void)[] = [];
+  weight = 0;
+
+  push(step: () => void, rows = 1): void {
+    this.list.push(step);
+    this.weight += Math.max(1, rows);
+  }
+}
+
+function weighed(steps: readonly (() => void)[] | WeightedSteps): { list: readonly (() => void)[]; weight: number } {
+  return steps instanceof WeightedSteps ? { list: steps.list, weight: steps.weight } : { list: steps, weight: steps.length };
+}
+
+/** Rows one multi-row INSERT carries: 6,000 rows insert about 2.7× faster 16 at a time than one by one. */
+export const ROWS_PER_INSERT = 16;
+
+/** `items` in runs of at most `size`, in order. */
+export function chunks<T>(items: readonly T[], size = ROWS_PER_INSERT): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * A multi-row INSERT for 1..ROWS_PER_INSERT rows of `columns` values each: `head` up to VALUES,
+ * `tail` after them (an ON CONFLICT clause). One prepared statement per row count, made on first use.
+ */
+export class RowInserter {
+  private readonly bySize = new Map<number, Database.Statement>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly head: string,
+    private readonly columns: number,
+    private readonly tail = '',
+  ) {}
+
+  /** `values`: the rows' values one row after another, `rows * columns` of them. */
+  run(rows: number, values: readonly unknown[]): Database.RunResult {
+    if (rows < 1 || rows > ROWS_PER_INSERT || values.length !== rows * this.columns) {
+      throw new InvalidArgumentError(`a multi-row insert takes 1..${ROWS_PER_INSERT} rows of ${this.columns} values, got ${values.length} values for ${rows} rows`);
+    }
+    let statement = this.bySize.get(rows);
+    if (!statement) {
+      const row = `(${new Array<string>(this.columns).fill('?').join(', ')})`;
+      statement = this.db.prepare(`${this.head} VALUES ${new Array<string>(rows).fill(row).join(', ')}${this.tail}`);
+      this.bySize.set(rows, statement);
+    }
+    return statement.run(values);
+  }
 }
