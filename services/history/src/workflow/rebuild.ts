@@ -20,8 +20,13 @@ export type RunIdentity = Pick<ExecutionInfo, 'namespaceId' | 'workflowId' | 'ru
 
 /** An empty run of the given identity, before its first event. */
 export function blankState(identity: RunIdentity, now: number): MutableState {
+  // Fields written out rather than spread and extended (see newActivityInfo).
   return new MutableState({
-    ...identity,
+    namespaceId: identity.namespaceId,
+    workflowId: identity.workflowId,
+    runId: identity.runId,
+    startRequestId: identity.startRequestId,
+    identity: identity.identity,
     firstExecutionRunId: identity.runId,
     workflowTypeName: '',
     taskQueue: '',
