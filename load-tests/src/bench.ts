@@ -351,8 +351,11 @@ async function neighbours(store: 'sqlite' | 'mysql', workflowBundle: WorkflowBun
         runs.push(runOne(neighbour, timed).then((ms) => void latencies.push(ms)));
       }
       await Promise.all(runs);
-      const serverSide = rpcLatencies(rpcBefore, await scrapeText(server.metricsUrl), NEIGHBOUR_NAMESPACE);
-      return { noiseSeconds: await noiseSeconds, neighbour: summarize(latencies), breakdown: await breakdown(neighbour, timed), serverSide };
+      const rpcAfter = await scrapeText(server.metricsUrl);
+      const serverSide = rpcLatencies(rpcBefore, rpcAfter, NEIGHBOUR_NAMESPACE);
+      const syncs = histogramDelta(parseHistogram(rpcBefore, 'hourglass_sqlite_wal_sync_seconds', {}), parseHistogram(rpcAfter, 'hourglass_sqlite_wal_sync_seconds', {}));
+      const walSync = { count: syncs.counts[syncs.counts.length - 1] ?? 0, p50Ms: histogramQuantile(syncs, 0.5) * 1000, p99Ms: histogramQuantile(syncs, 0.99) * 1000 };
+      return { noiseSeconds: await noiseSeconds, neighbour: summarize(latencies), breakdown: await breakdown(neighbour, timed), serverSide, walSync };
     });
     await connection.close();
     await quiet.connection.close();
@@ -573,6 +576,7 @@ async function main(): Promise<void> {
     console.log(`neighbours: ${FAN_OUT} activities in one workflow task and ${SIGNALS} signals took ${n.noiseSeconds.toFixed(1)} s; meanwhile namespace ${NEIGHBOUR_NAMESPACE} at 20/s: start-to-close ${fmt(n.neighbour)}${loop}`);
     for (const line of formatBreakdown(n.breakdown)) console.log(line);
     console.log(`  the server's own answer time for ${NEIGHBOUR_NAMESPACE}'s calls: ${fmtServerSide(n.serverSide)}`);
+    if (n.walSync.count > 0) console.log(`  the store's log syncs over the noise: ${n.walSync.count}, p50 ${n.walSync.p50Ms.toFixed(1)} ms, p99 ${n.walSync.p99Ms.toFixed(1)} ms`);
   }
   if (!args.address && args.mode === 'aps-neighbours') {
     const a = await apsNeighbours(store, workflowBundle);

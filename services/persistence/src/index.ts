@@ -2,7 +2,7 @@ export * from './types';
 export * from './identity-types';
 export * from './portal-types';
 export * from './errors';
-export { openSqlitePersistence, type SqlitePersistenceOptions } from './sqlite';
+export { openSqlitePersistence, walSyncTimes, WAL_SYNC_BUCKETS_MS, type SqlitePersistenceOptions, type WalSyncTimes } from './sqlite';
 export { DEFAULT_NUM_HISTORY_SHARDS } from './store-checks';
 export {
   openMysqlPersistence,

@@ -22,7 +22,7 @@ import { ApiKeyAuthenticator, AuditRetention, IdentityService } from '@hourglass
 import { DEFAULT_HISTORY_CONFIG, HistoryEngine, NamespaceRegistry, type BillableActionCounter } from '@hourglass/history';
 import { MatchingEngine } from '@hourglass/matching';
 import { HistoryClient, MatchingClient, addHistoryService, addMatchingService } from '@hourglass/rpc';
-import { mysqlTraffic, type NamespaceRecord, type Persistence } from '@hourglass/persistence';
+import { mysqlTraffic, walSyncTimes, type NamespaceRecord, type Persistence } from '@hourglass/persistence';
 import { Billing, startReportServer, type BillingConfig, type ReportServer } from '@hourglass/usage';
 import type { VisibilityLagSnapshot } from '@hourglass/visibility';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -249,6 +249,7 @@ export async function startDevServer({ config, settings: given = DEFAULT_SETTING
         visibilityLag: () => visibility.indexer.lag.snapshot(),
         namespaceName: (id) => namespaces.getById(id).then((ns) => ns.name, () => ''),
         mysqlTraffic,
+        walSyncTimes,
       });
     }
     const metricsServer = metrics ? await serveMetrics(config, metrics, logger, keys, (name) => namespaces.getByName(name)) : undefined;

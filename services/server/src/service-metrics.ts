@@ -6,7 +6,7 @@
  */
 import { registerScrapedMetric, type ScrapedSample, type ServerMetrics } from '@hourglass/common';
 import type { BillableActionCounter } from '@hourglass/history';
-import type { MysqlTraffic } from '@hourglass/persistence';
+import { WAL_SYNC_BUCKETS_MS, type MysqlTraffic, type WalSyncTimes } from '@hourglass/persistence';
 import { LAG_BUCKETS_MS, type VisibilityLagSnapshot } from '@hourglass/visibility';
 
 export interface ServiceMetricSources {
@@ -16,6 +16,8 @@ export interface ServiceMetricSources {
   namespaceName: (id: string) => Promise<string>;
   /** What this process sent to MySQL so far (nothing on the SQLite store). */
   mysqlTraffic: () => MysqlTraffic;
+  /** How long the SQLite store's log syncs took so far (none on MySQL, or with synchronous normal). */
+  walSyncTimes: () => WalSyncTimes;
 }
 
 export function registerServiceMetrics(metrics: ServerMetrics, sources: ServiceMetricSources): void {
@@ -43,16 +45,25 @@ export function registerServiceMetrics(metrics: ServerMetrics, sources: ServiceM
     'hourglass_visibility_lag_seconds',
     'Visibility lag: from the commit of a change of an execution to its record written to the visibility index',
     'histogram',
-    () => {
-      const lag = sources.visibilityLag();
-      const samples: ScrapedSample[] = LAG_BUCKETS_MS.map((ms, i) => ({ metricName: 'hourglass_visibility_lag_seconds_bucket', labels: { le: ms / 1000 }, value: lag.buckets[i] ?? 0 }));
-      samples.push({ metricName: 'hourglass_visibility_lag_seconds_bucket', labels: { le: '+Inf' }, value: lag.count });
-      samples.push({ metricName: 'hourglass_visibility_lag_seconds_sum', labels: {}, value: lag.sumMs / 1000 });
-      samples.push({ metricName: 'hourglass_visibility_lag_seconds_count', labels: {}, value: lag.count });
-      return samples;
-    },
+    () => secondsHistogram('hourglass_visibility_lag_seconds', LAG_BUCKETS_MS, sources.visibilityLag()),
   );
   registerMysqlTrafficMetrics(metrics, sources.mysqlTraffic);
+  registerScrapedMetric(
+    metrics.registry,
+    'hourglass_sqlite_wal_sync_seconds',
+    "Time of each sync of the SQLite store's write-ahead log (every commit under way waits for one before its caller is answered)",
+    'histogram',
+    () => secondsHistogram('hourglass_sqlite_wal_sync_seconds', WAL_SYNC_BUCKETS_MS, sources.walSyncTimes()),
+  );
+}
+
+/** A histogram kept in milliseconds (cumulative bucket counts, count, sum) as Prometheus samples in seconds. */
+function secondsHistogram(name: string, boundsMs: readonly number[], h: { buckets: readonly number[]; count: number; sumMs: number }): ScrapedSample[] {
+  const samples: ScrapedSample[] = boundsMs.map((ms, i) => ({ metricName: `${name}_bucket`, labels: { le: ms / 1000 }, value: h.buckets[i] ?? 0 }));
+  samples.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: h.count });
+  samples.push({ metricName: `${name}_sum`, labels: {}, value: h.sumMs / 1000 });
+  samples.push({ metricName: `${name}_count`, labels: {}, value: h.count });
+  return samples;
 }
 
 /** What this process sent to MySQL: every process that opens the store registers these (start-dev and each `hourglass start` host). */

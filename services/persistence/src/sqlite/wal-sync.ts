@@ -48,7 +48,9 @@ export class WalSync implements LaneDurability {
 
   sync(done: (err: Error | null) => void): void {
     const target = this.changes();
+    const began = performance.now();
     fdatasync(this.fd, (err) => {
+      recordSync(performance.now() - began);
       if (err) {
         done(new WalSyncFailedError(err));
         return;
@@ -67,6 +69,35 @@ export class WalSync implements LaneDurability {
   private changes(): number {
     return this.totalChanges.get() as number;
   }
+}
+
+/** Upper bounds (ms) of the sync-time histogram's buckets. */
+export const WAL_SYNC_BUCKETS_MS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
+
+/** How long this process's log syncs took so far: cumulative counts per bucket (as Prometheus keeps them), count and sum. */
+export interface WalSyncTimes {
+  buckets: number[];
+  count: number;
+  sumMs: number;
+}
+
+const times: WalSyncTimes = { buckets: WAL_SYNC_BUCKETS_MS.map(() => 0), count: 0, sumMs: 0 };
+
+function recordSync(ms: number): void {
+  WAL_SYNC_BUCKETS_MS.forEach((bound, i) => {
+    if (ms <= bound) times.buckets[i] = (times.buckets[i] ?? 0) + 1;
+  });
+  times.count += 1;
+  times.sumMs += ms;
+}
+
+/**
+ * A copy of this process's sync times so far (every SQLite store it opened; none with
+ * `synchronous: 'normal'` or in memory). Each sync is what every commit under way waited for, so a
+ * slow disk shows here first.
+ */
+export function walSyncTimes(): WalSyncTimes {
+  return { buckets: [...times.buckets], count: times.count, sumMs: times.sumMs };
 }
 
 /**

@@ -176,6 +176,10 @@ file.test('after a workflow ran, /metrics has every documented metric, with meth
   assert.equal(sample(text, 'hourglass_shard_ownership_changes_total', { event: 'acquired' }), 4, 'start-dev acquired its 4 shards');
   assert.equal(sample(text, 'hourglass_shards_owned', {}), 4);
   assert.ok((sample(text, 'hourglass_store_latency_seconds_count', { operation: 'commit' }) ?? 0) >= 1);
+  // The test server's store is a SQLite file with the default synchronous full: commits were synced.
+  const syncs = sample(text, 'hourglass_sqlite_wal_sync_seconds_count', {}) ?? 0;
+  assert.ok(syncs >= 1, 'the log was synced');
+  assert.equal(sample(text, 'hourglass_sqlite_wal_sync_seconds_bucket', { le: '+Inf' }), syncs);
   // The usage fold and the visibility indexer run after the commit: read them once they caught up.
   await eventually(async () => {
     const later = await (await fetch(`${env.server.metricsUrl}/metrics`)).text();
