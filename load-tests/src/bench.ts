@@ -572,8 +572,7 @@ async function main(): Promise<void> {
   if (!args.address && (args.mode === 'all' || args.mode === 'neighbours')) {
     const n = await neighbours(store, workflowBundle, 20);
     result.neighbours = n;
-    const loop = n.eventLoop ? `; server event loop: longest stall ${n.eventLoop.maxMs.toFixed(0)} ms, p99 ${n.eventLoop.p99Ms.toFixed(1)} ms` : '';
-    console.log(`neighbours: ${FAN_OUT} activities in one workflow task and ${SIGNALS} signals took ${n.noiseSeconds.toFixed(1)} s; meanwhile namespace ${NEIGHBOUR_NAMESPACE} at 20/s: start-to-close ${fmt(n.neighbour)}${loop}`);
+    console.log(`neighbours: ${FAN_OUT} activities in one workflow task and ${SIGNALS} signals took ${n.noiseSeconds.toFixed(1)} s; meanwhile namespace ${NEIGHBOUR_NAMESPACE} at 20/s: start-to-close ${fmt(n.neighbour)}${fmtLoop(n.eventLoop)}`);
     for (const line of formatBreakdown(n.breakdown)) console.log(line);
     console.log(`  the server's own answer time for ${NEIGHBOUR_NAMESPACE}'s calls: ${fmtServerSide(n.serverSide)}`);
     if (n.walSync.count > 0) console.log(`  the store's log syncs over the noise: ${n.walSync.count}, p50 ${n.walSync.p50Ms.toFixed(1)} ms, p99 ${n.walSync.p99Ms.toFixed(1)} ms`);
