@@ -22,7 +22,7 @@ import type {
   UsageQuery,
   UsageRow,
 } from '../types';
-import { RowInserter, WeightedSteps, checkLimit, chunks, isDuplicateKey, toBytes, type SqliteLane } from './sql';
+import { RowInserter, WeightedSteps, checkLimit, toBytes, type SqliteLane } from './sql';
 
 interface RunParams {
   shardId: number;
@@ -381,13 +381,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   }
 
   private itemSteps(run: RunParams, write: ExecutionWrite, steps: WeightedSteps): void {
-    for (const chunk of chunks(lastItemPerKey(write.upsertItems))) {
-      steps.push(() => {
-        const values: unknown[] = [];
-        for (const item of chunk) values.push(run.shardId, run.namespaceId, run.workflowId, run.runId, item.kind, item.id, item.data);
-        this.inserts.item.run(chunk.length, values);
-      }, chunk.length);
-    }
+    this.inserts.item.pushSteps(steps, lastItemPerKey(write.upsertItems), (item) => [run.shardId, run.namespaceId, run.workflowId, run.runId, item.kind, item.id, item.data]);
   }
 
   /**
@@ -395,18 +389,12 @@ export class SqliteExecutionStore implements ExecutionStore {
    * an overwrite. Up to ROWS_PER_INSERT events per statement.
    */
   private eventSteps(run: RunParams, write: ExecutionWrite, steps: WeightedSteps): void {
-    for (const chunk of chunks(write.events)) {
-      steps.push(() => {
-        const values: unknown[] = [];
-        for (const event of chunk) values.push(run.shardId, run.namespaceId, run.workflowId, run.runId, event.eventId, event.data);
-        try {
-          this.inserts.event.run(chunk.length, values);
-        } catch (err) {
-          if (isDuplicateKey(err)) throw new ConditionFailedError(`${describeRun(write.key)}: ${eventIds(chunk)} already exists`);
-          throw err;
-        }
-      }, chunk.length);
-    }
+    this.inserts.event.pushSteps(
+      steps,
+      write.events,
+      (event) => [run.shardId, run.namespaceId, run.workflowId, run.runId, event.eventId, event.data],
+      (chunk) => new ConditionFailedError(`${describeRun(write.key)}: ${eventIds(chunk)} already exists`),
+    );
   }
 
   private writeDeletion(shardId: number, deletion: ExecutionDeletion): void {
@@ -421,19 +409,13 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   private taskSteps(commit: ShardCommit, steps: WeightedSteps): void {
     const { shardId } = commit;
-    for (const chunk of chunks(commit.tasks)) {
-      steps.push(() => {
-        const values: unknown[] = [];
-        for (const t of chunk) values.push(shardId, t.categoryId, t.fireAt, t.taskId, t.namespaceId, t.workflowId, t.runId, t.type, t.data);
-        try {
-          this.inserts.task.run(chunk.length, values);
-        } catch (err) {
-          // A duplicate task id means the id allocator handed one out twice: a bug, not a lost race.
-          if (isDuplicateKey(err)) throw new InvariantViolationError(`a task of [${chunk.map((t) => t.taskId).join(', ')}] already exists in shard ${shardId}`);
-          throw err;
-        }
-      }, chunk.length);
-    }
+    this.inserts.task.pushSteps(
+      steps,
+      commit.tasks,
+      (t) => [shardId, t.categoryId, t.fireAt, t.taskId, t.namespaceId, t.workflowId, t.runId, t.type, t.data],
+      // A duplicate task id means the id allocator handed one out twice: a bug, not a lost race.
+      (chunk) => new InvariantViolationError(`a task of [${chunk.map((t) => t.taskId).join(', ')}] already exists in shard ${shardId}`),
+    );
   }
 
   /**

@@ -417,4 +417,23 @@ export class RowInserter {
     }
     return statement.run(values);
   }
+
+  /**
+   * Adds steps to `steps` that insert `rows`, ROWS_PER_INSERT per statement, each row's values as
+   * `valuesOf` gives them; a duplicate key becomes `onDuplicate(chunk)` when given.
+   */
+  pushSteps<R>(steps: WeightedSteps, rows: readonly R[], valuesOf: (row: R) => readonly unknown[], onDuplicate?: (chunk: readonly R[]) => Error): void {
+    for (const chunk of chunks(rows)) {
+      steps.push(() => {
+        const values: unknown[] = [];
+        for (const row of chunk) values.push(...valuesOf(row));
+        try {
+          this.run(chunk.length, values);
+        } catch (err) {
+          if (onDuplicate && isDuplicateKey(err)) throw onDuplicate(chunk);
+          throw err;
+        }
+      }, chunk.length);
+    }
+  }
 }
