@@ -129,6 +129,10 @@ function configure(db: Database.Database): void {
   // commits may be lost with the machine (never with the process alone).
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // Statement journals (a multi-row or upserting statement inside a transaction keeps one, to undo
+  // just that statement) and sorts stay in memory: on disk they were a temporary file with ~200
+  // writes per workflow. They only ever hold one transaction's worth.
+  db.pragma('temp_store = MEMORY');
   db.pragma(`analysis_limit = ${ANALYSIS_LIMIT}`);
 }
 

@@ -483,6 +483,22 @@ describe('sqlite query planner statistics', () => {
   });
 });
 
+describe('sqlite temporary storage', () => {
+  it('keeps statement journals and sorts in memory, never in a temporary file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hourglass-sqlite-temp-'));
+    const p = openSqlitePersistence({ path: path.join(dir, 'temp.db') });
+    try {
+      // A multi-row insert or an upsert inside a transaction keeps a statement journal: with
+      // temp_store = FILE (SQLite's default) that was a temporary file and ~200 writes a workflow.
+      const db = (p as unknown as { db: { pragma(q: string, o: { simple: true }): unknown } }).db;
+      assert.equal(db.pragma('temp_store', { simple: true }), 2, 'temp_store is not MEMORY');
+    } finally {
+      await p.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('sqlite durability', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hourglass-sqlite-sync-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
