@@ -32,7 +32,7 @@ import type {
   WorkflowTaskToken,
   Ws,
 } from '@hourglass/contracts';
-import type { HistoryTaskRow, NamespaceRecord, Persistence } from '@hourglass/persistence';
+import type { HistoryTaskKey, HistoryTaskRow, NamespaceRecord, Persistence } from '@hourglass/persistence';
 import { deleteWorkflowExecution } from './api/delete-workflow/delete-workflow.handler';
 import { applyParentClosePolicy, deliverExternalCancel, deliverExternalSignal, recordChildExecutionClosed, startChildExecution } from './api/cross-execution/cross-execution.handler';
 import { describeWorkflowExecution } from './api/describe-workflow-execution/describe-workflow-execution.handler';
@@ -58,6 +58,7 @@ import type { NamespaceRegistry } from './namespace-registry';
 import { ExecutionNotifier } from './notifier';
 import { WorkTracker } from './work-tracker';
 import { QueryRegistry } from './query-registry';
+import { BatchedDeleter } from './queues/batched-deleter';
 import { ImmediateQueueProcessor, type QueueProcessor, type TaskExecutor } from './queues/immediate-queue-processor';
 import { ScheduledQueueProcessor } from './queues/scheduled-queue-processor';
 import { TaskCategories, type TaskCategory } from './queues/task-categories';
@@ -232,12 +233,14 @@ export class HistoryEngine implements HistoryService {
     };
     this.createProcessors = (shardId) => {
       const processors = new Map<number, QueueProcessor>();
+      // One deleter for every category of the shard: their acknowledgements share a batch.
+      const deleter = new BatchedDeleter<HistoryTaskKey>((keys) => store.deleteTasks(shardId, keys), deps.logger, `shard ${shardId} tasks`);
       for (const { category, execute, deletes } of executors) {
         processors.set(
           category.id,
           category.kind === 'immediate'
-            ? new ImmediateQueueProcessor(shardId, category, store, execute, { ...options, executorDeletesTask: deletes }, deps.logger)
-            : new ScheduledQueueProcessor(shardId, category, store, deps.clock, execute, options, deps.logger),
+            ? new ImmediateQueueProcessor(shardId, category, store, execute, { ...options, executorDeletesTask: deletes, deleter }, deps.logger)
+            : new ScheduledQueueProcessor(shardId, category, store, deps.clock, execute, { ...options, deleter }, deps.logger),
         );
       }
       return processors;

@@ -21,6 +21,8 @@ export interface QueueProcessorOptions {
   maxRetryDelayMs: number;
   /** The executor deletes each task itself (in the transaction that applies it): nothing to acknowledge after it. */
   executorDeletesTask?: boolean;
+  /** Deletes executed tasks; shared by the shard's processors so their acknowledgements go in one batch. */
+  deleter?: BatchedDeleter<HistoryTaskKey>;
 }
 
 /** What the engine needs of every category's processor. */
@@ -48,7 +50,7 @@ export class ImmediateQueueProcessor implements QueueProcessor {
     private readonly options: QueueProcessorOptions,
     private readonly logger: Logger,
   ) {
-    this.deleter = new BatchedDeleter((keys) => store.deleteTasks(shardId, keys), logger, `${category.name} tasks`);
+    this.deleter = options.deleter ?? new BatchedDeleter((keys) => store.deleteTasks(shardId, keys), logger, `${category.name} tasks`);
   }
 
   async start(): Promise<void> {
@@ -94,8 +96,8 @@ export class ImmediateQueueProcessor implements QueueProcessor {
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
         await this.execute(row);
-        if (!this.options.executorDeletesTask) this.deleter.add({ categoryId: row.categoryId, fireAt: row.fireAt, taskId: row.taskId });
-        this.known.delete(row.taskId);
+        if (this.options.executorDeletesTask) this.known.delete(row.taskId);
+        else this.deleter.add({ categoryId: row.categoryId, fireAt: row.fireAt, taskId: row.taskId }, () => this.known.delete(row.taskId));
         return;
       } catch (err) {
         const delay = Math.min(this.options.maxRetryDelayMs, 50 * 2 ** attempt);

@@ -90,7 +90,7 @@ export class ScheduledQueueProcessor implements QueueProcessor {
     private readonly options: QueueProcessorOptions & { lookaheadMs: number },
     private readonly logger: Logger,
   ) {
-    this.deleter = new BatchedDeleter((keys) => store.deleteTasks(shardId, keys), logger, `${category.name} tasks`);
+    this.deleter = options.deleter ?? new BatchedDeleter((keys) => store.deleteTasks(shardId, keys), logger, `${category.name} tasks`);
   }
 
   private get lookaheadMs(): number {
@@ -184,8 +184,8 @@ export class ScheduledQueueProcessor implements QueueProcessor {
     const entry = this.known.get(row.taskId) ?? { storedFireAt: row.fireAt, failures: 0 };
     try {
       await this.execute({ ...row, fireAt: entry.storedFireAt });
-      this.deleter.add({ categoryId: row.categoryId, fireAt: entry.storedFireAt, taskId: row.taskId });
-      this.known.delete(row.taskId);
+      // Known until its row is deleted, so a scan in between does not run it again.
+      this.deleter.add({ categoryId: row.categoryId, fireAt: entry.storedFireAt, taskId: row.taskId }, () => this.known.delete(row.taskId));
     } catch (err) {
       if (this.stopped) return;
       entry.failures += 1;

@@ -59,6 +59,11 @@ const TASK_ID_RANGE_BITS = 2 ** 32;
 const MAX_CONDITION_RETRIES = 3;
 /** Usage tasks folded in one transaction at most. */
 const MAX_USAGE_FOLD_BATCH = 500;
+/**
+ * How long a usage task waits for others to share its fold: at a few workflows a second each of a
+ * workflow's ~5 usage tasks was a write transaction of its own. Usage is read by the hour.
+ */
+export const USAGE_FOLD_DELAY_MS = 100;
 /** Events per store read when a caller wants a long range. */
 export const HISTORY_READ_PAGE = 1000;
 
@@ -136,6 +141,7 @@ export class ShardContext {
   /** Usage tasks waiting for the next fold (see foldUsage), and whether one is running. */
   private readonly usageFolds: { fold: UsageFold; resolve: (folded: boolean) => void; reject: (err: unknown) => void }[] = [];
   private folding = false;
+  private foldTimer: NodeJS.Timeout | undefined;
   private readonly locks = new KeyedMutex();
   private readonly store: ExecutionStore;
   readonly clock: Clock;
@@ -513,17 +519,27 @@ export class ShardContext {
 
   /**
    * Folds a usage task into the hourly counters and deletes it, in one transaction fenced by this
-   * host's range id. Tasks that arrive while a fold is running wait and go together in the next
-   * one (one transaction for many tasks). Resolves with whether this task's usage was added.
+   * host's range id. A task waits up to USAGE_FOLD_DELAY_MS for others, and tasks that arrive while
+   * a fold is running go together in the next one (one transaction for many tasks). Resolves with
+   * whether this task's usage was added.
    */
   foldUsage(row: HistoryTaskRow, increments: readonly UsageIncrement[]): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.usageFolds.push({ fold: { task: { categoryId: row.categoryId, fireAt: row.fireAt, taskId: row.taskId }, increments }, resolve, reject });
-      if (!this.folding) void this.foldPending();
+      // At most `transferConcurrency` usage tasks of a shard run at once: half of them fold at once,
+      // so a busy shard never waits on the delay.
+      const foldNow = Math.max(1, Math.floor(this.deps.settings.get(HistorySettings.transferConcurrency) / 2));
+      if (this.usageFolds.length >= foldNow) void this.foldPending();
+      else if (!this.folding) {
+        this.foldTimer ??= setTimeout(() => void this.foldPending(), USAGE_FOLD_DELAY_MS);
+      }
     });
   }
 
   private async foldPending(): Promise<void> {
+    if (this.foldTimer) clearTimeout(this.foldTimer);
+    this.foldTimer = undefined;
+    if (this.folding) return;
     this.folding = true;
     try {
       while (this.usageFolds.length > 0) {

@@ -150,4 +150,36 @@ describe('usage metering', () => {
     await folded(e);
     assert.deepEqual(await usage(e), { workflow_started: 1, timer_started: 1, signal: 1, workflow_reset: 1 });
   });
+
+  it('usage tasks committed close together fold in one transaction, and a shard acknowledges the tasks of all its categories together', async () => {
+    const folds: number[] = [];
+    const deleteBatches: Set<number>[] = [];
+    t = await createTestEngine({
+      openPersistence: async (clock) => {
+        const persistence = openSqlitePersistence({ path: ':memory:', clock });
+        const store = persistence.executions;
+        const fold = store.foldUsageTasks.bind(store);
+        store.foldUsageTasks = (shardId, rangeId, batch) => {
+          folds.push(batch.length);
+          return fold(shardId, rangeId, batch);
+        };
+        const remove = store.deleteTasks.bind(store);
+        store.deleteTasks = (shardId, keys) => {
+          deleteBatches.push(new Set(keys.map((k) => k.categoryId)));
+          return remove(shardId, keys);
+        };
+        return persistence;
+      },
+    });
+    const e = t;
+    // One after another: each start's usage task is handed over before the next start commits, so
+    // without the fold's short wait each would be a fold (and a transaction) of its own.
+    for (let i = 0; i < 6; i++) await e.start(`batched-${i}`);
+    await folded(e);
+    assert.deepEqual(await usage(e), { workflow_started: 6 });
+    assert.equal(folds.reduce((a, b) => a + b, 0), 6);
+    assert.ok(folds.length < 6, `6 usage tasks took ${folds.length} folds`);
+    // Each start leaves a transfer task (its workflow task) and a visibility task: one shard's deleter takes both.
+    await eventually(() => deleteBatches.some((categories) => categories.has(TaskCategories.transfer.id) && categories.has(TaskCategories.visibility.id)));
+  });
 });
