@@ -21,13 +21,16 @@
  *    p50/p99 of `--pings` (50) sequential updates each. Only when asked for.
  *  - idle-memory: `--workflows` workflows that take their first workflow task and then wait for a
  *    signal; the server's resident memory per open workflow. Only when asked for.
+ * `--profile <dir>` writes a CPU profile of each server the bench starts into <dir>.
  * `--address` runs against a server started elsewhere (another build, say); `--server-pid` then
  * names its process so its CPU is read too.
  * Results print as a table and as one JSON line; record them in BENCHMARKS.md with the command.
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -75,8 +78,35 @@ const { values: args } = parseArgs({
      * the start's response instead of through matching and a poll.
      */
     'eager-start': { type: 'boolean', default: false },
+    /**
+     * A directory: each server the bench starts runs under `node --cpu-prof` and writes its CPU
+     * profile there when it stops (open it in Chrome DevTools or speedscope).
+     */
+    profile: { type: 'string' },
   },
 });
+
+if (args.profile !== undefined && args.address !== undefined) {
+  throw new Error('--profile profiles a server the bench starts; for one started elsewhere run it under `node --cpu-prof --cpu-prof-dir=<dir>`');
+}
+
+/** Node flags for the servers the bench starts: a CPU profile each with --profile. */
+function serverNodeArgs(): { nodeArgs?: string[] } {
+  if (args.profile === undefined) return {};
+  mkdirSync(args.profile, { recursive: true });
+  return { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] };
+}
+
+/** Says where the profiles written since `before` (file names already there) are. */
+function reportProfiles(before: ReadonlySet<string>): void {
+  if (args.profile === undefined) return;
+  const written = readdirSync(args.profile).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
+  console.log(written.length > 0 ? `CPU profile of the server: ${written.map((f) => path.join(args.profile as string, f)).join(', ')}` : `no CPU profile was written to ${args.profile}`);
+}
+
+function profilesNow(): Set<string> {
+  return new Set(args.profile !== undefined && existsSync(args.profile) ? readdirSync(args.profile) : []);
+}
 
 const TASK_QUEUE = `bench-${randomUUID().slice(0, 8)}`;
 /** `--server-pid` may list every process of a cluster (comma-separated): their CPU is summed. */
@@ -312,7 +342,7 @@ async function neighbours(store: 'sqlite' | 'mysql', workflowBundle: WorkflowBun
   // of the two noisy runs here and make their worker replay whole histories; lifted, as in the
   // noisy-neighbours conformance test, so what is measured is isolation.
   const settings = { 'history.maximumBufferedEventsBatch': [{ value: 1_000_000 }] };
-  const server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, settings, extraArgs: ['--log-level', 'warn', '-n', NEIGHBOUR_NAMESPACE] });
+  const server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, settings, extraArgs: ['--log-level', 'warn', '-n', NEIGHBOUR_NAMESPACE] , ...serverNodeArgs() });
   const quiet = await createWorker(server.address, NEIGHBOUR_NAMESPACE, workflowBundle);
   const connection = await Connection.connect({ address: server.address });
   const neighbour = new Client({ connection, namespace: NEIGHBOUR_NAMESPACE });
@@ -401,7 +431,7 @@ async function apsPhase(
   flood: FloodCounts;
 }> {
   const settings = { 'frontend.namespaceAPS': [{ value: options.floodAps, constraints: { namespace: FLOODED_NAMESPACE } }] };
-  const server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, settings, extraArgs: ['--log-level', 'warn', '-n', FLOODED_NAMESPACE, STEADY_NAMESPACE] });
+  const server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, settings, extraArgs: ['--log-level', 'warn', '-n', FLOODED_NAMESPACE, STEADY_NAMESPACE] , ...serverNodeArgs() });
   const steadyWorker = await createWorker(server.address, STEADY_NAMESPACE, workflowBundle);
   const connection = await Connection.connect({ address: server.address });
   const steady = new Client({ connection, namespace: STEADY_NAMESPACE });
@@ -494,6 +524,7 @@ function fmtFlood(f: FloodCounts): string {
 }
 
 async function main(): Promise<void> {
+  const profilesBefore = profilesNow();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   if (args.mode === 'visibility-list') {
     console.log(JSON.stringify(await visibilityListBench(Number(args.executions))));
@@ -501,7 +532,7 @@ async function main(): Promise<void> {
   }
   let server: ServerProcess | undefined;
   const store = args.store === 'mysql' ? 'mysql' : 'sqlite';
-  const address = args.address ?? (server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, extraArgs: ['--log-level', 'warn'] })).address;
+  const address = args.address ?? (server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, extraArgs: ['--log-level', 'warn'] , ...serverNodeArgs() })).address;
   const workflowBundle = await bundleBenchWorkflows();
   const apiKey = args.auth === 'key' ? (args['api-key'] ?? server?.devCredentials().ownerApiKey) : undefined;
   if (args.auth === 'key' && !apiKey) throw new Error('--auth key against a server the bench did not start needs --api-key');
@@ -591,6 +622,7 @@ async function main(): Promise<void> {
     console.log(`  ${STEADY_NAMESPACE} under the flood, APS off:     start-to-close ${fmt(a.unlimited.flooded)}`);
     console.log(`    ${FLOODED_NAMESPACE}: ${fmtFlood(a.unlimited.flood)}`);
   }
+  reportProfiles(profilesBefore);
   console.log(JSON.stringify(result));
 }
 

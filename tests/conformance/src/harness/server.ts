@@ -45,6 +45,11 @@ export interface StartServerOptions {
   /** Environment variables set for the server process besides the test's own (e.g. OTEL_* to trace). */
   env?: Record<string, string>;
   /**
+   * Node flags for the server process (`--cpu-prof --cpu-prof-dir=…`: a CPU profile, written when
+   * it exits), before those of HOURGLASS_SERVER_NODE_ARGS.
+   */
+  nodeArgs?: string[];
+  /**
    * Serve the web console on the portal listener (default false: `--no-portal-web`, so the hundreds
    * of test servers never load Next.js). Only the console's browser test turns it on.
    */
@@ -252,6 +257,7 @@ class ServerProcessImpl implements ServerProcess {
     readonly portalUrl: string,
     private readonly env: Record<string, string>,
     private readonly onDispose: () => Promise<void> = async () => undefined,
+    private readonly nodeArgs: readonly string[] = [],
   ) {
     this.address = `127.0.0.1:${port}`;
     this.tlsAddress = tlsPort === undefined ? undefined : `127.0.0.1:${tlsPort}`;
@@ -290,7 +296,7 @@ class ServerProcessImpl implements ServerProcess {
     }
     // Node flags for the server alone (NODE_OPTIONS refuses some, --cpu-prof among them), e.g. to
     // profile a bench's server: HOURGLASS_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
-    const nodeArgs = (process.env.HOURGLASS_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const nodeArgs = [...this.nodeArgs, ...(process.env.HOURGLASS_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     const child = spawn(process.execPath, [...nodeArgs, bin, ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...this.env },
@@ -502,7 +508,7 @@ async function startServerOnce(options: StartServerOptions): Promise<ServerProce
     ...((options.internalTransport ?? testInternalTransport()) === 'grpc-loopback' ? ['--internal-transport', 'grpc-loopback'] : []),
     ...(options.extraArgs ?? []),
   ];
-  const server = new ServerProcessImpl(port, tlsPort, dbPath, args, ownedTempDir, credentialsFile, `http://127.0.0.1:${metricsPort}`, `http://127.0.0.1:${portalPort}/graphql`, options.env ?? {}, async () => mysql?.drop());
+  const server = new ServerProcessImpl(port, tlsPort, dbPath, args, ownedTempDir, credentialsFile, `http://127.0.0.1:${metricsPort}`, `http://127.0.0.1:${portalPort}/graphql`, options.env ?? {}, async () => mysql?.drop(), options.nodeArgs);
   try {
     await server.launch();
   } catch (err) {
