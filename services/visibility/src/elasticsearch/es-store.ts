@@ -5,7 +5,7 @@
  * refuses a late or duplicated record (409, ignored here) and keeps the newest state. Queries are
  * translated by toEsQuery/toEsCount and always filtered by the namespace id.
  */
-import { Client, errors } from '@elastic/elasticsearch';
+import type { Client } from '@elastic/elasticsearch';
 import { InvalidArgumentError, UnavailableError, type Logger } from '@hourglass/common';
 import { EXECUTION_STATUS_NUMBERS } from '../attributes';
 import type { CheckedQuery } from '../query/ast';
@@ -15,6 +15,16 @@ import type { SearchCount, SearchPage, VisibilitySearchBackend } from '../search
 import { rowOf } from '../search';
 import type { PageCursor } from '../sql';
 import { ES_GROUP_BY_AGGREGATION, esIndexTemplate, toEsCount, toEsDocument, toEsQuery } from './query-index';
+
+type Elasticsearch = typeof import('@elastic/elasticsearch');
+let elasticsearchModule: Elasticsearch | undefined;
+/**
+ * The client library, loaded on first use: with its Arrow support it took a third of a second of
+ * every process's start, Elasticsearch configured or not.
+ */
+function elasticsearch(): Elasticsearch {
+  return (elasticsearchModule ??= require('@elastic/elasticsearch') as Elasticsearch);
+}
 
 export interface ElasticsearchStoreOptions {
   /** ELASTICSEARCH_URL, e.g. http://127.0.0.1:9200 (credentials in the URL are used, never logged). */
@@ -59,7 +69,7 @@ export class ElasticsearchVisibilityStore implements VisibilityIndex, Visibility
       throw new InvalidArgumentError('ELASTICSEARCH_URL is not a URL (expected e.g. http://127.0.0.1:9200)');
     }
     const where = `Elasticsearch at ${url.protocol}//${url.host}`;
-    const client = new Client({ node: options.url, requestTimeout: 30_000, maxRetries: 3 });
+    const client = new (elasticsearch().Client)({ node: options.url, requestTimeout: 30_000, maxRetries: 3 });
     const store = new ElasticsearchVisibilityStore(client, options.index ?? DEFAULT_VISIBILITY_INDEX, where);
     try {
       await client.info();
@@ -69,7 +79,7 @@ export class ElasticsearchVisibilityStore implements VisibilityIndex, Visibility
       }
     } catch (err) {
       await client.close().catch(() => undefined);
-      if (err instanceof errors.ResponseError && err.body && JSON.stringify(err.body).includes('resource_already_exists_exception')) return store;
+      if (err instanceof elasticsearch().errors.ResponseError && err.body && JSON.stringify(err.body).includes('resource_already_exists_exception')) return store;
       throw new UnavailableError(`${where} is unreachable or refused the visibility index ${store.index}: ${(err as Error).message}`, undefined, { cause: err });
     }
     options.logger.info({ index: store.index }, `visibility index on ${where}`);
@@ -130,7 +140,7 @@ export class ElasticsearchVisibilityStore implements VisibilityIndex, Visibility
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof errors.ResponseError && err.statusCode === 400) throw new InvalidArgumentError(`${this.where} refused the query: ${err.message}`);
+      if (err instanceof elasticsearch().errors.ResponseError && err.statusCode === 400) throw new InvalidArgumentError(`${this.where} refused the query: ${err.message}`);
       throw new UnavailableError(`${this.where}: ${(err as Error).message}`, undefined, { cause: err });
     }
   }

@@ -5,11 +5,18 @@
  * commits a partition's offset only after the batch is written to the index, so a crash replays
  * the batch (the index's versions make the replay harmless).
  */
-import { Kafka, logLevel, type Consumer, type LogEntry, type Producer } from 'kafkajs';
+import type { Consumer, Kafka, LogEntry, Producer } from 'kafkajs';
 import { UnavailableError, type Logger } from '@hourglass/common';
 import type { VisibilityBus, VisibilityConsumer } from '../bus';
 import type { VisibilityChange } from '../record';
 import { decodeVisibilityMessage, encodeVisibilityMessage } from './message';
+
+type KafkaJs = typeof import('kafkajs');
+let kafkajsModule: KafkaJs | undefined;
+/** kafkajs, loaded when a Kafka bus is made (not in every process that never uses one). */
+function kafkajs(): KafkaJs {
+  return (kafkajsModule ??= require('kafkajs') as KafkaJs);
+}
 
 export interface KafkaBusOptions {
   /** host:port of one or more brokers (KAFKA_BROKERS). */
@@ -38,6 +45,7 @@ export class KafkaVisibilityBus implements VisibilityBus {
   constructor(private readonly options: KafkaBusOptions) {
     if (options.brokers.length === 0) throw new UnavailableError('the Kafka visibility bus needs at least one broker (KAFKA_BROKERS)');
     this.topic = options.topic ?? DEFAULT_VISIBILITY_TOPIC;
+    const { Kafka, logLevel } = kafkajs();
     this.kafka = new Kafka({
       clientId: options.clientId ?? 'hourglass',
       brokers: options.brokers,
