@@ -10,7 +10,7 @@
 import type { Logger } from '@hourglass/common';
 
 const MAX_BATCH = 200;
-export const FLUSH_DELAY_MS = 100;
+const FLUSH_DELAY_MS = 100;
 
 export class BatchedDeleter<K> {
   private pending: K[] = [];

@@ -7,7 +7,7 @@
  */
 import { FairQueue, sleep, type Logger } from '@hourglass/common';
 import type { ExecutionStore, HistoryTaskKey, HistoryTaskRow } from '@hourglass/persistence';
-import { BatchedDeleter } from './batched-deleter';
+import type { BatchedDeleter } from './batched-deleter';
 import type { TaskCategory } from './task-categories';
 
 const LOAD_PAGE_SIZE = 1000;
@@ -22,7 +22,7 @@ export interface QueueProcessorOptions {
   /** The executor deletes each task itself (in the transaction that applies it): nothing to acknowledge after it. */
   executorDeletesTask?: boolean;
   /** Deletes executed tasks; shared by the shard's processors so their acknowledgements go in one batch. */
-  deleter?: BatchedDeleter<HistoryTaskKey>;
+  deleter: BatchedDeleter<HistoryTaskKey>;
 }
 
 /** What the engine needs of every category's processor. */
@@ -40,7 +40,6 @@ export class ImmediateQueueProcessor implements QueueProcessor {
   private stopped = false;
   private readonly abort = new AbortController();
   private readonly idleWaiters: (() => void)[] = [];
-  private readonly deleter: BatchedDeleter<HistoryTaskKey>;
 
   constructor(
     private readonly shardId: number,
@@ -49,9 +48,7 @@ export class ImmediateQueueProcessor implements QueueProcessor {
     private readonly execute: TaskExecutor,
     private readonly options: QueueProcessorOptions,
     private readonly logger: Logger,
-  ) {
-    this.deleter = options.deleter ?? new BatchedDeleter((keys) => store.deleteTasks(shardId, keys), logger, `${category.name} tasks`);
-  }
+  ) {}
 
   async start(): Promise<void> {
     let after = 0;
@@ -76,7 +73,7 @@ export class ImmediateQueueProcessor implements QueueProcessor {
     this.stopped = true;
     this.abort.abort();
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    await this.deleter.flush();
+    await this.options.deleter.flush();
   }
 
   private pump(): void {
@@ -97,7 +94,7 @@ export class ImmediateQueueProcessor implements QueueProcessor {
       try {
         await this.execute(row);
         if (this.options.executorDeletesTask) this.known.delete(row.taskId);
-        else this.deleter.add({ categoryId: row.categoryId, fireAt: row.fireAt, taskId: row.taskId }, () => this.known.delete(row.taskId));
+        else this.options.deleter.add({ categoryId: row.categoryId, fireAt: row.fireAt, taskId: row.taskId }, () => this.known.delete(row.taskId));
         return;
       } catch (err) {
         const delay = Math.min(this.options.maxRetryDelayMs, 50 * 2 ** attempt);

@@ -4,8 +4,7 @@
  * store until a periodic scan brings them into the window. Deleted only after the executor succeeded.
  */
 import { type Clock, type Logger } from '@hourglass/common';
-import type { ExecutionStore, HistoryTaskKey, HistoryTaskRow } from '@hourglass/persistence';
-import { BatchedDeleter } from './batched-deleter';
+import type { ExecutionStore, HistoryTaskRow } from '@hourglass/persistence';
 import type { QueueProcessor, QueueProcessorOptions, TaskExecutor } from './immediate-queue-processor';
 import type { TaskCategory } from './task-categories';
 
@@ -79,7 +78,6 @@ export class ScheduledQueueProcessor implements QueueProcessor {
   private scanning: Promise<void> | undefined;
   private running = 0;
   private readonly idleWaiters: (() => void)[] = [];
-  private readonly deleter: BatchedDeleter<HistoryTaskKey>;
 
   constructor(
     private readonly shardId: number,
@@ -89,9 +87,7 @@ export class ScheduledQueueProcessor implements QueueProcessor {
     private readonly execute: TaskExecutor,
     private readonly options: QueueProcessorOptions & { lookaheadMs: number },
     private readonly logger: Logger,
-  ) {
-    this.deleter = options.deleter ?? new BatchedDeleter((keys) => store.deleteTasks(shardId, keys), logger, `${category.name} tasks`);
-  }
+  ) {}
 
   private get lookaheadMs(): number {
     return this.options.lookaheadMs;
@@ -110,7 +106,7 @@ export class ScheduledQueueProcessor implements QueueProcessor {
     this.cancelWake?.();
     if (this.scanInterval) clearInterval(this.scanInterval);
     if (this.running > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    await this.deleter.flush();
+    await this.options.deleter.flush();
   }
 
   /** Tasks of this category just committed by this process. */
@@ -185,7 +181,7 @@ export class ScheduledQueueProcessor implements QueueProcessor {
     try {
       await this.execute({ ...row, fireAt: entry.storedFireAt });
       // Known until its row is deleted, so a scan in between does not run it again.
-      this.deleter.add({ categoryId: row.categoryId, fireAt: entry.storedFireAt, taskId: row.taskId }, () => this.known.delete(row.taskId));
+      this.options.deleter.add({ categoryId: row.categoryId, fireAt: entry.storedFireAt, taskId: row.taskId }, () => this.known.delete(row.taskId));
     } catch (err) {
       if (this.stopped) return;
       entry.failures += 1;

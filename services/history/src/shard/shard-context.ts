@@ -63,7 +63,7 @@ const MAX_USAGE_FOLD_BATCH = 500;
  * How long a usage task waits for others to share its fold: at a few workflows a second each of a
  * workflow's ~5 usage tasks was a write transaction of its own. Usage is read by the hour.
  */
-export const USAGE_FOLD_DELAY_MS = 100;
+const USAGE_FOLD_DELAY_MS = 100;
 /** Events per store read when a caller wants a long range. */
 export const HISTORY_READ_PAGE = 1000;
 
