@@ -10,8 +10,7 @@ import { ManualClock, temporal, toNumber } from '@hourglass/common';
 import type { Persistence } from '@hourglass/persistence';
 import type { HistoryEngine } from './history-engine';
 import type { NamespaceRegistry } from './namespace-registry';
-import { TaskCategories } from './queues/task-categories';
-import { eventually } from './testing/engine-fixture';
+import { usageFolded } from './testing/engine-fixture';
 import { mysqlHistoryDatabases } from './testing/mysql-hosts';
 
 const NUM_SHARDS = 2;
@@ -43,12 +42,7 @@ describe('shard ownership fencing between two history hosts (MySQL)', () => {
     const first = await start(a, 'wf-fence');
     // The start's background writes (its usage fold waits up to 100 ms for company) are done before
     // B takes over, so A's next write after the takeover is the termination below, at the fence.
-    await eventually(async () => {
-      for (let shardId = 0; shardId < NUM_SHARDS; shardId++) {
-        if ((await a.persistence.executions.listImmediateTasks(shardId, TaskCategories.usage.id, 0, 10)).length > 0) return false;
-      }
-      return true;
-    });
+    await usageFolded(a.persistence.executions, Array.from({ length: NUM_SHARDS }, (_, shardId) => shardId));
     // Host B starts: it acquires every shard, fencing A out.
     const b = await startHost('host-b', clock);
     try {

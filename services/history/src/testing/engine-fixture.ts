@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { CommandType, ManualClock, SettingsRegistry, msToDuration, silentLogger, temporal, toNumber, type HistoryEvent, type SettingOverrides } from '@hourglass/common';
 import { decodeTaskToken, type ActivityTaskToken, type WorkflowTaskToken } from '@hourglass/contracts';
-import { openSqlitePersistence, type NamespaceRecord, type Persistence } from '@hourglass/persistence';
+import { openSqlitePersistence, type ExecutionStore, type NamespaceRecord, type Persistence } from '@hourglass/persistence';
 import { DEFAULT_HISTORY_CONFIG } from '../config';
 import type { AddActivityTaskRequest, AddWorkflowTaskRequest, MatchingService, TaskQueueDescription, Ws } from '@hourglass/contracts';
 import { HistoryEngine, type HistoryEngineDeps } from '../history-engine';
 import { NamespaceRegistry } from '../namespace-registry';
+import { TaskCategories } from '../queues/task-categories';
 import { InProcessVisibilityBus, SqlSearchBackend, VisibilityIndexer, VisibilitySearch } from '@hourglass/visibility';
 
 export interface PushedTask {
@@ -225,6 +226,16 @@ export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 3000):
     if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Waits until these shards hold no usage task left to fold (a fold waits up to 100 ms for others to join it). */
+export async function usageFolded(store: ExecutionStore, shardIds: readonly number[]): Promise<void> {
+  await eventually(async () => {
+    for (const shardId of shardIds) {
+      if ((await store.listImmediateTasks(shardId, TaskCategories.usage.id, 0, 10)).length > 0) return false;
+    }
+    return true;
+  });
 }
 
 const E = temporal.api.enums.v1.EventType;

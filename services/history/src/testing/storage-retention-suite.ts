@@ -8,7 +8,7 @@ import { afterEach, describe, it } from 'node:test';
 import type { ManualClock } from '@hourglass/common';
 import type { Persistence } from '@hourglass/persistence';
 import { TaskCategories } from '../queues/task-categories';
-import { createTestEngine, eventually, type TestEngine } from './engine-fixture';
+import { createTestEngine, eventually, usageFolded, type TestEngine } from './engine-fixture';
 
 const H = 3_600_000;
 const RETENTION_MS = 6 * H;
@@ -31,10 +31,7 @@ export function runStorageRetentionSuite(name: string, open: (clock: ManualClock
       (await e.persistence.executions.getExecution(e.engine.shardFor(e.namespace.id, workflowId).shardId, { namespaceId: e.namespace.id, workflowId, runId })) !== undefined;
 
     const storage = async (e: TestEngine): Promise<{ active: number; retained: number }> => {
-      await eventually(async () => {
-        for (const shardId of [0, 1]) if ((await e.persistence.executions.listImmediateTasks(shardId, TaskCategories.usage.id, 0, 10)).length > 0) return false;
-        return true;
-      });
+      await usageFolded(e.persistence.executions, [0, 1]);
       const rows = await e.persistence.executions.readHourlyUsage({ namespaceIds: [e.namespace.id], fromMs: 0, toMs: Number.MAX_SAFE_INTEGER });
       const sum = (type: string): number => rows.filter((r) => r.recordType === type).reduce((s, r) => s + r.amount, 0);
       return { active: sum('active_storage_byte_seconds'), retained: sum('retained_storage_byte_seconds') };

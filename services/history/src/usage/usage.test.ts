@@ -8,7 +8,7 @@ import { afterEach, describe, it } from 'node:test';
 import { CommandType, int64, msToDuration, shardIdFor, temporal } from '@hourglass/common';
 import { openSqlitePersistence, type UsageRow } from '@hourglass/persistence';
 import { TaskCategories } from '../queues/task-categories';
-import { createTestEngine, eventually, scheduleActivity, startTimer, type TestEngine } from '../testing/engine-fixture';
+import { createTestEngine, eventually, scheduleActivity, startTimer, usageFolded, type TestEngine } from '../testing/engine-fixture';
 import { HOUR_MS } from './usage-task';
 
 type Command = temporal.api.command.v1.ICommand;
@@ -19,13 +19,8 @@ afterEach(async () => {
   t = undefined;
 });
 
-async function folded(engine: TestEngine): Promise<void> {
-  await eventually(async () => {
-    for (const shardId of [0, 1]) {
-      if ((await engine.persistence.executions.listImmediateTasks(shardId, TaskCategories.usage.id, 0, 10)).length > 0) return false;
-    }
-    return true;
-  });
+function folded(engine: TestEngine): Promise<void> {
+  return usageFolded(engine.persistence.executions, [0, 1]);
 }
 
 async function usage(engine: TestEngine, fromMs = 0, toMs = Number.MAX_SAFE_INTEGER): Promise<Record<string, number>> {
@@ -131,7 +126,7 @@ describe('usage metering', () => {
     });
     const e = t;
     // The new owner acquires the shard (a higher range id), its processor loads the tasks at start and folds them.
-    await eventually(async () => (await e.persistence.executions.listImmediateTasks(0, TaskCategories.usage.id, 0, 10)).length === 0);
+    await usageFolded(e.persistence.executions, [0]);
     const rows = await e.persistence.executions.readHourlyUsage({ namespaceIds: [namespaceId], fromMs: 0, toMs: Number.MAX_SAFE_INTEGER });
     assert.deepEqual(rows, [{ namespaceId, hourStart: H0, recordType: 'signal', amount: 5 }]);
   });
