@@ -12,7 +12,6 @@
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import type { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export { SpanKind, SpanStatusCode, TraceFlags, context as otelContext, trace as otelTrace, type Context, type Span, type Tracer };
@@ -48,35 +47,19 @@ export interface RunningTracing {
 }
 
 /**
- * OpenTelemetry's SDK and OTLP exporter, loaded only when tracing is on: together they took close to
- * half a second of every process's start, traced or not.
- */
-function newOtlpExporter(): OTLPTraceExporter {
-  const otlp = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
-  return new otlp.OTLPTraceExporter();
-}
-
-function tracingSdk(): {
-  core: typeof import('@opentelemetry/core');
-  resources: typeof import('@opentelemetry/resources');
-  traceBase: typeof import('@opentelemetry/sdk-trace-base');
-} {
-  return {
-    core: require('@opentelemetry/core') as typeof import('@opentelemetry/core'),
-    resources: require('@opentelemetry/resources') as typeof import('@opentelemetry/resources'),
-    traceBase: require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base'),
-  };
-}
-
-/**
  * Starts tracing for this process (the global tracer provider, context manager and W3C propagator)
  * or returns undefined when it is off. `exporter` replaces OTLP (tests).
  */
 export function startTracing(settings: TracingSettings, exporter?: SpanExporter): RunningTracing | undefined {
   if (!settings.enabled && !exporter) return undefined;
-  const { core, resources, traceBase } = tracingSdk();
+  // OpenTelemetry's SDK and OTLP exporter are loaded here, only when tracing is on: together they
+  // took close to half a second of every process's start, traced or not.
+  const core = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
+  const resources = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
+  const traceBase = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
+  const spanExporter = exporter ?? new (require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
   const provider = new traceBase.BasicTracerProvider({ resource: new resources.Resource({ 'service.name': settings.serviceName }) });
-  provider.addSpanProcessor(new traceBase.BatchSpanProcessor(exporter ?? newOtlpExporter()));
+  provider.addSpanProcessor(new traceBase.BatchSpanProcessor(spanExporter));
   sampledCalls = new SampledCallsContextManager();
   provider.register({ contextManager: sampledCalls, propagator: new core.W3CTraceContextPropagator() });
   return {

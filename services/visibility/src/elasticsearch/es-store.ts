@@ -16,14 +16,12 @@ import { rowOf } from '../search';
 import type { PageCursor } from '../sql';
 import { ES_GROUP_BY_AGGREGATION, esIndexTemplate, toEsCount, toEsDocument, toEsQuery } from './query-index';
 
-type Elasticsearch = typeof import('@elastic/elasticsearch');
-let elasticsearchModule: Elasticsearch | undefined;
 /**
- * The client library, loaded on first use: with its Arrow support it took a third of a second of
- * every process's start, Elasticsearch configured or not.
+ * The client library, loaded on first use (require's cache keeps it): with its Arrow support it took
+ * a third of a second of every process's start, Elasticsearch configured or not.
  */
-function elasticsearch(): Elasticsearch {
-  return (elasticsearchModule ??= require('@elastic/elasticsearch') as Elasticsearch);
+function elasticsearch(): typeof import('@elastic/elasticsearch') {
+  return require('@elastic/elasticsearch') as typeof import('@elastic/elasticsearch');
 }
 
 export interface ElasticsearchStoreOptions {

@@ -11,12 +11,6 @@ import type { VisibilityBus, VisibilityConsumer } from '../bus';
 import type { VisibilityChange } from '../record';
 import { decodeVisibilityMessage, encodeVisibilityMessage } from './message';
 
-type KafkaJs = typeof import('kafkajs');
-let kafkajsModule: KafkaJs | undefined;
-/** kafkajs, loaded when a Kafka bus is made (not in every process that never uses one). */
-function kafkajs(): KafkaJs {
-  return (kafkajsModule ??= require('kafkajs') as KafkaJs);
-}
 
 export interface KafkaBusOptions {
   /** host:port of one or more brokers (KAFKA_BROKERS). */
@@ -45,7 +39,8 @@ export class KafkaVisibilityBus implements VisibilityBus {
   constructor(private readonly options: KafkaBusOptions) {
     if (options.brokers.length === 0) throw new UnavailableError('the Kafka visibility bus needs at least one broker (KAFKA_BROKERS)');
     this.topic = options.topic ?? DEFAULT_VISIBILITY_TOPIC;
-    const { Kafka, logLevel } = kafkajs();
+    // Loaded here, when a Kafka bus is made, not in every process that never uses one.
+    const { Kafka, logLevel } = require('kafkajs') as typeof import('kafkajs');
     this.kafka = new Kafka({
       clientId: options.clientId ?? 'hourglass',
       brokers: options.brokers,
