@@ -34,7 +34,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { MYSQL_SHARD_DATABASES, MYSQL_URL, startServer, type ServerProcess } from '@hourglass/conformance';
+import { MYSQL_SHARD_DATABASES, MYSQL_URL, startServer, type ServerProcess, type StartServerOptions } from '@hourglass/conformance';
 import { bundleBenchWorkflows, createBenchWorker, type WorkflowBundle } from './bench-worker';
 import { measureRoundTrips } from './db-roundtrips';
 import type { FloodCommand, FloodMessage } from './flood';
@@ -90,11 +90,11 @@ if (args.profile !== undefined && args.address !== undefined) {
   throw new Error('--profile profiles a server the bench starts; for one started elsewhere run it under `node --cpu-prof --cpu-prof-dir=<dir>`');
 }
 
-/** Node flags for the servers the bench starts: a CPU profile each with --profile. */
-function serverNodeArgs(): { nodeArgs?: string[] } {
-  if (args.profile === undefined) return {};
-  mkdirSync(args.profile, { recursive: true });
-  return { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] };
+/** A server for the bench: `--in-memory` as asked, no rebuild verification, and under `node --cpu-prof` with --profile. */
+function startBenchServer(options: StartServerOptions): Promise<ServerProcess> {
+  if (args.profile !== undefined) mkdirSync(args.profile, { recursive: true });
+  const nodeArgs = args.profile === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] };
+  return startServer({ inMemory: args['in-memory'], verifyRebuild: false, ...nodeArgs, ...options });
 }
 
 /** Says where the profiles written since `before` (file names already there) are. */
@@ -342,7 +342,7 @@ async function neighbours(store: 'sqlite' | 'mysql', workflowBundle: WorkflowBun
   // of the two noisy runs here and make their worker replay whole histories; lifted, as in the
   // noisy-neighbours conformance test, so what is measured is isolation.
   const settings = { 'history.maximumBufferedEventsBatch': [{ value: 1_000_000 }] };
-  const server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, settings, extraArgs: ['--log-level', 'warn', '-n', NEIGHBOUR_NAMESPACE] , ...serverNodeArgs() });
+  const server = await startBenchServer({ store, settings, extraArgs: ['--log-level', 'warn', '-n', NEIGHBOUR_NAMESPACE] });
   const quiet = await createWorker(server.address, NEIGHBOUR_NAMESPACE, workflowBundle);
   const connection = await Connection.connect({ address: server.address });
   const neighbour = new Client({ connection, namespace: NEIGHBOUR_NAMESPACE });
@@ -431,7 +431,7 @@ async function apsPhase(
   flood: FloodCounts;
 }> {
   const settings = { 'frontend.namespaceAPS': [{ value: options.floodAps, constraints: { namespace: FLOODED_NAMESPACE } }] };
-  const server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, settings, extraArgs: ['--log-level', 'warn', '-n', FLOODED_NAMESPACE, STEADY_NAMESPACE] , ...serverNodeArgs() });
+  const server = await startBenchServer({ store, settings, extraArgs: ['--log-level', 'warn', '-n', FLOODED_NAMESPACE, STEADY_NAMESPACE] });
   const steadyWorker = await createWorker(server.address, STEADY_NAMESPACE, workflowBundle);
   const connection = await Connection.connect({ address: server.address });
   const steady = new Client({ connection, namespace: STEADY_NAMESPACE });
@@ -532,7 +532,7 @@ async function main(): Promise<void> {
   }
   let server: ServerProcess | undefined;
   const store = args.store === 'mysql' ? 'mysql' : 'sqlite';
-  const address = args.address ?? (server = await startServer({ inMemory: args['in-memory'], store, verifyRebuild: false, extraArgs: ['--log-level', 'warn'] , ...serverNodeArgs() })).address;
+  const address = args.address ?? (server = await startBenchServer({ store, extraArgs: ['--log-level', 'warn'] })).address;
   const workflowBundle = await bundleBenchWorkflows();
   const apiKey = args.auth === 'key' ? (args['api-key'] ?? server?.devCredentials().ownerApiKey) : undefined;
   if (args.auth === 'key' && !apiKey) throw new Error('--auth key against a server the bench did not start needs --api-key');

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 
 const OPTIONAL = /[\\/]node_modules[\\/](kafkajs|@elastic[\\/]elasticsearch|@opentelemetry[\\/](sdk-trace-base|exporter-trace-otlp-http|resources))[\\/]/;
 
-test('the dev server and the whole CLI load no Kafka, Elasticsearch or OpenTelemetry SDK module until one is configured', () => {
+test('the dev server and its store loader load no Kafka, Elasticsearch or OpenTelemetry SDK module until one is configured', () => {
   const script = `
     require(${JSON.stringify(path.join(__dirname, 'dev-server.js'))});
     require(${JSON.stringify(path.join(__dirname, 'persistence.js'))});
