@@ -302,7 +302,7 @@ function upgradeV1(record: ExecutionRecord, raw: unknown): MutableState {
   for (const r of Object.values(v1.externalSignals)) ms.externalSignals.set(String(r.initiatedEventId), r);
   for (const r of Object.values(v1.externalCancels)) ms.externalCancels.set(String(r.initiatedEventId), r);
   for (const u of Object.values(v1.updates)) ms.updates.set(u.updateId, u);
-  for (const event of v1.bufferedEvents) ms.bufferEvent(event, Buffer.from(event, 'base64').length);
+  for (const event of v1.bufferedEvents) ms.bufferStoredEvent(event);
   for (const id of v1.requestIds) ms.rememberRequestId(id);
   ms.memo = memo;
   ms.searchAttributes = searchAttributes;

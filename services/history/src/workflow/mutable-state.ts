@@ -9,7 +9,8 @@
  * are base64 of their encoding (codec.ts). The persisted shapes are validated on load
  * (mutable-state-schema.ts) and carry a version; older versions are migrated there.
  */
-import { temporal } from '@hourglass/common';
+import { temporal, type HistoryEvent } from '@hourglass/common';
+import { eventBlob } from './codec';
 import type { ExecutionItemKey, ExecutionItemRow, ExecutionKey } from '@hourglass/persistence';
 import { ItemMap } from './item-map';
 import type { RetryPolicyMs } from './retry';
@@ -225,6 +226,15 @@ export interface BufferedEvent {
   bytes: number;
 }
 
+/**
+ * A buffered event as the flush needs it: decoded, and its encoding (with event id 0) when this
+ * process buffered it; a state loaded from the store has only the stored base64 and decodes it.
+ */
+export interface TakenBufferedEvent {
+  event: HistoryEvent;
+  encoded: Uint8Array | undefined;
+}
+
 /** A remembered request id and the order it arrived in. */
 interface RequestIdEntry {
   seq: number;
@@ -292,6 +302,12 @@ export class MutableState implements CoreState {
   /** Updates by update id. */
   readonly updates = new ItemMap<UpdateInfo>(ItemKind.update);
   private readonly buffered = new ItemMap<BufferedEvent>(ItemKind.bufferedEvent);
+  /**
+   * The events this process buffered, by seq, as it built them: a flush of thousands (a signal
+   * storm behind a long workflow task) then neither decodes base64 and protobuf nor encodes again.
+   * Not persisted; it dies with the cached state (a failed commit drops the state from the cache).
+   */
+  private readonly bufferedInMemory = new Map<number, TakenBufferedEvent>();
   private readonly requestIds = new ItemMap<RequestIdEntry>(ItemKind.requestId);
   private readonly blobs = new ItemMap<BlobItem>(ItemKind.memo);
   private readonly searchAttributeBlobs = new ItemMap<BlobItem>(ItemKind.searchAttributes);
@@ -364,18 +380,34 @@ export class MutableState implements CoreState {
     return this.buffered.size;
   }
 
-  bufferEvent(encodedBase64: string, bytes: number): void {
-    const seq = this.nextBufferedSeq++;
-    this.buffered.set(String(seq), { seq, event: encodedBase64, bytes });
-    this.bufferedBytes += bytes;
+  /** Buffers `event` (its id still 0), `encoded` being its encoding. */
+  bufferEvent(event: HistoryEvent, encoded: Uint8Array): void {
+    const seq = this.addBuffered(Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).toString('base64'), encoded.length);
+    this.bufferedInMemory.set(seq, { event, encoded });
+  }
+
+  /** Buffers an event known only by its stored encoding (base64): a state migrated from an older layout. */
+  bufferStoredEvent(encodedBase64: string): void {
+    this.addBuffered(encodedBase64, Buffer.byteLength(encodedBase64, 'base64'));
   }
 
   /** Empties the buffer, oldest first. */
-  takeBufferedEvents(): string[] {
+  takeBufferedEvents(): TakenBufferedEvent[] {
     const all = [...this.buffered.values()].sort((a, b) => a.seq - b.seq);
-    for (const entry of all) this.buffered.delete(String(entry.seq));
+    const taken = all.map((entry): TakenBufferedEvent => {
+      this.buffered.delete(String(entry.seq));
+      return this.bufferedInMemory.get(entry.seq) ?? { event: eventBlob.unpack(entry.event) as HistoryEvent, encoded: undefined };
+    });
+    this.bufferedInMemory.clear();
     this.bufferedBytes = 0;
-    return all.map((e) => e.event);
+    return taken;
+  }
+
+  private addBuffered(encodedBase64: string, bytes: number): number {
+    const seq = this.nextBufferedSeq++;
+    this.buffered.set(String(seq), { seq, event: encodedBase64, bytes });
+    this.bufferedBytes += bytes;
+    return seq;
   }
 
   // --- request ids ------------------------------------------------------------------------------

@@ -11,8 +11,7 @@ import type { TaskCategory } from '../queues/task-categories';
 import { TaskCategories } from '../queues/task-categories';
 import type { TimerTask, TransferTask } from '../tasks';
 import { applyEvent, BUFFERED_STARTED_EVENT_ID } from './apply-event';
-import { eventBlob } from './codec';
-import { attributesKeyOf, encodeEvent, eventTypeOf, type EventAttributes, type EventAttributesKey } from './events';
+import { attributesKeyOf, encodeEvent, eventTypeOf, withEventId, type EventAttributes, type EventAttributesKey } from './events';
 import { isWorkflowTaskStarted, type MutableState } from './mutable-state';
 import { visibleStateOf, type VisibleState } from './visibility';
 import type { BillableAction } from '@hourglass/usage';
@@ -127,8 +126,7 @@ export class MutationContext {
     if (action) this.bill(action);
     if (key === 'markerRecordedEventAttributes') this.usage.set('marker', 1);
     if (options.bufferable && isWorkflowTaskStarted(this.ms)) {
-      const encoded = encodeEvent(event);
-      this.ms.bufferEvent(Buffer.from(encoded).toString('base64'), encoded.length);
+      this.ms.bufferEvent(event, encodeEvent(event));
     } else {
       this.assignId(event);
     }
@@ -149,17 +147,18 @@ export class MutationContext {
   flushBufferedEvents(): number {
     const buffered = this.ms.takeBufferedEvents();
     const startedIds = new Map<string, number>();
-    for (const blob of buffered) {
-      const event = eventBlob.unpack(blob) as HistoryEvent;
+    for (const { event, encoded } of buffered) {
       const key = attributesKeyOf(event);
       const closeLink = key ? CLOSE_KEYS[key] : undefined;
+      let unchanged = encoded;
       if (key && closeLink) {
         const attrs = event[key] as Record<string, unknown>;
         if (Number(attrs.startedEventId) === BUFFERED_STARTED_EVENT_ID) {
           attrs.startedEventId = int64(startedIds.get(`${closeLink}:${Number(attrs[closeLink])}`) ?? 0);
+          unchanged = undefined;
         }
       }
-      this.assignId(event);
+      this.assignId(event, unchanged);
       const startedLink = key ? STARTED_KEYS[key] : undefined;
       if (key && startedLink) {
         const ref = Number((event[key] as Record<string, unknown>)[startedLink]);
@@ -218,9 +217,11 @@ export class MutationContext {
     return this.encodedEvents.reduce((total, e) => total + e.length, 0);
   }
 
-  private assignId(event: HistoryEvent): void {
-    event.eventId = int64(this.ms.nextEventId++);
-    const encoded = encodeEvent(event);
+  /** `unassigned`: the event's encoding with event id 0, when nothing else changed since (spliced instead of encoded again). */
+  private assignId(event: HistoryEvent, unassigned?: Uint8Array): void {
+    const id = this.ms.nextEventId++;
+    event.eventId = int64(id);
+    const encoded = (unassigned && withEventId(unassigned, id)) ?? encodeEvent(event);
     this.ms.executionInfo.historySizeBytes += encoded.length;
     this.events.push(event);
     this.encodedEvents.push(encoded);
