@@ -50,3 +50,32 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * Long synchronous loops (thousands of commands, rows or events) give the event loop a turn once
+ * `sliceMs` of their work has passed since the last turn, so other callers wait at most about that
+ * long behind them, however slow the machine is:
+ *
+ * @example
+ * const slice = new TimeSlice(5);
+ * for (const item of items) {
+ *   if (slice.due()) await slice.yield();
+ *   work(item);
+ * }
+ */
+export class TimeSlice {
+  private started = performance.now();
+
+  constructor(private readonly sliceMs: number) {}
+
+  /** True once the slice's time is up. */
+  due(): boolean {
+    return performance.now() - this.started >= this.sliceMs;
+  }
+
+  /** Lets the event loop run what is waiting (I/O callbacks included), then starts a new slice. */
+  async yield(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.started = performance.now();
+  }
+}

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { FairQueue, InvalidArgumentError } from '@hourglass/common';
+import { FairQueue, InvalidArgumentError, TimeSlice } from '@hourglass/common';
 
 /** True for a PRIMARY KEY or UNIQUE violation: a row with that key is already there. */
 export function isDuplicateKey(err: unknown): boolean {
@@ -333,13 +333,10 @@ export async function runTransaction(db: Database.Database, steps: readonly (() 
   }
   db.exec('BEGIN IMMEDIATE');
   try {
-    let sliceStart = performance.now();
+    const slice = new TimeSlice(SQLITE_SLICE_MS);
     for (const step of steps) {
       step();
-      if (performance.now() - sliceStart > SQLITE_SLICE_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        sliceStart = performance.now();
-      }
+      if (slice.due()) await slice.yield();
     }
     db.exec('COMMIT');
   } catch (err) {

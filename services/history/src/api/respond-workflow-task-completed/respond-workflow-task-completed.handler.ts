@@ -4,7 +4,7 @@
  * otherwise WorkflowTaskCompleted, one event per command in order, stickiness, flush of buffered
  * events, and a new workflow task if anything is left to deliver.
  */
-import { CommandRejectedError, HistorySettings, InvalidArgumentError, WorkflowTaskFailedCause, durationToMs, quote, temporal, utf8Length, type Failure, int64 } from '@hourglass/common';
+import { CommandRejectedError, HistorySettings, InvalidArgumentError, TimeSlice, WorkflowTaskFailedCause, durationToMs, quote, temporal, utf8Length, type Failure, int64 } from '@hourglass/common';
 import type { NamespaceRecord } from '@hourglass/persistence';
 import type { EngineContext } from '../../engine-context';
 import type { WorkflowTaskToken } from '@hourglass/contracts';
@@ -108,6 +108,9 @@ function checkRequestIds(limits: CommandLimits, req: Request): void {
   check('stickyAttributes.workerTaskQueue.name', req.stickyAttributes?.workerTaskQueue?.name);
 }
 
+/** Longest stretch of a completion's command processing between turns of the event loop. */
+const COMMAND_SLICE_MS = 5;
+
 async function completeWithCommands(
   env: EngineContext,
   ctx: MutationContext,
@@ -145,9 +148,11 @@ async function completeWithCommands(
   const checkSize = commandSizeChecker(limits, commands.length);
   let needsWorkflowTask = false;
   const referenced = new Set<string>();
+  // A completion with thousands of commands must not hold the event loop: other callers get a turn
+  // every `batch` commands, and sooner when they take longer than COMMAND_SLICE_MS (a loaded machine).
+  const slice = new TimeSlice(COMMAND_SLICE_MS);
   for (let i = 0; i < commands.length; i++) {
-    // A completion with thousands of commands must not hold the event loop: other callers get turns.
-    if (i > 0 && i % batch === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (i > 0 && (i % batch === 0 || slice.due())) await slice.yield();
     const command = commands[i] as temporal.api.command.v1.ICommand;
     checkSize(command, i);
     if (applyCommand(ctx, command, commandEnv).needsWorkflowTask) needsWorkflowTask = true;
@@ -166,6 +171,8 @@ async function completeWithCommands(
       }
     : null;
   const flushed = ctx.flushBufferedEvents();
+  // The commit's own preparation (rows of every new item) starts in a turn of its own.
+  if (slice.due()) await slice.yield();
   if (flushed > 0 || needsWorkflowTask || req.forceCreateNewWorkflowTask || hasAdmittedUpdates(ms)) ctx.requestWorkflowTask();
 }
 
