@@ -283,7 +283,7 @@ export const HistorySettings = {
     scope: 'global',
     defaultValue: 200,
     parse: integerSetting(1),
-    description: 'Commands of one workflow task completion processed before yielding the event loop to other work.',
+    description: 'Commands of one workflow task completion processed before yielding the event loop to other work (it also yields after 5 ms of them).',
   }),
   enableActivityEagerExecution: defineSetting({
     key: 'history.enableActivityEagerExecution',
