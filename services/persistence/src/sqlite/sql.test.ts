@@ -259,6 +259,10 @@ describe('SqliteLane durability', () => {
   class HeldSync implements LaneDurability {
     private synced = 0;
     readonly held: ((err: Error | null) => void)[] = [];
+    /** Set by a test: a checkpoint is due after the next sync. */
+    due = false;
+    /** Checkpoints asked for, completed by hand. */
+    readonly checkpoints: ((err: Error | null) => void)[] = [];
     constructor(private readonly db: Database.Database) {}
     pending(): boolean {
       return this.changes() !== this.synced;
@@ -269,6 +273,14 @@ describe('SqliteLane durability', () => {
         if (!err) this.synced = target;
         done(err);
       });
+    }
+    checkpointDue(): boolean {
+      return this.due;
+    }
+    checkpoint(done: (err: Error | null) => void): void {
+      assert.equal(this.pending(), false, 'a checkpoint began before every commit was synced');
+      this.due = false;
+      this.checkpoints.push(done);
     }
     private changes(): number {
       return this.db.prepare('SELECT total_changes()').pluck().get() as number;
@@ -342,6 +354,49 @@ describe('SqliteLane durability', () => {
     await second;
     await idleDone;
     assert.deepEqual(answered, [1, 2]);
+    db.close();
+  });
+
+  it('runs a checkpoint once one is due, after every commit is synced, and nothing else until it is done', async () => {
+    const db = table();
+    const sync = new HeldSync(db);
+    const lane = new SqliteLane(sync);
+    const insert = db.prepare('INSERT INTO t (id) VALUES (?)');
+    const first = lane.transaction(db, [() => void insert.run(1)]);
+    await settle();
+    sync.due = true;
+    sync.held.shift()?.(null);
+    await first;
+    await settle();
+    assert.equal(sync.checkpoints.length, 1, 'the lane ran a checkpoint once it was due');
+    // Neither a write (it could reuse the log) nor a read runs until the file is synced.
+    const second = lane.transaction(db, [() => void insert.run(2)]);
+    let readRan = false;
+    const read = lane.run(() => (readRan = true));
+    await settle();
+    assert.equal(db.prepare('SELECT count(*) FROM t').pluck().get(), 1, 'a write ran during the checkpoint');
+    assert.equal(readRan, false);
+    sync.checkpoints.shift()?.(null);
+    await settle();
+    sync.held.shift()?.(null);
+    await Promise.all([second, read]);
+    assert.equal(db.prepare('SELECT count(*) FROM t').pluck().get(), 2);
+    assert.equal(sync.checkpoints.length, 0, 'one checkpoint per time it is due');
+    db.close();
+  });
+
+  it('a failed checkpoint fails every later operation', async () => {
+    const db = table();
+    const sync = new HeldSync(db);
+    const lane = new SqliteLane(sync);
+    const write = lane.transaction(db, [() => void db.prepare('INSERT INTO t (id) VALUES (1)').run()]);
+    await settle();
+    sync.due = true;
+    sync.held.shift()?.(null);
+    await write;
+    await settle();
+    sync.checkpoints.shift()?.(new Error('EIO on the database file'));
+    await assert.rejects(lane.run(() => 1), /EIO on the database file/);
     db.close();
   });
 

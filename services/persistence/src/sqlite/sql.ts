@@ -41,7 +41,8 @@ export function toBytes(buffer: Buffer): Uint8Array {
  * synced. The sync runs off the event loop; writes go on meanwhile (each answered after a sync that
  * began after it), but an operation that may read waits until every commit before it is synced, so
  * nothing reads or acknowledges a commit before it is on disk. A failed sync fails its operations
- * and every later one.
+ * and every later one. When the log has grown enough, the lane runs a checkpoint of its own
+ * (`queueCheckpoint`).
  */
 export class SqliteLane {
   private readonly waiting = new FairQueue<LaneEntry>();
@@ -56,6 +57,8 @@ export class SqliteLane {
   private unsynced: { entries: LaneEntry[]; outcomes: Outcome[] }[] = [];
   /** The next operation may read, so it waits until every commit before it is synced. */
   private waitsForSync = false;
+  /** A checkpoint of the log waits in the lane or runs (durability only). */
+  private checkpointQueued = false;
 
   constructor(private readonly durability?: LaneDurability) {}
 
@@ -223,12 +226,38 @@ export class SqliteLane {
           this.startSync(durability);
         }
       }
+      if (!this.failure && !this.checkpointQueued && durability.checkpointDue()) this.queueCheckpoint(durability);
       if (this.waitsForSync && !this.syncing && this.unsynced.length === 0) {
         this.waitsForSync = false;
         this.next();
       }
       this.settleIdle();
     });
+  }
+
+  /**
+   * The checkpoint is an operation of the lane's own (the shard's background turn): like any
+   * operation that is not a write, it starts only once every commit before it is synced, and
+   * nothing else runs on the connection until the database file holds the log's pages durably,
+   * so no write can reuse the log before that. A failed checkpoint fails every later operation,
+   * as a failed sync does.
+   */
+  private queueCheckpoint(durability: LaneDurability): void {
+    this.checkpointQueued = true;
+    this.run(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          durability.checkpoint((err) => {
+            this.checkpointQueued = false;
+            if (err) {
+              this.failure = err;
+              reject(err);
+            } else {
+              resolve();
+            }
+          });
+        }),
+    ).catch(() => undefined); // the failure is the lane's from now on; nobody awaits the checkpoint itself
   }
 
   private settleIdle(): void {
@@ -261,6 +290,13 @@ export interface LaneDurability {
   pending(): boolean;
   /** Syncs everything committed so far; `done` runs once it is on disk, or with why it is not. */
   sync(done: (err: Error | null) => void): void;
+  /** True when the log has grown enough since the last checkpoint for the lane to run one. */
+  checkpointDue(): boolean;
+  /**
+   * Copies the log into the database file and makes the file durable; `done` once it is (or with
+   * why not). The lane calls it with every commit synced and runs nothing else until `done`.
+   */
+  checkpoint(done: (err: Error | null) => void): void;
 }
 
 interface LaneWrite {

@@ -35,6 +35,8 @@ export interface SqlitePersistenceOptions {
    * write survives a power loss; normal: only a crash of the process (wal-sync.ts).
    */
   synchronous?: SqliteSynchronous;
+  /** With `full`: rows changed between checkpoints of the log (CHECKPOINT_AFTER_CHANGES by default). */
+  checkpointAfterChanges?: number;
 }
 
 export type SqliteSynchronous = 'full' | 'normal';
@@ -81,7 +83,7 @@ export function openSqlitePersistence(options: SqlitePersistenceOptions): Persis
     recordOrCheckClusterMetadata(db, options.numHistoryShards, clock.now());
     db.pragma(OPTIMIZE);
     // full: the lane syncs the log before it answers (wal-sync.ts); a store in memory has no log.
-    const walSync = isFile && synchronous === 'full' ? new WalSync(db, options.path) : undefined;
+    const walSync = isFile && synchronous === 'full' ? new WalSync(db, options.path, options.checkpointAfterChanges) : undefined;
     return new SqlitePersistence(db, clock, owner, walSync, options.plannerStatisticsIntervalMs ?? PLANNER_STATISTICS_INTERVAL_MS);
   } catch (err) {
     owner?.remove();
@@ -125,8 +127,8 @@ function lockFile(db: Database.Database, file: string): OwnerFile {
 function configure(db: Database.Database): void {
   // NORMAL in WAL mode: consistent after any crash and the log synced at checkpoints, not at
   // commits. Option `synchronous: 'full'` adds a sync of the log after every commit, before any
-  // caller is answered, off the event loop (WalSync); 'normal' leaves it at that, so the last
-  // commits may be lost with the machine (never with the process alone).
+  // caller is answered, off the event loop, and takes the checkpoints over (WalSync); 'normal'
+  // leaves it at that, so the last commits may be lost with the machine (never with the process alone).
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   // Statement journals (a multi-row or upserting statement inside a transaction keeps one, to undo
@@ -221,6 +223,7 @@ class SqlitePersistence implements Persistence {
     await this.lane.idle();
     if (!this.db.open) return;
     this.owner?.remove();
+    this.walSync?.beforeClose();
     this.db.close();
     this.walSync?.close();
   }

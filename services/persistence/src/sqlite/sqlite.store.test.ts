@@ -528,4 +528,32 @@ describe('sqlite durability', () => {
       await memory.close();
     }
   });
+
+  it('a durable store checkpoints its log itself, off the commits; a normal one leaves it to SQLite', async () => {
+    const file = freshFile('checkpointed');
+    const durable = openSqlitePersistence({ path: file, checkpointAfterChanges: 5 });
+    const relaxed = openSqlitePersistence({ path: freshFile('relaxed-checkpoints'), synchronous: 'normal' });
+    const pragma = (p: unknown, name: string): unknown => (p as { db: Database.Database }).db.pragma(name, { simple: true });
+    try {
+      // SQLite syncs nothing itself and checkpoints never inside a COMMIT; NORMAL and 1,000 pages otherwise.
+      assert.equal(pragma(durable, 'synchronous'), 0);
+      assert.equal(pragma(durable, 'wal_autocheckpoint'), 0);
+      assert.equal(pragma(relaxed, 'synchronous'), 1);
+      assert.equal(pragma(relaxed, 'wal_autocheckpoint'), 1000);
+      const sync = walSyncOf(durable) as WalSync;
+      for (let i = 0; i < 10; i++) await durable.namespaces.createNamespace(namespace(`checkpointed-${i}`));
+      await (durable as unknown as { lane: { idle(): Promise<void> } }).lane.idle();
+      assert.ok(sync.checkpoints >= 2, `checkpoints: ${sync.checkpoints}`);
+    } finally {
+      await durable.close();
+      await relaxed.close();
+    }
+    // Closed (SQLite's last checkpoint, synced), every namespace is in the file.
+    const reopened = openSqlitePersistence({ path: file });
+    try {
+      for (let i = 0; i < 10; i++) assert.ok(await reopened.namespaces.getNamespaceByName(`checkpointed-${i}`), `checkpointed-${i}`);
+    } finally {
+      await reopened.close();
+    }
+  });
 });
