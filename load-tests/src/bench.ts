@@ -44,8 +44,7 @@ import { visibilityListBench } from './visibility-list';
 import { summarize, type LatencySummary } from './stats';
 import { breakdown, formatBreakdown, type Breakdown, type TimedRun } from './breakdown';
 
-const { values: args } = parseArgs({
-  options: {
+const OPTIONS = {
     workflows: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '200' },
     rate: { type: 'string', default: '50' },
@@ -83,8 +82,65 @@ const { values: args } = parseArgs({
      * profile there when it stops (open it in Chrome DevTools or speedscope).
      */
     profile: { type: 'string' },
-  },
-});
+    help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const MODES = ['all', 'throughput', 'latency', 'neighbours', 'aps-neighbours', 'starts', 'long-history', 'idle-memory', 'visibility-list'] as const;
+/** Modes that start servers of their own (a fresh one per phase), so they cannot run against --address. */
+const OWN_SERVER_MODES: readonly string[] = ['neighbours', 'aps-neighbours'];
+
+const USAGE = `Usage: make bench ARGS="[options]"   (or: node load-tests/dist/bench.js [options])
+
+The official SDK's worker and client against a real Hourglass server process; prints a table and one
+JSON line. Record results in BENCHMARKS.md with the command.
+
+  --mode <mode>          ${MODES.join(' | ')} (default all:
+                         throughput, latency, then neighbours on a server of its own)
+  --store <store>        sqlite | mysql: the server the bench starts (default sqlite; mysql uses the
+                         machine's MariaDB at 127.0.0.1:3306)
+  --in-memory            that server keeps SQLite in memory instead of a file
+  --address <host:port>  run against a server started elsewhere (not for neighbours, aps-neighbours)
+  --server-pid <pid>     with --address: the server's pid(s), comma-separated, to read its CPU time
+  --metrics-url <url>    with --address: its metrics endpoint, to read visibility lag
+  --workflows <n>        throughput, starts, idle-memory: how many (default 2000)
+  --concurrency <n>      throughput, starts: in flight at once (default 200)
+  --rate <n>             latency, aps-neighbours: workflows offered per second (default 50)
+  --duration <s>         latency, aps-neighbours: seconds of each phase (default 20)
+  --history-events <n>   long-history: events of the long run (default 10000)
+  --pings <n>            long-history: sequential updates timed on each run (default 50)
+  --flood-aps <n>        aps-neighbours: the flooded namespace's APS; offered 10x that (default 20)
+  --executions <n>       visibility-list: executions in the index (default 100000)
+  --auth none|key        none: the key-less dev caller; key: an API key on every call (default none)
+  --api-key <key>        with --auth key against --address
+  --eager-start          the client asks for eager workflow start
+  --profile <dir>        each server the bench starts writes a CPU profile into <dir>
+  -h, --help             this text
+`;
+
+function parseBenchArgs() {
+  let parsed;
+  try {
+    parsed = parseArgs({ options: OPTIONS }).values;
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  if (parsed.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (!(MODES as readonly string[]).includes(parsed.mode)) fail(`--mode ${JSON.stringify(parsed.mode.slice(0, 40))} is not one of ${MODES.join(', ')}`);
+  if (parsed.address !== undefined && OWN_SERVER_MODES.includes(parsed.mode)) fail(`--mode ${parsed.mode} starts servers of its own; it cannot run against --address`);
+  if (parsed.store !== 'sqlite' && parsed.store !== 'mysql') fail(`--store must be sqlite or mysql, got ${JSON.stringify(parsed.store.slice(0, 40))}`);
+  if (parsed.auth !== 'none' && parsed.auth !== 'key') fail(`--auth must be none or key, got ${JSON.stringify(parsed.auth.slice(0, 40))}`);
+  return parsed;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\nRun with --help for the options.\n`);
+  process.exit(2);
+}
+
+const args = parseBenchArgs();
 
 if (args.profile !== undefined && args.address !== undefined) {
   throw new Error('--profile profiles a server the bench starts; for one started elsewhere run it under `node --cpu-prof --cpu-prof-dir=<dir>`');
