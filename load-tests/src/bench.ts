@@ -102,7 +102,8 @@ JSON line. Record results in BENCHMARKS.md with the command.
   --address <host:port>  run against a server started elsewhere (not for neighbours, aps-neighbours)
   --server-pid <pid>     with --address: the server's pid(s), comma-separated, to read its CPU time
   --metrics-url <url>    with --address: its metrics endpoint, to read visibility lag
-  --workflows <n>        throughput, starts, idle-memory: how many (default 2000)
+  --workflows <n>        throughput, starts, idle-memory: how many (default 2000); starts runs with
+                         the namespace's APS and RPS limits off (against --address, set them off there)
   --concurrency <n>      throughput, starts: in flight at once (default 200)
   --rate <n>             latency, aps-neighbours: workflows offered per second (default 50)
   --duration <s>         latency, aps-neighbours: seconds of each phase (default 20)
@@ -588,7 +589,10 @@ async function main(): Promise<void> {
   }
   let server: ServerProcess | undefined;
   const store = args.store === 'mysql' ? 'mysql' : 'sqlite';
-  const address = args.address ?? (server = await startBenchServer({ store, extraArgs: ['--log-level', 'warn'] })).address;
+  // `starts` measures the server, not a tenant's quota: the namespace's APS (500) and RPS (2,400)
+  // limits would refuse part of the starts and the client's backoff would be what is timed.
+  const settings = args.mode === 'starts' ? { 'frontend.namespaceAPS': [{ value: 0 }], 'frontend.namespaceRPS': [{ value: 0 }] } : undefined;
+  const address = args.address ?? (server = await startBenchServer({ store, ...(settings ? { settings } : {}), extraArgs: ['--log-level', 'warn'] })).address;
   const workflowBundle = await bundleBenchWorkflows();
   const apiKey = args.auth === 'key' ? (args['api-key'] ?? server?.devCredentials().ownerApiKey) : undefined;
   if (args.auth === 'key' && !apiKey) throw new Error('--auth key against a server the bench did not start needs --api-key');
