@@ -357,7 +357,8 @@ describe('SqliteLane durability', () => {
     db.close();
   });
 
-  it('runs a checkpoint once one is due, after every commit is synced, and nothing else until it is done', async () => {
+  /** A lane whose first write (row 1) was synced with a checkpoint due: the lane has asked for it. */
+  async function checkpointAsked(): Promise<{ db: Database.Database; sync: HeldSync; lane: SqliteLane; insert: Database.Statement }> {
     const db = table();
     const sync = new HeldSync(db);
     const lane = new SqliteLane(sync);
@@ -369,6 +370,11 @@ describe('SqliteLane durability', () => {
     await first;
     await settle();
     assert.equal(sync.checkpoints.length, 1, 'the lane ran a checkpoint once it was due');
+    return { db, sync, lane, insert };
+  }
+
+  it('runs a checkpoint once one is due, after every commit is synced, and nothing else until it is done', async () => {
+    const { db, sync, lane, insert } = await checkpointAsked();
     // Neither a write (it could reuse the log) nor a read runs until the file is synced.
     const second = lane.transaction(db, [() => void insert.run(2)]);
     let readRan = false;
@@ -386,15 +392,7 @@ describe('SqliteLane durability', () => {
   });
 
   it('a failed checkpoint fails every later operation', async () => {
-    const db = table();
-    const sync = new HeldSync(db);
-    const lane = new SqliteLane(sync);
-    const write = lane.transaction(db, [() => void db.prepare('INSERT INTO t (id) VALUES (1)').run()]);
-    await settle();
-    sync.due = true;
-    sync.held.shift()?.(null);
-    await write;
-    await settle();
+    const { db, sync, lane } = await checkpointAsked();
     sync.checkpoints.shift()?.(new Error('EIO on the database file'));
     await assert.rejects(lane.run(() => 1), /EIO on the database file/);
     db.close();
