@@ -13,7 +13,7 @@ import { SchemaVersionTooNewError, StoreInUseError, StoreMismatchError } from '.
 import type { NamespaceRecord } from '../types';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrate, readSchemaVersion } from './migrations';
 import { openSqlitePersistence } from './sqlite-persistence';
-import type { WalSync } from './wal-sync';
+import { WalSync, WalSyncFailedError } from './wal-sync';
 
 const T0 = 1_700_000_000_000;
 
@@ -527,6 +527,20 @@ describe('sqlite durability', () => {
       await relaxed.close();
       await memory.close();
     }
+  });
+
+  it('a checkpoint that cannot run reports the store failed, with what failed', async () => {
+    const file = freshFile('failed-checkpoint');
+    const db = new Database(file);
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (x INTEGER)'); // the log exists from the first write
+    const sync = new WalSync(db, file);
+    db.close();
+    const err = await new Promise<Error | null>((resolve) => sync.checkpoint(resolve));
+    sync.close();
+    assert.ok(err instanceof WalSyncFailedError, String(err));
+    assert.match(err.message, /could not checkpoint its write-ahead log .*restart the server/);
   });
 
   it('a durable store checkpoints its log itself, off the commits; a normal one leaves it to SQLite', async () => {

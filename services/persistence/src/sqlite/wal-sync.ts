@@ -92,13 +92,22 @@ export class WalSync implements LaneDurability {
     return this.changes() - this.checkpointedAt >= this.checkpointAfterChanges;
   }
 
+  /**
+   * A failure, of the copy or of the file's sync, is the store's end as a failed log sync is: the
+   * file's pages may be lost in the kernel, and the log must not be reused over them.
+   */
   checkpoint(done: (err: Error | null) => void): void {
-    // PASSIVE: the one connection has no reader to wait for, so the whole log is copied.
-    this.db.pragma('wal_checkpoint(PASSIVE)');
+    try {
+      // PASSIVE: the one connection has no reader to wait for, so the whole log is copied.
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch (err) {
+      done(new WalSyncFailedError(err as NodeJS.ErrnoException, 'checkpoint its write-ahead log'));
+      return;
+    }
     this.checkpointedAt = this.changes();
     fdatasync(this.dbFd, (err) => {
       if (err) {
-        done(new WalSyncFailedError(err));
+        done(new WalSyncFailedError(err, 'sync its database file after a checkpoint'));
         return;
       }
       this.checkpoints += 1;
@@ -164,8 +173,8 @@ export function walSyncTimes(): WalSyncTimes {
  * from then on; a restart reads the file again.
  */
 export class WalSyncFailedError extends UnavailableError {
-  constructor(cause: NodeJS.ErrnoException) {
-    super(`the SQLite store could not sync its write-ahead log (${cause.code ?? cause.message}); restart the server`);
+  constructor(cause: NodeJS.ErrnoException, what = 'sync its write-ahead log') {
+    super(`the SQLite store could not ${what} (${cause.code ?? cause.message}); restart the server`);
   }
 }
 
