@@ -280,6 +280,34 @@ describe('sqlite persistence', () => {
     }
   });
 
+  it('acknowledged commits survive SIGKILL across the store\'s own checkpoints and the log\'s reuse', async () => {
+    const file = freshFile();
+    const child = `
+      const { openSqlitePersistence } = require(${JSON.stringify(path.join(__dirname, 'sqlite-persistence.js'))});
+      (async () => {
+        // A checkpoint after every few rows: the log is copied, synced and reused many times over.
+        const p = openSqlitePersistence({ path: process.argv[1], checkpointAfterChanges: 3 });
+        await p.executions.acquireShard(1, 'doomed');
+        for (let taskId = 1; taskId <= 60; taskId++) {
+          const task = { categoryId: 1, fireAt: 0, taskId, namespaceId: 'n', workflowId: 'w', runId: 'r', type: 't', data: '{}' };
+          await p.executions.commit({ shardId: 1, rangeId: 1, tasks: [task] });
+        }
+        process.stdout.write(String(p.walSync.checkpoints));
+        process.kill(process.pid, 'SIGKILL');
+      })();`;
+    const result = spawnSync(process.execPath, ['-e', child, file], { encoding: 'utf8' });
+    assert.equal(result.signal, 'SIGKILL', result.stderr);
+    assert.ok(Number(result.stdout) >= 10, `checkpoints before the kill: ${result.stdout}`);
+
+    const p = openSqlitePersistence({ path: file });
+    try {
+      const ids = (await p.executions.listImmediateTasks(1, 1, 0, 100)).map((t) => t.taskId);
+      assert.deepEqual(ids, Array.from({ length: 60 }, (_, i) => i + 1));
+    } finally {
+      await p.close();
+    }
+  });
+
   describe('one process per file', () => {
     const MODULE = JSON.stringify(path.join(__dirname, 'sqlite-persistence.js'));
     const inUse = (file: string, pid: number): RegExp =>
