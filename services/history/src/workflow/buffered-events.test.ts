@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { EventType, int64, msToTimestamp, shardIdFor, temporal, toNumber, type HistoryEvent } from '@hourglass/common';
+import { EventType, int64, msToTimestamp, temporal, toNumber, type HistoryEvent } from '@hourglass/common';
 import { createTestEngine, startTimer, typeNames, type TestEngine } from '../testing/engine-fixture';
 import { eventBlob } from './codec';
 import { encodeEvent, withEventId } from './events';
@@ -94,8 +94,6 @@ async function countingUnpacks(fn: () => Promise<void>): Promise<number> {
 }
 
 const SIGNALS = 30;
-/** The test engine's shard count (engine-fixture.ts). */
-const NUM_SHARDS = 2;
 
 /** A run whose first workflow task is in flight while SIGNALS signals arrive, then completes: its history, and the decodes the completion made. */
 async function signalStormBehindATask(engine: TestEngine): Promise<{ events: HistoryEvent[]; unpacks: number }> {
@@ -116,7 +114,7 @@ async function signalStormBehindATask(engine: TestEngine): Promise<{ events: His
   }
   assert.equal(typeNames(await engine.history('wf-storm', runId)).at(-1), 'WORKFLOW_TASK_STARTED', 'the signals wait in the buffer');
   // Another run of the same shard: with a cache of one run, it takes wf-storm's place.
-  const shard = (workflowId: string) => shardIdFor(engine.namespace.id, workflowId, NUM_SHARDS);
+  const shard = (workflowId: string) => engine.engine.shardFor(engine.namespace.id, workflowId).shardId;
   let other = 0;
   while (shard(`wf-other-${other}`) !== shard('wf-storm')) other += 1;
   await engine.start(`wf-other-${other}`);
