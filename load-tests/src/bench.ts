@@ -45,73 +45,76 @@ import { summarize, type LatencySummary } from './stats';
 import { breakdown, formatBreakdown, type Breakdown, type TimedRun } from './breakdown';
 
 const OPTIONS = {
-    workflows: { type: 'string', default: '2000' },
-    concurrency: { type: 'string', default: '200' },
-    rate: { type: 'string', default: '50' },
-    duration: { type: 'string', default: '20' },
-    mode: { type: 'string', default: 'all' },
-    'history-events': { type: 'string', default: '10000' },
-    pings: { type: 'string', default: '50' },
-    'in-memory': { type: 'boolean', default: false },
-    store: { type: 'string', default: 'sqlite' },
-    address: { type: 'string' },
-    /** With --address: the server's pid, so its CPU per workflow is measured too (same machine); a cluster's pids comma-separated, summed. */
-    'server-pid': { type: 'string' },
-    /**
-     * How the throughput and latency phases' client and worker authenticate: `none` (the key-less
-     * development caller of the plaintext port) or `key` (an API key on every call: the dev
-     * account owner's from a server the bench starts, else --api-key), still over plaintext, so
-     * what is measured is authentication and authorization, not TLS.
-     */
-    auth: { type: 'string', default: 'none' },
-    'api-key': { type: 'string' },
-    /** aps-neighbours: the flooded namespace's actions per second (it is offered 10× that). */
-    'flood-aps': { type: 'string', default: '20' },
-    /** With --address: the server's metrics endpoint (e.g. http://127.0.0.1:9090), so visibility lag is read too. */
-    'metrics-url': { type: 'string' },
-    /** visibility-list: how many executions the visibility index is filled with. */
-    executions: { type: 'string', default: '100000' },
-    /**
-     * throughput/latency: the client shares the worker's NativeConnection and asks for eager
-     * workflow start (the SDK's requestEagerStart), so each run's first workflow task comes back in
-     * the start's response instead of through matching and a poll.
-     */
-    'eager-start': { type: 'boolean', default: false },
-    /**
-     * A directory: each server the bench starts runs under `node --cpu-prof` and writes its CPU
-     * profile there when it stops (open it in Chrome DevTools or speedscope).
-     */
-    profile: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
+  workflows: { type: 'string', default: '2000' },
+  concurrency: { type: 'string', default: '200' },
+  rate: { type: 'string', default: '50' },
+  duration: { type: 'string', default: '20' },
+  mode: { type: 'string', default: 'all' },
+  'history-events': { type: 'string', default: '10000' },
+  pings: { type: 'string', default: '50' },
+  'in-memory': { type: 'boolean', default: false },
+  store: { type: 'string', default: 'sqlite' },
+  address: { type: 'string' },
+  /** With --address: the server's pid, so its CPU per workflow is measured too (same machine); a cluster's pids comma-separated, summed. */
+  'server-pid': { type: 'string' },
+  /**
+   * How the throughput and latency phases' client and worker authenticate: `none` (the key-less
+   * development caller of the plaintext port) or `key` (an API key on every call: the dev
+   * account owner's from a server the bench starts, else --api-key), still over plaintext, so
+   * what is measured is authentication and authorization, not TLS.
+   */
+  auth: { type: 'string', default: 'none' },
+  'api-key': { type: 'string' },
+  /** aps-neighbours: the flooded namespace's actions per second (it is offered 10× that). */
+  'flood-aps': { type: 'string', default: '20' },
+  /** With --address: the server's metrics endpoint (e.g. http://127.0.0.1:9090), so visibility lag is read too. */
+  'metrics-url': { type: 'string' },
+  /** visibility-list: how many executions the visibility index is filled with. */
+  executions: { type: 'string', default: '100000' },
+  /**
+   * throughput/latency: the client shares the worker's NativeConnection and asks for eager
+   * workflow start (the SDK's requestEagerStart), so each run's first workflow task comes back in
+   * the start's response instead of through matching and a poll.
+   */
+  'eager-start': { type: 'boolean', default: false },
+  /**
+   * A directory: each server the bench starts runs under `node --cpu-prof` and writes its CPU
+   * profile there when it stops (open it in Chrome DevTools or speedscope).
+   */
+  profile: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
 const MODES = ['all', 'throughput', 'latency', 'neighbours', 'aps-neighbours', 'starts', 'long-history', 'idle-memory', 'visibility-list'] as const;
 /** Modes that start servers of their own (a fresh one per phase), so they cannot run against --address. */
 const OWN_SERVER_MODES: readonly string[] = ['neighbours', 'aps-neighbours'];
 
+/** An option's default as the usage text shows it. */
+const byDefault = (name: keyof typeof OPTIONS): string => `default ${String((OPTIONS[name] as { default?: unknown }).default)}`;
+
 const USAGE = `Usage: make bench ARGS="[options]"   (or: node load-tests/dist/bench.js [options])
 
 The official SDK's worker and client against a real Hourglass server process; prints a table and one
 JSON line. Record results in BENCHMARKS.md with the command.
 
-  --mode <mode>          ${MODES.join(' | ')} (default all:
+  --mode <mode>          ${MODES.join(' | ')} (${byDefault('mode')}:
                          throughput, latency, then neighbours on a server of its own)
-  --store <store>        sqlite | mysql: the server the bench starts (default sqlite; mysql uses the
+  --store <store>        sqlite | mysql: the server the bench starts (${byDefault('store')}; mysql uses the
                          machine's MariaDB at 127.0.0.1:3306)
   --in-memory            that server keeps SQLite in memory instead of a file
   --address <host:port>  run against a server started elsewhere (not for neighbours, aps-neighbours)
   --server-pid <pid>     with --address: the server's pid(s), comma-separated, to read its CPU time
   --metrics-url <url>    with --address: its metrics endpoint, to read visibility lag
-  --workflows <n>        throughput, starts, idle-memory: how many (default 2000); starts runs with
+  --workflows <n>        throughput, starts, idle-memory: how many (${byDefault('workflows')}); starts runs with
                          the namespace's APS and RPS limits off (against --address, set them off there)
-  --concurrency <n>      throughput, starts: in flight at once (default 200)
-  --rate <n>             latency, aps-neighbours: workflows offered per second (default 50)
-  --duration <s>         latency, aps-neighbours: seconds of each phase (default 20)
-  --history-events <n>   long-history: events of the long run (default 10000)
-  --pings <n>            long-history: sequential updates timed on each run (default 50)
-  --flood-aps <n>        aps-neighbours: the flooded namespace's APS; offered 10x that (default 20)
-  --executions <n>       visibility-list: executions in the index (default 100000)
-  --auth none|key        none: the key-less dev caller; key: an API key on every call (default none)
+  --concurrency <n>      throughput, starts: in flight at once (${byDefault('concurrency')})
+  --rate <n>             latency, aps-neighbours: workflows offered per second (${byDefault('rate')})
+  --duration <s>         latency, aps-neighbours: seconds of each phase (${byDefault('duration')})
+  --history-events <n>   long-history: events of the long run (${byDefault('history-events')})
+  --pings <n>            long-history: sequential updates timed on each run (${byDefault('pings')})
+  --flood-aps <n>        aps-neighbours: the flooded namespace's APS; offered 10x that (${byDefault('flood-aps')})
+  --executions <n>       visibility-list: executions in the index (${byDefault('executions')})
+  --auth none|key        none: the key-less dev caller; key: an API key on every call (${byDefault('auth')})
   --api-key <key>        with --auth key against --address
   --eager-start          the client asks for eager workflow start
   --profile <dir>        each server the bench starts writes a CPU profile into <dir>

@@ -11,7 +11,6 @@ import type { VisibilityBus, VisibilityConsumer } from '../bus';
 import type { VisibilityChange } from '../record';
 import { decodeVisibilityMessage, encodeVisibilityMessage } from './message';
 
-
 export interface KafkaBusOptions {
   /** host:port of one or more brokers (KAFKA_BROKERS). */
   brokers: string[];
