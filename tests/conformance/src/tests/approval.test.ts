@@ -1,7 +1,7 @@
 // An approval workflow: `condition(approved, timeout)` ends either on the `approve` signal (the
 // timer is cancelled) or on the timer (no signal came).
 import assert from 'node:assert/strict';
-import { EventType, assertContiguousHistory, conformanceFile, eventsOfType, uniqueName } from '../harness';
+import { EventType, assertContiguousHistory, conformanceFile, eventsOfType, eventually, fetchEvents, uniqueName } from '../harness';
 import { approvalWorkflow, approveSignal } from '../workflows';
 
 const file = conformanceFile({ name: 'approval' });
@@ -9,6 +9,11 @@ const file = conformanceFile({ name: 'approval' });
 file.test('an approval signal ends the wait before the timer, which is cancelled', async (_t, env) => {
   const t0 = Date.now();
   const handle = await env.client.workflow.start(approvalWorkflow, { taskQueue: env.taskQueue, workflowId: uniqueName('approve'), args: [10_000] });
+  // Signal once the timer is in the history: a signal that reaches the first workflow task would
+  // meet the condition in the same activation, and the SDK then drops the timer it never sent.
+  await eventually(async () => eventsOfType(await fetchEvents(handle), EventType.EVENT_TYPE_TIMER_STARTED).length === 1, {
+    description: 'the approval timer started',
+  });
   await handle.signal(approveSignal, 'ops-lead');
   assert.equal(await handle.result(), 'approved by ops-lead');
   assert.ok(Date.now() - t0 < 8000, 'did not wait for the timer');
