@@ -625,11 +625,9 @@ class CommitPlan {
 
   /**
    * Removes a run whose db_version is still the expected one. Same lock order as every commit
-   * (pointer, then execution), so the two cannot deadlock on the same run. Its writes depend on
-   * the tasks read: never in one packet.
+   * (pointer, then execution), so the two cannot deadlock on the same run.
    */
   private planDeletion(deletion: ExecutionDeletion): void {
-    this.optimistic = false;
     const { shardId } = this.commit;
     const { key } = deletion;
     const run = runParams(shardId, key);
@@ -641,18 +639,10 @@ class CommitPlan {
         throw new ConditionFailedError(`${describeRun(key)}: ${found}, the deletion expected db version ${deletion.expectedDbVersion}`);
       }
     });
-    this.read({ sql: `SELECT task_id FROM history_tasks WHERE ${RUN_WHERE} FOR UPDATE`, params: run }, (tasks: { task_id: number }[], writes) => {
-      const maxDeleted = maxTaskIdOf(tasks);
-      if (maxDeleted > 0) {
-        writes.push({ statement: taskIdMark(shardId, maxDeleted) });
-        // Bounded by what was counted: a task of this run committed after the read above stays.
-        writes.push({ statement: { sql: `DELETE FROM history_tasks WHERE ${RUN_WHERE} AND task_id <= ?`, params: [...run, maxDeleted] } });
-      }
-      // Only when the pointer is at this run: a newer run of the workflow id keeps its pointer.
-      for (const table of ['current_executions', 'history_events', 'execution_items', 'executions']) {
-        writes.push({ statement: { sql: `DELETE FROM ${table} WHERE ${RUN_WHERE}`, params: run } });
-      }
-    });
+    this.conditions.push({ sql: `(SELECT db_version FROM executions WHERE ${RUN_WHERE}) = ?`, params: [...run, deletion.expectedDbVersion] });
+    // The run's tasks stay: each finds no run when it comes up and is dropped (as Temporal's are).
+    // Only when the pointer is at this run: a newer run of the workflow id keeps its pointer.
+    this.write(['current_executions', 'history_events', 'execution_items', 'executions'].map((table) => ({ statement: { sql: `DELETE FROM ${table} WHERE ${RUN_WHERE}`, params: run } })));
   }
 }
 
@@ -760,10 +750,6 @@ function taskIdMark(shardId: number, maxTaskId: number): Statement {
      ON DUPLICATE KEY UPDATE max_task_id = GREATEST(max_task_id, VALUES(max_task_id))`,
     params: [shardId, maxTaskId],
   };
-}
-
-function maxTaskIdOf(rows: readonly { task_id: number }[]): number {
-  return rows.reduce((max, row) => Math.max(max, toInt(row.task_id, 'task_id')), 0);
 }
 
 

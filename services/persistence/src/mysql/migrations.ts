@@ -263,6 +263,17 @@ function addColumn(table: string, column: string, definition: string) {
   };
 }
 
+/** Drops an index if it is there (a migration that ran halfway may have dropped it already). */
+function dropIndex(table: string, index: string) {
+  return async (db: MysqlMigrationContext): Promise<void> => {
+    const [row] = await db.rows<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?',
+      [table, index],
+    );
+    if (Number(row?.n ?? 0) > 0) await db.query(`ALTER TABLE ${table} DROP INDEX ${index}`);
+  };
+}
+
 /** Adds an index unless it is there already (MySQL 8 has no ADD INDEX IF NOT EXISTS). */
 function addIndex(table: string, index: string, columns: string) {
   return async (db: MysqlMigrationContext): Promise<void> => {
@@ -493,6 +504,11 @@ export const SHARD_MIGRATIONS: readonly MysqlMigration[] = [
   { version: 2, description: 'execution item rows; one history_tasks table for every task category', statements: SHARD_V2 },
   { version: 3, description: 'shard database identity', statements: SHARD_V3 },
   { version: 4, description: 'hourly usage counters (metering)', statements: SHARD_V4 },
+  {
+    version: 5,
+    description: "history_tasks without its index by run: a deleted run's tasks are dropped when they come up, not with the run",
+    statements: [dropIndex('history_tasks', 'history_tasks_by_run')],
+  },
 ];
 
 export interface MysqlMigrationSet {

@@ -88,7 +88,6 @@ function prepareStatements(db: Database.Database) {
     maxImmediateUpTo: db
       .prepare<[number, number, number], number | null>('SELECT MAX(task_id) FROM history_tasks WHERE shard_id = ? AND category_id = ? AND fire_at = 0 AND task_id <= ?')
       .pluck(),
-    maxTaskIdOfRun: db.prepare<[RunParams], number | null>(`SELECT MAX(task_id) FROM history_tasks WHERE ${RUN_WHERE}`).pluck(),
     raiseMaxTaskId: db.prepare<[number, number]>('UPDATE shards SET max_task_id = MAX(max_task_id, ?) WHERE shard_id = ?'),
     getExecution: db.prepare<[RunParams], ExecutionRow>(`SELECT state, next_event_id, db_version FROM executions WHERE ${RUN_WHERE}`),
     // The checks read the version alone: the state blob is not decoded into a string to be dropped.
@@ -145,7 +144,6 @@ function prepareStatements(db: Database.Database) {
     deleteImmediateUpTo: db.prepare<[number, number, number]>(
       'DELETE FROM history_tasks WHERE shard_id = ? AND category_id = ? AND fire_at = 0 AND task_id <= ?',
     ),
-    deleteTasksOfRun: db.prepare<[RunParams]>(`DELETE FROM history_tasks WHERE ${RUN_WHERE}`),
     addUsage: db.prepare<[UsageIncrement]>(
       `INSERT INTO usage_hourly (namespace_id, hour_start, record_type, amount) VALUES (@namespaceId, @hourStart, @recordType, @amount)
        ON CONFLICT (namespace_id, hour_start, record_type) DO UPDATE SET amount = amount + excluded.amount`,
@@ -400,8 +398,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   private writeDeletion(shardId: number, deletion: ExecutionDeletion): void {
     const run = runParams(shardId, deletion.key);
     this.checkDbVersion(run, deletion.key, deletion.expectedDbVersion, 'deletion');
-    this.markTaskIdsUsed(shardId, this.sql.maxTaskIdOfRun.get(run) ?? 0);
-    this.sql.deleteTasksOfRun.run(run);
+    // The run's tasks stay: each finds no run when it comes up and is dropped (as Temporal's are).
     // Only when the pointer is at this run: a newer run of the workflow id keeps its pointer.
     this.sql.deleteCurrentIfRun.run(run);
     this.sql.deleteExecution.run(run);

@@ -160,8 +160,8 @@ CREATE TABLE history_tasks (
 ) WITHOUT ROWID;
 -- Task ids come from one allocator per shard: a repeat in any category is a bug, refused here.
 CREATE UNIQUE INDEX history_tasks_by_task_id ON history_tasks (shard_id, task_id);
--- Tasks may outlive their run row (a task can be the one deleting it), so no foreign key;
--- this index serves the deletion of a run.
+-- Tasks may outlive their run row (a task can be the one deleting it), so no foreign key.
+-- Version 9 drops this index: a deletion no longer removes the run's tasks.
 CREATE INDEX history_tasks_by_run ON history_tasks (shard_id, namespace_id, workflow_id, run_id);
 
 INSERT INTO history_tasks (shard_id, category_id, fire_at, task_id, namespace_id, workflow_id, run_id, type, data)
@@ -383,6 +383,11 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, description: 'portal: user passwords, sessions and saved workflow views', up: (db) => db.exec(PORTAL) },
   { version: 7, description: 'portal: saved workflow views per user (owner in the key); existing views go to whoever saved them', up: savedViewsByOwner },
   { version: 8, description: 'cluster membership: one row per live host and role (cluster_hosts)', up: (db) => db.exec(CLUSTER_HOSTS) },
+  {
+    version: 9,
+    description: "history_tasks without its index by run: a deleted run's tasks are dropped when they come up, not with the run",
+    up: (db) => db.exec('DROP INDEX history_tasks_by_run'),
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = checkedLatestVersion(MIGRATIONS);
