@@ -17,7 +17,7 @@
 import { HealthImplementation } from 'grpc-health-check';
 import { Metadata, Server, ServerCredentials, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
 import { CancelledError, DEFAULT_SETTINGS, Limits, UnimplementedError, type Logger, type Settings } from '@hourglass/common';
-import type { CallContext, Transport } from './call-context';
+import { CallCancellation, type CallContext, type Transport } from './call-context';
 import type { FrontendConfig } from './config';
 import { toServiceError } from './grpc/errors';
 import { installInflate } from './grpc/inflate';
@@ -132,15 +132,22 @@ export class FrontendServer {
   private unaryCall({ service, method, spec, handler }: ServedMethod, transport: Transport) {
     const fullMethod = `/${service}/${method}`;
     return (grpcCall: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
-      const abort = new AbortController();
+      const cancellation = new CallCancellation();
       // grpc-js reports 'cancelled' when any call's stream closes, answered or not: only a call
       // still running is aborted, and with a ready-made reason (a bare abort() builds a DOMException
       // with a stack trace, ~16 µs, on every call).
       let answered = false;
       grpcCall.on('cancelled', () => {
-        if (!answered) abort.abort(CALL_CANCELLED);
+        if (!answered) cancellation.cancel(CALL_CANCELLED);
       });
-      const context: CallContext = { deadline: deadlineMs(grpcCall.getDeadline()), signal: abort.signal, metadata: grpcCall.metadata, transport };
+      const context: CallContext = {
+        deadline: deadlineMs(grpcCall.getDeadline()),
+        get signal(): AbortSignal {
+          return cancellation.signal;
+        },
+        metadata: grpcCall.metadata,
+        transport,
+      };
       const call: Call = {
         service,
         method,

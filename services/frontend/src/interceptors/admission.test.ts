@@ -4,7 +4,7 @@ import { CancelledError } from '@hourglass/common';
 import { WORKFLOW_SERVICE, methodSpec, type MethodSpec } from '../method-table';
 import { FairAdmission, isAdmitted, type Release } from './admission';
 
-const signal = (): AbortSignal => new AbortController().signal;
+const signal = (): { signal: AbortSignal } => new AbortController();
 
 /** Enters, records the order in which calls are admitted, and leaves at once. */
 function enterAll(admission: FairAdmission, calls: Array<[namespace: string, priority: number, label: string]>, order: string[]): Array<Promise<void>> {
@@ -73,7 +73,7 @@ describe('fair admission', () => {
     const admission = new FairAdmission(() => 1);
     const holder = admission.enter('ns', 1, signal()) as Release;
     const controller = new AbortController();
-    const waiting = admission.enter('ns', 1, controller.signal);
+    const waiting = admission.enter('ns', 1, controller);
     controller.abort();
     await assert.rejects(Promise.resolve(waiting), CancelledError);
     assert.equal(admission.waiting, 0);
@@ -82,7 +82,7 @@ describe('fair admission', () => {
     const aborted = new AbortController();
     aborted.abort();
     const full = admission.enter('ns', 1, signal()) as Release;
-    await assert.rejects(Promise.resolve(admission.enter('ns', 1, aborted.signal)), CancelledError);
+    await assert.rejects(Promise.resolve(admission.enter('ns', 1, aborted)), CancelledError);
     full();
   });
 

@@ -49,12 +49,16 @@ export class FairAdmission {
     return n;
   }
 
-  /** A place now (a Release) or once one frees in this namespace's turn (a promise of one). */
-  enter(namespace: string, priority: number, signal: AbortSignal): Release | Promise<Release> {
+  /**
+   * A place now (a Release) or once one frees in this namespace's turn (a promise of one). The
+   * caller's signal is read only when the call has to wait (a call's signal is made on first use).
+   */
+  enter(namespace: string, priority: number, cancellation: { readonly signal: AbortSignal }): Release | Promise<Release> {
     if (this.inFlight < this.limit() && this.ring.length === 0) {
       this.inFlight += 1;
       return this.releaser();
     }
+    const signal = cancellation.signal;
     if (signal.aborted) return Promise.reject(new CancelledError('the caller cancelled the call while it waited to be admitted'));
     return new Promise<Release>((admit, reject) => {
       const waiter: Waiter = { admit, reject, signal, onAbort: () => this.abandon(namespace, waiter) };
@@ -133,7 +137,7 @@ export function admissionInterceptor(admission: FairAdmission): Interceptor {
     name: 'admission',
     async intercept(call, next) {
       if (!isAdmitted(call.spec, call.request)) return next();
-      const entered = admission.enter(call.namespaceName, callPriority(call.spec, call.request), call.context.signal);
+      const entered = admission.enter(call.namespaceName, callPriority(call.spec, call.request), call.context);
       const release = typeof entered === 'function' ? entered : await entered;
       try {
         return await next();

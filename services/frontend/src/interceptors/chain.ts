@@ -79,7 +79,9 @@ export type UnaryHandler = (request: any, context: HandlerContext) => Promise<un
 export function handlerContext(call: Call): HandlerContext {
   return {
     deadline: call.context.deadline,
-    signal: call.context.signal,
+    get signal(): AbortSignal {
+      return call.context.signal;
+    },
     metadata: call.context.metadata,
     transport: call.context.transport,
     method: call.method,
