@@ -53,8 +53,19 @@ export function visibleStateChanged(before: VisibleState, ms: MutableState): boo
 
 /** The catalog a namespace's queries and search attribute values are checked against: system, predefined and its custom attributes. */
 export function namespaceCatalog(namespace: Pick<NamespaceRecord, 'searchAttributes'>): AttributeCatalog {
-  return attributeCatalog((namespace.searchAttributes ?? {}) as Record<string, SearchAttributeType>);
+  const custom = namespace.searchAttributes;
+  if (!custom) return NO_CUSTOM_ATTRIBUTES;
+  // Built once per version of a namespace's attributes: a change makes a new record (and object).
+  let catalog = catalogs.get(custom);
+  if (!catalog) {
+    catalog = attributeCatalog(custom as Record<string, SearchAttributeType>);
+    catalogs.set(custom, catalog);
+  }
+  return catalog;
 }
+
+const NO_CUSTOM_ATTRIBUTES = attributeCatalog({});
+const catalogs = new WeakMap<object, AttributeCatalog>();
 
 /**
  * Checks search attributes a caller sets (at start, by an upsert command, at continue-as-new):
