@@ -405,7 +405,7 @@ export class ShardContext {
       }
       const entry = updated.find(({ ctx }) => ctx === state.deleted);
       if (!entry) throw new InvariantViolationError('deleteRun needs a run loaded through the same transaction');
-      // The run's visibility record goes with it: a task in the same commit (the deletion removes the run's other tasks first).
+      // The run's visibility record goes with it: a task in the same commit (the run's other tasks stay, and find no run when they come up).
       const deletion: VisibilityTask = { type: 'delete-execution', committedAt: this.clock.now(), version: entry.ctx.ms.executionInfo.stateTransitionCount + 1 };
       const row: HistoryTaskRow = { categoryId: TaskCategories.visibility.id, taskId: this.nextTaskId(), fireAt: 0, ...entry.ctx.ms.key, type: deletion.type, data: JSON.stringify(deletion) };
       rememberCommittedTask(row, deletion);
