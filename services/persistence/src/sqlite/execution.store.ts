@@ -89,25 +89,21 @@ function prepareStatements(db: Database.Database) {
       .prepare<[number, number, number], number | null>('SELECT MAX(task_id) FROM history_tasks WHERE shard_id = ? AND category_id = ? AND fire_at = 0 AND task_id <= ?')
       .pluck(),
     raiseMaxTaskId: db.prepare<[number, number]>('UPDATE shards SET max_task_id = MAX(max_task_id, ?) WHERE shard_id = ?'),
-    getExecution: db.prepare<[RunParams], ExecutionRow>(`SELECT state, next_event_id, db_version FROM executions WHERE ${RUN_WHERE}`),
-    // The checks read the version alone: the state blob is not decoded into a string to be dropped.
-    dbVersion: db.prepare<[RunParams], number>(`SELECT db_version FROM executions WHERE ${RUN_WHERE}`).pluck(),
+    getExecution: db.prepare<[RunParams], ExecutionRow & { run_seq: number }>(`SELECT run_seq, state, next_event_id, db_version FROM executions WHERE ${RUN_WHERE}`),
+    // The checks read the version (and the run's number) alone: the state blob is not decoded into a string to be dropped.
+    runVersion: db.prepare<[RunParams], { run_seq: number; db_version: number }>(`SELECT run_seq, db_version FROM executions WHERE ${RUN_WHERE}`),
     insertExecution: db.prepare<[RunParams & { state: string; nextEventId: number }]>(
       `INSERT INTO executions (shard_id, namespace_id, workflow_id, run_id, state, next_event_id, db_version)
        VALUES (@shardId, @namespaceId, @workflowId, @runId, @state, @nextEventId, 1)`,
     ),
-    updateExecution: db.prepare<[RunParams & { state: string; nextEventId: number; expectedDbVersion: number }]>(
+    updateExecution: db.prepare<[{ runSeq: number; state: string; nextEventId: number; expectedDbVersion: number }]>(
       `UPDATE executions SET state = @state, next_event_id = @nextEventId, db_version = db_version + 1
-       WHERE ${RUN_WHERE} AND db_version = @expectedDbVersion`,
+       WHERE run_seq = @runSeq AND db_version = @expectedDbVersion`,
     ),
     // History and item rows go with the execution row through ON DELETE CASCADE.
-    deleteExecution: db.prepare<[RunParams]>(`DELETE FROM executions WHERE ${RUN_WHERE}`),
-    listItems: db.prepare<[RunParams], { kind: string; item_id: string; data: string }>(
-      `SELECT kind, item_id, data FROM execution_items WHERE ${RUN_WHERE} ORDER BY kind, item_id`,
-    ),
-    deleteItem: db.prepare<[RunParams & { kind: string; itemId: string }]>(
-      `DELETE FROM execution_items WHERE ${RUN_WHERE} AND kind = @kind AND item_id = @itemId`,
-    ),
+    deleteExecution: db.prepare<[number]>('DELETE FROM executions WHERE run_seq = ?'),
+    listItems: db.prepare<[number], { kind: string; item_id: string; data: string }>('SELECT kind, item_id, data FROM execution_items WHERE run_seq = ? ORDER BY kind, item_id'),
+    deleteItem: db.prepare<[number, string, string]>('DELETE FROM execution_items WHERE run_seq = ? AND kind = ? AND item_id = ?'),
     getCurrent: db.prepare<[number, string, string], CurrentRow>(
       `SELECT run_id, create_request_id, running, status, start_time FROM current_executions
        WHERE shard_id = ? AND namespace_id = ? AND workflow_id = ?`,
@@ -120,15 +116,15 @@ function prepareStatements(db: Database.Database) {
          start_time = excluded.start_time`,
     ),
     deleteCurrentIfRun: db.prepare<[RunParams]>(`DELETE FROM current_executions WHERE ${RUN_WHERE}`),
-    maxEventId: db.prepare<[RunParams], number | null>(`SELECT MAX(event_id) FROM history_events WHERE ${RUN_WHERE}`).pluck(),
+    maxEventId: db.prepare<[number], number | null>('SELECT MAX(event_id) FROM history_events WHERE run_seq = ?').pluck(),
     listExecutionKeys: db.prepare<[{ shardId: number; namespaceId: string; workflowId: string; runId: string; limit: number }], { workflow_id: string; run_id: string }>(
       `SELECT workflow_id, run_id FROM executions
        WHERE shard_id = @shardId AND namespace_id = @namespaceId AND (workflow_id > @workflowId OR (workflow_id = @workflowId AND run_id > @runId))
        ORDER BY workflow_id, run_id LIMIT @limit`,
     ),
     readHistory: db.prepare<[RunParams & { from: number; to: number; limit: number }], { event_id: number; data: Buffer }>(
-      `SELECT event_id, data FROM history_events WHERE ${RUN_WHERE} AND event_id >= @from AND event_id < @to
-       ORDER BY event_id LIMIT @limit`,
+      `SELECT event_id, data FROM history_events WHERE run_seq = (SELECT run_seq FROM executions WHERE ${RUN_WHERE})
+       AND event_id >= @from AND event_id < @to ORDER BY event_id LIMIT @limit`,
     ),
     listImmediate: db.prepare<[number, number, number, number], TaskRow>(
       `SELECT ${TASK_COLUMNS} FROM history_tasks WHERE shard_id = ? AND category_id = ? AND fire_at = 0 AND task_id > ?
@@ -170,13 +166,8 @@ export class SqliteExecutionStore implements ExecutionStore {
   constructor(private readonly db: Database.Database, private readonly lane: SqliteLane, private readonly clock: Clock) {
     this.sql = prepareStatements(db);
     this.inserts = {
-      event: new RowInserter(db, 'INSERT INTO history_events (shard_id, namespace_id, workflow_id, run_id, event_id, data)', 6),
-      item: new RowInserter(
-        db,
-        'INSERT INTO execution_items (shard_id, namespace_id, workflow_id, run_id, kind, item_id, data)',
-        7,
-        ' ON CONFLICT (shard_id, namespace_id, workflow_id, run_id, kind, item_id) DO UPDATE SET data = excluded.data',
-      ),
+      event: new RowInserter(db, 'INSERT INTO history_events (run_seq, event_id, data)', 3),
+      item: new RowInserter(db, 'INSERT INTO execution_items (run_seq, kind, item_id, data)', 4, ' ON CONFLICT (run_seq, kind, item_id) DO UPDATE SET data = excluded.data'),
       task: new RowInserter(db, `INSERT INTO history_tasks (shard_id, ${TASK_COLUMNS})`, 9),
     };
     this.deleteTasksTx = db.transaction((shardId: number, keys: HistoryTaskKey[]) => {
@@ -246,7 +237,7 @@ export class SqliteExecutionStore implements ExecutionStore {
       const run = runParams(shardId, key);
       const row = this.sql.getExecution.get(run);
       if (!row) return undefined;
-      const items: ExecutionItemRow[] = this.sql.listItems.all(run).map((item) => ({ kind: item.kind, id: item.item_id, data: item.data }));
+      const items: ExecutionItemRow[] = this.sql.listItems.all(row.run_seq).map((item) => ({ kind: item.kind, id: item.item_id, data: item.data }));
       return { ...pickKey(key), state: row.state, items, nextEventId: row.next_event_id, dbVersion: row.db_version };
     }, key.namespaceId);
   }
@@ -344,64 +335,68 @@ export class SqliteExecutionStore implements ExecutionStore {
     this.sql.upsertCurrent.run(shardId, { ...record, runningInt: record.running ? 1 : 0 });
   }
 
-  /** The stored db_version must be `expected`; `what` names the write in the message. */
-  private checkDbVersion(run: RunParams, key: ExecutionKey, expected: number, what: string): void {
-    const actual = this.sql.dbVersion.get(run);
-    if (actual !== expected) {
-      const found = actual === undefined ? 'it does not exist' : `db version is ${actual}`;
+  /** The stored db_version must be `expected`; `what` names the write in the message. Returns the run's number. */
+  private checkDbVersion(run: RunParams, key: ExecutionKey, expected: number, what: string): number {
+    const row = this.sql.runVersion.get(run);
+    if (row?.db_version !== expected) {
+      const found = row === undefined ? 'it does not exist' : `db version is ${row.db_version}`;
       throw new ConditionFailedError(`${describeRun(key)}: ${found}, the ${what} expected db version ${expected}`);
     }
+    return row.run_seq;
   }
 
   private updateSteps(shardId: number, update: ExecutionUpdate, steps: WeightedSteps): void {
     const run = runParams(shardId, update.key);
+    // The run's number, read by the first step; the later steps of the same transaction use it.
+    const seq = { runSeq: 0 };
     steps.push(() => {
-      this.checkDbVersion(run, update.key, update.expectedDbVersion, 'update');
-      if (update.events.length > 0) checkAppendedEvents(update, (this.sql.maxEventId.get(run) ?? 0) + 1);
+      seq.runSeq = this.checkDbVersion(run, update.key, update.expectedDbVersion, 'update');
+      if (update.events.length > 0) checkAppendedEvents(update, (this.sql.maxEventId.get(seq.runSeq) ?? 0) + 1);
       const { state, nextEventId, expectedDbVersion } = update;
-      const { changes } = this.sql.updateExecution.run({ ...run, state, nextEventId, expectedDbVersion });
+      const { changes } = this.sql.updateExecution.run({ runSeq: seq.runSeq, state, nextEventId, expectedDbVersion });
       if (changes !== 1) throw new InvariantViolationError(`${describeRun(update.key)}: checked update changed ${changes} rows`);
     });
-    for (const item of update.deleteItems) steps.push(() => this.sql.deleteItem.run({ ...run, kind: item.kind, itemId: item.id }));
-    this.itemSteps(run, update, steps);
-    this.eventSteps(run, update, steps);
+    for (const item of update.deleteItems) steps.push(() => this.sql.deleteItem.run(seq.runSeq, item.kind, item.id));
+    this.itemSteps(seq, update, steps);
+    this.eventSteps(seq, update, steps);
   }
 
   private createSteps(shardId: number, create: ExecutionWrite, steps: WeightedSteps): void {
     const run = runParams(shardId, create.key);
+    const seq = { runSeq: 0 };
     steps.push(() => {
-      if (this.sql.dbVersion.get(run) !== undefined) throw new ConditionFailedError(`${describeRun(create.key)} already exists`);
+      if (this.sql.runVersion.get(run) !== undefined) throw new ConditionFailedError(`${describeRun(create.key)} already exists`);
       checkAppendedEvents(create, 1);
-      this.sql.insertExecution.run({ ...run, state: create.state, nextEventId: create.nextEventId });
+      seq.runSeq = Number(this.sql.insertExecution.run({ ...run, state: create.state, nextEventId: create.nextEventId }).lastInsertRowid);
     });
-    this.itemSteps(run, create, steps);
-    this.eventSteps(run, create, steps);
+    this.itemSteps(seq, create, steps);
+    this.eventSteps(seq, create, steps);
   }
 
-  private itemSteps(run: RunParams, write: ExecutionWrite, steps: WeightedSteps): void {
-    this.inserts.item.pushSteps(steps, lastItemPerKey(write.upsertItems), (item) => [run.shardId, run.namespaceId, run.workflowId, run.runId, item.kind, item.id, item.data]);
+  private itemSteps(seq: { runSeq: number }, write: ExecutionWrite, steps: WeightedSteps): void {
+    this.inserts.item.pushSteps(steps, lastItemPerKey(write.upsertItems), (item) => [seq.runSeq, item.kind, item.id, item.data]);
   }
 
   /**
    * The checks above make a duplicate unreachable; the primary key is the last line of defence, never
    * an overwrite. Up to ROWS_PER_INSERT events per statement.
    */
-  private eventSteps(run: RunParams, write: ExecutionWrite, steps: WeightedSteps): void {
+  private eventSteps(seq: { runSeq: number }, write: ExecutionWrite, steps: WeightedSteps): void {
     this.inserts.event.pushSteps(
       steps,
       write.events,
-      (event) => [run.shardId, run.namespaceId, run.workflowId, run.runId, event.eventId, event.data],
+      (event) => [seq.runSeq, event.eventId, event.data],
       (chunk) => new ConditionFailedError(`${describeRun(write.key)}: ${eventIds(chunk)} already exists`),
     );
   }
 
   private writeDeletion(shardId: number, deletion: ExecutionDeletion): void {
     const run = runParams(shardId, deletion.key);
-    this.checkDbVersion(run, deletion.key, deletion.expectedDbVersion, 'deletion');
+    const runSeq = this.checkDbVersion(run, deletion.key, deletion.expectedDbVersion, 'deletion');
     // The run's tasks stay: each finds no run when it comes up and is dropped (as Temporal's are).
     // Only when the pointer is at this run: a newer run of the workflow id keeps its pointer.
     this.sql.deleteCurrentIfRun.run(run);
-    this.sql.deleteExecution.run(run);
+    this.sql.deleteExecution.run(runSeq);
   }
 
   private taskSteps(commit: ShardCommit, steps: WeightedSteps): void {

@@ -367,6 +367,66 @@ CREATE TABLE cluster_hosts (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Version 10: a run's history and items are keyed by a number of its own (`executions.run_seq`, the
+ * rowid, allocated in order) instead of its shard, namespace, workflow and run ids. Each of their
+ * index entries repeated those ids (over 100 bytes), and every run's entries sat on a page of their
+ * own; now a run's rows follow the runs created before it, and runs created together share pages.
+ * Copies every row once, in the migration's one transaction. The children are dropped before their
+ * old parent (whose implicit delete would otherwise cascade to them), and renaming the new parent
+ * rewrites the new children's references.
+ */
+const RUN_SEQ = `
+CREATE TABLE executions_v10 (
+  run_seq       INTEGER PRIMARY KEY,
+  shard_id      INTEGER NOT NULL,
+  namespace_id  TEXT NOT NULL,
+  workflow_id   TEXT NOT NULL,
+  run_id        TEXT NOT NULL,
+  state         TEXT NOT NULL,
+  next_event_id INTEGER NOT NULL,
+  db_version    INTEGER NOT NULL,
+  UNIQUE (shard_id, namespace_id, workflow_id, run_id)
+);
+INSERT INTO executions_v10 (shard_id, namespace_id, workflow_id, run_id, state, next_event_id, db_version)
+  SELECT shard_id, namespace_id, workflow_id, run_id, state, next_event_id, db_version FROM executions ORDER BY rowid;
+
+CREATE TABLE history_events_v10 (
+  run_seq  INTEGER NOT NULL,
+  event_id INTEGER NOT NULL,
+  data     BLOB NOT NULL,
+  PRIMARY KEY (run_seq, event_id),
+  -- History never outlives its run: deleting the execution removes it.
+  FOREIGN KEY (run_seq) REFERENCES executions_v10 (run_seq) ON DELETE CASCADE
+);
+INSERT INTO history_events_v10 (run_seq, event_id, data)
+  SELECT x.run_seq, e.event_id, e.data FROM history_events e
+  JOIN executions_v10 x ON x.shard_id = e.shard_id AND x.namespace_id = e.namespace_id AND x.workflow_id = e.workflow_id AND x.run_id = e.run_id
+  ORDER BY x.run_seq, e.event_id;
+
+-- A rowid table: item data can be megabytes.
+CREATE TABLE execution_items_v10 (
+  run_seq INTEGER NOT NULL,
+  kind    TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  data    TEXT NOT NULL,
+  PRIMARY KEY (run_seq, kind, item_id),
+  -- Items never outlive their run, and never exist without it.
+  FOREIGN KEY (run_seq) REFERENCES executions_v10 (run_seq) ON DELETE CASCADE
+);
+INSERT INTO execution_items_v10 (run_seq, kind, item_id, data)
+  SELECT x.run_seq, i.kind, i.item_id, i.data FROM execution_items i
+  JOIN executions_v10 x ON x.shard_id = i.shard_id AND x.namespace_id = i.namespace_id AND x.workflow_id = i.workflow_id AND x.run_id = i.run_id
+  ORDER BY x.run_seq, i.kind, i.item_id;
+
+DROP TABLE history_events;
+DROP TABLE execution_items;
+DROP TABLE executions;
+ALTER TABLE executions_v10 RENAME TO executions;
+ALTER TABLE history_events_v10 RENAME TO history_events;
+ALTER TABLE execution_items_v10 RENAME TO execution_items;
+`;
+
 /** Ordered; version N is at index N-1. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'initial schema', up: (db) => db.exec(INITIAL_SCHEMA) },
@@ -388,6 +448,7 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "history_tasks without its index by run: a deleted run's tasks are dropped when they come up, not with the run",
     up: (db) => db.exec('DROP INDEX history_tasks_by_run'),
   },
+  { version: 10, description: "a run's history and items keyed by its run_seq (the executions rowid), not by its ids", up: (db) => db.exec(RUN_SEQ) },
 ];
 
 export const LATEST_SCHEMA_VERSION = checkedLatestVersion(MIGRATIONS);

@@ -140,6 +140,52 @@ describe('sqlite persistence', () => {
     });
   });
 
+  it("brings a version 9 file to the latest version: each run's history and items keyed by its number, deletion still takes them", async () => {
+    const file = freshFile();
+    const runs = ['run-a', 'run-b'];
+    withRawDb(file, (db) => {
+      migrate(db, MIGRATIONS.slice(0, 9));
+      db.prepare("INSERT INTO shards VALUES (1, 3, 'old-host', 1, 0)").run();
+      for (const runId of runs) {
+        const run = [1, 'ns', 'wf', runId];
+        db.prepare("INSERT INTO executions VALUES (?, ?, ?, ?, 'state', 3, 1)").run(...run);
+        for (const id of [1, 2]) db.prepare('INSERT INTO history_events VALUES (?, ?, ?, ?, ?, ?)').run(...run, id, Buffer.from(`${runId}-${id}`));
+        db.prepare("INSERT INTO execution_items VALUES (?, ?, ?, ?, 'activity', '5', ?)").run(...run, `item of ${runId}`);
+      }
+    });
+    const key = (runId: string) => ({ namespaceId: 'ns', workflowId: 'wf', runId });
+    const p = openSqlitePersistence({ path: file });
+    try {
+      for (const runId of runs) {
+        assert.deepEqual(await p.executions.getExecution(1, key(runId)), { ...key(runId), state: 'state', items: [{ kind: 'activity', id: '5', data: `item of ${runId}` }], nextEventId: 3, dbVersion: 1 });
+        const history = await p.executions.readHistory(1, key(runId), 1, 100, 100);
+        assert.deepEqual(history.map((e) => [e.eventId, Buffer.from(e.data).toString()]), [[1, `${runId}-1`], [2, `${runId}-2`]]);
+      }
+      // Appends and item changes after the migration, then a deletion that must cascade through the new keys.
+      await p.executions.commit({
+        shardId: 1,
+        rangeId: 3,
+        update: { key: key('run-a'), state: 'v2', nextEventId: 4, events: [{ eventId: 3, data: Buffer.from('run-a-3') }], expectedDbVersion: 1, upsertItems: [{ kind: 'timer', id: 't', data: 'x' }], deleteItems: [{ kind: 'activity', id: '5' }] },
+        tasks: [],
+      });
+      assert.deepEqual((await p.executions.getExecution(1, key('run-a')))?.items, [{ kind: 'timer', id: 't', data: 'x' }]);
+      assert.equal((await p.executions.readHistory(1, key('run-a'), 1, 100, 100)).length, 3);
+      await p.executions.commit({ shardId: 1, rangeId: 3, deletion: { key: key('run-a'), expectedDbVersion: 2 }, tasks: [] });
+      assert.equal(await p.executions.getExecution(1, key('run-a')), undefined);
+      assert.deepEqual(await p.executions.readHistory(1, key('run-a'), 1, 100, 100), []);
+      assert.equal((await p.executions.readHistory(1, key('run-b'), 1, 100, 100)).length, 2, 'the other run keeps its history');
+    } finally {
+      await p.close();
+    }
+    withRawDb(file, (db) => {
+      assert.deepEqual(db.prepare('SELECT run_seq, count(*) AS n FROM history_events GROUP BY run_seq').all(), [{ run_seq: 2, n: 2 }], "only run-b's events are left");
+      assert.equal(db.prepare('SELECT count(*) FROM execution_items').pluck().get(), 1, "only run-b's item is left");
+      assert.deepEqual(db.pragma('foreign_key_check'), []);
+      const tables = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%_v10'").pluck().all();
+      assert.deepEqual(tables, []);
+    });
+  });
+
   it('brings a version 2 file to the latest version: namespaces are kept, with their account when their JSON has one', async () => {
     const file = freshFile();
     withRawDb(file, (db) => {
