@@ -23,7 +23,15 @@ describe('bench command line', () => {
     ['an unknown option', ['--bogus'], /Unknown option '--bogus'/],
     ['a mode that starts its own servers, against --address', ['--mode', 'aps-neighbours', '--address', '127.0.0.1:1'], /starts servers of its own/],
     ['an unknown store', ['--store', 'postgres'], /--store must be sqlite or mysql, got "postgres"/],
+    ['a setting without a value', ['--setting', 'history.transferTaskConcurrency'], /--setting takes key=value, got "history.transferTaskConcurrency"/],
+    ['a setting for a server started elsewhere', ['--setting', 'history.transferTaskConcurrency=8', '--address', '127.0.0.1:1'], /--setting applies to servers the bench starts/],
   ];
+  it('hands --setting to the server it starts, whose config check names an unknown one', () => {
+    const r = run('--mode', 'starts', '--workflows', '1', '--setting', 'history.noSuchSetting=1');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stdout + r.stderr, /unknown setting "history\.noSuchSetting"/);
+  });
+
   for (const [what, args, message] of refused) {
     it(`refuses ${what} with a message and exit code 2`, () => {
       const r = run(...args);

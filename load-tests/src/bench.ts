@@ -82,6 +82,8 @@ const OPTIONS = {
    * profile there when it stops (open it in Chrome DevTools or speedscope).
    */
   profile: { type: 'string' },
+  /** `key=value`, repeatable: a setting (as in the config file's settings: section) of every server the bench starts. */
+  setting: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -118,6 +120,8 @@ JSON line. Record results in BENCHMARKS.md with the command.
   --api-key <key>        with --auth key against --address
   --eager-start          the client asks for eager workflow start
   --profile <dir>        each server the bench starts writes a CPU profile into <dir>
+  --setting <key=value>  a setting of every server the bench starts, over the mode's own (repeat for
+                         more; e.g. history.transferTaskConcurrency=8; \`hourglass settings\` lists them)
   -h, --help             this text
 `;
 
@@ -136,7 +140,23 @@ function parseBenchArgs() {
   if (parsed.address !== undefined && OWN_SERVER_MODES.includes(parsed.mode)) fail(`--mode ${parsed.mode} starts servers of its own; it cannot run against --address`);
   if (parsed.store !== 'sqlite' && parsed.store !== 'mysql') fail(`--store must be sqlite or mysql, got ${JSON.stringify(parsed.store.slice(0, 40))}`);
   if (parsed.auth !== 'none' && parsed.auth !== 'key') fail(`--auth must be none or key, got ${JSON.stringify(parsed.auth.slice(0, 40))}`);
-  return parsed;
+  if (parsed.setting !== undefined && parsed.address !== undefined) fail('--setting applies to servers the bench starts; set it on the server at --address');
+  return { ...parsed, settings: benchSettings(parsed.setting ?? []) };
+}
+
+type SettingOverrides = NonNullable<StartServerOptions['settings']>;
+
+/** `key=value` pairs as unconstrained overrides; a number or true/false is one, anything else a string ("30s"). The server checks them. */
+function benchSettings(pairs: readonly string[]): SettingOverrides {
+  const settings: SettingOverrides = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || eq === pair.length - 1) fail(`--setting takes key=value, got ${JSON.stringify(pair.slice(0, 60))}`);
+    const raw = pair.slice(eq + 1);
+    const value = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw === 'true' ? true : raw === 'false' ? false : raw;
+    settings[pair.slice(0, eq)] = [{ value }];
+  }
+  return settings;
 }
 
 function fail(message: string): never {
@@ -154,7 +174,8 @@ if (args.profile !== undefined && args.address !== undefined) {
 function startBenchServer(options: StartServerOptions): Promise<ServerProcess> {
   if (args.profile !== undefined) mkdirSync(args.profile, { recursive: true });
   const nodeArgs = args.profile === undefined ? {} : { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] };
-  return startServer({ inMemory: args['in-memory'], verifyRebuild: false, ...nodeArgs, ...options });
+  const settings = { ...options.settings, ...args.settings };
+  return startServer({ inMemory: args['in-memory'], verifyRebuild: false, ...nodeArgs, ...options, settings });
 }
 
 /** Says where the profiles written since `before` (file names already there) are. */
