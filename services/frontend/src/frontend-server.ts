@@ -183,9 +183,13 @@ export class FrontendServer {
   invoke(service: string, method: string, request: object, caller: { principal: Principal; signal?: AbortSignal; deadline?: number }): Promise<unknown> {
     const served = this.methods.get(`${service}/${method}`);
     if (!served) return Promise.reject(new UnimplementedError(`${shortServiceName(service)}/${method} is not served`));
+    // Without a caller's signal, one that is never aborted, made (as a gRPC call's) only if read.
+    const cancellation = new CallCancellation();
     const context: CallContext = {
       deadline: caller.deadline ?? 0,
-      signal: caller.signal ?? new AbortController().signal,
+      get signal(): AbortSignal {
+        return caller.signal ?? cancellation.signal;
+      },
       metadata: new Metadata(),
       transport: 'tls',
       authenticated: caller.principal,

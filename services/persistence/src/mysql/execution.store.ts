@@ -558,16 +558,24 @@ class CommitPlan {
     ]);
   }
 
-  private planUpdate(update: ExecutionUpdate): void {
-    const run = runParams(this.commit.shardId, update.key);
+  /**
+   * Locks the run's execution row and requires its db_version to be `expected`: checked in JS on
+   * the two-round-trip path (ConditionFailedError naming `what`), and by the guard in one packet.
+   */
+  private lockAtVersion(key: ExecutionKey, run: SqlParam[], expected: number, what: string): void {
     this.read({ sql: `SELECT db_version FROM executions WHERE ${RUN_WHERE} FOR UPDATE`, params: run }, (rows: { db_version: number }[]) => {
       const dbVersion = rows[0] ? toInt(rows[0].db_version, 'executions.db_version') : undefined;
-      if (dbVersion !== update.expectedDbVersion) {
+      if (dbVersion !== expected) {
         const found = dbVersion === undefined ? 'it does not exist' : `db version is ${dbVersion}`;
-        throw new ConditionFailedError(`${describeRun(update.key)}: ${found}, the update expected db version ${update.expectedDbVersion}`);
+        throw new ConditionFailedError(`${describeRun(key)}: ${found}, the ${what} expected db version ${expected}`);
       }
     });
-    this.conditions.push({ sql: `(SELECT db_version FROM executions WHERE ${RUN_WHERE}) = ?`, params: [...run, update.expectedDbVersion] });
+    this.conditions.push({ sql: `(SELECT db_version FROM executions WHERE ${RUN_WHERE}) = ?`, params: [...run, expected] });
+  }
+
+  private planUpdate(update: ExecutionUpdate): void {
+    const run = runParams(this.commit.shardId, update.key);
+    this.lockAtVersion(update.key, run, update.expectedDbVersion, 'update');
     const first = update.events[0];
     if (first) {
       // Exact: every append to a run's history holds its execution row's lock, taken just above.
@@ -632,14 +640,7 @@ class CommitPlan {
     const { key } = deletion;
     const run = runParams(shardId, key);
     this.read({ sql: `SELECT run_id FROM current_executions WHERE ${CURRENT_WHERE} FOR UPDATE`, params: [shardId, key.namespaceId, key.workflowId] }, () => undefined);
-    this.read({ sql: `SELECT db_version FROM executions WHERE ${RUN_WHERE} FOR UPDATE`, params: run }, (rows: { db_version: number }[]) => {
-      const dbVersion = rows[0] ? toInt(rows[0].db_version, 'executions.db_version') : undefined;
-      if (dbVersion !== deletion.expectedDbVersion) {
-        const found = dbVersion === undefined ? 'it does not exist' : `db version is ${dbVersion}`;
-        throw new ConditionFailedError(`${describeRun(key)}: ${found}, the deletion expected db version ${deletion.expectedDbVersion}`);
-      }
-    });
-    this.conditions.push({ sql: `(SELECT db_version FROM executions WHERE ${RUN_WHERE}) = ?`, params: [...run, deletion.expectedDbVersion] });
+    this.lockAtVersion(key, run, deletion.expectedDbVersion, 'deletion');
     // The run's tasks stay: each finds no run when it comes up and is dropped (as Temporal's are).
     // Only when the pointer is at this run: a newer run of the workflow id keeps its pointer.
     this.write(['current_executions', 'history_events', 'execution_items', 'executions'].map((table) => ({ statement: { sql: `DELETE FROM ${table} WHERE ${RUN_WHERE}`, params: run } })));

@@ -263,25 +263,26 @@ function addColumn(table: string, column: string, definition: string) {
   };
 }
 
+/** Whether `table` has an index named `index` (MySQL 8 has neither ADD nor DROP INDEX IF [NOT] EXISTS). */
+async function indexExists(db: MysqlMigrationContext, table: string, index: string): Promise<boolean> {
+  const [row] = await db.rows<{ n: number }>(
+    'SELECT COUNT(*) AS n FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?',
+    [table, index],
+  );
+  return Number(row?.n ?? 0) > 0;
+}
+
 /** Drops an index if it is there (a migration that ran halfway may have dropped it already). */
 function dropIndex(table: string, index: string) {
   return async (db: MysqlMigrationContext): Promise<void> => {
-    const [row] = await db.rows<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?',
-      [table, index],
-    );
-    if (Number(row?.n ?? 0) > 0) await db.query(`ALTER TABLE ${table} DROP INDEX ${index}`);
+    if (await indexExists(db, table, index)) await db.query(`ALTER TABLE ${table} DROP INDEX ${index}`);
   };
 }
 
-/** Adds an index unless it is there already (MySQL 8 has no ADD INDEX IF NOT EXISTS). */
+/** Adds an index unless it is there already. */
 function addIndex(table: string, index: string, columns: string) {
   return async (db: MysqlMigrationContext): Promise<void> => {
-    const [row] = await db.rows<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?',
-      [table, index],
-    );
-    if (Number(row?.n ?? 0) === 0) await db.query(`ALTER TABLE ${table} ADD INDEX ${index} (${columns})`);
+    if (!(await indexExists(db, table, index))) await db.query(`ALTER TABLE ${table} ADD INDEX ${index} (${columns})`);
   };
 }
 
