@@ -260,6 +260,9 @@ export class HistoryEngine implements HistoryService {
           for (const row of rows) byCategory?.get(row.categoryId)?.enqueue([row]);
         },
         onOwnershipLost: (id) => this.shardLost(id),
+        onUsageCommitted: (increments) => {
+          for (const increment of increments) this.billableActions.add(increment.namespaceId, [increment]);
+        },
         onExecutionChanged: (key, change, ms) => {
           this.workTracker?.record(key, ms, deps.clock.now());
           notifier.notify(key, change);

@@ -6,6 +6,7 @@
 import { InvariantViolationError } from '@hourglass/common';
 import type { HistoryTaskRow } from '@hourglass/persistence';
 import { z } from 'zod';
+import type { UsageTask } from './usage/usage-task';
 import type { TaskQueueKindName } from './workflow/mutable-state';
 
 export type TransferTask =
@@ -112,10 +113,10 @@ function parse<T>(schema: z.ZodType<T>, data: string, what: string): T {
  * commit to its queue is typed by construction and skips the parse. Rows read back from the store
  * are not in it and are validated.
  */
-const committedTasks = new WeakMap<HistoryTaskRow, TransferTask | TimerTask | VisibilityTask | BatchTask>();
+const committedTasks = new WeakMap<HistoryTaskRow, TransferTask | TimerTask | VisibilityTask | BatchTask | UsageTask>();
 
 /** Records the task a committed row carries (see committedTasks). */
-export function rememberCommittedTask(row: HistoryTaskRow, task: TransferTask | TimerTask | VisibilityTask | BatchTask): void {
+export function rememberCommittedTask(row: HistoryTaskRow, task: TransferTask | TimerTask | VisibilityTask | BatchTask | UsageTask): void {
   committedTasks.set(row, task);
 }
 
@@ -132,6 +133,11 @@ export function parseTimerTask(row: HistoryTaskRow): TimerTask {
 /** A visibility task's payload: the committed task itself, or the stored row's data validated. */
 export function parseVisibilityTask(row: HistoryTaskRow): VisibilityTask {
   return (committedTasks.get(row) as VisibilityTask | undefined) ?? parse(visibilityTaskSchema, row.data, 'visibility');
+}
+
+/** The task this process committed in `row` (see committedTasks); undefined for a row read back from the store. */
+export function committedTask(row: HistoryTaskRow): TransferTask | TimerTask | VisibilityTask | BatchTask | UsageTask | undefined {
+  return committedTasks.get(row);
 }
 
 /** A batch task's payload: the committed task itself, or the stored row's data validated. */

@@ -77,6 +77,14 @@ export function checkCommitShape(commit: ShardCommit): void {
   }
   if (commit.update) for (const key of commit.update.deleteItems) checkItemKey(commit.update.key, key);
   for (const task of commit.tasks) checkTask(task);
+  if (commit.usage) checkUsageIncrements(commit.usage);
+}
+
+/** A store that folds usage through usage tasks refuses a commit that carries usage of its own. */
+export function checkNoCommitUsage(commit: ShardCommit): void {
+  if (commit.usage && commit.usage.length > 0) {
+    throw new InvalidArgumentError('this store adds usage through usage tasks (foldsUsageInCommit is false): a commit cannot carry usage');
+  }
 }
 
 function checkItemKey(run: ExecutionKey, key: ExecutionItemKey): void {

@@ -221,6 +221,12 @@ export interface ShardCommit {
   deletion?: ExecutionDeletion;
   current?: CurrentExecutionUpdate;
   tasks: HistoryTaskRow[];
+  /**
+   * Usage the change caused, added to the hourly usage counters in the commit's own transaction:
+   * only for a store whose `foldsUsageInCommit` is true (any other refuses the commit with
+   * InvalidArgumentError, and its usage goes as usage tasks instead).
+   */
+  usage?: UsageIncrement[];
 }
 
 export interface ExecutionStore {
@@ -240,6 +246,13 @@ export interface ExecutionStore {
    * (pointer moved). On error nothing is written.
    */
   commit(commit: ShardCommit): Promise<void>;
+  /**
+   * True when the store adds a commit's `usage` to the hourly counters inside the commit: SQLite has
+   * one writer, so the counters' rows keep nobody waiting, and a change's usage costs a few rows
+   * of its own transaction. False when usage must go as usage tasks folded in batches
+   * (foldUsageTasks): on MySQL every commit of a namespace would queue on its counter rows.
+   */
+  readonly foldsUsageInCommit: boolean;
 
   getExecution(shardId: number, key: ExecutionKey): Promise<ExecutionRecord | undefined>;
   getCurrentExecution(shardId: number, namespaceId: string, workflowId: string): Promise<CurrentExecutionRecord | undefined>;

@@ -74,6 +74,8 @@ export interface ShardListeners {
   onEventsCommitted?(key: ExecutionKey, events: readonly HistoryEvent[], ms: MutableState): void;
   /** Another host took the shard over: this host stops its work on it (and may not serve it again). */
   onOwnershipLost(shardId: number): void;
+  /** Usage a commit added to the hourly counters itself (a store that folds usage in the commit). */
+  onUsageCommitted?(increments: readonly UsageIncrement[]): void;
 }
 
 /** Longest a release waits for the operations in flight on the shard before handing it over anyway (fencing covers stragglers). */
@@ -412,11 +414,11 @@ export class ShardContext {
       // Its retained storage accrues up to the deletion, in the same commit; nothing accrues after.
       const storage: UsageTask['increments'] = [];
       accrueStorage(entry.ctx, entry.ctx.now, 0, storage);
-      const usage = usageTaskOf(new Map(), entry.ctx.now, storage);
-      const tasks = usage ? [row, this.usageRow(entry.ctx.ms.key, usage)] : [row];
-      await this.commit({ shardId: this.shardId, rangeId: this.rangeId, deletion: { key: entry.ctx.ms.key, expectedDbVersion: entry.dbVersion }, tasks }, []);
+      const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, deletion: { key: entry.ctx.ms.key, expectedDbVersion: entry.dbVersion }, tasks: [row] };
+      this.attachUsage(entry.ctx.ms.key, usageTaskOf(new Map(), entry.ctx.now, storage), commit);
+      await this.commit(commit, []);
       this.cache.invalidate(entry.ctx.ms.key);
-      this.deps.listeners.onTasks(this.shardId, tasks);
+      this.deps.listeners.onTasks(this.shardId, commit.tasks);
       return;
     }
     const changed = updated.filter(({ ctx }) => ctx.hasChanges());
@@ -493,14 +495,24 @@ export class ShardContext {
     if (!first) return;
     const usage = new Map<BillableAction, number>();
     for (const ctx of ctxs) for (const [action, n] of ctx.usage) usage.set(action, (usage.get(action) ?? 0) + n);
-    const task = usageTaskOf(usage, first.now, storage);
-    if (task) commit.tasks.push(this.usageRow(first.ms.key, task));
+    this.attachUsage(first.ms.key, usageTaskOf(usage, first.now, storage), commit);
   }
 
-  /** A usage task row. It belongs to no run (run id ''): deleting a run never deletes usage not yet folded. */
-  private usageRow(key: ExecutionKey, task: UsageTask): HistoryTaskRow {
+  /**
+   * A change's usage in its commit: added to the counters by the commit itself where the store
+   * does that (SQLite), else as a usage task folded later. A usage task belongs to no run (run id
+   * ''): deleting a run never deletes usage not yet folded.
+   */
+  private attachUsage(key: ExecutionKey, task: UsageTask | undefined, commit: ShardCommit): void {
+    if (!task) return;
     const { namespaceId, workflowId } = key;
-    return { categoryId: TaskCategories.usage.id, taskId: this.nextTaskId(), fireAt: 0, namespaceId, workflowId, runId: '', type: task.type, data: JSON.stringify(task) };
+    if (this.store.foldsUsageInCommit) {
+      commit.usage = task.increments.map((i) => ({ namespaceId, hourStart: i.hourStart, recordType: i.recordType, amount: i.amount }));
+      return;
+    }
+    const row: HistoryTaskRow = { categoryId: TaskCategories.usage.id, taskId: this.nextTaskId(), fireAt: 0, namespaceId, workflowId, runId: '', type: task.type, data: JSON.stringify(task) };
+    rememberCommittedTask(row, task);
+    commit.tasks.push(row);
   }
 
   /**
@@ -511,9 +523,10 @@ export class ShardContext {
     const task = usageTaskOf(usage, this.clock.now());
     if (!task) return;
     await this.guard(async () => {
-      const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, tasks: [this.usageRow(key, task)] };
+      const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, tasks: [] };
+      this.attachUsage(key, task, commit);
       await this.commit(commit, []);
-      this.deps.listeners.onTasks(this.shardId, commit.tasks);
+      if (commit.tasks.length > 0) this.deps.listeners.onTasks(this.shardId, commit.tasks);
     });
   }
 
@@ -586,9 +599,8 @@ export class ShardContext {
       const change = await fn(record);
       if (change.write === undefined) return change.result;
       const rows: HistoryTaskRow[] = (change.tasks ?? []).map((t) => ({ categoryId: t.category.id, taskId: this.nextTaskId(), fireAt: t.fireAt, namespaceId: key.namespaceId, workflowId: key.workflowId, runId: '', type: t.type, data: t.data }));
-      const usage = change.usage ? usageTaskOf(change.usage, this.clock.now()) : undefined;
-      if (usage) rows.push(this.usageRow(key, usage));
       const commit: ShardCommit = { shardId: this.shardId, rangeId: this.rangeId, tasks: rows };
+      if (change.usage) this.attachUsage(key, usageTaskOf(change.usage, this.clock.now()), commit);
       if (change.write === 'delete') {
         if (!record) return change.result;
         commit.deletion = { key, expectedDbVersion: record.dbVersion };
@@ -656,6 +668,7 @@ export class ShardContext {
     try {
       // A child span of the RPC being served when it is traced; no span otherwise.
       await childSpan('store.commit', { 'hourglass.shard': this.shardId }, () => this.store.commit(commit));
+      if (commit.usage) this.deps.listeners.onUsageCommitted?.(commit.usage);
       this.storeCommitLatency?.observe((performance.now() - started) / 1000);
     } catch (err) {
       for (const ctx of writing) this.cache.invalidate(ctx.ms.key);

@@ -10,6 +10,7 @@ import { InvariantViolationError } from '@hourglass/common';
 import { z } from 'zod';
 import type { EngineContext } from '../engine-context';
 import type { TaskExecutor } from '../queues/immediate-queue-processor';
+import { committedTask } from '../tasks';
 import { BillableActions, type BillableAction } from '@hourglass/usage';
 
 export const USAGE_TASK_TYPE = 'usage';
@@ -38,7 +39,10 @@ export function usageTaskOf(usage: ReadonlyMap<BillableAction, number>, now: num
   return increments.length > 0 ? { type: USAGE_TASK_TYPE, increments } : undefined;
 }
 
+/** A usage task's payload: the committed task itself (tasks.ts), or the stored row's data validated. */
 export function parseUsageTask(row: HistoryTaskRow): UsageTask {
+  const committed = committedTask(row);
+  if (committed?.type === USAGE_TASK_TYPE) return committed;
   const parsed = usageTaskSchema.safeParse(JSON.parse(row.data));
   if (!parsed.success) throw new InvariantViolationError(`usage task ${row.taskId} has malformed data: ${parsed.error.message}`);
   return parsed.data;

@@ -1,12 +1,14 @@
 /**
- * Billable actions are committed with the change that records them (a usage task) and folded into
- * the hourly counters exactly once: retries of the same request, a fold repeated after a crash and
- * a second engine on the same store never count twice.
+ * Billable actions are committed with the change that records them and counted exactly once:
+ * SQLite adds them to the hourly counters in the commit itself; a store that cannot (MySQL, and
+ * SQLite opened with foldsUsageInCommit off for these tests) commits a usage task, folded into the
+ * counters later. Retries of the same request, a fold repeated after a crash and a second engine
+ * on the same store never count twice.
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { CommandType, int64, msToDuration, shardIdFor, temporal } from '@hourglass/common';
-import { openSqlitePersistence, type UsageRow } from '@hourglass/persistence';
+import { CommandType, int64, msToDuration, shardIdFor, temporal, type Clock } from '@hourglass/common';
+import { openSqlitePersistence, type Persistence, type ShardCommit, type UsageRow } from '@hourglass/persistence';
 import { TaskCategories } from '../queues/task-categories';
 import { createTestEngine, eventually, scheduleActivity, startTimer, usageFolded, type TestEngine } from '../testing/engine-fixture';
 import { HOUR_MS } from './usage-task';
@@ -18,6 +20,9 @@ afterEach(async () => {
   await t?.close();
   t = undefined;
 });
+
+/** A SQLite store that commits usage as usage tasks, as MySQL does. */
+const withUsageTasks = async (clock: Clock): Promise<Persistence> => openSqlitePersistence({ path: ':memory:', clock, foldsUsageInCommit: false });
 
 function folded(engine: TestEngine): Promise<void> {
   return usageFolded(engine.persistence.executions, [0, 1]);
@@ -84,7 +89,7 @@ describe('usage metering', () => {
   });
 
   it('a usage task folded twice (a crash between the fold and the ack) counts once', async () => {
-    t = await createTestEngine();
+    t = await createTestEngine({ openPersistence: withUsageTasks });
     const e = t;
     const runId = await e.start('wf-2');
     await folded(e);
@@ -131,6 +136,33 @@ describe('usage metering', () => {
     assert.deepEqual(rows, [{ namespaceId, hourStart: H0, recordType: 'signal', amount: 5 }]);
   });
 
+  it('on SQLite the commit that records an action adds it to the counters itself: no usage task is written, and the metric counts it', async () => {
+    const commits: ShardCommit[] = [];
+    t = await createTestEngine({
+      openPersistence: async (clock) => {
+        const persistence = openSqlitePersistence({ path: ':memory:', clock });
+        const store = persistence.executions;
+        const commit = store.commit.bind(store);
+        store.commit = (c) => {
+          commits.push(c);
+          return commit(c);
+        };
+        return persistence;
+      },
+    });
+    const e = t;
+    const runId = await e.start('wf-in-commit');
+    // Counted when the start is answered: nothing to wait for.
+    assert.deepEqual(await usage(e), { workflow_started: 1 });
+    const { token } = await e.startWorkflowTask('wf-in-commit', runId);
+    await e.complete(token, [startTimer('t1', 60_000)]);
+    assert.deepEqual(await usage(e), { workflow_started: 1, timer_started: 1 });
+    assert.ok(commits.some((c) => c.usage?.some((i) => i.recordType === 'timer_started')), "the timer's usage went in a commit");
+    assert.deepEqual(commits.flatMap((c) => c.tasks).filter((row) => row.categoryId === TaskCategories.usage.id), [], 'no usage task');
+    const samples = e.engine.billableActions.samples().filter((s) => s.namespaceId === e.namespace.id);
+    assert.deepEqual(Object.fromEntries(samples.map((s) => [s.action, s.value])), { workflow_started: 1, timer_started: 1 });
+  });
+
   it('a reset counts one reset and does not bill the copied start or the re-applied signals again', async () => {
     t = await createTestEngine();
     const e = t;
@@ -151,7 +183,7 @@ describe('usage metering', () => {
     const deleteBatches: Set<number>[] = [];
     t = await createTestEngine({
       openPersistence: async (clock) => {
-        const persistence = openSqlitePersistence({ path: ':memory:', clock });
+        const persistence = openSqlitePersistence({ path: ':memory:', clock, foldsUsageInCommit: false });
         const store = persistence.executions;
         const fold = store.foldUsageTasks.bind(store);
         store.foldUsageTasks = (shardId, rangeId, batch) => {

@@ -806,6 +806,38 @@ export function runStoreContract(name: string, open: () => Promise<Persistence>)
         ]);
       });
 
+      test('a commit carries usage only to a store that folds it in commits: added in the same transaction, and a refused commit adds none', async (p) => {
+        const shard = await p.executions.acquireShard(1, 'host-a');
+        const usage = [
+          { namespaceId: 'ns-a', hourStart: HOUR, recordType: 'signal', amount: 2 },
+          { namespaceId: 'ns-a', hourStart: HOUR, recordType: 'active_storage_byte_seconds', amount: 40 },
+        ];
+        const read = () => p.executions.readHourlyUsage({ namespaceIds: ['ns-a'], fromMs: 0, toMs: HOUR + H });
+        const key = runKey('run-u');
+        if (!p.executions.foldsUsageInCommit) {
+          await rejection(p.executions.commit({ ...startCommit(1, shard.rangeId, key), usage }), InvalidArgumentError);
+          assert.equal(await p.executions.getExecution(1, key), undefined, 'nothing of the refused commit is written');
+          assert.deepEqual(await read(), []);
+          return;
+        }
+        await p.executions.commit({ ...startCommit(1, shard.rangeId, key), usage });
+        const once = [
+          { namespaceId: 'ns-a', hourStart: HOUR, recordType: 'active_storage_byte_seconds', amount: 40 },
+          { namespaceId: 'ns-a', hourStart: HOUR, recordType: 'signal', amount: 2 },
+        ];
+        assert.deepEqual(await read(), once);
+        // Refused commits add nothing: the run exists already, a malformed increment, a stale range id.
+        const { current: _pointer, ...again } = startCommit(1, shard.rangeId, key);
+        await rejection(p.executions.commit({ ...again, usage }), ConditionFailedError);
+        await rejection(p.executions.commit({ ...tasksCommit(1, [], []), rangeId: shard.rangeId, usage: [{ ...usage[0]!, amount: -1 }] }), InvalidArgumentError);
+        await p.executions.acquireShard(1, 'host-b');
+        await rejection(p.executions.commit({ ...tasksCommit(1, [], []), rangeId: shard.rangeId, usage }), ShardOwnershipLostError);
+        assert.deepEqual(await read(), once);
+        // A commit of usage alone (a query's) counts.
+        await p.executions.commit({ ...tasksCommit(1, [], []), rangeId: shard.rangeId + 1, usage: [usage[0]!] });
+        assert.deepEqual(await read(), [once[0], { ...once[1]!, amount: 4 }]);
+      });
+
       test('rejects increments that are not whole hours, negative or fractional, or of a malformed type, and writes nothing', async (p) => {
         const shard = await p.executions.acquireShard(1, 'host-a');
         await p.executions.commit(tasksCommit(1, [task(USAGE, 0, 1)], []));

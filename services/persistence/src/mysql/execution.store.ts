@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError, InvariantViolationError, type Clock, type HourglassError } from '@hourglass/common';
 import type { ResultSetHeader } from 'mysql2';
-import { checkAppendedEvents, checkCommitShape, checkUsageIncrements, checkUsageQuery, describeRun, lastItemPerKey, mergeIncrements } from '../store-checks';
+import { checkAppendedEvents, checkCommitShape, checkNoCommitUsage, checkUsageIncrements, checkUsageQuery, describeRun, lastItemPerKey, mergeIncrements } from '../store-checks';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, ShardOwnershipLostError } from '../errors';
 import type {
   CurrentExecutionRecord,
@@ -131,6 +131,9 @@ const ROW_OVERHEAD_BYTES = 256;
  * Anything that throws rolls the whole transaction back. See sql.ts for why READ COMMITTED.
  */
 export class MysqlExecutionStore implements ExecutionStore {
+  /** Usage goes as usage tasks, folded in batches: in the commits, every commit of a namespace would queue on its counter rows. */
+  readonly foldsUsageInCommit = false;
+
   constructor(private readonly shards: ShardRouter, private readonly clock: Clock) {}
 
   async acquireShard(shardId: number, owner: string): Promise<ShardRecord> {
@@ -165,6 +168,7 @@ export class MysqlExecutionStore implements ExecutionStore {
   async commit(commit: ShardCommit): Promise<void> {
     const db = this.shards.databaseFor(commit.shardId);
     checkCommitShape(commit);
+    checkNoCommitUsage(commit);
     const plan = new CommitPlan(commit);
     await db.pipelined(async (tx) => {
       if (plan.optimistic) {

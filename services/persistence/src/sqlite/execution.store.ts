@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { InvalidArgumentError, InvariantViolationError, type Clock } from '@hourglass/common';
-import { checkAppendedEvents, checkCommitShape, checkUsageIncrements, checkUsageQuery, describeRun, lastItemPerKey, mergeIncrements } from '../store-checks';
+import { checkAppendedEvents, checkCommitShape, checkNoCommitUsage, checkUsageIncrements, checkUsageQuery, describeRun, lastItemPerKey, mergeIncrements } from '../store-checks';
 import { ConditionFailedError, CurrentExecutionConditionFailedError, ShardOwnershipLostError } from '../errors';
 import type {
   CurrentExecutionRecord,
@@ -163,7 +163,20 @@ export class SqliteExecutionStore implements ExecutionStore {
   private readonly deleteImmediateUpToTx: (shardId: number, categoryId: number, maxTaskId: number) => void;
   private readonly foldUsageTx: (shardId: number, rangeId: number, batch: readonly UsageFold[]) => boolean[];
 
-  constructor(private readonly db: Database.Database, private readonly lane: SqliteLane, private readonly clock: Clock) {
+  /**
+   * A commit's usage goes into the hourly counters in its own transaction (the one writer keeps
+   * nobody waiting on them). Off only to exercise the usage-task path, which MySQL takes and which
+   * still folds the tasks an older build left.
+   */
+  readonly foldsUsageInCommit: boolean;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly lane: SqliteLane,
+    private readonly clock: Clock,
+    options: { foldsUsageInCommit?: boolean } = {},
+  ) {
+    this.foldsUsageInCommit = options.foldsUsageInCommit ?? true;
     this.sql = prepareStatements(db);
     this.inserts = {
       event: new RowInserter(db, 'INSERT INTO history_events (run_seq, event_id, data)', 3),
@@ -226,6 +239,7 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   async commit(commit: ShardCommit): Promise<void> {
     checkCommitShape(commit);
+    if (!this.foldsUsageInCommit) checkNoCommitUsage(commit);
     // Alone on the connection, or grouped with other short commits waiting with it; a large commit
     // (thousands of rows) gives the event loop turns while it writes.
     return this.lane.transaction(this.db, this.commitSteps(commit), commitTenant(commit));
@@ -309,6 +323,8 @@ export class SqliteExecutionStore implements ExecutionStore {
     if (commit.create) this.createSteps(commit.shardId, commit.create, steps);
     if (commit.deletion) steps.push(() => this.writeDeletion(commit.shardId, commit.deletion as ExecutionDeletion));
     this.taskSteps(commit, steps);
+    const usage = commit.usage;
+    if (usage && usage.length > 0) steps.push(() => usage.forEach((increment) => this.sql.addUsage.run(increment)));
     return steps;
   }
 

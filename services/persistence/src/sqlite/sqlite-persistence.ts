@@ -37,6 +37,11 @@ export interface SqlitePersistenceOptions {
   synchronous?: SqliteSynchronous;
   /** With `full`: rows changed between checkpoints of the log (CHECKPOINT_AFTER_CHANGES by default). */
   checkpointAfterChanges?: number;
+  /**
+   * False: a commit's usage goes as usage tasks, folded in batches, as on MySQL (for tests of that
+   * path). By default it is added to the counters inside the commit (ExecutionStore.foldsUsageInCommit).
+   */
+  foldsUsageInCommit?: boolean;
 }
 
 export type SqliteSynchronous = 'full' | 'normal';
@@ -84,7 +89,9 @@ export function openSqlitePersistence(options: SqlitePersistenceOptions): Persis
     db.pragma(OPTIMIZE);
     // full: the lane syncs the log before it answers (wal-sync.ts); a store in memory has no log.
     const walSync = isFile && synchronous === 'full' ? new WalSync(db, options.path, options.checkpointAfterChanges) : undefined;
-    return new SqlitePersistence(db, clock, owner, walSync, options.plannerStatisticsIntervalMs ?? PLANNER_STATISTICS_INTERVAL_MS);
+    return new SqlitePersistence(db, clock, owner, walSync, options.plannerStatisticsIntervalMs ?? PLANNER_STATISTICS_INTERVAL_MS, {
+      foldsUsageInCommit: options.foldsUsageInCommit ?? true,
+    });
   } catch (err) {
     owner?.remove();
     db.close();
@@ -194,13 +201,14 @@ class SqlitePersistence implements Persistence {
     /** Set when acknowledged commits are synced (synchronous 'full' on a file). */
     readonly walSync: WalSync | undefined,
     statisticsIntervalMs: number,
+    executionOptions: { foldsUsageInCommit: boolean },
   ) {
     this.lane = new SqliteLane(walSync);
     this.cluster = new SqliteClusterStore(db, this.lane);
     this.namespaces = new SqliteNamespaceStore(db, this.lane);
     this.identity = new SqliteIdentityStore(db, this.lane, this.namespaces);
     this.portal = new SqlitePortalStore(db, this.lane);
-    this.executions = new SqliteExecutionStore(db, this.lane, clock);
+    this.executions = new SqliteExecutionStore(db, this.lane, clock, executionOptions);
     this.taskQueues = new SqliteTaskQueueStore(db, this.lane);
     this.visibility = new SqliteVisibilityStore(db, this.lane);
     this.membership = new SqliteMembershipStore(db, this.lane, clock);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Clock } from '@hourglass/common';
-import { preAccountNamespace, withAccountDefaults } from '../contract/fixtures';
+import { preAccountNamespace, runKey, startCommit, withAccountDefaults } from '../contract/fixtures';
 import { runIdentityContract, runStoreContract, runVisibilityContract, visibilityRecord } from '../contract/store-contract';
 import { SchemaVersionTooNewError, StoreInUseError, StoreMismatchError } from '../errors';
 import type { NamespaceRecord } from '../types';
@@ -493,6 +493,22 @@ describe('sqlite persistence', () => {
     const p = openSqlitePersistence({ path: ':memory:', clock });
     try {
       assert.equal((await p.executions.acquireShard(1, 'host-a')).updatedAt, T0 + 42);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("commits queued together (a group commit) each add their own usage: a refused one adds none, the others do", async () => {
+    const p = openSqlitePersistence({ path: ':memory:' });
+    try {
+      const { rangeId } = await p.executions.acquireShard(0, 'host-a');
+      const H = 3_600_000;
+      const usage = (amount: number) => [{ namespaceId: 'ns-a', hourStart: H, recordType: 'signal', amount }];
+      const start = (runId: string, amount: number) => ({ ...startCommit(0, rangeId, runKey(runId, `wf-${runId}`)), usage: usage(amount) });
+      // Queued in one turn, they run as one group commit; the second repeats the first run's id.
+      const results = await Promise.allSettled([p.executions.commit(start('a', 1)), p.executions.commit(start('a', 10)), p.executions.commit(start('b', 100))]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual(await p.executions.readHourlyUsage({ namespaceIds: ['ns-a'], fromMs: 0, toMs: 2 * H }), [{ namespaceId: 'ns-a', hourStart: H, recordType: 'signal', amount: 101 }]);
     } finally {
       await p.close();
     }
