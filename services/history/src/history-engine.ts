@@ -260,6 +260,10 @@ export class HistoryEngine implements HistoryService {
           for (const row of rows) byCategory?.get(row.categoryId)?.enqueue([row]);
         },
         onOwnershipLost: (id) => this.shardLost(id),
+        onTasksPointless: (id, keys) => {
+          const byCategory = this.processors[id];
+          for (const key of keys) byCategory?.get(key.categoryId)?.drop?.([key]);
+        },
         onUsageCommitted: (increments) => {
           for (const increment of increments) this.billableActions.add(increment.namespaceId, [increment]);
         },

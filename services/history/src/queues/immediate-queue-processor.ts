@@ -29,6 +29,12 @@ export interface QueueProcessorOptions {
 export interface QueueProcessor {
   start(): Promise<void>;
   enqueue(rows: HistoryTaskRow[]): void;
+  /**
+   * Tasks a commit made pointless before they came up (scheduled categories): deleted with the
+   * next batch of acknowledgements, and not run if they come up before (or after: a row read back
+   * by a scan meanwhile only runs to find nothing to do, as any stale task does).
+   */
+  drop?(keys: readonly HistoryTaskKey[]): void;
   stop(): Promise<void>;
 }
 

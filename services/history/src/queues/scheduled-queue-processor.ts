@@ -4,7 +4,7 @@
  * store until a periodic scan brings them into the window. Deleted only after the executor succeeded.
  */
 import { type Clock, type Logger } from '@hourglass/common';
-import type { ExecutionStore, HistoryTaskRow } from '@hourglass/persistence';
+import type { ExecutionStore, HistoryTaskKey, HistoryTaskRow } from '@hourglass/persistence';
 import type { QueueProcessor, QueueProcessorOptions, TaskExecutor } from './immediate-queue-processor';
 import type { TaskCategory } from './task-categories';
 
@@ -67,6 +67,8 @@ export class ScheduledQueueProcessor implements QueueProcessor {
   private readonly heap = new TimerHeap();
   /** Tasks in memory or running: taskId → the fireAt they are stored under, and failed attempts so far. */
   private readonly known = new Map<number, { storedFireAt: number; failures: number }>();
+  /** Known tasks made pointless (drop): skipped when they come up instead of run. */
+  private readonly dropped = new Set<number>();
   /** Every stored timer due before this is in memory (or running). */
   private loadedUntil = 0;
   /** Horizon of the scan in progress: timers committed meanwhile must not fall between it and the read. */
@@ -118,6 +120,14 @@ export class ScheduledQueueProcessor implements QueueProcessor {
     this.arm();
   }
 
+  drop(keys: readonly HistoryTaskKey[]): void {
+    for (const key of keys) {
+      // In memory (or running): skipped when it comes up; its entry stays until then, so a scan does not load it again.
+      if (this.known.has(key.taskId)) this.dropped.add(key.taskId);
+      this.options.deleter.add(key);
+    }
+  }
+
   private add(row: TimerTaskRow): void {
     if (this.known.has(row.taskId)) return;
     this.known.set(row.taskId, { storedFireAt: row.fireAt, failures: 0 });
@@ -164,6 +174,10 @@ export class ScheduledQueueProcessor implements QueueProcessor {
     const now = this.clock.now();
     for (let next = this.heap.peek(); next && next.fireAt <= now; next = this.heap.peek()) {
       this.heap.pop();
+      if (this.dropped.delete(next.taskId)) {
+        this.known.delete(next.taskId);
+        continue;
+      }
       this.running += 1;
       // Tracked by `running` (stop() waits for it); run() never rejects, a failed task is retried.
       void this.run(next).finally(() => {
@@ -181,7 +195,10 @@ export class ScheduledQueueProcessor implements QueueProcessor {
     try {
       await this.execute({ ...row, fireAt: entry.storedFireAt });
       // Known until its row is deleted, so a scan in between does not run it again.
-      this.options.deleter.add({ categoryId: row.categoryId, fireAt: entry.storedFireAt, taskId: row.taskId }, () => this.known.delete(row.taskId));
+      this.options.deleter.add({ categoryId: row.categoryId, fireAt: entry.storedFireAt, taskId: row.taskId }, () => {
+        this.known.delete(row.taskId);
+        this.dropped.delete(row.taskId);
+      });
     } catch (err) {
       if (this.stopped) return;
       entry.failures += 1;

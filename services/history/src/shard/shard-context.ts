@@ -32,6 +32,7 @@ import {
   type ExecutionRecord,
   type ExecutionKey,
   type ExecutionStore,
+  type HistoryTaskKey,
   type HistoryTaskRow,
   type ShardCommit,
   type UsageFold,
@@ -76,6 +77,8 @@ export interface ShardListeners {
   onOwnershipLost(shardId: number): void;
   /** Usage a commit added to the hourly counters itself (a store that folds usage in the commit). */
   onUsageCommitted?(increments: readonly UsageIncrement[]): void;
+  /** Tasks a commit made pointless (a finished workflow task's timeout timers): their processors drop them. */
+  onTasksPointless?(shardId: number, keys: readonly HistoryTaskKey[]): void;
 }
 
 /** Longest a release waits for the operations in flight on the shard before handing it over anyway (fencing covers stragglers). */
@@ -477,6 +480,10 @@ export class ShardContext {
       };
     }
     await this.commit(commit, writes.map((w) => w.ctx));
+    for (const { ctx } of writes) {
+      const pointless = ctx.staleTimeoutTasks();
+      if (pointless.length > 0) this.deps.listeners.onTasksPointless?.(this.shardId, pointless);
+    }
     const tailLimits = this.tailLimits();
     for (const { ctx, dbVersion } of writes) {
       ctx.ms.settle();
@@ -646,12 +653,14 @@ export class ShardContext {
       const task: VisibilityTask = { type: 'upsert-execution', committedAt: ctx.now };
       ctx.addTask(TaskCategories.visibility, 0, task);
     }
-    const { state, upsertItems, deleteItems } = ms.pendingWrite();
-    for (const { category, fireAt, task } of ctx.tasks) {
+    // Ids first: a task's key may go into the state (onKey) that is written below.
+    for (const { category, fireAt, task, onKey } of ctx.tasks) {
       const row: HistoryTaskRow = { categoryId: category.id, taskId: this.nextTaskId(), fireAt, ...key, type: task.type, data: JSON.stringify(task) };
       rememberCommittedTask(row, task as TransferTask | TimerTask | VisibilityTask);
       commit.tasks.push(row);
+      onKey?.({ categoryId: row.categoryId, fireAt: row.fireAt, taskId: row.taskId });
     }
+    const { state, upsertItems, deleteItems } = ms.pendingWrite();
     return {
       key,
       state,

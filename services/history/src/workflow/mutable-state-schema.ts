@@ -73,6 +73,7 @@ const workflowTask = z.object({
   startedTime: z.number(),
   requestId: z.string(),
   identity: z.string(),
+  timeoutTasks: z.array(z.object({ categoryId: z.number(), fireAt: z.number(), taskId: z.number() })).optional(),
 });
 
 const sticky = z.object({ queueName: z.string(), scheduleToStartTimeoutMs: z.number() });

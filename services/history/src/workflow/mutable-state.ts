@@ -11,7 +11,7 @@
  */
 import { temporal, type HistoryEvent } from '@hourglass/common';
 import { eventBlob } from './codec';
-import type { ExecutionItemKey, ExecutionItemRow, ExecutionKey } from '@hourglass/persistence';
+import type { ExecutionItemKey, ExecutionItemRow, ExecutionKey, HistoryTaskKey } from '@hourglass/persistence';
 import { ItemMap } from './item-map';
 import type { RetryPolicyMs } from './retry';
 
@@ -88,6 +88,13 @@ export interface WorkflowTaskInfo {
   startedTime: number;
   requestId: string;
   identity: string;
+  /**
+   * The timer tasks armed for this task's timeouts (a sticky schedule-to-start, the
+   * start-to-close), once committed: the commit that ends the task or moves it on deletes them, so
+   * they never come up to find nothing to do. Not derived from history (a state rebuilt from it has
+   * none, and its timers then come up and are dropped, as before).
+   */
+  timeoutTasks?: HistoryTaskKey[];
 }
 
 export interface ActivityInfo {

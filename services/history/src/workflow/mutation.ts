@@ -14,6 +14,7 @@ import { applyEvent, BUFFERED_STARTED_EVENT_ID } from './apply-event';
 import { attributesKeyOf, encodeEvent, eventTypeOf, withEventId, type EventAttributes, type EventAttributesKey } from './events';
 import { isWorkflowTaskStarted, type MutableState } from './mutable-state';
 import { visibleStateOf, type VisibleState } from './visibility';
+import type { HistoryTaskKey } from '@hourglass/persistence';
 import type { BillableAction } from '@hourglass/usage';
 import { ACTION_OF_EVENT } from '../usage/action-of-event';
 
@@ -56,6 +57,8 @@ export interface PendingTask {
   /** When due (scheduled categories); 0 for immediate ones. */
   fireAt: number;
   task: { type: string };
+  /** Told the task's key once the commit gives it an id (before the state is written). */
+  onKey?: (key: HistoryTaskKey) => void;
 }
 
 /**
@@ -106,9 +109,19 @@ export class MutationContext {
   readonly initialStatus: number;
   /** What search showed of the run before this mutation: a change of it adds a visibility task to the commit. */
   readonly initialVisible: VisibleState;
+  /** The workflow task's timeout timers before this mutation: those it no longer holds are deleted by the commit. */
+  readonly initialTimeoutTasks: readonly HistoryTaskKey[];
   constructor(readonly ms: MutableState, readonly now: number) {
     this.initialStatus = ms.executionInfo.status;
     this.initialVisible = visibleStateOf(ms);
+    this.initialTimeoutTasks = ms.workflowTask?.timeoutTasks ?? [];
+  }
+
+  /** Timer tasks of the run's workflow task that this mutation made pointless (it ended the task, or started it): the commit deletes them. */
+  staleTimeoutTasks(): HistoryTaskKey[] {
+    if (this.initialTimeoutTasks.length === 0) return [];
+    const held = new Set((this.ms.workflowTask?.timeoutTasks ?? []).map((key) => key.taskId));
+    return this.initialTimeoutTasks.filter((key) => !held.has(key.taskId));
   }
 
   /** Appends an event (or buffers it), applies its effect on state, and returns it; a buffered event has eventId 0 for now. */
@@ -188,8 +201,9 @@ export class MutationContext {
     this.addTask(TaskCategories.transfer, 0, task);
   }
 
-  addTimerTask(fireAt: number, task: TimerTask): void {
-    this.addTask(TaskCategories.timer, fireAt, task);
+  /** `onKey` learns the task's key when the commit gives it an id, before the run's state is written (see WorkflowTaskInfo.timeoutTasks). */
+  addTimerTask(fireAt: number, task: TimerTask, onKey?: (key: HistoryTaskKey) => void): void {
+    this.tasks.push({ category: TaskCategories.timer, fireAt, task, ...(onKey ? { onKey } : {}) });
   }
 
   /** Asks the mutation helper for a workflow task to deliver what this change recorded. */

@@ -56,15 +56,20 @@ export function describeStartedWorkflowTask(ctx: MutationContext): StartedWorkfl
 /** Dispatch of a scheduled workflow task, and on a sticky queue its fallback timer. */
 export function generateWorkflowTaskTasks(ctx: MutationContext, wft: Readonly<WorkflowTaskInfo>): void {
   ctx.addTransferTask({ type: 'workflow-task', scheduledEventId: wft.scheduledEventId, taskQueueName: wft.taskQueueName, taskQueueKind: wft.taskQueueKind });
-  if (wft.taskQueueKind === 'sticky' && ctx.ms.sticky) {
+  const held = ctx.ms.workflowTask;
+  if (wft.taskQueueKind === 'sticky' && ctx.ms.sticky && held) {
     // A sticky task nobody picks up in time goes back to the normal queue.
-    ctx.addTimerTask(ctx.now + ctx.ms.sticky.scheduleToStartTimeoutMs, {
-      type: 'workflow-task-timeout',
-      scheduledEventId: wft.scheduledEventId,
-      startedEventId: 0,
-      attempt: wft.attempt,
-      timeoutType: TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
-    });
+    ctx.addTimerTask(
+      ctx.now + ctx.ms.sticky.scheduleToStartTimeoutMs,
+      {
+        type: 'workflow-task-timeout',
+        scheduledEventId: wft.scheduledEventId,
+        startedEventId: 0,
+        attempt: wft.attempt,
+        timeoutType: TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
+      },
+      (key) => (held.timeoutTasks = [...(held.timeoutTasks ?? []), key]),
+    );
   }
 }
 
@@ -79,13 +84,19 @@ export function startWorkflowTask(ctx: MutationContext, args: { requestId: strin
     historySizeBytes: int64(ctx.ms.executionInfo.historySizeBytes),
     suggestContinueAsNew: args.suggestContinueAsNew,
   });
-  ctx.addTimerTask(ctx.now + wft.startToCloseTimeoutMs, {
-    type: 'workflow-task-timeout',
-    scheduledEventId: wft.scheduledEventId,
-    startedEventId: wft.startedEventId,
-    attempt: wft.attempt,
-    timeoutType: TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
-  });
+  // Started: its schedule-to-start timer (if any) is pointless now, this one replaces it.
+  wft.timeoutTasks = [];
+  ctx.addTimerTask(
+    ctx.now + wft.startToCloseTimeoutMs,
+    {
+      type: 'workflow-task-timeout',
+      scheduledEventId: wft.scheduledEventId,
+      startedEventId: wft.startedEventId,
+      attempt: wft.attempt,
+      timeoutType: TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
+    },
+    (key) => (wft.timeoutTasks = [key]),
+  );
   return wft.startedEventId;
 }
 
