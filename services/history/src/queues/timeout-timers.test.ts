@@ -1,14 +1,14 @@
 /**
- * A workflow task's timeout timers are dropped by the change that makes them pointless: the
- * completion deletes the start-to-close timer, the start deletes the sticky schedule-to-start
- * one, instead of leaving each stored until it comes up only to find nothing to do. A task that is
- * not completed still times out.
+ * Timeout timers are dropped by the change that makes them pointless: a workflow task's completion
+ * deletes its start-to-close timer, its start the sticky schedule-to-start one, an activity's
+ * completion its start-to-close timer, instead of leaving each stored until it comes up only to
+ * find nothing to do. A task that is not completed still times out.
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { msToDuration } from '@hourglass/common';
 import type { HistoryTaskRow } from '@hourglass/persistence';
-import { completeWorkflow, createTestEngine, eventually, startTimer, typeNames, type TestEngine } from '../testing/engine-fixture';
+import { completeWorkflow, createTestEngine, eventually, scheduleActivity, startTimer, typeNames, type TestEngine } from '../testing/engine-fixture';
 import { TaskCategories } from './task-categories';
 
 let t: TestEngine | undefined;
@@ -17,7 +17,7 @@ afterEach(async () => {
   t = undefined;
 });
 
-/** The run's stored workflow-task timeout timers, as `type/timeoutType` (1 start-to-close, 2 schedule-to-start). */
+/** The run's stored timeout timers, as `type/timeoutType` (1 start-to-close, 2 schedule-to-start). */
 async function timeoutTimers(e: TestEngine, workflowId: string, runId: string): Promise<string[]> {
   const rows: HistoryTaskRow[] = await e.persistence.executions.listScheduledTasks(
     e.engine.shardFor(e.namespace.id, workflowId).shardId,
@@ -26,7 +26,7 @@ async function timeoutTimers(e: TestEngine, workflowId: string, runId: string): 
     1000,
   );
   return rows
-    .filter((row) => row.runId === runId && row.type === 'workflow-task-timeout')
+    .filter((row) => row.runId === runId && (row.type === 'workflow-task-timeout' || row.type === 'activity-timeout'))
     .map((row) => `${row.type}/${(JSON.parse(row.data) as { timeoutType: number }).timeoutType}`);
 }
 
@@ -49,6 +49,19 @@ describe('workflow task timeout timers', () => {
     await e.complete(second.token, [completeWorkflow]);
     await eventually(async () => (await timeoutTimers(e, 'wf-timers', runId)).length === 0, 2000);
     assert.deepEqual(typeNames(await e.history('wf-timers', runId)).slice(-1), ['WORKFLOW_EXECUTION_COMPLETED']);
+  });
+
+  it("an activity's completion deletes its start-to-close timer", async () => {
+    t = await createTestEngine();
+    const e = t;
+    const runId = await e.start('wf-activity');
+    const first = await e.startWorkflowTask('wf-activity', runId);
+    await e.complete(first.token, [scheduleActivity('a1')]);
+    const token = await e.startActivity('wf-activity', runId, 5);
+    await eventually(async () => (await timeoutTimers(e, 'wf-activity', runId)).join() === 'activity-timeout/1', 2000);
+    await e.engine.respondActivityTaskCompleted({ target: { by: 'token', token }, identity: 'worker-1' });
+    // The next workflow task goes to the normal queue: no timer of its own until started.
+    await eventually(async () => (await timeoutTimers(e, 'wf-activity', runId)).length === 0, 2000);
   });
 
   it('a started task that is not completed still times out, and its next attempt is armed again', async () => {

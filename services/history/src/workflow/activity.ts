@@ -153,6 +153,8 @@ function armScheduleToCloseTimer(ctx: MutationContext, activity: ActivityInfo): 
 /** Queues the activity's current attempt in matching and arms its schedule-to-start timeout. */
 export function dispatchActivityAttempt(ctx: MutationContext, activity: ActivityInfo): void {
   activity.currentAttemptScheduledTime = ctx.now;
+  // A new attempt: the last one's timer (if it has not come up) is left to find nothing to do.
+  delete activity.timeoutTasks;
   ctx.addTransferTask({ type: 'activity-task', scheduledEventId: activity.scheduledEventId, attempt: activity.attempt, taskQueueName: activity.taskQueue });
   // Schedule-to-start equal to schedule-to-close is covered by the latter's timer.
   if (activity.scheduleToStartTimeoutMs > 0 && activity.scheduleToStartTimeoutMs !== activity.scheduleToCloseTimeoutMs) {
@@ -174,12 +176,17 @@ export function startActivityAttempt(ctx: MutationContext, activity: ActivityInf
   activity.lastHeartbeatTime = 0;
   activity.heartbeatTimerDeadline = 0;
   if (activity.startToCloseTimeoutMs > 0) {
-    ctx.addTimerTask(ctx.now + activity.startToCloseTimeoutMs, {
-      type: 'activity-timeout',
-      scheduledEventId: activity.scheduledEventId,
-      attempt: activity.attempt,
-      timeoutType: TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
-    });
+    ctx.addTimerTask(
+      ctx.now + activity.startToCloseTimeoutMs,
+      {
+        type: 'activity-timeout',
+        scheduledEventId: activity.scheduledEventId,
+        attempt: activity.attempt,
+        timeoutType: TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
+      },
+      // `activity` is this change's writable copy until the commit writes it.
+      (key) => (activity.timeoutTasks = [key]),
+    );
   }
   armHeartbeatTimer(ctx, activity);
 }

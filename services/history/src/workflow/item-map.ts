@@ -19,6 +19,8 @@ export class ItemMap<T extends object> {
   private items: Map<string, T> | undefined;
   private dirty: Set<string> | undefined;
   private deleted: Set<string> | undefined;
+  /** Items deleted by the change under way, as they were (until settle). */
+  private removed: T[] | undefined;
   /** Encoded bytes of each item as last loaded or serialized, and their sum (the cache's byte budget). */
   private sizes: Map<string, number> | undefined;
   private totalBytes = 0;
@@ -69,7 +71,9 @@ export class ItemMap<T extends object> {
   }
 
   delete(id: string): boolean {
-    if (!this.items?.delete(id)) return false;
+    const item = this.items?.get(id);
+    if (!item || !this.items?.delete(id)) return false;
+    (this.removed ??= []).push(item);
     this.setSize(id, 0);
     this.dirty?.delete(id);
     (this.deleted ??= new Set()).add(id);
@@ -118,6 +122,12 @@ export class ItemMap<T extends object> {
     }
     this.dirty?.clear();
     this.deleted?.clear();
+    this.removed = undefined;
+  }
+
+  /** The items the change under way deleted, as they were before. */
+  removedItems(): readonly Readonly<T>[] {
+    return this.removed ?? [];
   }
 }
 

@@ -101,6 +101,7 @@ const activity = z.object({
   lastFailure: z.string().nullable(),
   lastWorkerIdentity: z.string(),
   heartbeatTimerDeadline: z.number(),
+  timeoutTasks: z.array(z.object({ categoryId: z.number(), fireAt: z.number(), taskId: z.number() })).optional(),
 });
 
 const timer = z.object({ timerId: z.string(), startedEventId: z.number(), expiryTime: z.number() });

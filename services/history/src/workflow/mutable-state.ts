@@ -123,6 +123,11 @@ export interface ActivityInfo {
   lastWorkerIdentity: string;
   /** The heartbeat timeout task currently persisted for this attempt, 0 if none. */
   heartbeatTimerDeadline: number;
+  /**
+   * The current attempt's start-to-close timer task, once committed: the change that removes the
+   * activity (completed, failed, canceled, timed out) drops it (see WorkflowTaskInfo.timeoutTasks).
+   */
+  timeoutTasks?: HistoryTaskKey[];
 }
 
 export interface UserTimerInfo {

@@ -117,11 +117,18 @@ export class MutationContext {
     this.initialTimeoutTasks = ms.workflowTask?.timeoutTasks ?? [];
   }
 
-  /** Timer tasks of the run's workflow task that this mutation made pointless (it ended the task, or started it): the commit deletes them. */
+  /**
+   * Timeout timers this mutation made pointless: its workflow task's (it ended the task, or
+   * started it) and those of the activities it removed. Work proportional to the change.
+   */
   staleTimeoutTasks(): HistoryTaskKey[] {
-    if (this.initialTimeoutTasks.length === 0) return [];
-    const held = new Set((this.ms.workflowTask?.timeoutTasks ?? []).map((key) => key.taskId));
-    return this.initialTimeoutTasks.filter((key) => !held.has(key.taskId));
+    const stale: HistoryTaskKey[] = [];
+    if (this.initialTimeoutTasks.length > 0) {
+      const held = new Set((this.ms.workflowTask?.timeoutTasks ?? []).map((key) => key.taskId));
+      for (const key of this.initialTimeoutTasks) if (!held.has(key.taskId)) stale.push(key);
+    }
+    for (const activity of this.ms.activities.removedItems()) stale.push(...(activity.timeoutTasks ?? []));
+    return stale;
   }
 
   /** Appends an event (or buffers it), applies its effect on state, and returns it; a buffered event has eventId 0 for now. */
