@@ -38,16 +38,16 @@ describe('workflow task timeout timers', () => {
     const first = await e.startWorkflowTask('wf-timers', runId);
     assert.deepEqual(await timeoutTimers(e, 'wf-timers', runId), ['workflow-task-timeout/1'], 'started: its start-to-close timer is stored');
     await e.complete(first.token, [startTimer('t1', 1000)], { stickyAttributes: { workerTaskQueue: { name: 'worker-1-sticky' }, scheduleToStartTimeout: msToDuration(5000) } });
-    // Deleted with the shard's next batch of acknowledgements, long before it would come up (10 s).
-    await eventually(async () => (await timeoutTimers(e, 'wf-timers', runId)).length === 0, 2000);
+    // Deleted with the shard's next batch of acknowledgements; the clock is manual, so the timer cannot have come up.
+    await eventually(async () => (await timeoutTimers(e, 'wf-timers', runId)).length === 0, 5000);
 
     // The timer fires and schedules a task on the sticky queue: its schedule-to-start timer.
     e.clock.advance(1000);
-    await eventually(async () => (await timeoutTimers(e, 'wf-timers', runId)).join() === 'workflow-task-timeout/2', 2000);
+    await eventually(async () => (await timeoutTimers(e, 'wf-timers', runId)).join() === 'workflow-task-timeout/2', 5000);
     const second = await e.startWorkflowTask('wf-timers', runId, 'sticky');
-    await eventually(async () => (await timeoutTimers(e, 'wf-timers', runId)).join() === 'workflow-task-timeout/1', 2000);
+    await eventually(async () => (await timeoutTimers(e, 'wf-timers', runId)).join() === 'workflow-task-timeout/1', 5000);
     await e.complete(second.token, [completeWorkflow]);
-    await eventually(async () => (await timeoutTimers(e, 'wf-timers', runId)).length === 0, 2000);
+    await eventually(async () => (await timeoutTimers(e, 'wf-timers', runId)).length === 0, 5000);
     assert.deepEqual(typeNames(await e.history('wf-timers', runId)).slice(-1), ['WORKFLOW_EXECUTION_COMPLETED']);
   });
 
@@ -58,10 +58,10 @@ describe('workflow task timeout timers', () => {
     const first = await e.startWorkflowTask('wf-activity', runId);
     await e.complete(first.token, [scheduleActivity('a1')]);
     const token = await e.startActivity('wf-activity', runId, 5);
-    await eventually(async () => (await timeoutTimers(e, 'wf-activity', runId)).join() === 'activity-timeout/1', 2000);
+    await eventually(async () => (await timeoutTimers(e, 'wf-activity', runId)).join() === 'activity-timeout/1', 5000);
     await e.engine.respondActivityTaskCompleted({ target: { by: 'token', token }, identity: 'worker-1' });
     // The next workflow task goes to the normal queue: no timer of its own until started.
-    await eventually(async () => (await timeoutTimers(e, 'wf-activity', runId)).length === 0, 2000);
+    await eventually(async () => (await timeoutTimers(e, 'wf-activity', runId)).length === 0, 5000);
   });
 
   it('a started task that is not completed still times out, and its next attempt is armed again', async () => {
@@ -70,8 +70,8 @@ describe('workflow task timeout timers', () => {
     const runId = await e.start('wf-late', { workflowTaskTimeout: msToDuration(2000) });
     await e.startWorkflowTask('wf-late', runId);
     e.clock.advance(2000);
-    await eventually(async () => typeNames(await e.history('wf-late', runId)).includes('WORKFLOW_TASK_TIMED_OUT'), 2000);
+    await eventually(async () => typeNames(await e.history('wf-late', runId)).includes('WORKFLOW_TASK_TIMED_OUT'), 5000);
     await e.startWorkflowTask('wf-late', runId);
-    await eventually(async () => (await timeoutTimers(e, 'wf-late', runId)).join() === 'workflow-task-timeout/1', 2000);
+    await eventually(async () => (await timeoutTimers(e, 'wf-late', runId)).join() === 'workflow-task-timeout/1', 5000);
   });
 });
