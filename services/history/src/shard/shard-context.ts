@@ -77,7 +77,7 @@ export interface ShardListeners {
   onOwnershipLost(shardId: number): void;
   /** Usage a commit added to the hourly counters itself (a store that folds usage in the commit). */
   onUsageCommitted?(increments: readonly UsageIncrement[]): void;
-  /** Tasks a commit made pointless (a finished workflow task's timeout timers): their processors drop them. */
+  /** Tasks a commit made pointless (timeout timers of a workflow task or activity that ended): their processors drop them. */
   onTasksPointless?(shardId: number, keys: readonly HistoryTaskKey[]): void;
 }
 

@@ -62,6 +62,9 @@ const executionInfo = z.object({
   versioningOverride: z.object({ behavior: z.number(), deploymentName: z.string(), buildId: z.string() }).optional(),
 });
 
+/** A stored task's key (the timeout timers a workflow task or an activity holds). */
+const taskKey = z.object({ categoryId: z.number(), fireAt: z.number(), taskId: z.number() });
+
 const workflowTask = z.object({
   scheduledEventId: z.number(),
   startedEventId: z.number(),
@@ -73,7 +76,7 @@ const workflowTask = z.object({
   startedTime: z.number(),
   requestId: z.string(),
   identity: z.string(),
-  timeoutTasks: z.array(z.object({ categoryId: z.number(), fireAt: z.number(), taskId: z.number() })).optional(),
+  timeoutTasks: z.array(taskKey).optional(),
 });
 
 const sticky = z.object({ queueName: z.string(), scheduleToStartTimeoutMs: z.number() });
@@ -101,7 +104,7 @@ const activity = z.object({
   lastFailure: z.string().nullable(),
   lastWorkerIdentity: z.string(),
   heartbeatTimerDeadline: z.number(),
-  timeoutTasks: z.array(z.object({ categoryId: z.number(), fireAt: z.number(), taskId: z.number() })).optional(),
+  timeoutTasks: z.array(taskKey).optional(),
 });
 
 const timer = z.object({ timerId: z.string(), startedEventId: z.number(), expiryTime: z.number() });

@@ -90,9 +90,9 @@ export interface WorkflowTaskInfo {
   identity: string;
   /**
    * The timer tasks armed for this task's timeouts (a sticky schedule-to-start, the
-   * start-to-close), once committed: the commit that ends the task or moves it on deletes them, so
-   * they never come up to find nothing to do. Not derived from history (a state rebuilt from it has
-   * none, and its timers then come up and are dropped, as before).
+   * start-to-close), once committed: the change that starts or ends the task drops them
+   * (MutationContext.staleTimeoutTasks), so they never come up to find nothing to do. Not derived
+   * from history (a state rebuilt from it has none, and its timers then come up and are dropped).
    */
   timeoutTasks?: HistoryTaskKey[];
 }

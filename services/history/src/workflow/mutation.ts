@@ -109,7 +109,7 @@ export class MutationContext {
   readonly initialStatus: number;
   /** What search showed of the run before this mutation: a change of it adds a visibility task to the commit. */
   readonly initialVisible: VisibleState;
-  /** The workflow task's timeout timers before this mutation: those it no longer holds are deleted by the commit. */
+  /** The workflow task's timeout timers before this mutation: those it no longer holds are dropped after the commit. */
   readonly initialTimeoutTasks: readonly HistoryTaskKey[];
   constructor(readonly ms: MutableState, readonly now: number) {
     this.initialStatus = ms.executionInfo.status;
@@ -119,7 +119,8 @@ export class MutationContext {
 
   /**
    * Timeout timers this mutation made pointless: its workflow task's (it ended the task, or
-   * started it) and those of the activities it removed. Work proportional to the change.
+   * started it) and those of the activities it removed. Read after the commit, before the state
+   * settles; work proportional to the change.
    */
   staleTimeoutTasks(): HistoryTaskKey[] {
     const stale: HistoryTaskKey[] = [];

@@ -54,10 +54,9 @@ export function describeStartedWorkflowTask(ctx: MutationContext): StartedWorkfl
 }
 
 /** Dispatch of a scheduled workflow task, and on a sticky queue its fallback timer. */
-export function generateWorkflowTaskTasks(ctx: MutationContext, wft: Readonly<WorkflowTaskInfo>): void {
+export function generateWorkflowTaskTasks(ctx: MutationContext, wft: WorkflowTaskInfo): void {
   ctx.addTransferTask({ type: 'workflow-task', scheduledEventId: wft.scheduledEventId, taskQueueName: wft.taskQueueName, taskQueueKind: wft.taskQueueKind });
-  const held = ctx.ms.workflowTask;
-  if (wft.taskQueueKind === 'sticky' && ctx.ms.sticky && held) {
+  if (wft.taskQueueKind === 'sticky' && ctx.ms.sticky) {
     // A sticky task nobody picks up in time goes back to the normal queue.
     ctx.addTimerTask(
       ctx.now + ctx.ms.sticky.scheduleToStartTimeoutMs,
@@ -68,7 +67,7 @@ export function generateWorkflowTaskTasks(ctx: MutationContext, wft: Readonly<Wo
         attempt: wft.attempt,
         timeoutType: TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
       },
-      (key) => (held.timeoutTasks = [...(held.timeoutTasks ?? []), key]),
+      (key) => (wft.timeoutTasks = [...(wft.timeoutTasks ?? []), key]),
     );
   }
 }
@@ -84,8 +83,6 @@ export function startWorkflowTask(ctx: MutationContext, args: { requestId: strin
     historySizeBytes: int64(ctx.ms.executionInfo.historySizeBytes),
     suggestContinueAsNew: args.suggestContinueAsNew,
   });
-  // Started: its schedule-to-start timer (if any) is pointless now, this one replaces it.
-  wft.timeoutTasks = [];
   ctx.addTimerTask(
     ctx.now + wft.startToCloseTimeoutMs,
     {
@@ -95,6 +92,7 @@ export function startWorkflowTask(ctx: MutationContext, args: { requestId: strin
       attempt: wft.attempt,
       timeoutType: TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE,
     },
+    // Started: its schedule-to-start timer (if any) is pointless now, this one replaces it.
     (key) => (wft.timeoutTasks = [key]),
   );
   return wft.startedEventId;
